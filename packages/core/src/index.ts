@@ -1,0 +1,3 @@
+export { ERROR_CODES, ErrorCode, isRetryableCode } from './error-codes';
+export { BastionError, ErrorInfo, type BastionErrorOptions } from './bastion-error';
+export { parseByteSize, formatByteSize } from './byte-size';
