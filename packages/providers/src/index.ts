@@ -1,1 +1,21 @@
-export {};
+export { AgentTask, type AgentTaskInput } from './contract/agent-task';
+export {
+  AgentResult,
+  ExecResult,
+  ResultMode,
+  ResultStatus,
+  Redaction,
+  ProposedChange,
+  AppliedChange,
+  ChangeKind,
+  ExecutionInfo,
+  PolicySummary,
+} from './contract/agent-result';
+export {
+  SPECIFICATION_VERSION,
+  assertSupportedProvider,
+  type AgentProvider,
+  type PlanContext,
+  type ProviderOutput,
+  type ParsedOutcome,
+} from './contract/agent-provider';

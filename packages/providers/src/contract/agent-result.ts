@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { ErrorInfo } from '@bastion/core';
+import { DecisionReason } from '@bastion/policy';
+
+export const ResultMode = z.enum(['read-only', 'dry-run', 'apply']);
+export type ResultMode = z.infer<typeof ResultMode>;
+
+export const Redaction = z
+  .object({ ruleId: z.string(), severity: z.string().optional(), count: z.number().int().positive() })
+  .strict()
+  .describe('One rule that fired and how often; never the value');
+export type Redaction = z.infer<typeof Redaction>;
+
+export const ChangeKind = z.enum(['add', 'modify', 'delete', 'rename', 'mode', 'symlink', 'binary']);
+export const ProposedChange = z
+  .object({
+    path: z.string(),
+    kind: ChangeKind,
+    oldPath: z.string().optional(),
+    diff: z.string().describe('Unified diff (git-style headers); binary files say so instead of a body'),
+  })
+  .strict();
+export type ProposedChange = z.infer<typeof ProposedChange>;
+
+export const AppliedChange = z.object({ path: z.string(), kind: ChangeKind }).strict();
+
+export const ExecutionInfo = z
+  .object({
+    backend: z.enum(['docker', 'bwrap', 'memory']),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable().optional(),
+    oomKilled: z.boolean(),
+    timedOut: z.boolean(),
+    outputLimited: z.boolean().optional(),
+    durationMs: z.number().nonnegative(),
+    startupMs: z.number().nonnegative(),
+    containerId: z.string().optional(),
+  })
+  .strict();
+export type ExecutionInfo = z.infer<typeof ExecutionInfo>;
+
+export const PolicySummary = z
+  .object({ decision: z.enum(['allow', 'deny']), reasons: z.array(DecisionReason) })
+  .strict();
+
+export const ResultStatus = z.enum(['succeeded', 'failed', 'denied']);
+
+const resultFields = {
+  status: ResultStatus,
+  correlationId: z.string(),
+  policy: PolicySummary,
+  execution: ExecutionInfo.nullable().describe('null when nothing ran (denied or invalid)'),
+  redactions: z.array(Redaction),
+  error: ErrorInfo.nullable(),
+};
+
+/** The result of an agent call: what the caller scripts against. */
+export const AgentResult = z
+  .object({
+    ...resultFields,
+    provider: z.string(),
+    mode: ResultMode,
+    response: z.string(),
+    proposedChanges: z.array(ProposedChange),
+    appliedChanges: z.array(AppliedChange),
+    stats: z.record(z.string(), z.unknown()).optional().describe('Provider-reported usage: tokens, requests'),
+  })
+  .strict();
+export type AgentResult = z.infer<typeof AgentResult>;
+
+/** The result of `bastion exec`: a plain command through the same pipeline. */
+export const ExecResult = z
+  .object({ ...resultFields, stdout: z.string(), stderr: z.string() })
+  .strict();
+export type ExecResult = z.infer<typeof ExecResult>;
