@@ -1,1 +1,1 @@
-export {};
+export { createSecretStore, SECRET_SOURCES, type SecretStore, type SecretSource, type SecretStoreOptions } from './secrets/secret-store';

@@ -73,3 +73,5 @@ export const ExecResult = z
   .object({ ...resultFields, stdout: z.string(), stderr: z.string() })
   .strict();
 export type ExecResult = z.infer<typeof ExecResult>;
+export type AppliedChange = z.infer<typeof AppliedChange>;
+export type ChangeKind = z.infer<typeof ChangeKind>;
