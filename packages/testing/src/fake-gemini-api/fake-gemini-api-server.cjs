@@ -1,0 +1,701 @@
+'use strict';
+// A fake of the Gemini API (generativelanguage.googleapis.com) for tests and the offline demo.
+//
+// Plain, dependency-free CommonJS on purpose: jest imports it through the typed wrapper
+// (fake-gemini-api.ts), and `bin/fake-gemini-api.cjs` runs it with nothing but `node`, so the
+// demo can use it as a backend without a TypeScript loader. Types live in the .d.cts next to it.
+//
+// Error bodies copy the shapes Google sends (google.rpc.Status with typed `details`), because the
+// Gemini CLI classifies errors by them (RetryInfo.retryDelay, ErrorInfo.reason, QuotaFailure).
+
+const http = require('node:http');
+const { randomUUID } = require('node:crypto');
+
+const API_VERSIONS = new Set(['v1', 'v1beta', 'v1alpha']);
+const MODEL_ACTION = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
+const MODEL_GET = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/;
+const MODEL_LIST = /^\/(v1|v1beta|v1alpha)\/models\/?$/;
+
+const DEFAULT_CLASSIFIER_ANSWER = Object.freeze({ complexity_reasoning: 'simple', complexity_score: 10 });
+
+const KNOWN_MODELS = [
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+  'gemini-2.5-flash-lite',
+  'gemini-3-pro-preview',
+  'gemini-3.5-flash-lite',
+  'gemini-3.8-flash',
+  'gemini-embedding-001',
+];
+
+const MESSAGES = {
+  'rate-limit':
+    'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
+  internal: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  unavailable: 'The model is overloaded. Please try again later.',
+  'bad-key': 'API key not valid. Please pass a valid API key.',
+  'permission-denied': 'The caller does not have permission',
+  'missing-key':
+    "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+};
+
+/** The prompt of a request: the last text part of the last user turn. */
+function promptOf(body) {
+  if (!body || !Array.isArray(body.contents)) return '';
+  for (let i = body.contents.length - 1; i >= 0; i--) {
+    const content = body.contents[i];
+    if (!content || (content.role && content.role !== 'user') || !Array.isArray(content.parts)) continue;
+    for (let j = content.parts.length - 1; j >= 0; j--) {
+      const part = content.parts[j];
+      if (part && typeof part.text === 'string') return part.text;
+    }
+  }
+  return '';
+}
+
+function defaultAnswerText(prompt) {
+  const asked = prompt.trim().replace(/\s+/g, ' ');
+  const shown = asked.length > 500 ? `${asked.slice(0, 500)}…` : asked;
+  return `Bastion demo (offline fake Gemini API): you asked: ${shown || '(empty prompt)'}`;
+}
+
+function estimateTokens(value) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? '');
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function structuredSchemaOf(body) {
+  const config = body && body.generationConfig;
+  if (!config) return undefined;
+  return config.responseJsonSchema || config.responseSchema || undefined;
+}
+
+function isClassifierSchema(schema) {
+  const props = schema && schema.properties;
+  return Boolean(props && ('complexity_score' in props || 'complexity_reasoning' in props));
+}
+
+// Values for the structured-output requests the CLI makes besides the router classifier
+// (next-speaker check, loop detection, …): valid against the schema and boring.
+const PREFERRED_VALUES = {
+  complexity_reasoning: 'simple',
+  complexity_score: 10,
+  next_speaker: 'user',
+  reasoning: 'Bastion fake Gemini API: structured answer.',
+  confidence: 0,
+};
+
+function synthesize(schema, name) {
+  if (!schema || typeof schema !== 'object') return null;
+  if (name && name in PREFERRED_VALUES) return PREFERRED_VALUES[name];
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  const rawType = Array.isArray(schema.type) ? schema.type.find((t) => String(t).toLowerCase() !== 'null') : schema.type;
+  const type = String(rawType || (schema.properties ? 'object' : 'string')).toLowerCase();
+  switch (type) {
+    case 'object': {
+      const out = {};
+      for (const [key, sub] of Object.entries(schema.properties || {})) out[key] = synthesize(sub, key);
+      return out;
+    }
+    case 'array':
+      return [];
+    case 'integer':
+    case 'number':
+      return typeof schema.minimum === 'number' ? schema.minimum : 0;
+    case 'boolean':
+      return false;
+    default:
+      return 'fake';
+  }
+}
+
+function normalizeAnswer(answer) {
+  if (typeof answer === 'string') return { text: answer };
+  if (!answer || typeof answer !== 'object') throw new TypeError('a scripted answer is a string or an object');
+  return { ...answer };
+}
+
+function normalizeFault(fault) {
+  if (typeof fault === 'string') return { kind: fault };
+  if (!fault || typeof fault !== 'object' || typeof fault.kind !== 'string') {
+    throw new TypeError('a fault is a kind string or an object with a kind');
+  }
+  return { ...fault };
+}
+
+function retryDelayText(delay) {
+  if (typeof delay === 'string') return delay;
+  const ms = typeof delay === 'number' ? delay : 2000;
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+function retryDelaySeconds(text) {
+  const match = /^([0-9.]+)(ms|s)$/.exec(text);
+  if (!match) return 2;
+  const value = Number(match[1]);
+  return match[2] === 'ms' ? value / 1000 : value;
+}
+
+/** The google.rpc.Status body and HTTP status of an error fault. */
+function errorResponse(fault) {
+  const kind = fault.kind;
+  const message = fault.message;
+  switch (kind) {
+    case 'rate-limit': {
+      const delay = retryDelayText(fault.retryDelay);
+      const details = [];
+      if (fault.quotaId) {
+        details.push({
+          '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+          violations: [
+            {
+              quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+              quotaId: fault.quotaId,
+              quotaDimensions: { location: 'global', model: fault.model || 'gemini-2.5-flash' },
+              quotaValue: '10',
+            },
+          ],
+        });
+      }
+      details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: delay });
+      const headers = {};
+      if (fault.retryAfterHeader !== undefined && fault.retryAfterHeader !== false) {
+        headers['retry-after'] =
+          typeof fault.retryAfterHeader === 'number' ? String(fault.retryAfterHeader) : String(Math.ceil(retryDelaySeconds(delay)));
+      }
+      return {
+        status: 429,
+        headers,
+        body: { error: { code: 429, message: message || MESSAGES['rate-limit'], status: 'RESOURCE_EXHAUSTED', details } },
+      };
+    }
+    case 'internal':
+      return { status: 500, headers: {}, body: { error: { code: 500, message: message || MESSAGES.internal, status: 'INTERNAL' } } };
+    case 'unavailable':
+      return { status: 503, headers: {}, body: { error: { code: 503, message: message || MESSAGES.unavailable, status: 'UNAVAILABLE' } } };
+    case 'bad-key':
+      return {
+        status: 400,
+        headers: {},
+        body: {
+          error: {
+            code: 400,
+            message: message || MESSAGES['bad-key'],
+            status: 'INVALID_ARGUMENT',
+            details: [
+              {
+                '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+                reason: 'API_KEY_INVALID',
+                domain: 'googleapis.com',
+                metadata: { service: 'generativelanguage.googleapis.com' },
+              },
+              {
+                '@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
+                locale: 'en-US',
+                message: message || MESSAGES['bad-key'],
+              },
+            ],
+          },
+        },
+      };
+    case 'permission-denied':
+      return {
+        status: 403,
+        headers: {},
+        body: { error: { code: 403, message: message || MESSAGES['permission-denied'], status: 'PERMISSION_DENIED' } },
+      };
+    case 'missing-key':
+      return {
+        status: 403,
+        headers: {},
+        body: {
+          error: {
+            code: 403,
+            message: MESSAGES['missing-key'],
+            status: 'PERMISSION_DENIED',
+            details: [
+              {
+                '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+                reason: 'SERVICE_DISABLED',
+                domain: 'googleapis.com',
+                metadata: { service: 'generativelanguage.googleapis.com' },
+              },
+            ],
+          },
+        },
+      };
+    case 'http-error':
+      return {
+        status: fault.status || 500,
+        headers: fault.headers || {},
+        body: fault.body !== undefined ? fault.body : { error: { code: fault.status || 500, message: message || 'error', status: 'UNKNOWN' } },
+      };
+    default:
+      return undefined;
+  }
+}
+
+const FAULT_KINDS = new Set([
+  'rate-limit',
+  'internal',
+  'unavailable',
+  'bad-key',
+  'permission-denied',
+  'missing-key',
+  'http-error',
+  'slow-first-byte',
+  'stream-cut',
+  'malformed-json',
+  'stall',
+]);
+
+function faultMatches(fault, call) {
+  const on = fault.on || 'all';
+  switch (on) {
+    case 'all':
+      return call === 'classifier' || call === 'generate' || call === 'stream' || call === 'countTokens' || call === 'embed';
+    case 'content':
+      return call === 'generate' || call === 'stream';
+    default:
+      return on === call;
+  }
+}
+
+/** A delay that close() can cut short, so a closed fake leaves no timer behind. */
+function sleep(ms, live) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      live.timers.delete(timer);
+      resolve();
+    }, ms);
+    live.timers.add(timer);
+  });
+}
+
+function startFakeGeminiApi(options = {}) {
+  const host = options.host || '127.0.0.1';
+  const port = options.port || 0;
+  const expectedApiKey = options.expectedApiKey;
+  const control = Boolean(options.control);
+
+  const requests = [];
+  const answers = [];
+  const queuedFaults = [];
+  let persistentFault;
+  let classifierAnswer = options.classifierAnswer || DEFAULT_CLASSIFIER_ANSWER;
+  let defaultAnswer = options.defaultAnswer;
+  const waiters = [];
+  const live = { sockets: new Set(), timers: new Set() };
+
+  function notifyWaiters() {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i];
+      if (requests.length >= waiter.count) {
+        waiters.splice(i, 1);
+        clearTimeout(waiter.timer);
+        waiter.resolve(requests.slice());
+      }
+    }
+  }
+
+  function takeFault(call) {
+    const index = queuedFaults.findIndex((entry) => faultMatches(entry.fault, call));
+    if (index >= 0) {
+      const entry = queuedFaults[index];
+      entry.remaining -= 1;
+      if (entry.remaining <= 0) queuedFaults.splice(index, 1);
+      return entry.fault;
+    }
+    if (persistentFault && faultMatches(persistentFault, call)) return persistentFault;
+    return undefined;
+  }
+
+  function sendJson(res, status, body, headers) {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...(headers || {}) });
+    res.end(text);
+  }
+
+  function notFound(res, path) {
+    sendJson(res, 404, { error: { code: 404, message: `Method not found: ${path}`, status: 'NOT_FOUND' } });
+  }
+
+  function answerFor(call, body) {
+    const schema = structuredSchemaOf(body);
+    if (call === 'classifier') {
+      return { text: JSON.stringify(classifierAnswer), structured: true };
+    }
+    if (schema) return { text: JSON.stringify(synthesize(schema)), structured: true };
+    if (answers.length > 0) return normalizeAnswer(answers.shift());
+    if (typeof defaultAnswer === 'function') return normalizeAnswer(defaultAnswer(promptOf(body)));
+    if (defaultAnswer !== undefined) return normalizeAnswer(defaultAnswer);
+    return { text: defaultAnswerText(promptOf(body)) };
+  }
+
+  function usageOf(answer, body, text) {
+    const promptTokenCount = estimateTokens(body && body.contents);
+    const candidatesTokenCount = estimateTokens(text);
+    return {
+      promptTokenCount,
+      candidatesTokenCount,
+      totalTokenCount: promptTokenCount + candidatesTokenCount,
+      ...(answer.usage || {}),
+    };
+  }
+
+  function partsOf(answer) {
+    if (Array.isArray(answer.parts)) return answer.parts;
+    return [{ text: answer.text ?? '' }];
+  }
+
+  function candidateChunk(parts, finishReason) {
+    const candidate = { content: { role: 'model', parts }, index: 0 };
+    if (finishReason) candidate.finishReason = finishReason;
+    return candidate;
+  }
+
+  function responseDocument(model, parts, finishReason, usage) {
+    return {
+      candidates: [candidateChunk(parts, finishReason)],
+      usageMetadata: usage,
+      modelVersion: model,
+      responseId: randomUUID().replace(/-/g, '').slice(0, 22),
+    };
+  }
+
+  /** Splits the answer into the SSE chunks: explicit chunks, or the text in two halves. */
+  function streamChunksOf(answer) {
+    if (Array.isArray(answer.chunks) && answer.chunks.length > 0) return answer.chunks.map((text) => [{ text }]);
+    if (Array.isArray(answer.parts)) return [answer.parts];
+    const text = answer.text ?? '';
+    const cut = text.length > 1 ? text.lastIndexOf(' ', Math.floor(text.length / 2)) : -1;
+    if (cut <= 0) return [[{ text }]];
+    return [[{ text: text.slice(0, cut) }], [{ text: text.slice(cut) }]];
+  }
+
+  async function handleModelCall(req, res, record, call, model, body) {
+    const fault = takeFault(call);
+    if (fault) record.fault = fault.kind;
+
+    if (fault && fault.kind === 'stall') {
+      // Headers and nothing else (or nothing at all): the client waits until it gives up.
+      if (fault.afterHeaders) {
+        res.writeHead(200, { 'content-type': call === 'stream' ? 'text/event-stream' : 'application/json' });
+        res.flushHeaders();
+      }
+      return;
+    }
+    const error = fault ? errorResponse(fault) : undefined;
+    if (error) {
+      sendJson(res, error.status, error.body, error.headers);
+      return;
+    }
+    if (fault && fault.kind === 'slow-first-byte') await sleep(fault.delayMs ?? 5000, live);
+
+    if (call === 'countTokens') {
+      sendJson(res, 200, { totalTokens: estimateTokens(body && (body.contents || body.generateContentRequest)) });
+      return;
+    }
+    if (call === 'embed') {
+      const values = Array.from({ length: 8 }, (_, i) => Number(((i + 1) / 10).toFixed(1)));
+      if (record.action === 'batchEmbedContents') {
+        const count = Array.isArray(body && body.requests) ? body.requests.length : 1;
+        sendJson(res, 200, { embeddings: Array.from({ length: count }, () => ({ values })) });
+      } else {
+        sendJson(res, 200, { embedding: { values } });
+      }
+      return;
+    }
+
+    const answer = answerFor(call, body);
+    record.answer = answer.text;
+    if (answer.delayMs) await sleep(answer.delayMs, live);
+    if (answer.error) {
+      const scriptedError = errorResponse(normalizeFault(answer.error));
+      if (scriptedError) {
+        record.fault = answer.error.kind || answer.error;
+        sendJson(res, scriptedError.status, scriptedError.body, scriptedError.headers);
+        return;
+      }
+    }
+    const finishReason = answer.finishReason || 'STOP';
+
+    if (call === 'stream') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const chunks = streamChunksOf(answer);
+      const fullText = chunks.map((parts) => parts.map((p) => p.text ?? '').join('')).join('');
+      const usage = usageOf(answer, body, fullText);
+      if (fault && fault.kind === 'malformed-json') {
+        res.end('data: {"candidates":[{"content":{"role":"model","parts":[{"text":"trunc\n\n');
+        return;
+      }
+      if (fault && fault.kind === 'stream-cut') {
+        // One well-formed chunk, then the connection dies without the terminating chunk.
+        const first = chunks[0] || [{ text: '' }];
+        res.write(`data: ${JSON.stringify(responseDocument(model, first, undefined, usage))}\n\n`, () => {
+          setTimeout(() => res.socket && res.socket.destroy(), 20);
+        });
+        return;
+      }
+      for (let i = 0; i < chunks.length; i++) {
+        if (i > 0 && answer.chunkDelayMs) await sleep(answer.chunkDelayMs, live);
+        if (res.destroyed) return;
+        const last = i === chunks.length - 1;
+        res.write(`data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : undefined, usage))}\n\n`);
+      }
+      res.end();
+      return;
+    }
+
+    const parts = partsOf(answer);
+    const text = parts.map((p) => p.text ?? '').join('');
+    const doc = responseDocument(model, parts, finishReason, usageOf(answer, body, text));
+    if (fault && fault.kind === 'malformed-json') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify(doc).slice(0, 40));
+      return;
+    }
+    if (fault && fault.kind === 'stream-cut') {
+      const body = JSON.stringify(doc);
+      res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-length': String(body.length) });
+      res.write(body.slice(0, Math.floor(body.length / 2)), () => {
+        setTimeout(() => res.socket && res.socket.destroy(), 20);
+      });
+      return;
+    }
+    sendJson(res, 200, doc);
+  }
+
+  function modelResource(name) {
+    return {
+      name: `models/${name}`,
+      version: '001',
+      displayName: name,
+      description: 'Bastion fake Gemini API model',
+      inputTokenLimit: 1048576,
+      outputTokenLimit: 65536,
+      supportedGenerationMethods: name.includes('embedding')
+        ? ['embedContent', 'batchEmbedContents', 'countTokens']
+        : ['generateContent', 'streamGenerateContent', 'countTokens'],
+      temperature: 1,
+      topP: 0.95,
+      topK: 64,
+    };
+  }
+
+  function handleControl(req, res, path, body) {
+    if (req.method === 'GET' && path === '/__fake/requests') return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith('/__fake/')) });
+    if (req.method !== 'POST') return notFound(res, path);
+    switch (path) {
+      case '/__fake/script':
+        api.script(...(Array.isArray(body && body.answers) ? body.answers : []));
+        return sendJson(res, 200, { ok: true, queued: answers.length });
+      case '/__fake/fault':
+        if (body && body.times) api.queueFault(body.fault, body.times);
+        else api.setFault(body ? body.fault : undefined);
+        return sendJson(res, 200, { ok: true });
+      case '/__fake/reset':
+        api.reset();
+        return sendJson(res, 200, { ok: true });
+      default:
+        return notFound(res, path);
+    }
+  }
+
+  async function handle(req, res, rawBody) {
+    const url = new URL(req.url || '/', 'http://fake.invalid');
+    const path = url.pathname;
+    let body;
+    if (rawBody.length > 0) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = undefined;
+      }
+    }
+    const headers = { ...req.headers };
+    const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined;
+    const apiKey =
+      (typeof headers['x-goog-api-key'] === 'string' && headers['x-goog-api-key']) ||
+      url.searchParams.get('key') ||
+      (authorization && /^Bearer\s+/i.test(authorization) ? authorization.replace(/^Bearer\s+/i, '') : undefined) ||
+      undefined;
+
+    const actionMatch = MODEL_ACTION.exec(path);
+    const getMatch = MODEL_GET.exec(path);
+    let kind = 'unknown';
+    let model;
+    let action;
+    if (actionMatch) {
+      model = decodeURIComponent(actionMatch[2]);
+      action = actionMatch[3];
+      if (action === 'generateContent') kind = isClassifierSchema(structuredSchemaOf(body)) ? 'classifier' : 'generate';
+      else if (action === 'streamGenerateContent') kind = 'stream';
+      else if (action === 'countTokens') kind = 'countTokens';
+      else if (action === 'embedContent' || action === 'batchEmbedContents') kind = 'embed';
+    } else if (MODEL_LIST.test(path) && req.method === 'GET') {
+      kind = 'list-models';
+    } else if (getMatch && req.method === 'GET') {
+      kind = 'get-model';
+      model = decodeURIComponent(getMatch[2]);
+    } else if (control && path.startsWith('/__fake/')) {
+      kind = 'control';
+    }
+
+    const record = {
+      method: req.method || 'GET',
+      path,
+      url: req.url || '/',
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      apiKey,
+      body,
+      rawBody,
+      kind,
+      model,
+      action,
+      prompt: body ? promptOf(body) : undefined,
+      at: Date.now(),
+    };
+    if (kind === 'control') return handleControl(req, res, path, body);
+    requests.push(record);
+    notifyWaiters();
+
+    if (kind !== 'unknown' && expectedApiKey !== undefined && apiKey !== expectedApiKey) {
+      const error = errorResponse({ kind: apiKey ? 'bad-key' : 'missing-key' });
+      record.fault = apiKey ? 'bad-key' : 'missing-key';
+      return sendJson(res, error.status, error.body, error.headers);
+    }
+    if ((kind === 'generate' || kind === 'classifier' || kind === 'stream' || kind === 'countTokens' || kind === 'embed') && req.method !== 'POST') {
+      return sendJson(res, 405, { error: { code: 405, message: 'Method not allowed', status: 'INVALID_ARGUMENT' } });
+    }
+    if (kind !== 'unknown' && kind !== 'list-models' && kind !== 'get-model' && rawBody.length > 0 && body === undefined) {
+      return sendJson(res, 400, {
+        error: { code: 400, message: 'Invalid JSON payload received.', status: 'INVALID_ARGUMENT' },
+      });
+    }
+    switch (kind) {
+      case 'list-models':
+        return sendJson(res, 200, { models: KNOWN_MODELS.map(modelResource) });
+      case 'get-model':
+        return sendJson(res, 200, modelResource(model));
+      case 'unknown':
+        return notFound(res, path);
+      default:
+        return handleModelCall(req, res, record, kind, model, body);
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((error) => {
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `fake failed: ${error && error.message}`, status: 'INTERNAL' } });
+        else res.destroy();
+      });
+    });
+  });
+  server.on('connection', (socket) => {
+    live.sockets.add(socket);
+    socket.on('close', () => live.sockets.delete(socket));
+  });
+
+  let closing;
+  function close() {
+    if (!closing) {
+      closing = new Promise((resolve) => {
+        for (const timer of live.timers) clearTimeout(timer);
+        for (const waiter of waiters.splice(0)) {
+          clearTimeout(waiter.timer);
+          waiter.reject(new Error('fake Gemini API closed'));
+        }
+        server.close(() => resolve());
+        for (const socket of live.sockets) socket.destroy();
+      });
+    }
+    return closing;
+  }
+
+  const api = {
+    url: '',
+    port: 0,
+    host,
+    requests,
+    close,
+    script(...scripted) {
+      for (const answer of scripted) answers.push(normalizeAnswer(answer));
+      return api;
+    },
+    setFault(fault) {
+      persistentFault = fault === undefined || fault === null ? undefined : validateFault(normalizeFault(fault));
+      return api;
+    },
+    queueFault(fault, times = 1) {
+      queuedFaults.push({ fault: validateFault(normalizeFault(fault)), remaining: Math.max(1, times) });
+      return api;
+    },
+    clearFaults() {
+      persistentFault = undefined;
+      queuedFaults.length = 0;
+      return api;
+    },
+    setClassifierAnswer(answer) {
+      classifierAnswer = answer || DEFAULT_CLASSIFIER_ANSWER;
+      return api;
+    },
+    setDefaultAnswer(answer) {
+      defaultAnswer = answer;
+      return api;
+    },
+    pendingAnswers() {
+      return answers.length;
+    },
+    reset() {
+      requests.length = 0;
+      answers.length = 0;
+      api.clearFaults();
+      classifierAnswer = options.classifierAnswer || DEFAULT_CLASSIFIER_ANSWER;
+      defaultAnswer = options.defaultAnswer;
+      return api;
+    },
+    waitForRequests(count, timeoutMs = 10000) {
+      if (requests.length >= count) return Promise.resolve(requests.slice());
+      return new Promise((resolve, reject) => {
+        const waiter = { count, resolve, reject, timer: undefined };
+        waiter.timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`fake Gemini API: ${requests.length} of ${count} requests after ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+  };
+  if (typeof Symbol.asyncDispose === 'symbol') api[Symbol.asyncDispose] = close;
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      api.port = address.port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      api.url = `http://${shownHost}:${address.port}`;
+      resolve(api);
+    });
+  });
+}
+
+function validateFault(fault) {
+  if (!FAULT_KINDS.has(fault.kind)) throw new TypeError(`unknown fault kind: ${fault.kind}`);
+  return fault;
+}
+
+module.exports = {
+  startFakeGeminiApi,
+  defaultAnswerText,
+  promptOf,
+  DEFAULT_CLASSIFIER_ANSWER,
+  FAULT_KINDS: Array.from(FAULT_KINDS),
+  API_VERSIONS: Array.from(API_VERSIONS),
+};
