@@ -14,5 +14,6 @@ module.exports = function preset(dir, opts = {}) {
     testMatch: integration ? ['<rootDir>/src/**/*.int.test.ts'] : ['<rootDir>/src/**/*.test.ts'],
     testPathIgnorePatterns: integration ? ['/node_modules/'] : ['/node_modules/', '\\.int\\.test\\.ts$', '\\.failure\\.test\\.ts$'],
     testTimeout: integration ? 120_000 : 10_000,
+    reporters: ['default', path.join(__dirname, 'scripts/jest-totals-reporter.js')],
   };
 };

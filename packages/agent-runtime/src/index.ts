@@ -1,1 +1,11 @@
-export {};
+export { createRuntime, type Runtime, type RuntimeOptions } from './runtime';
+export { createPipeline, mergeRedactions, type Pipeline, type PipelineOptions, type CallOptions, type SandboxRun } from './pipeline/pipeline';
+export { execCommand, toExecResult } from './pipeline/exec-call';
+export { runAgent, type AgentCallOptions, type ChangeHandler } from './pipeline/agent-call';
+export type { EgressProvisioner, WorkspaceProvisioner, SandboxAttachment } from './pipeline/sandbox-extensions';
+export type { Executor, ExecutorRequest, ExecutorHooks, ExecutorOutcome, Mount, BackendName } from './executor/executor';
+export { createDockerExecutor, type DockerExecutorOptions } from './executor/docker/docker-executor';
+export { containerCreateOptions, SANDBOX_USER } from './executor/docker/container-config';
+export { LABELS, containerLabels, newSessionIdentity, type SessionIdentity } from './executor/labels';
+export { createAuditLog, createMemoryAuditLog, type AuditLog, type AuditEvent } from './audit/audit-log';
+export { createWorkspaceProvisioner, WORKSPACE_MOUNT } from './workspace/workspace-provisioner';

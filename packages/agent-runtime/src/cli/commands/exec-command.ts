@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { BastionError, parseByteSize } from '@bastion/core';
+import type { ResourceRequest } from '@bastion/policy';
+import { execCommand } from '../../pipeline/exec-call';
+import { describeError, exitCodeFor, printJson, type Io } from '../output';
+import type { CliContext } from '../cli-context';
+
+export function registerExec(program: Command, ctx: CliContext): void {
+  program
+    .command('exec')
+    .description('run a plain command through the sandbox pipeline (policy → executor → sanitizer)')
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .option('--json', 'print one JSON result document on stdout')
+    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option('--timeout <ms>', 'wall-clock deadline in milliseconds', parseIntOption('--timeout'))
+    .option('--memory <size>', 'memory limit, e.g. 256m (clamped by the policy)')
+    .option('--cpus <n>', 'CPU quota in cores (clamped by the policy)', parseFloatOption('--cpus'))
+    .option('--pids <n>', 'process limit (clamped by the policy)', parseIntOption('--pids'))
+    .option('--output-limit <size>', 'byte cap per output stream (clamped by the policy)')
+    .option('--image <image>', 'sandbox image', 'bastion/sandbox:latest')
+    .option('--workspace <dir>', 'mount this directory read-only at /workspace')
+    .option('--stdin', 'feed this process\'s standard input to the command')
+    .action(async (command: string[], opts: ExecOptions) => {
+      const io = ctx.io;
+      const resources: ResourceRequest = {};
+      try {
+        if (opts.timeout !== undefined) resources.timeoutMs = opts.timeout;
+        if (opts.memory !== undefined) resources.memoryBytes = parseByteSize(opts.memory);
+        if (opts.cpus !== undefined) resources.cpus = opts.cpus;
+        if (opts.pids !== undefined) resources.pids = opts.pids;
+        if (opts.outputLimit !== undefined) resources.outputBytes = parseByteSize(opts.outputLimit);
+      } catch (err) {
+        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
+      }
+      const runtime = await ctx.runtime({ policyFile: opts.policy });
+      const stdin = opts.stdin ? await readStdin() : undefined;
+      const result = await execCommand(
+        runtime.pipeline,
+        {
+          provider: 'exec',
+          image: opts.image,
+          command,
+          resources,
+          ...(stdin !== undefined ? { stdin } : {}),
+          ...(opts.workspace ? { workspace: { hostPath: opts.workspace, access: 'read-only' as const } } : {}),
+        },
+        opts.json ? {} : { onOutput: (stream, text) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)) },
+      );
+      if (opts.json) printJson(io, result);
+      else if (result.error) io.stderr(describeError(result.error));
+      ctx.setExitCode(exitCodeFor(result.error, result.execution?.exitCode ?? null));
+    });
+}
+
+interface ExecOptions {
+  json?: boolean;
+  policy?: string;
+  timeout?: number;
+  memory?: string;
+  cpus?: number;
+  pids?: number;
+  outputLimit?: string;
+  image: string;
+  workspace?: string;
+  stdin?: boolean;
+}
+
+export function parseIntOption(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new BastionError('INVALID_INPUT', `${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+export function parseFloatOption(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new BastionError('INVALID_INPUT', `${name} must be a positive number, got "${value}"`);
+    return n;
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export type { Io };

@@ -1,0 +1,169 @@
+import Dockerode from 'dockerode';
+import { Writable } from 'node:stream';
+import { BastionError } from '@bastion/core';
+import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest, OutputStream } from '../executor';
+import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
+import { containerCreateOptions } from './container-config';
+import { dockerError } from './docker-errors';
+
+export interface DockerExecutorOptions {
+  docker?: Dockerode;
+  identity?: SessionIdentity;
+  /** Grace period after a call's deadline before any reaper may remove its container. */
+  expiryGraceMs?: number;
+  now?: () => number;
+  /** Told about a container that could not be removed now; it stays tracked for close() and the reaper. */
+  onCleanupError?: (error: BastionError, containerId: string) => void;
+}
+
+/** How long to wait for the last output frames after the container exited. */
+const DRAIN_MS = 2_000;
+
+/**
+ * Cold-path Docker backend: one hardened container per call, created, attached, started, waited
+ * for, inspected and removed. Containers are tracked from creation so `close()` (and the process
+ * exit hooks of the CLI) can remove them; the reaper covers a SIGKILLed runtime.
+ */
+export function createDockerExecutor(options: DockerExecutorOptions = {}): Executor & { readonly identity: SessionIdentity; readonly docker: Dockerode } {
+  const docker = options.docker ?? new Dockerode();
+  const identity = options.identity ?? newSessionIdentity();
+  const grace = options.expiryGraceMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const live = new Set<string>();
+  let closed = false;
+
+  async function remove(id: string): Promise<void> {
+    try {
+      await docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      // 404: already gone; 409: removal already in progress. Both end in "no container".
+      if (status !== 404 && status !== 409) throw dockerError(err, 'remove a container');
+    }
+    live.delete(id);
+  }
+
+  async function run(request: ExecutorRequest, hooks: ExecutorHooks): Promise<ExecutorOutcome> {
+    if (closed) throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
+    const started = now();
+    const deadline = started + request.limits.timeoutMs;
+    const labels = containerLabels(identity, request.correlationId, deadline + grace);
+
+    let container: Dockerode.Container;
+    try {
+      container = await docker.createContainer(containerCreateOptions(request, labels));
+    } catch (err) {
+      throw dockerError(err, 'create the sandbox container', request.image);
+    }
+    live.add(container.id);
+
+    const caps: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+    let outputLimited: OutputStream | null = null;
+    let timedOut = false;
+    let aborted = false;
+    let killing: Promise<void> | undefined;
+    const kill = () => {
+      killing ??= container.kill({ signal: 'SIGKILL' }).then(
+        () => undefined,
+        (err: { statusCode?: number }) => {
+          // 404/409: it already exited, which is what we wanted.
+          if (err.statusCode !== 404 && err.statusCode !== 409) throw dockerError(err, 'kill the sandbox container');
+        },
+      );
+      return killing;
+    };
+
+    const sink = (name: OutputStream, forward: (c: Uint8Array) => void) =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          if (outputLimited !== null) return cb();
+          const room = request.limits.outputBytes - caps[name];
+          if (chunk.length > room) {
+            if (room > 0) forward(chunk.subarray(0, room));
+            caps[name] += Math.max(room, 0);
+            outputLimited = name;
+            kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+            return cb();
+          }
+          caps[name] += chunk.length;
+          forward(chunk);
+          cb();
+        },
+      });
+
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      aborted = true;
+      kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+    };
+    try {
+      const hasStdin = request.stdin !== undefined;
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true, stdin: hasStdin, hijack: hasStdin })) as NodeJS.ReadWriteStream;
+      const ended = new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', () => resolve());
+      });
+      docker.modem.demuxStream(stream, sink('stdout', hooks.onStdout), sink('stderr', hooks.onStderr));
+
+      await container.start();
+      const startupMs = now() - started;
+      hooks.onStarted?.({ sandboxId: container.id, startupMs });
+
+      if (hasStdin) {
+        stream.write(request.stdin as string | Uint8Array);
+        stream.end();
+      }
+
+      timer = setTimeout(() => {
+        timedOut = true;
+        kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+      }, Math.max(0, deadline - now()));
+      if (hooks.signal?.aborted) onAbort();
+      hooks.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const waited = (await container.wait()) as { StatusCode: number };
+      clearTimeout(timer);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+      if (killing) await killing;
+
+      const info = await container.inspect();
+      const durationMs = now() - started;
+      const exitCode = info.State.ExitCode ?? waited.StatusCode;
+      const oomKilled = Boolean(info.State.OOMKilled);
+      return {
+        exitCode,
+        signal: exitCode > 128 && exitCode < 160 ? signalName(exitCode - 128) : null,
+        oomKilled,
+        timedOut,
+        outputLimited,
+        aborted,
+        durationMs,
+        startupMs,
+        sandboxId: container.id,
+      };
+    } catch (err) {
+      throw dockerError(err, 'run the sandbox container', request.image);
+    } finally {
+      clearTimeout(timer);
+      hooks.signal?.removeEventListener('abort', onAbort);
+      await remove(container.id).catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+    }
+  }
+
+  return {
+    backend: 'docker',
+    identity,
+    docker,
+    run,
+    async close() {
+      closed = true;
+      await Promise.all([...live].map((id) => remove(id).catch((err: BastionError) => options.onCleanupError?.(err, id))));
+    },
+  };
+}
+
+const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+function signalName(n: number): string {
+  return SIGNALS[n] ?? `SIG${n}`;
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { BastionError } from '@bastion/core';
+import {
+  AgentTask,
+  assertSupportedProvider,
+  type AgentProvider,
+  type AgentResult,
+  type AgentTaskInput,
+  type AppliedChange,
+  type PlanContext,
+  type ProposedChange,
+  type ResultMode,
+} from '@bastion/providers';
+import type { CallOptions, Pipeline, SandboxRun } from './pipeline';
+
+/** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
+export type ChangeHandler = (
+  run: SandboxRun,
+  call: { task: AgentTask; mode: ResultMode; correlationId: string },
+) => Promise<{ proposedChanges: ProposedChange[]; appliedChanges: AppliedChange[]; error?: BastionError }>;
+
+export interface AgentCallOptions extends CallOptions {
+  mode?: ResultMode;
+  planContext: Omit<PlanContext, 'correlationId' | 'mode'>;
+  changes?: ChangeHandler;
+}
+
+/**
+ * One agent call: the provider plans, the pipeline runs the plan (policy → executor →
+ * sanitizer), the provider parses the sanitized output. The provider never sees anything else.
+ */
+export async function runAgent(pipeline: Pipeline, provider: AgentProvider, taskInput: AgentTaskInput, options: AgentCallOptions): Promise<AgentResult> {
+  const correlationId = options.correlationId ?? randomUUID();
+  const mode: ResultMode = options.mode ?? 'read-only';
+  const audit = pipeline.audit;
+  const base = {
+    correlationId,
+    provider: provider.id,
+    mode,
+    response: '',
+    proposedChanges: [] as ProposedChange[],
+    appliedChanges: [] as AppliedChange[],
+    redactions: [],
+    execution: null,
+  };
+
+  const parsedTask = AgentTask.safeParse(taskInput);
+  if (!parsedTask.success) {
+    const problems = parsedTask.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    return {
+      ...base,
+      status: 'denied',
+      policy: { decision: 'deny', reasons: [] },
+      error: new BastionError('INVALID_INPUT', `invalid task: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { details: { problems } }).toInfo(),
+    };
+  }
+  const task = parsedTask.data;
+
+  let spec;
+  try {
+    assertSupportedProvider(provider);
+    spec = provider.plan(task, { ...options.planContext, correlationId, mode });
+  } catch (err) {
+    const error = BastionError.from(err, 'PROVIDER_FAILED');
+    audit.record({ event: 'provider.plan_failed', correlationId, stage: 'provider', provider: provider.id, error: error.toInfo() });
+    return { ...base, status: 'failed', policy: { decision: 'deny', reasons: [] }, error: error.toInfo() };
+  }
+  audit.record({
+    event: 'provider.planned',
+    correlationId,
+    stage: 'provider',
+    provider: provider.id,
+    image: spec.image,
+    argc: spec.command.length,
+    stdinBytes: spec.stdin ? Buffer.byteLength(spec.stdin) : 0,
+    network: spec.network?.mode ?? 'none',
+  });
+
+  const run = await pipeline.runSpec(spec, { ...options, correlationId, keepWorkspaceCopy: options.changes !== undefined });
+  try {
+    const policy = { decision: run.decision?.allow ? ('allow' as const) : ('deny' as const), reasons: run.decision?.reasons ?? [] };
+    const execution = run.outcome
+      ? {
+          backend: pipeline.executor.backend,
+          exitCode: run.outcome.exitCode,
+          signal: run.outcome.signal,
+          oomKilled: run.outcome.oomKilled,
+          timedOut: run.outcome.timedOut,
+          outputLimited: run.outcome.outputLimited !== null,
+          durationMs: run.outcome.durationMs,
+          startupMs: run.outcome.startupMs,
+          containerId: run.outcome.sandboxId,
+        }
+      : null;
+    const common = { ...base, policy, execution, redactions: run.redactions };
+    if (!run.outcome) {
+      const status = run.error?.code === 'POLICY_DENIED' ? 'denied' : 'failed';
+      return { ...common, status, error: (run.error ?? new BastionError('INTERNAL', 'no outcome')).toInfo() };
+    }
+
+    const parsed = provider.parse(
+      {
+        stdout: run.stdout,
+        stderr: run.stderr,
+        exitCode: run.outcome.exitCode,
+        timedOut: run.outcome.timedOut,
+        oomKilled: run.outcome.oomKilled,
+        outputLimited: run.outcome.outputLimited !== null,
+      },
+      task,
+    );
+    audit.record({ event: 'provider.parsed', correlationId, stage: 'provider', provider: provider.id, ok: parsed.ok, error: parsed.error?.code ?? null });
+
+    // The sandbox's verdict (deadline, memory, output cap, 429 at the gateway) outranks the parse.
+    const error = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+    let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
+    if (options.changes && !error) changes = { ...changes, ...(await options.changes(run, { task, mode, correlationId })) };
+    const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
+    return {
+      ...common,
+      status: finalError ? (finalError.code === 'POLICY_DENIED' ? 'denied' : 'failed') : 'succeeded',
+      response: parsed.response,
+      proposedChanges: changes.proposedChanges,
+      appliedChanges: changes.appliedChanges,
+      ...(parsed.stats ? { stats: parsed.stats } : {}),
+      error: finalError,
+    };
+  } finally {
+    await run.release();
+  }
+}

@@ -1,0 +1,41 @@
+import type { ExecutionSpecInput } from '@bastion/policy';
+import { ExecResult } from '@bastion/providers';
+import type { CallOptions, Pipeline, SandboxRun } from './pipeline';
+import { commandFailedError } from './outcome-error';
+
+/** `bastion exec`: a plain command through policy → executor → sanitizer. */
+export async function execCommand(pipeline: Pipeline, spec: ExecutionSpecInput, options: CallOptions = {}): Promise<ExecResult> {
+  const run = await pipeline.runSpec(spec, options);
+  return toExecResult(run, pipeline.executor.backend);
+}
+
+export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'memory'): ExecResult {
+  let error = run.error;
+  if (!error && run.outcome && run.outcome.exitCode !== 0) error = commandFailedError(run.outcome.exitCode, run.outcome.signal);
+  const status = error?.code === 'POLICY_DENIED' || error?.code === 'INVALID_INPUT' ? 'denied' : error ? 'failed' : 'succeeded';
+  return {
+    status,
+    correlationId: run.correlationId,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    redactions: run.redactions,
+    policy: {
+      decision: run.decision?.allow ? 'allow' : 'deny',
+      reasons: run.decision?.reasons ?? [],
+    },
+    execution: run.outcome
+      ? {
+          backend,
+          exitCode: run.outcome.exitCode,
+          signal: run.outcome.signal,
+          oomKilled: run.outcome.oomKilled,
+          timedOut: run.outcome.timedOut,
+          outputLimited: run.outcome.outputLimited !== null,
+          durationMs: run.outcome.durationMs,
+          startupMs: run.outcome.startupMs,
+          containerId: run.outcome.sandboxId,
+        }
+      : null,
+    error: error ? error.toInfo() : null,
+  };
+}

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { BastionError, type ErrorInfo } from '@bastion/core';
+import { ExecutionSpec, type Decision, type ExecutionSpecInput, type PolicyEngine } from '@bastion/policy';
+import type { OutputSanitizer, SecretStore } from '@bastion/security';
+import type { Redaction } from '@bastion/providers';
+import type { Executor, ExecutorOutcome, Mount } from '../executor/executor';
+import type { AuditLog } from '../audit/audit-log';
+import { sandboxOutcomeError } from './outcome-error';
+import type { EgressProvisioner, SandboxAttachment, WorkspaceProvisioner } from './sandbox-extensions';
+
+export interface PipelineOptions {
+  /** Read at call time, so a reloaded policy applies to the next call. */
+  policy: () => PolicyEngine;
+  executor: Executor;
+  /** Builds the sanitizer for one call, knowing the secret values that call may expose. */
+  sanitizer: (knownSecrets: string[]) => OutputSanitizer;
+  secrets: SecretStore;
+  audit: AuditLog;
+  egress?: EgressProvisioner;
+  workspace?: WorkspaceProvisioner;
+}
+
+export interface CallOptions {
+  correlationId?: string;
+  signal?: AbortSignal;
+  /** Live, already sanitized output as it arrives. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+/** Everything one sandboxed run produced, output already sanitized. */
+export interface SandboxRun {
+  readonly correlationId: string;
+  readonly spec: ExecutionSpec | null;
+  readonly decision: Decision | null;
+  readonly outcome: ExecutorOutcome | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly redactions: Redaction[];
+  /** Sandbox-level failure (policy, timeout, OOM, output cap, sandbox gone); null when it ran to an exit. */
+  readonly error: BastionError | null;
+  /** Directory of the throwaway workspace copy, while `release()` has not been called. */
+  readonly workspaceCopy?: string;
+  release(): Promise<void>;
+}
+
+export interface Pipeline {
+  readonly executor: Executor;
+  readonly audit: AuditLog;
+  /** policy → executor → sanitizer for one ExecutionSpec. Never throws for a typed failure. */
+  runSpec(input: ExecutionSpecInput, options?: CallOptions & { keepWorkspaceCopy?: boolean }): Promise<SandboxRun>;
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { audit } = options;
+
+  async function runSpec(input: ExecutionSpecInput, call: CallOptions & { keepWorkspaceCopy?: boolean } = {}): Promise<SandboxRun> {
+    const correlationId = call.correlationId ?? randomUUID();
+    const attachments: SandboxAttachment[] = [];
+    const release = async () => {
+      const pending = attachments.splice(0);
+      await Promise.all(pending.map((a) => a.close()));
+    };
+    const empty = (error: BastionError, spec: ExecutionSpec | null, decision: Decision | null): SandboxRun => ({
+      correlationId, spec, decision, outcome: null, stdout: '', stderr: '', redactions: [], error, release,
+    });
+
+    const parsed = ExecutionSpec.safeParse(input);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      audit.record({ event: 'request.invalid', correlationId, stage: 'request', problems });
+      return empty(new BastionError('INVALID_INPUT', `invalid execution spec: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`, { details: { problems } }), null, null);
+    }
+    const spec = parsed.data;
+
+    const decision = options.policy().evaluate(spec, { correlationId });
+    audit.record({
+      event: 'policy.decision',
+      correlationId,
+      stage: 'policy',
+      provider: spec.provider,
+      allow: decision.allow,
+      reasons: decision.reasons,
+      limits: decision.limits,
+    });
+    if (!decision.allow) {
+      const denied = decision.reasons.filter((r) => r.effect === 'deny');
+      return empty(
+        new BastionError('POLICY_DENIED', `denied by policy: ${denied.map((r) => r.message).join('; ')}`, { details: { rules: denied.map((r) => r.rule) } }),
+        spec,
+        decision,
+      );
+    }
+
+    let rateLimited: { retryAfterMs?: number } | undefined;
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    call.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      const env: Record<string, string> = { ...spec.env };
+      const mounts: Mount[] = spec.readOnlyMounts.map((m) => ({ ...m, readOnly: true }));
+      let command = [...spec.command];
+      let workspaceCopy: string | undefined;
+
+      for (const s of spec.secretEnv) env[s.name] = options.secrets.require(s.secret);
+
+      if (spec.workspace) {
+        if (!options.workspace) throw new BastionError('SANDBOX_UNAVAILABLE', 'this runtime has no workspace provisioner');
+        const ws = await options.workspace.attach(spec.workspace, { correlationId });
+        attachments.push(ws);
+        mounts.push(...ws.mounts);
+        Object.assign(env, ws.env);
+        workspaceCopy = ws.copyDir;
+      }
+
+      const network = decision.obligations.network;
+      if (network.mode === 'gateway') {
+        if (!options.egress) throw new BastionError('SANDBOX_UNAVAILABLE', 'the policy grants egress but this runtime has no gateway');
+        const gw = await options.egress.attach(network, {
+          correlationId,
+          onViolation: (v) => audit.record({ event: 'gateway.violation', correlationId, stage: 'gateway', ...v }),
+          onRateLimited: (retryAfterMs) => {
+            rateLimited = { retryAfterMs };
+            audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs });
+            controller.abort();
+          },
+        });
+        attachments.push(gw);
+        mounts.push(...gw.mounts);
+        Object.assign(env, gw.env);
+        if (gw.wrapCommand) command = gw.wrapCommand(command);
+      }
+
+      const sanitizer = options.sanitizer(options.secrets.knownValues());
+      const streams = { stdout: sanitizer.createStream(), stderr: sanitizer.createStream() };
+      const text = { stdout: [] as string[], stderr: [] as string[] };
+      const push = (name: 'stdout' | 'stderr', clean: string) => {
+        if (clean.length === 0) return;
+        text[name].push(clean);
+        call.onOutput?.(name, clean);
+      };
+
+      let outcome: ExecutorOutcome;
+      try {
+        outcome = await options.executor.run(
+          {
+            correlationId,
+            image: spec.image,
+            command,
+            env,
+            ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+            ...(spec.workdir !== undefined ? { workdir: spec.workdir } : {}),
+            limits: decision.limits,
+            mounts,
+          },
+          {
+            onStdout: (c) => push('stdout', streams.stdout.write(c)),
+            onStderr: (c) => push('stderr', streams.stderr.write(c)),
+            signal: controller.signal,
+            onStarted: ({ sandboxId, startupMs }) =>
+              audit.record({ event: 'executor.started', correlationId, stage: 'executor', backend: options.executor.backend, sandboxId, startupMs }),
+          },
+        );
+      } catch (err) {
+        const error = BastionError.from(err, 'SANDBOX_UNAVAILABLE');
+        audit.record({ event: 'executor.failed', correlationId, stage: 'executor', backend: options.executor.backend, error: error.toInfo() });
+        throw error;
+      }
+      push('stdout', streams.stdout.end());
+      push('stderr', streams.stderr.end());
+      const redactions = mergeRedactions(streams.stdout.redactions(), streams.stderr.redactions());
+
+      audit.record({
+        event: 'executor.finished',
+        correlationId,
+        stage: 'executor',
+        backend: options.executor.backend,
+        sandboxId: outcome.sandboxId,
+        exitCode: outcome.exitCode,
+        oomKilled: outcome.oomKilled,
+        timedOut: outcome.timedOut,
+        outputLimited: outcome.outputLimited,
+        durationMs: outcome.durationMs,
+        startupMs: outcome.startupMs,
+      });
+      audit.record({ event: 'sanitizer.finished', correlationId, stage: 'sanitizer', redactions });
+
+      let error = sandboxOutcomeError(outcome, decision.limits);
+      if (rateLimited) {
+        error = new BastionError('RATE_LIMITED', 'the provider API answered 429; the call was ended instead of retrying inside the sandbox', {
+          retryable: true,
+          ...(rateLimited.retryAfterMs !== undefined ? { retryAfterMs: rateLimited.retryAfterMs } : {}),
+        });
+      }
+      if (!call.keepWorkspaceCopy) await release();
+      return {
+        correlationId,
+        spec,
+        decision,
+        outcome,
+        stdout: text.stdout.join(''),
+        stderr: text.stderr.join(''),
+        redactions,
+        error,
+        ...(call.keepWorkspaceCopy && workspaceCopy ? { workspaceCopy } : {}),
+        release,
+      };
+    } catch (err) {
+      await release();
+      const error = BastionError.from(err, 'INTERNAL');
+      return empty(error, spec, decision);
+    } finally {
+      call.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  return { executor: options.executor, audit, runSpec };
+}
+
+export function mergeRedactions(...lists: { ruleId: string; severity?: string; count: number }[][]): Redaction[] {
+  const byRule = new Map<string, Redaction>();
+  for (const list of lists) {
+    for (const r of list) {
+      const prev = byRule.get(r.ruleId);
+      byRule.set(r.ruleId, { ruleId: r.ruleId, ...(r.severity ? { severity: r.severity } : {}), count: (prev?.count ?? 0) + r.count });
+    }
+  }
+  return [...byRule.values()].sort((a, b) => a.ruleId.localeCompare(b.ruleId));
+}
+
+export function errorInfo(error: BastionError | null): ErrorInfo | null {
+  return error ? error.toInfo() : null;
+}
