@@ -10,6 +10,16 @@ export const DecisionReason = z
   .strict();
 export type DecisionReason = z.infer<typeof DecisionReason>;
 
+export const RateLimitObligation = z
+  .object({ domain: z.string(), requestsPerMinute: z.number().positive(), burst: z.number().int().positive() })
+  .strict();
+export type RateLimitObligation = z.infer<typeof RateLimitObligation>;
+
+export const RobotsObligation = z
+  .object({ respect: z.boolean(), crawlDelay: z.boolean(), userAgent: z.string() })
+  .strict();
+export type RobotsObligation = z.infer<typeof RobotsObligation>;
+
 export const NetworkObligation = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('none') }).strict(),
   z
@@ -18,10 +28,32 @@ export const NetworkObligation = z.discriminatedUnion('mode', [
       api: z.enum(['gemini']).optional(),
       allow: z.array(z.string()),
       deny: z.array(z.string()),
+      /** Filled by the evaluator; optional so obligations written by hand stay valid. */
+      rateLimits: z.array(RateLimitObligation).optional(),
+      robots: RobotsObligation.optional(),
     })
     .strict(),
 ]);
 export type NetworkObligation = z.infer<typeof NetworkObligation>;
+
+/** The rules the apply step checks a set of changes against (see `checkWritePaths`). */
+export const FilesystemObligation = z
+  .object({
+    workspace: z.enum(['read-only', 'copy']).describe('The most write access granted to the workspace'),
+    denyWrite: z.array(z.string()),
+    allowWrite: z.array(z.string()),
+    maxFileBytes: z.number().int().positive(),
+    maxTotalBytes: z.number().int().positive(),
+  })
+  .strict();
+export type FilesystemObligation = z.infer<typeof FilesystemObligation>;
+
+export const RedactionObligation = z
+  .object({
+    rules: z.array(z.object({ id: z.string(), pattern: z.string(), severity: z.enum(['low', 'medium', 'high', 'critical']) }).strict()),
+  })
+  .strict();
+export type RedactionObligation = z.infer<typeof RedactionObligation>;
 
 /** What the policy engine returns; the executor runs only with `limits` and `obligations` of an allow. */
 export const Decision = z
@@ -29,7 +61,13 @@ export const Decision = z
     allow: z.boolean(),
     reasons: z.array(DecisionReason).describe('Every rule that denied or changed the request, not just the first'),
     limits: ResourceLimits,
-    obligations: z.object({ network: NetworkObligation }).strict(),
+    obligations: z
+      .object({
+        network: NetworkObligation,
+        filesystem: FilesystemObligation.optional().describe('Always set by the evaluator'),
+        redaction: RedactionObligation.optional().describe('Always set by the evaluator'),
+      })
+      .strict(),
   })
   .strict();
 export type Decision = z.infer<typeof Decision>;

@@ -7,7 +7,48 @@ export {
   WorkspaceRequest,
   NetworkRequest,
 } from './execution-spec';
-export { Policy, PolicyLimits, ProviderRule, type PolicyInput } from './policy-schema';
-export { Decision, DecisionReason, NetworkObligation } from './decision';
+export {
+  Policy,
+  PolicyLimits,
+  ProviderRule,
+  NetworkPolicy,
+  RateLimitRule,
+  RobotsPolicy,
+  FilesystemPolicy,
+  RedactionPolicy,
+  RedactionRule,
+  DEFAULT_DENY_WRITE,
+  type PolicyInput,
+} from './policy-schema';
+export {
+  Decision,
+  DecisionReason,
+  NetworkObligation,
+  RateLimitObligation,
+  RobotsObligation,
+  FilesystemObligation,
+  RedactionObligation,
+} from './decision';
 export { DEFAULT_POLICY, DEFAULT_POLICY_INPUT } from './default-policy';
 export { createPolicyEngine, evaluatePolicy, type PolicyEngine, type PolicyEngineOptions, type EvaluationContext } from './policy-engine';
+export { DomainPattern, matchDomain, domainPatternProblem, normalizeHost, type DomainVerdict } from './domain-pattern';
+export { RateLimiter, type RateLimiterRule, type RateLimitVerdict } from './rate-limiter';
+export {
+  checkWritePaths,
+  type FileChange,
+  type WriteRules,
+  type WriteViolation,
+  type WriteViolationRule,
+  type WriteCheckResult,
+} from './write-path-check';
+export { checkPolicy, checkPolicyText, parsePolicyText, loadPolicyFile, type PolicyCheck, type PolicyProblem } from './policy-file';
+export { applyEnvironmentTightening, type Environment } from './environment-tightening';
+export {
+  watchPolicyFile,
+  createPolicyStore,
+  type PolicyWatcher,
+  type WatchPolicyFileOptions,
+  type PolicyStore,
+  type PolicyStoreOptions,
+} from './policy-store';
+export { policyJsonSchema, POLICY_SCHEMA_ID } from './policy-json-schema';

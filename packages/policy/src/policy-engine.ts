@@ -1,7 +1,9 @@
+import { isAbsolute } from 'node:path';
 import { ExecutionSpec, RESOURCE_KEYS, type ResourceLimits } from './execution-spec';
-import type { Decision, DecisionReason, NetworkObligation } from './decision';
+import type { Decision, DecisionReason, FilesystemObligation, NetworkObligation, RedactionObligation } from './decision';
 import type { Policy, PolicyLimits } from './policy-schema';
 import { DEFAULT_POLICY } from './default-policy';
+import { matchDomain } from './domain-pattern';
 
 export interface EvaluationContext {
   /** Correlation id of the call, carried into reasons' audit events by the caller. */
@@ -45,8 +47,8 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
     const max = policy.resources.max[policyKey];
     const requested = spec.resources[key];
     if (requested === undefined) {
-      limits[key] = policy.resources.defaults[policyKey];
-    } else if (requested > max) {
+      limits[key] = Math.min(policy.resources.defaults[policyKey], max);
+    } else if (!(requested <= max)) {
       limits[key] = max;
       const effect = policy.resources.onExceed === 'deny' ? 'deny' : 'clamp';
       reasons.push({
@@ -70,23 +72,59 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
     reasons.push({ rule: 'images', effect: 'deny', message: `image "${spec.image}" is not in the policy's image list` });
   }
 
+  const fs = policy.filesystem;
+  if (spec.workspace !== undefined) {
+    if (!isAbsolute(spec.workspace.hostPath)) {
+      reasons.push({ rule: 'filesystem.workspace', effect: 'deny', message: `workspace path "${spec.workspace.hostPath}" is not absolute` });
+    }
+    if (spec.workspace.access === 'copy' && fs.workspace === 'read-only') {
+      reasons.push({ rule: 'filesystem.workspace', effect: 'deny', message: 'the call asks for a writable copy of the workspace but the policy allows read-only access' });
+    }
+  }
+  const filesystem: FilesystemObligation = {
+    workspace: fs.workspace,
+    denyWrite: fs.denyWrite,
+    allowWrite: fs.allowWrite,
+    maxFileBytes: fs.maxFileBytes,
+    maxTotalBytes: fs.maxTotalBytes,
+  };
+
   let network: NetworkObligation = { mode: 'none' };
   if (spec.network.mode === 'gateway') {
-    if (policy.network.mode !== 'gateway') {
+    const net = policy.network;
+    if (net.mode !== 'gateway') {
       reasons.push({ rule: 'network.mode', effect: 'deny', message: 'the call asks for network access but the policy allows none' });
     } else {
-      network = { mode: 'gateway', allow: policy.network.allow, deny: policy.network.deny };
+      for (const domain of spec.network.domains) {
+        const verdict = matchDomain(domain, net.allow, net.deny);
+        if (!verdict.allow) reasons.push({ rule: verdict.pattern === undefined ? 'network.allow' : 'network.deny', effect: 'deny', message: verdict.reason });
+      }
+      network = {
+        mode: 'gateway',
+        allow: net.allow,
+        deny: net.deny,
+        rateLimits: net.rateLimits.map((r) => ({ domain: r.domain, requestsPerMinute: r.requestsPerMinute, burst: r.burst ?? Math.max(1, Math.floor(r.requestsPerMinute)) })),
+        robots: { respect: net.robots.respect, crawlDelay: net.robots.crawlDelay, userAgent: net.robots.userAgent },
+      };
       if (spec.network.api !== undefined) network.api = spec.network.api;
     }
   }
 
-  return { allow: !reasons.some((r) => r.effect === 'deny'), reasons, limits, obligations: { network } };
+  const redaction: RedactionObligation = { rules: policy.redaction.rules.map((r) => ({ id: r.id, pattern: r.pattern, severity: r.severity })) };
+
+  return { allow: !reasons.some((r) => r.effect === 'deny'), reasons, limits, obligations: { network, filesystem, redaction } };
 }
+
+const imagePatterns = new Map<string, RegExp>();
 
 /** `bastion/*` matches `bastion/sandbox:latest`; `*` never crosses a `/`. */
 function imageMatches(pattern: string, image: string): boolean {
+  let re = imagePatterns.get(pattern);
+  if (re === undefined) {
+    re = new RegExp('^' + pattern.split('*').map(escapeRegExp).join('[^/]*') + '$');
+    if (imagePatterns.size < 1024) imagePatterns.set(pattern, re);
+  }
   const name = image.replace(/:[^/:]+$/, '');
-  const re = new RegExp('^' + pattern.split('*').map(escapeRegExp).join('[^/]*') + '$');
   return re.test(name) || re.test(image);
 }
 

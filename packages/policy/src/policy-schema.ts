@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseByteSize } from '@bastion/core';
+import { DomainPattern } from './domain-pattern';
 
 const ByteSize = z
   .union([z.number().int().positive(), z.string().min(1)])
@@ -25,7 +26,8 @@ export const PolicyLimits = z
     timeoutMs: z.number().int().positive().describe('Wall-clock deadline'),
     outputBytes: ByteSize.describe('Byte cap per output stream'),
   })
-  .strict();
+  .strict()
+  .describe('One value per resource');
 export type PolicyLimits = z.infer<typeof PolicyLimits>;
 
 export const ProviderRule = z
@@ -33,10 +35,94 @@ export const ProviderRule = z
     name: z.string().min(1).describe('Provider id (gemini-cli, cursor, exec)'),
     models: z.array(z.string().min(1)).optional().describe('Models this provider may use; absent means any'),
   })
-  .strict();
+  .strict()
+  .describe('A provider that may run, optionally limited to some models');
+
+export const RateLimitRule = z
+  .object({
+    domain: DomainPattern.describe('Host or "*.example.com"; all hosts under a wildcard share one budget'),
+    requestsPerMinute: z.number().positive().max(60_000).describe('Sustained rate: requests (or CONNECT tunnels) per minute'),
+    burst: z.number().int().positive().max(10_000).optional().describe('Requests allowed at once before the rate applies; defaults to requestsPerMinute'),
+  })
+  .strict()
+  .describe('A token bucket per domain pattern, enforced by the egress gateway');
+export type RateLimitRule = z.infer<typeof RateLimitRule>;
+
+export const RobotsPolicy = z
+  .object({
+    respect: z.boolean().default(true).describe('Refuse plain-HTTP GETs that the site\'s robots.txt disallows'),
+    crawlDelay: z.boolean().default(true).describe('Space requests to a site by its robots.txt Crawl-delay'),
+    userAgent: z.string().min(1).default('BastionAgent').describe('User-agent token matched against robots.txt groups'),
+  })
+  .strict()
+  .describe('robots.txt compliance for fetches the agent makes through the gateway');
+export type RobotsPolicy = z.infer<typeof RobotsPolicy>;
+
+export const NetworkPolicy = z
+  .object({
+    mode: z.enum(['none', 'gateway']).default('none').describe('none: no network at all; gateway: only through Bastion\'s egress gateway'),
+    allow: z.array(DomainPattern).default([]).describe('Domains reachable through the gateway\'s proxy; everything else is refused'),
+    deny: z.array(DomainPattern).default([]).describe('Domains never reachable; deny wins over allow'),
+    rateLimits: z.array(RateLimitRule).default([]).describe('Per-domain request budgets; a request over budget gets 429'),
+    robots: RobotsPolicy.prefault({}),
+  })
+  .strict()
+  .describe('Egress: the sandbox never has a route out; the gateway applies these rules');
+export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
+
+/** Key files, secrets and the repository's own metadata are never writable unless a policy says otherwise. */
+export const DEFAULT_DENY_WRITE = ['.git/**', '**/.git', '**/.git/**', '.env*', '**/.env*', '**/*.pem', '**/id_rsa*', '**/*.key'];
+
+export const FilesystemPolicy = z
+  .object({
+    workspace: z
+      .enum(['read-only', 'copy'])
+      .default('copy')
+      .describe('The most a call gets: read-only (bind-mounted read-only, or a read-only copy) or copy (a throwaway writable copy; the caller\'s files are never written)'),
+    denyWrite: z
+      .array(z.string().min(1))
+      .default(DEFAULT_DENY_WRITE)
+      .describe('Globs (relative to the workspace, matched case-insensitively) that changes may never touch; deny wins over allowWrite'),
+    allowWrite: z.array(z.string().min(1)).default(['**']).describe('Globs (relative to the workspace) that changes may touch'),
+    maxFileBytes: ByteSize.default(10 * 1024 * 1024).describe('Largest single file a change may write'),
+    maxTotalBytes: ByteSize.default(50 * 1024 * 1024).describe('Total bytes one set of changes may write'),
+  })
+  .strict()
+  .describe('Workspace access and the rules applied to changes before they are written back');
+export type FilesystemPolicy = z.infer<typeof FilesystemPolicy>;
+
+export const RedactionRule = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" and "-"').describe('Stable id reported with each redaction'),
+    pattern: z
+      .string()
+      .min(1)
+      .refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression')
+      .describe('Regular expression (JavaScript syntax); the sanitizer validates it further'),
+    severity: z.enum(['low', 'medium', 'high', 'critical']).default('high').describe('How bad a match is'),
+  })
+  .strict()
+  .describe('A custom pattern the output sanitizer redacts');
+export type RedactionRule = z.infer<typeof RedactionRule>;
+
+export const RedactionPolicy = z
+  .object({
+    rules: z.array(RedactionRule).default([]).describe('Custom patterns, in addition to the sanitizer\'s built-in catalogue'),
+  })
+  .strict()
+  .describe('Custom redaction patterns, passed through to the output sanitizer');
+export type RedactionPolicy = z.infer<typeof RedactionPolicy>;
 
 export const Policy = z
   .object({
+    $schema: z.string().optional().describe('Optional link to policy.schema.json, for editors; ignored by Bastion'),
     version: z.literal(1).describe('Policy file format version'),
     resources: z
       .object({
@@ -45,23 +131,24 @@ export const Policy = z
         onExceed: z.enum(['clamp', 'deny']).default('clamp').describe('What happens to a request above max'),
       })
       .strict()
-      .refine((r) => (Object.keys(r.max) as (keyof PolicyLimits)[]).every((k) => r.defaults[k] <= r.max[k]), {
-        message: 'every default must be at or below its max',
-      }),
-    network: z
-      .object({
-        mode: z.enum(['none', 'gateway']).default('none').describe('none: no network at all; gateway: only through Bastion\'s egress gateway'),
-        allow: z.array(z.string().min(1)).default([]).describe('Domains reachable through the CONNECT proxy'),
-        deny: z.array(z.string().min(1)).default([]).describe('Domains never reachable; deny wins over allow'),
+      .superRefine((r, ctx) => {
+        for (const k of Object.keys(r.max) as (keyof PolicyLimits)[]) {
+          if (r.defaults[k] > r.max[k]) {
+            ctx.addIssue({ code: 'custom', path: ['defaults', k], message: `the default ${k} is above its max; every default must be at or below its max` });
+          }
+        }
       })
-      .strict()
-      .default({ mode: 'none', allow: [], deny: [] }),
+      .describe('Resource limits: defaults for a call that asks for nothing, and the ceiling for any call'),
+    network: NetworkPolicy.prefault({}),
+    filesystem: FilesystemPolicy.prefault({}),
     providers: z
       .array(ProviderRule)
       .default([{ name: 'exec' }, { name: 'gemini-cli' }, { name: 'cursor' }])
       .describe('Providers (and models) allowed to run; anything else is denied'),
     images: z.array(z.string().min(1)).default(['bastion/*']).describe('Image name patterns calls may use (* matches within a name segment)'),
+    redaction: RedactionPolicy.prefault({}),
   })
-  .strict();
+  .strict()
+  .describe('Bastion policy: what a sandboxed agent call may get. Deny by default.');
 export type Policy = z.infer<typeof Policy>;
 export type PolicyInput = z.input<typeof Policy>;
