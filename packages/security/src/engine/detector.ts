@@ -1,0 +1,197 @@
+import type { Rule, Span } from '../rules/rule';
+import { LiteralScanner, type LiteralPattern } from './literal-scanner';
+
+/** Digit runs that could hold a phone number, SSN, card or IBAN; bounded so windows stay bounded. */
+const DIGIT_RUN = /[0-9][0-9 ().\/-]{6,40}[0-9]/g;
+const TWILIO_SID = /(?:SK|AC)[0-9a-f]{32}/g;
+const SCANS: Record<NonNullable<Rule['scan']>, RegExp> = { digits: DIGIT_RUN, twilio: TWILIO_SID };
+const MIN_FOLDED = 4;
+
+export interface DetectResult {
+  /** Merged, sorted, non-overlapping spans, all starting before `limit`. */
+  spans: Span[];
+  /** Everything before `limit` is final; equal to the input limit unless a span or a multi-line window needed more text. */
+  limit: number;
+}
+
+/**
+ * Finds every redaction in a text. Cheap anchors come first (one multi-literal pass, a few indexOf
+ * loops for very short literals, two bounded class scans); each rule's regex then runs only on a
+ * window around its anchors, clipped to the anchor's line. Because every single-line rule sees
+ * nothing beyond its line, a text can be processed in any batches of whole lines with the same
+ * result, which is what makes streaming equal to one-shot sanitizing.
+ */
+export class Detector {
+  readonly rules: readonly Rule[];
+  private readonly scanner: LiteralScanner;
+  private readonly literalRules: number[][] = [];
+  private readonly shortAnchors: { text: string; rules: number[] }[] = [];
+  private readonly multiline: { text: string; rules: number[] }[] = [];
+  private readonly scans: { re: RegExp; rules: number[] }[] = [];
+  private readonly lineRules: number[] = [];
+
+  constructor(rules: readonly Rule[]) {
+    this.rules = rules;
+    const literals = new Map<string, number>();
+    const patterns: LiteralPattern[] = [];
+    const short = new Map<string, number[]>();
+    const multi = new Map<string, number[]>();
+    const scans = new Map<RegExp, number[]>();
+    const addLiteral = (text: string, caseSensitive: boolean, rule: number): void => {
+      const key = (caseSensitive ? 's:' : 'i:') + (caseSensitive ? text : text.toLowerCase());
+      let idx = literals.get(key);
+      if (idx === undefined) {
+        idx = patterns.length;
+        literals.set(key, idx);
+        patterns.push({ text, caseSensitive });
+        this.literalRules.push([]);
+      }
+      if (!this.literalRules[idx].includes(rule)) this.literalRules[idx].push(rule);
+    };
+    const addTo = (map: Map<string, number[]>, text: string, rule: number): void => {
+      const list = map.get(text) ?? [];
+      if (!list.includes(rule)) list.push(rule);
+      map.set(text, list);
+    };
+    rules.forEach((rule, r) => {
+      if (rule.scan !== undefined) {
+        const re = SCANS[rule.scan];
+        scans.set(re, [...(scans.get(re) ?? []), r]);
+      }
+      if (rule.scan === undefined && rule.anchors === undefined && rule.foldedAnchors === undefined) this.lineRules.push(r);
+      for (const a of rule.anchors ?? []) {
+        if (rule.multiline) addTo(multi, a, r);
+        else if (a.length >= MIN_FOLDED) addLiteral(a, true, r);
+        else addTo(short, a, r);
+      }
+      for (const a of rule.foldedAnchors ?? []) {
+        if (a.length >= MIN_FOLDED) addLiteral(a, false, r);
+        else {
+          addTo(short, a.toLowerCase(), r);
+          addTo(short, a.toUpperCase(), r);
+        }
+      }
+    });
+    this.scanner = new LiteralScanner(patterns);
+    for (const [text, list] of short) this.shortAnchors.push({ text, rules: list });
+    for (const [text, list] of multi) this.multiline.push({ text, rules: list });
+    for (const [re, list] of scans) this.scans.push({ re, rules: list });
+  }
+
+  /**
+   * Detects in text[0, limit). Single-line windows never pass a line end; multi-line windows may
+   * reach past `limit`. With `final` false, a multi-line window that the text does not yet cover,
+   * or a span that crosses `limit`, pulls `limit` back to the start of its line.
+   */
+  detect(text: string, limit: number, final: boolean): DetectResult {
+    const rules = this.rules;
+    const spans: Span[] = [];
+    const lastWs = new Int32Array(rules.length).fill(-1);
+    const lastWe = new Int32Array(rules.length).fill(-1);
+    const len = text.length;
+    let lineStart = 0;
+    let lineEnd = -1;
+
+    for (const { text: anchor, rules: list } of this.multiline) {
+      let p = text.indexOf(anchor);
+      while (p !== -1 && p < limit) {
+        for (const r of list) {
+          const rule = rules[r];
+          if (!final && p + rule.after > len) {
+            limit = lineStartOf(text, p);
+            break;
+          }
+          const ws = Math.max(0, p - rule.before);
+          const we = Math.min(len, p + rule.after);
+          if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) continue;
+          lastWs[r] = ws;
+          lastWe[r] = we;
+          rule.find(text, ws, we, r, spans, p);
+        }
+        p = text.indexOf(anchor, p + 1);
+      }
+    }
+
+    const onHit = (p: number, r: number): void => {
+      if (p < lineStart || p >= lineEnd) {
+        lineStart = p === 0 ? 0 : text.lastIndexOf('\n', p - 1) + 1;
+        lineEnd = text.indexOf('\n', p);
+        if (lineEnd === -1) lineEnd = len;
+      }
+      const rule = rules[r];
+      const ws = Math.max(lineStart, p - rule.before);
+      const we = Math.min(lineEnd, p + rule.after);
+      if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) return;
+      lastWs[r] = ws;
+      lastWe[r] = we;
+      rule.find(text, ws, we, r, spans, p);
+    };
+
+    const literalRules = this.literalRules;
+    this.scanner.scan(text, 0, limit, (p, idx) => {
+      const list = literalRules[idx];
+      for (let k = 0; k < list.length; k++) onHit(p, list[k]);
+    });
+    for (const { text: anchor, rules: list } of this.shortAnchors) {
+      let p = text.indexOf(anchor);
+      while (p !== -1 && p < limit) {
+        for (let k = 0; k < list.length; k++) onHit(p, list[k]);
+        p = text.indexOf(anchor, p + 1);
+      }
+    }
+    for (const { re, rules: list } of this.scans) {
+      re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(text)) !== null && m.index < limit) {
+        for (let k = 0; k < list.length; k++) onHit(m.index, list[k]);
+      }
+    }
+    for (const r of this.lineRules) {
+      // Rules without anchors (custom rules) see each line on its own.
+      let s = 0;
+      while (s < limit) {
+        let e = text.indexOf('\n', s);
+        if (e === -1) e = len;
+        if (e > s) rules[r].find(text, s, e, r, spans, s);
+        s = e + 1;
+      }
+    }
+
+    const merged = mergeSpans(spans);
+    if (final) return { spans: merged, limit };
+    // A span that crosses the limit is only final once the text after it has arrived.
+    for (let i = merged.length - 1; i >= 0; i--) {
+      const s = merged[i];
+      if (s.start >= limit) continue;
+      if (s.end > limit) limit = lineStartOf(text, s.start);
+      else break;
+    }
+    let n = merged.length;
+    while (n > 0 && merged[n - 1].start >= limit) n--;
+    merged.length = n;
+    return { spans: merged, limit };
+  }
+}
+
+function lineStartOf(text: string, p: number): number {
+  return p === 0 ? 0 : text.lastIndexOf('\n', p - 1) + 1;
+}
+
+/** Sorts spans and merges overlapping ones; the earliest (then longest, then first-listed) rule names the group. */
+export function mergeSpans(spans: Span[]): Span[] {
+  if (spans.length === 0) return spans;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end || a.rule - b.rule);
+  const out: Span[] = [];
+  let cur = { ...spans[0] };
+  for (let i = 1; i < spans.length; i++) {
+    const s = spans[i];
+    if (s.start < cur.end) {
+      if (s.end > cur.end) cur.end = s.end;
+    } else {
+      out.push(cur);
+      cur = { ...s };
+    }
+  }
+  out.push(cur);
+  return out;
+}

@@ -1,0 +1,65 @@
+import { BastionError } from '@bastion/core';
+import { compileCustomRules } from './custom-rules';
+import { Detector } from './engine/detector';
+import { knownSecretRule } from './known-secrets';
+import { applySpans, RedactionTally } from './redaction-report';
+import { base64SecretRule } from './rules/base64-secret-rule';
+import { PII_RULES, RULE_CATALOGUE, SECRET_RULES } from './rules/catalogue';
+import { DEFAULT_HOME_PREFIXES, hostPathRule } from './rules/host-path-rules';
+import type { Rule } from './rules/rule';
+import { SanitizerStreamImpl } from './sanitizer-stream';
+import { stripTerminalControls } from './terminal-controls';
+import type { OutputSanitizer, OutputSanitizerOptions, SanitizeResult, SanitizerStream } from './types';
+
+const BUILT_IN_IDS: ReadonlySet<string> = new Set(RULE_CATALOGUE.map((r) => r.id));
+
+/** Everything a sanitizer needs at run time; shared by one-shot calls and every stream. */
+export interface SanitizerCore {
+  readonly rules: readonly Rule[];
+  readonly detector: Detector;
+  readonly stripControls: boolean;
+}
+
+/**
+ * Creates the sanitizer every byte an agent prints passes through. Options are validated here,
+ * once: custom rules must compile as RE2 (linear time), known secrets must be long enough to be
+ * specific, disabled rule ids must exist.
+ */
+export function createOutputSanitizer(options: OutputSanitizerOptions = {}): OutputSanitizer {
+  const core = buildCore(options);
+  const decoder = new TextDecoder();
+  return {
+    ruleIds: Object.freeze(core.rules.map((r) => r.id)),
+    sanitize(input: string | Uint8Array): SanitizeResult {
+      const raw = typeof input === 'string' ? input : decoder.decode(input);
+      const text = core.stripControls ? stripTerminalControls(raw) : raw;
+      const tally = new RedactionTally(core.rules);
+      const { spans } = core.detector.detect(text, text.length, true);
+      return { text: applySpans(text, spans, text.length, core.rules, tally), redactions: tally.report() };
+    },
+    createStream(): SanitizerStream {
+      return new SanitizerStreamImpl(core);
+    },
+  };
+}
+
+function buildCore(options: OutputSanitizerOptions): SanitizerCore {
+  const customIds = new Set((options.customRules ?? []).map((r) => r?.id));
+  const disabled = new Set(options.disabledRules ?? []);
+  const unknown = [...disabled].filter((id) => !BUILT_IN_IDS.has(id) && !customIds.has(id));
+  if (unknown.length > 0) {
+    throw new BastionError('INVALID_INPUT', `disabledRules names unknown rule ids: ${unknown.join(', ')}`, { details: { unknown } });
+  }
+  const hostPaths = options.hostPaths ?? { enabled: true };
+  const prefixes = hostPaths.homePrefixes ?? DEFAULT_HOME_PREFIXES;
+  const short = prefixes.filter((p) => typeof p !== 'string' || p.length < 2);
+  if (short.length > 0) throw new BastionError('INVALID_INPUT', 'hostPaths.homePrefixes entries must be strings of at least 2 characters');
+
+  const rules: Rule[] = [...SECRET_RULES, ...PII_RULES];
+  if (hostPaths.enabled) rules.push(hostPathRule(prefixes));
+  rules.push(base64SecretRule(SECRET_RULES));
+  if (options.knownSecrets !== undefined && options.knownSecrets.length > 0) rules.unshift(knownSecretRule(options.knownSecrets));
+  rules.push(...compileCustomRules(options.customRules ?? [], BUILT_IN_IDS));
+  const active = rules.filter((r) => !disabled.has(r.id));
+  return { rules: active, detector: new Detector(active), stripControls: options.stripTerminalControls ?? true };
+}

@@ -1,0 +1,43 @@
+import { Detector } from '../engine/detector';
+import { stableBase64Parts } from '../base64';
+import type { Rule, Span } from './rule';
+
+/** Literal beginnings of secrets whose base64 form is distinctive enough to anchor on. */
+const ENCODED_PREFIXES = [
+  'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'xoxb-', 'xoxp-', 'xapp-', 'sk_live_', 'rk_live_',
+  'sk-ant-', 'sk-proj-', 'npm_', 'pypi-AgEI', 'AKIA', 'ASIA', 'AIza', '-----BEGIN', 'hooks.slack.com', 'GOCSPX-',
+  'password', 'PASSWORD', 'secret_access_key', '"private_key"',
+];
+const B64_CHAR = /[A-Za-z0-9+/=_-]/;
+const REACH = 4096;
+const MIN_RUN = 16;
+
+/**
+ * Base64 blobs that decode to something another rule catches (a token, a key, a password line).
+ * Anchors are the alignment-independent base64 forms of known secret prefixes; around a hit the
+ * whole base64 run is decoded and checked with the inner rules, and redacted as one piece.
+ */
+export function base64SecretRule(innerRules: readonly Rule[]): Rule {
+  const inner = new Detector(innerRules);
+  const anchors = new Set<string>();
+  for (const prefix of ENCODED_PREFIXES) for (const part of stableBase64Parts(prefix)) if (part.length >= 4) anchors.add(part);
+  return {
+    id: 'base64-encoded-secret',
+    severity: 'high',
+    description: 'A base64 blob that decodes to a secret another rule catches.',
+    anchors: [...anchors],
+    before: REACH,
+    after: REACH,
+    usesAnchor: true,
+    find(text: string, from: number, to: number, index: number, out: Span[], anchor: number) {
+      let start = anchor;
+      let end = anchor;
+      while (start > from && B64_CHAR.test(text[start - 1])) start--;
+      while (end < to && B64_CHAR.test(text[end])) end++;
+      if (end - start < MIN_RUN) return;
+      const run = text.slice(start, end);
+      const decoded = Buffer.from(run, 'base64').toString('latin1');
+      if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { shannonEntropy } from '../validators/entropy';
+import { isKnownLookAlike, looksLikeCode } from '../validators/secret-value';
+import { regexRule, type Rule } from './rule';
+
+/** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
+const PEM_BODY = String.raw`(?:\\{1,4}[nr]|[\sA-Za-z0-9+/=:,.-]){16,16000}?`;
+
+function pem(id: string, description: string, label: string): Rule {
+  return regexRule({
+    id,
+    severity: 'critical',
+    description,
+    anchors: ['-----BEGIN'],
+    after: 16384,
+    multiline: true,
+    pattern: new RegExp(`-----BEGIN ${label}-----${PEM_BODY}-----END ${label}-----`),
+  });
+}
+
+function secretValue(value: string): boolean {
+  return !looksLikeCode(value) && !isKnownLookAlike(value);
+}
+
+export const credentialRules: Rule[] = [
+  pem('private-key', 'PEM private key block (RSA, EC, DSA, PKCS#8, encrypted).', '(?!OPENSSH )(?:[A-Z0-9]+ ){0,3}PRIVATE KEY'),
+  pem('openssh-private-key', 'OpenSSH private key block.', 'OPENSSH PRIVATE KEY'),
+  pem('pgp-private-key', 'PGP private key block.', 'PGP PRIVATE KEY BLOCK'),
+  regexRule({
+    id: 'jwt',
+    severity: 'high',
+    description: 'JSON Web Token (three base64url parts, header and payload starting with eyJ).',
+    anchors: ['eyJ'],
+    before: 1,
+    after: 8192,
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{0,2000}/,
+  }),
+  regexRule({
+    id: 'url-credentials',
+    severity: 'critical',
+    description: 'Password in a URL (scheme://user:password@host); only the password is redacted.',
+    anchors: ['://'],
+    before: 32,
+    after: 420,
+    pattern: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:@/"'<>\\]{1,128}:([^\s@/"'<>\\]{1,256})(?=@)/,
+    validate: secretValue,
+  }),
+  regexRule({
+    id: 'authorization-bearer',
+    severity: 'critical',
+    description: 'Bearer token (Authorization: Bearer …).',
+    foldedAnchors: ['bearer'],
+    after: 4200,
+    pattern: /bearer[ \t]+([A-Za-z0-9\-._~+/]{12,4096}=*)/i,
+    validate: (v) => /\d/.test(v) && /[A-Za-z]/.test(v) && secretValue(v),
+  }),
+  regexRule({
+    id: 'authorization-basic',
+    severity: 'critical',
+    description: 'HTTP Basic credentials (Authorization: Basic base64(user:password)).',
+    foldedAnchors: ['authorization'],
+    after: 1100,
+    pattern: /authorization["']?[ \t]*[:=][ \t]*["']?basic[ \t]+([A-Za-z0-9+/]{6,1024}={0,2})/i,
+  }),
+  regexRule({
+    id: 'password-assignment',
+    severity: 'high',
+    description: 'A value assigned to password/passwd/pwd (env, YAML, JSON, code) that is not code or a placeholder.',
+    foldedAnchors: ['password', 'passwd', 'passphrase', 'pass=', 'pass:', 'pass"', "pass'", 'pwd=', 'pwd:', 'pwd"', "pwd'"],
+    before: 1,
+    after: 200,
+    pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;]{3,128})/i,
+    validate: secretValue,
+  }),
+  regexRule({
+    id: 'secret-assignment',
+    severity: 'high',
+    description: 'A value assigned to secret/client_secret/secret_key that is not code or a placeholder.',
+    foldedAnchors: ['secret'],
+    after: 300,
+    pattern: /secret(?:[_-]?key)?["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;]{6,256})/i,
+    validate: secretValue,
+  }),
+  regexRule({
+    id: 'generic-high-entropy-secret',
+    severity: 'medium',
+    description: 'A high-entropy value (≥ 3.5 bits/char, letters and digits) assigned to a key/token/secret/credential-like name.',
+    foldedAnchors: ['key=', 'key:', 'key"', "key'", 'key ', 'keys', 'token', 'secret', 'credential'],
+    after: 600,
+    pattern: /(?:keys?|tokens?|secrets?|credentials?)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/_.~-]{16,512}={0,2})(?![A-Za-z0-9+/_.~=-])/i,
+    validate: (v) =>
+      /\d/.test(v) &&
+      /[A-Za-z]/.test(v) &&
+      !/^[A-Za-z]+(?:[_.-][A-Za-z0-9]+)+$/.test(v) &&
+      secretValue(v) &&
+      shannonEntropy(v) >= 3.5,
+  }),
+];

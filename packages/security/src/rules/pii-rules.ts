@@ -1,0 +1,57 @@
+import { ibanValid } from '../validators/iban';
+import { paymentCardValid } from '../validators/luhn';
+import { regexRule, type Rule } from './rule';
+
+const FILE_TLDS = /\.(?:png|jpe?g|gif|svg|webp|ico|m?js|cjs|tsx?|jsx|json|css|scss|html?|md|txt|lock|ya?ml|map|wasm|py|rb|go|rs)$/i;
+
+export const piiRules: Rule[] = [
+  regexRule({
+    id: 'email-address',
+    severity: 'medium',
+    description: 'E-mail address.',
+    anchors: ['@'],
+    before: 65,
+    after: 260,
+    pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/,
+    validate: (v) => !v.startsWith('git@') && !FILE_TLDS.test(v),
+  }),
+  regexRule({
+    id: 'phone-number',
+    severity: 'medium',
+    description: 'Phone number: E.164 (+ and 8–15 digits) or a formatted North-American number.',
+    scan: 'digits',
+    before: 48,
+    after: 48,
+    pattern:
+      /(?<![\w+])\+[1-9][0-9]{7,14}(?![\w])|(?<![\w.+-])(?:\+?1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4}(?![\w-]|\.[0-9])/,
+  }),
+  regexRule({
+    id: 'us-ssn',
+    severity: 'high',
+    description: 'US social security number (AAA-GG-SSSS; no 000/666/9xx area, 00 group or 0000 serial).',
+    scan: 'digits',
+    before: 48,
+    after: 48,
+    pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/,
+  }),
+  regexRule({
+    id: 'payment-card',
+    severity: 'high',
+    description: 'Payment card number (13–19 digits, known issuer prefix, valid Luhn checksum).',
+    scan: 'digits',
+    before: 48,
+    after: 48,
+    pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/,
+    validate: paymentCardValid,
+  }),
+  regexRule({
+    id: 'iban',
+    severity: 'high',
+    description: 'International bank account number (country length and mod-97 checksum).',
+    scan: 'digits',
+    before: 48,
+    after: 64,
+    pattern: /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/,
+    validate: ibanValid,
+  }),
+];

@@ -1,0 +1,75 @@
+import type { SanitizerCore } from './output-sanitizer';
+import { applySpans, RedactionTally } from './redaction-report';
+import { TerminalControlStripper } from './terminal-controls';
+import type { Redaction, SanitizerStream } from './types';
+
+/**
+ * Longest line held back before it is cut without a newline. Up to this length a stream gives
+ * exactly the one-shot result; a longer line is cut at its last `,` `;` `}` or space before the cap.
+ */
+export const MAX_HELD_LINE = 256 * 1024;
+const CUT_SEARCH = 4096;
+
+/**
+ * One byte stream. Text is decoded with a streaming TextDecoder (UTF-8 is never split), controls
+ * are stripped, and whole lines are released: rules never look past a line end, so a finished line
+ * is final. Multi-line PEM blocks hold back from their first line until their window is complete.
+ */
+export class SanitizerStreamImpl implements SanitizerStream {
+  private readonly decoder = new TextDecoder();
+  private readonly stripper: TerminalControlStripper | undefined;
+  private readonly tally: RedactionTally;
+  private pending = '';
+  private ended = false;
+
+  constructor(private readonly core: SanitizerCore) {
+    this.stripper = core.stripControls ? new TerminalControlStripper() : undefined;
+    this.tally = new RedactionTally(core.rules);
+  }
+
+  write(chunk: Uint8Array | string): string {
+    if (this.ended) throw new Error('write after end');
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (text.length === 0) return '';
+    this.pending += this.stripper ? this.stripper.push(text) : text;
+    return this.drain(false);
+  }
+
+  end(): string {
+    if (this.ended) return '';
+    const tail = this.decoder.decode();
+    let rest = this.stripper ? this.stripper.push(tail) + this.stripper.end() : tail;
+    this.ended = true;
+    this.pending += rest;
+    rest = this.drain(true);
+    return rest;
+  }
+
+  redactions(): Redaction[] {
+    return this.tally.report();
+  }
+
+  private drain(final: boolean): string {
+    const pending = this.pending;
+    if (pending.length === 0) return '';
+    let limit = pending.length;
+    if (!final) {
+      const nl = pending.lastIndexOf('\n');
+      if (nl !== -1) limit = nl + 1;
+      else if (pending.length >= MAX_HELD_LINE) limit = forcedCut(pending);
+      else return '';
+    }
+    const result = this.core.detector.detect(pending, limit, final);
+    const out = applySpans(pending, result.spans, result.limit, this.core.rules, this.tally);
+    this.pending = pending.slice(result.limit);
+    return out;
+  }
+}
+
+function forcedCut(text: string): number {
+  for (let i = MAX_HELD_LINE - 1; i >= MAX_HELD_LINE - CUT_SEARCH; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 44 || c === 59 || c === 125 || c === 32) return i + 1;
+  }
+  return MAX_HELD_LINE;
+}

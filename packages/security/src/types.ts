@@ -1,0 +1,58 @@
+/** How bad a leak of what a rule catches would be. */
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+/** One line of a redaction report. It names the rule and counts; it never carries a value. */
+export interface Redaction {
+  ruleId: string;
+  severity: Severity;
+  count: number;
+}
+
+/** What `bastion doctor` and the docs show about a rule. */
+export interface RuleInfo {
+  id: string;
+  severity: Severity;
+  description: string;
+}
+
+/** A rule from the policy file. `pattern` uses RE2 syntax (no backreferences, no lookaround). */
+export interface CustomRuleInput {
+  id: string;
+  pattern: string;
+  flags?: string;
+  severity?: Severity;
+  description?: string;
+}
+
+export interface OutputSanitizerOptions {
+  /** Rules from the policy file; validated at creation, every bad rule is listed in one INVALID_INPUT. */
+  customRules?: CustomRuleInput[];
+  /** Values the runtime holds (API keys, secret files): always redacted, also base64, URL-encoded and hex. */
+  knownSecrets?: string[];
+  /** Default true: remove ANSI CSI/OSC sequences and C0/C1 controls except \n \r \t. */
+  stripTerminalControls?: boolean;
+  /** Host paths that reveal a user name; enabled by default with /home/, /Users/ and C:\Users\. */
+  hostPaths?: { enabled: boolean; homePrefixes?: string[] };
+  /** Built-in or custom rule ids to switch off. */
+  disabledRules?: string[];
+}
+
+export interface SanitizeResult {
+  text: string;
+  redactions: Redaction[];
+}
+
+export interface OutputSanitizer {
+  readonly ruleIds: readonly string[];
+  sanitize(input: string | Uint8Array): SanitizeResult;
+  createStream(): SanitizerStream;
+}
+
+export interface SanitizerStream {
+  /** Returns the clean text that is now safe to emit; '' while a bounded look-behind is held back. */
+  write(chunk: Uint8Array | string): string;
+  /** Flushes everything still held back. */
+  end(): string;
+  /** Running report over everything written so far. */
+  redactions(): Redaction[];
+}

@@ -1,0 +1,28 @@
+/** Luhn checksum over the digits of `value` (separators ignored). */
+export function luhnValid(value: string): boolean {
+  let sum = 0;
+  let double = false;
+  let digits = 0;
+  for (let i = value.length - 1; i >= 0; i--) {
+    const c = value.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) continue;
+    digits++;
+    let d = c;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits > 0 && sum % 10 === 0;
+}
+
+/** A plausible payment card: 13–19 digits, a known issuer prefix and a valid Luhn checksum. */
+export function paymentCardValid(value: string): boolean {
+  const digits = value.replace(/[ -]/g, '');
+  if (digits.length < 13 || digits.length > 19) return false;
+  if (!/^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|3[068])/.test(digits)) return false;
+  if (/^(\d)\1+$/.test(digits)) return false;
+  return luhnValid(digits);
+}
