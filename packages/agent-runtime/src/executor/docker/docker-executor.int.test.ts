@@ -44,7 +44,7 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.CapDrop).toEqual(['ALL']);
     expect(hc.SecurityOpt).toEqual(expect.arrayContaining(['no-new-privileges:true', expect.stringMatching(/^seccomp=\{/)]));
-    const seccomp = JSON.parse(hc.SecurityOpt!.find((o) => o.startsWith('seccomp='))!.slice('seccomp='.length));
+    const seccomp = JSON.parse(hc.SecurityOpt!.find((o: string) => o.startsWith('seccomp='))!.slice('seccomp='.length));
     const denied = seccomp.syscalls.filter((s: { action: string }) => s.action === 'SCMP_ACT_ERRNO').flatMap((s: { names: string[] }) => s.names);
     expect(denied).toEqual(expect.arrayContaining(['unshare', 'setns', 'clone3', 'io_uring_setup', 'userfaultfd', 'perf_event_open', 'bpf', 'keyctl']));
     expect(hc.Memory).toBe(512 * 1024 ** 2);

@@ -5,6 +5,7 @@ import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest, OutputS
 import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
 import { containerCreateOptions } from './container-config';
 import { dockerError } from './docker-errors';
+import { createOutputMeter } from '../output-meter';
 
 export interface DockerExecutorOptions {
   docker?: Dockerode;
@@ -57,8 +58,6 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     }
     live.add(container.id);
 
-    const caps: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
-    let outputLimited: OutputStream | null = null;
     let timedOut = false;
     let aborted = false;
     let killing: Promise<void> | undefined;
@@ -72,21 +71,13 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
       );
       return killing;
     };
-
+    const meter = createOutputMeter(request.limits.outputBytes, () => {
+      kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+    });
     const sink = (name: OutputStream, forward: (c: Uint8Array) => void) =>
       new Writable({
         write(chunk: Buffer, _enc, cb) {
-          if (outputLimited !== null) return cb();
-          const room = request.limits.outputBytes - caps[name];
-          if (chunk.length > room) {
-            if (room > 0) forward(chunk.subarray(0, room));
-            caps[name] += Math.max(room, 0);
-            outputLimited = name;
-            kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
-            return cb();
-          }
-          caps[name] += chunk.length;
-          forward(chunk);
+          meter.push(name, chunk, forward);
           cb();
         },
       });
@@ -136,7 +127,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
         signal: exitCode > 128 && exitCode < 160 ? signalName(exitCode - 128) : null,
         oomKilled,
         timedOut,
-        outputLimited,
+        outputLimited: meter.limited,
         aborted,
         durationMs,
         startupMs,

@@ -1,0 +1,298 @@
+import Dockerode from 'dockerode';
+import { chownSync, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BastionError } from '@bastion/core';
+import type { ResourceLimits } from '@bastion/policy';
+import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
+import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
+import { createOutputMeter } from '../output-meter';
+import { containerCreateOptions } from './container-config';
+import { createDockerExecutor } from './docker-executor';
+import { dockerError } from './docker-errors';
+import { createFrameDecoder, encodeRequest, FRAME, type SupervisorExit } from './supervisor-protocol';
+
+const CTL_MOUNT = '/run/bastion-ctl';
+const SUPERVISOR = '/opt/bastion/bin/bastion-supervisor';
+
+export interface WarmPoolOptions {
+  docker?: Dockerode;
+  identity?: SessionIdentity;
+  /** Ready containers kept per profile (image + limits). 0 disables the pool (cold path only). */
+  size?: number;
+  /** A pooled container older than this is replaced, never used. */
+  maxIdleMs?: number;
+  /** Directory for per-container control sockets (bind-mounted into each container). */
+  controlRoot?: string;
+  /** Handles what the pool cannot (calls with mounts, empty pool). Defaults to a cold Docker executor. */
+  cold?: Executor;
+  onCleanupError?: (error: BastionError, containerId: string) => void;
+}
+
+interface Slot {
+  readonly id: string;
+  readonly ctlDir: string;
+  readonly socketPath: string;
+  readonly createdAt: number;
+}
+
+interface Profile {
+  readonly image: string;
+  readonly limits: ResourceLimits;
+  readonly ready: Slot[];
+  filling: number;
+}
+
+export type WarmPoolExecutor = Executor & {
+  /** Starts keeping `size` containers ready for calls with this image and these limits. */
+  prewarm(image: string, limits: ResourceLimits): Promise<void>;
+  /** Ready containers per profile. */
+  stats(): { ready: number; filling: number; profiles: number; warmHits: number; coldFallbacks: number };
+};
+
+/**
+ * Pre-created, pre-started hardened containers, each running the supervisor and handed to exactly
+ * one call, then destroyed; the pool refills in the background. Same container definition as the
+ * cold path (containerCreateOptions), so the hardening is identical; only the start-up moves off
+ * the call's critical path. Calls that need per-call mounts go to the cold path.
+ */
+export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolExecutor {
+  const docker = options.docker ?? new Dockerode();
+  const identity = options.identity ?? newSessionIdentity();
+  const size = options.size ?? 2;
+  const maxIdleMs = options.maxIdleMs ?? 10 * 60_000;
+  const cold = options.cold ?? createDockerExecutor({ docker, identity, ...(options.onCleanupError ? { onCleanupError: options.onCleanupError } : {}) });
+  const profiles = new Map<string, Profile>();
+  const live = new Set<string>();
+  const background = new Set<Promise<unknown>>();
+  let closed = false;
+  let warmHits = 0;
+  let coldFallbacks = 0;
+
+  const track = <T>(p: Promise<T>) => {
+    background.add(p);
+    void p.finally(() => background.delete(p));
+    return p;
+  };
+  const reportCleanup = (err: unknown, id: string) => options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE'), id);
+
+  async function destroy(slot: Slot): Promise<void> {
+    try {
+      await docker.getContainer(slot.id).remove({ force: true, v: true });
+      live.delete(slot.id);
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 409) live.delete(slot.id);
+      else reportCleanup(err, slot.id);
+    }
+    await rm(slot.ctlDir, { recursive: true, force: true });
+  }
+
+  async function createSlot(profile: Profile): Promise<Slot> {
+    const ctlDir = await mkdtemp(join(options.controlRoot ?? tmpdir(), 'bastion-ctl-'));
+    // The supervisor runs as 1001 and creates its socket here.
+    chownSync(ctlDir, 1001, 1001);
+    const createdAt = Date.now();
+    const labels = containerLabels(identity, 'pool', createdAt + maxIdleMs + profile.limits.timeoutMs + 60_000);
+    const spec = containerCreateOptions(
+      {
+        correlationId: 'pool',
+        image: profile.image,
+        command: [SUPERVISOR, `${CTL_MOUNT}/ctl.sock`],
+        env: {},
+        limits: profile.limits,
+        mounts: [{ hostPath: ctlDir, containerPath: CTL_MOUNT, readOnly: false }],
+      },
+      labels,
+    );
+    let id: string | undefined;
+    try {
+      const container = await docker.createContainer(spec);
+      id = container.id;
+      live.add(id);
+      await container.start();
+    } catch (err) {
+      if (id) await destroy({ id, ctlDir, socketPath: '', createdAt });
+      else await rm(ctlDir, { recursive: true, force: true });
+      throw dockerError(err, 'start a pooled sandbox', profile.image);
+    }
+    const socketPath = join(ctlDir, 'ctl.sock');
+    const slot = { id, ctlDir, socketPath, createdAt };
+    for (let i = 0; i < 1000 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 5));
+    if (!existsSync(socketPath)) {
+      await destroy(slot);
+      throw new BastionError('SANDBOX_UNAVAILABLE', `pooled sandbox ${id.slice(0, 12)} did not start its supervisor within 5 s`);
+    }
+    return slot;
+  }
+
+  function refill(profile: Profile): void {
+    while (!closed && profile.ready.length + profile.filling < size) {
+      profile.filling++;
+      track(
+        createSlot(profile).then(
+          (slot) => {
+            profile.filling--;
+            if (closed) return destroy(slot);
+            profile.ready.push(slot);
+          },
+          (err) => {
+            profile.filling--;
+            reportCleanup(err, 'pool-fill');
+          },
+        ),
+      );
+    }
+  }
+
+  function profileFor(image: string, limits: ResourceLimits): Profile {
+    const { timeoutMs: _t, outputBytes: _o, ...containerLimits } = limits;
+    const key = JSON.stringify([image, containerLimits]);
+    let profile = profiles.get(key);
+    if (!profile) {
+      profile = { image, limits, ready: [], filling: 0 };
+      profiles.set(key, profile);
+    }
+    return profile;
+  }
+
+  function takeSlot(profile: Profile): Slot | undefined {
+    while (profile.ready.length > 0) {
+      const slot = profile.ready.shift()!;
+      if (Date.now() - slot.createdAt < maxIdleMs) return slot;
+      track(destroy(slot));
+    }
+    return undefined;
+  }
+
+  async function runInSlot(slot: Slot, request: ExecutorRequest, hooks: ExecutorHooks): Promise<ExecutorOutcome> {
+    const started = Date.now();
+    let timedOut = false;
+    let aborted = false;
+    let killing: Promise<void> | undefined;
+    const kill = () => {
+      killing ??= docker
+        .getContainer(slot.id)
+        .kill({ signal: 'SIGKILL' })
+        .then(
+          () => undefined,
+          (err: { statusCode?: number }) => {
+            if (err.statusCode !== 404 && err.statusCode !== 409) reportCleanup(err, slot.id);
+          },
+        );
+      return killing;
+    };
+    const meter = createOutputMeter(request.limits.outputBytes, () => void kill());
+    const onAbort = () => {
+      aborted = true;
+      void kill();
+    };
+
+    const exit = await new Promise<SupervisorExit | null>((resolve, reject) => {
+      let result: SupervisorExit | null = null;
+      const sock = connect(slot.socketPath);
+      const decode = createFrameDecoder((type, payload) => {
+        if (type === FRAME.stdout) meter.push('stdout', payload, hooks.onStdout);
+        else if (type === FRAME.stderr) meter.push('stderr', payload, hooks.onStderr);
+        else if (type === FRAME.exit) result = JSON.parse(payload.toString('utf8')) as SupervisorExit;
+      });
+      sock.on('data', decode);
+      sock.on('close', () => resolve(result));
+      sock.on('error', (err) => (killing ? resolve(result) : reject(err)));
+      sock.on('connect', () => {
+        hooks.onStarted?.({ sandboxId: slot.id, startupMs: Date.now() - started });
+        const hasStdin = request.stdin !== undefined;
+        sock.write(encodeRequest({ command: request.command, env: request.env, ...(request.workdir ? { workdir: request.workdir } : {}), stdin: hasStdin }));
+        if (hasStdin) sock.write(request.stdin as string | Uint8Array);
+        sock.end();
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void kill();
+      }, request.limits.timeoutMs);
+      sock.on('close', () => clearTimeout(timer));
+      if (hooks.signal?.aborted) onAbort();
+      hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    }).finally(() => hooks.signal?.removeEventListener('abort', onAbort));
+
+    if (killing) await killing;
+    let oomKilled = exit?.oomKilled ?? false;
+    if (!exit && !timedOut && !aborted && meter.limited === null) {
+      // The supervisor itself died: the container's own state says whether the OOM killer did it.
+      const info = await docker.getContainer(slot.id).inspect().catch((err: unknown) => {
+        throw dockerError(err, 'inspect a pooled sandbox');
+      });
+      oomKilled = Boolean(info.State.OOMKilled);
+    }
+    const exitCode = exit ? exit.exitCode : 137;
+    return {
+      exitCode,
+      signal: exit ? exit.signal : 'SIGKILL',
+      oomKilled,
+      timedOut,
+      outputLimited: meter.limited,
+      aborted,
+      durationMs: Date.now() - started,
+      startupMs: 0,
+      sandboxId: slot.id,
+    };
+  }
+
+  return {
+    backend: 'docker',
+    async run(request, hooks) {
+      if (closed) throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
+      if (size === 0 || request.mounts.length > 0) {
+        coldFallbacks++;
+        return cold.run(request, hooks);
+      }
+      const profile = profileFor(request.image, request.limits);
+      const slot = takeSlot(profile);
+      refill(profile);
+      if (!slot) {
+        coldFallbacks++;
+        return cold.run(request, hooks);
+      }
+      warmHits++;
+      try {
+        return await runInSlot(slot, request, hooks);
+      } catch (err) {
+        throw dockerError(err, 'run in a pooled sandbox', request.image);
+      } finally {
+        track(destroy(slot));
+      }
+    },
+    async prewarm(image, limits) {
+      const profile = profileFor(image, limits);
+      refill(profile);
+      while (profile.filling > 0) await Promise.race([...background]);
+    },
+    stats() {
+      let ready = 0;
+      let filling = 0;
+      for (const p of profiles.values()) {
+        ready += p.ready.length;
+        filling += p.filling;
+      }
+      return { ready, filling, profiles: profiles.size, warmHits, coldFallbacks };
+    },
+    async close() {
+      closed = true;
+      while (background.size > 0) await Promise.allSettled([...background]);
+      const slots = [...profiles.values()].flatMap((p) => p.ready.splice(0));
+      await Promise.all(slots.map((s) => destroy(s)));
+      await Promise.all(
+        [...live].map((id) =>
+          docker
+            .getContainer(id)
+            .remove({ force: true })
+            .then(() => live.delete(id))
+            .catch((err: unknown) => reportCleanup(err, id)),
+        ),
+      );
+      await cold.close();
+    },
+  };
+}
