@@ -9,3 +9,7 @@ export { containerCreateOptions, SANDBOX_USER } from './executor/docker/containe
 export { LABELS, containerLabels, newSessionIdentity, type SessionIdentity } from './executor/labels';
 export { createAuditLog, createMemoryAuditLog, type AuditLog, type AuditEvent } from './audit/audit-log';
 export { createWorkspaceProvisioner, WORKSPACE_MOUNT } from './workspace/workspace-provisioner';
+export { createAgentRunner, DEFAULT_IMAGES, type AgentRunner, type AgentRunnerOptions, type AgentImages } from './agents/agent-runner';
+export { readOnlyBinding, type ProviderBinding, type CallPreparation } from './agents/provider-binding';
+export { defaultBindings, type BindingConfig } from './agents/default-bindings';
+export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './executor/docker/warm-pool';

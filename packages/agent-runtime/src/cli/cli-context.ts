@@ -4,11 +4,14 @@ import { BastionError } from '@bastion/core';
 import { createPolicyEngine, Policy } from '@bastion/policy';
 import { createAuditLog } from '../audit/audit-log';
 import { createRuntime, type Runtime } from '../runtime';
+import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
+import { defaultBindings } from '../agents/default-bindings';
 import { describeError, printJson, type Io } from './output';
 
 export interface CliContext {
   readonly io: Io;
   runtime(options: { policyFile?: string }): Promise<Runtime>;
+  agentRunner(options: { policyFile?: string; cursorAgentPath?: string }): Promise<AgentRunner>;
   fail(error: BastionError, json?: boolean): void;
   setExitCode(code: number): void;
   /** Closes whatever the command started (containers, sockets). Idempotent. */
@@ -30,6 +33,13 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
         audit: createAuditLog({ destination: auditDest === '-' ? 'stderr' : auditDest, level: env.BASTION_AUDIT_LEVEL ?? (auditDest === 'stderr' ? 'warn' : 'info') }),
       });
       return runtime;
+    },
+    async agentRunner({ policyFile, cursorAgentPath }) {
+      const rt = await this.runtime({ policyFile });
+      return createAgentRunner({
+        pipeline: rt.pipeline,
+        bindings: defaultBindings({ env, ...(cursorAgentPath ? { cursorAgentPath } : {}) }),
+      });
     },
     fail(error, json) {
       if (json) printJson(io, { status: 'failed', error: error.toInfo() });

@@ -4,6 +4,7 @@ import { createCliContext } from './cli-context';
 import { processIo, type Io } from './output';
 import { registerExec } from './commands/exec-command';
 import { registerDoctor } from './commands/doctor-command';
+import { registerRun } from './commands/run-command';
 
 export interface CliRun {
   exitCode: number;
@@ -24,6 +25,7 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
     .showHelpAfterError();
   registerExec(program, ctx);
   registerDoctor(program, ctx);
+  registerRun(program, ctx);
 
   const onSignal = (signal: NodeJS.Signals) => {
     // Killing the client must not leave a container running: remove them, then exit.

@@ -29,7 +29,7 @@ describe('hardened container definition', () => {
   });
 
   it('embeds our seccomp profile that denies namespaces, io_uring, bpf, keyrings and clone3 (ENOSYS)', () => {
-    const raw = opts.HostConfig!.SecurityOpt!.find((o) => o.startsWith('seccomp='))!;
+    const raw = opts.HostConfig!.SecurityOpt!.find((o: string) => o.startsWith('seccomp='))!;
     const profile = JSON.parse(raw.slice('seccomp='.length)) as { syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[] };
     const allowed = new Set(profile.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args?.length).flatMap((s) => s.names));
     for (const name of ['unshare', 'setns', 'clone', 'clone3', 'io_uring_setup', 'userfaultfd', 'perf_event_open', 'bpf', 'keyctl', 'add_key', 'request_key', 'mount', 'ptrace']) {

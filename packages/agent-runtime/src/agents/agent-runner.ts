@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { BastionError } from '@bastion/core';
+import { AgentTask, type AgentResult, type AgentTaskInput } from '@bastion/providers';
+import { runAgent } from '../pipeline/agent-call';
+import type { CallOptions, Pipeline } from '../pipeline/pipeline';
+import type { ProviderBinding } from './provider-binding';
+
+export interface AgentImages {
+  readonly sandbox: string;
+  readonly geminiCli: string;
+}
+
+export const DEFAULT_IMAGES: AgentImages = { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' };
+
+export interface AgentRunnerOptions {
+  pipeline: Pipeline;
+  bindings: readonly ProviderBinding[];
+  images?: AgentImages;
+  /** argv entries above this many bytes go on stdin. */
+  maxArgBytes?: number;
+  /** Where the gateway relay listens inside the sandbox. */
+  gatewayUrl?: string;
+}
+
+export interface AgentRunner {
+  readonly providerIds: readonly string[];
+  run(providerId: string, task: AgentTaskInput, options?: CallOptions): Promise<AgentResult>;
+}
+
+/** Runs a task with a named provider through the pipeline; the only way the runtime calls a provider. */
+export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
+  const byId = new Map(options.bindings.map((b) => [b.provider.id, b]));
+  return {
+    providerIds: [...byId.keys()],
+    async run(providerId, taskInput, call = {}) {
+      const correlationId = call.correlationId ?? randomUUID();
+      const binding = byId.get(providerId);
+      if (!binding) {
+        const error = new BastionError('INVALID_INPUT', `unknown provider "${providerId}" (known: ${[...byId.keys()].join(', ')})`);
+        return failedResult(providerId, correlationId, error);
+      }
+      const parsed = AgentTask.safeParse(taskInput);
+      let prep;
+      try {
+        prep = parsed.success ? await binding.prepare(parsed.data, { correlationId }) : { mode: 'read-only' as const };
+      } catch (err) {
+        return failedResult(providerId, correlationId, BastionError.from(err, 'SANDBOX_UNAVAILABLE'));
+      }
+      return runAgent(options.pipeline, binding.provider, taskInput, {
+        ...call,
+        correlationId,
+        mode: prep.mode,
+        ...(prep.changes ? { changes: prep.changes } : {}),
+        planContext: {
+          workspaceMountPath: '/workspace',
+          images: options.images ?? DEFAULT_IMAGES,
+          gatewayUrl: options.gatewayUrl ?? 'http://127.0.0.1:8080',
+          maxArgBytes: options.maxArgBytes ?? 16 * 1024,
+          ...(prep.agentInstall ? { agentInstall: prep.agentInstall } : {}),
+        },
+      });
+    },
+  };
+}
+
+function failedResult(provider: string, correlationId: string, error: BastionError): AgentResult {
+  return {
+    status: error.code === 'INVALID_INPUT' || error.code === 'POLICY_DENIED' ? 'denied' : 'failed',
+    correlationId,
+    provider,
+    mode: 'read-only',
+    response: '',
+    proposedChanges: [],
+    appliedChanges: [],
+    redactions: [],
+    policy: { decision: 'deny', reasons: [] },
+    execution: null,
+    error: error.toInfo(),
+  };
+}
