@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { KeyScrubber } from './key-scrubber';
+import { DEFAULT_RETRY_AFTER_MS, retryAfterFrom } from './retry-delay';
+import { parseRobotsTxt } from './robots-txt';
+import { SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay, defaultApiUpstream } from './sandbox-gateway';
+
+describe('retryAfterFrom', () => {
+  const info = (retryDelay: unknown) =>
+    JSON.stringify({ error: { code: 429, details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure' }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }] } });
+  it.each([
+    ['2s', 2000],
+    ['1.5s', 1500],
+    ['0.25s', 250],
+    [{ seconds: 3, nanos: 500_000_000 }, 3500],
+  ])('reads RetryInfo.retryDelay %j as %i ms', (delay, ms) => {
+    expect(retryAfterFrom(info(delay), undefined)).toBe(ms);
+  });
+  it('prefers RetryInfo over Retry-After, then reads the header as seconds or a date, else the default', () => {
+    expect(retryAfterFrom(info('2s'), '30')).toBe(2000);
+    expect(retryAfterFrom('not json', '7')).toBe(7000);
+    expect(retryAfterFrom('', new Date(10_000).toUTCString(), 4000)).toBe(6000);
+    expect(retryAfterFrom('{}', undefined)).toBe(DEFAULT_RETRY_AFTER_MS);
+  });
+});
+
+describe('parseRobotsTxt', () => {
+  const text = `# comment
+User-agent: *
+Disallow: /private
+Allow: /private/ok
+Disallow: /*.pdf$
+Crawl-delay: 2
+
+User-agent: BastionAgent
+User-agent: other
+Disallow: /agents-only
+`;
+  it('picks the group naming our agent over *, with longest match winning', () => {
+    const ours = parseRobotsTxt(text, 'BastionAgent/1.0');
+    expect(ours.isAllowed('/agents-only/x')).toBe(false);
+    expect(ours.isAllowed('/private')).toBe(true);
+    expect(ours.crawlDelayMs).toBeUndefined();
+    const anyone = parseRobotsTxt(text, 'SomeBot');
+    expect(anyone.isAllowed('/private/x')).toBe(false);
+    expect(anyone.isAllowed('/private/ok/x')).toBe(true);
+    expect(anyone.isAllowed('/doc.pdf')).toBe(false);
+    expect(anyone.isAllowed('/doc.pdf?x')).toBe(true);
+    expect(anyone.crawlDelayMs).toBe(2000);
+  });
+  it('allows everything when the file has no rules for anyone', () => {
+    expect(parseRobotsTxt('', 'x').isAllowed('/')).toBe(true);
+  });
+});
+
+describe('KeyScrubber', () => {
+  it('replaces the secret even when it is split across chunks, holding back nothing else', async () => {
+    const secret = 'SECRET-KEY-123';
+    const chunks = ['a SEC', 'RET-KEY-1', '23 b SECRET-KEY-123', ' SE', 'x end S'];
+    const out: string[] = [];
+    await new Promise<void>((resolve) => {
+      Readable.from(chunks.map((c) => Buffer.from(c)))
+        .pipe(new KeyScrubber(secret, '[key]'))
+        .on('data', (d: Buffer) => out.push(d.toString()))
+        .on('end', () => resolve());
+    });
+    expect(out.join('')).toBe('a [key] b [key] SEx end S');
+    expect(out[0]).toBe('a ');
+  });
+});
+
+describe('sandbox wiring', () => {
+  it('wraps a command so the relay listens first', () => {
+    expect(wrapCommandWithRelay(['gemini', '-p', 'hi'])).toEqual([
+      '/opt/bastion/bin/bastion-relay', '--listen', '127.0.0.1:8080', '--socket', '/run/bastion/gateway.sock', '--', 'gemini', '-p', 'hi',
+    ]);
+    expect(() => wrapCommandWithRelay([])).toThrow();
+    expect(SANDBOX_GATEWAY).toEqual({ mountDir: '/run/bastion', socketName: 'gateway.sock', port: 8080, relay: '/opt/bastion/bin/bastion-relay' });
+  });
+  it('points every client at the relay and gives the sandbox only a placeholder key', () => {
+    expect(gatewayEnv()).toEqual({
+      HTTP_PROXY: 'http://127.0.0.1:8080', HTTPS_PROXY: 'http://127.0.0.1:8080', http_proxy: 'http://127.0.0.1:8080', https_proxy: 'http://127.0.0.1:8080',
+      NO_PROXY: '', no_proxy: '', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080', GEMINI_API_KEY: 'bastion-placeholder-key',
+    });
+  });
+  it('uses GOOGLE_GEMINI_BASE_URL on the host as the upstream when set', () => {
+    expect(defaultApiUpstream({})).toBe('https://generativelanguage.googleapis.com');
+    expect(defaultApiUpstream({ GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9999' })).toBe('http://127.0.0.1:9999');
+  });
+});
