@@ -27,6 +27,14 @@ function post(api: StartedFakeGeminiApi, path: string, body: unknown, headers: R
   });
 }
 
+// Tests poke into arbitrary JSON documents; a loose type keeps them readable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
+function json(res: Response): Promise<Loose> {
+  return res.json() as Promise<Loose>;
+}
+
 function sseEvents(text: string): unknown[] {
   return text
     .split('\n\n')
@@ -53,7 +61,7 @@ describe('fake Gemini API', () => {
   it('answers the CLI router classifier with valid JSON text, detected by its response schema', async () => {
     const res = await post(api, '/v1beta/models/gemini-3.5-flash-lite:generateContent', CLASSIFIER_BODY);
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc = await json(res);
     expect(JSON.parse(doc.candidates[0].content.parts[0].text)).toEqual({ complexity_reasoning: 'simple', complexity_score: 10 });
     expect(api.requests[0].kind).toBe('classifier');
   });
@@ -72,21 +80,21 @@ describe('fake Gemini API', () => {
         responseSchema: { type: 'object', properties: { next_speaker: { type: 'string', enum: ['user', 'model'] }, n: { type: 'integer' }, ok: { type: 'boolean' } } },
       },
     });
-    const doc = await res.json();
+    const doc = await json(res);
     expect(JSON.parse(doc.candidates[0].content.parts[0].text)).toEqual({ next_speaker: 'user', n: 0, ok: false });
   });
 
   it('answers generateContent with scripted text and usage numbers, in order', async () => {
     api.script({ text: 'first', usage: { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 } }, 'second');
-    const first = await (await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('q'))).json();
-    const second = await (await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('q'))).json();
+    const first = await json(await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('q')));
+    const second = await json(await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('q')));
     expect(first.candidates[0]).toMatchObject({ content: { role: 'model', parts: [{ text: 'first' }] }, finishReason: 'STOP' });
     expect(first.usageMetadata).toEqual({ promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 });
     expect(second.candidates[0].content.parts[0].text).toBe('second');
   });
 
   it('echoes the prompt deterministically when nothing is scripted (the offline demo answer)', async () => {
-    const doc = await (await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('what is 2+2?'))).json();
+    const doc = await json(await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('what is 2+2?')));
     expect(doc.candidates[0].content.parts[0].text).toBe('Bastion demo (offline fake Gemini API): you asked: what is 2+2?');
     expect(fakeGeminiDefaultAnswer('what is 2+2?')).toBe(doc.candidates[0].content.parts[0].text);
   });
@@ -106,20 +114,20 @@ describe('fake Gemini API', () => {
   });
 
   it('answers countTokens, the model list, a single model and embedContent', async () => {
-    const count = await (await post(api, '/v1beta/models/gemini-2.5-pro:countTokens', userBody('abcdefgh'))).json();
+    const count = await json(await post(api, '/v1beta/models/gemini-2.5-pro:countTokens', userBody('abcdefgh')));
     expect(count.totalTokens).toBeGreaterThan(0);
-    const list = await (await fetch(`${api.url}/v1beta/models`)).json();
+    const list = await json(await fetch(`${api.url}/v1beta/models`));
     expect(list.models.map((m: { name: string }) => m.name)).toContain('models/gemini-2.5-pro');
-    const model = await (await fetch(`${api.url}/v1beta/models/gemini-2.5-flash`)).json();
+    const model = await json(await fetch(`${api.url}/v1beta/models/gemini-2.5-flash`));
     expect(model).toMatchObject({ name: 'models/gemini-2.5-flash', supportedGenerationMethods: expect.arrayContaining(['generateContent']) });
-    const embed = await (await post(api, '/v1beta/models/gemini-embedding-001:embedContent', { content: { parts: [{ text: 'x' }] } })).json();
+    const embed = await json(await post(api, '/v1beta/models/gemini-embedding-001:embedContent', { content: { parts: [{ text: 'x' }] } }));
     expect(embed.embedding.values.length).toBeGreaterThan(0);
   });
 
   it('answers unknown paths with a Google-style 404', async () => {
     const res = await fetch(`${api.url}/v9/nothing`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.status).toBe('NOT_FOUND');
+    expect((await json(res)).error.status).toBe('NOT_FOUND');
   });
 
   it('records method, path, headers (x-goog-api-key, authorization), parsed body and prompt', async () => {
@@ -152,7 +160,7 @@ describe('fake Gemini API', () => {
       const res = await post(api, '/v1beta/models/m:generateContent', userBody('a'));
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('7');
-      expect(await res.json()).toEqual({
+      expect(await json(res)).toEqual({
         error: {
           code: 429,
           message: expect.any(String),
@@ -166,7 +174,7 @@ describe('fake Gemini API', () => {
       api.setFault({ kind: 'rate-limit', retryDelay: 1500 });
       const res = await post(api, '/v1beta/models/m:generateContent', userBody('a'));
       expect(res.headers.get('retry-after')).toBeNull();
-      expect((await res.json()).error.details[0].retryDelay).toBe('1.5s');
+      expect((await json(res)).error.details[0].retryDelay).toBe('1.5s');
     });
 
     it.each([
@@ -177,14 +185,14 @@ describe('fake Gemini API', () => {
       api.setFault(kind);
       const res = await post(api, '/v1beta/models/m:streamGenerateContent?alt=sse', userBody('a'));
       expect(res.status).toBe(status);
-      expect((await res.json()).error).toMatchObject({ code: status, status: rpcStatus });
+      expect((await json(res)).error).toMatchObject({ code: status, status: rpcStatus });
     });
 
     it('sends a bad key exactly as Google does: 400 INVALID_ARGUMENT with ErrorInfo API_KEY_INVALID', async () => {
       api.setFault('bad-key');
       const res = await post(api, '/v1beta/models/m:generateContent', userBody('a'));
       expect(res.status).toBe(400);
-      const body = await res.json();
+      const body = await json(res);
       expect(body.error).toMatchObject({ code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' });
       expect(body.error.details[0]).toEqual({
         '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
@@ -198,7 +206,7 @@ describe('fake Gemini API', () => {
       await using strict = await startFakeGeminiApi({ expectedApiKey: 'real-key' });
       const wrong = await post(strict, '/v1beta/models/m:generateContent', userBody('a'), { 'x-goog-api-key': 'placeholder' });
       expect(wrong.status).toBe(400);
-      expect((await wrong.json()).error.details[0].reason).toBe('API_KEY_INVALID');
+      expect((await json(wrong)).error.details[0].reason).toBe('API_KEY_INVALID');
       const missing = await fetch(`${strict.url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) });
       expect(missing.status).toBe(403);
       const right = await post(strict, '/v1beta/models/m:generateContent', userBody('a'), { 'x-goog-api-key': 'real-key' });
@@ -225,7 +233,7 @@ describe('fake Gemini API', () => {
     it('answers one scripted call with an error', async () => {
       api.script({ error: { kind: 'rate-limit', retryDelay: '3s' } }, 'after');
       expect((await post(api, '/v1beta/models/m:generateContent', userBody('a'))).status).toBe(429);
-      expect((await (await post(api, '/v1beta/models/m:generateContent', userBody('a'))).json()).candidates[0].content.parts[0].text).toBe('after');
+      expect((await json(await post(api, '/v1beta/models/m:generateContent', userBody('a')))).candidates[0].content.parts[0].text).toBe('after');
     });
 
     it('delays the first byte', async () => {
@@ -306,11 +314,11 @@ describe('fake Gemini API', () => {
       const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       const { url } = JSON.parse(line) as { url: string };
       await fetch(`${url}/__fake/script`, { method: 'POST', body: JSON.stringify({ answers: ['from control'] }) });
-      const doc = await (await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) })).json();
+      const doc = await json(await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) }));
       expect(doc.candidates[0].content.parts[0].text).toBe('from control');
       await fetch(`${url}/__fake/fault`, { method: 'POST', body: JSON.stringify({ fault: { kind: 'rate-limit' }, times: 1 }) });
       expect((await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) })).status).toBe(429);
-      const recorded = await (await fetch(`${url}/__fake/requests`)).json();
+      const recorded = await json(await fetch(`${url}/__fake/requests`));
       expect(recorded.requests).toHaveLength(2);
     } finally {
       child.kill('SIGTERM');
