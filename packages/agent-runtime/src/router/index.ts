@@ -1,0 +1,15 @@
+export {
+  createRouter,
+  type Router,
+  type RouterOptions,
+  type RouteOptions,
+  type RoutedProvider,
+  type ProviderCall,
+  type ProviderCallOptions,
+  type ProviderGate,
+  type ProviderHealth,
+  type SkipReason,
+  type Clock,
+} from './router';
+export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay, type RouterConfigInput, type ProviderRouteConfigInput } from './router-config';
+export { classifyFailure, type FailureKind } from './provider-fault';
