@@ -5,11 +5,13 @@
 // (fake-gemini-api.ts), and `bin/fake-gemini-api.cjs` runs it with nothing but `node`, so the
 // demo can use it as a backend without a TypeScript loader. Types live in the .d.cts next to it.
 //
-// Error bodies copy the shapes Google sends (google.rpc.Status with typed `details`), because the
+// Error bodies (google-rpc-errors.cjs) copy the shapes Google sends, because the
 // Gemini CLI classifies errors by them (RetryInfo.retryDelay, ErrorInfo.reason, QuotaFailure).
 
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
+const { errorResponse } = require('./google-rpc-errors.cjs');
+const { defaultAnswerText, estimateTokens, isClassifierSchema, promptOf, structuredSchemaOf, synthesize } = require('./model-answers.cjs');
 
 const API_VERSIONS = new Set(['v1', 'v1beta', 'v1alpha']);
 const MODEL_ACTION = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
@@ -28,87 +30,6 @@ const KNOWN_MODELS = [
   'gemini-embedding-001',
 ];
 
-const MESSAGES = {
-  'rate-limit':
-    'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
-  internal: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
-  unavailable: 'The model is overloaded. Please try again later.',
-  'bad-key': 'API key not valid. Please pass a valid API key.',
-  'permission-denied': 'The caller does not have permission',
-  'missing-key':
-    "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
-};
-
-/** The prompt of a request: the last text part of the last user turn. */
-function promptOf(body) {
-  if (!body || !Array.isArray(body.contents)) return '';
-  for (let i = body.contents.length - 1; i >= 0; i--) {
-    const content = body.contents[i];
-    if (!content || (content.role && content.role !== 'user') || !Array.isArray(content.parts)) continue;
-    for (let j = content.parts.length - 1; j >= 0; j--) {
-      const part = content.parts[j];
-      if (part && typeof part.text === 'string') return part.text;
-    }
-  }
-  return '';
-}
-
-function defaultAnswerText(prompt) {
-  const asked = prompt.trim().replace(/\s+/g, ' ');
-  const shown = asked.length > 500 ? `${asked.slice(0, 500)}…` : asked;
-  return `Bastion demo (offline fake Gemini API): you asked: ${shown || '(empty prompt)'}`;
-}
-
-function estimateTokens(value) {
-  const text = typeof value === 'string' ? value : JSON.stringify(value ?? '');
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
-function structuredSchemaOf(body) {
-  const config = body && body.generationConfig;
-  if (!config) return undefined;
-  return config.responseJsonSchema || config.responseSchema || undefined;
-}
-
-function isClassifierSchema(schema) {
-  const props = schema && schema.properties;
-  return Boolean(props && ('complexity_score' in props || 'complexity_reasoning' in props));
-}
-
-// Values for the structured-output requests the CLI makes besides the router classifier
-// (next-speaker check, loop detection, …): valid against the schema and boring.
-const PREFERRED_VALUES = {
-  complexity_reasoning: 'simple',
-  complexity_score: 10,
-  next_speaker: 'user',
-  reasoning: 'Bastion fake Gemini API: structured answer.',
-  confidence: 0,
-};
-
-function synthesize(schema, name) {
-  if (!schema || typeof schema !== 'object') return null;
-  if (name && name in PREFERRED_VALUES) return PREFERRED_VALUES[name];
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  const rawType = Array.isArray(schema.type) ? schema.type.find((t) => String(t).toLowerCase() !== 'null') : schema.type;
-  const type = String(rawType || (schema.properties ? 'object' : 'string')).toLowerCase();
-  switch (type) {
-    case 'object': {
-      const out = {};
-      for (const [key, sub] of Object.entries(schema.properties || {})) out[key] = synthesize(sub, key);
-      return out;
-    }
-    case 'array':
-      return [];
-    case 'integer':
-    case 'number':
-      return typeof schema.minimum === 'number' ? schema.minimum : 0;
-    case 'boolean':
-      return false;
-    default:
-      return 'fake';
-  }
-}
-
 function normalizeAnswer(answer) {
   if (typeof answer === 'string') return { text: answer };
   if (!answer || typeof answer !== 'object') throw new TypeError('a scripted answer is a string or an object');
@@ -121,118 +42,6 @@ function normalizeFault(fault) {
     throw new TypeError('a fault is a kind string or an object with a kind');
   }
   return { ...fault };
-}
-
-function retryDelayText(delay) {
-  if (typeof delay === 'string') return delay;
-  const ms = typeof delay === 'number' ? delay : 2000;
-  return `${Number((ms / 1000).toFixed(3))}s`;
-}
-
-function retryDelaySeconds(text) {
-  const match = /^([0-9.]+)(ms|s)$/.exec(text);
-  if (!match) return 2;
-  const value = Number(match[1]);
-  return match[2] === 'ms' ? value / 1000 : value;
-}
-
-/** The google.rpc.Status body and HTTP status of an error fault. */
-function errorResponse(fault) {
-  const kind = fault.kind;
-  const message = fault.message;
-  switch (kind) {
-    case 'rate-limit': {
-      const delay = retryDelayText(fault.retryDelay);
-      const details = [];
-      if (fault.quotaId) {
-        details.push({
-          '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-          violations: [
-            {
-              quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
-              quotaId: fault.quotaId,
-              quotaDimensions: { location: 'global', model: fault.model || 'gemini-2.5-flash' },
-              quotaValue: '10',
-            },
-          ],
-        });
-      }
-      details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: delay });
-      const headers = {};
-      if (fault.retryAfterHeader !== undefined && fault.retryAfterHeader !== false) {
-        headers['retry-after'] =
-          typeof fault.retryAfterHeader === 'number' ? String(fault.retryAfterHeader) : String(Math.ceil(retryDelaySeconds(delay)));
-      }
-      return {
-        status: 429,
-        headers,
-        body: { error: { code: 429, message: message || MESSAGES['rate-limit'], status: 'RESOURCE_EXHAUSTED', details } },
-      };
-    }
-    case 'internal':
-      return { status: 500, headers: {}, body: { error: { code: 500, message: message || MESSAGES.internal, status: 'INTERNAL' } } };
-    case 'unavailable':
-      return { status: 503, headers: {}, body: { error: { code: 503, message: message || MESSAGES.unavailable, status: 'UNAVAILABLE' } } };
-    case 'bad-key':
-      return {
-        status: 400,
-        headers: {},
-        body: {
-          error: {
-            code: 400,
-            message: message || MESSAGES['bad-key'],
-            status: 'INVALID_ARGUMENT',
-            details: [
-              {
-                '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-                reason: 'API_KEY_INVALID',
-                domain: 'googleapis.com',
-                metadata: { service: 'generativelanguage.googleapis.com' },
-              },
-              {
-                '@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
-                locale: 'en-US',
-                message: message || MESSAGES['bad-key'],
-              },
-            ],
-          },
-        },
-      };
-    case 'permission-denied':
-      return {
-        status: 403,
-        headers: {},
-        body: { error: { code: 403, message: message || MESSAGES['permission-denied'], status: 'PERMISSION_DENIED' } },
-      };
-    case 'missing-key':
-      return {
-        status: 403,
-        headers: {},
-        body: {
-          error: {
-            code: 403,
-            message: MESSAGES['missing-key'],
-            status: 'PERMISSION_DENIED',
-            details: [
-              {
-                '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-                reason: 'SERVICE_DISABLED',
-                domain: 'googleapis.com',
-                metadata: { service: 'generativelanguage.googleapis.com' },
-              },
-            ],
-          },
-        },
-      };
-    case 'http-error':
-      return {
-        status: fault.status || 500,
-        headers: fault.headers || {},
-        body: fault.body !== undefined ? fault.body : { error: { code: fault.status || 500, message: message || 'error', status: 'UNKNOWN' } },
-      };
-    default:
-      return undefined;
-  }
 }
 
 const FAULT_KINDS = new Set([
