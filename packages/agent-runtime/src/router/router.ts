@@ -135,7 +135,6 @@ export function createRouter(options: RouterOptions): Router {
   const config = RouterConfig.parse(options.config ?? {});
   const clock = options.clock ?? { now: () => Date.now() };
   const { audit, metrics } = options;
-  const byId = new Map(options.providers.map((p) => [p.id, p]));
   const order = (config.order ?? options.providers.map((p) => p.id)).filter((id, i, all) => all.indexOf(id) === i);
   for (const p of options.providers) if (!order.includes(p.id)) order.push(p.id);
 

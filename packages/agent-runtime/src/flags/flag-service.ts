@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { FirstMatchStrategy, MultiProvider, NOOP_PROVIDER, OpenFeature, type Client, type EvaluationContext, type EvaluationDetails } from '@openfeature/server-sdk';
+import type { AuditLog } from '../audit/audit-log';
+import type { ProviderGate } from '../router/router';
+import { EnvFlagProvider } from './env-flag-provider';
+import { FileFlagProvider } from './file-flag-provider';
+import { FLAG_CATALOGUE, flagDefinition, providerFlagName, type FlagValue } from './flag-catalogue';
+import { UNPARSEABLE_REASON, type FlagSource } from './raw-value-provider';
+
+export interface FlagEvaluation {
+  readonly name: string;
+  readonly value: FlagValue;
+  /** Which source decided: the flags file overrides the environment, which overrides the default. */
+  readonly source: FlagSource;
+  /** Why the value is what it is, for people: where it was set, or why it fell back to the default. */
+  readonly reason: string;
+  /** The value as the source spelled it, when a source set one. */
+  readonly raw?: string;
+  /** A source set the flag to something that does not parse; the default is in force. */
+  readonly unparseable?: boolean;
+}
+
+export interface FlagContext {
+  readonly correlationId?: string;
+}
+
+export interface FlagServiceOptions {
+  /** Default: process.env, read at each evaluation. */
+  env?: NodeJS.ProcessEnv;
+  /** YAML or JSON flags file; absent or missing means only env and defaults. */
+  flagsFile?: string;
+  audit?: AuditLog;
+  debounceMs?: number;
+}
+
+export interface FlagService extends AsyncDisposable {
+  readonly flagsFile?: string;
+  evaluate(name: string, context?: FlagContext): Promise<FlagEvaluation>;
+  /** FF_CURSOR_AUTOFIX: every evaluation is audited (flags.write_unlocked / flags.write_locked). */
+  cursorAutofix(context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
+  providerEnabled(providerId: string, context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
+  /** The router's gate: a provider switched off by its FF_PROVIDER_* flag is skipped. */
+  readonly gate: ProviderGate;
+  /** Every catalogue flag, plus provider switches set in a source. */
+  list(context?: FlagContext): Promise<FlagEvaluation[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Feature flags through OpenFeature: a multi-provider asks the flags file first, then the
+ * environment (first match wins), so ops can flip a flag on a running service by editing the file
+ * even when the unit's environment sets it. Nothing is cached at start-up: every evaluation asks
+ * the providers, and the file provider re-checks the file.
+ */
+export function createFlagService(options: FlagServiceOptions = {}): FlagService {
+  const env = options.env ?? process.env;
+  const { audit } = options;
+  const domain = `bastion-flags-${randomUUID()}`;
+  const fileProvider = options.flagsFile
+    ? new FileFlagProvider(options.flagsFile, {
+        ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+        onInvalid: (error) => audit?.record({ event: 'flags.file_invalid', correlationId: '-', stage: 'flags', file: fileProvider?.file, error: error.toInfo() }),
+        onReload: () => audit?.record({ event: 'flags.file_reloaded', correlationId: '-', stage: 'flags', file: fileProvider?.file }),
+      })
+    : undefined;
+  const sources = [...(fileProvider ? [{ provider: fileProvider, name: 'file' }] : []), { provider: new EnvFlagProvider(env), name: 'env' }];
+  const ready = OpenFeature.setProviderAndWait(domain, new MultiProvider(sources, new FirstMatchStrategy()));
+  const client: Client = OpenFeature.getClient(domain);
+  let closing: Promise<void> | undefined;
+
+  async function evaluate(name: string, context: FlagContext = {}): Promise<FlagEvaluation> {
+    const def = flagDefinition(name);
+    await ready;
+    const ctx: EvaluationContext = context.correlationId ? { targetingKey: context.correlationId } : {};
+    let details: EvaluationDetails<FlagValue>;
+    if (def.type === 'boolean') details = await client.getBooleanDetails(name, def.default, ctx);
+    else if (def.type === 'int') details = await client.getNumberDetails(name, def.default, ctx);
+    else details = await client.getStringDetails(name, def.default, ctx);
+    const evaluation = toEvaluation(name, details, def.default);
+    const correlationId = context.correlationId ?? '-';
+    if (evaluation.unparseable) {
+      audit?.record({ event: 'flags.unparseable', correlationId, stage: 'flags', flag: name, source: evaluation.source, raw: evaluation.raw, value: evaluation.value, reason: evaluation.reason });
+    }
+    if (def.type === 'boolean' && def.unlocksWrite) {
+      audit?.record({
+        event: evaluation.value === true ? 'flags.write_unlocked' : 'flags.write_locked',
+        correlationId,
+        stage: 'flags',
+        flag: name,
+        value: evaluation.value,
+        source: evaluation.source,
+        reason: evaluation.reason,
+      });
+    }
+    return evaluation;
+  }
+
+  async function boolFlag(name: string, context?: FlagContext) {
+    const evaluation = await evaluate(name, context);
+    return { enabled: evaluation.value === true, evaluation };
+  }
+
+  const service: FlagService = {
+    ...(fileProvider ? { flagsFile: fileProvider.file } : {}),
+    evaluate,
+    cursorAutofix: (context) => boolFlag('FF_CURSOR_AUTOFIX', context),
+    providerEnabled: (providerId, context) => boolFlag(providerFlagName(providerId), context),
+    gate: async (providerId, { correlationId }) => {
+      const { enabled, evaluation } = await boolFlag(providerFlagName(providerId), { correlationId });
+      return { enabled, rule: `flags.${evaluation.name}`, reason: `${evaluation.name} is off (${evaluation.reason})` };
+    },
+    async list(context) {
+      const names = new Set<string>(Object.keys(FLAG_CATALOGUE));
+      for (const key of Object.keys(env)) if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(key)) names.add(key);
+      if (fileProvider) for (const key of Object.keys(await fileProvider.contents())) if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(key)) names.add(key);
+      const out: FlagEvaluation[] = [];
+      for (const name of [...names].sort()) out.push(await evaluate(name, context));
+      return out;
+    },
+    close() {
+      closing ??= (async () => {
+        await ready.catch(() => undefined);
+        // Replacing the domain's provider closes the old one (and the file watcher with it).
+        await OpenFeature.setProviderAndWait(domain, NOOP_PROVIDER);
+        await fileProvider?.onClose();
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]: () => service.close(),
+  };
+  return service;
+}
+
+function toEvaluation(name: string, details: EvaluationDetails<FlagValue>, fallback: FlagValue): FlagEvaluation {
+  const meta = details.flagMetadata as Record<string, unknown>;
+  const source = meta.source === 'file' || meta.source === 'env' ? meta.source : 'default';
+  const where = typeof meta.where === 'string' ? meta.where : undefined;
+  const raw = typeof meta.raw === 'string' ? meta.raw : undefined;
+  if (source === 'default') {
+    const why = details.errorCode && details.errorCode !== 'FLAG_NOT_FOUND' ? `evaluation failed (${details.errorCode}); default` : 'not set; default';
+    return { name, value: details.errorCode ? fallback : details.value, source, reason: why };
+  }
+  if (details.reason === UNPARSEABLE_REASON) {
+    return {
+      name,
+      value: fallback,
+      source,
+      reason: `unparseable value ${JSON.stringify(raw)} in ${where}: ${details.errorMessage ?? 'invalid'}; using the default (${String(fallback)})`,
+      ...(raw !== undefined ? { raw } : {}),
+      unparseable: true,
+    };
+  }
+  return { name, value: details.value, source, reason: `set in ${where}`, ...(raw !== undefined ? { raw } : {}) };
+}
