@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BastionError } from '@bastion/core';
+import type { ExecutorRequest } from '../executor';
+import type { Rootfs } from './rootfs';
+
+export const SANDBOX_UID = 1001;
+export const SANDBOX_GID = 1001;
+/** Child fds the executor hands bwrap: its JSON status goes out on 3, the seccomp program comes in on 4. */
+export const STATUS_FD = 3;
+export const SECCOMP_FD = 4;
+
+export interface BwrapArgsInput {
+  readonly request: ExecutorRequest;
+  readonly rootfs: Rootfs;
+  readonly hostname: string;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/**
+ * Pure: bubblewrap's argv for one request. Every hardening default of the bwrap backend is here
+ * and nowhere else (docs/sandbox.md lists them against Docker's):
+ * all namespaces new (user, pid, net with only lo, ipc, uts, mount, cgroup), no further user
+ * namespaces, no capabilities, a new session (no TIOCSTI into the caller's terminal), death
+ * with the runtime, the image's root read-only, /proc, a minimal /dev, a size-capped /tmp, the
+ * requested mounts, and an environment that is the image's plus the request's and nothing else.
+ */
+export function bwrapArgs(input: BwrapArgsInput): string[] {
+  const { request, rootfs } = input;
+  const args = [
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--uid', String(input.uid ?? SANDBOX_UID),
+    '--gid', String(input.gid ?? SANDBOX_GID),
+    '--hostname', input.hostname,
+    '--ro-bind', rootfs.root, '/',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/tmp',
+  ];
+  for (const m of request.mounts) {
+    if (!m.containerPath.startsWith('/') || m.containerPath.split('/').includes('..')) {
+      throw new BastionError('INVALID_INPUT', `mount target ${m.containerPath} must be an absolute path without '..'`);
+    }
+    // The root is read-only, so bwrap cannot create a missing mount point (Docker would).
+    if (!m.containerPath.startsWith('/tmp/') && !existsSync(join(rootfs.root, m.containerPath))) {
+      throw new BastionError('SANDBOX_UNAVAILABLE', `mount point ${m.containerPath} does not exist in the image's root filesystem`, { retryable: false });
+    }
+    args.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
+  }
+  args.push('--chdir', request.workdir ?? rootfs.workdir, '--clearenv');
+  for (const [k, v] of Object.entries({ ...rootfs.env, ...request.env })) args.push('--setenv', k, v);
+  args.push('--seccomp', String(SECCOMP_FD), '--json-status-fd', String(STATUS_FD), '--', ...request.command);
+  return args;
+}
+
+export interface LauncherInput {
+  /** `cgroup.procs` files the launcher joins before anything else runs, so every fork is counted. */
+  readonly procsFiles: readonly string[];
+  readonly nofile: number;
+  /** When the runtime is root: the host uid/gid bwrap itself runs as (the sandbox user, as with Docker). */
+  readonly dropTo?: { readonly uid: number; readonly gid: number };
+}
+
+/** Exit status of the launcher when it could not join a cgroup or set a limit: nothing ran. */
+export const LAUNCH_FAILED = 125;
+
+const SAFE_PATH = /^[A-Za-z0-9_./:@-]+$/;
+
+/**
+ * The `sh -c` script that starts bwrap: it moves itself into the call's cgroups, caps open files,
+ * drops to the sandbox user when running as root, and execs bwrap ("$@"). A shell costs ~1 ms and
+ * is the only way to join the cgroups before bwrap forks, without a native helper.
+ */
+export function launcherScript(input: LauncherInput): string {
+  const joins = input.procsFiles.map((f) => {
+    if (!SAFE_PATH.test(f)) throw new Error(`unexpected cgroup path ${f}`);
+    return `echo $$ > ${f} || exit ${LAUNCH_FAILED}`;
+  });
+  const drop = input.dropTo ? `setpriv --reuid=${input.dropTo.uid} --regid=${input.dropTo.gid} --clear-groups -- ` : '';
+  return [...joins, `ulimit -n ${Math.trunc(input.nofile)} || exit ${LAUNCH_FAILED}`, `exec ${drop}"$@"`].join('\n');
+}

@@ -1,0 +1,252 @@
+import { spawn, execFileSync } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { constants as osConstants } from 'node:os';
+import { BastionError } from '@bastion/core';
+import seccompProfile from '../../../../../ops/docker/seccomp.json';
+import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
+import { newSessionIdentity, type SessionIdentity } from '../labels';
+import { createOutputMeter } from '../output-meter';
+import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
+import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
+import { resolveRootfs, type Rootfs } from './rootfs';
+import { compileSeccompProfile, type SeccompProfile } from './seccomp-bpf';
+
+export interface BwrapExecutorOptions {
+  /** Directory ops/docker/rootfs.sh unpacks images into (default $BASTION_ROOTFS_DIR or /var/lib/bastion/rootfs). */
+  rootfsDir?: string;
+  /** The bubblewrap binary (default `bwrap` on PATH). */
+  bwrapPath?: string;
+  /** Docker-format seccomp profile (default ops/docker/seccomp.json, the Docker backend's). */
+  seccompProfile?: SeccompProfile;
+  identity?: SessionIdentity;
+  /** Where the per-call cgroups go (default: detected from /proc/self). */
+  cgroups?: CgroupLayout;
+  /** Grace after a call's deadline before a reaper may remove its cgroup. */
+  expiryGraceMs?: number;
+  now?: () => number;
+  onCleanupError?: (error: BastionError, sandboxId: string) => void;
+}
+
+export type BwrapExecutor = Executor & { readonly identity: SessionIdentity; readonly cgroups: CgroupLayout | null };
+
+/** How long to wait for the last output after bwrap exited. */
+const DRAIN_MS = 2_000;
+const LAUNCHER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Whether this host can run the bwrap backend at all, and why not. */
+export function bwrapAvailability(bwrapPath = 'bwrap'): { ok: true; layout: CgroupLayout } | { ok: false; reason: string } {
+  try {
+    execFileSync(bwrapPath, ['--version'], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    return { ok: false, reason: `${bwrapPath} is not installed (apt-get install bubblewrap)` };
+  }
+  const layout = detectCgroupLayout();
+  if ('unavailable' in layout) return { ok: false, reason: layout.unavailable };
+  return { ok: true, layout };
+}
+
+/**
+ * Daemonless backend: one bubblewrap sandbox per call over the sandbox image's root filesystem,
+ * read-only, with the Docker backend's seccomp profile compiled to BPF and memory/pids/CPU limits
+ * through a per-call cgroup that also gives OOM detection (the cgroup's oom_kill counter) and a
+ * whole-tree kill. The result contract is the Docker executor's.
+ */
+export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapExecutor {
+  const identity = options.identity ?? newSessionIdentity();
+  const now = options.now ?? Date.now;
+  const grace = options.expiryGraceMs ?? 60_000;
+  const bwrap = options.bwrapPath ?? 'bwrap';
+  const detected = options.cgroups ?? detectCgroupLayout();
+  const layout: CgroupLayout | null = 'unavailable' in detected ? null : detected;
+  const live = new Map<string, CallCgroup>();
+  const rootfsCache = new Map<string, Rootfs>();
+  const isRoot = process.getuid?.() === 0;
+  let seccomp: Buffer | undefined;
+  let sessionReady = false;
+  let seq = 0;
+  let closed = false;
+
+  const cleanupError = (err: unknown, id: string) =>
+    options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not remove the cgroup of ${id}`), id);
+
+  function prepare(image: string): { rootfs: Rootfs; layout: CgroupLayout } {
+    if (!layout) {
+      throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend needs cgroups for its limits: ${(detected as { unavailable: string }).unavailable}`, { retryable: false });
+    }
+    let rootfs = rootfsCache.get(image);
+    if (!rootfs) {
+      rootfs = resolveRootfs(image, options.rootfsDir);
+      rootfsCache.set(image, rootfs);
+    }
+    seccomp ??= compileSeccompProfile(options.seccompProfile ?? (seccompProfile as SeccompProfile));
+    if (!sessionReady) {
+      try {
+        ensureSessionCgroup(layout, identity.sessionId);
+      } catch (err) {
+        throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create cgroups under ${layout.roots.memory}: ${(err as Error).message}`, { cause: err, retryable: false });
+      }
+      sessionReady = true;
+    }
+    return { rootfs, layout };
+  }
+
+  async function run(request: ExecutorRequest, hooks: ExecutorHooks): Promise<ExecutorOutcome> {
+    if (closed) throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
+    const started = now();
+    const deadline = started + request.limits.timeoutMs;
+    const { rootfs, layout: cg } = prepare(request.image);
+    const n = ++seq;
+    const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
+    const args = bwrapArgs({ request, rootfs, hostname: sandboxId });
+
+    let group: CallCgroup;
+    try {
+      group = createCallCgroup(cg, identity.sessionId, `${n}-${deadline + grace}`, request.limits);
+    } catch (err) {
+      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, { cause: err });
+    }
+    live.set(sandboxId, group);
+
+    let timedOut = false;
+    let aborted = false;
+    let killing: Promise<void> | undefined;
+    const kill = () => {
+      killing ??= group.killAll().catch((err) => cleanupError(err, sandboxId));
+      return killing;
+    };
+    const meter = createOutputMeter(request.limits.outputBytes, () => void kill());
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      aborted = true;
+      void kill();
+    };
+
+    try {
+      const hasStdin = request.stdin !== undefined;
+      const script = launcherScript({
+        procsFiles: group.procsFiles,
+        nofile: request.limits.nofile,
+        ...(isRoot ? { dropTo: { uid: SANDBOX_UID, gid: SANDBOX_GID } } : {}),
+      });
+      const child = spawn('/bin/sh', ['-c', script, 'bastion-bwrap', bwrap, ...args], {
+        stdio: [hasStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+        env: { PATH: LAUNCHER_PATH },
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+      });
+      const closedAll = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+      const seccompIn = child.stdio[4] as Writable;
+      seccompIn.on('error', () => undefined); // bwrap gone before reading it: the exit status says why
+      seccompIn.end(seccomp);
+
+      // Until bwrap reports the sandbox's pid, stderr may be bwrap's own complaint, not the command's.
+      let startupMs: number | null = null;
+      const early: Buffer[] = [];
+      const status = child.stdio[3] as Readable;
+      let statusText = '';
+      status.on('data', (c: Buffer) => {
+        statusText += c.toString('utf8');
+        if (startupMs === null && /"child-pid"/.test(statusText)) {
+          startupMs = now() - started;
+          hooks.onStarted?.({ sandboxId, startupMs });
+          for (const b of early.splice(0)) meter.push('stderr', b, hooks.onStderr);
+        }
+      });
+      child.stdout!.on('data', (c: Buffer) => meter.push('stdout', c, hooks.onStdout));
+      child.stderr!.on('data', (c: Buffer) => {
+        if (startupMs === null) early.push(c);
+        else meter.push('stderr', c, hooks.onStderr);
+      });
+
+      if (hasStdin) {
+        child.stdin!.on('error', (err: NodeJS.ErrnoException) => {
+          // The command may exit without reading all of stdin; that is its business.
+          if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') cleanupError(err, sandboxId);
+        });
+        child.stdin!.end(typeof request.stdin === 'string' ? Buffer.from(request.stdin) : request.stdin);
+      }
+
+      timer = setTimeout(() => {
+        timedOut = true;
+        void kill();
+      }, Math.max(0, deadline - now()));
+      if (hooks.signal?.aborted) onAbort();
+      hooks.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const exit = await exited;
+      clearTimeout(timer);
+      await Promise.race([closedAll, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+      if (killing) await killing;
+
+      if (startupMs === null) {
+        const why = Buffer.concat(early).toString('utf8').trim().split('\n')[0] ?? '';
+        const detail = exit.code === LAUNCH_FAILED ? 'could not join its cgroups' : `bwrap failed (exit ${exit.code ?? exit.signal})`;
+        if (!timedOut && !aborted) {
+          throw new BastionError('SANDBOX_UNAVAILABLE', `the sandbox did not start: ${detail}${why ? `: ${why.slice(0, 300)}` : ''}`, { retryable: false });
+        }
+        startupMs = now() - started;
+      }
+
+      const oomKilled = group.oomKills() > 0;
+      const exitCode = exit.code ?? 128 + (exit.signal ? (osConstants.signals[exit.signal] ?? 0) : 0);
+      return {
+        exitCode,
+        signal: exitCode > 128 && exitCode < 160 ? signalName(exitCode - 128) : null,
+        oomKilled,
+        timedOut,
+        outputLimited: meter.limited,
+        aborted,
+        durationMs: now() - started,
+        startupMs,
+        sandboxId,
+      };
+    } catch (err) {
+      if (BastionError.isInstance(err)) throw err;
+      throw new BastionError('SANDBOX_UNAVAILABLE', `could not run bwrap: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      hooks.signal?.removeEventListener('abort', onAbort);
+      try {
+        await group.remove();
+        live.delete(sandboxId);
+      } catch (err) {
+        cleanupError(err, sandboxId);
+      }
+    }
+  }
+
+  return {
+    backend: 'bwrap',
+    identity,
+    cgroups: layout,
+    run,
+    async close() {
+      closed = true;
+      await Promise.all(
+        [...live].map(async ([id, group]) => {
+          try {
+            await group.remove();
+            live.delete(id);
+          } catch (err) {
+            cleanupError(err, id);
+          }
+        }),
+      );
+      if (layout && sessionReady) {
+        try {
+          removeSessionDirs(layout, identity.sessionId);
+        } catch (err) {
+          cleanupError(err, identity.sessionId);
+        }
+      }
+    },
+  };
+}
+
+function signalName(n: number): string {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
+  return entry ? entry[0] : `SIG${n}`;
+}
