@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { BastionError } from '@bastion/core';
+import type { ExecutionSpecInput } from '@bastion/policy';
+import { SPECIFICATION_VERSION, type AgentProvider, type PlanContext, type ProviderOutput } from '../contract/agent-provider';
+import type { AgentTask } from '../contract/agent-task';
+import { parseCursorOutput } from './cursor-output';
+
+export const CURSOR_PROVIDER_ID = 'cursor';
+
+/** Cursor's backend hosts as far as we know them (its own API, not a model vendor's); override per deployment. */
+export const CURSOR_DOMAINS: readonly string[] = ['api2.cursor.sh', 'api3.cursor.sh', 'api4.cursor.sh', 'repo42.cursor.sh'];
+
+/** Where the host's agent install directory is mounted read-only inside the sandbox. */
+export const CURSOR_AGENT_MOUNT = '/opt/cursor-agent';
+
+/** The secret-store name of Cursor's API key (CURSOR_API_KEY / CURSOR_API_KEY_FILE on the host). */
+export const CURSOR_API_KEY_SECRET = 'cursor-api-key';
+
+export const CursorProviderOptions = z
+  .object({
+    network: z
+      .discriminatedUnion('mode', [
+        z.object({ mode: z.literal('none') }).strict(),
+        z.object({ mode: z.literal('gateway'), domains: z.array(z.string().min(1)).min(1).default([...CURSOR_DOMAINS]) }).strict(),
+      ])
+      .default({ mode: 'gateway', domains: [...CURSOR_DOMAINS] })
+      .describe('gateway: reach Cursor only through the CONNECT proxy (the policy\'s allowlist decides); none: no network (the fake agent)'),
+    outputFormat: z.enum(['stream-json', 'json']).default('stream-json').describe('stream-json also reports each tool call the agent made'),
+    image: z.string().min(1).optional().describe('Sandbox image; default: the runtime\'s sandbox image'),
+    agentMountPath: z.string().startsWith('/').default(CURSOR_AGENT_MOUNT),
+  })
+  .strict();
+export type CursorProviderOptions = z.input<typeof CursorProviderOptions>;
+
+/**
+ * Cursor's CLI agent as an AgentProvider: plans a headless `cursor-agent -p` run (prompt on stdin,
+ * `--trust`, the key from the secret store as CURSOR_API_KEY) and parses its JSON result. The
+ * runtime decides the workspace (a throwaway copy) and turns the copy's changes into a diff.
+ */
+export function createCursorProvider(options: CursorProviderOptions = {}): AgentProvider {
+  const opts = CursorProviderOptions.parse(options);
+
+  function plan(task: AgentTask, context: PlanContext): ExecutionSpecInput {
+    const install = context.agentInstall;
+    if (!install) {
+      throw new BastionError('SANDBOX_UNAVAILABLE', 'no cursor-agent install was resolved for this call; pass --agent-path or set BASTION_CURSOR_AGENT');
+    }
+    if (install.executable.includes('/') || install.executable === '' || install.executable === '..') {
+      throw new BastionError('INVALID_INPUT', 'the cursor-agent executable must be a file name inside its install directory');
+    }
+    const readOnly = context.mode === 'read-only' || task.intent === 'analyze';
+    const workspaceDir = task.workspace ? context.workspaceMountPath : '/tmp';
+    const command = [
+      `${opts.agentMountPath}/${install.executable}`,
+      '-p',
+      '--output-format',
+      opts.outputFormat,
+      '--trust',
+      '--workspace',
+      workspaceDir,
+      // Read-only task shape; for edits the agent may write freely because it only ever sees a throwaway copy.
+      ...(readOnly ? ['--mode', 'ask'] : ['--force']),
+      ...(task.model ? ['--model', task.model] : []),
+    ];
+    return {
+      provider: CURSOR_PROVIDER_ID,
+      ...(task.model ? { model: task.model } : {}),
+      image: opts.image ?? context.images.sandbox,
+      command,
+      // The prompt goes on stdin (piped stdin replaces the prompt argument), never on argv.
+      stdin: task.prompt,
+      env: { HOME: '/tmp', XDG_CONFIG_HOME: '/tmp/.config', NO_COLOR: '1', CI: '1' },
+      secretEnv: [{ name: 'CURSOR_API_KEY', secret: CURSOR_API_KEY_SECRET }],
+      workdir: workspaceDir,
+      ...(task.workspace
+        ? { workspace: { hostPath: task.workspace, access: readOnly ? ('copy-read-only' as const) : ('copy' as const) } }
+        : {}),
+      readOnlyMounts: [{ hostPath: install.hostDir, containerPath: opts.agentMountPath }],
+      resources: task.timeoutMs ? { timeoutMs: task.timeoutMs } : {},
+      network: opts.network.mode === 'gateway' ? { mode: 'gateway', domains: [...opts.network.domains] } : { mode: 'none' },
+    };
+  }
+
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    id: CURSOR_PROVIDER_ID,
+    capabilities: { analyze: true, edit: true, needsAgentInstall: true },
+    plan,
+    parse: (output: ProviderOutput) => parseCursorOutput(output),
+  };
+}
