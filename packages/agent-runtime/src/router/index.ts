@@ -13,3 +13,4 @@ export {
 } from './router';
 export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay, type RouterConfigInput, type ProviderRouteConfigInput } from './router-config';
 export { classifyFailure, type FailureKind } from './provider-fault';
+export { createPipelineCall, type PipelineCallOptions } from './pipeline-call';
