@@ -15,6 +15,17 @@ import { createRouter, type ProviderCall, type RoutedProvider } from '../router/
 import { createService, type StartedService } from './service';
 
 const TOKEN = 'test-token-0123456789abcdef';
+
+/** The fields the tests read from JSON answers. */
+interface Body {
+  error: { code: string; problems: { path: string; message: string }[] };
+  id: string;
+  state: string;
+  status: string;
+  provider: string;
+  result?: AgentResult;
+}
+const json = (res: Response) => res.json() as Promise<Body>;
 const cursorCaps = { analyze: true, edit: true, needsAgentInstall: false };
 const geminiCaps = { analyze: true, edit: false, needsAgentInstall: false };
 
@@ -126,7 +137,7 @@ describe('bastion serve', () => {
     const res = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'hi' }), auth: false });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect((await res.json()).error.code).toBe('AUTH_FAILED');
+    expect((await json(res)).error.code).toBe('AUTH_FAILED');
     const wrong = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'hi' }), auth: false, headers: { authorization: `Bearer ${TOKEN}x` } });
     expect(wrong.status).toBe(401);
     expect((await request('/metrics', { auth: false })).status).toBe(401);
@@ -141,12 +152,12 @@ describe('bastion serve', () => {
     const { request } = await serve(call);
     const res = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: '', intent: 'delete', extra: 1 }) });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error.code).toBe('INVALID_INPUT');
     expect(body.error.problems.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['prompt', 'intent']));
     const notJson = await request('/v1/tasks', { method: 'POST', body: '{nope' });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error.code).toBe('INVALID_INPUT');
+    expect((await json(notJson)).error.code).toBe('INVALID_INPUT');
     expect(call).not.toHaveBeenCalled();
   });
 
@@ -154,15 +165,15 @@ describe('bastion serve', () => {
     const { request } = await serve(async (p, _t, o) => okResult(p, o.correlationId));
     const sync = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'explain', provider: 'gemini-cli' }), headers: { 'x-correlation-id': 'corr-1' } });
     expect(sync.status).toBe(200);
-    expect(await sync.json()).toEqual(expect.objectContaining({ status: 'succeeded', provider: 'gemini-cli', correlationId: 'corr-1' }));
+    expect(await json(sync)).toEqual(expect.objectContaining({ status: 'succeeded', provider: 'gemini-cli', correlationId: 'corr-1' }));
 
     const accepted = await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'explain' }) });
     expect(accepted.status).toBe(202);
-    const { id } = await accepted.json();
+    const { id } = await json(accepted);
     expect(accepted.headers.get('location')).toBe(`/v1/tasks/${id}`);
     let task: { state: string; result?: AgentResult } = { state: 'running' };
     for (let i = 0; i < 50 && task.state === 'running'; i++) {
-      task = await (await request(`/v1/tasks/${id}`)).json();
+      task = await json(await request(`/v1/tasks/${id}`));
       if (task.state === 'running') await new Promise((r) => setTimeout(r, 10));
     }
     expect(task.state).toBe('succeeded');
@@ -226,7 +237,7 @@ describe('bastion serve', () => {
     );
     for (let i = 0; i < 2; i++) {
       const r = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: `p${i}` }) });
-      expect((await r.json()).provider).toBe('cursor');
+      expect((await json(r)).provider).toBe('cursor');
     }
     const metrics = await (await request('/metrics')).text();
     expect(metrics).toMatch(/bastion_circuit_breaker_state\{provider="gemini-cli"\} 1/);
@@ -256,7 +267,7 @@ describe('bastion serve', () => {
     expect((await request('/readyz', { auth: false })).status).toBe(503);
     expect((await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'late' }) })).status).toBe(503);
     release();
-    expect((await (await inFlight).json()).status).toBe('succeeded');
+    expect((await json(await inFlight)).status).toBe('succeeded');
     await closed;
     await service.close();
     expect(order).toEqual(['call finished', 'runtime closed']);
