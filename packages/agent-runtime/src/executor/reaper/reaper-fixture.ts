@@ -1,0 +1,48 @@
+// A runtime stand-in for the reaper's integration test and soak: it starts the reaper, makes
+// sandboxes, prints one JSON line and waits to be SIGKILLed. Bundled with esbuild at test time.
+import Dockerode from 'dockerode';
+import { containerLabels, newSessionIdentity } from '../labels';
+import { createBwrapExecutor } from '../bwrap/bwrap-executor';
+import { startReaper } from './reaper';
+
+const LIMITS = { memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 16, nofile: 256, tmpfsBytes: 1 << 20, timeoutMs: 600_000, outputBytes: 1 << 16 };
+
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  const identity = newSessionIdentity();
+  setInterval(() => undefined, 60_000);
+  if (mode === 'docker') {
+    const docker = new Dockerode();
+    await startReaper({ docker, sessionId: identity.sessionId });
+    const ids: string[] = [];
+    for (let i = 0; i < Number(process.argv[3] ?? 3); i++) {
+      const c = await docker.createContainer({
+        Image: 'bastion/sandbox:latest',
+        Cmd: ['sleep', '600'],
+        Labels: containerLabels(identity, `fixture-${i}`, Date.now() + 600_000),
+        HostConfig: { NetworkMode: 'none', AutoRemove: false },
+      });
+      await c.start();
+      ids.push(c.id);
+    }
+    process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, ids }) + '\n');
+  } else if (mode === 'bwrap') {
+    const executor = createBwrapExecutor({ identity });
+    await startReaper({ sessionId: identity.sessionId, cgroups: executor.cgroups });
+    void executor.run(
+      { correlationId: 'fixture', image: 'bastion/sandbox:latest', command: ['sh', '-c', 'sleep 600 & sleep 600'], env: {}, limits: LIMITS, mounts: [] },
+      {
+        onStdout: () => undefined,
+        onStderr: () => undefined,
+        onStarted: ({ sandboxId }) => process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, sandboxId, cgroups: executor.cgroups }) + '\n'),
+      },
+    );
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(String(err?.stack ?? err) + '\n');
+  process.exit(1);
+});
