@@ -4,6 +4,9 @@ import { createCliContext } from './cli-context';
 import { processIo, type Io } from './output';
 import { registerExec } from './commands/exec-command';
 import { registerDoctor } from './commands/doctor-command';
+import { registerServe } from './commands/serve-command';
+import { registerMcp } from './commands/mcp-command';
+import { registerFlags } from './commands/flags-command';
 import { registerRun } from './commands/run-command';
 
 export interface CliRun {
@@ -25,6 +28,9 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
     .showHelpAfterError();
   registerExec(program, ctx);
   registerDoctor(program, ctx);
+  registerServe(program, ctx);
+  registerMcp(program, ctx);
+  registerFlags(program, ctx);
   registerRun(program, ctx);
 
   const onSignal = (signal: NodeJS.Signals) => {

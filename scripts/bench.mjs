@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// Bastion's benchmark runner (a script, not a test).
+//   npm run bench                      every suite
+//   npm run bench -- executor policy   some suites
+//   npm run bench -- --json            ONE JSON document on stdout: {"suites":{"<suite>":{"baseline","cases":{…}}}}
+//   --n 50 (or BENCH_N=50)             samples per case for suites that take it
+// Each suite is a TS module bundled by esbuild into its package's node_modules/.cache (so its
+// npm dependencies resolve) and loaded in this process. A suite whose file does not exist yet is
+// reported as missing; a suite that throws is reported with its error and fails the run.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+/** suite → [bench file, exported function]. Opt-in suites run only when named. */
+const SUITES = {
+  executor: ['packages/agent-runtime/bench/executor.bench.ts', 'runExecutorBench'],
+  policy: ['packages/policy/bench/policy.bench.ts', 'runPolicyBench'],
+  gateway: ['packages/agent-runtime/bench/gateway.bench.ts', 'runGatewayBench'],
+  sanitizer: ['packages/security/bench/sanitizer.bench.ts', 'runSanitizerBench'],
+  gemini: ['packages/providers/bench/gemini.bench.ts', 'runGeminiBench'],
+  router: ['packages/agent-runtime/bench/router.bench.ts', 'runRouterBench'],
+  cursor: ['packages/providers/bench/cursor.bench.ts', 'runCursorBench'],
+};
+const OPT_IN = {
+  'reaper-soak': ['packages/agent-runtime/bench/reaper-soak.bench.ts', 'runReaperSoakBench'],
+};
+const ALL = { ...SUITES, ...OPT_IN };
+
+function parseArgs(argv) {
+  const out = { json: false, n: process.env.BENCH_N ? Number(process.env.BENCH_N) : undefined, suites: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') out.json = true;
+    else if (a === '--n') out.n = Number(argv[++i]);
+    else if (a.startsWith('--n=')) out.n = Number(a.slice(4));
+    else if (a === '-h' || a === '--help') out.help = true;
+    else out.suites.push(a);
+  }
+  return out;
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (args.help) {
+  process.stderr.write(`usage: npm run bench -- [--json] [--n N] [suite…]\nsuites: ${Object.keys(SUITES).join(', ')} (opt-in: ${Object.keys(OPT_IN).join(', ')})\n`);
+  process.exit(0);
+}
+const unknown = args.suites.filter((s) => !ALL[s]);
+if (unknown.length > 0) {
+  process.stderr.write(`[bench] unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(ALL).join(', ')}\n`);
+  process.exit(2);
+}
+if (args.n !== undefined && !(Number.isInteger(args.n) && args.n > 0)) {
+  process.stderr.write('[bench] --n must be a positive integer\n');
+  process.exit(2);
+}
+const selected = args.suites.length > 0 ? args.suites : Object.keys(SUITES);
+
+/** The package directory holding a file (where its node_modules are). */
+function packageDir(file) {
+  let dir = dirname(file);
+  while (dir !== root && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+// A dynamic import of a module that does not exist (yet) becomes a module that throws when loaded,
+// so a suite can report that one case as missing instead of failing to bundle.
+const optionalDynamicImports = {
+  name: 'optional-dynamic-imports',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (a) => {
+      if (a.kind !== 'dynamic-import') return undefined;
+      const base = join(a.resolveDir, a.path);
+      const found = ['', '.ts', '.js', '/index.ts', '/index.js'].some((ext) => existsSync(base + ext));
+      return found ? undefined : { path: base, namespace: 'missing-module' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'missing-module' }, (a) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`module not found: ${relative(root, a.path)}`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+async function load(suite) {
+  const [file, fn] = ALL[suite];
+  const entry = join(root, file);
+  if (!existsSync(entry)) return { missing: `${file} does not exist yet` };
+  const outDir = join(packageDir(entry), 'node_modules/.cache/bastion-bench');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, `${suite}.cjs`);
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'error',
+    loader: { '.json': 'json' },
+    plugins: [optionalDynamicImports],
+    // The same map as scripts/build.mjs: workspace packages are bundled from their TS sources.
+    alias: Object.fromEntries(
+      ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
+    ),
+  });
+  delete require.cache[outfile];
+  const mod = require(outfile);
+  if (typeof mod[fn] !== 'function') throw new Error(`${file} does not export ${fn}()`);
+  return { run: mod[fn] };
+}
+
+function isNum(v) {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Ratios are recomputed here against the baseline of the same run, so every suite means the same thing by them. */
+function withRatios(result) {
+  const base = result.cases?.[result.baseline];
+  const cases = {};
+  for (const [name, c] of Object.entries(result.cases ?? {})) {
+    if (!c || typeof c !== 'object' || c.missing) {
+      cases[name] = c;
+      continue;
+    }
+    let ratio = c.ratio;
+    if (base && isNum(base.throughputMBps) && isNum(c.throughputMBps) && base.throughputMBps > 0) ratio = c.throughputMBps / base.throughputMBps;
+    else if (base && isNum(base.p50Ms) && isNum(c.p50Ms) && base.p50Ms > 0) ratio = c.p50Ms / base.p50Ms;
+    cases[name] = { ...c, ...(isNum(ratio) ? { ratio: round(ratio, 4) } : {}) };
+  }
+  return { ...result, cases };
+}
+
+function round(v, digits = 3) {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function fmt(v, digits = 2) {
+  return isNum(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(digits)) : '-';
+}
+
+function table(report) {
+  const rows = [['suite', 'case', 'n', 'p50 ms', 'p95 ms', 'ratio', 'MB/s', 'note']];
+  for (const [suite, r] of Object.entries(report.suites)) {
+    if (r.missing) rows.push([suite, '-', '', '', '', '', '', `missing: ${r.missing}`]);
+    else if (r.error) rows.push([suite, '-', '', '', '', '', '', `ERROR: ${r.error}`]);
+    else {
+      for (const [name, c] of Object.entries(r.cases)) {
+        if (c?.missing) rows.push([suite, name, '', '', '', '', '', `missing: ${c.missing}`]);
+        else {
+          const note = [name === r.baseline ? 'baseline' : '', c.note ?? ''].filter(Boolean).join('; ');
+          rows.push([suite, name, String(c.n ?? ''), fmt(c.p50Ms, 3), fmt(c.p95Ms, 3), isNum(c.ratio) ? c.ratio.toFixed(3) + '×' : '-', fmt(c.throughputMBps, 1), note]);
+        }
+      }
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((cell, i) => (i >= 2 && i <= 6 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n';
+}
+
+const report = { suites: {} };
+let failed = false;
+for (const suite of selected) {
+  const t0 = Date.now();
+  process.stderr.write(`[bench] ${suite}…\n`);
+  try {
+    const loaded = await load(suite);
+    if (loaded.missing) {
+      report.suites[suite] = { missing: loaded.missing };
+      continue;
+    }
+    const result = await loaded.run({ ...(args.n !== undefined ? { n: args.n } : {}), log: (m) => process.stderr.write(`[bench:${suite}] ${m}\n`) });
+    if (!result || typeof result !== 'object' || typeof result.baseline !== 'string' || typeof result.cases !== 'object') {
+      throw new Error('the suite returned no { baseline, cases }');
+    }
+    report.suites[suite] = withRatios(result);
+  } catch (err) {
+    failed = true;
+    report.suites[suite] = { error: String(err?.message ?? err).split('\n')[0] };
+    process.stderr.write(`[bench] ${suite} failed: ${err?.stack ?? err}\n`);
+  } finally {
+    process.stderr.write(`[bench] ${suite} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+}
+
+process.stderr.write('\n' + table(report));
+if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
+// Suites may leave pools or sockets behind by mistake; the runner's verdict does not wait for them.
+process.exit(failed ? 1 : 0);
