@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createFlagService } from '../../flags/flag-service';
+import { createBastionMcpServer, type TextSanitizer } from '../../mcp/mcp-server';
+import { createRuntimeRouter, discoverProviders } from '../../router/runtime-router';
+import type { CliContext } from '../cli-context';
+import { flagsFileOption } from './flags-command';
+
+interface McpOptions {
+  policy?: string;
+  flagsFile?: string;
+}
+
+export function registerMcp(program: Command, ctx: CliContext): void {
+  program
+    .command('mcp')
+    .description('serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call')
+    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option('--flags-file <file>', 'flags file (default: $BASTION_FLAGS_FILE or ./bastion-flags.yaml)')
+    .action(async (opts: McpOptions) => {
+      const runtime = await ctx.runtime({ policyFile: opts.policy });
+      const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
+      const router = createRuntimeRouter({ runtime, providers: discoverProviders(), flags });
+      const sanitizer = await loadSanitizer();
+      const server = createBastionMcpServer({ router, ...(sanitizer ? { sanitizer } : {}) });
+      const transport = new StdioServerTransport();
+      // stdout belongs to the protocol now; everything human goes to stderr.
+      const closed = new Promise<void>((resolve) => {
+        transport.onclose = () => resolve();
+        process.stdin.once('end', () => resolve());
+      });
+      await server.connect(transport);
+      await closed;
+      await server.close();
+      await flags.close();
+      ctx.setExitCode(0);
+    });
+}
+
+/** The security package's sanitizer, when it exports one (checked at run time, not build time). */
+async function loadSanitizer(): Promise<TextSanitizer | undefined> {
+  const security = (await import('@bastion/security')) as unknown as Record<string, unknown>;
+  const create = security.createOutputSanitizer;
+  if (typeof create !== 'function') return undefined;
+  const sanitizer = (create as (options: object) => { sanitize(input: string): { text: string; redactions: { ruleId: string; count: number }[] } })({});
+  return { sanitize: (text) => sanitizer.sanitize(text) };
+}

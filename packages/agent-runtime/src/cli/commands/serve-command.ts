@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import Dockerode from 'dockerode';
+import { BastionError } from '@bastion/core';
+import { createFlagService } from '../../flags/flag-service';
+import { createMetrics } from '../../metrics/metrics';
+import { createRuntimeRouter, discoverProviders } from '../../router/runtime-router';
+import { createService, type ReadinessCheck } from '../../service/service';
+import type { CliContext } from '../cli-context';
+import { parseIntOption } from './exec-command';
+import { flagsFileOption } from './flags-command';
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  tokenFile?: string;
+  jsonLogs?: boolean;
+  policy?: string;
+  flagsFile?: string;
+  drainTimeout: number;
+}
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('HTTP API: POST /v1/tasks, /v1/tasks/stream (SSE), GET /v1/tasks/:id, /healthz, /readyz, /metrics')
+    .option('--port <port>', 'TCP port', parsePort, 8787)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--token-file <file>', 'file holding the bearer token (default: $BASTION_TOKEN_FILE); required')
+    .option('--json-logs', 'log every request as a JSON line on stderr')
+    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option('--flags-file <file>', 'flags file (default: $BASTION_FLAGS_FILE or ./bastion-flags.yaml)')
+    .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
+    .action(async (opts: ServeOptions) => {
+      const tokenFile = opts.tokenFile ?? process.env.BASTION_TOKEN_FILE;
+      if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
+      const runtime = await ctx.runtime({ policyFile: opts.policy });
+      const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
+      const metrics = createMetrics({ processMetrics: true });
+      const providers = discoverProviders();
+      if (providers.length === 0) ctx.io.stderr('bastion serve: warning: no provider is available yet; every task will fail with INVALID_INPUT\n');
+      const router = createRuntimeRouter({ runtime, providers, flags, metrics });
+      const service = await createService({
+        router,
+        runtime,
+        flags,
+        metrics,
+        tokenFile,
+        audit: runtime.audit,
+        host: opts.host,
+        port: opts.port,
+        drainTimeoutMs: opts.drainTimeout,
+        readiness: engineReadiness(runtime.pipeline.executor.backend),
+        ...(opts.jsonLogs ? { jsonLogs: true } : {}),
+      });
+      ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${providers.map((p) => p.id).join(', ') || 'none'})\n`);
+
+      // The CLI's own signal handler exits at once; a service must drain first, so it takes over
+      // SIGTERM/SIGINT until it has closed, then hands them back.
+      const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+      const inherited = signals.map((s) => [s, process.listeners(s)] as const);
+      for (const [s, listeners] of inherited) for (const l of listeners) process.removeListener(s, l);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          ctx.io.stderr(`bastion serve: ${signal}: draining ${service.inFlight} call(s)\n`);
+          void service.close().finally(resolve);
+        };
+        for (const s of signals) process.once(s, stop);
+      });
+      for (const s of signals) process.removeAllListeners(s);
+      for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
+      await flags.close();
+      ctx.setExitCode(0);
+    });
+}
+
+/** Ready when the sandbox engine answers (Docker ping); the daemonless backends are always ready. */
+function engineReadiness(backend: string): ReadinessCheck {
+  if (backend !== 'docker') return async () => ({ ready: true });
+  const docker = new Dockerode();
+  return async () => {
+    try {
+      await docker.ping();
+      return { ready: true };
+    } catch (err) {
+      return { ready: false, reason: `docker engine unreachable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+    }
+  };
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new BastionError('INVALID_INPUT', `--port must be 0-65535, got "${value}"`);
+  return n;
+}

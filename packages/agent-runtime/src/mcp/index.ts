@@ -1,0 +1,1 @@
+export { createBastionMcpServer, SanitizeRequest, type McpServerOptions, type TextSanitizer } from './mcp-server';
