@@ -13,3 +13,56 @@ export { createAgentRunner, DEFAULT_IMAGES, type AgentRunner, type AgentRunnerOp
 export { readOnlyBinding, type ProviderBinding, type CallPreparation } from './agents/provider-binding';
 export { defaultBindings, type BindingConfig } from './agents/default-bindings';
 export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './executor/docker/warm-pool';
+export {
+  createRouter,
+  createPipelineCall,
+  createRuntimeRouter,
+  discoverProviders,
+  DEFAULT_PLAN_CONTEXT,
+  RouterConfig,
+  ProviderRouteConfig,
+  resolveProviderConfig,
+  backoffDelay,
+  classifyFailure,
+  type Router,
+  type RouterOptions,
+  type RouteOptions,
+  type RoutedProvider,
+  type ProviderCall,
+  type ProviderCallOptions,
+  type ProviderGate,
+  type ProviderHealth,
+  type SkipReason,
+  type Clock,
+  type RouterConfigInput,
+  type ProviderRouteConfigInput,
+  type FailureKind,
+  type PipelineCallOptions,
+  type RuntimeRouterOptions,
+} from './router';
+export {
+  createFlagService,
+  FLAG_CATALOGUE,
+  flagDefinition,
+  parseFlagValue,
+  providerFlagName,
+  FlagsFileDocument,
+  DEFAULT_FLAGS_FILE,
+  parseFlagsFile,
+  readFlagsFile,
+  writeFlagsFileAtomic,
+  EnvFlagProvider,
+  FileFlagProvider,
+  type FlagService,
+  type FlagServiceOptions,
+  type FlagEvaluation,
+  type FlagContext,
+  type FlagDefinition,
+  type FlagValue,
+  type KnownFlagName,
+  type FlagSource,
+  type FileFlagProviderOptions,
+} from './flags';
+export { createService, TaskRequest, TaskQuery, readTokenFile, createBearerCheck, type ServiceOptions, type StartedService, type ReadinessCheck, type Problem, type TaskRecord, type TaskState } from './service';
+export { createMetrics, BREAKER_STATE_VALUE, type Metrics, type MetricsOptions, type BreakerStateName } from './metrics';
+export { createBastionMcpServer, SanitizeRequest, type McpServerOptions, type TextSanitizer } from './mcp';
