@@ -66,3 +66,8 @@ export {
 export { createService, TaskRequest, TaskQuery, readTokenFile, createBearerCheck, type ServiceOptions, type StartedService, type ReadinessCheck, type Problem, type TaskRecord, type TaskState } from './service';
 export { createMetrics, BREAKER_STATE_VALUE, type Metrics, type MetricsOptions, type BreakerStateName } from './metrics';
 export { createBastionMcpServer, SanitizeRequest, type McpServerOptions, type TextSanitizer } from './mcp';
+export { createBwrapExecutor, bwrapAvailability, type BwrapExecutor, type BwrapExecutorOptions } from './executor/bwrap/bwrap-executor';
+export { compileSeccompProfile, type SeccompProfile } from './executor/bwrap/seccomp-bpf';
+export { resolveRootfs, DEFAULT_ROOTFS_DIR, type Rootfs } from './executor/bwrap/rootfs';
+export { detectCgroupLayout, type CgroupLayout } from './executor/bwrap/cgroups';
+export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
