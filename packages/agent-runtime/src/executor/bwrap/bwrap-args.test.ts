@@ -1,0 +1,52 @@
+import { bwrapArgs, launcherScript } from './bwrap-args';
+
+const rootfs = { root: '/var/lib/bastion/rootfs/abc/root', recipe: 'abc', env: { PATH: '/usr/bin:/bin', HOME: '/tmp' }, workdir: '/workspace' };
+const limits = { memoryBytes: 1 << 29, cpus: 0.5, pids: 32, nofile: 1024, tmpfsBytes: 1 << 26, timeoutMs: 1000, outputBytes: 1 << 20 };
+const request = { correlationId: 'c', image: 'bastion/sandbox:latest', command: ['sh', '-c', 'echo hi'], env: { HOME: '/home/x', FOO: 'bar' }, limits, mounts: [] };
+
+describe('bwrap argv', () => {
+  const args = bwrapArgs({ request, rootfs, hostname: 'bwrap-1' });
+  const joined = args.join(' ');
+
+  it('asks for every namespace, no further user namespaces, no capabilities, a new session and death with the runtime', () => {
+    for (const flag of ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
+    expect(joined).toContain('--cap-drop ALL');
+    expect(joined).toContain('--uid 1001 --gid 1001');
+  });
+
+  it('binds the image root read-only and caps /tmp', () => {
+    expect(joined).toContain('--ro-bind /var/lib/bastion/rootfs/abc/root /');
+    expect(joined).toContain(`--perms 1777 --size ${1 << 26} --tmpfs /tmp`);
+  });
+
+  it('clears the environment and sets the image env overlaid by the request env', () => {
+    expect(joined).toContain('--clearenv');
+    expect(joined).toContain('--setenv HOME /home/x');
+    expect(joined).toContain('--setenv FOO bar');
+    expect(joined).toContain('--setenv PATH /usr/bin:/bin');
+  });
+
+  it('loads seccomp and reports status on the executor fds, then runs the command after --', () => {
+    expect(joined).toContain('--seccomp 4 --json-status-fd 3 -- sh -c echo hi');
+  });
+
+  it('refuses a relative or escaping mount target', () => {
+    expect(() => bwrapArgs({ request: { ...request, mounts: [{ hostPath: '/x', containerPath: '../etc', readOnly: true }] }, rootfs, hostname: 'h' })).toThrow(/absolute/);
+  });
+});
+
+describe('launcher script', () => {
+  it('joins every cgroup before anything else, caps open files and drops to the sandbox user', () => {
+    const s = launcherScript({ procsFiles: ['/sys/fs/cgroup/memory/a/cgroup.procs', '/sys/fs/cgroup/pids/a/cgroup.procs'], nofile: 1024, dropTo: { uid: 1001, gid: 1001 } });
+    expect(s.split('\n')).toEqual([
+      'echo $$ > /sys/fs/cgroup/memory/a/cgroup.procs || exit 125',
+      'echo $$ > /sys/fs/cgroup/pids/a/cgroup.procs || exit 125',
+      'ulimit -n 1024 || exit 125',
+      'exec setpriv --reuid=1001 --regid=1001 --clear-groups -- "$@"',
+    ]);
+  });
+
+  it('refuses a cgroup path a shell could misread', () => {
+    expect(() => launcherScript({ procsFiles: ['/x; rm -rf /'], nofile: 1 })).toThrow();
+  });
+});
