@@ -63,6 +63,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   const isRoot = process.getuid?.() === 0;
   let seccomp: Buffer | undefined;
   let sessionReady = false;
+  const removals = new Set<Promise<void>>();
   let seq = 0;
   let closed = false;
 
@@ -99,9 +100,14 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
     const args = bwrapArgs({ request, rootfs, hostname: sandboxId });
 
+    // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
+    // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
+    // then drops with setpriv. A non-root runtime runs the sandbox as itself.
+    const sandboxUser = { uid: SANDBOX_UID, gid: SANDBOX_GID };
+    const joinAsSandboxUser = isRoot && cg.version === 1;
     let group: CallCgroup;
     try {
-      group = createCallCgroup(cg, identity.sessionId, `${n}-${deadline + grace}`, request.limits);
+      group = createCallCgroup(cg, identity.sessionId, `${n}-${deadline + grace}`, request.limits, joinAsSandboxUser ? sandboxUser : undefined);
     } catch (err) {
       throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, { cause: err });
     }
@@ -126,11 +132,12 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       const script = launcherScript({
         procsFiles: group.procsFiles,
         nofile: request.limits.nofile,
-        ...(isRoot ? { dropTo: { uid: SANDBOX_UID, gid: SANDBOX_GID } } : {}),
+        ...(isRoot && !joinAsSandboxUser ? { dropTo: sandboxUser } : {}),
       });
       const child = spawn('/bin/sh', ['-c', script, 'bastion-bwrap', bwrap, ...args], {
         stdio: [hasStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
         env: { PATH: LAUNCHER_PATH },
+        ...(joinAsSandboxUser ? sandboxUser : {}),
       });
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         child.once('error', reject);
@@ -209,12 +216,14 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     } finally {
       clearTimeout(timer);
       hooks.signal?.removeEventListener('abort', onAbort);
-      try {
-        await group.remove();
-        live.delete(sandboxId);
-      } catch (err) {
-        cleanupError(err, sandboxId);
-      }
+      // Every process of the call is dead by now (bwrap exited, its pid namespace with it), so
+      // removing the empty directories is off the call's path; close() waits for it.
+      const removal = group.remove().then(
+        () => void live.delete(sandboxId),
+        (err) => cleanupError(err, sandboxId),
+      );
+      removals.add(removal);
+      void removal.finally(() => removals.delete(removal));
     }
   }
 
@@ -225,6 +234,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     run,
     async close() {
       closed = true;
+      await Promise.all([...removals]);
       await Promise.all(
         [...live].map(async ([id, group]) => {
           try {

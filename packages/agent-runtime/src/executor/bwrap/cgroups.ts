@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -147,7 +147,14 @@ export function ensureSessionCgroup(layout: CgroupLayout, sessionId: string): vo
   }
 }
 
-export function createCallCgroup(layout: CgroupLayout, sessionId: string, name: string, limits: CgroupLimits): CallCgroup {
+export function createCallCgroup(
+  layout: CgroupLayout,
+  sessionId: string,
+  name: string,
+  limits: CgroupLimits,
+  /** v1: hand `cgroup.procs` to this user so a launcher already running as it can join (only its own pid). */
+  joiner?: { readonly uid: number; readonly gid: number },
+): CallCgroup {
   const rel = join(sessionId, name);
   const dir = (c: Controller) => join(layout.roots[c], rel);
   const dirs = dirsOf(layout, rel);
@@ -172,6 +179,7 @@ export function createCallCgroup(layout: CgroupLayout, sessionId: string, name: 
   }
 
   const group = openCallCgroup(layout, rel);
+  if (joiner) for (const f of group.procsFiles) chownSync(f, joiner.uid, joiner.gid);
   return group;
 }
 
