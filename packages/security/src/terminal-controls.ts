@@ -21,13 +21,29 @@ const CONTROL_SEQUENCE = new RegExp(
   'g',
 );
 const ANY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+const NEXT_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+const SEQUENCE_AT = new RegExp(CONTROL_SEQUENCE.source, 'y');
 const LAST_INTRODUCER = new RegExp(`[${INTRODUCERS}]`, 'g');
 const MAX_SEQUENCE = 8192 + 8;
 
 /** Removes terminal control sequences and controls other than \n, \r, \t. */
 export function stripTerminalControls(text: string): string {
-  if (!ANY_CONTROL.test(text)) return text;
-  return text.replace(CONTROL_SEQUENCE, '');
+  NEXT_CONTROL.lastIndex = 0;
+  let m = NEXT_CONTROL.exec(text);
+  if (m === null) return text;
+  const out: string[] = [];
+  let pos = 0;
+  while (m !== null) {
+    // Every control character starts some alternative, so the sticky match always succeeds.
+    SEQUENCE_AT.lastIndex = m.index;
+    SEQUENCE_AT.exec(text);
+    out.push(text.slice(pos, m.index));
+    pos = SEQUENCE_AT.lastIndex;
+    NEXT_CONTROL.lastIndex = pos;
+    m = NEXT_CONTROL.exec(text);
+  }
+  out.push(text.slice(pos));
+  return out.join('');
 }
 
 /** Streaming form: holds back from the last introducer while its sequence may still be incomplete. */

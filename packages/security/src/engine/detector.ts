@@ -1,10 +1,7 @@
 import type { Rule, Span } from '../rules/rule';
 import { LiteralScanner, type LiteralPattern } from './literal-scanner';
 
-/** Digit runs that could hold a phone number, SSN, card or IBAN; bounded so windows stay bounded. */
-const DIGIT_RUN = /[0-9][0-9 ().\/-]{6,40}[0-9]/g;
 const TWILIO_SID = /(?:SK|AC)[0-9a-f]{32}/g;
-const SCANS: Record<NonNullable<Rule['scan']>, RegExp> = { digits: DIGIT_RUN, twilio: TWILIO_SID };
 const MIN_FOLDED = 4;
 
 export interface DetectResult {
@@ -28,7 +25,17 @@ export class Detector {
   private readonly shortAnchors: { text: string; rules: number[] }[] = [];
   private readonly multiline: { text: string; rules: number[] }[] = [];
   private readonly scans: { re: RegExp; rules: number[] }[] = [];
+  private readonly digitRules: number[] = [];
   private readonly lineRules: number[] = [];
+
+  private scratch = Buffer.allocUnsafe(0);
+
+  /** The text's latin1 image in a reused buffer: one byte per UTF-16 unit, written natively. */
+  private latin1(text: string): Uint8Array {
+    if (this.scratch.length < text.length) this.scratch = Buffer.allocUnsafe(Math.max(text.length, this.scratch.length * 2, 65536));
+    this.scratch.write(text, 0, 'latin1');
+    return this.scratch;
+  }
 
   constructor(rules: readonly Rule[]) {
     this.rules = rules;
@@ -36,7 +43,7 @@ export class Detector {
     const patterns: LiteralPattern[] = [];
     const short = new Map<string, number[]>();
     const multi = new Map<string, number[]>();
-    const scans = new Map<RegExp, number[]>();
+    const twilio: number[] = [];
     const addLiteral = (text: string, caseSensitive: boolean, rule: number): void => {
       const key = (caseSensitive ? 's:' : 'i:') + (caseSensitive ? text : text.toLowerCase());
       let idx = literals.get(key);
@@ -54,10 +61,8 @@ export class Detector {
       map.set(text, list);
     };
     rules.forEach((rule, r) => {
-      if (rule.scan !== undefined) {
-        const re = SCANS[rule.scan];
-        scans.set(re, [...(scans.get(re) ?? []), r]);
-      }
+      if (rule.scan === 'digits') this.digitRules.push(r);
+      if (rule.scan === 'twilio') twilio.push(r);
       if (rule.scan === undefined && rule.anchors === undefined && rule.foldedAnchors === undefined) this.lineRules.push(r);
       for (const a of rule.anchors ?? []) {
         if (rule.multiline) addTo(multi, a, r);
@@ -75,7 +80,7 @@ export class Detector {
     this.scanner = new LiteralScanner(patterns);
     for (const [text, list] of short) this.shortAnchors.push({ text, rules: list });
     for (const [text, list] of multi) this.multiline.push({ text, rules: list });
-    for (const [re, list] of scans) this.scans.push({ re, rules: list });
+    if (twilio.length > 0) this.scans.push({ re: TWILIO_SID, rules: twilio });
   }
 
   /**
@@ -113,12 +118,16 @@ export class Detector {
     }
 
     const onHit = (p: number, r: number): void => {
+      const rule = rules[r];
+      if (rule.findAt !== undefined) {
+        rule.findAt(text, p, r, spans);
+        return;
+      }
       if (p < lineStart || p >= lineEnd) {
         lineStart = p === 0 ? 0 : text.lastIndexOf('\n', p - 1) + 1;
         lineEnd = text.indexOf('\n', p);
         if (lineEnd === -1) lineEnd = len;
       }
-      const rule = rules[r];
       const ws = Math.max(lineStart, p - rule.before);
       const we = Math.min(lineEnd, p + rule.after);
       if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) return;
@@ -128,7 +137,16 @@ export class Detector {
     };
 
     const literalRules = this.literalRules;
-    this.scanner.scan(text, 0, limit, (p, idx) => {
+    const digitRules = this.digitRules;
+    const scanner = this.scanner;
+    scanner.scan(text, this.latin1(text), limit, digitRules.length > 0, (p, idx) => {
+      if (idx === -1) {
+        for (let k = 0; k < digitRules.length; k++) {
+          const filter = rules[digitRules[k]].digitRunFilter;
+          if (filter === undefined || filter(text, scanner.runStart, scanner.runEnd, scanner.runDigits)) onHit(p, digitRules[k]);
+        }
+        return;
+      }
       const list = literalRules[idx];
       for (let k = 0; k < list.length; k++) onHit(p, list[k]);
     });
@@ -177,7 +195,7 @@ function lineStartOf(text: string, p: number): number {
   return p === 0 ? 0 : text.lastIndexOf('\n', p - 1) + 1;
 }
 
-/** Sorts spans and merges overlapping ones; the earliest (then longest, then first-listed) rule names the group. */
+/** Sorts spans and merges overlapping ones; the first-listed rule among them (secrets before PII) names the group. */
 export function mergeSpans(spans: Span[]): Span[] {
   if (spans.length === 0) return spans;
   spans.sort((a, b) => a.start - b.start || b.end - a.end || a.rule - b.rule);
@@ -187,6 +205,7 @@ export function mergeSpans(spans: Span[]): Span[] {
     const s = spans[i];
     if (s.start < cur.end) {
       if (s.end > cur.end) cur.end = s.end;
+      if (s.rule < cur.rule) cur.rule = s.rule;
     } else {
       out.push(cur);
       cur = { ...s };

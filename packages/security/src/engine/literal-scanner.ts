@@ -1,79 +1,133 @@
 /**
- * Multi-literal search in one pass (Wu–Manber with 2-character blocks). All patterns are matched
- * ASCII-case-insensitively in the scan and verified exactly afterwards when they are case-sensitive,
- * so one pass serves both kinds. It skips ahead by up to (shortest pattern − 1) characters per step
- * and touches only a few table entries, which beats a V8 alternation regex by several times.
+ * One pass over a text's latin1 image (one byte per UTF-16 unit, so offsets are the string's;
+ * non-ASCII units are truncated, which can only add candidates, never hide one) that finds every occurrence of a set of literals (Wu–Manber with
+ * 2-character blocks) and, in the same loop, every run of at least nine digits (the only places a
+ * phone number, SSN, card or IBAN can be). Literals are hashed ASCII-case-folded (`c | 32`) and
+ * verified exactly, so case-sensitive and case-insensitive anchors share the pass. The loop skips
+ * up to three characters per step and never visits a character twice, which makes it several
+ * times faster than a V8 alternation regex over the same anchors.
  */
 export interface LiteralPattern {
   text: string;
   caseSensitive: boolean;
 }
 
-/** Called for every occurrence: position and the pattern's index. */
-export type LiteralHit = (pos: number, pattern: number) => void;
+/** Receives literal hits (pattern ≥ 0) and digit runs (pattern −1, at the run start and every 32 characters). */
+export type ScanHit = (pos: number, pattern: number) => void;
 
-const FOLD = buildFold();
+/** A digit run's hits are this far apart, so windows of ±48/96 characters cover any match in it. */
+export const DIGIT_RUN_STRIDE = 32;
+const MIN_RUN_DIGITS = 9;
+const M = 4;
+const TABLE = 16384;
 
-function buildFold(): Uint8Array {
-  const f = new Uint8Array(65536);
-  for (let c = 0; c < 65536; c++) {
-    if (c >= 65 && c <= 90) f[c] = c + 32;
-    else if (c < 127) f[c] = c;
-    else f[c] = 127;
-  }
-  return f;
-}
+const hash = (a: number, b: number): number => (((a | 32) & 127) << 7) | ((b | 32) & 127);
+const prefix4 = (a: number, b: number, c: number, d: number): number =>
+  ((((a | 32) & 127) * 2731 + ((b | 32) & 127) * 337 + ((c | 32) & 127) * 41 + ((d | 32) & 127)) * 2654435761) >>> 16;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** Separators allowed inside a digit run: space ( ) . / - */
+const isSep = (c: number): boolean => c === 32 || c === 40 || c === 41 || c === 46 || c === 47 || c === 45;
 
 export class LiteralScanner {
-  private readonly m: number;
+  /** The digit run behind the latest digit-run hit: [runStart, runEnd) holding runDigits digits. */
+  runStart = 0;
+  runEnd = 0;
+  runDigits = 0;
   private readonly shift: Uint8Array;
   private readonly buckets: (number[] | undefined)[];
+  /** Bitmap of hashes of every pattern's first four folded bytes: a cheap second filter. */
+  private readonly prefix = new Uint8Array(65536);
   private readonly folded: string[];
   private readonly patterns: LiteralPattern[];
 
+  /** All patterns must be at least 4 characters long. */
   constructor(patterns: LiteralPattern[]) {
     this.patterns = patterns;
     this.folded = patterns.map((p) => p.text.toLowerCase());
-    this.m = Math.max(2, Math.min(...patterns.map((p) => p.text.length)));
-    const m = this.m;
-    this.shift = new Uint8Array(16384).fill(m - 1);
-    this.buckets = new Array(16384);
-    this.folded.forEach((pat, index) => {
-      for (let j = 1; j < m; j++) {
-        const h = (FOLD[pat.charCodeAt(j - 1)] << 7) | FOLD[pat.charCodeAt(j)];
-        const s = m - 1 - j;
+    this.shift = new Uint8Array(TABLE).fill(M - 1);
+    this.buckets = new Array(TABLE);
+    patterns.forEach(({ text }, index) => {
+      if (text.length < M) throw new Error(`literal anchors need ${M}+ characters`);
+      this.prefix[prefix4(text.charCodeAt(0), text.charCodeAt(1), text.charCodeAt(2), text.charCodeAt(3))] = 1;
+      for (let j = 1; j < M; j++) {
+        const h = hash(text.charCodeAt(j - 1), text.charCodeAt(j));
+        const s = M - 1 - j;
         if (s < this.shift[h]) this.shift[h] = s;
-        if (s === 0) (this.buckets[h] ??= []).push(index);
+        if (s === 0) {
+          const list = (this.buckets[h] ??= []);
+          if (!list.includes(index)) list.push(index);
+        }
       }
     });
   }
 
-  get size(): number {
-    return this.patterns.length;
-  }
-
-  /** Reports every occurrence starting in [from, to) and ending by `to`. */
-  scan(text: string, from: number, to: number, onHit: LiteralHit): void {
-    if (this.patterns.length === 0) return;
-    const m = this.m;
+  /**
+   * Reports every literal occurrence starting in [0, to) and, when `digitRuns`, every digit run.
+   * `bytes` is the latin1 image of `text`; candidates are verified against `text` itself.
+   */
+  scan(text: string, bytes: Uint8Array, to: number, digitRuns: boolean, onHit: ScanHit): void {
     const shift = this.shift;
     const buckets = this.buckets;
-    let i = from + m - 1;
+    let runEnd = 0;
+    let i = M - 1;
     while (i < to) {
-      const h = (FOLD[text.charCodeAt(i - 1)] << 7) | FOLD[text.charCodeAt(i)];
+      const c2 = bytes[i];
+      if (digitRuns && c2 >= 48 && c2 <= 57 && i >= runEnd) runEnd = this.digitRun(bytes, i, to, onHit);
+      const h = hash(bytes[i - 1], c2);
       const s = shift[h];
       if (s !== 0) {
         i += s;
         continue;
       }
-      const start = i - m + 1;
-      const list = buckets[h]!;
-      for (let k = 0; k < list.length; k++) {
-        const idx = list[k];
-        if (this.verify(text, start, to, idx)) onHit(start, idx);
+      const start = i - M + 1;
+      const list = buckets[h];
+      if (list !== undefined && this.prefix[prefix4(bytes[start], bytes[start + 1], bytes[i - 1], c2)] === 1) {
+        for (let k = 0; k < list.length; k++) {
+          const idx = list[k];
+          if (this.verify(text, start, to, idx)) onHit(start, idx);
+        }
       }
       i++;
     }
+    // The first M-1 characters are only read as block starts; a run there is at most 3 long.
+  }
+
+  private digitRun(text: Uint8Array, i: number, to: number, onHit: ScanHit): number {
+    // Most numbers in output are short: give up early unless 9 digits fit in the next few groups.
+    if (!isDigit(text[i + 1]) && !isDigit(text[i - 1])) return i + 1;
+    let a = i;
+    for (;;) {
+      let k = a - 1;
+      let seps = 0;
+      while (k >= 0 && seps < 2 && isSep(text[k])) {
+        k--;
+        seps++;
+      }
+      if (k >= 0 && isDigit(text[k])) a = k;
+      else break;
+    }
+    let digits = 0;
+    for (let k = a; k <= i; k++) if (isDigit(text[k])) digits++;
+    let b = i + 1;
+    for (;;) {
+      let k = b;
+      let seps = 0;
+      while (k < to && seps < 2 && isSep(text[k])) {
+        k++;
+        seps++;
+      }
+      if (k < to && isDigit(text[k])) {
+        b = k + 1;
+        digits++;
+      } else break;
+    }
+    if (digits >= MIN_RUN_DIGITS) {
+      this.runStart = a;
+      this.runEnd = b;
+      this.runDigits = digits;
+      for (let p = a; p < b; p += DIGIT_RUN_STRIDE) onHit(p, -1);
+    }
+    return b;
   }
 
   private verify(text: string, start: number, to: number, idx: number): boolean {
@@ -82,7 +136,11 @@ export class LiteralScanner {
     if (start + len > to) return false;
     if (pat.caseSensitive) return text.startsWith(pat.text, start);
     const f = this.folded[idx];
-    for (let j = 0; j < len; j++) if (FOLD[text.charCodeAt(start + j)] !== f.charCodeAt(j)) return false;
+    for (let j = 0; j < len; j++) {
+      let c = text.charCodeAt(start + j);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== f.charCodeAt(j)) return false;
+    }
     return true;
   }
 }

@@ -4,6 +4,7 @@ const AWS_PREFIXES = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AIPA', 'A
 
 export const cloudRules: Rule[] = [
   regexRule({
+    sticky: true,
     id: 'aws-access-key-id',
     severity: 'high',
     description: 'AWS access key id (AKIA/ASIA… followed by 16 base-32 characters).',
@@ -13,6 +14,7 @@ export const cloudRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z2-7]{16}(?![A-Za-z0-9])/,
   }),
   regexRule({
+    sticky: true,
     id: 'aws-secret-access-key',
     severity: 'critical',
     description: 'AWS secret access key assigned to a secret_access_key-like name.',
@@ -21,6 +23,7 @@ export const cloudRules: Rule[] = [
     pattern: /secret_?access_?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/i,
   }),
   regexRule({
+    sticky: true,
     id: 'aws-session-token',
     severity: 'high',
     description: 'AWS session token assigned to a session_token-like name.',
@@ -29,6 +32,7 @@ export const cloudRules: Rule[] = [
     pattern: /session_?token["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+]{100,1500}={0,2})(?![A-Za-z0-9/+=])/i,
   }),
   regexRule({
+    sticky: true,
     id: 'google-api-key',
     severity: 'high',
     description: 'Google API key (AIza followed by 35 characters).',
@@ -38,6 +42,7 @@ export const cloudRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/,
   }),
   regexRule({
+    sticky: true,
     id: 'gcp-service-account-key',
     severity: 'critical',
     description: 'Private key of a GCP service-account JSON file ("private_key": "-----BEGIN PRIVATE KEY-----\\n…").',
@@ -47,6 +52,7 @@ export const cloudRules: Rule[] = [
       /"private_key"[ \t]*:[ \t]*"(-----BEGIN[A-Z ]{0,24}PRIVATE KEY-----(?:\\{1,4}[nr]|[A-Za-z0-9+/= ]){16,11000}?-----END[A-Z ]{0,24}PRIVATE KEY-----(?:\\{1,4}n)?)(?=")/,
   }),
   regexRule({
+    sticky: true,
     id: 'gcp-oauth-client-secret',
     severity: 'high',
     description: 'Google OAuth client secret (GOCSPX-…).',
@@ -55,6 +61,7 @@ export const cloudRules: Rule[] = [
     pattern: /GOCSPX-[A-Za-z0-9_-]{28}(?![A-Za-z0-9_-])/,
   }),
   regexRule({
+    sticky: true,
     id: 'google-oauth-access-token',
     severity: 'high',
     description: 'Google OAuth access token (ya29.…).',
@@ -64,6 +71,7 @@ export const cloudRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9])ya29\.[0-9A-Za-z_-]{20,2000}/,
   }),
   regexRule({
+    sticky: true,
     id: 'azure-storage-account-key',
     severity: 'critical',
     description: 'Azure storage account key in a connection string (AccountKey=…).',
@@ -72,6 +80,7 @@ export const cloudRules: Rule[] = [
     pattern: /AccountKey=([A-Za-z0-9+/]{86}==)/i,
   }),
   regexRule({
+    sticky: true,
     id: 'digitalocean-token',
     severity: 'high',
     description: 'DigitalOcean personal access, OAuth or refresh token (dop_v1_/doo_v1_/dor_v1_).',

@@ -1,6 +1,6 @@
 import { shannonEntropy } from '../validators/entropy';
 import { isKnownLookAlike, looksLikeCode } from '../validators/secret-value';
-import { regexRule, type Rule } from './rule';
+import { leftAnchored, regexRule, type Rule } from './rule';
 
 /** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
 const PEM_BODY = String.raw`(?:\\{1,4}[nr]|[\sA-Za-z0-9+/=:,.-]){16,16000}?`;
@@ -27,6 +27,7 @@ export const credentialRules: Rule[] = [
   pem('pgp-private-key', 'PGP private key block.', 'PGP PRIVATE KEY BLOCK'),
   regexRule({
     id: 'jwt',
+    sticky: true,
     severity: 'high',
     description: 'JSON Web Token (three base64url parts, header and payload starting with eyJ).',
     anchors: ['eyJ'],
@@ -34,8 +35,9 @@ export const credentialRules: Rule[] = [
     after: 8192,
     pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{0,2000}/,
   }),
-  regexRule({
+  leftAnchored(regexRule({
     id: 'url-credentials',
+    stickyCapable: true,
     severity: 'critical',
     description: 'Password in a URL (scheme://user:password@host); only the password is redacted.',
     anchors: ['://'],
@@ -43,9 +45,10 @@ export const credentialRules: Rule[] = [
     after: 420,
     pattern: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:@/"'<>\\]{1,128}:([^\s@/"'<>\\]{1,256})(?=@)/,
     validate: secretValue,
-  }),
+  }), 'A-Za-z0-9+.-', 32),
   regexRule({
     id: 'authorization-bearer',
+    sticky: true,
     severity: 'critical',
     description: 'Bearer token (Authorization: Bearer …).',
     foldedAnchors: ['bearer'],
@@ -55,6 +58,7 @@ export const credentialRules: Rule[] = [
   }),
   regexRule({
     id: 'authorization-basic',
+    sticky: true,
     severity: 'critical',
     description: 'HTTP Basic credentials (Authorization: Basic base64(user:password)).',
     foldedAnchors: ['authorization'],
@@ -63,16 +67,18 @@ export const credentialRules: Rule[] = [
   }),
   regexRule({
     id: 'password-assignment',
+    sticky: true,
     severity: 'high',
     description: 'A value assigned to password/passwd/pwd (env, YAML, JSON, code) that is not code or a placeholder.',
     foldedAnchors: ['password', 'passwd', 'passphrase', 'pass=', 'pass:', 'pass"', "pass'", 'pwd=', 'pwd:', 'pwd"', "pwd'"],
     before: 1,
     after: 200,
-    pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;]{3,128})/i,
+    pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;]{3,128})/i,
     validate: secretValue,
   }),
   regexRule({
     id: 'secret-assignment',
+    sticky: true,
     severity: 'high',
     description: 'A value assigned to secret/client_secret/secret_key that is not code or a placeholder.',
     foldedAnchors: ['secret'],
@@ -82,9 +88,10 @@ export const credentialRules: Rule[] = [
   }),
   regexRule({
     id: 'generic-high-entropy-secret',
+    sticky: true,
     severity: 'medium',
     description: 'A high-entropy value (≥ 3.5 bits/char, letters and digits) assigned to a key/token/secret/credential-like name.',
-    foldedAnchors: ['key=', 'key:', 'key"', "key'", 'key ', 'keys', 'token', 'secret', 'credential'],
+    foldedAnchors: ['key=', 'key:', 'key"', "key'", 'key =', 'key :', 'keys=', 'keys:', 'token', 'secret', 'credential'],
     after: 600,
     pattern: /(?:keys?|tokens?|secrets?|credentials?)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/_.~-]{16,512}={0,2})(?![A-Za-z0-9+/_.~=-])/i,
     validate: (v) =>

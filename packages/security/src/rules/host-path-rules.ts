@@ -9,6 +9,7 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 export function hostPathRule(prefixes: readonly string[] = DEFAULT_HOME_PREFIXES): Rule {
   const sorted = [...prefixes].sort((a, b) => b.length - a.length);
   return regexRule({
+    sticky: true,
     id: 'host-path-user',
     severity: 'low',
     description: 'User name in a host home-directory path (/home/<user>, /Users/<user>, C:\\Users\\<user>).',

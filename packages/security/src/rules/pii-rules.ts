@@ -1,12 +1,29 @@
 import { ibanValid } from '../validators/iban';
 import { paymentCardValid } from '../validators/luhn';
-import { regexRule, type Rule } from './rule';
+import { leftAnchored, regexRule, type Rule } from './rule';
 
 const FILE_TLDS = /\.(?:png|jpe?g|gif|svg|webp|ico|m?js|cjs|tsx?|jsx|json|css|scss|html?|md|txt|lock|ya?ml|map|wasm|py|rb|go|rs)$/i;
 
+/** `scheme://user:password@host`: the part before @ is credentials, not an address (url-credentials covers it). */
+const URL_USERINFO = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@]*:$/;
+function insideUrlUserInfo(text: string, start: number): boolean {
+  return text.charCodeAt(start - 1) === 58 && URL_USERINFO.test(text.slice(Math.max(0, start - 200), start));
+}
+
+const IBAN_PREFIX = /[A-Z]{2}[0-9]{2}/;
+
+function hasSeparator(text: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return true;
+  }
+  return false;
+}
+
 export const piiRules: Rule[] = [
-  regexRule({
+  leftAnchored(regexRule({
     id: 'email-address',
+    stickyCapable: true,
     severity: 'medium',
     description: 'E-mail address.',
     anchors: ['@'],
@@ -14,14 +31,15 @@ export const piiRules: Rule[] = [
     after: 260,
     pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/,
     validate: (v) => !v.startsWith('git@') && !FILE_TLDS.test(v),
-  }),
+  }), 'A-Za-z0-9._%+-', 64, insideUrlUserInfo),
   regexRule({
     id: 'phone-number',
     severity: 'medium',
     description: 'Phone number: E.164 (+ and 8–15 digits) or a formatted North-American number.',
     scan: 'digits',
-    before: 48,
-    after: 48,
+    before: 16,
+    after: 80,
+    digitRunFilter: (text, a, b) => text[a - 1] === '+' || text[a - 1] === '(' || hasSeparator(text, a, b),
     pattern:
       /(?<![\w+])\+[1-9][0-9]{7,14}(?![\w])|(?<![\w.+-])(?:\+?1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4}(?![\w-]|\.[0-9])/,
   }),
@@ -30,8 +48,9 @@ export const piiRules: Rule[] = [
     severity: 'high',
     description: 'US social security number (AAA-GG-SSSS; no 000/666/9xx area, 00 group or 0000 serial).',
     scan: 'digits',
-    before: 48,
-    after: 48,
+    before: 16,
+    after: 80,
+    digitRunFilter: (text, a, b) => text.indexOf('-', a) < b && text.indexOf('-', a) !== -1,
     pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/,
   }),
   regexRule({
@@ -39,8 +58,9 @@ export const piiRules: Rule[] = [
     severity: 'high',
     description: 'Payment card number (13–19 digits, known issuer prefix, valid Luhn checksum).',
     scan: 'digits',
-    before: 48,
-    after: 48,
+    before: 16,
+    after: 80,
+    digitRunFilter: (text, a, b, digits) => digits >= 13 && (digits > 19 || b - a !== digits || paymentCardValid(text.slice(a, b))),
     pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/,
     validate: paymentCardValid,
   }),
@@ -49,9 +69,11 @@ export const piiRules: Rule[] = [
     severity: 'high',
     description: 'International bank account number (country length and mod-97 checksum).',
     scan: 'digits',
-    before: 48,
-    after: 64,
+    before: 16,
+    after: 80,
+    digitRunFilter: (text, a) => IBAN_PREFIX.test(text.slice(Math.max(0, a - 16), a + 2)),
     pattern: /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/,
     validate: ibanValid,
   }),
 ];
+

@@ -24,8 +24,20 @@ export interface Rule extends RuleInfo {
   after: number;
   /** True when a match may cross line breaks (PEM blocks). */
   multiline?: boolean;
+  /**
+   * For digit-run rules: a cheap test on the run [start, end) (with `digits` digits) that must pass
+   * before the regex runs. Must depend only on the run's line.
+   */
+  digitRunFilter?(text: string, start: number, end: number, digits: number): boolean;
   /** True when `find` looks at the anchor position, not only the window; turns off window de-duplication. */
   usesAnchor?: boolean;
+  /**
+   * For rules whose match always starts exactly at the anchor: checks that one position with a
+   * sticky regex on the whole text, no window, no copy. The match may not cross a line end.
+   */
+  findAt?(text: string, anchor: number, index: number, out: Span[]): void;
+  /** Tries the rule's regex at exactly `start` (sticky); present when the rule is sticky-capable. */
+  matchAt?(text: string, start: number, index: number, out: Span[]): void;
   /** Appends the spans found in text[from, to) to `out`, tagging them with `index`; `anchor` is the hit. */
   find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): void;
 }
@@ -42,6 +54,11 @@ export interface RegexRuleSpec {
   multiline?: boolean;
   /** Compiled once; `g` is added. When it has a capture group 1, only that group is redacted and it must end the match. */
   pattern: RegExp;
+  /** The match starts exactly at the anchor (a lookbehind may look one character before it). */
+  sticky?: boolean;
+  /** Build the sticky form (for wrappers such as leftAnchored) without making the rule sticky. */
+  stickyCapable?: boolean;
+  digitRunFilter?: Rule['digitRunFilter'];
   /** Extra check on the redacted value (Luhn, mod-97, entropy, not-code). */
   validate?: (value: string) => boolean;
 }
@@ -51,13 +68,29 @@ export function regexRule(spec: RegexRuleSpec): Rule {
   const flags = spec.pattern.flags.includes('g') ? spec.pattern.flags : spec.pattern.flags + 'g';
   const re = new RegExp(spec.pattern.source, flags);
   const validate = spec.validate;
+  const stickyRe = spec.sticky || spec.stickyCapable ? new RegExp(spec.pattern.source, flags.replace('g', '') + 'y') : undefined;
+  const findAt: Rule['findAt'] =
+    stickyRe === undefined
+      ? undefined
+      : (text, anchor, index, out) => {
+          stickyRe.lastIndex = anchor;
+          const m = stickyRe.exec(text);
+          if (m === null) return;
+          const value = m[1] ?? m[0];
+          if (value.length === 0 || (validate !== undefined && !validate(value))) return;
+          const end = anchor + m[0].length;
+          out.push({ start: end - value.length, end, rule: index });
+        };
   return {
+    findAt: spec.sticky ? findAt : undefined,
+    matchAt: findAt,
     id: spec.id,
     severity: spec.severity,
     description: spec.description,
     anchors: spec.anchors,
     foldedAnchors: spec.foldedAnchors,
     scan: spec.scan,
+    digitRunFilter: spec.digitRunFilter,
     before: spec.before ?? 0,
     after: spec.after,
     multiline: spec.multiline,
@@ -82,4 +115,42 @@ export function regexRule(spec: RegexRuleSpec): Rule {
       }
     },
   };
+}
+
+/**
+ * For rules whose anchor sits inside the match (the @ of an address, the :// of a URL): walk left
+ * over the characters the match may start with, then try the rule once there. A lookbehind in the
+ * pattern forbids any later start, so this finds exactly what a windowed search would.
+ */
+export function leftAnchored(rule: Rule, startChars: string, reach: number, skipIf?: (text: string, start: number) => boolean): Rule {
+  const matchAt = rule.matchAt;
+  if (matchAt === undefined) throw new Error(`${rule.id} needs stickyCapable`);
+  const allowed = new Uint8Array(128);
+  for (const ch of expandRanges(startChars)) allowed[ch.charCodeAt(0)] = 1;
+  return {
+    ...rule,
+    findAt(text: string, anchor: number, index: number, out: Span[]) {
+      let s = anchor;
+      const stop = Math.max(0, anchor - reach);
+      for (;;) {
+        const c = s > stop ? text.charCodeAt(s - 1) : 128;
+        if (c >= 128 || allowed[c] === 0) break;
+        s--;
+      }
+      if (s === anchor || (skipIf !== undefined && skipIf(text, s))) return;
+      matchAt(text, s, index, out);
+    },
+  };
+}
+
+/** 'A-Z0-9._' → every character it names. */
+function expandRanges(spec: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < spec.length; i++) {
+    if (spec[i + 1] === '-' && i + 2 < spec.length) {
+      for (let c = spec.charCodeAt(i); c <= spec.charCodeAt(i + 2); c++) out.push(String.fromCharCode(c));
+      i += 2;
+    } else out.push(spec[i]);
+  }
+  return out;
 }

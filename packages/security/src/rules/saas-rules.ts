@@ -2,6 +2,7 @@ import { regexRule, type Rule } from './rule';
 
 function literal(id: string, severity: Rule['severity'], description: string, anchors: string[], body: string, after = 120): Rule {
   return regexRule({
+    sticky: true,
     id,
     severity,
     description,
@@ -25,6 +26,7 @@ export const saasRules: Rule[] = [
     200,
   ),
   regexRule({
+    sticky: true,
     id: 'slack-webhook-url',
     severity: 'high',
     description: 'Slack incoming webhook or workflow URL (hooks.slack.com/services/…).',
@@ -35,6 +37,7 @@ export const saasRules: Rule[] = [
   literal('stripe-secret-key', 'critical', 'Stripe secret key (sk_live_/sk_test_…).', ['sk_live_', 'sk_test_'], 'sk_(?:live|test)_[0-9A-Za-z]{24,99}'),
   literal('stripe-restricted-key', 'high', 'Stripe restricted key (rk_live_/rk_test_…).', ['rk_live_', 'rk_test_'], 'rk_(?:live|test)_[0-9A-Za-z]{24,99}'),
   regexRule({
+    sticky: true,
     id: 'openai-api-key',
     severity: 'critical',
     description: 'OpenAI API key (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…).',
@@ -49,6 +52,7 @@ export const saasRules: Rule[] = [
   literal('pypi-token', 'critical', 'PyPI upload token (pypi-AgEIcHlwaS5vcmc…).', ['pypi-AgEIcHlwaS5vcmc'], 'pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}', 340),
   literal('sendgrid-api-key', 'high', 'SendGrid API key (SG.<22>.<43>).', ['SG.'], 'SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}', 80),
   regexRule({
+    sticky: true,
     id: 'twilio-api-key',
     severity: 'high',
     description: 'Twilio API key SID (SK + 32 hex).',
@@ -58,6 +62,7 @@ export const saasRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])/,
   }),
   regexRule({
+    sticky: true,
     id: 'twilio-account-sid',
     severity: 'low',
     description: 'Twilio account SID (AC + 32 hex); an identifier that pairs with an auth token.',
@@ -67,12 +72,13 @@ export const saasRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9])AC[0-9a-f]{32}(?![A-Za-z0-9])/,
   }),
   regexRule({
+    sticky: true,
     id: 'twilio-auth-token',
     severity: 'critical',
     description: 'Twilio auth token (32 hex) assigned to a twilio…auth_token-like name.',
     foldedAnchors: ['twilio'],
     after: 120,
-    pattern: /twilio[A-Za-z_]{0,20}auth_?token["']?[ \t]*[:=][ \t]*["']?([0-9a-f]{32})(?![A-Za-z0-9])/i,
+    pattern: /twilio[A-Za-z_.]{0,20}auth_?token["']?[ \t]*[:=][ \t]*["']?([0-9a-f]{32})(?![A-Za-z0-9])/i,
   }),
   literal('huggingface-token', 'high', 'Hugging Face access token (hf_…).', ['hf_'], 'hf_[A-Za-z]{34}'),
   literal('shopify-token', 'high', 'Shopify access token or shared secret (shpat_/shpca_/shppa_/shpss_).', ['shpat_', 'shpca_', 'shppa_', 'shpss_'], 'shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}'),

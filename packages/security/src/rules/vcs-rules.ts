@@ -2,6 +2,7 @@ import { regexRule, type Rule } from './rule';
 
 function github(id: string, prefix: string, what: string): Rule {
   return regexRule({
+    sticky: true,
     id,
     severity: 'critical',
     description: `GitHub ${what} (${prefix}…).`,
@@ -19,6 +20,7 @@ export const vcsRules: Rule[] = [
   github('github-server-to-server-token', 'ghs_', 'server-to-server (app installation) token'),
   github('github-refresh-token', 'ghr_', 'refresh token'),
   regexRule({
+    sticky: true,
     id: 'github-fine-grained-pat',
     severity: 'critical',
     description: 'GitHub fine-grained personal access token (github_pat_…).',
@@ -28,6 +30,7 @@ export const vcsRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}(?![A-Za-z0-9_])/,
   }),
   regexRule({
+    sticky: true,
     id: 'gitlab-pat',
     severity: 'critical',
     description: 'GitLab personal access token (glpat-…).',
@@ -37,6 +40,7 @@ export const vcsRules: Rule[] = [
     pattern: /(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,64}(?![A-Za-z0-9_-])/,
   }),
   regexRule({
+    sticky: true,
     id: 'gitlab-token',
     severity: 'high',
     description: 'Other GitLab tokens: deploy, runner, pipeline trigger, CI job, OAuth, feed, incoming mail, agent.',

@@ -22,7 +22,18 @@ export function luhnValid(value: string): boolean {
 export function paymentCardValid(value: string): boolean {
   const digits = value.replace(/[ -]/g, '');
   if (digits.length < 13 || digits.length > 19) return false;
-  if (!/^(?:4|5[1-5]|2[2-7]|3[47]|6011|65|64[4-9]|35|3[068])/.test(digits)) return false;
+  if (!issuerLengthOk(digits)) return false;
   if (/^(\d)\1+$/.test(digits)) return false;
   return luhnValid(digits);
+}
+
+/** Issuer prefixes and the lengths they issue (13-digit Visa is retired and looks like a ms timestamp). */
+function issuerLengthOk(d: string): boolean {
+  const n = d.length;
+  if (d[0] === '4') return n === 16 || n === 19;
+  if (/^(?:5[1-5]|2[2-7])/.test(d)) return n === 16;
+  if (/^3[47]/.test(d)) return n === 15;
+  if (/^(?:6011|65|64[4-9]|35)/.test(d)) return n >= 16;
+  if (/^3[068]/.test(d)) return n >= 14;
+  return false;
 }
