@@ -8,10 +8,29 @@ export { createDockerExecutor, type DockerExecutorOptions } from './executor/doc
 export { containerCreateOptions, SANDBOX_USER } from './executor/docker/container-config';
 export { LABELS, containerLabels, newSessionIdentity, type SessionIdentity } from './executor/labels';
 export { createAuditLog, createMemoryAuditLog, type AuditLog, type AuditEvent } from './audit/audit-log';
-export { createWorkspaceProvisioner, WORKSPACE_MOUNT } from './workspace/workspace-provisioner';
+export { createWorkspaceProvisioner, workspaceCopyInfo, WORKSPACE_MOUNT, type WorkspaceProvisionerOptions } from './workspace/workspace-provisioner';
+export { copyWorkspace, SANDBOX_OWNER, type WorkspaceCopyInfo, type CopyOptions } from './workspace/workspace-copy';
+export { diffWorkspace, type WorkspaceChange, type WorkspaceDiff, type BaseState, type AfterState } from './workspace/workspace-diff';
+export { applyWorkspaceChanges, toFileChanges, type ApplyOptions } from './workspace/workspace-apply';
+export { treeDigest } from './workspace/tree-digest';
+export { scanTree, type TreeEntry, type TreeScan } from './workspace/tree-scan';
+export { renderDiff, gitBlobId, type DiffSide } from './workspace/unified-diff';
 export { createAgentRunner, DEFAULT_IMAGES, type AgentRunner, type AgentRunnerOptions, type AgentImages } from './agents/agent-runner';
 export { readOnlyBinding, type ProviderBinding, type CallPreparation } from './agents/provider-binding';
 export { defaultBindings, type BindingConfig } from './agents/default-bindings';
+export {
+  createCursorBinding,
+  resolveCursorAgent,
+  envAutofixFlag,
+  parseAutofixValue,
+  flagServiceAutofix,
+  perCallFlagServiceAutofix,
+  type CursorBindingOptions,
+  type CursorAgentInstall,
+  type ResolveCursorAgentOptions,
+  type AutofixFlag,
+  type AutofixEvaluation,
+} from './agents/cursor';
 export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './executor/docker/warm-pool';
 export {
   createRouter,

@@ -111,7 +111,7 @@ type JournalEntry =
  */
 export async function applyWorkspaceChanges(options: ApplyOptions): Promise<AppliedChange[]> {
   const { workspace, copyDir, changes, rules } = options;
-  if (changes.length === 0) return [];
+  if (changes.length === 0 && (options.extraViolations ?? []).length === 0) return [];
 
   const { fileChanges, violations } = toFileChanges(changes);
   violations.unshift(...(options.extraViolations ?? []));

@@ -1,0 +1,53 @@
+import type { AuditLog } from '../../audit/audit-log';
+import { createFlagService, type FlagService } from '../../flags';
+
+/** The outcome of evaluating FF_CURSOR_AUTOFIX for one call. */
+export interface AutofixEvaluation {
+  readonly enabled: boolean;
+  /** Why: which value was seen and how it was read; reported and audited. */
+  readonly reason: string;
+  /** The raw value, when one was set. */
+  readonly raw?: string;
+}
+
+export type AutofixFlag = (ctx: { correlationId: string; provider: string; workspace?: string }) => Promise<AutofixEvaluation>;
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+/** Reads one value of FF_CURSOR_AUTOFIX: true values turn it on, everything else is off (and unparseable ones say so). */
+export function parseAutofixValue(raw: string | undefined): AutofixEvaluation {
+  if (raw === undefined) return { enabled: false, reason: 'FF_CURSOR_AUTOFIX is not set: autofix is off (dry-run)' };
+  const value = raw.trim().toLowerCase();
+  if (TRUE.has(value)) return { enabled: true, reason: `FF_CURSOR_AUTOFIX=${JSON.stringify(raw)} turns autofix on`, raw };
+  if (FALSE.has(value)) return { enabled: false, reason: `FF_CURSOR_AUTOFIX=${JSON.stringify(raw)} turns autofix off`, raw };
+  return { enabled: false, reason: `FF_CURSOR_AUTOFIX=${JSON.stringify(raw.slice(0, 40))} is not a boolean (use 1/true/yes/on): autofix stays off`, raw };
+}
+
+/** The default flag source: the environment, read at call time, never cached. */
+export function envAutofixFlag(env: NodeJS.ProcessEnv = process.env): AutofixFlag {
+  return async () => parseAutofixValue(env.FF_CURSOR_AUTOFIX);
+}
+
+/** Adapts the runtime's flag service (env + flags file through OpenFeature, audited) to an AutofixFlag. */
+export function flagServiceAutofix(flags: Pick<FlagService, 'cursorAutofix'>): AutofixFlag {
+  return async ({ correlationId }) => {
+    const { enabled, evaluation } = await flags.cursorAutofix({ correlationId });
+    return { enabled, reason: evaluation.reason, ...(evaluation.raw !== undefined ? { raw: evaluation.raw } : {}) };
+  };
+}
+
+/**
+ * A flag service made for one evaluation and closed after it, for callers that hold none (the
+ * CLI): it reads the environment and the flags file at call time, like a long-lived one.
+ */
+export function perCallFlagServiceAutofix(options: { env: NodeJS.ProcessEnv; flagsFile?: string; audit?: AuditLog }): AutofixFlag {
+  return async (ctx) => {
+    const service = createFlagService({ env: options.env, ...(options.flagsFile ? { flagsFile: options.flagsFile } : {}), ...(options.audit ? { audit: options.audit } : {}) });
+    try {
+      return await flagServiceAutofix(service)(ctx);
+    } finally {
+      await service.close();
+    }
+  };
+}
