@@ -175,7 +175,7 @@ export class Detector {
       }
     }
 
-    const merged = mergeSpans(spans);
+    const merged = mergeSpans(spans, text);
     if (final) return { spans: merged, limit };
     // A span that crosses the limit is only final once the text after it has arrived.
     for (let i = merged.length - 1; i >= 0; i--) {
@@ -196,8 +196,13 @@ function lineStartOf(text: string, p: number): number {
 }
 
 /** Sorts spans and merges overlapping ones; the first-listed rule among them (secrets before PII) names the group. */
-export function mergeSpans(spans: Span[]): Span[] {
+export function mergeSpans(spans: Span[], text?: string): Span[] {
   if (spans.length === 0) return spans;
+  if (text !== undefined) {
+    for (const s of spans) keepEscapesWhole(text, s);
+    spans = spans.filter((s) => s.start < s.end);
+    if (spans.length === 0) return spans;
+  }
   spans.sort((a, b) => a.start - b.start || b.end - a.end || a.rule - b.rule);
   const out: Span[] = [];
   let cur = { ...spans[0] };
@@ -213,4 +218,18 @@ export function mergeSpans(spans: Span[]): Span[] {
   }
   out.push(cur);
   return out;
+}
+
+/**
+ * A replacement must not swallow half of a backslash escape: starting right after an escaping
+ * backslash would turn `\n` into `\[`, ending on a backslash would escape the closing quote.
+ * Either breaks a JSON string, so the span gives the escape back.
+ */
+function keepEscapesWhole(text: string, s: Span): void {
+  let k = s.start - 1;
+  while (k >= 0 && text.charCodeAt(k) === 92) k--;
+  if ((s.start - 1 - k) % 2 === 1 && s.start < s.end) s.start++;
+  let bs = 0;
+  for (let i = s.end - 1; i >= s.start && text.charCodeAt(i) === 92; i--) bs++;
+  if (bs % 2 === 1) s.end--;
 }

@@ -73,7 +73,7 @@ export const credentialRules: Rule[] = [
     foldedAnchors: ['password', 'passwd', 'passphrase', 'pass=', 'pass:', 'pass"', "pass'", 'pwd=', 'pwd:', 'pwd"', "pwd'"],
     before: 1,
     after: 200,
-    pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;]{3,128})/i,
+    pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;\\]{3,128})/i,
     validate: secretValue,
   }),
   regexRule({
@@ -83,7 +83,7 @@ export const credentialRules: Rule[] = [
     description: 'A value assigned to secret/client_secret/secret_key that is not code or a placeholder.',
     foldedAnchors: ['secret'],
     after: 300,
-    pattern: /secret(?:[_-]?key)?["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;]{6,256})/i,
+    pattern: /secret(?:[_-]?key)?["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;\\]{6,256})/i,
     validate: secretValue,
   }),
   regexRule({

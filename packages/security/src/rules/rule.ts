@@ -64,11 +64,20 @@ export interface RegexRuleSpec {
 }
 
 /** Builds a rule from a regex: the common case. */
+/**
+ * `(?<![…])` becomes `(?<!(?<!\\)[…])`: a letter right after a backslash belongs to an escape
+ * (`\n` in a JSON string), so a token that follows an escaped newline still has a boundary.
+ */
+export function escapeAwareLookbehinds(source: string): string {
+  return source.replace(/\(\?<!\[((?:\\.|[^\]\\])*)\]\)/g, '(?<!(?<!\\\\)[$1])');
+}
+
 export function regexRule(spec: RegexRuleSpec): Rule {
   const flags = spec.pattern.flags.includes('g') ? spec.pattern.flags : spec.pattern.flags + 'g';
-  const re = new RegExp(spec.pattern.source, flags);
+  const source = escapeAwareLookbehinds(spec.pattern.source);
+  const re = new RegExp(source, flags);
   const validate = spec.validate;
-  const stickyRe = spec.sticky || spec.stickyCapable ? new RegExp(spec.pattern.source, flags.replace('g', '') + 'y') : undefined;
+  const stickyRe = spec.sticky || spec.stickyCapable ? new RegExp(source, flags.replace('g', '') + 'y') : undefined;
   const findAt: Rule['findAt'] =
     stickyRe === undefined
       ? undefined
@@ -137,6 +146,8 @@ export function leftAnchored(rule: Rule, startChars: string, reach: number, skip
         if (c >= 128 || allowed[c] === 0) break;
         s--;
       }
+      // Never start on the letter of an escape such as \n.
+      if (s < anchor && s > 0 && text.charCodeAt(s - 1) === 92) s++;
       if (s === anchor || (skipIf !== undefined && skipIf(text, s))) return;
       matchAt(text, s, index, out);
     },

@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { createOutputSanitizer } from './output-sanitizer';
+import { RULE_EXAMPLES } from './rules/rule-examples';
+import type { OutputSanitizer, Redaction } from './types';
+
+const sanitizer = createOutputSanitizer({ knownSecrets: ['runtime-held-key-0123456789'] });
+const positives = RULE_EXAMPLES.flatMap((e) => e.positive);
+const negatives = RULE_EXAMPLES.flatMap((e) => e.negative);
+
+function streamThrough(s: OutputSanitizer, chunks: (Uint8Array | string)[]): { text: string; redactions: Redaction[] } {
+  const stream = s.createStream();
+  let text = '';
+  for (const c of chunks) text += stream.write(c);
+  text += stream.end();
+  return { text, redactions: stream.redactions() };
+}
+
+function splitBytes(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of points) {
+    out.push(bytes.subarray(prev, p));
+    prev = p;
+  }
+  out.push(bytes.subarray(prev));
+  return out;
+}
+
+const fragment = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
+  { weight: 3, arbitrary: fc.constantFrom(...positives) },
+  { weight: 2, arbitrary: fc.constantFrom(...negatives) },
+  { weight: 2, arbitrary: fc.constantFrom('\n', '\r\n', ' ', '"', '=', ': ', '\\n', '\x1b[31m', '\x1b[0m', '\x1b]8;;http://x\x07', '\x1b]52;c;aGk=\x07', 'é', '日本', '🔑', '\t') },
+  { weight: 1, arbitrary: fc.constantFrom('runtime-held-key-0123456789', Buffer.from('runtime-held-key-0123456789').toString('base64')) },
+);
+const document = fc.array(fragment, { maxLength: 40 }).map((parts) => parts.join(''));
+
+describe('SanitizerStream', () => {
+  it('gives exactly the one-shot result for any input cut into any byte chunks', () => {
+    fc.assert(
+      fc.property(document, fc.array(fc.nat(), { maxLength: 20 }), (input, cuts) => {
+        const bytes = Buffer.from(input, 'utf8');
+        const oneShot = sanitizer.sanitize(bytes);
+        const streamed = streamThrough(sanitizer, splitBytes(bytes, cuts));
+        expect(streamed.text).toBe(oneShot.text);
+        expect(streamed.redactions).toEqual(oneShot.redactions);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('catches every example secret fed one byte at a time', () => {
+    for (const secret of positives) {
+      const bytes = Buffer.from(`before ${secret} after\n`);
+      const chunks = Array.from(bytes, (b) => Uint8Array.of(b));
+      const streamed = streamThrough(sanitizer, chunks);
+      expect(streamed.text).toBe(sanitizer.sanitize(bytes).text);
+      expect(streamed.text).toContain('[REDACTED:');
+    }
+  });
+
+  it('never splits a UTF-8 character, whatever the chunk boundaries', () => {
+    const input = 'naïve café 日本語 🔑 emoji ✓\n'.repeat(20);
+    const bytes = Buffer.from(input);
+    const streamed = streamThrough(sanitizer, Array.from(bytes, (b) => Uint8Array.of(b)));
+    expect(streamed.text).toBe(input);
+    expect(streamed.text).not.toContain('\ufffd');
+  });
+
+  it('passes text that is not secret through unchanged and releases whole lines as they complete', () => {
+    const stream = sanitizer.createStream();
+    expect(stream.write('hello ')).toBe('');
+    expect(stream.write('world\nnext')).toBe('hello world\n');
+    expect(stream.end()).toBe('next');
+  });
+
+  it('holds a PEM block back until its END line, then redacts it as one piece', () => {
+    const pem = positives.find((p) => p.startsWith('-----BEGIN RSA'))!;
+    const stream = sanitizer.createStream();
+    let out = '';
+    for (const line of `log line\n${pem}\nafter\n`.split(/(?<=\n)/)) out += stream.write(line);
+    out += stream.end();
+    expect(out).toBe('log line\n[REDACTED:private-key]\nafter\n');
+  });
+
+  it('keeps counting in redactions() across writes and reports no values', () => {
+    const stream = sanitizer.createStream();
+    stream.write('a ghp_' + 'a1B2c3D4e5'.repeat(4).slice(0, 36) + '\n');
+    stream.write('b ghp_' + 'Z9y8X7w6V5'.repeat(4).slice(0, 36) + '\n');
+    stream.end();
+    expect(stream.redactions()).toEqual([{ ruleId: 'github-pat', severity: 'critical', count: 2 }]);
+    expect(JSON.stringify(stream.redactions())).not.toContain('ghp_');
+  });
+});
