@@ -51,7 +51,7 @@ export const piiRules: Rule[] = [
     before: 16,
     after: 80,
     digitRunFilter: (text, a, b) => text.indexOf('-', a) < b && text.indexOf('-', a) !== -1,
-    pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/,
+    pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/,
   }),
   regexRule({
     id: 'payment-card',
@@ -61,7 +61,7 @@ export const piiRules: Rule[] = [
     before: 16,
     after: 80,
     digitRunFilter: (text, a, b, digits) => digits >= 13 && (digits > 19 || b - a !== digits || paymentCardValid(text.slice(a, b))),
-    pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/,
+    pattern: /(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])/,
     validate: paymentCardValid,
   }),
   regexRule({

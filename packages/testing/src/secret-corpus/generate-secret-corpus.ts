@@ -45,7 +45,7 @@ export function generateSecretCorpus(options: SecretCorpusOptions): SecretCorpus
   while (bytes < options.sizeBytes) {
     const n = r.int(1, every * 2);
     for (let i = 0; i < n && bytes < options.sizeBytes; i++) push(fillerLine(r) + '\n');
-    if (bytes >= options.sizeBytes) break;
+    if (bytes >= options.sizeBytes || ids.length === 0) continue;
     const ruleId = ids[k++ % ids.length];
     const s = FAKE_SECRET_MAKERS[ruleId](r);
     push(s.before);
