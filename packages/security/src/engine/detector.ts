@@ -3,6 +3,7 @@ import { LiteralScanner, type LiteralPattern } from './literal-scanner';
 
 const TWILIO_SID = /(?:SK|AC)[0-9a-f]{32}/g;
 const MIN_FOLDED = 4;
+const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
 export interface DetectResult {
   /** Merged, sorted, non-overlapping spans, all starting before `limit`. */
@@ -67,7 +68,11 @@ export class Detector {
       for (const a of rule.anchors ?? []) {
         if (rule.multiline) addTo(multi, a, r);
         else if (a.length >= MIN_FOLDED) addLiteral(a, true, r);
-        else addTo(short, a, r);
+        else if (a.length === MIN_FOLDED - 1 && /^[A-Za-z]/.test(a)) {
+          // A three-letter token prefix is always followed by a token character: fold it into
+          // the one-pass scanner as four-character anchors instead of a separate indexOf pass.
+          for (const c of TOKEN_CHARS) addLiteral(a + c, true, r);
+        } else addTo(short, a, r);
       }
       for (const a of rule.foldedAnchors ?? []) {
         if (a.length >= MIN_FOLDED) addLiteral(a, false, r);

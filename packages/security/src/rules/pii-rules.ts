@@ -5,9 +5,17 @@ import { leftAnchored, regexRule, type Rule } from './rule';
 const FILE_TLDS = /\.(?:png|jpe?g|gif|svg|webp|ico|m?js|cjs|tsx?|jsx|json|css|scss|html?|md|txt|lock|ya?ml|map|wasm|py|rb|go|rs)$/i;
 
 /** `scheme://user:password@host`: the part before @ is credentials, not an address (url-credentials covers it). */
-const URL_USERINFO = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@]*:$/;
 function insideUrlUserInfo(text: string, start: number): boolean {
-  return text.charCodeAt(start - 1) === 58 && URL_USERINFO.test(text.slice(Math.max(0, start - 200), start));
+  if (text.charCodeAt(start - 1) !== 58) return false;
+  // Walk back over the user name to "://", then over the scheme.
+  let i = start - 2;
+  const stop = Math.max(0, start - 200);
+  while (i >= stop) {
+    const c = text.charCodeAt(i);
+    if (c === 47 || c === 64 || c === 32 || c === 10 || c === 9 || c === 13) break;
+    i--;
+  }
+  return i >= 2 && text.charCodeAt(i) === 47 && text.charCodeAt(i - 1) === 47 && text.charCodeAt(i - 2) === 58;
 }
 
 const IBAN_PREFIX = /[A-Z]{2}[0-9]{2}/;
