@@ -90,3 +90,5 @@ export { compileSeccompProfile, type SeccompProfile } from './executor/bwrap/sec
 export { resolveRootfs, DEFAULT_ROOTFS_DIR, type Rootfs } from './executor/bwrap/rootfs';
 export { detectCgroupLayout, type CgroupLayout } from './executor/bwrap/cgroups';
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
+export * from './gateway';
+export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway/gateway-provisioner';

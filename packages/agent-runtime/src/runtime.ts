@@ -1,4 +1,4 @@
-import { createPolicyEngine, type Policy, type PolicyEngine } from '@bastion/policy';
+import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { Executor } from './executor/executor';
@@ -6,6 +6,7 @@ import { createDockerExecutor } from './executor/docker/docker-executor';
 import { createPipeline, type Pipeline } from './pipeline/pipeline';
 import type { EgressProvisioner } from './pipeline/sandbox-extensions';
 import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
+import { createGatewayProvisioner } from './gateway/gateway-provisioner';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;
@@ -37,7 +38,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     secrets,
     audit,
     workspace: createWorkspaceProvisioner(),
-    ...(options.egress ? { egress: options.egress } : {}),
+    egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger }),
   });
   let closing: Promise<void> | undefined;
   const close = () => {

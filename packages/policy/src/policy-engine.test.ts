@@ -78,3 +78,20 @@ describe('policy schema', () => {
     if (!bad.success) expect(bad.error.issues[0].path).toEqual(['resources', 'max', 'memory']);
   });
 });
+
+describe('provider API access through the gateway', () => {
+  const engine = createPolicyEngine();
+  it('lets a provider reach its own model API under network mode none, with no other egress', () => {
+    const d = engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }));
+    expect(d.allow).toBe(true);
+    expect(d.obligations.network).toMatchObject({ mode: 'gateway', api: 'gemini', allow: [] });
+  });
+  it('still denies other domains when the policy allows no egress', () => {
+    const d = engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: ['example.com'] } }));
+    expect(d.allow).toBe(false);
+  });
+  it('denies API access to a provider whose rule says api: false', () => {
+    const strict = createPolicyEngine({ policy: Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: false }] }) });
+    expect(strict.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } })).reasons.map((r) => r.rule)).toContain('providers.api');
+  });
+});

@@ -92,22 +92,33 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
   let network: NetworkObligation = { mode: 'none' };
   if (spec.network.mode === 'gateway') {
     const net = policy.network;
-    if (net.mode !== 'gateway') {
+    const wantsEgress = spec.network.domains.length > 0;
+    const wantsApi = spec.network.api !== undefined;
+    // The provider's own model API goes through the reverse proxy and is governed by the provider
+    // rule; any other destination is egress and needs network.mode: gateway.
+    if (wantsApi && providerRule && !providerRule.api) {
+      reasons.push({ rule: 'providers.api', effect: 'deny', message: `provider "${spec.provider}" may not reach its model API` });
+    }
+    if (wantsEgress && net.mode !== 'gateway') {
+      reasons.push({ rule: 'network.mode', effect: 'deny', message: 'the call asks for network access but the policy allows none' });
+    } else if (!wantsApi && net.mode !== 'gateway') {
       reasons.push({ rule: 'network.mode', effect: 'deny', message: 'the call asks for network access but the policy allows none' });
     } else {
       for (const domain of spec.network.domains) {
         const verdict = matchDomain(domain, net.allow, net.deny);
         if (!verdict.allow) reasons.push({ rule: verdict.pattern === undefined ? 'network.allow' : 'network.deny', effect: 'deny', message: verdict.reason });
       }
-      network = {
-        mode: 'gateway',
-        allow: net.allow,
-        deny: net.deny,
-        rateLimits: net.rateLimits.map((r) => ({ domain: r.domain, requestsPerMinute: r.requestsPerMinute, burst: r.burst ?? Math.max(1, Math.floor(r.requestsPerMinute)) })),
-        robots: { respect: net.robots.respect, crawlDelay: net.robots.crawlDelay, userAgent: net.robots.userAgent },
-      };
-      if (spec.network.api !== undefined) network.api = spec.network.api;
     }
+    // Without general egress the gateway's proxy allows nothing: only the API reverse proxy works.
+    const egress = net.mode === 'gateway';
+    network = {
+      mode: 'gateway',
+      allow: egress ? net.allow : [],
+      deny: net.deny,
+      rateLimits: net.rateLimits.map((r) => ({ domain: r.domain, requestsPerMinute: r.requestsPerMinute, burst: r.burst ?? Math.max(1, Math.floor(r.requestsPerMinute)) })),
+      robots: { respect: net.robots.respect, crawlDelay: net.robots.crawlDelay, userAgent: net.robots.userAgent },
+    };
+    if (spec.network.api !== undefined) network.api = spec.network.api;
   }
 
   const redaction: RedactionObligation = { rules: policy.redaction.rules.map((r) => ({ id: r.id, pattern: r.pattern, severity: r.severity })) };

@@ -34,6 +34,10 @@ export const ProviderRule = z
   .object({
     name: z.string().min(1).describe('Provider id (gemini-cli, cursor, exec)'),
     models: z.array(z.string().min(1)).optional().describe('Models this provider may use; absent means any'),
+    api: z
+      .boolean()
+      .default(true)
+      .describe("Whether this provider's calls may reach their own model API through the gateway's reverse proxy (key injected on the host). General egress is network.mode's business."),
   })
   .strict()
   .describe('A provider that may run, optionally limited to some models');
@@ -143,7 +147,7 @@ export const Policy = z
     filesystem: FilesystemPolicy.prefault({}),
     providers: z
       .array(ProviderRule)
-      .default([{ name: 'exec' }, { name: 'gemini-cli' }, { name: 'cursor' }])
+      .prefault([{ name: 'exec' }, { name: 'gemini-cli' }, { name: 'cursor' }])
       .describe('Providers (and models) allowed to run; anything else is denied'),
     images: z.array(z.string().min(1)).default(['bastion/*']).describe('Image name patterns calls may use (* matches within a name segment)'),
     redaction: RedactionPolicy.prefault({}),

@@ -31,3 +31,4 @@ export {
   cursorToolPathEscapes,
   classifyCursorFailure,
 } from './cursor';
+export * from './gemini-cli';

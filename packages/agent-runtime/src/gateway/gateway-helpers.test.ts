@@ -79,7 +79,7 @@ describe('sandbox wiring', () => {
   it('points every client at the relay and gives the sandbox only a placeholder key', () => {
     expect(gatewayEnv()).toEqual({
       HTTP_PROXY: 'http://127.0.0.1:8080', HTTPS_PROXY: 'http://127.0.0.1:8080', http_proxy: 'http://127.0.0.1:8080', https_proxy: 'http://127.0.0.1:8080',
-      NO_PROXY: '', no_proxy: '', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080', GEMINI_API_KEY: 'bastion-placeholder-key',
+      NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080', GEMINI_API_KEY: 'bastion-placeholder-key',
     });
   });
   it('uses GOOGLE_GEMINI_BASE_URL on the host as the upstream when set', () => {

@@ -32,8 +32,10 @@ export function gatewayEnv(placeholder: string = API_KEY_PLACEHOLDER): Record<st
     HTTPS_PROXY: LOCAL,
     http_proxy: LOCAL,
     https_proxy: LOCAL,
-    NO_PROXY: '',
-    no_proxy: '',
+    // The relay on loopback IS the gateway: API calls go to it directly. Clients such as undici's
+    // ProxyAgent tunnel every request with CONNECT, which the proxy would judge as egress.
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
     GOOGLE_GEMINI_BASE_URL: LOCAL,
     GEMINI_API_KEY: placeholder,
   };

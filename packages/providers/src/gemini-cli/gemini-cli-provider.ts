@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { BastionError } from '@bastion/core';
+import type { ExecutionSpecInput } from '@bastion/policy';
+import { SPECIFICATION_VERSION, type AgentProvider, type ParsedOutcome, type ProviderOutput } from '../contract/agent-provider';
+import type { AgentTask } from '../contract/agent-task';
+import { GeminiErrorDocument, GeminiResultDocument, lastJsonDocument, retryDelayMs, usageStats } from './gemini-output';
+
+export const GeminiCliProviderOptions = z
+  .object({
+    defaultModel: z.string().min(1).optional().describe('Model when the task names none; absent lets the CLI route'),
+    executable: z.string().min(1).default('gemini').describe('The CLI inside the image (a wrapper that lays down settings)'),
+  })
+  .strict();
+export type GeminiCliProviderOptions = z.input<typeof GeminiCliProviderOptions>;
+
+/**
+ * The real Gemini CLI (`@google/gemini-cli`) in the bastion/gemini-cli image, non-interactive with
+ * JSON output, the workspace read-only, the API reachable only through the gateway (which holds
+ * the key; the sandbox has a placeholder).
+ */
+export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): AgentProvider {
+  const options = GeminiCliProviderOptions.parse(input);
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    id: 'gemini-cli',
+    capabilities: { analyze: true, edit: false, needsAgentInstall: false },
+
+    plan(task, context): ExecutionSpecInput {
+      const model = task.model ?? options.defaultModel;
+      const promptOnStdin = Buffer.byteLength(task.prompt) > context.maxArgBytes;
+      return {
+        provider: 'gemini-cli',
+        ...(model ? { model } : {}),
+        image: context.images.geminiCli,
+        command: [
+          options.executable,
+          '--output-format',
+          'json',
+          '--skip-trust',
+          ...(model ? ['--model', model] : []),
+          // A long prompt goes on stdin: with no -p the CLI reads it from there, non-interactively.
+          ...(promptOnStdin ? [] : ['--prompt', task.prompt]),
+        ],
+        ...(promptOnStdin ? { stdin: task.prompt } : {}),
+        env: { HOME: '/tmp', NO_COLOR: '1', TERM: 'dumb', GEMINI_CLI_TRUST_WORKSPACE: 'true' },
+        workdir: context.workspaceMountPath,
+        ...(task.workspace ? { workspace: { hostPath: task.workspace, access: 'read-only' as const } } : {}),
+        network: { mode: 'gateway', api: 'gemini', domains: [] },
+        resources: task.timeoutMs ? { timeoutMs: task.timeoutMs } : {},
+      };
+    },
+
+    parse(output: ProviderOutput, _task: AgentTask): ParsedOutcome {
+      const doc = output.exitCode === 0 ? lastJsonDocument(output.stdout, GeminiResultDocument) : undefined;
+      if (doc) return { ok: true, response: doc.response, stats: usageStats(doc) };
+      const failure = lastJsonDocument(output.stderr, GeminiErrorDocument) ?? lastJsonDocument(output.stdout, GeminiErrorDocument);
+      if (failure) return { ok: false, response: '', error: errorFromDocument(failure).toInfo() };
+      const why = output.exitCode === 0 ? 'exited 0 without a result document' : `exited ${output.exitCode} without an error document`;
+      return { ok: false, response: '', error: new BastionError('PROVIDER_FAILED', `Gemini CLI ${why} (truncated or malformed output)`).toInfo() };
+    },
+  };
+}
+
+/** Maps the CLI's error document (its `code` is the HTTP status or its own exit code) to Bastion's codes. */
+export function errorFromDocument(doc: GeminiErrorDocument): BastionError {
+  const { code, message } = doc.error;
+  const summary = summarize(message);
+  if (code === 429 || /RESOURCE_EXHAUSTED|exceeded your current quota/i.test(message)) {
+    const retryAfterMs = retryDelayMs(message);
+    return new BastionError('RATE_LIMITED', `Gemini API rate limit: ${summary}`, { retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  }
+  if (code === 401 || code === 403 || code === 41 || /API_KEY_INVALID|PERMISSION_DENIED|UNAUTHENTICATED|GEMINI_API_KEY/.test(message)) {
+    return new BastionError('AUTH_FAILED', `Gemini API rejected the credentials: ${summary}`, { retryable: false });
+  }
+  if (code === 400) return new BastionError('PROVIDER_FAILED', `Gemini API refused the request: ${summary}`, { retryable: false });
+  if (code !== undefined && code >= 500) return new BastionError('PROVIDER_FAILED', `Gemini API error ${code}: ${summary}`, { retryable: true });
+  return new BastionError('PROVIDER_FAILED', `Gemini CLI failed (truncated or malformed response): ${summary}`, { retryable: true });
+}
+
+/** The status text of a Google error body, or the first line of the CLI's message. */
+function summarize(message: string): string {
+  const status = /"status"\s*:\s*"([A-Z_]+)"/.exec(message)?.[1];
+  const reason = /"reason"\s*:\s*"([A-Z_]+)"/.exec(message)?.[1];
+  if (status) return [status, reason].filter(Boolean).join(' / ');
+  return message.split('\n')[0].slice(0, 200);
+}
