@@ -3,7 +3,6 @@ import { LiteralScanner, type LiteralPattern } from './literal-scanner';
 
 const TWILIO_SID = /(?:SK|AC)[0-9a-f]{32}/g;
 const MIN_FOLDED = 4;
-const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
 export interface DetectResult {
   /** Merged, sorted, non-overlapping spans, all starting before `limit`. */
@@ -45,13 +44,13 @@ export class Detector {
     const short = new Map<string, number[]>();
     const multi = new Map<string, number[]>();
     const twilio: number[] = [];
-    const addLiteral = (text: string, caseSensitive: boolean, rule: number): void => {
-      const key = (caseSensitive ? 's:' : 'i:') + (caseSensitive ? text : text.toLowerCase());
+    const addLiteral = (text: string, caseSensitive: boolean, rule: number, afterAny = false): void => {
+      const key = (afterAny ? 'a:' : caseSensitive ? 's:' : 'i:') + (caseSensitive ? text : text.toLowerCase());
       let idx = literals.get(key);
       if (idx === undefined) {
         idx = patterns.length;
         literals.set(key, idx);
-        patterns.push({ text, caseSensitive });
+        patterns.push({ text, caseSensitive, afterAny });
         this.literalRules.push([]);
       }
       if (!this.literalRules[idx].includes(rule)) this.literalRules[idx].push(rule);
@@ -69,9 +68,9 @@ export class Detector {
         if (rule.multiline) addTo(multi, a, r);
         else if (a.length >= MIN_FOLDED) addLiteral(a, true, r);
         else if (a.length === MIN_FOLDED - 1 && /^[A-Za-z]/.test(a)) {
-          // A three-letter token prefix is always followed by a token character: fold it into
-          // the one-pass scanner as four-character anchors instead of a separate indexOf pass.
-          for (const c of TOKEN_CHARS) addLiteral(a + c, true, r);
+          // A three-letter token prefix joins the one-pass scanner (as "any character, then the
+          // prefix") instead of costing a separate indexOf pass over the text.
+          addLiteral(a, true, r, true);
         } else addTo(short, a, r);
       }
       for (const a of rule.foldedAnchors ?? []) {

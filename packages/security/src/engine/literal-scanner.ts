@@ -10,6 +10,11 @@
 export interface LiteralPattern {
   text: string;
   caseSensitive: boolean;
+  /**
+   * A three-character literal scanned as "any character, then the literal": it gets the skipping
+   * of a four-character pattern. Hits report the literal's own position.
+   */
+  afterAny?: boolean;
 }
 
 /** Receives literal hits (pattern ≥ 0) and digit runs (pattern −1, at the run start and every 32 characters). */
@@ -37,6 +42,8 @@ export class LiteralScanner {
   private readonly buckets: (number[] | undefined)[];
   /** Bitmap of hashes of every pattern's first four folded bytes: a cheap second filter. */
   private readonly prefix = new Uint8Array(65536);
+  private readonly anyFirst: number[] = [];
+  private readonly offsets: number[] = [];
   private readonly folded: string[];
   private readonly patterns: LiteralPattern[];
 
@@ -46,16 +53,28 @@ export class LiteralScanner {
     this.folded = patterns.map((p) => p.text.toLowerCase());
     this.shift = new Uint8Array(TABLE).fill(M - 1);
     this.buckets = new Array(TABLE);
-    patterns.forEach(({ text }, index) => {
-      if (text.length < M) throw new Error(`literal anchors need ${M}+ characters`);
-      this.prefix[prefix4(text.charCodeAt(0), text.charCodeAt(1), text.charCodeAt(2), text.charCodeAt(3))] = 1;
+    patterns.forEach(({ text, afterAny }, index) => {
+      const whole = afterAny ? ' ' + text : text;
+      if (whole.length < M) throw new Error(`literal anchors need ${M}+ characters`);
+      // Scan for the pattern's four characters whose closing pair is rarest in ordinary text,
+      // so common pairs (th, st, ed…) do not stop the scan.
+      const offset = afterAny ? 0 : bestWindow(whole);
+      this.offsets[index] = offset;
+      const full = whole.slice(offset, offset + M);
+      if (afterAny) {
+        this.anyFirst.push(index);
+        for (let a = 0; a < 128; a++) this.prefix[prefix4(a, full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
+      } else this.prefix[prefix4(full.charCodeAt(0), full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
       for (let j = 1; j < M; j++) {
-        const h = hash(text.charCodeAt(j - 1), text.charCodeAt(j));
         const s = M - 1 - j;
-        if (s < this.shift[h]) this.shift[h] = s;
-        if (s === 0) {
-          const list = (this.buckets[h] ??= []);
-          if (!list.includes(index)) list.push(index);
+        const firsts = afterAny && j === 1 ? Array.from({ length: 128 }, (_, a) => a) : [full.charCodeAt(j - 1)];
+        for (const a of firsts) {
+          const h = hash(a, full.charCodeAt(j));
+          if (s < this.shift[h]) this.shift[h] = s;
+          if (s === 0) {
+            const list = (this.buckets[h] ??= []);
+            if (!list.includes(index)) list.push(index);
+          }
         }
       }
     });
@@ -69,6 +88,8 @@ export class LiteralScanner {
     const shift = this.shift;
     const buckets = this.buckets;
     let runEnd = 0;
+    // A literal scanned after "any character" can also sit at the very start.
+    for (const idx of this.anyFirst) if (this.verify(text, 0, to, idx)) onHit(0, idx);
     let i = M - 1;
     while (i < to) {
       const c2 = bytes[i];
@@ -84,7 +105,12 @@ export class LiteralScanner {
       if (list !== undefined && this.prefix[prefix4(bytes[start], bytes[start + 1], bytes[i - 1], c2)] === 1) {
         for (let k = 0; k < list.length; k++) {
           const idx = list[k];
-          if (this.verify(text, start, to, idx)) onHit(start, idx);
+          if (this.patterns[idx].afterAny) {
+            if (this.verify(text, start + 1, to, idx)) onHit(start + 1, idx);
+          } else {
+            const at = start - this.offsets[idx];
+            if (at >= 0 && this.verify(text, at, to, idx)) onHit(at, idx);
+          }
         }
       }
       i++;
@@ -143,4 +169,29 @@ export class LiteralScanner {
     }
     return true;
   }
+}
+
+/** Letter pairs that are frequent in English, code and logs. */
+const COMMON_PAIRS = new Set(
+  ('th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ' +
+    'ce li ch ll be ma si om ur ss ta ut et no el la ke ok ta ts ls id ex xp pa ac ct am em il im un pe ur ge').split(' '),
+);
+
+function pairCost(a: string, b: string): number {
+  const pair = (a + b).toLowerCase();
+  if (COMMON_PAIRS.has(pair)) return 3;
+  return /[a-z]{2}/.test(pair) ? 1 : 0;
+}
+
+function bestWindow(pattern: string): number {
+  let best = 0;
+  let bestCost = Infinity;
+  for (let o = 0; o + M <= pattern.length; o++) {
+    const cost = pairCost(pattern[o + M - 2], pattern[o + M - 1]) * 4 + pairCost(pattern[o + M - 3], pattern[o + M - 2]);
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = o;
+    }
+  }
+  return best;
 }
