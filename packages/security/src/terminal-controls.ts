@@ -20,7 +20,6 @@ const CONTROL_SEQUENCE = new RegExp(
   ].join('|'),
   'g',
 );
-const ANY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
 const NEXT_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 const SEQUENCE_AT = new RegExp(CONTROL_SEQUENCE.source, 'y');
 const LAST_INTRODUCER = new RegExp(`[${INTRODUCERS}]`, 'g');
@@ -29,18 +28,24 @@ const MAX_SEQUENCE = 8192 + 8;
 /** Removes terminal control sequences and controls other than \n, \r, \t. */
 export function stripTerminalControls(text: string): string {
   NEXT_CONTROL.lastIndex = 0;
-  let m = NEXT_CONTROL.exec(text);
-  if (m === null) return text;
+  const m = NEXT_CONTROL.exec(text);
+  return m === null ? text : stripFrom(text, m.index);
+}
+
+/** Strips starting at `first`, the index of the first control character in `text`. */
+function stripFrom(text: string, first: number): string {
   const out: string[] = [];
   let pos = 0;
-  while (m !== null) {
+  let at = first;
+  while (at !== -1) {
     // Every control character starts some alternative, so the sticky match always succeeds.
-    SEQUENCE_AT.lastIndex = m.index;
+    SEQUENCE_AT.lastIndex = at;
     SEQUENCE_AT.exec(text);
-    out.push(text.slice(pos, m.index));
+    out.push(text.slice(pos, at));
     pos = SEQUENCE_AT.lastIndex;
     NEXT_CONTROL.lastIndex = pos;
-    m = NEXT_CONTROL.exec(text);
+    const m = NEXT_CONTROL.exec(text);
+    at = m === null ? -1 : m.index;
   }
   out.push(text.slice(pos));
   return out.join('');
@@ -51,19 +56,23 @@ export class TerminalControlStripper {
   private pending = '';
 
   push(text: string): string {
-    if (this.pending === '' && !ANY_CONTROL.test(text)) return text;
-    const raw = this.pending + text;
+    const raw = this.pending === '' ? text : this.pending + text;
+    NEXT_CONTROL.lastIndex = 0;
+    const first = NEXT_CONTROL.exec(raw);
+    if (first === null) {
+      this.pending = '';
+      return raw;
+    }
     let last = -1;
-    const from = Math.max(0, raw.length - MAX_SEQUENCE);
-    LAST_INTRODUCER.lastIndex = from;
+    LAST_INTRODUCER.lastIndex = Math.max(first.index, raw.length - MAX_SEQUENCE);
     let m: RegExpExecArray | null;
     while ((m = LAST_INTRODUCER.exec(raw)) !== null) last = m.index;
     if (last === -1) {
       this.pending = '';
-      return stripTerminalControls(raw);
+      return stripFrom(raw, first.index);
     }
     this.pending = raw.slice(last);
-    return stripTerminalControls(raw.slice(0, last));
+    return last <= first.index ? raw.slice(0, last) : stripFrom(raw.slice(0, last), first.index);
   }
 
   end(): string {
