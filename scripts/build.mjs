@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Bundles the `bastion` CLI into one CommonJS file (our code only; npm dependencies stay
-// external and resolve from node_modules). One file starts faster than a TS loader.
+// external). One file starts faster than a TS loader. Each dependency is resolved from the
+// package that imports it and kept as an absolute require, so policy's yaml@2 or picomatch@4 is
+// never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -13,7 +16,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  packages: 'external',
+  plugins: [resolveDependenciesWhereImported()],
   sourcemap: 'linked',
   logLevel: 'warning',
   // Workspace packages are bundled (they are TS sources); everything else comes from node_modules.
@@ -22,3 +25,21 @@ await build({
   ),
 });
 process.stderr.write('[build] packages/agent-runtime/dist/bastion.cjs\n');
+
+function resolveDependenciesWhereImported() {
+  return {
+    name: 'resolve-where-imported',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('@bastion/') || args.path.startsWith('node:')) return undefined;
+        const req = createRequire(join(args.resolveDir, 'noop.js'));
+        try {
+          return { path: req.resolve(args.path), external: true };
+        } catch {
+          // Node built-ins without the node: prefix, or optional deps that are absent.
+          return { path: args.path, external: true };
+        }
+      });
+    },
+  };
+}

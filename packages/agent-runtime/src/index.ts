@@ -1,4 +1,4 @@
-export { createRuntime, type Runtime, type RuntimeOptions } from './runtime';
+export { createRuntime, startRuntime, type Runtime, type RuntimeOptions, type StartRuntimeOptions } from './runtime';
 export { createPipeline, mergeRedactions, type Pipeline, type PipelineOptions, type CallOptions, type SandboxRun } from './pipeline/pipeline';
 export { execCommand, toExecResult } from './pipeline/exec-call';
 export { runAgent, type AgentCallOptions, type ChangeHandler } from './pipeline/agent-call';

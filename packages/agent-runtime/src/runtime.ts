@@ -1,8 +1,15 @@
+import Dockerode from 'dockerode';
+import { BastionError } from '@bastion/core';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { Executor } from './executor/executor';
 import { createDockerExecutor } from './executor/docker/docker-executor';
+import { createWarmPoolExecutor } from './executor/docker/warm-pool';
+import { bwrapAvailability, createBwrapExecutor } from './executor/bwrap/bwrap-executor';
+import type { CgroupLayout } from './executor/bwrap/cgroups';
+import { reapExpired, startReaper, type StartedReaper } from './executor/reaper/reaper';
+import { newSessionIdentity, type SessionIdentity } from './executor/labels';
 import { createPipeline, type Pipeline } from './pipeline/pipeline';
 import type { EgressProvisioner } from './pipeline/sandbox-extensions';
 import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
@@ -34,7 +41,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const pipeline = createPipeline({
     policy: options.policy ?? (() => defaultEngine),
     executor,
-    sanitizer: (knownSecrets) => createOutputSanitizer({ knownSecrets }),
+    sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets, customRules }),
     secrets,
     audit,
     workspace: createWorkspaceProvisioner(),
@@ -49,4 +56,59 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return closing;
   };
   return { pipeline, audit, secrets, close, [Symbol.asyncDispose]: close };
+}
+
+export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
+  /** docker (default) or bwrap for hosts without a Docker engine. */
+  backend?: 'docker' | 'bwrap';
+  /** Warm containers kept per profile; 0 (default) runs every call on the cold path. */
+  poolSize?: number;
+  /** Start the watchdog that removes this session's sandboxes if the runtime dies (default true). */
+  reaper?: boolean;
+}
+
+/**
+ * A runtime for a real process: picks the backend, reaps expired leftovers of earlier runtimes,
+ * and starts the watchdog that removes this one's sandboxes even if it is SIGKILLed.
+ */
+export async function startRuntime(options: StartRuntimeOptions = {}): Promise<Runtime & { readonly backend: 'docker' | 'bwrap' }> {
+  const audit = options.audit ?? createAuditLog();
+  const onCleanupError = (error: BastionError, id: string) =>
+    audit.record({ event: 'executor.cleanup_failed', correlationId: '-', sandboxId: id, error: error.toInfo() });
+  const backend = options.backend ?? 'docker';
+  let executor: Executor & { readonly identity: SessionIdentity };
+  let docker: Dockerode | undefined;
+  let cgroups: CgroupLayout | null = null;
+  if (backend === 'bwrap') {
+    const available = bwrapAvailability();
+    if (!available.ok) throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend is not usable here: ${available.reason}`);
+    const bwrap = createBwrapExecutor({ onCleanupError });
+    cgroups = bwrap.cgroups;
+    executor = bwrap;
+  } else {
+    docker = new Dockerode();
+    const identity = newSessionIdentity();
+    executor =
+      (options.poolSize ?? 0) > 0
+        ? Object.assign(createWarmPoolExecutor({ docker, identity, size: options.poolSize, onCleanupError }), { identity })
+        : createDockerExecutor({ docker, identity, onCleanupError });
+  }
+  let reaper: StartedReaper | undefined;
+  if (options.reaper ?? true) {
+    try {
+      const report = await reapExpired({ ...(docker ? { docker } : {}), cgroups });
+      if (report.containers.length + report.cgroups.length > 0) {
+        audit.record({ event: 'reaper.expired_removed', correlationId: '-', containers: report.containers.length, cgroups: report.cgroups.length });
+      }
+      reaper = await startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups });
+    } catch (err) {
+      throw BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not start the reaper: ${(err as Error).message}`);
+    }
+  }
+  const runtime = createRuntime({ ...options, audit, executor });
+  const close = async () => {
+    await runtime.close();
+    await reaper?.close();
+  };
+  return { ...runtime, backend, close, [Symbol.asyncDispose]: close };
 }

@@ -8,6 +8,8 @@ import { registerServe } from './commands/serve-command';
 import { registerMcp } from './commands/mcp-command';
 import { registerFlags } from './commands/flags-command';
 import { registerRun } from './commands/run-command';
+import { registerPolicy } from './commands/policy-command';
+import { registerSanitize } from './commands/sanitize-command';
 
 export interface CliRun {
   exitCode: number;
@@ -32,6 +34,8 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
   registerMcp(program, ctx);
   registerFlags(program, ctx);
   registerRun(program, ctx);
+  registerPolicy(program, ctx);
+  registerSanitize(program, ctx);
 
   const onSignal = (signal: NodeJS.Signals) => {
     // Killing the client must not leave a container running: remove them, then exit.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import { ExecutionSpec, type Decision, type ExecutionSpecInput, type PolicyEngine } from '@bastion/policy';
-import type { OutputSanitizer, SecretStore } from '@bastion/security';
+import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
 import type { Redaction } from '@bastion/providers';
 import type { Executor, ExecutorOutcome, Mount } from '../executor/executor';
 import type { AuditLog } from '../audit/audit-log';
@@ -13,7 +13,7 @@ export interface PipelineOptions {
   policy: () => PolicyEngine;
   executor: Executor;
   /** Builds the sanitizer for one call, knowing the secret values that call may expose. */
-  sanitizer: (knownSecrets: string[]) => OutputSanitizer;
+  sanitizer: (knownSecrets: string[], customRules: CustomRuleInput[]) => OutputSanitizer;
   secrets: SecretStore;
   audit: AuditLog;
   egress?: EgressProvisioner;
@@ -130,7 +130,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (gw.wrapCommand) command = gw.wrapCommand(command);
       }
 
-      const sanitizer = options.sanitizer(options.secrets.knownValues());
+      const customRules = (decision.obligations.redaction?.rules ?? []).map((r) => ({ id: r.id, pattern: r.pattern, ...(r.severity ? { severity: r.severity } : {}) }));
+      const sanitizer = options.sanitizer(options.secrets.knownValues(), customRules);
       const streams = { stdout: sanitizer.createStream(), stderr: sanitizer.createStream() };
       const text = { stdout: [] as string[], stderr: [] as string[] };
       const push = (name: 'stdout' | 'stderr', clean: string) => {

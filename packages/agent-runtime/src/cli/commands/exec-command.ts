@@ -10,6 +10,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .command('exec')
     .description('run a plain command through the sandbox pipeline (policy → executor → sanitizer)')
     .argument('<command...>', 'the command and its arguments (put them after --)')
+    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON result document on stdout')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
     .option('--timeout <ms>', 'wall-clock deadline in milliseconds', parseIntOption('--timeout'))
@@ -32,7 +33,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
-      const runtime = await ctx.runtime({ policyFile: opts.policy });
+      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
       const stdin = opts.stdin ? await readStdin() : undefined;
       const result = await execCommand(
         runtime.pipeline,
@@ -53,6 +54,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
 }
 
 interface ExecOptions {
+  backend?: string;
   json?: boolean;
   policy?: string;
   timeout?: number;

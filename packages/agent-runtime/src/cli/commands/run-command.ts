@@ -15,9 +15,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--agent-path <path>', 'cursor-agent executable on this host')
     .option('--timeout <ms>', 'deadline in milliseconds', parseIntOption('--timeout'))
     .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
     .action(async (prompt: string, opts: RunOptions) => {
-      const runner = await ctx.agentRunner({ policyFile: opts.policy, cursorAgentPath: opts.agentPath });
+      const runner = await ctx.agentRunner({ policyFile: opts.policy, backend: opts.backend, cursorAgentPath: opts.agentPath });
       const result = await runner.run(
         opts.provider,
         {
@@ -40,6 +41,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
 }
 
 interface RunOptions {
+  backend?: string;
   provider: string;
   workspace?: string;
   model?: string;

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { createOutputSanitizer } from '@bastion/security';
+import { printJson } from '../output';
+import type { CliContext } from '../cli-context';
+
+export function registerSanitize(program: Command, ctx: CliContext, stdin: AsyncIterable<Uint8Array> = process.stdin): void {
+  program
+    .command('sanitize')
+    .description('copy standard input to standard output through the OutputSanitizer')
+    .option('--json', 'print one document {"text", "redactions"} instead of streaming')
+    .action(async (opts: { json?: boolean }) => {
+      const stream = createOutputSanitizer().createStream();
+      const parts: string[] = [];
+      const emit = (text: string) => {
+        if (text.length === 0) return;
+        if (opts.json) parts.push(text);
+        else ctx.io.stdout(text);
+      };
+      for await (const chunk of stdin) emit(stream.write(chunk));
+      emit(stream.end());
+      const redactions = stream.redactions();
+      if (opts.json) printJson(ctx.io, { text: parts.join(''), redactions });
+      else if (redactions.length > 0) ctx.io.stderr(`bastion: redacted ${redactions.map((r) => `${r.ruleId}×${r.count}`).join(', ')}\n`);
+    });
+}
