@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// The copy and diff live runtime-side (providers hold no file handles); import just those modules,
+// not the runtime's whole surface (Docker client and all).
+import { copyWorkspace } from '../../agent-runtime/src/workspace/workspace-copy';
+import { diffWorkspace } from '../../agent-runtime/src/workspace/workspace-diff';
+
+export interface CaseResult {
+  n: number;
+  p50Ms: number;
+  p95Ms: number;
+  ratio: number;
+}
+
+const FILES = 10_000;
+const PER_DIR = 100;
+const WARMUP = 2;
+const N = Number(process.env.CURSOR_BENCH_N ?? 10);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+/** A source tree shaped like a repository: 100 directories of 100 files, 200 B to 8 KiB each. */
+function generateWorkspace(root: string): string {
+  const ws = join(root, 'ws');
+  const made = new Set<string>();
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(ws, `pkg-${String(Math.floor(i / PER_DIR)).padStart(3, '0')}`, i % 3 === 0 ? 'src' : 'lib');
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true });
+    made.add(dir);
+    const size = 200 + ((i * 7919) % 8000);
+    writeFileSync(join(dir, `file-${i}.ts`), `// file ${i}\n${'export const x = 1;\n'.repeat(Math.ceil(size / 20))}`.slice(0, size));
+  }
+  return ws;
+}
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+
+/**
+ * Dry-run overhead of the Cursor provider on a 10,000-file workspace: what Bastion adds around the
+ * agent (a copy the sandbox user owns, then the diff of the copy against the original, with three
+ * files edited as an agent would), against a plain `cp -a` of the same tree measured in the same run.
+ */
+export async function runCursorBench(): Promise<{ baseline: 'cp-a'; cases: { 'cp-a': CaseResult; 'dry-run': CaseResult } }> {
+  const root = mkdtempSync(join(tmpdir(), 'bastion-cursor-bench-'));
+  try {
+    const ws = generateWorkspace(root);
+    let k = 0;
+    const cpA = async () => {
+      const target = join(root, `cp-${k++}`);
+      const start = process.hrtime.bigint();
+      await run('cp', ['-a', ws, target]);
+      const t = ms(start);
+      rmSync(target, { recursive: true, force: true });
+      return t;
+    };
+    const dryRun = async () => {
+      const scratch = join(root, `dry-${k++}`);
+      mkdirSync(scratch);
+      const start = process.hrtime.bigint();
+      const info = await copyWorkspace(ws, join(scratch, 'workspace'));
+      const copyMs = ms(start);
+      // The agent's work is not Bastion's overhead: edit untimed, then time the diff.
+      appendFileSync(join(info.copyDir, 'pkg-000/src/file-0.ts'), '// edited\n');
+      writeFileSync(join(info.copyDir, 'pkg-050/lib/new-file.ts'), 'export {};\n');
+      rmSync(join(info.copyDir, 'pkg-099/src/file-9999.ts'));
+      const diffStart = process.hrtime.bigint();
+      const { proposedChanges } = await diffWorkspace(info);
+      const t = copyMs + ms(diffStart);
+      if (proposedChanges.length !== 3) throw new Error(`expected 3 proposed changes, got ${proposedChanges.length}`);
+      rmSync(scratch, { recursive: true, force: true });
+      return t;
+    };
+    for (let i = 0; i < WARMUP; i++) {
+      await cpA();
+      await dryRun();
+    }
+    const base: number[] = [];
+    const ours: number[] = [];
+    for (let i = 0; i < N; i++) {
+      base.push(await cpA());
+      ours.push(await dryRun());
+    }
+    base.sort((a, b) => a - b);
+    ours.sort((a, b) => a - b);
+    const baseP50 = percentile(base, 0.5);
+    const cpCase: CaseResult = { n: N, p50Ms: baseP50, p95Ms: percentile(base, 0.95), ratio: 1 };
+    const dryCase: CaseResult = { n: N, p50Ms: percentile(ours, 0.5), p95Ms: percentile(ours, 0.95), ratio: percentile(ours, 0.5) / baseP50 };
+    return { baseline: 'cp-a', cases: { 'cp-a': cpCase, 'dry-run': dryCase } };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  void runCursorBench().then((r) => {
+    const rows = Object.entries(r.cases).map(([name, c]) => `${name.padEnd(8)} n=${c.n} p50=${c.p50Ms.toFixed(1)}ms p95=${c.p95Ms.toFixed(1)}ms ratio=${c.ratio.toFixed(2)}`);
+    process.stderr.write(`cursor (baseline ${r.baseline}, 10,000 files)\n${rows.join('\n')}\n`);
+    console.log(JSON.stringify(r));
+  });
+}
