@@ -1,3 +1,4 @@
+// eslint-disable-next-line @nx/enforce-module-boundaries -- this test checks the package's public surface as a user imports it
 import * as testing from '@bastion/testing';
 
 describe('@bastion/testing exports the test doubles', () => {

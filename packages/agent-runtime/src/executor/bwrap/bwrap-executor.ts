@@ -2,7 +2,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { BastionError } from '@bastion/core';
-import seccompProfile from '../../../../../ops/docker/seccomp.json';
+import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { createOutputMeter } from '../output-meter';

@@ -1,4 +1,4 @@
-import profile from '../../../../../ops/docker/seccomp.json';
+import { SECCOMP_PROFILE as profile } from '../seccomp-profile';
 import { AUDIT_ARCH_X86_64, SECCOMP_RET, compileSeccompInstructions, compileSeccompProfile, type BpfInstruction, type SeccompProfile } from './seccomp-bpf';
 import { X86_64_SYSCALLS as NR } from './x86-64-syscalls';
 

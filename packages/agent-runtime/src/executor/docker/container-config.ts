@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { ExecutorRequest } from '../executor';
-import seccompProfile from '../../../../../ops/docker/seccomp.json';
+import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
 
 export const SANDBOX_USER = '1001:1001';
 const SECCOMP = JSON.stringify(seccompProfile);
