@@ -17,7 +17,7 @@ export interface CursorBindingOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** FF_CURSOR_AUTOFIX, evaluated once per edit call. Default: the environment, read at call time. */
   readonly autofix?: AutofixFlag;
-  /** Where each apply is audited with the flag evaluation that unlocked it. Default: a JSON-lines log on stderr. */
+  /** Where each apply is audited with the flag evaluation that unlocked it. Default: BASTION_AUDIT_LOG, else stderr (warn level). */
   readonly audit?: AuditLog;
   /**
    * gateway: Cursor's hosts through the CONNECT proxy (the policy's allowlist decides); none: no
@@ -38,7 +38,15 @@ export function createCursorBinding(options: CursorBindingOptions = {}): Provide
   const env = options.env ?? process.env;
   const autofix = options.autofix ?? envAutofixFlag(env);
   let audit = options.audit;
-  const auditLog = () => (audit ??= createAuditLog());
+  // Without an injected log, follow the CLI's convention: BASTION_AUDIT_LOG (a file: everything),
+  // else stderr at warn level so human output stays readable.
+  const auditLog = () => {
+    if (!audit) {
+      const dest = env.BASTION_AUDIT_LOG && env.BASTION_AUDIT_LOG !== '-' ? env.BASTION_AUDIT_LOG : 'stderr';
+      audit = createAuditLog({ destination: dest, level: env.BASTION_AUDIT_LEVEL ?? (dest === 'stderr' ? 'warn' : 'info') });
+    }
+    return audit;
+  };
   const domains = [...(options.domains ?? CURSOR_DOMAINS)];
   const withGateway = createCursorProvider({ network: { mode: 'gateway', domains } });
   const withoutNetwork = createCursorProvider({ network: { mode: 'none' } });
