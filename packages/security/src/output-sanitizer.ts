@@ -2,13 +2,11 @@ import { BastionError } from '@bastion/core';
 import { compileCustomRules } from './custom-rules';
 import { Detector } from './engine/detector';
 import { knownSecretRule } from './known-secrets';
-import { applySpans, RedactionTally } from './redaction-report';
 import { base64SecretRule } from './rules/base64-secret-rule';
 import { PII_RULES, RULE_CATALOGUE, SECRET_RULES } from './rules/catalogue';
 import { DEFAULT_HOME_PREFIXES, hostPathRule } from './rules/host-path-rules';
 import type { Rule } from './rules/rule';
 import { SanitizerStreamImpl } from './sanitizer-stream';
-import { stripTerminalControls } from './terminal-controls';
 import type { OutputSanitizer, OutputSanitizerOptions, SanitizeResult, SanitizerStream } from './types';
 
 const BUILT_IN_IDS: ReadonlySet<string> = new Set(RULE_CATALOGUE.map((r) => r.id));
@@ -27,15 +25,13 @@ export interface SanitizerCore {
  */
 export function createOutputSanitizer(options: OutputSanitizerOptions = {}): OutputSanitizer {
   const core = buildCore(options);
-  const decoder = new TextDecoder();
   return {
     ruleIds: Object.freeze(core.rules.map((r) => r.id)),
     sanitize(input: string | Uint8Array): SanitizeResult {
-      const raw = typeof input === 'string' ? input : decoder.decode(input);
-      const text = core.stripControls ? stripTerminalControls(raw) : raw;
-      const tally = new RedactionTally(core.rules);
-      const { spans } = core.detector.detect(text, text.length, true);
-      return { text: applySpans(text, spans, text.length, core.rules, tally), redactions: tally.report() };
+      // One-shot is a stream with a single write: one code path, batched by lines for big inputs.
+      const stream = new SanitizerStreamImpl(core);
+      const text = stream.write(input) + stream.end();
+      return { text, redactions: stream.redactions() };
     },
     createStream(): SanitizerStream {
       return new SanitizerStreamImpl(core);

@@ -9,6 +9,7 @@ import type { Redaction, SanitizerStream } from './types';
  */
 export const MAX_HELD_LINE = 256 * 1024;
 const CUT_SEARCH = 4096;
+const BATCH = 1 << 20;
 
 /**
  * One byte stream. Text is decoded with a streaming TextDecoder (UTF-8 is never split), controls
@@ -50,19 +51,33 @@ export class SanitizerStreamImpl implements SanitizerStream {
   }
 
   private drain(final: boolean): string {
-    const pending = this.pending;
-    if (pending.length === 0) return '';
-    let limit = pending.length;
-    if (!final) {
-      const nl = pending.lastIndexOf('\n');
-      if (nl !== -1) limit = nl + 1;
-      else if (pending.length >= MAX_HELD_LINE) limit = forcedCut(pending);
-      else return '';
+    let out = '';
+    for (;;) {
+      const pending = this.pending;
+      if (pending.length === 0) return out;
+      // Work in batches of whole lines so a large write does not need a scan image of its full size.
+      let limit = pending.length;
+      let last = final;
+      if (pending.length > BATCH) {
+        const nl = pending.lastIndexOf('\n', BATCH);
+        if (nl !== -1) {
+          limit = nl + 1;
+          last = false;
+        }
+      }
+      if (!last && limit === pending.length) {
+        const nl = pending.lastIndexOf('\n');
+        if (nl !== -1) limit = nl + 1;
+        else if (pending.length >= MAX_HELD_LINE) limit = forcedCut(pending);
+        else return out;
+      }
+      let result = this.core.detector.detect(pending, limit, last);
+      // At the end, a multi-line block that starts the rest is decided on everything that is left.
+      if (result.limit === 0 && final) result = this.core.detector.detect(pending, pending.length, true);
+      out += applySpans(pending, result.spans, result.limit, this.core.rules, this.tally);
+      this.pending = pending.slice(result.limit);
+      if (result.limit === 0 || (result.limit < limit && !final)) return out;
     }
-    const result = this.core.detector.detect(pending, limit, final);
-    const out = applySpans(pending, result.spans, result.limit, this.core.rules, this.tally);
-    this.pending = pending.slice(result.limit);
-    return out;
   }
 }
 

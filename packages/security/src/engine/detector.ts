@@ -30,10 +30,11 @@ export class Detector {
 
   private scratch = Buffer.allocUnsafe(0);
 
-  /** The text's latin1 image in a reused buffer: one byte per UTF-16 unit, written natively. */
-  private latin1(text: string): Uint8Array {
-    if (this.scratch.length < text.length) this.scratch = Buffer.allocUnsafe(Math.max(text.length, this.scratch.length * 2, 65536));
-    this.scratch.write(text, 0, 'latin1');
+  /** The latin1 image of text[0, limit] in a reused buffer: one byte per UTF-16 unit, written natively. */
+  private latin1(text: string, limit: number): Uint8Array {
+    const n = Math.min(text.length, limit + 1);
+    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, this.scratch.length * 2, 65536));
+    this.scratch.write(text, 0, n, 'latin1');
     return this.scratch;
   }
 
@@ -101,8 +102,11 @@ export class Detector {
     let lineStart = 0;
     let lineEnd = -1;
 
+    // Anchor searches stop at the limit: a view of the head keeps indexOf and regex scans from
+    // running on through the rest of a large batch (windows still read the whole text).
+    let head = limit === len ? text : text.slice(0, limit);
     for (const { text: anchor, rules: list } of this.multiline) {
-      let p = text.indexOf(anchor);
+      let p = head.indexOf(anchor);
       while (p !== -1 && p < limit) {
         for (const r of list) {
           const rule = rules[r];
@@ -117,7 +121,7 @@ export class Detector {
           lastWe[r] = we;
           rule.find(text, ws, we, r, spans, p);
         }
-        p = text.indexOf(anchor, p + 1);
+        p = p + 1 < limit ? head.indexOf(anchor, p + 1) : -1;
       }
     }
 
@@ -143,7 +147,7 @@ export class Detector {
     const literalRules = this.literalRules;
     const digitRules = this.digitRules;
     const scanner = this.scanner;
-    scanner.scan(text, this.latin1(text), limit, digitRules.length > 0, (p, idx) => {
+    scanner.scan(text, this.latin1(text, limit), limit, digitRules.length > 0, (p, idx) => {
       if (idx === -1) {
         for (let k = 0; k < digitRules.length; k++) {
           const filter = rules[digitRules[k]].digitRunFilter;
@@ -154,17 +158,18 @@ export class Detector {
       const list = literalRules[idx];
       for (let k = 0; k < list.length; k++) onHit(p, list[k]);
     });
+    if (head.length !== limit) head = text.slice(0, limit);
     for (const { text: anchor, rules: list } of this.shortAnchors) {
-      let p = text.indexOf(anchor);
+      let p = head.indexOf(anchor);
       while (p !== -1 && p < limit) {
         for (let k = 0; k < list.length; k++) onHit(p, list[k]);
-        p = text.indexOf(anchor, p + 1);
+        p = head.indexOf(anchor, p + 1);
       }
     }
     for (const { re, rules: list } of this.scans) {
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
-      while ((m = re.exec(text)) !== null && m.index < limit) {
+      while ((m = re.exec(head)) !== null) {
         for (let k = 0; k < list.length; k++) onHit(m.index, list[k]);
       }
     }
