@@ -22,7 +22,7 @@ const CONTROL_SEQUENCE = new RegExp(
 );
 const NEXT_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 const SEQUENCE_AT = new RegExp(CONTROL_SEQUENCE.source, 'y');
-const LAST_INTRODUCER = new RegExp(`[${INTRODUCERS}]`, 'g');
+const INTRODUCER = new RegExp(`^[${INTRODUCERS}]$`);
 const MAX_SEQUENCE = 8192 + 8;
 
 /** Removes terminal control sequences and controls other than \n, \r, \t. */
@@ -58,21 +58,38 @@ export class TerminalControlStripper {
   push(text: string): string {
     const raw = this.pending === '' ? text : this.pending + text;
     NEXT_CONTROL.lastIndex = 0;
-    const first = NEXT_CONTROL.exec(raw);
-    if (first === null) {
+    let m = NEXT_CONTROL.exec(raw);
+    if (m === null) {
       this.pending = '';
       return raw;
     }
-    let last = -1;
-    LAST_INTRODUCER.lastIndex = Math.max(first.index, raw.length - MAX_SEQUENCE);
-    let m: RegExpExecArray | null;
-    while ((m = LAST_INTRODUCER.exec(raw)) !== null) last = m.index;
-    if (last === -1) {
-      this.pending = '';
-      return stripFrom(raw, first.index);
+    // One walk over the control characters strips them and remembers the last introducer, so no
+    // second scan of the tail is needed.
+    const out: string[] = [];
+    let pos = 0;
+    let cut = -1;
+    let piecesAtCut = 0;
+    while (m !== null) {
+      const at = m.index;
+      out.push(raw.slice(pos, at));
+      if (INTRODUCER.test(raw[at])) {
+        cut = at;
+        piecesAtCut = out.length;
+      }
+      SEQUENCE_AT.lastIndex = at;
+      SEQUENCE_AT.exec(raw);
+      pos = SEQUENCE_AT.lastIndex;
+      NEXT_CONTROL.lastIndex = pos;
+      m = NEXT_CONTROL.exec(raw);
     }
-    this.pending = raw.slice(last);
-    return last <= first.index ? raw.slice(0, last) : stripFrom(raw.slice(0, last), first.index);
+    if (cut !== -1 && cut >= raw.length - MAX_SEQUENCE) {
+      this.pending = raw.slice(cut);
+      out.length = piecesAtCut;
+      return out.join('');
+    }
+    this.pending = '';
+    out.push(raw.slice(pos));
+    return out.join('');
   }
 
   end(): string {
