@@ -24,9 +24,16 @@ export type ScanHit = (pos: number, pattern: number) => void;
 export const DIGIT_RUN_STRIDE = 32;
 const MIN_RUN_DIGITS = 9;
 const M = 4;
-const TABLE = 16384;
+const TABLE = 65536;
 
-const hash = (a: number, b: number): number => (((a | 32) & 127) << 7) | ((b | 32) & 127);
+/** Block key: the raw byte pair. Case-insensitive patterns enter every case variant in the tables. */
+const pairKey = (a: number, b: number): number => (a << 8) | b;
+
+function caseVariants(c: number, caseSensitive: boolean): number[] {
+  if (caseSensitive) return [c];
+  const lower = c >= 65 && c <= 90 ? c + 32 : c;
+  return lower >= 97 && lower <= 122 ? [lower, lower - 32] : [c];
+}
 const prefix4 = (a: number, b: number, c: number, d: number): number =>
   ((((a | 32) & 127) * 2731 + ((b | 32) & 127) * 337 + ((c | 32) & 127) * 41 + ((d | 32) & 127)) * 2654435761) >>> 16;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
@@ -53,7 +60,7 @@ export class LiteralScanner {
     this.folded = patterns.map((p) => p.text.toLowerCase());
     this.shift = new Uint8Array(TABLE).fill(M - 1);
     this.buckets = new Array(TABLE);
-    patterns.forEach(({ text, afterAny }, index) => {
+    patterns.forEach(({ text, afterAny, caseSensitive }, index) => {
       const whole = afterAny ? ' ' + text : text;
       if (whole.length < M) throw new Error(`literal anchors need ${M}+ characters`);
       // Scan for the pattern's four characters whose closing pair is rarest in ordinary text,
@@ -67,13 +74,15 @@ export class LiteralScanner {
       } else this.prefix[prefix4(full.charCodeAt(0), full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
       for (let j = 1; j < M; j++) {
         const s = M - 1 - j;
-        const firsts = afterAny && j === 1 ? Array.from({ length: 128 }, (_, a) => a) : [full.charCodeAt(j - 1)];
+        const firsts = afterAny && j === 1 ? Array.from({ length: 256 }, (_, a) => a) : caseVariants(full.charCodeAt(j - 1) & 255, caseSensitive);
         for (const a of firsts) {
-          const h = hash(a, full.charCodeAt(j));
-          if (s < this.shift[h]) this.shift[h] = s;
-          if (s === 0) {
-            const list = (this.buckets[h] ??= []);
-            if (!list.includes(index)) list.push(index);
+          for (const b of caseVariants(full.charCodeAt(j) & 255, caseSensitive)) {
+            const h = pairKey(a, b);
+            if (s < this.shift[h]) this.shift[h] = s;
+            if (s === 0) {
+              const list = (this.buckets[h] ??= []);
+              if (!list.includes(index)) list.push(index);
+            }
           }
         }
       }
@@ -94,7 +103,7 @@ export class LiteralScanner {
     while (i < to) {
       const c2 = bytes[i];
       if (digitRuns && c2 >= 48 && c2 <= 57 && i >= runEnd) runEnd = this.digitRun(bytes, i, to, onHit);
-      const h = hash(bytes[i - 1], c2);
+      const h = (bytes[i - 1] << 8) | c2;
       const s = shift[h];
       if (s !== 0) {
         i += s;
