@@ -92,3 +92,4 @@ export { detectCgroupLayout, type CgroupLayout } from './executor/bwrap/cgroups'
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
 export * from './gateway';
 export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway/gateway-provisioner';
+export { engineAvailable, managedContainers } from './executor/docker/engine';

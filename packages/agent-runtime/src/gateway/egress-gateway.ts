@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { pipeline } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
@@ -149,7 +150,11 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     delete headers['content-length'];
     res.writeHead(status, proxyRes.statusMessage, headers);
     res.flushHeaders();
-    proxyRes.pipe(new KeyScrubber(api!.apiKey, api!.placeholder)).pipe(res);
+    // pipeline, not pipe: an upstream cut mid-stream must cut the sandbox's response too, or the
+    // client waits for an end that never comes (the Gemini CLI has no read timeout of its own).
+    pipeline(proxyRes, new KeyScrubber(api!.apiKey, api!.placeholder), res, (err) => {
+      if (err) log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
+    });
   });
   apiProxy.on('error', (err, req, res) => badGateway(res as http.ServerResponse, api?.upstream.host ?? 'api', err as Error));
 

@@ -1,20 +1,11 @@
-import Dockerode from 'dockerode';
-import { execFileSync } from 'node:child_process';
-import { LABELS } from '../executor/labels';
+import { engineAvailable } from '../executor/docker/engine';
+
+export { engineAvailable, managedContainers } from '../executor/docker/engine';
 
 /**
  * Integration suites need a real engine. Locally they skip with a loud notice when there is none;
  * under CI=true a missing engine fails the suite instead.
  */
-export function engineAvailable(): boolean {
-  try {
-    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function describeWithDocker(name: string, body: () => void): void {
   if (engineAvailable()) {
     describe(name, body);
@@ -30,9 +21,4 @@ export function describeWithDocker(name: string, body: () => void): void {
   }
   console.warn(`\n!!! SKIPPING "${name}": no Docker engine reachable (run ops/docker/ensure-engine.sh). Under CI=true this fails.\n`);
   describe.skip(name, body);
-}
-
-export async function managedContainers(docker = new Dockerode(), sessionId?: string): Promise<Dockerode.ContainerInfo[]> {
-  const label = sessionId ? [`${LABELS.managed}=true`, `${LABELS.session}=${sessionId}`] : [`${LABELS.managed}=true`];
-  return docker.listContainers({ all: true, filters: { label } });
 }
