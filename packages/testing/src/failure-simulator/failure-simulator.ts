@@ -1,0 +1,212 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  LABELS,
+  createAgentRunner,
+  createCursorBinding,
+  createDockerExecutor,
+  createMemoryAuditLog,
+  createRuntime,
+  defaultBindings,
+  envAutofixFlag,
+  execCommand,
+  type AgentImages,
+  type CallOptions,
+  type Runtime,
+} from '@bastion/agent-runtime';
+import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
+import type { AgentResult, AgentTaskInput, ExecResult } from '@bastion/providers';
+import { createSecretStore } from '@bastion/security';
+import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
+import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
+import { FAILURE_SUITE_IMAGES } from './docker-suite';
+import type { Expectation } from './expectation';
+import { MODEL_FAULTS, type ModelFaultKind } from './model-faults';
+import { createRoutedEgress, type RoutedEgress } from './routed-egress';
+import { SANDBOX_FAULTS, sandboxFaultSpec, type SandboxFaultKind } from './sandbox-faults';
+
+export interface FailureSimulatorOptions {
+  /** Seeds fault schedules and the generated secrets; the same seed replays the same run. Default: random, printed. */
+  seed?: number;
+  images?: AgentImages;
+  /** The policy the runtime enforces. Default: the embedded default policy. */
+  policy?: PolicyEngine;
+}
+
+/** dockerode as the runtime's executor holds it (testing does not depend on dockerode itself). */
+export type DockerClient = ReturnType<typeof createDockerExecutor>['docker'];
+export type ContainerInfo = Awaited<ReturnType<DockerClient['listContainers']>>[number];
+
+/** One call the simulator made, with the fault it injected and what the call had to end as. */
+export interface SimulatedCall<R> {
+  readonly fault: string;
+  readonly correlationId: string;
+  readonly result: R;
+  readonly expect: Expectation;
+  readonly durationMs: number;
+}
+
+type MemoryAuditLog = ReturnType<typeof createMemoryAuditLog>;
+
+export interface FailureSimulator extends AsyncDisposable {
+  readonly seed: number;
+  /** The real runtime under test: Docker executor, policy, sanitizer, per-call gateways. */
+  readonly runtime: Runtime;
+  readonly audit: MemoryAuditLog;
+  /** The fake Gemini API every call reaches unless routed elsewhere; it expects the real key. */
+  readonly api: StartedFakeGeminiApi;
+  readonly egress: RoutedEgress;
+  readonly docker: DockerClient;
+  /** Session label of this simulator's containers (dev.bastion.session). */
+  readonly sessionId: string;
+  readonly images: AgentImages;
+  /** The secret values this run holds; none may appear in a result or an audit line. */
+  readonly secretValues: readonly string[];
+
+  /** `bastion exec` through the real pipeline. */
+  exec(command: readonly string[], extra?: Partial<Parameters<typeof execCommand>[1]>, call?: CallOptions): Promise<ExecResult>;
+  /** A sandbox fault from the catalogue, as an exec call. */
+  sandboxFault(kind: SandboxFaultKind, call?: CallOptions): Promise<SimulatedCall<ExecResult>>;
+  /** The real Gemini CLI in its sandbox against a fake API of its own, armed with `kind`. */
+  modelFault(kind: ModelFaultKind, options?: { prompt?: string; correlationId?: string }): Promise<SimulatedCall<AgentResult>>;
+  gemini(task: AgentTaskInput, call?: CallOptions): Promise<AgentResult>;
+  /** The fake cursor-agent through the Cursor binding; `autofix` turns FF_CURSOR_AUTOFIX on (the apply path). */
+  cursor(task: AgentTaskInput, options?: { autofix?: boolean } & CallOptions): Promise<AgentResult>;
+
+  /** The id of the container running call `correlationId`, once it exists. */
+  containerOf(correlationId: string, timeoutMs?: number): Promise<string>;
+  /** `docker kill` from outside, as an operator or the OOM killer of the host would. */
+  killContainer(correlationId: string): Promise<string>;
+
+  /** Containers of this simulator's session still on the engine. */
+  leftovers(): Promise<ContainerInfo[]>;
+  /** Which secrets occur in `values` or in any audit line so far (empty: no leak). */
+  leaks(...values: unknown[]): string[];
+  /** A normal call right after a fault: must succeed. */
+  healthCheck(): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+/** Fresh key-shaped values per run, so a leak cannot hide behind a constant someone whitelisted. */
+function makeSecrets(seed: number) {
+  const tail = randomBytes(12).toString('hex') + seed.toString(36);
+  return {
+    'gemini-api-key': `AIzaSy${tail}`.slice(0, 39).padEnd(39, 'Q'),
+    'cursor-api-key': `crsr_live_${tail}`,
+  };
+}
+
+export async function createFailureSimulator(options: FailureSimulatorOptions = {}): Promise<FailureSimulator> {
+  const seed = options.seed ?? (randomBytes(4).readUInt32BE(0) >>> 0);
+  const images = options.images ?? FAILURE_SUITE_IMAGES;
+  const secretMap = makeSecrets(seed);
+  const audit = createMemoryAuditLog();
+  const secrets = createSecretStore({ env: {}, values: secretMap });
+  const api = await startFakeGeminiApi({ expectedApiKey: secretMap['gemini-api-key'] });
+  const executor = createDockerExecutor({
+    onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
+  });
+  const docker = executor.docker;
+  const egress = createRoutedEgress({ secrets, audit, defaultUpstream: api.url });
+  const engine = options.policy ?? createPolicyEngine();
+  const runtime = createRuntime({ policy: () => engine, executor, audit, secrets, egress });
+  const geminiRunner = createAgentRunner({ pipeline: runtime.pipeline, images, bindings: defaultBindings({ env: { PATH: '/usr/bin:/bin' }, audit }).filter((b) => b.provider.id === 'gemini-cli') });
+  const cursorRunner = (autofix: boolean) =>
+    createAgentRunner({
+      pipeline: runtime.pipeline,
+      images,
+      bindings: [createCursorBinding({ agentPath: FAKE_CURSOR_AGENT_PATH, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }), audit })],
+    });
+  const secretValues = Object.values(secretMap);
+
+  const exec: FailureSimulator['exec'] = (command, extra = {}, call = {}) =>
+    execCommand(runtime.pipeline, { provider: 'exec', image: images.sandbox, ...extra, command: [...command] }, call);
+
+  async function containerOf(correlationId: string, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [c] = await docker.listContainers({ all: true, filters: { label: [`${LABELS.correlation}=${correlationId}`, `${LABELS.session}=${executor.identity.sessionId}`] } });
+      if (c) return c.Id;
+      if (Date.now() > deadline) throw new Error(`no container for call ${correlationId} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await runtime.close();
+      await api.close();
+    })();
+    return closing;
+  };
+
+  return {
+    seed,
+    runtime,
+    audit,
+    api,
+    egress,
+    docker,
+    sessionId: executor.identity.sessionId,
+    images,
+    secretValues,
+    exec,
+
+    async sandboxFault(kind, call = {}) {
+      const fault = SANDBOX_FAULTS[kind];
+      const correlationId = call.correlationId ?? randomUUID();
+      const t0 = Date.now();
+      const result = await execCommand(runtime.pipeline, sandboxFaultSpec(fault, images.sandbox), { ...call, correlationId });
+      return { fault: kind, correlationId, result, expect: fault.expect, durationMs: Date.now() - t0 };
+    },
+
+    async modelFault(kind, opts = {}) {
+      const fault = MODEL_FAULTS[kind];
+      const correlationId = opts.correlationId ?? randomUUID();
+      const own = await startFakeGeminiApi({ expectedApiKey: secretMap['gemini-api-key'] });
+      egress.route(correlationId, own.url);
+      const t0 = Date.now();
+      try {
+        fault.arm(own);
+        // Settled into a value at once, so a failed injection is reported here, not as an unhandled rejection.
+        const during = fault.during?.(own).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        const result = await geminiRunner.run('gemini-cli', { prompt: opts.prompt ?? `simulated call (${kind})`, timeoutMs: fault.timeoutMs }, { correlationId });
+        const injectionError = await during;
+        if (injectionError !== undefined) throw new Error(`could not inject ${kind} during the call`, { cause: injectionError });
+        return { fault: kind, correlationId, result, expect: fault.expect, durationMs: Date.now() - t0 };
+      } finally {
+        egress.unroute(correlationId);
+        await own.close();
+      }
+    },
+
+    gemini: (task, call = {}) => geminiRunner.run('gemini-cli', task, call),
+    cursor: (task, opts = {}) => {
+      const { autofix, ...call } = opts;
+      return cursorRunner(Boolean(autofix)).run('cursor', task, call);
+    },
+
+    containerOf,
+    async killContainer(correlationId) {
+      const id = await containerOf(correlationId);
+      await docker.getContainer(id).kill({ signal: 'SIGKILL' });
+      return id;
+    },
+
+    leftovers: () => docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.session}=${executor.identity.sessionId}`] } }),
+
+    leaks(...values) {
+      const haystack = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\n') + '\n' + audit.lines.join('');
+      return Object.entries(secretMap)
+        .filter(([, v]) => haystack.includes(v))
+        .map(([name]) => name);
+    },
+
+    healthCheck: () => exec(['sh', '-c', 'echo healthy']),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

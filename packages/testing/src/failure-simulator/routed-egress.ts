@@ -1,0 +1,62 @@
+import { createGatewayProvisioner, type AuditLog, type EgressProvisioner, type SandboxAttachment } from '@bastion/agent-runtime';
+import type { SecretStore } from '@bastion/security';
+
+/**
+ * The runtime's real gateway provisioner, one per call, with two handles for fault injection:
+ * the provider API upstream can be chosen per correlation id (a call gets its own faulty fake),
+ * and a live call's gateway can be torn down from outside (a network partition mid-call).
+ */
+export interface RoutedEgress extends EgressProvisioner {
+  /** Sends this call's provider API traffic to `upstream` instead of the default. */
+  route(correlationId: string, upstream: string): void;
+  unroute(correlationId: string): void;
+  /** Resolves once the call's gateway is up. */
+  attached(correlationId: string, timeoutMs?: number): Promise<void>;
+  /** Closes the call's gateway while its sandbox still runs; true when there was one. */
+  cut(correlationId: string): Promise<boolean>;
+}
+
+export function createRoutedEgress(options: { secrets: SecretStore; audit: AuditLog; defaultUpstream: string }): RoutedEgress {
+  const routes = new Map<string, string>();
+  const live = new Map<string, SandboxAttachment>();
+  const waiters = new Map<string, (() => void)[]>();
+
+  return {
+    async attach(network, call) {
+      const upstream = routes.get(call.correlationId) ?? options.defaultUpstream;
+      const provisioner = createGatewayProvisioner({ secrets: options.secrets, env: { GOOGLE_GEMINI_BASE_URL: upstream }, logger: options.audit.logger });
+      const attachment = await provisioner.attach(network, call);
+      live.set(call.correlationId, attachment);
+      for (const w of waiters.get(call.correlationId) ?? []) w();
+      waiters.delete(call.correlationId);
+      return {
+        ...attachment,
+        close: async () => {
+          live.delete(call.correlationId);
+          await attachment.close();
+        },
+      };
+    },
+    route: (correlationId, upstream) => void routes.set(correlationId, upstream),
+    unroute: (correlationId) => void routes.delete(correlationId),
+    attached(correlationId, timeoutMs = 60_000) {
+      if (live.has(correlationId)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no gateway for call ${correlationId} after ${timeoutMs} ms`)), timeoutMs);
+        const list = waiters.get(correlationId) ?? [];
+        list.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        waiters.set(correlationId, list);
+      });
+    },
+    async cut(correlationId) {
+      const attachment = live.get(correlationId);
+      if (!attachment) return false;
+      // The attachment stays registered with the pipeline, whose release() closes it again (idempotent).
+      await attachment.close();
+      return true;
+    },
+  };
+}

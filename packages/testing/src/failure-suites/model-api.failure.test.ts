@@ -1,0 +1,27 @@
+import { createFailureSimulator, type FailureSimulator } from '../failure-simulator/failure-simulator';
+import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { MODEL_FAULTS, MODEL_FAULT_KINDS } from '../failure-simulator/model-faults';
+import { expectContained } from './scenario-checks';
+
+// The real Gemini CLI in bastion/gemini-cli, its API traffic through the real per-call gateway
+// (which holds the key) to a fake Gemini API that plays the fault.
+describeWithDocker('failure suite: model API faults (Gemini CLI in the sandbox, fake API behind the gateway)', () => {
+  let sim: FailureSimulator;
+
+  beforeAll(async () => {
+    sim = await createFailureSimulator();
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+    expect(await sim.leftovers()).toEqual([]);
+  });
+
+  it.each(MODEL_FAULT_KINDS.map((k) => [k, MODEL_FAULTS[k].description, MODEL_FAULTS[k].expect.code ?? 'success']))(
+    '%s (%s) ends as %s, leaks nothing, and a normal Gemini call succeeds right after',
+    async (kind) => {
+      const call = await sim.modelFault(kind);
+      await expectContained(sim, call, () => sim.gemini({ prompt: 'health check after a fault' }));
+    },
+  );
+});
