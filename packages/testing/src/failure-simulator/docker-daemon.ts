@@ -25,6 +25,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Waits (up to `timeoutMs`) until no container runs on the engine, so the outage hits as few of
+ * other people's calls as possible; returns how many still ran when it gave up waiting.
+ */
+export async function waitForQuietEngine(timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stdout } = await run('docker', ['ps', '-q'], { timeout: 10_000 });
+    const running = stdout.split('\n').filter(Boolean).length;
+    if (running === 0 || Date.now() > deadline) return running;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export interface DaemonOutage {
   /** The dockerd that was stopped. */
   readonly pid: number;

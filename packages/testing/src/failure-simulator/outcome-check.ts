@@ -20,8 +20,23 @@ export function untypedReason(result: unknown): string | undefined {
   return undefined;
 }
 
-/** Every way `result` differs from `expect`, as readable lines (empty when it matches). */
+/** The known issue `result` shows instead of its expected outcome, if it matches one. */
+export function knownIssueOf(result: CallResult, expect: Expectation): string | undefined {
+  if (!expect.knownIssue || strictProblems(result, expect).length === 0) return undefined;
+  return strictProblems(result, expect.knownIssue.outcome).length === 0 ? expect.knownIssue.id : undefined;
+}
+
+/** Every way `result` differs from `expect` (or from its stated known issue), as readable lines; empty when it matches. */
 export function outcomeProblems(result: CallResult, expect: Expectation): string[] {
+  const problems = strictProblems(result, expect);
+  if (problems.length > 0 && knownIssueOf(result, expect)) {
+    console.warn(`known issue ${expect.knownIssue!.id}: ${expect.knownIssue!.because} (call ${result.correlationId})`);
+    return [];
+  }
+  return problems;
+}
+
+function strictProblems(result: CallResult, expect: Omit<Expectation, 'knownIssue'>): string[] {
   const problems: string[] = [];
   const untyped = untypedReason(result);
   if (untyped) problems.push(`untyped result: ${untyped}`);

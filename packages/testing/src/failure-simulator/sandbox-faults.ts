@@ -42,7 +42,17 @@ export const SANDBOX_FAULTS: Readonly<Record<SandboxFaultKind, SandboxFault>> = 
     description: 'allocates past a 32 MiB memory limit (memory+swap equal, so no swap escape)',
     command: ['perl', '-e', 'my @a; push @a, "x" x (4 * 1024 * 1024) while 1'],
     resources: { memoryBytes: 32 * MiB },
-    expect: { status: 'failed', code: 'OOM_KILLED', retryable: false },
+    expect: {
+      status: 'failed',
+      code: 'OOM_KILLED',
+      retryable: false,
+      knownIssue: {
+        id: 'oom-event-lost',
+        because:
+          'Docker (cgroup v1 here) sometimes never sets State.OOMKilled for a container the kernel OOM-killed (about 1 in 12 under concurrency, also after waiting a second), so the runtime reports a SIGKILL exit as COMMAND_FAILED',
+        outcome: { status: 'failed', code: 'COMMAND_FAILED', retryable: false },
+      },
+    },
   },
   'tmpfs-full': {
     kind: 'tmpfs-full',
