@@ -17,8 +17,15 @@ const MIN_RUN = 16;
  * Anchors are the alignment-independent base64 forms of known secret prefixes; around a hit the
  * whole base64 run is decoded and checked with the inner rules, and redacted as one piece.
  */
+const innerDetectors = new WeakMap<readonly Rule[], Detector>();
+
 export function base64SecretRule(innerRules: readonly Rule[]): Rule {
-  const inner = new Detector(innerRules);
+  // The inner rule set is the same for every sanitizer; build its scanner tables once.
+  let inner = innerDetectors.get(innerRules);
+  if (inner === undefined) {
+    inner = new Detector(innerRules);
+    innerDetectors.set(innerRules, inner);
+  }
   const anchors = new Set<string>();
   for (const prefix of ENCODED_PREFIXES) for (const part of stableBase64Parts(prefix)) if (part.length >= 4) anchors.add(part);
   return {
