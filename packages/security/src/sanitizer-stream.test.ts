@@ -84,6 +84,14 @@ describe('SanitizerStream', () => {
     expect(out).toBe('log line\n[REDACTED:private-key]\nafter\n');
   });
 
+  it('refuses writes after end() with INVALID_INPUT and makes end() idempotent', () => {
+    const stream = sanitizer.createStream();
+    expect(stream.write('a')).toBe('');
+    expect(stream.end()).toBe('a');
+    expect(stream.end()).toBe('');
+    expect(() => stream.write('b')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+
   it('keeps counting in redactions() across writes and reports no values', () => {
     const stream = sanitizer.createStream();
     stream.write('a ghp_' + 'a1B2c3D4e5'.repeat(4).slice(0, 36) + '\n');

@@ -1,3 +1,4 @@
+import { BastionError } from '@bastion/core';
 import type { SanitizerCore } from './output-sanitizer';
 import { applySpans, RedactionTally } from './redaction-report';
 import { TerminalControlStripper } from './terminal-controls';
@@ -29,7 +30,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
   }
 
   write(chunk: Uint8Array | string): string {
-    if (this.ended) throw new Error('write after end');
+    if (this.ended) throw new BastionError('INVALID_INPUT', 'SanitizerStream.write called after end()');
     const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
     if (text.length === 0) return '';
     this.pending += this.stripper ? this.stripper.push(text) : text;
