@@ -1,0 +1,102 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { treeDigest } from '@bastion/agent-runtime';
+import type { ExecutionSpecInput } from '@bastion/policy';
+import { fakeCursorScript } from '../fake-cursor-agent/fake-cursor-script';
+import type { FailureSimulator } from '../failure-simulator/failure-simulator';
+import { untypedReason } from '../failure-simulator/outcome-check';
+import type { CursorEscapeAttempt, EscapeAttempt, ExecEscapeAttempt } from './escape-attempts';
+
+/** The domain the corpus policy lets through the gateway; every other host is refused. */
+export const CORPUS_ALLOWED_DOMAIN = 'allowed.example.test';
+
+export interface EscapeOutcome {
+  readonly id: string;
+  readonly layer: string;
+  /** How the call ended: `succeeded` (the attempt ran and failed inside) or the error code. */
+  readonly ended: string;
+  /** One line of what stopped it (the errno text, the gateway status, the apply verdict). */
+  readonly evidence: string;
+  /** Empty when the attempt was stopped as expected. */
+  readonly problems: string[];
+}
+
+function execExtras(attempt: ExecEscapeAttempt, workspace: string): Partial<ExecutionSpecInput> {
+  switch (attempt.spec) {
+    case 'gateway':
+      return { network: { mode: 'gateway', domains: [CORPUS_ALLOWED_DOMAIN] } };
+    case 'gateway-api':
+      return { network: { mode: 'gateway', api: 'gemini', domains: [] } };
+    case 'read-only-workspace':
+      return { workspace: { hostPath: workspace, access: 'read-only' } };
+    case 'small-tmpfs':
+      return { resources: { tmpfsBytes: 8 * 1024 * 1024 } };
+    default:
+      return {};
+  }
+}
+
+async function runExec(sim: FailureSimulator, attempt: ExecEscapeAttempt, hostCanary: string): Promise<EscapeOutcome> {
+  const dir = mkdtempSync(join(tmpdir(), 'escape-ws-'));
+  try {
+    writeFileSync(join(dir, 'README.md'), '# caller workspace\n');
+    // World-writable, so only the read-only mount can refuse a write (not uid 1001's file permissions).
+    chmodSync(dir, 0o777);
+    const before = await treeDigest(dir);
+    const result = await sim.exec(['sh', '-c', attempt.script], execExtras(attempt, dir));
+    const output = `${result.stdout}\n${result.stderr}`;
+    const problems: string[] = [];
+    const untyped = untypedReason(result);
+    if (untyped) problems.push(`untyped: ${untyped}`);
+    if (result.status !== 'succeeded') problems.push(`the attempt did not run to its end: ${result.error?.code} ${result.error?.message}`);
+    if (/ESCAPED/.test(output)) problems.push(`ESCAPED: ${output.split('\n').filter((l) => l.includes('ESCAPED')).join(' | ')}`);
+    if (!attempt.evidence.test(output)) problems.push(`no evidence ${attempt.evidence} in: ${output.slice(0, 400)}`);
+    if (output.includes(hostCanary)) problems.push('the host environment is visible inside the sandbox');
+    const leaks = sim.leaks(result);
+    if (leaks.length > 0) problems.push(`secrets in the result or audit log: ${leaks.join(', ')}`);
+    // A known-secret redaction here would mean the real key was in the sandbox and only the sanitizer hid it.
+    const hidden = result.redactions.filter((r) => r.ruleId === 'known-secret');
+    if (hidden.length > 0) problems.push(`the sanitizer had to hide a known secret: ${JSON.stringify(hidden)}`);
+    if (JSON.stringify(await treeDigest(dir)) !== JSON.stringify(before)) problems.push('the caller workspace changed');
+    const evidence = output.split('\n').find((l) => attempt.evidence.test(l)) ?? '';
+    return { id: attempt.id, layer: attempt.layer, ended: result.error?.code ?? result.status, evidence: evidence.trim().slice(0, 120), problems };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const HOST_PROBES = ['/tmp/absolute-escape.txt', '/tmp/through-link.txt'];
+
+async function runCursor(sim: FailureSimulator, attempt: CursorEscapeAttempt): Promise<EscapeOutcome> {
+  const root = mkdtempSync(join(tmpdir(), 'escape-cursor-'));
+  const ws = join(root, 'ws');
+  try {
+    mkdirSync(join(ws, '.git/hooks'), { recursive: true });
+    writeFileSync(join(ws, 'README.md'), '# caller workspace\n');
+    writeFileSync(join(ws, '.git/HEAD'), 'ref: refs/heads/main\n');
+    const probesBefore = HOST_PROBES.filter((p) => existsSync(p));
+    const before = await treeDigest(ws);
+    const result = await sim.cursor({ prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`, workspace: ws, intent: 'edit' }, { autofix: true });
+    const problems: string[] = [];
+    const untyped = untypedReason(result);
+    if (untyped) problems.push(`untyped: ${untyped}`);
+    if (result.status !== 'denied' || result.error?.code !== 'POLICY_DENIED') problems.push(`expected POLICY_DENIED, got ${result.status} ${result.error?.code} ${result.error?.message ?? ''}`);
+    if (result.appliedChanges.length > 0) problems.push(`applied: ${result.appliedChanges.map((c) => c.path).join(', ')}`);
+    if (JSON.stringify(await treeDigest(ws)) !== JSON.stringify(before)) problems.push("the caller's workspace changed");
+    const siblings = readdirSync(root);
+    if (siblings.join() !== 'ws') problems.push(`files appeared next to the workspace: ${siblings.join(', ')}`);
+    const newProbes = HOST_PROBES.filter((p) => existsSync(p) && !probesBefore.includes(p));
+    if (newProbes.length > 0) problems.push(`written on the host: ${newProbes.join(', ')}`);
+    const leaks = sim.leaks(result);
+    if (leaks.length > 0) problems.push(`secrets in the result or audit log: ${leaks.join(', ')}`);
+    return { id: attempt.id, layer: attempt.layer, ended: result.error?.code ?? result.status, evidence: (result.error?.message ?? '').slice(0, 120), problems };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Runs one attempt through the real pipeline and judges it; never throws for an escape, it reports one. */
+export function runEscapeAttempt(sim: FailureSimulator, attempt: EscapeAttempt, hostCanary: string): Promise<EscapeOutcome> {
+  return attempt.via === 'exec' ? runExec(sim, attempt, hostCanary) : runCursor(sim, attempt);
+}
