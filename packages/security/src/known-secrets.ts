@@ -37,6 +37,7 @@ export function knownSecretRule(secrets: readonly string[]): Rule {
     });
   }
   const forms = secrets.flatMap(knownSecretForms).sort((a, b) => b.text.length - a.text.length);
+  const longest = forms.length === 0 ? 0 : forms[0].text.length;
   return {
     id: 'known-secret',
     severity: 'critical',
@@ -44,7 +45,7 @@ export function knownSecretRule(secrets: readonly string[]): Rule {
     anchors: forms.map((f) => f.text),
     before: REACH,
     after: REACH,
-    usesAnchor: false,
+    usesAnchor: true,
     find(text, from, to, index, out) {
       for (const form of forms) {
         let p = text.indexOf(form.text, from);
@@ -59,6 +60,8 @@ export function knownSecretRule(secrets: readonly string[]): Rule {
           p = text.indexOf(form.text, p + 1);
         }
       }
+      // Any occurrence that starts before this point lies wholly inside the window just searched.
+      return to - longest;
     },
   };
 }

@@ -63,6 +63,19 @@ describe('createOutputSanitizer', () => {
     for (const line of lines) expect(sanitizer.sanitize(line)).toEqual({ text: line, redactions: [] });
   });
 
+  it.each([
+    ['e-mail-like labels', 'a@' + 'b.'.repeat(50_000) + '1'],
+    ['digit runs', '1 2-3 '.repeat(40_000)],
+    ['PEM headers without END', ('-----BEGIN RSA PRIVATE KEY-----\n' + 'A'.repeat(64) + '\n').repeat(2_000)],
+    ['base64 runs full of anchors', Buffer.from('ghp_'.repeat(60_000)).toString('base64')],
+    ['keywords without values', 'password=token=secret=key='.repeat(20_000)],
+    ['escapes', '\\'.repeat(100_000) + 'n'],
+  ])('stays fast on adversarial input: %s', (_name, input) => {
+    const started = performance.now();
+    sanitizer.sanitize(input);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   describe('known secrets', () => {
     const key = 'Runtime/Held+key=0123456789xyz';
     const s = createOutputSanitizer({ knownSecrets: [key] });

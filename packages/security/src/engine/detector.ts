@@ -2,6 +2,7 @@ import type { Rule, Span } from '../rules/rule';
 import { LiteralScanner, type LiteralPattern } from './literal-scanner';
 
 const TWILIO_SID = /(?:SK|AC)[0-9a-f]{32}/g;
+const BLOCK_END = '-----END';
 const MIN_FOLDED = 4;
 
 export interface DetectResult {
@@ -98,6 +99,9 @@ export class Detector {
     const spans: Span[] = [];
     const lastWs = new Int32Array(rules.length).fill(-1);
     const lastWe = new Int32Array(rules.length).fill(-1);
+    const coveredFrom = new Int32Array(rules.length).fill(-1);
+    const coveredUntil = new Int32Array(rules.length).fill(-1);
+    let nextEnd = -1;
     const len = text.length;
     let lineStart = 0;
     let lineEnd = -1;
@@ -116,6 +120,13 @@ export class Detector {
           }
           const ws = Math.max(0, p - rule.before);
           const we = Math.min(len, p + rule.after);
+          // A block needs its END line: without one in the window the regex cannot match, and
+          // running it anyway made a text full of BEGIN lines quadratic.
+          if (nextEnd !== -2 && nextEnd < p) {
+            nextEnd = text.indexOf(BLOCK_END, p);
+            if (nextEnd === -1) nextEnd = -2;
+          }
+          if (nextEnd === -2 || nextEnd >= we) continue;
           if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) continue;
           lastWs[r] = ws;
           lastWe[r] = we;
@@ -138,10 +149,16 @@ export class Detector {
       }
       const ws = Math.max(lineStart, p - rule.before);
       const we = Math.min(lineEnd, p + rule.after);
-      if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) return;
+      if (rule.usesAnchor) {
+        if (p >= coveredFrom[r] && p < coveredUntil[r]) return;
+      } else if (ws >= lastWs[r] && we <= lastWe[r]) return;
       lastWs[r] = ws;
       lastWe[r] = we;
-      rule.find(text, ws, we, r, spans, p);
+      const covered = rule.find(text, ws, we, r, spans, p);
+      if (typeof covered === 'number') {
+        coveredFrom[r] = p;
+        coveredUntil[r] = covered;
+      }
     };
 
     const literalRules = this.literalRules;

@@ -36,15 +36,17 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
     before: REACH,
     after: REACH,
     usesAnchor: true,
-    find(text: string, from: number, to: number, index: number, out: Span[], anchor: number) {
+    find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): number {
       let start = anchor;
       let end = anchor;
       while (start > from && B64_CHAR.test(text[start - 1])) start--;
       while (end < to && B64_CHAR.test(text[end])) end++;
-      if (end - start < MIN_RUN) return;
+      if (end - start < MIN_RUN) return end;
       const run = text.slice(start, end);
       const decoded = Buffer.from(run, 'base64').toString('latin1');
       if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
+      // Every other anchor inside this run would decode the same run.
+      return end;
     },
   };
 }

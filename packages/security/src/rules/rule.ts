@@ -38,8 +38,12 @@ export interface Rule extends RuleInfo {
   findAt?(text: string, anchor: number, index: number, out: Span[]): void;
   /** Tries the rule's regex at exactly `start` (sticky); present when the rule is sticky-capable. */
   matchAt?(text: string, start: number, index: number, out: Span[]): void;
-  /** Appends the spans found in text[from, to) to `out`, tagging them with `index`; `anchor` is the hit. */
-  find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): void;
+  /**
+   * Appends the spans found in text[from, to) to `out`, tagging them with `index`; `anchor` is the
+   * hit. An anchor-dependent rule may return how far its work covered: later anchors of the same
+   * rule before that position (and after this anchor) are skipped, since they would find the same.
+   */
+  find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): number | void;
 }
 
 export interface RegexRuleSpec {
