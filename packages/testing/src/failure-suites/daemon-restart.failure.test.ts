@@ -18,17 +18,18 @@ describeWithDocker('failure suite: the Docker daemon stopped and restarted mid-c
       expect((await sim.healthCheck()).status).toBe('succeeded');
       const others = await waitForQuietEngine();
       if (others > 0) console.warn(`daemon outage: ${others} other containers still running; they will be stopped too`);
-      let stopping: Promise<DaemonOutage> | undefined;
+      const injection: { stopping?: Promise<DaemonOutage> } = {};
       const result = await sim.exec(['sh', '-c', 'trap "exit 143" TERM; echo READY; sleep 60 & wait'], {}, {
         correlationId: 'daemon-outage',
         onOutput: (_s, text) => {
-          if (text.includes('READY')) stopping ??= stopDockerDaemon();
+          if (text.includes('READY')) injection.stopping ??= stopDockerDaemon();
         },
       });
-      outage = await stopping;
+      if (!injection.stopping) throw new Error('the call ended before its sandbox printed READY; no outage was injected');
+      outage = await injection.stopping;
       // While the engine is down a new call fails typed at once, retryable, instead of hanging.
       const during = await sim.healthCheck();
-      const { outageMs } = await outage.restore();
+      const { outageMs } = await injection.stopping.then((o) => o.restore());
       console.log(`daemon outage: ${outageMs} ms; in-flight call: ${JSON.stringify(result.error)}; call during the outage: ${JSON.stringify(during.error)}`);
 
       // dockerd stops its containers (SIGTERM) before it closes the API, so the executor sees an
