@@ -37,6 +37,8 @@ export interface ExecutorOutcome {
   /** The stream that passed its byte cap, if one did; the process was killed then. */
   readonly outputLimited: OutputStream | null;
   readonly aborted: boolean;
+  /** Set when something outside Bastion stopped the sandbox (a `docker kill`, a daemon shutting down): the signal. */
+  readonly stoppedExternally?: string | null;
   readonly durationMs: number;
   readonly startupMs: number;
   readonly sandboxId: string;

@@ -38,6 +38,8 @@ export interface EgressGatewayOptions {
   robots?: boolean | { respect?: boolean; crawlDelay?: boolean; userAgent?: string; maxCrawlWaitMs?: number };
   onViolation?(violation: Violation): void;
   onUpstreamRateLimited?(info: { retryAfterMs: number }): void;
+  /** The provider API could not be reached at all (refused, reset, DNS): the call cannot succeed. */
+  onUpstreamUnreachable?(info: { code: string }): void;
   logger?: GatewayLogger;
   /** Clock for the rate limiter (tests). */
   clock?: () => number;
@@ -156,7 +158,14 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
       if (err) log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
     });
   });
-  apiProxy.on('error', (err, req, res) => badGateway(res as http.ServerResponse, api?.upstream.host ?? 'api', err as Error));
+  apiProxy.on('error', (err, req, res) => {
+    badGateway(res as http.ServerResponse, api?.upstream.host ?? 'api', err as Error);
+    try {
+      options.onUpstreamUnreachable?.({ code: (err as NodeJS.ErrnoException).code ?? 'error' });
+    } catch (cbErr) {
+      log?.warn({ event: 'egress.onUpstreamUnreachable-failed', error: (cbErr as Error).message }, 'onUpstreamUnreachable threw');
+    }
+  });
 
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string) => {
     if (!api) return refuse(res, 403, { kind: 'api', host: 'api', reason: 'no provider API is routed through this gateway' });

@@ -26,6 +26,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         ...(api ? { api } : {}),
         onViolation: (v) => call.onViolation({ kind: v.kind, host: v.host, reason: v.reason }),
         onUpstreamRateLimited: ({ retryAfterMs }) => call.onRateLimited(retryAfterMs),
+        onUpstreamUnreachable: ({ code }) => call.onUnreachable(code),
         ...(options.logger ? { logger: options.logger } : {}),
       });
       return {

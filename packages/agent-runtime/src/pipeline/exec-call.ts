@@ -1,7 +1,7 @@
 import type { ExecutionSpecInput } from '@bastion/policy';
 import { ExecResult } from '@bastion/providers';
 import type { CallOptions, Pipeline, SandboxRun } from './pipeline';
-import { commandFailedError } from './outcome-error';
+import { commandFailedError, resourceExhaustedError } from './outcome-error';
 
 /** `bastion exec`: a plain command through policy → executor → sanitizer. */
 export async function execCommand(pipeline: Pipeline, spec: ExecutionSpecInput, options: CallOptions = {}): Promise<ExecResult> {
@@ -12,6 +12,7 @@ export async function execCommand(pipeline: Pipeline, spec: ExecutionSpecInput, 
 export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'memory'): ExecResult {
   let error = run.error;
   if (!error && run.outcome && run.outcome.exitCode !== 0) error = commandFailedError(run.outcome.exitCode, run.outcome.signal);
+  if (error && run.decision) error = resourceExhaustedError(error, run.stderr, run.decision.limits);
   const status = error?.code === 'POLICY_DENIED' || error?.code === 'INVALID_INPUT' ? 'denied' : error ? 'failed' : 'succeeded';
   return {
     status,

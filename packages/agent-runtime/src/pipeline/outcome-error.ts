@@ -8,6 +8,12 @@ export function sandboxOutcomeError(outcome: ExecutorOutcome, limits: ResourceLi
   if (outcome.timedOut) {
     return new BastionError('TIMEOUT', `the command passed its ${limits.timeoutMs} ms deadline and was killed`, { details: { timeoutMs: limits.timeoutMs } });
   }
+  if (outcome.stoppedExternally) {
+    return new BastionError('SANDBOX_UNAVAILABLE', `the sandbox was stopped from outside Bastion (${outcome.stoppedExternally}): a docker kill or the engine shutting down`, {
+      retryable: true,
+      details: { signal: outcome.stoppedExternally },
+    });
+  }
   if (outcome.oomKilled) {
     return new BastionError('OOM_KILLED', `the command exceeded its ${formatByteSize(limits.memoryBytes)} memory limit and was killed`, {
       details: { memoryBytes: limits.memoryBytes },
@@ -24,4 +30,26 @@ export function sandboxOutcomeError(outcome: ExecutorOutcome, limits: ResourceLi
 export function commandFailedError(exitCode: number | null, signal: string | null): BastionError {
   const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
   return new BastionError('COMMAND_FAILED', `the command ${how}`, { details: { exitCode, signal } });
+}
+
+const DISK_FULL = /No space left on device|ENOSPC/;
+const PIDS_EXHAUSTED = /fork: (?:retry: )?Resource temporarily unavailable|Cannot fork|EAGAIN[^\n]*(?:fork|spawn|clone)|pthread_create[^\n]*Resource temporarily unavailable/i;
+
+/**
+ * A command that failed or hung after the kernel refused it a resource says so on stderr; that
+ * is the evidence we have from outside (the tmpfs and pids cgroup keep no record after exit).
+ */
+export function resourceExhaustedError(base: BastionError, stderr: string, limits: ResourceLimits): BastionError {
+  if (base.code !== 'COMMAND_FAILED' && base.code !== 'TIMEOUT') return base;
+  if (DISK_FULL.test(stderr)) {
+    return new BastionError('RESOURCE_EXHAUSTED', `the command filled its ${formatByteSize(limits.tmpfsBytes)} scratch space (ENOSPC)`, {
+      details: { resource: 'tmpfs', tmpfsBytes: limits.tmpfsBytes, after: base.code },
+    });
+  }
+  if (PIDS_EXHAUSTED.test(stderr)) {
+    return new BastionError('RESOURCE_EXHAUSTED', `the command hit its limit of ${limits.pids} processes`, {
+      details: { resource: 'pids', pids: limits.pids, after: base.code },
+    });
+  }
+  return base;
 }

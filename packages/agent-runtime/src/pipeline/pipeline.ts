@@ -92,6 +92,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
 
     let rateLimited: { retryAfterMs?: number } | undefined;
+    let unreachable: string | undefined;
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     call.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -121,6 +122,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           onRateLimited: (retryAfterMs) => {
             rateLimited = { retryAfterMs };
             audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs });
+            controller.abort();
+          },
+          onUnreachable: (code) => {
+            unreachable ??= code;
+            audit.record({ event: 'gateway.upstream_unreachable', correlationId, stage: 'gateway', code });
             controller.abort();
           },
         });
@@ -190,6 +196,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         error = new BastionError('RATE_LIMITED', 'the provider API answered 429; the call was ended instead of retrying inside the sandbox', {
           retryable: true,
           ...(rateLimited.retryAfterMs !== undefined ? { retryAfterMs: rateLimited.retryAfterMs } : {}),
+        });
+      }
+      if (unreachable && !rateLimited) {
+        error = new BastionError('PROVIDER_FAILED', `the provider API could not be reached from the gateway (${unreachable}); the call was ended instead of waiting for its deadline`, {
+          retryable: true,
         });
       }
       if (!call.keepWorkspaceCopy) await release();

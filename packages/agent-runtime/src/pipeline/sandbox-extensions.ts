@@ -18,7 +18,13 @@ export interface SandboxAttachment {
 export interface EgressProvisioner {
   attach(
     network: Extract<NetworkObligation, { mode: 'gateway' }>,
-    call: { correlationId: string; onViolation(v: { kind: string; host?: string; reason: string }): void; onRateLimited(retryAfterMs?: number): void },
+    call: {
+      correlationId: string;
+      onViolation(v: { kind: string; host?: string; reason: string }): void;
+      onRateLimited(retryAfterMs?: number): void;
+      /** The provider API is unreachable: the call ends now instead of at its deadline. */
+      onUnreachable(code: string): void;
+    },
   ): Promise<SandboxAttachment>;
 }
 

@@ -6,6 +6,7 @@ import { execCommand } from '../../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../../runtime';
 import { describeWithDocker, managedContainers } from '../../test-support/docker-suite';
 import { LABELS } from '../labels';
+import { createDockerExecutor } from './docker-executor';
 
 const IMAGE = 'bastion/sandbox:latest';
 const SECRET = 'ghp_' + 'Z8x1Yq2Wv3Ut4Sr5Qp6On7Ml8Kj9Ih0GfEdCb';
@@ -15,15 +16,21 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
   let runtime: Runtime;
   let audit: ReturnType<typeof createMemoryAuditLog>;
 
+  let sessionId: string;
+  const ours = () => [`${LABELS.managed}=true`, `${LABELS.session}=${sessionId}`];
+
   beforeEach(() => {
     audit = createMemoryAuditLog();
     const engine = createPolicyEngine();
-    runtime = createRuntime({ policy: () => engine, audit, secrets: createSecretStore({ env: {} }) });
+    const executor = createDockerExecutor({ docker });
+    sessionId = executor.identity.sessionId;
+    runtime = createRuntime({ policy: () => engine, audit, executor, secrets: createSecretStore({ env: {} }) });
   });
 
   afterEach(async () => {
     await runtime.close();
-    expect(await managedContainers(docker)).toEqual([]);
+    // Scoped to this session: other suites may run sandboxes at the same time.
+    expect(await managedContainers(docker, sessionId)).toEqual([]);
   });
 
   const exec = (command: string[], resources = {}, extra = {}) =>
@@ -33,7 +40,7 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     const running = exec(['sleep', '3']);
     let info: Dockerode.ContainerInspectInfo | undefined;
     for (let i = 0; i < 50 && !info; i++) {
-      const [c] = await docker.listContainers({ filters: { label: [`${LABELS.managed}=true`] } });
+      const [c] = await docker.listContainers({ filters: { label: ours() } });
       if (c) info = await docker.getContainer(c.Id).inspect();
       else await new Promise((r) => setTimeout(r, 100));
     }
@@ -122,5 +129,23 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     const r = await exec(['true']);
     const stages = audit.events.filter((e) => e.correlationId === r.correlationId).map((e) => e.event);
     expect(stages).toEqual(['policy.decision', 'executor.started', 'executor.finished', 'sanitizer.finished']);
+  });
+
+  it('reports a sandbox killed from outside Bastion as a retryable SANDBOX_UNAVAILABLE, not a command failure', async () => {
+    const running = exec(['sleep', '30']);
+    let id: string | undefined;
+    for (let i = 0; i < 50 && !id; i++) {
+      const [c] = await docker.listContainers({ filters: { label: ours() } });
+      if (c) id = c.Id;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    await docker.getContainer(id!).kill({ signal: 'SIGKILL' });
+    const r = await running;
+    expect(r.error).toMatchObject({ code: 'SANDBOX_UNAVAILABLE', retryable: true });
+  });
+
+  it('reports a full scratch tmpfs as RESOURCE_EXHAUSTED', async () => {
+    const r = await exec(['sh', '-c', 'head -c 100000000 /dev/zero > /tmp/fill'], { tmpfsBytes: 8 * 1024 * 1024 });
+    expect(r.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', details: { resource: 'tmpfs' } });
   });
 });

@@ -6,6 +6,7 @@ import { containerLabels, newSessionIdentity, type SessionIdentity } from '../la
 import { containerCreateOptions } from './container-config';
 import { dockerError } from './docker-errors';
 import { createOutputMeter } from '../output-meter';
+import { createContainerEvents } from './container-events';
 
 export interface DockerExecutorOptions {
   docker?: Dockerode;
@@ -31,6 +32,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
   const grace = options.expiryGraceMs ?? 60_000;
   const now = options.now ?? Date.now;
   const live = new Set<string>();
+  const events = createContainerEvents(docker, identity.sessionId);
   let closed = false;
 
   async function remove(id: string): Promise<void> {
@@ -52,6 +54,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
 
     let container: Dockerode.Container;
     try {
+      await events.ready();
       container = await docker.createContainer(containerCreateOptions(request, labels));
     } catch (err) {
       throw dockerError(err, 'create the sandbox container', request.image);
@@ -62,6 +65,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     let aborted = false;
     let killing: Promise<void> | undefined;
     const kill = () => {
+      events.killedByUs(container.id);
       killing ??= container.kill({ signal: 'SIGKILL' }).then(
         () => undefined,
         (err: { statusCode?: number }) => {
@@ -121,11 +125,20 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
       const info = await container.inspect();
       const durationMs = now() - started;
       const exitCode = info.State.ExitCode ?? waited.StatusCode;
-      const oomKilled = Boolean(info.State.OOMKilled);
+      let oomKilled = Boolean(info.State.OOMKilled);
+      let stoppedExternally: string | null = null;
+      if (!oomKilled && exitCode > 128 && !timedOut && !aborted && meter.limited === null) {
+        // Died of a signal we did not send: the engine's events say whether it was the OOM killer
+        // (cgroup v1 Docker sometimes leaves State.OOMKilled unset) or someone outside.
+        const verdict = await events.verdict(container.id, 500);
+        oomKilled = verdict.oom;
+        stoppedExternally = verdict.oom ? null : verdict.externalSignal;
+      }
       return {
         exitCode,
         signal: exitCode > 128 && exitCode < 160 ? signalName(exitCode - 128) : null,
         oomKilled,
+        stoppedExternally,
         timedOut,
         outputLimited: meter.limited,
         aborted,
@@ -139,6 +152,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
       clearTimeout(timer);
       hooks.signal?.removeEventListener('abort', onAbort);
       await remove(container.id).catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+      events.forget(container.id);
     }
   }
 
@@ -149,6 +163,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     run,
     async close() {
       closed = true;
+      events.close();
       await Promise.all([...live].map((id) => remove(id).catch((err: BastionError) => options.onCleanupError?.(err, id))));
     },
   };

@@ -3,6 +3,7 @@ import { createPolicyEngine, ExecutionSpec, type ResourceLimits } from '@bastion
 import { describeWithDocker, managedContainers } from '../../test-support/docker-suite';
 import type { ExecutorOutcome } from '../executor';
 import { createWarmPoolExecutor, type WarmPoolExecutor } from './warm-pool';
+import { newSessionIdentity, type SessionIdentity } from '../labels';
 
 const IMAGE = 'bastion/sandbox:latest';
 const limits: ResourceLimits = createPolicyEngine().evaluate(ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] })).limits;
@@ -11,15 +12,17 @@ const ENV = { PATH: '/opt/bastion/bin:/usr/local/bin:/usr/bin:/bin', HOME: '/tmp
 describeWithDocker('warm pool executor (real engine)', () => {
   const docker = new Dockerode();
   let pool: WarmPoolExecutor;
+  let identity: SessionIdentity;
 
   beforeEach(async () => {
-    pool = createWarmPoolExecutor({ docker, size: 1 });
+    identity = newSessionIdentity();
+    pool = createWarmPoolExecutor({ docker, size: 1, identity });
     await pool.prewarm(IMAGE, limits);
   });
 
   afterEach(async () => {
     await pool.close();
-    expect(await managedContainers(docker)).toEqual([]);
+    expect(await managedContainers(docker, identity.sessionId)).toEqual([]);
   });
 
   async function run(command: string[], over: Partial<ResourceLimits> = {}, stdin?: string): Promise<ExecutorOutcome & { stdout: string; stderr: string }> {
