@@ -8,6 +8,7 @@
 // npm dependencies resolve) and loaded in this process. A suite whose file does not exist yet is
 // reported as missing; a suite that throws is reported with its error and fails the run.
 import { build } from 'esbuild';
+import { resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -22,7 +23,7 @@ const SUITES = {
   policy: ['packages/policy/bench/policy.bench.ts', 'runPolicyBench'],
   gateway: ['packages/agent-runtime/bench/gateway.bench.ts', 'runGatewayBench'],
   sanitizer: ['packages/security/bench/sanitizer.bench.ts', 'runSanitizerBench'],
-  gemini: ['packages/providers/bench/gemini.bench.ts', 'runGeminiBench'],
+  gemini: ['packages/testing/bench/gemini.bench.ts', 'runGeminiBench'],
   router: ['packages/agent-runtime/bench/router.bench.ts', 'runRouterBench'],
   cursor: ['packages/providers/bench/cursor.bench.ts', 'runCursorBench'],
 };
@@ -99,10 +100,9 @@ async function load(suite) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    packages: 'external',
     logLevel: 'error',
     loader: { '.json': 'json' },
-    plugins: [optionalDynamicImports],
+    plugins: [optionalDynamicImports, resolveDependenciesWhereImported()],
     // The same map as scripts/build.mjs: workspace packages are bundled from their TS sources.
     alias: Object.fromEntries(
       ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),

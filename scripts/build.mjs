@@ -4,7 +4,7 @@
 // package that imports it and kept as an absolute require, so policy's yaml@2 or picomatch@4 is
 // never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
-import { createRequire } from 'node:module';
+import { resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -26,20 +26,3 @@ await build({
 });
 process.stderr.write('[build] packages/agent-runtime/dist/bastion.cjs\n');
 
-function resolveDependenciesWhereImported() {
-  return {
-    name: 'resolve-where-imported',
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path.startsWith('@bastion/') || args.path.startsWith('node:')) return undefined;
-        const req = createRequire(join(args.resolveDir, 'noop.js'));
-        try {
-          return { path: req.resolve(args.path), external: true };
-        } catch {
-          // Node built-ins without the node: prefix, or optional deps that are absent.
-          return { path: args.path, external: true };
-        }
-      });
-    },
-  };
-}

@@ -1,8 +1,7 @@
 // The real Gemini CLI against the fake Gemini API, on the host (no container).
-// Needs BASTION_GEMINI_CLI_BIN = path of the `gemini` executable, e.g. after
-//   npm install --prefix /tmp/gemini-stage @google/gemini-cli@0.61.0
-//   BASTION_GEMINI_CLI_BIN=/tmp/gemini-stage/node_modules/.bin/gemini
-// Without it the suite is skipped with a warning, or fails when CI=true.
+// Uses BASTION_GEMINI_CLI_BIN (path of a `gemini` executable), else the pinned CLI that
+// ops/docker/gemini-cli/build.sh stages under /var/cache/bastion for the image.
+// Without either the suite is skipped with a warning, or fails when CI=true.
 // The 429/5xx storms take minutes (the CLI backs off 10 times); they run only with
 // BASTION_GEMINI_SLOW_TESTS=1. OBSERVED.md records what these tests rely on.
 import { spawn } from 'node:child_process';
@@ -11,11 +10,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from './fake-gemini-api';
 
-const BIN = process.env.BASTION_GEMINI_CLI_BIN;
+function stagedCli(): string | undefined {
+  const versionFile = path.join(__dirname, '../../../../ops/docker/gemini-cli/VERSION');
+  if (!fs.existsSync(versionFile)) return undefined;
+  const version = fs.readFileSync(versionFile, 'utf8').trim();
+  const bin = path.join(process.env.BASTION_CACHE_DIR ?? '/var/cache/bastion', `gemini-cli-${version}`, 'node_modules/.bin/gemini');
+  return fs.existsSync(bin) ? bin : undefined;
+}
+
+const BIN = process.env.BASTION_GEMINI_CLI_BIN ?? stagedCli();
 const SLOW = process.env.BASTION_GEMINI_SLOW_TESTS === '1';
 
 if (!BIN) {
-  if (process.env.CI === 'true') throw new Error('BASTION_GEMINI_CLI_BIN is not set: the Gemini CLI integration tests cannot run in CI without it');
+  if (process.env.CI === 'true') throw new Error('no Gemini CLI: set BASTION_GEMINI_CLI_BIN or run ops/docker/gemini-cli/build.sh (it stages the pinned CLI)');
   console.warn(
     '\n*** SKIPPING the real Gemini CLI tests: set BASTION_GEMINI_CLI_BIN to the `gemini` executable ' +
       '(npm install --prefix /tmp/gemini-stage @google/gemini-cli@0.61.0). ***\n',
