@@ -59,7 +59,7 @@ export const SANDBOX_FAULTS: Readonly<Record<SandboxFaultKind, SandboxFault>> = 
     description: 'writes 64 MiB into a 4 MiB /tmp tmpfs (ENOSPC)',
     command: ['sh', '-c', 'dd if=/dev/zero of=/tmp/fill bs=1M count=64'],
     resources: { tmpfsBytes: 4 * MiB },
-    expect: { status: 'failed', code: 'COMMAND_FAILED', retryable: false },
+    expect: { status: 'failed', code: 'RESOURCE_EXHAUSTED', retryable: false },
   },
   'cpu-burn': {
     kind: 'cpu-burn',
@@ -73,7 +73,7 @@ export const SANDBOX_FAULTS: Readonly<Record<SandboxFaultKind, SandboxFault>> = 
     description: 'a shell fork bomb under the pids limit, until the 3 s deadline',
     command: ['sh', '-c', 'b() { b | b & }; b; sleep 30'],
     resources: { timeoutMs: 3_000, pids: 32 },
-    expect: { status: 'failed', code: 'TIMEOUT', retryable: true },
+    expect: { status: 'failed', code: 'RESOURCE_EXHAUSTED', retryable: false },
   },
   crash: {
     kind: 'crash',

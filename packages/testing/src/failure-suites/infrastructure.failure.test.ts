@@ -32,8 +32,8 @@ describeWithDocker('failure suite: faults around the sandbox (external kill, gat
     const t0 = Date.now();
     const { result } = await whileRunning(sim, 'external-kill', () => sim.killContainer('external-kill'));
     expect(Date.now() - t0).toBeLessThan(15_000);
-    // An outside SIGKILL is indistinguishable from the command's own SIGKILL exit: COMMAND_FAILED, signal named.
-    await expectContained(sim, { fault: 'docker-kill', correlationId: 'external-kill', result, durationMs: 0, expect: { status: 'failed', code: 'COMMAND_FAILED', retryable: false } });
+    // The engine's 'kill' event tells an outside kill from the command's own: retryable SANDBOX_UNAVAILABLE.
+    await expectContained(sim, { fault: 'docker-kill', correlationId: 'external-kill', result, durationMs: 0, expect: { status: 'failed', code: 'SANDBOX_UNAVAILABLE', retryable: true } });
     expect(result.execution).toMatchObject({ exitCode: 137, signal: 'SIGKILL', oomKilled: false, timedOut: false });
   });
 
@@ -59,7 +59,7 @@ describeWithDocker('failure suite: faults around the sandbox (external kill, gat
     expect(await sim.leftovers()).toEqual([]);
   });
 
-  it('a network partition (the API unreachable behind the gateway) ends the call typed by its deadline', async () => {
+  it('a network partition (the API unreachable behind the gateway) ends the call at once, typed and retryable', async () => {
     const gone = await startFakeGeminiApi();
     await gone.close();
     sim.egress.route('partition', gone.url);
@@ -70,8 +70,10 @@ describeWithDocker('failure suite: faults around the sandbox (external kill, gat
       sim.egress.unroute('partition');
     }
     expect(sim.leaks(result)).toEqual([]);
-    // The gateway answers 502 and the CLI backs off as for any 5xx; only the deadline ends the call.
-    expect(outcomeProblems(result, { status: 'failed', code: 'TIMEOUT', retryable: true })).toEqual([]);
+    // The gateway sees the refused connection and the runtime ends the call then, instead of
+    // letting the CLI back off until the deadline.
+    expect(outcomeProblems(result, { status: 'failed', code: 'PROVIDER_FAILED', retryable: true })).toEqual([]);
+    expect(result.execution?.durationMs ?? Infinity).toBeLessThan(15_000);
     expect((await sim.gemini({ prompt: 'healthy again' })).status).toBe('succeeded');
     expect(await sim.leftovers()).toEqual([]);
   });
@@ -90,7 +92,7 @@ describeWithDocker('failure suite: faults around the sandbox (external kill, gat
         correlationId: 'cascade-kill',
         result,
         durationMs: 0,
-        expect: { status: 'failed' as const, code: 'COMMAND_FAILED' as const, retryable: false },
+        expect: { status: 'failed' as const, code: 'SANDBOX_UNAVAILABLE' as const, retryable: true },
       })),
     ]);
     expect(calls.map((c) => ({ fault: c.fault, problems: outcomeProblems(c.result, c.expect) }))).toEqual(calls.map((c) => ({ fault: c.fault, problems: [] })));
