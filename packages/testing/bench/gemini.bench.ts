@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createAuditLog, createGatewayProvisioner, createRuntime, readOnlyBinding } from '@bastion/agent-runtime';
+import { createAgentRunner, createAuditLog, createDockerExecutor, createGatewayProvisioner, createRuntime, createWarmPoolExecutor, readOnlyBinding } from '@bastion/agent-runtime';
 import { startFakeGeminiApi } from '../src/fake-gemini-api/fake-gemini-api';
 
 export interface CaseResult {
@@ -36,10 +36,13 @@ function summarize(times: number[]): { n: number; p50Ms: number; p95Ms: number }
 /**
  * The same Gemini CLI (the pinned version staged by ops/docker/gemini-cli/build.sh), against the
  * same fake API, run bare on the host (baseline) and as a Bastion call: policy, hardened
- * container, per-call egress gateway with key injection, sanitizer, parse. Calls alternate so
- * machine load hits both cases alike.
+ * container, per-call egress gateway with key injection, sanitizer, parse — from the warm pool
+ * (`sandboxed`) and on the cold path (`sandboxed-cold`). Calls alternate so machine load hits
+ * every case alike.
  */
-export async function runGeminiBench(options: { n?: number } = {}): Promise<{ baseline: 'bare'; cases: { bare: CaseResult; sandboxed: CaseResult } }> {
+export async function runGeminiBench(
+  options: { n?: number } = {},
+): Promise<{ baseline: 'bare'; cases: { bare: CaseResult; sandboxed: CaseResult; 'sandboxed-cold': CaseResult } }> {
   const n = options.n ?? Number(process.env.BENCH_N ?? 10);
   const api = await startFakeGeminiApi({ expectedApiKey: KEY });
   const home = mkdtempSync(join(tmpdir(), 'bastion-gemini-bench-'));
@@ -47,13 +50,18 @@ export async function runGeminiBench(options: { n?: number } = {}): Promise<{ ba
   writeFileSync(join(home, '.gemini/settings.json'), readFileSync(join(REPO, 'ops/docker/gemini-cli/settings.json')));
   const secrets = createSecretStore({ env: { GEMINI_API_KEY: KEY } });
   const engine = createPolicyEngine();
-  const runtime = createRuntime({
-    policy: () => engine,
-    secrets,
-    audit: createAuditLog({ level: 'error' }),
-    egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
-  });
-  const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] });
+  const makeRunner = (pool: boolean) => {
+    const runtime = createRuntime({
+      policy: () => engine,
+      secrets,
+      executor: pool ? createWarmPoolExecutor({ size: 1 }) : createDockerExecutor(),
+      audit: createAuditLog({ level: 'error' }),
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
+    });
+    return { runtime, runner: createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] }) };
+  };
+  const warm = makeRunner(true);
+  const cold = makeRunner(false);
 
   const bare = () =>
     new Promise<number>((resolve, reject) => {
@@ -68,26 +76,37 @@ export async function runGeminiBench(options: { n?: number } = {}): Promise<{ ba
       child.on('error', reject);
       child.on('close', (code) => (code === 0 && out.includes('"response"') ? resolve(performance.now() - t0) : reject(new Error(`bare CLI exited ${code}`))));
     });
-  const sandboxed = async () => {
+  const sandboxed = async (runner: typeof warm.runner) => {
     const t0 = performance.now();
     const r = await runner.run('gemini-cli', { prompt: 'What is 2+2?' });
     if (r.status !== 'succeeded') throw new Error(`sandboxed call failed: ${r.error?.code} ${r.error?.message}`);
     return performance.now() - t0;
   };
 
+  // The pool refills in the background after each call; give it the time a caller's own work
+  // between calls would, so every measured warm call finds a started container.
+  const settle = () => new Promise((r) => setTimeout(r, 400));
   try {
     await bare();
-    await sandboxed();
-    const times = { bare: [] as number[], sandboxed: [] as number[] };
+    await sandboxed(warm.runner);
+    await sandboxed(cold.runner);
+    const times = { bare: [] as number[], warm: [] as number[], cold: [] as number[] };
     for (let i = 0; i < n; i++) {
       times.bare.push(await bare());
-      times.sandboxed.push(await sandboxed());
+      await settle();
+      times.warm.push(await sandboxed(warm.runner));
+      times.cold.push(await sandboxed(cold.runner));
     }
     const b = summarize(times.bare);
-    const s = summarize(times.sandboxed);
-    return { baseline: 'bare', cases: { bare: { ...b, ratio: 1 }, sandboxed: { ...s, ratio: s.p50Ms / b.p50Ms } } };
+    const w = summarize(times.warm);
+    const c = summarize(times.cold);
+    return {
+      baseline: 'bare',
+      cases: { bare: { ...b, ratio: 1 }, sandboxed: { ...w, ratio: w.p50Ms / b.p50Ms }, 'sandboxed-cold': { ...c, ratio: c.p50Ms / b.p50Ms } },
+    };
   } finally {
-    await runtime.close();
+    await warm.runtime.close();
+    await cold.runtime.close();
     await api.close();
     rmSync(home, { recursive: true, force: true });
   }

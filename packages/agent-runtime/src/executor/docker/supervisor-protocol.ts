@@ -11,7 +11,13 @@ export interface SupervisorExit {
   spawnError?: string;
 }
 
-export function encodeRequest(req: { command: readonly string[]; env: Record<string, string>; workdir?: string; stdin: boolean }): Buffer {
+export function encodeRequest(req: {
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  workdir?: string;
+  stdin: boolean;
+  relay?: { host: string; port: number; socket: string };
+}): Buffer {
   return Buffer.from(JSON.stringify(req) + '\n');
 }
 

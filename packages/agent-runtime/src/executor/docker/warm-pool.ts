@@ -1,7 +1,6 @@
 import Dockerode from 'dockerode';
-import { chownSync, existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { chmod, link, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
@@ -13,8 +12,19 @@ import { containerCreateOptions } from './container-config';
 import { createDockerExecutor } from './docker-executor';
 import { dockerError } from './docker-errors';
 import { createFrameDecoder, encodeRequest, FRAME, type SupervisorExit } from './supervisor-protocol';
+import { SANDBOX_GATEWAY } from '../../gateway/sandbox-gateway';
 
-const CTL_MOUNT = '/run/bastion-ctl';
+/** `bastion-relay --listen H:P --socket S -- CMD…` → the supervisor relays in-process and runs CMD. */
+function unwrapRelay(command: readonly string[]): { relay?: { host: string; port: number; socket: string }; command: readonly string[] } {
+  if (command[0] !== SANDBOX_GATEWAY.relay || command[1] !== '--listen' || command[3] !== '--socket' || command[5] !== '--') return { command };
+  const m = /^(.*):(\d+)$/.exec(command[2] ?? '');
+  if (!m || command.length < 7) return { command };
+  return { relay: { host: m[1], port: Number(m[2]), socket: command[4] }, command: command.slice(6) };
+}
+
+// The same directory the egress gateway's socket is mounted at: a pooled container's control
+// directory also carries the call's gateway socket (hard-linked in), so gateway calls stay warm.
+const CTL_MOUNT = SANDBOX_GATEWAY.mountDir;
 const SUPERVISOR = '/opt/bastion/bin/bastion-supervisor';
 
 export interface WarmPoolOptions {
@@ -34,7 +44,8 @@ export interface WarmPoolOptions {
 interface Slot {
   readonly id: string;
   readonly ctlDir: string;
-  readonly socketPath: string;
+  readonly server: Server;
+  readonly conn: Socket;
   readonly createdAt: number;
 }
 
@@ -78,7 +89,9 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   };
   const reportCleanup = (err: unknown, id: string) => options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE'), id);
 
-  async function destroy(slot: Slot): Promise<void> {
+  async function destroy(slot: Pick<Slot, 'id' | 'ctlDir'> & Partial<Slot>): Promise<void> {
+    slot.conn?.destroy();
+    slot.server?.close();
     try {
       await docker.getContainer(slot.id).remove({ force: true, v: true });
       live.delete(slot.id);
@@ -92,8 +105,16 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
 
   async function createSlot(profile: Profile): Promise<Slot> {
     const ctlDir = await mkdtemp(join(options.controlRoot ?? tmpdir(), 'bastion-ctl-'));
-    // The supervisor runs as 1001 and creates its socket here.
-    chownSync(ctlDir, 1001, 1001);
+    // The host owns the directory and the listening socket; the container gets it read-only and
+    // only connects, so a pooled sandbox has no writable host path.
+    await chmod(ctlDir, 0o755);
+    const server = createServer({ allowHalfOpen: true });
+    const connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(ctlDir, 'ctl.sock'), () => resolve());
+    });
+    await chmod(join(ctlDir, 'ctl.sock'), 0o666);
     const createdAt = Date.now();
     const labels = containerLabels(identity, 'pool', createdAt + maxIdleMs + profile.limits.timeoutMs + 60_000);
     const spec = containerCreateOptions(
@@ -103,7 +124,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
         command: [SUPERVISOR, `${CTL_MOUNT}/ctl.sock`],
         env: {},
         limits: profile.limits,
-        mounts: [{ hostPath: ctlDir, containerPath: CTL_MOUNT, readOnly: false }],
+        mounts: [{ hostPath: ctlDir, containerPath: CTL_MOUNT, readOnly: true }],
       },
       labels,
     );
@@ -114,18 +135,27 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       live.add(id);
       await container.start();
     } catch (err) {
-      if (id) await destroy({ id, ctlDir, socketPath: '', createdAt });
-      else await rm(ctlDir, { recursive: true, force: true });
+      if (id) await destroy({ id, ctlDir, server });
+      else {
+        server.close();
+        await rm(ctlDir, { recursive: true, force: true });
+      }
       throw dockerError(err, 'start a pooled sandbox', profile.image);
     }
-    const socketPath = join(ctlDir, 'ctl.sock');
-    const slot = { id, ctlDir, socketPath, createdAt };
-    for (let i = 0; i < 1000 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 5));
-    if (!existsSync(socketPath)) {
-      await destroy(slot);
+    let timer: NodeJS.Timeout | undefined;
+    const conn = await Promise.race([
+      connected,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!conn) {
+      await destroy({ id, ctlDir, server });
       throw new BastionError('SANDBOX_UNAVAILABLE', `pooled sandbox ${id.slice(0, 12)} did not start its supervisor within 5 s`);
     }
-    return slot;
+    server.close();
+    return { id, ctlDir, server, conn, createdAt };
   }
 
   function refill(profile: Profile): void {
@@ -190,9 +220,10 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       void kill();
     };
 
+    const { relay, command } = unwrapRelay(request.command);
     const exit = await new Promise<SupervisorExit | null>((resolve, reject) => {
       let result: SupervisorExit | null = null;
-      const sock = connect(slot.socketPath);
+      const sock = slot.conn;
       const decode = createFrameDecoder((type, payload) => {
         if (type === FRAME.stdout) meter.push('stdout', payload, hooks.onStdout);
         else if (type === FRAME.stderr) meter.push('stderr', payload, hooks.onStderr);
@@ -201,13 +232,11 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       sock.on('data', decode);
       sock.on('close', () => resolve(result));
       sock.on('error', (err) => (killing ? resolve(result) : reject(err)));
-      sock.on('connect', () => {
-        hooks.onStarted?.({ sandboxId: slot.id, startupMs: Date.now() - started });
-        const hasStdin = request.stdin !== undefined;
-        sock.write(encodeRequest({ command: request.command, env: request.env, ...(request.workdir ? { workdir: request.workdir } : {}), stdin: hasStdin }));
-        if (hasStdin) sock.write(request.stdin as string | Uint8Array);
-        sock.end();
-      });
+      hooks.onStarted?.({ sandboxId: slot.id, startupMs: Date.now() - started });
+      const hasStdin = request.stdin !== undefined;
+      sock.write(encodeRequest({ command, env: request.env, ...(request.workdir ? { workdir: request.workdir } : {}), stdin: hasStdin, ...(relay ? { relay } : {}) }));
+      if (hasStdin) sock.write(request.stdin as string | Uint8Array);
+      sock.end();
       const timer = setTimeout(() => {
         timedOut = true;
         void kill();
@@ -244,7 +273,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     backend: 'docker',
     async run(request, hooks) {
       if (closed) throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
-      if (size === 0 || request.mounts.length > 0) {
+      if (size === 0 || !request.mounts.every((m) => m.containerPath === CTL_MOUNT)) {
         coldFallbacks++;
         return cold.run(request, hooks);
       }
@@ -257,6 +286,11 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       }
       warmHits++;
       try {
+        // The call's files for /run/bastion (the gateway socket) appear in the slot's control
+        // directory as hard links: same inode, so connecting to them reaches the gateway.
+        for (const m of request.mounts) {
+          for (const name of await readdir(m.hostPath)) await link(join(m.hostPath, name), join(slot.ctlDir, name));
+        }
         return await runInSlot(slot, request, hooks);
       } catch (err) {
         throw dockerError(err, 'run in a pooled sandbox', request.image);
