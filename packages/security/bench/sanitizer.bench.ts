@@ -200,7 +200,8 @@ export function formatSanitizerBench(result: SanitizerBenchResult): string {
 const invokedDirectly = typeof process !== 'undefined' && /sanitizer\.bench\.(?:ts|js|mjs|cjs)$/.test(process.argv[1] ?? '');
 if (invokedDirectly) {
   const size = Number(process.argv.find((a) => a.startsWith('--size='))?.slice(7) ?? 100);
-  runSanitizerBench({ sizeMB: size }).then(
+  const lintArg = process.argv.find((a) => a.startsWith('--secretlint-mb='));
+  runSanitizerBench({ sizeMB: size, secretlintMB: lintArg === undefined ? undefined : Number(lintArg.slice(16)) }).then(
     (r) => {
       process.stderr.write(formatSanitizerBench(r) + '\n');
       if (r.perRule) {

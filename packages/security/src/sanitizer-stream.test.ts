@@ -68,6 +68,36 @@ describe('SanitizerStream', () => {
     expect(streamed.text).not.toContain('\ufffd');
   });
 
+  it('decodes ASCII chunks after a cut or broken character exactly like one UTF-8 decode of the whole', () => {
+    const e = Buffer.from('é');
+    const cases: Uint8Array[][] = [
+      [e.subarray(0, 1), e.subarray(1), Buffer.from('abc\n')],
+      [e.subarray(0, 1), Buffer.from('abc\n')],
+      [Buffer.from('x'), e.subarray(0, 1), Buffer.from('y'), Buffer.from('z\n')],
+      [Buffer.from([0xf0, 0x9f]), Buffer.from([0x94, 0x91]), Buffer.from('ok\n')],
+      [Buffer.from([0xf0, 0x9f]), Buffer.from('ok\n')],
+    ];
+    for (const chunks of cases) {
+      const whole = Buffer.concat(chunks);
+      expect(streamThrough(sanitizer, chunks).text).toBe(new TextDecoder().decode(whole));
+    }
+  });
+
+  it('finds every example wherever it sits in a long line and a long text (the scan splits large texts in two)', () => {
+    const filler = 'lorem ipsum dolor-sit amet, '.repeat(40);
+    for (const secret of positives.filter((p) => !p.includes('\n'))) {
+      // The scan splits a text of n characters at (3 + n) / 2: put the secret across that point.
+      const mid = (3 + 2 * filler.length + secret.length + 4) >>> 1;
+      const across = [-2, -1, 0, 1, 2].map((d) => mid - 1 - (secret.length >> 1) + d);
+      for (const offset of [0, 1, 2, 3, mid - secret.length - 1, mid - 2, mid - 1, ...across]) {
+        const line = filler.slice(0, offset) + ' ' + secret + ' ' + filler.slice(offset);
+        const text = sanitizer.sanitize(line + '\n' + filler + '\n').text;
+        expect(text).toContain('[REDACTED:');
+        expect(text).not.toContain(secret);
+      }
+    }
+  });
+
   it('passes text that is not secret through unchanged and releases whole lines as they complete', () => {
     const stream = sanitizer.createStream();
     expect(stream.write('hello ')).toBe('');

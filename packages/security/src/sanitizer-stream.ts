@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { BastionError } from '@bastion/core';
 import type { SanitizerCore } from './output-sanitizer';
 import { applySpans, RedactionTally } from './redaction-report';
@@ -23,6 +24,8 @@ export class SanitizerStreamImpl implements SanitizerStream {
   private readonly tally: RedactionTally;
   private pending = '';
   private ended = false;
+  /** The decoder holds no partial character: the last byte it was given was ASCII (or it was given nothing). */
+  private decoderClean = true;
 
   constructor(private readonly core: SanitizerCore) {
     this.stripper = core.stripControls ? new TerminalControlStripper() : undefined;
@@ -31,7 +34,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
 
   write(chunk: Uint8Array | string): string {
     if (this.ended) throw new BastionError('INVALID_INPUT', 'SanitizerStream.write called after end()');
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     if (text.length === 0) return '';
     this.pending += this.stripper ? this.stripper.push(text) : text;
     return this.drain(false);
@@ -45,6 +48,22 @@ export class SanitizerStreamImpl implements SanitizerStream {
     this.pending += rest;
     rest = this.drain(true);
     return rest;
+  }
+
+  /**
+   * An ASCII chunk with no partial character before it is its own latin1 image: copying it is
+   * several times faster than UTF-8 decoding and gives the same string. Anything else goes
+   * through the streaming decoder, which never splits a character.
+   */
+  private decode(chunk: Uint8Array): string {
+    const n = chunk.length;
+    if (n === 0) return '';
+    if (this.decoderClean && isAscii(chunk)) {
+      return Buffer.from(chunk.buffer, chunk.byteOffset, n).toString('latin1');
+    }
+    // A decoder that was last given an ASCII byte holds nothing back.
+    this.decoderClean = chunk[n - 1] < 0x80;
+    return this.decoder.decode(chunk, { stream: true });
   }
 
   redactions(): Redaction[] {

@@ -64,17 +64,18 @@ export class TerminalControlStripper {
       return raw;
     }
     // One walk over the control characters strips them and remembers the last introducer, so no
-    // second scan of the tail is needed.
-    const out: string[] = [];
+    // second scan of the tail is needed. Pieces are concatenated (a rope, flattened once later by
+    // the consumer) rather than joined, which would copy the whole chunk once more.
+    let out = '';
     let pos = 0;
     let cut = -1;
-    let piecesAtCut = 0;
+    let outAtCut = '';
     while (m !== null) {
       const at = m.index;
-      out.push(raw.slice(pos, at));
+      out += raw.slice(pos, at);
       if (INTRODUCER.test(raw[at])) {
         cut = at;
-        piecesAtCut = out.length;
+        outAtCut = out;
       }
       SEQUENCE_AT.lastIndex = at;
       SEQUENCE_AT.exec(raw);
@@ -84,12 +85,10 @@ export class TerminalControlStripper {
     }
     if (cut !== -1 && cut >= raw.length - MAX_SEQUENCE) {
       this.pending = raw.slice(cut);
-      out.length = piecesAtCut;
-      return out.join('');
+      return outAtCut;
     }
     this.pending = '';
-    out.push(raw.slice(pos));
-    return out.join('');
+    return out + raw.slice(pos);
   }
 
   end(): string {

@@ -1,7 +1,9 @@
 import type { Rule, Span } from '../rules/rule';
 import { LiteralScanner, type LiteralPattern } from './literal-scanner';
 
-const TWILIO_SID = /(?:SK|AC)[0-9a-f]{32}/g;
+/** Twilio SIDs: SK or AC, then 32 lowercase hex digits; found with indexOf, checked by the rules' sticky regexes. */
+const TWILIO_PREFIXES = ['SK', 'AC'];
+const isLowerHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
 const BLOCK_END = '-----END';
 const MIN_FOLDED = 4;
 
@@ -25,11 +27,15 @@ export class Detector {
   private readonly literalRules: number[][] = [];
   private readonly shortAnchors: { text: string; rules: number[] }[] = [];
   private readonly multiline: { text: string; rules: number[] }[] = [];
-  private readonly scans: { re: RegExp; rules: number[] }[] = [];
+  private readonly twilioRules: number[] = [];
   private readonly digitRules: number[] = [];
   private readonly lineRules: number[] = [];
 
   private scratch = Buffer.allocUnsafe(0);
+  private readonly lastWs: Int32Array;
+  private readonly lastWe: Int32Array;
+  private readonly coveredFrom: Int32Array;
+  private readonly coveredUntil: Int32Array;
 
   /** The latin1 image of text[0, limit] in a reused buffer: one byte per UTF-16 unit, written natively. */
   private latin1(text: string, limit: number): Uint8Array {
@@ -41,11 +47,14 @@ export class Detector {
 
   constructor(rules: readonly Rule[]) {
     this.rules = rules;
+    this.lastWs = new Int32Array(rules.length);
+    this.lastWe = new Int32Array(rules.length);
+    this.coveredFrom = new Int32Array(rules.length);
+    this.coveredUntil = new Int32Array(rules.length);
     const literals = new Map<string, number>();
     const patterns: LiteralPattern[] = [];
     const short = new Map<string, number[]>();
     const multi = new Map<string, number[]>();
-    const twilio: number[] = [];
     const addLiteral = (text: string, caseSensitive: boolean, rule: number, afterAny = false): void => {
       const key = (afterAny ? 'a:' : caseSensitive ? 's:' : 'i:') + (caseSensitive ? text : text.toLowerCase());
       let idx = literals.get(key);
@@ -64,7 +73,7 @@ export class Detector {
     };
     rules.forEach((rule, r) => {
       if (rule.scan === 'digits') this.digitRules.push(r);
-      if (rule.scan === 'twilio') twilio.push(r);
+      if (rule.scan === 'twilio') this.twilioRules.push(r);
       if (rule.scan === undefined && rule.anchors === undefined && rule.foldedAnchors === undefined) this.lineRules.push(r);
       for (const a of rule.anchors ?? []) {
         if (rule.multiline) addTo(multi, a, r);
@@ -86,7 +95,6 @@ export class Detector {
     this.scanner = new LiteralScanner(patterns);
     for (const [text, list] of short) this.shortAnchors.push({ text, rules: list });
     for (const [text, list] of multi) this.multiline.push({ text, rules: list });
-    if (twilio.length > 0) this.scans.push({ re: TWILIO_SID, rules: twilio });
   }
 
   /**
@@ -97,10 +105,11 @@ export class Detector {
   detect(text: string, limit: number, final: boolean): DetectResult {
     const rules = this.rules;
     const spans: Span[] = [];
-    const lastWs = new Int32Array(rules.length).fill(-1);
-    const lastWe = new Int32Array(rules.length).fill(-1);
-    const coveredFrom = new Int32Array(rules.length).fill(-1);
-    const coveredUntil = new Int32Array(rules.length).fill(-1);
+    // Per-rule de-duplication state, reused between calls (detect is not re-entrant per detector).
+    const lastWs = this.lastWs.fill(-1);
+    const lastWe = this.lastWe.fill(-1);
+    const coveredFrom = this.coveredFrom.fill(-1);
+    const coveredUntil = this.coveredUntil.fill(-1);
     let nextEnd = -1;
     const len = text.length;
     let lineStart = 0;
@@ -183,11 +192,16 @@ export class Detector {
         p = head.indexOf(anchor, p + 1);
       }
     }
-    for (const { re, rules: list } of this.scans) {
-      re.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(head)) !== null) {
-        for (let k = 0; k < list.length; k++) onHit(m.index, list[k]);
+    const twilio = this.twilioRules;
+    if (twilio.length > 0) {
+      for (const prefix of TWILIO_PREFIXES) {
+        let p = head.indexOf(prefix);
+        while (p !== -1) {
+          if (p + 34 <= limit && isLowerHex(text.charCodeAt(p + 2)) && isLowerHex(text.charCodeAt(p + 33))) {
+            for (let k = 0; k < twilio.length; k++) onHit(p, twilio[k]);
+          }
+          p = head.indexOf(prefix, p + 1);
+        }
       }
     }
     for (const r of this.lineRules) {
