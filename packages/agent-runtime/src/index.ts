@@ -36,7 +36,6 @@ export {
   createRouter,
   createPipelineCall,
   createRuntimeRouter,
-  discoverProviders,
   DEFAULT_PLAN_CONTEXT,
   RouterConfig,
   ProviderRouteConfig,

@@ -19,6 +19,8 @@ export interface CliContext {
 export interface RuntimeChoice {
   policyFile?: string;
   backend?: string;
+  /** Warm containers per profile (long-lived commands such as serve); 0 for one-shot calls. */
+  poolSize?: number;
 }
 
 export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void): CliContext {
@@ -26,14 +28,16 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
   return {
     io,
     setExitCode,
-    async runtime({ policyFile, backend }) {
+    async runtime({ policyFile, backend, poolSize }) {
       if (runtime) return runtime;
       const engine = createPolicyEngine({ policy: await loadPolicy(policyFile, env) });
       const chosen = backend ?? env.BASTION_BACKEND ?? 'docker';
       if (chosen !== 'docker' && chosen !== 'bwrap') throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
       const auditDest = env.BASTION_AUDIT_LOG ?? 'stderr';
+      if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) throw new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`);
       runtime = await startRuntime({
         backend: chosen,
+        ...(poolSize ? { poolSize } : {}),
         policy: () => engine,
         audit: createAuditLog({ destination: auditDest === '-' ? 'stderr' : auditDest, level: env.BASTION_AUDIT_LEVEL ?? (auditDest === 'stderr' ? 'warn' : 'info') }),
       });
@@ -43,7 +47,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       const rt = await this.runtime({ policyFile, backend });
       return createAgentRunner({
         pipeline: rt.pipeline,
-        bindings: defaultBindings({ env, ...(cursorAgentPath ? { cursorAgentPath } : {}) }),
+        bindings: defaultBindings({ env, audit: rt.audit, ...(cursorAgentPath ? { cursorAgentPath } : {}) }),
       });
     },
     fail(error, json) {

@@ -1,22 +1,23 @@
-import * as providersPackage from '@bastion/providers';
-import type { AgentProvider } from '@bastion/providers';
 import type { FlagService } from '../flags/flag-service';
 import type { Metrics } from '../metrics/metrics';
-import type { ChangeHandler, AgentCallOptions } from '../pipeline/agent-call';
+import type { AgentCallOptions } from '../pipeline/agent-call';
 import type { Runtime } from '../runtime';
 import { WORKSPACE_MOUNT } from '../workspace/workspace-provisioner';
-import { createPipelineCall } from './pipeline-call';
+import { createAgentRunner } from '../agents/agent-runner';
+import { defaultBindings } from '../agents/default-bindings';
+import type { ProviderBinding } from '../agents/provider-binding';
 import { createRouter, type Router } from './router';
 import type { RouterConfigInput } from './router-config';
 
 export interface RuntimeRouterOptions {
   runtime: Pick<Runtime, 'pipeline' | 'audit'>;
-  providers: readonly AgentProvider[];
   flags: FlagService;
+  /** The providers as the runtime runs them; default: defaultBindings() with these flags and audit. */
+  bindings?: readonly ProviderBinding[];
+  /** Host environment the default bindings read (agent paths, keys); default process.env. */
+  env?: NodeJS.ProcessEnv;
   metrics?: Metrics;
   config?: RouterConfigInput;
-  planContext?: Partial<AgentCallOptions['planContext']>;
-  changes?: ChangeHandler;
 }
 
 export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
@@ -27,38 +28,24 @@ export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
 };
 
 /**
- * The usual wiring: a router over the runtime's pipeline, gated by the FF_PROVIDER_* flags, with
- * FF_CURSOR_AUTOFIX deciding dry-run vs apply per call, counting into `metrics`.
+ * The usual wiring: a router over the runtime's providers, each call one AgentRunner.run (the
+ * binding prepares — resolves an agent, reads FF_CURSOR_AUTOFIX at call time — the provider plans,
+ * policy → executor → sanitizer, the provider parses), gated by the FF_PROVIDER_* flags.
  */
 export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
+  const bindings = options.bindings ?? defaultBindings({ env: options.env ?? process.env, flags: options.flags, audit: options.runtime.audit });
+  const runner = createAgentRunner({ pipeline: options.runtime.pipeline, bindings });
   return createRouter({
-    providers: options.providers,
+    providers: bindings.map((b) => b.provider),
     audit: options.runtime.audit,
     gate: options.flags.gate,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.config ? { config: options.config } : {}),
-    call: createPipelineCall({
-      pipeline: options.runtime.pipeline,
-      providers: options.providers,
-      flags: options.flags,
-      planContext: { ...DEFAULT_PLAN_CONTEXT, ...options.planContext },
-      ...(options.changes ? { changes: options.changes } : {}),
-    }),
+    call: (providerId, task, call) =>
+      runner.run(providerId, task, {
+        correlationId: call.correlationId,
+        ...(call.signal ? { signal: call.signal } : {}),
+        ...(call.onOutput ? { onOutput: call.onOutput } : {}),
+      }),
   });
-}
-
-const FACTORIES = ['createGeminiCliProvider', 'createCursorProvider'] as const;
-
-/**
- * The providers @bastion/providers exports factories for (gemini-cli, cursor), created with their
- * defaults. Looked up by name so the runtime builds while a provider is still being written.
- */
-export function discoverProviders(): AgentProvider[] {
-  const pkg = providersPackage as unknown as Record<string, unknown>;
-  const found: AgentProvider[] = [];
-  for (const name of FACTORIES) {
-    const factory = pkg[name];
-    if (typeof factory === 'function') found.push((factory as () => AgentProvider)());
-  }
-  return found;
 }

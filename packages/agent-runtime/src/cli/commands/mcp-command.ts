@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createFlagService } from '../../flags/flag-service';
 import { createBastionMcpServer, type TextSanitizer } from '../../mcp/mcp-server';
-import { createRuntimeRouter, discoverProviders } from '../../router/runtime-router';
+import { createRuntimeRouter } from '../../router/runtime-router';
 import type { CliContext } from '../cli-context';
 import { flagsFileOption } from './flags-command';
 
@@ -20,7 +20,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .action(async (opts: McpOptions) => {
       const runtime = await ctx.runtime({ policyFile: opts.policy });
       const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
-      const router = createRuntimeRouter({ runtime, providers: discoverProviders(), flags });
+      const router = createRuntimeRouter({ runtime, flags });
       const sanitizer = await loadSanitizer();
       const server = createBastionMcpServer({ router, ...(sanitizer ? { sanitizer } : {}) });
       const transport = new StdioServerTransport();

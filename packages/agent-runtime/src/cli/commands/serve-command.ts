@@ -3,7 +3,7 @@ import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
 import { createFlagService } from '../../flags/flag-service';
 import { createMetrics } from '../../metrics/metrics';
-import { createRuntimeRouter, discoverProviders } from '../../router/runtime-router';
+import { createRuntimeRouter } from '../../router/runtime-router';
 import { createService, type ReadinessCheck } from '../../service/service';
 import type { CliContext } from '../cli-context';
 import { parseIntOption } from './exec-command';
@@ -33,12 +33,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .action(async (opts: ServeOptions) => {
       const tokenFile = opts.tokenFile ?? process.env.BASTION_TOKEN_FILE;
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
-      const runtime = await ctx.runtime({ policyFile: opts.policy });
+      // A long-lived service keeps warm containers ready (BASTION_POOL_SIZE per profile, default 2).
+      const runtime = await ctx.runtime({ policyFile: opts.policy, poolSize: Number(process.env.BASTION_POOL_SIZE ?? 2) });
       const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
       const metrics = createMetrics({ processMetrics: true });
-      const providers = discoverProviders();
-      if (providers.length === 0) ctx.io.stderr('bastion serve: warning: no provider is available yet; every task will fail with INVALID_INPUT\n');
-      const router = createRuntimeRouter({ runtime, providers, flags, metrics });
+      const router = createRuntimeRouter({ runtime, flags, metrics });
       const service = await createService({
         router,
         runtime,
@@ -52,7 +51,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         readiness: engineReadiness(runtime.pipeline.executor.backend),
         ...(opts.jsonLogs ? { jsonLogs: true } : {}),
       });
-      ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${providers.map((p) => p.id).join(', ') || 'none'})\n`);
+      ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")})\n`);
 
       // The CLI's own signal handler exits at once; a service must drain first, so it takes over
       // SIGTERM/SIGINT until it has closed, then hands them back.
