@@ -46,7 +46,9 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
         workdir: context.workspaceMountPath,
         ...(task.workspace ? { workspace: { hostPath: task.workspace, access: 'read-only' as const } } : {}),
         network: { mode: 'gateway', api: 'gemini', domains: [] },
-        resources: task.timeoutMs ? { timeoutMs: task.timeoutMs } : {},
+        // The CLI's start-up is CPU-bound (~1 s of CPU): under the 0.5-CPU default it takes twice
+        // as long. Ask for two cores; the policy clamps this to its maximum.
+        resources: { cpus: 2, ...(task.timeoutMs ? { timeoutMs: task.timeoutMs } : {}) },
       };
     },
 
