@@ -10,6 +10,7 @@ export {
   ChangeKind,
   ExecutionInfo,
   PolicySummary,
+  notRunResult,
 } from './contract/agent-result';
 export {
   SPECIFICATION_VERSION,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BastionError } from '@bastion/core';
-import { AgentTask, type AgentResult, type AgentTaskInput } from '@bastion/providers';
+import { AgentTask, notRunResult, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import { runAgent } from '../pipeline/agent-call';
 import type { CallOptions, Pipeline } from '../pipeline/pipeline';
 import type { ProviderBinding } from './provider-binding';
@@ -64,17 +64,5 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
 }
 
 function failedResult(provider: string, correlationId: string, error: BastionError): AgentResult {
-  return {
-    status: error.code === 'INVALID_INPUT' || error.code === 'POLICY_DENIED' ? 'denied' : 'failed',
-    correlationId,
-    provider,
-    mode: 'read-only',
-    response: '',
-    proposedChanges: [],
-    appliedChanges: [],
-    redactions: [],
-    policy: { decision: 'deny', reasons: [] },
-    execution: null,
-    error: error.toInfo(),
-  };
+  return notRunResult({ provider, correlationId, error: error.toInfo() });
 }

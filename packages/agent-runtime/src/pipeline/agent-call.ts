@@ -11,7 +11,7 @@ import {
   type ProposedChange,
   type ResultMode,
 } from '@bastion/providers';
-import type { CallOptions, Pipeline, SandboxRun } from './pipeline';
+import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 
 /** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
 export type ChangeHandler = (
@@ -79,19 +79,7 @@ export async function runAgent(pipeline: Pipeline, provider: AgentProvider, task
   const run = await pipeline.runSpec(spec, { ...options, correlationId, keepWorkspaceCopy: options.changes !== undefined });
   try {
     const policy = { decision: run.decision?.allow ? ('allow' as const) : ('deny' as const), reasons: run.decision?.reasons ?? [] };
-    const execution = run.outcome
-      ? {
-          backend: pipeline.executor.backend,
-          exitCode: run.outcome.exitCode,
-          signal: run.outcome.signal,
-          oomKilled: run.outcome.oomKilled,
-          timedOut: run.outcome.timedOut,
-          outputLimited: run.outcome.outputLimited !== null,
-          durationMs: run.outcome.durationMs,
-          startupMs: run.outcome.startupMs,
-          containerId: run.outcome.sandboxId,
-        }
-      : null;
+    const execution = executionInfo(run, pipeline.executor.backend);
     const common = { ...base, policy, execution, redactions: run.redactions };
     if (!run.outcome) {
       const status = run.error?.code === 'POLICY_DENIED' ? 'denied' : 'failed';

@@ -1,6 +1,6 @@
 import type { ExecutionSpecInput } from '@bastion/policy';
 import { ExecResult } from '@bastion/providers';
-import type { CallOptions, Pipeline, SandboxRun } from './pipeline';
+import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { commandFailedError, resourceExhaustedError } from './outcome-error';
 
 /** `bastion exec`: a plain command through policy → executor → sanitizer. */
@@ -24,19 +24,7 @@ export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'mem
       decision: run.decision?.allow ? 'allow' : 'deny',
       reasons: run.decision?.reasons ?? [],
     },
-    execution: run.outcome
-      ? {
-          backend,
-          exitCode: run.outcome.exitCode,
-          signal: run.outcome.signal,
-          oomKilled: run.outcome.oomKilled,
-          timedOut: run.outcome.timedOut,
-          outputLimited: run.outcome.outputLimited !== null,
-          durationMs: run.outcome.durationMs,
-          startupMs: run.outcome.startupMs,
-          containerId: run.outcome.sandboxId,
-        }
-      : null,
+    execution: executionInfo(run, backend),
     error: error ? error.toInfo() : null,
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import { ExecutionSpec, type Decision, type ExecutionSpecInput, type PolicyEngine } from '@bastion/policy';
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
-import type { Redaction } from '@bastion/providers';
+import type { ExecutionInfo, Redaction } from '@bastion/providers';
 import type { Executor, ExecutorOutcome, Mount } from '../executor/executor';
 import type { AuditLog } from '../audit/audit-log';
 import { sandboxOutcomeError } from './outcome-error';
@@ -241,4 +241,20 @@ export function mergeRedactions(...lists: { ruleId: string; severity?: string; c
 
 export function errorInfo(error: BastionError | null): ErrorInfo | null {
   return error ? error.toInfo() : null;
+}
+
+/** The result's `execution` block for a run that reached the sandbox; null when nothing ran. */
+export function executionInfo(run: SandboxRun, backend: 'docker' | 'bwrap' | 'memory'): ExecutionInfo | null {
+  if (!run.outcome) return null;
+  return {
+    backend,
+    exitCode: run.outcome.exitCode,
+    signal: run.outcome.signal,
+    oomKilled: run.outcome.oomKilled,
+    timedOut: run.outcome.timedOut,
+    outputLimited: run.outcome.outputLimited !== null,
+    durationMs: run.outcome.durationMs,
+    startupMs: run.outcome.startupMs,
+    containerId: run.outcome.sandboxId,
+  };
 }

@@ -20,7 +20,7 @@ import {
 } from 'cockatiel';
 import { BastionError, type ErrorCode, type ErrorInfo } from '@bastion/core';
 import type { DecisionReason } from '@bastion/policy';
-import { AgentTask, type AgentProvider, type AgentResult, type AgentTaskInput } from '@bastion/providers';
+import { AgentTask, notRunResult, type AgentProvider, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import type { AuditLog } from '../audit/audit-log';
 import type { BreakerStateName, Metrics } from '../metrics/metrics';
 import { ProviderFault, classifyFailure } from './provider-fault';
@@ -375,19 +375,7 @@ export function createRouter(options: RouterOptions): Router {
 }
 
 function emptyResult(provider: string, correlationId: string, status: AgentResult['status'], error: ErrorInfo, reasons: DecisionReason[] = []): AgentResult {
-  return {
-    status,
-    correlationId,
-    provider,
-    mode: 'read-only',
-    response: '',
-    proposedChanges: [],
-    appliedChanges: [],
-    redactions: [],
-    policy: { decision: 'deny', reasons },
-    execution: null,
-    error,
-  };
+  return notRunResult({ provider, correlationId, status, error, reasons });
 }
 
 function failureResult(provider: string, task: AgentTask, correlationId: string, error: ErrorInfo): AgentResult {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BastionError } from '@bastion/core';
-import type { AgentResult } from '@bastion/providers';
+import { notRunResult, type AgentResult } from '@bastion/providers';
 import type { AuditLog } from '../audit/audit-log';
 import type { FlagService } from '../flags/flag-service';
 import type { Metrics } from '../metrics/metrics';
@@ -183,19 +183,12 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
   function internalFailure(record: TaskRecord, provider: string | undefined, err: unknown): AgentResult {
     const error = BastionError.from(err, 'INTERNAL', 'the router failed unexpectedly');
     audit?.record({ event: 'service.internal_error', correlationId: record.correlationId, stage: 'service', error: error.toInfo() });
-    return {
-      status: 'failed',
-      correlationId: record.correlationId,
+    return notRunResult({
       provider: provider ?? 'none',
-      mode: 'read-only',
-      response: '',
-      proposedChanges: [],
-      appliedChanges: [],
-      redactions: [],
-      policy: { decision: 'deny', reasons: [] },
-      execution: null,
+      correlationId: record.correlationId,
+      status: 'failed',
       error: { code: 'INTERNAL', message: 'the router failed unexpectedly', retryable: false },
-    };
+    });
   }
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8787 });

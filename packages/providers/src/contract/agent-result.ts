@@ -75,3 +75,27 @@ export const ExecResult = z
 export type ExecResult = z.infer<typeof ExecResult>;
 export type AppliedChange = z.infer<typeof AppliedChange>;
 export type ChangeKind = z.infer<typeof ChangeKind>;
+
+/** The AgentResult of a call that never ran (invalid task, unknown provider, refused, crashed router). */
+export function notRunResult(input: {
+  provider: string;
+  correlationId: string;
+  error: z.infer<typeof ErrorInfo>;
+  status?: z.infer<typeof ResultStatus>;
+  reasons?: z.infer<typeof DecisionReason>[];
+  mode?: ResultMode;
+}): AgentResult {
+  return {
+    status: input.status ?? (input.error.code === 'INVALID_INPUT' || input.error.code === 'POLICY_DENIED' ? 'denied' : 'failed'),
+    correlationId: input.correlationId,
+    provider: input.provider,
+    mode: input.mode ?? 'read-only',
+    response: '',
+    proposedChanges: [],
+    appliedChanges: [],
+    redactions: [],
+    policy: { decision: 'deny', reasons: input.reasons ?? [] },
+    execution: null,
+    error: input.error,
+  };
+}
