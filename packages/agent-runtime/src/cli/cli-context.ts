@@ -1,5 +1,5 @@
 import { BastionError } from '@bastion/core';
-import { applyEnvironmentTightening, createPolicyEngine, DEFAULT_POLICY, loadPolicyFile, type Policy } from '@bastion/policy';
+import { createPolicyEngine, createPolicyStore, type PolicyStore } from '@bastion/policy';
 import { createAuditLog } from '../audit/audit-log';
 import { startRuntime, type Runtime } from '../runtime';
 import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
@@ -25,21 +25,36 @@ export interface RuntimeChoice {
 
 export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void): CliContext {
   let runtime: Runtime | undefined;
+  let policyStore: PolicyStore | undefined;
   return {
     io,
     setExitCode,
     async runtime({ policyFile, backend, poolSize }) {
       if (runtime) return runtime;
-      const engine = createPolicyEngine({ policy: await loadPolicy(policyFile, env) });
       const chosen = backend ?? env.BASTION_BACKEND ?? 'docker';
       if (chosen !== 'docker' && chosen !== 'bwrap') throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
-      const auditDest = env.BASTION_AUDIT_LOG ?? 'stderr';
       if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) throw new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`);
+      const auditDest = env.BASTION_AUDIT_LOG ?? 'stderr';
+      const audit = createAuditLog({ destination: auditDest === '-' ? 'stderr' : auditDest, level: env.BASTION_AUDIT_LEVEL ?? (auditDest === 'stderr' ? 'warn' : 'info') });
+      // The ops knobs only ever tighten (SANDBOX_ENABLED=false is refused here); a watched file's
+      // valid edits apply to the next call, an invalid edit is reported and the last policy stays.
+      policyStore = await createPolicyStore({
+        ...(policyFile ? { path: policyFile } : {}),
+        env,
+        onReload: () => audit.record({ event: 'policy.reloaded', correlationId: '-', file: policyFile }),
+        onError: (error) => audit.logger.warn({ event: 'policy.reload_rejected', correlationId: '-', file: policyFile, error: error.toInfo() }, 'policy.reload_rejected'),
+      });
+      const store = policyStore;
+      let engine = createPolicyEngine({ policy: store.current() });
       runtime = await startRuntime({
         backend: chosen,
         ...(poolSize ? { poolSize } : {}),
-        policy: () => engine,
-        audit: createAuditLog({ destination: auditDest === '-' ? 'stderr' : auditDest, level: env.BASTION_AUDIT_LEVEL ?? (auditDest === 'stderr' ? 'warn' : 'info') }),
+        policy: () => {
+          const policy = store.current();
+          if (engine.policy !== policy) engine = createPolicyEngine({ policy });
+          return engine;
+        },
+        audit,
       });
       return runtime;
     },
@@ -56,12 +71,8 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       setExitCode(125);
     },
     async close() {
+      policyStore?.close();
       await runtime?.close();
     },
   };
-}
-
-async function loadPolicy(file: string | undefined, env: NodeJS.ProcessEnv): Promise<Policy> {
-  // The ops knobs only ever tighten; SANDBOX_ENABLED=false is refused here.
-  return applyEnvironmentTightening(file ? await loadPolicyFile(file) : DEFAULT_POLICY, env);
 }
