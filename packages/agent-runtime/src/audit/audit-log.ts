@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { createLogRedaction, createOutputSanitizer } from '@bastion/security';
 
 /** One structured event per pipeline stage, all carrying the call's correlation id. */
 export interface AuditEvent {
@@ -17,7 +18,7 @@ export interface AuditLog {
 export interface AuditLogOptions {
   /** Where JSON lines go: a pino destination, a file path, or 'stderr'. Default: stderr. */
   destination?: DestinationStream | string;
-  /** Redaction and serializers from @bastion/security's createLogRedaction. */
+  /** Redaction and serializers; default: @bastion/security's createLogRedaction over the rule catalogue. */
   redaction?: Pick<LoggerOptions, 'redact' | 'serializers' | 'hooks'>;
   level?: string;
 }
@@ -33,7 +34,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       level: options.level ?? 'info',
       base: { service: 'bastion' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      ...(options.redaction ?? {}),
+      // No secret reaches a log line: redact paths, sanitized messages, errors and outputs.
+      ...(options.redaction ?? createLogRedaction(createOutputSanitizer())),
     },
     stream,
   );
