@@ -92,3 +92,4 @@ export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type 
 export * from './gateway';
 export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway/gateway-provisioner';
 export { engineAvailable, managedContainers } from './executor/docker/engine';
+export { BastionConfig, loadBastionConfig, DEFAULT_CONFIG_FILE } from './config/bastion-config';

@@ -4,6 +4,7 @@ import { createAuditLog } from '../audit/audit-log';
 import { startRuntime, type Runtime } from '../runtime';
 import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
 import { defaultBindings } from '../agents/default-bindings';
+import { loadBastionConfig } from '../config/bastion-config';
 import { describeError, printJson, type Io } from './output';
 
 export interface CliContext {
@@ -60,9 +61,12 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     },
     async agentRunner({ policyFile, backend, cursorAgentPath }) {
       const rt = await this.runtime({ policyFile, backend });
+      // --agent-path, then the config key providers.cursor.agentPath; the binding falls back to
+      // BASTION_CURSOR_AGENT and then cursor-agent on PATH.
+      const agentPath = cursorAgentPath ?? loadBastionConfig(env).providers?.cursor?.agentPath;
       return createAgentRunner({
         pipeline: rt.pipeline,
-        bindings: defaultBindings({ env, audit: rt.audit, ...(cursorAgentPath ? { cursorAgentPath } : {}) }),
+        bindings: defaultBindings({ env, audit: rt.audit, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),
       });
     },
     fail(error, json) {
