@@ -51,6 +51,8 @@ export function createContainerEvents(docker: Dockerode, sessionId: string): Con
           return;
         }
         stream = s;
+        // A watcher must not keep the process alive on its own (the calls it serves do).
+        (s as unknown as { socket?: { unref?: () => void } }).socket?.unref?.();
         let buf = '';
         s.on('data', (chunk: Buffer) => {
           buf += chunk.toString('utf8');
