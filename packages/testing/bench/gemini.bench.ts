@@ -54,7 +54,7 @@ export async function runGeminiBench(
     const runtime = createRuntime({
       policy: () => engine,
       secrets,
-      executor: pool ? createWarmPoolExecutor({ size: 1 }) : createDockerExecutor(),
+      executor: pool ? createWarmPoolExecutor({ size: 2 }) : createDockerExecutor(),
       audit: createAuditLog({ level: 'error' }),
       egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
     });
