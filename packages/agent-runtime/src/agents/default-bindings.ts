@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log';
-import { DEFAULT_FLAGS_FILE, type FlagService } from '../flags';
+import { DEFAULT_FLAGS_FILE } from '../flags/flags-file';
+import type { FlagService } from '../flags/flag-service';
 import { flagServiceAutofix, perCallFlagServiceAutofix } from './cursor/autofix-flag';
 import { createCursorBinding } from './cursor/cursor-binding';
 import { createGeminiCliProvider } from '@bastion/providers';

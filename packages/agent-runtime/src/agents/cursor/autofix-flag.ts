@@ -1,5 +1,5 @@
 import type { AuditLog } from '../../audit/audit-log';
-import { createFlagService, type FlagService } from '../../flags';
+import type { FlagService } from '../../flags';
 
 /** The outcome of evaluating FF_CURSOR_AUTOFIX for one call. */
 export interface AutofixEvaluation {
@@ -43,6 +43,8 @@ export function flagServiceAutofix(flags: Pick<FlagService, 'cursorAutofix'>): A
  */
 export function perCallFlagServiceAutofix(options: { env: NodeJS.ProcessEnv; flagsFile?: string; audit?: AuditLog }): AutofixFlag {
   return async (ctx) => {
+    // OpenFeature is loaded when a flag is first needed, not at every CLI start.
+    const { createFlagService } = await import('../../flags/flag-service');
     const service = createFlagService({ env: options.env, ...(options.flagsFile ? { flagsFile: options.flagsFile } : {}), ...(options.audit ? { audit: options.audit } : {}) });
     try {
       return await flagServiceAutofix(service)(ctx);

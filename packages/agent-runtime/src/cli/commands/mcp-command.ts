@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createFlagService } from '../../flags/flag-service';
-import { createBastionMcpServer, type TextSanitizer } from '../../mcp/mcp-server';
-import { createRuntimeRouter } from '../../router/runtime-router';
+import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
 import { flagsFileOption } from './flags-command';
 
@@ -19,6 +16,13 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .option('--flags-file <file>', 'flags file (default: $BASTION_FLAGS_FILE or ./bastion-flags.yaml)')
     .action(async (opts: McpOptions) => {
       const runtime = await ctx.runtime({ policyFile: opts.policy });
+      // Loaded on use: the MCP SDK and the router are not start-up costs of every command.
+      const [{ StdioServerTransport }, { createFlagService }, { createBastionMcpServer }, { createRuntimeRouter }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/server/stdio.js'),
+        import('../../flags/flag-service'),
+        import('../../mcp/mcp-server'),
+        import('../../router/runtime-router'),
+      ]);
       const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
       const router = createRuntimeRouter({ runtime, flags });
       const sanitizer = await loadSanitizer();

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
-import { createFlagService } from '../../flags/flag-service';
-import { createMetrics } from '../../metrics/metrics';
-import { createRuntimeRouter } from '../../router/runtime-router';
-import { createService, type ReadinessCheck } from '../../service/service';
+import type { ReadinessCheck } from '../../service/service';
 import type { CliContext } from '../cli-context';
 import { parseIntOption } from './exec-command';
 import { flagsFileOption } from './flags-command';
@@ -35,6 +32,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
       // A long-lived service keeps warm containers ready (BASTION_POOL_SIZE per profile, default 2).
       const runtime = await ctx.runtime({ policyFile: opts.policy, poolSize: Number(process.env.BASTION_POOL_SIZE ?? 2) });
+      // Loaded here, not at start-up: every other command would pay for fastify, prom-client,
+      // OpenFeature and cockatiel on each run.
+      const [{ createFlagService }, { createMetrics }, { createRuntimeRouter }, { createService }] = await Promise.all([
+        import('../../flags/flag-service'),
+        import('../../metrics/metrics'),
+        import('../../router/runtime-router'),
+        import('../../service/service'),
+      ]);
       const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
       const metrics = createMetrics({ processMetrics: true });
       const router = createRuntimeRouter({ runtime, flags, metrics });
