@@ -29,6 +29,14 @@ fi
 if [ "$engine" = ok ]; then
   bash ops/docker/build.sh all || exit 1
 fi
+# The daemonless backend's suites need bubblewrap; install it the same way as the engine.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >&2; }
+  else
+    echo "!!! bubblewrap (bwrap) is not installed: the bwrap backend's suites will skip (fail under CI=true)" >&2
+  fi
+fi
 
 nxflags=(--outputStyle=stream)
 [ "${CI:-}" = "true" ] && nxflags+=(--skip-nx-cache)

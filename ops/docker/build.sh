@@ -26,7 +26,7 @@ sandbox_recipe() {
 build_base() {
   local want; want="$(base_recipe)"
   if [ "$(label_of bastion/base:latest)" = "$want" ]; then log "bastion/base up to date ($want)"; return; fi
-  command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }
+  command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }; }
   local root; root="$(mktemp -d /var/tmp/bastion-rootfs.XXXXXX)"
   trap 'rm -rf "$root"' RETURN
   log "debootstrap --variant=minbase $SUITE (about 35 s)"

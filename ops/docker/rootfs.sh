@@ -58,7 +58,7 @@ if [ "$source" = docker ]; then
   docker rm -f "$cid" >/dev/null; cid=""
   docker image inspect -f '{"image":"'"$IMAGE"'","recipe":"'"$recipe"'","env":{{json .Config.Env}},"workdir":{{json .Config.WorkingDir}},"user":{{json .Config.User}}}' "$IMAGE" >"$work/image.json"
 else
-  command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }
+  command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }; }
   log "debootstrap --variant=minbase $SUITE (about 35 s)"
   debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$work/root" "$MIRROR" >/tmp/bastion-debootstrap.log 2>&1 \
     || { tail -n 20 /tmp/bastion-debootstrap.log >&2; exit 1; }
