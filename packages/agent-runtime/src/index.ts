@@ -93,3 +93,5 @@ export * from './gateway';
 export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway/gateway-provisioner';
 export { engineAvailable, managedContainers } from './executor/docker/engine';
 export { BastionConfig, loadBastionConfig, DEFAULT_CONFIG_FILE } from './config/bastion-config';
+export { geminiPreflight, type GeminiPreflightOptions } from './doctor/gemini-preflight';
+export { runDoctor, type DoctorCheck, type DoctorOptions } from './doctor/doctor';

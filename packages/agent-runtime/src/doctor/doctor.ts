@@ -2,6 +2,8 @@ import Dockerode from 'dockerode';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import type { SecretStore } from '@bastion/security';
+import { geminiPreflight } from './gemini-preflight';
 
 const execFileAsync = promisify(execFile);
 
@@ -15,6 +17,9 @@ export interface DoctorCheck {
 export interface DoctorOptions {
   docker?: Dockerode;
   images?: string[];
+  /** With a secret store, also checks the Gemini key and quota through the gateway. */
+  secrets?: SecretStore;
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Checks what a sandboxed call needs. Failures name the fix; nothing here changes the machine. */
@@ -61,6 +66,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 
   checks.push(await cgroupCheck());
   checks.push(await bwrapCheck());
+  if (options.secrets) checks.push(await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) }));
   return checks;
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createSecretStore } from '@bastion/security';
 import { runDoctor, type DoctorCheck } from '../../doctor/doctor';
 import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
@@ -9,7 +10,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .description('check the Docker engine, images, cgroups, seccomp and backends; each problem comes with a fix')
     .option('--json', 'print one JSON document on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const checks = await runDoctor();
+      const checks = await runDoctor({ secrets: createSecretStore(), env: process.env });
       const ok = checks.every((c) => c.status !== 'fail');
       if (opts.json) printJson(ctx.io, { ok, checks });
       else ctx.io.stderr(checks.map(formatCheck).join('') + (ok ? 'all required checks passed\n' : 'some required checks failed\n'));
