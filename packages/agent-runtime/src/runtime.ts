@@ -67,13 +67,17 @@ export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
   poolSize?: number;
   /** Start the watchdog that removes this session's sandboxes if the runtime dies (default true). */
   reaper?: boolean;
+  /** Told how many expired leftovers of earlier runtimes were removed at start (metrics). */
+  onReaped?: (count: number) => void;
 }
 
 /**
  * A runtime for a real process: picks the backend, reaps expired leftovers of earlier runtimes,
  * and starts the watchdog that removes this one's sandboxes even if it is SIGKILLed.
  */
-export async function startRuntime(options: StartRuntimeOptions = {}): Promise<Runtime & { readonly backend: 'docker' | 'bwrap' }> {
+export async function startRuntime(
+  options: StartRuntimeOptions = {},
+): Promise<Runtime & { readonly backend: 'docker' | 'bwrap'; readonly poolReady?: () => number }> {
   const audit = options.audit ?? createAuditLog();
   const onCleanupError = (error: BastionError, id: string) =>
     audit.record({ event: 'executor.cleanup_failed', correlationId: '-', sandboxId: id, error: error.toInfo() });
@@ -99,6 +103,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
   if (options.reaper ?? true) {
     try {
       const report = await reapExpired({ ...(docker ? { docker } : {}), cgroups });
+      options.onReaped?.(report.containers.length + report.cgroups.length);
       if (report.containers.length + report.cgroups.length > 0) {
         audit.record({ event: 'reaper.expired_removed', correlationId: '-', containers: report.containers.length, cgroups: report.cgroups.length });
       }
@@ -112,5 +117,6 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     await runtime.close();
     await reaper?.close();
   };
-  return { ...runtime, backend, close, [Symbol.asyncDispose]: close };
+  const poolStats = 'stats' in executor && typeof executor.stats === 'function' ? () => (executor as { stats(): { ready: number } }).stats().ready : undefined;
+  return { ...runtime, backend, ...(poolStats ? { poolReady: poolStats } : {}), close, [Symbol.asyncDispose]: close };
 }

@@ -9,7 +9,7 @@ import { describeError, printJson, type Io } from './output';
 
 export interface CliContext {
   readonly io: Io;
-  runtime(options: RuntimeChoice): Promise<Runtime>;
+  runtime(options: RuntimeChoice): Promise<Runtime & { readonly poolReady?: () => number }>;
   agentRunner(options: RuntimeChoice & { cursorAgentPath?: string }): Promise<AgentRunner>;
   fail(error: BastionError, json?: boolean): void;
   setExitCode(code: number): void;
@@ -22,15 +22,16 @@ export interface RuntimeChoice {
   backend?: string;
   /** Warm containers per profile (long-lived commands such as serve); 0 for one-shot calls. */
   poolSize?: number;
+  onReaped?: (count: number) => void;
 }
 
 export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void): CliContext {
-  let runtime: Runtime | undefined;
+  let runtime: (Runtime & { readonly poolReady?: () => number }) | undefined;
   let policyStore: PolicyStore | undefined;
   return {
     io,
     setExitCode,
-    async runtime({ policyFile, backend, poolSize }) {
+    async runtime({ policyFile, backend, poolSize, onReaped }) {
       if (runtime) return runtime;
       const chosen = backend ?? env.BASTION_BACKEND ?? 'docker';
       if (chosen !== 'docker' && chosen !== 'bwrap') throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
@@ -50,6 +51,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       runtime = await startRuntime({
         backend: chosen,
         ...(poolSize ? { poolSize } : {}),
+        ...(onReaped ? { onReaped } : {}),
         policy: () => {
           const policy = store.current();
           if (engine.policy !== policy) engine = createPolicyEngine({ policy });

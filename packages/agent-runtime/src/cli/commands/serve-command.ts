@@ -31,7 +31,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const tokenFile = opts.tokenFile ?? process.env.BASTION_TOKEN_FILE;
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
       // A long-lived service keeps warm containers ready (BASTION_POOL_SIZE per profile, default 2).
-      const runtime = await ctx.runtime({ policyFile: opts.policy, poolSize: Number(process.env.BASTION_POOL_SIZE ?? 2) });
+      let reapedAtStart = 0;
+      const runtime = await ctx.runtime({
+        policyFile: opts.policy,
+        poolSize: Number(process.env.BASTION_POOL_SIZE ?? 2),
+        onReaped: (count) => {
+          reapedAtStart = count;
+        },
+      });
       // Loaded here, not at start-up: every other command would pay for fastify, prom-client,
       // OpenFeature and cockatiel on each run.
       const [{ createFlagService }, { createMetrics }, { createRuntimeRouter }, { createService }] = await Promise.all([
@@ -42,6 +49,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
       ]);
       const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
       const metrics = createMetrics({ processMetrics: true });
+      metrics.addReapedContainers(reapedAtStart);
+      const poolGauge = runtime.poolReady
+        ? setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref()
+        : undefined;
       const router = createRuntimeRouter({ runtime, flags, metrics });
       const service = await createService({
         router,
@@ -72,6 +83,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       });
       for (const s of signals) process.removeAllListeners(s);
       for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
+      if (poolGauge) clearInterval(poolGauge);
       await flags.close();
       ctx.setExitCode(0);
     });
