@@ -91,4 +91,14 @@ describeWithDocker('warm pool executor (real engine)', () => {
     expect(r.exitCode).toBe(0);
     expect(pool.stats().coldFallbacks).toBe(1);
   });
+
+  it('never hands out a pooled container that died while idle', async () => {
+    const [idle] = await docker.listContainers({ filters: { label: [`dev.bastion.session=${identity.sessionId}`] } });
+    await docker.getContainer(idle.Id).kill({ signal: 'SIGKILL' });
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await run(['echo', 'fresh']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('fresh\n');
+    expect(r.sandboxId).not.toBe(idle.Id);
+  });
 });

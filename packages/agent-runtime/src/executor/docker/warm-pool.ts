@@ -191,7 +191,8 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   function takeSlot(profile: Profile): Slot | undefined {
     while (profile.ready.length > 0) {
       const slot = profile.ready.shift()!;
-      if (Date.now() - slot.createdAt < maxIdleMs) return slot;
+      // A container that died while idle (its supervisor's connection closed) is never handed out.
+      if (Date.now() - slot.createdAt < maxIdleMs && !slot.conn.destroyed && !slot.conn.readableEnded) return slot;
       track(destroy(slot));
     }
     return undefined;
