@@ -3,7 +3,7 @@ export * from './fake-cursor-agent/fake-cursor-agent';
 export * from './fake-cursor-agent/fake-cursor-script';
 export { generateSecretCorpus, generateLookAlikes, FAKE_SECRET_RULE_IDS, FIXED_LOOK_ALIKES, type SecretCorpus, type GroundTruthSpan } from './secret-corpus';
 export { createMemoryExecutor, type MemoryExecutor, type MemoryExecutorOptions, type MemoryRunScript } from './memory-executor/memory-executor';
-export { describeWithEngine, engineAvailable, managedContainers } from './suite/docker-suite';
+export { describeWithEngine, engineAvailable, engineProblem, managedContainers, SANDBOX_IMAGES } from './suite/docker-suite';
 export {
   createFailureSimulator,
   type FailureSimulator,
@@ -17,5 +17,4 @@ export { planFaultSchedule, type PlannedCall, type FaultScheduleOptions } from '
 export { outcomeProblems, untypedReason, outcomeLabel, knownIssueOf } from './failure-simulator/outcome-check';
 export { runSoak, soakTable, type SoakRecord } from './failure-simulator/soak';
 export { stopDockerDaemon, waitForQuietEngine, type DaemonOutage } from './failure-simulator/docker-daemon';
-export { describeWithDocker as describeWithDockerImages, engineProblem, FAILURE_SUITE_IMAGES } from './failure-simulator/docker-suite';
 export * from './escape-corpus';

@@ -3,22 +3,27 @@ import { engineAvailable } from '../executor/docker/engine';
 export { engineAvailable, managedContainers } from '../executor/docker/engine';
 
 /**
- * Integration suites need a real engine. Locally they skip with a loud notice when there is none;
- * under CI=true a missing engine fails the suite instead.
+ * Integration suites need real pieces (an engine, bubblewrap, cgroups). `problem` says what is
+ * missing, or is null. Locally the suite then skips with a loud notice; under CI=true the missing
+ * piece is a failing test instead, never a skip.
  */
-export function describeWithDocker(name: string, body: () => void): void {
-  if (engineAvailable()) {
+export function describeWhenAvailable(name: string, problem: string | null, body: () => void): void {
+  if (problem === null) {
     describe(name, body);
     return;
   }
   if (process.env.CI === 'true') {
     describe(name, () => {
-      it('needs a Docker engine (CI=true: a missing engine is a failure, not a skip)', () => {
-        throw new Error('no Docker engine reachable; run ops/docker/ensure-engine.sh');
+      it('needs its sandbox backend (CI=true: a missing piece is a failure, not a skip)', () => {
+        throw new Error(problem);
       });
     });
     return;
   }
-  console.warn(`\n!!! SKIPPING "${name}": no Docker engine reachable (run ops/docker/ensure-engine.sh). Under CI=true this fails.\n`);
+  console.warn(`\n!!! SKIPPING "${name}": ${problem}. Under CI=true this fails.\n`);
   describe.skip(name, body);
+}
+
+export function describeWithDocker(name: string, body: () => void): void {
+  describeWhenAvailable(name, engineAvailable() ? null : 'no Docker engine reachable (run ops/docker/ensure-engine.sh)', body);
 }

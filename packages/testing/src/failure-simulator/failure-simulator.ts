@@ -18,7 +18,7 @@ import type { AgentResult, AgentTaskInput, ExecResult } from '@bastion/providers
 import { createSecretStore } from '@bastion/security';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
-import { FAILURE_SUITE_IMAGES } from './docker-suite';
+import { SANDBOX_IMAGES } from '../suite/docker-suite';
 import type { Expectation } from './expectation';
 import { MODEL_FAULTS, type ModelFaultKind } from './model-faults';
 import { createRoutedEgress, type RoutedEgress } from './routed-egress';
@@ -97,7 +97,7 @@ function makeSecrets(seed: number) {
 
 export async function createFailureSimulator(options: FailureSimulatorOptions = {}): Promise<FailureSimulator> {
   const seed = options.seed ?? (randomBytes(4).readUInt32BE(0) >>> 0);
-  const images = options.images ?? FAILURE_SUITE_IMAGES;
+  const images = options.images ?? SANDBOX_IMAGES;
   const secretMap = makeSecrets(seed);
   const audit = createMemoryAuditLog();
   const secrets = createSecretStore({ env: {}, values: secretMap });

@@ -1,5 +1,5 @@
 import { createFailureSimulator } from '../failure-simulator/failure-simulator';
-import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { describeWithEngine } from '../suite/docker-suite';
 import { stopDockerDaemon, waitForQuietEngine, type DaemonOutage } from '../failure-simulator/docker-daemon';
 import { outcomeProblems } from '../failure-simulator/outcome-check';
 
@@ -10,7 +10,7 @@ import { outcomeProblems } from '../failure-simulator/outcome-check';
 const skip = process.env.BASTION_FAILURE_SKIP_DAEMON === '1';
 if (skip) console.warn('\n!!! SKIPPING the Docker daemon restart scenario (BASTION_FAILURE_SKIP_DAEMON=1)\n');
 
-describeWithDocker('failure suite: the Docker daemon stopped and restarted mid-call [DISRUPTIVE]', () => {
+describeWithEngine('failure suite: the Docker daemon stopped and restarted mid-call [DISRUPTIVE]', () => {
   (skip ? it.skip : it)('ends the in-flight call SANDBOX_UNAVAILABLE (retryable), serves calls again after the restart, and leaves no container', async () => {
     const sim = await createFailureSimulator();
     let outage: DaemonOutage | undefined;

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Policy, createPolicyEngine, DEFAULT_POLICY_INPUT } from '@bastion/policy';
 import { ESCAPE_ATTEMPTS, runEscapeAttempt, CORPUS_ALLOWED_DOMAIN, type EscapeOutcome } from '../escape-corpus';
 import { createFailureSimulator, type FailureSimulator } from '../failure-simulator/failure-simulator';
-import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { describeWithEngine } from '../suite/docker-suite';
 
-describeWithDocker('failure suite: the escape corpus (each attempt stopped, and by the layer it names)', () => {
+describeWithEngine('failure suite: the escape corpus (each attempt stopped, and by the layer it names)', () => {
   let sim: FailureSimulator;
   const outcomes: EscapeOutcome[] = [];
   const hostCanary = `host-canary-${randomUUID()}`;

@@ -1,6 +1,6 @@
 import { startFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 import { createFailureSimulator, type FailureSimulator } from '../failure-simulator/failure-simulator';
-import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { describeWithEngine } from '../suite/docker-suite';
 import { outcomeProblems } from '../failure-simulator/outcome-check';
 import { expectContained } from './scenario-checks';
 
@@ -16,7 +16,7 @@ async function whileRunning(sim: FailureSimulator, correlationId: string, onRead
   return { result, injected: await injected };
 }
 
-describeWithDocker('failure suite: faults around the sandbox (external kill, gateway gone, partition, cascades)', () => {
+describeWithEngine('failure suite: faults around the sandbox (external kill, gateway gone, partition, cascades)', () => {
   let sim: FailureSimulator;
 
   beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { createFailureSimulator, type FailureSimulator } from '../failure-simulator/failure-simulator';
-import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { describeWithEngine } from '../suite/docker-suite';
 import { MODEL_FAULTS, MODEL_FAULT_KINDS } from '../failure-simulator/model-faults';
 import { expectContained } from './scenario-checks';
 
 // The real Gemini CLI in bastion/gemini-cli, its API traffic through the real per-call gateway
 // (which holds the key) to a fake Gemini API that plays the fault.
-describeWithDocker('failure suite: model API faults (Gemini CLI in the sandbox, fake API behind the gateway)', () => {
+describeWithEngine('failure suite: model API faults (Gemini CLI in the sandbox, fake API behind the gateway)', () => {
   let sim: FailureSimulator;
 
   beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { createFailureSimulator, type FailureSimulator } from '../failure-simulator/failure-simulator';
-import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { describeWithEngine } from '../suite/docker-suite';
 import { SANDBOX_FAULTS, SANDBOX_FAULT_KINDS } from '../failure-simulator/sandbox-faults';
 import { expectContained } from './scenario-checks';
 
-describeWithDocker('failure suite: faults inside the sandbox (real engine, hardened container)', () => {
+describeWithEngine('failure suite: faults inside the sandbox (real engine, hardened container)', () => {
   let sim: FailureSimulator;
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createFailureSimulator, type FailureSimulator } from '../failure-simulator/failure-simulator';
-import { describeWithDocker } from '../failure-simulator/docker-suite';
+import { describeWithEngine } from '../suite/docker-suite';
 import { planFaultSchedule } from '../failure-simulator/fault-schedule';
 import { MODEL_FAULTS, MODEL_FAULT_KINDS } from '../failure-simulator/model-faults';
 import { runSoak, soakTable } from '../failure-simulator/soak';
@@ -20,7 +20,7 @@ function forceGc(): void {
   gc();
 }
 
-describeWithDocker('failure suite: soak (200 calls, concurrency 8, 20% injected faults)', () => {
+describeWithEngine('failure suite: soak (200 calls, concurrency 8, 20% injected faults)', () => {
   let sim: FailureSimulator;
   const seed = Number(process.env.BASTION_SOAK_SEED ?? 0x5eed);
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bwrapAvailability } from './bwrap-executor';
 import type { CgroupLayout } from './cgroups';
 import { imageSlug, DEFAULT_ROOTFS_DIR } from './rootfs';
+import { describeWhenAvailable } from '../../test-support/docker-suite';
 
 const REPO = join(__dirname, '../../../../..');
 
@@ -19,27 +20,10 @@ export function ensureRootfs(image = 'bastion/sandbox:latest'): string | null {
   }
 }
 
-/**
- * Like describeWithDocker: the bwrap suites need bubblewrap, cgroups and the unpacked sandbox
- * rootfs. Locally they skip with a loud notice; under CI=true a missing piece fails the suite.
- */
+/** The bwrap suites need bubblewrap, cgroups and the unpacked sandbox rootfs (see describeWhenAvailable). */
 export function describeWithBwrap(name: string, body: () => void): void {
   const available = bwrapAvailability();
-  const reason = available.ok ? ensureRootfs() : available.reason;
-  if (reason === null) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('needs bubblewrap, cgroups and the sandbox rootfs (CI=true: missing is a failure, not a skip)', () => {
-        throw new Error(reason);
-      });
-    });
-    return;
-  }
-  console.warn(`\n!!! SKIPPING "${name}": ${reason}. Under CI=true this fails.\n`);
-  describe.skip(name, body);
+  describeWhenAvailable(name, available.ok ? ensureRootfs() : available.reason, body);
 }
 
 /** Call cgroups a session still has, in any hierarchy: what "nothing leaked" means for bwrap. */
