@@ -32,65 +32,17 @@ export {
   type AutofixEvaluation,
 } from './agents/cursor';
 export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './executor/docker/warm-pool';
-export {
-  createRouter,
-  createPipelineCall,
-  createRuntimeRouter,
-  DEFAULT_PLAN_CONTEXT,
-  RouterConfig,
-  ProviderRouteConfig,
-  resolveProviderConfig,
-  backoffDelay,
-  classifyFailure,
-  type Router,
-  type RouterOptions,
-  type RouteOptions,
-  type RoutedProvider,
-  type ProviderCall,
-  type ProviderCallOptions,
-  type ProviderGate,
-  type ProviderHealth,
-  type SkipReason,
-  type Clock,
-  type RouterConfigInput,
-  type ProviderRouteConfigInput,
-  type FailureKind,
-  type PipelineCallOptions,
-  type RuntimeRouterOptions,
-} from './router';
-export {
-  createFlagService,
-  FLAG_CATALOGUE,
-  flagDefinition,
-  parseFlagValue,
-  providerFlagName,
-  FlagsFileDocument,
-  DEFAULT_FLAGS_FILE,
-  parseFlagsFile,
-  readFlagsFile,
-  writeFlagsFileAtomic,
-  EnvFlagProvider,
-  FileFlagProvider,
-  type FlagService,
-  type FlagServiceOptions,
-  type FlagEvaluation,
-  type FlagContext,
-  type FlagDefinition,
-  type FlagValue,
-  type KnownFlagName,
-  type FlagSource,
-  type FileFlagProviderOptions,
-} from './flags';
-export { createService, TaskRequest, TaskQuery, readTokenFile, createBearerCheck, type ServiceOptions, type StartedService, type ReadinessCheck, type Problem, type TaskRecord, type TaskState } from './service';
-export { createMetrics, BREAKER_STATE_VALUE, type Metrics, type MetricsOptions, type BreakerStateName } from './metrics';
-export { createBastionMcpServer, SanitizeRequest, type McpServerOptions, type TextSanitizer } from './mcp';
+export * from './router';
+export * from './flags';
+export * from './service';
+export * from './metrics';
+export * from './mcp';
 export { createBwrapExecutor, bwrapAvailability, type BwrapExecutor, type BwrapExecutorOptions } from './executor/bwrap/bwrap-executor';
 export { compileSeccompProfile, type SeccompProfile } from './executor/bwrap/seccomp-bpf';
 export { resolveRootfs, DEFAULT_ROOTFS_DIR, type Rootfs } from './executor/bwrap/rootfs';
 export { detectCgroupLayout, type CgroupLayout } from './executor/bwrap/cgroups';
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
 export * from './gateway';
-export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway/gateway-provisioner';
 export { engineAvailable, managedContainers } from './executor/docker/engine';
 export { BastionConfig, loadBastionConfig, DEFAULT_CONFIG_FILE } from './config/bastion-config';
 export { geminiPreflight, type GeminiPreflightOptions } from './doctor/gemini-preflight';

@@ -20,16 +20,5 @@ export {
   type ProviderOutput,
   type ParsedOutcome,
 } from './contract/agent-provider';
-export {
-  createCursorProvider,
-  CursorProviderOptions,
-  CURSOR_PROVIDER_ID,
-  CURSOR_DOMAINS,
-  CURSOR_AGENT_MOUNT,
-  CURSOR_API_KEY_SECRET,
-  parseCursorOutput,
-  readCursorEvents,
-  cursorToolPathEscapes,
-  classifyCursorFailure,
-} from './cursor';
+export * from './cursor';
 export * from './gemini-cli';

@@ -10,3 +10,4 @@ export {
 export { SANDBOX_GATEWAY, API_KEY_PLACEHOLDER, wrapCommandWithRelay, gatewayEnv, defaultApiUpstream } from './sandbox-gateway';
 export { retryAfterFrom } from './retry-delay';
 export { parseRobotsTxt, type RobotsRules } from './robots-txt';
+export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway-provisioner';
