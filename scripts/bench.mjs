@@ -25,7 +25,7 @@ const SUITES = {
   sanitizer: ['packages/security/bench/sanitizer.bench.ts', 'runSanitizerBench'],
   gemini: ['packages/testing/bench/gemini.bench.ts', 'runGeminiBench'],
   router: ['packages/agent-runtime/bench/router.bench.ts', 'runRouterBench'],
-  cursor: ['packages/providers/bench/cursor.bench.ts', 'runCursorBench'],
+  cursor: ['packages/agent-runtime/bench/cursor.bench.ts', 'runCursorBench'],
 };
 const OPT_IN = {
   'reaper-soak': ['packages/agent-runtime/bench/reaper-soak.bench.ts', 'runReaperSoakBench'],

@@ -2,26 +2,18 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// The copy and diff live runtime-side (providers hold no file handles); import just those modules,
+// The copy and diff are the runtime's (providers hold no file handles); import just those modules,
 // not the runtime's whole surface (Docker client and all).
-import { copyWorkspace } from '../../agent-runtime/src/workspace/workspace-copy';
-import { diffWorkspace } from '../../agent-runtime/src/workspace/workspace-diff';
+import { copyWorkspace } from '../src/workspace/workspace-copy';
+import { diffWorkspace } from '../src/workspace/workspace-diff';
+import { percentile, type CaseResult } from '../../../scripts/bench-stats';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
-}
+export type { CaseResult };
 
 const FILES = 10_000;
 const PER_DIR = 100;
 const WARMUP = 2;
 const N = Number(process.env.CURSOR_BENCH_N ?? 10);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,20 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEgressGateway } from '../src/gateway';
+import { percentile, type CaseResult } from '../../../scripts/bench-stats';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
-}
+export type { CaseResult };
 
 const WARMUP = 300;
 const N = 2000;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
 
 function get(options: http.RequestOptions): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,18 +1,10 @@
 import { ExecutionSpec, createPolicyEngine, Policy, DEFAULT_POLICY_INPUT } from '@bastion/policy';
+import { percentile, type CaseResult } from '../../../scripts/bench-stats';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
-}
+export type { CaseResult };
 
 const BATCH = 1000;
 const SAMPLES = 200;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
 
 /**
  * Policy evaluation for a realistic call (gateway with domains, resources above max, a model).

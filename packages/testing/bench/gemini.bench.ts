@@ -8,12 +8,9 @@ import { createSecretStore } from '@bastion/security';
 import { createAgentRunner, createAuditLog, createDockerExecutor, createGatewayProvisioner, createRuntime, createWarmPoolExecutor, readOnlyBinding } from '@bastion/agent-runtime';
 import { startFakeGeminiApi } from '../src/fake-gemini-api/fake-gemini-api';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
-}
+import type { CaseResult } from '../../../scripts/bench-stats';
+
+export type { CaseResult };
 
 // Bundled by scripts/bench.mjs into a cache dir, so find the repository from where we run.
 function repoRoot(from: string): string {
