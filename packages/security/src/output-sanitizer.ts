@@ -24,7 +24,7 @@ export interface SanitizerCore {
  * specific, disabled rule ids must exist.
  */
 export function createOutputSanitizer(options: OutputSanitizerOptions = {}): OutputSanitizer {
-  const core = buildCore(options);
+  const core = cachedCore(options);
   return {
     ruleIds: Object.freeze(core.rules.map((r) => r.id)),
     sanitize(input: string | Uint8Array): SanitizeResult {
@@ -37,6 +37,28 @@ export function createOutputSanitizer(options: OutputSanitizerOptions = {}): Out
       return new SanitizerStreamImpl(core);
     },
   };
+}
+
+// Building the detector's tables costs ~0.7 ms and the runtime makes one sanitizer per call,
+// nearly always with the same options (the same keys, the policy's rules): reuse the core. It is
+// already shared by every stream of one sanitizer, so sharing it between sanitizers is as safe.
+const CORE_CACHE = new Map<string, SanitizerCore>();
+const CORE_CACHE_SIZE = 16;
+
+function cachedCore(options: OutputSanitizerOptions): SanitizerCore {
+  const key = JSON.stringify([
+    options.knownSecrets ?? [],
+    options.customRules ?? [],
+    options.disabledRules ?? [],
+    options.hostPaths ?? null,
+    options.stripTerminalControls ?? true,
+  ]);
+  const hit = CORE_CACHE.get(key);
+  if (hit) return hit;
+  const core = buildCore(options);
+  if (CORE_CACHE.size >= CORE_CACHE_SIZE) CORE_CACHE.delete(CORE_CACHE.keys().next().value as string);
+  CORE_CACHE.set(key, core);
+  return core;
 }
 
 function buildCore(options: OutputSanitizerOptions): SanitizerCore {
