@@ -16,6 +16,12 @@ export interface ExecutorRequest {
   readonly workdir?: string;
   readonly limits: ResourceLimits;
   readonly mounts: readonly Mount[];
+  /**
+   * Warm sandboxes the caller wants kept ready for calls like this one (same image and limits);
+   * executors without a pool ignore it. Absent: the executor's own default. 0: this call and
+   * those like it start cold, and idle ones are removed.
+   */
+  readonly poolSize?: number;
 }
 
 export interface ExecutorHooks {

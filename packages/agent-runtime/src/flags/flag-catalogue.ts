@@ -18,8 +18,8 @@ export const FLAG_CATALOGUE = {
   FF_DEFAULT_BACKEND: { type: 'enum', values: ['docker', 'bwrap'], default: 'docker', description: 'Sandbox backend for calls that do not name one' },
   FF_PROVIDER_GEMINI_CLI: { type: 'boolean', default: true, description: 'Route tasks to the gemini-cli provider' },
   FF_PROVIDER_CURSOR: { type: 'boolean', default: true, description: 'Route tasks to the cursor provider' },
-  FF_POOL_SIZE_GEMINI_CLI: { type: 'int', min: 0, max: 64, default: 0, description: 'Warm sandboxes kept ready for gemini-cli (0: cold start every call)' },
-  FF_POOL_SIZE_CURSOR: { type: 'int', min: 0, max: 64, default: 0, description: 'Warm sandboxes kept ready for cursor (0: cold start every call)' },
+  FF_POOL_SIZE_GEMINI_CLI: { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for gemini-cli calls (0: cold start every call)' },
+  FF_POOL_SIZE_CURSOR: { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for cursor calls (0: cold start every call)' },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type KnownFlagName = keyof typeof FLAG_CATALOGUE;
@@ -29,11 +29,22 @@ export function providerFlagName(providerId: string): string {
   return `FF_PROVIDER_${providerId.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 }
 
-/** The definition of a flag; providers not in the catalogue get an on-by-default switch. */
+/** `gemini-cli` → `FF_POOL_SIZE_GEMINI_CLI`. */
+export function poolSizeFlagName(providerId: string): string {
+  return `FF_POOL_SIZE_${providerId.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+}
+
+/** Flags every provider has, whether or not the catalogue names it. */
+export const PER_PROVIDER_FLAG = /^FF_(?:PROVIDER|POOL_SIZE)_[A-Z0-9_]+$/;
+
+/** The definition of a flag; providers not in the catalogue get an on-by-default switch and a pool size. */
 export function flagDefinition(name: string): FlagDefinition {
   const known = (FLAG_CATALOGUE as Record<string, FlagDefinition>)[name];
   if (known) return known;
   if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(name)) return { type: 'boolean', default: true, description: 'Route tasks to this provider' };
+  if (/^FF_POOL_SIZE_[A-Z0-9_]+$/.test(name)) {
+    return { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for this provider (0: cold start every call)' };
+  }
   throw new BastionError('INVALID_INPUT', `unknown flag ${JSON.stringify(name.slice(0, 80))}; known flags: ${Object.keys(FLAG_CATALOGUE).join(', ')}`);
 }
 

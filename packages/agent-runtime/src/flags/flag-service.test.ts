@@ -52,7 +52,7 @@ describe('feature flags', () => {
     expect(await flags.evaluate('FF_CURSOR_AUTOFIX')).toEqual(expect.objectContaining({ value: false, source: 'default' }));
     expect((await flags.providerEnabled('gemini-cli')).enabled).toBe(true);
     expect(await flags.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'docker', source: 'default' }));
-    expect(await flags.evaluate('FF_POOL_SIZE_CURSOR')).toEqual(expect.objectContaining({ value: 0 }));
+    expect(await flags.evaluate('FF_POOL_SIZE_CURSOR')).toEqual(expect.objectContaining({ value: 2, source: 'default', reason: 'not set; default' }));
   });
 
   it('reads the environment at evaluation time, not at start-up', async () => {

@@ -4,8 +4,8 @@ import type { AuditLog } from '../audit/audit-log';
 import type { ProviderGate } from '../router/router';
 import { EnvFlagProvider } from './env-flag-provider';
 import { FileFlagProvider } from './file-flag-provider';
-import { FLAG_CATALOGUE, flagDefinition, providerFlagName, type FlagValue } from './flag-catalogue';
-import { UNPARSEABLE_REASON, type FlagSource } from './raw-value-provider';
+import { FLAG_CATALOGUE, flagDefinition, PER_PROVIDER_FLAG, poolSizeFlagName, providerFlagName, type FlagValue } from './flag-catalogue';
+import { DefaultValueProvider, UNPARSEABLE_REASON, type FlagSource } from './raw-value-provider';
 
 export interface FlagEvaluation {
   readonly name: string;
@@ -39,6 +39,10 @@ export interface FlagService extends AsyncDisposable {
   /** FF_CURSOR_AUTOFIX: every evaluation is audited (flags.write_unlocked / flags.write_locked). */
   cursorAutofix(context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
   providerEnabled(providerId: string, context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
+  /** FF_POOL_SIZE_<PROVIDER>: warm sandboxes to keep ready for this provider's calls. */
+  poolSize(providerId: string, context?: FlagContext): Promise<number>;
+  /** FF_DEFAULT_BACKEND: the sandbox backend for calls that do not name one. */
+  defaultBackend(context?: FlagContext): Promise<'docker' | 'bwrap'>;
   /** The router's gate: a provider switched off by its FF_PROVIDER_* flag is skipped. */
   readonly gate: ProviderGate;
   /** Every catalogue flag, plus provider switches set in a source. */
@@ -48,7 +52,7 @@ export interface FlagService extends AsyncDisposable {
 
 /**
  * Feature flags through OpenFeature: a multi-provider asks the flags file first, then the
- * environment (first match wins), so ops can flip a flag on a running service by editing the file
+ * environment, then the catalogue default (first match wins), so ops can flip a flag on a running service by editing the file
  * even when the unit's environment sets it. Nothing is cached at start-up: every evaluation asks
  * the providers, and the file provider re-checks the file.
  */
@@ -63,7 +67,11 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
         onReload: () => audit?.record({ event: 'flags.file_reloaded', correlationId: '-', stage: 'flags', file: fileProvider?.file }),
       })
     : undefined;
-  const sources = [...(fileProvider ? [{ provider: fileProvider, name: 'file' }] : []), { provider: new EnvFlagProvider(env), name: 'env' }];
+  const sources = [
+    ...(fileProvider ? [{ provider: fileProvider, name: 'file' }] : []),
+    { provider: new EnvFlagProvider(env), name: 'env' },
+    { provider: new DefaultValueProvider(), name: 'default' },
+  ];
   const ready = OpenFeature.setProviderAndWait(domain, new MultiProvider(sources, new FirstMatchStrategy()));
   const client: Client = OpenFeature.getClient(domain);
   let closing: Promise<void> | undefined;
@@ -105,14 +113,16 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
     evaluate,
     cursorAutofix: (context) => boolFlag('FF_CURSOR_AUTOFIX', context),
     providerEnabled: (providerId, context) => boolFlag(providerFlagName(providerId), context),
+    poolSize: async (providerId, context) => (await evaluate(poolSizeFlagName(providerId), context)).value as number,
+    defaultBackend: async (context) => ((await evaluate('FF_DEFAULT_BACKEND', context)).value === 'bwrap' ? 'bwrap' : 'docker'),
     gate: async (providerId, { correlationId }) => {
       const { enabled, evaluation } = await boolFlag(providerFlagName(providerId), { correlationId });
       return { enabled, rule: `flags.${evaluation.name}`, reason: `${evaluation.name} is off (${evaluation.reason})` };
     },
     async list(context) {
       const names = new Set<string>(Object.keys(FLAG_CATALOGUE));
-      for (const key of Object.keys(env)) if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(key)) names.add(key);
-      if (fileProvider) for (const key of Object.keys(await fileProvider.contents())) if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(key)) names.add(key);
+      for (const key of Object.keys(env)) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
+      if (fileProvider) for (const key of Object.keys(await fileProvider.contents())) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
       const out: FlagEvaluation[] = [];
       for (const name of [...names].sort()) out.push(await evaluate(name, context));
       return out;

@@ -56,3 +56,31 @@ export abstract class RawValueProvider implements Provider {
     return { value: parsed.value as T, reason: StandardResolutionReasons.STATIC, variant: String(parsed.value), flagMetadata };
   }
 }
+
+/**
+ * The last source: every flag resolves to the default the client passed (the catalogue's). With it
+ * at the end of the chain, a flag set nowhere is reported as "not set" rather than as the
+ * multi-provider's aggregated FLAG_NOT_FOUND error.
+ */
+export class DefaultValueProvider implements Provider {
+  readonly runsOn = 'server' as const;
+  readonly events = new OpenFeatureEventEmitter();
+  readonly metadata = { name: 'bastion-defaults' } as const;
+
+  resolveBooleanEvaluation(_flag: string, defaultValue: boolean): Promise<ResolutionDetails<boolean>> {
+    return Promise.resolve(this.fallback(defaultValue));
+  }
+  resolveStringEvaluation(_flag: string, defaultValue: string): Promise<ResolutionDetails<string>> {
+    return Promise.resolve(this.fallback(defaultValue));
+  }
+  resolveNumberEvaluation(_flag: string, defaultValue: number): Promise<ResolutionDetails<number>> {
+    return Promise.resolve(this.fallback(defaultValue));
+  }
+  async resolveObjectEvaluation<T extends JsonValue>(flag: string): Promise<ResolutionDetails<T>> {
+    throw new TypeMismatchError(`${flag} is not an object flag`);
+  }
+
+  private fallback<T extends FlagValue>(value: T): ResolutionDetails<T> {
+    return { value, reason: StandardResolutionReasons.DEFAULT, variant: 'default', flagMetadata: { source: 'default' } };
+  }
+}

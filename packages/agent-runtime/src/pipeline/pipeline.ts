@@ -25,6 +25,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Live, already sanitized output as it arrives. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Warm sandboxes to keep ready for calls like this one (FF_POOL_SIZE_<PROVIDER>); absent: the executor's default. */
+  poolSize?: number;
 }
 
 /** Everything one sandboxed run produced, output already sanitized. */
@@ -158,6 +160,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             ...(spec.workdir !== undefined ? { workdir: spec.workdir } : {}),
             limits: decision.limits,
             mounts,
+            ...(call.poolSize !== undefined ? { poolSize: call.poolSize } : {}),
           },
           {
             onStdout: (c) => push('stdout', streams.stdout.write(c)),

@@ -1,9 +1,10 @@
 import type { FlagService } from '../flags/flag-service';
 import type { Metrics } from '../metrics/metrics';
 import type { AgentCallOptions } from '../pipeline/agent-call';
+import type { Pipeline } from '../pipeline/pipeline';
 import type { Runtime } from '../runtime';
 import { WORKSPACE_MOUNT } from '../workspace/workspace-provisioner';
-import { createAgentRunner } from '../agents/agent-runner';
+import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
 import { defaultBindings } from '../agents/default-bindings';
 import type { ProviderBinding } from '../agents/provider-binding';
 import { createRouter, type Router } from './router';
@@ -18,6 +19,13 @@ export interface RuntimeRouterOptions {
   env?: NodeJS.ProcessEnv;
   metrics?: Metrics;
   config?: RouterConfigInput;
+  /**
+   * The pipeline of each sandbox backend, started on first use. When given, every call reads
+   * FF_DEFAULT_BACKEND and runs on that backend's pipeline, so ops can move a running service
+   * between docker and bwrap; a backend that cannot start fails the call SANDBOX_UNAVAILABLE.
+   * Absent: every call runs on `runtime.pipeline`.
+   */
+  pipelineFor?: (backend: 'docker' | 'bwrap') => Promise<Pipeline>;
 }
 
 export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
@@ -30,20 +38,38 @@ export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
 /**
  * The usual wiring: a router over the runtime's providers, each call one AgentRunner.run (the
  * binding prepares — resolves an agent, reads FF_CURSOR_AUTOFIX at call time — the provider plans,
- * policy → executor → sanitizer, the provider parses), gated by the FF_PROVIDER_* flags.
+ * policy → executor → sanitizer, the provider parses), gated by the FF_PROVIDER_* flags. Each call
+ * also reads FF_POOL_SIZE_<PROVIDER>, so ops can grow, shrink or empty a provider's warm pool on a
+ * running service; the change applies from that provider's next call. With `pipelineFor`, the
+ * backend follows FF_DEFAULT_BACKEND the same way.
  */
 export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
   const bindings = options.bindings ?? defaultBindings({ env: options.env ?? process.env, flags: options.flags, audit: options.runtime.audit });
-  const runner = createAgentRunner({ pipeline: options.runtime.pipeline, bindings });
+  const fixed = createAgentRunner({ pipeline: options.runtime.pipeline, bindings });
+  const runners = new Map<string, Promise<AgentRunner>>();
+  const runnerFor = async (correlationId: string): Promise<AgentRunner> => {
+    const { pipelineFor } = options;
+    if (!pipelineFor) return fixed;
+    const backend = await options.flags.defaultBackend({ correlationId });
+    let runner = runners.get(backend);
+    if (!runner) {
+      runner = pipelineFor(backend).then((pipeline) => createAgentRunner({ pipeline, bindings }));
+      runners.set(backend, runner);
+      // A backend that failed to start is tried again by the next call, not remembered as broken.
+      runner.catch(() => runners.delete(backend));
+    }
+    return runner;
+  };
   return createRouter({
     providers: bindings.map((b) => b.provider),
     audit: options.runtime.audit,
     gate: options.flags.gate,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.config ? { config: options.config } : {}),
-    call: (providerId, task, call) =>
-      runner.run(providerId, task, {
+    call: async (providerId, task, call) =>
+      (await runnerFor(call.correlationId)).run(providerId, task, {
         correlationId: call.correlationId,
+        poolSize: await options.flags.poolSize(providerId, { correlationId: call.correlationId }),
         ...(call.signal ? { signal: call.signal } : {}),
         ...(call.onOutput ? { onOutput: call.onOutput } : {}),
       }),

@@ -30,11 +30,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .action(async (opts: ServeOptions) => {
       const tokenFile = opts.tokenFile ?? process.env.BASTION_TOKEN_FILE;
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
-      // A long-lived service keeps warm containers ready (BASTION_POOL_SIZE per profile, default 2).
+      // A long-lived service keeps warm containers ready: 2 per profile unless a provider's
+      // FF_POOL_SIZE_<PROVIDER> flag, read at each call, says otherwise.
       let reapedAtStart = 0;
       const runtime = await ctx.runtime({
         policyFile: opts.policy,
-        poolSize: Number(process.env.BASTION_POOL_SIZE ?? 2),
+        poolSize: 2,
         onReaped: (count) => {
           reapedAtStart = count;
         },
@@ -53,7 +54,13 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const poolGauge = runtime.poolReady
         ? setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref()
         : undefined;
-      const router = createRuntimeRouter({ runtime, flags, metrics });
+      // Calls follow FF_DEFAULT_BACKEND: the other backend's runtime starts on its first call.
+      const router = createRuntimeRouter({
+        runtime,
+        flags,
+        metrics,
+        pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2 })).pipeline,
+      });
       const service = await createService({
         router,
         runtime,

@@ -101,4 +101,28 @@ describeWithDocker('warm pool executor (real engine)', () => {
     expect(r.stdout).toBe('fresh\n');
     expect(r.sandboxId).not.toBe(idle.Id);
   });
+
+  it('follows the pool size a call asks for: more ready containers, or none and the cold path', async () => {
+    const call = (poolSize: number) =>
+      pool.run({ correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize }, { onStdout: () => undefined, onStderr: () => undefined });
+    const sessionContainers = async () => (await managedContainers(docker, identity.sessionId)).length;
+    await call(3);
+    for (let i = 0; i < 100 && pool.stats().ready < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pool.stats().targets).toEqual([{ image: IMAGE, target: 3, ready: 3 }]);
+    expect(pool.stats().warmHits).toBe(1);
+
+    // Turned down to 0: this call runs cold and the idle containers are removed.
+    const r = await call(0);
+    expect(r.exitCode).toBe(0);
+    expect(pool.stats().coldFallbacks).toBe(1);
+    expect(pool.stats().targets).toEqual([{ image: IMAGE, target: 0, ready: 0 }]);
+    for (let i = 0; i < 50 && (await sessionContainers()) > 0; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(await sessionContainers()).toBe(0);
+  });
+
+  it('refuses a pool size that is not a whole number ≥ 0', async () => {
+    await expect(
+      pool.run({ correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize: -1 }, { onStdout: () => undefined, onStderr: () => undefined }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
 });

@@ -30,7 +30,10 @@ const SUPERVISOR = '/opt/bastion/bin/bastion-supervisor';
 export interface WarmPoolOptions {
   docker?: Dockerode;
   identity?: SessionIdentity;
-  /** Ready containers kept per profile (image + limits). 0 disables the pool (cold path only). */
+  /**
+   * Ready containers kept per profile (image + limits) unless a call asks for another number
+   * (ExecutorRequest.poolSize, e.g. from FF_POOL_SIZE_<PROVIDER>); 0: cold path only by default.
+   */
   size?: number;
   /** A pooled container older than this is replaced, never used. */
   maxIdleMs?: number;
@@ -54,13 +57,15 @@ interface Profile {
   readonly limits: ResourceLimits;
   readonly ready: Slot[];
   filling: number;
+  /** Containers to keep ready: the latest call's poolSize, else the pool's size. */
+  target: number;
 }
 
 export type WarmPoolExecutor = Executor & {
   /** Starts keeping `size` containers ready for calls with this image and these limits. */
   prewarm(image: string, limits: ResourceLimits): Promise<void>;
-  /** Ready containers per profile. */
-  stats(): { ready: number; filling: number; profiles: number; warmHits: number; coldFallbacks: number };
+  /** Ready containers over all profiles; `targets` lists each profile's wanted count. */
+  stats(): { ready: number; filling: number; profiles: number; warmHits: number; coldFallbacks: number; targets: { image: string; target: number; ready: number }[] };
 };
 
 /**
@@ -159,7 +164,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   }
 
   function refill(profile: Profile): void {
-    while (!closed && profile.ready.length + profile.filling < size) {
+    while (!closed && profile.ready.length + profile.filling < profile.target) {
       profile.filling++;
       track(
         createSlot(profile).then(
@@ -182,10 +187,18 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     const key = JSON.stringify([image, containerLimits]);
     let profile = profiles.get(key);
     if (!profile) {
-      profile = { image, limits, ready: [], filling: 0 };
+      profile = { image, limits, ready: [], filling: 0, target: size };
       profiles.set(key, profile);
     }
     return profile;
+  }
+
+  /** A call asked for a different number of ready containers: follow it, removing any surplus at once. */
+  function retarget(profile: Profile, wanted: number | undefined): void {
+    if (wanted === undefined || wanted === profile.target) return;
+    profile.target = wanted;
+    const surplus = profile.ready.length - wanted;
+    if (surplus > 0) for (const slot of profile.ready.splice(0, surplus)) track(destroy(slot));
   }
 
   function takeSlot(profile: Profile): Slot | undefined {
@@ -274,11 +287,19 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     backend: 'docker',
     async run(request, hooks) {
       if (closed) throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
-      if (size === 0 || !request.mounts.every((m) => m.containerPath === CTL_MOUNT)) {
+      if (request.poolSize !== undefined && (!Number.isInteger(request.poolSize) || request.poolSize < 0)) {
+        throw new BastionError('INVALID_INPUT', `poolSize must be a whole number ≥ 0, got ${request.poolSize}`);
+      }
+      if (!request.mounts.every((m) => m.containerPath === CTL_MOUNT)) {
         coldFallbacks++;
         return cold.run(request, hooks);
       }
       const profile = profileFor(request.image, request.limits);
+      retarget(profile, request.poolSize);
+      if (profile.target === 0) {
+        coldFallbacks++;
+        return cold.run(request, hooks);
+      }
       const slot = takeSlot(profile);
       // Starting a container costs the engine ~100 ms of CPU. While another one is still ready,
       // refill after this call rather than during it, so the two do not compete.
@@ -311,11 +332,13 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     stats() {
       let ready = 0;
       let filling = 0;
+      const targets: { image: string; target: number; ready: number }[] = [];
       for (const p of profiles.values()) {
         ready += p.ready.length;
         filling += p.filling;
+        targets.push({ image: p.image, target: p.target, ready: p.ready.length });
       }
-      return { ready, filling, profiles: profiles.size, warmHits, coldFallbacks };
+      return { ready, filling, profiles: profiles.size, warmHits, coldFallbacks, targets };
     },
     async close() {
       closed = true;
