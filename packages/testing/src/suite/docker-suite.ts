@@ -27,11 +27,15 @@ export function engineProblem(images: readonly string[] = Object.values(SANDBOX_
  * piece skips with a loud notice; under CI=true it is a failing test, never a skip.
  */
 export function describeWithEngine(name: string, body: () => void): void {
-  const problem = engineProblem();
+  describeWhenReady(name, engineProblem(), body);
+}
+
+/** `describe` when `problem` is undefined; else a loud skip locally, a failing test under CI=true. */
+export function describeWhenReady(name: string, problem: string | undefined, body: () => void): void {
   if (problem === undefined) return describe(name, body);
   if (process.env.CI === 'true') {
     return describe(name, () => {
-      it('needs a Docker engine and the sandbox images (CI=true: missing is a failure, not a skip)', () => {
+      it('needs what this suite runs on (CI=true: missing is a failure, not a skip)', () => {
         throw new Error(problem);
       });
     });

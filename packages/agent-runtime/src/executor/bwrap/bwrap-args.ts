@@ -34,6 +34,10 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     '--disable-userns',
     '--die-with-parent',
     '--new-session',
+    // The command is PID 1 of its namespace, as in a Docker container. bwrap's own init would
+    // outlive its monitor by a moment and be orphaned to the host's PID 1, which leaves a zombie
+    // per call wherever PID 1 does not reap (a container running Bastion, some VMs).
+    '--as-pid-1',
     '--cap-drop', 'ALL',
     '--uid', String(input.uid ?? SANDBOX_UID),
     '--gid', String(input.gid ?? SANDBOX_GID),

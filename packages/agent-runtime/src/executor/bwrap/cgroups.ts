@@ -119,8 +119,8 @@ function dirsOf(layout: CgroupLayout, rel: string): string[] {
   return [...new Set(CONTROLLERS.map((c) => join(layout.roots[c], rel)))];
 }
 
-/** Processes that stay in the group besides the command: bwrap's monitor and its pid-1 init. */
-export const BWRAP_OWN_PIDS = 2;
+/** Processes that stay in the group besides the command: bwrap's monitor (the command is PID 1, --as-pid-1). */
+export const BWRAP_OWN_PIDS = 1;
 const CPU_PERIOD_US = 100_000;
 
 export interface CallCgroup {
