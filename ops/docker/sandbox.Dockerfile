@@ -4,10 +4,11 @@
 FROM bastion/base:latest
 COPY node /usr/local/bin/node
 COPY opt/ /opt/bastion/
-# minbase has no passwd tools; the account is two lines.
+# minbase has no passwd tools; the account is two lines. /workspace and /run/bastion (the gateway
+# socket) are mount points: the bwrap backend cannot create them on the read-only root as Docker does.
 RUN echo 'bastion:x:1001:1001:bastion sandbox:/tmp:/bin/bash' >> /etc/passwd \
  && echo 'bastion:x:1001:' >> /etc/group \
- && mkdir -p /workspace \
+ && mkdir -p /workspace /run/bastion \
  && chmod 0755 /opt/bastion/bin/* \
  && node --version
 ENV PATH=/opt/bastion/bin:/usr/local/bin:/usr/bin:/bin \

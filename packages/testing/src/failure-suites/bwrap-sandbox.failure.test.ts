@@ -1,67 +1,20 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { bwrapAvailability, createBwrapExecutor, createMemoryAuditLog, createRuntime, execCommand, resolveRootfs, type BwrapExecutor, type Runtime } from '@bastion/agent-runtime';
+import { createBwrapExecutor, createMemoryAuditLog, createRuntime, execCommand, type BwrapExecutor, type Runtime } from '@bastion/agent-runtime';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { outcomeProblems } from '../failure-simulator/outcome-check';
 import { SANDBOX_FAULTS, SANDBOX_FAULT_KINDS, sandboxFaultSpec, type SandboxFaultKind } from '../failure-simulator/sandbox-faults';
+import { bwrapProblem, bwrapProcesses, leftoverCgroups } from '../suite/bwrap-suite';
 import { describeWhenReady, SANDBOX_IMAGES } from '../suite/docker-suite';
 
 const IMAGE = SANDBOX_IMAGES.sandbox;
-const REPO = join(__dirname, '../../../..');
-
-/** Why the bwrap backend cannot run here (no bubblewrap or cgroups, no root filesystem), or undefined. */
-function bwrapProblem(): string | undefined {
-  const available = bwrapAvailability();
-  if (!available.ok) return available.reason;
-  try {
-    resolveRootfs(IMAGE);
-    return undefined;
-  } catch {
-    try {
-      execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), IMAGE], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
-      return undefined;
-    } catch (err) {
-      return `ops/docker/rootfs.sh ${IMAGE} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').pop()}`;
-    }
-  }
-}
-
-/** Per-call cgroups this executor's session still has, in any hierarchy: a leak if non-empty. */
-function leftoverCgroups(executor: BwrapExecutor): string[] {
-  const out = new Set<string>();
-  for (const root of Object.values(executor.cgroups?.roots ?? {})) {
-    const dir = join(root, executor.identity.sessionId);
-    if (!existsSync(dir)) continue;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.add(e.name);
-  }
-  return [...out];
-}
-
-/**
- * bubblewrap processes still alive. (A sandboxed process that outlived its call would also keep
- * its call cgroup, which cannot be removed while it has members, so leftoverCgroups sees it too.)
- */
-function bwrapProcesses(): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'bwrap') out.push(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 /**
  * The sandbox fault catalogue again, on the daemonless backend: bubblewrap over the same image's
  * root filesystem, per-call cgroups, our seccomp filter. Every fault must end typed exactly as on
  * Docker, leak no secret, leave no cgroup or process behind, and the next call must succeed.
  */
-describeWhenReady('failure suite: faults inside the bwrap sandbox (real bubblewrap, cgroups, seccomp)', bwrapProblem(), () => {
+describeWhenReady('failure suite: faults inside the bwrap sandbox (real bubblewrap, cgroups, seccomp)', bwrapProblem([IMAGE]), () => {
   const secretValue = `AIzaSy${randomBytes(12).toString('hex')}`.padEnd(39, 'Q').slice(0, 39);
   const audit = createMemoryAuditLog();
   let executor: BwrapExecutor;

@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bwrapAvailability, resolveRootfs, type BwrapExecutor } from '@bastion/agent-runtime';
+
+const REPO = join(__dirname, '../../../..');
+
+/**
+ * Why the bwrap backend cannot run `images` here (no bubblewrap or cgroups, a root filesystem that
+ * cannot be unpacked), or undefined. Missing root filesystems are unpacked by ops/docker/rootfs.sh.
+ */
+export function bwrapProblem(images: readonly string[]): string | undefined {
+  const available = bwrapAvailability();
+  if (!available.ok) return available.reason;
+  for (const image of images) {
+    try {
+      resolveRootfs(image);
+    } catch {
+      try {
+        execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), image], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+      } catch (err) {
+        return `ops/docker/rootfs.sh ${image} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').pop()}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Per-call cgroups this executor's session still has, in any hierarchy: a leak if non-empty. */
+export function leftoverCgroups(executor: BwrapExecutor): string[] {
+  const out = new Set<string>();
+  for (const root of Object.values(executor.cgroups?.roots ?? {})) {
+    const dir = join(root, executor.identity.sessionId);
+    if (!existsSync(dir)) continue;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.add(e.name);
+  }
+  return [...out];
+}
+
+/**
+ * bubblewrap processes still alive. (A sandboxed process that outlived its call would also keep
+ * its call cgroup, which cannot be removed while it has members, so leftoverCgroups sees it too.)
+ */
+export function bwrapProcesses(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'bwrap') out.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
