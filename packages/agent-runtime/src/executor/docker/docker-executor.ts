@@ -32,6 +32,8 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
   const grace = options.expiryGraceMs ?? 60_000;
   const now = options.now ?? Date.now;
   const live = new Set<string>();
+  /** Creations in flight: close() waits for them, so a container created as the runtime shuts down is removed too. */
+  const creating = new Set<Promise<unknown>>();
   const events = createContainerEvents(docker, identity.sessionId);
   let closed = false;
 
@@ -55,11 +57,25 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     let container: Dockerode.Container;
     try {
       await events.ready();
-      container = await docker.createContainer(containerCreateOptions(request, labels));
+      // Registered as live in the same step as it is created, so close() cannot miss it.
+      const creation = docker.createContainer(containerCreateOptions(request, labels)).then((c) => {
+        live.add(c.id);
+        return c;
+      });
+      creating.add(creation);
+      try {
+        container = await creation;
+      } finally {
+        creating.delete(creation);
+      }
     } catch (err) {
       throw dockerError(err, 'create the sandbox container', request.image);
     }
-    live.add(container.id);
+    if (closed) {
+      // close() began while the engine was creating it: it never starts.
+      await remove(container.id).catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+      throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
+    }
 
     let timedOut = false;
     let aborted = false;
@@ -164,6 +180,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     async close() {
       closed = true;
       events.close();
+      await Promise.allSettled([...creating]);
       await Promise.all([...live].map((id) => remove(id).catch((err: BastionError) => options.onCleanupError?.(err, id))));
     },
   };
