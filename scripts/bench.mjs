@@ -5,10 +5,13 @@
 //   npm run bench -- --json            ONE JSON document on stdout: {"suites":{"<suite>":{"baseline","cases":{…}}}}
 //   --n 50 (or BENCH_N=50)             samples per case for suites that take it
 // Each suite is a TS module bundled by esbuild into its package's node_modules/.cache (so its
-// npm dependencies resolve) and loaded in this process. A suite whose file does not exist yet is
-// reported as missing; a suite that throws is reported with its error and fails the run.
+// npm dependencies resolve) and loaded in a process of its own when several suites run (one suite
+// runs in this process), so no suite measures in a heap or event loop that another one left behind.
+// A suite whose file does not exist yet is reported as missing; a suite that throws is reported
+// with its error and fails the run.
 import { build } from 'esbuild';
 import { resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -164,9 +167,32 @@ function table(report) {
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n';
 }
 
+/** Runs one suite in a fresh node process (this script, that suite only, --json) and returns its report entry. */
+function runIsolated(suite) {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--json', ...(args.n !== undefined ? ['--n', String(args.n)] : []), suite], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  let entry;
+  try {
+    entry = JSON.parse(child.stdout.trim().split('\n').pop() ?? '').suites[suite];
+  } catch {
+    entry = undefined;
+  }
+  if (!entry) return { failed: true, entry: { error: `the suite's process ended ${child.status ?? child.signal} without a report` } };
+  return { failed: child.status !== 0, entry };
+}
+
 const report = { suites: {} };
 let failed = false;
 for (const suite of selected) {
+  if (selected.length > 1) {
+    const { failed: f, entry } = runIsolated(suite);
+    failed ||= f;
+    report.suites[suite] = entry;
+    continue;
+  }
   const t0 = Date.now();
   process.stderr.write(`[bench] ${suite}…\n`);
   try {
