@@ -2,9 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
-import type { PolicyEngine } from '@bastion/policy';
 import type { AgentProvider } from '@bastion/providers';
-import type { OutputSanitizer, SecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { readOnlyBinding } from '../agents/provider-binding';
 import type { Executor, ExecutorRequest } from '../executor/executor';
@@ -12,27 +10,7 @@ import { createFlagService } from '../flags/flag-service';
 import { writeFlagsFileAtomic } from '../flags/flags-file';
 import { createPipeline } from '../pipeline/pipeline';
 import { createRuntimeRouter } from './runtime-router';
-
-// Stand-ins for policy, sanitizer and secrets, so the real pipeline runs without Docker; the
-// executor records the requests it is given.
-const allowAll = {
-  evaluate: () => ({
-    allow: true,
-    reasons: [],
-    limits: { memoryBytes: 1 << 28, cpus: 1, pids: 64, nofile: 256, tmpfsBytes: 1 << 24, timeoutMs: 60_000, outputBytes: 1 << 20 },
-    obligations: { network: { mode: 'none' } },
-  }),
-} as unknown as PolicyEngine;
-const passThrough = () =>
-  ({
-    ruleIds: [],
-    sanitize: (input: string | Uint8Array) => ({ text: String(input), redactions: [] }),
-    createStream: () => {
-      const decoder = new TextDecoder();
-      return { write: (c: Uint8Array | string) => (typeof c === 'string' ? c : decoder.decode(c, { stream: true })), end: () => '', redactions: () => [] };
-    },
-  }) as unknown as OutputSanitizer;
-const noSecrets = { require: () => '', knownValues: () => [] } as unknown as SecretStore;
+import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
 
 function recordingExecutor(): Executor & { requests: ExecutorRequest[] } {
   const requests: ExecutorRequest[] = [];

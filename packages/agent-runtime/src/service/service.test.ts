@@ -1,8 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PolicyEngine } from '@bastion/policy';
-import type { OutputSanitizer, SecretStore } from '@bastion/security';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import type { Executor } from '../executor/executor';
@@ -13,6 +11,7 @@ import { createPipeline } from '../pipeline/pipeline';
 import { createPipelineCall } from '../router/pipeline-call';
 import { createRouter, type ProviderCall, type RoutedProvider } from '../router/router';
 import { createService, type StartedService } from './service';
+import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -45,26 +44,6 @@ function okResult(provider: string, correlationId: string): AgentResult {
   };
 }
 
-// The pieces below stand in for policy, sanitizer, secrets and executor, so the real pipeline and
-// runAgent run in a unit test without Docker (the shared in-memory executor lives in @bastion/testing).
-const allowAll = {
-  evaluate: () => ({
-    allow: true,
-    reasons: [],
-    limits: { memoryBytes: 1 << 28, cpus: 1, pids: 64, nofile: 256, tmpfsBytes: 1 << 24, timeoutMs: 60_000, outputBytes: 1 << 20 },
-    obligations: { network: { mode: 'none' } },
-  }),
-} as unknown as PolicyEngine;
-const passThrough = () =>
-  ({
-    ruleIds: [],
-    sanitize: (input: string | Uint8Array) => ({ text: String(input), redactions: [] }),
-    createStream: () => {
-      const decoder = new TextDecoder();
-      return { write: (c: Uint8Array | string) => (typeof c === 'string' ? c : decoder.decode(c, { stream: true })), end: () => '', redactions: () => [] };
-    },
-  }) as unknown as OutputSanitizer;
-const noSecrets = { require: () => '', knownValues: () => [] } as unknown as SecretStore;
 function echoExecutor(): Executor & { runs: number } {
   const ex = {
     backend: 'memory' as const,
