@@ -40,7 +40,7 @@ export * from './mcp';
 export { createBwrapExecutor, bwrapAvailability, type BwrapExecutor, type BwrapExecutorOptions } from './executor/bwrap/bwrap-executor';
 export { compileSeccompProfile, type SeccompProfile } from './executor/bwrap/seccomp-bpf';
 export { resolveRootfs, DEFAULT_ROOTFS_DIR, type Rootfs } from './executor/bwrap/rootfs';
-export { detectCgroupLayout, type CgroupLayout } from './executor/bwrap/cgroups';
+export { detectCgroupLayout, listCallGroups, type CgroupLayout, type CallGroupEntry } from './executor/bwrap/cgroups';
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
 export * from './gateway';
 export { engineAvailable, managedContainers } from './executor/docker/engine';

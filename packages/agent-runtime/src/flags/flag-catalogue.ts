@@ -24,14 +24,17 @@ export const FLAG_CATALOGUE = {
 
 export type KnownFlagName = keyof typeof FLAG_CATALOGUE;
 
+/** A provider id as it appears in flag names: `gemini-cli` → `GEMINI_CLI`. */
+const flagSuffix = (providerId: string): string => providerId.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
 /** `gemini-cli` → `FF_PROVIDER_GEMINI_CLI`. */
 export function providerFlagName(providerId: string): string {
-  return `FF_PROVIDER_${providerId.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+  return `FF_PROVIDER_${flagSuffix(providerId)}`;
 }
 
 /** `gemini-cli` → `FF_POOL_SIZE_GEMINI_CLI`. */
 export function poolSizeFlagName(providerId: string): string {
-  return `FF_POOL_SIZE_${providerId.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+  return `FF_POOL_SIZE_${flagSuffix(providerId)}`;
 }
 
 /** Flags every provider has, whether or not the catalogue names it. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bwrapAvailability, resolveRootfs, type BwrapExecutor } from '@bastion/agent-runtime';
+import { bwrapAvailability, listCallGroups, resolveRootfs, type BwrapExecutor } from '@bastion/agent-runtime';
 
 const REPO = join(__dirname, '../../../..');
 
@@ -28,13 +28,10 @@ export function bwrapProblem(images: readonly string[]): string | undefined {
 
 /** Per-call cgroups this executor's session still has, in any hierarchy: a leak if non-empty. */
 export function leftoverCgroups(executor: BwrapExecutor): string[] {
-  const out = new Set<string>();
-  for (const root of Object.values(executor.cgroups?.roots ?? {})) {
-    const dir = join(root, executor.identity.sessionId);
-    if (!existsSync(dir)) continue;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.add(e.name);
-  }
-  return [...out];
+  if (!executor.cgroups) return [];
+  return listCallGroups(executor.cgroups)
+    .filter((g) => g.sessionId === executor.identity.sessionId)
+    .map((g) => g.name);
 }
 
 /**
