@@ -30,6 +30,11 @@ export interface ExecEscapeAttempt extends AttemptBase {
   readonly evidence: RegExp;
   /** Extra spec fields: the gateway (egress attempts), a read-only workspace, a small tmpfs. */
   readonly spec?: 'gateway' | 'gateway-api' | 'read-only-workspace' | 'small-tmpfs';
+  /**
+   * Where the daemonless backend (bubblewrap) stops the attempt at another layer, or with another
+   * error, than Docker does: that layer and its evidence. The attempt must still fail there.
+   */
+  readonly bwrap?: { readonly layer: EscapeLayer; readonly evidence: RegExp };
 }
 
 /** The fake cursor-agent performs `edits` in its workspace copy; FF_CURSOR_AUTOFIX is on, so the apply path judges them. */

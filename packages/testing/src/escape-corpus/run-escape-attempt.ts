@@ -37,7 +37,19 @@ function execExtras(attempt: ExecEscapeAttempt, workspace: string): Partial<Exec
   }
 }
 
-async function runExec(sim: FailureSimulator, attempt: ExecEscapeAttempt, hostCanary: string): Promise<EscapeOutcome> {
+/** The sandbox backend an exec attempt runs on; bwrap may stop an attempt at another layer (`attempt.bwrap`). */
+export type EscapeBackend = 'docker' | 'bwrap';
+
+/** What an exec attempt needs: a call through the real pipeline, and the leak check over results and audit lines. */
+export type EscapeExecRunner = Pick<FailureSimulator, 'exec' | 'leaks'>;
+
+/** Runs one exec attempt on `backend` and judges it against that backend's layer and evidence. */
+export async function runExecEscapeAttempt(sim: EscapeExecRunner, attempt: ExecEscapeAttempt, hostCanary: string, backend: EscapeBackend): Promise<EscapeOutcome> {
+  const expected = backend === 'bwrap' && attempt.bwrap !== undefined ? attempt.bwrap : attempt;
+  return runExec(sim, { ...attempt, ...expected }, hostCanary, backend);
+}
+
+async function runExec(sim: EscapeExecRunner, attempt: ExecEscapeAttempt, hostCanary: string, backend: EscapeBackend): Promise<EscapeOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'escape-ws-'));
   try {
     writeFileSync(join(dir, 'README.md'), '# caller workspace\n');
@@ -50,6 +62,7 @@ async function runExec(sim: FailureSimulator, attempt: ExecEscapeAttempt, hostCa
     const untyped = untypedReason(result);
     if (untyped) problems.push(`untyped: ${untyped}`);
     if (result.status !== 'succeeded') problems.push(`the attempt did not run to its end: ${result.error?.code} ${result.error?.message}`);
+    else if (result.execution?.backend !== backend) problems.push(`ran on ${result.execution?.backend}, not ${backend}`);
     if (/ESCAPED/.test(output)) problems.push(`ESCAPED: ${output.split('\n').filter((l) => l.includes('ESCAPED')).join(' | ')}`);
     if (!attempt.evidence.test(output)) problems.push(`no evidence ${attempt.evidence} in: ${output.slice(0, 400)}`);
     if (output.includes(hostCanary)) problems.push('the host environment is visible inside the sandbox');
@@ -98,5 +111,5 @@ async function runCursor(sim: FailureSimulator, attempt: CursorEscapeAttempt): P
 
 /** Runs one attempt through the real pipeline and judges it; never throws for an escape, it reports one. */
 export function runEscapeAttempt(sim: FailureSimulator, attempt: EscapeAttempt, hostCanary: string): Promise<EscapeOutcome> {
-  return attempt.via === 'exec' ? runExec(sim, attempt, hostCanary) : runCursor(sim, attempt);
+  return attempt.via === 'exec' ? runExecEscapeAttempt(sim, attempt, hostCanary, 'docker') : runCursor(sim, attempt);
 }
