@@ -41,6 +41,7 @@ export { createBwrapExecutor, bwrapAvailability, type BwrapExecutor, type BwrapE
 export { compileSeccompProfile, type SeccompProfile } from './executor/bwrap/seccomp-bpf';
 export { resolveRootfs, DEFAULT_ROOTFS_DIR, type Rootfs } from './executor/bwrap/rootfs';
 export { detectCgroupLayout, listCallGroups, type CgroupLayout, type CallGroupEntry } from './executor/bwrap/cgroups';
+export { listCallTmpfs, type CallTmpfsEntry } from './executor/bwrap/call-tmpfs';
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
 export * from './gateway';
 export { engineAvailable, managedContainers } from './executor/docker/engine';

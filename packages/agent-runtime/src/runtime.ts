@@ -85,11 +85,13 @@ export async function startRuntime(
   let executor: Executor & { readonly identity: SessionIdentity };
   let docker: Dockerode | undefined;
   let cgroups: CgroupLayout | null = null;
+  let tmpfsRoot: string | null = null;
   if (backend === 'bwrap') {
     const available = bwrapAvailability();
     if (!available.ok) throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend is not usable here: ${available.reason}`);
     const bwrap = createBwrapExecutor({ onCleanupError });
     cgroups = bwrap.cgroups;
+    tmpfsRoot = bwrap.tmpfsRoot;
     executor = bwrap;
   } else {
     docker = new Dockerode();
@@ -102,12 +104,13 @@ export async function startRuntime(
   let reaper: StartedReaper | undefined;
   if (options.reaper ?? true) {
     try {
-      const report = await reapExpired({ ...(docker ? { docker } : {}), cgroups });
-      options.onReaped?.(report.containers.length + report.cgroups.length);
-      if (report.containers.length + report.cgroups.length > 0) {
-        audit.record({ event: 'reaper.expired_removed', correlationId: '-', containers: report.containers.length, cgroups: report.cgroups.length });
+      const report = await reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot });
+      const removed = report.containers.length + report.cgroups.length + report.tmpfs.length;
+      options.onReaped?.(removed);
+      if (removed > 0) {
+        audit.record({ event: 'reaper.expired_removed', correlationId: '-', containers: report.containers.length, cgroups: report.cgroups.length, tmpfs: report.tmpfs.length });
       }
-      reaper = await startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups });
+      reaper = await startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot });
     } catch (err) {
       throw BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not start the reaper: ${(err as Error).message}`);
     }

@@ -35,6 +35,9 @@ export interface ExecEscapeAttempt extends AttemptBase {
    * error, than Docker does: that layer and its evidence. The attempt must still fail there.
    */
   readonly bwrap?: { readonly layer: EscapeLayer; readonly evidence: RegExp };
+  // Where bwrap differs (seen on this corpus): the profile's default errno is ENOSYS, which bwrap
+  // applies as written where runc answers EPERM; the call's user namespace maps uid 1001 only, so
+  // setuid(0) is EINVAL and the host root's /proc/sys is not writable; no /sys is mounted at all.
 }
 
 /** The fake cursor-agent performs `edits` in its workspace copy; FF_CURSOR_AUTOFIX is on, so the apply path judges them. */
@@ -64,7 +67,7 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
   { id: 'mount-tmpfs', via: 'exec', layer: 'seccomp', goal: 'mount a filesystem (mount(2))', script: sys('mount', 'do { my ($s, $t, $f) = ("none", "/tmp", "tmpfs"); syscall(165, $s, $t, $f, 0, 0) }'), evidence: EPERM },
   { id: 'remount-root-rw', via: 'exec', layer: 'seccomp', goal: 'remount the root filesystem read-write (MS_REMOUNT)', script: sys('remount', 'do { my ($s, $t, $f) = ("none", "/", ""); syscall(165, $s, $t, $f, 32, 0) }'), evidence: EPERM },
   { id: 'unshare-userns', via: 'exec', layer: 'seccomp', goal: 'become root in a new user namespace (unshare -Ur)', script: 'unshare -Ur id -u 2>&1 && echo ESCAPED; true', evidence: EPERM },
-  { id: 'clone-newuser', via: 'exec', layer: 'seccomp', goal: 'clone(2) with CLONE_NEWUSER|CLONE_NEWNS', script: sys('clone', 'syscall(56, 0x10000000|0x20000|17, 0, 0, 0, 0)'), evidence: EPERM },
+  { id: 'clone-newuser', via: 'exec', layer: 'seccomp', goal: 'clone(2) with CLONE_NEWUSER|CLONE_NEWNS', script: sys('clone', 'syscall(56, 0x10000000|0x20000|17, 0, 0, 0, 0)'), evidence: EPERM, bwrap: { layer: 'seccomp', evidence: /Function not implemented/ } },
   { id: 'setns-pid1', via: 'exec', layer: 'seccomp', goal: "join PID 1's namespaces (nsenter / setns)", script: 'nsenter -t 1 -m -u -n true 2>&1 && echo ESCAPED; true', evidence: EPERM },
   { id: 'chroot', via: 'exec', layer: 'seccomp', goal: 'chroot(2)', script: sys('chroot', 'do { my $d = "/tmp"; syscall(161, $d) }'), evidence: EPERM },
   // Other processes and the kernel.
@@ -78,13 +81,13 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
   { id: 'raw-socket', via: 'exec', layer: 'capabilities', goal: 'open a raw ICMP socket (CAP_NET_RAW)', script: `perl -e 'use Socket; socket(my $s, PF_INET, SOCK_RAW, 1) ? print "ESCAPED\\n" : print "raw: $!\\n"'`, evidence: EPERM },
   { id: 'packet-socket', via: 'exec', layer: 'capabilities', goal: 'open an AF_PACKET socket to sniff frames', script: `perl -e 'use Socket; socket(my $s, 17, SOCK_RAW, 0) ? print "ESCAPED\\n" : print "packet: $!\\n"'`, evidence: EPERM },
   { id: 'mknod-block-device', via: 'exec', layer: 'capabilities', goal: 'create a block device node for the host disk (CAP_MKNOD)', script: 'mknod /tmp/sda b 8 0 2>&1 && echo ESCAPED; true', evidence: EPERM },
-  { id: 'setuid-root', via: 'exec', layer: 'user-1001', goal: 'setuid(0)', script: `perl -e '$< = 0; $> = 0; print $> == 0 ? "ESCAPED\\n" : "setuid: $!\\n"' 2>&1; true`, evidence: EPERM },
+  { id: 'setuid-root', via: 'exec', layer: 'user-1001', goal: 'setuid(0)', script: `perl -e '$< = 0; $> = 0; print $> == 0 ? "ESCAPED\\n" : "setuid: $!\\n"' 2>&1; true`, evidence: EPERM, bwrap: { layer: 'namespaces', evidence: /Invalid argument/ } },
   { id: 'su-root', via: 'exec', layer: 'user-1001', goal: 'become root through a setuid binary (su; no-new-privileges, no password)', script: 'su -c "id -u" root </dev/null 2>&1 | grep -q "^0$" && echo ESCAPED; id -u; echo "still uid $(id -u)"', evidence: /still uid 1001/ },
   // Kernel knobs, cgroups and the image.
-  { id: 'proc-sys-write', via: 'exec', layer: 'read-only-rootfs', goal: 'set /proc/sys/kernel/core_pattern (host code execution on crash)', script: 'echo "|/tmp/x" > /proc/sys/kernel/core_pattern 2>&1 && echo ESCAPED; true', evidence: EROFS },
+  { id: 'proc-sys-write', via: 'exec', layer: 'read-only-rootfs', goal: 'set /proc/sys/kernel/core_pattern (host code execution on crash)', script: 'echo "|/tmp/x" > /proc/sys/kernel/core_pattern 2>&1 && echo ESCAPED; true', evidence: EROFS, bwrap: { layer: 'namespaces', evidence: /Permission denied/ } },
   { id: 'sysrq-trigger', via: 'exec', layer: 'masked-proc', goal: 'reboot the host through /proc/sysrq-trigger (the engine masks it)', script: 'echo b > /proc/sysrq-trigger 2>&1 && echo ESCAPED; true', evidence: /Directory nonexistent|Read-only file system/ },
-  { id: 'cgroup-release-agent', via: 'exec', layer: 'read-only-rootfs', goal: "set a cgroup release_agent (the classic host escape)", script: 'for f in /sys/fs/cgroup/release_agent /sys/fs/cgroup/*/release_agent; do [ -e "$f" ] || continue; echo /tmp/x > "$f" 2>&1 && echo "ESCAPED $f"; done; echo 1 > /sys/fs/cgroup/memory/notify_on_release 2>&1; true', evidence: EROFS },
-  { id: 'cgroup-raise-limit', via: 'exec', layer: 'read-only-rootfs', goal: "raise the container's own memory and pids limits", script: 'echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1 && echo ESCAPED; echo max > /sys/fs/cgroup/pids/pids.max 2>&1 && echo ESCAPED; true', evidence: EROFS },
+  { id: 'cgroup-release-agent', via: 'exec', layer: 'read-only-rootfs', goal: "set a cgroup release_agent (the classic host escape)", script: 'for f in /sys/fs/cgroup/release_agent /sys/fs/cgroup/*/release_agent; do [ -e "$f" ] || continue; echo /tmp/x > "$f" 2>&1 && echo "ESCAPED $f"; done; echo 1 > /sys/fs/cgroup/memory/notify_on_release 2>&1; true', evidence: EROFS, bwrap: { layer: 'namespaces', evidence: /Directory nonexistent/ } },
+  { id: 'cgroup-raise-limit', via: 'exec', layer: 'read-only-rootfs', goal: "raise the container's own memory and pids limits", script: 'echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1 && echo ESCAPED; echo max > /sys/fs/cgroup/pids/pids.max 2>&1 && echo ESCAPED; true', evidence: EROFS, bwrap: { layer: 'namespaces', evidence: /Directory nonexistent/ } },
   { id: 'rootfs-write', via: 'exec', layer: 'read-only-rootfs', goal: 'plant a binary in the image (/usr/local/bin) or edit /etc/passwd', script: 'cp /bin/sh /usr/local/bin/backdoor 2>&1 && echo ESCAPED; echo "x:x:0:0::/:/bin/sh" >> /etc/passwd 2>&1 && echo ESCAPED; true', evidence: EROFS },
   { id: 'workspace-write', via: 'exec', layer: 'read-only-rootfs', goal: "write into the caller's read-only workspace mount", spec: 'read-only-workspace', script: 'echo owned > /workspace/owned.txt 2>&1 && echo ESCAPED; true', evidence: EROFS },
   // The host's environment and the real API key.

@@ -4,7 +4,7 @@ import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { outcomeProblems } from '../failure-simulator/outcome-check';
 import { SANDBOX_FAULTS, SANDBOX_FAULT_KINDS, sandboxFaultSpec, type SandboxFaultKind } from '../failure-simulator/sandbox-faults';
-import { bwrapProblem, bwrapProcesses, leftoverCgroups } from '../suite/bwrap-suite';
+import { bwrapProblem, bwrapProcesses, leftoverCgroups, leftoverTmpfs } from '../suite/bwrap-suite';
 import { describeWhenReady, SANDBOX_IMAGES } from '../suite/docker-suite';
 
 const IMAGE = SANDBOX_IMAGES.sandbox;
@@ -29,6 +29,7 @@ describeWhenReady('failure suite: faults inside the bwrap sandbox (real bubblewr
   afterAll(async () => {
     await runtime?.close();
     expect(leftoverCgroups(executor)).toEqual([]);
+    expect(leftoverTmpfs(executor)).toEqual([]);
   });
 
   const run = (kind: SandboxFaultKind) => execCommand(runtime.pipeline, sandboxFaultSpec(SANDBOX_FAULTS[kind], IMAGE), { correlationId: randomUUID() });

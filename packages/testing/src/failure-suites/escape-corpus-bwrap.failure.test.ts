@@ -5,7 +5,7 @@ import { createSecretStore } from '@bastion/security';
 import { ESCAPE_ATTEMPTS, runExecEscapeAttempt, CORPUS_ALLOWED_DOMAIN, type EscapeExecRunner, type EscapeOutcome, type ExecEscapeAttempt } from '../escape-corpus';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 import { createRoutedEgress } from '../failure-simulator/routed-egress';
-import { bwrapProblem, bwrapProcesses, leftoverCgroups } from '../suite/bwrap-suite';
+import { bwrapProblem, bwrapProcesses, leftoverCgroups, leftoverTmpfs } from '../suite/bwrap-suite';
 import { describeWhenReady, SANDBOX_IMAGES } from '../suite/docker-suite';
 
 const IMAGE = SANDBOX_IMAGES.sandbox;
@@ -56,6 +56,7 @@ describeWhenReady('failure suite: the escape corpus on the bwrap backend (each a
       console.log(`escape corpus on bwrap: ${outcomes.length} attempts\n${'attempt'.padEnd(28)} ${'layer'.padEnd(20)} ${'call ended'.padEnd(14)} verdict  evidence\n${rows.join('\n')}`);
     }
     expect(leftoverCgroups(executor)).toEqual([]);
+    expect(leftoverTmpfs(executor)).toEqual([]);
     expect(bwrapProcesses()).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bwrapAvailability, listCallGroups, resolveRootfs, type BwrapExecutor } from '@bastion/agent-runtime';
+import { bwrapAvailability, listCallGroups, listCallTmpfs, resolveRootfs, type BwrapExecutor } from '@bastion/agent-runtime';
 
 const REPO = join(__dirname, '../../../..');
 
@@ -23,6 +23,14 @@ export function bwrapProblem(images: readonly string[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Per-call /tmp mounts this executor's session still has on the host: a leak if non-empty. */
+export function leftoverTmpfs(executor: BwrapExecutor): string[] {
+  if (executor.tmpfsRoot === null) return [];
+  return listCallTmpfs(executor.tmpfsRoot)
+    .filter((t) => t.sessionId === executor.identity.sessionId)
+    .map((t) => t.dir);
 }
 
 /** Per-call cgroups this executor's session still has, in any hierarchy: a leak if non-empty. */

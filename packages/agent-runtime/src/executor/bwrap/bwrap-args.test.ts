@@ -19,6 +19,12 @@ describe('bwrap argv', () => {
     expect(joined).toContain(`--perms 1777 --size ${1 << 26} --tmpfs /tmp`);
   });
 
+  it("binds the call's host tmpfs (noexec, sized by the executor) at /tmp instead of bwrap's own when given one", () => {
+    const withTmp = bwrapArgs({ request, rootfs, hostname: 'bwrap-test-1', tmpDir: '/run/bastion/bwrap-tmp/s/1-99' }).join(' ');
+    expect(withTmp).toContain('--bind /run/bastion/bwrap-tmp/s/1-99 /tmp');
+    expect(withTmp).not.toContain('--tmpfs /tmp');
+  });
+
   it('clears the environment and sets the image env overlaid by the request env', () => {
     expect(joined).toContain('--clearenv');
     expect(joined).toContain('--setenv HOME /home/x');

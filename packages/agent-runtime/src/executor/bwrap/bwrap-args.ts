@@ -16,6 +16,12 @@ export interface BwrapArgsInput {
   readonly hostname: string;
   readonly uid?: number;
   readonly gid?: number;
+  /**
+   * The call's /tmp: a host tmpfs mounted noexec,nosuid,nodev with the call's size (see
+   * call-tmpfs.ts), bound in. Without one (a runtime that cannot mount), bwrap's own size-capped
+   * tmpfs, on which the sandbox can execute what it writes.
+   */
+  readonly tmpDir?: string;
 }
 
 /**
@@ -23,7 +29,7 @@ export interface BwrapArgsInput {
  * and nowhere else (docs/sandbox.md lists them against Docker's):
  * all namespaces new (user, pid, net with only lo, ipc, uts, mount, cgroup), no further user
  * namespaces, no capabilities, a new session (no TIOCSTI into the caller's terminal), death
- * with the runtime, the image's root read-only, /proc, a minimal /dev, a size-capped /tmp, the
+ * with the runtime, the image's root read-only, /proc, a minimal /dev, a size-capped (noexec) /tmp, the
  * requested mounts, and an environment that is the image's plus the request's and nothing else.
  */
 export function bwrapArgs(input: BwrapArgsInput): string[] {
@@ -45,7 +51,7 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     '--ro-bind', rootfs.root, '/',
     '--proc', '/proc',
     '--dev', '/dev',
-    '--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/tmp',
+    ...(input.tmpDir !== undefined ? ['--bind', input.tmpDir, '/tmp'] : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/tmp']),
   ];
   for (const m of request.mounts) {
     if (!m.containerPath.startsWith('/') || m.containerPath.split('/').includes('..')) {

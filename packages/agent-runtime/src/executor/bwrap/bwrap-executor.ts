@@ -1,12 +1,14 @@
 import { spawn, execFileSync } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { createOutputMeter } from '../output-meter';
 import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
+import { DEFAULT_TMPFS_ROOT, mountCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from './call-tmpfs';
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
 import { compileSeccompProfile, type SeccompProfile } from './seccomp-bpf';
@@ -21,13 +23,23 @@ export interface BwrapExecutorOptions {
   identity?: SessionIdentity;
   /** Where the per-call cgroups go (default: detected from /proc/self). */
   cgroups?: CgroupLayout;
+  /**
+   * Where a root runtime mounts each call's noexec /tmp (default $BASTION_BWRAP_TMP_DIR or
+   * /run/bastion/bwrap-tmp). A runtime that cannot mount falls back to bwrap's own tmpfs.
+   */
+  tmpfsRoot?: string;
   /** Grace after a call's deadline before a reaper may remove its cgroup. */
   expiryGraceMs?: number;
   now?: () => number;
   onCleanupError?: (error: BastionError, sandboxId: string) => void;
 }
 
-export type BwrapExecutor = Executor & { readonly identity: SessionIdentity; readonly cgroups: CgroupLayout | null };
+export type BwrapExecutor = Executor & {
+  readonly identity: SessionIdentity;
+  readonly cgroups: CgroupLayout | null;
+  /** Where this executor mounts calls' /tmp; null when it cannot (not root), and /tmp is bwrap's own, executable tmpfs. */
+  readonly tmpfsRoot: string | null;
+};
 
 /** How long to wait for the last output after bwrap exited. */
 const DRAIN_MS = 2_000;
@@ -61,6 +73,8 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   const live = new Map<string, CallCgroup>();
   const rootfsCache = new Map<string, Rootfs>();
   const isRoot = process.getuid?.() === 0;
+  const tmpfsRoot = isRoot ? (options.tmpfsRoot ?? process.env.BASTION_BWRAP_TMP_DIR ?? DEFAULT_TMPFS_ROOT) : null;
+  const tmpMounts = new Set<string>();
   let seccomp: Buffer | undefined;
   let sessionReady = false;
   const removals = new Set<Promise<void>>();
@@ -98,7 +112,19 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const { rootfs, layout: cg } = prepare(request.image);
     const n = ++seq;
     const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
-    const args = bwrapArgs({ request, rootfs, hostname: sandboxId });
+    const callName = `${n}-${deadline + grace}`;
+    let tmpDir: string | undefined;
+    if (tmpfsRoot !== null) {
+      tmpDir = join(tmpfsRoot, identity.sessionId, callName);
+      tmpMounts.add(tmpDir);
+      try {
+        await mountCallTmpfs(tmpDir, request.limits.tmpfsBytes);
+      } catch (err) {
+        await releaseTmp(tmpDir);
+        throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp under ${tmpfsRoot}: ${(err as Error).message.split('\n')[0]}`, { cause: err, retryable: false });
+      }
+    }
+    const args = bwrapArgs({ request, rootfs, hostname: sandboxId, ...(tmpDir !== undefined ? { tmpDir } : {}) });
 
     // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
     // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
@@ -107,8 +133,9 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const joinAsSandboxUser = isRoot && cg.version === 1;
     let group: CallCgroup;
     try {
-      group = createCallCgroup(cg, identity.sessionId, `${n}-${deadline + grace}`, request.limits, joinAsSandboxUser ? sandboxUser : undefined);
+      group = createCallCgroup(cg, identity.sessionId, callName, request.limits, joinAsSandboxUser ? sandboxUser : undefined);
     } catch (err) {
+      if (tmpDir !== undefined) await releaseTmp(tmpDir);
       throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, { cause: err });
     }
     live.set(sandboxId, group);
@@ -218,12 +245,24 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       hooks.signal?.removeEventListener('abort', onAbort);
       // Every process of the call is dead by now (bwrap exited, its pid namespace with it), so
       // removing the empty directories is off the call's path; close() waits for it.
-      const removal = group.remove().then(
-        () => void live.delete(sandboxId),
-        (err) => cleanupError(err, sandboxId),
-      );
+      const removal = Promise.all([
+        group.remove().then(
+          () => void live.delete(sandboxId),
+          (err) => cleanupError(err, sandboxId),
+        ),
+        tmpDir !== undefined ? releaseTmp(tmpDir) : undefined,
+      ]).then(() => undefined);
       removals.add(removal);
       void removal.finally(() => removals.delete(removal));
+    }
+  }
+
+  async function releaseTmp(dir: string): Promise<void> {
+    try {
+      await unmountCallTmpfs(dir);
+      tmpMounts.delete(dir);
+    } catch (err) {
+      options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not unmount the call's /tmp at ${dir}`), dir);
     }
   }
 
@@ -231,6 +270,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     backend: 'bwrap',
     identity,
     cgroups: layout,
+    tmpfsRoot,
     run,
     async close() {
       closed = true;
@@ -245,6 +285,8 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
           }
         }),
       );
+      await Promise.all([...tmpMounts].map((dir) => releaseTmp(dir)));
+      if (tmpfsRoot !== null) removeTmpfsSessionDir(tmpfsRoot, identity.sessionId);
       if (layout && sessionReady) {
         try {
           removeSessionDirs(layout, identity.sessionId);

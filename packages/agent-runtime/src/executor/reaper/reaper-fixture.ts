@@ -28,13 +28,14 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, ids }) + '\n');
   } else if (mode === 'bwrap') {
     const executor = createBwrapExecutor({ identity });
-    await startReaper({ sessionId: identity.sessionId, cgroups: executor.cgroups });
+    await startReaper({ sessionId: identity.sessionId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot });
     void executor.run(
       { correlationId: 'fixture', image: 'bastion/sandbox:latest', command: ['sh', '-c', 'sleep 600 & sleep 600'], env: {}, limits: LIMITS, mounts: [] },
       {
         onStdout: () => undefined,
         onStderr: () => undefined,
-        onStarted: ({ sandboxId }) => process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, sandboxId, cgroups: executor.cgroups }) + '\n'),
+        onStarted: ({ sandboxId }) =>
+          process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, sandboxId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot }) + '\n'),
       },
     );
   } else {

@@ -1,13 +1,15 @@
 import Dockerode from 'dockerode';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { describeWithDocker, managedContainers } from '../../test-support/docker-suite';
 import { containerLabels, newSessionIdentity } from '../labels';
 import { bwrapAvailability } from '../bwrap/bwrap-executor';
 import { ensureRootfs, sessionCgroups } from '../bwrap/bwrap-suite';
+import { listCallTmpfs, mountCallTmpfs, unmountCallTmpfs } from '../bwrap/call-tmpfs';
 import { createCallCgroup, ensureSessionCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
 import { reapExpired, startReaper } from './reaper';
 
@@ -94,13 +96,39 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
   if (bwrapReason !== null) console.warn(`\n!!! SKIPPING the bwrap reaper suite: ${bwrapReason}\n`);
   beforeAll(bundleFixture, 60_000);
 
-  it('kills the sandbox and removes its cgroups when the runtime is SIGKILLed, within 10 s', async () => {
+  it("kills the sandbox, removes its cgroups and unmounts its /tmp when the runtime is SIGKILLed, within 10 s", async () => {
     const { child, first } = startFixture('bwrap');
-    const { sessionId, cgroups } = (await first) as { sessionId: string; cgroups: CgroupLayout };
+    const { sessionId, cgroups, tmpfsRoot } = (await first) as { sessionId: string; cgroups: CgroupLayout; tmpfsRoot: string | null };
     expect(sessionCgroups(cgroups, sessionId)).toHaveLength(1);
+    // The suites run as root, so the call's /tmp is a host mount the reaper must take down too.
+    expect(tmpfsRoot).not.toBeNull();
+    expect(listCallTmpfs(tmpfsRoot!).filter((t) => t.sessionId === sessionId)).toHaveLength(1);
     child.kill('SIGKILL');
-    const ms = await until(() => Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))), 10_000);
-    console.log(`reaper: bwrap sandbox and cgroups of a SIGKILLed runtime gone ${ms} ms after the kill`);
+    const ms = await until(
+      () => Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))) && listCallTmpfs(tmpfsRoot!).every((t) => t.sessionId !== sessionId),
+      10_000,
+    );
+    expect(existsSync(join(tmpfsRoot!, sessionId))).toBe(false);
+    console.log(`reaper: bwrap sandbox, cgroups and /tmp mount of a SIGKILLed runtime gone ${ms} ms after the kill`);
+  });
+
+  it('reapExpired unmounts call /tmp mounts past the expiry in their name and leaves the others', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bastion-tmpfs-reap-'));
+    const sessionId = newSessionIdentity().sessionId;
+    const old = join(root, sessionId, `1-${Date.now() - 1_000}`);
+    const live = join(root, sessionId, `2-${Date.now() + 600_000}`);
+    await mountCallTmpfs(old, 1 << 20);
+    await mountCallTmpfs(live, 1 << 20);
+    try {
+      const report = await reapExpired({ tmpfsRoot: root });
+      expect(report.tmpfs).toEqual([`${sessionId}/${basename(old)}`]);
+      expect(listCallTmpfs(root).map((t) => t.dir)).toEqual([live]);
+      expect(existsSync(old)).toBe(false);
+    } finally {
+      await unmountCallTmpfs(live);
+      await unmountCallTmpfs(old);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('reapExpired removes call cgroups past the expiry in their name and leaves the others', async () => {

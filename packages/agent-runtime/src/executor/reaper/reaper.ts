@@ -6,6 +6,7 @@ import { BastionError } from '@bastion/core';
 import { LABELS } from '../labels';
 import { dockerError } from '../docker/docker-errors';
 import { listCallGroups, openCallCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
+import { listCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from '../bwrap/call-tmpfs';
 import { WATCHDOG_SOURCE } from './watchdog-source';
 
 export interface ReaperOptions {
@@ -14,6 +15,8 @@ export interface ReaperOptions {
   sessionId: string;
   /** The bwrap backend's cgroup layout, when the runtime uses it: the session's groups are reaped too. */
   cgroups?: CgroupLayout | null;
+  /** Where the bwrap backend mounts calls' /tmp (its `tmpfsRoot`): the session's mounts are unmounted too. */
+  tmpfsRoot?: string | null;
   /** How many consecutive "nothing left" answers end the watch (default 3, 500 ms apart). */
   quietChecks?: number;
   quietIntervalMs?: number;
@@ -49,6 +52,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     managedLabel: LABELS.managed,
     sessionLabel: LABELS.session,
     cgroupSessionDirs: options.cgroups ? [...new Set(Object.values(options.cgroups.roots))].map((r) => join(r, options.sessionId)) : [],
+    tmpfsSessionDir: options.tmpfsRoot ? join(options.tmpfsRoot, options.sessionId) : null,
     quietChecks: options.quietChecks ?? 3,
     quietIntervalMs: options.quietIntervalMs ?? 500,
   };
@@ -100,6 +104,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
 export interface ReapExpiredOptions {
   docker?: Dockerode;
   cgroups?: CgroupLayout | null;
+  tmpfsRoot?: string | null;
   now?: () => number;
 }
 
@@ -108,11 +113,13 @@ export interface ReapReport {
   readonly containers: string[];
   /** `<session>/<group>` of bwrap cgroups removed because the expiry in their name had passed. */
   readonly cgroups: string[];
+  /** `<session>/<call>` of bwrap calls' /tmp mounts unmounted because the expiry in their name had passed. */
+  readonly tmpfs: string[];
 }
 
 /**
  * Removes leftovers whose expiry passed: containers labelled `dev.bastion.managed=true` with a
- * past `dev.bastion.expires`, and bwrap call cgroups whose name carries a past expiry. Call it
+ * past `dev.bastion.expires`, and bwrap call cgroups and /tmp mounts whose name carries a past expiry. Call it
  * when a runtime starts; it never touches a sandbox still within its deadline plus grace.
  */
 export async function reapExpired(options: ReapExpiredOptions): Promise<ReapReport> {
@@ -155,5 +162,18 @@ export async function reapExpired(options: ReapExpiredOptions): Promise<ReapRepo
     }
     for (const s of emptied) removeSessionDirs(layout, s);
   }
-  return { containers, cgroups };
+
+  const tmpfs: string[] = [];
+  if (options.tmpfsRoot) {
+    const root = options.tmpfsRoot;
+    const emptied = new Set<string>();
+    for (const t of listCallTmpfs(root)) {
+      if (t.expiresAtMs >= now) continue;
+      await unmountCallTmpfs(t.dir);
+      tmpfs.push(`${t.sessionId}/${t.name}`);
+      emptied.add(t.sessionId);
+    }
+    for (const s of emptied) removeTmpfsSessionDir(root, s);
+  }
+  return { containers, cgroups, tmpfs };
 }

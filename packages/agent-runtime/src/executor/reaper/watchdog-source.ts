@@ -6,11 +6,12 @@
  * Protocol: argv[1] is a JSON config. The watchdog writes "ready\n" on stdout once it holds the
  * pipe, then reads stdin until it closes. A closed stdin means the runtime is gone (normal exit,
  * crash or SIGKILL alike): it removes every container labelled with the session, kills and removes
- * the session's bwrap cgroups, checks again a few times for creations that were in flight, and exits.
+ * the session's bwrap cgroups, unmounts the session's bwrap /tmp mounts, checks again a few times for creations that were in flight, and exits.
  */
 export const WATCHDOG_SOURCE = String.raw`
 'use strict';
 const http = require('node:http');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const cfg = JSON.parse(process.argv[1]);
@@ -94,14 +95,38 @@ function reapCgroups() {
   }
 }
 
+// The session's bwrap /tmp mounts (after its processes are killed, so none is busy).
+function reapTmpfs() {
+  const dir = cfg.tmpfsSessionDir;
+  if (!dir) return;
+  let lines = [];
+  try {
+    lines = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  } catch (err) {
+    return;
+  }
+  for (const line of lines) {
+    const point = (line.split(' ')[4] || '').replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    if (!point.startsWith(dir + '/')) continue;
+    spawnSync('umount', ['-l', point], { stdio: 'ignore', env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin' } });
+    try { fs.rmdirSync(point); } catch (err) { /* gone or busy */ }
+  }
+  try {
+    for (const e of fs.readdirSync(dir)) { try { fs.rmdirSync(path.join(dir, e)); } catch (err) { /* still mounted */ } }
+    fs.rmdirSync(dir);
+  } catch (err) { /* gone or busy */ }
+}
+
 let reaping = false;
 async function reap() {
   if (reaping) return;
   reaping = true;
   try {
     reapCgroups();
+    reapTmpfs();
     await reapContainers();
     reapCgroups();
+    reapTmpfs();
   } finally {
     process.exit(0);
   }
