@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
@@ -7,6 +7,7 @@ import { createMemoryAuditLog } from '../../audit/audit-log';
 import { execCommand } from '../../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../../runtime';
 import { createBwrapExecutor, type BwrapExecutor } from './bwrap-executor';
+import { listCallTmpfs } from './call-tmpfs';
 import { describeWithBwrap, sessionCgroups } from './bwrap-suite';
 
 const IMAGE = 'bastion/sandbox:latest';
@@ -67,6 +68,32 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
     } finally {
       delete process.env.BASTION_LEAK_PROBE;
     }
+  });
+
+  it("mounts the call's /tmp noexec,nosuid,nodev on the host, as Docker does, and unmounts it after the call", async () => {
+    expect(executor.tmpfsRoot).not.toBeNull();
+    const r = await exec(['sh', '-c', 'grep " /tmp " /proc/self/mounts; cp /bin/true /tmp/dropped && /tmp/dropped 2>&1; echo "exec rc=$?"']);
+    expect(r.status).toBe('succeeded');
+    expect(r.stdout).toMatch(/ \/tmp tmpfs [^ ]*\bnosuid\b[^ ]*\bnodev\b[^ ]*\bnoexec\b/);
+    expect(r.stdout).toContain('Permission denied');
+    expect(r.stdout).toContain('exec rc=126');
+    await runtime.close();
+    expect(listCallTmpfs(executor.tmpfsRoot!).filter((t) => t.sessionId === executor.identity.sessionId)).toEqual([]);
+    expect(existsSync(join(executor.tmpfsRoot!, executor.identity.sessionId))).toBe(false);
+  });
+
+  it('fails SANDBOX_UNAVAILABLE, and leaves no cgroup, when the /tmp mount cannot be made', async () => {
+    const broken = createBwrapExecutor({ tmpfsRoot: '/etc/hostname/not-a-directory' });
+    const brokenRuntime = createRuntime({ policy: () => createPolicyEngine(), audit, secrets: createSecretStore({ env: {} }), executor: broken });
+    try {
+      const r = await execCommand(brokenRuntime.pipeline, { provider: 'exec', image: IMAGE, command: ['true'] });
+      expect(r.status).toBe('failed');
+      expect(r.error?.code).toBe('SANDBOX_UNAVAILABLE');
+      expect(r.error?.message).toContain("cannot mount the call's /tmp");
+    } finally {
+      await brokenRuntime.close();
+    }
+    expect(sessionCgroups(broken.cgroups!, broken.identity.sessionId)).toEqual([]);
   });
 
   it('reports OOM_KILLED from the cgroup oom_kill counter when the command passes its memory limit', async () => {

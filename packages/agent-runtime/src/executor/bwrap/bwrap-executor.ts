@@ -113,16 +113,17 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const n = ++seq;
     const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
     const callName = `${n}-${deadline + grace}`;
+    // The call's /tmp is mounted by a `mount` process while the cgroups are created: the two
+    // overlap instead of adding up on the call's path.
     let tmpDir: string | undefined;
+    let mounting: Promise<unknown> | undefined;
     if (tmpfsRoot !== null) {
       tmpDir = join(tmpfsRoot, identity.sessionId, callName);
       tmpMounts.add(tmpDir);
-      try {
-        await mountCallTmpfs(tmpDir, request.limits.tmpfsBytes);
-      } catch (err) {
-        await releaseTmp(tmpDir);
-        throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp under ${tmpfsRoot}: ${(err as Error).message.split('\n')[0]}`, { cause: err, retryable: false });
-      }
+      mounting = mountCallTmpfs(tmpDir, request.limits.tmpfsBytes).then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('mount failed'),
+      );
     }
     const args = bwrapArgs({ request, rootfs, hostname: sandboxId, ...(tmpDir !== undefined ? { tmpDir } : {}) });
 
@@ -135,8 +136,16 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     try {
       group = createCallCgroup(cg, identity.sessionId, callName, request.limits, joinAsSandboxUser ? sandboxUser : undefined);
     } catch (err) {
-      if (tmpDir !== undefined) await releaseTmp(tmpDir);
+      if (tmpDir !== undefined) await mounting!.then(() => releaseTmp(tmpDir!));
       throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, { cause: err });
+    }
+    const mountError = await mounting;
+    if (mountError !== undefined) {
+      await Promise.all([group.remove().catch((err) => cleanupError(err, sandboxId)), releaseTmp(tmpDir!)]);
+      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`, {
+        cause: mountError,
+        retryable: false,
+      });
     }
     live.set(sandboxId, group);
 
@@ -286,7 +295,13 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
         }),
       );
       await Promise.all([...tmpMounts].map((dir) => releaseTmp(dir)));
-      if (tmpfsRoot !== null) removeTmpfsSessionDir(tmpfsRoot, identity.sessionId);
+      if (tmpfsRoot !== null) {
+        try {
+          removeTmpfsSessionDir(tmpfsRoot, identity.sessionId);
+        } catch (err) {
+          options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not remove ${join(tmpfsRoot, identity.sessionId)}`), identity.sessionId);
+        }
+      }
       if (layout && sessionReady) {
         try {
           removeSessionDirs(layout, identity.sessionId);

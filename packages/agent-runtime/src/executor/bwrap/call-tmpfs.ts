@@ -36,7 +36,8 @@ export async function unmountCallTmpfs(dir: string): Promise<void> {
     }
   }
   await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
+    // Never created (the mount failed at mkdir): nothing to remove.
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
   });
 }
 
@@ -68,7 +69,7 @@ export function removeTmpfsSessionDir(root: string, sessionId: string): void {
     if (readdirSync(dir).length === 0) rmdirSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EBUSY') throw err;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ENOTEMPTY' && code !== 'EBUSY') throw err;
   }
 }
 
