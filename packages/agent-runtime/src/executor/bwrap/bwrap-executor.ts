@@ -8,7 +8,7 @@ import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { createOutputMeter } from '../output-meter';
 import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
-import { DEFAULT_TMPFS_ROOT, mountCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from './call-tmpfs';
+import { createTmpfsMounter, DEFAULT_TMPFS_ROOT, removeTmpfsSessionDir } from './call-tmpfs';
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
 import { compileSeccompProfile, type SeccompProfile } from './seccomp-bpf';
@@ -75,6 +75,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   const isRoot = process.getuid?.() === 0;
   const tmpfsRoot = isRoot ? (options.tmpfsRoot ?? process.env.BASTION_BWRAP_TMP_DIR ?? DEFAULT_TMPFS_ROOT) : null;
   const tmpMounts = new Set<string>();
+  const mounter = createTmpfsMounter();
   let seccomp: Buffer | undefined;
   let sessionReady = false;
   const removals = new Set<Promise<void>>();
@@ -120,7 +121,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     if (tmpfsRoot !== null) {
       tmpDir = join(tmpfsRoot, identity.sessionId, callName);
       tmpMounts.add(tmpDir);
-      mounting = mountCallTmpfs(tmpDir, request.limits.tmpfsBytes).then(
+      mounting = mounter.mount(tmpDir, request.limits.tmpfsBytes).then(
         () => undefined,
         (err: unknown) => err ?? new Error('mount failed'),
       );
@@ -268,7 +269,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
 
   async function releaseTmp(dir: string): Promise<void> {
     try {
-      await unmountCallTmpfs(dir);
+      await mounter.unmount(dir);
       tmpMounts.delete(dir);
     } catch (err) {
       options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not unmount the call's /tmp at ${dir}`), dir);
@@ -295,6 +296,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
         }),
       );
       await Promise.all([...tmpMounts].map((dir) => releaseTmp(dir)));
+      mounter.close();
       if (tmpfsRoot !== null) {
         try {
           removeTmpfsSessionDir(tmpfsRoot, identity.sessionId);

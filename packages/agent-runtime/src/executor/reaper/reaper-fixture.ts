@@ -1,14 +1,29 @@
 // A runtime stand-in for the reaper's integration test and soak: it starts the reaper, makes
-// sandboxes, prints one JSON line and waits to be SIGKILLed. Bundled with esbuild at test time.
+// sandboxes, prints one JSON line and waits to be SIGKILLed (mode tmpfs: the mount helper's
+// process lifetime instead). Bundled with esbuild at test time.
+import { readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { containerLabels, newSessionIdentity } from '../labels';
 import { createBwrapExecutor } from '../bwrap/bwrap-executor';
+import { createTmpfsMounter } from '../bwrap/call-tmpfs';
 import { startReaper } from './reaper';
 
 const LIMITS = { memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 16, nofile: 256, tmpfsBytes: 1 << 20, timeoutMs: 600_000, outputBytes: 1 << 16 };
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
+  if (mode === 'tmpfs') {
+    // Nothing else keeps this process alive: a pending request to the mount helper must, and the
+    // idle helper must not (the process then exits by itself).
+    const dir = process.argv[3];
+    const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `);
+    const mounter = createTmpfsMounter();
+    await mounter.mount(dir, 1 << 20);
+    const wasMounted = mounted();
+    await mounter.unmount(dir);
+    process.stdout.write(JSON.stringify({ mounted: wasMounted, unmounted: !mounted() }) + '\n');
+    return;
+  }
   const identity = newSessionIdentity();
   setInterval(() => undefined, 60_000);
   if (mode === 'docker') {

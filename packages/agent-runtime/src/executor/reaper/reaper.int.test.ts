@@ -112,6 +112,17 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
     console.log(`reaper: bwrap sandbox, cgroups and /tmp mount of a SIGKILLed runtime gone ${ms} ms after the kill`);
   });
 
+  it('the mount helper keeps its process alive while a request is pending, and not once idle', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'bastion-mounter-')), 'call-1');
+    const { child, first } = startFixture('tmpfs', dir);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    expect(await first).toEqual({ mounted: true, unmounted: true });
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5_000))]);
+    if (code === 'still running after 5 s') child.kill('SIGKILL');
+    expect(code).toBe(0);
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  });
+
   it('reapExpired unmounts call /tmp mounts past the expiry in their name and leaves the others', async () => {
     const root = mkdtempSync(join(tmpdir(), 'bastion-tmpfs-reap-'));
     const sessionId = newSessionIdentity().sessionId;
