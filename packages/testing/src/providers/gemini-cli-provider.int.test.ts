@@ -121,7 +121,6 @@ describeWithEngine('gemini-cli provider: the real CLI in the sandbox against the
       execCommand(runtime.pipeline, { provider: 'exec', image: 'bastion/gemini-cli:latest', command: ['sh', '-x', '/opt/bastion/bin/gemini', '--version'], resources: { memoryBytes } });
     const [big, small] = await Promise.all([wrapper(2 * 1024 ** 3), wrapper(768 * 1024 ** 2)]);
     expect(big).toMatchObject({ status: 'succeeded', stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
-    console.log(big.stderr, small.stderr);
     expect(big.stderr).toContain('exec node --max-old-space-size=2048 ');
     expect(small.stderr).toContain('exec node --max-old-space-size=768 ');
   });
