@@ -73,6 +73,7 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
   it("mounts the call's /tmp noexec,nosuid,nodev on the host, as Docker does, and unmounts it after the call", async () => {
     expect(executor.tmpfsRoot).not.toBeNull();
     const r = await exec(['sh', '-c', 'grep " /tmp " /proc/self/mounts; cp /bin/true /tmp/dropped && /tmp/dropped 2>&1; echo "exec rc=$?"']);
+    expect(r.error).toBeNull();
     expect(r.status).toBe('succeeded');
     expect(r.stdout).toMatch(/ \/tmp tmpfs [^ ]*\bnosuid\b[^ ]*\bnodev\b[^ ]*\bnoexec\b/);
     expect(r.stdout).toContain('Permission denied');

@@ -114,8 +114,8 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const n = ++seq;
     const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
     const callName = `${n}-${deadline + grace}`;
-    // The call's /tmp is mounted by a `mount` process while the cgroups are created: the two
-    // overlap instead of adding up on the call's path.
+    // The mount helper mounts the call's /tmp while the cgroups are created: the two overlap
+    // instead of adding up on the call's path.
     let tmpDir: string | undefined;
     let mounting: Promise<unknown> | undefined;
     if (tmpfsRoot !== null) {

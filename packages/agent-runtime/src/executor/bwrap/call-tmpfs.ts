@@ -1,8 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, rmdir } from 'node:fs/promises';
 import { readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -17,11 +17,16 @@ const SBIN_PATH = '/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin'
  * A call's /tmp as a tmpfs mounted on the host with the Docker backend's options: size-capped,
  * `noexec,nosuid,nodev`, mode 1777. bwrap has no option to make its own tmpfs noexec; a bind
  * mount keeps the source's flags, and inside bwrap's user namespace they are locked, so the
- * sandbox can neither run a binary it dropped in /tmp nor remount it. Needs CAP_SYS_ADMIN.
+ * sandbox can neither run a binary it dropped in /tmp nor remount it. Needs CAP_SYS_ADMIN. This is
+ * the command form (reapExpired, and the mounter's fallback); calls go through createTmpfsMounter.
  */
 export async function mountCallTmpfs(dir: string, sizeBytes: number): Promise<void> {
-  // Parents 0711: bwrap runs as the sandbox user on the host and must reach the dir to bind it.
-  await mkdir(dir, { recursive: true, mode: 0o711 });
+  // Parents 0711 whatever the umask: bwrap runs as the sandbox user on the host and must reach
+  // the dir to bind it.
+  const created = await mkdir(dir, { recursive: true, mode: 0o711 });
+  if (created !== undefined) {
+    for (let d = dir; d.length >= created.length; d = dirname(d)) await chmod(d, 0o711);
+  }
   await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=1777,noexec,nosuid,nodev`, TMPFS_SOURCE, dir], { env: { PATH: SBIN_PATH } });
 }
 
@@ -59,7 +64,11 @@ while (my $line = <STDIN>) {
   my $err = '';
   if ($op eq 'mount') {
     my $p = '';
-    for my $part (grep { length } split m{/}, $dir) { $p .= "/$part"; next if -d $p; mkdir($p, 0711) or do { $err = "mkdir $p: $!"; last }; }
+    for my $part (grep { length } split m{/}, $dir) {
+      $p .= "/$part";
+      next if -d $p;
+      if (mkdir($p)) { chmod(0711, $p); } else { $err = "mkdir $p: $!"; last; }
+    }
     if (!$err) {
       my ($src, $type, $opts) = ('${TMPFS_SOURCE}', 'tmpfs', "size=$size,mode=1777");
       syscall(165, $src, $dir, $type, 14, $opts) == 0 or $err = "mount: $!";

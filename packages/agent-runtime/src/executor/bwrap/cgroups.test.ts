@@ -1,4 +1,7 @@
-import { resolveCgroupLayout } from './cgroups';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureSessionCgroup, resolveCgroupLayout } from './cgroups';
 
 const V1_MOUNTS = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -35,5 +38,26 @@ describe('cgroup layout', () => {
     expect(resolveCgroupLayout('0::/\n', '30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n', () => ['cpu'])).toEqual({
       unavailable: expect.stringContaining('memory, pids'),
     });
+  });
+});
+
+describe('cgroup directories', () => {
+  it("are 0755 under a runtime's umask 077, so a launcher running as the sandbox user reaches cgroup.procs", () => {
+    const base = mkdtempSync(join(tmpdir(), 'bastion-cg-'));
+    const roots = { memory: join(base, 'memory/bastion'), pids: join(base, 'pids/bastion'), cpu: join(base, 'cpu/bastion') };
+    const old = process.umask(0o077);
+    try {
+      ensureSessionCgroup({ version: 1, roots }, 'session-1');
+    } finally {
+      process.umask(old);
+    }
+    try {
+      for (const root of Object.values(roots)) {
+        expect((statSync(root).mode & 0o777).toString(8)).toBe('755');
+        expect((statSync(join(root, 'session-1')).mode & 0o777).toString(8)).toBe('755');
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

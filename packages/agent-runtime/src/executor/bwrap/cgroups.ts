@@ -1,5 +1,5 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * Per-call cgroups for the bubblewrap backend: memory (+swap), pids and CPU limits, OOM-kill
@@ -135,10 +135,18 @@ export interface CallCgroup {
   remove(): Promise<void>;
 }
 
+/**
+ * mkdir -p with mode 0755 whatever the umask: under a root runtime's umask 077 the groups would be
+ * 0700, and a launcher running as the sandbox user could not reach its `cgroup.procs`.
+ */
+function makeGroupDir(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true });
+  if (created === undefined) return;
+  for (let d = dir; d.length >= created.length; d = dirname(d)) chmodSync(d, 0o755);
+}
+
 export function ensureSessionCgroup(layout: CgroupLayout, sessionId: string): void {
-  for (const c of CONTROLLERS) {
-    mkdirSync(join(layout.roots[c], sessionId), { recursive: true });
-  }
+  for (const c of CONTROLLERS) makeGroupDir(join(layout.roots[c], sessionId));
   if (layout.version === 2) {
     const enable = '+memory +pids +cpu';
     writeFileSync(join(layout.roots.memory, '..', 'cgroup.subtree_control'), enable);
@@ -158,7 +166,7 @@ export function createCallCgroup(
   const rel = join(sessionId, name);
   const dir = (c: Controller) => join(layout.roots[c], rel);
   const dirs = dirsOf(layout, rel);
-  for (const d of dirs) mkdirSync(d, { recursive: true });
+  for (const d of dirs) makeGroupDir(d);
 
   const pidsMax = String(limits.pids + BWRAP_OWN_PIDS);
   const quota = Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US));
