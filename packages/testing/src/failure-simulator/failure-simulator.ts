@@ -86,6 +86,14 @@ export interface FailureSimulator extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The names of the secrets whose value occurs in `values` (strings, or anything JSON can show) or in any audit line. */
+export function secretLeaks(secrets: Readonly<Record<string, string>>, auditLines: readonly string[], values: readonly unknown[]): string[] {
+  const haystack = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\n') + '\n' + auditLines.join('');
+  return Object.entries(secrets)
+    .filter(([, v]) => haystack.includes(v))
+    .map(([name]) => name);
+}
+
 /** Fresh key-shaped values per run, so a leak cannot hide behind a constant someone whitelisted. */
 function makeSecrets(seed: number) {
   const tail = randomBytes(12).toString('hex') + seed.toString(36);
@@ -198,12 +206,7 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
 
     leftovers: () => docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.session}=${executor.identity.sessionId}`] } }),
 
-    leaks(...values) {
-      const haystack = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\n') + '\n' + audit.lines.join('');
-      return Object.entries(secretMap)
-        .filter(([, v]) => haystack.includes(v))
-        .map(([name]) => name);
-    },
+    leaks: (...values) => secretLeaks(secretMap, audit.lines, values),
 
     healthCheck: () => exec(['sh', '-c', 'echo healthy']),
     close,

@@ -4,6 +4,7 @@ import { Policy, createPolicyEngine, DEFAULT_POLICY_INPUT } from '@bastion/polic
 import { createSecretStore } from '@bastion/security';
 import { ESCAPE_ATTEMPTS, runExecEscapeAttempt, CORPUS_ALLOWED_DOMAIN, type EscapeExecRunner, type EscapeOutcome, type ExecEscapeAttempt } from '../escape-corpus';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
+import { secretLeaks } from '../failure-simulator/failure-simulator';
 import { createRoutedEgress } from '../failure-simulator/routed-egress';
 import { bwrapProblem, bwrapProcesses, leftoverCgroups, leftoverTmpfs } from '../suite/bwrap-suite';
 import { describeWhenReady, SANDBOX_IMAGES } from '../suite/docker-suite';
@@ -38,12 +39,7 @@ describeWhenReady('failure suite: the escape corpus on the bwrap backend (each a
     runtime = createRuntime({ policy: () => engine, executor, audit, secrets, egress: createRoutedEgress({ secrets, audit, defaultUpstream: api.url }) });
     runner = {
       exec: (command, extra = {}, call = {}) => execCommand(runtime.pipeline, { provider: 'exec', image: IMAGE, ...extra, command: [...command] }, call),
-      leaks: (...values) => {
-        const haystack = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\n') + '\n' + audit.lines.join('');
-        return Object.entries(secretMap)
-          .filter(([, v]) => haystack.includes(v))
-          .map(([name]) => name);
-      },
+      leaks: (...values) => secretLeaks(secretMap, audit.lines, values),
     };
   });
 

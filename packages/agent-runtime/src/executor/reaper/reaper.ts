@@ -150,30 +150,30 @@ export async function reapExpired(options: ReapExpiredOptions): Promise<ReapRepo
     );
   }
 
-  const cgroups: string[] = [];
-  if (options.cgroups) {
-    const layout = options.cgroups;
-    const emptied = new Set<string>();
-    for (const g of listCallGroups(layout)) {
-      if (g.expiresAtMs >= now) continue;
-      await openCallCgroup(layout, join(g.sessionId, g.name)).remove();
-      cgroups.push(`${g.sessionId}/${g.name}`);
-      emptied.add(g.sessionId);
-    }
-    for (const s of emptied) removeSessionDirs(layout, s);
-  }
-
-  const tmpfs: string[] = [];
-  if (options.tmpfsRoot) {
-    const root = options.tmpfsRoot;
-    const emptied = new Set<string>();
-    for (const t of listCallTmpfs(root)) {
-      if (t.expiresAtMs >= now) continue;
-      await unmountCallTmpfs(t.dir);
-      tmpfs.push(`${t.sessionId}/${t.name}`);
-      emptied.add(t.sessionId);
-    }
-    for (const s of emptied) removeTmpfsSessionDir(root, s);
-  }
+  const layout = options.cgroups;
+  const cgroups = layout
+    ? await reapExpiredEntries(listCallGroups(layout), now, (g) => openCallCgroup(layout, join(g.sessionId, g.name)).remove(), (s) => removeSessionDirs(layout, s))
+    : [];
+  const root = options.tmpfsRoot;
+  const tmpfs = root ? await reapExpiredEntries(listCallTmpfs(root), now, (t) => unmountCallTmpfs(t.dir), (s) => removeTmpfsSessionDir(root, s)) : [];
   return { containers, cgroups, tmpfs };
+}
+
+/** Removes the entries (cgroups, /tmp mounts) whose name carries a past expiry, then their emptied session dirs; returns `<session>/<name>` of each. */
+async function reapExpiredEntries<E extends { readonly sessionId: string; readonly name: string; readonly expiresAtMs: number }>(
+  entries: readonly E[],
+  now: number,
+  remove: (entry: E) => Promise<void>,
+  removeSessionDir: (sessionId: string) => void,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const emptied = new Set<string>();
+  for (const e of entries) {
+    if (e.expiresAtMs >= now) continue;
+    await remove(e);
+    removed.push(`${e.sessionId}/${e.name}`);
+    emptied.add(e.sessionId);
+  }
+  for (const s of emptied) removeSessionDir(s);
+  return removed;
 }
