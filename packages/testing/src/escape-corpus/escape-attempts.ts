@@ -8,6 +8,7 @@ export type EscapeLayer =
   | 'read-only-rootfs'
   | 'namespaces'
   | 'masked-proc'
+  | 'masked-cgroupfs'
   | 'no-network'
   | 'tmpfs'
   | 'gateway-policy'
@@ -86,8 +87,8 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
   // Kernel knobs, cgroups and the image.
   { id: 'proc-sys-write', via: 'exec', layer: 'read-only-rootfs', goal: 'set /proc/sys/kernel/core_pattern (host code execution on crash)', script: 'echo "|/tmp/x" > /proc/sys/kernel/core_pattern 2>&1 && echo ESCAPED; true', evidence: EROFS, bwrap: { layer: 'namespaces', evidence: /Permission denied/ } },
   { id: 'sysrq-trigger', via: 'exec', layer: 'masked-proc', goal: 'reboot the host through /proc/sysrq-trigger (the engine masks it)', script: 'echo b > /proc/sysrq-trigger 2>&1 && echo ESCAPED; true', evidence: /Directory nonexistent|Read-only file system/ },
-  { id: 'cgroup-release-agent', via: 'exec', layer: 'read-only-rootfs', goal: "set a cgroup release_agent (the classic host escape)", script: 'for f in /sys/fs/cgroup/release_agent /sys/fs/cgroup/*/release_agent; do [ -e "$f" ] || continue; echo /tmp/x > "$f" 2>&1 && echo "ESCAPED $f"; done; echo 1 > /sys/fs/cgroup/memory/notify_on_release 2>&1; true', evidence: EROFS, bwrap: { layer: 'namespaces', evidence: /Directory nonexistent/ } },
-  { id: 'cgroup-raise-limit', via: 'exec', layer: 'read-only-rootfs', goal: "raise the container's own memory and pids limits", script: 'echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1 && echo ESCAPED; echo max > /sys/fs/cgroup/pids/pids.max 2>&1 && echo ESCAPED; true', evidence: EROFS, bwrap: { layer: 'namespaces', evidence: /Directory nonexistent/ } },
+  { id: 'cgroup-release-agent', via: 'exec', layer: 'masked-cgroupfs', goal: "set a cgroup release_agent (the classic host escape)", script: 'for f in /sys/fs/cgroup/release_agent /sys/fs/cgroup/*/release_agent; do [ -e "$f" ] || continue; echo /tmp/x > "$f" 2>&1 && echo "ESCAPED $f"; done; echo 1 > /sys/fs/cgroup/memory/notify_on_release 2>&1; true', evidence: /Directory nonexistent/, bwrap: { layer: 'namespaces', evidence: /Directory nonexistent/ } },
+  { id: 'cgroup-raise-limit', via: 'exec', layer: 'masked-cgroupfs', goal: "raise the container's own memory and pids limits", script: 'echo -1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1 && echo ESCAPED; echo max > /sys/fs/cgroup/pids/pids.max 2>&1 && echo ESCAPED; true', evidence: /Directory nonexistent/, bwrap: { layer: 'namespaces', evidence: /Directory nonexistent/ } },
   { id: 'rootfs-write', via: 'exec', layer: 'read-only-rootfs', goal: 'plant a binary in the image (/usr/local/bin) or edit /etc/passwd', script: 'cp /bin/sh /usr/local/bin/backdoor 2>&1 && echo ESCAPED; echo "x:x:0:0::/:/bin/sh" >> /etc/passwd 2>&1 && echo ESCAPED; true', evidence: EROFS },
   { id: 'workspace-write', via: 'exec', layer: 'read-only-rootfs', goal: "write into the caller's read-only workspace mount", spec: 'read-only-workspace', script: 'echo owned > /workspace/owned.txt 2>&1 && echo ESCAPED; true', evidence: EROFS },
   // The host's environment and the real API key.

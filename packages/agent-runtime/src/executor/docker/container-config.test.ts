@@ -18,13 +18,14 @@ describe('hardened container definition', () => {
     expect(opts.HostConfig?.Privileged).toBe(false);
   });
 
-  it('sets memory and memory+swap equal, CPU quota, pids, nofile and a capped noexec tmpfs', () => {
+  it('sets memory and memory+swap equal, CPU quota, pids, nofile, a capped noexec tmpfs and hides the cgroup tree', () => {
     expect(opts.HostConfig?.Memory).toBe(limits.memoryBytes);
     expect(opts.HostConfig?.MemorySwap).toBe(limits.memoryBytes);
     expect(opts.HostConfig?.NanoCpus).toBe(5e8);
     expect(opts.HostConfig?.PidsLimit).toBe(32);
     expect(opts.HostConfig?.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 1024 }]);
     expect(opts.HostConfig?.Tmpfs?.['/tmp']).toBe('rw,nosuid,nodev,noexec,size=67108864,mode=1777');
+    expect(opts.HostConfig?.Tmpfs?.['/sys/fs/cgroup']).toBe('ro,nosuid,nodev,noexec,size=4k');
     expect(opts.HostConfig?.Binds).toEqual(['/w:/workspace:ro']);
   });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
@@ -60,6 +61,7 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     expect(hc.PidsLimit).toBe(32);
     expect(hc.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 1024 }]);
     expect(hc.Tmpfs['/tmp']).toMatch(/size=67108864/);
+    expect(hc.Tmpfs['/sys/fs/cgroup']).toMatch(/^ro,/);
     expect(hc.NetworkMode).toBe('none');
     expect(info!.Config.Labels).toEqual(
       expect.objectContaining({ [LABELS.managed]: 'true', [LABELS.session]: expect.any(String), [LABELS.owner]: expect.any(String), [LABELS.expires]: expect.any(String) }),
@@ -76,6 +78,20 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     expect(r.stdout).toContain('Read-only file system');
     expect(r.stdout).toContain('write-denied');
     expect(r.stdout).toContain('unshare-denied');
+  });
+
+  it('shows an empty read-only cgroup tree, so Node sizes its heap as on the host (the OOM test below: the limit holds)', async () => {
+    const script = 'ls -A /sys/fs/cgroup | wc -l; touch /sys/fs/cgroup/x 2>&1; node -p "v8.getHeapStatistics().heap_size_limit"';
+    const r = await exec(['sh', '-c', script], { memoryBytes: 256 * 1024 ** 2 });
+    expect(r.status).toBe('succeeded');
+    const [entries, touch, heap] = r.stdout.trim().split('\n');
+    expect(entries).toBe('0');
+    expect(touch).toContain('Read-only file system');
+    // Node sizes from the cgroup limit when it sees one: at most half of 256 MiB here. The image's
+    // node is the host's, so with the tree hidden it picks the host's default.
+    const hostHeap = execFileSync(process.execPath, ['-p', 'v8.getHeapStatistics().heap_size_limit'], { encoding: 'utf8' }).trim();
+    expect(heap).toBe(hostHeap);
+    expect(Number(heap)).toBeGreaterThan(256 * 1024 ** 2);
   });
 
   it('reports OOM_KILLED when the command passes its memory limit', async () => {
