@@ -7,7 +7,6 @@ export const FRAME = { stdout: 1, stderr: 2, exit: 3, spawned: 4 } as const;
 export interface SupervisorExit {
   exitCode: number;
   signal: string | null;
-  oomKilled: boolean;
   spawnError?: string;
 }
 

@@ -64,7 +64,7 @@ describeWithDocker('warm pool executor (real engine)', () => {
     expect(r.stdout.trim()).toBe('200000');
   });
 
-  it('detects an OOM kill of a command inside a warm container from the cgroup, not the exit code', async () => {
+  it('detects an OOM kill of a command inside a warm container from the engine, not the exit code (the sandbox cannot see its cgroup)', async () => {
     const r = await run(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], { memoryBytes: 96 * 1024 ** 2 });
     expect(r.oomKilled).toBe(true);
   });

@@ -9,6 +9,7 @@ import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '
 import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
 import { createOutputMeter } from '../output-meter';
 import { containerCreateOptions } from './container-config';
+import { createContainerEvents } from './container-events';
 import { createDockerExecutor } from './docker-executor';
 import { dockerError } from './docker-errors';
 import { createFrameDecoder, encodeRequest, FRAME, type SupervisorExit } from './supervisor-protocol';
@@ -80,6 +81,9 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   const size = options.size ?? 2;
   const maxIdleMs = options.maxIdleMs ?? 10 * 60_000;
   const cold = options.cold ?? createDockerExecutor({ docker, identity, ...(options.onCleanupError ? { onCleanupError: options.onCleanupError } : {}) });
+  // The sandbox cannot see its cgroup (container-config hides the tree), so an OOM kill inside a
+  // pooled container is read from the engine's 'oom' event, as on the cold path.
+  const events = createContainerEvents(docker, identity.sessionId);
   const profiles = new Map<string, Profile>();
   const live = new Set<string>();
   const background = new Set<Promise<unknown>>();
@@ -216,7 +220,9 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     let timedOut = false;
     let aborted = false;
     let killing: Promise<void> | undefined;
+    await events.ready();
     const kill = () => {
+      events.killedByUs(slot.id);
       killing ??= docker
         .getContainer(slot.id)
         .kill({ signal: 'SIGKILL' })
@@ -261,14 +267,19 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     }).finally(() => hooks.signal?.removeEventListener('abort', onAbort));
 
     if (killing) await killing;
-    let oomKilled = exit?.oomKilled ?? false;
-    if (!exit && !timedOut && !aborted && meter.limited === null) {
-      // The supervisor itself died: the container's own state says whether the OOM killer did it.
-      const info = await docker.getContainer(slot.id).inspect().catch((err: unknown) => {
-        throw dockerError(err, 'inspect a pooled sandbox');
-      });
-      oomKilled = Boolean(info.State.OOMKilled);
+    let oomKilled = false;
+    if (!timedOut && !aborted && meter.limited === null && (!exit || exit.signal === 'SIGKILL')) {
+      // SIGKILLed by no one of ours: the engine's events say whether the OOM killer did it. If the
+      // supervisor itself died, the container's own state may say so too.
+      oomKilled = (await events.verdict(slot.id, 500)).oom;
+      if (!exit && !oomKilled) {
+        const info = await docker.getContainer(slot.id).inspect().catch((err: unknown) => {
+          throw dockerError(err, 'inspect a pooled sandbox');
+        });
+        oomKilled = Boolean(info.State.OOMKilled);
+      }
     }
+    events.forget(slot.id);
     const exitCode = exit ? exit.exitCode : 137;
     return {
       exitCode,
@@ -354,6 +365,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
             .catch((err: unknown) => reportCleanup(err, id)),
         ),
       );
+      events.close();
       await cold.close();
     },
   };
