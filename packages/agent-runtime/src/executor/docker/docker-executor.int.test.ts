@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
@@ -87,10 +86,7 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     const [entries, touch, heap] = r.stdout.trim().split('\n');
     expect(entries).toBe('0');
     expect(touch).toContain('Read-only file system');
-    // Node sizes from the cgroup limit when it sees one: at most half of 256 MiB here. The image's
-    // node is the host's, so with the tree hidden it picks the host's default.
-    const hostHeap = execFileSync(process.execPath, ['-p', 'v8.getHeapStatistics().heap_size_limit'], { encoding: 'utf8' }).trim();
-    expect(heap).toBe(hostHeap);
+    // Node sizes its heap at about half the cgroup limit when it sees one; above the limit itself, it did not.
     expect(Number(heap)).toBeGreaterThan(256 * 1024 ** 2);
   });
 
