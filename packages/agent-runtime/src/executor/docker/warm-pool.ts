@@ -113,6 +113,8 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   }
 
   async function createSlot(profile: Profile): Promise<Slot> {
+    // Subscribed while filling, off the call's path (a call re-subscribes after a daemon restart).
+    await events.ready();
     const ctlDir = await mkdtemp(join(options.controlRoot ?? tmpdir(), 'bastion-ctl-'));
     // The host owns the directory and the listening socket; the container gets it read-only and
     // only connects, so a pooled sandbox has no writable host path.
