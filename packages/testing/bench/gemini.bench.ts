@@ -84,7 +84,8 @@ export async function runGeminiBench(
   };
 
   // The pool refills in the background after each call; give it the time a caller's own work
-  // between calls would, so every measured warm call finds a started container.
+  // between calls would, so every measured warm call finds a started container. Every case gets
+  // the same pause before it, so none starts while the engine still finishes the previous call.
   const settle = () => new Promise((r) => setTimeout(r, 400));
   try {
     await bare();
@@ -92,9 +93,11 @@ export async function runGeminiBench(
     await sandboxed(cold.runner);
     const times = { bare: [] as number[], warm: [] as number[], cold: [] as number[] };
     for (let i = 0; i < n; i++) {
+      await settle();
       times.bare.push(await bare());
       await settle();
       times.warm.push(await sandboxed(warm.runner));
+      await settle();
       times.cold.push(await sandboxed(cold.runner));
     }
     const b = summarize(times.bare);
