@@ -17,6 +17,13 @@ export interface ContainerEvents {
   close(): void;
 }
 
+/** Entries kept per table; far more than the containers one executor has in flight. */
+const MAX_TRACKED = 4096;
+
+function trim(table: Set<string> | Map<string, string>): void {
+  while (table.size > MAX_TRACKED) table.delete(table.keys().next().value as string);
+}
+
 export function createContainerEvents(docker: Dockerode, sessionId: string): ContainerEvents {
   const oom = new Set<string>();
   const kills = new Map<string, string>();
@@ -38,6 +45,10 @@ export function createContainerEvents(docker: Dockerode, sessionId: string): Con
     if (!id) return;
     if (action === 'oom') oom.add(id);
     else if (action === 'kill') kills.set(id, event.Actor?.Attributes?.signal ?? '?');
+    // An event can arrive after its container was forgotten (a kill while removing it): keep only
+    // the newest entries, so a long-running service does not collect them.
+    trim(oom);
+    trim(kills);
   }
 
   return {
@@ -77,6 +88,7 @@ export function createContainerEvents(docker: Dockerode, sessionId: string): Con
     },
     killedByUs(id) {
       ours.add(id);
+      trim(ours);
     },
     async verdict(id, graceMs) {
       const deadline = Date.now() + graceMs;

@@ -99,6 +99,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   const reportCleanup = (err: unknown, id: string) => options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE'), id);
 
   async function destroy(slot: Pick<Slot, 'id' | 'ctlDir'> & Partial<Slot>): Promise<void> {
+    events.forget(slot.id);
     slot.conn?.destroy();
     slot.server?.close();
     try {
@@ -281,7 +282,6 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
         oomKilled = Boolean(info.State.OOMKilled);
       }
     }
-    events.forget(slot.id);
     const exitCode = exit ? exit.exitCode : 137;
     return {
       exitCode,
