@@ -7,6 +7,9 @@
 # With an engine: `docker export` of a created (never started) container. Without one: the same
 # recipe as ops/docker/build.sh (debootstrap minbase + the sandbox.Dockerfile steps), offline.
 # An up-to-date cache is kept. Usage: ops/docker/rootfs.sh [image]   (prints the rootfs path on stdout)
+# Trees no image link points at any more are marked retired, and removed once retired for
+# $BASTION_ROOTFS_KEEP_MINUTES (default 60): executors resolve the link at every call, so only a
+# call that started before the switch can still be running in an old tree, and none outlives that.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 IMAGE="${1:-bastion/sandbox:latest}"
@@ -26,6 +29,31 @@ sandbox_recipe() {
     find "$here/sandbox" -type f | LC_ALL=C sort | xargs sha256sum; } | hash_of
 }
 engine() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+KEEP_MINUTES="${BASTION_ROOTFS_KEEP_MINUTES:-60}"
+case "$KEEP_MINUTES" in '' | *[!0-9]*) log "BASTION_ROOTFS_KEEP_MINUTES must be a whole number of minutes"; exit 2 ;; esac
+prune() {
+  local tree name linked
+  # Every link's target, one per line, with a newline on both ends for whole-line matching.
+  linked="$(printf '\n'; find "$DIR" -mindepth 1 -maxdepth 1 -type l -printf '%l\n' 2>/dev/null | sed 's:.*/::' || true; printf '\n.')"
+  for tree in "$DIR"/*/; do
+    tree="${tree%/}"
+    name="${tree##*/}"
+    [ -L "$tree" ] && continue
+    case "$name" in *[!0-9a-f]* | '') continue ;; esac
+    [ -f "$tree/image.json" ] || continue
+    case "$linked" in
+      *"
+$name
+"*) rm -f "$tree/retired"; continue ;;
+    esac
+    if [ ! -e "$tree/retired" ]; then
+      touch "$tree/retired"
+    elif [ -n "$(find "$tree/retired" -mmin +"$KEEP_MINUTES" 2>/dev/null)" ]; then
+      log "removing $name (no image has used it for over $KEEP_MINUTES min)"
+      rm -rf "$tree"
+    fi
+  done
+}
 
 mkdir -p "$DIR"
 if engine && docker image inspect "$IMAGE" >/dev/null 2>&1; then
@@ -42,6 +70,7 @@ fi
 target="$DIR/$recipe"
 if [ -f "$target/image.json" ] && [ -d "$target/root/usr" ]; then
   ln -sfn "$recipe" "$DIR/$slug"
+  prune
   log "$IMAGE up to date ($recipe)"; printf '%s\n' "$target/root"; exit 0
 fi
 
@@ -80,5 +109,6 @@ rm -rf "$target"
 mv "$work" "$target"
 chmod 0755 "$target"
 ln -sfn "$recipe" "$DIR/$slug"
+prune
 log "unpacked $IMAGE into $target/root"
 printf '%s\n' "$target/root"
