@@ -9,7 +9,8 @@
 # An up-to-date cache is kept. Usage: ops/docker/rootfs.sh [image]   (prints the rootfs path on stdout)
 # Trees no image link points at any more are marked retired, and removed once retired for
 # $BASTION_ROOTFS_KEEP_MINUTES (default 60): executors resolve the link at every call, so only a
-# call that started before the switch can still be running in an old tree, and none outlives that.
+# call that started before the switch can still be running in an old tree (the default policy's
+# longest deadline is 30 min; raise the grace with it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 IMAGE="${1:-bastion/sandbox:latest}"

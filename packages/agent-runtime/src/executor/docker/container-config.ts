@@ -13,7 +13,7 @@ const SECCOMP = JSON.stringify(seccompProfile);
  * (`--max-old-space-size`) makes Node 20 reject its built-in code cache (another ~70 ms of
  * compiling, measured). The cgroup limits still hold: an overrun ends as OOM_KILLED.
  */
-export const CGROUPFS_MASK = 'ro,nosuid,nodev,noexec,size=4k';
+const CGROUPFS_MASK = 'ro,nosuid,nodev,noexec,size=4k';
 
 /**
  * Pure: the hardened container definition for a request. Every default of DESIGN.md's sandbox is
