@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, rmdir } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeDirs } from './make-dirs';
 
 const run = promisify(execFile);
 
@@ -23,10 +24,7 @@ const SBIN_PATH = '/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin'
 export async function mountCallTmpfs(dir: string, sizeBytes: number): Promise<void> {
   // Parents 0711 whatever the umask: bwrap runs as the sandbox user on the host and must reach
   // the dir to bind it.
-  const created = await mkdir(dir, { recursive: true, mode: 0o711 });
-  if (created !== undefined) {
-    for (let d = dir; d.length >= created.length; d = dirname(d)) await chmod(d, 0o711);
-  }
+  makeDirs(dir, 0o711);
   await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=1777,noexec,nosuid,nodev`, TMPFS_SOURCE, dir], { env: { PATH: SBIN_PATH } });
 }
 

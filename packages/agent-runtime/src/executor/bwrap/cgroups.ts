@@ -1,5 +1,6 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chownSync, existsSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDirs } from './make-dirs';
 
 /**
  * Per-call cgroups for the bubblewrap backend: memory (+swap), pids and CPU limits, OOM-kill
@@ -135,15 +136,8 @@ export interface CallCgroup {
   remove(): Promise<void>;
 }
 
-/**
- * mkdir -p with mode 0755 whatever the umask: under a root runtime's umask 077 the groups would be
- * 0700, and a launcher running as the sandbox user could not reach its `cgroup.procs`.
- */
-function makeGroupDir(dir: string): void {
-  const created = mkdirSync(dir, { recursive: true });
-  if (created === undefined) return;
-  for (let d = dir; d.length >= created.length; d = dirname(d)) chmodSync(d, 0o755);
-}
+/** A launcher running as the sandbox user must reach its `cgroup.procs`, whatever the runtime's umask. */
+const makeGroupDir = (dir: string): void => makeDirs(dir, 0o755);
 
 export function ensureSessionCgroup(layout: CgroupLayout, sessionId: string): void {
   for (const c of CONTROLLERS) makeGroupDir(join(layout.roots[c], sessionId));
