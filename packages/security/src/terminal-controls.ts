@@ -1,3 +1,5 @@
+import { controlPositions } from './engine/scan-module';
+
 /**
  * Terminal control sequences an agent could use to rewrite a terminal, set the clipboard (OSC 52),
  * plant hyperlinks (OSC 8) or hide text: CSI, OSC, DCS/SOS/PM/APC strings, other ESC sequences,
@@ -24,6 +26,17 @@ const NEXT_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 const SEQUENCE_AT = new RegExp(CONTROL_SEQUENCE.source, 'y');
 const INTRODUCER = new RegExp(`^[${INTRODUCERS}]$`);
 const MAX_SEQUENCE = 8192 + 8;
+
+/** The characters NEXT_CONTROL matches. */
+function isControl(c: number): boolean {
+  return c < 0x20 ? c !== 9 && c !== 10 && c !== 13 : c >= 0x7f && c <= 0x9f;
+}
+
+function nextControl(raw: string, from: number): number {
+  NEXT_CONTROL.lastIndex = from;
+  const m = NEXT_CONTROL.exec(raw);
+  return m === null ? -1 : m.index;
+}
 
 /** Removes terminal control sequences and controls other than \n, \r, \t. */
 export function stripTerminalControls(text: string): string {
@@ -55,23 +68,51 @@ function stripFrom(text: string, first: number): string {
 export class TerminalControlStripper {
   private pending = '';
 
+  /** True while the tail of what was pushed is held back as a possibly incomplete sequence. */
+  get holding(): boolean {
+    return this.pending !== '';
+  }
+
   push(text: string): string {
     const raw = this.pending === '' ? text : this.pending + text;
-    NEXT_CONTROL.lastIndex = 0;
-    let m = NEXT_CONTROL.exec(raw);
-    if (m === null) {
+    const found = controlPositions(raw);
+    if (found === undefined) {
+      NEXT_CONTROL.lastIndex = 0;
+      const m = NEXT_CONTROL.exec(raw);
+      if (m === null) {
+        this.pending = '';
+        return raw;
+      }
+      return this.strip(raw, m.index, nextControl);
+    }
+    // The list holds every control's index, and some characters above U+00FF whose low byte looks
+    // like one: those are skipped.
+    let q = 0;
+    const next = (_: string, from: number): number => {
+      while (q < found.length && (found[q] < from || !isControl(raw.charCodeAt(found[q])))) q++;
+      return q < found.length ? found[q] : -1;
+    };
+    const first = next(raw, 0);
+    if (first === -1) {
       this.pending = '';
       return raw;
     }
-    // One walk over the control characters strips them and remembers the last introducer, so no
-    // second scan of the tail is needed. Pieces are concatenated (a rope, flattened once later by
-    // the consumer) rather than joined, which would copy the whole chunk once more.
+    return this.strip(raw, first, next);
+  }
+
+  /**
+   * Strips from `first`, the first control in `raw`; `next` finds the next control at or after an
+   * index. One walk strips them and remembers the last introducer, so no second scan of the tail
+   * is needed. Pieces are concatenated (a rope, flattened once later by the consumer) rather than
+   * joined, which would copy the whole chunk once more.
+   */
+  private strip(raw: string, first: number, next: (raw: string, from: number) => number): string {
     let out = '';
     let pos = 0;
     let cut = -1;
     let outAtCut = '';
-    while (m !== null) {
-      const at = m.index;
+    let at = first;
+    while (at !== -1) {
       out += raw.slice(pos, at);
       if (INTRODUCER.test(raw[at])) {
         cut = at;
@@ -80,8 +121,7 @@ export class TerminalControlStripper {
       SEQUENCE_AT.lastIndex = at;
       SEQUENCE_AT.exec(raw);
       pos = SEQUENCE_AT.lastIndex;
-      NEXT_CONTROL.lastIndex = pos;
-      m = NEXT_CONTROL.exec(raw);
+      at = next(raw, pos);
     }
     if (cut !== -1 && cut >= raw.length - MAX_SEQUENCE) {
       this.pending = raw.slice(cut);

@@ -31,19 +31,10 @@ export class Detector {
   private readonly digitRules: number[] = [];
   private readonly lineRules: number[] = [];
 
-  private scratch = Buffer.allocUnsafe(0);
   private readonly lastWs: Int32Array;
   private readonly lastWe: Int32Array;
   private readonly coveredFrom: Int32Array;
   private readonly coveredUntil: Int32Array;
-
-  /** The latin1 image of text[0, limit] in a reused buffer: one byte per UTF-16 unit, written natively. */
-  private latin1(text: string, limit: number): Uint8Array {
-    const n = Math.min(text.length, limit + 1);
-    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafe(Math.max(n, this.scratch.length * 2, 65536));
-    this.scratch.write(text, 0, n, 'latin1');
-    return this.scratch;
-  }
 
   constructor(rules: readonly Rule[]) {
     this.rules = rules;
@@ -173,7 +164,8 @@ export class Detector {
     const literalRules = this.literalRules;
     const digitRules = this.digitRules;
     const scanner = this.scanner;
-    scanner.scan(text, this.latin1(text, limit), limit, digitRules.length > 0, (p, idx) => {
+    scanner.load(text, Math.min(text.length, limit + 1));
+    scanner.scan(text, limit, digitRules.length > 0, (p, idx) => {
       if (idx === -1) {
         for (let k = 0; k < digitRules.length; k++) {
           const filter = rules[digitRules[k]].digitRunFilter;

@@ -94,11 +94,13 @@ export const credentialRules: Rule[] = [
     foldedAnchors: ['key=', 'key:', 'key"', "key'", 'key =', 'key :', 'keys=', 'keys:', 'token', 'secret', 'credential'],
     after: 600,
     pattern: /(?:keys?|tokens?|secrets?|credentials?)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/_.~-]{16,512}={0,2})(?![A-Za-z0-9+/_.~=-])/i,
+    // Cheapest and most selective checks first: look-alikes (hashes, UUIDs) are the common case.
     validate: (v) =>
       /\d/.test(v) &&
       /[A-Za-z]/.test(v) &&
+      !isKnownLookAlike(v) &&
+      shannonEntropy(v) >= 3.5 &&
       !/^[A-Za-z]+(?:[_.-][A-Za-z0-9]+)+$/.test(v) &&
-      secretValue(v) &&
-      shannonEntropy(v) >= 3.5,
+      !looksLikeCode(v),
   }),
 ];

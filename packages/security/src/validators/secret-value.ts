@@ -4,9 +4,11 @@ const CODE_WORDS = new Set([
   'redacted', 'xxxxxx', 'changeme?', 'password', 'secret', 'token', 'value', 'example', 'placeholder', 'env',
 ]);
 
+const QUOTED_ENDS = /^["'`]|["'`,;]$/;
+
 /** Values that are code or placeholders, not secrets: `string`, `process.env.X`, `${VAR}`, `getPassword()`. */
 export function looksLikeCode(value: string): boolean {
-  const v = value.replace(/^["'`]|["'`,;]$/g, '');
+  const v = QUOTED_ENDS.test(value) ? value.replace(/^["'`]|["'`,;]$/g, '') : value;
   if (v.length === 0) return true;
   if (CODE_WORDS.has(v.toLowerCase())) return true;
   if (/^[$%{<[(*]/.test(v) || v.startsWith('[REDACTED')) return true;
@@ -18,8 +20,8 @@ export function looksLikeCode(value: string): boolean {
 
 /** git SHAs, UUIDs, integrity hashes and image digests look random but are not secrets. */
 export function isKnownLookAlike(value: string): boolean {
-  if (/^[0-9a-f]{40}$/i.test(value) || /^[0-9a-f]{64}$/i.test(value)) return true;
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return true;
-  if (/^sha(?:1|256|384|512)[-:]/.test(value)) return true;
-  return false;
+  const n = value.length;
+  if ((n === 40 || n === 64) && /^[0-9a-f]+$/i.test(value)) return true;
+  if (n === 36 && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return true;
+  return value.startsWith('sha') && /^sha(?:1|256|384|512)[-:]/.test(value);
 }

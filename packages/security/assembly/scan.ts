@@ -1,0 +1,253 @@
+/**
+ * The literal scanner's hot loop, compiled to WebAssembly (AssemblyScript). It runs over the
+ * latin1 image of a text that the host writes into this module's memory, with tables the host
+ * builds (src/engine/literal-scanner.ts), and writes two lists the host reads back:
+ *
+ * - literal candidates: positions `at` (the last byte of a four-byte window) whose folded byte
+ *   pair has shift 0, whose raw pair has a pattern bucket and whose four-byte prefix hash is in
+ *   the prefix bitmap; the host verifies them against the text;
+ * - digit runs: [start, end, digits] for every run of at least nine digits (with up to two
+ *   separators between digits) that holds a group of four adjacent digits.
+ *
+ * Both lists come out in increasing position order. Memory is laid out by the host; nothing here
+ * allocates.
+ */
+
+/**
+ * Table layout from `tables`: the shift per folded byte pair (7 bits per byte, 16 KiB), then 1
+ * where a raw byte pair ends some pattern's four-byte window (64 KiB), then one byte per hash of
+ * every pattern's first four folded bytes (64 KiB).
+ */
+const BUCKET: usize = 16384;
+const PREFIX: usize = 16384 + 65536;
+export const TABLE_BYTES: usize = 16384 + 65536 + 65536;
+const M: i32 = 4;
+const MIN_RUN_DIGITS: i32 = 9;
+
+let runCount: i32 = 0;
+
+/** First free byte of memory: the host lays out tables, text and outputs from here. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~(<usize>15);
+}
+
+/** How many digit runs the last scan wrote. */
+export function runs(): i32 {
+  return runCount;
+}
+
+@inline function byteAt(text: usize, i: i32): u32 {
+  return <u32>load<u8>(text + <usize>i);
+}
+
+@inline function isDigit(c: u32): bool {
+  return c - 48 < 10;
+}
+
+/** Separators allowed inside a digit run: space ( ) . / - */
+@inline function isSep(c: u32): bool {
+  return c == 32 || c == 40 || c == 41 || c == 46 || c == 47 || c == 45;
+}
+
+@inline function prefix4(a: u32, b: u32, c: u32, d: u32): u32 {
+  const h = ((a | 32) & 127) * 2731 + ((b | 32) & 127) * 337 + ((c | 32) & 127) * 41 + ((d | 32) & 127);
+  return (h * 2654435761) >>> 16;
+}
+
+/** Positions per block: bounds the two scratch lists that follow the tables (512 KiB). */
+const BLOCK: i32 = 65536;
+/** Blocks shorter than this are scanned as one chain. */
+const SPLIT_MIN: i32 = 256;
+export const SCRATCH_BYTES: usize = 2 * 4 * <usize>BLOCK;
+
+/** The folded shift for the byte pair ending at `i`, read as one little-endian u16. */
+@inline function shiftAt(tables: usize, text: usize, i: i32): i32 {
+  const w = <u32>load<u16>(text + <usize>i - 1);
+  return <i32>load<u8>(tables + <usize>(((w & 127) << 7) | ((w >> 8) & 127)));
+}
+
+/**
+ * Scans text[0, to) (bytes at `text`). Literal candidates go to `cands` (i32 each), digit runs to
+ * `runsOut` (three i32 each, only when `digitRuns`). Returns the number of candidates. `scratch`
+ * holds SCRATCH_BYTES. The image must be readable 16 bytes past `to`.
+ *
+ * The literal loop has no data-dependent branch: every visited position is stored, and the store
+ * index moves only for zero shifts. Its cost is the chain position → bytes → shift → next
+ * position, so each block is scanned as two independent halves in the same loop, which the CPU
+ * overlaps. A branchy single chain was about twice as slow (mispredicted zero shifts).
+ */
+export function scan(tables: usize, text: usize, to: i32, digitRuns: bool, cands: usize, runsOut: usize, scratch: usize): i32 {
+  const stops = scratch;
+  const stops2 = scratch + (<usize>BLOCK << 2);
+  let k: i32 = 0;
+  let i: i32 = M - 1;
+  while (i < to) {
+    const blockEnd = min(to, i + BLOCK);
+    const mid = blockEnd - i >= SPLIT_MIN ? (i + blockEnd) >>> 1 : blockEnd;
+    let j = mid;
+    let n1: i32 = 0;
+    let n2: i32 = 0;
+    while (i < mid && j < blockEnd) {
+      const s = shiftAt(tables, text, i);
+      const z = <i32>(s == 0);
+      store<i32>(stops + (<usize>n1 << 2), i);
+      n1 += z;
+      i += s + z;
+      const s2 = shiftAt(tables, text, j);
+      const z2 = <i32>(s2 == 0);
+      store<i32>(stops2 + (<usize>n2 << 2), j);
+      n2 += z2;
+      j += s2 + z2;
+    }
+    while (i < mid) {
+      const s = shiftAt(tables, text, i);
+      const z = <i32>(s == 0);
+      store<i32>(stops + (<usize>n1 << 2), i);
+      n1 += z;
+      i += s + z;
+    }
+    while (j < blockEnd) {
+      const s2 = shiftAt(tables, text, j);
+      const z2 = <i32>(s2 == 0);
+      store<i32>(stops2 + (<usize>n2 << 2), j);
+      n2 += z2;
+      j += s2 + z2;
+    }
+    if (mid < blockEnd) i = j;
+    k = keep(tables, text, stops, n1, cands, k);
+    k = keep(tables, text, stops2, n2, cands, k);
+  }
+  runCount = digitRuns ? findRuns(text, to, runsOut) : 0;
+  return k;
+}
+
+/**
+ * Every phone, SSN, card and IBAN format has a group of four adjacent digits, so runs are
+ * measured only from the ends of such groups, found sixteen positions at a time. Returns how many
+ * runs it wrote.
+ */
+function findRuns(text: usize, to: i32, out: usize): i32 {
+  const zero = i8x16.splat(48);
+  const ten = i8x16.splat(10);
+  let nr: i32 = 0;
+  let runEnd: i32 = 0;
+  // Digit bits of the three positions before the current block, in bits 0–2.
+  let carry: u32 = 0;
+  for (let i: i32 = 0; i < to; i += 16) {
+    let m = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(text + <usize>i), zero), ten));
+    if (to - i < 16) m &= (<u32>1 << <u32>(to - i)) - 1;
+    // Bit j + 3 of `all` is position i + j; bit j of `ends` is set when positions i + j − 3 … i + j are digits.
+    const all = (m << 3) | carry;
+    carry = (m >> 13) & 7;
+    let ends = all & (all >> 1) & (all >> 2) & (all >> 3) & 0xffff;
+    while (ends != 0) {
+      const at = i + <i32>ctz(ends);
+      ends &= ends - 1;
+      if (at < runEnd) continue;
+      runEnd = digitRun(text, at, to, out, nr);
+      nr = runCount;
+    }
+  }
+  return nr;
+}
+
+/** Appends the stops whose raw pair has a bucket and whose prefix hash is known to `cands`. */
+function keep(tables: usize, text: usize, stops: usize, n: i32, cands: usize, k: i32): i32 {
+  for (let q = 0; q < n; q++) {
+    const at = load<i32>(stops + (<usize>q << 2));
+    const a = byteAt(text, at - 1);
+    const b = byteAt(text, at);
+    if (load<u8>(tables + BUCKET + <usize>((a << 8) | b)) == 0) continue;
+    const start = at - M + 1;
+    if (load<u8>(tables + PREFIX + <usize>prefix4(byteAt(text, start), byteAt(text, start + 1), a, b)) == 0) continue;
+    store<i32>(cands + (<usize>k << 2), at);
+    k++;
+  }
+  return k;
+}
+
+/**
+ * Measures the digit run through position `i` (a digit after a digit). Every phone, SSN, card and
+ * IBAN format has a group of four digits, and the scan visits every such group (it never steps
+ * more than three), so a run is only measured from inside one. Returns where scanning may resume.
+ */
+function digitRun(text: usize, i: i32, to: i32, out: usize, nr: i32): i32 {
+  runCount = nr;
+  let group: i32 = 1;
+  for (let k = i - 1; k >= 0 && group < 4 && isDigit(byteAt(text, k)); k--) group++;
+  for (let k = i + 1; k < to && group < 4 && isDigit(byteAt(text, k)); k++) group++;
+  if (group < 4) return i + 1;
+  let a = i;
+  for (;;) {
+    let k = a - 1;
+    let seps = 0;
+    while (k >= 0 && seps < 2 && isSep(byteAt(text, k))) {
+      k--;
+      seps++;
+    }
+    if (k >= 0 && isDigit(byteAt(text, k))) a = k;
+    else break;
+  }
+  let digits: i32 = 0;
+  for (let k = a; k <= i; k++) if (isDigit(byteAt(text, k))) digits++;
+  let b = i + 1;
+  for (;;) {
+    let k = b;
+    let seps = 0;
+    while (k < to && seps < 2 && isSep(byteAt(text, k))) {
+      k++;
+      seps++;
+    }
+    if (k < to && isDigit(byteAt(text, k))) {
+      b = k + 1;
+      digits++;
+    } else break;
+  }
+  if (digits >= MIN_RUN_DIGITS) {
+    const p = out + <usize>nr * 12;
+    store<i32>(p, a);
+    store<i32>(p, b, 4);
+    store<i32>(p, digits, 8);
+    runCount = nr + 1;
+  }
+  return b;
+}
+
+/**
+ * Writes the index of every byte of `data[0, n)` that is a control other than \t, \n and \r
+ * (0x00–0x1F, 0x7F–0x9F) to `out` (i32 each), at most `cap` of them. Returns how many, or -1 when
+ * there are more than `cap`. Sixteen bytes per step.
+ */
+export function controls(data: usize, n: i32, out: usize, cap: i32): i32 {
+  const space = i8x16.splat(0x20);
+  const tab = i8x16.splat(9);
+  const lf = i8x16.splat(10);
+  const cr = i8x16.splat(13);
+  const del = i8x16.splat(0x7f);
+  const c1span = i8x16.splat(0x21);
+  let k: i32 = 0;
+  let i: i32 = 0;
+  while (i + 16 <= n) {
+    const v = v128.load(data + <usize>i);
+    const c0 = v128.andnot(i8x16.lt_u(v, space), v128.or(v128.or(i8x16.eq(v, tab), i8x16.eq(v, lf)), i8x16.eq(v, cr)));
+    // 0x7F–0x9F: v − 0x7F below 0x21, unsigned.
+    const high = i8x16.lt_u(i8x16.sub(v, del), c1span);
+    let mask = i8x16.bitmask(v128.or(c0, high));
+    while (mask != 0) {
+      if (k == cap) return -1;
+      store<i32>(out + (<usize>k << 2), i + <i32>ctz(mask));
+      k++;
+      mask &= mask - 1;
+    }
+    i += 16;
+  }
+  for (; i < n; i++) {
+    const c = byteAt(data, i);
+    if ((c < 0x20 && c != 9 && c != 10 && c != 13) || c - 0x7f < 0x21) {
+      if (k == cap) return -1;
+      store<i32>(out + (<usize>k << 2), i);
+      k++;
+    }
+  }
+  return k;
+}

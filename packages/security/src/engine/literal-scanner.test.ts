@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { DIGIT_RUN_STRIDE, LiteralScanner, type LiteralPattern } from './literal-scanner';
+import { controlPositions } from './scan-module';
+
+const PATTERNS: LiteralPattern[] = [
+  { text: 'AKIA', caseSensitive: true },
+  { text: 'ghp_', caseSensitive: true },
+  { text: 'github_pat_', caseSensitive: true },
+  { text: 'password', caseSensitive: false },
+  { text: 'token', caseSensitive: false },
+  { text: 'key=', caseSensitive: false },
+  { text: 'sk-', caseSensitive: true, afterAny: true },
+  { text: 'eyJ', caseSensitive: true, afterAny: true },
+];
+
+type Hit = [number, number];
+type Run = [number, number, number];
+
+function scanned(scanner: LiteralScanner, text: string, to: number): { hits: Hit[]; runs: Run[] } {
+  const hits: Hit[] = [];
+  const runs: Run[] = [];
+  scanner.load(text, Math.min(text.length, to + 1));
+  scanner.scan(text, to, true, (p, idx) => {
+    if (idx >= 0) hits.push([p, idx]);
+    else if (p === scanner.runStart) runs.push([scanner.runStart, scanner.runEnd, scanner.runDigits]);
+    else expect((p - scanner.runStart) % DIGIT_RUN_STRIDE).toBe(0);
+  });
+  return { hits, runs };
+}
+
+/** Every occurrence, the slow way. */
+function naiveHits(text: string, to: number): Hit[] {
+  const out: Hit[] = [];
+  PATTERNS.forEach((pat, idx) => {
+    const hay = pat.caseSensitive ? text : text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const needle = pat.caseSensitive ? pat.text : pat.text.toLowerCase();
+    for (let p = hay.indexOf(needle); p !== -1; p = hay.indexOf(needle, p + 1)) if (p + needle.length <= to) out.push([p, idx]);
+  });
+  return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+
+/** Clusters of digits joined by at most two of ` ( ) . / -`, with nine digits or more and four adjacent ones. */
+function naiveRuns(text: string, to: number): Run[] {
+  const out: Run[] = [];
+  let i = 0;
+  while (i < to) {
+    if (!isDigit(text[i])) {
+      i++;
+      continue;
+    }
+    const a = i;
+    let b = i + 1;
+    let digits = 1;
+    for (;;) {
+      let k = b;
+      while (k < to && k - b < 2 && ' ().-/'.includes(text[k])) k++;
+      if (k < to && isDigit(text[k])) {
+        b = k + 1;
+        digits++;
+      } else break;
+    }
+    if (digits >= 9 && /\d{4}/.test(text.slice(a, b))) out.push([a, b, digits]);
+    i = b;
+  }
+  return out;
+}
+
+const piece = fc.oneof(
+  fc.constantFrom('AKIA', 'akia', 'ghp_', 'github_pat_', 'PassWord', 'TOKEN', 'key=', 'KEY=', 'sk-', 'eyJ', 'xsk-', ' '),
+  fc.constantFrom('1', '23', '4567', '2026-11-24 22:11:31', '415) 555-2671', '4111 1111 1111 1111', '(', ')', '-', '/', '.', '  '),
+  // Characters whose latin1 image (low byte) is a letter, a digit or a control: candidates only, never hits.
+  fc.constantFrom('é', 'ň', 'ı', 'İ', 'Ű', 'ő', 'ĳ', 'ě', 'Ĵ', '\u0130', '\u0141', '\u0161', '\u0131'),
+  fc.string({ maxLength: 12 }),
+);
+
+describe('LiteralScanner (compiled scan loop)', () => {
+  const scanner = new LiteralScanner(PATTERNS);
+
+  it('reports exactly the literal occurrences and digit runs a naive search finds, for any text and limit', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 80 }), fc.nat(), (parts, cut) => {
+        const text = parts.join('');
+        const to = text.length === 0 ? 0 : cut % (text.length + 1);
+        const { hits, runs } = scanned(scanner, text, to);
+        expect(hits.sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(naiveHits(text, to));
+        expect(runs).toEqual(naiveRuns(text, to));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('scans texts longer than one block (64 Ki positions, split into two chains) without missing a hit', () => {
+    const unit = 'lorem ipsum AKIA dolor 4111 1111 1111 1111 sit ghp_ amet, PASSWORD\n';
+    const text = unit.repeat(Math.ceil(300_000 / unit.length));
+    const { hits, runs } = scanned(scanner, text, text.length);
+    expect(hits.sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(naiveHits(text, text.length));
+    expect(runs).toEqual(naiveRuns(text, text.length));
+    expect(runs).toHaveLength(Math.ceil(300_000 / unit.length));
+  });
+
+  it('keeps separate state per scanner', () => {
+    const other = new LiteralScanner([{ text: 'zzzz', caseSensitive: true }]);
+    expect(scanned(other, 'AKIA zzzz', 9).hits).toEqual([[5, 0]]);
+    expect(scanned(scanner, 'AKIA zzzz', 9).hits).toEqual([[0, 0]]);
+  });
+});
+
+describe('controlPositions', () => {
+  it('lists every C0 (but \\t \\n \\r), DEL and C1 character, and characters whose low byte is one', () => {
+    const text = 'a\x1b[31mb\tc\nd\re\x7ff\x85g\x9fh\u011bi\u0100j' + 'x'.repeat(40) + '\x07';
+    const expected = [...text].flatMap((ch, i) => {
+      const low = ch.charCodeAt(0) & 255;
+      return (low < 0x20 && low !== 9 && low !== 10 && low !== 13) || (low >= 0x7f && low <= 0x9f) ? [i] : [];
+    });
+    expect([...(controlPositions(text) ?? [])]).toEqual(expected);
+    expect(expected).toContain(text.indexOf('\u011b'));
+  });
+
+  it('leaves texts over 1 MiB to the caller', () => {
+    expect(controlPositions('a'.repeat((1 << 20) + 1))).toBeUndefined();
+  });
+});
+
+describe('the committed scan module', () => {
+  it('is what assembly/scan.ts compiles to', () => {
+    // Throws (exit 1, with the reason on stderr) when src/engine/scan-wasm.ts is stale.
+    execFileSync(process.execPath, [join(__dirname, '../../scripts/build-wasm.mjs'), '--check'], { stdio: 'pipe' });
+  }, 60_000);
+});

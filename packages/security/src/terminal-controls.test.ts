@@ -1,0 +1,36 @@
+import fc from 'fast-check';
+import { stripTerminalControls, TerminalControlStripper } from './terminal-controls';
+
+// Controls, sequences, and characters above U+00FF whose low byte is a control or an introducer
+// (the stripper finds controls in the text's latin1 image, which truncates them).
+const piece = fc.oneof(
+  fc.constantFrom('\x1b[31m', '\x1b[0m', '\x1b]8;;http://x\x07', '\x1b]52;c;aGk=\x07', '\x1bP', '\x1b\\', '\x9b1m', '\x9d0;t\x9c', '\x07', '\x00', '\x7f'),
+  fc.constantFrom('\u011b', '\u0107', '\u019b', '\u0190', '\u017f', '\u0100', '\u1b1b', 'é', '日本', '🔑', '\n', '\t', '\r'),
+  fc.string({ maxLength: 20 }),
+);
+
+describe('TerminalControlStripper', () => {
+  it('strips exactly what the one-shot regex strips, for any text cut into any pieces', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), (parts, cuts) => {
+        const text = parts.join('');
+        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        const stripper = new TerminalControlStripper();
+        let out = '';
+        let prev = 0;
+        for (const p of [...points, text.length]) {
+          out += stripper.push(text.slice(prev, p));
+          prev = p;
+        }
+        out += stripper.end();
+        expect(out).toBe(stripTerminalControls(text));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps characters whose low byte looks like a control', () => {
+    const stripper = new TerminalControlStripper();
+    expect(stripper.push('\u011b\u019b\u0107 ok\x1b[1m!') + stripper.end()).toBe('\u011b\u019b\u0107 ok!');
+  });
+});
