@@ -54,11 +54,12 @@ export function runs(): i32 {
   return (h * 2654435761) >>> 16;
 }
 
-/** Positions per block: bounds the two scratch lists that follow the tables (512 KiB). */
+/** Positions per block: four chains of a quarter each; bounds the scratch lists after the tables (256 KiB). */
 const BLOCK: i32 = 65536;
+const QUARTER: i32 = BLOCK / 4 + 4;
 /** Blocks shorter than this are scanned as one chain. */
 const SPLIT_MIN: i32 = 256;
-export const SCRATCH_BYTES: usize = 2 * 4 * <usize>BLOCK;
+export const SCRATCH_BYTES: usize = 4 * 4 * <usize>QUARTER;
 
 /** The folded shift for the byte pair ending at `i`, read as one little-endian u16. */
 @inline function shiftAt(tables: usize, text: usize, i: i32): i32 {
@@ -73,52 +74,94 @@ export const SCRATCH_BYTES: usize = 2 * 4 * <usize>BLOCK;
  *
  * The literal loop has no data-dependent branch: every visited position is stored, and the store
  * index moves only for zero shifts. Its cost is the chain position → bytes → shift → next
- * position, so each block is scanned as two independent halves in the same loop, which the CPU
+ * position, so each block is scanned as four independent chains in the same loop, which the CPU
  * overlaps. A branchy single chain was about twice as slow (mispredicted zero shifts).
  */
 export function scan(tables: usize, text: usize, to: i32, digitRuns: bool, cands: usize, runsOut: usize, scratch: usize): i32 {
-  const stops = scratch;
-  const stops2 = scratch + (<usize>BLOCK << 2);
   let k: i32 = 0;
   let i: i32 = M - 1;
   while (i < to) {
     const blockEnd = min(to, i + BLOCK);
-    const mid = blockEnd - i >= SPLIT_MIN ? (i + blockEnd) >>> 1 : blockEnd;
-    let j = mid;
+    if (blockEnd - i < SPLIT_MIN) {
+      const n = chain(tables, text, i, blockEnd, scratch);
+      k = keep(tables, text, scratch, n, cands, k);
+      break;
+    }
+    // Four chains over four quarters of the block, stepped together.
+    const q = (blockEnd - i) >>> 2;
+    let c0 = i;
+    let c1 = i + q;
+    let c2 = i + 2 * q;
+    let c3 = i + 3 * q;
+    const e0 = c1;
+    const e1 = c2;
+    const e2 = c3;
+    const l0 = scratch;
+    const l1 = scratch + (<usize>QUARTER << 2);
+    const l2 = scratch + (<usize>QUARTER << 3);
+    const l3 = scratch + (<usize>QUARTER * 12);
+    let n0: i32 = 0;
     let n1: i32 = 0;
     let n2: i32 = 0;
-    while (i < mid && j < blockEnd) {
-      const s = shiftAt(tables, text, i);
-      const z = <i32>(s == 0);
-      store<i32>(stops + (<usize>n1 << 2), i);
-      n1 += z;
-      i += s + z;
-      const s2 = shiftAt(tables, text, j);
+    let n3: i32 = 0;
+    while (c0 < e0 && c1 < e1 && c2 < e2 && c3 < blockEnd) {
+      const s0 = shiftAt(tables, text, c0);
+      const s1 = shiftAt(tables, text, c1);
+      const s2 = shiftAt(tables, text, c2);
+      const s3 = shiftAt(tables, text, c3);
+      const z0 = <i32>(s0 == 0);
+      const z1 = <i32>(s1 == 0);
       const z2 = <i32>(s2 == 0);
-      store<i32>(stops2 + (<usize>n2 << 2), j);
+      const z3 = <i32>(s3 == 0);
+      store<i32>(l0 + (<usize>n0 << 2), c0);
+      store<i32>(l1 + (<usize>n1 << 2), c1);
+      store<i32>(l2 + (<usize>n2 << 2), c2);
+      store<i32>(l3 + (<usize>n3 << 2), c3);
+      n0 += z0;
+      n1 += z1;
       n2 += z2;
-      j += s2 + z2;
+      n3 += z3;
+      c0 += s0 + z0;
+      c1 += s1 + z1;
+      c2 += s2 + z2;
+      c3 += s3 + z3;
     }
-    while (i < mid) {
-      const s = shiftAt(tables, text, i);
-      const z = <i32>(s == 0);
-      store<i32>(stops + (<usize>n1 << 2), i);
-      n1 += z;
-      i += s + z;
-    }
-    while (j < blockEnd) {
-      const s2 = shiftAt(tables, text, j);
-      const z2 = <i32>(s2 == 0);
-      store<i32>(stops2 + (<usize>n2 << 2), j);
-      n2 += z2;
-      j += s2 + z2;
-    }
-    if (mid < blockEnd) i = j;
-    k = keep(tables, text, stops, n1, cands, k);
-    k = keep(tables, text, stops2, n2, cands, k);
+    n0 += chain(tables, text, c0, e0, l0 + (<usize>n0 << 2));
+    n1 += chain(tables, text, c1, e1, l1 + (<usize>n1 << 2));
+    n2 += chain(tables, text, c2, e2, l2 + (<usize>n2 << 2));
+    n3 += chain(tables, text, c3, blockEnd, l3 + (<usize>n3 << 2));
+    k = keep(tables, text, l0, n0, cands, k);
+    k = keep(tables, text, l1, n1, cands, k);
+    k = keep(tables, text, l2, n2, cands, k);
+    k = keep(tables, text, l3, n3, cands, k);
+    // Each chain may step up to three past its end; the next block starts where the last one stopped.
+    i = max(blockEnd, c3);
   }
   runCount = digitRuns ? findRuns(text, to, runsOut) : 0;
   return k;
+}
+
+/** One chain from `i` while below `end`: stores every zero-shift position to `out`, returns how many. */
+function chain(tables: usize, text: usize, i: i32, end: i32, out: usize): i32 {
+  let n: i32 = 0;
+  while (i < end) {
+    const s = shiftAt(tables, text, i);
+    const z = <i32>(s == 0);
+    store<i32>(out + (<usize>n << 2), i);
+    n += z;
+    i += s + z;
+  }
+  return n;
+}
+
+/** Digits in text[at − 24, at + 24]. */
+@inline function digitsAround(text: usize, at: i32, zero: v128, ten: v128): i32 {
+  const p = text + <usize>(at - 24);
+  const m0 = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p), zero), ten));
+  const m1 = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p, 16), zero), ten));
+  const m2 = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p, 32), zero), ten));
+  const c48 = <i32>(<u32>load<u8>(p, 48) - 48 < 10);
+  return <i32>(popcnt(m0) + popcnt(m1) + popcnt(m2)) + c48;
 }
 
 /**
@@ -144,6 +187,9 @@ function findRuns(text: usize, to: i32, out: usize): i32 {
       const at = i + <i32>ctz(ends);
       ends &= ends - 1;
       if (at < runEnd) continue;
+      // Nine digits with at most two separators between neighbours span at most 25 positions, so
+      // a run through `at` has nine digits within 24 of it: most numbers fail this cheap count.
+      if (at >= 24 && digitsAround(text, at, zero, ten) < MIN_RUN_DIGITS) continue;
       runEnd = digitRun(text, at, to, out, nr);
       nr = runCount;
     }
@@ -247,6 +293,51 @@ export function controls(data: usize, n: i32, out: usize, cap: i32): i32 {
       if (k == cap) return -1;
       store<i32>(out + (<usize>k << 2), i);
       k++;
+    }
+  }
+  return k;
+}
+
+/** Bytes per short-anchor record: length, three bytes, then 256-byte before and after classes. */
+const SHORT_RECORD: usize = 4 + 256 + 256;
+export const SHORT_BYTES: usize = 8 * SHORT_RECORD;
+
+/**
+ * Finds the short anchors (one to three bytes, at most eight, with at most four distinct first
+ * bytes) in text[0, to). Record r at `specs + r * SHORT_RECORD` holds the anchor's length and
+ * bytes and two byte classes: the byte before the anchor and the byte after it must be in them
+ * (a class of all ones checks nothing). `firsts` packs the distinct first bytes, one per byte,
+ * unused ones repeating the first. Writes [position, record] pairs to `out`, in position order;
+ * returns how many pairs, or -1 when there are more than `cap`.
+ */
+export function shorts(text: usize, to: i32, specs: usize, count: i32, firsts: u32, out: usize, cap: i32): i32 {
+  const f0 = i8x16.splat(<i8>(firsts & 255));
+  const f1 = i8x16.splat(<i8>((firsts >> 8) & 255));
+  const f2 = i8x16.splat(<i8>((firsts >> 16) & 255));
+  const f3 = i8x16.splat(<i8>(firsts >> 24));
+  let k: i32 = 0;
+  for (let i: i32 = 0; i < to; i += 16) {
+    const v = v128.load(text + <usize>i);
+    const hit = v128.or(v128.or(i8x16.eq(v, f0), i8x16.eq(v, f1)), v128.or(i8x16.eq(v, f2), i8x16.eq(v, f3)));
+    let mask = <u32>i8x16.bitmask(hit);
+    if (to - i < 16) mask &= (<u32>1 << <u32>(to - i)) - 1;
+    while (mask != 0) {
+      const p = i + <i32>ctz(mask);
+      mask &= mask - 1;
+      for (let r: i32 = 0; r < count; r++) {
+        const spec = specs + <usize>r * SHORT_RECORD;
+        const len = <i32>load<u8>(spec);
+        if (p + len > to) continue;
+        if (byteAt(text, p) != <u32>load<u8>(spec, 1)) continue;
+        if (len > 1 && byteAt(text, p + 1) != <u32>load<u8>(spec, 2)) continue;
+        if (len > 2 && byteAt(text, p + 2) != <u32>load<u8>(spec, 3)) continue;
+        if (p > 0 && load<u8>(spec + 4 + <usize>byteAt(text, p - 1)) == 0) continue;
+        if (p + len < to && load<u8>(spec + 260 + <usize>byteAt(text, p + len)) == 0) continue;
+        if (k == cap) return -1;
+        store<i32>(out + (<usize>k << 3), p);
+        store<i32>(out + (<usize>k << 3), r, 4);
+        k++;
+      }
     }
   }
   return k;

@@ -1,5 +1,5 @@
-import type { Rule, Span } from '../rules/rule';
-import { LiteralScanner, type LiteralPattern } from './literal-scanner';
+import { expandRanges, type Rule, type Span } from '../rules/rule';
+import { LiteralScanner, type LiteralPattern, type ShortAnchor } from './literal-scanner';
 
 /** Twilio SIDs: SK or AC, then 32 lowercase hex digits; found with indexOf, checked by the rules' sticky regexes. */
 const TWILIO_PREFIXES = ['SK', 'AC'];
@@ -15,9 +15,10 @@ export interface DetectResult {
 }
 
 /**
- * Finds every redaction in a text. Cheap anchors come first (one multi-literal pass, a few indexOf
- * loops for very short literals, two bounded class scans); each rule's regex then runs only on a
- * window around its anchors, clipped to the anchor's line. Because every single-line rule sees
+ * Finds every redaction in a text. Cheap anchors come first (one compiled multi-literal pass that
+ * also finds digit runs, and one for anchors of one to three characters with the byte classes
+ * their rules need around them); each rule's regex then runs only on a window around its anchors,
+ * clipped to the anchor's line. Because every single-line rule sees
  * nothing beyond its line, a text can be processed in any batches of whole lines with the same
  * result, which is what makes streaming equal to one-shot sanitizing.
  */
@@ -27,6 +28,8 @@ export class Detector {
   private readonly literalRules: number[][] = [];
   private readonly shortAnchors: { text: string; rules: number[] }[] = [];
   private readonly multiline: { text: string; rules: number[] }[] = [];
+  /** Whether the compiled scan finds the short anchors (else they are searched with indexOf). */
+  private readonly compiledShorts: boolean;
   private readonly twilioRules: number[] = [];
   private readonly digitRules: number[] = [];
   private readonly lineRules: number[] = [];
@@ -86,6 +89,14 @@ export class Detector {
     this.scanner = new LiteralScanner(patterns);
     for (const [text, list] of short) this.shortAnchors.push({ text, rules: list });
     for (const [text, list] of multi) this.multiline.push({ text, rules: list });
+    // Short anchors go to the compiled scan with the classes their rules require around them;
+    // several rules on one anchor share the loosest (any class missing: none).
+    const shorts: ShortAnchor[] = this.shortAnchors.map(({ text, rules: list }) => ({
+      text,
+      before: sharedClass(list.map((r) => rules[r].anchorBefore)),
+      after: sharedClass(list.map((r) => rules[r].anchorAfter)),
+    }));
+    this.compiledShorts = this.scanner.setShorts(shorts);
   }
 
   /**
@@ -177,11 +188,21 @@ export class Detector {
       for (let k = 0; k < list.length; k++) onHit(p, list[k]);
     });
     if (head.length !== limit) head = text.slice(0, limit);
-    for (const { text: anchor, rules: list } of this.shortAnchors) {
-      let p = head.indexOf(anchor);
-      while (p !== -1 && p < limit) {
-        for (let k = 0; k < list.length; k++) onHit(p, list[k]);
-        p = head.indexOf(anchor, p + 1);
+    const shortHits = this.compiledShorts ? scanner.shorts(limit) : undefined;
+    if (shortHits !== undefined) {
+      const shortAnchors = this.shortAnchors;
+      for (let n = 0; n < shortHits.length; n += 2) {
+        const list = shortAnchors[shortHits[n + 1]].rules;
+        for (let k = 0; k < list.length; k++) onHit(shortHits[n], list[k]);
+      }
+    } else {
+      // More short anchors than the compiled scan takes, or more hits in this text than it lists.
+      for (const { text: anchor, rules: list } of this.shortAnchors) {
+        let p = head.indexOf(anchor);
+        while (p !== -1 && p < limit) {
+          for (let k = 0; k < list.length; k++) onHit(p, list[k]);
+          p = head.indexOf(anchor, p + 1);
+        }
       }
     }
     const twilio = this.twilioRules;
@@ -221,6 +242,14 @@ export class Detector {
     merged.length = n;
     return { spans: merged, limit };
   }
+}
+
+/** The class several rules share on one anchor, as a byte bitmap: the union, or none when any rule has none. */
+function sharedClass(classes: (string | undefined)[]): Uint8Array | undefined {
+  if (classes.some((c) => c === undefined)) return undefined;
+  const bits = new Uint8Array(256);
+  for (const c of classes) for (const ch of expandRanges(c as string)) bits[ch.charCodeAt(0)] = 1;
+  return bits;
 }
 
 function lineStartOf(text: string, p: number): number {

@@ -21,6 +21,13 @@ export interface LiteralPattern {
   afterAny?: boolean;
 }
 
+/** An anchor of one to three characters, with optional byte bitmaps (256 entries) for the bytes around it. */
+export interface ShortAnchor {
+  text: string;
+  before?: Uint8Array;
+  after?: Uint8Array;
+}
+
 /** Receives literal hits (pattern ≥ 0) and digit runs (pattern −1, at the run start and every 32 characters). */
 export type ScanHit = (pos: number, pattern: number) => void;
 
@@ -111,6 +118,23 @@ export class LiteralScanner {
       if (this.buckets[h] !== undefined) bucket[h] = 1;
     }
     this.wasm = new ScanModule(folded, bucket, prefix);
+  }
+
+  /**
+   * Hands the short anchors to the compiled scan; false when they do not fit it (more than eight,
+   * more than four distinct first characters, or one that is not one to three latin1 characters).
+   */
+  setShorts(shorts: ShortAnchor[]): boolean {
+    return this.wasm.setShorts(shorts);
+  }
+
+  /**
+   * [position, anchor index] pairs of every short anchor in the loaded image's first `to` bytes
+   * whose surrounding bytes are in its classes, in position order; undefined when there are too
+   * many to list. A view, valid until the next call.
+   */
+  shorts(to: number): Int32Array | undefined {
+    return this.wasm.shorts(to);
   }
 
   /**

@@ -4,8 +4,12 @@ const ALIGN = 16;
 const PAGE = 65536;
 const SHIFT_BYTES = 16384;
 const PAIR_BYTES = 65536;
-/** The scan's two lists of visited positions, 64 Ki entries each (assembly/scan.ts SCRATCH_BYTES). */
-const SCRATCH_BYTES = 2 * 4 * 65536;
+/** The scan's four lists of visited positions (assembly/scan.ts SCRATCH_BYTES). */
+const SCRATCH_BYTES = 4 * 4 * (65536 / 4 + 4);
+/** Short-anchor records (assembly/scan.ts SHORT_BYTES): length, three bytes, before and after classes. */
+const SHORT_RECORD = 4 + 256 + 256;
+const MAX_SHORTS = 8;
+const SHORT_BYTES = MAX_SHORTS * SHORT_RECORD;
 /** A digit run holds at least nine digits, so a text of n bytes has fewer than n / 9 + 1 runs. */
 const RUN_BYTES_PER_BYTE = 12 / 9;
 
@@ -26,6 +30,7 @@ interface ScanExports {
   runs(): number;
   scan(tables: number, text: number, to: number, digitRuns: number, cands: number, runs: number, scratch: number): number;
   controls(data: number, n: number, out: number, cap: number): number;
+  shorts(text: number, to: number, specs: number, count: number, firsts: number, out: number, cap: number): number;
 }
 
 let compiled: object | undefined;
@@ -57,6 +62,9 @@ export class ScanModule {
   runs = new Int32Array(0);
   private readonly exports: ScanExports;
   private readonly tables: number;
+  private readonly specs: number;
+  private shortCount = 0;
+  private firsts = 0;
   private capacity = -1;
   private candsAt = 0;
   private runsAt = 0;
@@ -65,7 +73,8 @@ export class ScanModule {
     if (shift.length !== SHIFT_BYTES || bucket.length !== PAIR_BYTES || prefix.length !== PAIR_BYTES) throw new Error('scan tables have the wrong size');
     this.exports = instantiate();
     this.tables = align(this.exports.heapBase());
-    this.text = this.tables + SHIFT_BYTES + 2 * PAIR_BYTES + SCRATCH_BYTES;
+    this.specs = this.tables + SHIFT_BYTES + 2 * PAIR_BYTES + SCRATCH_BYTES;
+    this.text = align(this.specs + SHORT_BYTES);
     this.bytes = ensureMemory(this.exports.memory, 0);
     this.reserve(PAGE);
     this.bytes.set(shift, this.tables);
@@ -94,6 +103,33 @@ export class ScanModule {
     if (to > this.capacity) throw new Error('scan past the reserved image');
     const scratch = this.tables + SHIFT_BYTES + 2 * PAIR_BYTES;
     return this.exports.scan(this.tables, this.text, to, digitRuns ? 1 : 0, this.candsAt, this.runsAt, scratch);
+  }
+
+  /** Writes the short-anchor records; false when they do not fit (see LiteralScanner.setShorts). */
+  setShorts(shorts: { text: string; before?: Uint8Array; after?: Uint8Array }[]): boolean {
+    const firsts = [...new Set(shorts.map((a) => a.text.charCodeAt(0)))];
+    if (shorts.length > MAX_SHORTS || firsts.length > 4) return false;
+    if (shorts.some((a) => a.text.length < 1 || a.text.length > 3 || /[^\x00-\xff]/.test(a.text))) return false;
+    shorts.forEach((a, r) => {
+      const at = this.specs + r * SHORT_RECORD;
+      this.bytes[at] = a.text.length;
+      for (let j = 0; j < a.text.length; j++) this.bytes[at + 1 + j] = a.text.charCodeAt(j);
+      this.bytes.fill(1, at + 4, at + SHORT_RECORD);
+      if (a.before) this.bytes.set(a.before, at + 4);
+      if (a.after) this.bytes.set(a.after, at + 4 + 256);
+    });
+    this.shortCount = shorts.length;
+    this.firsts = [0, 1, 2, 3].reduce((acc, k) => acc | ((firsts[k] ?? firsts[0] ?? 0) << (8 * k)), 0);
+    return true;
+  }
+
+  /** See LiteralScanner.shorts; the pairs are written where the candidates were (read those first). */
+  shorts(to: number): Int32Array | undefined {
+    if (to > this.capacity) throw new Error('scan past the reserved image');
+    if (this.shortCount === 0) return this.cands.subarray(0, 0);
+    const cap = this.capacity >>> 1;
+    const n = this.exports.shorts(this.text, to, this.specs, this.shortCount, this.firsts, this.candsAt, cap);
+    return n === -1 ? undefined : this.cands.subarray(0, 2 * n);
   }
 
   /** How many [start, end, digits] triples the last scan wrote to `runs`. */

@@ -35,6 +35,8 @@ export const piiRules: Rule[] = [
     severity: 'medium',
     description: 'E-mail address.',
     anchors: ['@'],
+    // A domain label starts right after the @.
+    anchorAfter: 'A-Za-z0-9',
     before: 65,
     after: 260,
     pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/,

@@ -29,6 +29,14 @@ export interface Rule extends RuleInfo {
    * before the regex runs. Must depend only on the run's line.
    */
   digitRunFilter?(text: string, start: number, end: number, digits: number): boolean;
+  /**
+   * ASCII classes ('A-Za-z0-9._') the character right before a short anchor, and right after it,
+   * must be in for the rule to match there: prefilters the compiled scan applies, so they must
+   * follow from the rule itself. Only positive classes: the scan reads a latin1 image in which a
+   * character above U+00FF can look like an ASCII one, so it may only let too much through.
+   */
+  anchorBefore?: string;
+  anchorAfter?: string;
   /** True when `find` looks at the anchor position, not only the window; turns off window de-duplication. */
   usesAnchor?: boolean;
   /**
@@ -63,6 +71,7 @@ export interface RegexRuleSpec {
   /** Build the sticky form (for wrappers such as leftAnchored) without making the rule sticky. */
   stickyCapable?: boolean;
   digitRunFilter?: Rule['digitRunFilter'];
+  anchorAfter?: Rule['anchorAfter'];
   /** Extra check on the redacted value (Luhn, mod-97, entropy, not-code). */
   validate?: (value: string) => boolean;
 }
@@ -104,6 +113,7 @@ export function regexRule(spec: RegexRuleSpec): Rule {
     foldedAnchors: spec.foldedAnchors,
     scan: spec.scan,
     digitRunFilter: spec.digitRunFilter,
+    anchorAfter: spec.anchorAfter,
     before: spec.before ?? 0,
     after: spec.after,
     multiline: spec.multiline,
@@ -142,6 +152,8 @@ export function leftAnchored(rule: Rule, startChars: string, reach: number, skip
   for (const ch of expandRanges(startChars)) allowed[ch.charCodeAt(0)] = 1;
   return {
     ...rule,
+    // findAt returns at once unless the character before the anchor can start the match.
+    anchorBefore: startChars,
     findAt(text: string, anchor: number, index: number, out: Span[]) {
       let s = anchor;
       const stop = Math.max(0, anchor - reach);
@@ -159,7 +171,7 @@ export function leftAnchored(rule: Rule, startChars: string, reach: number, skip
 }
 
 /** 'A-Z0-9._' → every character it names. */
-function expandRanges(spec: string): string[] {
+export function expandRanges(spec: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < spec.length; i++) {
     if (spec[i + 1] === '-' && i + 2 < spec.length) {
