@@ -342,3 +342,135 @@ export function shorts(text: usize, to: i32, specs: usize, count: i32, firsts: u
   }
   return k;
 }
+
+// UTF-8 decoding, as the WHATWG Encoding Standard's decoder (what TextDecoder does): each
+// maximal ill-formed subpart becomes one U+FFFD. The state between chunks is packed in a u32
+// that the host keeps per stream: the code point so far (bits 0–20), bytes needed (21–22), bytes
+// seen (23–24), and the allowed range of the next byte (25–26: lower 0x80 / 0xA0 / 0x90, 27–28:
+// upper 0xBF / 0x9F / 0x8F).
+
+let decodeState: u32 = 0;
+let decodeControls: i32 = 0;
+
+/** The state after the last `decode`. */
+export function decodedState(): u32 {
+  return decodeState;
+}
+
+/** How many control positions the last `decode` listed, or -1 when there were more than its cap. */
+export function decodedControls(): i32 {
+  return decodeControls;
+}
+
+@inline function isControlUnit(c: u32): bool {
+  return c < 0x20 ? c != 9 && c != 10 && c != 13 : c - 0x7f < 0x21;
+}
+
+/**
+ * Decodes src[0, n) into UTF-16 code units at `dst`, starting from `state`, and lists the index of
+ * every control character (C0 but \t \n \r, DEL, C1) in the output at `ctrl` (at most `cap`).
+ * Returns the number of code units written; see decodedState and decodedControls. Runs of sixteen
+ * ASCII bytes are widened and checked for controls with SIMD.
+ */
+export function decode(src: usize, n: i32, dst: usize, ctrl: usize, cap: i32, state: u32): i32 {
+  let cp: u32 = state & 0x1fffff;
+  let needed: u32 = (state >> 21) & 3;
+  let seen: u32 = (state >> 23) & 3;
+  let lowerSel: u32 = (state >> 25) & 3;
+  let upperSel: u32 = (state >> 27) & 3;
+  let out: i32 = 0;
+  let nc: i32 = 0;
+  const space = i8x16.splat(0x20);
+  const tab = i8x16.splat(9);
+  const lf = i8x16.splat(10);
+  const cr = i8x16.splat(13);
+  const del = i8x16.splat(0x7f);
+  let i: i32 = 0;
+  while (i < n) {
+    if (needed == 0 && i + 16 <= n) {
+      const v = v128.load(src + <usize>i);
+      if (i8x16.bitmask(v) == 0) {
+        const at = dst + (<usize>out << 1);
+        v128.store(at, i16x8.extend_low_i8x16_u(v));
+        v128.store(at, i16x8.extend_high_i8x16_u(v), 16);
+        const c0 = v128.andnot(i8x16.lt_u(v, space), v128.or(v128.or(i8x16.eq(v, tab), i8x16.eq(v, lf)), i8x16.eq(v, cr)));
+        let mask = i8x16.bitmask(v128.or(c0, i8x16.eq(v, del)));
+        while (mask != 0) {
+          if (nc < cap) store<i32>(ctrl + (<usize>nc << 2), out + <i32>ctz(mask));
+          nc++;
+          mask &= mask - 1;
+        }
+        out += 16;
+        i += 16;
+        continue;
+      }
+    }
+    const b = byteAt(src, i);
+    if (needed == 0) {
+      if (b < 0x80) {
+        store<u16>(dst + (<usize>out << 1), <u16>b);
+        if (isControlUnit(b)) {
+          if (nc < cap) store<i32>(ctrl + (<usize>nc << 2), out);
+          nc++;
+        }
+        out++;
+      } else if (b >= 0xc2 && b <= 0xdf) {
+        needed = 1;
+        cp = b & 0x1f;
+      } else if (b >= 0xe0 && b <= 0xef) {
+        if (b == 0xe0) lowerSel = 1;
+        if (b == 0xed) upperSel = 1;
+        needed = 2;
+        cp = b & 0xf;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b == 0xf0) lowerSel = 2;
+        if (b == 0xf4) upperSel = 2;
+        needed = 3;
+        cp = b & 7;
+      } else {
+        store<u16>(dst + (<usize>out << 1), 0xfffd);
+        out++;
+      }
+      i++;
+      continue;
+    }
+    const lower: u32 = lowerSel == 0 ? 0x80 : lowerSel == 1 ? 0xa0 : 0x90;
+    const upper: u32 = upperSel == 0 ? 0xbf : upperSel == 1 ? 0x9f : 0x8f;
+    if (b < lower || b > upper) {
+      // The sequence so far is one replacement; this byte starts over (it is not consumed).
+      cp = 0;
+      needed = 0;
+      seen = 0;
+      lowerSel = 0;
+      upperSel = 0;
+      store<u16>(dst + (<usize>out << 1), 0xfffd);
+      out++;
+      continue;
+    }
+    lowerSel = 0;
+    upperSel = 0;
+    cp = (cp << 6) | (b & 0x3f);
+    seen++;
+    i++;
+    if (seen < needed) continue;
+    if (cp > 0xffff) {
+      const c = cp - 0x10000;
+      store<u16>(dst + (<usize>out << 1), <u16>(0xd800 + (c >> 10)));
+      store<u16>(dst + (<usize>out << 1), <u16>(0xdc00 + (c & 0x3ff)), 2);
+      out += 2;
+    } else {
+      store<u16>(dst + (<usize>out << 1), <u16>cp);
+      if (isControlUnit(cp)) {
+        if (nc < cap) store<i32>(ctrl + (<usize>nc << 2), out);
+        nc++;
+      }
+      out++;
+    }
+    cp = 0;
+    needed = 0;
+    seen = 0;
+  }
+  decodeState = cp | (needed << 21) | (seen << 23) | (lowerSel << 25) | (upperSel << 27);
+  decodeControls = nc > cap ? -1 : nc;
+  return out;
+}

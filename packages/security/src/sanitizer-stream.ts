@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { BastionError } from '@bastion/core';
+import { StreamDecoder } from './engine/scan-module';
 import type { SanitizerCore } from './output-sanitizer';
 import { applySpans, RedactionTally } from './redaction-report';
 import { TerminalControlStripper } from './terminal-controls';
@@ -14,18 +15,16 @@ const CUT_SEARCH = 4096;
 const BATCH = 1 << 20;
 
 /**
- * One byte stream. Text is decoded with a streaming TextDecoder (UTF-8 is never split), controls
+ * One byte stream. Text is decoded as a streaming TextDecoder would (UTF-8 is never split), controls
  * are stripped, and whole lines are released: rules never look past a line end, so a finished line
  * is final. Multi-line PEM blocks hold back from their first line until their window is complete.
  */
 export class SanitizerStreamImpl implements SanitizerStream {
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new StreamDecoder();
   private readonly stripper: TerminalControlStripper | undefined;
   private readonly tally: RedactionTally;
   private pending = '';
   private ended = false;
-  /** The decoder holds no partial character: the last byte it was given was ASCII (or it was given nothing). */
-  private decoderClean = true;
 
   constructor(private readonly core: SanitizerCore) {
     this.stripper = core.stripControls ? new TerminalControlStripper() : undefined;
@@ -34,36 +33,27 @@ export class SanitizerStreamImpl implements SanitizerStream {
 
   write(chunk: Uint8Array | string): string {
     if (this.ended) throw new BastionError('INVALID_INPUT', 'SanitizerStream.write called after end()');
-    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
+    let text: string;
+    let controls: Int32Array | undefined;
+    if (typeof chunk === 'string') text = chunk;
+    else if (chunk.length > 0 && this.decoder.clean && isAscii(chunk)) {
+      // An ASCII chunk with no partial character before it is its own latin1 image: copying it
+      // gives the same string as decoding, as a one-byte string.
+      text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
+    } else ({ text, controls } = this.decoder.decode(chunk));
     if (text.length === 0) return '';
-    this.pending += this.stripper ? this.stripper.push(text) : text;
+    this.pending += this.stripper ? this.stripper.push(text, controls) : text;
     return this.drain(false);
   }
 
   end(): string {
     if (this.ended) return '';
-    const tail = this.decoder.decode();
+    const tail = this.decoder.end();
     let rest = this.stripper ? this.stripper.push(tail) + this.stripper.end() : tail;
     this.ended = true;
     this.pending += rest;
     rest = this.drain(true);
     return rest;
-  }
-
-  /**
-   * An ASCII chunk with no partial character before it is its own latin1 image: copying it is
-   * several times faster than UTF-8 decoding and gives the same string. Anything else goes
-   * through the streaming decoder, which never splits a character.
-   */
-  private decode(chunk: Uint8Array): string {
-    const n = chunk.length;
-    if (n === 0) return '';
-    if (this.decoderClean && isAscii(chunk)) {
-      return Buffer.from(chunk.buffer, chunk.byteOffset, n).toString('latin1');
-    }
-    // A decoder that was last given an ASCII byte holds nothing back.
-    this.decoderClean = chunk[n - 1] < 0x80;
-    return this.decoder.decode(chunk, { stream: true });
   }
 
   redactions(): Redaction[] {

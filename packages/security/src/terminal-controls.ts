@@ -73,9 +73,13 @@ export class TerminalControlStripper {
     return this.pending !== '';
   }
 
-  push(text: string): string {
+  /**
+   * Strips what `text` completes; `controls`, when given, lists the exact index of every control
+   * character in `text` (the stream's decoder finds them while decoding).
+   */
+  push(text: string, controls?: Int32Array): string {
     const raw = this.pending === '' ? text : this.pending + text;
-    const found = controlPositions(raw);
+    const found = controls !== undefined && raw === text ? controls : controlPositions(raw);
     if (found === undefined) {
       NEXT_CONTROL.lastIndex = 0;
       const m = NEXT_CONTROL.exec(raw);

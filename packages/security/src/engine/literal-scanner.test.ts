@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { DIGIT_RUN_STRIDE, LiteralScanner, type LiteralPattern } from './literal-scanner';
-import { controlPositions } from './scan-module';
 
 const PATTERNS: LiteralPattern[] = [
   { text: 'AKIA', caseSensitive: true },
@@ -107,27 +104,4 @@ describe('LiteralScanner (compiled scan loop)', () => {
     expect(scanned(other, 'AKIA zzzz', 9).hits).toEqual([[5, 0]]);
     expect(scanned(scanner, 'AKIA zzzz', 9).hits).toEqual([[0, 0]]);
   });
-});
-
-describe('controlPositions', () => {
-  it('lists every C0 (but \\t \\n \\r), DEL and C1 character, and characters whose low byte is one', () => {
-    const text = 'a\x1b[31mb\tc\nd\re\x7ff\x85g\x9fh\u011bi\u0100j' + 'x'.repeat(40) + '\x07';
-    const expected = [...text].flatMap((ch, i) => {
-      const low = ch.charCodeAt(0) & 255;
-      return (low < 0x20 && low !== 9 && low !== 10 && low !== 13) || (low >= 0x7f && low <= 0x9f) ? [i] : [];
-    });
-    expect([...(controlPositions(text) ?? [])]).toEqual(expected);
-    expect(expected).toContain(text.indexOf('\u011b'));
-  });
-
-  it('leaves texts over 1 MiB to the caller', () => {
-    expect(controlPositions('a'.repeat((1 << 20) + 1))).toBeUndefined();
-  });
-});
-
-describe('the committed scan module', () => {
-  it('is what assembly/scan.ts compiles to', () => {
-    // Throws (exit 1, with the reason on stderr) when src/engine/scan-wasm.ts is stale.
-    execFileSync(process.execPath, [join(__dirname, '../../scripts/build-wasm.mjs'), '--check'], { stdio: 'pipe' });
-  }, 60_000);
 });
