@@ -1,7 +1,7 @@
 import { expandRanges, type Rule, type Span } from '../rules/rule';
 import { LiteralScanner, type LiteralPattern, type ShortAnchor } from './literal-scanner';
 
-/** Twilio SIDs: SK or AC, then 32 lowercase hex digits; found with indexOf, checked by the rules' sticky regexes. */
+/** Twilio SIDs: SK or AC, then 32 lowercase hex digits; found as short anchors, checked by the rules' sticky regexes. */
 const TWILIO_PREFIXES = ['SK', 'AC'];
 const isLowerHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
 const BLOCK_END = '-----END';
@@ -96,6 +96,8 @@ export class Detector {
       before: sharedClass(list.map((r) => rules[r].anchorBefore)),
       after: sharedClass(list.map((r) => rules[r].anchorAfter)),
     }));
+    // The Twilio prefixes come after them, with the hex digit their SIDs continue with.
+    if (this.twilioRules.length > 0) for (const text of TWILIO_PREFIXES) shorts.push({ text, after: sharedClass(['0-9a-f']) });
     this.compiledShorts = this.scanner.setShorts(shorts);
   }
 
@@ -138,6 +140,7 @@ export class Detector {
             if (nextEnd === -1) nextEnd = -2;
           }
           if (nextEnd === -2 || nextEnd >= we) continue;
+          if (rule.startsAt !== undefined && !rule.startsAt(text, p)) continue;
           if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) continue;
           lastWs[r] = ws;
           lastWe[r] = we;
@@ -188,12 +191,19 @@ export class Detector {
       for (let k = 0; k < list.length; k++) onHit(p, list[k]);
     });
     if (head.length !== limit) head = text.slice(0, limit);
+    const twilio = this.twilioRules;
     const shortHits = this.compiledShorts ? scanner.shorts(limit) : undefined;
     if (shortHits !== undefined) {
       const shortAnchors = this.shortAnchors;
       for (let n = 0; n < shortHits.length; n += 2) {
-        const list = shortAnchors[shortHits[n + 1]].rules;
-        for (let k = 0; k < list.length; k++) onHit(shortHits[n], list[k]);
+        const p = shortHits[n];
+        const which = shortHits[n + 1];
+        if (which < shortAnchors.length) {
+          const list = shortAnchors[which].rules;
+          for (let k = 0; k < list.length; k++) onHit(p, list[k]);
+        } else if (p + 34 <= limit && isLowerHex(text.charCodeAt(p + 2)) && isLowerHex(text.charCodeAt(p + 33))) {
+          for (let k = 0; k < twilio.length; k++) onHit(p, twilio[k]);
+        }
       }
     } else {
       // More short anchors than the compiled scan takes, or more hits in this text than it lists.
@@ -204,16 +214,15 @@ export class Detector {
           p = head.indexOf(anchor, p + 1);
         }
       }
-    }
-    const twilio = this.twilioRules;
-    if (twilio.length > 0) {
-      for (const prefix of TWILIO_PREFIXES) {
-        let p = head.indexOf(prefix);
-        while (p !== -1) {
-          if (p + 34 <= limit && isLowerHex(text.charCodeAt(p + 2)) && isLowerHex(text.charCodeAt(p + 33))) {
-            for (let k = 0; k < twilio.length; k++) onHit(p, twilio[k]);
+      if (twilio.length > 0) {
+        for (const prefix of TWILIO_PREFIXES) {
+          let p = head.indexOf(prefix);
+          while (p !== -1) {
+            if (p + 34 <= limit && isLowerHex(text.charCodeAt(p + 2)) && isLowerHex(text.charCodeAt(p + 33))) {
+              for (let k = 0; k < twilio.length; k++) onHit(p, twilio[k]);
+            }
+            p = head.indexOf(prefix, p + 1);
           }
-          p = head.indexOf(prefix, p + 1);
         }
       }
     }

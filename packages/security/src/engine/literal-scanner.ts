@@ -122,7 +122,7 @@ export class LiteralScanner {
 
   /**
    * Hands the short anchors to the compiled scan; false when they do not fit it (more than eight,
-   * more than four distinct first characters, or one that is not one to three latin1 characters).
+   * or one that is not one to three latin1 characters).
    */
   setShorts(shorts: ShortAnchor[]): boolean {
     return this.wasm.setShorts(shorts);

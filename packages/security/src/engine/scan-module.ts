@@ -6,8 +6,8 @@ const SHIFT_BYTES = 16384;
 const PAIR_BYTES = 65536;
 /** The scan's four lists of visited positions (assembly/scan.ts SCRATCH_BYTES). */
 const SCRATCH_BYTES = 4 * 4 * (65536 / 4 + 4);
-/** Short-anchor records (assembly/scan.ts SHORT_BYTES): length, three bytes, before and after classes. */
-const SHORT_RECORD = 4 + 256 + 256;
+/** Short-anchor records (assembly/scan.ts SHORT_RECORD): length, bytes, classes, byte and "any" vectors. */
+const SHORT_RECORD = 4 + 256 + 256 + 5 * 16;
 const MAX_SHORTS = 8;
 const SHORT_BYTES = MAX_SHORTS * SHORT_RECORD;
 /** A digit run holds at least nine digits, so a text of n bytes has fewer than n / 9 + 1 runs. */
@@ -33,7 +33,7 @@ interface ScanExports {
   decode(src: number, n: number, dst: number, ctrl: number, cap: number, state: number): number;
   decodedState(): number;
   decodedControls(): number;
-  shorts(text: number, to: number, specs: number, count: number, firsts: number, out: number, cap: number): number;
+  shorts(text: number, to: number, specs: number, count: number, out: number, cap: number): number;
 }
 
 let compiled: object | undefined;
@@ -67,7 +67,6 @@ export class ScanModule {
   private readonly tables: number;
   private readonly specs: number;
   private shortCount = 0;
-  private firsts = 0;
   private capacity = -1;
   private candsAt = 0;
   private runsAt = 0;
@@ -110,19 +109,21 @@ export class ScanModule {
 
   /** Writes the short-anchor records; false when they do not fit (see LiteralScanner.setShorts). */
   setShorts(shorts: { text: string; before?: Uint8Array; after?: Uint8Array }[]): boolean {
-    const firsts = [...new Set(shorts.map((a) => a.text.charCodeAt(0)))];
-    if (shorts.length > MAX_SHORTS || firsts.length > 4) return false;
+    if (shorts.length > MAX_SHORTS) return false;
     if (shorts.some((a) => a.text.length < 1 || a.text.length > 3 || /[^\x00-\xff]/.test(a.text))) return false;
     shorts.forEach((a, r) => {
       const at = this.specs + r * SHORT_RECORD;
+      this.bytes.fill(0, at, at + SHORT_RECORD);
       this.bytes[at] = a.text.length;
       for (let j = 0; j < a.text.length; j++) this.bytes[at + 1 + j] = a.text.charCodeAt(j);
-      this.bytes.fill(1, at + 4, at + SHORT_RECORD);
+      this.bytes.fill(1, at + 4, at + 516);
       if (a.before) this.bytes.set(a.before, at + 4);
-      if (a.after) this.bytes.set(a.after, at + 4 + 256);
+      if (a.after) this.bytes.set(a.after, at + 260);
+      for (let j = 0; j < 3; j++) this.bytes.fill(a.text.charCodeAt(j) & 255, at + 516 + 16 * j, at + 532 + 16 * j);
+      if (a.text.length < 2) this.bytes.fill(255, at + 564, at + 580);
+      if (a.text.length < 3) this.bytes.fill(255, at + 580, at + 596);
     });
     this.shortCount = shorts.length;
-    this.firsts = [0, 1, 2, 3].reduce((acc, k) => acc | ((firsts[k] ?? firsts[0] ?? 0) << (8 * k)), 0);
     return true;
   }
 
@@ -131,7 +132,7 @@ export class ScanModule {
     if (to > this.capacity) throw new Error('scan past the reserved image');
     if (this.shortCount === 0) return this.cands.subarray(0, 0);
     const cap = this.capacity >>> 1;
-    const n = this.exports.shorts(this.text, to, this.specs, this.shortCount, this.firsts, this.candsAt, cap);
+    const n = this.exports.shorts(this.text, to, this.specs, this.shortCount, this.candsAt, cap);
     return n === -1 ? undefined : this.cands.subarray(0, 2 * n);
   }
 

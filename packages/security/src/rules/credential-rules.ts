@@ -13,6 +13,7 @@ function pem(id: string, description: string, label: string): Rule {
     anchors: ['-----BEGIN'],
     after: 16384,
     multiline: true,
+    head: new RegExp(`-----BEGIN ${label}-----`),
     pattern: new RegExp(`-----BEGIN ${label}-----${PEM_BODY}-----END ${label}-----`),
   });
 }

@@ -37,6 +37,12 @@ export interface Rule extends RuleInfo {
    */
   anchorBefore?: string;
   anchorAfter?: string;
+  /**
+   * For multi-line rules: whether a match can start at this anchor. Every match starts at one of
+   * the rule's anchors, so an anchor that fails is skipped (a PEM rule checks its label here
+   * instead of running its block regex over up to 16 KiB).
+   */
+  startsAt?(text: string, anchor: number): boolean;
   /** True when `find` looks at the anchor position, not only the window; turns off window de-duplication. */
   usesAnchor?: boolean;
   /**
@@ -72,6 +78,8 @@ export interface RegexRuleSpec {
   stickyCapable?: boolean;
   digitRunFilter?: Rule['digitRunFilter'];
   anchorAfter?: Rule['anchorAfter'];
+  /** A regex every match starts with, tried at the anchor (see Rule.startsAt). */
+  head?: RegExp;
   /** Extra check on the redacted value (Luhn, mod-97, entropy, not-code). */
   validate?: (value: string) => boolean;
 }
@@ -114,6 +122,7 @@ export function regexRule(spec: RegexRuleSpec): Rule {
     scan: spec.scan,
     digitRunFilter: spec.digitRunFilter,
     anchorAfter: spec.anchorAfter,
+    startsAt: headTest(spec.head),
     before: spec.before ?? 0,
     after: spec.after,
     multiline: spec.multiline,
@@ -137,6 +146,15 @@ export function regexRule(spec: RegexRuleSpec): Rule {
         out.push({ start: from + end - value.length, end: from + end, rule: index });
       }
     },
+  };
+}
+
+function headTest(head: RegExp | undefined): Rule['startsAt'] {
+  if (head === undefined) return undefined;
+  const sticky = new RegExp(head.source, head.flags.replace(/[gy]/g, '') + 'y');
+  return (text, anchor) => {
+    sticky.lastIndex = anchor;
+    return sticky.test(text);
   };
 }
 
