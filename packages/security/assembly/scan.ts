@@ -154,14 +154,31 @@ function chain(tables: usize, text: usize, i: i32, end: i32, out: usize): i32 {
   return n;
 }
 
-/** Digits in text[at − 24, at + 24]. */
-@inline function digitsAround(text: usize, at: i32, zero: v128, ten: v128): i32 {
-  const p = text + <usize>(at - 24);
-  const m0 = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p), zero), ten));
-  const m1 = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p, 16), zero), ten));
-  const m2 = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p, 32), zero), ten));
-  const c48 = <i32>(<u32>load<u8>(p, 48) - 48 < 10);
-  return <i32>(popcnt(m0) + popcnt(m1) + popcnt(m2)) + c48;
+/**
+ * False when the stretch of digits and separators through `at` ends within 16 bytes on each side
+ * and holds fewer than nine digits; true otherwise (the run must be measured).
+ */
+@inline function mayHoldRun(text: usize, at: i32, zero: v128, ten: v128): bool {
+  const left = v128.load(text + <usize>(at - 16));
+  const right = v128.load(text + <usize>(at + 1));
+  const leftDigits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(left, zero), ten));
+  const rightDigits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(right, zero), ten));
+  const leftStretch = leftDigits | separators(left);
+  const rightStretch = rightDigits | separators(right);
+  // Members right before `at` (from bit 15 down) and right after it (from bit 0 up).
+  const nl = clz(~(leftStretch << 16));
+  const nr = ctz(~rightStretch);
+  if (nl >= 16 || nr >= 16) return true;
+  const digits = popcnt(leftDigits & ~((<u32>0xffff >> nl) ) & 0xffff) + 1 + popcnt(rightDigits & ((<u32>1 << nr) - 1));
+  return <i32>digits >= MIN_RUN_DIGITS;
+}
+
+/** Bitmask of the separator bytes (space ( ) . / -) of a vector. */
+@inline function separators(v: v128): u32 {
+  // Space, ( and ) are 0x20, 0x28, 0x29; - . / are 0x2D–0x2F.
+  const a = v128.or(i8x16.eq(v, i8x16.splat(0x20)), v128.or(i8x16.eq(v, i8x16.splat(0x28)), i8x16.eq(v, i8x16.splat(0x29))));
+  const b = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x2d)), i8x16.splat(3));
+  return <u32>i8x16.bitmask(v128.or(a, b));
 }
 
 /**
@@ -187,9 +204,10 @@ function findRuns(text: usize, to: i32, out: usize): i32 {
       const at = i + <i32>ctz(ends);
       ends &= ends - 1;
       if (at < runEnd) continue;
-      // Nine digits with at most two separators between neighbours span at most 25 positions, so
-      // a run through `at` has nine digits within 24 of it: most numbers fail this cheap count.
-      if (at >= 24 && digitsAround(text, at, zero, ten) < MIN_RUN_DIGITS) continue;
+      // A run lies inside one stretch of digits and separators: when that stretch ends within 16
+      // bytes on both sides of `at` and holds fewer than nine digits (a number, a hex hash), no
+      // run goes through here.
+      if (at >= 16 && !mayHoldRun(text, at, zero, ten)) continue;
       runEnd = digitRun(text, at, to, out, nr);
       nr = runCount;
     }
@@ -298,38 +316,40 @@ export function controls(data: usize, n: i32, out: usize, cap: i32): i32 {
   return k;
 }
 
+/** Bytes per short-anchor record: length and three bytes, then the before and after classes (256 bytes each). */
+const SHORT_RECORD: usize = 4 + 256 + 256;
 /**
- * Bytes per short-anchor record: length and three bytes; the before and after classes (256 bytes
- * each); then three 16-byte vectors of the anchor's bytes and two of "any" flags (all ones where
- * the anchor is shorter than two and three bytes), all written by the host.
+ * After the eight records: four 16-byte nibble tables (first byte low and high nibble, second
+ * byte low and high nibble), bit r set for record r; a one-byte anchor sets its bit in every entry
+ * of the second byte's tables.
  */
-const SHORT_RECORD: usize = 4 + 256 + 256 + 5 * 16;
-export const SHORT_BYTES: usize = 8 * SHORT_RECORD;
+export const SHORT_BYTES: usize = 8 * SHORT_RECORD + 64;
 
 /**
  * Finds the short anchors (one to three bytes, at most eight) in text[0, to): a position is a hit
  * for record r (at `specs + r * SHORT_RECORD`) when the anchor's bytes are there and the bytes
  * before and after it are in its classes (a class of all ones checks nothing). Sixteen positions
- * per step, every anchor compared in full with SIMD, so a frequent first byte (':' of '://') costs
- * nothing. The image must be readable 18 bytes past `to`. Writes [position, record] pairs to
- * `out`, in position order; returns how many, or -1 when there are more than `cap`.
+ * per step: the first two bytes of every anchor at once, by nibble-table lookups (swizzle); only
+ * positions where both match are checked further. The image must be readable 17 bytes past `to`.
+ * Writes [position, record] pairs to `out`, in position order; returns how many, or -1 when there
+ * are more than `cap`.
  */
 export function shorts(text: usize, to: i32, specs: usize, count: i32, out: usize, cap: i32): i32 {
+  const tables = specs + 8 * SHORT_RECORD;
+  const lo0 = v128.load(tables);
+  const hi0 = v128.load(tables, 16);
+  const lo1 = v128.load(tables, 32);
+  const hi1 = v128.load(tables, 48);
+  const nibble = i8x16.splat(15);
   let k: i32 = 0;
   for (let i: i32 = 0; i < to; i += 16) {
     const at = text + <usize>i;
     const v0 = v128.load(at);
     const v1 = v128.load(at, 1);
-    const v2 = v128.load(at, 2);
-    let hit = i8x16.splat(0);
-    for (let r: i32 = 0; r < count; r++) {
-      const vecs = specs + <usize>r * SHORT_RECORD + 516;
-      const m0 = i8x16.eq(v0, v128.load(vecs));
-      const m1 = v128.or(i8x16.eq(v1, v128.load(vecs, 16)), v128.load(vecs, 48));
-      const m2 = v128.or(i8x16.eq(v2, v128.load(vecs, 32)), v128.load(vecs, 64));
-      hit = v128.or(hit, v128.and(m0, v128.and(m1, m2)));
-    }
-    let mask = <u32>i8x16.bitmask(hit);
+    const first = v128.and(i8x16.swizzle(lo0, v128.and(v0, nibble)), i8x16.swizzle(hi0, i8x16.shr_u(v0, 4)));
+    const second = v128.and(i8x16.swizzle(lo1, v128.and(v1, nibble)), i8x16.swizzle(hi1, i8x16.shr_u(v1, 4)));
+    const hit = v128.and(first, second);
+    let mask = <u32>i8x16.bitmask(v128.not(i8x16.eq(hit, i8x16.splat(0))));
     if (to - i < 16) mask &= (<u32>1 << <u32>(to - i)) - 1;
     while (mask != 0) {
       const p = i + <i32>ctz(mask);

@@ -69,6 +69,7 @@ function naiveRuns(text: string, to: number): Run[] {
 const piece = fc.oneof(
   fc.constantFrom('AKIA', 'akia', 'ghp_', 'github_pat_', 'PassWord', 'TOKEN', 'key=', 'KEY=', 'sk-', 'eyJ', 'xsk-', ' '),
   fc.constantFrom('1', '23', '4567', '2026-11-24 22:11:31', '415) 555-2671', '4111 1111 1111 1111', '(', ')', '-', '/', '.', '  '),
+  fc.constantFrom('9786a9d13d1d5a5c3', '1700000000123', '12345678', '1234 5678 9', '0000-0000-0000-0000-0000-0000', 'x1234y5678z90'),
   // Characters whose latin1 image (low byte) is a letter, a digit or a control: candidates only, never hits.
   fc.constantFrom('é', 'ň', 'ı', 'İ', 'Ű', 'ő', 'ĳ', 'ě', 'Ĵ', '\u0130', '\u0141', '\u0161', '\u0131'),
   fc.string({ maxLength: 12 }),
@@ -97,6 +98,45 @@ describe('LiteralScanner (compiled scan loop)', () => {
     expect(hits.sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(naiveHits(text, text.length));
     expect(runs).toEqual(naiveRuns(text, text.length));
     expect(runs).toHaveLength(Math.ceil(300_000 / unit.length));
+  });
+
+  it('finds short anchors with the classes around them, on the latin1 image, for any text and limit', () => {
+    const cls = (spec: string): Uint8Array => {
+      const bits = new Uint8Array(256);
+      for (const ch of spec) bits[ch.charCodeAt(0)] = 1;
+      return bits;
+    };
+    const shorts = [
+      { text: '@', before: cls('abcXYZ019._%+-'), after: cls('abcxyzABC019') },
+      { text: '://', before: cls('abcxyz019+.-') },
+      { text: 'SK', after: cls('0123456789abcdef') },
+      { text: 'AC' },
+      { text: '/' },
+    ];
+    const withShorts = new LiteralScanner(PATTERNS);
+    expect(withShorts.setShorts(shorts)).toBe(true);
+    const shortPiece = fc.oneof(piece, fc.constantFrom('@', 'a@b', '@@', 'x://y', '://', 'SKa', 'SKG', 'AC', 'ŀ', 'Ł', '\u0153K0', 'ACAC'));
+    fc.assert(
+      fc.property(fc.array(shortPiece, { maxLength: 60 }), fc.nat(), (parts, cut) => {
+        const text = parts.join('');
+        const to = text.length === 0 ? 0 : cut % (text.length + 1);
+        const image = Buffer.from(text, 'latin1');
+        const expected: number[] = [];
+        for (let p = 0; p < to; p++) {
+          shorts.forEach((a, r) => {
+            const n = a.text.length;
+            if (p + n > to || image.toString('latin1', p, p + n) !== a.text) return;
+            if (p > 0 && a.before && a.before[image[p - 1]] === 0) return;
+            if (p + n < to && a.after && a.after[image[p + n]] === 0) return;
+            expected.push(p, r);
+          });
+        }
+        withShorts.load(text, Math.min(text.length, to + 1));
+        expect([...(withShorts.shorts(to) ?? [])]).toEqual(expected);
+      }),
+      { numRuns: 400 },
+    );
+    expect(withShorts.setShorts([...shorts, ...shorts])).toBe(false);
   });
 
   it('keeps separate state per scanner', () => {

@@ -6,10 +6,10 @@ const SHIFT_BYTES = 16384;
 const PAIR_BYTES = 65536;
 /** The scan's four lists of visited positions (assembly/scan.ts SCRATCH_BYTES). */
 const SCRATCH_BYTES = 4 * 4 * (65536 / 4 + 4);
-/** Short-anchor records (assembly/scan.ts SHORT_RECORD): length, bytes, classes, byte and "any" vectors. */
-const SHORT_RECORD = 4 + 256 + 256 + 5 * 16;
+/** Short-anchor records (assembly/scan.ts SHORT_RECORD): length, bytes, classes; then four nibble tables. */
+const SHORT_RECORD = 4 + 256 + 256;
 const MAX_SHORTS = 8;
-const SHORT_BYTES = MAX_SHORTS * SHORT_RECORD;
+const SHORT_BYTES = MAX_SHORTS * SHORT_RECORD + 64;
 /** A digit run holds at least nine digits, so a text of n bytes has fewer than n / 9 + 1 runs. */
 const RUN_BYTES_PER_BYTE = 12 / 9;
 
@@ -111,17 +111,25 @@ export class ScanModule {
   setShorts(shorts: { text: string; before?: Uint8Array; after?: Uint8Array }[]): boolean {
     if (shorts.length > MAX_SHORTS) return false;
     if (shorts.some((a) => a.text.length < 1 || a.text.length > 3 || /[^\x00-\xff]/.test(a.text))) return false;
+    const nibbles = this.specs + MAX_SHORTS * SHORT_RECORD;
+    this.bytes.fill(0, nibbles, nibbles + 64);
     shorts.forEach((a, r) => {
       const at = this.specs + r * SHORT_RECORD;
-      this.bytes.fill(0, at, at + SHORT_RECORD);
       this.bytes[at] = a.text.length;
-      for (let j = 0; j < a.text.length; j++) this.bytes[at + 1 + j] = a.text.charCodeAt(j);
-      this.bytes.fill(1, at + 4, at + 516);
+      for (let j = 0; j < 3; j++) this.bytes[at + 1 + j] = j < a.text.length ? a.text.charCodeAt(j) : 0;
+      this.bytes.fill(1, at + 4, at + SHORT_RECORD);
       if (a.before) this.bytes.set(a.before, at + 4);
       if (a.after) this.bytes.set(a.after, at + 260);
-      for (let j = 0; j < 3; j++) this.bytes.fill(a.text.charCodeAt(j) & 255, at + 516 + 16 * j, at + 532 + 16 * j);
-      if (a.text.length < 2) this.bytes.fill(255, at + 564, at + 580);
-      if (a.text.length < 3) this.bytes.fill(255, at + 580, at + 596);
+      // Nibble tables: bit r where the anchor's first (and second) byte has that nibble.
+      const bit = 1 << r;
+      const first = a.text.charCodeAt(0);
+      this.bytes[nibbles + (first & 15)] |= bit;
+      this.bytes[nibbles + 16 + (first >> 4)] |= bit;
+      for (let h = 0; h < 16; h++) {
+        const second = a.text.length > 1 ? a.text.charCodeAt(1) : -1;
+        if (second === -1 || (second & 15) === h) this.bytes[nibbles + 32 + h] |= bit;
+        if (second === -1 || second >> 4 === h) this.bytes[nibbles + 48 + h] |= bit;
+      }
     });
     this.shortCount = shorts.length;
     return true;
