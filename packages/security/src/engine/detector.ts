@@ -26,6 +26,9 @@ export class Detector {
   readonly rules: readonly Rule[];
   private readonly scanner: LiteralScanner;
   private readonly literalRules: number[][] = [];
+  /** Per literal pattern and rule (as in literalRules): the class the character after the anchor must be in. */
+  private readonly literalFollow: (Uint8Array | undefined)[][] = [];
+  private readonly literalLength: number[] = [];
   private readonly shortAnchors: { text: string; rules: number[] }[] = [];
   private readonly multiline: { text: string; rules: number[] }[] = [];
   /** Whether the compiled scan finds the short anchors (else they are searched with indexOf). */
@@ -57,8 +60,14 @@ export class Detector {
         literals.set(key, idx);
         patterns.push({ text, caseSensitive, afterAny });
         this.literalRules.push([]);
+        this.literalFollow.push([]);
+        this.literalLength.push(text.length);
       }
-      if (!this.literalRules[idx].includes(rule)) this.literalRules[idx].push(rule);
+      if (!this.literalRules[idx].includes(rule)) {
+        this.literalRules[idx].push(rule);
+        const follow = rules[rule].anchorFollow?.[text];
+        this.literalFollow[idx].push(follow === undefined ? undefined : asciiClass(follow));
+      }
     };
     const addTo = (map: Map<string, number[]>, text: string, rule: number): void => {
       const list = map.get(text) ?? [];
@@ -176,6 +185,8 @@ export class Detector {
     };
 
     const literalRules = this.literalRules;
+    const literalFollow = this.literalFollow;
+    const literalLength = this.literalLength;
     const digitRules = this.digitRules;
     const scanner = this.scanner;
     scanner.load(text, Math.min(text.length, limit + 1));
@@ -188,7 +199,14 @@ export class Detector {
         return;
       }
       const list = literalRules[idx];
-      for (let k = 0; k < list.length; k++) onHit(p, list[k]);
+      const follow = literalFollow[idx];
+      const next = text.charCodeAt(p + literalLength[idx]);
+      for (let k = 0; k < list.length; k++) {
+        const cls = follow[k];
+        // NaN (the anchor ends the text) passes: what follows has not arrived.
+        if (cls !== undefined && (next >= 128 || cls[next] === 0)) continue;
+        onHit(p, list[k]);
+      }
     });
     if (head.length !== limit) head = text.slice(0, limit);
     const twilio = this.twilioRules;
@@ -251,6 +269,13 @@ export class Detector {
     merged.length = n;
     return { spans: merged, limit };
   }
+}
+
+/** An ASCII class ('A-Z_') as a 128-entry table. */
+function asciiClass(spec: string): Uint8Array {
+  const bits = new Uint8Array(128);
+  for (const ch of expandRanges(spec)) if (ch.charCodeAt(0) < 128) bits[ch.charCodeAt(0)] = 1;
+  return bits;
 }
 
 /** The class several rules share on one anchor, as a byte bitmap: the union, or none when any rule has none. */

@@ -19,6 +19,7 @@ export const cloudRules: Rule[] = [
     severity: 'critical',
     description: 'AWS secret access key assigned to a secret_access_key-like name.',
     foldedAnchors: ['secret'],
+    anchorFollow: { secret: '_aA' },
     after: 120,
     pattern: /secret_?access_?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/i,
   }),

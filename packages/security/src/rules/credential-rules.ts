@@ -72,6 +72,8 @@ export const credentialRules: Rule[] = [
     severity: 'high',
     description: 'A value assigned to password/passwd/pwd (env, YAML, JSON, code) that is not code or a placeholder.',
     foldedAnchors: ['password', 'passwd', 'passphrase', 'pass=', 'pass:', 'pass"', "pass'", 'pwd=', 'pwd:', 'pwd"', "pwd'"],
+    // After the whole word: a quote, a blank, : or = (the pattern's next tokens).
+    anchorFollow: { password: `"' \t:=`, passwd: `"' \t:=`, passphrase: `"' \t:=` },
     before: 1,
     after: 200,
     pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;\\]{3,128})/i,
@@ -83,6 +85,7 @@ export const credentialRules: Rule[] = [
     severity: 'high',
     description: 'A value assigned to secret/client_secret/secret_key that is not code or a placeholder.',
     foldedAnchors: ['secret'],
+    anchorFollow: { secret: `_kK"' \t:=-` },
     after: 300,
     pattern: /secret(?:[_-]?key)?["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;\\]{6,256})/i,
     validate: secretValue,
@@ -93,6 +96,8 @@ export const credentialRules: Rule[] = [
     severity: 'medium',
     description: 'A high-entropy value (≥ 3.5 bits/char, letters and digits) assigned to a key/token/secret/credential-like name.',
     foldedAnchors: ['key=', 'key:', 'key"', "key'", 'key =', 'key :', 'keys=', 'keys:', 'token', 'secret', 'credential'],
+    // After token/secret/credential: the plural s, a quote, a blank, : or =.
+    anchorFollow: { token: `sS"' \t:=`, secret: `sS"' \t:=`, credential: `sS"' \t:=` },
     after: 600,
     pattern: /(?:keys?|tokens?|secrets?|credentials?)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/_.~-]{16,512}={0,2})(?![A-Za-z0-9+/_.~=-])/i,
     // Cheapest and most selective checks first: look-alikes (hashes, UUIDs) are the common case.

@@ -38,6 +38,12 @@ export interface Rule extends RuleInfo {
   anchorBefore?: string;
   anchorAfter?: string;
   /**
+   * For literal anchors at which every match of the rule starts: an ASCII class ('sS"\' \t:=')
+   * the character right after the anchor must be in, per anchor as written. Checked on the text
+   * before the rule runs, so 'password' in 'passwordHash' costs no regex.
+   */
+  anchorFollow?: Readonly<Record<string, string>>;
+  /**
    * For multi-line rules: whether a match can start at this anchor. Every match starts at one of
    * the rule's anchors, so an anchor that fails is skipped (a PEM rule checks its label here
    * instead of running its block regex over up to 16 KiB).
@@ -78,6 +84,7 @@ export interface RegexRuleSpec {
   stickyCapable?: boolean;
   digitRunFilter?: Rule['digitRunFilter'];
   anchorAfter?: Rule['anchorAfter'];
+  anchorFollow?: Rule['anchorFollow'];
   /** A regex every match starts with, tried at the anchor (see Rule.startsAt). */
   head?: RegExp;
   /** Extra check on the redacted value (Luhn, mod-97, entropy, not-code). */
@@ -122,6 +129,7 @@ export function regexRule(spec: RegexRuleSpec): Rule {
     scan: spec.scan,
     digitRunFilter: spec.digitRunFilter,
     anchorAfter: spec.anchorAfter,
+    anchorFollow: spec.anchorFollow,
     startsAt: headTest(spec.head),
     before: spec.before ?? 0,
     after: spec.after,
