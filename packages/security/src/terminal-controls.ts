@@ -5,7 +5,8 @@ import { controlPositions } from './engine/scan-module';
  * plant hyperlinks (OSC 8) or hide text: CSI, OSC, DCS/SOS/PM/APC strings, other ESC sequences,
  * their 8-bit C1 forms, and every C0/C1 control except \n, \r and \t. Bodies are bounded and never
  * contain another introducer, so a sequence always ends before the next one starts; that is what
- * lets the streaming stripper cut at the last introducer and still equal the one-shot result.
+ * lets the streaming stripper hold back from the last introducer (when its sequence could still
+ * change) and still equal the one-shot result.
  */
 const INTRODUCERS = '\\x1b\\x90\\x98\\x9b\\x9d-\\x9f';
 const BODY = `[^\\x07${INTRODUCERS}]{0,8192}`;
@@ -26,6 +27,35 @@ const NEXT_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 const SEQUENCE_AT = new RegExp(CONTROL_SEQUENCE.source, 'y');
 const INTRODUCER = new RegExp(`^[${INTRODUCERS}]$`);
 const MAX_SEQUENCE = 8192 + 8;
+
+const CSI_AT = /\x1b\[[0-?]{0,64}[ -/]{0,16}[@-~]|\x9b[0-?]{0,64}[ -/]{0,16}[@-~]/y;
+
+/**
+ * Whether the sequence matched at `at` (ending at `end`) is stripped the same whatever text comes
+ * after `raw`: true when every character the match attempt looked at is in `raw`. Earlier
+ * sequences need no check: an attempt never reads past the next introducer and the character
+ * after it. Holding back only what is unsettled keeps a stream from re-reading (and delaying) up
+ * to 8 KiB after every chunk that has a color code near its end.
+ */
+function settled(raw: string, at: number, end: number): boolean {
+  const n = raw.length;
+  if (end >= n) return false;
+  const c = raw.charCodeAt(at);
+  const next = raw.charCodeAt(at + 1);
+  if (c === 0x9b || (c === 0x1b && next === 0x5b)) {
+    // CSI: a complete one read nothing past its end; a failed attempt read at most 83 characters.
+    CSI_AT.lastIndex = at;
+    return (CSI_AT.test(raw) && CSI_AT.lastIndex === end) || at + 83 < n;
+  }
+  const string = c === 0x1b ? next === 0x5d || next === 0x50 || next === 0x58 || next === 0x5e || next === 0x5f : c !== 0x1b;
+  if (string) {
+    // OSC, DCS, SOS, PM, APC (all C1 introducers but CSI): the body stopped at a character in
+    // `raw`, then the terminator check read it, and the one after it when it is an ESC.
+    return raw.charCodeAt(end) !== 0x1b || end + 1 < n;
+  }
+  // Any other ESC sequence reads at most five characters after the ESC.
+  return at + 6 < n;
+}
 
 /** The characters NEXT_CONTROL matches. */
 function isControl(c: number): boolean {
@@ -114,20 +144,22 @@ export class TerminalControlStripper {
     let out = '';
     let pos = 0;
     let cut = -1;
+    let cutEnd = -1;
     let outAtCut = '';
     let at = first;
     while (at !== -1) {
       out += raw.slice(pos, at);
-      if (INTRODUCER.test(raw[at])) {
-        cut = at;
-        outAtCut = out;
-      }
       SEQUENCE_AT.lastIndex = at;
       SEQUENCE_AT.exec(raw);
+      if (INTRODUCER.test(raw[at])) {
+        cut = at;
+        cutEnd = SEQUENCE_AT.lastIndex;
+        outAtCut = out;
+      }
       pos = SEQUENCE_AT.lastIndex;
       at = next(raw, pos);
     }
-    if (cut !== -1 && cut >= raw.length - MAX_SEQUENCE) {
+    if (cut !== -1 && cut >= raw.length - MAX_SEQUENCE && !settled(raw, cut, cutEnd)) {
       this.pending = raw.slice(cut);
       return outAtCut;
     }
