@@ -155,10 +155,10 @@ function chain(tables: usize, text: usize, i: i32, end: i32, out: usize): i32 {
 }
 
 /**
- * False when the stretch of digits and separators through `at` ends within 16 bytes on each side
- * and holds fewer than nine digits; true otherwise (the run must be measured).
+ * When the stretch of digits and separators through `at` ends within 16 bytes on each side and
+ * holds fewer than nine digits, the index where it ends; otherwise -1 (the run must be measured).
  */
-@inline function mayHoldRun(text: usize, at: i32, zero: v128, ten: v128): bool {
+@inline function stretchWithoutRun(text: usize, at: i32, zero: v128, ten: v128): i32 {
   const left = v128.load(text + <usize>(at - 16));
   const right = v128.load(text + <usize>(at + 1));
   const leftDigits = <u32>i8x16.bitmask(i8x16.lt_u(i8x16.sub(left, zero), ten));
@@ -168,9 +168,9 @@ function chain(tables: usize, text: usize, i: i32, end: i32, out: usize): i32 {
   // Members right before `at` (from bit 15 down) and right after it (from bit 0 up).
   const nl = clz(~(leftStretch << 16));
   const nr = ctz(~rightStretch);
-  if (nl >= 16 || nr >= 16) return true;
-  const digits = popcnt(leftDigits & ~((<u32>0xffff >> nl) ) & 0xffff) + 1 + popcnt(rightDigits & ((<u32>1 << nr) - 1));
-  return <i32>digits >= MIN_RUN_DIGITS;
+  if (nl >= 16 || nr >= 16) return -1;
+  const digits = popcnt(leftDigits & ~(<u32>0xffff >> nl) & 0xffff) + 1 + popcnt(rightDigits & ((<u32>1 << nr) - 1));
+  return <i32>digits >= MIN_RUN_DIGITS ? -1 : at + 1 + <i32>nr;
 }
 
 /** Bitmask of the separator bytes (space ( ) . / -) of a vector. */
@@ -207,7 +207,14 @@ function findRuns(text: usize, to: i32, out: usize): i32 {
       // A run lies inside one stretch of digits and separators: when that stretch ends within 16
       // bytes on both sides of `at` and holds fewer than nine digits (a number, a hex hash), no
       // run goes through here.
-      if (at >= 16 && !mayHoldRun(text, at, zero, ten)) continue;
+      if (at >= 16) {
+        const skipTo = stretchWithoutRun(text, at, zero, ten);
+        if (skipTo >= 0) {
+          // No group end in this stretch can be part of a run either.
+          runEnd = skipTo;
+          continue;
+        }
+      }
       runEnd = digitRun(text, at, to, out, nr);
       nr = runCount;
     }
