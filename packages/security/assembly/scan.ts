@@ -511,3 +511,22 @@ export function decode(src: usize, n: i32, dst: usize, ctrl: usize, cap: i32, st
   decodeControls = nc > cap ? -1 : nc;
   return out;
 }
+
+/**
+ * Narrows n UTF-16 code units at `src` to bytes at `dst`, saturating: a unit above 0xFF becomes
+ * 0xFF, so no character outside Latin-1 can look like an ASCII letter, digit or control in the
+ * image (truncating would turn U+0131 into "1" and U+011B into ESC). `dst` may equal `src`.
+ */
+export function narrow(src: usize, n: i32, dst: usize): void {
+  const max = i16x8.splat(0xff);
+  let i: i32 = 0;
+  for (; i + 16 <= n; i += 16) {
+    const a = i16x8.min_u(v128.load(src + (<usize>i << 1)), max);
+    const b = i16x8.min_u(v128.load(src + (<usize>i << 1), 16), max);
+    v128.store(dst + <usize>i, i8x16.narrow_i16x8_u(a, b));
+  }
+  for (; i < n; i++) {
+    const c = <u32>load<u16>(src + (<usize>i << 1));
+    store<u8>(dst + <usize>i, <u8>(c > 0xff ? 0xff : c));
+  }
+}

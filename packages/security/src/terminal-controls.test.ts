@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { stripTerminalControls, TerminalControlStripper } from './terminal-controls';
 
 // Controls, sequences, and characters above U+00FF whose low byte is a control or an introducer
-// (the stripper finds controls in the text's latin1 image, which truncates them).
+// (the stripper finds controls in an image of the text that must not take them for controls).
 const piece = fc.oneof(
   fc.constantFrom('\x1b[31m', '\x1b[0m', '\x1b]8;;http://x\x07', '\x1b]52;c;aGk=\x07', '\x1bP', '\x1b\\', '\x9b1m', '\x9d0;t\x9c', '\x07', '\x00', '\x7f'),
   // Incomplete and unusual sequences, so that cuts land inside them.

@@ -1,8 +1,8 @@
 import { ScanModule } from './scan-module';
 
 /**
- * One pass over a text's latin1 image (one byte per UTF-16 unit, so offsets are the string's;
- * non-ASCII units are truncated, which can only add candidates, never hide one) that finds every
+ * One pass over a text's image (one byte per UTF-16 unit, so offsets are the string's; units
+ * above U+00FF read as 0xFF, so the image is exact for every ASCII test) that finds every
  * occurrence of a set of literals (Wu–Manber with 2-character blocks) and, in the same loop, every
  * run of at least nine digits (the only places a phone number, SSN, card or IBAN can be). Literals
  * are hashed ASCII-case-folded (`c | 32`) and verified exactly, so case-sensitive and
@@ -33,16 +33,7 @@ export type ScanHit = (pos: number, pattern: number) => void;
 
 /** A digit run's hits are this far apart, so windows of ±48/96 characters cover any match in it. */
 export const DIGIT_RUN_STRIDE = 32;
-const MIN_RUN_DIGITS = 9;
-const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
-/** Separators allowed inside a digit run: space ( ) . / - */
-const isSepCode = (c: number): boolean => c === 32 || c === 40 || c === 41 || c === 46 || c === 47 || c === 45;
 
-/** Whether text[a, b) holds a character the latin1 image truncated. */
-function aliased(text: string, a: number, b: number): boolean {
-  for (let k = a; k < b; k++) if (text.charCodeAt(k) > 255) return true;
-  return false;
-}
 const M = 4;
 const TABLE = 65536;
 
@@ -122,7 +113,7 @@ export class LiteralScanner {
 
   /**
    * Hands the short anchors to the compiled scan; false when they do not fit it (more than eight,
-   * or one that is not one to three latin1 characters).
+   * or one that is not one to three Latin-1 characters).
    */
   setShorts(shorts: ShortAnchor[]): boolean {
     return this.wasm.setShorts(shorts);
@@ -138,12 +129,11 @@ export class LiteralScanner {
   }
 
   /**
-   * Writes the latin1 image of text[0, n) (one byte per UTF-16 unit, written natively) into the
+   * Writes the image of text[0, n) (one byte per UTF-16 unit, 0xFF above U+00FF) into the
    * scan module's memory, where the next `scan` reads it.
    */
   load(text: string, n: number): void {
-    this.wasm.reserve(n);
-    this.wasm.bytes.write(text, this.wasm.text, n, 'latin1');
+    this.wasm.load(text, n);
   }
 
   /**
@@ -169,47 +159,10 @@ export class LiteralScanner {
     for (let n = 0; n < nr * 3; n += 3) {
       const a = runs[n];
       const b = runs[n + 1];
-      if (aliased(text, a, b)) this.realRuns(text, a, b, onHit);
-      else this.emitRun(a, b, runs[n + 2], onHit);
-    }
-  }
-
-  private emitRun(a: number, b: number, digits: number, onHit: ScanHit): void {
-    this.runStart = a;
-    this.runEnd = b;
-    this.runDigits = digits;
-    for (let p = a; p < b; p += DIGIT_RUN_STRIDE) onHit(p, -1);
-  }
-
-  /**
-   * The runs inside [a, b) measured on the text itself. The image truncates characters above
-   * U+00FF to their low byte (U+0131 reads as "1", U+0120 as a space), which can only add digits
-   * and separators: every real run lies inside a run of the image, which may be too long or hold
-   * a group of four that is not real.
-   */
-  private realRuns(text: string, a: number, b: number, onHit: ScanHit): void {
-    let i = a;
-    while (i < b) {
-      if (!isDigitCode(text.charCodeAt(i))) {
-        i++;
-        continue;
-      }
-      const start = i;
-      let end = i + 1;
-      let digits = 1;
-      let adjacent = 1;
-      let group = false;
-      for (;;) {
-        let k = end;
-        while (k < b && k - end < 2 && isSepCode(text.charCodeAt(k))) k++;
-        if (k >= b || !isDigitCode(text.charCodeAt(k))) break;
-        adjacent = k === end ? adjacent + 1 : 1;
-        if (adjacent >= 4) group = true;
-        end = k + 1;
-        digits++;
-      }
-      if (digits >= MIN_RUN_DIGITS && group) this.emitRun(start, end, digits, onHit);
-      i = end;
+      this.runStart = a;
+      this.runEnd = b;
+      this.runDigits = runs[n + 2];
+      for (let p = a; p < b; p += DIGIT_RUN_STRIDE) onHit(p, -1);
     }
   }
 

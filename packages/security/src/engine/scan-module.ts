@@ -33,6 +33,7 @@ interface ScanExports {
   decode(src: number, n: number, dst: number, ctrl: number, cap: number, state: number): number;
   decodedState(): number;
   decodedControls(): number;
+  narrow(src: number, n: number, dst: number): void;
   shorts(text: number, to: number, specs: number, count: number, out: number, cap: number): number;
 }
 
@@ -98,6 +99,16 @@ export class ScanModule {
     this.runsAt = runsAt;
     this.cands = new Int32Array(memory.buffer, candsAt, capacity);
     this.runs = new Int32Array(memory.buffer, runsAt, Math.floor((end - runsAt) / 4));
+  }
+
+  /**
+   * Writes the image of text[0, n): one byte per UTF-16 unit, units above 0xFF saturated to 0xFF
+   * (written as UTF-16 where the candidates go, then narrowed in place by the module).
+   */
+  load(text: string, n: number): void {
+    this.reserve(n);
+    this.bytes.write(text.length === n ? text : text.slice(0, n), this.candsAt, 2 * n, 'utf16le');
+    this.exports.narrow(this.candsAt, n, this.text);
   }
 
   /** Scans the image's first `to` bytes; returns how many candidates `cands` now holds. */
@@ -174,17 +185,16 @@ function streamHelper(): NonNullable<typeof helper> {
 }
 
 /**
- * Candidate indexes of the control characters (C0 other than \t \n \r, DEL, C1) in `text`, in
- * order, as a view valid until the next call: the indexes of the matching bytes of its latin1
- * image, so a character above U+00FF can be listed too (U+011B truncates to 0x1B) and the caller
- * must check the character itself. Undefined when the text is over 1 MiB or has more than 65,536
- * of them. Sixteen bytes per step (SIMD), where a regex scan of the text costs about 1.5 ns per
- * character.
+ * The indexes of the control characters (C0 other than \t \n \r, DEL, C1) in `text`, in order,
+ * as a view valid until the next call. Undefined when the text is over 1 MiB or has more than
+ * 65,536 of them. Sixteen characters per step (SIMD), where a regex scan of the text costs about
+ * 1.5 ns per character.
  */
 export function controlPositions(text: string): Int32Array | undefined {
   if (text.length > SLICE) return undefined;
-  const { exports, input, list, bytes, positions } = streamHelper();
-  bytes.write(text, input, text.length, 'latin1');
+  const { exports, input, output, list, bytes, positions } = streamHelper();
+  bytes.write(text, output, 2 * text.length, 'utf16le');
+  exports.narrow(output, text.length, input);
   const n = exports.controls(input, text.length, list, CONTROL_CAP);
   return n === -1 ? undefined : positions.subarray(0, n);
 }

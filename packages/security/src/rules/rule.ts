@@ -32,8 +32,8 @@ export interface Rule extends RuleInfo {
   /**
    * ASCII classes ('A-Za-z0-9._') the character right before a short anchor, and right after it,
    * must be in for the rule to match there: prefilters the compiled scan applies, so they must
-   * follow from the rule itself. Only positive classes: the scan reads a latin1 image in which a
-   * character above U+00FF can look like an ASCII one, so it may only let too much through.
+   * follow from the rule itself. (The scan's image reads every character above U+00FF as 0xFF,
+   * which is in no ASCII class.)
    */
   anchorBefore?: string;
   anchorAfter?: string;
