@@ -4,18 +4,25 @@ const CODE_WORDS = new Set([
   'redacted', 'xxxxxx', 'changeme?', 'password', 'secret', 'token', 'value', 'example', 'placeholder', 'env',
 ]);
 
+const CODE_WORD_MAX = Math.max(...[...CODE_WORDS].map((w) => w.length));
 const QUOTED_ENDS = /^["'`]|["'`,;]$/;
+/** $VAR, ${VAR}, %VAR%, {{ var }}, <placeholder>, [REDACTED…], (…), ****. */
+const CODE_START = /^[$%{<[(*]/;
+const ACCESSOR = /^(?:process\.env|os\.environ|env\.|self\.|this\.|req\.|config\.|settings\.|options\.|props\.)/i;
 
-/** Values that are code or placeholders, not secrets: `string`, `process.env.X`, `${VAR}`, `getPassword()`. */
+/**
+ * Values that are code or placeholders, not secrets: `string`, `process.env.X`, `${VAR}`,
+ * `getPassword()`. Each test runs only when it can match (length, first character, a dot): this
+ * runs for every value a keyword rule matches.
+ */
 export function looksLikeCode(value: string): boolean {
   const v = QUOTED_ENDS.test(value) ? value.replace(/^["'`]|["'`,;]$/g, '') : value;
   if (v.length === 0) return true;
-  if (CODE_WORDS.has(v.toLowerCase())) return true;
-  if (/^[$%{<[(*]/.test(v) || v.startsWith('[REDACTED')) return true;
-  if (/[()]/.test(v)) return true;
-  if (/^(?:process\.env|os\.environ|env\.|self\.|this\.|req\.|config\.|settings\.|options\.|props\.)/i.test(v)) return true;
-  if (/^\*+$/.test(v) || /^x+$/i.test(v)) return true;
-  return false;
+  if (v.length <= CODE_WORD_MAX && CODE_WORDS.has(v.toLowerCase())) return true;
+  if (CODE_START.test(v) || /[()]/.test(v)) return true;
+  if (v.includes('.') && ACCESSOR.test(v)) return true;
+  const first = v.charCodeAt(0);
+  return (first === 120 || first === 88) && /^x+$/i.test(v);
 }
 
 /** git SHAs, UUIDs, integrity hashes and image digests look random but are not secrets. */
