@@ -31,6 +31,26 @@ describe('TerminalControlStripper', () => {
     );
   });
 
+  it('releases text at once after a complete sequence, and holds back only one more text could change', () => {
+    const cases: [string, string, boolean][] = [
+      ['log \x1b[31mred\x1b[0m done', 'log red done', false],
+      ['title \x1b]0;build\x07 set', 'title  set', false],
+      ['link \x1b]8;;http://x\x1b\\ok', 'link ok', false],
+      ['cut \x1b[', 'cut ', true],
+      ['cut \x1b[12', 'cut ', true],
+      ['cut \x1b]0;unterminated', 'cut ', true],
+      ['cut \x1b]0;t\x1b', 'cut ', true],
+      ['cut \x1b', 'cut ', true],
+    ];
+    for (const [input, released, holds] of cases) {
+      const stripper = new TerminalControlStripper();
+      expect(stripper.push(input)).toBe(released);
+      expect(stripper.holding).toBe(holds);
+      // Whatever is held is stripped as the one-shot stripper would.
+      expect(released + stripper.end()).toBe(stripTerminalControls(input));
+    }
+  });
+
   it('keeps characters whose low byte looks like a control', () => {
     const stripper = new TerminalControlStripper();
     expect(stripper.push('\u011b\u019b\u0107 ok\x1b[1m!') + stripper.end()).toBe('\u011b\u019b\u0107 ok!');
