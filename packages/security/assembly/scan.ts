@@ -1,7 +1,9 @@
 /**
- * The literal scanner's hot loop, compiled to WebAssembly (AssemblyScript). It runs over the
- * latin1 image of a text that the host writes into this module's memory, with tables the host
- * builds (src/engine/literal-scanner.ts), and writes two lists the host reads back:
+ * The sanitizer's byte-level work, compiled to WebAssembly (AssemblyScript, SIMD): the literal scan
+ * and digit runs, short anchors, control finding, UTF-8 decoding and the image narrowing. The scan
+ * runs over an image of a text that the host writes into this module's memory (one byte per
+ * UTF-16 unit, units above 0xFF saturated to 0xFF: see `narrow`), with tables the host builds
+ * (src/engine/literal-scanner.ts), and writes two lists the host reads back:
  *
  * - literal candidates: positions `at` (the last byte of a four-byte window) whose folded byte
  *   pair has shift 0, whose raw pair has a pattern bucket and whose four-byte prefix hash is in
