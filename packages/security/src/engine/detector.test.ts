@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { base64SecretRule } from '../rules/base64-secret-rule';
 import { PII_RULES, SECRET_RULES } from '../rules/catalogue';
 import { DEFAULT_HOME_PREFIXES, hostPathRule } from '../rules/host-path-rules';
-import type { Rule } from '../rules/rule';
+import type { Rule, Span } from '../rules/rule';
 import { RULE_EXAMPLES } from '../rules/rule-examples';
 import { Detector } from './detector';
 
@@ -38,5 +38,33 @@ describe('Detector prefilters', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('digit-run filters', () => {
+  // Digit groups joined by the characters a run may hold, and what can come before a phone number.
+  const group = fc.oneof(fc.constantFrom('1', '12', '415', '555', '2671', '2026', '11', '24', '22', '+1', '0'), fc.stringMatching(/^[0-9]{1,5}$/));
+  const joint = fc.constantFrom(' ', '-', '.', '(', ')', ') ', '/', '', ':', ' (', '+', 'x');
+  const shaped = fc.constantFrom(
+    '1415-555-2671', '(415) 555-2671', '+1 415 555 2671', '415.555.2671', '1 (415) 555-2671', '+14155552671', '1(415)555-2671',
+    '078-05-1120', '4111 1111 1111 1111', '2026-11-24 22:11:31', '12 415-555-2671 9', 'DE89 3704 0044 0532 0130 00',
+  );
+  const runs = fc.array(fc.oneof(shaped, fc.tuple(joint, group).map(([j, g]) => j + g)), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(''));
+
+  it('never drop a run in which their rule matches', () => {
+    for (const rule of PII_RULES.filter((r) => r.scan === 'digits')) {
+      const detector = new Detector([rule]);
+      fc.assert(
+        fc.property(fc.array(runs, { maxLength: 4 }), (parts) => {
+          const text = parts.join(' call ');
+          // What the rule's regex finds in the whole text, with no windows and no filter.
+          const expected: Span[] = [];
+          rule.find(text, 0, text.length, 0, expected, 0);
+          const found = detector.detect(text, text.length, true).spans;
+          for (const span of expected) expect(found.some((f) => f.start <= span.start && f.end >= span.end)).toBe(true);
+        }),
+        { numRuns: 1500 },
+      );
+    }
   });
 });

@@ -20,10 +20,26 @@ function insideUrlUserInfo(text: string, start: number): boolean {
 
 const IBAN_PREFIX = /[A-Z]{2}[0-9]{2}/;
 
-function hasSeparator(text: string, a: number, b: number): boolean {
-  for (let i = a; i < b; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return true;
+/**
+ * Whether the digit run [a, b) has three consecutive digit groups of 3 or 4, 3 and 4 digits: every
+ * North-American number does (area code, or 1 and area code run together; exchange; line), and
+ * timestamps (4-2-2 2) and most counters do not.
+ */
+function hasPhoneGroups(text: string, a: number, b: number): boolean {
+  let g1 = 0;
+  let g2 = 0;
+  let run = 0;
+  for (let i = a; i <= b; i++) {
+    const c = i < b ? text.charCodeAt(i) : -1;
+    if (c >= 48 && c <= 57) {
+      run++;
+      continue;
+    }
+    if (run === 0) continue;
+    if (run === 4 && g2 === 3 && (g1 === 3 || g1 === 4)) return true;
+    g1 = g2;
+    g2 = run;
+    run = 0;
   }
   return false;
 }
@@ -49,7 +65,8 @@ export const piiRules: Rule[] = [
     scan: 'digits',
     before: 16,
     after: 80,
-    digitRunFilter: (text, a, b) => text[a - 1] === '+' || text[a - 1] === '(' || hasSeparator(text, a, b),
+    // E.164 numbers follow a +; North-American ones have their digit groups.
+    digitRunFilter: (text, a, b) => text[a - 1] === '+' || hasPhoneGroups(text, a, b),
     pattern:
       /(?<![\w+])\+[1-9][0-9]{7,14}(?![\w])|(?<![\w.+-])(?:\+?1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4}(?![\w-]|\.[0-9])/,
   }),
