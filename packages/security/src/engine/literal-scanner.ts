@@ -8,8 +8,9 @@ import { ScanModule } from './scan-module';
  * are hashed ASCII-case-folded (`c | 32`) and verified exactly, so case-sensitive and
  * case-insensitive anchors share the pass. The loop skips up to three characters per step and
  * never visits a character twice; the shift table is folded to 7 bits per byte (16 KiB, stays in
- * L1). The tables are built here; the loop itself is compiled WebAssembly (assembly/scan.ts),
- * which runs it about five times faster than the same loop in JavaScript.
+ * L1). The tables are built here; the loop itself is compiled WebAssembly (assembly/scan.ts): on
+ * the bench corpus the scan with its digit runs took ~1.4 ms/MB there, against ~3.9 ms/MB for
+ * the same work in JavaScript.
  */
 export interface LiteralPattern {
   text: string;

@@ -85,7 +85,10 @@ export class ScanModule {
     this.bytes.set(prefix, this.tables + SHIFT_BYTES + PAIR_BYTES);
   }
 
-  /** Makes room for a text image of n bytes (plus one byte the scan may read past its end). */
+  /**
+   * Makes room for a text image of n bytes. The SIMD loops read up to 32 bytes past the end of the
+   * text they scan (and mask what they read there); those reads land in the candidate area.
+   */
   reserve(n: number): void {
     if (n <= this.capacity) return;
     const capacity = Math.max(n, 2 * this.capacity);
@@ -107,7 +110,8 @@ export class ScanModule {
    */
   load(text: string, n: number): void {
     this.reserve(n);
-    this.bytes.write(text.length === n ? text : text.slice(0, n), this.candsAt, 2 * n, 'utf16le');
+    // Writing 2n bytes of UTF-16 stops after the first n units.
+    this.bytes.write(text, this.candsAt, 2 * n, 'utf16le');
     this.exports.narrow(this.candsAt, n, this.text);
   }
 
@@ -208,8 +212,8 @@ export interface DecodedChunk {
 /**
  * Streaming UTF-8 decoding with TextDecoder's results (WHATWG: one U+FFFD per maximal ill-formed
  * subpart, never a split character), compiled: runs of ASCII are widened sixteen bytes at a time,
- * and the control characters of the output are listed on the way. About three times faster than
- * TextDecoder on mostly-ASCII text.
+ * and the control characters of the output are listed on the way. On the bench corpus's chunks it
+ * takes 0.63 ms/MB, string included, against 0.85–0.95 for TextDecoder.
  */
 export class StreamDecoder {
   private state = 0;
