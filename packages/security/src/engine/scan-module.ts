@@ -91,7 +91,10 @@ export class ScanModule {
    */
   reserve(n: number): void {
     if (n <= this.capacity) return;
-    const capacity = Math.max(n, 2 * this.capacity);
+    // Doubling amortises growth for small texts; past 1 MiB (a stream's batch) memory grows only to
+    // what is asked for, in 64 KiB steps: it is never given back, and each byte of capacity costs
+    // about six (image, candidates, runs).
+    const capacity = n < 1 << 20 ? Math.max(n, 2 * this.capacity) : Math.ceil(n / PAGE) * PAGE;
     const candsAt = align(this.text + capacity + 1);
     const runsAt = align(candsAt + 4 * capacity);
     const end = runsAt + Math.ceil(RUN_BYTES_PER_BYTE * capacity) + 12;
