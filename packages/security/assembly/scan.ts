@@ -72,12 +72,13 @@ export const SCRATCH_BYTES: usize = 4 * 4 * <usize>QUARTER;
 /**
  * Scans text[0, to) (bytes at `text`). Literal candidates go to `cands` (i32 each), digit runs to
  * `runsOut` (three i32 each, only when `digitRuns`). Returns the number of candidates. `scratch`
- * holds SCRATCH_BYTES. The image must be readable 16 bytes past `to`.
+ * holds SCRATCH_BYTES. The image must be readable 32 bytes past `to`.
  *
  * The literal loop has no data-dependent branch: every visited position is stored, and the store
  * index moves only for zero shifts. Its cost is the chain position → bytes → shift → next
  * position, so each block is scanned as four independent chains in the same loop, which the CPU
- * overlaps. A branchy single chain was about twice as slow (mispredicted zero shifts).
+ * overlaps: on the bench corpus the literal scan alone takes 0.85 ms/MiB, against 1.25 with two
+ * chains.
  */
 export function scan(tables: usize, text: usize, to: i32, digitRuns: bool, cands: usize, runsOut: usize, scratch: usize): i32 {
   let k: i32 = 0;
