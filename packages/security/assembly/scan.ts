@@ -8,7 +8,8 @@
  * - literal candidates: positions `at` (the last byte of a four-byte window) whose folded byte
  *   pair has shift 0, whose raw pair has a pattern bucket and whose four-byte prefix hash is in
  *   the prefix bitmap; the host verifies them against the text;
- * - digit runs: [start, end, digits] for every run of at least nine digits (with up to two
+ * - digit runs: [start, end, digits] for every run of at least nine digits, or eight after a +
+ *   (with up to two
  *   separators between digits) that holds a group of four adjacent digits.
  *
  * Both lists come out in increasing position order. Memory is laid out by the host; nothing here
@@ -24,7 +25,9 @@ const BUCKET: usize = 16384;
 const PREFIX: usize = 16384 + 65536;
 export const TABLE_BYTES: usize = 16384 + 65536 + 65536;
 const M: i32 = 4;
+/** Digits in the shortest run the digit-run rules need: an SSN has nine, an E.164 number eight after its + (E164_DIGITS). */
 const MIN_RUN_DIGITS: i32 = 9;
+const E164_DIGITS: i32 = 8;
 
 let runCount: i32 = 0;
 
@@ -159,7 +162,8 @@ function chain(tables: usize, text: usize, i: i32, end: i32, out: usize): i32 {
 
 /**
  * When the stretch of digits and separators through `at` ends within 16 bytes on each side and
- * holds fewer than nine digits, the index where it ends; otherwise -1 (the run must be measured).
+ * holds fewer digits than a run needs (MIN_RUN_DIGITS, or E164_DIGITS after a +), the index where it
+ * ends; otherwise -1 (the run must be measured).
  */
 @inline function stretchWithoutRun(text: usize, at: i32, zero: v128, ten: v128): i32 {
   const left = v128.load(text + <usize>(at - 16));
@@ -173,7 +177,8 @@ function chain(tables: usize, text: usize, i: i32, end: i32, out: usize): i32 {
   const nr = ctz(~rightStretch);
   if (nl >= 16 || nr >= 16) return -1;
   const digits = popcnt(leftDigits & ~(<u32>0xffff >> nl) & 0xffff) + 1 + popcnt(rightDigits & ((<u32>1 << nr) - 1));
-  return <i32>digits >= MIN_RUN_DIGITS ? -1 : at + 1 + <i32>nr;
+  const least = byteAt(text, at - <i32>nl - 1) == 0x2b ? E164_DIGITS : MIN_RUN_DIGITS;
+  return <i32>digits >= least ? -1 : at + 1 + <i32>nr;
 }
 
 /** Bitmask of the separator bytes (space ( ) . / -) of a vector. */
@@ -208,7 +213,7 @@ function findRuns(text: usize, to: i32, out: usize): i32 {
       ends &= ends - 1;
       if (at < runEnd) continue;
       // A run lies inside one stretch of digits and separators: when that stretch ends within 16
-      // bytes on both sides of `at` and holds fewer than nine digits (a number, a hex hash), no
+      // bytes on both sides of `at` and holds fewer digits than a run needs (a number, a hex hash), no
       // run goes through here.
       if (at >= 16) {
         const skipTo = stretchWithoutRun(text, at, zero, ten);
@@ -277,7 +282,7 @@ function digitRun(text: usize, i: i32, to: i32, out: usize, nr: i32): i32 {
       digits++;
     } else break;
   }
-  if (digits >= MIN_RUN_DIGITS) {
+  if (digits >= MIN_RUN_DIGITS || (digits >= E164_DIGITS && a > 0 && byteAt(text, a - 1) == 0x2b)) {
     const p = out + <usize>nr * 12;
     store<i32>(p, a);
     store<i32>(p, b, 4);

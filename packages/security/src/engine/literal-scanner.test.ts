@@ -40,7 +40,7 @@ function naiveHits(text: string, to: number): Hit[] {
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 
-/** Clusters of digits joined by at most two of ` ( ) . / -`, with nine digits or more and four adjacent ones. */
+/** Clusters of digits joined by at most two of ` ( ) . / -`, with nine digits or more (eight after a +) and four adjacent ones. */
 function naiveRuns(text: string, to: number): Run[] {
   const out: Run[] = [];
   let i = 0;
@@ -60,7 +60,7 @@ function naiveRuns(text: string, to: number): Run[] {
         digits++;
       } else break;
     }
-    if (digits >= 9 && /\d{4}/.test(text.slice(a, b))) out.push([a, b, digits]);
+    if ((digits >= 9 || (digits >= 8 && text[a - 1] === '+')) && /\d{4}/.test(text.slice(a, b))) out.push([a, b, digits]);
     i = b;
   }
   return out;
@@ -69,7 +69,7 @@ function naiveRuns(text: string, to: number): Run[] {
 const piece = fc.oneof(
   fc.constantFrom('AKIA', 'akia', 'ghp_', 'github_pat_', 'PassWord', 'TOKEN', 'key=', 'KEY=', 'sk-', 'eyJ', 'xsk-', ' '),
   fc.constantFrom('1', '23', '4567', '2026-11-24 22:11:31', '415) 555-2671', '4111 1111 1111 1111', '(', ')', '-', '/', '.', '  '),
-  fc.constantFrom('9786a9d13d1d5a5c3', '1700000000123', '12345678', '1234 5678 9', '0000-0000-0000-0000-0000-0000', 'x1234y5678z90'),
+  fc.constantFrom('9786a9d13d1d5a5c3', '1700000000123', '12345678', '+12345678', '+1234567', '1234 5678 9', '0000-0000-0000-0000-0000-0000', 'x1234y5678z90'),
   // Characters whose low byte is a letter, a digit or a control: the image must not take them for one.
   fc.constantFrom('é', 'ň', 'ı', 'İ', 'Ű', 'ő', 'ĳ', 'ě', 'Ĵ', '\u0130', '\u0141', '\u0161', '\u0131'),
   fc.string({ maxLength: 12 }),

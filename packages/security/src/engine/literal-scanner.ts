@@ -4,13 +4,13 @@ import { ScanModule } from './scan-module';
  * One pass over a text's image (one byte per UTF-16 unit, so offsets are the string's; units
  * above U+00FF read as 0xFF, so the image is exact for every ASCII test) that finds every
  * occurrence of a set of literals (Wu–Manber with 2-character blocks) and, in a second pass of
- * sixteen bytes a step, every run of at least nine digits (the only places a phone number, SSN,
- * card or IBAN can be). Literals are hashed ASCII-case-folded (`c | 32`) and verified exactly, so
- * case-sensitive and case-insensitive anchors share the pass. The loop skips up to three characters
- * per step and never visits a character twice; the shift table is folded to 7 bits per byte (16
- * KiB, stays in L1). The tables are built here; the loop itself is compiled WebAssembly (assembly/scan.ts): on
- * the bench corpus the scan with its digit runs took ~1.4 ms/MB there, against ~3.9 ms/MB for
- * the same work in JavaScript.
+ * sixteen bytes a step, every run of at least nine digits, or eight after a + (the only places a
+ * phone number, SSN, card or IBAN can be). Literals are hashed ASCII-case-folded (`c | 32`) and
+ * verified exactly, so case-sensitive and case-insensitive anchors share the pass. The loop skips
+ * up to three characters per step and never visits a character twice; the shift table is folded
+ * to 7 bits per byte (16 KiB, stays in L1). The tables are built here; the loops are compiled
+ * WebAssembly (assembly/scan.ts): on the bench corpus the scan with its digit runs took ~1.4 ms/MB
+ * there, against ~3.9 ms/MB for the same work in JavaScript.
  */
 export interface LiteralPattern {
   text: string;

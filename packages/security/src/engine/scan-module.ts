@@ -10,7 +10,7 @@ const SCRATCH_BYTES = 4 * 4 * (65536 / 4 + 4);
 const SHORT_RECORD = 4 + 256 + 256;
 const MAX_SHORTS = 8;
 const SHORT_BYTES = MAX_SHORTS * SHORT_RECORD + 64;
-/** A digit run holds at least nine digits, so a text of n bytes has fewer than n / 9 + 1 runs. */
+/** A digit run holds at least eight digits and a non-digit ends it, so a text of n bytes has fewer than n / 9 + 1 runs. */
 const RUN_BYTES_PER_BYTE = 12 / 9;
 
 /** The parts of the WebAssembly JS API used here; @types/node does not declare them (lib.dom would). */

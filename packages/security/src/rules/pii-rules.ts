@@ -44,6 +44,29 @@ function hasPhoneGroups(text: string, a: number, b: number): boolean {
   return false;
 }
 
+/** Whether the digit run [a, b) has digit groups of 3, 2 and 4 in a row, each joined by a hyphen. */
+function hasSsnGroups(text: string, a: number, b: number): boolean {
+  let g1 = 0;
+  let g2 = 0;
+  let run = 0;
+  let joins = 0;
+  for (let i = a; i <= b; i++) {
+    const c = i < b ? text.charCodeAt(i) : -1;
+    if (c >= 48 && c <= 57) {
+      run++;
+      continue;
+    }
+    if (run === 0) continue;
+    // joins: bit 0 when the group before this one ended with a single hyphen, bit 1 for the one before.
+    if (run === 4 && g2 === 2 && g1 === 3 && (joins & 3) === 3) return true;
+    g1 = g2;
+    g2 = run;
+    run = 0;
+    joins = ((joins << 1) | (c === 45 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57 ? 1 : 0)) & 3;
+  }
+  return false;
+}
+
 export const piiRules: Rule[] = [
   leftAnchored(regexRule({
     id: 'email-address',
@@ -77,7 +100,8 @@ export const piiRules: Rule[] = [
     scan: 'digits',
     before: 16,
     after: 80,
-    digitRunFilter: (text, a, b) => text.indexOf('-', a) < b && text.indexOf('-', a) !== -1,
+    // AAA-GG-SSSS: digit groups of 3, 2 and 4 joined by hyphens (dates are 4-2-2).
+    digitRunFilter: (text, a, b) => hasSsnGroups(text, a, b),
     pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/,
   }),
   regexRule({
