@@ -80,6 +80,24 @@ describe('controlPositions', () => {
   });
 });
 
+describe('without WebAssembly', () => {
+  it('refuses to build a sanitizer, with a typed error that names the cause', () => {
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly');
+    Reflect.deleteProperty(globalThis, 'WebAssembly');
+    try {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createOutputSanitizer } = require('../output-sanitizer') as typeof import('../output-sanitizer');
+        expect(() => createOutputSanitizer({ customRules: [{ id: 'isolated', pattern: 'x{3}', severity: 'low' }] })).toThrow(
+          expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/WebAssembly/) }),
+        );
+      });
+    } finally {
+      if (saved) Object.defineProperty(globalThis, 'WebAssembly', saved);
+    }
+  });
+});
+
 describe('the committed scan module', () => {
   it('is what assembly/scan.ts compiles to', () => {
     // Throws (exit 1, with the reason on stderr) when src/engine/scan-wasm.ts is stale.

@@ -1,3 +1,4 @@
+import { BastionError } from '@bastion/core';
 import { SCAN_WASM } from './scan-wasm';
 
 const ALIGN = 16;
@@ -22,7 +23,7 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface ScanExports {
   memory: WasmMemory;
@@ -41,6 +42,10 @@ let compiled: object | undefined;
 
 /** A new instance of the module (compiled once per process, synchronously: under 5 KiB). */
 function instantiate(): ScanExports {
+  if (wasmApi === undefined) {
+    // `node --jitless` turns WebAssembly off; without it there is no sanitizer, so nothing runs.
+    throw new BastionError('INVALID_INPUT', 'the OutputSanitizer needs WebAssembly, which this Node process has turned off (--jitless)');
+  }
   compiled ??= new wasmApi.Module(Buffer.from(SCAN_WASM, 'base64'));
   return new wasmApi.Instance(compiled, {}).exports as ScanExports;
 }
