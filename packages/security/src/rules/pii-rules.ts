@@ -20,52 +20,45 @@ function insideUrlUserInfo(text: string, start: number): boolean {
 
 const IBAN_PREFIX = /[A-Z]{2}[0-9]{2}/;
 
+const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
+
 /**
- * Whether the digit run [a, b) has three consecutive digit groups of 3 or 4, 3 and 4 digits: every
- * North-American number does (area code, or 1 and area code run together; exchange; line), and
- * timestamps (4-2-2 2) and most counters do not.
+ * Walks the digit groups of the run [a, b) and calls `test` at the end of each with the lengths of
+ * the last three groups (oldest first, 0 before the run) and whether both joins between them are
+ * a single hyphen; true as soon as `test` is.
  */
-function hasPhoneGroups(text: string, a: number, b: number): boolean {
+function someGroups(text: string, a: number, b: number, test: (first: number, second: number, third: number, hyphens: boolean) => boolean): boolean {
   let g1 = 0;
   let g2 = 0;
   let run = 0;
+  // Bit 0: the group before this one ended with a single hyphen; bit 1: the one before that.
+  let joins = 0;
   for (let i = a; i <= b; i++) {
     const c = i < b ? text.charCodeAt(i) : -1;
-    if (c >= 48 && c <= 57) {
+    if (isDigitCode(c)) {
       run++;
       continue;
     }
     if (run === 0) continue;
-    if (run === 4 && g2 === 3 && (g1 === 3 || g1 === 4)) return true;
+    if (test(g1, g2, run, joins === 3)) return true;
     g1 = g2;
     g2 = run;
     run = 0;
+    joins = ((joins << 1) | (c === 45 && isDigitCode(text.charCodeAt(i + 1)) ? 1 : 0)) & 3;
   }
   return false;
 }
 
-/** Whether the digit run [a, b) has digit groups of 3, 2 and 4 in a row, each joined by a hyphen. */
-function hasSsnGroups(text: string, a: number, b: number): boolean {
-  let g1 = 0;
-  let g2 = 0;
-  let run = 0;
-  let joins = 0;
-  for (let i = a; i <= b; i++) {
-    const c = i < b ? text.charCodeAt(i) : -1;
-    if (c >= 48 && c <= 57) {
-      run++;
-      continue;
-    }
-    if (run === 0) continue;
-    // joins: bit 0 when the group before this one ended with a single hyphen, bit 1 for the one before.
-    if (run === 4 && g2 === 2 && g1 === 3 && (joins & 3) === 3) return true;
-    g1 = g2;
-    g2 = run;
-    run = 0;
-    joins = ((joins << 1) | (c === 45 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57 ? 1 : 0)) & 3;
-  }
-  return false;
-}
+/**
+ * Groups of 3 or 4, 3 and 4 digits in a row: every North-American number has them (area code, or
+ * 1 and area code run together; exchange; line), timestamps (4-2-2 2) and most counters do not.
+ */
+const hasPhoneGroups = (text: string, a: number, b: number): boolean =>
+  someGroups(text, a, b, (first, second, third) => third === 4 && second === 3 && (first === 3 || first === 4));
+
+/** Groups of 3, 2 and 4 digits joined by single hyphens: an SSN (dates are 4-2-2). */
+const hasSsnGroups = (text: string, a: number, b: number): boolean =>
+  someGroups(text, a, b, (first, second, third, hyphens) => third === 4 && second === 2 && first === 3 && hyphens);
 
 export const piiRules: Rule[] = [
   leftAnchored(regexRule({
@@ -100,8 +93,7 @@ export const piiRules: Rule[] = [
     scan: 'digits',
     before: 16,
     after: 80,
-    // AAA-GG-SSSS: digit groups of 3, 2 and 4 joined by hyphens (dates are 4-2-2).
-    digitRunFilter: (text, a, b) => hasSsnGroups(text, a, b),
+    digitRunFilter: hasSsnGroups,
     pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/,
   }),
   regexRule({
