@@ -292,26 +292,32 @@ function digitRun(text: usize, i: i32, to: i32, out: usize, nr: i32): i32 {
   return b;
 }
 
+/** A control other than \t, \n and \r: 0x00–0x1F, 0x7F–0x9F (as a byte or a UTF-16 unit). */
+@inline function isControlUnit(c: u32): bool {
+  return c < 0x20 ? c != 9 && c != 10 && c != 13 : c - 0x7f < 0x21;
+}
+
+/** Bitmask of the bytes of `v` for which isControlUnit holds. */
+@inline function controlBits(v: v128): i32 {
+  const c0 = v128.andnot(
+    i8x16.lt_u(v, i8x16.splat(0x20)),
+    v128.or(v128.or(i8x16.eq(v, i8x16.splat(9)), i8x16.eq(v, i8x16.splat(10))), i8x16.eq(v, i8x16.splat(13))),
+  );
+  // 0x7F–0x9F: v − 0x7F below 0x21, unsigned.
+  const high = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x7f)), i8x16.splat(0x21));
+  return i8x16.bitmask(v128.or(c0, high));
+}
+
 /**
  * Writes the index of every byte of `data[0, n)` that is a control other than \t, \n and \r
  * (0x00–0x1F, 0x7F–0x9F) to `out` (i32 each), at most `cap` of them. Returns how many, or -1 when
  * there are more than `cap`. Sixteen bytes per step.
  */
 export function controls(data: usize, n: i32, out: usize, cap: i32): i32 {
-  const space = i8x16.splat(0x20);
-  const tab = i8x16.splat(9);
-  const lf = i8x16.splat(10);
-  const cr = i8x16.splat(13);
-  const del = i8x16.splat(0x7f);
-  const c1span = i8x16.splat(0x21);
   let k: i32 = 0;
   let i: i32 = 0;
   while (i + 16 <= n) {
-    const v = v128.load(data + <usize>i);
-    const c0 = v128.andnot(i8x16.lt_u(v, space), v128.or(v128.or(i8x16.eq(v, tab), i8x16.eq(v, lf)), i8x16.eq(v, cr)));
-    // 0x7F–0x9F: v − 0x7F below 0x21, unsigned.
-    const high = i8x16.lt_u(i8x16.sub(v, del), c1span);
-    let mask = i8x16.bitmask(v128.or(c0, high));
+    let mask = controlBits(v128.load(data + <usize>i));
     while (mask != 0) {
       if (k == cap) return -1;
       store<i32>(out + (<usize>k << 2), i + <i32>ctz(mask));
@@ -321,8 +327,7 @@ export function controls(data: usize, n: i32, out: usize, cap: i32): i32 {
     i += 16;
   }
   for (; i < n; i++) {
-    const c = byteAt(data, i);
-    if ((c < 0x20 && c != 9 && c != 10 && c != 13) || c - 0x7f < 0x21) {
+    if (isControlUnit(byteAt(data, i))) {
       if (k == cap) return -1;
       store<i32>(out + (<usize>k << 2), i);
       k++;
@@ -407,10 +412,6 @@ export function decodedControls(): i32 {
   return decodeControls;
 }
 
-@inline function isControlUnit(c: u32): bool {
-  return c < 0x20 ? c != 9 && c != 10 && c != 13 : c - 0x7f < 0x21;
-}
-
 /**
  * Decodes src[0, n) into UTF-16 code units at `dst`, starting from `state`, and lists the index of
  * every control character (C0 but \t \n \r, DEL, C1) in the output at `ctrl` (at most `cap`).
@@ -425,11 +426,6 @@ export function decode(src: usize, n: i32, dst: usize, ctrl: usize, cap: i32, st
   let upperSel: u32 = (state >> 27) & 3;
   let out: i32 = 0;
   let nc: i32 = 0;
-  const space = i8x16.splat(0x20);
-  const tab = i8x16.splat(9);
-  const lf = i8x16.splat(10);
-  const cr = i8x16.splat(13);
-  const del = i8x16.splat(0x7f);
   let i: i32 = 0;
   while (i < n) {
     if (needed == 0 && i + 16 <= n) {
@@ -438,8 +434,8 @@ export function decode(src: usize, n: i32, dst: usize, ctrl: usize, cap: i32, st
         const at = dst + (<usize>out << 1);
         v128.store(at, i16x8.extend_low_i8x16_u(v));
         v128.store(at, i16x8.extend_high_i8x16_u(v), 16);
-        const c0 = v128.andnot(i8x16.lt_u(v, space), v128.or(v128.or(i8x16.eq(v, tab), i8x16.eq(v, lf)), i8x16.eq(v, cr)));
-        let mask = i8x16.bitmask(v128.or(c0, i8x16.eq(v, del)));
+        // All ASCII here, so the C1 half of the mask is empty.
+        let mask = controlBits(v);
         while (mask != 0) {
           if (nc < cap) store<i32>(ctrl + (<usize>nc << 2), out + <i32>ctz(mask));
           nc++;
