@@ -337,13 +337,14 @@ export function controls(data: usize, n: i32, out: usize, cap: i32): i32 {
 }
 
 /** Bytes per short-anchor record: length and three bytes, then the before and after classes (256 bytes each). */
-const SHORT_RECORD: usize = 4 + 256 + 256;
+export const SHORT_RECORD: usize = 4 + 256 + 256;
+export const MAX_SHORTS: i32 = 8;
 /**
  * After the eight records: four 16-byte nibble tables (first byte low and high nibble, second
  * byte low and high nibble), bit r set for record r; a one-byte anchor sets its bit in every entry
  * of the second byte's tables.
  */
-export const SHORT_BYTES: usize = 8 * SHORT_RECORD + 64;
+export const SHORT_BYTES: usize = <usize>MAX_SHORTS * SHORT_RECORD + 64;
 
 /**
  * Finds the short anchors (one to three bytes, at most eight) in text[0, to): a position is a hit
@@ -355,7 +356,7 @@ export const SHORT_BYTES: usize = 8 * SHORT_RECORD + 64;
  * are more than `cap`.
  */
 export function shorts(text: usize, to: i32, specs: usize, count: i32, out: usize, cap: i32): i32 {
-  const tables = specs + 8 * SHORT_RECORD;
+  const tables = specs + <usize>MAX_SHORTS * SHORT_RECORD;
   const lo0 = v128.load(tables);
   const hi0 = v128.load(tables, 16);
   const lo1 = v128.load(tables, 32);

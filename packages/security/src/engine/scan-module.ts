@@ -3,14 +3,9 @@ import { SCAN_WASM } from './scan-wasm';
 
 const ALIGN = 16;
 const PAGE = 65536;
+/** The tables built here: the folded shift table and the two per-byte-pair tables. */
 const SHIFT_BYTES = 16384;
 const PAIR_BYTES = 65536;
-/** The scan's four lists of visited positions (assembly/scan.ts SCRATCH_BYTES). */
-const SCRATCH_BYTES = 4 * 4 * (65536 / 4 + 4);
-/** Short-anchor records (assembly/scan.ts SHORT_RECORD): length, bytes, classes; then four nibble tables. */
-const SHORT_RECORD = 4 + 256 + 256;
-const MAX_SHORTS = 8;
-const SHORT_BYTES = MAX_SHORTS * SHORT_RECORD + 64;
 /** A digit run holds at least eight digits and a non-digit ends it, so a text of n bytes has fewer than n / 9 + 1 runs. */
 const RUN_BYTES_PER_BYTE = 12 / 9;
 
@@ -25,7 +20,20 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface ScanExports {
+/**
+ * The module's layout constants (assembly/scan.ts), read from it so the host cannot drift from
+ * them: the tables' total size, the scan's scratch lists, and the short-anchor records (the
+ * length, bytes and classes of each, then four nibble tables).
+ */
+interface Layout {
+  TABLE_BYTES: { value: number };
+  SCRATCH_BYTES: { value: number };
+  SHORT_RECORD: { value: number };
+  MAX_SHORTS: { value: number };
+  SHORT_BYTES: { value: number };
+}
+
+interface ScanExports extends Layout {
   memory: WasmMemory;
   heapBase(): number;
   runs(): number;
@@ -71,6 +79,7 @@ export class ScanModule {
   runs = new Int32Array(0);
   private readonly exports: ScanExports;
   private readonly tables: number;
+  private readonly scratch: number;
   private readonly specs: number;
   private shortCount = 0;
   private capacity = -1;
@@ -78,11 +87,15 @@ export class ScanModule {
   private runsAt = 0;
 
   constructor(shift: Uint8Array, bucket: Uint8Array, prefix: Uint8Array) {
-    if (shift.length !== SHIFT_BYTES || bucket.length !== PAIR_BYTES || prefix.length !== PAIR_BYTES) throw new Error('scan tables have the wrong size');
     this.exports = instantiate();
+    const { TABLE_BYTES, SCRATCH_BYTES, SHORT_BYTES } = this.exports;
+    if (shift.length !== SHIFT_BYTES || bucket.length !== PAIR_BYTES || prefix.length !== PAIR_BYTES || TABLE_BYTES.value !== SHIFT_BYTES + 2 * PAIR_BYTES) {
+      throw new Error('scan tables have the wrong size');
+    }
     this.tables = align(this.exports.heapBase());
-    this.specs = this.tables + SHIFT_BYTES + 2 * PAIR_BYTES + SCRATCH_BYTES;
-    this.text = align(this.specs + SHORT_BYTES);
+    this.scratch = this.tables + TABLE_BYTES.value;
+    this.specs = this.scratch + SCRATCH_BYTES.value;
+    this.text = align(this.specs + SHORT_BYTES.value);
     this.bytes = ensureMemory(this.exports.memory, 0);
     this.reserve(PAGE);
     this.bytes.set(shift, this.tables);
@@ -126,21 +139,22 @@ export class ScanModule {
   /** Scans the image's first `to` bytes; returns how many candidates `cands` now holds. */
   scan(to: number, digitRuns: boolean): number {
     if (to > this.capacity) throw new Error('scan past the reserved image');
-    const scratch = this.tables + SHIFT_BYTES + 2 * PAIR_BYTES;
-    return this.exports.scan(this.tables, this.text, to, digitRuns ? 1 : 0, this.candsAt, this.runsAt, scratch);
+    return this.exports.scan(this.tables, this.text, to, digitRuns ? 1 : 0, this.candsAt, this.runsAt, this.scratch);
   }
 
   /** Writes the short-anchor records; false when they do not fit (see LiteralScanner.setShorts). */
   setShorts(shorts: { text: string; before?: Uint8Array; after?: Uint8Array }[]): boolean {
-    if (shorts.length > MAX_SHORTS) return false;
+    const record = this.exports.SHORT_RECORD.value;
+    const most = this.exports.MAX_SHORTS.value;
+    if (shorts.length > most) return false;
     if (shorts.some((a) => a.text.length < 1 || a.text.length > 3 || /[^\x00-\xff]/.test(a.text))) return false;
-    const nibbles = this.specs + MAX_SHORTS * SHORT_RECORD;
+    const nibbles = this.specs + most * record;
     this.bytes.fill(0, nibbles, nibbles + 64);
     shorts.forEach((a, r) => {
-      const at = this.specs + r * SHORT_RECORD;
+      const at = this.specs + r * record;
       this.bytes[at] = a.text.length;
       for (let j = 0; j < 3; j++) this.bytes[at + 1 + j] = j < a.text.length ? a.text.charCodeAt(j) : 0;
-      this.bytes.fill(1, at + 4, at + SHORT_RECORD);
+      this.bytes.fill(1, at + 4, at + record);
       if (a.before) this.bytes.set(a.before, at + 4);
       if (a.after) this.bytes.set(a.after, at + 260);
       // Nibble tables: bit r where the anchor's first (and second) byte has that nibble.
