@@ -66,7 +66,7 @@ export class Detector {
       if (!this.literalRules[idx].includes(rule)) {
         this.literalRules[idx].push(rule);
         const follow = rules[rule].anchorFollow?.[text];
-        this.literalFollow[idx].push(follow === undefined ? undefined : asciiClass(follow));
+        this.literalFollow[idx].push(follow === undefined ? undefined : byteClass([follow]));
       }
     };
     const addTo = (map: Map<string, number[]>, text: string, rule: number): void => {
@@ -112,7 +112,7 @@ export class Detector {
       after: sharedClass(list.map((r) => rules[r].anchorAfter)),
     }));
     // The Twilio prefixes come after them, with the hex digit their SIDs continue with.
-    if (this.twilioRules.length > 0) for (const text of TWILIO_PREFIXES) shorts.push({ text, after: sharedClass(['0-9a-f']) });
+    if (this.twilioRules.length > 0) for (const text of TWILIO_PREFIXES) shorts.push({ text, after: byteClass(['0-9a-f']) });
     this.compiledShorts = this.scanner.setShorts(shorts);
   }
 
@@ -211,7 +211,7 @@ export class Detector {
       for (let k = 0; k < list.length; k++) {
         const cls = follow[k];
         // NaN (the anchor ends the text) passes: what follows has not arrived.
-        if (cls !== undefined && (next >= 128 || cls[next] === 0)) continue;
+        if (cls !== undefined && (next > 255 || cls[next] === 0)) continue;
         onHit(p, list[k]);
       }
     });
@@ -278,19 +278,16 @@ export class Detector {
   }
 }
 
-/** An ASCII class ('A-Z_') as a 128-entry table. */
-function asciiClass(spec: string): Uint8Array {
-  const bits = new Uint8Array(128);
-  for (const ch of expandRanges(spec)) if (ch.charCodeAt(0) < 128) bits[ch.charCodeAt(0)] = 1;
+/** Character classes ('A-Z_'), united, as a table of the 256 byte values. */
+function byteClass(specs: readonly string[]): Uint8Array {
+  const bits = new Uint8Array(256);
+  for (const spec of specs) for (const ch of expandRanges(spec)) if (ch.charCodeAt(0) < 256) bits[ch.charCodeAt(0)] = 1;
   return bits;
 }
 
-/** The class several rules share on one anchor, as a byte bitmap: the union, or none when any rule has none. */
+/** The class several rules share on one anchor: the union, or none when any rule has none. */
 function sharedClass(classes: (string | undefined)[]): Uint8Array | undefined {
-  if (classes.some((c) => c === undefined)) return undefined;
-  const bits = new Uint8Array(256);
-  for (const c of classes) for (const ch of expandRanges(c as string)) bits[ch.charCodeAt(0)] = 1;
-  return bits;
+  return classes.some((c) => c === undefined) ? undefined : byteClass(classes as string[]);
 }
 
 function lineStartOf(text: string, p: number): number {
