@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { createOutputSanitizer } from './output-sanitizer';
 import { RULE_EXAMPLES } from './rules/rule-examples';
+import { stripTerminalControls } from './terminal-controls';
 import type { OutputSanitizer, Redaction } from './types';
 
 const sanitizer = createOutputSanitizer({ knownSecrets: ['runtime-held-key-0123456789'] });
@@ -47,6 +48,30 @@ describe('SanitizerStream', () => {
         expect(streamed.redactions).toEqual(oneShot.redactions);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('strips controls where the chunks are decoded exactly as the one-shot stripper does, also sequences longer than its first look', () => {
+    // Bodies around 96 characters end near the edge of the stripper's first window; bodies near
+    // 8,192 reach the bound of a string sequence.
+    const body = (min: number, max: number): fc.Arbitrary<string> => fc.integer({ min, max }).map((n) => 'b'.repeat(n));
+    const part = fc.oneof(
+      fc.constantFrom('\x1b[31m', '\x1b[0m', '\x1b[', '\x07', '\x00', '\x1b\\', '\x9c', '\x1b', '\n', 'line\n', 'é', '日本', ' text ', '\r\n'),
+      body(84, 100).map((b) => `\x1b]0;${b}`),
+      body(84, 100).map((b) => `\x1b]8;;http://x/${b}\x07`),
+      body(84, 100).map((b) => `\x1bP${b}\x1b\\`),
+      body(84, 100).map((b) => `\x9d${b}\x9c`),
+      body(8180, 8200).map((b) => `\x1b]0;${b}`),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 24 }), fc.array(fc.nat(), { maxLength: 12 }), (parts, cuts) => {
+        const input = parts.join('');
+        const bytes = Buffer.from(input, 'utf8');
+        const expected = stripTerminalControls(new TextDecoder().decode(bytes));
+        expect(streamThrough(sanitizer, splitBytes(bytes, cuts)).text).toBe(expected);
+        expect(sanitizer.sanitize(bytes).text).toBe(expected);
+      }),
+      { numRuns: 400 },
     );
   });
 

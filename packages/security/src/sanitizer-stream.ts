@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { BastionError } from '@bastion/core';
-import { StreamDecoder } from './engine/scan-module';
+import { joinAscii, StreamDecoder } from './engine/scan-module';
 import type { SanitizerCore } from './output-sanitizer';
 import { applySpans, RedactionTally } from './redaction-report';
 import { TerminalControlStripper } from './terminal-controls';
@@ -13,6 +13,10 @@ import type { Redaction, SanitizerStream } from './types';
 export const MAX_HELD_LINE = 256 * 1024;
 const CUT_SEARCH = 4096;
 const BATCH = 1 << 20;
+const NEWLINE = 10;
+/** Pending texts up to this long are re-checked for units above U+00FF after a drain. */
+const NARROW_CHECK = 4096;
+const WIDE = /[^\x00-\xff]/;
 
 /**
  * One byte stream. Text is decoded as a streaming TextDecoder would (UTF-8 is never split), controls
@@ -24,6 +28,8 @@ export class SanitizerStreamImpl implements SanitizerStream {
   private readonly stripper: TerminalControlStripper | undefined;
   private readonly tally: RedactionTally;
   private pending = '';
+  /** True while `pending` has no unit above U+00FF, so it can be joined as Latin-1 (see write). */
+  private narrow = true;
   private ended = false;
 
   constructor(private readonly core: SanitizerCore) {
@@ -35,14 +41,37 @@ export class SanitizerStreamImpl implements SanitizerStream {
     if (this.ended) throw new BastionError('INVALID_INPUT', 'SanitizerStream.write called after end()');
     let text: string;
     let controls: Int32Array | undefined;
-    if (typeof chunk === 'string') text = chunk;
-    else if (chunk.length > 0 && this.decoder.clean && isAscii(chunk)) {
-      // An ASCII chunk with no partial character before it is its own latin1 image: copying it
-      // gives the same string as decoding, as a one-byte string.
-      text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
-    } else ({ text, controls } = this.decoder.decode(chunk));
+    if (typeof chunk === 'string') {
+      text = chunk;
+      this.narrow = false;
+    } else {
+      // An ASCII chunk with no partial character before it is its own Latin-1 image.
+      const ascii = this.decoder.clean && isAscii(chunk);
+      // A chunk that ends a line is decoded right after the carried text, into one flat string
+      // (as Latin-1 bytes, which are also its scan image, when both are narrow enough).
+      const strip = this.stripper?.planInPlace;
+      const joined =
+        chunk.length === 0 || this.stripper?.holding || chunk.lastIndexOf(NEWLINE) === -1
+          ? undefined
+          : ascii && this.narrow
+            ? joinAscii(this.pending, chunk, strip)
+            : this.decoder.decodeAfter(this.pending, chunk, strip);
+      if (!ascii) this.narrow = false;
+      if (joined?.joined) {
+        this.pending = joined.text;
+        return this.drain(false, joined.image);
+      }
+      if (joined !== undefined) ({ text, controls } = joined);
+      else if (ascii) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
+      else ({ text, controls } = this.decoder.decode(chunk));
+    }
     if (text.length === 0) return '';
+    // Rules never look past a line end, so text that ends no line releases nothing new: it joins
+    // the pending rope (no flattening per write) until a line ends or the rope grows too long. A
+    // sequence the stripper held back may hold a line end; stripping never adds one.
+    const endsNoLine = !this.stripper?.holding && text.indexOf('\n') === -1;
     this.pending += this.stripper ? this.stripper.push(text, controls) : text;
+    if (endsNoLine && this.pending.length < MAX_HELD_LINE) return '';
     return this.drain(false);
   }
 
@@ -60,11 +89,12 @@ export class SanitizerStreamImpl implements SanitizerStream {
     return this.tally.report();
   }
 
-  private drain(final: boolean): string {
+  /** `image`: the pending text's Latin-1 bytes, when the caller just made them (see joinAscii). */
+  private drain(final: boolean, image?: Uint8Array): string {
     let out = '';
     for (;;) {
       const pending = this.pending;
-      if (pending.length === 0) return out;
+      if (pending.length === 0) break;
       // Work in batches of whole lines so a large write does not need a scan image of its full size.
       let limit = pending.length;
       let last = final;
@@ -79,15 +109,18 @@ export class SanitizerStreamImpl implements SanitizerStream {
         const nl = pending.lastIndexOf('\n');
         if (nl !== -1) limit = nl + 1;
         else if (pending.length >= MAX_HELD_LINE) limit = forcedCut(pending);
-        else return out;
+        else break;
       }
-      let result = this.core.detector.detect(pending, limit, last);
+      let result = this.core.detector.detect(pending, limit, last, image);
       // At the end, a multi-line block that starts the rest is decided on everything that is left.
       if (result.limit === 0 && final) result = this.core.detector.detect(pending, pending.length, true);
       out += applySpans(pending, result.spans, result.limit, this.core.rules, this.tally);
       this.pending = pending.slice(result.limit);
-      if (result.limit === 0 || (result.limit < limit && !final)) return out;
+      image = image?.subarray(result.limit);
+      if (result.limit === 0 || (result.limit < limit && !final)) break;
     }
+    if (!this.narrow && this.pending.length <= NARROW_CHECK) this.narrow = !WIDE.test(this.pending);
+    return out;
   }
 }
 

@@ -94,6 +94,73 @@ function stripFrom(text: string, first: number): string {
   return out.join('');
 }
 
+/**
+ * What stripping a text does: the [start, end) pairs of the sequences to remove (flat, in order),
+ * and where a tail that more text could still change starts (the text's length when none does).
+ */
+export interface StripPlan {
+  cuts: number[];
+  keep: number;
+}
+
+/** Reads text[from, to) of a text that may exist only as bytes so far. */
+export type TextReader = (from: number, to: number) => string;
+
+/**
+ * A first look at a control reads this far: more than any CSI attempt reads (83 characters) and
+ * than a terminator check needs beyond a string's body. Only a string body that reaches the edge
+ * is read again, to its bound.
+ */
+const WINDOW = 96;
+
+/**
+ * Plans the stripping of a text of n characters, reading only windows around its controls:
+ * `first` is the first listed control and `next` finds the next one at or after an index (-1:
+ * none); a listed index that is not a control is passed over.
+ * Matching in a window gives the match the whole text gives: a window reaches the text's end, or
+ * holds every character the attempt read (its CSI reads at most 83, and a string's body stopped
+ * two characters or more before the window's edge).
+ */
+function planStrip(n: number, first: number, next: (from: number) => number, read: TextReader): StripPlan {
+  const cuts: number[] = [];
+  let cut = -1;
+  let cutsAtCut = 0;
+  let cutSettled = true;
+  let at = first;
+  while (at !== -1) {
+    let to = Math.min(n, at + WINDOW);
+    let window = read(at, to);
+    // Control lists are exact; each index is still checked, so a wrong one cannot strip text.
+    if (!isControl(window.charCodeAt(0))) {
+      at = next(at + 1);
+      continue;
+    }
+    SEQUENCE_AT.lastIndex = 0;
+    // Every control character starts some alternative, so the sticky match always succeeds.
+    SEQUENCE_AT.exec(window);
+    if (to < n && SEQUENCE_AT.lastIndex + 2 >= window.length) {
+      to = Math.min(n, at + MAX_SEQUENCE + 2);
+      window = read(at, to);
+      SEQUENCE_AT.lastIndex = 0;
+      SEQUENCE_AT.exec(window);
+    }
+    const end = at + SEQUENCE_AT.lastIndex;
+    if (INTRODUCER.test(window[0])) {
+      cut = at;
+      cutsAtCut = cuts.length;
+      // A window that stops short of the text's end left room for everything settling reads.
+      cutSettled = to < n || settled(window, 0, end - at);
+    }
+    cuts.push(at, end);
+    at = next(end);
+  }
+  if (cut !== -1 && cut >= n - MAX_SEQUENCE && !cutSettled) {
+    cuts.length = cutsAtCut;
+    return { cuts, keep: cut };
+  }
+  return { cuts, keep: n };
+}
+
 /** Streaming form: holds back from the last introducer while its sequence may still be incomplete. */
 export class TerminalControlStripper {
   private pending = '';
@@ -110,62 +177,48 @@ export class TerminalControlStripper {
   push(text: string, controls?: Int32Array): string {
     const raw = this.pending === '' ? text : this.pending + text;
     const found = controls !== undefined && raw === text ? controls : controlPositions(raw);
+    let next: (from: number) => number;
     if (found === undefined) {
-      NEXT_CONTROL.lastIndex = 0;
-      const m = NEXT_CONTROL.exec(raw);
-      if (m === null) {
-        this.pending = '';
-        return raw;
-      }
-      return this.strip(raw, m.index, nextControl);
+      next = (from) => nextControl(raw, from);
+    } else {
+      let q = 0;
+      next = (from) => {
+        while (q < found.length && found[q] < from) q++;
+        return q < found.length ? found[q] : -1;
+      };
     }
-    // Both lists are exact; each index is still checked against the text, which costs nothing
-    // at ~300 controls per MB and keeps a wrong list from stripping text.
-    let q = 0;
-    const next = (_: string, from: number): number => {
-      while (q < found.length && (found[q] < from || !isControl(raw.charCodeAt(found[q])))) q++;
-      return q < found.length ? found[q] : -1;
-    };
-    const first = next(raw, 0);
-    if (first === -1) {
+    const { cuts, keep } = planStrip(raw.length, next(0), next, (from, to) => raw.slice(from, to));
+    if (cuts.length === 0 && keep === raw.length) {
       this.pending = '';
       return raw;
     }
-    return this.strip(raw, first, next);
+    this.pending = keep < raw.length ? raw.slice(keep) : '';
+    // Pieces are concatenated (a rope, flattened once later by the consumer) rather than joined,
+    // which would copy the whole chunk once more.
+    let out = '';
+    let pos = 0;
+    for (let i = 0; i < cuts.length; i += 2) {
+      out += raw.slice(pos, cuts[i]);
+      pos = cuts[i + 1];
+    }
+    return out + raw.slice(pos, keep);
   }
 
   /**
-   * Strips from `first`, the first control in `raw`; `next` finds the next control at or after an
-   * index. One walk strips them and remembers the last introducer, so no second scan of the tail
-   * is needed. Pieces are concatenated (a rope, flattened once later by the consumer) rather than
-   * joined, which would copy the whole chunk once more.
+   * Plans the stripping of a text that is still bytes (see joinAscii): the caller removes the
+   * cuts and everything from `keep` on, which is held back here. Only while nothing is held.
    */
-  private strip(raw: string, first: number, next: (raw: string, from: number) => number): string {
-    let out = '';
-    let pos = 0;
-    let cut = -1;
-    let cutEnd = -1;
-    let outAtCut = '';
-    let at = first;
-    while (at !== -1) {
-      out += raw.slice(pos, at);
-      SEQUENCE_AT.lastIndex = at;
-      SEQUENCE_AT.exec(raw);
-      if (INTRODUCER.test(raw[at])) {
-        cut = at;
-        cutEnd = SEQUENCE_AT.lastIndex;
-        outAtCut = out;
-      }
-      pos = SEQUENCE_AT.lastIndex;
-      at = next(raw, pos);
-    }
-    if (cut !== -1 && cut >= raw.length - MAX_SEQUENCE && !settled(raw, cut, cutEnd)) {
-      this.pending = raw.slice(cut);
-      return outAtCut;
-    }
-    this.pending = '';
-    return out + raw.slice(pos);
-  }
+  readonly planInPlace = (n: number, controls: Int32Array, read: TextReader): StripPlan => {
+    if (this.holding) throw new Error('planInPlace while a sequence is held back');
+    let q = 0;
+    const next = (from: number): number => {
+      while (q < controls.length && controls[q] < from) q++;
+      return q < controls.length ? controls[q] : -1;
+    };
+    const plan = planStrip(n, next(0), next, read);
+    if (plan.keep < n) this.pending = read(plan.keep, n);
+    return plan;
+  };
 
   end(): string {
     const rest = this.pending;

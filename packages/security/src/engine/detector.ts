@@ -119,9 +119,10 @@ export class Detector {
   /**
    * Detects in text[0, limit). Single-line windows never pass a line end; multi-line windows may
    * reach past `limit`. With `final` false, a multi-line window that the text does not yet cover,
-   * or a span that crosses `limit`, pulls `limit` back to the start of its line.
+   * or a span that crosses `limit`, pulls `limit` back to the start of its line. `image`, when
+   * given, holds the text's Latin-1 bytes (the caller knows it has no unit above U+00FF).
    */
-  detect(text: string, limit: number, final: boolean): DetectResult {
+  detect(text: string, limit: number, final: boolean, image?: Uint8Array): DetectResult {
     const rules = this.rules;
     const spans: Span[] = [];
     // Per-rule de-duplication state, reused between calls (detect is not re-entrant per detector).
@@ -196,7 +197,7 @@ export class Detector {
     const literalLength = this.literalLength;
     const digitRules = this.digitRules;
     const scanner = this.scanner;
-    scanner.load(text, Math.min(text.length, limit + 1));
+    scanner.load(text, Math.min(text.length, limit + 1), image);
     scanner.scan(text, limit, digitRules.length > 0, (p, idx) => {
       if (idx === -1) {
         for (let k = 0; k < digitRules.length; k++) {

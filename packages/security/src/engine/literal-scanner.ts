@@ -131,10 +131,10 @@ export class LiteralScanner {
 
   /**
    * Writes the image of text[0, n) (one byte per UTF-16 unit, 0xFF above U+00FF) into the
-   * scan module's memory, where the next `scan` reads it.
+   * scan module's memory, where the next `scan` reads it; a ready `image` is copied instead.
    */
-  load(text: string, n: number): void {
-    this.wasm.load(text, n);
+  load(text: string, n: number, image?: Uint8Array): void {
+    this.wasm.load(text, n, image);
   }
 
   /**

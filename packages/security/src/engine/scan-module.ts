@@ -127,10 +127,15 @@ export class ScanModule {
 
   /**
    * Writes the image of text[0, n): one byte per UTF-16 unit, units above 0xFF saturated to 0xFF
-   * (written as UTF-16 where the candidates go, then narrowed in place by the module).
+   * (written as UTF-16 where the candidates go, then narrowed in place by the module). `image`,
+   * when given, is that image already made (at least n bytes): it is copied.
    */
-  load(text: string, n: number): void {
+  load(text: string, n: number, image?: Uint8Array): void {
     this.reserve(n);
+    if (image !== undefined && image.length >= n) {
+      this.bytes.set(image.subarray(0, n), this.text);
+      return;
+    }
     // Writing 2n bytes of UTF-16 stops after the first n units.
     this.bytes.write(text, this.candsAt, 2 * n, 'utf16le');
     this.exports.narrow(this.candsAt, n, this.text);
@@ -225,6 +230,70 @@ export function controlPositions(text: string): Int32Array | undefined {
   return n === -1 ? undefined : positions.subarray(0, n);
 }
 
+/** What `joinAscii` and `StreamDecoder.decodeAfter` made of a chunk. */
+export interface JoinedChunk {
+  /** `prefix + chunk` (stripped) when `joined`, else the chunk's text alone. */
+  text: string;
+  joined: boolean;
+  /** When not joined: the indexes of the chunk's control characters (undefined: not listed). */
+  controls: Int32Array | undefined;
+  /**
+   * When joined from ASCII: the text's scan image (its Latin-1 bytes), a view of the helper's
+   * memory that is valid until the next call of any helper.
+   */
+  image: Uint8Array | undefined;
+}
+
+/**
+ * Strips a text that is still in memory: given its length, the indexes of its controls and a reader,
+ * says what to remove ([start, end) pairs) and where to stop (see TerminalControlStripper.planInPlace).
+ */
+export type InPlaceStrip = (n: number, controls: Int32Array, read: (from: number, to: number) => string) => { cuts: readonly number[]; keep: number };
+
+/**
+ * Finishes a join: the chunk's n units (of `width` bytes, in `encoding`) lie at `at`, right where
+ * the prefix's end would be. Strips them there when they have controls (`count` of them listed,
+ * -1: too many to list, which is not joined), writes the prefix before them, and makes one string.
+ */
+function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: number, strip: InPlaceStrip | undefined): JoinedChunk {
+  const { bytes, positions } = streamHelper();
+  const encoding = width === 1 ? 'latin1' : 'utf16le';
+  const read = (from: number, to: number): string => bytes.toString(encoding, at + width * from, at + width * to);
+  if (count === -1) return { text: read(0, n), joined: false, controls: undefined, image: undefined };
+  let kept = n;
+  if (count > 0 && strip !== undefined) {
+    const { cuts, keep } = strip(n, positions.subarray(0, count), read);
+    // Moves the pieces between the cuts left, in place.
+    let to = cuts.length > 0 ? cuts[0] : keep;
+    for (let i = 0; i < cuts.length; i += 2) {
+      const from = cuts[i + 1];
+      const until = i + 2 < cuts.length ? cuts[i + 2] : keep;
+      bytes.copyWithin(at + width * to, at + width * from, at + width * until);
+      to += until - from;
+    }
+    kept = to;
+  }
+  const start = at - width * prefix.length;
+  if (prefix.length > 0) bytes.write(prefix, start, width * prefix.length, encoding);
+  const end = at + width * kept;
+  return { text: bytes.toString(encoding, start, end), joined: true, controls: undefined, image: width === 1 ? bytes.subarray(start, end) : undefined };
+}
+
+/**
+ * Appends an ASCII chunk to `prefix` (a text with no unit above U+00FF) as one flat string, made
+ * from bytes in the helper's memory and stripped there by `strip`: a stream's carried line and
+ * its next chunk would otherwise be a rope (of the carry and the stripped pieces) that the first
+ * search flattens, copying the chunk a second time. Undefined when the two do not fit.
+ */
+export function joinAscii(prefix: string, chunk: Uint8Array, strip: InPlaceStrip | undefined): JoinedChunk | undefined {
+  if (prefix.length + chunk.length > SLICE) return undefined;
+  const { exports, input, list, bytes } = streamHelper();
+  const at = input + prefix.length;
+  bytes.set(chunk, at);
+  const count = strip !== undefined ? exports.controls(at, chunk.length, list, CONTROL_CAP) : 0;
+  return finishJoin(prefix, at, chunk.length, 1, count, strip);
+}
+
 /** A decoded chunk and the exact indexes of its control characters (undefined: not listed). */
 export interface DecodedChunk {
   text: string;
@@ -261,6 +330,22 @@ export class StreamDecoder {
       controls = p === 0 && piece.length === chunk.length && n !== -1 ? positions.subarray(0, n) : undefined;
     }
     return { text, controls };
+  }
+
+  /**
+   * Decodes the next chunk right after `prefix` (already decoded text) into one flat string,
+   * stripped by `strip`, as joinAscii does for ASCII chunks. Undefined (nothing decoded) when
+   * the two do not fit.
+   */
+  decodeAfter(prefix: string, chunk: Uint8Array, strip: InPlaceStrip | undefined): JoinedChunk | undefined {
+    // A held partial character can add one unit to what the chunk's bytes decode to.
+    if (prefix.length + chunk.length + 1 > SLICE) return undefined;
+    const { exports, input, output, list, bytes } = streamHelper();
+    bytes.set(chunk, input);
+    const at = output + 2 * prefix.length;
+    const units = exports.decode(input, chunk.length, at, list, CONTROL_CAP, this.state);
+    this.state = exports.decodedState();
+    return finishJoin(prefix, at, units, 2, strip !== undefined ? exports.decodedControls() : 0, strip);
   }
 
   /** Ends the stream: a character left incomplete becomes U+FFFD. */
