@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { BastionError } from '@bastion/core';
-import { joinAscii, StreamDecoder } from './engine/scan-module';
+import { type ImageRef, joinAscii, StreamDecoder } from './engine/scan-module';
 import type { SanitizerCore } from './output-sanitizer';
 import { applySpans, RedactionTally } from './redaction-report';
 import { TerminalControlStripper } from './terminal-controls';
@@ -90,7 +90,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
   }
 
   /** `image`: the pending text's Latin-1 bytes, when the caller just made them (see joinAscii). */
-  private drain(final: boolean, image?: Uint8Array): string {
+  private drain(final: boolean, image?: ImageRef): string {
     let out = '';
     for (;;) {
       const pending = this.pending;
@@ -116,7 +116,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
       if (result.limit === 0 && final) result = this.core.detector.detect(pending, pending.length, true);
       out += applySpans(pending, result.spans, result.limit, this.core.rules, this.tally);
       this.pending = pending.slice(result.limit);
-      image = image?.subarray(result.limit);
+      if (image !== undefined) image.start += result.limit;
       if (result.limit === 0 || (result.limit < limit && !final)) break;
     }
     if (!this.narrow && this.pending.length <= NARROW_CHECK) this.narrow = !WIDE.test(this.pending);

@@ -112,6 +112,7 @@ export type TextReader = (from: number, to: number) => string;
  * is read again, to its bound.
  */
 const WINDOW = 96;
+const SHORT_TEXT = 256;
 
 /**
  * Plans the stripping of a text of n characters, reading only windows around its controls:
@@ -176,7 +177,8 @@ export class TerminalControlStripper {
    */
   push(text: string, controls?: Int32Array): string {
     const raw = this.pending === '' ? text : this.pending + text;
-    const found = controls !== undefined && raw === text ? controls : controlPositions(raw);
+    // A short text is searched by the regex: listing its controls in the module costs more.
+    const found = controls !== undefined && raw === text ? controls : raw.length > SHORT_TEXT ? controlPositions(raw) : undefined;
     let next: (from: number) => number;
     if (found === undefined) {
       next = (from) => nextControl(raw, from);

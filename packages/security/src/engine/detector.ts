@@ -1,5 +1,6 @@
 import { expandRanges, type Rule, type Span } from '../rules/rule';
 import { LiteralScanner, type LiteralPattern, type ShortAnchor } from './literal-scanner';
+import type { ImageRef } from './scan-module';
 
 /** Twilio SIDs: SK or AC, then 32 lowercase hex digits; found as short anchors, checked by the rules' sticky regexes. */
 const TWILIO_PREFIXES = ['SK', 'AC'];
@@ -37,6 +38,8 @@ export class Detector {
   private readonly digitRules: number[] = [];
   private readonly lineRules: number[] = [];
 
+  /** Per-rule de-duplication state (four views of `dedup`, reset with one fill per call). */
+  private readonly dedup: Int32Array;
   private readonly lastWs: Int32Array;
   private readonly lastWe: Int32Array;
   private readonly coveredFrom: Int32Array;
@@ -44,10 +47,12 @@ export class Detector {
 
   constructor(rules: readonly Rule[]) {
     this.rules = rules;
-    this.lastWs = new Int32Array(rules.length);
-    this.lastWe = new Int32Array(rules.length);
-    this.coveredFrom = new Int32Array(rules.length);
-    this.coveredUntil = new Int32Array(rules.length);
+    const n = rules.length;
+    this.dedup = new Int32Array(4 * n);
+    this.lastWs = this.dedup.subarray(0, n);
+    this.lastWe = this.dedup.subarray(n, 2 * n);
+    this.coveredFrom = this.dedup.subarray(2 * n, 3 * n);
+    this.coveredUntil = this.dedup.subarray(3 * n);
     const literals = new Map<string, number>();
     const patterns: LiteralPattern[] = [];
     const short = new Map<string, number[]>();
@@ -122,14 +127,15 @@ export class Detector {
    * or a span that crosses `limit`, pulls `limit` back to the start of its line. `image`, when
    * given, holds the text's Latin-1 bytes (the caller knows it has no unit above U+00FF).
    */
-  detect(text: string, limit: number, final: boolean, image?: Uint8Array): DetectResult {
+  detect(text: string, limit: number, final: boolean, image?: ImageRef): DetectResult {
     const rules = this.rules;
     const spans: Span[] = [];
     // Per-rule de-duplication state, reused between calls (detect is not re-entrant per detector).
-    const lastWs = this.lastWs.fill(-1);
-    const lastWe = this.lastWe.fill(-1);
-    const coveredFrom = this.coveredFrom.fill(-1);
-    const coveredUntil = this.coveredUntil.fill(-1);
+    this.dedup.fill(-1);
+    const lastWs = this.lastWs;
+    const lastWe = this.lastWe;
+    const coveredFrom = this.coveredFrom;
+    const coveredUntil = this.coveredUntil;
     let nextEnd = -1;
     const len = text.length;
     let lineStart = 0;
@@ -274,7 +280,7 @@ export class Detector {
     }
     let n = merged.length;
     while (n > 0 && merged[n - 1].start >= limit) n--;
-    merged.length = n;
+    if (n !== merged.length) merged.length = n;
     return { spans: merged, limit };
   }
 }

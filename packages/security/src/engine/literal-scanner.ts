@@ -1,4 +1,4 @@
-import { ScanModule } from './scan-module';
+import { type ImageRef, ScanModule } from './scan-module';
 
 /**
  * One pass over a text's image (one byte per UTF-16 unit, so offsets are the string's; units
@@ -133,7 +133,7 @@ export class LiteralScanner {
    * Writes the image of text[0, n) (one byte per UTF-16 unit, 0xFF above U+00FF) into the
    * scan module's memory, where the next `scan` reads it; a ready `image` is copied instead.
    */
-  load(text: string, n: number, image?: Uint8Array): void {
+  load(text: string, n: number, image?: ImageRef): void {
     this.wasm.load(text, n, image);
   }
 

@@ -130,10 +130,10 @@ export class ScanModule {
    * (written as UTF-16 where the candidates go, then narrowed in place by the module). `image`,
    * when given, is that image already made (at least n bytes): it is copied.
    */
-  load(text: string, n: number, image?: Uint8Array): void {
+  load(text: string, n: number, image?: ImageRef): void {
     this.reserve(n);
-    if (image !== undefined && image.length >= n) {
-      this.bytes.set(image.subarray(0, n), this.text);
+    if (image !== undefined && image.end - image.start >= n) {
+      image.bytes.copy(this.bytes, this.text, image.start, image.start + n);
       return;
     }
     // Writing 2n bytes of UTF-16 stops after the first n units.
@@ -230,6 +230,13 @@ export function controlPositions(text: string): Int32Array | undefined {
   return n === -1 ? undefined : positions.subarray(0, n);
 }
 
+/** A text's scan image where it already is: bytes[start, end), one byte per UTF-16 unit. */
+export interface ImageRef {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
 /** What `joinAscii` and `StreamDecoder.decodeAfter` made of a chunk. */
 export interface JoinedChunk {
   /** `prefix + chunk` (stripped) when `joined`, else the chunk's text alone. */
@@ -241,7 +248,7 @@ export interface JoinedChunk {
    * When joined from ASCII: the text's scan image (its Latin-1 bytes), a view of the helper's
    * memory that is valid until the next call of any helper.
    */
-  image: Uint8Array | undefined;
+  image: ImageRef | undefined;
 }
 
 /**
@@ -276,7 +283,7 @@ function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: 
   const start = at - width * prefix.length;
   if (prefix.length > 0) bytes.write(prefix, start, width * prefix.length, encoding);
   const end = at + width * kept;
-  return { text: bytes.toString(encoding, start, end), joined: true, controls: undefined, image: width === 1 ? bytes.subarray(start, end) : undefined };
+  return { text: bytes.toString(encoding, start, end), joined: true, controls: undefined, image: width === 1 ? { bytes, start, end } : undefined };
 }
 
 /**
