@@ -104,7 +104,7 @@ export class ScanModule {
   }
 
   /**
-   * Makes room for a text image of n bytes. The SIMD loops read up to 32 bytes past the end of the
+   * Makes room for a text image of n bytes. The SIMD loops read up to 64 bytes past the end of the
    * text they scan (and mask what they read there); those reads land in the candidate area.
    */
   reserve(n: number): void {

@@ -18,9 +18,19 @@ function insideUrlUserInfo(text: string, start: number): boolean {
   return i >= 2 && text.charCodeAt(i) === 47 && text.charCodeAt(i - 1) === 47 && text.charCodeAt(i - 2) === 58;
 }
 
-const IBAN_PREFIX = /[A-Z]{2}[0-9]{2}/;
-
 const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
+const isUpperCode = (c: number): boolean => c >= 65 && c <= 90;
+/** First digits of the issuers paymentCardValid knows (2–6). */
+const isIssuerDigit = (c: number): boolean => c >= 50 && c <= 54;
+
+/** Whether text[from, to) holds two capital letters and two digits in a row (where an IBAN starts). */
+function hasIbanPrefix(text: string, from: number, to: number): boolean {
+  const end = Math.min(to, text.length) - 4;
+  for (let i = from; i <= end; i++) {
+    if (isUpperCode(text.charCodeAt(i)) && isUpperCode(text.charCodeAt(i + 1)) && isDigitCode(text.charCodeAt(i + 2)) && isDigitCode(text.charCodeAt(i + 3))) return true;
+  }
+  return false;
+}
 
 /**
  * Walks the digit groups of the run [a, b) and calls `test` at the end of each with the lengths of
@@ -82,7 +92,8 @@ export const piiRules: Rule[] = [
     before: 16,
     after: 80,
     // E.164 numbers follow a +; North-American ones have their digit groups.
-    digitRunFilter: (text, a, b) => text[a - 1] === '+' || hasPhoneGroups(text, a, b),
+    // A run without separators is one group (a timestamp, a counter): only E.164 can be in it.
+    digitRunFilter: (text, a, b, digits) => text.charCodeAt(a - 1) === 43 || (b - a !== digits && hasPhoneGroups(text, a, b)),
     pattern:
       /(?<![\w+])\+[1-9][0-9]{7,14}(?![\w])|(?<![\w.+-])(?:\+?1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4}(?![\w-]|\.[0-9])/,
   }),
@@ -93,7 +104,7 @@ export const piiRules: Rule[] = [
     scan: 'digits',
     before: 16,
     after: 80,
-    digitRunFilter: hasSsnGroups,
+    digitRunFilter: (text, a, b, digits) => b - a !== digits && hasSsnGroups(text, a, b),
     pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/,
   }),
   regexRule({
@@ -103,7 +114,10 @@ export const piiRules: Rule[] = [
     scan: 'digits',
     before: 16,
     after: 80,
-    digitRunFilter: (text, a, b, digits) => digits >= 13 && (digits > 19 || b - a !== digits || paymentCardValid(text.slice(a, b))),
+    // A run of 13–19 digits and nothing else is a card or no card at all; no issuer's prefix
+    // starts with 0, 1, 7, 8 or 9 (millisecond timestamps start with 1).
+    digitRunFilter: (text, a, b, digits) =>
+      digits >= 13 && (digits > 19 || b - a !== digits || (isIssuerDigit(text.charCodeAt(a)) && paymentCardValid(text.slice(a, b)))),
     pattern: /(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])/,
     validate: paymentCardValid,
   }),
@@ -114,7 +128,7 @@ export const piiRules: Rule[] = [
     scan: 'digits',
     before: 16,
     after: 80,
-    digitRunFilter: (text, a) => IBAN_PREFIX.test(text.slice(Math.max(0, a - 16), a + 2)),
+    digitRunFilter: (text, a) => hasIbanPrefix(text, Math.max(0, a - 16), a + 2),
     pattern: /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/,
     validate: ibanValid,
   }),
