@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { base64SecretRule } from '../rules/base64-secret-rule';
 import { PII_RULES, SECRET_RULES } from '../rules/catalogue';
+import { PEM_LABELS, pemPattern } from '../rules/credential-rules';
 import { DEFAULT_HOME_PREFIXES, hostPathRule } from '../rules/host-path-rules';
 import type { Rule, Span } from '../rules/rule';
 import { RULE_EXAMPLES } from '../rules/rule-examples';
-import { Detector } from './detector';
+import { Detector, mergeSpans } from './detector';
 
 const RULES: Rule[] = [...SECRET_RULES, ...PII_RULES, hostPathRule(DEFAULT_HOME_PREFIXES), base64SecretRule(SECRET_RULES)];
 /** The same rules without any prefilter: every anchor reaches the rule. */
@@ -66,5 +67,32 @@ describe('digit-run filters', () => {
         { numRuns: 1500 },
       );
     }
+  });
+});
+
+describe('PEM rules', () => {
+  const ids = new Set(PEM_LABELS.map((l) => l.id));
+  const rules = SECRET_RULES.filter((r) => ids.has(r.id));
+  const detector = new Detector(rules);
+  // Headers, footers and body pieces of every label, raw and escaped line breaks, and text a body
+  // may not hold, so that blocks nest, share footers, lack them and end at the text's end.
+  const piece = fc.oneof(
+    fc.constantFrom(...['RSA PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'PGP PRIVATE KEY BLOCK'].flatMap((l) => [`-----BEGIN ${l}-----`, `-----END ${l}-----`])),
+    fc.constantFrom('MIIEowIBAAKCAQEA', 'b3BlbnNzaC1rZXk=', 'x+y/z=', 'QUJD'.repeat(4), '\n', '\\n', '\n', ' ', ':', ',', '-', '"', '!', '{"k":"'),
+  );
+
+  it('find at each BEGIN exactly the blocks a search of the whole text finds', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        const expected: Span[] = [];
+        rules.forEach((rule, r) => {
+          const re = new RegExp(pemPattern(PEM_LABELS.find((l) => l.id === rule.id)!.label).source, 'g');
+          for (let m = re.exec(text); m !== null; m = re.exec(text)) expected.push({ start: m.index, end: m.index + m[0].length, rule: r });
+        });
+        expect(detector.detect(text, text.length, true).spans).toEqual(mergeSpans(expected, text));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

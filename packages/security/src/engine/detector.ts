@@ -165,10 +165,13 @@ export class Detector {
           }
           if (nextEnd === -2 || nextEnd >= we) continue;
           if (rule.startsAt !== undefined && !rule.startsAt(text, p)) continue;
-          if (!rule.usesAnchor && ws >= lastWs[r] && we <= lastWe[r]) continue;
+          // A rule that matches at its anchor skips the anchors inside its last match, as a search
+          // of the whole text would; a windowed one skips windows inside its last window.
+          if (rule.usesAnchor ? p < coveredUntil[r] : ws >= lastWs[r] && we <= lastWe[r]) continue;
           lastWs[r] = ws;
           lastWe[r] = we;
-          rule.find(text, ws, we, r, spans, p);
+          const covered = rule.find(text, ws, we, r, spans, p);
+          if (typeof covered === 'number') coveredUntil[r] = covered;
         }
       }
     }

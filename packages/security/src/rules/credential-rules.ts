@@ -5,17 +5,38 @@ import { leftAnchored, regexRule, type Rule } from './rule';
 /** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
 const PEM_BODY = String.raw`(?:\\{1,4}[nr]|[\sA-Za-z0-9+/=:,.-]){16,16000}?`;
 
+/** The whole block a PEM rule redacts, for a label pattern. */
+export const pemPattern = (label: string): RegExp => new RegExp(`-----BEGIN ${label}-----${PEM_BODY}-----END ${label}-----`);
+
+/** The PEM rules' ids and label patterns. */
+export const PEM_LABELS: readonly { id: string; label: string; description: string }[] = [
+  { id: 'private-key', label: '(?!OPENSSH )(?:[A-Z0-9]+ ){0,3}PRIVATE KEY', description: 'PEM private key block (RSA, EC, DSA, PKCS#8, encrypted).' },
+  { id: 'openssh-private-key', label: 'OPENSSH PRIVATE KEY', description: 'OpenSSH private key block.' },
+  { id: 'pgp-private-key', label: 'PGP PRIVATE KEY BLOCK', description: 'PGP private key block.' },
+];
+
 function pem(id: string, description: string, label: string): Rule {
-  return regexRule({
+  const rule = regexRule({
     id,
     severity: 'critical',
     description,
     anchors: ['-----BEGIN'],
     after: 16384,
     multiline: true,
+    stickyCapable: true,
     head: new RegExp(`-----BEGIN ${label}-----`),
-    pattern: new RegExp(`-----BEGIN ${label}-----${PEM_BODY}-----END ${label}-----`),
+    pattern: pemPattern(label),
   });
+  const matchAt = rule.matchAt!;
+  // A block starts at its BEGIN: match there only, once per BEGIN (usesAnchor) that is not inside
+  // the block before it, instead of searching the rest of a 16 KiB window after every block (on
+  // the bench corpus 5–7 µs per BEGIN before, 1.8–3.5 µs after). Returns where the block ends.
+  const find: Rule['find'] = (text, _from, _to, index, out, anchor) => {
+    const n = out.length;
+    matchAt(text, anchor, index, out);
+    return out.length > n ? out[n].end : undefined;
+  };
+  return { ...rule, usesAnchor: true, find };
 }
 
 function secretValue(value: string): boolean {
@@ -23,9 +44,7 @@ function secretValue(value: string): boolean {
 }
 
 export const credentialRules: Rule[] = [
-  pem('private-key', 'PEM private key block (RSA, EC, DSA, PKCS#8, encrypted).', '(?!OPENSSH )(?:[A-Z0-9]+ ){0,3}PRIVATE KEY'),
-  pem('openssh-private-key', 'OpenSSH private key block.', 'OPENSSH PRIVATE KEY'),
-  pem('pgp-private-key', 'PGP private key block.', 'PGP PRIVATE KEY BLOCK'),
+  ...PEM_LABELS.map(({ id, description, label }) => pem(id, description, label)),
   regexRule({
     id: 'jwt',
     sticky: true,
