@@ -39,7 +39,8 @@ export interface SanitizerBenchResult {
 
 const SEGMENT_BYTES = 1 << 20;
 const LINT_FILE_CHARS = 512 * 1024;
-const WARM_UP_BYTES = 24e6;
+const WARM_UP_BYTES = 48e6;
+const WARM_UP_LINT_FILES = 8;
 
 export async function runSanitizerBench(opts: SanitizerBenchOptions = {}): Promise<SanitizerBenchResult> {
   const sizeMB = opts.sizeMB ?? 100;
@@ -124,10 +125,10 @@ export async function runSanitizerBench(opts: SanitizerBenchOptions = {}): Promi
 
 /**
  * Both sides run on a warm-up corpus of their own (the next seed) before they are measured, so the
- * measurement is of steady state rather than of the JIT: Bastion streams 24 MB of it in the same
+ * measurement is of steady state rather than of the JIT: Bastion streams 48 MB of it in the same
  * random chunk sizes (on the development VM its first ~16 MB ran at ~60% of steady speed when the
- * warm-up was two passes over 4 MiB in 64 KiB writes), secretlint lints 2 MB of it as four files.
- * Neither sees the measured text before it is measured.
+ * warm-up was two passes over 4 MiB in 64 KiB writes, and at ~80% after 24 MB), secretlint lints
+ * 4 MB of it as eight files. Neither sees the measured text before it is measured.
  */
 async function warmUp(sanitizer: ReturnType<typeof createOutputSanitizer>, lint: Lint, seed: number): Promise<void> {
   const text = generateSecretCorpus({ seed: seed + 1, sizeBytes: WARM_UP_BYTES }).text;
@@ -140,7 +141,7 @@ async function warmUp(sanitizer: ReturnType<typeof createOutputSanitizer>, lint:
     p += size;
   }
   stream.end();
-  for (let off = 0; off < 4 * LINT_FILE_CHARS; off += LINT_FILE_CHARS) await lint(text.slice(off, off + LINT_FILE_CHARS));
+  for (let off = 0; off < WARM_UP_LINT_FILES * LINT_FILE_CHARS; off += LINT_FILE_CHARS) await lint(text.slice(off, off + LINT_FILE_CHARS));
 }
 
 /** Chunk sizes from 1 byte to 64 KiB, log-uniform, like pipe reads of a chatty process. */

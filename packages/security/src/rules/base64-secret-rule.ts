@@ -8,7 +8,10 @@ const ENCODED_PREFIXES = [
   'sk-ant-', 'sk-proj-', 'npm_', 'pypi-AgEI', 'AKIA', 'ASIA', 'AIza', '-----BEGIN', 'hooks.slack.com', 'GOCSPX-',
   'password', 'PASSWORD', 'secret_access_key', '"private_key"',
 ];
-const B64_CHAR = /[A-Za-z0-9+/=_-]/;
+/** The characters of both base64 alphabets and padding, by char code. */
+const B64_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-') B64_CHAR[c.charCodeAt(0)] = 1;
+const isB64 = (c: number): boolean => c < 128 && B64_CHAR[c] === 1;
 const REACH = 4096;
 const MIN_RUN = 16;
 
@@ -39,8 +42,8 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
     find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): number {
       let start = anchor;
       let end = anchor;
-      while (start > from && B64_CHAR.test(text[start - 1])) start--;
-      while (end < to && B64_CHAR.test(text[end])) end++;
+      while (start > from && isB64(text.charCodeAt(start - 1))) start--;
+      while (end < to && isB64(text.charCodeAt(end))) end++;
       if (end - start < MIN_RUN) return end;
       const run = text.slice(start, end);
       const decoded = Buffer.from(run, 'base64').toString('latin1');
