@@ -17,8 +17,9 @@
  */
 
 /**
- * Table layout from `tables`: the shift per folded byte pair (7 bits per byte, 16 KiB), then 1
- * where a raw byte pair ends some pattern's four-byte window (64 KiB), then one byte per hash of
+ * Table layout from `tables`: the shift per folded byte pair (7 bits per byte, 16 KiB), then a
+ * nonzero byte (the host's bucket number) where a raw byte pair ends some pattern's four-byte
+ * window (64 KiB), then one byte per hash of
  * every pattern's first four folded bytes (64 KiB).
  */
 const BUCKET: usize = 16384;

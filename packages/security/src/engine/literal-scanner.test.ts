@@ -28,9 +28,9 @@ function scanned(scanner: LiteralScanner, text: string, to: number): { hits: Hit
 }
 
 /** Every occurrence, the slow way. */
-function naiveHits(text: string, to: number): Hit[] {
+function naiveHits(text: string, to: number, patterns: LiteralPattern[] = PATTERNS): Hit[] {
   const out: Hit[] = [];
-  PATTERNS.forEach((pat, idx) => {
+  patterns.forEach((pat, idx) => {
     const hay = pat.caseSensitive ? text : text.replace(/[A-Z]/g, (c) => c.toLowerCase());
     const needle = pat.caseSensitive ? pat.text : pat.text.toLowerCase();
     for (let p = hay.indexOf(needle); p !== -1; p = hay.indexOf(needle, p + 1)) if (p + needle.length <= to) out.push([p, idx]);
@@ -138,6 +138,34 @@ describe('LiteralScanner (compiled scan loop)', () => {
       { numRuns: 400 },
     );
     expect(withShorts.setShorts([...shorts, ...shorts])).toBe(false);
+  });
+
+  it('finds every pattern when more than 254 byte pairs end one (the bucket numbers overflow)', () => {
+    // 600 patterns of 4–7 letters and digits: far more closing pairs than the module's table numbers.
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+    const many: LiteralPattern[] = [];
+    const seen = new Set<string>();
+    while (many.length < 600) {
+      const text = Array.from({ length: 4 + next(4) }, () => alphabet[next(alphabet.length)]).join('');
+      if (seen.has(text.toLowerCase())) continue;
+      seen.add(text.toLowerCase());
+      many.push({ text, caseSensitive: next(2) === 0 });
+    }
+    const big = new LiteralScanner(many);
+    const words = fc.oneof(fc.constantFrom(...many.map((p) => p.text)), fc.constantFrom(...many.map((p) => p.text.toUpperCase())), fc.constantFrom(' ', '\n', 'x'));
+    fc.assert(
+      fc.property(fc.array(words, { maxLength: 60 }), (parts) => {
+        const text = parts.join('');
+        const { hits } = scanned(big, text, text.length);
+        expect(hits.sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(naiveHits(text, text.length, many));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('keeps separate state per scanner', () => {

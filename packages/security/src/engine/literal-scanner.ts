@@ -37,6 +37,8 @@ export const DIGIT_RUN_STRIDE = 32;
 
 const M = 4;
 const TABLE = 65536;
+/** The bucket number meaning "one of the rest" (see LiteralScanner.lists). */
+const OVERFLOW = 255;
 
 /** Block key: the raw byte pair. Case-insensitive patterns enter every case variant in the tables. */
 const pairKey = (a: number, b: number): number => (a << 8) | b;
@@ -56,9 +58,17 @@ export class LiteralScanner {
   runStart = 0;
   runEnd = 0;
   runDigits = 0;
-  private readonly buckets: (number[] | undefined)[];
+  /**
+   * The patterns whose window ends with a byte pair, by the pair's bucket number: the module's
+   * bucket table holds 1–254 for the first 254 pairs (a candidate's number is read from that table,
+   * which the scan has just touched, instead of from a 64 K-entry array), 255 for the rest, which
+   * are in `overflow`.
+   */
+  private readonly lists: number[][] = [[]];
+  private readonly overflow = new Map<number, number[]>();
   private readonly anyFirst: number[] = [];
-  private readonly offsets: number[] = [];
+  private readonly offsets: Int32Array;
+  private readonly afterAny: Uint8Array;
   /** The compiled loop and its memory; one per scanner, since `scan` is not re-entrant. */
   private readonly wasm: ScanModule;
   private readonly folded: string[];
@@ -71,7 +81,9 @@ export class LiteralScanner {
     const shift = new Uint8Array(TABLE).fill(M - 1);
     /** Bitmap of hashes of every pattern's first four folded bytes: a cheap second filter. */
     const prefix = new Uint8Array(65536);
-    this.buckets = new Array(TABLE);
+    const buckets = new Map<number, number[]>();
+    this.offsets = new Int32Array(patterns.length);
+    this.afterAny = Uint8Array.from(patterns, (p) => (p.afterAny ? 1 : 0));
     patterns.forEach(({ text, afterAny, caseSensitive }, index) => {
       const whole = afterAny ? ' ' + text : text;
       if (whole.length < M) throw new Error(`literal anchors need ${M}+ characters`);
@@ -92,8 +104,9 @@ export class LiteralScanner {
             const h = pairKey(a, b);
             if (s < shift[h]) shift[h] = s;
             if (s === 0) {
-              const list = (this.buckets[h] ??= []);
+              const list = buckets.get(h) ?? [];
               if (!list.includes(index)) list.push(index);
+              buckets.set(h, list);
             }
           }
         }
@@ -103,11 +116,19 @@ export class LiteralScanner {
     // pairs folded together. Non-ASCII bytes fold onto ASCII ones: they can only get a smaller
     // shift (more candidates), never hide one.
     const folded = new Uint8Array(FOLDED).fill(M - 1);
-    const bucket = new Uint8Array(TABLE);
     for (let h = 0; h < TABLE; h++) {
       const f = foldKey(h >> 8, h & 255);
       if (shift[h] < folded[f]) folded[f] = shift[h];
-      if (this.buckets[h] !== undefined) bucket[h] = 1;
+    }
+    const bucket = new Uint8Array(TABLE);
+    for (const [h, list] of buckets) {
+      if (this.lists.length < OVERFLOW) {
+        bucket[h] = this.lists.length;
+        this.lists.push(list);
+      } else {
+        bucket[h] = OVERFLOW;
+        this.overflow.set(h, list);
+      }
     }
     this.wasm = new ScanModule(folded, bucket, prefix);
   }
@@ -149,10 +170,14 @@ export class LiteralScanner {
     const bytes = wasm.bytes;
     const base = wasm.text;
     const cands = wasm.cands;
+    const bucketTable = wasm.bucketTable;
+    const lists = this.lists;
     for (let n = 0; n < k; n++) {
       const at = cands[n];
-      const list = this.buckets[pairKey(bytes[base + at - 1], bytes[base + at])];
-      if (list !== undefined) this.dispatch(text, at - M + 1, to, list, onHit);
+      // The module keeps only candidates whose pair has a bucket.
+      const pair = pairKey(bytes[base + at - 1], bytes[base + at]);
+      const no = bytes[bucketTable + pair];
+      this.dispatch(text, at - M + 1, to, no === OVERFLOW ? this.overflow.get(pair)! : lists[no], onHit);
     }
     if (!digitRuns) return;
     const runs = wasm.runs;
@@ -170,7 +195,7 @@ export class LiteralScanner {
   private dispatch(text: string, start: number, to: number, list: number[], onHit: ScanHit): void {
     for (let k = 0; k < list.length; k++) {
       const idx = list[k];
-      if (this.patterns[idx].afterAny) {
+      if (this.afterAny[idx] === 1) {
         if (this.verify(text, start + 1, to, idx)) onHit(start + 1, idx);
       } else {
         const at = start - this.offsets[idx];

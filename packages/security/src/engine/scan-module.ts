@@ -79,6 +79,8 @@ export class ScanModule {
   runs = new Int32Array(0);
   private readonly exports: ScanExports;
   private readonly tables: number;
+  /** Where the bucket table (a byte per raw byte pair, nonzero when the pair ends a window) is in `bytes`. */
+  readonly bucketTable: number;
   private readonly scratch: number;
   private readonly specs: number;
   private shortCount = 0;
@@ -93,13 +95,14 @@ export class ScanModule {
       throw new Error('scan tables have the wrong size');
     }
     this.tables = align(this.exports.heapBase());
+    this.bucketTable = this.tables + SHIFT_BYTES;
     this.scratch = this.tables + TABLE_BYTES.value;
     this.specs = this.scratch + SCRATCH_BYTES.value;
     this.text = align(this.specs + SHORT_BYTES.value);
     this.bytes = ensureMemory(this.exports.memory, 0);
     this.reserve(PAGE);
     this.bytes.set(shift, this.tables);
-    this.bytes.set(bucket, this.tables + SHIFT_BYTES);
+    this.bytes.set(bucket, this.bucketTable);
     this.bytes.set(prefix, this.tables + SHIFT_BYTES + PAIR_BYTES);
   }
 
