@@ -48,7 +48,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
       // An ASCII chunk with no partial character before it is its own Latin-1 image.
       const ascii = this.decoder.clean && isAscii(chunk);
       // A chunk that ends a line is decoded right after the carried text, into one flat string
-      // (as Latin-1 bytes, which are also its scan image, when both are narrow enough).
+      // (from Latin-1 bytes when both are narrow enough), whose scan image is made on the way.
       const strip = this.stripper?.planInPlace;
       const joined =
         chunk.length === 0 || this.stripper?.holding || chunk.lastIndexOf(NEWLINE) === -1
@@ -89,7 +89,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
     return this.tally.report();
   }
 
-  /** `image`: the pending text's Latin-1 bytes, when the caller just made them (see joinAscii). */
+  /** `image`: the pending text's scan image, when the caller just made it (see joinAscii). */
   private drain(final: boolean, image?: ImageRef): string {
     let out = '';
     for (;;) {

@@ -125,7 +125,7 @@ export class Detector {
    * Detects in text[0, limit). Single-line windows never pass a line end; multi-line windows may
    * reach past `limit`. With `final` false, a multi-line window that the text does not yet cover,
    * or a span that crosses `limit`, pulls `limit` back to the start of its line. `image`, when
-   * given, holds the text's Latin-1 bytes (the caller knows it has no unit above U+00FF).
+   * given, is the text's scan image (a byte per unit, 0xFF above U+00FF), already made.
    */
   detect(text: string, limit: number, final: boolean, image?: ImageRef): DetectResult {
     const rules = this.rules;

@@ -248,8 +248,8 @@ export interface JoinedChunk {
   /** When not joined: the indexes of the chunk's control characters (undefined: not listed). */
   controls: Int32Array | undefined;
   /**
-   * When joined from ASCII: the text's scan image (its Latin-1 bytes), a view of the helper's
-   * memory that is valid until the next call of any helper.
+   * When joined: the text's scan image (one byte per unit, saturated), in the helper's memory,
+   * valid until the next call of any helper.
    */
   image: ImageRef | undefined;
 }
@@ -286,7 +286,13 @@ function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: 
   const start = at - width * prefix.length;
   if (prefix.length > 0) bytes.write(prefix, start, width * prefix.length, encoding);
   const end = at + width * kept;
-  return { text: bytes.toString(encoding, start, end), joined: true, controls: undefined, image: width === 1 ? { bytes, start, end } : undefined };
+  const text = bytes.toString(encoding, start, end);
+  if (width === 1) return { text, joined: true, controls: undefined, image: { bytes, start, end } };
+  // UTF-16: its image is narrowed into the input area, whose bytes the decoder no longer needs,
+  // so the scan copies one byte per unit instead of writing the string's two again.
+  const { exports, input } = streamHelper();
+  exports.narrow(start, text.length, input);
+  return { text, joined: true, controls: undefined, image: { bytes, start: input, end: input + text.length } };
 }
 
 /**
