@@ -25,7 +25,6 @@ const CONTROL_SEQUENCE = new RegExp(
 );
 const NEXT_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 const SEQUENCE_AT = new RegExp(CONTROL_SEQUENCE.source, 'y');
-const INTRODUCER = new RegExp(`^[${INTRODUCERS}]$`);
 const MAX_SEQUENCE = 8192 + 8;
 
 const CSI_AT = /\x1b\[[0-?]{0,64}[ -/]{0,16}[@-~]|\x9b[0-?]{0,64}[ -/]{0,16}[@-~]/y;
@@ -99,67 +98,105 @@ function stripFrom(text: string, first: number): string {
  * and where a tail that more text could still change starts (the text's length when none does).
  */
 export interface StripPlan {
-  cuts: number[];
+  /** A view of a buffer the next plan reuses. */
+  cuts: Int32Array;
   keep: number;
 }
+
+/** The cut list planStrip fills: reused, doubled when full (a plan can have one cut per character). */
+let cutBuffer = new Int32Array(256);
 
 /** Reads text[from, to) of a text that may exist only as bytes so far. */
 export type TextReader = (from: number, to: number) => string;
 
 /**
- * A first look at a control reads this far: more than any CSI attempt reads (83 characters) and
- * than a terminator check needs beyond a string's body. Only a string body that reaches the edge
- * is read again, to its bound.
+ * A first look at a control through a reader reads this far: more than any CSI attempt reads (83
+ * characters) and than a terminator check needs beyond a string's body. Only a string body that
+ * reaches the edge is read again, to its bound.
  */
 const WINDOW = 96;
 const SHORT_TEXT = 256;
 
+/** The characters of INTRODUCERS: ESC and the C1 controls that open a sequence. */
+function isIntroducer(c: number): boolean {
+  return c === 0x1b || c === 0x90 || c === 0x98 || c === 0x9b || (c >= 0x9d && c <= 0x9f);
+}
+
 /**
- * Plans the stripping of a text of n characters, reading only windows around its controls:
- * `first` is the first listed control and `next` finds the next one at or after an index (-1:
- * none); a listed index that is not a control is passed over.
- * Matching in a window gives the match the whole text gives: a window reaches the text's end, or
- * holds every character the attempt read (its CSI reads at most 83, and a string's body stopped
- * two characters or more before the window's edge).
+ * Plans the stripping of a text of n characters: `first` is the first listed control and `next`
+ * finds the next one at or after an index (-1: none); a listed index that is not a control is
+ * passed over. `source` is the text itself, or a reader of a text that exists only as bytes so
+ * far, which is read in windows around the controls. Matching in a window gives the match the
+ * whole text gives: a window reaches the text's end, or holds every character the attempt read
+ * (its CSI reads at most 83, and a string's body stopped two characters or more before the
+ * window's edge).
  */
-function planStrip(n: number, first: number, next: (from: number) => number, read: TextReader): StripPlan {
-  const cuts: number[] = [];
+function planStrip(n: number, first: number, next: (from: number) => number, source: string | TextReader): StripPlan {
+  let cuts = cutBuffer;
+  let k = 0;
+  // The last introducer: where its sequence starts and ends, and the text it was matched in.
   let cut = -1;
+  let cutEnd = -1;
   let cutsAtCut = 0;
-  let cutSettled = true;
+  let cutText = '';
+  let cutBase = 0;
+  let cutEdge = n;
   let at = first;
   while (at !== -1) {
-    let to = Math.min(n, at + WINDOW);
-    let window = read(at, to);
+    // What the match runs on: the whole text, or a window of it from `at` to `edge`.
+    let text: string;
+    let base = 0;
+    let edge = n;
+    if (typeof source === 'string') text = source;
+    else {
+      edge = Math.min(n, at + WINDOW);
+      text = source(at, edge);
+      base = at;
+    }
+    const c = text.charCodeAt(at - base);
     // Control lists are exact; each index is still checked, so a wrong one cannot strip text.
-    if (!isControl(window.charCodeAt(0))) {
+    if (!isControl(c)) {
       at = next(at + 1);
       continue;
     }
-    SEQUENCE_AT.lastIndex = 0;
+    SEQUENCE_AT.lastIndex = at - base;
     // Every control character starts some alternative, so the sticky match always succeeds.
-    SEQUENCE_AT.exec(window);
-    if (to < n && SEQUENCE_AT.lastIndex + 2 >= window.length) {
-      to = Math.min(n, at + MAX_SEQUENCE + 2);
-      window = read(at, to);
+    SEQUENCE_AT.exec(text);
+    if (edge < n && base + SEQUENCE_AT.lastIndex + 2 >= edge) {
+      edge = Math.min(n, at + MAX_SEQUENCE + 2);
+      text = (source as TextReader)(at, edge);
       SEQUENCE_AT.lastIndex = 0;
-      SEQUENCE_AT.exec(window);
+      SEQUENCE_AT.exec(text);
     }
-    const end = at + SEQUENCE_AT.lastIndex;
-    if (INTRODUCER.test(window[0])) {
+    const end = base + SEQUENCE_AT.lastIndex;
+    const introducer = isIntroducer(c);
+    if (introducer) {
       cut = at;
-      cutsAtCut = cuts.length;
-      // A window that stops short of the text's end left room for everything settling reads.
-      cutSettled = to < n || settled(window, 0, end - at);
+      cutEnd = end;
+      cutsAtCut = k;
+      cutText = text;
+      cutBase = base;
+      cutEdge = edge;
     }
-    cuts.push(at, end);
+    if (!introducer && k > 0 && cuts[k - 1] === at) {
+      // A run of single controls is one cut (an introducer's cut stays its own, see below).
+      cuts[k - 1] = end;
+    } else {
+      if (k + 2 > cuts.length) {
+        const grown = new Int32Array(2 * cuts.length);
+        grown.set(cuts);
+        cutBuffer = cuts = grown;
+      }
+      cuts[k++] = at;
+      cuts[k++] = end;
+    }
     at = next(end);
   }
-  if (cut !== -1 && cut >= n - MAX_SEQUENCE && !cutSettled) {
-    cuts.length = cutsAtCut;
-    return { cuts, keep: cut };
+  // A window that stops short of the text's end left room for everything settling reads.
+  if (cut !== -1 && cut >= n - MAX_SEQUENCE && cutEdge === n && !settled(cutText, cut - cutBase, cutEnd - cutBase)) {
+    return { cuts: cuts.subarray(0, cutsAtCut), keep: cut };
   }
-  return { cuts, keep: n };
+  return { cuts: cuts.subarray(0, k), keep: n };
 }
 
 /** Streaming form: holds back from the last introducer while its sequence may still be incomplete. */
@@ -189,7 +226,7 @@ export class TerminalControlStripper {
         return q < found.length ? found[q] : -1;
       };
     }
-    const { cuts, keep } = planStrip(raw.length, next(0), next, (from, to) => raw.slice(from, to));
+    const { cuts, keep } = planStrip(raw.length, next(0), next, raw);
     if (cuts.length === 0 && keep === raw.length) {
       this.pending = '';
       return raw;
@@ -210,15 +247,15 @@ export class TerminalControlStripper {
    * Plans the stripping of a text that is still bytes (see joinAscii): the caller removes the
    * cuts and everything from `keep` on, which is held back here. Only while nothing is held.
    */
-  readonly planInPlace = (n: number, controls: Int32Array, read: TextReader): StripPlan => {
+  readonly planInPlace = (n: number, controls: Int32Array, source: string | TextReader): StripPlan => {
     if (this.holding) throw new Error('planInPlace while a sequence is held back');
     let q = 0;
     const next = (from: number): number => {
       while (q < controls.length && controls[q] < from) q++;
       return q < controls.length ? controls[q] : -1;
     };
-    const plan = planStrip(n, next(0), next, read);
-    if (plan.keep < n) this.pending = read(plan.keep, n);
+    const plan = planStrip(n, next(0), next, source);
+    if (plan.keep < n) this.pending = typeof source === 'string' ? source.slice(plan.keep) : source(plan.keep, n);
     return plan;
   };
 

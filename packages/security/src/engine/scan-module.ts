@@ -255,21 +255,32 @@ export interface JoinedChunk {
 }
 
 /**
- * Strips a text that is still in memory: given its length, the indexes of its controls and a reader,
- * says what to remove ([start, end) pairs) and where to stop (see TerminalControlStripper.planInPlace).
+ * Strips a text that is still in memory: given its length, the indexes of its controls and the
+ * text or a reader of it, says what to remove ([start, end) pairs) and where to stop (see
+ * TerminalControlStripper.planInPlace).
  */
-export type InPlaceStrip = (n: number, controls: Int32Array, read: (from: number, to: number) => string) => { cuts: readonly number[]; keep: number };
+export type InPlaceStrip = (n: number, controls: Int32Array, source: string | ((from: number, to: number) => string)) => { cuts: ArrayLike<number>; keep: number };
+
+/**
+ * Below this many units per control (coloured or progress-bar output: a CSI every few
+ * characters), a chunk is not stripped in memory: a window string and a move per control cost
+ * more there than stripping the chunk's string and flattening the pieces once.
+ */
+const UNITS_PER_CONTROL = 128;
 
 /**
  * Finishes a join: the chunk's n units (of `width` bytes, in `encoding`) lie at `at`, right where
- * the prefix's end would be. Strips them there when they have controls (`count` of them listed,
- * -1: too many to list, which is not joined), writes the prefix before them, and makes one string.
+ * the prefix's end would be. Strips them there when they have controls (`count` of them listed;
+ * -1, too many to list, or too many to strip here: not joined), writes the prefix before them,
+ * and makes one string.
  */
 function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: number, strip: InPlaceStrip | undefined): JoinedChunk {
   const { bytes, positions } = streamHelper();
   const encoding = width === 1 ? 'latin1' : 'utf16le';
   const read = (from: number, to: number): string => bytes.toString(encoding, at + width * from, at + width * to);
-  if (count === -1) return { text: read(0, n), joined: false, controls: undefined, image: undefined };
+  if (count === -1 || (count > 0 && strip !== undefined && count * UNITS_PER_CONTROL > n)) {
+    return { text: read(0, n), joined: false, controls: count === -1 ? undefined : positions.subarray(0, count), image: undefined };
+  }
   let kept = n;
   if (count > 0 && strip !== undefined) {
     const { cuts, keep } = strip(n, positions.subarray(0, count), read);
