@@ -80,6 +80,24 @@ describe('SanitizerStream', () => {
     );
   });
 
+  it('sanitizes a write larger than its decoding piece (256 KiB) exactly as the same text given as a string or in small chunks', () => {
+    const line = (k: number): string => `${k} ${positives[k % positives.length]} naïve 日本 \x1b[31mred\x1b[0m ${negatives[k % negatives.length]}\n`;
+    let text = '';
+    for (let k = 0; text.length < 300_000; k++) text += line(k);
+    // Put a three-byte character across the first piece boundary.
+    const bytes = Buffer.from(text, 'utf8');
+    const head = bytes.subarray(0, 262_143).toString('utf8').replace(/\uFFFD+$/, '');
+    const pad = 262_143 - Buffer.byteLength(head);
+    const input = Buffer.from(head + 'x'.repeat(pad) + '日' + text.slice(head.length), 'utf8');
+    expect(input.subarray(262_143, 262_146).toString('utf8')).toBe('日');
+    const whole = sanitizer.sanitize(input);
+    expect(whole.text).toBe(sanitizer.sanitize(input.toString('utf8')).text);
+    const chunked = streamThrough(sanitizer, splitBytes(input, Array.from({ length: 40 }, (_, i) => (i + 1) * 12_345)));
+    expect(chunked.text).toBe(whole.text);
+    expect(chunked.redactions).toEqual(whole.redactions);
+    expect(whole.redactions.reduce((n, r) => n + r.count, 0)).toBeGreaterThan(1000);
+  });
+
   it('catches every example secret fed one byte at a time', () => {
     for (const secret of positives) {
       const bytes = Buffer.from(`before ${secret} after\n`);

@@ -14,6 +14,8 @@ export const MAX_HELD_LINE = 256 * 1024;
 const CUT_SEARCH = 4096;
 const BATCH = 1 << 20;
 const NEWLINE = 10;
+/** Largest write decoded at once: the join takes the carried text and a piece up to 1 MiB in all. */
+const JOIN_PIECE = 256 * 1024;
 /** Pending texts up to this long are re-checked for units above U+00FF after a drain. */
 const NARROW_CHECK = 4096;
 const WIDE = /[^\x00-\xff]/;
@@ -44,6 +46,12 @@ export class SanitizerStreamImpl implements SanitizerStream {
     if (typeof chunk === 'string') {
       text = chunk;
       this.narrow = false;
+    } else if (chunk.length > JOIN_PIECE) {
+      // A large write goes in pieces that each fit the join below (the result is the same for any
+      // cutting): one-shot sanitizing of an 8 MB buffer ran at ~130 MB/s as one decoded rope.
+      let out = '';
+      for (let p = 0; p < chunk.length; p += JOIN_PIECE) out += this.write(chunk.subarray(p, p + JOIN_PIECE));
+      return out;
     } else {
       // An ASCII chunk with no partial character before it is its own Latin-1 image.
       const ascii = this.decoder.clean && isAscii(chunk);
