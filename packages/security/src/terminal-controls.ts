@@ -61,6 +61,15 @@ function isControl(c: number): boolean {
   return c < 0x20 ? c !== 9 && c !== 10 && c !== 13 : c >= 0x7f && c <= 0x9f;
 }
 
+/** Walks a sorted list of indexes: the first one at or after `from`, or -1 (calls must not go back). */
+function listCursor(list: Int32Array): (from: number) => number {
+  let q = 0;
+  return (from) => {
+    while (q < list.length && list[q] < from) q++;
+    return q < list.length ? list[q] : -1;
+  };
+}
+
 function nextControl(raw: string, from: number): number {
   NEXT_CONTROL.lastIndex = from;
   const m = NEXT_CONTROL.exec(raw);
@@ -216,16 +225,7 @@ export class TerminalControlStripper {
     const raw = this.pending === '' ? text : this.pending + text;
     // A short text is searched by the regex: listing its controls in the module costs more.
     const found = controls !== undefined && raw === text ? controls : raw.length > SHORT_TEXT ? controlPositions(raw) : undefined;
-    let next: (from: number) => number;
-    if (found === undefined) {
-      next = (from) => nextControl(raw, from);
-    } else {
-      let q = 0;
-      next = (from) => {
-        while (q < found.length && found[q] < from) q++;
-        return q < found.length ? found[q] : -1;
-      };
-    }
+    const next = found === undefined ? (from: number): number => nextControl(raw, from) : listCursor(found);
     const { cuts, keep } = planStrip(raw.length, next(0), next, raw);
     if (cuts.length === 0 && keep === raw.length) {
       this.pending = '';
@@ -247,15 +247,11 @@ export class TerminalControlStripper {
    * Plans the stripping of a text that is still bytes (see joinAscii): the caller removes the
    * cuts and everything from `keep` on, which is held back here. Only while nothing is held.
    */
-  readonly planInPlace = (n: number, controls: Int32Array, source: string | TextReader): StripPlan => {
+  readonly planInPlace = (n: number, controls: Int32Array, read: TextReader): StripPlan => {
     if (this.holding) throw new Error('planInPlace while a sequence is held back');
-    let q = 0;
-    const next = (from: number): number => {
-      while (q < controls.length && controls[q] < from) q++;
-      return q < controls.length ? controls[q] : -1;
-    };
-    const plan = planStrip(n, next(0), next, source);
-    if (plan.keep < n) this.pending = typeof source === 'string' ? source.slice(plan.keep) : source(plan.keep, n);
+    const next = listCursor(controls);
+    const plan = planStrip(n, next(0), next, read);
+    if (plan.keep < n) this.pending = read(plan.keep, n);
     return plan;
   };
 

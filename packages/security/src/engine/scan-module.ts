@@ -255,11 +255,11 @@ export interface JoinedChunk {
 }
 
 /**
- * Strips a text that is still in memory: given its length, the indexes of its controls and the
- * text or a reader of it, says what to remove ([start, end) pairs) and where to stop (see
+ * Strips a text that is still in memory: given its length, the indexes of its controls and a
+ * reader of it, says what to remove ([start, end) pairs) and where to stop (see
  * TerminalControlStripper.planInPlace).
  */
-export type InPlaceStrip = (n: number, controls: Int32Array, source: string | ((from: number, to: number) => string)) => { cuts: ArrayLike<number>; keep: number };
+export type InPlaceStrip = (n: number, controls: Int32Array, read: (from: number, to: number) => string) => { cuts: ArrayLike<number>; keep: number };
 
 /**
  * Below this many units per control (coloured or progress-bar output: a CSI every few
@@ -275,7 +275,7 @@ const UNITS_PER_CONTROL = 128;
  * and makes one string.
  */
 function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: number, strip: InPlaceStrip | undefined): JoinedChunk {
-  const { bytes, positions } = streamHelper();
+  const { exports, input, bytes, positions } = streamHelper();
   const encoding = width === 1 ? 'latin1' : 'utf16le';
   const read = (from: number, to: number): string => bytes.toString(encoding, at + width * from, at + width * to);
   if (count === -1 || (count > 0 && strip !== undefined && count * UNITS_PER_CONTROL > n)) {
@@ -301,7 +301,6 @@ function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: 
   if (width === 1) return { text, joined: true, controls: undefined, image: { bytes, start, end } };
   // UTF-16: its image is narrowed into the input area, whose bytes the decoder no longer needs,
   // so the scan copies one byte per unit instead of writing the string's two again.
-  const { exports, input } = streamHelper();
   exports.narrow(start, text.length, input);
   return { text, joined: true, controls: undefined, image: { bytes, start: input, end: input + text.length } };
 }
