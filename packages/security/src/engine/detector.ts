@@ -211,7 +211,7 @@ export class Detector {
       if (idx === -1) {
         for (let k = 0; k < digitRules.length; k++) {
           const filter = rules[digitRules[k]].digitRunFilter;
-          if (filter === undefined || filter(text, scanner.runStart, scanner.runEnd, scanner.runDigits)) onHit(p, digitRules[k]);
+          if (filter === undefined || filter(text, scanner.runStart, scanner.runEnd, scanner.runDigits, scanner.runShape)) onHit(p, digitRules[k]);
         }
         return;
       }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { RUN_SHAPE } from '../rules/rule';
 import { DIGIT_RUN_STRIDE, LiteralScanner, type LiteralPattern } from './literal-scanner';
 
 const PATTERNS: LiteralPattern[] = [
@@ -13,7 +14,8 @@ const PATTERNS: LiteralPattern[] = [
 ];
 
 type Hit = [number, number];
-type Run = [number, number, number];
+/** start, end, digits, RUN_SHAPE bits */
+type Run = [number, number, number, number];
 
 function scanned(scanner: LiteralScanner, text: string, to: number): { hits: Hit[]; runs: Run[] } {
   const hits: Hit[] = [];
@@ -21,7 +23,7 @@ function scanned(scanner: LiteralScanner, text: string, to: number): { hits: Hit
   scanner.load(text, Math.min(text.length, to + 1));
   scanner.scan(text, to, true, (p, idx) => {
     if (idx >= 0) hits.push([p, idx]);
-    else if (p === scanner.runStart) runs.push([scanner.runStart, scanner.runEnd, scanner.runDigits]);
+    else if (p === scanner.runStart) runs.push([scanner.runStart, scanner.runEnd, scanner.runDigits, scanner.runShape]);
     else expect((p - scanner.runStart) % DIGIT_RUN_STRIDE).toBe(0);
   });
   return { hits, runs };
@@ -60,16 +62,34 @@ function naiveRuns(text: string, to: number): Run[] {
         digits++;
       } else break;
     }
-    if ((digits >= 9 || (digits >= 8 && text[a - 1] === '+')) && /\d{4}/.test(text.slice(a, b))) out.push([a, b, digits]);
+    if ((digits >= 9 || (digits >= 8 && text[a - 1] === '+')) && /\d{4}/.test(text.slice(a, b))) out.push([a, b, digits, naiveShape(text, a, b)]);
     i = b;
   }
   return out;
+}
+
+/** The RUN_SHAPE bits of the run [a, b), by regexes over the run's digit groups and its lead-in. */
+function naiveShape(text: string, a: number, b: number): number {
+  const run = text.slice(a, b);
+  // Each group with what joins it to the next: a lone hyphen between digits, or anything else.
+  const groups = [...run.matchAll(/(\d+)([^\d]*)/g)].map((m) => ({ len: m[1].length, hyphen: m[2] === '-' }));
+  let shape = 0;
+  for (let k = 2; k < groups.length; k++) {
+    const [x, y, z] = [groups[k - 2], groups[k - 1], groups[k]];
+    if (z.len === 4 && y.len === 3 && (x.len === 3 || x.len === 4)) shape |= RUN_SHAPE.phoneGroups;
+    if (z.len === 4 && y.len === 2 && x.len === 3 && x.hyphen && y.hyphen) shape |= RUN_SHAPE.ssnGroups;
+  }
+  if (/[A-Z]{2}\d{2}/.test(text.slice(Math.max(0, a - 16), a + 2))) shape |= RUN_SHAPE.ibanPrefix;
+  return shape;
 }
 
 const piece = fc.oneof(
   fc.constantFrom('AKIA', 'akia', 'ghp_', 'github_pat_', 'PassWord', 'TOKEN', 'key=', 'KEY=', 'sk-', 'eyJ', 'xsk-', ' '),
   fc.constantFrom('1', '23', '4567', '2026-11-24 22:11:31', '415) 555-2671', '4111 1111 1111 1111', '(', ')', '-', '/', '.', '  '),
   fc.constantFrom('9786a9d13d1d5a5c3', '1700000000123', '12345678', '+12345678', '+1234567', '1234 5678 9', '0000-0000-0000-0000-0000-0000', 'x1234y5678z90'),
+  // Phone, SSN and IBAN shapes (and near misses), for the runs' shape bits.
+  fc.constantFrom('123-45-6789', '123-45 6789', '123--45-6789', '555-123-4567', '1-800-555-0199', '(415) 555-2671', '4155-555-2671', '12-345-6789'),
+  fc.constantFrom('DE89', 'GB29 NWBK 6016 1331 9268 19', 'DE44 5001 0517 5407 3249 31', 'de89', 'D1E8', 'ZZ00', 'AB12cdefghijklm', 'AB12cdefghijklmn', 'AB12cdefghijklmno'),
   // Characters whose low byte is a letter, a digit or a control: the image must not take them for one.
   fc.constantFrom('é', 'ň', 'ı', 'İ', 'Ű', 'ő', 'ĳ', 'ě', 'Ĵ', '\u0130', '\u0141', '\u0161', '\u0131'),
   fc.string({ maxLength: 12 }),
@@ -89,6 +109,21 @@ describe('LiteralScanner (compiled scan loop)', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('marks each digit run with the phone, SSN and IBAN shapes their rules look for', () => {
+    const shapeOf = (text: string): number[] => scanned(scanner, text, text.length).runs.map((r) => r[3]);
+    const { phoneGroups, ssnGroups, ibanPrefix } = RUN_SHAPE;
+    expect(shapeOf('ssn 123-45-6789 ok')).toEqual([ssnGroups]);
+    expect(shapeOf('not 123-45 6789, 123--45-6789 or 12-345-6789')).toEqual([0, 0, 0]);
+    expect(shapeOf('call (415) 555-2671 or 1-800-555-0199 or 4155-555-2671')).toEqual([phoneGroups, phoneGroups, phoneGroups]);
+    expect(shapeOf('at 2026-11-24 22:11:31.123')).toEqual([0]);
+    // The prefix may start up to 16 characters before the run, and may run into it.
+    for (let gap = 0; gap <= 20; gap++) {
+      expect(shapeOf('AB12' + 'x'.repeat(gap) + '123456789012')).toEqual([gap <= 12 ? ibanPrefix : 0]);
+    }
+    expect(shapeOf('XY1234567890')).toEqual([ibanPrefix]);
+    expect(shapeOf('xy1234567890 Xy1234567890')).toEqual([0, 0]);
   });
 
   it('scans texts longer than one block (64 Ki positions, split into two chains) without missing a hit', () => {

@@ -32,6 +32,10 @@ export interface ShortAnchor {
 /** Receives literal hits (pattern ≥ 0) and digit runs (pattern −1, at the run start and every 32 characters). */
 export type ScanHit = (pos: number, pattern: number) => void;
 
+/** A run's third word: its digit count in the low 24 bits, its RUN_SHAPE bits above. */
+const SHAPE_SHIFT = 24;
+const RUN_DIGITS = (1 << SHAPE_SHIFT) - 1;
+
 /** A digit run's hits are this far apart, so windows of ±48/96 characters cover any match in it. */
 export const DIGIT_RUN_STRIDE = 32;
 
@@ -58,6 +62,8 @@ export class LiteralScanner {
   runStart = 0;
   runEnd = 0;
   runDigits = 0;
+  /** Its RUN_SHAPE bits. */
+  runShape = 0;
   /**
    * The patterns whose window ends with a byte pair, by the pair's bucket number: the module's
    * bucket table holds 1–254 for the first 254 pairs (a candidate's number is read from that table,
@@ -187,7 +193,9 @@ export class LiteralScanner {
       const b = runs[n + 1];
       this.runStart = a;
       this.runEnd = b;
-      this.runDigits = runs[n + 2];
+      const word = runs[n + 2];
+      this.runDigits = word & RUN_DIGITS;
+      this.runShape = word >>> SHAPE_SHIFT;
       for (let p = a; p < b; p += DIGIT_RUN_STRIDE) onHit(p, -1);
     }
   }

@@ -1,5 +1,18 @@
 import type { RuleInfo, Severity } from '../types';
 
+/**
+ * What the compiled scan tells about each digit run besides its digit count (the bits of runShape
+ * in assembly/scan.ts, which must match these).
+ */
+export const RUN_SHAPE = {
+  /** Digit groups of 3 or 4, 3 and 4 digits in a row: every North-American phone number has them. */
+  phoneGroups: 1,
+  /** Groups of 3, 2 and 4 digits joined by single hyphens: an SSN. */
+  ssnGroups: 2,
+  /** Two capital letters then two digits, starting in the 16 characters before the run and ending by its second: where an IBAN starts. */
+  ibanPrefix: 4,
+} as const;
+
 /** A redaction found in a text: [start, end) is replaced by `[REDACTED:<rule id>]`. */
 export interface Span {
   start: number;
@@ -25,10 +38,11 @@ export interface Rule extends RuleInfo {
   /** True when a match may cross line breaks (PEM blocks). */
   multiline?: boolean;
   /**
-   * For digit-run rules: a cheap test on the run [start, end) (with `digits` digits) that must pass
-   * before the regex runs. Must depend only on the run's line.
+   * For digit-run rules: a cheap test on the run [start, end) (with `digits` digits and the
+   * RUN_SHAPE bits `shape`, which the compiled scan works out) that must pass before the regex
+   * runs. Must depend only on the run's line.
    */
-  digitRunFilter?(text: string, start: number, end: number, digits: number): boolean;
+  digitRunFilter?(text: string, start: number, end: number, digits: number, shape: number): boolean;
   /**
    * ASCII classes ('A-Za-z0-9._') the character right before a short anchor, and right after it,
    * must be in for the rule to match there: prefilters the compiled scan applies, so they must
