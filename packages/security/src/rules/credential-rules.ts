@@ -1,5 +1,5 @@
 import { shannonEntropy } from '../validators/entropy';
-import { isKnownLookAlike, looksLikeCode } from '../validators/secret-value';
+import { hasDigitAndLetter, isKnownLookAlike, looksLikeCode } from '../validators/secret-value';
 import { leftAnchored, regexRule, type Rule } from './rule';
 
 /** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
@@ -74,7 +74,7 @@ export const credentialRules: Rule[] = [
     foldedAnchors: ['bearer'],
     after: 4200,
     pattern: /bearer[ \t]+([A-Za-z0-9\-._~+/]{12,4096}=*)/i,
-    validate: (v) => /\d/.test(v) && /[A-Za-z]/.test(v) && secretValue(v),
+    validate: (v) => hasDigitAndLetter(v) && secretValue(v),
   }),
   regexRule({
     id: 'authorization-basic',
@@ -123,8 +123,7 @@ export const credentialRules: Rule[] = [
     // counts every character (~7 ns each here), comes last.
     validate: (v) =>
       !isKnownLookAlike(v) &&
-      /\d/.test(v) &&
-      /[A-Za-z]/.test(v) &&
+      hasDigitAndLetter(v) &&
       !/^[A-Za-z]+(?:[_.-][A-Za-z0-9]+)+$/.test(v) &&
       !looksLikeCode(v) &&
       shannonEntropy(v) >= 3.5,
