@@ -19,9 +19,7 @@
  */
 import { Detector } from '../src/engine/detector';
 import { createOutputSanitizer } from '../src/index';
-import { PII_RULES, SECRET_RULES } from '../src/rules/catalogue';
-import { base64SecretRule } from '../src/rules/base64-secret-rule';
-import { DEFAULT_HOME_PREFIXES, hostPathRule } from '../src/rules/host-path-rules';
+import { buildCore, type SanitizerCore } from '../src/output-sanitizer';
 import type { Rule } from '../src/rules/rule';
 import { SanitizerStreamImpl } from '../src/sanitizer-stream';
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -36,16 +34,17 @@ const text = generateSecretCorpus({ seed: 7, sizeBytes: sizeMB * 1e6 }).text;
 const bytes = Buffer.from(text, 'utf8');
 const chunks = chunked(bytes, 7);
 
-/** The default rule set (as createOutputSanitizer builds it), with every rule's matching made a no-op. */
-function noOpRules(): Rule[] {
-  const rules: Rule[] = [...SECRET_RULES, ...PII_RULES, hostPathRule(DEFAULT_HOME_PREFIXES), base64SecretRule(SECRET_RULES)];
-  return rules.map((rule) => {
+/** The default sanitizer's core with every rule's matching made a no-op (anchors, scans and filters kept). */
+function hollowCore(): SanitizerCore {
+  const core = buildCore({});
+  const rules = core.rules.map((rule) => {
     const copy: Rule = Object.create(rule) as Rule;
     copy.find = () => undefined;
     if (rule.findAt !== undefined) copy.findAt = () => undefined;
     if (rule.matchAt !== undefined) copy.matchAt = () => undefined;
     return copy;
   });
+  return { ...core, rules, detector: new Detector(rules) };
 }
 
 function chunked(data: Buffer, seed: number): Buffer[] {
@@ -85,8 +84,7 @@ async function main(): Promise<void> {
     return (performance.now() - t0) / (Buffer.byteLength(prefix) / 1e6);
   };
   const real = createOutputSanitizer();
-  const rules = noOpRules();
-  const hollow = { rules, detector: new Detector(rules), stripControls: true };
+  const hollow = hollowCore();
   const stream = (make: () => { write(c: Uint8Array): string; end(): string }) => (): number => {
     const s = make();
     let n = 0;

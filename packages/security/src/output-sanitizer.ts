@@ -61,7 +61,8 @@ function cachedCore(options: OutputSanitizerOptions): SanitizerCore {
   return core;
 }
 
-function buildCore(options: OutputSanitizerOptions): SanitizerCore {
+/** Validates the options and builds the rules and detector they describe (uncached: see cachedCore). */
+export function buildCore(options: OutputSanitizerOptions): SanitizerCore {
   const customIds = new Set((options.customRules ?? []).map((r) => r?.id));
   const disabled = new Set(options.disabledRules ?? []);
   const unknown = [...disabled].filter((id) => !BUILT_IN_IDS.has(id) && !customIds.has(id));

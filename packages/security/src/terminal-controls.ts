@@ -1,4 +1,4 @@
-import { controlPositions } from './engine/scan-module';
+import { controlPositions, type StripPlan, type TextReader } from './engine/scan-module';
 
 /**
  * Terminal control sequences an agent could use to rewrite a terminal, set the clipboard (OSC 52),
@@ -102,21 +102,8 @@ function stripFrom(text: string, first: number): string {
   return out.join('');
 }
 
-/**
- * What stripping a text does: the [start, end) pairs of the sequences to remove (flat, in order),
- * and where a tail that more text could still change starts (the text's length when none does).
- */
-export interface StripPlan {
-  /** A view of a buffer the next plan reuses. */
-  cuts: Int32Array;
-  keep: number;
-}
-
 /** The cut list planStrip fills: reused, doubled when full (a plan can have one cut per character). */
 let cutBuffer = new Int32Array(256);
-
-/** Reads text[from, to) of a text that may exist only as bytes so far. */
-export type TextReader = (from: number, to: number) => string;
 
 /**
  * A first look at a control through a reader reads this far: more than any CSI attempt reads (83
@@ -126,10 +113,9 @@ export type TextReader = (from: number, to: number) => string;
 const WINDOW = 96;
 const SHORT_TEXT = 256;
 
-/** The characters of INTRODUCERS: ESC and the C1 controls that open a sequence. */
-function isIntroducer(c: number): boolean {
-  return c === 0x1b || c === 0x90 || c === 0x98 || c === 0x9b || (c >= 0x9d && c <= 0x9f);
-}
+/** 1 for the characters of INTRODUCERS (ESC and the C1 controls that open a sequence), by code. */
+const INTRODUCER_CODES = Uint8Array.from({ length: 256 }, (_, c) => (new RegExp(`[${INTRODUCERS}]`).test(String.fromCharCode(c)) ? 1 : 0));
+const isIntroducer = (c: number): boolean => c < 256 && INTRODUCER_CODES[c] === 1;
 
 /**
  * Plans the stripping of a text of n characters: `first` is the first listed control and `next`

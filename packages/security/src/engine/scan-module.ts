@@ -254,12 +254,24 @@ export interface JoinedChunk {
   image: ImageRef | undefined;
 }
 
+/** Reads text[from, to) of a text that may exist only as bytes so far. */
+export type TextReader = (from: number, to: number) => string;
+
+/**
+ * What stripping a text does: the [start, end) pairs of the sequences to remove (flat, in order),
+ * and where a tail that more text could still change starts (the text's length when none does).
+ */
+export interface StripPlan {
+  /** A view of a buffer the next plan reuses. */
+  cuts: Int32Array;
+  keep: number;
+}
+
 /**
  * Strips a text that is still in memory: given its length, the indexes of its controls and a
- * reader of it, says what to remove ([start, end) pairs) and where to stop (see
- * TerminalControlStripper.planInPlace).
+ * reader of it, says what to remove and where to stop (see TerminalControlStripper.planInPlace).
  */
-export type InPlaceStrip = (n: number, controls: Int32Array, read: (from: number, to: number) => string) => { cuts: ArrayLike<number>; keep: number };
+export type InPlaceStrip = (n: number, controls: Int32Array, read: TextReader) => StripPlan;
 
 /**
  * Below this many units per control (coloured or progress-bar output: a CSI every few
@@ -277,7 +289,7 @@ const UNITS_PER_CONTROL = 128;
 function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: number, strip: InPlaceStrip | undefined): JoinedChunk {
   const { exports, input, bytes, positions } = streamHelper();
   const encoding = width === 1 ? 'latin1' : 'utf16le';
-  const read = (from: number, to: number): string => bytes.toString(encoding, at + width * from, at + width * to);
+  const read: TextReader = (from, to) => bytes.toString(encoding, at + width * from, at + width * to);
   if (count === -1 || (count > 0 && strip !== undefined && count * UNITS_PER_CONTROL > n)) {
     return { text: read(0, n), joined: false, controls: count === -1 ? undefined : positions.subarray(0, count), image: undefined };
   }
