@@ -52,6 +52,47 @@ describe('domain patterns in the schema', () => {
   );
 });
 
+describe('wildcards against the Public Suffix List', () => {
+  it.each([
+    ['*.co.uk', 'co.uk'],
+    ['*.com.au', 'com.au'],
+    ['*.github.io', 'github.io'],
+    ['*.s3.amazonaws.com', 's3.amazonaws.com'],
+    ['*.CO.UK.', 'co.uk'],
+  ])('rejects %s in policy check, naming the pattern and the public suffix %s it covers', (pattern, suffix) => {
+    const problem = domainPatternProblem(pattern);
+    expect(problem).toContain(`"${pattern}"`);
+    expect(problem).toContain(`"${suffix}" is a public suffix`);
+    const parsed = Policy.safeParse({ ...DEFAULT_POLICY_INPUT, network: { mode: 'gateway', allow: ['ok.example.com', pattern] } });
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) {
+      expect(parsed.error.issues[0].path).toEqual(['network', 'allow', 1]);
+      expect(parsed.error.issues[0].message).toContain(suffix);
+    }
+  });
+
+  it.each(['*.example.co.uk', '*.octocat.github.io', '*.my-bucket.s3.amazonaws.com', '*.api.example.com', '*.corp.internal'])(
+    'accepts %s, which sits under a registrable domain',
+    (pattern) => {
+      expect(domainPatternProblem(pattern)).toBeUndefined();
+      expect(matchDomain(`a.${pattern.slice(2)}`, [pattern], []).allow).toBe(true);
+    },
+  );
+
+  it('keeps exact hosts, IP literals and localhost as they were, public suffix or not', () => {
+    for (const host of ['co.uk', 'github.io', 'localhost', '127.0.0.1', '::1', '[::1]', 'example.co.uk']) {
+      expect(domainPatternProblem(host)).toBeUndefined();
+    }
+    expect(matchDomain('localhost', ['localhost'], []).allow).toBe(true);
+    expect(matchDomain('127.0.0.1', ['127.0.0.1'], []).allow).toBe(true);
+  });
+
+  it('never lets a rejected public-suffix wildcard allow anything', () => {
+    expect(matchDomain('evil.co.uk', ['*.co.uk'], []).allow).toBe(false);
+    expect(matchDomain('attacker.github.io', ['*.github.io'], []).allow).toBe(false);
+  });
+});
+
 const label = fc.stringMatching(/^[a-z0-9]{1,8}$/);
 const hostArb = fc.array(label, { minLength: 1, maxLength: 4 }).map((ls) => ls.join('.'));
 const patternArb = fc.oneof(

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parse as parseDomain } from 'tldts';
 import { z } from 'zod';
 
 /**
@@ -6,8 +7,10 @@ import { z } from 'zod';
  *   - `example.com`   the host itself and nothing else (also an IPv4/IPv6 literal such as 127.0.0.1);
  *   - `*.example.com` any subdomain at any depth (`a.example.com`, `a.b.example.com`), never
  *                     `example.com` itself; list both when both are meant.
- * Rejected as over-broad or ambiguous: `*`, `**`, `*.com` (a wildcard over a single label), a `*`
- * anywhere but a leading `*.`, ports, schemes and paths.
+ * Rejected as over-broad or ambiguous: `*`, `**`, a wildcard over a public suffix (`*.com`, `*.co.uk`,
+ * `*.github.io`, `*.s3.amazonaws.com`: any name the Public Suffix List, private section included,
+ * lists as a suffix under which unrelated parties register), a `*` anywhere but a leading `*.`,
+ * ports, schemes and paths.
  */
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
 
@@ -24,6 +27,18 @@ function isHostname(h: string): boolean {
   return h.split('.').every((label) => LABEL.test(label));
 }
 
+/**
+ * The public suffix `host` is, or undefined when `host` is (or lies under) a registrable domain.
+ * Private PSL entries count: `github.io` and `s3.amazonaws.com` hand out names to strangers just as
+ * `co.uk` does, and a wildcard over them allows all of those strangers. A name the list does not
+ * know falls under the list's default rule (its last label is the suffix), so `corp.internal`
+ * stays registrable.
+ */
+function publicSuffixOf(host: string): string | undefined {
+  const parsed = parseDomain(host, { allowPrivateDomains: true, validateHostname: false });
+  return parsed.domain === null ? (parsed.publicSuffix ?? host) : undefined;
+}
+
 /** Why `pattern` is not an acceptable domain pattern, or undefined when it is. */
 export function domainPatternProblem(pattern: string): string | undefined {
   const p = normalizeHost(pattern);
@@ -37,6 +52,10 @@ export function domainPatternProblem(pattern: string): string | undefined {
     if (isIP(base) !== 0 || /^\d+$/.test(base.slice(base.lastIndexOf('.') + 1))) return `"${pattern}" puts a wildcard on an IP address`;
     if (!isHostname(base)) return `"${pattern}" is not a valid domain pattern`;
     if (base.split('.').length < 2) return `"${pattern}" is over-broad: a wildcard must sit under a registrable domain such as "*.example.com"`;
+    const suffix = publicSuffixOf(base);
+    if (suffix !== undefined) {
+      return `"${pattern}" is over-broad: "${suffix}" is a public suffix (Public Suffix List), so the wildcard covers every domain registered under it; a wildcard must sit under a registrable domain such as "*.example.${suffix}"`;
+    }
     return undefined;
   }
   if (p.includes('*')) return `"${pattern}" uses "*" inside a name; only a leading "*." (subdomains of a domain) is supported`;
