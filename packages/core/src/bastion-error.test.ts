@@ -20,6 +20,15 @@ describe('BastionError', () => {
     expect(new BastionError('RATE_LIMITED', 'r', { retryable: false }).retryable).toBe(false);
   });
 
+  it('never marks INVALID_INPUT or POLICY_DENIED retryable, whatever the cause or the throw site says', () => {
+    const enoent = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    expect(new BastionError('INVALID_INPUT', 'workspace /x does not exist', { cause: enoent }).retryable).toBe(false);
+    expect(new BastionError('INVALID_INPUT', 'bad', { cause: { statusCode: 503 } }).retryable).toBe(false);
+    expect(new BastionError('INVALID_INPUT', 'bad', { retryable: true }).retryable).toBe(false);
+    expect(new BastionError('POLICY_DENIED', 'no', { retryable: true }).retryable).toBe(false);
+    expect(BastionError.from(enoent, 'INVALID_INPUT').retryable).toBe(false);
+  });
+
   it('becomes data with code, message, retryable and retryAfterMs', () => {
     const info = new BastionError('RATE_LIMITED', 'slow down', { retryAfterMs: 2000.4 }).toInfo();
     expect(info).toEqual({ code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 2000 });

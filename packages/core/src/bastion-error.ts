@@ -36,7 +36,9 @@ export class BastionError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BastionError';
     this.code = code;
-    this.retryable = options.retryable ?? defaultRetryable(code, options.cause);
+    // A malformed request or a refusal stays malformed however often it is sent (an ENOENT cause
+    // included), so no caller may mark it retryable: routers and clients would loop or fall back.
+    this.retryable = NEVER_RETRYABLE.has(code) ? false : (options.retryable ?? defaultRetryable(code, options.cause));
     if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(0, Math.round(options.retryAfterMs));
     if (options.details !== undefined) this.details = options.details;
   }
@@ -60,6 +62,8 @@ export class BastionError extends Error {
     return info;
   }
 }
+
+const NEVER_RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INVALID_INPUT', 'POLICY_DENIED']);
 
 /** HTTP status (408/409/429/5xx) or a vanished daemon in the cause makes a retry worthwhile. */
 function defaultRetryable(code: ErrorCode, cause: unknown): boolean {

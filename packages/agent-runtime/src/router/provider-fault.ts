@@ -23,7 +23,13 @@ export class ProviderFault extends Error {
  */
 export type FailureKind = 'final' | 'retry' | 'fallback';
 
+const FINAL_CODES: ReadonlySet<ErrorInfo['code']> = new Set<ErrorInfo['code']>(['INVALID_INPUT', 'POLICY_DENIED', 'CONFLICT']);
+
 export function classifyFailure(error: ErrorInfo): FailureKind {
+  // Decided by the code, not by the `retryable` bit a provider or a parsed document may carry: a
+  // bad workspace or a denied call is the task's fault, and running it elsewhere would either fail
+  // the same way or, worse, succeed under a provider with weaker checks.
+  if (FINAL_CODES.has(error.code)) return 'final';
   if (error.code === 'AUTH_FAILED') return 'fallback';
   if (error.retryable) return 'retry';
   return 'final';

@@ -133,6 +133,30 @@ describe('router', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('never retries or falls back on INVALID_INPUT, even when the failure claims to be retryable', async () => {
+    const audit = createMemoryAuditLog();
+    // What an unreadable workspace used to look like: a retryable failure that Cursor then "fixed".
+    const unreadable: ErrorInfo = { code: 'INVALID_INPUT', message: 'workspace /tmp/x is not readable by the sandbox user', retryable: true };
+    const { call, calls } = scripted({ 'gemini-cli': [unreadable, unreadable, unreadable] });
+    const router = createRouter({ providers: [gemini, cursor], call, audit, config: { defaults: { retry: { maxAttempts: 3, initialDelayMs: 1 } } } });
+    const result = await router.route({ prompt: 'explain', workspace: '/tmp/x' });
+    expect(result.error?.code).toBe('INVALID_INPUT');
+    expect(result.provider).toBe('gemini-cli');
+    expect(calls.map((c) => c.provider)).toEqual(['gemini-cli']);
+    expect(events(audit, 'router.retry')).toHaveLength(0);
+    expect(events(audit, 'router.fallback')).toHaveLength(0);
+  });
+
+  it('does not count INVALID_INPUT against the provider\'s breaker', async () => {
+    const audit = createMemoryAuditLog();
+    const bad: ErrorInfo = { code: 'INVALID_INPUT', message: 'bad workspace', retryable: false };
+    const { call } = scripted({ 'gemini-cli': [bad, bad, bad] });
+    const router = createRouter({ providers: [gemini], call, audit, config: { defaults: { breaker: { consecutiveFailures: 2 } } } });
+    for (let i = 0; i < 3; i += 1) await router.route({ prompt: 'explain' });
+    expect(router.health()[0]?.breaker).toBe('closed');
+    expect((await router.route({ prompt: 'explain' })).status).toBe('succeeded');
+  });
+
   it('opens the breaker after N consecutive failures, skips the provider, shows it in metrics and half-opens later', async () => {
     jest.useFakeTimers();
     const audit = createMemoryAuditLog();
