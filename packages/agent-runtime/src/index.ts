@@ -48,3 +48,4 @@ export { engineAvailable, managedContainers } from './executor/docker/engine';
 export { BastionConfig, loadBastionConfig, DEFAULT_CONFIG_FILE } from './config/bastion-config';
 export { geminiPreflight, type GeminiPreflightOptions } from './doctor/gemini-preflight';
 export { runDoctor, type DoctorCheck, type DoctorOptions } from './doctor/doctor';
+export { openRuntimeDir, sharedRuntimeDir, sweepStaleCallDirs, verifyRuntimeRoot, defaultRuntimeRoot, DEFAULT_SANDBOX_OWNER, type RuntimeDir, type CallDir, type RuntimeDirOptions } from './runtime-dir/runtime-dir';
