@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { startEgressGateway, type StartedEgressGateway, type EgressGatewayOptions } from './egress-gateway';
 
 const REAL_KEY = 'AIzaSy-real-key-0123456789abcdefghijkl';
@@ -225,10 +226,14 @@ describe('egress gateway', () => {
   });
 
   describe('lifecycle and secrecy', () => {
-    it('makes the socket usable by another uid and removes its directory on close, idempotently', async () => {
+    it('makes the socket usable by the sandbox user only and removes its directory on close, idempotently', async () => {
       const gw = await startEgressGateway({ allow: [], deny: [] });
-      expect((await stat(gw.hostSocketDir)).mode & 0o777).toBe(0o755);
-      expect((await stat(gw.hostSocketPath)).mode & 0o777).toBe(0o666);
+      // Issue 22: a per-call directory in the private runtime directory, not a 0755 dir in /tmp.
+      const dir = await stat(gw.hostSocketDir);
+      const sock = await stat(gw.hostSocketPath);
+      if (process.getuid!() === 0) expect([dir.uid, dir.mode & 0o777, sock.uid, sock.mode & 0o777]).toEqual([1001, 0o700, 1001, 0o600]);
+      else expect([dir.mode & 0o777, sock.mode & 0o777]).toEqual([0o711, 0o666]);
+      expect((await stat(dirname(gw.hostSocketDir))).mode & 0o777).toBe(0o700);
       await Promise.all([gw.close(), gw.close()]);
       await gw[Symbol.asyncDispose]();
       await expect(stat(gw.hostSocketDir)).rejects.toMatchObject({ code: 'ENOENT' });

@@ -1,9 +1,7 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { pipeline } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
 import { BastionError } from '@bastion/core';
@@ -11,6 +9,7 @@ import { RateLimiter, matchDomain, normalizeHost, type RateLimiterRule } from '@
 import { KeyScrubber } from './key-scrubber';
 import { DEFAULT_RETRY_AFTER_MS, retryAfterFrom } from './retry-delay';
 import { RobotsGate } from './robots-txt';
+import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
 import { API_KEY_PLACEHOLDER, SANDBOX_GATEWAY, defaultApiUpstream } from './sandbox-gateway';
 
 export type ViolationKind = 'domain' | 'rate-limit' | 'robots' | 'api' | 'protocol';
@@ -43,8 +42,8 @@ export interface EgressGatewayOptions {
   logger?: GatewayLogger;
   /** Clock for the rate limiter (tests). */
   clock?: () => number;
-  /** Parent of the per-call socket directory. Default: the OS temp dir. */
-  baseDir?: string;
+  /** Where the per-call socket directory is made. Default: the process's private runtime directory. */
+  runtimeDir?: RuntimeDir;
 }
 
 export interface StartedEgressGateway {
@@ -281,7 +280,10 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   });
 
   // Registered for cleanup before anything listens: a failed start leaves no directory behind.
-  const hostSocketDir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'bastion-gw-'));
+  // A per-call directory in the 0700 runtime directory, owned by the sandbox user: no other host
+  // user can reach the socket, and the one sandbox it is mounted into sees only its own.
+  const callDir = await (options.runtimeDir ?? (await sharedRuntimeDir())).createCallDir('gw');
+  const hostSocketDir = callDir.path;
   const hostSocketPath = join(hostSocketDir, SANDBOX_GATEWAY.socketName);
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -295,14 +297,12 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
       apiAgent.destroy();
       apiProxy.close();
       forwardProxy.close();
-      await rm(hostSocketDir, { recursive: true, force: true });
+      await callDir.close();
     })();
     return closing;
   };
 
   try {
-    // uid 1001 inside the container must traverse the directory and connect to the socket.
-    await chmod(hostSocketDir, 0o755);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(hostSocketPath, () => {
@@ -310,7 +310,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
         resolve();
       });
     });
-    await chmod(hostSocketPath, 0o666);
+    await callDir.secureSocket(hostSocketPath);
   } catch (err) {
     await close();
     throw new BastionError('SANDBOX_UNAVAILABLE', `could not start the egress gateway in ${hostSocketDir}`, { cause: err });

@@ -1,5 +1,6 @@
 import type { SecretStore } from '@bastion/security';
 import type { EgressProvisioner } from '../pipeline/sandbox-extensions';
+import type { RuntimeDir } from '../runtime-dir/runtime-dir';
 import { startEgressGateway, type GatewayLogger } from './egress-gateway';
 import { defaultApiUpstream, gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
 
@@ -11,6 +12,8 @@ export interface GatewayProvisionerOptions {
   /** Host environment, read at call time for GOOGLE_GEMINI_BASE_URL. */
   env?: Readonly<Record<string, string | undefined>>;
   logger?: GatewayLogger;
+  /** Where each call's socket directory is made; default: the process's private runtime directory. */
+  runtimeDir?: RuntimeDir;
 }
 
 /** Starts one egress gateway per call and hands the pipeline its mount, env and relay wrapper. */
@@ -28,6 +31,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         onUpstreamRateLimited: ({ retryAfterMs }) => call.onRateLimited(retryAfterMs),
         onUpstreamUnreachable: ({ code }) => call.onUnreachable(code),
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.runtimeDir ? { runtimeDir: options.runtimeDir } : {}),
       });
       return {
         mounts: [{ hostPath: gateway.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }],
