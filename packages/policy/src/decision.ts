@@ -44,6 +44,9 @@ export const FilesystemObligation = z
     allowWrite: z.array(z.string()),
     maxFileBytes: z.number().int().positive(),
     maxTotalBytes: z.number().int().positive(),
+    /** Optional so obligations written by hand stay valid; the evaluator always sets them. */
+    maxFiles: z.number().int().positive().optional(),
+    maxResultBytes: z.number().int().positive().optional(),
   })
   .strict();
 export type FilesystemObligation = z.infer<typeof FilesystemObligation>;

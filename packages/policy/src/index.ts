@@ -18,6 +18,7 @@ export {
   RedactionPolicy,
   RedactionRule,
   DEFAULT_DENY_WRITE,
+  DEFAULT_PROTECTED_WRITE,
   type PolicyInput,
 } from './policy-schema';
 export {

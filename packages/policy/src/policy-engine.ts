@@ -87,6 +87,8 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
     allowWrite: fs.allowWrite,
     maxFileBytes: fs.maxFileBytes,
     maxTotalBytes: fs.maxTotalBytes,
+    maxFiles: fs.maxFiles,
+    maxResultBytes: fs.maxResultBytes,
   };
 
   let network: NetworkObligation = { mode: 'none' };

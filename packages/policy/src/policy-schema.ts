@@ -74,8 +74,31 @@ export const NetworkPolicy = z
   .describe('Egress: the sandbox never has a route out; the gateway applies these rules');
 export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
 
+/**
+ * Files that run code or grant access later (CI pipelines, git and package-manager hooks, editor
+ * tasks, dev containers, SSH keys, shell start-up files). Denied by default like the entries below,
+ * but an allowWrite pattern other than the catch-all `**` that names a path lets it through.
+ */
+export const DEFAULT_PROTECTED_WRITE = [
+  '**/.github/workflows/**',
+  '**/.gitlab-ci.yml',
+  '**/.husky/**',
+  '**/.gitmodules',
+  '**/.gitattributes',
+  '**/.npmrc',
+  '**/.yarnrc*',
+  '**/.vscode/tasks.json',
+  '**/.devcontainer/**',
+  '**/.ssh/**',
+  '**/authorized_keys',
+  '**/id_*',
+  '**/.bashrc',
+  '**/.profile',
+  '**/.zshrc',
+];
+
 /** Key files, secrets and the repository's own metadata are never writable unless a policy says otherwise. */
-export const DEFAULT_DENY_WRITE = ['.git/**', '**/.git', '**/.git/**', '.env*', '**/.env*', '**/*.pem', '**/id_rsa*', '**/*.key'];
+export const DEFAULT_DENY_WRITE = ['.git/**', '**/.git', '**/.git/**', '.env*', '**/.env*', '**/*.pem', '**/id_rsa*', '**/*.key', ...DEFAULT_PROTECTED_WRITE];
 
 export const FilesystemPolicy = z
   .object({
@@ -86,10 +109,20 @@ export const FilesystemPolicy = z
     denyWrite: z
       .array(z.string().min(1))
       .default(DEFAULT_DENY_WRITE)
-      .describe('Globs (relative to the workspace, matched case-insensitively) that changes may never touch; deny wins over allowWrite'),
+      .describe(
+        'Globs (relative to the workspace, matched case-insensitively) that changes may never touch; deny wins over allowWrite, except that the default CI/hook/credential/shell-startup globs give way to an allowWrite pattern other than "**" that names the path. Setting denyWrite replaces the whole default list',
+      ),
     allowWrite: z.array(z.string().min(1)).default(['**']).describe('Globs (relative to the workspace) that changes may touch'),
     maxFileBytes: ByteSize.default(10 * 1024 * 1024).describe('Largest single file a change may write'),
-    maxTotalBytes: ByteSize.default(50 * 1024 * 1024).describe('Total bytes one set of changes may write'),
+    maxTotalBytes: ByteSize.default(50 * 1024 * 1024).describe('Total bytes one set of changes may write; also sizes the filesystem the workspace copy lives on (the copy plus this much room)'),
+    maxFiles: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000_000)
+      .default(10_000)
+      .describe('Most paths one set of changes may touch (created, modified, deleted); checked when the copy is scanned, before any file is read'),
+    maxResultBytes: ByteSize.default(8 * 1024 * 1024).describe("Largest total size of the proposed changes' diffs in one result"),
   })
   .strict()
   .describe('Workspace access and the rules applied to changes before they are written back');

@@ -57,6 +57,47 @@ describe('checkWritePaths', () => {
     expect(result.violations).toHaveLength(3);
   });
 
+  it.each([
+    '.github/workflows/ci.yml',
+    'sub/.github/workflows/release.yaml',
+    '.gitlab-ci.yml',
+    '.husky/pre-commit',
+    '.gitmodules',
+    '.gitattributes',
+    '.npmrc',
+    'packages/app/.npmrc',
+    '.yarnrc',
+    '.yarnrc.yml',
+    '.vscode/tasks.json',
+    '.devcontainer/devcontainer.json',
+    '.ssh/config',
+    'home/.ssh/authorized_keys',
+    'authorized_keys',
+    'id_ed25519',
+    '.bashrc',
+    '.profile',
+    'home/user/.zshrc',
+  ])('refuses %s (runs code or grants access later) under the default policy', (path) => {
+    expect(rulesOf([{ path, kind: 'create' }])).toEqual(['denied-path']);
+  });
+
+  it('lets an allowWrite pattern that names a CI file through, but not the catch-all, and never .git or keys', () => {
+    const ci = { ...rules, allowWrite: ['**', '.github/workflows/**', '.git/**', '**/*.pem'] };
+    expect(rulesOf([{ path: '.github/workflows/ci.yml', kind: 'modify' }], ci)).toEqual([]);
+    expect(rulesOf([{ path: '.husky/pre-commit', kind: 'modify' }], ci)).toEqual(['denied-path']);
+    expect(rulesOf([{ path: '.git/config', kind: 'modify' }, { path: 'a.pem', kind: 'create' }], ci)).toEqual(['denied-path', 'denied-path']);
+    expect(rulesOf([{ path: '.github/workflows/ci.yml', kind: 'modify' }], { ...rules, allowWrite: ['**', '**/*'] })).toEqual(['denied-path']);
+  });
+
+  it('caps how many paths one set of changes may touch (filesystem.maxFiles)', () => {
+    const few = { ...rules, maxFiles: 2 };
+    const three: FileChange[] = ['a', 'b', 'c'].map((path) => ({ path, kind: 'create', sizeBytes: 1 }));
+    expect(rulesOf(three.slice(0, 2), few)).toEqual([]);
+    const result = checkWritePaths(three, few, ROOT);
+    expect(result.violations.map((v) => v.rule)).toEqual(['too-many-files']);
+    expect(result.violations[0].message).toContain('filesystem.maxFiles');
+  });
+
   const segment = fc.oneof(fc.constantFrom('..', '.', '', 'a', 'b', '.git', '.env', 'x.pem'), fc.stringMatching(/^[a-z._-]{1,6}$/));
   const pathArb = fc.array(segment, { minLength: 1, maxLength: 6 }).map((s) => s.join('/'));
 

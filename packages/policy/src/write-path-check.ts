@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { FilesystemObligation } from './decision';
+import { DEFAULT_PROTECTED_WRITE } from './policy-schema';
 
 export interface FileChange {
   /** Path relative to the workspace root, with `/` separators. */
@@ -12,7 +13,7 @@ export interface FileChange {
   sizeBytes?: number;
 }
 
-export type WriteRules = Pick<FilesystemObligation, 'denyWrite' | 'allowWrite' | 'maxFileBytes' | 'maxTotalBytes'>;
+export type WriteRules = Pick<FilesystemObligation, 'denyWrite' | 'allowWrite' | 'maxFileBytes' | 'maxTotalBytes' | 'maxFiles'>;
 
 export type WriteViolationRule =
   | 'invalid-path'
@@ -22,7 +23,8 @@ export type WriteViolationRule =
   | 'denied-path'
   | 'not-allowed'
   | 'file-too-large'
-  | 'total-too-large';
+  | 'total-too-large'
+  | 'too-many-files';
 
 export interface WriteViolation {
   path: string;
@@ -36,9 +38,14 @@ export interface WriteCheckResult {
 }
 
 interface CompiledRules {
-  deny: { glob: string; test: (p: string) => boolean }[];
+  deny: { glob: string; test: (p: string) => boolean; protected: boolean }[];
   allow: (p: string) => boolean;
+  /** allowWrite without the catch-all: what names a path on purpose. */
+  explicitAllow: (p: string) => boolean;
 }
+
+const PROTECTED = new Set(DEFAULT_PROTECTED_WRITE);
+const CATCH_ALL = new Set(['**', '**/*', './**']);
 
 const compiled = new WeakMap<WriteRules, CompiledRules>();
 
@@ -47,12 +54,18 @@ function compile(rules: WriteRules): CompiledRules {
   if (c === undefined) {
     c = {
       // Case-insensitive so `.GIT/config` or `Secrets.PEM` cannot slip past on a case-folding filesystem.
-      deny: rules.denyWrite.map((glob) => ({ glob, test: picomatch(glob, { dot: true, nocase: true }) })),
+      deny: rules.denyWrite.map((glob) => ({ glob, test: picomatch(glob, { dot: true, nocase: true }), protected: PROTECTED.has(glob) })),
       allow: rules.allowWrite.length === 0 ? () => false : picomatch(rules.allowWrite, { dot: true }),
+      explicitAllow: explicitMatcher(rules.allowWrite),
     };
     compiled.set(rules, c);
   }
   return c;
+}
+
+function explicitMatcher(allowWrite: readonly string[]): (p: string) => boolean {
+  const named = allowWrite.filter((g) => !CATCH_ALL.has(g));
+  return named.length === 0 ? () => false : picomatch(named, { dot: true });
 }
 
 function isWithin(root: string, target: string): boolean {
@@ -67,7 +80,7 @@ function isWithin(root: string, target: string): boolean {
 export function checkWritePaths(changes: readonly FileChange[], rules: WriteRules, workspaceRoot: string): WriteCheckResult {
   const violations: WriteViolation[] = [];
   const root = posix.resolve('/', workspaceRoot);
-  const { deny, allow } = compile(rules);
+  const { deny, allow, explicitAllow } = compile(rules);
   const newLinks = changes.filter((c) => c.kind === 'symlink').map((c) => posix.normalize(c.path).replace(/\/+$/, ''));
   let total = 0;
 
@@ -101,7 +114,8 @@ export function checkWritePaths(changes: readonly FileChange[], rules: WriteRule
     const via = newLinks.find((link) => link !== rel && rel.startsWith(link + '/'));
     if (via !== undefined) add('through-symlink', `"${raw}" is written through the symlink "${via}" created by the same changes`);
 
-    const denied = deny.find((d) => d.test(rel));
+    // A default CI/hook/credential glob gives way when the author's allowWrite names the path.
+    const denied = deny.find((d) => d.test(rel) && !(d.protected && explicitAllow(rel)));
     if (denied !== undefined) add('denied-path', `"${rel}" matches the denied pattern "${denied.glob}"`);
     else if (!allow(rel)) add('not-allowed', `"${rel}" matches none of the allowed write patterns`);
 
@@ -110,6 +124,9 @@ export function checkWritePaths(changes: readonly FileChange[], rules: WriteRule
       if (size > rules.maxFileBytes) add('file-too-large', `"${rel}" is ${size} bytes; the policy allows ${rules.maxFileBytes} per file`);
       total += Math.max(0, size);
     }
+  }
+  if (rules.maxFiles !== undefined && changes.length > rules.maxFiles) {
+    violations.push({ path: '', rule: 'too-many-files', message: `the changes touch ${changes.length} paths; the policy allows ${rules.maxFiles} (filesystem.maxFiles)` });
   }
   if (total > rules.maxTotalBytes) {
     violations.push({ path: '', rule: 'total-too-large', message: `the changes write ${total} bytes; the policy allows ${rules.maxTotalBytes} in total` });
