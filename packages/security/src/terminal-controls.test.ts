@@ -55,4 +55,18 @@ describe('TerminalControlStripper', () => {
     const stripper = new TerminalControlStripper();
     expect(stripper.push('\u011b\u019b\u0107 ok\x1b[1m!') + stripper.end()).toBe('\u011b\u019b\u0107 ok!');
   });
+
+  it.each([
+    ['C1 OSC (U+009D)', 'x\u009d0;title\nnext line visible', 'x\nnext line visible'],
+    ['ESC ] OSC', 'x\x1b]0;title\nnext line visible\x07', 'x\nnext line visible'],
+    ['DCS', 'a\x1bPq#0;2\nb\nc\x1b\\', 'a\nb\nc'],
+    ['APC', 'a\x1b_payload\nrest', 'a\nrest'],
+    ['C1 DCS (U+0090)', 'a\u0090data\r\nrest\u009c', 'a\nrest'],
+  ])('cuts an unterminated %s string at the end of its line, so later output stays visible', (_name, input, expected) => {
+    expect(stripTerminalControls(input)).toBe(expected);
+    const stripper = new TerminalControlStripper();
+    let out = '';
+    for (const ch of input) out += stripper.push(ch);
+    expect(out + stripper.end()).toBe(expected);
+  });
 });

@@ -4,12 +4,14 @@ import { controlPositions, type StripPlan, type TextReader } from './engine/scan
  * Terminal control sequences an agent could use to rewrite a terminal, set the clipboard (OSC 52),
  * plant hyperlinks (OSC 8) or hide text: CSI, OSC, DCS/SOS/PM/APC strings, other ESC sequences,
  * their 8-bit C1 forms, and every C0/C1 control except \n, \r and \t. Bodies are bounded and never
- * contain another introducer, so a sequence always ends before the next one starts; that is what
+ * contain another introducer or a line end, so a sequence always ends before the next one starts
+ * and an unterminated string (OSC, DCS, APC, C1 U+009D, ...) is cut at its line's end: it cannot hide
+ * the lines after it (a terminal would swallow them up to the next BEL). That is what
  * lets the streaming stripper hold back from the last introducer (when its sequence could still
  * change) and still equal the one-shot result.
  */
 const INTRODUCERS = '\\x1b\\x90\\x98\\x9b\\x9d-\\x9f';
-const BODY = `[^\\x07${INTRODUCERS}]{0,8192}`;
+const BODY = `[^\\x07\\n${INTRODUCERS}]{0,8192}`;
 const CONTROL_SEQUENCE = new RegExp(
   [
     `\\x1b\\[[0-?]{0,64}[ -/]{0,16}[@-~]`,
