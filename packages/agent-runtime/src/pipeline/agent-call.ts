@@ -12,6 +12,9 @@ import {
   type ResultMode,
 } from '@bastion/providers';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
+import { workspaceCopyInfo } from '../workspace/workspace-provisioner';
+import { screenChangesForSecrets } from './change-screen';
+import type { ExitGate } from './exit-gate';
 
 /** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
 export type ChangeHandler = (
@@ -28,8 +31,22 @@ export interface AgentCallOptions extends CallOptions {
 /**
  * One agent call: the provider plans, the pipeline runs the plan (policy → executor →
  * sanitizer), the provider parses the sanitized output. The provider never sees anything else.
+ *
+ * Every result, whichever way the call ended, leaves through the call's exit gate: the provider's
+ * JSON.parse can turn an escape the stream sanitizer let by (`ke\u0079_…`) back into a key, and
+ * the diffs are read from the agent's copy after the stream ended; the gate sees both last.
  */
 export async function runAgent(pipeline: Pipeline, provider: AgentProvider, taskInput: AgentTaskInput, options: AgentCallOptions): Promise<AgentResult> {
+  const { result, gate } = await callAgent(pipeline, provider, taskInput, options);
+  return (gate ?? pipeline.exitGate()).agentResult(result);
+}
+
+async function callAgent(
+  pipeline: Pipeline,
+  provider: AgentProvider,
+  taskInput: AgentTaskInput,
+  options: AgentCallOptions,
+): Promise<{ result: AgentResult; gate?: ExitGate }> {
   const correlationId = options.correlationId ?? randomUUID();
   const mode: ResultMode = options.mode ?? 'read-only';
   const audit = pipeline.audit;
@@ -48,10 +65,12 @@ export async function runAgent(pipeline: Pipeline, provider: AgentProvider, task
   if (!parsedTask.success) {
     const problems = parsedTask.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     return {
-      ...base,
-      status: 'denied',
-      policy: { decision: 'deny', reasons: [] },
-      error: new BastionError('INVALID_INPUT', `invalid task: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { details: { problems } }).toInfo(),
+      result: {
+        ...base,
+        status: 'denied',
+        policy: { decision: 'deny', reasons: [] },
+        error: new BastionError('INVALID_INPUT', `invalid task: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { details: { problems } }).toInfo(),
+      },
     };
   }
   const task = parsedTask.data;
@@ -63,7 +82,7 @@ export async function runAgent(pipeline: Pipeline, provider: AgentProvider, task
   } catch (err) {
     const error = BastionError.from(err, 'PROVIDER_FAILED');
     audit.record({ event: 'provider.plan_failed', correlationId, stage: 'provider', provider: provider.id, error: error.toInfo() });
-    return { ...base, status: 'failed', policy: { decision: 'deny', reasons: [] }, error: error.toInfo() };
+    return { result: { ...base, status: 'failed', policy: { decision: 'deny', reasons: [] }, error: error.toInfo() } };
   }
   audit.record({
     event: 'provider.planned',
@@ -78,42 +97,82 @@ export async function runAgent(pipeline: Pipeline, provider: AgentProvider, task
 
   const run = await pipeline.runSpec(spec, { ...options, correlationId, keepWorkspaceCopy: options.changes !== undefined });
   try {
-    const policy = { decision: run.decision?.allow ? ('allow' as const) : ('deny' as const), reasons: run.decision?.reasons ?? [] };
-    const execution = executionInfo(run, pipeline.executor.backend);
-    const common = { ...base, policy, execution, redactions: run.redactions };
-    if (!run.outcome) {
-      const status = run.error?.code === 'POLICY_DENIED' ? 'denied' : 'failed';
-      return { ...common, status, error: (run.error ?? new BastionError('INTERNAL', 'no outcome')).toInfo() };
-    }
-
-    const parsed = provider.parse(
-      {
-        stdout: run.stdout,
-        stderr: run.stderr,
-        exitCode: run.outcome.exitCode,
-        timedOut: run.outcome.timedOut,
-        oomKilled: run.outcome.oomKilled,
-        outputLimited: run.outcome.outputLimited !== null,
-      },
-      task,
-    );
-    audit.record({ event: 'provider.parsed', correlationId, stage: 'provider', provider: provider.id, ok: parsed.ok, error: parsed.error?.code ?? null });
-
-    // The sandbox's verdict (deadline, memory, output cap, 429 at the gateway) outranks the parse.
-    const error = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
-    let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
-    if (options.changes && !error) changes = { ...changes, ...(await options.changes(run, { task, mode, correlationId })) };
-    const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
-    return {
-      ...common,
-      status: finalError ? (finalError.code === 'POLICY_DENIED' ? 'denied' : 'failed') : 'succeeded',
-      response: parsed.response,
-      proposedChanges: changes.proposedChanges,
-      appliedChanges: changes.appliedChanges,
-      ...(parsed.stats ? { stats: parsed.stats } : {}),
-      error: finalError,
-    };
+    return { result: await finishRun(run, provider, task, { ...options, mode, correlationId, base, audit: pipeline.audit, backend: pipeline.executor.backend }), gate: run.gate };
   } finally {
     await run.release();
   }
+}
+
+async function finishRun(
+  run: SandboxRun,
+  provider: AgentProvider,
+  task: AgentTask,
+  ctx: AgentCallOptions & {
+    mode: ResultMode;
+    correlationId: string;
+    base: Omit<AgentResult, 'status' | 'policy' | 'error'>;
+    audit: Pipeline['audit'];
+    backend: Pipeline['executor']['backend'];
+  },
+): Promise<AgentResult> {
+  const { base, audit, correlationId, mode } = ctx;
+  const policy = { decision: run.decision?.allow ? ('allow' as const) : ('deny' as const), reasons: run.decision?.reasons ?? [] };
+  const execution = executionInfo(run, ctx.backend);
+  const common = { ...base, policy, execution, redactions: run.redactions };
+  if (!run.outcome) {
+    const status = run.error?.code === 'POLICY_DENIED' ? 'denied' : 'failed';
+    return { ...common, status, error: (run.error ?? new BastionError('INTERNAL', 'no outcome')).toInfo() };
+  }
+
+  const parsed = provider.parse(
+    {
+      stdout: run.stdout,
+      stderr: run.stderr,
+      exitCode: run.outcome.exitCode,
+      timedOut: run.outcome.timedOut,
+      oomKilled: run.outcome.oomKilled,
+      outputLimited: run.outcome.outputLimited !== null,
+    },
+    task,
+  );
+  audit.record({ event: 'provider.parsed', correlationId, stage: 'provider', provider: provider.id, ok: parsed.ok, error: parsed.error?.code ?? null });
+
+  // The sandbox's verdict (deadline, memory, output cap, 429 at the gateway) outranks the parse.
+  const error = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+  let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
+  if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId }, audit)) };
+  const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
+  return {
+    ...common,
+    status: finalError ? (finalError.code === 'POLICY_DENIED' ? 'denied' : 'failed') : 'succeeded',
+    response: parsed.response,
+    proposedChanges: changes.proposedChanges,
+    appliedChanges: changes.appliedChanges,
+    ...(parsed.stats ? { stats: parsed.stats } : {}),
+    error: finalError,
+  };
+}
+
+/**
+ * An apply is two steps: the handler first proposes (dry-run), the proposal is screened for the
+ * secrets this runtime holds, and only a clean one is applied. An edit carrying such a secret is
+ * refused whole (POLICY_DENIED, nothing written) and comes back proposed, redacted by the gate:
+ * applying it would write the raw key into the caller's files while the result shows "[REDACTED]".
+ */
+async function handleChanges(
+  handler: ChangeHandler,
+  run: SandboxRun,
+  call: { task: AgentTask; mode: ResultMode; correlationId: string },
+  audit: Pipeline['audit'],
+): ReturnType<ChangeHandler> {
+  if (call.mode !== 'apply') return handler(run, call);
+  const proposal = await handler(run, { ...call, mode: 'dry-run' });
+  if (proposal.error) return proposal;
+  const copy = run.workspaceCopy ? workspaceCopyInfo(run.workspaceCopy) : undefined;
+  const refused = await screenChangesForSecrets(copy, proposal.proposedChanges, run.gate.sanitizer);
+  if (refused) {
+    audit.record({ event: 'changes.refused', correlationId: call.correlationId, stage: 'exit-gate', error: refused.toInfo() });
+    return { proposedChanges: proposal.proposedChanges, appliedChanges: [], error: refused };
+  }
+  return handler(run, call);
 }

@@ -14,7 +14,8 @@ export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'mem
   if (!error && run.outcome && run.outcome.exitCode !== 0) error = commandFailedError(run.outcome.exitCode, run.outcome.signal);
   if (error && run.decision) error = resourceExhaustedError(error, run.stderr, run.decision.limits);
   const status = error?.code === 'POLICY_DENIED' || error?.code === 'INVALID_INPUT' ? 'denied' : error ? 'failed' : 'succeeded';
-  return {
+  // The exit gate sees the finished result last (see exit-gate.ts).
+  return run.gate.execResult({
     status,
     correlationId: run.correlationId,
     stdout: run.stdout,
@@ -26,5 +27,5 @@ export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'mem
     },
     execution: executionInfo(run, backend),
     error: error ? error.toInfo() : null,
-  };
+  });
 }

@@ -6,6 +6,10 @@ import type { ExecutionInfo, Redaction } from '@bastion/providers';
 import type { Executor, ExecutorOutcome, Mount } from '../executor/executor';
 import type { AuditLog } from '../audit/audit-log';
 import { sandboxOutcomeError } from './outcome-error';
+import { mergeRedactions } from './redactions';
+import { createExitGate, type ExitGate } from './exit-gate';
+
+export { mergeRedactions } from './redactions';
 import type { EgressProvisioner, SandboxAttachment, WorkspaceProvisioner } from './sandbox-extensions';
 
 export interface PipelineOptions {
@@ -42,18 +46,31 @@ export interface SandboxRun {
   readonly error: BastionError | null;
   /** Directory of the throwaway workspace copy, while `release()` has not been called. */
   readonly workspaceCopy?: string;
+  /**
+   * The call's exit gate: the same sanitizer (known secrets, the policy's custom rules) the output
+   * streams went through. Everything built from this run passes it last (see exit-gate.ts).
+   */
+  readonly gate: ExitGate;
   release(): Promise<void>;
 }
 
 export interface Pipeline {
   readonly executor: Executor;
   readonly audit: AuditLog;
+  /** An exit gate with every secret this pipeline has handed out, for results of calls that never reached a sandbox. */
+  exitGate(): ExitGate;
   /** policy → executor → sanitizer for one ExecutionSpec. Never throws for a typed failure. */
   runSpec(input: ExecutionSpecInput, options?: CallOptions & { keepWorkspaceCopy?: boolean }): Promise<SandboxRun>;
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { audit } = options;
+  // The audit log redacts the values this pipeline hands to sandboxes, in every event any
+  // component records, not only the patterns of the rule catalogue.
+  audit.redactKnownSecrets?.(() => options.secrets.knownValues());
+  const customRulesOf = (decision: Decision | null): CustomRuleInput[] =>
+    (decision?.obligations.redaction?.rules ?? []).map((r) => ({ id: r.id, pattern: r.pattern, ...(r.severity ? { severity: r.severity } : {}) }));
+  const exitGate = (decision: Decision | null = null) => createExitGate(options.sanitizer(options.secrets.knownValues(), customRulesOf(decision)));
 
   async function runSpec(input: ExecutionSpecInput, call: CallOptions & { keepWorkspaceCopy?: boolean } = {}): Promise<SandboxRun> {
     const correlationId = call.correlationId ?? randomUUID();
@@ -63,7 +80,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await Promise.all(pending.map((a) => a.close()));
     };
     const empty = (error: BastionError, spec: ExecutionSpec | null, decision: Decision | null): SandboxRun => ({
-      correlationId, spec, decision, outcome: null, stdout: '', stderr: '', redactions: [], error, release,
+      correlationId, spec, decision, outcome: null, stdout: '', stderr: '', redactions: [], error, release, gate: exitGate(decision),
     });
 
     const parsed = ExecutionSpec.safeParse(input);
@@ -138,8 +155,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (gw.wrapCommand) command = gw.wrapCommand(command);
       }
 
-      const customRules = (decision.obligations.redaction?.rules ?? []).map((r) => ({ id: r.id, pattern: r.pattern, ...(r.severity ? { severity: r.severity } : {}) }));
-      const sanitizer = options.sanitizer(options.secrets.knownValues(), customRules);
+      const sanitizer = options.sanitizer(options.secrets.knownValues(), customRulesOf(decision));
       const streams = { stdout: sanitizer.createStream(), stderr: sanitizer.createStream() };
       const text = { stdout: [] as string[], stderr: [] as string[] };
       const push = (name: 'stdout' | 'stderr', clean: string) => {
@@ -218,6 +234,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         error,
         ...(call.keepWorkspaceCopy && workspaceCopy ? { workspaceCopy } : {}),
         release,
+        gate: createExitGate(sanitizer),
       };
     } catch (err) {
       await release();
@@ -228,18 +245,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
   }
 
-  return { executor: options.executor, audit, runSpec };
-}
-
-export function mergeRedactions(...lists: { ruleId: string; severity?: string; count: number }[][]): Redaction[] {
-  const byRule = new Map<string, Redaction>();
-  for (const list of lists) {
-    for (const r of list) {
-      const prev = byRule.get(r.ruleId);
-      byRule.set(r.ruleId, { ruleId: r.ruleId, ...(r.severity ? { severity: r.severity } : {}), count: (prev?.count ?? 0) + r.count });
-    }
-  }
-  return [...byRule.values()].sort((a, b) => a.ruleId.localeCompare(b.ruleId));
+  return { executor: options.executor, audit, exitGate: () => exitGate(), runSpec };
 }
 
 export function errorInfo(error: BastionError | null): ErrorInfo | null {

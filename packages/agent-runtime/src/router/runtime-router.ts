@@ -60,7 +60,7 @@ export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
     }
     return runner;
   };
-  return createRouter({
+  const router = createRouter({
     providers: bindings.map((b) => b.provider),
     audit: options.runtime.audit,
     gate: options.flags.gate,
@@ -74,4 +74,13 @@ export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
         ...(call.onOutput ? { onOutput: call.onOutput } : {}),
       }),
   });
+  // Each attempt already left through its call's exit gate; the router adds text of its own (skip
+  // details, fallback summaries, errors it caught), so the routed result passes the gate once more.
+  return {
+    route: async (task, routeOptions) => options.runtime.pipeline.exitGate().agentResult(await router.route(task, routeOptions)),
+    health: () => router.health(),
+    get providerIds() {
+      return router.providerIds;
+    },
+  };
 }

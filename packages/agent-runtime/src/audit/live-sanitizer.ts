@@ -1,0 +1,42 @@
+import { createOutputSanitizer, type OutputSanitizer } from '@bastion/security';
+
+/** Where a log learns the secret values the runtime has handed out so far. */
+export type KnownSecretSource = () => readonly string[];
+
+/**
+ * The sanitizer knows a secret only once it was given it; the runtime learns its secrets at call
+ * time (a rotated key file, the first call that needed a key). A log lives longer than any call,
+ * so it asks its sources on every use and rebuilds the underlying sanitizer when the set of
+ * values changed (a rebuild costs a few ms; the set changes rarely).
+ */
+export interface LiveSanitizer extends OutputSanitizer {
+  addSource(source: KnownSecretSource): void;
+}
+
+// The sanitizer refuses values this short: they would mangle ordinary text (as in createRuntime).
+const MIN_SECRET_LENGTH = 6;
+
+export function createLiveSanitizer(): LiveSanitizer {
+  const sources: KnownSecretSource[] = [];
+  let key = '';
+  let current = createOutputSanitizer();
+  const now = (): OutputSanitizer => {
+    const values = [...new Set(sources.flatMap((s) => s()))].filter((v) => v.length >= MIN_SECRET_LENGTH).sort();
+    const nextKey = values.join('\u0000');
+    if (nextKey !== key) {
+      current = createOutputSanitizer({ knownSecrets: values });
+      key = nextKey;
+    }
+    return current;
+  };
+  return {
+    get ruleIds() {
+      return now().ruleIds;
+    },
+    sanitize: (input) => now().sanitize(input),
+    createStream: () => now().createStream(),
+    addSource(source) {
+      sources.push(source);
+    },
+  };
+}
