@@ -128,6 +128,13 @@ describe('createOutputSanitizer', () => {
       const custom = createOutputSanitizer({ hostPaths: { enabled: true, homePrefixes: ['/srv/users/'] } });
       expect(custom.sanitize('/srv/users/bob/x and /home/carol/y').text).toBe('/srv/users/[REDACTED:host-path-user]/x and /home/carol/y');
     });
+
+    it('with hostPaths.users, redacts only the host accounts and leaves other home paths readable', () => {
+      const host = createOutputSanitizer({ hostPaths: { enabled: true, users: ['opsadmin'] } });
+      expect(host.sanitize('ls /home/alice/src and /home/OpsAdmin/.ssh').text).toBe('ls /home/alice/src and /home/[REDACTED:host-path-user]/.ssh');
+      expect(host.sanitize('PWD=/home/alice/src').text).toBe('PWD=/home/alice/src');
+      expect(() => createOutputSanitizer({ hostPaths: { enabled: true, users: ['a/b'] } })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    });
   });
 
   describe('options', () => {

@@ -73,9 +73,13 @@ export function buildCore(options: OutputSanitizerOptions): SanitizerCore {
   const prefixes = hostPaths.homePrefixes ?? DEFAULT_HOME_PREFIXES;
   const short = prefixes.filter((p) => typeof p !== 'string' || p.length < 2);
   if (short.length > 0) throw new BastionError('INVALID_INPUT', 'hostPaths.homePrefixes entries must be strings of at least 2 characters');
+  const users = hostPaths.users;
+  if (users !== undefined && !users.every((u) => typeof u === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(u))) {
+    throw new BastionError('INVALID_INPUT', 'hostPaths.users entries must be user names of 1 to 64 characters from A-Z a-z 0-9 . _ -');
+  }
 
   const rules: Rule[] = [...SECRET_RULES, ...PII_RULES];
-  if (hostPaths.enabled) rules.push(hostPathRule(prefixes));
+  if (hostPaths.enabled) rules.push(hostPathRule(prefixes, users));
   rules.push(base64SecretRule(SECRET_RULES));
   if (options.knownSecrets !== undefined && options.knownSecrets.length > 0) rules.unshift(knownSecretRule(options.knownSecrets));
   rules.push(...compileCustomRules(options.customRules ?? [], BUILT_IN_IDS));

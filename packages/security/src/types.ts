@@ -31,8 +31,12 @@ export interface OutputSanitizerOptions {
   knownSecrets?: string[];
   /** Default true: remove ANSI CSI/OSC sequences and C0/C1 controls except \n \r \t. */
   stripTerminalControls?: boolean;
-  /** Host paths that reveal a user name; enabled by default with /home/, /Users/ and C:\Users\. */
-  hostPaths?: { enabled: boolean; homePrefixes?: string[] };
+  /**
+   * Host paths that reveal a user name; enabled by default with /home/, /Users/ and C:\Users\.
+   * Without `users` every name under those prefixes is redacted; with it only those names (pass
+   * the host's accounts, so `/home/alice` in a project's or a sandbox's paths stays readable).
+   */
+  hostPaths?: { enabled: boolean; homePrefixes?: string[]; users?: string[] };
   /** Built-in or custom rule ids to switch off. */
   disabledRules?: string[];
 }

@@ -1,5 +1,5 @@
 import { shannonEntropy } from '../validators/entropy';
-import { hasDigitAndLetter, isKnownLookAlike, looksLikeCode } from '../validators/secret-value';
+import { hasDigitAndLetter, isKnownLookAlike, looksLikeCode, looksLikePath } from '../validators/secret-value';
 import { leftAnchored, regexRule, type Rule } from './rule';
 
 /** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
@@ -95,8 +95,10 @@ export const credentialRules: Rule[] = [
     anchorFollow: { password: `"' \t:=`, passwd: `"' \t:=`, passphrase: `"' \t:=` },
     before: 1,
     after: 200,
-    pattern: /(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;\\]{3,128})/i,
-    validate: secretValue,
+    // A keyword right after a slash is a file name (`cat: /etc/passwd: Permission denied`), and a
+    // path value says where a secret is kept (`PWD=/home/alice/src`, `DB_PASSWORD=/run/secrets/db`).
+    pattern: /(?<![/\\])(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;\\]{3,128})/i,
+    validate: (v) => secretValue(v) && !looksLikePath(v),
   }),
   regexRule({
     id: 'secret-assignment',
@@ -107,7 +109,7 @@ export const credentialRules: Rule[] = [
     anchorFollow: { secret: `_kK"' \t:=-` },
     after: 300,
     pattern: /secret(?:[_-]?key)?["']?[ \t]*[:=][ \t]*["'`]?([^\s"'`,;\\]{6,256})/i,
-    validate: secretValue,
+    validate: (v) => secretValue(v) && !looksLikePath(v),
   }),
   regexRule({
     id: 'generic-high-entropy-secret',

@@ -25,6 +25,19 @@ export function looksLikeCode(value: string): boolean {
   return (first === 120 || first === 88) && /^x+$/i.test(v);
 }
 
+/** `/run/secrets/db`, `~/src/app`, `../conf/x`: an absolute or relative path of two segments or more. */
+const PATH_VALUE = /^(?:~|\.{1,2})?\/[\w.-]+(?:\/[\w.-]*)+$/;
+
+/**
+ * Whether a keyword rule's value is a file-system path (`PWD=/home/alice/src`,
+ * `DB_PASSWORD=/run/secrets/db`): it names where a secret is, not the secret. A path-shaped
+ * password (`/x9!k` has one segment and a `!`) still counts as a value.
+ */
+export function looksLikePath(value: string): boolean {
+  const first = value.charCodeAt(0);
+  return (first === 47 || first === 46 || first === 126) && PATH_VALUE.test(value);
+}
+
 const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
 const HYPHEN = 45;
 
