@@ -10,6 +10,7 @@ export { LABELS, containerLabels, newSessionIdentity, type SessionIdentity } fro
 export { createAuditLog, createMemoryAuditLog, type AuditLog, type AuditEvent } from './audit/audit-log';
 export { createWorkspaceProvisioner, workspaceCopyInfo, WORKSPACE_MOUNT, type WorkspaceProvisionerOptions } from './workspace/workspace-provisioner';
 export { copyWorkspace, SANDBOX_OWNER, type WorkspaceCopyInfo, type CopyOptions } from './workspace/workspace-copy';
+export { sweepStaleCopies } from './workspace/copy-filesystem';
 export { diffWorkspace, type WorkspaceChange, type WorkspaceDiff, type BaseState, type AfterState } from './workspace/workspace-diff';
 export { applyWorkspaceChanges, toFileChanges, type ApplyOptions } from './workspace/workspace-apply';
 export { treeDigest } from './workspace/tree-digest';
@@ -45,7 +46,10 @@ export { listCallTmpfs, type CallTmpfsEntry } from './executor/bwrap/call-tmpfs'
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
 export * from './gateway';
 export { engineAvailable, managedContainers } from './executor/docker/engine';
-export { BastionConfig, loadBastionConfig, DEFAULT_CONFIG_FILE } from './config/bastion-config';
+export { BastionConfig, readBastionConfigFile } from './config/bastion-config';
+export { loadSettings, describeSettings, type Settings, type SettingSource, type Sourced, type CommandLineSettings, type SettingsEnv } from './config/settings';
+export { systemConfigDirs, CONFIG_FILE_NAME, FLAGS_FILE_NAME } from './config/config-locations';
+export * from './workspace-access';
 export { geminiPreflight, type GeminiPreflightOptions } from './doctor/gemini-preflight';
 export { runDoctor, type DoctorCheck, type DoctorOptions } from './doctor/doctor';
 export { openRuntimeDir, sharedRuntimeDir, sweepStaleCallDirs, verifyRuntimeRoot, defaultRuntimeRoot, DEFAULT_SANDBOX_OWNER, type RuntimeDir, type CallDir, type RuntimeDirOptions } from './runtime-dir/runtime-dir';

@@ -13,6 +13,7 @@ import { newSessionIdentity, type SessionIdentity } from './executor/labels';
 import { createPipeline, type Pipeline } from './pipeline/pipeline';
 import type { EgressProvisioner } from './pipeline/sandbox-extensions';
 import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
+import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { createGatewayProvisioner } from './gateway/gateway-provisioner';
 
 export interface RuntimeOptions {
@@ -104,6 +105,7 @@ export async function startRuntime(
   let reaper: StartedReaper | undefined;
   if (options.reaper ?? true) {
     try {
+      await sweepStaleCopies(); // workspace copies (and their filesystems) of a killed runtime
       const report = await reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot });
       const removed = report.containers.length + report.cgroups.length + report.tmpfs.length;
       options.onReaped?.(removed);

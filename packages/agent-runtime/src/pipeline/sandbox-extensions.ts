@@ -1,4 +1,4 @@
-import type { ExecutionSpec, NetworkObligation } from '@bastion/policy';
+import type { ExecutionSpec, FilesystemObligation, NetworkObligation } from '@bastion/policy';
 import type { Mount } from '../executor/executor';
 
 /**
@@ -29,5 +29,9 @@ export interface EgressProvisioner {
 }
 
 export interface WorkspaceProvisioner {
-  attach(workspace: NonNullable<ExecutionSpec['workspace']>, call: { correlationId: string }): Promise<SandboxAttachment & { readonly copyDir?: string }>;
+  /** `filesystem`: the decision's caps, which size a writable copy's filesystem (default: the policy defaults). */
+  attach(
+    workspace: NonNullable<ExecutionSpec['workspace']>,
+    call: { correlationId: string; filesystem?: FilesystemObligation },
+  ): Promise<SandboxAttachment & { readonly copyDir?: string }>;
 }

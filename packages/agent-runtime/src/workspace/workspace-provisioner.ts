@@ -1,10 +1,12 @@
-import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BastionError } from '@bastion/core';
-import type { WorkspaceRequest } from '@bastion/policy';
+import { FilesystemPolicy, type FilesystemObligation, type WorkspaceRequest } from '@bastion/policy';
 import type { WorkspaceProvisioner } from '../pipeline/sandbox-extensions';
-import { copyWorkspace, type CopyOptions, type WorkspaceCopyInfo } from './workspace-copy';
+import { openRuntimeDir, sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
+import { COPY_DIR_KIND, copyFsSize, mountCopyFs, removeCopyFs } from './copy-filesystem';
+import { scanTree } from './tree-scan';
+import { copyWorkspace, SANDBOX_OWNER, type CopyOptions, type WorkspaceCopyInfo } from './workspace-copy';
 
 export const WORKSPACE_MOUNT = '/workspace';
 
@@ -18,34 +20,51 @@ export function workspaceCopyInfo(copyDir: string): WorkspaceCopyInfo | undefine
 }
 
 export interface WorkspaceProvisionerOptions {
+  /** Where per-call copies are made (a private 0700 directory); default the runtime directory. */
   scratchDir?: string;
   /** Owner of the copy; default the sandbox user 1001:1001. */
   owner?: CopyOptions['owner'];
+  /**
+   * Put each copy on its own size- and inode-capped tmpfs (needs root). Default: when the runtime
+   * is root. Without it the copy sits on the scratch directory's filesystem and only the caps
+   * checked when the copy is scanned after the run bound what comes back, not the disk used.
+   */
+  boundedFilesystem?: boolean;
 }
+
+const DEFAULT_CAPS = FilesystemPolicy.parse({});
 
 /**
  * read-only: the caller's directory bind-mounted read-only. copy / copy-read-only: a throwaway
- * copy owned by the sandbox user (the caller's files are never mounted writable); the copy is
- * removed on close.
+ * copy owned by the sandbox user, holding only what other users may read of the caller's tree (the
+ * caller's files are never mounted writable), on a filesystem sized for the copy plus the policy's
+ * filesystem.maxTotalBytes and maxFiles. The copy is unmounted and removed on close; copies of a
+ * killed process are removed by sweepStaleCopies() at the next start.
  */
 export function createWorkspaceProvisioner(options: WorkspaceProvisionerOptions = {}): WorkspaceProvisioner {
+  let runtimeDir: Promise<RuntimeDir> | undefined;
+  const dirs = () => (runtimeDir ??= options.scratchDir ? openRuntimeDir({ root: options.scratchDir }) : sharedRuntimeDir());
   return {
-    async attach(request: WorkspaceRequest) {
+    async attach(request: WorkspaceRequest, call: { correlationId: string; filesystem?: FilesystemObligation }) {
       const hostPath = await checkedWorkspace(request.hostPath);
       if (request.access === 'read-only') {
         return { mounts: [{ hostPath, containerPath: WORKSPACE_MOUNT, readOnly: true }], env: {}, close: async () => undefined };
       }
-      const scratch = await mkdtemp(join(options.scratchDir ?? tmpdir(), 'bastion-ws-'));
+      const owner = options.owner === undefined ? SANDBOX_OWNER : options.owner;
+      const caps = { maxTotalBytes: call.filesystem?.maxTotalBytes ?? DEFAULT_CAPS.maxTotalBytes, maxFiles: call.filesystem?.maxFiles ?? DEFAULT_CAPS.maxFiles };
+      const bounded = options.boundedFilesystem ?? process.getuid?.() === 0;
+      const snapshot = await scanTree(hostPath);
+      const scratch = (await (await dirs()).createCallDir(COPY_DIR_KIND)).path;
       const copyDir = join(scratch, 'workspace');
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        liveCopies.delete(copyDir);
-        await rm(scratch, { recursive: true, force: true });
-      };
+      let closing: Promise<void> | undefined;
+      const close = () =>
+        (closing ??= (async () => {
+          liveCopies.delete(copyDir);
+          await removeCopyFs(scratch);
+        })());
       try {
-        const info = await copyWorkspace(hostPath, copyDir, options.owner === undefined ? {} : { owner: options.owner });
+        if (bounded) await mountCopyFs(scratch, copyFsSize(snapshot, caps), owner ?? { uid: 0, gid: 0 });
+        const info = await copyWorkspace(hostPath, copyDir, { snapshot, ...(options.owner === undefined ? {} : { owner: options.owner }) });
         liveCopies.set(copyDir, info);
       } catch (err) {
         await close();
