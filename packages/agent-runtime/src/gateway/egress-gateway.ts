@@ -1,42 +1,39 @@
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
-import { pipeline } from 'node:stream';
 import { join } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
 import { BastionError } from '@bastion/core';
-import { RateLimiter, matchDomain, normalizeHost, type RateLimiterRule } from '@bastion/policy';
-import { KeyScrubber } from './key-scrubber';
-import { DEFAULT_RETRY_AFTER_MS, retryAfterFrom } from './retry-delay';
+import { RateLimiter, matchDomain, type RateLimiterRule } from '@bastion/policy';
+import { createApiProxy, type ApiProxy } from './api-proxy';
+import { handleConnect, type Admission, type TunnelTarget } from './connect-tunnel';
+import { DEFAULT_RETRY_AFTER_MS } from './retry-delay';
+import { FORWARD_METHODS, MAX_HEADER_BYTES, checkForwardUrl, checkRequestHead } from './request-guard';
+import { scrubResponseHeaders } from './response-headers';
 import { RobotsGate } from './robots-txt';
 import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
 import { API_KEY_PLACEHOLDER, SANDBOX_GATEWAY, defaultApiUpstream } from './sandbox-gateway';
+import { oneLine, type GatewayLogger, type Violation } from './violation';
 
-export type ViolationKind = 'domain' | 'rate-limit' | 'robots' | 'api' | 'protocol';
-
-/** A refused request, as data. Never carries a credential. */
-export interface Violation {
-  kind: ViolationKind;
-  host: string;
-  reason: string;
-}
-
-export interface GatewayLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+export type { GatewayLogger, Violation, ViolationKind } from './violation';
 
 export interface EgressGatewayOptions {
   /** Domain patterns the proxy may reach (see @bastion/policy matchDomain); deny wins. */
   allow: string[];
   deny: string[];
   /** The provider API reverse proxy; without it, origin-form requests are refused. */
-  api?: { upstream?: string; apiKey: string; placeholder?: string };
+  api?: { upstream?: string; apiKey: string; placeholder?: string; models?: readonly string[] };
   rateLimits?: RateLimiterRule[];
+  /** A limiter that outlives this gateway (the provisioner's shared budget); overrides `rateLimits`. */
+  limiter?: RateLimiter;
   /** robots.txt for plain-HTTP GETs: true/false, or the policy's robots settings. Default true. */
   robots?: boolean | { respect?: boolean; crawlDelay?: boolean; userAgent?: string; maxCrawlWaitMs?: number };
+  /** A robots gate that outlives this gateway (shared cache and crawl spacing); overrides `robots` settings. */
+  robotsGate?: RobotsGate;
+  /** Secret values that must never reach the sandbox in a response header. */
+  knownSecrets?: readonly string[];
   onViolation?(violation: Violation): void;
-  onUpstreamRateLimited?(info: { retryAfterMs: number }): void;
+  /** The provider API answered 429, or the policy's budget for it is spent. */
+  onUpstreamRateLimited?(info: { retryAfterMs: number; source: 'upstream' | 'policy' }): void;
   /** The provider API could not be reached at all (refused, reset, DNS): the call cannot succeed. */
   onUpstreamUnreachable?(info: { code: string }): void;
   logger?: GatewayLogger;
@@ -46,61 +43,65 @@ export interface EgressGatewayOptions {
   runtimeDir?: RuntimeDir;
 }
 
+export interface GatewayStats {
+  /** Requests refused before any socket call because they were malformed (bad port, host, method, head). */
+  malformed: number;
+  /** Unexpected exceptions caught inside a handler: each was audited and answered 502. */
+  internalErrors: number;
+}
+
 export interface StartedEgressGateway {
   /** Bind-mount this at SANDBOX_GATEWAY.mountDir (read-only is fine). */
   readonly hostSocketDir: string;
   readonly hostSocketPath: string;
   readonly violations: readonly Violation[];
-  /** Set once the provider API answered 429. */
+  readonly stats: Readonly<GatewayStats>;
+  /** Set once the provider API answered 429 or the policy's API budget ran out. */
   readonly upstreamRateLimited?: { retryAfterMs: number };
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const API_PATH = /^\/(upload\/)?v1(alpha|beta)?\//;
-const CREDENTIAL_HEADERS = ['authorization', 'x-goog-api-key', 'x-api-key', 'proxy-authorization', 'cookie'];
-const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer'];
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 500);
-}
+/** Node's own parser limits, stated here so a change in Node's defaults does not widen them. */
+const SERVER_OPTIONS: http.ServerOptions = { keepAlive: true, maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 300_000, headersTimeout: 30_000 };
 
 /**
  * Starts the per-call egress gateway: one HTTP server on a fresh Unix socket that is (a) the
  * provider API's reverse proxy, holding the real key, and (b) an HTTP/CONNECT proxy that enforces
  * the domain lists, rate limits and robots.txt. Every refusal is a one-line 403/429 inside the
- * sandbox and a Violation outside.
+ * sandbox and a Violation outside. Nothing a sandbox sends may throw out of a handler: input is
+ * validated before any socket call, and an unexpected exception is audited, answered 502 and
+ * counted in `stats`, never raised to the process (which may be `bastion serve`, with other calls).
  */
 export async function startEgressGateway(options: EgressGatewayOptions): Promise<StartedEgressGateway> {
   const log = options.logger;
   const violations: Violation[] = [];
-  const limiter = new RateLimiter(options.rateLimits ?? [], options.clock ? { clock: options.clock } : {});
+  const stats: GatewayStats = { malformed: 0, internalErrors: 0 };
+  const limiter = options.limiter ?? new RateLimiter(options.rateLimits ?? [], options.clock ? { clock: options.clock } : {});
   const robotsOpt = options.robots === undefined || options.robots === true ? {} : options.robots === false ? { respect: false } : options.robots;
   const robots =
     robotsOpt.respect === false
       ? undefined
-      : new RobotsGate({ userAgent: robotsOpt.userAgent ?? 'BastionAgent', crawlDelay: robotsOpt.crawlDelay ?? true, maxCrawlWaitMs: robotsOpt.maxCrawlWaitMs });
+      : (options.robotsGate ??
+        new RobotsGate({ userAgent: robotsOpt.userAgent ?? 'BastionAgent', crawlDelay: robotsOpt.crawlDelay ?? true, maxCrawlWaitMs: robotsOpt.maxCrawlWaitMs }));
+  const secrets = [...(options.knownSecrets ?? []), ...(options.api ? [options.api.apiKey] : [])].filter((s) => s.length > 0);
 
-  const api = options.api
-    ? { upstream: new URL(options.api.upstream ?? defaultApiUpstream()), apiKey: options.api.apiKey, placeholder: options.api.placeholder ?? API_KEY_PLACEHOLDER }
-    : undefined;
-  if (api && api.apiKey.length === 0) throw new BastionError('INVALID_INPUT', 'the egress gateway needs a non-empty API key');
-
+  if (options.api && options.api.apiKey.length === 0) throw new BastionError('INVALID_INPUT', 'the egress gateway needs a non-empty API key');
   let upstreamRateLimited: { retryAfterMs: number } | undefined;
   const forwardAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const apiAgent = api?.upstream.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 
   const record = (v: Violation) => {
     violations.push(v);
+    if (v.kind === 'protocol') stats.malformed++;
     log?.warn({ event: 'egress.violation', kind: v.kind, host: v.host, reason: v.reason }, 'egress refused');
     try {
       options.onViolation?.(v);
     } catch (err) {
-      log?.warn({ event: 'egress.onViolation-failed', error: (err as Error).message }, 'onViolation threw');
+      log?.warn({ event: 'egress.onViolation-failed', error: (err as Error).name }, 'onViolation threw');
     }
   };
 
-  const refuse = (res: http.ServerResponse, status: 403 | 429 | 400, v: Violation, retryAfterMs?: number) => {
+  const refuse = (res: http.ServerResponse, status: number, v: Violation, retryAfterMs?: number) => {
     record(v);
     if (res.headersSent) return void res.destroy();
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'x-bastion-violation': v.kind };
@@ -109,174 +110,191 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     res.end(`bastion egress gateway: ${oneLine(v.reason)}\n`);
   };
 
-  const badGateway = (res: http.ServerResponse | net.Socket, host: string, err: Error) => {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    log?.warn({ event: 'egress.upstream-error', host, code }, 'upstream failed');
-    const body = `bastion egress gateway: ${host} could not be reached (${code})\n`;
+  /** The last line of defence: a bug in a handler costs one request, never the process. */
+  const internalError = (res: http.ServerResponse | net.Socket, err: unknown) => {
+    stats.internalErrors++;
+    const e = err as NodeJS.ErrnoException;
+    log?.warn({ event: 'egress.internal-error', error: e?.name ?? 'unknown', code: e?.code }, 'gateway handler failed; answered 502');
+    const body = 'bastion egress gateway: internal error\n';
     if (res instanceof net.Socket) {
-      res.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      if (res.writable) res.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      else res.destroy();
     } else if (!res.headersSent) {
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end(body);
     } else {
       res.destroy();
     }
   };
 
-  // (a) Provider API: the sandbox's credential is dropped, the real one added, 429s recorded.
-  const apiProxy = createProxyServer({ selfHandleResponse: true, xfwd: false });
-  apiProxy.on('proxyRes', (proxyRes, _req, res) => {
-    const status = proxyRes.statusCode ?? 502;
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(proxyRes.headers)) if (!HOP_BY_HOP.includes(k) && v !== undefined) headers[k] = v;
-    if (status === 429) {
-      const chunks: Buffer[] = [];
-      proxyRes.on('data', (c: Buffer) => chunks.push(c));
-      proxyRes.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8').split(api!.apiKey).join(api!.placeholder);
-        const retryAfterMs = retryAfterFrom(body, proxyRes.headers['retry-after'] as string | undefined);
-        upstreamRateLimited = { retryAfterMs };
-        log?.warn({ event: 'egress.upstream-rate-limited', retryAfterMs }, 'provider API answered 429');
-        try {
-          options.onUpstreamRateLimited?.({ retryAfterMs });
-        } catch (err) {
-          log?.warn({ event: 'egress.onUpstreamRateLimited-failed', error: (err as Error).message }, 'onUpstreamRateLimited threw');
-        }
-        delete headers['content-length'];
-        res.writeHead(429, headers);
-        res.end(body);
-      });
-      return;
-    }
-    delete headers['content-length'];
-    res.writeHead(status, proxyRes.statusMessage, headers);
-    res.flushHeaders();
-    // pipeline, not pipe: an upstream cut mid-stream must cut the sandbox's response too, or the
-    // client waits for an end that never comes (the Gemini CLI has no read timeout of its own).
-    pipeline(proxyRes, new KeyScrubber(api!.apiKey, api!.placeholder), res, (err) => {
-      if (err) log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
-    });
-  });
-  apiProxy.on('error', (err, req, res) => {
-    badGateway(res as http.ServerResponse, api?.upstream.host ?? 'api', err as Error);
+  const onUnreachable = (code: string) => {
     try {
-      options.onUpstreamUnreachable?.({ code: (err as NodeJS.ErrnoException).code ?? 'error' });
+      options.onUpstreamUnreachable?.({ code });
     } catch (cbErr) {
-      log?.warn({ event: 'egress.onUpstreamUnreachable-failed', error: (cbErr as Error).message }, 'onUpstreamUnreachable threw');
+      log?.warn({ event: 'egress.onUpstreamUnreachable-failed', error: (cbErr as Error).name }, 'onUpstreamUnreachable threw');
     }
-  });
+  };
+
+  // (a) Provider API.
+  const api: ApiProxy | undefined = options.api
+    ? createApiProxy({
+        upstream: new URL(options.api.upstream ?? defaultApiUpstream()),
+        apiKey: options.api.apiKey,
+        placeholder: options.api.placeholder ?? API_KEY_PLACEHOLDER,
+        ...(options.api.models ? { models: options.api.models } : {}),
+        limiter,
+        secrets,
+        record,
+        onRateLimited: (info) => {
+          upstreamRateLimited = { retryAfterMs: info.retryAfterMs };
+          try {
+            options.onUpstreamRateLimited?.(info);
+          } catch (err) {
+            log?.warn({ event: 'egress.onUpstreamRateLimited-failed', error: (err as Error).name }, 'onUpstreamRateLimited threw');
+          }
+        },
+        onUnreachable,
+        ...(log ? { log } : {}),
+      })
+    : undefined;
 
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string) => {
     if (!api) return refuse(res, 403, { kind: 'api', host: 'api', reason: 'no provider API is routed through this gateway' });
-    const url = new URL(pathAndQuery, 'http://sandbox.invalid');
-    if (!API_PATH.test(url.pathname)) {
-      return refuse(res, 403, { kind: 'api', host: api.upstream.host, reason: `${req.method} ${url.pathname} is not a provider API path` });
-    }
-    url.searchParams.delete('key');
-    req.url = url.pathname + url.search;
-    for (const h of CREDENTIAL_HEADERS) delete req.headers[h];
-    // Identity encoding keeps response bodies readable for the key scrubber.
-    req.headers['accept-encoding'] = 'identity';
-    apiProxy.web(req, res, {
-      target: api.upstream.origin,
-      changeOrigin: true,
-      secure: true,
-      agent: apiAgent,
-      headers: { 'x-goog-api-key': api.apiKey },
-    });
+    api.handle(req, res, pathAndQuery);
   };
 
-  // (b) Forward proxy for plain HTTP in absolute form.
+  // (b) Forward proxy for plain HTTP in absolute form, and for plain HTTP found inside a tunnel.
   const forwardProxy = createProxyServer({ xfwd: false, changeOrigin: false });
-  forwardProxy.on('error', (err, req, res) => badGateway(res as http.ServerResponse, req.headers.host ?? 'upstream', err as Error));
+  forwardProxy.on('proxyRes', (proxyRes) => {
+    // Sites may set their own cookies; only headers that carry one of our secrets are dropped.
+    if (secrets.length === 0) return;
+    const { dropped } = scrubResponseHeaders(proxyRes.headers, secrets, { dropCredentials: false });
+    for (const name of dropped) delete proxyRes.headers[name];
+  });
 
-  const admit = (host: string): { ok: true } | { ok: false; status: 403 | 429; v: Violation; retryAfterMs?: number } => {
+  const admitDomain = (host: string): Admission => {
     const verdict = matchDomain(host, options.allow, options.deny);
-    if (!verdict.allow) return { ok: false, status: 403, v: { kind: 'domain', host: normalizeHost(host), reason: verdict.reason } };
-    const rate = limiter.take(normalizeHost(host));
-    if (!rate.allow) {
-      return {
-        ok: false,
-        status: 429,
-        retryAfterMs: rate.retryAfterMs,
-        v: { kind: 'rate-limit', host: normalizeHost(host), reason: `${normalizeHost(host)} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s` },
-      };
-    }
-    return { ok: true };
+    return verdict.allow ? { ok: true } : { ok: false, status: 403, v: { kind: 'domain', host, reason: verdict.reason } };
+  };
+  const admit = (host: string): Admission => {
+    const domain = admitDomain(host);
+    if (!domain.ok) return domain;
+    const rate = limiter.take(host);
+    if (rate.allow) return { ok: true };
+    const reason = `${host} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
+    return { ok: false, status: 429, retryAfterMs: rate.retryAfterMs, v: { kind: 'rate-limit', host, reason } };
   };
 
-  const handleForward = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const host = url.hostname;
-    const admitted = admit(host);
+  const handleForward = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, tunnel?: TunnelTarget) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const head = checkRequestHead(req.method, req.rawHeaders, FORWARD_METHODS);
+    if (!head.ok) return refuse(res, 405, { kind: 'protocol', host, reason: head.reason });
+    // The CONNECT that opened a tunnel already took a token; its first request uses that one.
+    const prepaid = tunnel?.prepaid === true;
+    if (tunnel) tunnel.prepaid = false;
+    const admitted = prepaid ? admitDomain(host) : admit(host);
     if (!admitted.ok) return refuse(res, admitted.status, admitted.v, admitted.retryAfterMs);
     if (robots && (req.method === 'GET' || req.method === 'HEAD')) {
-      const verdict = await robots.check(url);
-      if (!verdict.allow) return refuse(res, verdict.status, { kind: 'robots', host: normalizeHost(host), reason: verdict.reason });
+      const verdict = await robots.check(url, (h) => admitDomain(h).ok);
+      if (!verdict.allow) return refuse(res, verdict.status, { kind: 'robots', host, reason: verdict.reason });
       if (verdict.waitMs > 0) await new Promise((r) => setTimeout(r, verdict.waitMs));
     }
     req.url = url.pathname + url.search;
     delete req.headers['proxy-connection'];
     delete req.headers['proxy-authorization'];
-    forwardProxy.web(req, res, { target: `http://${url.host}`, agent: forwardAgent });
+    forwardProxy.web(req, res, { target: `http://${url.host}`, agent: forwardAgent, changeOrigin: tunnel !== undefined }, (err: Error) => {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      log?.warn({ event: 'egress.upstream-error', host, code }, 'upstream failed');
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`bastion egress gateway: ${host} could not be reached (${code})\n`);
+    });
   };
 
-  const isSelf = (url: URL) =>
-    (url.hostname === '127.0.0.1' || url.hostname === 'localhost') && Number(url.port || 80) === SANDBOX_GATEWAY.port;
+  const isSelf = (url: URL) => (url.hostname === '127.0.0.1' || url.hostname === 'localhost') && Number(url.port || 80) === SANDBOX_GATEWAY.port;
 
-  const server = http.createServer({ keepAlive: true }, (req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const target = req.url ?? '/';
     if (target.startsWith('/')) return handleApi(req, res, target);
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      return refuse(res, 400, { kind: 'protocol', host: '', reason: 'the request target is not a URL' });
+    const checked = checkForwardUrl(target);
+    if (!checked.ok) {
+      // A client that sends API calls through HTTP_PROXY addresses the relay itself in absolute form.
+      return refuse(res, 400, { kind: 'protocol', host: '', reason: checked.reason });
     }
-    // A client that sends API calls through HTTP_PROXY addresses the relay itself in absolute form.
+    const url = checked.value;
     if (isSelf(url)) return handleApi(req, res, url.pathname + url.search);
-    if (url.protocol !== 'http:') {
-      return refuse(res, 400, { kind: 'protocol', host: url.hostname, reason: `${url.protocol} URLs go through CONNECT, not a plain proxy request` });
+    return handleForward(req, res, url);
+  };
+
+  // Plain HTTP inside a CONNECT tunnel: origin-form requests whose destination is the tunnel's.
+  const tunnelTargets = new WeakMap<net.Socket, TunnelTarget>();
+  const onTunnelRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const tunnel = tunnelTargets.get(req.socket);
+    const target = req.url ?? '';
+    if (tunnel === undefined || !target.startsWith('/')) return refuse(res, 400, { kind: 'protocol', host: tunnel?.host ?? '', reason: 'a request inside a tunnel must be origin-form (/path)' });
+    const authority = net.isIPv6(tunnel.host) ? `[${tunnel.host}]` : tunnel.host;
+    const checked = checkForwardUrl(`http://${authority}:${tunnel.port}${target}`);
+    if (!checked.ok || checked.value.hostname.replace(/^\[|\]$/g, '') !== tunnel.host) {
+      return refuse(res, 400, { kind: 'protocol', host: tunnel.host, reason: 'the request target does not stay on the tunnel\'s host' });
     }
-    handleForward(req, res, url).catch((err: Error) => badGateway(res, url.hostname, err));
+    return handleForward(req, res, checked.value, tunnel);
+  };
+
+  const guard =
+    (handler: (req: http.IncomingMessage, res: http.ServerResponse) => unknown) =>
+    (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      try {
+        const pending = handler(req, res);
+        if (pending instanceof Promise) pending.catch((err: unknown) => internalError(res, err));
+      } catch (err) {
+        internalError(res, err);
+      }
+    };
+
+  const onClientError = (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    stats.malformed++;
+    if (!socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  };
+
+  const tunnels = new Set<net.Socket>();
+  const inner = http.createServer(SERVER_OPTIONS, guard(onTunnelRequest));
+  inner.on('clientError', onClientError);
+  inner.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => {
+    record({ kind: 'protocol', host: '', reason: 'CONNECT inside a tunnel is refused' });
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   });
 
-  // CONNECT tunnels: policy is checked on the host name; the bytes inside stay end-to-end TLS.
-  const tunnels = new Set<net.Socket>();
+  const server = http.createServer(SERVER_OPTIONS, guard(onRequest));
+  server.on('clientError', onClientError);
+  // Protocol upgrades (websocket, h2c) are not proxied: refused rather than left to Node's default.
+  const refuseUpgrade = (_req: http.IncomingMessage, socket: net.Socket) => {
+    record({ kind: 'protocol', host: '', reason: 'protocol upgrades are not proxied' });
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  };
+  server.on('upgrade', refuseUpgrade);
+  inner.on('upgrade', refuseUpgrade);
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    tunnels.add(client);
-    client.on('close', () => tunnels.delete(client));
-    client.on('error', () => client.destroy());
-    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(req.url ?? '');
-    const reply = (status: string, body: string, extra = '') =>
-      client.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
-    if (!m) {
-      const v: Violation = { kind: 'protocol', host: '', reason: 'CONNECT needs host:port' };
-      record(v);
-      return reply('400 Bad Request', `bastion egress gateway: ${v.reason}\n`);
+    try {
+      handleConnect(
+        {
+          admit,
+          record,
+          inner,
+          targets: tunnelTargets,
+          sockets: tunnels,
+          onUpstreamError: (host, code) => log?.warn({ event: 'egress.upstream-error', host, code }, 'upstream failed'),
+        },
+        req,
+        client,
+        head,
+      );
+    } catch (err) {
+      internalError(client, err);
     }
-    const host = m[1].replace(/^\[|\]$/g, '');
-    const port = Number(m[2]);
-    const admitted = admit(host);
-    if (!admitted.ok) {
-      record(admitted.v);
-      const retry = admitted.retryAfterMs !== undefined ? `retry-after: ${Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))}\r\n` : '';
-      const status = admitted.status === 403 ? '403 Forbidden' : '429 Too Many Requests';
-      return reply(status, `bastion egress gateway: ${oneLine(admitted.v.reason)}\n`, `x-bastion-violation: ${admitted.v.kind}\r\n${retry}`);
-    }
-    const upstream = net.connect({ host, port });
-    tunnels.add(upstream);
-    upstream.on('close', () => tunnels.delete(upstream));
-    upstream.once('connect', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', (err) => {
-      if (upstream.connecting || !client.writable) badGateway(client, host, err);
-      client.destroy();
-    });
-    client.on('close', () => upstream.destroy());
   });
 
   // Registered for cleanup before anything listens: a failed start leaves no directory behind.
@@ -291,11 +309,11 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        inner.closeAllConnections();
         for (const s of tunnels) s.destroy();
       });
       forwardAgent.destroy();
-      apiAgent.destroy();
-      apiProxy.close();
+      api?.close();
       forwardProxy.close();
       await callDir.close();
     })();
@@ -315,12 +333,18 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     await close();
     throw new BastionError('SANDBOX_UNAVAILABLE', `could not start the egress gateway in ${hostSocketDir}`, { cause: err });
   }
-  log?.info({ event: 'egress.started', socket: hostSocketPath, allow: options.allow, deny: options.deny, api: api?.upstream.origin }, 'egress gateway listening');
+  // A listening server's later 'error' (e.g. EMFILE on accept) is logged, not thrown to the process.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    stats.internalErrors++;
+    log?.warn({ event: 'egress.server-error', code: err.code ?? err.name }, 'gateway server error');
+  });
+  log?.info({ event: 'egress.started', socket: hostSocketPath, allow: options.allow, deny: options.deny, api: options.api ? new URL(options.api.upstream ?? defaultApiUpstream()).origin : undefined }, 'egress gateway listening');
 
   return {
     hostSocketDir,
     hostSocketPath,
     violations,
+    stats,
     get upstreamRateLimited() {
       return upstreamRateLimited;
     },

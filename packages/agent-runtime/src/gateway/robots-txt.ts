@@ -1,86 +1,31 @@
 import http from 'node:http';
+import https from 'node:https';
+import robotsParser from 'robots-parser';
 
-interface Rule {
-  allow: boolean;
-  pattern: string;
-  re: RegExp;
-}
-
+/**
+ * robots.txt for the gateway's plain-HTTP fetches. Matching is robots-parser's (RFC 9309: the
+ * group whose user-agent token equals ours, else `*`; longest match wins, allow on a tie;
+ * percent-encoding normalised); this file only fetches, caches and spaces requests.
+ */
 export interface RobotsRules {
   isAllowed(pathAndQuery: string): boolean;
   /** Crawl-delay of the group that applies, in ms, if the file gives one. */
   crawlDelayMs?: number;
 }
 
-function compile(pattern: string): RegExp {
-  const anchored = pattern.endsWith('$');
-  const body = (anchored ? pattern.slice(0, -1) : pattern)
-    .split('*')
-    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp('^' + body + (anchored ? '$' : ''));
-}
+// robots-parser only answers for URLs of the origin it was built for; the rules of one file do
+// not depend on the origin, so one fixed base serves every site.
+const BASE = 'http://robots.invalid';
 
-/**
- * robots.txt per RFC 9309: the group whose user-agent token is the longest match of ours, else `*`;
- * the longest matching rule wins and a tie goes to allow. Crawl-delay (non-standard, common) is read
- * from the same group.
- */
 export function parseRobotsTxt(text: string, userAgent: string): RobotsRules {
-  const ua = userAgent.toLowerCase();
-  type Group = { agents: string[]; rules: Rule[]; delay?: number };
-  const groups: Group[] = [];
-  let current: Group | undefined;
-  let lastWasAgent = false;
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.replace(/#.*/, '').trim();
-    const m = /^([A-Za-z-]+)\s*:\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const key = m[1].toLowerCase();
-    const value = m[2].trim();
-    if (key === 'user-agent') {
-      if (!lastWasAgent || current === undefined) {
-        current = { agents: [], rules: [] };
-        groups.push(current);
-      }
-      current.agents.push(value.toLowerCase());
-      lastWasAgent = true;
-      continue;
-    }
-    lastWasAgent = false;
-    if (current === undefined) continue;
-    if ((key === 'allow' || key === 'disallow') && value !== '') {
-      current.rules.push({ allow: key === 'allow', pattern: value, re: compile(value) });
-    } else if (key === 'crawl-delay') {
-      const seconds = Number(value);
-      if (Number.isFinite(seconds) && seconds >= 0) current.delay = Math.round(seconds * 1000);
-    }
-  }
-
-  let chosen: Group | undefined;
-  let best = -1;
-  for (const g of groups) {
-    for (const agent of g.agents) {
-      const score = agent === '*' ? 0 : ua.includes(agent) ? agent.length : -1;
-      if (score > best) {
-        best = score;
-        chosen = g;
-      }
-    }
-  }
-  const rules = chosen?.rules ?? [];
-  const result: RobotsRules = {
-    isAllowed(path) {
-      let winner: Rule | undefined;
-      for (const r of rules) {
-        if (!r.re.test(path)) continue;
-        if (winner === undefined || r.pattern.length > winner.pattern.length || (r.pattern.length === winner.pattern.length && r.allow)) winner = r;
-      }
-      return winner === undefined || winner.allow;
-    },
+  const robots = robotsParser(`${BASE}/robots.txt`, text);
+  const rules: RobotsRules = {
+    // `undefined` means the URL is not of this origin, which cannot happen with BASE; refuse then.
+    isAllowed: (pathAndQuery) => robots.isAllowed(BASE + (pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`), userAgent) === true,
   };
-  if (chosen?.delay !== undefined) result.crawlDelayMs = chosen.delay;
-  return result;
+  const delay = robots.getCrawlDelay(userAgent);
+  if (delay !== undefined && Number.isFinite(delay) && delay >= 0) rules.crawlDelayMs = Math.round(delay * 1000);
+  return rules;
 }
 
 const ALLOW_ALL: RobotsRules = { isAllowed: () => true };
@@ -97,12 +42,20 @@ export interface RobotsGateOptions {
 
 export type RobotsVerdict = { allow: true; waitMs: number } | { allow: false; reason: string; status: 403 | 429 };
 
+/** RFC 9309 2.2.2: parse at least the first 500 KiB. */
 const MAX_ROBOTS_BYTES = 512 * 1024;
+/** RFC 9309 2.3.1.2: follow at least five consecutive redirects. */
+export const MAX_ROBOTS_REDIRECTS = 5;
 const CACHE_MS = 10 * 60_000;
+/** An unreachable or failing site is asked again soon: its outage disallows everything meanwhile. */
+const FAILURE_CACHE_MS = 30_000;
+const MAX_CACHED_SITES = 1000;
 
-/** Fetches, caches and applies robots.txt per origin, and spaces requests by Crawl-delay. */
+type Fetched = { rules: RobotsRules; ttlMs: number };
+
+/** Fetches, caches and applies robots.txt per site, and spaces requests by Crawl-delay. */
 export class RobotsGate {
-  private readonly cache = new Map<string, { at: number; rules: Promise<RobotsRules> }>();
+  private readonly cache = new Map<string, { until: number; rules: Promise<RobotsRules> }>();
   private readonly nextAt = new Map<string, number>();
   private readonly now: () => number;
 
@@ -110,63 +63,88 @@ export class RobotsGate {
     this.now = options.now ?? Date.now;
   }
 
-  async check(url: URL): Promise<RobotsVerdict> {
-    const origin = `${url.hostname}:${url.port || '80'}`;
-    const rules = await this.rulesFor(url, origin);
+  /** `mayFetch` is the call's egress policy: a redirect to a host it refuses is not followed. */
+  async check(url: URL, mayFetch: (host: string) => boolean = () => true): Promise<RobotsVerdict> {
+    const site = `${url.protocol}//${url.host}`;
+    const rules = await this.rulesFor(url, site, mayFetch);
     const path = url.pathname + url.search;
     if (!rules.isAllowed(path)) return { allow: false, status: 403, reason: `${url.hostname}'s robots.txt disallows ${url.pathname}` };
     if (!this.options.crawlDelay || rules.crawlDelayMs === undefined || rules.crawlDelayMs === 0) return { allow: true, waitMs: 0 };
     const now = this.now();
-    const next = this.nextAt.get(origin) ?? now;
+    const next = this.nextAt.get(site) ?? now;
     const waitMs = Math.max(0, next - now);
     if (waitMs > (this.options.maxCrawlWaitMs ?? 30_000)) {
       return { allow: false, status: 429, reason: `${url.hostname}'s robots.txt asks for ${rules.crawlDelayMs / 1000}s between requests; too many are queued` };
     }
-    this.nextAt.set(origin, Math.max(now, next) + rules.crawlDelayMs);
+    this.nextAt.set(site, Math.max(now, next) + rules.crawlDelayMs);
     return { allow: true, waitMs };
   }
 
-  private rulesFor(url: URL, origin: string): Promise<RobotsRules> {
-    const cached = this.cache.get(origin);
-    if (cached && this.now() - cached.at < CACHE_MS) return cached.rules;
-    const rules = this.fetch(url, origin);
-    this.cache.set(origin, { at: this.now(), rules });
-    return rules;
+  private rulesFor(url: URL, site: string, mayFetch: (host: string) => boolean): Promise<RobotsRules> {
+    const cached = this.cache.get(site);
+    if (cached && this.now() < cached.until) return cached.rules;
+    if (this.cache.size >= MAX_CACHED_SITES) this.cache.delete(this.cache.keys().next().value as string);
+    const entry = { until: Number.POSITIVE_INFINITY, rules: Promise.resolve(ALLOW_ALL) };
+    entry.rules = this.fetchFollowing(new URL('/robots.txt', url), mayFetch, 0).then(({ rules, ttlMs }) => {
+      entry.until = this.now() + ttlMs;
+      return rules;
+    });
+    this.cache.set(site, entry);
+    return entry.rules;
   }
 
-  private fetch(url: URL, origin: string): Promise<RobotsRules> {
+  private async fetchFollowing(target: URL, mayFetch: (host: string) => boolean, hops: number): Promise<Fetched> {
+    const answer = await this.fetchOnce(target);
+    if (answer.kind === 'rules') return answer.fetched;
+    if (hops >= MAX_ROBOTS_REDIRECTS) return { rules: ALLOW_ALL, ttlMs: CACHE_MS }; // RFC: MAY treat as unavailable (4xx)
+    let next: URL;
+    try {
+      next = new URL(answer.location, target);
+    } catch {
+      // An unusable Location is a redirect to nowhere: the file is unavailable, as for a 4xx.
+      return { rules: ALLOW_ALL, ttlMs: CACHE_MS };
+    }
+    // The gateway does not become a way to reach hosts the call's policy refuses.
+    if ((next.protocol !== 'http:' && next.protocol !== 'https:') || !mayFetch(next.hostname)) return { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS };
+    return this.fetchFollowing(next, mayFetch, hops + 1);
+  }
+
+  private fetchOnce(target: URL): Promise<{ kind: 'rules'; fetched: Fetched } | { kind: 'redirect'; location: string }> {
+    const get = target.protocol === 'https:' ? https.get : http.get;
     return new Promise((resolve) => {
-      const req = http.get(
-        { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 80, path: '/robots.txt', headers: { 'user-agent': this.options.userAgent }, agent: false },
+      const req = get(
+        target,
+        { headers: { 'user-agent': this.options.userAgent }, agent: false },
         (res) => {
           const status = res.statusCode ?? 0;
-          // RFC 9309: 4xx means no rules; 5xx means assume everything is disallowed.
-          if (status >= 400 && status < 500) {
+          const location = res.headers.location;
+          if (status >= 300 && status < 400 && location !== undefined) {
             res.resume();
-            resolve(ALLOW_ALL);
+            resolve({ kind: 'redirect', location });
             return;
           }
+          // RFC 9309 2.3.1: 4xx "unavailable" means no rules; 5xx "unreachable" means disallow all.
           if (status < 200 || status >= 300) {
             res.resume();
-            resolve(status >= 500 ? DISALLOW_ALL : ALLOW_ALL);
+            resolve({ kind: 'rules', fetched: status >= 500 || status < 200 ? { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS } : { rules: ALLOW_ALL, ttlMs: CACHE_MS } });
             return;
           }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (c: Buffer) => {
+            if (size < MAX_ROBOTS_BYTES) chunks.push(c);
             size += c.length;
-            if (size <= MAX_ROBOTS_BYTES) chunks.push(c);
           });
-          res.on('end', () => resolve(parseRobotsTxt(Buffer.concat(chunks).toString('utf8'), this.options.userAgent)));
-          res.on('error', () => resolve(DISALLOW_ALL));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).subarray(0, MAX_ROBOTS_BYTES).toString('utf8');
+            resolve({ kind: 'rules', fetched: { rules: parseRobotsTxt(text, this.options.userAgent), ttlMs: CACHE_MS } });
+          });
+          res.on('error', () => resolve({ kind: 'rules', fetched: { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS } }));
         },
       );
       req.setTimeout(this.options.fetchTimeoutMs ?? 3000, () => req.destroy(new Error('robots.txt timed out')));
-      // No answer at all: the request itself will fail with a clear 502; try robots.txt again next time.
-      req.on('error', () => {
-        this.cache.delete(origin);
-        resolve(ALLOW_ALL);
-      });
+      // Unreachable (refused, DNS, timeout): RFC 9309 says assume complete disallow.
+      req.on('error', () => resolve({ kind: 'rules', fetched: { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS } }));
     });
   }
 }

@@ -1,0 +1,172 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Readable, pipeline } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { RateLimiter } from '@bastion/policy';
+import { KeyScrubber } from './key-scrubber';
+import { checkModelPath, googlePermissionDenied, googleRateLimited } from './model-allowlist';
+import { API_METHODS, MAX_API_BODY_BYTES, checkRequestHead } from './request-guard';
+import { scrubResponseHeaders } from './response-headers';
+import { retryAfterFrom } from './retry-delay';
+import { oneLine, type GatewayLogger, type Violation } from './violation';
+
+export interface ApiProxyOptions {
+  upstream: URL;
+  apiKey: string;
+  placeholder: string;
+  /** The policy's models for this provider; absent: any model. */
+  models?: readonly string[];
+  /** Shared across calls (see SharedBudgets); API requests draw on the upstream host's rules. */
+  limiter: RateLimiter;
+  /** Secret values that must never appear in a response header (the API key is always one). */
+  secrets: readonly string[];
+  record(v: Violation): void;
+  /** The call cannot go on: the upstream said 429, or the policy's budget for the API is spent. */
+  onRateLimited(info: { retryAfterMs: number; source: 'upstream' | 'policy' }): void;
+  onUnreachable(code: string): void;
+  log?: GatewayLogger;
+}
+
+export interface ApiProxy {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string): void;
+  close(): void;
+}
+
+const API_PATH = /^\/(upload\/)?v1(alpha|beta)?\//;
+const REQUEST_CREDENTIALS = ['authorization', 'x-goog-api-key', 'x-api-key', 'proxy-authorization', 'cookie'];
+
+type Refusal = { status: number; body: string; contentType: string; retryAfterMs?: number };
+
+/**
+ * The provider API's reverse proxy: drops the sandbox's placeholder credential and adds the real
+ * one, enforces the policy's model allowlist and rate limits, scrubs the key out of response
+ * headers and bodies, and retries once on a fresh connection when a pooled keep-alive socket turns
+ * out to have been closed by the upstream (ECONNRESET on reuse is the pool's fault, not the API's).
+ */
+export function createApiProxy(o: ApiProxyOptions): ApiProxy {
+  const agent = o.upstream.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const secrets = o.secrets.includes(o.apiKey) ? o.secrets : [...o.secrets, o.apiKey];
+  const proxy = createProxyServer({ selfHandleResponse: true, xfwd: false });
+  const reused = new WeakMap<http.IncomingMessage, boolean>();
+
+  proxy.on('proxyReq', (proxyReq, req) => {
+    reused.set(req, proxyReq.reusedSocket);
+  });
+
+  proxy.on('proxyRes', (proxyRes, _req, res) => {
+    const status = proxyRes.statusCode ?? 502;
+    const { headers, dropped } = scrubResponseHeaders(proxyRes.headers, secrets, { dropCredentials: true });
+    if (dropped.length > 0) o.log?.warn({ event: 'egress.response-headers-scrubbed', headers: dropped }, 'credential headers removed from an API response');
+    delete headers['content-length'];
+    if (status === 429) {
+      const chunks: Buffer[] = [];
+      proxyRes.on('data', (c: Buffer) => chunks.push(c));
+      proxyRes.on('error', () => res.destroy());
+      proxyRes.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8').split(o.apiKey).join(o.placeholder);
+        const retryAfterMs = retryAfterFrom(body, proxyRes.headers['retry-after'] as string | undefined);
+        o.log?.warn({ event: 'egress.upstream-rate-limited', retryAfterMs }, 'provider API answered 429');
+        o.onRateLimited({ retryAfterMs, source: 'upstream' });
+        res.writeHead(429, headers);
+        res.end(body);
+      });
+      return;
+    }
+    res.writeHead(status, proxyRes.statusMessage, headers);
+    res.flushHeaders();
+    // pipeline, not pipe: an upstream cut mid-stream must cut the sandbox's response too, or the
+    // client waits for an end that never comes (the Gemini CLI has no read timeout of its own).
+    pipeline(proxyRes, new KeyScrubber(o.apiKey, o.placeholder), res, (err) => {
+      if (err) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
+    });
+  });
+
+  const refuse = (res: http.ServerResponse, r: Refusal) => {
+    if (res.headersSent) return void res.destroy();
+    const headers: http.OutgoingHttpHeaders = { 'content-type': r.contentType };
+    if (r.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+    res.writeHead(r.status, headers);
+    res.end(r.body);
+  };
+  const plain = (status: number, v: Violation): Refusal => {
+    o.record(v);
+    return { status, body: `bastion egress gateway: ${oneLine(v.reason)}\n`, contentType: 'text/plain; charset=utf-8' };
+  };
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, fresh: boolean) => {
+    proxy.web(
+      req,
+      res,
+      {
+        target: o.upstream.origin,
+        changeOrigin: true,
+        secure: true,
+        agent: fresh ? false : agent,
+        buffer: Readable.from(body.length > 0 ? [body] : []),
+        headers: { 'x-goog-api-key': o.apiKey },
+      },
+      (err: Error) => {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        if (!fresh && code === 'ECONNRESET' && reused.get(req) === true && !res.headersSent) {
+          o.log?.info({ event: 'egress.api-retry', code }, 'pooled upstream connection was closed; retrying once on a fresh one');
+          return forward(req, res, body, true);
+        }
+        o.log?.warn({ event: 'egress.upstream-error', host: o.upstream.host, code }, 'upstream failed');
+        if (!res.headersSent) {
+          res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`bastion egress gateway: ${o.upstream.host} could not be reached (${code})\n`);
+        } else {
+          res.destroy();
+        }
+        o.onUnreachable(code);
+      },
+    );
+  };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string) => {
+    const host = o.upstream.host;
+    const head = checkRequestHead(req.method, req.rawHeaders, API_METHODS);
+    if (!head.ok) return refuse(res, plain(405, { kind: 'protocol', host, reason: head.reason }));
+    const url = new URL(pathAndQuery, 'http://sandbox.invalid');
+    if (!API_PATH.test(url.pathname)) return refuse(res, plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a provider API path` }));
+
+    const model = checkModelPath(url.pathname, o.models);
+    if (!model.allow) {
+      o.record({ kind: 'model', host, reason: model.reason, model: model.model });
+      return refuse(res, { status: 403, body: googlePermissionDenied(`Bastion policy: ${model.reason}`, model.model), contentType: 'application/json; charset=utf-8' });
+    }
+    const rate = o.limiter.take(o.upstream.hostname);
+    if (!rate.allow) {
+      const reason = `${o.upstream.hostname} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
+      o.record({ kind: 'rate-limit', host: o.upstream.hostname, reason });
+      o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy' });
+      return refuse(res, { status: 429, body: googleRateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs), contentType: 'application/json; charset=utf-8', retryAfterMs: rate.retryAfterMs });
+    }
+
+    url.searchParams.delete('key');
+    req.url = url.pathname + url.search;
+    for (const h of REQUEST_CREDENTIALS) delete req.headers[h];
+    // Identity encoding keeps response bodies readable for the key scrubber.
+    req.headers['accept-encoding'] = 'identity';
+
+    // The body is held so a retry on a fresh connection can send it again; prompts are small.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_API_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_API_BODY_BYTES) return refuse(res, plain(413, { kind: 'protocol', host, reason: `request body over ${MAX_API_BODY_BYTES} bytes` }));
+      forward(req, res, Buffer.concat(chunks), false);
+    });
+  };
+
+  return {
+    handle,
+    close() {
+      agent.destroy();
+      proxy.close();
+    },
+  };
+}
