@@ -26,6 +26,8 @@ export const NetworkObligation = z.discriminatedUnion('mode', [
     .object({
       mode: z.literal('gateway'),
       api: z.enum(['gemini']).optional(),
+      /** The provider's `models` from the policy: the gateway's API proxy refuses any other model. */
+      models: z.array(z.string()).optional(),
       allow: z.array(z.string()),
       deny: z.array(z.string()),
       /** Filled by the evaluator; optional so obligations written by hand stay valid. */

@@ -34,6 +34,14 @@ describe('evaluatePolicy obligations', () => {
     expect(Decision.safeParse(d).success).toBe(true);
   });
 
+  it("hands the gateway the provider's model allowlist, so a model picked inside the sandbox is checked too", () => {
+    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }] } satisfies PolicyInput);
+    const d = evaluatePolicy(policy, spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }));
+    expect(d.allow).toBe(true);
+    expect(d.obligations.network).toMatchObject({ mode: 'gateway', api: 'gemini', models: ['gemini-2.5-flash'] });
+    expect(Decision.safeParse(d).success).toBe(true);
+  });
+
   it('denies every requested domain the lists refuse, each with its reason', () => {
     const d = evaluatePolicy(gatewayPolicy, spec({ network: { mode: 'gateway', domains: ['evil.npmjs.org', 'npmjs.org', 'registry.npmjs.org'] } }));
     expect(d.allow).toBe(false);

@@ -121,6 +121,7 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
       robots: { respect: net.robots.respect, crawlDelay: net.robots.crawlDelay, userAgent: net.robots.userAgent },
     };
     if (spec.network.api !== undefined) network.api = spec.network.api;
+    if (spec.network.api !== undefined && providerRule?.models !== undefined) network.models = [...providerRule.models];
   }
 
   const redaction: RedactionObligation = { rules: policy.redaction.rules.map((r) => ({ id: r.id, pattern: r.pattern, severity: r.severity })) };
