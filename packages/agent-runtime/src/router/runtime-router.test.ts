@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import type { AgentProvider } from '@bastion/providers';
+import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { readOnlyBinding } from '../agents/provider-binding';
 import type { Executor, ExecutorRequest } from '../executor/executor';
@@ -127,6 +128,35 @@ describe('runtime router: FF_DEFAULT_BACKEND', () => {
       expect(started).toEqual(['docker', 'bwrap', 'bwrap']);
       expect(executors.bwrap.requests).toHaveLength(2);
       expect(executors.docker.requests).toHaveLength(2);
+    } finally {
+      await flags.close();
+    }
+  });
+});
+
+describe('runtime router: the exit gate', () => {
+  it('passes results the router builds itself (a backend that failed to start) through the exit gate', async () => {
+    const key = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';
+    const audit = createMemoryAuditLog();
+    const env: NodeJS.ProcessEnv = { FF_DEFAULT_BACKEND: 'bwrap' };
+    const flags = createFlagService({ env, audit });
+    const secrets = createSecretStore({ env: {}, values: { 'cursor-api-key': key } });
+    const pipeline = createPipeline({ policy: () => allowAll, executor: recordingExecutor(), sanitizer: (known) => createOutputSanitizer({ knownSecrets: known }), secrets, audit });
+    const router = createRuntimeRouter({
+      runtime: { pipeline, audit },
+      flags,
+      bindings: [readOnlyBinding(echoProvider('gemini-cli'))],
+      config: { providers: { 'gemini-cli': { retry: { maxAttempts: 0 } } } },
+      pipelineFor: async () => {
+        throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend failed with ${key}`);
+      },
+    });
+    try {
+      const result = await router.route({ prompt: 'hi' }, { provider: 'gemini-cli' });
+      expect(result.status).toBe('failed');
+      expect(JSON.stringify(result)).not.toContain(key);
+      expect(result.error?.message).toContain('[REDACTED:known-secret]');
+      expect(audit.lines.join('')).not.toContain(key);
     } finally {
       await flags.close();
     }

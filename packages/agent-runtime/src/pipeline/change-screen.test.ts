@@ -1,0 +1,60 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createOutputSanitizer } from '@bastion/security';
+import { diffWorkspace } from '../workspace/workspace-diff';
+import { makeScratch, type Scratch } from '../workspace/workspace-test-helpers';
+import { screenChangesForSecrets } from './change-screen';
+
+const KEY = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';
+const sanitizer = createOutputSanitizer({ knownSecrets: [KEY] });
+
+describe('screening an edit for the secrets the runtime holds, before it is applied', () => {
+  let scratch: Scratch;
+  afterEach(() => scratch.remove());
+
+  /** The agent's copy after `edit`, diffed as the Cursor binding diffs it. */
+  async function screen(files: Record<string, string | Buffer>, edit: (copyDir: string) => void) {
+    scratch = makeScratch(files);
+    const info = await scratch.copy();
+    edit(info.copyDir);
+    const diff = await diffWorkspace(info);
+    return screenChangesForSecrets(info, diff.proposedChanges, sanitizer);
+  }
+  const put = (dir: string, path: string, content: string | Buffer) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  };
+
+  it('refuses a new text file holding the key', async () => {
+    const refused = await screen({ 'a.txt': 'a\n' }, (copy) => put(copy, 'config/.env', `CURSOR_API_KEY=${KEY}\n`));
+    expect(refused).toMatchObject({ code: 'POLICY_DENIED', details: { rule: 'known-secret', files: 1 } });
+    expect(refused!.message).not.toContain(KEY);
+  });
+
+  it('refuses a binary file with the key in its bytes (the diff only says "binary")', async () => {
+    const bytes = Buffer.concat([Buffer.from([0, 1, 2, 0xff, 0]), Buffer.from(KEY), Buffer.from([0, 0])]);
+    expect(await screen({}, (copy) => put(copy, 'blob.bin', bytes))).toMatchObject({ code: 'POLICY_DENIED' });
+  });
+
+  it('refuses the key base64-encoded into a file', async () => {
+    expect(await screen({ 'a.txt': 'a\n' }, (copy) => put(copy, 'a.txt', `a\n${Buffer.from(KEY).toString('base64')}\n`))).toMatchObject({ code: 'POLICY_DENIED' });
+  });
+
+  it('refuses a symlink whose target is the key, and a file named after it', async () => {
+    expect(await screen({}, (copy) => symlinkSync(`/tmp/${KEY}`, join(copy, 'link')))).toMatchObject({ code: 'POLICY_DENIED' });
+    scratch.remove();
+    expect(await screen({}, (copy) => put(copy, `${KEY}.txt`, 'x\n'))).toMatchObject({ code: 'POLICY_DENIED' });
+  });
+
+  it("lets through an edit to a file that already held the key in the caller's workspace (no new occurrence)", async () => {
+    const refused = await screen({ '.env': `KEY=${KEY}\nDEBUG=0\n` }, (copy) => put(copy, '.env', `KEY=${KEY}\nDEBUG=1\n`));
+    expect(refused).toBeNull();
+  });
+
+  it('lets through ordinary edits and deletes', async () => {
+    expect(await screen({ 'a.ts': 'export const a = 1;\n', 'b.ts': 'x\n' }, (copy) => {
+      put(copy, 'a.ts', 'export const a = 2;\n');
+      rmSync(join(copy, 'b.ts'));
+    })).toBeNull();
+  });
+});
