@@ -19,6 +19,7 @@ export {
   RedactionRule,
   DEFAULT_DENY_WRITE,
   DEFAULT_PROTECTED_WRITE,
+  MAX_OUTPUT_BYTES,
   type PolicyInput,
 } from './policy-schema';
 export {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ExecutionSpec, RESOURCE_KEYS } from './execution-spec';
-import { Policy, type PolicyInput } from './policy-schema';
+import { MAX_OUTPUT_BYTES, Policy, type PolicyInput } from './policy-schema';
 import { DEFAULT_POLICY_INPUT } from './default-policy';
 import { evaluatePolicy } from './policy-engine';
 import { Decision } from './decision';
@@ -76,7 +76,7 @@ describe('evaluation never loosens a limit (property)', () => {
     nofile: fc.integer({ min: 1, max: 1048576 }),
     tmpfs: fc.integer({ min: 1, max: 2 ** 36 }),
     timeoutMs: fc.integer({ min: 1, max: 1e9 }),
-    outputBytes: fc.integer({ min: 1, max: 2 ** 36 }),
+    outputBytes: fc.integer({ min: 1, max: MAX_OUTPUT_BYTES }),
   });
   const requestArb = fc.record(
     {

@@ -2,6 +2,13 @@ import { z } from 'zod';
 import { parseByteSize } from '@bastion/core';
 import { DomainPattern } from './domain-pattern';
 
+/**
+ * The largest per-stream output cap a policy may set (issue 22). Output is held in memory until
+ * the call returns, so the cap is what one call can cost the host: 2g passed before and a flood
+ * ended as "Invalid string length" with gigabytes of RSS and the result lost.
+ */
+export const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
 const ByteSize = z
   .union([z.number().int().positive(), z.string().min(1)])
   .transform((v, ctx) => {
@@ -24,7 +31,9 @@ export const PolicyLimits = z
     nofile: z.number().int().positive().max(1048576).describe('Open file limit'),
     tmpfs: ByteSize.describe('Scratch tmpfs size'),
     timeoutMs: z.number().int().positive().describe('Wall-clock deadline'),
-    outputBytes: ByteSize.describe('Byte cap per output stream'),
+    outputBytes: ByteSize.refine((n) => n <= MAX_OUTPUT_BYTES, {
+      message: `outputBytes is capped at 256m (268435456 bytes): the runtime holds a call's output in memory, both streams, so a larger cap would let one call exhaust the host; set 256m or less`,
+    }).describe('Byte cap per output stream; at most 256m, since the runtime holds the output in memory'),
   })
   .strict()
   .describe('One value per resource');
