@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
-import { chmod, link, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import type { ResourceLimits } from '@bastion/policy';
@@ -12,7 +12,8 @@ import { containerCreateOptions } from './container-config';
 import { createContainerEvents } from './container-events';
 import { createDockerExecutor } from './docker-executor';
 import { dockerError } from './docker-errors';
-import { createFrameDecoder, encodeRequest, FRAME, type SupervisorExit } from './supervisor-protocol';
+import { awaitHello, createFrameDecoder, encodeRequest, FRAME, SLOT_KEY_FILE, type SupervisorExit } from './supervisor-protocol';
+import { sharedRuntimeDir, type RuntimeDir } from '../../runtime-dir/runtime-dir';
 import { SANDBOX_GATEWAY } from '../../gateway/sandbox-gateway';
 
 /** `bastion-relay --listen H:P --socket S -- CMD…` → the supervisor relays in-process and runs CMD. */
@@ -27,6 +28,8 @@ function unwrapRelay(command: readonly string[]): { relay?: { host: string; port
 // directory also carries the call's gateway socket (hard-linked in), so gateway calls stay warm.
 const CTL_MOUNT = SANDBOX_GATEWAY.mountDir;
 const SUPERVISOR = '/opt/bastion/bin/bastion-supervisor';
+/** How long a fresh control connection has to present the slot's secret. */
+const HELLO_TIMEOUT_MS = 5_000;
 
 export interface WarmPoolOptions {
   docker?: Dockerode;
@@ -38,8 +41,8 @@ export interface WarmPoolOptions {
   size?: number;
   /** A pooled container older than this is replaced, never used. */
   maxIdleMs?: number;
-  /** Directory for per-container control sockets (bind-mounted into each container). */
-  controlRoot?: string;
+  /** Where each pooled container's control directory is made (bind-mounted into that container only). Default: the process's private runtime directory. */
+  runtimeDir?: RuntimeDir;
   /** Handles what the pool cannot (calls with mounts, empty pool). Defaults to a cold Docker executor. */
   cold?: Executor;
   onCleanupError?: (error: BastionError, containerId: string) => void;
@@ -66,7 +69,7 @@ export type WarmPoolExecutor = Executor & {
   /** Starts keeping `size` containers ready for calls with this image and these limits. */
   prewarm(image: string, limits: ResourceLimits): Promise<void>;
   /** Ready containers over all profiles; `targets` lists each profile's wanted count. */
-  stats(): { ready: number; filling: number; profiles: number; warmHits: number; coldFallbacks: number; targets: { image: string; target: number; ready: number }[] };
+  stats(): { ready: number; filling: number; profiles: number; warmHits: number; coldFallbacks: number; rejectedHellos: number; targets: { image: string; target: number; ready: number }[] };
 };
 
 /**
@@ -90,6 +93,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   let closed = false;
   let warmHits = 0;
   let coldFallbacks = 0;
+  let rejectedHellos = 0;
 
   const track = <T>(p: Promise<T>) => {
     background.add(p);
@@ -116,17 +120,42 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   async function createSlot(profile: Profile): Promise<Slot> {
     // Subscribed while filling, off the call's path (a call re-subscribes after a daemon restart).
     await events.ready();
-    const ctlDir = await mkdtemp(join(options.controlRoot ?? tmpdir(), 'bastion-ctl-'));
-    // The host owns the directory and the listening socket; the container gets it read-only and
-    // only connects, so a pooled sandbox has no writable host path.
-    await chmod(ctlDir, 0o755);
+    // A per-call directory in the private runtime directory, owned by the sandbox user and
+    // mounted read-only into this one container: no other host user or sandbox can reach the
+    // socket, and the container has no writable host path.
+    const callDir = await (options.runtimeDir ?? (await sharedRuntimeDir())).createCallDir('ctl');
+    const ctlDir = callDir.path;
+    // The slot's secret: the supervisor reads it from the mounted directory and sends it first,
+    // so a connection that cannot read it (anyone but this container) never becomes the slot's.
+    const secret = randomBytes(32).toString('hex');
+    const keyPath = join(ctlDir, SLOT_KEY_FILE);
     const server = createServer({ allowHalfOpen: true });
-    const connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(join(ctlDir, 'ctl.sock'), () => resolve());
+    let settle: (conn: Socket) => void = () => undefined;
+    const authenticated = new Promise<Socket>((resolve) => (settle = resolve));
+    server.on('connection', (conn) => {
+      void awaitHello(conn, secret, HELLO_TIMEOUT_MS).then((ok) => {
+        if (!ok) {
+          rejectedHellos++;
+          conn.destroy();
+          return;
+        }
+        settle(conn);
+      });
     });
-    await chmod(join(ctlDir, 'ctl.sock'), 0o666);
+    try {
+      await writeFile(keyPath, secret, { mode: 0o600 });
+      await callDir.secureSocket(keyPath);
+      await chmod(keyPath, 0o400);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(join(ctlDir, 'ctl.sock'), () => resolve());
+      });
+      await callDir.secureSocket(join(ctlDir, 'ctl.sock'));
+    } catch (err) {
+      server.close();
+      await callDir.close();
+      throw new BastionError('SANDBOX_UNAVAILABLE', `could not prepare a pooled sandbox's control socket in ${ctlDir}`, { cause: err });
+    }
     const createdAt = Date.now();
     const labels = containerLabels(identity, 'pool', createdAt + maxIdleMs + profile.limits.timeoutMs + 60_000);
     const spec = containerCreateOptions(
@@ -150,13 +179,13 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       if (id) await destroy({ id, ctlDir, server });
       else {
         server.close();
-        await rm(ctlDir, { recursive: true, force: true });
+        await callDir.close();
       }
       throw dockerError(err, 'start a pooled sandbox', profile.image);
     }
     let timer: NodeJS.Timeout | undefined;
     const conn = await Promise.race([
-      connected,
+      authenticated,
       new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), 5_000);
       }),
@@ -164,9 +193,14 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     clearTimeout(timer);
     if (!conn) {
       await destroy({ id, ctlDir, server });
-      throw new BastionError('SANDBOX_UNAVAILABLE', `pooled sandbox ${id.slice(0, 12)} did not start its supervisor within 5 s`);
+      throw new BastionError('SANDBOX_UNAVAILABLE', `pooled sandbox ${id.slice(0, 12)} did not start its supervisor within 5 s (an image built before the slot secret cannot say hello: rebuild with ops/docker/build.sh)`);
     }
+    // One supervisor per slot: no further connection is accepted, and the secret is gone before
+    // the call's command could read it from the mount.
     server.close();
+    await rm(keyPath, { force: true });
+    // An idle container that dies resets its connection: the slot is then never handed out.
+    conn.on('error', () => conn.destroy());
     return { id, ctlDir, server, conn, createdAt };
   }
 
@@ -253,6 +287,8 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
         else if (type === FRAME.exit) result = JSON.parse(payload.toString('utf8')) as SupervisorExit;
       });
       sock.on('data', decode);
+      // The hello check left the socket paused.
+      sock.resume();
       sock.on('close', () => resolve(result));
       sock.on('error', (err) => (killing ? resolve(result) : reject(err)));
       hooks.onStarted?.({ sandboxId: slot.id, startupMs: Date.now() - started });
@@ -351,7 +387,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
         filling += p.filling;
         targets.push({ image: p.image, target: p.target, ready: p.ready.length });
       }
-      return { ready, filling, profiles: profiles.size, warmHits, coldFallbacks, targets };
+      return { ready, filling, profiles: profiles.size, warmHits, coldFallbacks, rejectedHellos, targets };
     },
     async close() {
       closed = true;
