@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { KeyScrubber } from './key-scrubber';
 import { DEFAULT_RETRY_AFTER_MS, retryAfterFrom } from './retry-delay';
-import { parseRobotsTxt } from './robots-txt';
 import { SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay, defaultApiUpstream } from './sandbox-gateway';
 
 describe('retryAfterFrom', () => {
@@ -20,35 +19,6 @@ describe('retryAfterFrom', () => {
     expect(retryAfterFrom('not json', '7')).toBe(7000);
     expect(retryAfterFrom('', new Date(10_000).toUTCString(), 4000)).toBe(6000);
     expect(retryAfterFrom('{}', undefined)).toBe(DEFAULT_RETRY_AFTER_MS);
-  });
-});
-
-describe('parseRobotsTxt', () => {
-  const text = `# comment
-User-agent: *
-Disallow: /private
-Allow: /private/ok
-Disallow: /*.pdf$
-Crawl-delay: 2
-
-User-agent: BastionAgent
-User-agent: other
-Disallow: /agents-only
-`;
-  it('picks the group naming our agent over *, with longest match winning', () => {
-    const ours = parseRobotsTxt(text, 'BastionAgent/1.0');
-    expect(ours.isAllowed('/agents-only/x')).toBe(false);
-    expect(ours.isAllowed('/private')).toBe(true);
-    expect(ours.crawlDelayMs).toBeUndefined();
-    const anyone = parseRobotsTxt(text, 'SomeBot');
-    expect(anyone.isAllowed('/private/x')).toBe(false);
-    expect(anyone.isAllowed('/private/ok/x')).toBe(true);
-    expect(anyone.isAllowed('/doc.pdf')).toBe(false);
-    expect(anyone.isAllowed('/doc.pdf?x')).toBe(true);
-    expect(anyone.crawlDelayMs).toBe(2000);
-  });
-  it('allows everything when the file has no rules for anyone', () => {
-    expect(parseRobotsTxt('', 'x').isAllowed('/')).toBe(true);
   });
 });
 

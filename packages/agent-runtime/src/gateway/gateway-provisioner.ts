@@ -2,6 +2,7 @@ import type { SecretStore } from '@bastion/security';
 import type { EgressProvisioner } from '../pipeline/sandbox-extensions';
 import type { RuntimeDir } from '../runtime-dir/runtime-dir';
 import { startEgressGateway, type GatewayLogger } from './egress-gateway';
+import { SharedBudgets } from './shared-budgets';
 import { defaultApiUpstream, gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
 
 /** Which secret holds each provider API's real key (the sandbox only ever sees a placeholder). */
@@ -14,18 +15,38 @@ export interface GatewayProvisionerOptions {
   logger?: GatewayLogger;
   /** Where each call's socket directory is made; default: the process's private runtime directory. */
   runtimeDir?: RuntimeDir;
+  /** Rate-limit budgets and robots.txt caches shared by every call; default: one per provisioner. */
+  budgets?: SharedBudgets;
 }
+
+/**
+ * The Gemini CLI reads its default model from GEMINI_MODEL (after `-m`, before settings). Pinned to
+ * the policy's first allowed model, the CLI's own router (a classifier call to a flash-lite model,
+ * then whichever model it picks) is bypassed by its override strategy and stays inside the list.
+ */
+const PINNED_MODEL_ENV = { gemini: 'GEMINI_MODEL' } as const;
 
 /** Starts one egress gateway per call and hands the pipeline its mount, env and relay wrapper. */
 export function createGatewayProvisioner(options: GatewayProvisionerOptions): EgressProvisioner {
+  // Held here, not per gateway: every call gets a fresh gateway, and a budget reset per call is none.
+  const budgets = options.budgets ?? new SharedBudgets();
   return {
     async attach(network, call) {
-      const api = network.api ? { upstream: defaultApiUpstream(options.env ?? process.env), apiKey: options.secrets.require(API_SECRETS[network.api]) } : undefined;
+      const api = network.api
+        ? {
+            upstream: defaultApiUpstream(options.env ?? process.env),
+            apiKey: options.secrets.require(API_SECRETS[network.api]),
+            ...(network.models ? { models: network.models } : {}),
+          }
+        : undefined;
+      const robots = network.robots;
       const gateway = await startEgressGateway({
         allow: network.allow,
         deny: network.deny,
-        ...(network.rateLimits ? { rateLimits: network.rateLimits } : {}),
-        ...(network.robots ? { robots: network.robots } : {}),
+        limiter: budgets.limiterFor(network.rateLimits ?? []),
+        ...(robots ? { robots } : {}),
+        ...(robots?.respect !== false ? { robotsGate: budgets.robotsFor({ userAgent: robots?.userAgent ?? 'BastionAgent', crawlDelay: robots?.crawlDelay ?? true }) } : {}),
+        knownSecrets: options.secrets.knownValues(),
         ...(api ? { api } : {}),
         onViolation: (v) => call.onViolation({ kind: v.kind, host: v.host, reason: v.reason }),
         onUpstreamRateLimited: ({ retryAfterMs }) => call.onRateLimited(retryAfterMs),
@@ -35,7 +56,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
       });
       return {
         mounts: [{ hostPath: gateway.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }],
-        env: gatewayEnv(),
+        env: { ...gatewayEnv(), ...(network.api && network.models?.[0] !== undefined ? { [PINNED_MODEL_ENV[network.api]]: network.models[0] } : {}) },
         wrapCommand: wrapCommandWithRelay,
         close: () => gateway.close(),
       };

@@ -16,7 +16,7 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'tr
 
 export interface ScrubbedHeaders {
   headers: OutgoingHttpHeaders;
-  /** Names of the headers that were dropped (never their values). */
+  /** Names of the headers that were dropped (never their values, nor a name that holds a secret). */
   dropped: string[];
 }
 
@@ -33,7 +33,8 @@ export function scrubResponseHeaders(input: IncomingHttpHeaders, secrets: readon
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) continue;
     if ((options.dropCredentials && CREDENTIAL_HEADERS.has(lower)) || carriesSecret(lower, value, secrets)) {
-      dropped.push(lower);
+      // The list is logged: a name that itself carries a secret is reported without it.
+      dropped.push(carriesSecret(lower, '', secrets) ? '(a header named after a secret)' : lower);
       continue;
     }
     headers[lower] = value;

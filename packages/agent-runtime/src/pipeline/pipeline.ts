@@ -111,6 +111,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
 
     let rateLimited: { retryAfterMs?: number } | undefined;
+    // A model outside the policy's allowlist, asked for from inside the sandbox (the gateway refused it).
+    let modelDenied: string | undefined;
     let unreachable: string | undefined;
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
@@ -137,7 +139,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (!options.egress) throw new BastionError('SANDBOX_UNAVAILABLE', 'the policy grants egress but this runtime has no gateway');
         const gw = await options.egress.attach(network, {
           correlationId,
-          onViolation: (v) => audit.record({ event: 'gateway.violation', correlationId, stage: 'gateway', ...v }),
+          onViolation: (v) => {
+            audit.record({ event: 'gateway.violation', correlationId, stage: 'gateway', ...v });
+            if (v.kind === 'model' && modelDenied === undefined) {
+              modelDenied = v.reason;
+              controller.abort();
+            }
+          },
           onRateLimited: (retryAfterMs) => {
             rateLimited = { retryAfterMs };
             audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs });
@@ -217,7 +225,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           ...(rateLimited.retryAfterMs !== undefined ? { retryAfterMs: rateLimited.retryAfterMs } : {}),
         });
       }
-      if (unreachable && !rateLimited) {
+      if (modelDenied !== undefined) {
+        error = new BastionError('POLICY_DENIED', `the agent asked the provider API for a model the policy does not allow: ${modelDenied}; the call was ended`);
+      }
+      if (unreachable && !rateLimited && modelDenied === undefined) {
         error = new BastionError('PROVIDER_FAILED', `the provider API could not be reached from the gateway (${unreachable}); the call was ended instead of waiting for its deadline`, {
           retryable: true,
         });
