@@ -24,7 +24,8 @@ export type WriteViolationRule =
   | 'not-allowed'
   | 'file-too-large'
   | 'total-too-large'
-  | 'too-many-files';
+  | 'too-many-files'
+  | 'hidden-path';
 
 export interface WriteViolation {
   path: string;

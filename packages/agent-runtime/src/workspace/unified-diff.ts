@@ -5,6 +5,8 @@ import { structuredPatch } from 'diff';
 export type DiffSide =
   | { readonly kind: 'absent' }
   | { readonly kind: 'file'; readonly content: Buffer; readonly executable: boolean }
+  /** A file known by its streamed digest; `content` only when it is text small enough to diff. */
+  | { readonly kind: 'file'; readonly digest: { readonly blobId: string; readonly binary: boolean; readonly size: number }; readonly content?: Buffer; readonly executable: boolean }
   | { readonly kind: 'symlink'; readonly target: string };
 
 /** Text larger than this is not diffed line by line (Myers is O(ND)); the header says so. */
@@ -29,9 +31,16 @@ function gitMode(side: DiffSide): string {
 }
 
 function body(side: DiffSide): Buffer {
-  if (side.kind === 'file') return side.content;
+  if (side.kind === 'file') return side.content ?? Buffer.alloc(0);
   if (side.kind === 'symlink') return Buffer.from(side.target);
   return Buffer.alloc(0);
+}
+
+/** Blob id, binary flag and size of a side, from its digest when it has one (content may be absent). */
+function facts(side: DiffSide): { id: string; binary: boolean; size: number } {
+  if (side.kind === 'file' && 'digest' in side) return { id: side.digest.blobId, binary: side.digest.binary, size: side.digest.size };
+  const data = body(side);
+  return { id: gitBlobId(data), binary: isBinary(data), size: data.length };
 }
 
 function quote(path: string): string {
@@ -65,10 +74,10 @@ export function renderDiff(path: string, before: DiffSide, after: DiffSide, oldP
   let out = `diff --git ${quote(a)} ${quote(b)}\n`;
   const oldMode = gitMode(before);
   const newMode = gitMode(after);
-  const oldBody = body(before);
-  const newBody = body(after);
-  const oldId = before.kind === 'absent' ? '0000000' : gitBlobId(oldBody).slice(0, 7);
-  const newId = after.kind === 'absent' ? '0000000' : gitBlobId(newBody).slice(0, 7);
+  const oldFacts = facts(before);
+  const newFacts = facts(after);
+  const oldId = before.kind === 'absent' ? '0000000' : oldFacts.id.slice(0, 7);
+  const newId = after.kind === 'absent' ? '0000000' : newFacts.id.slice(0, 7);
 
   if (before.kind === 'absent') out += `new file mode ${newMode}\n`;
   else if (after.kind === 'absent') out += `deleted file mode ${oldMode}\n`;
@@ -80,9 +89,9 @@ export function renderDiff(path: string, before: DiffSide, after: DiffSide, oldP
   out += `index ${oldId}..${newId}${sameMode ? ` ${oldMode}` : ''}\n`;
   const fromName = before.kind === 'absent' ? '/dev/null' : quote(a);
   const toName = after.kind === 'absent' ? '/dev/null' : quote(b);
-  if (isBinary(oldBody) || isBinary(newBody)) return out + `Binary files ${fromName} and ${toName} differ\n`;
-  if (oldBody.length > MAX_TEXT_DIFF_BYTES || newBody.length > MAX_TEXT_DIFF_BYTES) {
-    return out + `Text too large to diff (${oldBody.length} → ${newBody.length} bytes); files ${fromName} and ${toName} differ\n`;
+  if (oldFacts.binary || newFacts.binary) return out + `Binary files ${fromName} and ${toName} differ\n`;
+  if (oldFacts.size > MAX_TEXT_DIFF_BYTES || newFacts.size > MAX_TEXT_DIFF_BYTES) {
+    return out + `Text too large to diff (${oldFacts.size} → ${newFacts.size} bytes); files ${fromName} and ${toName} differ\n`;
   }
-  return out + `--- ${fromName}\n+++ ${toName}\n` + hunks(oldBody.toString('utf8'), newBody.toString('utf8'));
+  return out + `--- ${fromName}\n+++ ${toName}\n` + hunks(body(before).toString('utf8'), body(after).toString('utf8'));
 }

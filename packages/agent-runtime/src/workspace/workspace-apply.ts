@@ -37,6 +37,7 @@ export function toFileChanges(changes: readonly WorkspaceChange[]): { fileChange
   const fileChanges: FileChange[] = [];
   const violations: WriteViolation[] = [];
   for (const c of changes) {
+    if (c.hidden) violations.push({ path: c.path, rule: 'hidden-path', message: `"${c.path}" is not readable by other users in the workspace, so the agent never saw it and may not change it` });
     if (c.oldPath !== undefined) fileChanges.push({ path: c.oldPath, kind: 'delete' });
     const after = c.after;
     if (!after) {

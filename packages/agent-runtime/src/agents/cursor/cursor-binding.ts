@@ -4,7 +4,7 @@ import { createCursorProvider, CURSOR_DOMAINS, cursorToolPathEscapes, type Agent
 import { createAuditLog, type AuditLog } from '../../audit/audit-log';
 import type { ChangeHandler } from '../../pipeline/agent-call';
 import { applyWorkspaceChanges } from '../../workspace/workspace-apply';
-import { diffWorkspace } from '../../workspace/workspace-diff';
+import { diffCapsOf, diffWorkspace } from '../../workspace/workspace-diff';
 import { WORKSPACE_MOUNT, workspaceCopyInfo } from '../../workspace/workspace-provisioner';
 import type { CallPreparation, ProviderBinding } from '../provider-binding';
 import { envAutofixFlag, type AutofixEvaluation, type AutofixFlag } from './autofix-flag';
@@ -88,7 +88,7 @@ export function createCursorBinding(options: CursorBindingOptions = {}): Provide
       if (!info) return { proposedChanges: [], appliedChanges: [], error: new BastionError('INTERNAL', 'the workspace copy of this call is gone; nothing to diff') };
       let diff;
       try {
-        diff = await diffWorkspace(info);
+        diff = await diffWorkspace(info, diffCapsOf(run.decision?.obligations.filesystem));
       } catch (err) {
         return { proposedChanges: [], appliedChanges: [], error: BastionError.from(err, 'INTERNAL', `could not compare the agent's copy with the workspace: ${(err as Error).message}`) };
       }
