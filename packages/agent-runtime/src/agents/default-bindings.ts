@@ -1,5 +1,4 @@
 import type { AuditLog } from '../audit/audit-log';
-import { DEFAULT_FLAGS_FILE } from '../flags/flags-file';
 import type { FlagService } from '../flags/flag-service';
 import { flagServiceAutofix, perCallFlagServiceAutofix } from './cursor/autofix-flag';
 import { createCursorBinding } from './cursor/cursor-binding';
@@ -27,7 +26,7 @@ export function defaultBindings(config: BindingConfig): ProviderBinding[] {
       ...(config.cursorAgentPath ? { agentPath: config.cursorAgentPath } : {}),
       autofix: config.flags
         ? flagServiceAutofix(config.flags)
-        : perCallFlagServiceAutofix({ env: config.env, flagsFile: config.env.BASTION_FLAGS_FILE ?? DEFAULT_FLAGS_FILE, ...(config.audit ? { audit: config.audit } : {}) }),
+        : perCallFlagServiceAutofix({ env: config.env, ...(config.env.BASTION_FLAGS_FILE ? { flagsFile: config.env.BASTION_FLAGS_FILE } : {}), ...(config.audit ? { audit: config.audit } : {}) }),
       ...(config.audit ? { audit: config.audit } : {}),
     }),
   );

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { BastionError } from '@bastion/core';
 import { createPolicyEngine, createPolicyStore, type PolicyStore } from '@bastion/policy';
 import { createAuditLog } from '../audit/audit-log';
 import { startRuntime, type Runtime } from '../runtime';
 import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
 import { defaultBindings } from '../agents/default-bindings';
-import { loadBastionConfig } from '../config/bastion-config';
-import { DEFAULT_FLAGS_FILE } from '../flags/flags-file';
+import { loadSettings, type CommandLineSettings, type Settings } from '../config/settings';
 import type { FlagService } from '../flags/flag-service';
+import { createWorkspaceAccess, type WorkspaceAccess } from '../workspace-access/workspace-access';
 import { describeError, printJson, type Io } from './output';
 
 type Backend = 'docker' | 'bwrap';
@@ -15,6 +14,20 @@ type CliRuntime = Runtime & { readonly backend: Backend; readonly poolReady?: ()
 
 export interface CliContext {
   readonly io: Io;
+  /**
+   * The command's host settings: its options, then an explicit config file, the environment, a
+   * system config file, defaults. Read once, on the first call (one command per process); the
+   * working directory is never searched for files.
+   */
+  settings(commandLine?: CommandLineSettings): Settings;
+  /**
+   * Who may name which workspace. `local` (run, exec): any directory that is not forbidden,
+   * relative paths against the working directory. `service` (serve, mcp): only below the
+   * configured roots, never root-owned.
+   */
+  workspaceAccess(kind: 'local' | 'service'): Promise<WorkspaceAccess>;
+  /** A flag service over the settings' flags files (explicit above the environment, system below). */
+  flagService(audit?: ReturnType<typeof createAuditLog>): Promise<FlagService>;
   /** The command's runtime, on --backend, else FF_DEFAULT_BACKEND (flags file, then env), else $BASTION_BACKEND, else docker. */
   runtime(options: RuntimeChoice): Promise<CliRuntime>;
   /** A runtime on this backend, sharing the first runtime's policy and audit log; started once per backend. */
@@ -34,8 +47,18 @@ export interface RuntimeChoice {
   onReaped?: (count: number) => void;
 }
 
-export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void): CliContext {
+/** Where the context looks; tests point these at temporary directories. */
+export interface CliLocations {
+  readonly cwd?: string;
+  /** Default: $XDG_CONFIG_HOME/bastion, then /etc/bastion. */
+  readonly systemDirs?: readonly string[];
+}
+
+export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void, locations: CliLocations = {}): CliContext {
+  const cwd = locations.cwd ?? process.cwd();
   let first: CliRuntime | undefined;
+  let settings: Settings | undefined;
+  const flagServices: FlagService[] = [];
   const runtimes = new Map<Backend, Promise<CliRuntime>>();
   let shared: Promise<{ policyStore: PolicyStore; audit: ReturnType<typeof createAuditLog>; policy: () => ReturnType<typeof createPolicyEngine> }> | undefined;
 
@@ -64,9 +87,31 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
   return {
     io,
     setExitCode,
+    settings(commandLine = {}) {
+      settings ??= loadSettings({ commandLine, env, cwd, ...(locations.systemDirs ? { systemDirs: locations.systemDirs } : {}) });
+      return settings;
+    },
+    workspaceAccess(kind) {
+      const s = this.settings();
+      if (kind === 'local') return createWorkspaceAccess({ roots: null, cwd, state: s.state });
+      return createWorkspaceAccess({ roots: s.workspaceRoots?.value ?? [], refuseRootOwned: true, state: s.state });
+    },
+    async flagService(audit) {
+      const s = this.settings();
+      // Loaded on use: OpenFeature is not a start-up cost of every command.
+      const { createFlagService } = await import('../flags/flag-service');
+      const service = createFlagService({
+        env,
+        ...(s.flagsFile ? { flagsFile: s.flagsFile.value } : {}),
+        ...(s.systemFlagsFile ? { systemFlagsFile: s.systemFlagsFile } : {}),
+        ...(audit ? { audit } : {}),
+      });
+      flagServices.push(service);
+      return service;
+    },
     async runtime(choice) {
       if (first) return first;
-      const chosen = choice.backend ?? (await flaggedBackend(env)) ?? env.BASTION_BACKEND ?? 'docker';
+      const chosen = choice.backend ?? (await flaggedBackend(env, this.settings())) ?? env.BASTION_BACKEND ?? 'docker';
       if (chosen !== 'docker' && chosen !== 'bwrap') throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
       first = await this.runtimeOn(chosen, choice);
       return first;
@@ -89,12 +134,18 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     },
     async agentRunner({ policyFile, backend, cursorAgentPath }) {
       const rt = await this.runtime({ policyFile, backend });
-      // --agent-path, then the config key providers.cursor.agentPath; the binding falls back to
-      // BASTION_CURSOR_AGENT and then cursor-agent on PATH.
-      const agentPath = cursorAgentPath ?? loadBastionConfig(env).providers?.cursor?.agentPath;
+      // --agent-path, an explicit config file, BASTION_CURSOR_AGENT, a system config file (the
+      // settings' precedence); the binding falls back to cursor-agent on PATH.
+      const agentPath = cursorAgentPath ?? this.settings().cursorAgentPath?.value;
+      // FF_CURSOR_AUTOFIX is read at call time from the settings' flags files, never from a
+      // bastion-flags.yaml that happens to sit in the repository being worked on.
+      let flags: Promise<FlagService> | undefined;
+      const autofixFlags: Pick<FlagService, 'cursorAutofix'> = {
+        cursorAutofix: async (context) => (await (flags ??= this.flagService(rt.audit))).cursorAutofix(context),
+      };
       return createAgentRunner({
         pipeline: rt.pipeline,
-        bindings: defaultBindings({ env, audit: rt.audit, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),
+        bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),
       });
     },
     fail(error, json) {
@@ -103,6 +154,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       setExitCode(125);
     },
     async close() {
+      await Promise.allSettled(flagServices.splice(0).map((f) => f.close()));
       const all = await Promise.allSettled([...runtimes.values()]);
       for (const r of all) if (r.status === 'fulfilled') await r.value.close();
       if (shared) (await shared.catch(() => undefined))?.policyStore.close();
@@ -111,14 +163,17 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
 }
 
 /**
- * FF_DEFAULT_BACKEND when the flags file or the environment sets it. The flag service (and
- * OpenFeature with it) is loaded only then, so one-shot commands do not pay for it otherwise.
+ * FF_DEFAULT_BACKEND when a flags file of the settings or the environment sets it. The flag
+ * service (and OpenFeature with it) is loaded only then, so one-shot commands do not pay for it otherwise.
  */
-export async function flaggedBackend(env: NodeJS.ProcessEnv): Promise<Backend | undefined> {
-  const flagsFile = env.BASTION_FLAGS_FILE ?? DEFAULT_FLAGS_FILE;
-  if (env.FF_DEFAULT_BACKEND === undefined && !existsSync(flagsFile)) return undefined;
+export async function flaggedBackend(env: NodeJS.ProcessEnv, settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>): Promise<Backend | undefined> {
+  if (env.FF_DEFAULT_BACKEND === undefined && !settings.flagsFile && !settings.systemFlagsFile) return undefined;
   const { createFlagService } = await import('../flags/flag-service');
-  const flags: FlagService = createFlagService({ env, flagsFile });
+  const flags: FlagService = createFlagService({
+    env,
+    ...(settings.flagsFile ? { flagsFile: settings.flagsFile.value } : {}),
+    ...(settings.systemFlagsFile ? { systemFlagsFile: settings.systemFlagsFile } : {}),
+  });
   try {
     const evaluation = await flags.evaluate('FF_DEFAULT_BACKEND');
     if (evaluation.source === 'default' || evaluation.unparseable) return undefined;

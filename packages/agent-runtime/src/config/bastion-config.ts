@@ -1,16 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BastionError } from '@bastion/core';
 
-/** The optional host configuration file (YAML or JSON): what is not policy and not a flag. */
+/** The host configuration file (YAML or JSON): what is not policy and not a flag. Read only from an explicit or a system location. */
 export const BastionConfig = z
   .object({
+    workspaceRoots: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Directories serve and mcp accept workspaces under (relative entries are resolved against this file\'s directory); --workspace-root replaces the list'),
     providers: z
       .object({
         cursor: z
-          .object({ agentPath: z.string().min(1).optional().describe('cursor-agent executable on this host (after --agent-path, before BASTION_CURSOR_AGENT and PATH)') })
+          .object({ agentPath: z.string().min(1).optional().describe('cursor-agent executable on this host (after --agent-path; an explicit config file beats BASTION_CURSOR_AGENT, a system one does not)') })
           .strict()
           .optional(),
       })
@@ -20,19 +24,19 @@ export const BastionConfig = z
   .strict();
 export type BastionConfig = z.infer<typeof BastionConfig>;
 
-export const DEFAULT_CONFIG_FILE = 'bastion.config.yaml';
-
-/** Reads BASTION_CONFIG, else ./bastion.config.yaml when present; a bad file is INVALID_INPUT with every problem. */
-export function loadBastionConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): BastionConfig {
-  const explicit = env.BASTION_CONFIG;
-  const path = resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
-  if (!existsSync(path)) {
-    if (explicit) throw new BastionError('INVALID_INPUT', `config file ${path} (BASTION_CONFIG) does not exist`);
-    return {};
+/** Reads one config file; paths in it are made absolute against the file's directory. A missing or bad file is INVALID_INPUT with every problem. */
+export function readBastionConfigFile(file: string): BastionConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BastionError('INVALID_INPUT', `config file ${path} cannot be read (${code ?? 'error'}); fix --config / BASTION_CONFIG or create the file`, { cause: err });
   }
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    doc = parseYaml(text) ?? {};
   } catch (err) {
     throw new BastionError('INVALID_INPUT', `config file ${path} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
@@ -41,5 +45,11 @@ export function loadBastionConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): 
     const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     throw new BastionError('INVALID_INPUT', `config file ${path}: ${problems.map((p) => `${p.path || '(document)'}: ${p.message}`).join('; ')}`, { details: { problems } });
   }
-  return parsed.data;
+  const base = dirname(path);
+  const absolute = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const config = parsed.data;
+  return {
+    ...(config.workspaceRoots ? { workspaceRoots: config.workspaceRoots.map(absolute) } : {}),
+    ...(config.providers?.cursor?.agentPath ? { providers: { cursor: { agentPath: absolute(config.providers.cursor.agentPath) } } } : {}),
+  };
 }

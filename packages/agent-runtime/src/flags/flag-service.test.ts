@@ -22,6 +22,19 @@ describe('feature flags', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('lets the environment override a system flags file, and an explicit flags file override the environment', async () => {
+    const system = join(dir, 'system-flags.yaml');
+    const explicit = join(dir, 'ops-flags.yaml');
+    await writeFile(system, 'FF_CURSOR_AUTOFIX: true\nFF_DEFAULT_BACKEND: bwrap\n');
+    await writeFile(explicit, 'FF_DEFAULT_BACKEND: docker\n');
+    const belowEnv = make({ env: { FF_CURSOR_AUTOFIX: '0' }, systemFlagsFile: system });
+    expect(await belowEnv.evaluate('FF_CURSOR_AUTOFIX')).toEqual(expect.objectContaining({ value: false, source: 'env' }));
+    expect(await belowEnv.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'bwrap', source: 'file', reason: `set in ${system}` }));
+    const both = make({ env: { FF_DEFAULT_BACKEND: 'bwrap' }, flagsFile: explicit, systemFlagsFile: system });
+    expect(await both.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'docker', source: 'file', reason: `set in ${explicit}` }));
+    expect((await both.cursorAutofix()).enabled).toBe(true);
+  });
+
   it.each(['1', 'true', 'TRUE', 'Yes', 'on', ' ON '])('turns FF_CURSOR_AUTOFIX on for %p', async (raw) => {
     const flags = make({ env: { FF_CURSOR_AUTOFIX: raw } });
     const { enabled, evaluation } = await flags.cursorAutofix({ correlationId: 'c' });

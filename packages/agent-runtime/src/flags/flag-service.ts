@@ -10,7 +10,7 @@ import { DefaultValueProvider, UNPARSEABLE_REASON, type FlagSource } from './raw
 export interface FlagEvaluation {
   readonly name: string;
   readonly value: FlagValue;
-  /** Which source decided: the flags file overrides the environment, which overrides the default. */
+  /** Which source decided: an explicit flags file overrides the environment, which overrides a system flags file, then the default. */
   readonly source: FlagSource;
   /** Why the value is what it is, for people: where it was set, or why it fell back to the default. */
   readonly reason: string;
@@ -27,8 +27,10 @@ export interface FlagContext {
 export interface FlagServiceOptions {
   /** Default: process.env, read at each evaluation. */
   env?: NodeJS.ProcessEnv;
-  /** YAML or JSON flags file; absent or missing means only env and defaults. */
+  /** The flags file ops pointed at (--flags-file, BASTION_FLAGS_FILE): it overrides the environment. */
   flagsFile?: string;
+  /** A system flags file ($XDG_CONFIG_HOME/bastion/flags.yaml, /etc/bastion/flags.yaml): the environment overrides it. */
+  systemFlagsFile?: string;
   audit?: AuditLog;
   debounceMs?: number;
 }
@@ -51,27 +53,36 @@ export interface FlagService extends AsyncDisposable {
 }
 
 /**
- * Feature flags through OpenFeature: a multi-provider asks the flags file first, then the
- * environment, then the catalogue default (first match wins), so ops can flip a flag on a running service by editing the file
- * even when the unit's environment sets it. Nothing is cached at start-up: every evaluation asks
+ * Feature flags through OpenFeature: a multi-provider asks the explicit flags file first, then the
+ * environment, then a system flags file (below the environment: only a file ops point at may
+ * override the operator's variables), then the catalogue default (first match wins), so ops can
+ * flip a flag on a running service by editing the file they named even when the unit's
+ * environment sets it. Nothing is cached at start-up: every evaluation asks
  * the providers, and the file provider re-checks the file.
  */
 export function createFlagService(options: FlagServiceOptions = {}): FlagService {
   const env = options.env ?? process.env;
   const { audit } = options;
   const domain = `bastion-flags-${randomUUID()}`;
-  const fileProvider = options.flagsFile
-    ? new FileFlagProvider(options.flagsFile, {
-        ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
-        onInvalid: (error) => audit?.record({ event: 'flags.file_invalid', correlationId: '-', stage: 'flags', file: fileProvider?.file, error: error.toInfo() }),
-        onReload: () => audit?.record({ event: 'flags.file_reloaded', correlationId: '-', stage: 'flags', file: fileProvider?.file }),
-      })
-    : undefined;
+  const watchedFile = (file: string) => {
+    const provider: FileFlagProvider = new FileFlagProvider(file, {
+      ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+      onInvalid: (error) => audit?.record({ event: 'flags.file_invalid', correlationId: '-', stage: 'flags', file: provider.file, error: error.toInfo() }),
+      onReload: () => audit?.record({ event: 'flags.file_reloaded', correlationId: '-', stage: 'flags', file: provider.file }),
+    });
+    return provider;
+  };
+  const fileProvider = options.flagsFile ? watchedFile(options.flagsFile) : undefined;
+  const systemFileProvider = options.systemFlagsFile ? watchedFile(options.systemFlagsFile) : undefined;
+  // Only a file ops named explicitly may beat the operator's environment; a system file is a
+  // default the environment can still override.
   const sources = [
     ...(fileProvider ? [{ provider: fileProvider, name: 'file' }] : []),
     { provider: new EnvFlagProvider(env), name: 'env' },
+    ...(systemFileProvider ? [{ provider: systemFileProvider, name: 'system-file' }] : []),
     { provider: new DefaultValueProvider(), name: 'default' },
   ];
+  const fileProviders = [fileProvider, systemFileProvider].filter((p): p is FileFlagProvider => p !== undefined);
   const ready = OpenFeature.setProviderAndWait(domain, new MultiProvider(sources, new FirstMatchStrategy()));
   const client: Client = OpenFeature.getClient(domain);
   let closing: Promise<void> | undefined;
@@ -122,7 +133,7 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
     async list(context) {
       const names = new Set<string>(Object.keys(FLAG_CATALOGUE));
       for (const key of Object.keys(env)) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
-      if (fileProvider) for (const key of Object.keys(await fileProvider.contents())) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
+      for (const provider of fileProviders) for (const key of Object.keys(await provider.contents())) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
       const out: FlagEvaluation[] = [];
       for (const name of [...names].sort()) out.push(await evaluate(name, context));
       return out;
@@ -132,7 +143,7 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
         await ready.catch(() => undefined);
         // Replacing the domain's provider closes the old one (and the file watcher with it).
         await OpenFeature.setProviderAndWait(domain, NOOP_PROVIDER);
-        await fileProvider?.onClose();
+        for (const provider of fileProviders) await provider.onClose();
       })();
       return closing;
     },

@@ -1,29 +1,27 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerFlags } from '../cli/commands/flags-command';
-import type { CliContext } from '../cli/cli-context';
+import { createCliContext } from '../cli/cli-context';
 
-/** Runs `bastion flags ...` with only the flags command registered (no runtime, no Docker). */
-async function flagsCli(args: string[]) {
+/**
+ * Runs `bastion flags ...` with only the flags command registered (no runtime, no Docker), on the
+ * real CLI context with the given environment, working directory and system config directories.
+ */
+async function flagsCli(args: string[], where: { env?: NodeJS.ProcessEnv; cwd?: string; systemDirs?: string[] } = {}) {
   const out: string[] = [];
   const err: string[] = [];
   let exitCode = 0;
-  const ctx = {
-    io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) },
-    setExitCode: (c: number) => (exitCode = c),
-    fail: (e: { toInfo(): unknown }, json?: boolean) => {
-      if (json) out.push(JSON.stringify({ status: 'failed', error: e.toInfo() }));
-      else err.push(String((e.toInfo() as { message: string }).message));
-      exitCode = 125;
-    },
-    runtime: () => Promise.reject(new Error('not needed')),
-    close: async () => undefined,
-  } as unknown as CliContext;
+  const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) };
+  const ctx = createCliContext(io, where.env ?? {}, (c) => (exitCode = c), { systemDirs: where.systemDirs ?? [], ...(where.cwd ? { cwd: where.cwd } : {}) });
   const program = new Command().exitOverride();
   registerFlags(program, ctx);
-  await program.parseAsync(args, { from: 'user' });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } finally {
+    await ctx.close();
+  }
   return { stdout: out.join(''), stderr: err.join(''), exitCode };
 }
 
@@ -57,6 +55,31 @@ describe('bastion flags', () => {
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/^FF_CURSOR_AUTOFIX=false {2}\[(default|env)\]/m);
     expect(res.stderr).toContain('FF_DEFAULT_BACKEND=');
+  });
+
+  it('ignores a bastion-flags.yaml in the working directory: the operator\'s FF_CURSOR_AUTOFIX=0 stands', async () => {
+    await writeFile(join(dir, 'bastion-flags.yaml'), 'FF_CURSOR_AUTOFIX: "true"\nFF_DEFAULT_BACKEND: bwrap\n');
+    const res = await flagsCli(['flags', 'get', 'FF_CURSOR_AUTOFIX', '--json'], { env: { FF_CURSOR_AUTOFIX: '0' }, cwd: dir });
+    expect(JSON.parse(res.stdout)).toEqual(expect.objectContaining({ value: false, source: 'env' }));
+    const backend = await flagsCli(['flags', 'get', 'FF_DEFAULT_BACKEND', '--json'], { cwd: dir });
+    expect(JSON.parse(backend.stdout)).toEqual(expect.objectContaining({ value: 'docker', source: 'default' }));
+  });
+
+  it('reads a system flags file below the environment and writes `set` there when no file is named', async () => {
+    const system = join(dir, 'etc');
+    await mkdir(system);
+    await writeFile(join(system, 'flags.yaml'), 'FF_CURSOR_AUTOFIX: true\n');
+    const overridden = await flagsCli(['flags', 'get', 'FF_CURSOR_AUTOFIX', '--json'], { env: { FF_CURSOR_AUTOFIX: 'off' }, systemDirs: [system] });
+    expect(JSON.parse(overridden.stdout)).toEqual(expect.objectContaining({ value: false, source: 'env' }));
+    const set = await flagsCli(['flags', 'set', 'FF_DEFAULT_BACKEND', 'bwrap', '--json'], { systemDirs: [system] });
+    expect(JSON.parse(set.stdout)).toEqual({ file: join(system, 'flags.yaml'), name: 'FF_DEFAULT_BACKEND', value: 'bwrap' });
+  });
+
+  it('refuses `set` without a file to write, and never creates one in the working directory', async () => {
+    const res = await flagsCli(['flags', 'set', 'FF_CURSOR_AUTOFIX', 'true', '--json'], { cwd: dir });
+    expect(res.exitCode).toBe(125);
+    expect(JSON.parse(res.stdout).error).toEqual(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('--file') }));
+    await expect(readFile(join(dir, 'bastion-flags.yaml'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('rejects an unknown flag name', async () => {

@@ -11,8 +11,6 @@ export const FlagsFileDocument = z
   .describe('Flag name (as the environment variable) to value; null or absent means "not set here"');
 export type FlagsFileDocument = z.infer<typeof FlagsFileDocument>;
 
-export const DEFAULT_FLAGS_FILE = 'bastion-flags.yaml';
-
 /** Parses the file's text; an empty file is an empty map. Throws INVALID_INPUT listing every problem. */
 export function parseFlagsFile(text: string, file: string): FlagsFileDocument {
   let doc: unknown;

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { AgentResult } from '@bastion/providers';
+import { notRunResult, type AgentResult } from '@bastion/providers';
 import type { Router } from '../router/router';
-import { TaskRequest } from '../service/task-request';
+import { TaskRequest, admitTaskRequest, type TaskWorkspaceAccess } from '../service/task-request';
 
 /** A sanitizer as the `sanitize` tool needs it (the OutputSanitizer of @bastion/security fits). */
 export interface TextSanitizer {
@@ -14,6 +15,8 @@ export interface McpServerOptions {
   /** When given, a `sanitize` tool is offered too. */
   sanitizer?: TextSanitizer;
   version?: string;
+  /** Which workspaces callers may name; absent: none, so a task naming one is refused. */
+  workspaceAccess?: TaskWorkspaceAccess;
 }
 
 export const SanitizeRequest = z.object({ text: z.string().max(10_000_000).describe('Text to scrub of secrets and PII') }).strict();
@@ -36,8 +39,12 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
       inputSchema: TaskRequest,
     },
     async (args, extra) => {
-      const { provider, ...task } = args as TaskRequest;
-      const result: AgentResult = await options.router.route(task, { signal: extra.signal, ...(provider ? { provider } : {}) });
+      const admitted = await admitTaskRequest(args as TaskRequest, options.workspaceAccess);
+      const { provider, ...task } = admitted.ok ? admitted.request : (args as TaskRequest);
+      // A refused workspace never reaches the router: nothing is copied, mounted or run.
+      const result: AgentResult = admitted.ok
+        ? await options.router.route(task, { signal: extra.signal, ...(provider ? { provider } : {}) })
+        : notRunResult({ provider: provider ?? 'none', correlationId: randomUUID(), error: admitted.error.toInfo() });
       return {
         content: [{ type: 'text', text: JSON.stringify(result) }],
         structuredContent: result as unknown as Record<string, unknown>,

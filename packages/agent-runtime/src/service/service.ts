@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics/metrics';
 import type { Router, RouteOptions } from '../router/router';
 import type { Runtime } from '../runtime';
 import { createBearerCheck, readTokenFile } from './bearer-auth';
-import { TaskQuery, TaskRequest, problemsOf, type Problem } from './task-request';
+import { TaskQuery, TaskRequest, admitTaskRequest, problemsOf, type Problem, type TaskWorkspaceAccess } from './task-request';
 import { TaskStore, type TaskRecord } from './task-store';
 
 export interface ReadinessCheck {
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   /** Finished tasks kept for GET /v1/tasks/:id. Default 1000. */
   taskHistory?: number;
   bodyLimitBytes?: number;
+  /** Which workspaces callers may name (roots, never /etc, ...); absent: none, so a task naming one is refused. */
+  workspaceAccess?: TaskWorkspaceAccess;
 }
 
 /** A listening service. close() drains, then stops; it is the only way to end it. */
@@ -112,8 +114,10 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     const body = TaskRequest.safeParse(req.body);
     if (!body.success) return invalid(reply, problemsOf(body.error));
     if (draining) return unavailable(reply);
-    const record = accept(req, body.data);
-    const { promise } = start(record, body.data);
+    const admitted = await admitTaskRequest(body.data, options.workspaceAccess);
+    if (!admitted.ok) return refused(req, reply, admitted.error);
+    const record = accept(req, admitted.request);
+    const { promise } = start(record, admitted.request);
     if (query.data.wait === 'true' || query.data.wait === '1') {
       const result = await promise;
       return reply.code(200).header('x-task-id', record.id).send(result);
@@ -131,12 +135,14 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     const body = TaskRequest.safeParse(req.body);
     if (!body.success) return invalid(reply, problemsOf(body.error));
     if (draining) return unavailable(reply);
-    const record = accept(req, body.data);
+    const admitted = await admitTaskRequest(body.data, options.workspaceAccess);
+    if (!admitted.ok) return refused(req, reply, admitted.error);
+    const record = accept(req, admitted.request);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-task-id': record.id });
     sse(res, 'accepted', view(record));
-    const { promise, abort } = start(record, body.data, {
+    const { promise, abort } = start(record, admitted.request, {
       onRouted: (info) => sse(res, 'routed', info),
       onOutput: (stream, text) => sse(res, 'output', { stream, text }),
     });
@@ -150,6 +156,12 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     sse(res, 'result', result);
     res.end();
   });
+
+  // Refused before a task record exists: nothing was copied, mounted or run.
+  function refused(req: FastifyRequest, reply: FastifyReply, error: BastionError) {
+    audit?.record({ event: 'service.workspace_refused', correlationId: '-', stage: 'service', remote: req.ip, error: error.toInfo() });
+    return reply.code(400).send({ error: error.toInfo() });
+  }
 
   function accept(req: FastifyRequest, task: TaskRequest): TaskRecord {
     const header = req.headers['x-correlation-id'];

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { BastionError } from '@bastion/core';
 import { AgentTask } from '@bastion/providers';
+import { NO_WORKSPACE_ROOTS, admitTaskWorkspace, type WorkspaceAccess } from '../workspace-access/workspace-access';
 
 /** Body of POST /v1/tasks and /v1/tasks/stream: an AgentTask, optionally pinned to one provider. */
 export const TaskRequest = AgentTask.extend({
@@ -18,4 +20,23 @@ export interface Problem {
 
 export function problemsOf(error: z.ZodError): Problem[] {
   return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+/** What the service and the MCP server need of workspace access (see workspace-access/). */
+export type TaskWorkspaceAccess = Pick<WorkspaceAccess, 'admit'>;
+
+/**
+ * Decides a request's workspace before anything is accepted, copied or mounted: the request with
+ * its workspace replaced by the real path, or the INVALID_INPUT that says why and how to fix it.
+ * Without a configured access, any request that names a workspace is refused.
+ */
+export async function admitTaskRequest<T extends { workspace?: string | undefined }>(
+  request: T,
+  access: TaskWorkspaceAccess = NO_WORKSPACE_ROOTS,
+): Promise<{ ok: true; request: T } | { ok: false; error: BastionError }> {
+  try {
+    return { ok: true, request: await admitTaskWorkspace(request, access) };
+  } catch (err) {
+    return { ok: false, error: BastionError.from(err, 'INVALID_INPUT') };
+  }
 }

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { RUNTIME_SCRATCH_PREFIXES, SYSTEM_PATHS, runtimeStatePaths, type RuntimeStateLocations } from './forbidden-paths';
 import { decidePermissions, type SandboxIdentity } from './workspace-permissions';
-import { decideRoot, decideWorkspace, type WorkspaceDecision, type WorkspaceRules } from './workspace-rules';
+import { decideRoot, decideWorkspace, noRootsMessage, type WorkspaceDecision, type WorkspaceRules } from './workspace-rules';
 
 /** The uid/gid the sandbox runs as on the host (Docker's `User`, bwrap's privilege drop). */
 export const DEFAULT_SANDBOX_IDENTITY: SandboxIdentity = Object.freeze({ uid: 1001, gid: 1001 });
@@ -92,8 +92,17 @@ export async function createWorkspaceAccess(options: WorkspaceAccessOptions): Pr
   };
 }
 
+/** The access of a server started without roots: every workspace is refused, saying how to configure roots. */
+export const NO_WORKSPACE_ROOTS: WorkspaceAccess = Object.freeze({
+  roots: Object.freeze([]) as readonly string[],
+  async admit(requested: string): Promise<string> {
+    const path = typeof requested === 'string' ? requested.slice(0, 4096) : '';
+    throw new BastionError('INVALID_INPUT', noRootsMessage(JSON.stringify(path)), { details: { reason: 'no_roots', requested: path } });
+  },
+});
+
 /** Accepts the task's workspace (replaced by its real path) or throws INVALID_INPUT; a task without one passes as it is. */
-export async function admitTaskWorkspace<T extends { workspace?: string | undefined }>(task: T, access: WorkspaceAccess): Promise<T> {
+export async function admitTaskWorkspace<T extends { workspace?: string | undefined }>(task: T, access: Pick<WorkspaceAccess, 'admit'>): Promise<T> {
   if (task.workspace === undefined) return task;
   return { ...task, workspace: await access.admit(task.workspace) };
 }

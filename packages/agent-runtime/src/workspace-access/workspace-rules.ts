@@ -40,16 +40,16 @@ export function decideWorkspace(path: string, rules: WorkspaceRules): WorkspaceD
   if (hit) return hit;
   if (rules.roots === null) return { ok: true, path: p };
   if (rules.roots.length === 0) {
-    return refuse(
-      'no_roots',
-      p,
-      `workspace ${p} refused: no workspace roots are configured, so this server accepts no workspace; start it with --workspace-root DIR (repeatable) or set workspaceRoots in the config file`,
-    );
+    return refuse('no_roots', p, noRootsMessage(p));
   }
   if (!rules.roots.some((root) => isWithin(p, normalizeAbsolute(root)))) {
     return refuse('outside_roots', p, `workspace ${p} is outside the configured workspace roots (${rules.roots.join(', ')}); name a directory below one of them or add a root with --workspace-root`);
   }
   return { ok: true, path: p };
+}
+
+export function noRootsMessage(path: string): string {
+  return `workspace ${path} refused: no workspace roots are configured, so this server accepts no workspace; start it with --workspace-root DIR (repeatable), BASTION_WORKSPACE_ROOTS, or workspaceRoots in the config file (--config)`;
 }
 
 /** Whether a directory may serve as a workspace root: the same forbidden rules as a workspace. */

@@ -19,17 +19,19 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('--pids <n>', 'process limit (clamped by the policy)', parseIntOption('--pids'))
     .option('--output-limit <size>', 'byte cap per output stream (clamped by the policy)')
     .option('--image <image>', 'sandbox image', 'bastion/sandbox:latest')
-    .option('--workspace <dir>', 'mount this directory read-only at /workspace')
+    .option('--workspace <dir>', 'mount this directory read-only at /workspace (relative to the working directory)')
     .option('--stdin', 'feed this process\'s standard input to the command')
     .action(async (command: string[], opts: ExecOptions) => {
       const io = ctx.io;
       const resources: ResourceRequest = {};
+      let workspace: string | undefined;
       try {
         if (opts.timeout !== undefined) resources.timeoutMs = opts.timeout;
         if (opts.memory !== undefined) resources.memoryBytes = parseByteSize(opts.memory);
         if (opts.cpus !== undefined) resources.cpus = opts.cpus;
         if (opts.pids !== undefined) resources.pids = opts.pids;
         if (opts.outputLimit !== undefined) resources.outputBytes = parseByteSize(opts.outputLimit);
+        if (opts.workspace !== undefined) workspace = await (await ctx.workspaceAccess('local')).admit(opts.workspace);
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
@@ -43,7 +45,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
           command,
           resources,
           ...(stdin !== undefined ? { stdin } : {}),
-          ...(opts.workspace ? { workspace: { hostPath: opts.workspace, access: 'read-only' as const } } : {}),
+          ...(workspace ? { workspace: { hostPath: workspace, access: 'read-only' as const } } : {}),
         },
         opts.json ? {} : { onOutput: (stream, text) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)) },
       );

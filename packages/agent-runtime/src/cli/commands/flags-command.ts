@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { BastionError } from '@bastion/core';
-import { createFlagService, type FlagEvaluation } from '../../flags/flag-service';
+import type { FlagEvaluation } from '../../flags/flag-service';
 import { flagDefinition, parseFlagValue } from '../../flags/flag-catalogue';
-import { DEFAULT_FLAGS_FILE, readFlagsFile, writeFlagsFileAtomic } from '../../flags/flags-file';
+import { readFlagsFile, writeFlagsFileAtomic } from '../../flags/flags-file';
 import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
 
@@ -11,22 +11,19 @@ interface FlagsOptions {
   json?: boolean;
 }
 
-/** The flags file in force: --file, else $BASTION_FLAGS_FILE, else ./bastion-flags.yaml. */
-export function flagsFileOption(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return file ?? env.BASTION_FLAGS_FILE ?? DEFAULT_FLAGS_FILE;
-}
+const FILE_HELP = 'flags file ops point at; it overrides FF_* variables (default: $BASTION_FLAGS_FILE; else only the environment and a system flags file, $XDG_CONFIG_HOME/bastion/flags.yaml or /etc/bastion/flags.yaml, which the environment overrides)';
 
 export function registerFlags(program: Command, ctx: CliContext): void {
   const flags = program.command('flags').description('show and change feature flags (the flags file overrides FF_* environment variables)');
   const common = (cmd: Command) =>
-    cmd.option('--file <file>', `flags file (default: $BASTION_FLAGS_FILE or ./${DEFAULT_FLAGS_FILE})`).option('--json', 'print one JSON document on stdout');
+    cmd.option('--file <file>', FILE_HELP).option('--json', 'print one JSON document on stdout');
 
   common(flags.command('list').description('every flag with its value, the source that set it, and why')).action(async (opts: FlagsOptions) => {
-    const file = flagsFileOption(opts.file);
-    const service = createFlagService({ flagsFile: file });
+    const settings = ctx.settings({ flagsFile: opts.file });
+    const service = await ctx.flagService();
     try {
       const all = await service.list();
-      if (opts.json) printJson(ctx.io, { file, flags: all });
+      if (opts.json) printJson(ctx.io, { file: settings.flagsFile?.value ?? null, systemFile: settings.systemFlagsFile ?? null, flags: all });
       else ctx.io.stderr(all.map(describe).join(''));
       ctx.setExitCode(0);
     } finally {
@@ -35,8 +32,8 @@ export function registerFlags(program: Command, ctx: CliContext): void {
   });
 
   common(flags.command('get').description('one flag').argument('<name>', 'flag name, e.g. FF_CURSOR_AUTOFIX')).action(async (name: string, opts: FlagsOptions) => {
-    const file = flagsFileOption(opts.file);
-    const service = createFlagService({ flagsFile: file });
+    ctx.settings({ flagsFile: opts.file });
+    const service = await ctx.flagService();
     try {
       const evaluation = await service.evaluate(name);
       if (opts.json) printJson(ctx.io, evaluation);
@@ -56,8 +53,17 @@ export function registerFlags(program: Command, ctx: CliContext): void {
       .argument('<name>', 'flag name, e.g. FF_CURSOR_AUTOFIX')
       .argument('<value>', 'new value, e.g. true, off, bwrap, 2'),
   ).action(async (name: string, value: string, opts: FlagsOptions) => {
-    const file = flagsFileOption(opts.file);
     try {
+      const settings = ctx.settings({ flagsFile: opts.file });
+      // Written where it is read: the explicit file, else the system file in force. A flags file
+      // is never created in the working directory, where the next checkout could bring its own.
+      const file = settings.flagsFile?.value ?? settings.systemFlagsFile;
+      if (!file) {
+        throw new BastionError(
+          'INVALID_INPUT',
+          `${name}: no flags file to write; name one with --file or BASTION_FLAGS_FILE (and start serve/mcp with the same --flags-file), or create $XDG_CONFIG_HOME/bastion/flags.yaml or /etc/bastion/flags.yaml`,
+        );
+      }
       const def = flagDefinition(name);
       const parsed = parseFlagValue(def, value);
       // Refuse to write what would only be read back as "unparseable, default".

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
-import { flagsFileOption } from './flags-command';
+import { collectOption } from './collect-option';
 
 interface McpOptions {
   policy?: string;
   flagsFile?: string;
+  config?: string;
+  workspaceRoot: string[];
 }
 
 export function registerMcp(program: Command, ctx: CliContext): void {
@@ -13,20 +15,23 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .command('mcp')
     .description('serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option('--flags-file <file>', 'flags file (default: $BASTION_FLAGS_FILE or ./bastion-flags.yaml)')
+    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
+    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
+    .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
     .action(async (opts: McpOptions) => {
+      ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
+      const workspaceAccess = await ctx.workspaceAccess('service');
       const runtime = await ctx.runtime({ policyFile: opts.policy });
       // Loaded on use: the MCP SDK and the router are not start-up costs of every command.
-      const [{ StdioServerTransport }, { createFlagService }, { createBastionMcpServer }, { createRuntimeRouter }] = await Promise.all([
+      const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }] = await Promise.all([
         import('@modelcontextprotocol/sdk/server/stdio.js'),
-        import('../../flags/flag-service'),
         import('../../mcp/mcp-server'),
         import('../../router/runtime-router'),
       ]);
-      const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
+      const flags = await ctx.flagService(runtime.audit);
       const router = createRuntimeRouter({ runtime, flags });
       const sanitizer = await loadSanitizer();
-      const server = createBastionMcpServer({ router, ...(sanitizer ? { sanitizer } : {}) });
+      const server = createBastionMcpServer({ router, workspaceAccess, ...(sanitizer ? { sanitizer } : {}) });
       const transport = new StdioServerTransport();
       // stdout belongs to the protocol now; everything human goes to stderr.
       const closed = new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { BastionError } from '@bastion/core';
 import { describeError, exitCodeFor, printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { parseIntOption } from './exec-command';
@@ -9,22 +10,33 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('run an agent task through a provider, sandboxed (policy → executor → sanitizer)')
     .argument('<prompt>', 'what to ask the agent')
     .requiredOption('--provider <id>', 'provider: gemini-cli or cursor')
-    .option('--workspace <dir>', 'directory the agent works on (never modified unless autofix is on)')
+    .option('--workspace <dir>', 'directory the agent works on, relative to the working directory (never modified unless autofix is on)')
     .option('--model <model>', 'model to use')
     .option('--intent <intent>', 'analyze (read-only) or edit', 'analyze')
     .option('--agent-path <path>', 'cursor-agent executable on this host')
     .option('--timeout <ms>', 'deadline in milliseconds', parseIntOption('--timeout'))
     .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
+    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
     .action(async (prompt: string, opts: RunOptions) => {
+      ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, agentPath: opts.agentPath });
+      let workspace: string | undefined;
+      try {
+        // Resolved and checked before any sandbox starts: a forbidden or unreadable directory is
+        // INVALID_INPUT with the fix, not an agent failure.
+        if (opts.workspace !== undefined) workspace = await (await ctx.workspaceAccess('local')).admit(opts.workspace);
+      } catch (err) {
+        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
+      }
       const runner = await ctx.agentRunner({ policyFile: opts.policy, backend: opts.backend, cursorAgentPath: opts.agentPath });
       const result = await runner.run(
         opts.provider,
         {
           prompt,
           intent: opts.intent as 'analyze' | 'edit',
-          ...(opts.workspace ? { workspace: opts.workspace } : {}),
+          ...(workspace ? { workspace } : {}),
           ...(opts.model ? { model: opts.model } : {}),
           ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
         },
@@ -49,5 +61,7 @@ interface RunOptions {
   agentPath?: string;
   timeout?: number;
   policy?: string;
+  config?: string;
+  flagsFile?: string;
   json?: boolean;
 }

@@ -4,7 +4,7 @@ import { BastionError } from '@bastion/core';
 import type { ReadinessCheck } from '../../service/service';
 import type { CliContext } from '../cli-context';
 import { parseIntOption } from './exec-command';
-import { flagsFileOption } from './flags-command';
+import { collectOption } from './collect-option';
 
 interface ServeOptions {
   port: number;
@@ -13,6 +13,8 @@ interface ServeOptions {
   jsonLogs?: boolean;
   policy?: string;
   flagsFile?: string;
+  config?: string;
+  workspaceRoot: string[];
   drainTimeout: number;
 }
 
@@ -25,11 +27,16 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--token-file <file>', 'file holding the bearer token (default: $BASTION_TOKEN_FILE); required')
     .option('--json-logs', 'log every request as a JSON line on stderr')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option('--flags-file <file>', 'flags file (default: $BASTION_FLAGS_FILE or ./bastion-flags.yaml)')
+    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
+    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
+    .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
     .action(async (opts: ServeOptions) => {
       const tokenFile = opts.tokenFile ?? process.env.BASTION_TOKEN_FILE;
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
+      ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
+      // Checked before anything starts: a forbidden or missing root is the operator's mistake.
+      const workspaceAccess = await ctx.workspaceAccess('service');
       // A long-lived service keeps warm containers ready: 2 per profile unless a provider's
       // FF_POOL_SIZE_<PROVIDER> flag, read at each call, says otherwise.
       let reapedAtStart = 0;
@@ -42,13 +49,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
       });
       // Loaded here, not at start-up: every other command would pay for fastify, prom-client,
       // OpenFeature and cockatiel on each run.
-      const [{ createFlagService }, { createMetrics }, { createRuntimeRouter }, { createService }] = await Promise.all([
-        import('../../flags/flag-service'),
+      const [{ createMetrics }, { createRuntimeRouter }, { createService }] = await Promise.all([
         import('../../metrics/metrics'),
         import('../../router/runtime-router'),
         import('../../service/service'),
       ]);
-      const flags = createFlagService({ flagsFile: flagsFileOption(opts.flagsFile), audit: runtime.audit });
+      const flags = await ctx.flagService(runtime.audit);
       const metrics = createMetrics({ processMetrics: true });
       metrics.addReapedContainers(reapedAtStart);
       const poolGauge = runtime.poolReady
@@ -72,9 +78,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
         port: opts.port,
         drainTimeoutMs: opts.drainTimeout,
         readiness: engineReadiness(runtime.pipeline.executor.backend),
+        workspaceAccess,
         ...(opts.jsonLogs ? { jsonLogs: true } : {}),
       });
-      ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")})\n`);
+      ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
 
       // The CLI's own signal handler exits at once; a service must drain first, so it takes over
       // SIGTERM/SIGINT until it has closed, then hands them back.
