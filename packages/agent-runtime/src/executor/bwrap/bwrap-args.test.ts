@@ -19,10 +19,22 @@ describe('bwrap argv', () => {
     expect(joined).toContain(`--perms 1777 --size ${1 << 26} --tmpfs /tmp`);
   });
 
-  it("binds the call's host tmpfs (noexec, sized by the executor) at /tmp instead of bwrap's own when given one", () => {
-    const withTmp = bwrapArgs({ request, rootfs, hostname: 'bwrap-test-1', tmpDir: '/run/bastion/bwrap-tmp/s/1-99' }).join(' ');
-    expect(withTmp).toContain('--bind /run/bastion/bwrap-tmp/s/1-99 /tmp');
-    expect(withTmp).not.toContain('--tmpfs /tmp');
+  it("binds the call's host tmpfs (noexec, sized by the executor) at /tmp and /dev/shm instead of bwrap's own when given them", () => {
+    const withTmp = bwrapArgs({ request, rootfs, hostname: 'bwrap-test-1', tmpDir: '/run/bastion-bwrap-tmp/s/1-99', shmDir: '/run/bastion-bwrap-tmp/s/1s-99' }).join(' ');
+    expect(withTmp).toContain('--bind /run/bastion-bwrap-tmp/s/1-99 /tmp');
+    expect(withTmp).toContain('--bind /run/bastion-bwrap-tmp/s/1s-99 /dev/shm');
+    expect(withTmp).not.toContain('--tmpfs');
+  });
+
+  it('makes /dev read-only only after its nodes and /dev/shm are in place (bwrap applies options in order)', () => {
+    const dev = args.indexOf('--dev');
+    const shm = args.indexOf('/dev/shm');
+    const ro = args.indexOf('--remount-ro');
+    expect(args[ro + 1]).toBe('/dev');
+    expect(dev).toBeGreaterThan(-1);
+    expect(shm).toBeGreaterThan(dev);
+    expect(ro).toBeGreaterThan(shm);
+    expect(joined).toContain(`--perms 1777 --size ${1 << 26} --tmpfs /dev/shm`);
   });
 
   it('clears the environment and sets the image env overlaid by the request env', () => {

@@ -22,6 +22,8 @@ export interface BwrapArgsInput {
    * tmpfs, on which the sandbox can execute what it writes.
    */
   readonly tmpDir?: string;
+  /** The call's /dev/shm: a second such tmpfs (same size, same flags); without one, bwrap's own. */
+  readonly shmDir?: string;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface BwrapArgsInput {
  * and nowhere else (docs/sandbox.md lists them against Docker's):
  * all namespaces new (user, pid, net with only lo, ipc, uts, mount, cgroup), no further user
  * namespaces, no capabilities, a new session (no TIOCSTI into the caller's terminal), death
- * with the runtime, the image's root read-only, /proc, a minimal /dev, a size-capped (noexec) /tmp, the
+ * with the runtime, the image's root read-only, /proc, a minimal /dev made read-only once its nodes
+ * exist (as Docker's), a size-capped (noexec) /tmp and /dev/shm, the
  * requested mounts, and an environment that is the image's plus the request's and nothing else.
  */
 export function bwrapArgs(input: BwrapArgsInput): string[] {
@@ -52,6 +55,10 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     '--proc', '/proc',
     '--dev', '/dev',
     ...(input.tmpDir !== undefined ? ['--bind', input.tmpDir, '/tmp'] : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/tmp']),
+    ...(input.shmDir !== undefined ? ['--bind', input.shmDir, '/dev/shm'] : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/dev/shm']),
+    // After the nodes and /dev/shm are in place: nothing more can be created in /dev (a 400 MB
+    // file, a fifo); the remount is not recursive, so /dev/shm keeps its own size-capped mount.
+    '--remount-ro', '/dev',
   ];
   for (const m of request.mounts) {
     if (!m.containerPath.startsWith('/') || m.containerPath.split('/').includes('..')) {

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
-import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
+import { SECCOMP_PROFILE as seccompProfile, type SeccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { createOutputMeter } from '../output-meter';
@@ -11,21 +11,23 @@ import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } fr
 import { createTmpfsMounter, DEFAULT_TMPFS_ROOT, removeTmpfsSessionDir } from './call-tmpfs';
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
-import { compileSeccompProfile, type SeccompProfile } from './seccomp-bpf';
+import { seccompProgram } from './seccomp-program-cache';
 
 export interface BwrapExecutorOptions {
   /** Directory ops/docker/rootfs.sh unpacks images into (default $BASTION_ROOTFS_DIR or /var/lib/bastion/rootfs). */
   rootfsDir?: string;
   /** The bubblewrap binary (default `bwrap` on PATH). */
   bwrapPath?: string;
-  /** Docker-format seccomp profile (default ops/docker/seccomp.json, the Docker backend's). */
+  /** Docker-format seccomp profile (default ops/docker/seccomp.json, the Docker backend's), compiled with libseccomp. */
   seccompProfile?: SeccompProfile;
+  /** Where libseccomp's programs are cached by profile hash (default seccomp-program-cache.ts); null: memory only. */
+  seccompCacheDir?: string | null;
   identity?: SessionIdentity;
   /** Where the per-call cgroups go (default: detected from /proc/self). */
   cgroups?: CgroupLayout;
   /**
-   * Where a root runtime mounts each call's noexec /tmp (default $BASTION_BWRAP_TMP_DIR or
-   * /run/bastion/bwrap-tmp). A runtime that cannot mount falls back to bwrap's own tmpfs.
+   * Where a root runtime mounts each call's noexec /tmp and /dev/shm (default $BASTION_BWRAP_TMP_DIR or
+   * /run/bastion-bwrap-tmp). A runtime that cannot mount falls back to bwrap's own tmpfs.
    */
   tmpfsRoot?: string;
   /** Grace after a call's deadline before a reaper may remove its cgroup. */
@@ -59,7 +61,7 @@ export function bwrapAvailability(bwrapPath = 'bwrap'): { ok: true; layout: Cgro
 
 /**
  * Daemonless backend: one bubblewrap sandbox per call over the sandbox image's root filesystem,
- * read-only, with the Docker backend's seccomp profile compiled to BPF and memory/pids/CPU limits
+ * read-only, with the Docker backend's seccomp profile compiled to BPF by libseccomp and memory/pids/CPU limits
  * through a per-call cgroup that also gives OOM detection (the cgroup's oom_kill counter) and a
  * whole-tree kill. The result contract is the Docker executor's.
  */
@@ -94,7 +96,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       rootfs = resolveRootfs(image, options.rootfsDir);
       rootfsCache.set(image, rootfs);
     }
-    seccomp ??= compileSeccompProfile(options.seccompProfile ?? (seccompProfile as SeccompProfile));
+    seccomp ??= seccompProgram(options.seccompProfile ?? seccompProfile, options.seccompCacheDir === undefined ? {} : { cacheDir: options.seccompCacheDir });
     if (!sessionReady) {
       try {
         ensureSessionCgroup(layout, identity.sessionId);
@@ -116,17 +118,24 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const callName = `${n}-${deadline + grace}`;
     // The mount helper mounts the call's /tmp while the cgroups are created: the two overlap
     // instead of adding up on the call's path.
+    // /dev/shm gets its own tmpfs of the same size, like Docker's separate shm mount; its name
+    // (`<n>s-<expiry>`) keeps the expiry where listCallTmpfs and the reaper read it.
     let tmpDir: string | undefined;
+    let shmDir: string | undefined;
     let mounting: Promise<unknown> | undefined;
     if (tmpfsRoot !== null) {
       tmpDir = join(tmpfsRoot, identity.sessionId, callName);
+      shmDir = join(tmpfsRoot, identity.sessionId, `${n}s-${deadline + grace}`);
       tmpMounts.add(tmpDir);
-      mounting = mounter.mount(tmpDir, request.limits.tmpfsBytes).then(
+      tmpMounts.add(shmDir);
+      mounting = Promise.all([mounter.mount(tmpDir, request.limits.tmpfsBytes), mounter.mount(shmDir, request.limits.tmpfsBytes)]).then(
         () => undefined,
         (err: unknown) => err ?? new Error('mount failed'),
       );
     }
-    const args = bwrapArgs({ request, rootfs, hostname: sandboxId, ...(tmpDir !== undefined ? { tmpDir } : {}) });
+    const callDirs = tmpDir !== undefined && shmDir !== undefined ? [tmpDir, shmDir] : [];
+    const releaseCallDirs = () => Promise.all(callDirs.map((d) => releaseTmp(d))).then(() => undefined);
+    const args = bwrapArgs({ request, rootfs, hostname: sandboxId, ...(tmpDir !== undefined && shmDir !== undefined ? { tmpDir, shmDir } : {}) });
 
     // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
     // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
@@ -137,13 +146,13 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     try {
       group = createCallCgroup(cg, identity.sessionId, callName, request.limits, joinAsSandboxUser ? sandboxUser : undefined);
     } catch (err) {
-      if (tmpDir !== undefined) await mounting!.then(() => releaseTmp(tmpDir!));
+      if (mounting !== undefined) await mounting.then(releaseCallDirs);
       throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, { cause: err });
     }
     const mountError = await mounting;
     if (mountError !== undefined) {
-      await Promise.all([group.remove().catch((err) => cleanupError(err, sandboxId)), releaseTmp(tmpDir!)]);
-      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`, {
+      await Promise.all([group.remove().catch((err) => cleanupError(err, sandboxId)), releaseCallDirs()]);
+      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp and /dev/shm under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`, {
         cause: mountError,
         retryable: false,
       });
@@ -260,7 +269,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
           () => void live.delete(sandboxId),
           (err) => cleanupError(err, sandboxId),
         ),
-        tmpDir !== undefined ? releaseTmp(tmpDir) : undefined,
+        releaseCallDirs(),
       ]).then(() => undefined);
       removals.add(removal);
       void removal.finally(() => removals.delete(removal));
@@ -272,7 +281,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       await mounter.unmount(dir);
       tmpMounts.delete(dir);
     } catch (err) {
-      options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not unmount the call's /tmp at ${dir}`), dir);
+      options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not unmount the call's tmpfs at ${dir}`), dir);
     }
   }
 

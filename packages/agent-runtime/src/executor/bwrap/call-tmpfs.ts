@@ -8,8 +8,12 @@ import { makeDirs } from './make-dirs';
 
 const run = promisify(execFile);
 
-/** Where a root runtime mounts each bwrap call's /tmp: `<root>/<session>/<n>-<expiresAtMs>`. */
-export const DEFAULT_TMPFS_ROOT = '/run/bastion/bwrap-tmp';
+/**
+ * Where a root runtime mounts each bwrap call's /tmp (`<root>/<session>/<n>-<expiresAtMs>`) and
+ * /dev/shm (`<n>s-<expiresAtMs>`). Not under /run/bastion: that runtime directory is 0700, and bwrap
+ * runs as the sandbox user, which must reach the mounts to bind them.
+ */
+export const DEFAULT_TMPFS_ROOT = '/run/bastion-bwrap-tmp';
 /** The source name of those mounts in /proc/self/mountinfo. */
 export const TMPFS_SOURCE = 'bastion-tmp';
 const SBIN_PATH = '/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin';

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { SeccompProfile } from '../seccomp-profile';
+import { compileWithLibseccomp, type LibseccompOptions } from './libseccomp-compiler';
+
+export interface SeccompCacheOptions extends LibseccompOptions {
+  /**
+   * Where compiled programs are kept by profile hash, so a CLI call does not pay python's start-up
+   * (~0.1 s) each time; null keeps them in memory only. The directory is created 0700 and a file is
+   * only trusted when it and its directory belong to this user and nobody else can write them: a
+   * program someone else could replace would be an escape.
+   */
+  readonly cacheDir?: string | null;
+}
+
+export function defaultSeccompCacheDir(): string {
+  if (process.getuid?.() === 0) return '/var/cache/bastion/seccomp';
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bastion', 'seccomp');
+}
+
+const memory = new Map<string, Buffer>();
+
+/** The key of a compiled program: everything that changes what libseccomp is asked to make. */
+export function seccompProgramKey(profile: SeccompProfile, options: LibseccompOptions = {}): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ profile, caps: [...(options.caps ?? [])].sort(), python: options.python ?? null, arch: process.arch }))
+    .digest('hex');
+}
+
+function privateToUs(path: string): boolean {
+  const st = lstatSync(path);
+  return st.uid === process.getuid?.() && (st.mode & 0o022) === 0 && !st.isSymbolicLink();
+}
+
+/** The BPF program for `profile`, compiled by libseccomp once per profile hash. */
+export function seccompProgram(profile: SeccompProfile, options: SeccompCacheOptions = {}): Buffer {
+  const key = seccompProgramKey(profile, options);
+  const hit = memory.get(key);
+  if (hit !== undefined) return hit;
+  const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
+  const file = dir === null ? null : join(dir, `${key}.bpf`);
+  let program: Buffer | undefined;
+  if (file !== null && dir !== null) {
+    try {
+      if (privateToUs(dir) && privateToUs(file)) program = readFileSync(file);
+    } catch (err) {
+      // Not cached yet, or unreadable: a fresh compile below replaces it. Only a file system
+      // error means that; anything else is a bug and surfaces.
+      if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    }
+  }
+  if (program === undefined || program.length === 0 || program.length % 8 !== 0) {
+    program = compileWithLibseccomp(profile, options).program;
+    if (file !== null && dir !== null) storeQuietly(dir, file, program);
+  }
+  memory.set(key, program);
+  return program;
+}
+
+function storeQuietly(dir: string, file: string, program: Buffer): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!privateToUs(dir)) return;
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, program, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (err) {
+    // A read-only or full cache directory costs the next process a compile, nothing more; the
+    // program in hand is correct either way.
+    if (!['EACCES', 'EROFS', 'ENOSPC', 'EPERM', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+}
