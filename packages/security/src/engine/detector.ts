@@ -1,4 +1,6 @@
 import { expandRanges, type Rule, type Span } from '../rules/rule';
+import { decodeView, sourceSpan } from './decoded-view';
+import { encodedLines } from './encoded-lines';
 import { LiteralScanner, type LiteralPattern, type ShortAnchor } from './literal-scanner';
 import type { ImageRef } from './scan-module';
 
@@ -125,9 +127,10 @@ export class Detector {
    * Detects in text[0, limit). Single-line windows never pass a line end; multi-line windows may
    * reach past `limit`. With `final` false, a multi-line window that the text does not yet cover,
    * or a span that crosses `limit`, pulls `limit` back to the start of its line. `image`, when
-   * given, is the text's scan image (a byte per unit, 0xFF above U+00FF), already made.
+   * given, is the text's scan image (a byte per unit, 0xFF above U+00FF), already made. With
+   * `decode`, lines that hold escapes, %XX or format characters are also matched as decoded.
    */
-  detect(text: string, limit: number, final: boolean, image?: ImageRef): DetectResult {
+  detect(text: string, limit: number, final: boolean, image?: ImageRef, decode = true): DetectResult {
     const rules = this.rules;
     const spans: Span[] = [];
     // Per-rule de-duplication state, reused between calls (detect is not re-entrant per detector).
@@ -272,6 +275,13 @@ export class Detector {
       }
     }
 
+    if (decode) {
+      // The lines to decode reach past the limit only when it cuts a line: the whole rest of that
+      // line is read, so a token that an escape splits across the cut is still seen.
+      const end = limit === len || limit === 0 || text.charCodeAt(limit - 1) === 10 ? limit : lineEndOf(text, limit);
+      const lines = encodedLines(text, end, scanner.loadedImage(Math.min(len, limit + 1)));
+      for (let i = 0; i < lines.length; i += 2) this.detectDecoded(text, lines[i], lines[i + 1], spans);
+    }
     const merged = mergeSpans(spans, text);
     if (final) return { spans: merged, limit };
     // A span that crosses the limit is only final once the text after it has arrived.
@@ -286,6 +296,24 @@ export class Detector {
     if (n !== merged.length) merged.length = n;
     return { spans: merged, limit };
   }
+
+  /**
+   * Matches the decoded view of text[from, to) and adds what it finds, each span widened to the
+   * whole encoded text it came from. Runs after the text's own pass: it reuses the per-call state.
+   */
+  private detectDecoded(text: string, from: number, to: number, spans: Span[]): void {
+    const view = decodeView(text, from, to);
+    if (view === undefined) return;
+    for (const s of this.detect(view.text, view.text.length, true, undefined, false).spans) {
+      const [start, end] = sourceSpan(view, s.start, s.end);
+      spans.push({ start, end, rule: s.rule });
+    }
+  }
+}
+
+function lineEndOf(text: string, p: number): number {
+  const nl = text.indexOf('\n', p);
+  return nl === -1 ? text.length : nl;
 }
 
 /** Character classes ('A-Z_'), united, as a table of the 256 byte values. */

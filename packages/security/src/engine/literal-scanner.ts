@@ -164,6 +164,11 @@ export class LiteralScanner {
     this.wasm.load(text, n, image);
   }
 
+  /** The loaded image's first n bytes (a view into module memory, valid until the next load). */
+  loadedImage(n: number): Buffer {
+    return this.wasm.bytes.subarray(this.wasm.text, this.wasm.text + n);
+  }
+
   /**
    * Reports every literal occurrence starting in [0, to) and, when `digitRuns`, every digit run,
    * in position order (literals first, then runs). The text's image must have been `load`ed;
