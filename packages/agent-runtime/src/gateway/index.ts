@@ -3,11 +3,14 @@ export {
   DEFAULT_RETRY_AFTER_MS,
   type EgressGatewayOptions,
   type StartedEgressGateway,
+  type GatewayStats,
   type Violation,
   type ViolationKind,
   type GatewayLogger,
 } from './egress-gateway';
 export { SANDBOX_GATEWAY, API_KEY_PLACEHOLDER, wrapCommandWithRelay, gatewayEnv, defaultApiUpstream } from './sandbox-gateway';
 export { retryAfterFrom } from './retry-delay';
-export { parseRobotsTxt, type RobotsRules } from './robots-txt';
+export { parseRobotsTxt, RobotsGate, type RobotsRules, type RobotsGateOptions } from './robots-txt';
+export { SharedBudgets } from './shared-budgets';
+export { checkConnectTarget, checkForwardUrl, MAX_HEADER_BYTES } from './request-guard';
 export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway-provisioner';
