@@ -30,7 +30,7 @@ export type TaskWorkspaceAccess = Pick<WorkspaceAccess, 'admit'>;
  * its workspace replaced by the real path, or the INVALID_INPUT that says why and how to fix it.
  * Without a configured access, any request that names a workspace is refused.
  */
-export async function admitTaskRequest<T extends { workspace?: string | undefined }>(
+export async function admitTaskRequest<T extends { workspace?: string | undefined } & Record<string, unknown>>(
   request: T,
   access: TaskWorkspaceAccess = NO_WORKSPACE_ROOTS,
 ): Promise<{ ok: true; request: T } | { ok: false; error: BastionError }> {

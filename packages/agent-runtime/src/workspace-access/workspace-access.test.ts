@@ -80,10 +80,8 @@ describe('workspace access (real paths)', () => {
 
   it('replaces a task\'s workspace by its real path and leaves a task without one alone', async () => {
     const access = await service();
-    const named: { prompt: string; workspace?: string } = { prompt: 'p', workspace: `${root}/app/` };
-    const unnamed: { prompt: string; workspace?: string } = { prompt: 'p' };
-    await expect(admitTaskWorkspace(named, access)).resolves.toEqual({ prompt: 'p', workspace: app });
-    await expect(admitTaskWorkspace(unnamed, access)).resolves.toEqual({ prompt: 'p' });
+    await expect(admitTaskWorkspace({ prompt: 'p', workspace: `${root}/app/` }, access)).resolves.toEqual({ prompt: 'p', workspace: app });
+    await expect(admitTaskWorkspace({ prompt: 'p' }, access)).resolves.toEqual({ prompt: 'p' });
   });
 
   it('property: any spelling that reaches a directory through links and dots is judged by where it lands', async () => {

@@ -102,7 +102,7 @@ export const NO_WORKSPACE_ROOTS: WorkspaceAccess = Object.freeze({
 });
 
 /** Accepts the task's workspace (replaced by its real path) or throws INVALID_INPUT; a task without one passes as it is. */
-export async function admitTaskWorkspace<T extends { workspace?: string | undefined }>(task: T, access: Pick<WorkspaceAccess, 'admit'>): Promise<T> {
+export async function admitTaskWorkspace<T extends { workspace?: string | undefined } & Record<string, unknown>>(task: T, access: Pick<WorkspaceAccess, 'admit'>): Promise<T> {
   if (task.workspace === undefined) return task;
   return { ...task, workspace: await access.admit(task.workspace) };
 }
