@@ -25,7 +25,8 @@ export type WriteViolationRule =
   | 'file-too-large'
   | 'total-too-large'
   | 'too-many-files'
-  | 'hidden-path';
+  | 'hidden-path'
+  | 'owner-permission';
 
 export interface WriteViolation {
   path: string;

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lchown, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
+import { chmod, link, lchown, lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { checkWritePaths, type FileChange, type WriteRules, type WriteViolation } from '@bastion/policy';
 import type { AppliedChange } from '@bastion/providers';
+import { digestFile } from './file-digest';
+import { postApplyLookup, resolveInTree } from './link-resolution';
+import { ownerViolations, ownershipFor, workspaceOwner, type Writer } from './owner-access';
 import { sameState, statEntry, type TreeEntry } from './tree-scan';
 import type { WorkspaceChange } from './workspace-diff';
 
@@ -22,7 +25,6 @@ export interface ApplyOptions {
 }
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const isRoot = () => process.getuid?.() === 0;
 
 function ancestors(path: string): string[] {
@@ -52,7 +54,7 @@ export function toFileChanges(changes: readonly WorkspaceChange[]): { fileChange
   return { fileChanges, violations };
 }
 
-async function onDiskViolations(workspace: string, changes: readonly WorkspaceChange[]): Promise<WriteViolation[]> {
+async function onDiskViolations(workspace: string, changes: readonly WorkspaceChange[], writer: Writer | null): Promise<WriteViolation[]> {
   const removed = new Set<string>();
   for (const c of changes) {
     if (c.oldPath !== undefined) removed.add(c.oldPath);
@@ -73,6 +75,15 @@ async function onDiskViolations(workspace: string, changes: readonly WorkspaceCh
       }
     }
   }
+  // Every new link, resolved against the tree as it will be (existing and new links followed):
+  // `ln -s . d; ln -s d/d/d/d/../../../../etc f` reads as inside but lands on /etc.
+  const after = postApplyLookup(workspace, changes);
+  for (const c of changes) {
+    if (c.after?.type !== 'symlink') continue;
+    const r = await resolveInTree(c.path, after, workspace);
+    if (!r.inside) violations.push({ path: c.path, rule: 'symlink-escape', message: `symlink "${c.path}" would resolve outside the workspace after the apply: ${r.reason}` });
+  }
+  if (writer) violations.push(...(await ownerViolations(workspace, changes, writer)));
   return violations;
 }
 
@@ -88,8 +99,7 @@ async function verifyUnchanged(workspace: string, path: string, base: { entry: T
   const now = await statEntry(join(workspace, path));
   if (!sameState(now, base.entry)) return path;
   if (base.sha256 !== undefined && now?.type === 'file') {
-    const data = await readFile(join(workspace, path), { flag: READ_FLAGS });
-    if (sha256(data) !== base.sha256) return path;
+    if ((await digestFile(join(workspace, path))).sha256 !== base.sha256) return path;
   }
   return undefined;
 }
@@ -117,7 +127,9 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
   const { fileChanges, violations } = toFileChanges(changes);
   violations.unshift(...(options.extraViolations ?? []));
   violations.push(...checkWritePaths(fileChanges, rules, workspace).violations);
-  if (violations.length === 0) violations.push(...(await onDiskViolations(workspace, changes)));
+  // A root runtime writes for the workspace's owner: it may do only what that user could.
+  const writer = isRoot() ? await workspaceOwner(workspace) : null;
+  if (violations.length === 0) violations.push(...(await onDiskViolations(workspace, changes, writer)));
   if (violations.length > 0) throw denied(violations);
 
   const conflicts = new Set<string>();
@@ -148,7 +160,7 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
     let n = 0;
     for (const c of writes) {
       const tmp = join(stage, `new-${n++}`);
-      await stageObject(c, join(copyDir, c.path), tmp, workspace);
+      await stageObject(c, join(copyDir, c.path), tmp, workspace, writer);
       staged.set(c, tmp);
     }
 
@@ -172,9 +184,17 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
         if (entry?.type === 'dir') continue;
         if (entry) throw new BastionError('CONFLICT', `"${prefix}" is not a directory in the workspace`);
         commitStep();
-        const mode = (await statEntry(join(copyDir, prefix)))?.mode ?? 0o755;
-        await mkdir(abs, { mode: mode & 0o777 });
+        // Not the copy's mode (an agent's `chmod 777`, under any umask): the parent's, at most
+        // 0755, never setuid/setgid/sticky, set explicitly so the runtime's umask plays no part.
+        const parent = (await statEntry(dirname(abs)))!;
+        const mode = (parent.mode & 0o755) | 0o700;
+        await mkdir(abs, { mode });
         journal.push({ op: 'mkdir', path: abs });
+        await chmod(abs, mode);
+        if (writer) {
+          const own = ownershipFor(writer, parent.gid);
+          await lchown(abs, own.uid, own.gid);
+        }
       }
       const target = join(workspace, c.path);
       let backup: string | undefined;
@@ -219,27 +239,38 @@ async function rollback(journal: JournalEntry[]): Promise<void> {
   }
 }
 
-/** Writes the copy's object for one change to `tmp`, checking it is still what the diff saw. */
-async function stageObject(change: WorkspaceChange, source: string, tmp: string, workspace: string): Promise<void> {
+/** Writes the copy's object for one change to `tmp`, streaming and hashing it: it must still be what the diff saw. */
+async function stageObject(change: WorkspaceChange, source: string, tmp: string, workspace: string, writer: Writer | null): Promise<void> {
   const after = change.after!;
   const before = change.before.entry?.type === 'file' ? change.before.entry : null;
-  const owner = isRoot() ? (before ?? (await lstat(dirname(join(workspace, change.path))).catch(() => lstat(workspace)))) : null;
+  // Owned by the workspace owner, never by root: the group is kept only when it is one of theirs.
+  const owner = writer ? ownershipFor(writer, before?.gid ?? (await lstat(dirname(join(workspace, change.path))).catch(() => lstat(workspace))).gid) : null;
   if (after.type === 'symlink') {
     await symlink(after.target ?? '', tmp);
   } else {
-    const data = await readFile(source, { flag: READ_FLAGS });
-    if (sha256(data) !== after.sha256) throw new BastionError('INTERNAL', `the agent's copy of "${change.path}" changed after it was diffed`);
-    // Only the executable bit travels (as in git); setuid/setgid and odd modes never do.
+    // Only the executable bit travels (as in git); setuid/setgid/sticky and the agent's modes never
+    // do: a modified file keeps its own permission bits, a new one is 0644 (0755 when executable).
     const base = before ? before.mode & 0o777 & ~0o111 : 0o644;
     const mode = after.executable ? base | ((base & 0o444) >> 2) : base;
+    const src = await open(source, READ_FLAGS);
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     try {
-      await fh.writeFile(data);
+      const hash = createHash('sha256');
+      const buf = Buffer.allocUnsafe(256 * 1024);
+      for (let pos = 0; ; ) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        await fh.write(buf, 0, bytesRead);
+        pos += bytesRead;
+      }
+      if (hash.digest('hex') !== after.sha256) throw new BastionError('INTERNAL', `the agent's copy of "${change.path}" changed after it was diffed`);
       await fh.chmod(mode);
       await fh.sync();
     } finally {
       await fh.close();
+      await src.close();
     }
   }
-  if (owner) await lchown(tmp, Number(owner.uid), Number(owner.gid));
+  if (owner) await lchown(tmp, owner.uid, owner.gid);
 }
