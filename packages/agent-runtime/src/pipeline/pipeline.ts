@@ -127,7 +127,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
       if (spec.workspace) {
         if (!options.workspace) throw new BastionError('SANDBOX_UNAVAILABLE', 'this runtime has no workspace provisioner');
-        const ws = await options.workspace.attach(spec.workspace, { correlationId });
+        const ws = await options.workspace.attach(spec.workspace, { correlationId, filesystem: decision.obligations.filesystem });
         attachments.push(ws);
         mounts.push(...ws.mounts);
         Object.assign(env, ws.env);
