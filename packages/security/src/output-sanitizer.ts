@@ -3,6 +3,7 @@ import { compileCustomRules } from './custom-rules';
 import { Detector } from './engine/detector';
 import { knownSecretRule } from './known-secrets';
 import { base64SecretRule } from './rules/base64-secret-rule';
+import { hexSecretRule } from './rules/hex-secret-rule';
 import { PII_RULES, RULE_CATALOGUE, SECRET_RULES } from './rules/catalogue';
 import { DEFAULT_HOME_PREFIXES, hostPathRule } from './rules/host-path-rules';
 import type { Rule } from './rules/rule';
@@ -80,7 +81,7 @@ export function buildCore(options: OutputSanitizerOptions): SanitizerCore {
 
   const rules: Rule[] = [...SECRET_RULES, ...PII_RULES];
   if (hostPaths.enabled) rules.push(hostPathRule(prefixes, users));
-  rules.push(base64SecretRule(SECRET_RULES));
+  rules.push(base64SecretRule(SECRET_RULES), hexSecretRule(SECRET_RULES));
   if (options.knownSecrets !== undefined && options.knownSecrets.length > 0) rules.unshift(knownSecretRule(options.knownSecrets));
   rules.push(...compileCustomRules(options.customRules ?? [], BUILT_IN_IDS));
   const active = rules.filter((r) => !disabled.has(r.id));

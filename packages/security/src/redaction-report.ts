@@ -12,9 +12,14 @@ export class RedactionTally {
   }
 
   report(): Redaction[] {
-    return [...this.counts]
-      .sort((a, b) => a[0] - b[0])
-      .map(([r, count]) => ({ ruleId: this.rules[r].id, severity: this.rules[r].severity, count }));
+    // Several rules may share an id (base64 and hex blobs, PEM blocks and bare key bodies): one line each.
+    const byId = new Map<string, Redaction>();
+    for (const [r, count] of [...this.counts].sort((a, b) => a[0] - b[0])) {
+      const line = byId.get(this.rules[r].id);
+      if (line === undefined) byId.set(this.rules[r].id, { ruleId: this.rules[r].id, severity: this.rules[r].severity, count });
+      else line.count += count;
+    }
+    return [...byId.values()];
   }
 }
 

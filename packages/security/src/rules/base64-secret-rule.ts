@@ -3,7 +3,7 @@ import { stableBase64Parts } from '../base64';
 import type { Rule, Span } from './rule';
 
 /** Literal beginnings of secrets whose base64 form is distinctive enough to anchor on. */
-const ENCODED_PREFIXES = [
+export const ENCODED_PREFIXES: readonly string[] = [
   'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'xoxb-', 'xoxp-', 'xapp-', 'sk_live_', 'rk_live_',
   'sk-ant-', 'sk-proj-', 'npm_', 'pypi-AgEI', 'AKIA', 'ASIA', 'AIza', '-----BEGIN', 'hooks.slack.com', 'GOCSPX-',
   'password', 'PASSWORD', 'secret_access_key', '"private_key"',

@@ -18,6 +18,6 @@ export const RULE_CATALOGUE: readonly RuleInfo[] = Object.freeze([
   ...SECRET_RULES.map(info),
   ...PII_RULES.map(info),
   info(hostPathRule()),
-  { id: 'base64-encoded-secret', severity: 'high', description: 'A base64 blob that decodes to a secret another rule catches.' },
-  { id: 'known-secret', severity: 'critical', description: 'A secret the runtime holds (API key, secret file), raw or base64-, URL- or hex-encoded.' },
+  { id: 'base64-encoded-secret', severity: 'high', description: 'A base64 or hex blob that decodes to a secret another rule catches.' },
+  { id: 'known-secret', severity: 'critical', description: 'A secret the runtime holds (API key, secret file), raw, JSON-escaped, URL-, hex- or base64-encoded (also wrapped), or with format characters in it.' },
 ]);

@@ -1,0 +1,44 @@
+import { Detector } from '../engine/detector';
+import { ENCODED_PREFIXES } from './base64-secret-rule';
+import type { Rule, Span } from './rule';
+
+const REACH = 4096;
+const MIN_RUN = 16;
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
+
+const innerDetectors = new WeakMap<readonly Rule[], Detector>();
+
+/**
+ * Hex blobs that decode to something another rule catches (`6768705f…` is `ghp_…`). Anchors are
+ * the hex forms of the same distinctive prefixes the base64 rule uses, in either case; around a hit
+ * the whole hex run is decoded from the hit's byte alignment, checked with the inner rules and
+ * redacted as one piece. Reported as `base64-encoded-secret`: one id for "an encoded blob that
+ * holds a secret", so reports and the catalogue stay stable.
+ */
+export function hexSecretRule(innerRules: readonly Rule[]): Rule {
+  let inner = innerDetectors.get(innerRules);
+  if (inner === undefined) {
+    inner = new Detector(innerRules);
+    innerDetectors.set(innerRules, inner);
+  }
+  const anchors = [...new Set(ENCODED_PREFIXES.map((p) => Buffer.from(p, 'latin1').toString('hex')))];
+  return {
+    id: 'base64-encoded-secret',
+    severity: 'high',
+    description: 'A base64 or hex blob that decodes to a secret another rule catches.',
+    foldedAnchors: anchors,
+    before: REACH,
+    after: REACH,
+    usesAnchor: true,
+    find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): number {
+      let start = anchor;
+      let end = anchor;
+      while (start > from && isHex(text.charCodeAt(start - 1))) start--;
+      while (end < to && isHex(text.charCodeAt(end))) end++;
+      if (end - start < MIN_RUN) return end;
+      const decoded = Buffer.from(text.slice(start + ((anchor - start) & 1), end), 'hex').toString('latin1');
+      if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
+      return end;
+    },
+  };
+}
