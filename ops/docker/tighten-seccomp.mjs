@@ -108,7 +108,11 @@ const archMap = (profile.archMap ?? []).map((entry) =>
   entry.architecture === 'SCMP_ARCH_X86_64' ? { ...entry, subArchitectures: ['SCMP_ARCH_X32'] } : entry,
 );
 
-// The default stays ENOSYS (podman's choice): libc falls back from syscalls it does not know.
-const out = { ...profile, archMap, syscalls };
+// The default answer is EPERM, and syscalls numbered past the last one the profile names get
+// ENOSYS (so libc falls back from syscalls newer than the profile). That is what Docker here
+// enforces whatever the file says: moby 20.10 does not pass defaultErrnoRet on, runc then answers
+// EPERM and prepends its ENOSYS stub. Writing it down lets every engine, and the bwrap backend's
+// libseccomp compiler (which adds the same stub), give the same errno for the same call.
+const out = { ...profile, defaultErrnoRet: EPERM, defaultErrno: 'EPERM', archMap, syscalls };
 writeFileSync(target, JSON.stringify(out, null, 2) + '\n');
 process.stderr.write(`wrote ${target}: ${syscalls.length} rules, ${denied.length} syscalls denied explicitly\n`);

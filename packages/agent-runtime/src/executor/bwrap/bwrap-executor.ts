@@ -12,6 +12,7 @@ import { createTmpfsMounter, DEFAULT_TMPFS_ROOT, removeTmpfsSessionDir } from '.
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
 import { seccompProgram } from './seccomp-program-cache';
+import { libseccompProblem } from './libseccomp-compiler';
 
 export interface BwrapExecutorOptions {
   /** Directory ops/docker/rootfs.sh unpacks images into (default $BASTION_ROOTFS_DIR or /var/lib/bastion/rootfs). */
@@ -56,6 +57,8 @@ export function bwrapAvailability(bwrapPath = 'bwrap'): { ok: true; layout: Cgro
   }
   const layout = detectCgroupLayout();
   if ('unavailable' in layout) return { ok: false, reason: layout.unavailable };
+  const libseccomp = libseccompProblem();
+  if (libseccomp !== null) return { ok: false, reason: libseccomp };
   return { ok: true, layout };
 }
 

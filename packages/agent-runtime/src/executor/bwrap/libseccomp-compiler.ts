@@ -19,16 +19,20 @@ export const DEFAULT_PYTHON = '/usr/bin/python3';
  * - arguments: all on distinct indexes are ANDed in one rule; when an index repeats, runc adds
  *   one rule per comparison (ORed), and so do we; MASKED_EQ takes `value` as the mask and
  *   `valueTwo` as the datum;
- * - ERRNO without `errnoRet` is EPERM; an action or operator it does not know is an error.
+ * - ERRNO without `errnoRet` is EPERM; an action or operator it does not know is an error;
+ * - runc's ENOSYS stub goes in front, as runc puts it unless the default errno is ENOSYS: on
+ *   x86_64 (and x32, by the x32 bit) a syscall numbered past the highest one the kept rules name
+ *   gets ENOSYS, so libc falls back from syscalls newer than the profile.
  * Output: the BPF program on stdout; the names skipped on stderr (one JSON line).
  */
 export const LIBSECCOMP_COMPILER_PY = String.raw`
-import json, sys
+import json, struct, sys, tempfile
 import seccomp
 
 profile = json.load(sys.stdin)
 caps = set(sys.argv[1:])
 EPERM = 1
+ENOSYS = 38
 
 def action(name, errno_ret):
     if name == 'SCMP_ACT_ALLOW': return seccomp.ALLOW
@@ -47,6 +51,7 @@ native = seccomp.system_arch() & 0xffffffff
 NATIVE = {seccomp.Arch.X86_64 & 0xffffffff: ('SCMP_ARCH_X86_64', 'amd64'), seccomp.Arch.AARCH64 & 0xffffffff: ('SCMP_ARCH_AARCH64', 'arm64')}
 if native not in NATIVE: raise SystemExit('unsupported host architecture %d' % native)
 native_name, goarch = NATIVE[native]
+arches = [seccomp.Arch.NATIVE]
 
 default = action(profile['defaultAction'], profile.get('defaultErrnoRet'))
 f = seccomp.SyscallFilter(defaction=default)
@@ -55,8 +60,10 @@ for entry in profile.get('archMap') or []:
         for sub in entry.get('subArchitectures') or []:
             if sub not in ARCHES: raise SystemExit('unsupported sub-architecture %s' % sub)
             f.add_arch(ARCHES[sub])
+            arches.append(ARCHES[sub])
 
 skipped = []
+kept = []
 for rule in profile['syscalls']:
     inc = rule.get('includes') or {}
     exc = rule.get('excludes') or {}
@@ -65,6 +72,7 @@ for rule in profile['syscalls']:
     if goarch in (exc.get('arches') or []): continue
     if any(c not in caps for c in inc.get('caps') or []): continue
     if any(c in caps for c in exc.get('caps') or []): continue
+    kept.extend(rule['names'])
     act = action(rule['action'], rule.get('errnoRet'))
     if act == default: continue
     conds = []
@@ -84,9 +92,36 @@ for rule in profile['syscalls']:
         for g in groups:
             f.add_rule(act, nr, *g)
 
+def last(arch):
+    nrs = [seccomp.resolve_syscall(arch, n) for n in kept]
+    return max([n for n in nrs if n >= 0], default=None)
+
+def ins(code, jt, jf, k):
+    return struct.pack('<HBBI', code, jt, jf, k & 0xffffffff)
+
+LD_ABS, JEQ, JGT, JSET, RET = 0x20, 0x15, 0x25, 0x45, 0x06
+stub = b''
+if native_name == 'SCMP_ARCH_X86_64' and default != seccomp.ERRNO(ENOSYS):
+    last64 = last(seccomp.Arch.X86_64)
+    last32 = last(seccomp.Arch.X32) if seccomp.Arch.X32 in arches else None
+    # 0 ld arch; 1 not x86_64: to the filter (7); 2 ld nr; 3 x32 bit: 5, else 4;
+    # 4 nr > last64: 6, else 7; 5 nr > last32 (x32 bit included): 6, else 7 (no x32: always 7);
+    # 6 ret ENOSYS; 7.. libseccomp's program. Jumps are relative, so it is prepended as is.
+    stub = b''.join([
+        ins(LD_ABS, 0, 0, 4),
+        ins(JEQ, 0, 5, 0xc000003e),
+        ins(LD_ABS, 0, 0, 0),
+        ins(JSET, 1, 0, 0x40000000),
+        ins(JGT, 1, 2, last64),
+        ins(JGT, 0, 1, last32) if last32 is not None else ins(JSET, 1, 1, 0),
+        ins(RET, 0, 0, 0x00050000 | ENOSYS),
+    ])
+
 sys.stderr.write(json.dumps({'skipped': sorted(set(skipped))}) + '\n')
-sys.stdout.flush()
-f.export_bpf(sys.stdout)
+with tempfile.TemporaryFile() as tmp:
+    f.export_bpf(tmp)
+    tmp.seek(0)
+    sys.stdout.buffer.write(stub + tmp.read())
 `;
 
 export interface LibseccompOptions {
@@ -101,6 +136,13 @@ export interface CompiledSeccomp {
   readonly program: Buffer;
   /** Profile names libseccomp knows on none of the filter's architectures (runc skips them too). */
   readonly skipped: readonly string[];
+}
+
+/** Why libseccomp's python binding cannot be used here, or null when it can. */
+export function libseccompProblem(python: string = DEFAULT_PYTHON): string | null {
+  const r = spawnSync(python, ['-I', '-c', 'import seccomp'], { stdio: 'ignore', timeout: 10_000, env: {} });
+  if (r.error === undefined && r.status === 0) return null;
+  return `${python} cannot import libseccomp's binding, which compiles the bwrap backend's seccomp filter (apt-get install python3-seccomp)`;
 }
 
 /** Compiles `profile` with libseccomp; ~0.1 s (python's start-up), so callers cache the result. */
