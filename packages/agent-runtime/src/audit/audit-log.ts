@@ -55,7 +55,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     record(event) {
       // A final pass at any depth (pino's serializers stop at a fixed depth and only see the
       // fields they are named for), so an event built from parsed output cannot carry a secret.
-      logger.info(cleanDeep(event, sanitizer), event.event);
+      logger.info(cleanDeep(event, sanitizer.current()), event.event);
     },
     redactKnownSecrets: (source) => sanitizer.addSource(source),
     flush: () =>
