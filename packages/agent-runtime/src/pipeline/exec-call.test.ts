@@ -34,7 +34,7 @@ describe('execCommand: the exec result leaves through the exit gate', () => {
       evaluate: (spec: { command: string[] }) => ({
         allow: false,
         reasons: [{ rule: 'exec.command', effect: 'deny', message: `command not allowed: ${spec.command.join(' ')}` }],
-        limits: (allowAll.evaluate as () => { limits: unknown })().limits,
+        limits: (allowAll.evaluate as unknown as () => { limits: unknown })().limits,
         obligations: { network: { mode: 'none' } },
       }),
     } as unknown as PolicyEngine;

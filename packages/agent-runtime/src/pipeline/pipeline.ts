@@ -70,7 +70,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   audit.redactKnownSecrets?.(() => options.secrets.knownValues());
   const customRulesOf = (decision: Decision | null): CustomRuleInput[] =>
     (decision?.obligations.redaction?.rules ?? []).map((r) => ({ id: r.id, pattern: r.pattern, ...(r.severity ? { severity: r.severity } : {}) }));
-  const exitGate = (decision: Decision | null = null) => createExitGate(options.sanitizer(options.secrets.knownValues(), customRulesOf(decision)));
+  // Building a sanitizer costs a few ms; the gate for calls without a decision (never ran, or
+  // results the router builds) is kept until the set of handed-out secrets changes.
+  let idle: { key: string; gate: ExitGate } | undefined;
+  const exitGate = (decision: Decision | null = null): ExitGate => {
+    const known = options.secrets.knownValues();
+    const rules = customRulesOf(decision);
+    if (rules.length > 0) return createExitGate(options.sanitizer(known, rules));
+    const key = [...known].sort().join('\u0000');
+    if (idle?.key !== key) idle = { key, gate: createExitGate(options.sanitizer(known, [])) };
+    return idle.gate;
+  };
 
   async function runSpec(input: ExecutionSpecInput, call: CallOptions & { keepWorkspaceCopy?: boolean } = {}): Promise<SandboxRun> {
     const correlationId = call.correlationId ?? randomUUID();
