@@ -3,14 +3,13 @@ import { decidePermissions, sandboxCanList } from './workspace-permissions';
 const sandbox = { uid: 1001, gid: 1001 };
 
 describe('workspace permissions (pure)', () => {
-  it('checks the class the kernel would: owner bits for the owner, group bits for the group, else others', () => {
-    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40755 }, sandbox)).toBe(true);
-    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40700 }, sandbox)).toBe(false);
-    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40751 }, sandbox)).toBe(false);
-    expect(sandboxCanList({ uid: 0, gid: 1001, mode: 0o40750 }, sandbox)).toBe(true);
-    // Owner bits decide for the owner even when others may read: the kernel does not fall through.
-    expect(sandboxCanList({ uid: 1001, gid: 0, mode: 0o40075 }, sandbox)).toBe(false);
-    expect(sandboxCanList({ uid: 1001, gid: 0, mode: 0o40500 }, sandbox)).toBe(true);
+  it('asks whether other users may list the directory: the sandbox user is "other" to the caller, on every provider', () => {
+    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40755 })).toBe(true);
+    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40700 })).toBe(false);
+    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40751 })).toBe(false);
+    expect(sandboxCanList({ uid: 0, gid: 0, mode: 0o40754 })).toBe(false);
+    // Group 1001 may list it, but the Cursor copy would still hide it: refused the same way for all.
+    expect(sandboxCanList({ uid: 0, gid: 1001, mode: 0o40750 })).toBe(false);
   });
 
   it('refuses a root-owned workspace when asked to (serve, mcp), whatever its mode', () => {

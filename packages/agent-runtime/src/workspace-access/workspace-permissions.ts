@@ -20,10 +20,14 @@ export type PermissionRefusal = 'unreadable' | 'root_owned';
 
 export type PermissionDecision = { readonly ok: true } | { readonly ok: false; readonly reason: PermissionRefusal; readonly message: string; readonly details: Record<string, unknown> };
 
-/** r and x for the class of the sandbox user (owner, group, then others, as the kernel checks). */
-export function sandboxCanList(dir: OwnerAndMode, sandbox: SandboxIdentity): boolean {
-  const bits = dir.uid === sandbox.uid ? (dir.mode >> 6) & 0o7 : dir.gid === sandbox.gid ? (dir.mode >> 3) & 0o7 : dir.mode & 0o7;
-  return (bits & 0o5) === 0o5;
+/**
+ * r and x for "others": the sandbox user is neither the caller nor in the caller's group, and the
+ * Cursor copy shows only what others may read (workspace/workspace-copy.ts), so a directory others
+ * cannot list gives the agent nothing on any provider. Owner or group bits that happen to match
+ * uid/gid 1001 do not count: the same rule for every provider, so a fallback cannot see more.
+ */
+export function sandboxCanList(dir: OwnerAndMode): boolean {
+  return (dir.mode & 0o005) === 0o005;
 }
 
 export function formatMode(mode: number): string {
@@ -48,14 +52,14 @@ export function decidePermissions(path: string, dir: OwnerAndMode, rules: Permis
         `Fix: give the project to an unprivileged user (chown -R <user> ${path}) or name a directory that user owns`,
     };
   }
-  if (!sandboxCanList(dir, rules.sandbox)) {
+  if (!sandboxCanList(dir)) {
     return {
       ok: false,
       reason: 'unreadable',
       details,
       message:
-        `workspace ${path} is not readable by the sandbox user (uid ${rules.sandbox.uid}): it is owned by uid ${dir.uid} gid ${dir.gid} with mode ${formatMode(dir.mode)}. ` +
-        `Fix: chmod o+rx ${path} (and o+r on the files the agent should see), or chgrp ${rules.sandbox.gid} ${path} && chmod g+rx ${path}`,
+        `workspace ${path} is not readable by the sandbox user (uid ${rules.sandbox.uid}, which counts as "other"): it is owned by uid ${dir.uid} gid ${dir.gid} with mode ${formatMode(dir.mode)}. ` +
+        `Fix: chmod o+rx ${path} (and o+r on the files the agent should see; the sandbox sees only what other users may read)`,
     };
   }
   return { ok: true };
