@@ -52,6 +52,8 @@ export function containerCreateOptions(
       Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${limits.tmpfsBytes},mode=1777`, '/sys/fs/cgroup': CGROUPFS_MASK },
       Binds: request.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`),
       IpcMode: 'private',
+      // /dev/shm (noexec,nosuid,nodev by Docker) sized like /tmp, as the bwrap backend's is.
+      ShmSize: limits.tmpfsBytes,
       Privileged: false,
       AutoRemove: false,
       OomKillDisable: false,
