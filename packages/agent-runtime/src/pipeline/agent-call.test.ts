@@ -124,3 +124,23 @@ describe('runAgent: the exit gate sees every result last', () => {
     expect(result.appliedChanges).toEqual([{ path: 'a.txt', kind: 'add' }]);
   });
 });
+
+describe('runAgent: a provider that throws', () => {
+  it('still throws, typed, with the key redacted from the text it may have built from the decoded output', async () => {
+    const { pipeline } = setup(`{"result":"the key is ${ESCAPED}"}`);
+    const throwing: AgentProvider = {
+      ...jsonProvider,
+      parse: (output) => {
+        const doc = JSON.parse(output.stdout) as { result: string };
+        throw new Error(`cannot handle "${doc.result}"`);
+      },
+    };
+    const thrown = await runAgent(pipeline, throwing, { prompt: 'p' }, { planContext }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(BastionError.isInstance(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ code: 'PROVIDER_FAILED', message: 'cannot handle "the key is [REDACTED:known-secret]"' });
+    expect((thrown as Error).cause).toBeUndefined();
+  });
+});

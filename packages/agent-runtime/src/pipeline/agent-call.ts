@@ -37,8 +37,15 @@ export interface AgentCallOptions extends CallOptions {
  * the diffs are read from the agent's copy after the stream ended; the gate sees both last.
  */
 export async function runAgent(pipeline: Pipeline, provider: AgentProvider, taskInput: AgentTaskInput, options: AgentCallOptions): Promise<AgentResult> {
-  const { result, gate } = await callAgent(pipeline, provider, taskInput, options);
-  return (gate ?? pipeline.exitGate()).agentResult(result);
+  let outcome;
+  try {
+    outcome = await callAgent(pipeline, provider, taskInput, options);
+  } catch (err) {
+    // A provider's parse or a change handler that threw: still thrown (the router classifies it),
+    // but its text passes the gate too, since it may quote what the parse decoded.
+    throw pipeline.exitGate().error(BastionError.from(err, 'PROVIDER_FAILED'));
+  }
+  return (outcome.gate ?? pipeline.exitGate()).agentResult(outcome.result);
 }
 
 async function callAgent(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createOutputSanitizer } from '@bastion/security';
-import { notRunResult, type AgentResult, type ExecResult } from '@bastion/providers';
+import { AgentResult, notRunResult, type ExecResult } from '@bastion/providers';
 import { createExitGate } from './exit-gate';
 
 // A value no pattern rule knows: only the known-secret rule can catch it.
@@ -30,6 +30,8 @@ describe('exit gate', () => {
     expect(out.proposedChanges[0]!.diff).toBe('+++ b/notes.txt\n+[REDACTED:known-secret]\n');
     // 9 new finds (response, path, diff, applied path, reason, stats key and value, message, details) + 2 from the stream.
     expect(out.redactions).toEqual([{ ruleId: 'known-secret', severity: 'critical', count: 11 }]);
+    // Still a valid AgentResult: the contract callers parse holds after the gate.
+    expect(AgentResult.safeParse(out).success).toBe(true);
   });
 
   // Which encodings are decoded is the sanitizer's business (packages/security); the gate only has

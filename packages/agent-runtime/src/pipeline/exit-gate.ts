@@ -1,3 +1,4 @@
+import { BastionError } from '@bastion/core';
 import type { OutputSanitizer } from '@bastion/security';
 import type { AgentResult, ExecResult, Redaction } from '@bastion/providers';
 import { cleanDeep } from '../audit/clean-deep';
@@ -20,6 +21,11 @@ export interface ExitGate {
   agentResult(result: AgentResult): AgentResult;
   /** The finished ExecResult, the same way. */
   execResult(result: ExecResult): ExecResult;
+  /**
+   * An error about to be thrown out of a call, rebuilt from its cleaned message and details. The
+   * original is not kept as `cause`: its text is what had to be cleaned.
+   */
+  error(error: BastionError): BastionError;
 }
 
 /**
@@ -52,5 +58,14 @@ export function createExitGate(sanitizer: OutputSanitizer): ExitGate {
     return out as R;
   }
 
-  return { sanitizer, clean, agentResult: result, execResult: result };
+  function error(e: BastionError): BastionError {
+    const info = clean(e.toInfo()).value;
+    return new BastionError(e.code, info.message, {
+      retryable: info.retryable,
+      ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
+      ...(info.details !== undefined ? { details: info.details } : {}),
+    });
+  }
+
+  return { sanitizer, clean, agentResult: result, execResult: result, error };
 }
