@@ -62,11 +62,14 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
   const runtimes = new Map<Backend, Promise<CliRuntime>>();
   let shared: Promise<{ policyStore: PolicyStore; audit: ReturnType<typeof createAuditLog>; policy: () => ReturnType<typeof createPolicyEngine> }> | undefined;
 
+  // The first caller's command line wins: one command per process, read once.
+  const currentSettings = (commandLine: CommandLineSettings = {}): Settings =>
+    (settings ??= loadSettings({ commandLine, env, cwd, ...(locations.systemDirs ? { systemDirs: locations.systemDirs } : {}) }));
+
   // One policy store and audit log for every runtime of this command.
   const sharedPieces = (policyFile: string | undefined) =>
     (shared ??= (async () => {
-      const auditDest = env.BASTION_AUDIT_LOG ?? 'stderr';
-      const audit = createAuditLog({ destination: auditDest === '-' ? 'stderr' : auditDest, level: env.BASTION_AUDIT_LEVEL ?? (auditDest === 'stderr' ? 'warn' : 'info') });
+      const audit = createAuditLog(currentSettings().audit);
       // The ops knobs only ever tighten (SANDBOX_ENABLED=false is refused here); a watched file's
       // valid edits apply to the next call, an invalid edit is reported and the last policy stays.
       const policyStore = await createPolicyStore({
@@ -87,10 +90,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
   return {
     io,
     setExitCode,
-    settings(commandLine = {}) {
-      settings ??= loadSettings({ commandLine, env, cwd, ...(locations.systemDirs ? { systemDirs: locations.systemDirs } : {}) });
-      return settings;
-    },
+    settings: currentSettings,
     workspaceAccess(kind) {
       const s = this.settings();
       if (kind === 'local') return createWorkspaceAccess({ roots: null, cwd, state: s.state });
@@ -111,7 +111,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     },
     async runtime(choice) {
       if (first) return first;
-      const chosen = choice.backend ?? (await flaggedBackend(env, this.settings())) ?? env.BASTION_BACKEND ?? 'docker';
+      const chosen = choice.backend ?? (await flaggedBackend(env, this.settings())) ?? this.settings().backend?.value ?? 'docker';
       if (chosen !== 'docker' && chosen !== 'bwrap') throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
       first = await this.runtimeOn(chosen, choice);
       return first;

@@ -65,6 +65,15 @@ describe('settings (read once at the edge)', () => {
     expect(describeSettings(loadSettings({ env: {}, cwd: repo, systemDirs: [] })).workspaceRoots).toEqual({ value: [], source: 'default', from: 'none configured' });
   });
 
+  it('reads the token file, the fallback backend and the audit destination once, flag over variable', () => {
+    const s = loadSettings({ env: { BASTION_TOKEN_FILE: 'tok', BASTION_BACKEND: 'bwrap', BASTION_AUDIT_LOG: '/var/log/bastion.jsonl' }, cwd: repo, systemDirs: [] });
+    expect(s.tokenFile).toEqual({ value: join(repo, 'tok'), source: 'env', from: 'BASTION_TOKEN_FILE' });
+    expect(s.backend).toEqual({ value: 'bwrap', source: 'env', from: 'BASTION_BACKEND' });
+    expect(s.audit).toEqual({ destination: '/var/log/bastion.jsonl', level: 'info' });
+    expect(loadSettings({ env: { BASTION_TOKEN_FILE: 'tok' }, cwd: repo, systemDirs: [], commandLine: { tokenFile: '/etc/bastion/token' } }).tokenFile).toMatchObject({ value: '/etc/bastion/token', source: 'flag' });
+    expect(loadSettings({ env: { BASTION_AUDIT_LOG: '-' }, cwd: repo, systemDirs: [] }).audit).toEqual({ destination: 'stderr', level: 'warn' });
+  });
+
   it('refuses a missing explicit config file with INVALID_INPUT', () => {
     expect(() => loadSettings({ env: { BASTION_CONFIG: join(base, 'missing.yaml') }, cwd: repo, systemDirs: [] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });

@@ -21,6 +21,7 @@ export interface CommandLineSettings {
   readonly flagsFile?: string | undefined;
   readonly workspaceRoots?: readonly string[] | undefined;
   readonly agentPath?: string | undefined;
+  readonly tokenFile?: string | undefined;
 }
 
 /** The environment variables settings are read from; nothing below the edge reads env for these. */
@@ -34,6 +35,10 @@ export interface SettingsEnv {
   readonly XDG_RUNTIME_DIR?: string | undefined;
   readonly BASTION_ROOTFS_DIR?: string | undefined;
   readonly BASTION_BWRAP_TMP_DIR?: string | undefined;
+  readonly BASTION_TOKEN_FILE?: string | undefined;
+  readonly BASTION_BACKEND?: string | undefined;
+  readonly BASTION_AUDIT_LOG?: string | undefined;
+  readonly BASTION_AUDIT_LEVEL?: string | undefined;
 }
 
 /** The host settings of one command, read once at the edge and frozen. */
@@ -49,6 +54,12 @@ export interface Settings {
   /** Where serve and mcp accept workspaces; absent: none configured, so they accept no workspace. */
   readonly workspaceRoots?: Sourced<readonly string[]>;
   readonly cursorAgentPath?: Sourced<string>;
+  /** serve's bearer token file: --token-file, else BASTION_TOKEN_FILE. */
+  readonly tokenFile?: Sourced<string>;
+  /** BASTION_BACKEND: the backend when neither --backend nor FF_DEFAULT_BACKEND names one. */
+  readonly backend?: Sourced<string>;
+  /** Where the JSON-lines audit goes: a file, or stderr (warnings only unless a level is set). */
+  readonly audit: { readonly destination: string; readonly level: string };
   /** Where the runtime keeps its state (never a workspace). */
   readonly state: RuntimeStateLocations;
 }
@@ -108,6 +119,13 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     [systemConfig.providers?.cursor?.agentPath, 'system-file', systemConfigFile ?? ''],
   ]);
 
+  const tokenFile = pick<string>([
+    [cli.tokenFile ? explicitPath(cli.tokenFile) : undefined, 'flag', '--token-file'],
+    [env.BASTION_TOKEN_FILE ? explicitPath(env.BASTION_TOKEN_FILE) : undefined, 'env', 'BASTION_TOKEN_FILE'],
+  ]);
+  const backend = pick<string>([[env.BASTION_BACKEND, 'env', 'BASTION_BACKEND']]);
+  const auditDest = env.BASTION_AUDIT_LOG && env.BASTION_AUDIT_LOG !== '-' ? env.BASTION_AUDIT_LOG : 'stderr';
+
   const settings: Settings = {
     ...(configFile && explicitConfigPath ? { configFile: { ...configFile, value: explicitConfigPath } } : {}),
     ...(systemConfigFile ? { systemConfigFile } : {}),
@@ -115,6 +133,9 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     ...(systemFlagsFile ? { systemFlagsFile } : {}),
     ...(workspaceRoots ? { workspaceRoots } : {}),
     ...(cursorAgentPath ? { cursorAgentPath } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+    ...(backend ? { backend } : {}),
+    audit: { destination: auditDest, level: env.BASTION_AUDIT_LEVEL ?? (auditDest === 'stderr' ? 'warn' : 'info') },
     state: {
       uid: options.uid ?? process.getuid?.() ?? 0,
       tmpdir: tmpdir(),
@@ -135,6 +156,8 @@ export function describeSettings(settings: Settings): Record<string, { value: un
   if (settings.systemFlagsFile) out.systemFlagsFile = { value: settings.systemFlagsFile, source: 'system-file', from: settings.systemFlagsFile };
   out.workspaceRoots = settings.workspaceRoots ?? { value: [], source: 'default', from: 'none configured' };
   if (settings.cursorAgentPath) out.cursorAgentPath = settings.cursorAgentPath;
+  if (settings.tokenFile) out.tokenFile = settings.tokenFile;
+  if (settings.backend) out.backend = settings.backend;
   return out;
 }
 

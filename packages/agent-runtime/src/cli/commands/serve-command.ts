@@ -32,9 +32,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
     .action(async (opts: ServeOptions) => {
-      const tokenFile = opts.tokenFile ?? process.env.BASTION_TOKEN_FILE;
+      const settings = ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot, tokenFile: opts.tokenFile });
+      const tokenFile = settings.tokenFile?.value;
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
-      ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
       // Checked before anything starts: a forbidden or missing root is the operator's mistake.
       const workspaceAccess = await ctx.workspaceAccess('service');
       // A long-lived service keeps warm containers ready: 2 per profile unless a provider's
