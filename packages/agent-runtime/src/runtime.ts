@@ -14,6 +14,8 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline';
 import type { EgressProvisioner } from './pipeline/sandbox-extensions';
 import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
 import { sweepStaleCopies } from './workspace/copy-filesystem';
+import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
+import type { WorkspaceAccess } from './workspace-access/workspace-access';
 import { createGatewayProvisioner } from './gateway/gateway-provisioner';
 
 export interface RuntimeOptions {
@@ -22,6 +24,8 @@ export interface RuntimeOptions {
   audit?: AuditLog;
   secrets?: SecretStore;
   egress?: EgressProvisioner;
+  /** serve/mcp: each workspace is checked again right before it is mounted or copied (workspace-access/). */
+  workspaceAccess?: Pick<WorkspaceAccess, 'admit'>;
 }
 
 /** A runtime owns what it starts: close() removes every container and socket it made. */
@@ -47,7 +51,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets: knownSecrets.filter((v) => v.length >= 6), customRules }),
     secrets,
     audit,
-    workspace: createWorkspaceProvisioner(),
+    workspace: options.workspaceAccess ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess) : createWorkspaceProvisioner(),
     egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger }),
   });
   let closing: Promise<void> | undefined;

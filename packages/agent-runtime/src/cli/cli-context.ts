@@ -45,6 +45,8 @@ export interface RuntimeChoice {
   /** Warm containers per profile (long-lived commands such as serve); 0 for one-shot calls. */
   poolSize?: number;
   onReaped?: (count: number) => void;
+  /** serve/mcp: the runtime checks each workspace again when it attaches it. */
+  workspaceAccess?: WorkspaceAccess;
 }
 
 /** Where the context looks; tests point these at temporary directories. */
@@ -116,7 +118,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       first = await this.runtimeOn(chosen, choice);
       return first;
     },
-    runtimeOn(backend, { policyFile, poolSize, onReaped }) {
+    runtimeOn(backend, { policyFile, poolSize, onReaped, workspaceAccess }) {
       if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) {
         return Promise.reject(new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`));
       }
@@ -124,7 +126,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       if (!started) {
         started = (async () => {
           const { audit, policy } = await sharedPieces(policyFile);
-          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), policy, audit });
+          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), policy, audit });
         })();
         runtimes.set(backend, started);
         // A backend that could not start (no bwrap, no engine) is tried again next time.

@@ -21,7 +21,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .action(async (opts: McpOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
       const workspaceAccess = await ctx.workspaceAccess('service');
-      const runtime = await ctx.runtime({ policyFile: opts.policy });
+      const runtime = await ctx.runtime({ policyFile: opts.policy, workspaceAccess });
       // Loaded on use: the MCP SDK and the router are not start-up costs of every command.
       const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }] = await Promise.all([
         import('@modelcontextprotocol/sdk/server/stdio.js'),

@@ -43,6 +43,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const runtime = await ctx.runtime({
         policyFile: opts.policy,
         poolSize: 2,
+        workspaceAccess,
         onReaped: (count) => {
           reapedAtStart = count;
         },
@@ -65,7 +66,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         runtime,
         flags,
         metrics,
-        pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2 })).pipeline,
+        pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2, workspaceAccess })).pipeline,
       });
       const service = await createService({
         router,
