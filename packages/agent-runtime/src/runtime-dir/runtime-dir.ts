@@ -85,7 +85,7 @@ export async function openRuntimeDir(options: RuntimeDirOptions = {}): Promise<R
     }
   }
   await verifyRuntimeRoot(root, uid);
-  const stamp = `${process.pid}-${processStartTime(process.pid) ?? 0}`;
+  const stamp = callDirStamp();
 
   return {
     root,
@@ -164,6 +164,11 @@ export async function sweepStaleCallDirs(root: string): Promise<string[]> {
     removed.push(join(root, name));
   }
   return removed;
+}
+
+/** `<pid>-<start time>`: what names this process's call directories, so a sweep can tell whose they are. */
+export function callDirStamp(pid: number = process.pid): string {
+  return `${pid}-${processStartTime(pid) ?? 0}`;
 }
 
 /** The process's start time in clock ticks since boot (/proc/PID/stat field 22); null when it is not running. */

@@ -7,6 +7,7 @@ import { containerLabels, newSessionIdentity } from '../labels';
 import { createBwrapExecutor } from '../bwrap/bwrap-executor';
 import { createTmpfsMounter } from '../bwrap/call-tmpfs';
 import { startReaper } from './reaper';
+import { openRuntimeDir } from '../../runtime-dir/runtime-dir';
 
 const LIMITS = { memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 16, nofile: 256, tmpfsBytes: 1 << 20, timeoutMs: 600_000, outputBytes: 1 << 16 };
 
@@ -53,6 +54,13 @@ async function main(): Promise<void> {
           process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, sandboxId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot }) + '\n'),
       },
     );
+  } else if (mode === 'runtime-dir' || mode === 'runtime-dir-no-reaper') {
+    // Per-call directories (host sockets) in a private runtime directory, then SIGKILL.
+    const root = process.argv[3];
+    if (mode === 'runtime-dir') await startReaper({ sessionId: identity.sessionId, runtimeRoot: root });
+    const dir = await openRuntimeDir({ root });
+    const dirs = [(await dir.createCallDir('gw')).path, (await dir.createCallDir('ctl')).path];
+    process.stdout.write(JSON.stringify({ dirs }) + '\n');
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

@@ -90,6 +90,41 @@ describeWithDocker('reaper (real engine)', () => {
   });
 });
 
+describe('reaper for host sockets (per-call runtime directories)', () => {
+  let root: string;
+  beforeAll(bundleFixture, 60_000);
+  beforeEach(() => {
+    root = join(mkdtempSync(join(tmpdir(), 'bastion-reaper-rt-')), 'bastion');
+  });
+  afterEach(() => rmSync(join(root, '..'), { recursive: true, force: true }));
+
+  it("removes a SIGKILLed runtime's socket directories within 10 s, and no other process's", async () => {
+    const other = startFixture('runtime-dir-no-reaper', root);
+    const kept = (await other.first) as { dirs: string[] };
+    const { child, first } = startFixture('runtime-dir', root);
+    const { dirs } = (await first) as { dirs: string[] };
+    expect(dirs.every((d) => existsSync(d))).toBe(true);
+    child.kill('SIGKILL');
+    const ms = await until(() => dirs.every((d) => !existsSync(d)), 10_000);
+    console.log(`reaper: 2 socket directories of a SIGKILLed runtime gone ${ms} ms after the kill`);
+    // Another runtime, still alive, keeps its sockets.
+    expect(kept.dirs.every((d) => existsSync(d))).toBe(true);
+    other.child.kill('SIGKILL');
+    await new Promise((r) => other.child.once('exit', r));
+  });
+
+  it('reapExpired sweeps the socket directories a killed runtime left (no watchdog) on the next start', async () => {
+    const { child, first } = startFixture('runtime-dir-no-reaper', root);
+    const { dirs } = (await first) as { dirs: string[] };
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(dirs.every((d) => existsSync(d))).toBe(true);
+    const report = await reapExpired({ runtimeRoot: root });
+    expect(report.runtimeDirs.sort()).toEqual([...dirs].sort());
+    expect(dirs.some((d) => existsSync(d))).toBe(false);
+  });
+});
+
 const bwrap = bwrapAvailability();
 const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
 (bwrapReason === null ? describe : describe.skip)('reaper for the bwrap backend (real bubblewrap and cgroups)', () => {

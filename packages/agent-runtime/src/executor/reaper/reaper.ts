@@ -8,6 +8,7 @@ import { dockerError } from '../docker/docker-errors';
 import { listCallGroups, openCallCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
 import { listCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from '../bwrap/call-tmpfs';
 import { WATCHDOG_SOURCE } from './watchdog-source';
+import { callDirStamp, sharedRuntimeDir, sweepStaleCallDirs } from '../../runtime-dir/runtime-dir';
 
 export interface ReaperOptions {
   /** The engine whose containers to watch; its socket is what the watchdog talks to. Omit for a bwrap-only runtime. */
@@ -17,6 +18,8 @@ export interface ReaperOptions {
   cgroups?: CgroupLayout | null;
   /** Where the bwrap backend mounts calls' /tmp (its `tmpfsRoot`): the session's mounts are unmounted too. */
   tmpfsRoot?: string | null;
+  /** The runtime directory whose per-call directories (sockets) of this process go with it; default: the shared one, null: none. */
+  runtimeRoot?: string | null;
   /** How many consecutive "nothing left" answers end the watch (default 3, 500 ms apart). */
   quietChecks?: number;
   quietIntervalMs?: number;
@@ -53,6 +56,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     sessionLabel: LABELS.session,
     cgroupSessionDirs: options.cgroups ? [...new Set(Object.values(options.cgroups.roots))].map((r) => join(r, options.sessionId)) : [],
     tmpfsSessionDir: options.tmpfsRoot ? join(options.tmpfsRoot, options.sessionId) : null,
+    runtimeCallDirs: await runtimeCallDirsOf(options.runtimeRoot),
     quietChecks: options.quietChecks ?? 3,
     quietIntervalMs: options.quietIntervalMs ?? 500,
   };
@@ -105,6 +109,8 @@ export interface ReapExpiredOptions {
   docker?: Dockerode;
   cgroups?: CgroupLayout | null;
   tmpfsRoot?: string | null;
+  /** Runtime directory to sweep for per-call directories of processes that are gone; default: the shared one, null: none. */
+  runtimeRoot?: string | null;
   now?: () => number;
 }
 
@@ -115,6 +121,8 @@ export interface ReapReport {
   readonly cgroups: string[];
   /** `<session>/<call>` of bwrap calls' /tmp mounts unmounted because the expiry in their name had passed. */
   readonly tmpfs: string[];
+  /** Per-call runtime directories (host sockets) removed because the process that made them is gone. */
+  readonly runtimeDirs: string[];
 }
 
 /**
@@ -156,7 +164,18 @@ export async function reapExpired(options: ReapExpiredOptions): Promise<ReapRepo
     : [];
   const root = options.tmpfsRoot;
   const tmpfs = root ? await reapExpiredEntries(listCallTmpfs(root), now, (t) => unmountCallTmpfs(t.dir), (s) => removeTmpfsSessionDir(root, s)) : [];
-  return { containers, cgroups, tmpfs };
+  // A killed runtime's sockets: nothing listens on them any more, but a stale gateway directory
+  // must not pile up or be mistaken for a live one.
+  const runtimeRoot = options.runtimeRoot === undefined ? (await sharedRuntimeDir()).root : options.runtimeRoot;
+  const runtimeDirs = runtimeRoot ? await sweepStaleCallDirs(runtimeRoot) : [];
+  return { containers, cgroups, tmpfs, runtimeDirs };
+}
+
+/** Where the watchdog finds this process's per-call directories, which it removes after the process is gone. */
+async function runtimeCallDirsOf(runtimeRoot: string | null | undefined): Promise<{ root: string; stamp: string } | null> {
+  if (runtimeRoot === null) return null;
+  const root = runtimeRoot ?? (await sharedRuntimeDir()).root;
+  return { root, stamp: callDirStamp() };
 }
 
 /** Removes the entries (cgroups, /tmp mounts) whose name carries a past expiry, then their emptied session dirs; returns `<session>/<name>` of each. */

@@ -117,6 +117,24 @@ function reapTmpfs() {
   } catch (err) { /* gone or busy */ }
 }
 
+// The runtime's per-call directories (host sockets) in its private runtime directory: named
+// <kind>-<pid>-<start>-<random>, so only the dead process's own are removed.
+function reapRuntimeDirs() {
+  const dirs = cfg.runtimeCallDirs;
+  if (!dirs) return;
+  let names = [];
+  try {
+    names = fs.readdirSync(dirs.root);
+  } catch (err) {
+    return;
+  }
+  const mine = new RegExp('^[a-z]+-' + dirs.stamp.replace(/[^0-9-]/g, '') + '-[A-Za-z0-9]+$');
+  for (const name of names) {
+    if (!mine.test(name)) continue;
+    try { fs.rmSync(path.join(dirs.root, name), { recursive: true, force: true }); } catch (err) { /* the next start sweeps it */ }
+  }
+}
+
 let reaping = false;
 async function reap() {
   if (reaping) return;
@@ -127,6 +145,7 @@ async function reap() {
     await reapContainers();
     reapCgroups();
     reapTmpfs();
+    reapRuntimeDirs();
   } finally {
     process.exit(0);
   }
