@@ -1,13 +1,14 @@
 import { expandRanges, type Rule, type Span } from '../rules/rule';
 import { decodeView, sourceSpan } from './decoded-view';
 import { encodedLines } from './encoded-lines';
+import { endsInEncodedLine } from './encoded-run';
 import { LiteralScanner, type LiteralPattern, type ShortAnchor } from './literal-scanner';
 import type { ImageRef } from './scan-module';
 
 /** Twilio SIDs: SK or AC, then 32 lowercase hex digits; found as short anchors, checked by the rules' sticky regexes. */
 const TWILIO_PREFIXES = ['SK', 'AC'];
 const isLowerHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
-const BLOCK_END = '-----END';
+const BLOCK_END = '----END';
 const MIN_FOLDED = 4;
 
 export interface DetectResult {
@@ -284,6 +285,9 @@ export class Detector {
     }
     const merged = mergeSpans(spans, text);
     if (final) return { spans: merged, limit };
+    // A last line that ends in a long base64 run may be the first of a wrapped blob (`base64`
+    // output, a key body): it waits for the next line, so the rules see the blob whole.
+    if (endsInEncodedLine(text, limit)) limit = lineStartOf(text, limit - 1);
     // A span that crosses the limit is only final once the text after it has arrived.
     for (let i = merged.length - 1; i >= 0; i--) {
       const s = merged[i];

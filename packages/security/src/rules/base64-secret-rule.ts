@@ -1,17 +1,14 @@
 import { Detector } from '../engine/detector';
 import { stableBase64Parts } from '../base64';
+import { encodedRunAround, joinedRun } from '../engine/encoded-run';
 import type { Rule, Span } from './rule';
 
 /** Literal beginnings of secrets whose base64 form is distinctive enough to anchor on. */
 export const ENCODED_PREFIXES: readonly string[] = [
   'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'xoxb-', 'xoxp-', 'xapp-', 'sk_live_', 'rk_live_',
-  'sk-ant-', 'sk-proj-', 'npm_', 'pypi-AgEI', 'AKIA', 'ASIA', 'AIza', '-----BEGIN', 'hooks.slack.com', 'GOCSPX-',
+  'sk-ant-', 'sk-proj-', 'npm_', 'pypi-AgEI', 'AKIA', 'ASIA', 'AIza', 'PRIVATE KEY', 'hooks.slack.com', 'GOCSPX-',
   'password', 'PASSWORD', 'secret_access_key', '"private_key"',
 ];
-/** The characters of both base64 alphabets and padding, by char code. */
-const B64_CHAR = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-') B64_CHAR[c.charCodeAt(0)] = 1;
-const isB64 = (c: number): boolean => c < 128 && B64_CHAR[c] === 1;
 const REACH = 4096;
 const MIN_RUN = 16;
 
@@ -34,18 +31,16 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
   return {
     id: 'base64-encoded-secret',
     severity: 'high',
-    description: 'A base64 blob that decodes to a secret another rule catches.',
+    description: 'A base64 or hex blob that decodes to a secret another rule catches.',
     anchors: [...anchors],
     before: REACH,
     after: REACH,
     usesAnchor: true,
-    find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): number {
-      let start = anchor;
-      let end = anchor;
-      while (start > from && isB64(text.charCodeAt(start - 1))) start--;
-      while (end < to && isB64(text.charCodeAt(end))) end++;
+    find(text: string, _from: number, _to: number, index: number, out: Span[], anchor: number): number {
+      // The run may be wrapped over lines (`base64` output): it is decoded joined.
+      const [start, end] = encodedRunAround(text, anchor, REACH);
       if (end - start < MIN_RUN) return end;
-      const run = text.slice(start, end);
+      const run = joinedRun(text, start, end);
       const decoded = Buffer.from(run, 'base64').toString('latin1');
       if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
       // Every other anchor inside this run would decode the same run.

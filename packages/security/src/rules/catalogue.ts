@@ -15,7 +15,8 @@ const info = (r: Rule): RuleInfo => ({ id: r.id, severity: r.severity, descripti
 
 /** Every built-in rule with its stable id, severity and description, for docs and `bastion doctor`. */
 export const RULE_CATALOGUE: readonly RuleInfo[] = Object.freeze([
-  ...SECRET_RULES.map(info),
+  // One entry per id: a PEM block and a bare key body are both `private-key`.
+  ...SECRET_RULES.filter((r, i) => SECRET_RULES.findIndex((o) => o.id === r.id) === i).map(info),
   ...PII_RULES.map(info),
   info(hostPathRule()),
   { id: 'base64-encoded-secret', severity: 'high', description: 'A base64 or hex blob that decodes to a secret another rule catches.' },

@@ -1,12 +1,13 @@
 import { shannonEntropy } from '../validators/entropy';
 import { hasDigitAndLetter, isKnownLookAlike, looksLikeCode, looksLikePath } from '../validators/secret-value';
+import { privateKeyBodyRule } from './private-key-body-rule';
 import { leftAnchored, regexRule, type Rule } from './rule';
 
 /** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
 const PEM_BODY = String.raw`(?:\\{1,4}[nr]|[\sA-Za-z0-9+/=:,.-]){16,16000}?`;
 
 /** The whole block a PEM rule redacts, for a label pattern. */
-export const pemPattern = (label: string): RegExp => new RegExp(`-----BEGIN ${label}-----${PEM_BODY}-----END ${label}-----`);
+export const pemPattern = (label: string): RegExp => new RegExp(`-{4,5}BEGIN ${label}-{4,5}${PEM_BODY}-{4,5}END ${label}-{4,5}`);
 
 /** The PEM rules' ids and label patterns. */
 export const PEM_LABELS: readonly { id: string; label: string; description: string }[] = [
@@ -20,11 +21,12 @@ function pem(id: string, description: string, label: string): Rule {
     id,
     severity: 'critical',
     description,
-    anchors: ['-----BEGIN'],
+    // Four dashes or five: the anchor is the last four before BEGIN.
+    anchors: ['----BEGIN'],
     after: 16384,
     multiline: true,
     stickyCapable: true,
-    head: new RegExp(`-----BEGIN ${label}-----`),
+    head: new RegExp(`----BEGIN ${label}-{4,5}`),
     pattern: pemPattern(label),
   });
   const matchAt = rule.matchAt!;
@@ -34,7 +36,9 @@ function pem(id: string, description: string, label: string): Rule {
   const find: Rule['find'] = (text, _from, _to, index, out, anchor) => {
     const n = out.length;
     matchAt(text, anchor, index, out);
-    return out.length > n ? out[n].end : undefined;
+    if (out.length === n) return undefined;
+    if (anchor > 0 && text.charCodeAt(anchor - 1) === 45) out[n].start--;
+    return out[n].end;
   };
   return { ...rule, usesAnchor: true, find };
 }
@@ -45,6 +49,7 @@ function secretValue(value: string): boolean {
 
 export const credentialRules: Rule[] = [
   ...PEM_LABELS.map(({ id, description, label }) => pem(id, description, label)),
+  privateKeyBodyRule(),
   regexRule({
     id: 'jwt',
     sticky: true,
