@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
@@ -170,6 +170,32 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
       expect(statSync(join(dir, 'out.txt')).uid).toBe(1001);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('binds a per-call directory that sits in a private (0700, root) runtime directory, and only that directory', async () => {
+    if (executor.tmpfsRoot === null) return; // a non-root runtime owns its runtime directory itself
+    const privateDir = mkdtempSync(join(tmpdir(), 'bastion-private-'));
+    try {
+      chmodSync(privateDir, 0o700);
+      const callDir = join(privateDir, 'gw-1');
+      const sibling = join(privateDir, 'gw-2');
+      for (const d of [callDir, sibling]) {
+        mkdirSync(d, { mode: 0o700 });
+        chownSync(d, 1001, 1001);
+        writeFileSync(join(d, 'name'), `${d}\n`);
+      }
+      const out = collect();
+      const r = await executor.run(
+        { correlationId: 'private', image: IMAGE, command: ['sh', '-c', 'cat /run/bastion/name; ls /run/bastion'], env: {}, limits: limits(), mounts: [{ hostPath: callDir, containerPath: '/run/bastion', readOnly: true }] },
+        out,
+      );
+      expect(r.exitCode).toBe(0);
+      expect(text(out.stdout)).toBe(`${callDir}\nname\n`);
+      await executor.close();
+      expect(listCallTmpfs(executor.tmpfsRoot)).toEqual([]);
+    } finally {
+      rmSync(privateDir, { recursive: true, force: true });
     }
   });
 

@@ -1,4 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -123,22 +124,33 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     // instead of adding up on the call's path.
     // /dev/shm gets its own tmpfs of the same size, like Docker's separate shm mount; its name
     // (`<n>s-<expiry>`) keeps the expiry where listCallTmpfs and the reaper read it.
+    // A mounted directory the sandbox user cannot walk to (a per-call directory in the 0700 runtime
+    // directory, /run/bastion) is bound by root beside the call's tmpfs first (`<n>m<i>-<expiry>`),
+    // and bwrap, running as that user, binds it from there: it reaches that one directory only.
     let tmpDir: string | undefined;
     let shmDir: string | undefined;
     let mounting: Promise<unknown> | undefined;
+    let mounts = request.mounts;
+    const callDirs: string[] = [];
     if (tmpfsRoot !== null) {
-      tmpDir = join(tmpfsRoot, identity.sessionId, callName);
-      shmDir = join(tmpfsRoot, identity.sessionId, `${n}s-${deadline + grace}`);
-      tmpMounts.add(tmpDir);
-      tmpMounts.add(shmDir);
-      mounting = Promise.all([mounter.mount(tmpDir, request.limits.tmpfsBytes), mounter.mount(shmDir, request.limits.tmpfsBytes)]).then(
+      const at = (name: string) => join(tmpfsRoot, identity.sessionId, `${name}-${deadline + grace}`);
+      tmpDir = at(`${n}`);
+      shmDir = at(`${n}s`);
+      const staged = request.mounts.map((m, i) => (isDirectory(m.hostPath) && !reachableBy(m.hostPath, SANDBOX_UID, SANDBOX_GID) ? at(`${n}m${i}`) : undefined));
+      mounts = request.mounts.map((m, i) => (staged[i] !== undefined ? { ...m, hostPath: staged[i] } : m));
+      callDirs.push(tmpDir, shmDir, ...staged.filter((d): d is string => d !== undefined));
+      for (const d of callDirs) tmpMounts.add(d);
+      mounting = Promise.all([
+        mounter.mount(tmpDir, request.limits.tmpfsBytes),
+        mounter.mount(shmDir, request.limits.tmpfsBytes),
+        ...request.mounts.map((m, i) => (staged[i] !== undefined ? mounter.bind(m.hostPath, staged[i]) : undefined)),
+      ]).then(
         () => undefined,
         (err: unknown) => err ?? new Error('mount failed'),
       );
     }
-    const callDirs = tmpDir !== undefined && shmDir !== undefined ? [tmpDir, shmDir] : [];
     const releaseCallDirs = () => Promise.all(callDirs.map((d) => releaseTmp(d))).then(() => undefined);
-    const args = bwrapArgs({ request, rootfs, hostname: sandboxId, ...(tmpDir !== undefined && shmDir !== undefined ? { tmpDir, shmDir } : {}) });
+    const args = bwrapArgs({ request: { ...request, mounts }, rootfs, hostname: sandboxId, ...(tmpDir !== undefined && shmDir !== undefined ? { tmpDir, shmDir } : {}) });
 
     // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
     // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
@@ -155,7 +167,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const mountError = await mounting;
     if (mountError !== undefined) {
       await Promise.all([group.remove().catch((err) => cleanupError(err, sandboxId)), releaseCallDirs()]);
-      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp and /dev/shm under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`, {
+      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp, /dev/shm and mounts under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`, {
         cause: mountError,
         retryable: false,
       });
@@ -325,6 +337,28 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       }
     },
   };
+}
+
+/** Whether uid/gid can search every directory above `path` (the root's own view; no ACLs in play). */
+function reachableBy(path: string, uid: number, gid: number): boolean {
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const dir = '/' + parts.slice(0, i).join('/');
+    const st = statSync(dir);
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+  }
+  return true;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (err) {
+    // Missing or unreadable: bwrap, given the path, reports it as the reason the sandbox did not start.
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    return false;
+  }
 }
 
 function signalName(n: number): string {

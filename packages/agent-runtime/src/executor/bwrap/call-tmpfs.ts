@@ -54,8 +54,9 @@ export async function unmountCallTmpfs(dir: string): Promise<void> {
  * and making the mount(2)/umount2(2) calls itself (x86_64 numbers, like the backend's seccomp
  * compiler). `mount` and `umount` are ~4 ms each here, mostly their own start-up; a request to
  * the running helper is ~0.1 ms, and the unmount after a call no longer competes for a core with
- * the next call. Request: `<id> mount <dir> <bytes>` or `<id> umount <dir>`; reply: `<id> ok` or
- * `<id> err <reason>`. Flags: MS_NOSUID|MS_NODEV|MS_NOEXEC (14); MNT_DETACH (2) when busy.
+ * the next call. Request: `<id> mount <dir> <bytes>`, `<id> bind <dir> <source>` or `<id> umount <dir>`;
+ * reply: `<id> ok` or `<id> err <reason>`. Flags: MS_NOSUID|MS_NODEV|MS_NOEXEC (14); a bind is
+ * MS_BIND (4096), not recursive (only that directory, no mount below it); MNT_DETACH (2) when busy.
  */
 const MOUNTER_SOURCE = String.raw`
 use strict; use warnings;
@@ -64,16 +65,19 @@ while (my $line = <STDIN>) {
   chomp $line;
   my ($id, $op, $dir, $size) = split / /, $line;
   my $err = '';
-  if ($op eq 'mount') {
+  if ($op eq 'mount' || $op eq 'bind') {
     my $p = '';
     for my $part (grep { length } split m{/}, $dir) {
       $p .= "/$part";
       next if -d $p;
       if (mkdir($p)) { chmod(0711, $p); } else { $err = "mkdir $p: $!"; last; }
     }
-    if (!$err) {
+    if (!$err && $op eq 'mount') {
       my ($src, $type, $opts) = ('${TMPFS_SOURCE}', 'tmpfs', "size=$size,mode=1777");
       syscall(165, $src, $dir, $type, 14, $opts) == 0 or $err = "mount: $!";
+    } elsif (!$err) {
+      my ($src, $type, $opts) = ($size, 'none', '');
+      syscall(165, $src, $dir, $type, 4096, $opts) == 0 or $err = "bind: $!";
     }
   } elsif ($op eq 'umount') {
     if (syscall(166, $dir, 0) != 0) { $err = "umount: $!" unless $!{EINVAL} || $!{ENOENT}; $err = '' if $!{EBUSY} && syscall(166, $dir, 2) == 0; }
@@ -89,6 +93,8 @@ const SAFE_DIR = /^\/[A-Za-z0-9_./-]+$/;
 
 export interface TmpfsMounter {
   mount(dir: string, sizeBytes: number): Promise<void>;
+  /** Binds the directory `source` at `dir` (made 0711 like the tmpfs mount points); unmount() undoes it. */
+  bind(source: string, dir: string): Promise<void>;
   unmount(dir: string): Promise<void>;
   /** Ends the helper; requests after this use the mount/umount commands. */
   close(): void;
@@ -179,6 +185,13 @@ export function createTmpfsMounter(): TmpfsMounter {
     async mount(dir, sizeBytes) {
       if (!SAFE_DIR.test(dir) || !Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new Error(`unsafe tmpfs mount request ${dir} ${sizeBytes}`);
       await viaHelperOr(request(`mount ${dir} ${sizeBytes}`), () => mountCallTmpfs(dir, sizeBytes));
+    },
+    async bind(source, dir) {
+      if (!SAFE_DIR.test(dir) || !SAFE_DIR.test(source)) throw new Error(`unsafe bind request ${source} ${dir}`);
+      await viaHelperOr(request(`bind ${dir} ${source}`), async () => {
+        makeDirs(dir, 0o711);
+        await run('mount', ['--bind', source, dir], { env: { PATH: SBIN_PATH } });
+      });
     },
     async unmount(dir) {
       if (!SAFE_DIR.test(dir)) throw new Error(`unsafe tmpfs unmount request ${dir}`);
