@@ -29,12 +29,14 @@ fi
 if [ "$engine" = ok ]; then
   bash ops/docker/build.sh all || exit 1
 fi
-# The daemonless backend's suites need bubblewrap; install it the same way as the engine.
-if ! command -v bwrap >/dev/null 2>&1; then
+# The daemonless backend's suites need bubblewrap, and libseccomp's python binding (Debian's
+# python3-seccomp, for /usr/bin/python3) that compiles its seccomp filter from
+# ops/docker/seccomp.json; install them the same way as the engine.
+if ! command -v bwrap >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import seccomp' >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >&2; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap python3-seccomp >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap python3-seccomp >&2; }
   else
-    echo "!!! bubblewrap (bwrap) is not installed: the bwrap backend's suites will skip (fail under CI=true)" >&2
+    echo "!!! bubblewrap or python3-seccomp is not installed: the bwrap backend's suites will skip (fail under CI=true)" >&2
   fi
 fi
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { SecretStore } from '@bastion/security';
 import { geminiPreflight } from './gemini-preflight';
+import { libseccompProblem } from '../executor/bwrap/libseccomp-compiler';
 
 const execFileAsync = promisify(execFile);
 
@@ -86,7 +87,10 @@ async function cgroupCheck(): Promise<DoctorCheck> {
 async function bwrapCheck(): Promise<DoctorCheck> {
   try {
     const { stdout } = await execFileAsync('bwrap', ['--version']);
-    return { name: 'bubblewrap (daemonless backend)', status: 'ok', detail: stdout.trim() };
+    // The backend compiles its seccomp filter with libseccomp; without it no call can start.
+    const libseccomp = libseccompProblem();
+    if (libseccomp !== null) return { name: 'bubblewrap (daemonless backend)', status: 'warn', detail: libseccomp, fix: 'apt-get install python3-seccomp' };
+    return { name: 'bubblewrap (daemonless backend)', status: 'ok', detail: `${stdout.trim()}, libseccomp` };
   } catch {
     return { name: 'bubblewrap (daemonless backend)', status: 'warn', detail: 'bwrap not found; --backend bwrap unavailable', fix: 'apt-get install bubblewrap' };
   }
