@@ -3,9 +3,15 @@ import { ExecResult } from '@bastion/providers';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { commandFailedError, resourceExhaustedError } from './outcome-error';
 
-/** `bastion exec`: a plain command through policy → executor → sanitizer. */
+/**
+ * `bastion exec`: a plain command through policy → executor → sanitizer. A command that does not
+ * say what network it needs gets what the policy grants: with `network.mode: gateway` the egress
+ * gateway is attached (HTTP(S)_PROXY, NO_PROXY, as the agents get), so npm, git or curl reach the
+ * allowed domains through it and nothing else; otherwise no network at all.
+ */
 export async function execCommand(pipeline: Pipeline, spec: ExecutionSpecInput, options: CallOptions = {}): Promise<ExecResult> {
-  const run = await pipeline.runSpec(spec, options);
+  const egress = spec.network === undefined && pipeline.policy().policy.network.mode === 'gateway';
+  const run = await pipeline.runSpec(egress ? { ...spec, network: { mode: 'gateway', domains: [] } } : spec, options);
   return toExecResult(run, pipeline.executor.backend);
 }
 

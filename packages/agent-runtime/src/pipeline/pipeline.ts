@@ -57,6 +57,8 @@ export interface SandboxRun {
 export interface Pipeline {
   readonly executor: Executor;
   readonly audit: AuditLog;
+  /** The policy in force now (what `bastion exec` reads to decide whether to ask for the gateway). */
+  readonly policy: () => PolicyEngine;
   /** An exit gate with every secret this pipeline has handed out, for results of calls that never reached a sandbox. */
   exitGate(): ExitGate;
   /** policy → executor → sanitizer for one ExecutionSpec. Never throws for a typed failure. */
@@ -266,7 +268,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
   }
 
-  return { executor: options.executor, audit, exitGate: () => exitGate(), runSpec };
+  return { executor: options.executor, audit, policy: options.policy, exitGate: () => exitGate(), runSpec };
 }
 
 export function errorInfo(error: BastionError | null): ErrorInfo | null {
