@@ -4,6 +4,7 @@ import { type ImageRef, joinAscii, StreamDecoder } from './engine/scan-module';
 import type { SanitizerCore } from './output-sanitizer';
 import { applySpans, RedactionTally } from './redaction-report';
 import { TerminalControlStripper } from './terminal-controls';
+import type { Span } from './rules/rule';
 import type { Redaction, SanitizerStream } from './types';
 
 /**
@@ -11,6 +12,14 @@ import type { Redaction, SanitizerStream } from './types';
  * exactly the one-shot result; a longer line is cut at its last `,` `;` `}` or space before the cap.
  */
 export const MAX_HELD_LINE = 256 * 1024;
+/**
+ * Text a forced cut waits for past the cap: more than the longest single-line match (a key body
+ * or a PEM block, 16 KiB), so a token that straddles the cut is seen whole and the cut moves to
+ * its start instead of letting its first part out.
+ */
+export const CUT_LOOKAHEAD = 16 * 1024 + 256;
+/** Text before a forced cut kept (not released again) so the rules' look-behinds see it next time. */
+const CUT_CONTEXT = 4096 + 64;
 const CUT_SEARCH = 4096;
 const BATCH = 1 << 20;
 const NEWLINE = 10;
@@ -30,6 +39,8 @@ export class SanitizerStreamImpl implements SanitizerStream {
   private readonly stripper: TerminalControlStripper | undefined;
   private readonly tally: RedactionTally;
   private pending = '';
+  /** After a forced cut: the original text just before `pending` on the same line, already released. */
+  private context = '';
   /** True while `pending` has no unit above U+00FF, so it can be joined as Latin-1 (see write). */
   private narrow = true;
   private ended = false;
@@ -79,7 +90,7 @@ export class SanitizerStreamImpl implements SanitizerStream {
     // sequence the stripper held back may hold a line end; stripping never adds one.
     const endsNoLine = !this.stripper?.holding && text.indexOf('\n') === -1;
     this.pending += this.stripper ? this.stripper.push(text, controls) : text;
-    if (endsNoLine && this.pending.length < MAX_HELD_LINE) return '';
+    if (endsNoLine && this.pending.length < MAX_HELD_LINE + CUT_LOOKAHEAD) return '';
     return this.drain(false);
   }
 
@@ -116,20 +127,35 @@ export class SanitizerStreamImpl implements SanitizerStream {
       if (!last && limit === pending.length) {
         const nl = pending.lastIndexOf('\n');
         if (nl !== -1) limit = nl + 1;
-        else if (pending.length >= MAX_HELD_LINE) limit = forcedCut(pending);
+        else if (pending.length >= MAX_HELD_LINE + CUT_LOOKAHEAD) limit = forcedCut(pending);
         else break;
       }
-      let result = this.core.detector.detect(pending, limit, last, image);
+      // After a forced cut the rules see the released text before it again (look-behinds), but
+      // only what starts after it is redacted now: what started before was decided then.
+      const context = this.context;
+      const at = context.length;
+      const text = at === 0 ? pending : context + pending;
+      let result = this.core.detector.detect(text, at + limit, last, at === 0 ? image : undefined);
       // At the end, a multi-line block that starts the rest is decided on everything that is left.
-      if (result.limit === 0 && final) result = this.core.detector.detect(pending, pending.length, true);
-      out += applySpans(pending, result.spans, result.limit, this.core.rules, this.tally);
-      this.pending = pending.slice(result.limit);
-      if (image !== undefined) image.start += result.limit;
-      if (result.limit === 0 || (result.limit < limit && !final)) break;
+      if (result.limit <= at && final) result = this.core.detector.detect(text, text.length, true);
+      const released = Math.max(0, result.limit - at);
+      const spans = at === 0 ? result.spans : shiftSpans(result.spans, at);
+      out += applySpans(pending, spans, released, this.core.rules, this.tally);
+      if (released > 0) this.context = pending.charCodeAt(released - 1) === NEWLINE ? '' : text.slice(Math.max(0, at + released - CUT_CONTEXT), at + released);
+      this.pending = pending.slice(released);
+      if (image !== undefined) image.start += released;
+      if (released === 0 || (released < limit && !final)) break;
     }
     if (!this.narrow && this.pending.length <= NARROW_CHECK) this.narrow = !WIDE.test(this.pending);
     return out;
   }
+}
+
+/** Spans of context + pending as spans of pending: what ends in the context is gone, what crosses into it is clipped. */
+function shiftSpans(spans: readonly Span[], at: number): Span[] {
+  const out: Span[] = [];
+  for (const s of spans) if (s.end > at) out.push({ start: Math.max(0, s.start - at), end: s.end - at, rule: s.rule });
+  return out;
 }
 
 function forcedCut(text: string): number {

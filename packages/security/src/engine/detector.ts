@@ -40,6 +40,8 @@ export class Detector {
   private readonly twilioRules: number[] = [];
   private readonly digitRules: number[] = [];
   private readonly lineRules: number[] = [];
+  /** The longest literal anchor, plus one: how far past a forced cut anchors are looked for. */
+  private readonly longestAnchor: number;
 
   /** Per-rule de-duplication state (four views of `dedup`, reset with one fill per call). */
   private readonly dedup: Int32Array;
@@ -104,6 +106,7 @@ export class Detector {
       }
     });
     this.scanner = new LiteralScanner(patterns);
+    this.longestAnchor = patterns.reduce((n, p) => Math.max(n, p.text.length + 1), 4);
     for (const [text, list] of short) this.shortAnchors.push({ text, rules: list });
     for (const [text, list] of multi) {
       // Searched by the part from the first letter on: V8 finds 'BEGIN' about four times faster
@@ -144,6 +147,10 @@ export class Detector {
     const len = text.length;
     let lineStart = 0;
     let lineEnd = -1;
+    // A limit inside a line (a stream's forced cut of a very long line): anchors are also looked for
+    // a little past it, so one that straddles the cut is found and its span holds the cut back.
+    const cut = !final && limit > 0 && limit < len && text.charCodeAt(limit - 1) !== 10;
+    const scanEnd = cut ? Math.min(len, limit + this.longestAnchor) : limit;
 
     // Anchor searches stop at the limit: a view of the head keeps indexOf and regex scans from
     // running on through the rest of a large batch (windows still read the whole text).
@@ -156,7 +163,7 @@ export class Detector {
         for (const r of list) {
           const rule = rules[r];
           if (!final && p + rule.after > len) {
-            limit = lineStartOf(text, p);
+            limit = cut ? Math.max(0, p - 1) : lineStartOf(text, p);
             break;
           }
           const ws = Math.max(0, p - rule.before);
@@ -210,8 +217,8 @@ export class Detector {
     const literalLength = this.literalLength;
     const digitRules = this.digitRules;
     const scanner = this.scanner;
-    scanner.load(text, Math.min(text.length, limit + 1), image);
-    scanner.scan(text, limit, digitRules.length > 0, (p, idx) => {
+    scanner.load(text, Math.min(text.length, scanEnd + 1), image);
+    scanner.scan(text, scanEnd, digitRules.length > 0, (p, idx) => {
       if (idx === -1) {
         for (let k = 0; k < digitRules.length; k++) {
           const filter = rules[digitRules[k]].digitRunFilter;
@@ -231,7 +238,7 @@ export class Detector {
     });
     if (head.length !== limit) head = text.slice(0, limit);
     const twilio = this.twilioRules;
-    const shortHits = this.compiledShorts ? scanner.shorts(limit) : undefined;
+    const shortHits = this.compiledShorts ? scanner.shorts(scanEnd) : undefined;
     if (shortHits !== undefined) {
       const shortAnchors = this.shortAnchors;
       for (let n = 0; n < shortHits.length; n += 2) {
@@ -240,7 +247,7 @@ export class Detector {
         if (which < shortAnchors.length) {
           const list = shortAnchors[which].rules;
           for (let k = 0; k < list.length; k++) onHit(p, list[k]);
-        } else if (p + 34 <= limit && isLowerHex(text.charCodeAt(p + 2)) && isLowerHex(text.charCodeAt(p + 33))) {
+        } else if (p + 34 <= scanEnd && isLowerHex(text.charCodeAt(p + 2)) && isLowerHex(text.charCodeAt(p + 33))) {
           for (let k = 0; k < twilio.length; k++) onHit(p, twilio[k]);
         }
       }
@@ -279,8 +286,8 @@ export class Detector {
     if (decode) {
       // The lines to decode reach past the limit only when it cuts a line: the whole rest of that
       // line is read, so a token that an escape splits across the cut is still seen.
-      const end = limit === len || limit === 0 || text.charCodeAt(limit - 1) === 10 ? limit : lineEndOf(text, limit);
-      const lines = encodedLines(text, end, scanner.loadedImage(Math.min(len, limit + 1)));
+      const end = cut ? lineEndOf(text, limit) : limit;
+      const lines = encodedLines(text, end, scanner.loadedImage(Math.min(len, scanEnd + 1)));
       for (let i = 0; i < lines.length; i += 2) this.detectDecoded(text, lines[i], lines[i + 1], spans);
     }
     const merged = mergeSpans(spans, text);
@@ -288,11 +295,12 @@ export class Detector {
     // A last line that ends in a long base64 run may be the first of a wrapped blob (`base64`
     // output, a key body): it waits for the next line, so the rules see the blob whole.
     if (endsInEncodedLine(text, limit)) limit = lineStartOf(text, limit - 1);
-    // A span that crosses the limit is only final once the text after it has arrived.
+    // A span that crosses the limit is only final once the text after it has arrived. At a forced
+    // cut the text after it is there (the stream holds a look-ahead): the cut moves to the span.
     for (let i = merged.length - 1; i >= 0; i--) {
       const s = merged[i];
       if (s.start >= limit) continue;
-      if (s.end > limit) limit = lineStartOf(text, s.start);
+      if (s.end > limit) limit = cut ? s.start : lineStartOf(text, s.start);
       else break;
     }
     let n = merged.length;
