@@ -137,6 +137,22 @@ describe('createOutputSanitizer', () => {
     });
   });
 
+  describe('idempotence', () => {
+    // The runtime's exit gate sanitizes finished results again: a second pass must change nothing.
+    const inputs = [
+      ...RULE_EXAMPLES.flatMap((e) => [...e.positive, ...e.negative]),
+      'PWD=/home/alice/src',
+      'DB_PASSWORD=/home/alice/.secrets/db',
+      'cat: /etc/passwd: Permission denied',
+      '{"result":"the key is gh\\u0070_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"}',
+      'x\u009d0;title\nvisible',
+    ];
+    it.each(inputs)('sanitizing %j twice gives the first result', (input) => {
+      const once = sanitizer.sanitize(input).text;
+      expect(sanitizer.sanitize(once)).toEqual({ text: once, redactions: [] });
+    });
+  });
+
   describe('options', () => {
     it('lists its active rule ids and drops disabled ones', () => {
       expect(sanitizer.ruleIds).toContain('github-pat');

@@ -35,8 +35,12 @@ const PATH_VALUE = /^(?:~|\.{1,2})?\/[\w.-]+(?:\/[\w.-]*)+$/;
  */
 export function looksLikePath(value: string): boolean {
   const first = value.charCodeAt(0);
-  return (first === 47 || first === 46 || first === 126) && PATH_VALUE.test(value);
+  // A path whose user segment was redacted already (`/home/[REDACTED:host-path-user]/src`) is
+  // still a path: sanitizing sanitized text must change nothing.
+  return (first === 47 || first === 46 || first === 126) && PATH_VALUE.test(value.replace(REDACTED_SEGMENT, 'x'));
 }
+
+const REDACTED_SEGMENT = /\[REDACTED:[a-z0-9-]+\]/g;
 
 const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
 const HYPHEN = 45;
