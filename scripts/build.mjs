@@ -6,12 +6,15 @@
 import { build } from 'esbuild';
 import { resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// `--outfile FILE` builds elsewhere (tests that inspect a bundle must not race the shared dist/).
+const at = process.argv.indexOf('--outfile');
+const outfile = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'packages/agent-runtime/dist/bastion.cjs');
 await build({
   entryPoints: [join(root, 'packages/agent-runtime/src/cli/bin.ts')],
-  outfile: join(root, 'packages/agent-runtime/dist/bastion.cjs'),
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -24,5 +27,5 @@ await build({
     ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
   ),
 });
-process.stderr.write('[build] packages/agent-runtime/dist/bastion.cjs\n');
+process.stderr.write(`[build] ${relative(root, outfile)}\n`);
 

@@ -1,9 +1,8 @@
 import { BastionError } from '@bastion/core';
-import { createPolicyEngine, createPolicyStore, type PolicyStore } from '@bastion/policy';
-import { createAuditLog } from '../audit/audit-log';
-import { startRuntime, type Runtime } from '../runtime';
-import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
-import { defaultBindings } from '../agents/default-bindings';
+import type { PolicyEngine, PolicyStore } from '@bastion/policy';
+import type { AuditLog } from '../audit/audit-log';
+import type { Runtime } from '../runtime';
+import type { AgentRunner } from '../agents/agent-runner';
 import { loadSettings, type CommandLineSettings, type Settings } from '../config/settings';
 import type { FlagService } from '../flags/flag-service';
 import { createWorkspaceAccess, type WorkspaceAccess } from '../workspace-access/workspace-access';
@@ -27,7 +26,7 @@ export interface CliContext {
    */
   workspaceAccess(kind: 'local' | 'service'): Promise<WorkspaceAccess>;
   /** A flag service over the settings' flags files (explicit above the environment, system below). */
-  flagService(audit?: ReturnType<typeof createAuditLog>): Promise<FlagService>;
+  flagService(audit?: AuditLog): Promise<FlagService>;
   /** The command's runtime, on --backend, else FF_DEFAULT_BACKEND (flags file, then env), else $BASTION_BACKEND, else docker. */
   runtime(options: RuntimeChoice): Promise<CliRuntime>;
   /** A runtime on this backend, sharing the first runtime's policy and audit log; started once per backend. */
@@ -62,7 +61,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
   let settings: Settings | undefined;
   const flagServices: FlagService[] = [];
   const runtimes = new Map<Backend, Promise<CliRuntime>>();
-  let shared: Promise<{ policyStore: PolicyStore; audit: ReturnType<typeof createAuditLog>; policy: () => ReturnType<typeof createPolicyEngine> }> | undefined;
+  let shared: Promise<{ policyStore: PolicyStore; audit: AuditLog; policy: () => PolicyEngine }> | undefined;
 
   // The first caller's command line wins: one command per process, read once.
   const currentSettings = (commandLine: CommandLineSettings = {}): Settings =>
@@ -71,6 +70,9 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
   // One policy store and audit log for every runtime of this command.
   const sharedPieces = (policyFile: string | undefined) =>
     (shared ??= (async () => {
+      // Loaded on use, like the runtime below: commands that run nothing in a sandbox (policy
+      // check, sanitize, flags, --version) do not pay for pino, the policy store or dockerode.
+      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }] = await Promise.all([import('../audit/audit-log'), import('@bastion/policy')]);
       const audit = createAuditLog(currentSettings().audit);
       // The ops knobs only ever tighten (SANDBOX_ENABLED=false is refused here); a watched file's
       // valid edits apply to the next call, an invalid edit is reported and the last policy stays.
@@ -125,7 +127,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       let started = runtimes.get(backend);
       if (!started) {
         started = (async () => {
-          const { audit, policy } = await sharedPieces(policyFile);
+          const [{ audit, policy }, { startRuntime }] = await Promise.all([sharedPieces(policyFile), import('../runtime')]);
           return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), policy, audit });
         })();
         runtimes.set(backend, started);
@@ -145,6 +147,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       const autofixFlags: Pick<FlagService, 'cursorAutofix'> = {
         cursorAutofix: async (context) => (await (flags ??= this.flagService(rt.audit))).cursorAutofix(context),
       };
+      const [{ createAgentRunner }, { defaultBindings }] = await Promise.all([import('../agents/agent-runner'), import('../agents/default-bindings')]);
       return createAgentRunner({
         pipeline: rt.pipeline,
         bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),

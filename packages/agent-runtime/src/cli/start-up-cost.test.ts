@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { version } from '../../package.json';
+
+const ROOT = join(__dirname, '../../../..');
+const HEAVY = ['dockerode', 'fastify', '@modelcontextprotocol', '@openfeature', 'prom-client', 'pino', 'ssh2', 'protobufjs'];
+
+// Records every npm package the bundle loads, by the node_modules path each file resolved to.
+const RECORDER = `
+const Module = require('node:module');
+const seen = new Set();
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    const file = Module._resolveFilename(request, parent, isMain);
+    const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+    if (m) seen.add(m[1]);
+  } catch (err) { if (err.code !== 'MODULE_NOT_FOUND') throw err; }
+  return load.apply(this, arguments);
+};
+process.on('exit', () => require('node:fs').writeFileSync(process.env.RECORD_TO, JSON.stringify([...seen])));
+`;
+
+describe('bastion start-up pays only for the command it runs', () => {
+  let dir: string;
+  let bundle: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bastion-startup-'));
+    bundle = join(dir, 'bastion.cjs');
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outfile', bundle], { encoding: 'utf8' });
+    expect(built.status).toBe(0);
+    writeFileSync(join(dir, 'record.cjs'), RECORDER);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function packagesLoadedBy(args: string[], input = ''): { status: number | null; stdout: string; packages: string[] } {
+    const record = join(dir, `loaded-${args[0]}.json`);
+    const run = spawnSync(process.execPath, ['-r', join(dir, 'record.cjs'), bundle, ...args], {
+      cwd: ROOT,
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, RECORD_TO: record, BASTION_AUDIT_LOG: '/dev/null' },
+    });
+    return { status: run.status, stdout: run.stdout, packages: JSON.parse(readFileSync(record, 'utf8')) as string[] };
+  }
+
+  it('answers --version from package.json loading nothing but commander', () => {
+    const run = packagesLoadedBy(['--version']);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe(version);
+    expect(run.packages).toEqual(['commander']);
+  });
+
+  it('checks a policy without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(policy, 'version: 1\n');
+    const run = packagesLoadedBy(['policy', 'check', '--json', policy]);
+    expect(run.stdout).toContain('"file"');
+    expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+
+  it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
+    const run = packagesLoadedBy(['sanitize'], 'hello\n');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('hello\n');
+    expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+});
