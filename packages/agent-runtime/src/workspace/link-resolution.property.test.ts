@@ -13,7 +13,7 @@ const target = fc.oneof(
   { weight: 8, arbitrary: fc.array(targetPart, { minLength: 1, maxLength: 6 }).map((p) => p.join('/') || '.') },
   { weight: 1, arbitrary: fc.constantFrom('/etc', '/') },
 );
-type Node = { path: string; kind: 'dir' | 'file' } | { path: string; kind: 'link'; target: string };
+type Node = { path: string; kind: 'dir' } | { path: string; kind: 'file' } | { path: string; kind: 'link'; target: string };
 const node: fc.Arbitrary<Node> = fc.oneof(
   fc.record({ path: relPath, kind: fc.constant('dir' as const) }),
   fc.record({ path: relPath, kind: fc.constant('file' as const) }),

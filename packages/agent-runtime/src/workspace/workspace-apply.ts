@@ -6,7 +6,7 @@ import { BastionError } from '@bastion/core';
 import { checkWritePaths, type FileChange, type WriteRules, type WriteViolation } from '@bastion/policy';
 import type { AppliedChange } from '@bastion/providers';
 import { digestFile } from './file-digest';
-import { postApplyLookup, resolveInTree } from './link-resolution';
+import { diskLookup, postApplyLookup, resolveInTree } from './link-resolution';
 import { ownerViolations, ownershipFor, workspaceOwner, type Writer } from './owner-access';
 import { sameState, statEntry, type TreeEntry } from './tree-scan';
 import type { WorkspaceChange } from './workspace-diff';
@@ -18,6 +18,12 @@ export interface ApplyOptions {
   readonly copyDir: string;
   readonly changes: readonly WorkspaceChange[];
   readonly rules: WriteRules;
+  /**
+   * Symlinks already in the workspace (from the copy's snapshot): one that resolved inside before
+   * the apply and would resolve outside after it (the agent replaced a directory it passes through
+   * with a link) denies the set like a new link would.
+   */
+  readonly existingLinks?: readonly string[];
   /** Violations found outside the change set, e.g. the agent's tool calls aimed outside the workspace. */
   readonly extraViolations?: readonly WriteViolation[];
   /** Test hook: runs before each commit step; throwing simulates a failure mid-apply. */
@@ -54,7 +60,7 @@ export function toFileChanges(changes: readonly WorkspaceChange[]): { fileChange
   return { fileChanges, violations };
 }
 
-async function onDiskViolations(workspace: string, changes: readonly WorkspaceChange[], writer: Writer | null): Promise<WriteViolation[]> {
+async function onDiskViolations(workspace: string, changes: readonly WorkspaceChange[], writer: Writer | null, existingLinks: readonly string[]): Promise<WriteViolation[]> {
   const removed = new Set<string>();
   for (const c of changes) {
     if (c.oldPath !== undefined) removed.add(c.oldPath);
@@ -82,6 +88,15 @@ async function onDiskViolations(workspace: string, changes: readonly WorkspaceCh
     if (c.after?.type !== 'symlink') continue;
     const r = await resolveInTree(c.path, after, workspace);
     if (!r.inside) violations.push({ path: c.path, rule: 'symlink-escape', message: `symlink "${c.path}" would resolve outside the workspace after the apply: ${r.reason}` });
+  }
+  const changed = new Set(changes.flatMap((c) => (c.oldPath !== undefined ? [c.path, c.oldPath] : [c.path])));
+  const before = diskLookup(workspace);
+  for (const path of existingLinks) {
+    if (changed.has(path)) continue;
+    const now = await resolveInTree(path, before, workspace);
+    if (!now.inside) continue;
+    const later = await resolveInTree(path, after, workspace);
+    if (!later.inside) violations.push({ path, rule: 'symlink-escape', message: `the existing symlink "${path}" would resolve outside the workspace after the apply: ${later.reason}` });
   }
   if (writer) violations.push(...(await ownerViolations(workspace, changes, writer)));
   return violations;
@@ -129,7 +144,7 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
   violations.push(...checkWritePaths(fileChanges, rules, workspace).violations);
   // A root runtime writes for the workspace's owner: it may do only what that user could.
   const writer = isRoot() ? await workspaceOwner(workspace) : null;
-  if (violations.length === 0) violations.push(...(await onDiskViolations(workspace, changes, writer)));
+  if (violations.length === 0) violations.push(...(await onDiskViolations(workspace, changes, writer, options.existingLinks ?? [])));
   if (violations.length > 0) throw denied(violations);
 
   const conflicts = new Set<string>();

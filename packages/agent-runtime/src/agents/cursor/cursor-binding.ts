@@ -114,7 +114,8 @@ export function createCursorBinding(options: CursorBindingOptions = {}): Provide
         });
       try {
         if (rules.workspace === 'read-only') throw new BastionError('POLICY_DENIED', 'the policy grants the workspace read-only access; changes cannot be applied');
-        const appliedChanges = await applyWorkspaceChanges({ workspace: info.source, copyDir: info.copyDir, changes: diff.changes, rules, extraViolations });
+        const existingLinks = [...info.snapshot].filter(([, e]) => e.type === 'symlink').map(([p]) => p);
+        const appliedChanges = await applyWorkspaceChanges({ workspace: info.source, copyDir: info.copyDir, changes: diff.changes, rules, extraViolations, existingLinks });
         record('applied', { paths: appliedChanges.map((c) => c.path) });
         return { proposedChanges: diff.proposedChanges, appliedChanges };
       } catch (err) {
