@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BastionError } from '@bastion/core';
 import { notRunResult, type AgentResult } from '@bastion/providers';
@@ -9,7 +8,10 @@ import type { Metrics } from '../metrics/metrics';
 import type { Router, RouteOptions } from '../router/router';
 import type { Runtime } from '../runtime';
 import { createBearerCheck, readTokenFile } from './bearer-auth';
-import { TaskQuery, TaskRequest, admitTaskRequest, problemsOf, type Problem, type TaskWorkspaceAccess } from './task-request';
+import { followTaskEvents, parseLastEventId } from './event-stream';
+import { openApiDocument } from './openapi-document';
+import { TaskQuery, admitTaskRequest, problemsOf, taskRequestFor, type Problem, type TaskRequest, type TaskWorkspaceAccess } from './task-request';
+import { TaskEventLog } from './task-event-log';
 import { TaskStore, type TaskRecord } from './task-store';
 
 export interface ReadinessCheck {
@@ -17,7 +19,7 @@ export interface ReadinessCheck {
 }
 
 export interface ServiceOptions {
-  router: Pick<Router, 'route' | 'health'>;
+  router: Pick<Router, 'route' | 'health' | 'providerIds'>;
   metrics: Metrics;
   /** File holding the bearer token; required: the API never runs unauthenticated. */
   tokenFile: string;
@@ -39,6 +41,14 @@ export interface ServiceOptions {
   bodyLimitBytes?: number;
   /** Which workspaces callers may name (roots, never /etc, ...); absent: none, so a task naming one is refused. */
   workspaceAccess?: TaskWorkspaceAccess;
+  /** Tasks accepted and not finished at once; the next is answered 429 with Retry-After. Default 64. */
+  maxInFlight?: number;
+  /** Heartbeat comment interval of event streams. Default 15 s. */
+  heartbeatMs?: number;
+  /** Output kept per task for late or resuming followers. Default 1 MiB. */
+  eventOutputBytes?: number;
+  /** Version in /openapi.json. */
+  version?: string;
 }
 
 /** A listening service. close() drains, then stops; it is the only way to end it. */
@@ -51,12 +61,21 @@ export interface StartedService extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+/**
+ * /openapi.json is public like the probes: it holds the shapes of the API (the same facts as
+ * docs/http-api.md; /readyz already names the providers), nothing of any call, and client
+ * generators and API gateways fetch it before they hold a token.
+ */
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
+
+const ROUTES = 'POST /v1/tasks, POST /v1/tasks/stream, GET /v1/tasks/{id}, GET /v1/tasks/{id}/events, GET /healthz, /readyz, /metrics, /openapi.json';
 
 /**
- * The HTTP API of `bastion serve` on fastify. Every route except /healthz and /readyz needs the
- * bearer token; bodies are parsed by the same zod schemas as the CLI and MCP; the router does the
- * work, so a task over HTTP gets exactly the policy, sandbox and sanitizer of a CLI call.
+ * The HTTP API of `bastion serve` on fastify. Every route except /healthz, /readyz and
+ * /openapi.json needs the bearer token; bodies are parsed by the same zod schemas as the CLI and
+ * MCP; the router does the work, so a task over HTTP gets exactly the policy, sandbox and
+ * sanitizer of a CLI call. Backpressure is HTTP: a full service is 429 with Retry-After, a
+ * draining one 503.
  */
 export async function createService(options: ServiceOptions): Promise<StartedService> {
   const token = await readTokenFile(options.tokenFile);
@@ -65,6 +84,9 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
   const tasks = new TaskStore(options.taskHistory ?? 1000);
   const running = new Map<string, { promise: Promise<AgentResult>; abort: AbortController }>();
   let draining = false;
+  const maxInFlight = options.maxInFlight ?? 64;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const TaskBody = taskRequestFor(router.providerIds);
 
   const app = Fastify({
     logger: options.jsonLogs ? { level: 'info', redact: ['req.headers.authorization'] } : false,
@@ -95,7 +117,9 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     const error = BastionError.from(err, 'INTERNAL', 'internal error');
     return reply.code(500).send({ error: error.toInfo() });
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { code: 'INVALID_INPUT', message: 'no such route', retryable: false } }));
+  app.setNotFoundHandler((req, reply) =>
+    notFound(reply, `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}; the routes are ${ROUTES} (schema at /openapi.json)`),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -103,6 +127,8 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     const check = options.readiness ? await options.readiness().catch((err: unknown) => ({ ready: false, reason: (err as Error).message })) : { ready: true };
     return reply.code(check.ready ? 200 : 503).send({ ready: check.ready, ...(check.reason ? { reason: check.reason } : {}), providers: router.health() });
   });
+  let openapi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', async () => (openapi ??= openApiDocument({ providerIds: router.providerIds, version: options.version ?? '0.1.0' })));
   app.get('/metrics', async (_req, reply) => {
     metrics.setInFlight(running.size);
     return reply.header('content-type', metrics.contentType).send(await metrics.render());
@@ -111,15 +137,14 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
   app.post('/v1/tasks', async (req, reply) => {
     const query = TaskQuery.safeParse(req.query ?? {});
     if (!query.success) return invalid(reply, problemsOf(query.error));
-    const body = TaskRequest.safeParse(req.body);
-    if (!body.success) return invalid(reply, problemsOf(body.error));
-    if (draining) return unavailable(reply);
-    const admitted = await admitTaskRequest(body.data, options.workspaceAccess);
-    if (!admitted.ok) return refused(req, reply, admitted.error);
-    const record = accept(req, admitted.request);
-    const { promise } = start(record, admitted.request);
+    const admitted = await admit(req, reply);
+    if (!admitted) return reply;
+    const record = accept(req, admitted);
+    const { promise } = start(record, admitted);
     if (query.data.wait === 'true' || query.data.wait === '1') {
       const result = await promise;
+      const wait = bulkheadWait(result);
+      if (wait !== undefined) return busy(reply, wait, result.error?.message ?? 'every provider slot is taken');
       return reply.code(200).header('x-task-id', record.id).send(result);
     }
     return reply.code(202).header('location', `/v1/tasks/${record.id}`).send(view(record));
@@ -127,35 +152,52 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
 
   app.get<{ Params: { id: string } }>('/v1/tasks/:id', async (req, reply) => {
     const record = tasks.get(req.params.id);
-    if (!record) return reply.code(404).send({ error: { code: 'INVALID_INPUT', message: `no task ${req.params.id.slice(0, 64)}`, retryable: false } });
+    if (!record) return notFound(reply, noTask(req.params.id));
     return reply.send(view(record));
   });
 
-  app.post('/v1/tasks/stream', async (req, reply) => {
-    const body = TaskRequest.safeParse(req.body);
-    if (!body.success) return invalid(reply, problemsOf(body.error));
-    if (draining) return unavailable(reply);
-    const admitted = await admitTaskRequest(body.data, options.workspaceAccess);
-    if (!admitted.ok) return refused(req, reply, admitted.error);
-    const record = accept(req, admitted.request);
+  // Following does not own the task: a follower that leaves cancels nothing.
+  app.get<{ Params: { id: string } }>('/v1/tasks/:id/events', async (req, reply) => {
+    const record = tasks.get(req.params.id);
+    if (!record) return notFound(reply, noTask(req.params.id));
     reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-task-id': record.id });
-    sse(res, 'accepted', view(record));
-    const { promise, abort } = start(record, admitted.request, {
-      onRouted: (info) => sse(res, 'routed', info),
-      onOutput: (stream, text) => sse(res, 'output', { stream, text }),
-    });
-    // A client that goes away cancels its task: nothing should keep running for nobody.
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.on('close', onClose);
-    const result = await promise;
-    res.off('close', onClose);
-    sse(res, 'result', result);
-    res.end();
+    await followTaskEvents(reply.raw, record.events, { lastEventId: parseLastEventId(req.headers['last-event-id']), heartbeatMs, headers: { 'x-task-id': record.id } });
   });
+
+  app.post('/v1/tasks/stream', async (req, reply) => {
+    const admitted = await admit(req, reply);
+    if (!admitted) return reply;
+    const record = accept(req, admitted);
+    const { abort } = start(record, admitted);
+    reply.hijack();
+    const { clientLeft } = await followTaskEvents(reply.raw, record.events, { lastEventId: 0, heartbeatMs, headers: { 'x-task-id': record.id } });
+    // The submitter that goes away cancels its task: nothing should keep running for nobody.
+    if (clientLeft) abort.abort();
+  });
+
+  /** Body, draining, capacity and workspace, in that order; on refusal the reply is sent and null returned. */
+  async function admit(req: FastifyRequest, reply: FastifyReply): Promise<TaskRequest | null> {
+    const body = TaskBody.safeParse(req.body);
+    if (!body.success) {
+      invalid(reply, problemsOf(body.error));
+      return null;
+    }
+    if (draining) {
+      unavailable(reply);
+      return null;
+    }
+    if (running.size >= maxInFlight) {
+      audit?.record({ event: 'service.busy', correlationId: '-', stage: 'service', inFlight: running.size, maxInFlight });
+      busy(reply, 1_000, `${running.size} tasks are running, the most this service takes at once`);
+      return null;
+    }
+    const admitted = await admitTaskRequest(body.data as TaskRequest, options.workspaceAccess);
+    if (!admitted.ok) {
+      refused(req, reply, admitted.error);
+      return null;
+    }
+    return admitted.request;
+  }
 
   // Refused before a task record exists: nothing was copied, mounted or run.
   function refused(req: FastifyRequest, reply: FastifyReply, error: BastionError) {
@@ -166,20 +208,27 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
   function accept(req: FastifyRequest, task: TaskRequest): TaskRecord {
     const header = req.headers['x-correlation-id'];
     const correlationId = typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : randomUUID();
-    const record: TaskRecord = { id: randomUUID(), correlationId, state: 'running', createdAt: new Date().toISOString() };
+    const record: TaskRecord = { id: randomUUID(), correlationId, state: 'running', createdAt: new Date().toISOString(), events: new TaskEventLog({ maxOutputBytes: options.eventOutputBytes }) };
     tasks.add(record);
+    record.events.push('accepted', view(record));
     audit?.record({ event: 'service.accepted', correlationId, stage: 'service', taskId: record.id, intent: task.intent, provider: task.provider ?? null });
     return record;
   }
 
-  function start(record: TaskRecord, request: TaskRequest, hooks: Pick<RouteOptions, 'onRouted' | 'onOutput'> = {}) {
+  function start(record: TaskRecord, request: TaskRequest) {
     const abort = new AbortController();
     const { provider, ...task } = request;
+    // Output events are the sanitizer's streaming output of the call, as the pipeline hands it on.
+    const hooks: Pick<RouteOptions, 'onRouted' | 'onOutput'> = {
+      onRouted: (info) => record.events.push('routed', info),
+      onOutput: (stream, text) => record.events.output(stream, text),
+    };
     const promise = router
       .route(task, { correlationId: record.correlationId, signal: abort.signal, ...(provider ? { provider } : {}), ...hooks })
       .catch((err: unknown) => internalFailure(record, provider, err))
       .then((result) => {
         tasks.finish(record.id, result);
+        record.events.finish(result);
         audit?.record({ event: 'service.finished', correlationId: record.correlationId, stage: 'service', taskId: record.id, status: result.status, provider: result.provider });
         return result;
       })
@@ -263,6 +312,29 @@ function view(record: TaskRecord) {
   };
 }
 
+function noTask(id: string): string {
+  return `no task ${id.slice(0, 64)}: it never existed or was forgotten (the service keeps only the most recent tasks; submit it again)`;
+}
+
+function notFound(reply: FastifyReply, message: string) {
+  return reply.code(404).send({ error: { code: 'NOT_FOUND', message, retryable: false } });
+}
+
+/** How long to wait when the router refused the task because every provider's bulkhead was full. */
+function bulkheadWait(result: AgentResult): number | undefined {
+  const skipped = (result.error?.details as { skipped?: { reason: string }[] } | undefined)?.skipped;
+  if (result.status === 'succeeded' || !skipped || skipped.length === 0 || !skipped.every((s) => s.reason === 'bulkhead_full')) return undefined;
+  return result.error?.retryAfterMs ?? 1_000;
+}
+
+function busy(reply: FastifyReply, waitMs: number, why: string) {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return reply
+    .code(429)
+    .header('retry-after', String(seconds))
+    .send({ error: { code: 'RATE_LIMITED', message: `${why}; retry after ${seconds} s (Retry-After) or send it to another instance`, retryable: true, retryAfterMs: seconds * 1000 } });
+}
+
 function invalid(reply: FastifyReply, problems: Problem[]) {
   return reply.code(400).send({ error: { code: 'INVALID_INPUT', message: `invalid request: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`, retryable: false, problems } });
 }
@@ -272,9 +344,4 @@ function unavailable(reply: FastifyReply) {
     .code(503)
     .header('retry-after', '5')
     .send({ error: { code: 'SANDBOX_UNAVAILABLE', message: 'the service is draining; try another instance', retryable: true } });
-}
-
-function sse(res: ServerResponse, event: string, data: unknown): void {
-  if (res.writableEnded || res.destroyed) return;
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }

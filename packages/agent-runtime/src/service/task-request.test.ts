@@ -17,7 +17,8 @@ const TOKEN = 'admission-token-0123456789';
 /** A router that records what reaches it: a refused workspace must never get here. */
 function recordingRouter() {
   const routed: AgentTaskInput[] = [];
-  const router: Pick<Router, 'route' | 'health'> = {
+  const router: Pick<Router, 'route' | 'health' | 'providerIds'> = {
+    providerIds: ['gemini-cli'],
     async route(task: AgentTaskInput, options: RouteOptions = {}) {
       routed.push(task);
       return { ...notRunResult({ provider: 'gemini-cli', correlationId: options.correlationId ?? 'c', error: { code: 'INTERNAL', message: 'x', retryable: false } }), status: 'succeeded', error: null } as AgentResult;

@@ -9,6 +9,20 @@ export const TaskRequest = AgentTask.extend({
 }).strict();
 export type TaskRequest = z.infer<typeof TaskRequest>;
 
+/**
+ * TaskRequest with `provider` as the enum of the providers this service runs, so an unknown name is
+ * a 400 INVALID_INPUT that lists the known ones (and OpenAPI and MCP clients see the choices).
+ */
+export function taskRequestFor(providerIds: readonly string[]) {
+  if (providerIds.length === 0) return TaskRequest;
+  return AgentTask.extend({
+    provider: z
+      .enum(providerIds as [string, ...string[]])
+      .optional()
+      .describe(`Run on this provider only (${providerIds.join(', ')}); default: the router picks`),
+  }).strict();
+}
+
 export const TaskQuery = z
   .object({ wait: z.enum(['true', 'false', '1', '0']).optional().describe('true: answer with the AgentResult when the task finishes') })
   .strict();

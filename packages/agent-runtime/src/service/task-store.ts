@@ -1,4 +1,5 @@
 import type { AgentResult } from '@bastion/providers';
+import type { TaskEventLog } from './task-event-log';
 
 export type TaskState = 'running' | AgentResult['status'];
 
@@ -10,6 +11,8 @@ export interface TaskRecord {
   finishedAt?: string;
   provider?: string;
   result?: AgentResult;
+  /** What followers of /v1/tasks/:id/events (and the submitting stream) see. */
+  readonly events: TaskEventLog;
 }
 
 /** Recent tasks by id, bounded: the oldest finished ones are forgotten first. */
