@@ -30,8 +30,9 @@ const FIELDS = 10;
 export function secondsToNs(text: string): bigint {
   const dot = text.indexOf('.');
   if (dot < 0) return BigInt(text) * 1_000_000_000n;
-  const frac = text.slice(dot + 1, dot + 10).padEnd(9, '0');
-  return BigInt(text.slice(0, dot)) * 1_000_000_000n + BigInt(frac);
+  // One BigInt from "<seconds><9 fraction digits>" (GNU find prints 10): a scan makes two per entry.
+  const frac = text.length - dot - 1 >= 9 ? text.slice(dot + 1, dot + 10) : text.slice(dot + 1).padEnd(9, '0');
+  return text.charCodeAt(0) === 45 ? BigInt(text.slice(0, dot)) * 1_000_000_000n - BigInt(frac) : BigInt(text.slice(0, dot) + frac);
 }
 
 function typeOf(letter: string): EntryType {
@@ -73,7 +74,7 @@ function scanWithFind(root: string): Promise<TreeScan> {
       for (let i = 0; i + FIELDS <= fields.length; i += FIELDS) {
         const name = fields[i + 8];
         const type = name.includes('\ufffd') ? 'other' : typeOf(fields[i]);
-        const entry: TreeEntry = {
+        const entry: { -readonly [K in keyof TreeEntry]: TreeEntry[K] } = {
           type,
           size: Number(fields[i + 1]),
           mtimeNs: secondsToNs(fields[i + 2]),
@@ -82,8 +83,8 @@ function scanWithFind(root: string): Promise<TreeScan> {
           ino: BigInt(fields[i + 5]),
           uid: Number(fields[i + 6]),
           gid: Number(fields[i + 7]),
-          ...(type === 'symlink' ? { target: fields[i + 9] } : {}),
         };
+        if (type === 'symlink') entry.target = fields[i + 9];
         scan.set(name, entry);
       }
       resolve(scan);
