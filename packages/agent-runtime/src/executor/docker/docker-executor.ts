@@ -1,12 +1,12 @@
 import Dockerode from 'dockerode';
-import { Writable } from 'node:stream';
 import { BastionError } from '@bastion/core';
-import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest, OutputStream } from '../executor';
+import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
 import { containerCreateOptions } from './container-config';
 import { dockerError } from './docker-errors';
 import { createOutputMeter } from '../output-meter';
 import { createContainerEvents } from './container-events';
+import { createAttachDemux } from './attach-demux';
 
 export interface DockerExecutorOptions {
   docker?: Dockerode;
@@ -94,13 +94,6 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     const meter = createOutputMeter(request.limits.outputBytes, () => {
       kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
     });
-    const sink = (name: OutputStream, forward: (c: Uint8Array) => void) =>
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          meter.push(name, chunk, forward);
-          cb();
-        },
-      });
 
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
@@ -115,7 +108,8 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
         stream.on('close', resolve);
         stream.on('error', () => resolve());
       });
-      docker.modem.demuxStream(stream, sink('stdout', hooks.onStdout), sink('stderr', hooks.onStderr));
+      // Each byte goes through the meter as it arrives; past the cap it is dropped, not held.
+      stream.on('data', createAttachDemux((name, chunk) => meter.push(name, chunk, name === 'stdout' ? hooks.onStdout : hooks.onStderr)));
 
       await container.start();
       const startupMs = now() - started;
