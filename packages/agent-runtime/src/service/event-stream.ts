@@ -26,7 +26,9 @@ export function followTaskEvents(res: ServerResponse, log: TaskEventLog, options
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-store',
-    connection: 'keep-alive',
+    // A stream is one long response; closing its connection when it ends means a draining service
+    // is not held open by a follower's idle keep-alive socket (hijacked replies are never "idle").
+    connection: 'close',
     'x-accel-buffering': 'no',
     ...options.headers,
   });

@@ -252,6 +252,41 @@ describe('bastion serve', () => {
     expect(order).toEqual(['call finished', 'runtime closed']);
   });
 
+  it('answers an unknown provider 400 INVALID_INPUT naming the known ones, before accepting anything', async () => {
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => okResult(p, o.correlationId));
+    const { request } = await serve(call);
+    const res = await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'hi', provider: 'claude' }) });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.error.code).toBe('INVALID_INPUT');
+    expect(body.error.problems[0]).toEqual({ path: 'provider', message: expect.stringMatching(/gemini-cli.*cursor/) });
+    expect(call).not.toHaveBeenCalled();
+  });
+
+  it('answers 429 with Retry-After when every provider slot is taken, and 404 NOT_FOUND for unknown routes', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const { request } = await serve(
+      async (p, _t, o) => {
+        await held;
+        return okResult(p, o.correlationId);
+      },
+      { providers: [{ id: 'cursor', capabilities: cursorCaps }], config: { defaults: { maxConcurrent: 1, maxQueue: 0 } } },
+    );
+    const first = request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'one' }) });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'two' }) });
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await json(second)).error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, message: expect.stringContaining('Retry-After') });
+    release();
+    expect((await first).status).toBe(200);
+
+    const missing = await request('/v2/anything', { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).error.code).toBe('NOT_FOUND');
+  });
+
   it('refuses to start without a usable token file', async () => {
     await writeFile(tokenFile, 'short');
     const router = createRouter({ providers: [], call: jest.fn(), audit: createMemoryAuditLog() });
