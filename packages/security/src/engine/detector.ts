@@ -150,7 +150,6 @@ export class Detector {
     // A limit inside a line (a stream's forced cut of a very long line): anchors are also looked for
     // a little past it, so one that straddles the cut is found and its span holds the cut back.
     const cut = !final && limit > 0 && limit < len && text.charCodeAt(limit - 1) !== 10;
-    const scanEnd = cut ? Math.min(len, limit + this.longestAnchor) : limit;
 
     // Anchor searches stop at the limit: a view of the head keeps indexOf and regex scans from
     // running on through the rest of a large batch (windows still read the whole text).
@@ -217,6 +216,9 @@ export class Detector {
     const literalLength = this.literalLength;
     const digitRules = this.digitRules;
     const scanner = this.scanner;
+    // After the multi-line pass: a block that holds the limit back also stops the scan there (text
+    // after it is scanned when it is released, not again on every write while the block waits).
+    const scanEnd = cut ? Math.min(len, limit + this.longestAnchor) : limit;
     scanner.load(text, Math.min(text.length, scanEnd + 1), image);
     scanner.scan(text, scanEnd, digitRules.length > 0, (p, idx) => {
       if (idx === -1) {
