@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { notRunResult, type AgentResult } from '@bastion/providers';
+import { AgentResult, notRunResult } from '@bastion/providers';
 import type { Router } from '../router/router';
-import { TaskRequest, admitTaskRequest, type TaskWorkspaceAccess } from '../service/task-request';
+import { admitTaskRequest, taskRequestFor, type TaskRequest, type TaskWorkspaceAccess } from '../service/task-request';
+import { createProgressReporter, type ProgressSink } from './progress-reporter';
 
 /** A sanitizer as the `sanitize` tool needs it (the OutputSanitizer of @bastion/security fits). */
 export interface TextSanitizer {
@@ -11,15 +12,31 @@ export interface TextSanitizer {
 }
 
 export interface McpServerOptions {
-  router: Pick<Router, 'route'>;
+  router: Pick<Router, 'route' | 'providerIds'>;
   /** When given, a `sanitize` tool is offered too. */
   sanitizer?: TextSanitizer;
   version?: string;
   /** Which workspaces callers may name; absent: none, so a task naming one is refused. */
   workspaceAccess?: TaskWorkspaceAccess;
+  /** While run_task runs, a progress notification at least this often (when the client asked for progress). Default 5 s. */
+  progressIntervalMs?: number;
 }
 
 export const SanitizeRequest = z.object({ text: z.string().max(10_000_000).describe('Text to scrub of secrets and PII') }).strict();
+export const SanitizeResult = z
+  .object({
+    text: z.string().describe('The text with every secret and PII value replaced'),
+    redactions: z.array(z.object({ ruleId: z.string(), count: z.number().int().positive() })).describe('Which rules fired and how often; never the values'),
+  })
+  .strict();
+
+export const RUN_TASK_DESCRIPTION =
+  'Runs a coding agent on a task inside a hardened sandbox, under policy, with its output sanitized; answers with the AgentResult. ' +
+  'intent "analyze" (default) is read-only: the workspace is mounted read-only. ' +
+  'intent "edit" (cursor only; gemini-cli cannot edit) works on a throwaway copy and returns proposedChanges as unified diffs (mode "dry-run"); ' +
+  'the changes are applied to the workspace only when the operator has turned FF_CURSOR_AUTOFIX on and the policy\'s path rules accept every changed path, ' +
+  'and then mode is "apply" and appliedChanges lists them. A workspace must lie below a root the operator configured (--workspace-root). ' +
+  'Sends progress notifications while the agent runs when the request carries a progressToken.';
 
 /**
  * Bastion as MCP tools, so agents can call it: `run_task` routes an AgentTask exactly like
@@ -33,18 +50,35 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
     'run_task',
     {
       title: 'Run an agent task in the Bastion sandbox',
-      description:
-        'Runs a coding agent (gemini-cli or cursor) on a task inside a hardened sandbox, under policy, with output sanitized. ' +
-        'intent "analyze" is read-only; "edit" returns proposed changes as diffs. Returns the AgentResult as JSON.',
-      inputSchema: TaskRequest,
+      description: RUN_TASK_DESCRIPTION,
+      inputSchema: taskRequestFor(options.router.providerIds),
+      outputSchema: AgentResult,
+      // An edit may be applied to the caller's files (FF_CURSOR_AUTOFIX), and the agent calls a model API.
+      annotations: { title: 'Run an agent task', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     async (args, extra) => {
       const admitted = await admitTaskRequest(args as TaskRequest, options.workspaceAccess);
       const { provider, ...task } = admitted.ok ? admitted.request : (args as TaskRequest);
+      const token = extra._meta?.progressToken;
+      const sink: ProgressSink | undefined =
+        token === undefined
+          ? undefined
+          : (progress, message) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } });
+      const progress = createProgressReporter(sink, { intervalMs: options.progressIntervalMs ?? 5_000 });
       // A refused workspace never reaches the router: nothing is copied, mounted or run.
-      const result: AgentResult = admitted.ok
-        ? await options.router.route(task, { signal: extra.signal, ...(provider ? { provider } : {}) })
-        : notRunResult({ provider: provider ?? 'none', correlationId: randomUUID(), error: admitted.error.toInfo() });
+      let result: AgentResult;
+      try {
+        result = admitted.ok
+          ? await options.router.route(task, {
+              signal: extra.signal,
+              ...(provider ? { provider } : {}),
+              onRouted: (info) => progress.routed(info.provider),
+              onOutput: (_stream, text) => progress.output(text.length),
+            })
+          : notRunResult({ provider: provider ?? 'none', correlationId: randomUUID(), error: admitted.error.toInfo() });
+      } finally {
+        progress.stop();
+      }
       return {
         content: [{ type: 'text', text: JSON.stringify(result) }],
         structuredContent: result as unknown as Record<string, unknown>,
@@ -61,6 +95,8 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
         title: 'Scrub secrets and PII from text',
         description: 'Runs text through the Bastion output sanitizer; returns the clean text and which rules fired (never the values).',
         inputSchema: SanitizeRequest,
+        outputSchema: SanitizeResult,
+        annotations: { title: 'Scrub secrets and PII', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       },
       async (args) => {
         const { text, redactions } = sanitizer.sanitize((args as z.infer<typeof SanitizeRequest>).text);
