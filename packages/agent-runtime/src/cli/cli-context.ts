@@ -8,11 +8,17 @@ import type { FlagService } from '../flags/flag-service';
 import { createWorkspaceAccess, type WorkspaceAccess } from '../workspace-access/workspace-access';
 import { describeError, printJson, type Io } from './output';
 
-type Backend = 'docker' | 'bwrap';
-type CliRuntime = Runtime & { readonly backend: Backend; readonly poolReady?: () => number };
+export type Backend = 'docker' | 'bwrap';
+export type CliRuntime = Runtime & { readonly backend: Backend; readonly poolReady?: () => number };
 
 export interface CliContext {
   readonly io: Io;
+  /** The environment as read at the edge (the daemon hands its own to each request's context). */
+  readonly env: NodeJS.ProcessEnv;
+  /** What `--stdin` feeds the command: this process's standard input, or the daemon client's. */
+  readonly stdin: AsyncIterable<Uint8Array>;
+  /** Aborted when whoever asked for the call is gone (a daemon's client disconnected). */
+  readonly signal?: AbortSignal;
   /**
    * The command's host settings: its options, then an explicit config file, the environment, a
    * system config file, defaults. Read once, on the first call (one command per process); the
@@ -53,6 +59,14 @@ export interface CliLocations {
   readonly cwd?: string;
   /** Default: $XDG_CONFIG_HOME/bastion, then /etc/bastion. */
   readonly systemDirs?: readonly string[];
+  /** Default: process.stdin. */
+  readonly stdin?: AsyncIterable<Uint8Array>;
+  readonly signal?: AbortSignal;
+  /**
+   * A daemon's long-lived runtimes (warm pool, its policy and audit log), used for calls that name
+   * no policy file of their own. This context never closes them; their owner does.
+   */
+  readonly sharedRuntime?: (backend: Backend) => Promise<CliRuntime>;
 }
 
 export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void, locations: CliLocations = {}): CliContext {
@@ -93,6 +107,9 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
 
   return {
     io,
+    env,
+    stdin: locations.stdin ?? process.stdin,
+    ...(locations.signal ? { signal: locations.signal } : {}),
     setExitCode,
     settings: currentSettings,
     workspaceAccess(kind) {
@@ -124,6 +141,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) {
         return Promise.reject(new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`));
       }
+      if (locations.sharedRuntime && policyFile === undefined) return locations.sharedRuntime(backend);
       let started = runtimes.get(backend);
       if (!started) {
         started = (async () => {

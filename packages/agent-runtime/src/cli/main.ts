@@ -1,67 +1,27 @@
-import { Command, CommanderError } from 'commander';
-import { version } from '../../package.json';
 import { processIo, type Io } from './output';
-import type { CliContext } from './cli-context';
+import { buildProgram, commandsFor, runProgram, type CliRun } from './program';
 
-export interface CliRun {
-  exitCode: number;
-}
-
-type Register = (program: Command, ctx: CliContext) => void;
+export type { CliRun };
 
 /**
- * Each command's module, loaded only when that command runs (or for the full help). A process
- * pays for what its command uses: `--version` loads no command, `policy check` never loads
- * dockerode, fastify, the MCP SDK, OpenFeature or prom-client. The order is the help's order.
+ * Entry point of `bastion`; returns the exit code instead of exiting, so tests can call it.
+ * `exec` and `run` go to a local daemon when one listens on this user's runtime directory (its
+ * warm pool answers in milliseconds), like the docker CLI goes to dockerd; otherwise, or with
+ * `--no-daemon`, they run in this process.
  */
-export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
-  exec: async () => (await import('./commands/exec-command')).registerExec,
-  doctor: async () => (await import('./commands/doctor-command')).registerDoctor,
-  serve: async () => (await import('./commands/serve-command')).registerServe,
-  mcp: async () => (await import('./commands/mcp-command')).registerMcp,
-  flags: async () => (await import('./commands/flags-command')).registerFlags,
-  run: async () => (await import('./commands/run-command')).registerRun,
-  policy: async () => (await import('./commands/policy-command')).registerPolicy,
-  sanitize: async () => (await import('./commands/sanitize-command')).registerSanitize,
-};
-
-/**
- * The commands a command line needs: the one it names, none for a bare `--version`, every one
- * otherwise (help, a typo that commander should answer with a suggestion). Only `--version` and
- * `--help` are program options, so the first word that is not an option names the command.
- */
-export function commandsFor(argv: readonly string[]): string[] {
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (arg.startsWith('-')) continue;
-    return Object.hasOwn(COMMANDS, arg) ? [arg] : Object.keys(COMMANDS);
-  }
-  const versionOnly = (argv.includes('--version') || argv.includes('-V')) && !argv.includes('--help') && !argv.includes('-h');
-  return versionOnly ? [] : Object.keys(COMMANDS);
-}
-
-/** The `bastion` program with the given commands registered on `ctx`. */
-export async function buildProgram(names: readonly string[], ctx: CliContext | undefined, io: Io): Promise<Command> {
-  const program = new Command()
-    .name('bastion')
-    .description('Run AI coding agents from your automation without trusting them')
-    .version(version)
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
-  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
-  for (const register of registers) register(program, ctx!);
-  return program;
-}
-
-/** Entry point of `bastion`; returns the exit code instead of exiting, so tests can call it. */
 export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
-  let exitCode = 0;
   const names = commandsFor(argv);
   if (names.length === 0) {
     // `--version` (and nothing else): no context, no command module, no dependency beyond commander.
     return runProgram(await buildProgram([], undefined, io), argv, io);
   }
+  if (names.length === 1 && (names[0] === 'exec' || names[0] === 'run') && env.BASTION_NO_DAEMON === undefined) {
+    // The client imports node built-ins only: a call through the daemon never loads zod or dockerode.
+    const { submitToDaemon } = await import('../daemon/daemon-client');
+    const remote = await submitToDaemon(argv, io, { env, cwd: process.cwd() });
+    if (remote) return remote;
+  }
+  let exitCode = 0;
   const { createCliContext } = await import('./cli-context');
   const ctx = createCliContext(io, env, (code) => {
     exitCode = code;
@@ -73,8 +33,7 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const program = await buildProgram(names, ctx, io);
-    const parsed = await runProgram(program, argv, io, ctx);
+    const parsed = await runProgram(await buildProgram(names, ctx, io), argv, io, ctx);
     if (parsed.exitCode !== 0) exitCode = parsed.exitCode;
   } finally {
     await ctx.close();
@@ -82,20 +41,4 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
     process.removeListener('SIGTERM', onSignal);
   }
   return { exitCode };
-}
-
-/** Parses and runs; a commander usage error is 125 (as docker's), anything thrown becomes a typed error report. */
-async function runProgram(program: Command, argv: string[], io: Io, ctx?: CliContext): Promise<CliRun> {
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { exitCode: 0 };
-  } catch (err) {
-    if (err instanceof CommanderError) return { exitCode: err.exitCode === 0 ? 0 : 125 };
-    // Loaded on failure only: the error class brings zod with it.
-    const { BastionError } = await import('@bastion/core');
-    const error = BastionError.from(err, 'INTERNAL');
-    if (ctx) ctx.fail(error, argv.includes('--json'));
-    else io.stderr(`bastion: ${error.code}: ${error.message}\n`);
-    return { exitCode: 125 };
-  }
 }

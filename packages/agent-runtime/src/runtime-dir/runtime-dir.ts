@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
+import { defaultRuntimeRoot } from './runtime-root';
+
+export { defaultRuntimeRoot };
 
 /**
  * The runtime's private directory for host sockets and per-call state (issue 22): the egress
@@ -46,14 +48,6 @@ export interface RuntimeDir {
 
 const CALL_DIR = /^([a-z]+)-(\d+)-(\d+)-[A-Za-z0-9]+$/;
 
-/** Where the runtime directory lives when none is configured. */
-export function defaultRuntimeRoot(uid: number, xdgRuntimeDir: string | undefined): string {
-  if (xdgRuntimeDir && xdgRuntimeDir.startsWith('/')) return join(xdgRuntimeDir, 'bastion');
-  if (uid === 0) return '/run/bastion';
-  // No per-user runtime directory (a service account without a login session): a per-uid name in
-  // tmp, verified like the others, so another user who created it first is refused, not trusted.
-  return join(tmpdir(), `bastion-${uid}`);
-}
 
 /** Refuses a runtime root that another user could read, replace or redirect. */
 export async function verifyRuntimeRoot(root: string, uid: number = currentUid()): Promise<void> {

@@ -21,6 +21,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('--image <image>', 'sandbox image', 'bastion/sandbox:latest')
     .option('--workspace <dir>', 'mount this directory read-only at /workspace (relative to the working directory)')
     .option('--stdin', 'feed this process\'s standard input to the command')
+    .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
     .action(async (command: string[], opts: ExecOptions) => {
       const io = ctx.io;
       const resources: ResourceRequest = {};
@@ -36,7 +37,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
       const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
-      const stdin = opts.stdin ? await readStdin() : undefined;
+      const stdin = opts.stdin ? await readStdin(ctx.stdin) : undefined;
       const result = await execCommand(
         runtime.pipeline,
         {
@@ -47,7 +48,10 @@ export function registerExec(program: Command, ctx: CliContext): void {
           ...(stdin !== undefined ? { stdin } : {}),
           ...(workspace ? { workspace: { hostPath: workspace, access: 'read-only' as const } } : {}),
         },
-        opts.json ? {} : { onOutput: (stream, text) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)) },
+        {
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(opts.json ? {} : { onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)) }),
+        },
       );
       if (opts.json) printJson(io, result);
       else if (result.error) io.stderr(describeError(result.error));
@@ -85,9 +89,9 @@ export function parseFloatOption(name: string) {
   };
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: AsyncIterable<Uint8Array>): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -20,6 +20,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
+    .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
     .action(async (prompt: string, opts: RunOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, agentPath: opts.agentPath });
       let workspace: string | undefined;
@@ -40,6 +41,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           ...(opts.model ? { model: opts.model } : {}),
           ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
         },
+        ctx.signal ? { signal: ctx.signal } : {},
       );
       if (opts.json) printJson(ctx.io, result);
       else {

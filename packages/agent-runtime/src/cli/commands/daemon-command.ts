@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import type { SessionIdentity } from '../../executor/labels';
+import { openRuntimeDir } from '../../runtime-dir/runtime-dir';
+import { DAEMON_SOCKET_NAME } from '../../daemon/daemon-protocol';
+import { startDaemonServer, type DaemonHandler, type StartedDaemonServer } from '../../daemon/daemon-server';
+import { createCliContext, type Backend, type CliContext, type CliRuntime } from '../cli-context';
+import { buildProgram, runProgram } from '../program';
+import { parseIntOption } from './exec-command';
+
+interface DaemonOptions {
+  policy?: string;
+  backend?: string;
+  config?: string;
+  flagsFile?: string;
+  poolSize: number;
+}
+
+export function registerDaemon(program: Command, ctx: CliContext): void {
+  program
+    .command('daemon')
+    .description('keep a warm pool for `bastion exec` and `bastion run` on a private socket in the runtime directory (they use it when it is there; --no-daemon opts out)')
+    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option('--backend <backend>', 'default sandbox backend: docker or bwrap (default FF_DEFAULT_BACKEND, $BASTION_BACKEND or docker)')
+    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
+    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
+    .option('--pool-size <n>', 'warm containers kept per profile', parseIntOption('--pool-size'), 2)
+    .action(async (opts: DaemonOptions) => {
+      ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });
+      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, poolSize: opts.poolSize });
+      const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize, runtime });
+      const session = (runtime.pipeline.executor as Partial<{ identity: SessionIdentity }>).identity?.sessionId ?? '-';
+      ctx.io.stderr(`bastion daemon: listening on ${server.socketPath} (backend ${runtime.backend}, session ${session}, pool ${opts.poolSize} per profile)\n`);
+      await untilSignalled(async (signal) => {
+        ctx.io.stderr(`bastion daemon: ${signal}: draining ${server.inFlight} call(s)\n`);
+        await server.close();
+      });
+      ctx.setExitCode(0);
+    });
+}
+
+/**
+ * Listens on `<runtime dir>/daemon.sock` and runs each client's exec/run command line on the
+ * runtimes of `ctx` (started with its policy and pool), each request in a context of its own: its
+ * output, its working directory, its --stdin input, aborted when the client goes away. `bastion
+ * serve` calls this too, so one running service is the daemon for the CLI.
+ */
+export async function serveDaemonSocket(
+  ctx: CliContext,
+  options: { policyFile?: string; poolSize: number; runtime: CliRuntime },
+): Promise<StartedDaemonServer> {
+  const dir = await openRuntimeDir({ xdgRuntimeDir: ctx.env.XDG_RUNTIME_DIR });
+  const sharedRuntime = (backend: Backend): Promise<CliRuntime> =>
+    backend === options.runtime.backend ? Promise.resolve(options.runtime) : ctx.runtimeOn(backend, { policyFile: options.policyFile, poolSize: options.poolSize });
+  const handle: DaemonHandler = async (request, io, signal) => {
+    let exitCode = 0;
+    const stdin = bytesOf(request.stdin);
+    const requestCtx = createCliContext(io, ctx.env, (code) => (exitCode = code), { cwd: request.cwd, stdin, signal, sharedRuntime });
+    try {
+      const run = await runProgram(await buildProgram([request.argv[0]!], requestCtx, io), request.argv, io, requestCtx);
+      if (run.exitCode !== 0) exitCode = run.exitCode;
+    } finally {
+      await requestCtx.close();
+    }
+    return exitCode;
+  };
+  return startDaemonServer({ socketPath: `${dir.root}/${DAEMON_SOCKET_NAME}`, handle });
+}
+
+/**
+ * Runs `stop` on the first SIGTERM/SIGINT. The CLI's own handler exits at once; a daemon must
+ * drain first, so it takes the signals over until it has stopped, then hands them back.
+ */
+export async function untilSignalled(stop: (signal: NodeJS.Signals) => Promise<void>): Promise<void> {
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  const inherited = signals.map((s) => [s, process.listeners(s)] as const);
+  for (const [s, listeners] of inherited) for (const l of listeners) process.removeListener(s, l);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onSignal = (signal: NodeJS.Signals) => void stop(signal).then(resolve, reject);
+      for (const s of signals) process.once(s, onSignal);
+    });
+  } finally {
+    for (const s of signals) process.removeAllListeners(s);
+    for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
+  }
+}
+
+async function* bytesOf(base64: string | undefined): AsyncIterable<Uint8Array> {
+  if (base64 !== undefined) yield Buffer.from(base64, 'base64');
+}

@@ -1,0 +1,49 @@
+/**
+ * The wire format between `bastion exec|run` and a local daemon (`bastion daemon`, or the socket
+ * a `bastion serve` exposes). The client sends its command line; the daemon runs that same
+ * command through its own runtime (warm pool, policy, sanitizer, audit) and streams back what the
+ * command would have printed and its exit code. One request per connection, newline-delimited
+ * JSON both ways. Nothing here loads zod: the client imports this file on every `bastion exec`;
+ * the daemon parses requests with daemon-request.ts.
+ */
+
+/** Commands a daemon runs for a client; everything else runs in the client's process. */
+export const DAEMON_COMMANDS = ['exec', 'run'] as const;
+
+/**
+ * Options that name files on the client's host or pick another configuration: a request that
+ * carries one runs in-process, where those files are read with the client's working directory
+ * and permissions, and the daemon refuses it (its runtime serves its own configuration).
+ */
+export const IN_PROCESS_ONLY_OPTIONS = ['--policy', '--config', '--flags-file', '--agent-path', '--help', '-h', '--no-daemon'] as const;
+
+/** Largest request line (command line plus --stdin input, base64): a bigger input runs in-process. */
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
+/** The socket's name in the runtime directory. */
+export const DAEMON_SOCKET_NAME = 'daemon.sock';
+
+function optionWords(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? [...argv] : argv.slice(0, end);
+}
+
+/** The in-process-only option a command line carries, if any (before `--`; `--opt=value` counts). */
+export function inProcessOnlyOption(argv: readonly string[]): string | undefined {
+  for (const word of optionWords(argv)) {
+    const name = word.split('=', 1)[0]!;
+    if ((IN_PROCESS_ONLY_OPTIONS as readonly string[]).includes(name)) return name;
+  }
+  return undefined;
+}
+
+/** Whether the command line asks for --stdin (before `--`). */
+export function wantsStdin(argv: readonly string[]): boolean {
+  return optionWords(argv).includes('--stdin');
+}
+
+/** What the daemon sends back, one JSON object per line, ending with `exit`. */
+export type DaemonFrame =
+  | { t: 'hello'; pid: number }
+  | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
+  | { t: 'exit'; code: number };
