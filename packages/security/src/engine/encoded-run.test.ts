@@ -10,9 +10,13 @@ const env = (value: string, pad: number): string => `HOME=/root\n${'X'.repeat(pa
 
 describe('wrapped base64', () => {
   it('follows a run over full-width lines, not into an ordinary next line', () => {
-    const text = `${'A'.repeat(76)}\n${'B'.repeat(76)}\nCC==\nNext line`;
+    const text = `${'Ab'.repeat(38)}\n${'Cd'.repeat(38)}\nEf==\nNext line`;
     expect(encodedRunAround(text, 80, 4096)).toEqual([0, text.indexOf('\nNext')]);
     expect(encodedRunAround('short\nline', 2, 4096)).toEqual([0, 5]);
+    // Padding ends a blob; a rule of dashes is no blob's first line.
+    expect(encodedRunAround(`${'Ab'.repeat(38)}==\nNext`, 3, 4096)).toEqual([0, 78]);
+    const rule = `${'-'.repeat(60)}\n${'Ab'.repeat(30)}`;
+    expect(encodedRunAround(rule, 70, 4096)).toEqual([61, rule.length]);
   });
 
   // Every shift of the secret inside the blob moves the line breaks through its encoding.

@@ -40,7 +40,7 @@ export function encodedRunAround(text: string, p: number, reach: number, isChar:
     const eol = s >= 2 && text.charCodeAt(s - 2) === CR ? s - 2 : s - 1;
     let r = eol;
     while (r > low && isChar(text.charCodeAt(r - 1))) r--;
-    if (eol - r < MIN_WRAPPED || text.charCodeAt(eol - 1) === PAD) break;
+    if (eol - r < MIN_WRAPPED || !wrappableEnd(text, eol)) break;
     s = r;
   }
   let e = p;
@@ -50,7 +50,7 @@ export function encodedRunAround(text: string, p: number, reach: number, isChar:
     while (e < high && isChar(text.charCodeAt(e))) e++;
     const br = breakAt(text, e);
     // Padding ends a blob: a line after `=` is not its continuation.
-    if (br === 0 || e - segment < MIN_WRAPPED || text.charCodeAt(e - 1) === PAD) break;
+    if (br === 0 || e - segment < MIN_WRAPPED || !wrappableEnd(text, e)) break;
     const next = e + br;
     let r = next;
     while (r < high && isChar(text.charCodeAt(r))) r++;
@@ -75,14 +75,25 @@ export function joinedRun(text: string, start: number, end: number): string {
 }
 
 /**
- * Whether the text before `limit` (a line start) ends in a line that ends in a run of at least
- * MIN_WRAPPED base64 characters: the first lines of a wrapped blob, which the next line may continue.
+ * Whether a line that ends at `eol` in a run of MIN_WRAPPED or more characters can be continued by
+ * the next: not after `=` padding, and not after a rule of one repeated character (`-----…`).
  */
-export function endsInEncodedLine(text: string, limit: number, min = MIN_WRAPPED): boolean {
+function wrappableEnd(text: string, eol: number): boolean {
+  const last = text.charCodeAt(eol - 1);
+  if (last === PAD) return false;
+  for (let i = eol - 2; i >= eol - MIN_WRAPPED; i--) if (text.charCodeAt(i) !== last) return true;
+  return false;
+}
+
+/**
+ * Whether the text before `limit` (a line start) ends in a line that a wrapped blob's next line may
+ * continue (see encodedRunAround): such a line waits for the next one.
+ */
+export function endsInEncodedLine(text: string, limit: number): boolean {
   if (limit === 0 || text.charCodeAt(limit - 1) !== NEWLINE) return false;
   let e = limit - 1;
   if (e > 0 && text.charCodeAt(e - 1) === CR) e--;
   let s = e;
-  while (s > 0 && e - s < min && isBase64Char(text.charCodeAt(s - 1))) s--;
-  return e - s >= min;
+  while (s > 0 && e - s < MIN_WRAPPED && isBase64Char(text.charCodeAt(s - 1))) s--;
+  return e - s >= MIN_WRAPPED && wrappableEnd(text, e);
 }
