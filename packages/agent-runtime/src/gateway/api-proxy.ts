@@ -83,7 +83,7 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
 
   const refuse = (res: http.ServerResponse, r: Refusal) => {
     if (res.headersSent) return void res.destroy();
-    const headers: http.OutgoingHttpHeaders = { 'content-type': r.contentType };
+    const headers: http.OutgoingHttpHeaders = { 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body) };
     if (r.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
     res.writeHead(r.status, headers);
     res.end(r.body);
@@ -127,7 +127,13 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     const host = o.upstream.host;
     const head = checkRequestHead(req.method, req.rawHeaders, API_METHODS);
     if (!head.ok) return refuse(res, plain(405, { kind: 'protocol', host, reason: head.reason }));
-    const url = new URL(pathAndQuery, 'http://sandbox.invalid');
+    let url: URL;
+    try {
+      url = new URL(pathAndQuery, 'http://sandbox.invalid');
+    } catch {
+      // e.g. `//[zz/v1beta/…`: a target that is neither a path nor a URL (found by the fuzz test).
+      return refuse(res, plain(400, { kind: 'protocol', host, reason: 'the request target is not a valid path' }));
+    }
     if (!API_PATH.test(url.pathname)) return refuse(res, plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a provider API path` }));
 
     const model = checkModelPath(url.pathname, o.models);

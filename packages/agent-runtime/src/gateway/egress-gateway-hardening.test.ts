@@ -64,6 +64,16 @@ describe('egress gateway hardening', () => {
       expect(gw.stats.internalErrors).toBe(0);
     });
 
+    it('answers an origin-form target that is not a valid path with 400 (found by the sandbox fuzz)', async () => {
+      const api = await serve((_req, res) => res.end('{}'));
+      const warnings: object[] = [];
+      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY }, logger: { info: () => undefined, warn: (o) => warnings.push(o) } });
+      const answer = await sendRaw(gw.hostSocketPath, Buffer.from('POST //[zz/v1beta/models/m:generateContent HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n'));
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(gw.stats).toEqual({ malformed: 1, internalErrors: 0 });
+      expect(warnings).not.toContainEqual(expect.objectContaining({ event: 'egress.internal-error' }));
+    });
+
     it('survives 10,000 malformed HTTP and CONNECT requests and still serves a valid one (fuzz)', async () => {
       const site = await serve((_req, res) => res.end('ok'));
       const api = await serve((_req, res) => res.end('{}'));

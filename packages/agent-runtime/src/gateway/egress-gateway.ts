@@ -104,17 +104,21 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   const refuse = (res: http.ServerResponse, status: number, v: Violation, retryAfterMs?: number) => {
     record(v);
     if (res.headersSent) return void res.destroy();
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'x-bastion-violation': v.kind };
+    const body = `bastion egress gateway: ${oneLine(v.reason)}\n`;
+    // An explicit length: simple clients (and the sandbox's own tools) need not parse chunking.
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-bastion-violation': v.kind };
     if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     res.writeHead(status, headers);
-    res.end(`bastion egress gateway: ${oneLine(v.reason)}\n`);
+    res.end(body);
   };
 
   /** The last line of defence: a bug in a handler costs one request, never the process. */
   const internalError = (res: http.ServerResponse | net.Socket, err: unknown) => {
     stats.internalErrors++;
     const e = err as NodeJS.ErrnoException;
-    log?.warn({ event: 'egress.internal-error', error: e?.name ?? 'unknown', code: e?.code }, 'gateway handler failed; answered 502');
+    // Name, code and the failing frame only: a message could quote request bytes.
+    const at = /\(([^()]*\/gateway\/[^()]*)\)/.exec(String(e?.stack ?? ''))?.[1]?.replace(/^.*\/gateway\//, 'gateway/');
+    log?.warn({ event: 'egress.internal-error', error: e?.name ?? 'unknown', code: e?.code, at }, 'gateway handler failed; answered 502');
     const body = 'bastion egress gateway: internal error\n';
     if (res instanceof net.Socket) {
       if (res.writable) res.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
