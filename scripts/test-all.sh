@@ -40,6 +40,16 @@ if ! command -v bwrap >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import seccomp' 
   fi
 fi
 
+# The /metrics test runs `promtool check metrics`; Debian's prometheus package ships promtool
+# (about 96 MB installed, for the one binary).
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >&2; }
+  else
+    echo "!!! promtool is not installed: the promtool check of /metrics will skip (fail under CI=true)" >&2
+  fi
+fi
+
 nxflags=(--outputStyle=stream)
 [ "${CI:-}" = "true" ] && nxflags+=(--skip-nx-cache)
 

@@ -1,16 +1,31 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentResult } from '@bastion/providers';
+import { createLabelSets, type LabelSets } from './label-sets';
 
 /** Numeric values of the breaker-state gauge (documented in docs/operations.md). */
 export const BREAKER_STATE_VALUE = { closed: 0, open: 1, half_open: 2, isolated: 3 } as const;
 export type BreakerStateName = keyof typeof BREAKER_STATE_VALUE;
 
 export interface MetricsOptions {
-  /** Also export the process metrics prom-client collects (heap, event loop lag, fds). Default false. */
+  /**
+   * Also export the process metrics prom-client collects (heap, event loop lag, fds), under
+   * prom-client's own names (`process_*`, `nodejs_*`) so stock Node.js dashboards work. Default false.
+   */
   processMetrics?: boolean;
-  /** Prefix of every metric name. Default `bastion_`. */
+  /** Prefix of every Bastion metric name. Default `bastion_`. */
   prefix?: string;
+  /**
+   * Provider ids that may appear as label values. Providers a router registers (its breaker gauge
+   * starts at closed) are added; any other name is counted as `other`.
+   */
+  providers?: readonly string[];
 }
+
+/**
+ * prom-client's gauges that end in `_total`, which `promtool check metrics` rejects (only counters
+ * may): the same numbers are in `nodejs_active_resources` and `nodejs_active_handles` by type.
+ */
+const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * The Prometheus registry of one runtime. Each instance owns its own registry (never the global
@@ -29,12 +44,20 @@ export interface Metrics {
   /** Prometheus text exposition. */
   render(): Promise<string>;
   readonly contentType: string;
+  /** The label values this registry accepts. */
+  readonly labels: LabelSets;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const prefix = options.prefix ?? 'bastion_';
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix });
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
+  }
+  // Label values come from known sets only: a caller-supplied name (an unknown provider, a made-up
+  // HTTP method) must not mint a new time series.
+  const labels = createLabelSets(options.providers ?? []);
 
   const calls = new Counter({
     name: `${prefix}agent_calls_total`,
@@ -107,33 +130,36 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     registry,
+    labels,
     contentType: registry.contentType,
     recordResult(result, durationMs) {
-      const code = result.error?.code ?? 'none';
-      calls.inc({ provider: result.provider, outcome: result.status, code });
-      duration.observe({ provider: result.provider, outcome: result.status }, durationMs / 1000);
-      if (result.execution) sandboxDuration.observe({ backend: result.execution.backend }, result.execution.durationMs / 1000);
-      for (const r of result.redactions) redactions.inc({ rule: r.ruleId }, r.count);
+      const provider = labels.provider(result.provider);
+      const outcome = labels.outcome(result.status);
+      calls.inc({ provider, outcome, code: labels.code(result.error?.code) });
+      duration.observe({ provider, outcome }, durationMs / 1000);
+      if (result.execution) sandboxDuration.observe({ backend: labels.backend(result.execution.backend) }, result.execution.durationMs / 1000);
+      for (const r of result.redactions) redactions.inc({ rule: labels.rule(r.ruleId) }, r.count);
       if (result.policy.decision === 'deny') {
         for (const reason of result.policy.reasons) {
-          if (reason.effect === 'deny') violations.inc({ rule: reason.rule });
+          if (reason.effect === 'deny') violations.inc({ rule: labels.rule(reason.rule) });
         }
       }
     },
     recordRouterEvent(event, provider, reason) {
-      routerEvents.inc({ event, provider, reason });
+      routerEvents.inc({ event, provider: labels.provider(provider), reason: labels.reason(reason) });
     },
     setBreakerState(provider, state) {
-      breaker.set({ provider }, BREAKER_STATE_VALUE[state]);
+      labels.addProvider(provider);
+      breaker.set({ provider: labels.provider(provider) }, BREAKER_STATE_VALUE[state]);
     },
     setPoolSize(backend, size) {
-      pool.set({ backend }, size);
+      pool.set({ backend: labels.backend(backend) }, size);
     },
     addReapedContainers(count) {
       reaped.inc(count);
     },
     recordHttp(route, method, status, durationMs) {
-      http.observe({ route, method, status: String(status) }, durationMs / 1000);
+      http.observe({ route: labels.route(route), method: labels.method(method), status: labels.status(status) }, durationMs / 1000);
     },
     setInFlight(count) {
       inFlight.set(count);
