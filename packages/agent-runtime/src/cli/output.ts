@@ -1,4 +1,5 @@
 import type { ErrorInfo } from '@bastion/core';
+import { writeJson } from './json-stream';
 
 /**
  * Exit codes, like `docker run`'s: the command's own code when it ran and failed, 124 for a
@@ -29,7 +30,9 @@ export const processIo: Io = {
 };
 
 export function printJson(io: Io, doc: unknown): void {
-  io.stdout(JSON.stringify(doc, null, 2) + '\n');
+  // In pieces: a result with two capped 256 MiB streams is past V8's longest string as one document.
+  writeJson(io.stdout, doc);
+  io.stdout('\n');
 }
 
 export function describeError(error: ErrorInfo): string {
