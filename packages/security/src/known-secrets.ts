@@ -52,7 +52,8 @@ export function knownSecretRule(secrets: readonly string[]): Rule {
   }
   const forms = secrets.flatMap(knownSecretForms).sort((a, b) => b.text.length - a.text.length);
   const longest = forms.length === 0 ? 0 : forms[0].text.length;
-  const wrappable = forms.filter((f) => f.extend).map((f) => f.text);
+  // Base64 and hex forms can be wrapped over lines (`base64`, `xxd -p`).
+  const wrappable = forms.filter((f) => f.extend || /^[0-9a-fA-F]{16,}$/.test(f.text)).map((f) => f.text);
   const pieces = new Set(wrappable.flatMap(wrapPieces));
   return {
     id: 'known-secret',

@@ -1,5 +1,6 @@
 import { Detector } from '../engine/detector';
 import { ENCODED_PREFIXES } from './base64-secret-rule';
+import { encodedRunAround, joinedRun } from '../engine/encoded-run';
 import type { Rule, Span } from './rule';
 
 const REACH = 4096;
@@ -30,13 +31,13 @@ export function hexSecretRule(innerRules: readonly Rule[]): Rule {
     before: REACH,
     after: REACH,
     usesAnchor: true,
-    find(text: string, from: number, to: number, index: number, out: Span[], anchor: number): number {
-      let start = anchor;
-      let end = anchor;
-      while (start > from && isHex(text.charCodeAt(start - 1))) start--;
-      while (end < to && isHex(text.charCodeAt(end))) end++;
+    find(text: string, _from: number, _to: number, index: number, out: Span[], anchor: number): number {
+      // The run may be wrapped over lines (`xxd -p`, 60 columns): it is decoded joined, from the
+      // anchor's byte alignment.
+      const [start, end] = encodedRunAround(text, anchor, REACH, isHex);
       if (end - start < MIN_RUN) return end;
-      const decoded = Buffer.from(text.slice(start + ((anchor - start) & 1), end), 'hex').toString('latin1');
+      const offset = joinedRun(text, start, anchor).length;
+      const decoded = Buffer.from(joinedRun(text, start, end).slice(offset & 1), 'hex').toString('latin1');
       if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
       return end;
     },
