@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
-import type { Io } from './output';
+import { printJson, type Io } from './output';
 import type { CliContext } from './cli-context';
 
 export interface CliRun {
@@ -49,14 +49,19 @@ export async function buildProgram(names: readonly string[], ctx: CliContext | u
     .version(version)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
+    // One line, not the whole help: the error and the hint stay on screen.
+    .showHelpAfterError('(add --help for usage, an example, exit codes and environment)');
   const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const register of registers) register(program, ctx!);
   return program;
 }
 
+/** Exit code of a command line Bastion could not parse, as most Unix tools (125 stays "Bastion refused or could not run it"). */
+export const USAGE_EXIT_CODE = 2;
+
 /**
- * Parses and runs a command line. A usage error is 125 (as docker's); anything thrown becomes a
+ * Parses and runs a command line. A usage error (commander's, including an option value its parser
+ * refused) is 2 and, under --json, still one JSON document on stdout; anything thrown becomes a
  * typed error report on `ctx` (or on stderr when there is none) and 125.
  */
 export async function runProgram(program: Command, argv: readonly string[], io: Io, ctx?: CliContext): Promise<CliRun> {
@@ -64,7 +69,16 @@ export async function runProgram(program: Command, argv: readonly string[], io: 
     await program.parseAsync([...argv], { from: 'user' });
     return { exitCode: 0 };
   } catch (err) {
-    if (err instanceof CommanderError) return { exitCode: err.exitCode === 0 ? 0 : 125 };
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return { exitCode: 0 };
+      const hint = usageHint(err, argv);
+      if (hint) io.stderr(`hint: ${hint}\n`);
+      if (argv.includes('--json')) {
+        const message = err.message.replace(/^error: /, '') + (hint ? `; ${hint}` : '');
+        printJson(io, { status: 'failed', error: { code: 'INVALID_INPUT', message, retryable: false } });
+      }
+      return { exitCode: USAGE_EXIT_CODE };
+    }
     // Loaded on failure only: the error class brings zod with it.
     const { BastionError } = await import('@bastion/core');
     const error = BastionError.from(err, 'INTERNAL');
@@ -72,4 +86,19 @@ export async function runProgram(program: Command, argv: readonly string[], io: 
     else io.stderr(`bastion: ${error.code}: ${error.message}\n`);
     return { exitCode: 125 };
   }
+}
+
+/**
+ * The fix for the usage mistakes people make first: a command's own options given to `exec`
+ * without `--` (`bastion exec ls -la /`), a `run` without its prompt.
+ */
+export function usageHint(err: CommanderError, argv: readonly string[]): string | undefined {
+  const command = argv.find((a) => !a.startsWith('-'));
+  if (command === 'exec' && !argv.includes('--') && err.code === 'commander.unknownOption') {
+    const rest = argv.slice(argv.indexOf('exec') + 1).filter((a) => a !== '--json');
+    return `put the command after --, e.g. bastion exec${argv.includes('--json') ? ' --json' : ''} -- ${rest.join(' ')}`;
+  }
+  if (command === 'exec' && err.code === 'commander.missingArgument') return 'name the command after --, e.g. bastion exec -- ls -la /';
+  if (command === 'run' && err.code === 'commander.missingArgument') return 'give the prompt as the last argument, e.g. bastion run --provider gemini-cli --workspace . "what does this repo do?"';
+  return undefined;
 }

@@ -2,6 +2,7 @@ import type { ExecutionSpecInput } from '@bastion/policy';
 import { ExecResult } from '@bastion/providers';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { commandFailedError, resourceExhaustedError } from './outcome-error';
+import { commandNotFoundError } from './command-not-found';
 
 /**
  * `bastion exec`: a plain command through policy → executor → sanitizer. A command that does not
@@ -19,6 +20,7 @@ export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'mem
   let error = run.error;
   if (!error && run.outcome && run.outcome.exitCode !== 0) error = commandFailedError(run.outcome.exitCode, run.outcome.signal);
   if (error && run.decision) error = resourceExhaustedError(error, run.stderr, run.decision.limits);
+  if (error) error = commandNotFoundError(error, run.stderr, run.spec?.image);
   const status = error?.code === 'POLICY_DENIED' || error?.code === 'INVALID_INPUT' ? 'denied' : error ? 'failed' : 'succeeded';
   // The exit gate sees the finished result last (see exit-gate.ts).
   return run.gate.execResult({

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { BastionError, parseByteSize } from '@bastion/core';
 import type { ResourceRequest } from '@bastion/policy';
 import { execCommand } from '../../pipeline/exec-call';
@@ -55,7 +55,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
       );
       if (opts.json) printJson(io, result);
       else if (result.error) io.stderr(describeError(result.error));
-      ctx.setExitCode(exitCodeFor(result.error, result.execution?.exitCode ?? null));
+      // A command the image lacks is 127 (as a shell says it), whatever the backend's own code was.
+      const reported = result.error?.details?.exitCode;
+      ctx.setExitCode(exitCodeFor(result.error, typeof reported === 'number' ? reported : (result.execution?.exitCode ?? null)));
     });
 }
 
@@ -76,7 +78,8 @@ interface ExecOptions {
 export function parseIntOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new BastionError('INVALID_INPUT', `${name} must be a positive integer, got "${value}"`);
+    // commander's own error type: a usage error (exit 2), reported with the option it belongs to.
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, e.g. ${name} 30000`);
     return n;
   };
 }
@@ -84,7 +87,7 @@ export function parseIntOption(name: string) {
 export function parseFloatOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new BastionError('INVALID_INPUT', `${name} must be a positive number, got "${value}"`);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, e.g. ${name} 0.5`);
     return n;
   };
 }
