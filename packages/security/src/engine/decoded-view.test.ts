@@ -44,6 +44,8 @@ describe('sanitizing decoded text', () => {
     ['U+200B between every character', [...GH].join('\u200b'), 'github-pat'],
     ['U+00AD, U+2060, U+FEFF between characters', `${AWS.slice(0, 4)}\u00ad${AWS.slice(4, 9)}\u2060${AWS.slice(9, 12)}\ufeff${AWS.slice(12)}`, 'aws-access-key-id'],
     ['a Cf tag character (U+E0020)', `${GH.slice(0, 10)}\u{e0020}${GH.slice(10)}`, 'github-pat'],
+    ['a JSON escape, percent-encoded (%5Cu0067)', `q=%5Cu0067hp_${GH.slice(4)}`, 'github-pat'],
+    ['percent-encoding, JSON-escaped (\\u0025)', `"\\u002567hp_${GH.slice(4)}"`, 'github-pat'],
     ['a known secret, \\u-escaped', `"secret":"${uEscape(KNOWN)}"`, 'known-secret'],
     ['a known secret with zero-width joiners', [...KNOWN].join('\u200d'), 'known-secret'],
     ['a known secret, %XX on every byte', percentAll(KNOWN), 'known-secret'],

@@ -185,6 +185,17 @@ function pushPercent(text: string, at: number, end: number, byte: number, b: Vie
   return at + 3;
 }
 
+/** The view `inner` (decoded from `outer.text`) with its units mapped to `outer`'s source. */
+export function composeViews(outer: DecodedView, inner: DecodedView): DecodedView {
+  const from = new Int32Array(inner.text.length);
+  const to = new Int32Array(inner.text.length);
+  for (let i = 0; i < inner.text.length; i++) {
+    from[i] = outer.from[inner.from[i]];
+    to[i] = outer.to[inner.to[i] - 1];
+  }
+  return { text: inner.text, from, to };
+}
+
 /** Maps a span of the view back to the source range it was decoded from. */
 export function sourceSpan(view: DecodedView, start: number, end: number): [number, number] {
   return [view.from[start], view.to[end - 1]];

@@ -1,5 +1,5 @@
 import { expandRanges, type Rule, type Span } from '../rules/rule';
-import { decodeView, sourceSpan } from './decoded-view';
+import { composeViews, decodeView, sourceSpan } from './decoded-view';
 import { encodedLines } from './encoded-lines';
 import { endsInEncodedLine } from './encoded-run';
 import { LiteralScanner, type LiteralPattern, type ShortAnchor } from './literal-scanner';
@@ -316,8 +316,11 @@ export class Detector {
    * whole encoded text it came from. Runs after the text's own pass: it reuses the per-call state.
    */
   private detectDecoded(text: string, from: number, to: number, spans: Span[]): void {
-    const view = decodeView(text, from, to);
+    let view = decodeView(text, from, to);
     if (view === undefined) return;
+    // A second layer (`%5Cu0067`: a JSON escape, percent-encoded) is decoded too, mapped through the first.
+    const inner = decodeView(view.text, 0, view.text.length);
+    if (inner !== undefined) view = composeViews(view, inner);
     for (const s of this.detect(view.text, view.text.length, true, undefined, false).spans) {
       const [start, end] = sourceSpan(view, s.start, s.end);
       spans.push({ start, end, rule: s.rule });
