@@ -16,6 +16,7 @@ export const MODEL_FAULT_KINDS = [
   'malformed-json',
   'slow-first-byte',
   'stall',
+  'idle-socket-reset',
 ] as const;
 export type ModelFaultKind = (typeof MODEL_FAULT_KINDS)[number];
 
@@ -129,6 +130,14 @@ export const MODEL_FAULTS: Readonly<Record<ModelFaultKind, ModelFault>> = {
     kind: 'slow-first-byte',
     description: 'the content call waits 2 s before its first byte, then answers',
     arm: (api) => void api.setFault({ kind: 'slow-first-byte', delayMs: 2_000, on: 'content' }),
+    timeoutMs: NORMAL_MS,
+    slow: false,
+    expect: SUCCEEDS,
+  },
+  'idle-socket-reset': {
+    kind: 'idle-socket-reset',
+    description: "the content call arrives on the gateway's pooled connection, which the API had closed: reset; one retry on a fresh connection answers",
+    arm: (api) => void api.queueFault({ kind: 'reset-reused', on: 'content' }, 1),
     timeoutMs: NORMAL_MS,
     slow: false,
     expect: SUCCEEDS,

@@ -56,6 +56,7 @@ const FAULT_KINDS = new Set([
   'stream-cut',
   'malformed-json',
   'stall',
+  'reset-reused',
 ]);
 
 function faultMatches(fault, call) {
@@ -186,6 +187,12 @@ function startFakeGeminiApi(options = {}) {
     const fault = takeFault(call);
     if (fault) record.fault = fault.kind;
 
+    // An idle keep-alive connection the server had closed: the client's reuse of it meets a reset.
+    // Only a request that arrives on an already used connection can see it.
+    if (fault && fault.kind === 'reset-reused' && (requestsOn.get(req.socket) || 0) > 1) {
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (fault && fault.kind === 'stall') {
       // Headers and nothing else (or nothing at all): the client waits until it gives up.
       if (fault.afterHeaders) {
@@ -395,7 +402,9 @@ function startFakeGeminiApi(options = {}) {
     }
   }
 
+  const requestsOn = new WeakMap();
   const server = http.createServer((req, res) => {
+    requestsOn.set(req.socket, (requestsOn.get(req.socket) || 0) + 1);
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {

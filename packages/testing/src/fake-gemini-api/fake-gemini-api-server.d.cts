@@ -63,6 +63,8 @@ export type FakeGeminiFault = (
   | { kind: 'malformed-json' }
   /** Never answer (optionally after sending the headers) until the client gives up or close(). */
   | { kind: 'stall'; afterHeaders?: boolean }
+  /** Reset the connection if the request came on a reused keep-alive connection (an idle socket the server closed). */
+  | { kind: 'reset-reused' }
 ) & { on?: FakeGeminiCall };
 
 export type FakeGeminiFaultKind = FakeGeminiFault['kind'];
