@@ -157,6 +157,19 @@ describe('egress gateway hardening', () => {
       expect(JSON.stringify(r.headers) + r.body).not.toContain(REAL_KEY);
     });
 
+    it('drops a header carrying a known secret from a plain-HTTP site too, but keeps its cookies', async () => {
+      const site = await serve((_req, res) => {
+        res.setHeader('x-echo', `token=${REAL_KEY}`);
+        res.setHeader('set-cookie', ['site=1']);
+        res.end('ok');
+      });
+      const gw = await start({ allow: ['127.0.0.1'], deny: [], robots: false, knownSecrets: [REAL_KEY] });
+      const r = await viaGateway(gw, { path: `http://127.0.0.1:${site}/`, headers: { host: `127.0.0.1:${site}` } });
+      expect(r.status).toBe(200);
+      expect(r.headers['x-echo']).toBeUndefined();
+      expect(r.headers['set-cookie']).toEqual(['site=1']);
+    });
+
     it('retries once on a fresh connection when the upstream reset a pooled keep-alive socket', async () => {
       // First connection: answers one request keep-alive, then resets on the next one (an idle
       // socket the upstream closed). Later connections answer normally.
