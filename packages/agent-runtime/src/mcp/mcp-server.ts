@@ -8,7 +8,7 @@ import { createProgressReporter, type ProgressSink } from './progress-reporter';
 
 /** A sanitizer as the `sanitize` tool needs it (the OutputSanitizer of @bastion/security fits). */
 export interface TextSanitizer {
-  sanitize(input: string): { text: string; redactions: { ruleId: string; count: number }[] };
+  sanitize(input: string): { text: string; redactions: { ruleId: string; count: number; severity?: string }[] };
 }
 
 export interface McpServerOptions {
@@ -26,7 +26,7 @@ export const SanitizeRequest = z.object({ text: z.string().max(10_000_000).descr
 export const SanitizeResult = z
   .object({
     text: z.string().describe('The text with every secret and PII value replaced'),
-    redactions: z.array(z.object({ ruleId: z.string(), count: z.number().int().positive() })).describe('Which rules fired and how often; never the values'),
+    redactions: AgentResult.shape.redactions.describe('Which rules fired and how often; never the values'),
   })
   .strict();
 
@@ -100,7 +100,9 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
       },
       async (args) => {
         const { text, redactions } = sanitizer.sanitize((args as z.infer<typeof SanitizeRequest>).text);
-        return { content: [{ type: 'text', text }], structuredContent: { text, redactions } };
+        // Exactly the declared fields: a sanitizer's report may carry more than the output schema allows.
+        const report = redactions.map((r) => ({ ruleId: r.ruleId, count: r.count, ...(r.severity ? { severity: r.severity } : {}) }));
+        return { content: [{ type: 'text', text }], structuredContent: { text, redactions: report } };
       },
     );
   }

@@ -26,7 +26,7 @@ export interface ServiceOptions {
   /** Closed after the drain, so no container outlives the service. */
   runtime?: Pick<Runtime, 'close'>;
   flags?: FlagService;
-  audit?: AuditLog;
+  audit?: Pick<AuditLog, 'record'>;
   host?: string;
   /** 0 picks a free port (tests, benchmarks). Default 8787. */
   port?: number;
@@ -252,7 +252,13 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     });
   }
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8787 });
+  try {
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8787 });
+  } catch (err) {
+    // Nothing was accepted; the caller turns the cause (EADDRINUSE, ...) into its own message.
+    await app.close();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 8787);
   const host = options.host ?? '127.0.0.1';

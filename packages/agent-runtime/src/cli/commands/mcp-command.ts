@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import type { FlagService } from '../../flags/flag-service';
 import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
 import { collectOption } from './collect-option';
 
 interface McpOptions {
+  backend?: string;
   policy?: string;
   flagsFile?: string;
   config?: string;
@@ -13,7 +15,11 @@ interface McpOptions {
 export function registerMcp(program: Command, ctx: CliContext): void {
   program
     .command('mcp')
-    .description('serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call')
+    .description(
+      'serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call. Starts without a Docker engine: run_task then answers ' +
+        'SANDBOX_UNAVAILABLE naming the cause until the engine is back, and sanitize works. Exit code 0 when the client closes stdin.',
+    )
+    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
     .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
@@ -21,16 +27,30 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .action(async (opts: McpOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
       const workspaceAccess = await ctx.workspaceAccess('service');
-      const runtime = await ctx.runtime({ policyFile: opts.policy, workspaceAccess });
       // Loaded on use: the MCP SDK and the router are not start-up costs of every command.
-      const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }] = await Promise.all([
+      const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }, { createDeferredRouter }, { defaultBindings }] = await Promise.all([
         import('@modelcontextprotocol/sdk/server/stdio.js'),
         import('../../mcp/mcp-server'),
         import('../../router/runtime-router'),
+        import('../../service/deferred-router'),
+        import('../../agents/default-bindings'),
       ]);
-      const flags = await ctx.flagService(runtime.audit);
-      const router = createRuntimeRouter({ runtime, flags });
       const sanitizer = await loadSanitizer();
+      let flags: FlagService | undefined;
+      // The runtime starts now if it can; without an engine the client still gets its tools, and
+      // run_task names the cause until a later call finds the engine back.
+      const router = createDeferredRouter({
+        providerIds: defaultBindings({ env: process.env }).map((b) => b.provider.id),
+        clean: (text) => (sanitizer ? sanitizer.sanitize(text).text : text),
+        fix: opts.backend === 'bwrap' ? 'bastion doctor says what the bwrap backend is missing' : 'or run bastion mcp --backend bwrap (bastion doctor checks both backends)',
+        start: async () => {
+          const runtime = await ctx.runtime({ policyFile: opts.policy, workspaceAccess, ...(opts.backend ? { backend: opts.backend } : {}) });
+          flags = await ctx.flagService(runtime.audit);
+          return createRuntimeRouter({ runtime, flags });
+        },
+      });
+      await router.warmUp();
+      if (router.problem) ctx.io.stderr(`bastion mcp: run_task is not usable yet: ${router.problem}\n`);
       const server = createBastionMcpServer({ router, workspaceAccess, ...(sanitizer ? { sanitizer } : {}) });
       const transport = new StdioServerTransport();
       // stdout belongs to the protocol now; everything human goes to stderr.
@@ -41,7 +61,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       await server.connect(transport);
       await closed;
       await server.close();
-      await flags.close();
+      await flags?.close();
       ctx.setExitCode(0);
     });
 }

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
+import type { FlagService } from '../../flags/flag-service';
 import type { ReadinessCheck } from '../../service/service';
-import type { CliContext } from '../cli-context';
+import type { CliContext, CliRuntime } from '../cli-context';
 import { parseIntOption } from './exec-command';
 import { collectOption } from './collect-option';
 
 interface ServeOptions {
+  backend?: string;
   port: number;
   host: string;
   tokenFile?: string;
@@ -21,10 +23,15 @@ interface ServeOptions {
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('HTTP API: POST /v1/tasks, /v1/tasks/stream (SSE), GET /v1/tasks/:id, /healthz, /readyz, /metrics')
-    .option('--port <port>', 'TCP port', parsePort, 8787)
+    .description(
+      'HTTP API: POST /v1/tasks, /v1/tasks/stream (SSE), GET /v1/tasks/:id, /v1/tasks/:id/events (SSE), /healthz, /readyz, /metrics, /openapi.json (see docs/http-api.md). ' +
+        'Starts without a Docker engine: /readyz answers 503 naming the cause and tasks fail SANDBOX_UNAVAILABLE until the engine is back. ' +
+        'Exit codes: 0 after a drain on SIGTERM/SIGINT, 2 for a bad option, 125 when it cannot listen (port in use) or read its token file.',
+    )
+    .option('--port <port>', 'TCP port (0: any free port; the address is printed on stderr)', parsePort, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--token-file <file>', 'file holding the bearer token (default: $BASTION_TOKEN_FILE); required')
+    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)')
     .option('--json-logs', 'log every request as a JSON line on stderr')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
@@ -37,52 +44,71 @@ export function registerServe(program: Command, ctx: CliContext): void {
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
       // Checked before anything starts: a forbidden or missing root is the operator's mistake.
       const workspaceAccess = await ctx.workspaceAccess('service');
-      // A long-lived service keeps warm containers ready: 2 per profile unless a provider's
-      // FF_POOL_SIZE_<PROVIDER> flag, read at each call, says otherwise.
-      let reapedAtStart = 0;
-      const runtime = await ctx.runtime({
-        policyFile: opts.policy,
-        poolSize: 2,
-        workspaceAccess,
-        onReaped: (count) => {
-          reapedAtStart = count;
-        },
-      });
       // Loaded here, not at start-up: every other command would pay for fastify, prom-client,
       // OpenFeature and cockatiel on each run.
-      const [{ createMetrics }, { createRuntimeRouter }, { createService }] = await Promise.all([
+      const [{ createMetrics }, { createRuntimeRouter }, { createService }, { createDeferredRouter }, { defaultBindings }, { createOutputSanitizer }] = await Promise.all([
         import('../../metrics/metrics'),
         import('../../router/runtime-router'),
         import('../../service/service'),
+        import('../../service/deferred-router'),
+        import('../../agents/default-bindings'),
+        import('@bastion/security'),
       ]);
-      const flags = await ctx.flagService(runtime.audit);
       const metrics = createMetrics({ processMetrics: true });
-      metrics.addReapedContainers(reapedAtStart);
-      const poolGauge = runtime.poolReady
-        ? setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref()
-        : undefined;
-      // Calls follow FF_DEFAULT_BACKEND: the other backend's runtime starts on its first call.
-      const router = createRuntimeRouter({
-        runtime,
-        flags,
-        metrics,
-        pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2, workspaceAccess })).pipeline,
+      const scrubber = createOutputSanitizer({});
+      let started: { runtime: CliRuntime; flags: FlagService } | undefined;
+      let poolGauge: NodeJS.Timeout | undefined;
+      // The runtime (engine, reaper, pool) starts now if it can; without an engine the service
+      // still listens, /readyz says why, and the first call after the engine is back starts it.
+      const router = createDeferredRouter({
+        providerIds: defaultBindings({ env: process.env }).map((b) => b.provider.id),
+        clean: (text) => scrubber.sanitize(text).text,
+        fix: opts.backend === 'bwrap' ? 'bastion doctor says what the bwrap backend is missing' : 'or serve with --backend bwrap (bastion doctor checks both backends)',
+        start: async () => {
+          // A long-lived service keeps warm containers ready: 2 per profile unless a provider's
+          // FF_POOL_SIZE_<PROVIDER> flag, read at each call, says otherwise.
+          const runtime = await ctx.runtime({
+            policyFile: opts.policy,
+            poolSize: 2,
+            workspaceAccess,
+            ...(opts.backend ? { backend: opts.backend } : {}),
+            onReaped: (count) => metrics.addReapedContainers(count),
+          });
+          const flags = await ctx.flagService(runtime.audit);
+          started = { runtime, flags };
+          if (runtime.poolReady) poolGauge = setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref();
+          // Calls follow FF_DEFAULT_BACKEND: the other backend's runtime starts on its first call.
+          return createRuntimeRouter({
+            runtime,
+            flags,
+            metrics,
+            pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2, workspaceAccess })).pipeline,
+          });
+        },
       });
-      const service = await createService({
-        router,
-        runtime,
-        flags,
-        metrics,
-        tokenFile,
-        audit: runtime.audit,
-        host: opts.host,
-        port: opts.port,
-        drainTimeoutMs: opts.drainTimeout,
-        readiness: engineReadiness(runtime.pipeline.executor.backend),
-        workspaceAccess,
-        ...(opts.jsonLogs ? { jsonLogs: true } : {}),
-      });
+      await router.warmUp();
+      let service: Awaited<ReturnType<typeof createService>>;
+      try {
+        service = await createService({
+          router,
+          runtime: { close: async () => started?.runtime.close() },
+          metrics,
+          tokenFile,
+          // The runtime's audit log once it started (service events before that have no call to belong to).
+          audit: { record: (event) => started?.runtime.audit.record(event) },
+          host: opts.host,
+          port: opts.port,
+          drainTimeoutMs: opts.drainTimeout,
+          readiness: engineReadiness(() => started?.runtime.pipeline.executor.backend ?? opts.backend ?? 'docker', () => router.problem),
+          workspaceAccess,
+          ...(opts.jsonLogs ? { jsonLogs: true } : {}),
+        });
+      } catch (err) {
+        if (poolGauge) clearInterval(poolGauge);
+        return ctx.fail(listenError(err, opts.host, opts.port));
+      }
       ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
+      if (router.problem) ctx.io.stderr(`bastion serve: not ready: ${router.problem}\n`);
 
       // The CLI's own signal handler exits at once; a service must drain first, so it takes over
       // SIGTERM/SIGINT until it has closed, then hands them back.
@@ -99,23 +125,41 @@ export function registerServe(program: Command, ctx: CliContext): void {
       for (const s of signals) process.removeAllListeners(s);
       for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
       if (poolGauge) clearInterval(poolGauge);
-      await flags.close();
+      await started?.flags.close();
       ctx.setExitCode(0);
     });
 }
 
-/** Ready when the sandbox engine answers (Docker ping); the daemonless backends are always ready. */
-function engineReadiness(backend: string): ReadinessCheck {
-  if (backend !== 'docker') return async () => ({ ready: true });
+/**
+ * Ready when the runtime started and its engine answers (Docker ping); a daemonless backend is
+ * ready once started. Not ready says why and what to do, for the operator reading /readyz.
+ */
+function engineReadiness(backend: () => string, problem: () => string | undefined): ReadinessCheck {
   const docker = new Dockerode();
+  const where = (docker.modem as { socketPath?: string; host?: string }).socketPath ?? (docker.modem as { host?: string }).host ?? 'the Docker engine';
   return async () => {
+    const notStarted = problem();
+    if (notStarted) return { ready: false, reason: notStarted };
+    if (backend() !== 'docker') return { ready: true };
     try {
       await docker.ping();
       return { ready: true };
     } catch (err) {
-      return { ready: false, reason: `docker engine unreachable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+      const code = (err as NodeJS.ErrnoException).code ?? 'no answer';
+      return { ready: false, reason: `docker engine unreachable at ${where} (${code}): start it (or set DOCKER_HOST), or serve with --backend bwrap` };
     }
   };
+}
+
+/** A port that is taken (or not ours to take) is the operator's to change: say which option does it. */
+export function listenError(err: unknown, host: string, port: number): BastionError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new BastionError('INVALID_INPUT', `port ${port} on ${host} is already in use (another bastion serve?): pick another with --port, e.g. --port ${port === 65535 ? 8788 : port + 1}, or --port 0 for any free one`);
+  }
+  if (code === 'EACCES') return new BastionError('INVALID_INPUT', `not allowed to listen on port ${port} of ${host}: ports below 1024 need privileges; pick another with --port`);
+  if (code === 'EADDRNOTAVAIL') return new BastionError('INVALID_INPUT', `${host} is not an address of this machine: pick another with --host (127.0.0.1, 0.0.0.0, ::)`);
+  return BastionError.from(err, 'INTERNAL', `bastion serve could not listen on ${host}:${port}`);
 }
 
 function parsePort(value: string): number {
