@@ -1,4 +1,4 @@
-import type { ExecutionSpecInput } from '@bastion/policy';
+import type { ExecutionSpecInput, PolicyEngine } from '@bastion/policy';
 import { ExecResult } from '@bastion/providers';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { commandFailedError, resourceExhaustedError } from './outcome-error';
@@ -11,7 +11,8 @@ import { commandNotFoundError } from './command-not-found';
  * allowed domains through it and nothing else; otherwise no network at all.
  */
 export async function execCommand(pipeline: Pipeline, spec: ExecutionSpecInput, options: CallOptions = {}): Promise<ExecResult> {
-  const egress = spec.network === undefined && pipeline.policy().policy.network.mode === 'gateway';
+  // An engine without a policy document (a custom evaluator) decides from the spec alone: no ask.
+  const egress = spec.network === undefined && (pipeline.policy() as Partial<PolicyEngine>).policy?.network.mode === 'gateway';
   const run = await pipeline.runSpec(egress ? { ...spec, network: { mode: 'gateway', domains: [] } } : spec, options);
   return toExecResult(run, pipeline.executor.backend);
 }
