@@ -24,6 +24,8 @@ export interface ApiProxyOptions {
   /** The call cannot go on: the upstream said 429, or the policy's budget for the API is spent. */
   onRateLimited(info: { retryAfterMs: number; source: 'upstream' | 'policy' }): void;
   onUnreachable(code: string): void;
+  /** A handler threw: answer 502 and count it (the gateway's last line of defence). */
+  onInternalError(res: http.ServerResponse, err: unknown): void;
   log?: GatewayLogger;
 }
 
@@ -53,7 +55,17 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     reused.set(req, proxyReq.reusedSocket);
   });
 
+  // Listeners run outside any handler's try: each catches its own failure, or it would reach the process.
   proxy.on('proxyRes', (proxyRes, _req, res) => {
+    try {
+      respond(proxyRes, res);
+    } catch (err) {
+      proxyRes.resume();
+      o.onInternalError(res, err);
+    }
+  });
+
+  const respond = (proxyRes: http.IncomingMessage, res: http.ServerResponse) => {
     const status = proxyRes.statusCode ?? 502;
     const { headers, dropped } = scrubResponseHeaders(proxyRes.headers, secrets, { dropCredentials: true });
     if (dropped.length > 0) o.log?.warn({ event: 'egress.response-headers-scrubbed', headers: dropped }, 'credential headers removed from an API response');
@@ -79,7 +91,7 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     pipeline(proxyRes, new KeyScrubber(o.apiKey, o.placeholder), res, (err) => {
       if (err) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
     });
-  });
+  };
 
   const refuse = (res: http.ServerResponse, r: Refusal) => {
     if (res.headersSent) return void res.destroy();
@@ -164,7 +176,11 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     });
     req.on('end', () => {
       if (size > MAX_API_BODY_BYTES) return refuse(res, plain(413, { kind: 'protocol', host, reason: `request body over ${MAX_API_BODY_BYTES} bytes` }));
-      forward(req, res, Buffer.concat(chunks), false);
+      try {
+        forward(req, res, Buffer.concat(chunks), false);
+      } catch (err) {
+        o.onInternalError(res, err);
+      }
     });
   };
 

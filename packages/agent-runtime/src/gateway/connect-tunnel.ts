@@ -20,6 +20,8 @@ export interface ConnectTunnelOptions {
   /** Every socket a tunnel holds, so the gateway's close() can end them. */
   sockets: Set<net.Socket>;
   onUpstreamError(host: string, code: string): void;
+  /** A listener threw: answer 502 on the socket and count it (never reaches the process). */
+  onInternalError(client: net.Socket, err: unknown): void;
 }
 
 const TLS_HANDSHAKE = 0x16;
@@ -70,9 +72,25 @@ export function handleConnect(o: ConnectTunnelOptions, req: http.IncomingMessage
     client.destroy();
   });
   upstream.once('connect', () => {
+    try {
+      open();
+    } catch (err) {
+      upstream.destroy();
+      o.onInternalError(client, err);
+    }
+  });
+  const open = () => {
     if (!client.writable) return void upstream.destroy();
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     const start = (first: Buffer) => {
+      try {
+        route(first);
+      } catch (err) {
+        upstream.destroy();
+        o.onInternalError(client, err);
+      }
+    };
+    const route = (first: Buffer) => {
       client.pause();
       if (first[0] === TLS_HANDSHAKE) {
         upstream.write(first);
@@ -89,5 +107,5 @@ export function handleConnect(o: ConnectTunnelOptions, req: http.IncomingMessage
     };
     if (head.length > 0) start(head);
     else client.once('data', start);
-  });
+  };
 }

@@ -158,6 +158,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
           }
         },
         onUnreachable,
+        onInternalError: (res, err) => internalError(res, err),
         ...(log ? { log } : {}),
       })
     : undefined;
@@ -172,8 +173,9 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   forwardProxy.on('proxyRes', (proxyRes) => {
     // Sites may set their own cookies; only headers that carry one of our secrets are dropped.
     if (secrets.length === 0) return;
-    const { dropped } = scrubResponseHeaders(proxyRes.headers, secrets, { dropCredentials: false });
-    for (const name of dropped) delete proxyRes.headers[name];
+    for (const [name, value] of Object.entries(proxyRes.headers)) {
+      if (value !== undefined && scrubResponseHeaders({ [name]: value }, secrets, { dropCredentials: false }).dropped.length > 0) delete proxyRes.headers[name];
+    }
   });
 
   const admitDomain = (host: string): Admission => {
@@ -291,6 +293,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
           targets: tunnelTargets,
           sockets: tunnels,
           onUpstreamError: (host, code) => log?.warn({ event: 'egress.upstream-error', host, code }, 'upstream failed'),
+          onInternalError: (socket, err) => internalError(socket, err),
         },
         req,
         client,
