@@ -102,7 +102,11 @@ function readRequest(socket: Socket): Promise<DaemonRequest | undefined> {
       socket.removeListener('close', onClose);
       socket.pause();
       if (nl === -1) return reject(new BastionError('INVALID_INPUT', `the request is over ${MAX_REQUEST_BYTES} bytes; run the command with --no-daemon`));
-      resolve(parseRequest(Buffer.concat(chunks).toString('utf8')));
+      try {
+        resolve(parseRequest(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(err);
+      }
     };
     const onClose = () => resolve(undefined);
     socket.on('data', onData);

@@ -1,0 +1,113 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Io } from '../cli/output';
+import { submitToDaemon } from './daemon-client';
+import type { DaemonFrame } from './daemon-protocol';
+import type { DaemonRequest } from './daemon-request';
+import { startDaemonServer, type DaemonHandler } from './daemon-server';
+
+function collectingIo(): Io & { out: string; err: string } {
+  const io = { out: '', err: '', stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+/** Sends a raw line and collects the frames until the daemon closes. */
+function exchange(socketPath: string, line: string): Promise<DaemonFrame[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath, () => socket.write(line));
+    let data = '';
+    socket.on('data', (d) => (data += d.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as DaemonFrame)));
+  });
+}
+
+describe('daemon socket', () => {
+  let root: string;
+  let env: NodeJS.ProcessEnv;
+  let socketPath: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'bastion-daemon-unit-'));
+    env = { XDG_RUNTIME_DIR: root };
+    socketPath = join(root, 'bastion', 'daemon.sock');
+    mkdirSync(join(root, 'bastion'), { mode: 0o700 });
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('relays the command output and exit code to the client and makes the socket owner-only', async () => {
+    const seen: DaemonRequest[] = [];
+    const handle: DaemonHandler = async (request, io) => {
+      seen.push(request);
+      io.stdout('out\n');
+      io.stderr('err\n');
+      return 3;
+    };
+    await using server = await startDaemonServer({ socketPath, handle });
+    expect(statSync(server.socketPath).mode & 0o777).toBe(0o600);
+    const io = collectingIo();
+    const stdin = (async function* () {
+      yield Buffer.from('input');
+    })();
+    await expect(submitToDaemon(['exec', '--stdin', '--', 'cat'], io, { env, cwd: '/work', stdin })).resolves.toEqual({ exitCode: 3 });
+    expect(io).toMatchObject({ out: 'out\n', err: 'err\n' });
+    expect(seen).toEqual([{ version: 1, argv: ['exec', '--stdin', '--', 'cat'], cwd: '/work', stdin: Buffer.from('input').toString('base64') }]);
+  });
+
+  it('answers a malformed or refused request with INVALID_INPUT and exit 125, without running it', async () => {
+    const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>();
+    await using server = await startDaemonServer({ socketPath, handle });
+    for (const line of ['not json\n', JSON.stringify({ version: 1, argv: ['serve'], cwd: '/' }) + '\n']) {
+      const frames = await exchange(server.socketPath, line);
+      expect(frames.at(-1)).toEqual({ t: 'exit', code: 125 });
+      expect(frames.some((f) => f.t === 'out' && f.stream === 'stderr' && f.text.startsWith('bastion: INVALID_INPUT: '))).toBe(true);
+    }
+    expect(handle).not.toHaveBeenCalled();
+  });
+
+  it('aborts the call when its client goes away', async () => {
+    let aborted: Promise<void> | undefined;
+    const handle: DaemonHandler = (_request, io, signal) => {
+      aborted = new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
+      io.stdout('started\n');
+      return aborted.then(() => 130);
+    };
+    await using server = await startDaemonServer({ socketPath, handle });
+    const socket = connect(server.socketPath, () => socket.write(JSON.stringify({ version: 1, argv: ['exec', '--', 'sleep', '60'], cwd: '/' }) + '\n'));
+    await new Promise<void>((resolve) => socket.on('data', (d) => d.toString().includes('started') && resolve()));
+    socket.destroy();
+    await expect(aborted).resolves.toBeUndefined();
+    expect(server.inFlight).toBeLessThanOrEqual(1);
+  });
+
+  it('falls back to in-process when no daemon listens: no socket, or a stale one', async () => {
+    const io = collectingIo();
+    await expect(submitToDaemon(['exec', '--', 'true'], io, { env, cwd: '/' })).resolves.toBeUndefined();
+    const server = await startDaemonServer({ socketPath, handle: async () => 0 });
+    await server.close();
+    await expect(submitToDaemon(['exec', '--', 'true'], io, { env, cwd: '/' })).resolves.toBeUndefined();
+    expect(io).toMatchObject({ out: '', err: '' });
+  });
+
+  it('refuses to start beside a live daemon on the same socket', async () => {
+    await using _first = await startDaemonServer({ socketPath, handle: async () => 0 });
+    await expect(startDaemonServer({ socketPath, handle: async () => 0 })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('never talks to a socket in a runtime directory that others may enter', async () => {
+    await using _server = await startDaemonServer({ socketPath, handle: async () => 0 });
+    chmodSync(join(root, 'bastion'), 0o755);
+    await expect(submitToDaemon(['exec', '--', 'true'], collectingIo(), { env, cwd: '/' })).resolves.toBeUndefined();
+  });
+
+  it('runs in-process when the command line names a file of the client or asks for help', async () => {
+    const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>();
+    await using _server = await startDaemonServer({ socketPath, handle });
+    for (const argv of [['exec', '--policy', 'p.yaml', '--', 'true'], ['exec', '--help'], ['run', '--no-daemon', 'hi']]) {
+      await expect(submitToDaemon(argv, collectingIo(), { env, cwd: '/' })).resolves.toBeUndefined();
+    }
+    expect(handle).not.toHaveBeenCalled();
+  });
+});
