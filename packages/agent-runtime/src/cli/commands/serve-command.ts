@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
 import type { FlagService } from '../../flags/flag-service';
@@ -164,6 +164,7 @@ export function listenError(err: unknown, host: string, port: number): BastionEr
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new BastionError('INVALID_INPUT', `--port must be 0-65535, got "${value}"`);
+  // A usage error (exit 2), like every other malformed option.
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n > 65535) throw new InvalidArgumentError(`--port must be 0-65535 (0: any free port), got "${value}"`);
   return n;
 }
