@@ -12,7 +12,7 @@ import { createAuditLog } from '../audit/audit-log';
 import { createDockerExecutor } from '../executor/docker/docker-executor';
 import { createRuntime } from '../runtime';
 import { describeWithDocker, managedContainers } from '../test-support/docker-suite';
-import { GATEWAY_PROBE, unhide } from '../test-support/gateway-probe';
+import { GATEWAY_PROBE, unhide, type ProbeResult } from '../test-support/gateway-probe';
 import { malformedRequest } from '../test-support/malformed-requests';
 import { startEgressGateway, type StartedEgressGateway } from './egress-gateway';
 import { createGatewayProvisioner } from './gateway-provisioner';
@@ -172,9 +172,9 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       const plan = { raw: ['CONNECT api2.cursor.sh:99999 HTTP/1.1\r\nhost: api2.cursor.sh:99999\r\n\r\n'], fuzz: '/fuzz/requests.json', after: 'gemini-2.5-flash' };
       const result = await runProbe(docker, fuzzGateway, plan, [`${dir}:/fuzz:ro`]);
       expect(result.raw).toEqual(['HTTP/1.1 400 Bad Request']);
-      expect(result.fuzz.sent).toBe(10_000);
-      expect(result.fuzz.answered).toBeGreaterThan(5_000);
-      expect(result.after.status).toBe(200);
+      expect(result.fuzz?.sent).toBe(10_000);
+      expect(result.fuzz?.answered).toBeGreaterThan(5_000);
+      expect(result.after?.status).toBe(200);
       expect(fuzzGateway.stats.internalErrors).toBe(0);
       expect(fuzzGateway.stats.malformed).toBeGreaterThan(1_000);
       // This process (the gateway's host) is alive and the gateway answers from the host side too.
@@ -195,7 +195,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
   }, 120_000);
 });
 
-async function runProbe(docker: Docker, gateway: StartedEgressGateway, plan: object, binds: string[] = []): Promise<any> {
+async function runProbe(docker: Docker, gateway: StartedEgressGateway, plan: object, binds: string[] = []): Promise<ProbeResult> {
   const env = { ...gatewayEnv(), PROBE_PLAN: JSON.stringify(plan) };
   const container = await docker.createContainer({
     Image: IMAGE,
@@ -218,7 +218,7 @@ async function runProbe(docker: Docker, gateway: StartedEgressGateway, plan: obj
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     const output = demux((await container.logs({ stdout: true, stderr: true })) as Buffer);
     expect({ StatusCode, output: output.slice(-2000) }).toMatchObject({ StatusCode: 0 });
-    return JSON.parse(output.trim().split('\n').pop() as string);
+    return JSON.parse(output.trim().split('\n').pop() as string) as ProbeResult;
   } finally {
     await container.remove({ force: true });
   }
@@ -276,7 +276,7 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
       env: { PROBE_PLAN: JSON.stringify(plan) },
       network: { mode: 'gateway', api: 'gemini', domains: [] },
     });
-  const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() as string);
+  const lastLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() as string) as ProbeResult;
 
   it('answers a disallowed model 403 and ends the call POLICY_DENIED naming the model', async () => {
     const runtime = newRuntime({ mode: 'gateway', allow: [], deny: [] });
@@ -296,7 +296,7 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
     for (let i = 0; i < 3; i++) {
       const run = await call(runtime, { api: [{ model: 'gemini-2.5-flash' }], sleepMs: 30_000 * (i === 2 ? 1 : 0) });
       await run.release();
-      results.push({ code: run.error?.code ?? null, status: run.error ? undefined : lastLine(run.stdout).api[0].status });
+      results.push({ code: run.error?.code ?? null, status: run.error ? undefined : lastLine(run.stdout).api?.[0]?.status });
     }
     expect(results.slice(0, 2)).toEqual([{ code: null, status: 200 }, { code: null, status: 200 }]);
     expect(results[2].code).toBe('RATE_LIMITED');
@@ -316,7 +316,7 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
     const run = await call(runtime, { api: [{ model: 'gemini-2.5-flash' }] });
     await run.release();
     expect(run.error).toBeNull();
-    const seen = lastLine(run.stdout).api[0];
+    const seen = lastLine(run.stdout).api![0]!;
     expect(seen.status).toBe(200);
     const headers = unhide(seen.headers);
     const body = unhide(seen.body);

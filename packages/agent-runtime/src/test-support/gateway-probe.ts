@@ -104,6 +104,16 @@ async function fuzz(file) {
 })();
 `;
 
+/** What the probe prints: one field per step of its plan. */
+export interface ProbeResult {
+  uid: number;
+  raw?: string[];
+  fuzz?: { sent: number; answered: number };
+  api?: { model: string; status: number; headers: string; body: string; error?: string }[];
+  tunnel?: { statuses: number[]; error?: string };
+  after?: { model: string; status: number };
+}
+
 /** Undoes the probe's header/body hiding. */
 export function unhide(hex: string): string {
   return [...Buffer.from(hex, 'hex').toString('utf8')].reverse().join('');
