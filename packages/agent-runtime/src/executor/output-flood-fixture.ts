@@ -7,6 +7,7 @@ import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine } from '@bastion/polic
 import { createRuntime } from '../runtime';
 import { execCommand } from '../pipeline/exec-call';
 import { createWarmPoolExecutor } from './docker/warm-pool';
+import { createBwrapExecutor } from './bwrap/bwrap-executor';
 
 const FLOOD = 'yes aaaaaaaaaaaaaaa | head -c 1G & yes bbbbbbbbbbbbbbbbb | head -c 1G >&2; wait';
 
@@ -16,11 +17,13 @@ function vm(field: 'VmRSS' | 'VmHWM'): number {
 
 async function main(): Promise<void> {
   const capBytes = Number(process.argv[2]);
-  const warm = process.argv[3] === 'warm';
+  const path = process.argv[3];
+  const warm = path === 'warm';
   const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, max: { ...DEFAULT_POLICY_INPUT.resources.max, outputBytes: capBytes } } });
   const engine = createPolicyEngine({ policy });
   const pool = warm ? createWarmPoolExecutor({ size: 1 }) : undefined;
-  const runtime = createRuntime({ policy: () => engine, ...(pool ? { executor: pool } : {}) });
+  const executor = pool ?? (path === 'bwrap' ? createBwrapExecutor() : undefined);
+  const runtime = createRuntime({ policy: () => engine, ...(executor ? { executor } : {}) });
   const spec = { provider: 'exec', image: 'bastion/sandbox:latest', command: ['sh', '-c', FLOOD], resources: { outputBytes: capBytes } };
   if (pool) await pool.prewarm(spec.image, engine.evaluate({ ...spec, env: {}, readOnlyMounts: [], secretEnv: [], network: { mode: 'none' } } as never).limits);
   const baseRss = vm('VmRSS');
