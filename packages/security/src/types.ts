@@ -27,7 +27,10 @@ export interface CustomRuleInput {
 export interface OutputSanitizerOptions {
   /** Rules from the policy file; validated at creation, every bad rule is listed in one INVALID_INPUT. */
   customRules?: CustomRuleInput[];
-  /** Values the runtime holds (API keys, secret files): always redacted, also base64, URL-encoded and hex. */
+  /**
+   * Values the runtime holds (API keys, secret files): always redacted, raw and as the README's
+   * encodings table lists (JSON escapes, %XX, format characters, hex, base64, wrapped over lines).
+   */
   knownSecrets?: string[];
   /** Default true: remove ANSI CSI/OSC sequences and C0/C1 controls except \n \r \t. */
   stripTerminalControls?: boolean;
