@@ -50,11 +50,25 @@ describe('bastion flags', () => {
     await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('lists every flag with its source, human text on stderr', async () => {
+  it('lists every flag with its source on stdout, so `bastion flags list | grep AUTOFIX` works', async () => {
     const res = await flagsCli(['flags', 'list', '--file', join(dir, 'none.yaml')]);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^FF_CURSOR_AUTOFIX=false {2}\[(default|env)\]/m);
+    expect(res.stdout).toContain('FF_DEFAULT_BACKEND=');
+    const get = await flagsCli(['flags', 'get', 'FF_CURSOR_AUTOFIX', '--file', join(dir, 'none.yaml')]);
+    expect(get.stdout).toMatch(/^FF_CURSOR_AUTOFIX=false/);
+  });
+
+  it.each([['list'], ['get', 'FF_CURSOR_AUTOFIX']])('flags %s with a broken flags file reports the parse error with file and line and exits non-zero', async (...args) => {
+    const file = join(dir, 'flags.yaml');
+    await writeFile(file, 'FF_CURSOR_AUTOFIX: true\nFF_DEFAULT_BACKEND: [bwrap\n');
+    const res = await flagsCli(['flags', ...args, '--file', file]);
+    expect(res.exitCode).not.toBe(0);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toMatch(/^FF_CURSOR_AUTOFIX=false {2}\[(default|env)\]/m);
-    expect(res.stderr).toContain('FF_DEFAULT_BACKEND=');
+    expect(res.stderr).toContain(`INVALID_INPUT: flags file ${file}:3:1 is not valid YAML`);
+    expect(res.stderr).toContain('fix the file');
+    const json = await flagsCli(['flags', ...args, '--file', file, '--json']);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'INVALID_INPUT', details: { file, line: 3 } });
   });
 
   it('ignores a bastion-flags.yaml in the working directory: the operator\'s FF_CURSOR_AUTOFIX=0 stands', async () => {

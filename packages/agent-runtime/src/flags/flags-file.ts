@@ -17,7 +17,12 @@ export function parseFlagsFile(text: string, file: string): FlagsFileDocument {
   try {
     doc = isJson(file) ? JSON.parse(text || '{}') : parseYaml(text);
   } catch (err) {
-    throw new BastionError('INVALID_INPUT', `flags file ${file} is not valid ${isJson(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    const at = parseErrorLine(err, text);
+    const reason = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new BastionError('INVALID_INPUT', `flags file ${file}${at ? `:${at.line}:${at.col}` : ''} is not valid ${isJson(file) ? 'JSON' : 'YAML'}: ${reason}`, {
+      cause: err,
+      ...(at ? { details: { file, ...at } } : {}),
+    });
   }
   const parsed = FlagsFileDocument.safeParse(doc ?? {});
   if (!parsed.success) {
@@ -60,4 +65,14 @@ export async function writeFlagsFileAtomic(file: string, doc: FlagsFileDocument)
 
 function isJson(file: string): boolean {
   return extname(file).toLowerCase() === '.json';
+}
+
+/** Where a YAML (linePos) or JSON (position N) parse error is, 1-based, so an editor can jump there. */
+function parseErrorLine(err: unknown, text: string): { line: number; col: number } | undefined {
+  const linePos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  if (linePos) return { line: linePos.line, col: linePos.col };
+  const position = /position (\d+)/.exec((err as Error).message);
+  if (!position) return undefined;
+  const before = text.slice(0, Number(position[1])).split('\n');
+  return { line: before.length, col: before.at(-1)!.length + 1 };
 }
