@@ -1,10 +1,10 @@
 import Dockerode from 'dockerode';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { SecretStore } from '@bastion/security';
 import { geminiPreflight } from './gemini-preflight';
 import { libseccompProblem } from '../executor/bwrap/libseccomp-compiler';
+import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 
 const execFileAsync = promisify(execFile);
 
@@ -28,16 +28,21 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
   const docker = options.docker ?? new Dockerode();
   const checks: DoctorCheck[] = [];
 
-  let info: { ServerVersion?: string; CgroupVersion?: string; SecurityOptions?: string[]; CgroupDriver?: string } | undefined;
+  let info: ({ ServerVersion?: string; SecurityOptions?: string[] } & EngineCgroupInfo) | undefined;
+  const endpoint = await dockerEndpoint(docker);
   try {
     info = (await docker.info()) as typeof info;
-    checks.push({ name: 'docker engine', status: 'ok', detail: `server ${info?.ServerVersion}` });
+    checks.push({ name: 'docker engine', status: 'ok', detail: `server ${info?.ServerVersion} at ${endpoint}` });
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     checks.push({
       name: 'docker engine',
       status: 'fail',
-      detail: `unreachable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      fix: 'run `bash ops/docker/ensure-engine.sh` (installs docker.io and starts dockerd on Debian as root), or set DOCKER_HOST',
+      detail: `unreachable at ${endpoint} (${code})`,
+      fix:
+        code === 'EACCES'
+          ? `your user may not open ${endpoint}: add it to the docker group (\`sudo usermod -aG docker $USER\`, then log in again), or point DOCKER_HOST at a socket you may use`
+          : 'start the engine (`bash ops/docker/ensure-engine.sh` installs docker.io and starts dockerd on Debian as root), or set DOCKER_HOST to where it listens; `--backend bwrap` needs no engine',
     });
   }
 
@@ -48,7 +53,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
         ? { name: 'seccomp', status: 'ok', detail: 'engine supports seccomp profiles' }
         : { name: 'seccomp', status: 'fail', detail: 'engine reports no seccomp support', fix: 'use a Docker engine built with libseccomp' },
     );
-    checks.push({ name: 'cgroups (engine)', status: 'ok', detail: `cgroup v${info.CgroupVersion ?? '?'} via ${info.CgroupDriver ?? '?'}` });
+    checks.push(engineCgroupCheck(info));
     for (const image of options.images ?? ['bastion/base:latest', 'bastion/sandbox:latest', 'bastion/gemini-cli:latest']) {
       try {
         const img = (await docker.getImage(image).inspect()) as { Config?: { Labels?: Record<string, string> } };
@@ -65,23 +70,18 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
     }
   }
 
-  checks.push(await cgroupCheck());
   checks.push(await bwrapCheck());
+  checks.push(await hostCgroupCheck());
   if (options.secrets) checks.push(await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) }));
   return checks;
 }
 
-async function cgroupCheck(): Promise<DoctorCheck> {
-  try {
-    const mounts = await readFile('/proc/self/mounts', 'utf8');
-    const v2 = /^\S+ \/sys\/fs\/cgroup cgroup2 /m.test(mounts);
-    const memoryV1 = /^\S+ \/sys\/fs\/cgroup\/memory cgroup /m.test(mounts);
-    if (v2) return { name: 'cgroups (host)', status: 'ok', detail: 'cgroup v2 (unified)' };
-    if (memoryV1) return { name: 'cgroups (host)', status: 'ok', detail: 'cgroup v1 with the memory controller' };
-    return { name: 'cgroups (host)', status: 'fail', detail: 'no memory cgroup controller mounted', fix: 'mount cgroup v2 at /sys/fs/cgroup or the v1 memory controller' };
-  } catch (err) {
-    return { name: 'cgroups (host)', status: 'warn', detail: `cannot read /proc/self/mounts (${(err as Error).message})` };
-  }
+/** Where dockerode looks: DOCKER_HOST, else the default Unix socket (named, so "unreachable" says which). */
+async function dockerEndpoint(docker: Dockerode): Promise<string> {
+  const modem = (docker as unknown as { modem: { socketPath?: string | (() => Promise<string> | string); host?: string; port?: number | string; protocol?: string } }).modem;
+  if (modem.host) return `${modem.protocol ?? 'http'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
+  const socket = typeof modem.socketPath === 'function' ? await modem.socketPath() : modem.socketPath;
+  return socket ? `unix://${socket}` : 'unix:///var/run/docker.sock';
 }
 
 async function bwrapCheck(): Promise<DoctorCheck> {
