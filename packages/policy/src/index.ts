@@ -32,6 +32,7 @@ export {
   RedactionObligation,
 } from './decision';
 export { DEFAULT_POLICY, DEFAULT_POLICY_INPUT } from './default-policy';
+export { defaultPolicyYaml } from './default-policy-yaml';
 export { createPolicyEngine, evaluatePolicy, type PolicyEngine, type PolicyEngineOptions, type EvaluationContext } from './policy-engine';
 export { DomainPattern, matchDomain, domainPatternProblem, normalizeHost, type DomainVerdict } from './domain-pattern';
 export { RateLimiter, type RateLimiterRule, type RateLimitVerdict } from './rate-limiter';

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { checkPolicy, checkPolicyText, loadPolicyFile } from './policy-file';
+import { DEFAULT_POLICY } from './default-policy';
+import { defaultPolicyYaml } from './default-policy-yaml';
 
 const GOOD = `
 version: 1
@@ -48,7 +50,7 @@ describe('checkPolicy', () => {
   });
 
   it('accepts JSON too', () => {
-    expect(checkPolicyText(JSON.stringify({ version: 1, resources: checkPolicyText(GOOD).ok ? undefined : null })).ok).toBe(false);
+    expect(checkPolicyText(JSON.stringify({ resources: {} })).problems[0]).toMatchObject({ path: 'version' });
     const json = JSON.stringify({
       version: 1,
       resources: {
@@ -96,6 +98,38 @@ describe('checkPolicy', () => {
   });
 });
 
+describe('a partial policy file', () => {
+  it('with only version and network is valid: everything else is the embedded default', () => {
+    const result = checkPolicyText('version: 1\nnetwork:\n  mode: gateway\n  allow: [registry.npmjs.org]\n');
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.policy.network).toMatchObject({ mode: 'gateway', allow: ['registry.npmjs.org'] });
+    expect(result.policy.resources).toEqual(DEFAULT_POLICY.resources);
+    expect(result.policy.providers).toEqual(DEFAULT_POLICY.providers);
+  });
+
+  it('merges a mapping key by key and replaces a list', () => {
+    const result = checkPolicyText('version: 1\nresources:\n  defaults: { memory: 1g }\nimages: [acme/*]\n');
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.policy.resources.defaults.memory).toBe(1024 ** 3);
+    expect(result.policy.resources.defaults.pids).toBe(DEFAULT_POLICY.resources.defaults.pids);
+    expect(result.policy.resources.max).toEqual(DEFAULT_POLICY.resources.max);
+    expect(result.policy.images).toEqual(['acme/*']);
+  });
+
+  it('still needs its version, and says where the rest comes from', () => {
+    expect(checkPolicyText('network: { mode: none }\n').problems).toEqual([expect.objectContaining({ path: 'version' })]);
+    expect(checkPolicyText('[]').problems[0].message).toContain('bastion policy show-default');
+  });
+
+  it('round-trips: show-default output is itself a valid policy equal to the default', () => {
+    const result = checkPolicyText(defaultPolicyYaml());
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.policy).toEqual(DEFAULT_POLICY);
+  });
+});
+
 describe('loadPolicyFile', () => {
   it('throws INVALID_INPUT with every problem in details for a bad file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bastion-policy-'));
@@ -106,7 +140,7 @@ describe('loadPolicyFile', () => {
       const e = err as BastionError;
       expect(e.code).toBe('INVALID_INPUT');
       expect((e.details?.problems as unknown[]).length).toBeGreaterThanOrEqual(5);
-      expect(e.message).toMatch(/and \d+ more/);
+      expect(e.message).toMatch(/and \d+ more: `bastion policy check .*bad\.yaml` lists them all/);
       await expect(loadPolicyFile(join(dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     } finally {
       await rm(dir, { recursive: true });

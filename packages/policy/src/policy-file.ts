@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { BastionError } from '@bastion/core';
+import { DEFAULT_POLICY_INPUT } from './default-policy';
 import { Policy } from './policy-schema';
 
 export interface PolicyProblem {
@@ -53,9 +54,9 @@ export function checkPolicyText(text: string): PolicyCheck {
   }
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problems: [{ path: '', message: 'a policy is a mapping with at least "version: 1" and "resources"' }] };
+    return { ok: false, problems: [{ path: '', message: 'a policy is a mapping with at least "version: 1"; what it leaves out comes from the embedded default (`bastion policy show-default`)' }] };
   }
-  const parsed = Policy.safeParse(data);
+  const parsed = Policy.safeParse(mergeOverDefault(data as Record<string, unknown>));
   if (parsed.success) return { ok: true, policy: parsed.data, problems: [] };
   const problems = problemsOf(parsed.error).map(({ path, message }) => {
     const problem: PolicyProblem = { path: formatPath(path), message };
@@ -64,6 +65,31 @@ export function checkPolicyText(text: string): PolicyCheck {
     return problem;
   });
   return { ok: false, problems };
+}
+
+/**
+ * A policy file says only what it changes: its mappings are merged over the embedded default
+ * (`DEFAULT_POLICY_INPUT`) key by key, and a list or value it gives replaces the default's, so
+ * `network.allow: [a]` is exactly that list. `version` is never filled in: the file must say
+ * which format it is written in.
+ */
+export function mergeOverDefault(file: Record<string, unknown>): Record<string, unknown> {
+  const defaults: Record<string, unknown> = { ...DEFAULT_POLICY_INPUT };
+  delete defaults.version;
+  return mergeMappings(defaults, file);
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function mergeMappings(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isMapping(current) && isMapping(value) ? mergeMappings(current, value) : value;
+  }
+  return out;
 }
 
 function lineOf(doc: ReturnType<typeof parseDocument>, path: PropertyKey[], counter: LineCounter): number | undefined {
@@ -96,7 +122,7 @@ export function parsePolicyText(text: string, source = 'policy'): Policy {
   const result = checkPolicyText(text);
   if (result.ok) return result.policy;
   const first = result.problems[0];
-  const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
+  const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more: \`bastion policy check ${source}\` lists them all)` : '';
   throw new BastionError('INVALID_INPUT', `${source} is not a valid policy: ${first.path ? first.path + ': ' : ''}${first.message}${more}`, {
     details: { source, problems: result.problems },
   });
