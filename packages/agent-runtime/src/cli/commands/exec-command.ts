@@ -4,9 +4,10 @@ import type { ResourceRequest } from '@bastion/policy';
 import { execCommand } from '../../pipeline/exec-call';
 import { describeError, exitCodeFor, printJson, type Io } from '../output';
 import type { CliContext } from '../cli-context';
+import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 
 export function registerExec(program: Command, ctx: CliContext): void {
-  program
+  const exec = program
     .command('exec')
     .description('run a plain command through the sandbox pipeline (policy → executor → sanitizer)')
     .argument('<command...>', 'the command and its arguments (put them after --)')
@@ -59,6 +60,25 @@ export function registerExec(program: Command, ctx: CliContext): void {
       const reported = result.error?.details?.exitCode;
       ctx.setExitCode(exitCodeFor(result.error, typeof reported === 'number' ? reported : (result.execution?.exitCode ?? null)));
     });
+  withHelp(exec, {
+    example: 'bastion exec --json --timeout 30000 -- sh -c "uname -a"',
+    exitCodes: [
+      EXIT_CODES.ok,
+      '1-123  the command\'s own non-zero exit code, passed through',
+      EXIT_CODES.usage,
+      '124  TIMEOUT: the deadline passed and the command was killed',
+      EXIT_CODES.refused,
+      '127  the command is not in the sandbox image',
+      '137  OOM_KILLED: the command passed its memory limit',
+    ],
+    env: {
+      BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
+      BASTION_NO_DAEMON: 'set: never hand the call to a running `bastion daemon`',
+      DOCKER_HOST: 'the Docker engine (default unix:///var/run/docker.sock)',
+      FF_DEFAULT_BACKEND: 'feature flag for the backend (flags file, then environment)',
+      ...COMMON_ENV,
+    },
+  });
 }
 
 interface ExecOptions {

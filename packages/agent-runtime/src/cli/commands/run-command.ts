@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { BastionError } from '@bastion/core';
 import { describeError, exitCodeFor, printJson } from '../output';
 import type { CliContext } from '../cli-context';
+import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
 
 export function registerRun(program: Command, ctx: CliContext): void {
-  program
+  const run = program
     .command('run')
     .description('run an agent task through a provider, sandboxed (policy → executor → sanitizer)')
     .argument('<prompt>', 'what to ask the agent')
@@ -52,6 +53,19 @@ export function registerRun(program: Command, ctx: CliContext): void {
       }
       ctx.setExitCode(exitCodeFor(result.error));
     });
+  withHelp(run, {
+    example: 'bastion run --provider gemini-cli --workspace . "what does this repository do?"',
+    exitCodes: [EXIT_CODES.ok, EXIT_CODES.usage, '124  TIMEOUT: the deadline passed and the agent was killed', EXIT_CODES.refused, '137  OOM_KILLED: the agent passed its memory limit'],
+    env: {
+      GEMINI_API_KEY: 'Gemini API key (held by the gateway; the sandbox sees a placeholder); unset: the offline fake API',
+      CURSOR_API_KEY: 'Cursor API key for --provider cursor',
+      BASTION_CURSOR_AGENT: 'cursor-agent executable on this host (else cursor-agent on PATH)',
+      BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
+      BASTION_FLAGS_FILE: 'flags file (FF_CURSOR_AUTOFIX, FF_PROVIDER_*, FF_DEFAULT_BACKEND)',
+      BASTION_NO_DAEMON: 'set: never hand the call to a running `bastion daemon`',
+      ...COMMON_ENV,
+    },
+  });
 }
 
 interface RunOptions {
