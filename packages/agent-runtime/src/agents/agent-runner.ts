@@ -40,6 +40,16 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
         return failedResult(providerId, correlationId, error);
       }
       const parsed = AgentTask.safeParse(taskInput);
+      if (parsed.success && !canDo(binding, parsed.data.intent)) {
+        // The router's not_capable, said before any sandbox starts: nothing would be edited otherwise.
+        const capable = options.bindings.filter((b) => canDo(b, parsed.data.intent)).map((b) => b.provider.id);
+        const error = new BastionError(
+          'INVALID_INPUT',
+          `provider "${providerId}" is not capable of --intent ${parsed.data.intent}; ${capable.length > 0 ? `use --provider ${capable.join(' or --provider ')}, or ` : ''}ask it with --intent ${parsed.data.intent === 'edit' ? 'analyze' : 'edit'}`,
+          { details: { provider: providerId, intent: parsed.data.intent, capable } },
+        );
+        return failedResult(providerId, correlationId, error);
+      }
       let prep;
       try {
         prep = parsed.success ? await binding.prepare(parsed.data, { correlationId }) : { mode: 'read-only' as const };
@@ -61,6 +71,10 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
       });
     },
   };
+}
+
+function canDo(binding: ProviderBinding, intent: 'analyze' | 'edit'): boolean {
+  return intent === 'edit' ? binding.provider.capabilities.edit : binding.provider.capabilities.analyze;
 }
 
 function failedResult(provider: string, correlationId: string, error: BastionError): AgentResult {

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { BastionError } from '@bastion/core';
 import { describeError, exitCodeFor, printJson } from '../output';
 import type { CliContext } from '../cli-context';
@@ -13,7 +13,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .requiredOption('--provider <id>', 'provider: gemini-cli or cursor')
     .option('--workspace <dir>', 'directory the agent works on, relative to the working directory (never modified unless autofix is on)')
     .option('--model <model>', 'model to use')
-    .option('--intent <intent>', 'analyze (read-only) or edit', 'analyze')
+    .addOption(new Option('--intent <intent>', 'analyze (read-only) or edit (cursor only)').choices(['analyze', 'edit']).default('analyze'))
     .option('--agent-path <path>', 'cursor-agent executable on this host')
     .option('--timeout <ms>', 'deadline in milliseconds', parseIntOption('--timeout'))
     .option('--policy <file>', 'policy file (default: the embedded policy)')
