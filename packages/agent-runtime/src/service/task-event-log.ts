@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
+import { AGENT_OUTPUT_NOISE } from './output-noise';
 
 export type TaskEventName = 'accepted' | 'routed' | 'output' | 'truncated' | 'result';
 
@@ -13,7 +14,13 @@ export interface TaskEvent {
 export interface TaskEventLogOptions {
   /** Output kept for followers that join late or resume; beyond it the oldest output events go. Default 1 MiB. */
   maxOutputBytes?: number;
+  /** Whole lines matching one of these are not sent. Default AGENT_OUTPUT_NOISE. */
+  noise?: readonly RegExp[];
+  /** A partial line (no newline yet) is sent after this long, so text without newlines still streams. Default 100 ms. */
+  partialLineMs?: number;
 }
+
+type Stream = 'stdout' | 'stderr';
 
 type Listener = (event: TaskEvent | null) => void;
 
@@ -31,9 +38,15 @@ export class TaskEventLog {
   private outputBytes = 0;
   private droppedThrough = 0;
   private ended = false;
+  private readonly noise: readonly RegExp[];
+  private readonly partialLineMs: number;
+  private readonly partial: Record<Stream, string> = { stdout: '', stderr: '' };
+  private readonly partialTimers: Partial<Record<Stream, NodeJS.Timeout>> = {};
 
   constructor(options: TaskEventLogOptions = {}) {
     this.maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
+    this.noise = options.noise ?? AGENT_OUTPUT_NOISE;
+    this.partialLineMs = options.partialLineMs ?? 100;
   }
 
   get finished(): boolean {
@@ -61,14 +74,24 @@ export class TaskEventLog {
    * control sequences are dropped because no follower of an event stream is a terminal (the agents
    * run with TERM=dumb, but spinners and colour codes of tools they start still come through).
    */
-  output(stream: 'stdout' | 'stderr', text: string): void {
-    const clean = stripVTControlCharacters(text).replace(/\r(?!\n)/g, '\n');
-    if (clean.trim().length === 0) return;
-    this.push('output', { stream, text: clean });
+  output(stream: Stream, text: string): void {
+    if (this.ended) return;
+    const lines = (this.partial[stream] + stripVTControlCharacters(text).replace(/\r(?!\n)/g, '\n')).split('\n');
+    // Whole lines go out now, without the agents' known noise; the unfinished last line waits
+    // briefly for its end (a noise line may arrive in two chunks) and then goes out as it is.
+    this.partial[stream] = lines.pop() ?? '';
+    this.emit(stream, lines.map((l) => `${l}\n`));
+    clearTimeout(this.partialTimers[stream]);
+    if (this.partial[stream].length > 0) {
+      this.partialTimers[stream] = setTimeout(() => this.flush(stream), this.partialLineMs);
+      this.partialTimers[stream].unref();
+    }
   }
 
   /** The last event: the AgentResult. Followers are told the stream is over. */
   finish(result: unknown): void {
+    this.flush('stdout');
+    this.flush('stderr');
     this.push('result', result);
     this.ended = true;
     for (const l of this.listeners) l(null);
@@ -91,6 +114,18 @@ export class TaskEventLog {
     }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private flush(stream: Stream): void {
+    clearTimeout(this.partialTimers[stream]);
+    const rest = this.partial[stream];
+    this.partial[stream] = '';
+    this.emit(stream, [rest]);
+  }
+
+  private emit(stream: Stream, lines: string[]): void {
+    const text = lines.filter((l) => !this.noise.some((n) => n.test(l))).join('');
+    if (text.length > 0) this.push('output', { stream, text });
   }
 
   private trim(): void {

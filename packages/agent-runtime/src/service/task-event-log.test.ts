@@ -1,0 +1,30 @@
+import { TaskEventLog, type TaskEvent } from './task-event-log';
+
+const outputs = (events: TaskEvent[]) => events.filter((e) => e.event === 'output').map((e) => e.data);
+
+describe('a task event log', () => {
+  it("drops the Gemini CLI's start-up noise lines, even split across chunks, and keeps the agent's own lines", () => {
+    const log = new TaskEventLog();
+    log.output('stderr', 'Warning: 256-color support not detected. Using a terminal with at least 256-color support is recommended for a better visual experience.\n[STARTUP] Phase');
+    log.output('stderr', " 'cleanup_ops' took 3ms\nRipgrep is not available. Falling back to GrepTool.\nError: EACCES: permission denied, lstat '/workspace/GEMINI.md'\n");
+    log.output('stdout', '{"response":"ok"}\n\n');
+    log.finish({ status: 'succeeded' });
+    expect(outputs(log.since(0))).toEqual([
+      { stream: 'stderr', text: "Error: EACCES: permission denied, lstat '/workspace/GEMINI.md'\n" },
+      { stream: 'stdout', text: '{"response":"ok"}\n\n' },
+    ]);
+  });
+
+  it('sends a partial line after a short wait, so text without newlines still streams', async () => {
+    const log = new TaskEventLog({ partialLineMs: 10 });
+    const seen: (TaskEvent | null)[] = [];
+    log.subscribe((e) => seen.push(e));
+    log.output('stdout', 'thinking');
+    expect(seen).toEqual([]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen.map((e) => e?.data)).toEqual([{ stream: 'stdout', text: 'thinking' }]);
+    log.output('stdout', ' more');
+    log.finish({ status: 'succeeded' });
+    expect(seen.map((e) => e?.event ?? null)).toEqual(['output', 'output', 'result', null]);
+  });
+});
