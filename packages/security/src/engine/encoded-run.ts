@@ -10,6 +10,7 @@ export const MIN_WRAPPED = 40;
 const NEWLINE = 10;
 const CR = 13;
 const PAD = 61;
+const MIN_TAIL = 4;
 
 const B64 = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-') B64[c.charCodeAt(0)] = 1;
@@ -56,7 +57,8 @@ export function encodedRunAround(text: string, p: number, reach: number, isChar:
     while (r < high && isChar(text.charCodeAt(r))) r++;
     const after = text.charCodeAt(r);
     const closed = r === high || breakAt(text, r) > 0 || text.charCodeAt(r - 1) === 61 || CLOSERS.has(after);
-    if (r === next || !closed) break;
+    // A last line is at least four characters (base64 comes in fours); `ok` after a blob is a word.
+    if (r - next < MIN_TAIL || !closed) break;
     segment = next;
     e = r;
   }

@@ -27,7 +27,14 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
     innerDetectors.set(innerRules, inner);
   }
   const anchors = new Set<string>();
-  for (const prefix of ENCODED_PREFIXES) for (const part of stableBase64Parts(prefix)) if (part.length >= 4) anchors.add(part);
+  for (const prefix of ENCODED_PREFIXES) {
+    for (const part of stableBase64Parts(prefix)) {
+      if (part.length < 4) continue;
+      anchors.add(part);
+      // Wrapped output (`base64`, 76 columns) may break the line inside the part itself.
+      for (let k = 1; k < part.length; k++) anchors.add(part.slice(0, k) + '\n' + part.slice(k));
+    }
+  }
   return {
     id: 'base64-encoded-secret',
     severity: 'high',
