@@ -135,9 +135,9 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
     const { child, first } = startFixture('bwrap');
     const { sessionId, cgroups, tmpfsRoot } = (await first) as { sessionId: string; cgroups: CgroupLayout; tmpfsRoot: string | null };
     expect(sessionCgroups(cgroups, sessionId)).toHaveLength(1);
-    // The suites run as root, so the call's /tmp is a host mount the reaper must take down too.
+    // The suites run as root, so the call's /tmp and /dev/shm are host mounts the reaper must take down too.
     expect(tmpfsRoot).not.toBeNull();
-    expect(listCallTmpfs(tmpfsRoot!).filter((t) => t.sessionId === sessionId)).toHaveLength(1);
+    expect(listCallTmpfs(tmpfsRoot!).filter((t) => t.sessionId === sessionId)).toHaveLength(2);
     child.kill('SIGKILL');
     const ms = await until(
       () => Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))) && listCallTmpfs(tmpfsRoot!).every((t) => t.sessionId !== sessionId),
