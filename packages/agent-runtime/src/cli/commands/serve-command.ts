@@ -18,6 +18,7 @@ interface ServeOptions {
   config?: string;
   workspaceRoot: string[];
   drainTimeout: number;
+  maxInFlight: number;
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -37,6 +38,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
     .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
     .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
+    .option('--max-in-flight <n>', 'tasks running at once; the next is answered 429 with Retry-After', parseIntOption('--max-in-flight'), 64)
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
     .action(async (opts: ServeOptions) => {
       const settings = ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot, tokenFile: opts.tokenFile });
@@ -99,6 +101,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
           host: opts.host,
           port: opts.port,
           drainTimeoutMs: opts.drainTimeout,
+          maxInFlight: opts.maxInFlight,
           readiness: engineReadiness(() => started?.runtime.pipeline.executor.backend ?? opts.backend ?? 'docker', () => router.problem),
           workspaceAccess,
           ...(opts.jsonLogs ? { jsonLogs: true } : {}),
