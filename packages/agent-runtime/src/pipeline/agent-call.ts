@@ -11,6 +11,7 @@ import {
   type ProposedChange,
   type ResultMode,
 } from '@bastion/providers';
+import { withStderrTail } from './stderr-tail';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { workspaceCopyInfo } from '../workspace/workspace-provisioner';
 import { screenChangesForSecrets } from './change-screen';
@@ -145,7 +146,8 @@ async function finishRun(
   audit.record({ event: 'provider.parsed', correlationId, stage: 'provider', provider: provider.id, ok: parsed.ok, error: parsed.error?.code ?? null });
 
   // The sandbox's verdict (deadline, memory, output cap, 429 at the gateway) outranks the parse.
-  const error = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+  const verdict = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+  const error = verdict ? withStderrTail(verdict, run.stderr) : null;
   let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
   if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId }, audit)) };
   const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
