@@ -3,25 +3,20 @@
 #   bastion/base     debootstrap --variant=minbase root filesystem, `docker import`ed
 #   bastion/sandbox  base + the host's Node runtime + Bastion's in-container helpers, user 1001
 #   bastion/gemini-cli  sandbox + a pinned @google/gemini-cli staged from npm (when asked for)
-# Every image carries dev.bastion.recipe=<hash of what built it>; an image whose label matches is kept.
+# Every image carries dev.bastion.recipe=<hash of what built it (content only, see recipes.sh)>; an
+# image whose label matches is kept. Progress (stages, build steps, sizes) goes to stderr.
 # Usage: ops/docker/build.sh [base] [sandbox] [gemini-cli]   (default: base sandbox)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-export DOCKER_BUILDKIT=0   # the classic builder needs no buildx plugin and pulls nothing for a local FROM
 SUITE="${BASTION_DEBIAN_SUITE:-bookworm}"
 MIRROR="${BASTION_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 BASE_PACKAGES="procps,ca-certificates"
 
 log() { printf '[build] %s\n' "$*" >&2; }
 label_of() { docker image inspect -f '{{index .Config.Labels "dev.bastion.recipe"}}' "$1" 2>/dev/null || true; }
-hash_of() { sha256sum | cut -c1-16; }
-
-base_recipe() { printf 'base v1 %s %s %s\n' "$SUITE" minbase "$BASE_PACKAGES" | hash_of; }
-sandbox_recipe() {
-  { base_recipe; cat "$here/sandbox.Dockerfile"; node --version; sha256sum "$(command -v node)";
-    find "$here/sandbox" -type f | LC_ALL=C sort | xargs sha256sum; } | hash_of
-}
+# shellcheck source=ops/docker/recipes.sh
+. "$here/recipes.sh"
 
 build_base() {
   local want; want="$(base_recipe)"
@@ -29,16 +24,20 @@ build_base() {
   command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }; }
   local root; root="$(mktemp -d /var/tmp/bastion-rootfs.XXXXXX)"
   trap 'rm -rf "$root"' RETURN
-  log "debootstrap --variant=minbase $SUITE (about 35 s)"
-  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$root" "$MIRROR" >/tmp/bastion-debootstrap.log 2>&1 \
+  log "debootstrap --variant=minbase $SUITE (about 35 s; its stages follow)"
+  # Its I: lines are the stages (retrieving, validating, extracting, installing, configuring).
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$root" "$MIRROR" 2>&1 | tee /tmp/bastion-debootstrap.log \
+    | grep --line-buffered -E '^I: (Retrieving Release|Validating Packages|Extracting|Installing core|Unpacking the base|Configuring the base|Base system installed)' \
+    | sed -u 's/^I: /[build]   /' >&2 \
     || { tail -n 20 /tmp/bastion-debootstrap.log >&2; exit 1; }
+  [ -x "$root/bin/sh" ] || { tail -n 20 /tmp/bastion-debootstrap.log >&2; exit 1; }
   # Caches and docs are dead weight in every container start.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
   tar -C "$root" -c . | docker import \
     --change "LABEL dev.bastion.recipe=$want" \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     --change 'CMD ["/bin/sh"]' - bastion/base:latest >/dev/null
-  log "built bastion/base ($want)"
+  log "built bastion/base ($want, $(numfmt --to=iec --suffix=B "$(docker image inspect -f '{{.Size}}' bastion/base:latest)"))"
 }
 
 build_sandbox() {
@@ -48,7 +47,8 @@ build_sandbox() {
   trap 'rm -rf "$ctx"' RETURN
   cp "$(readlink -f "$(command -v node)")" "$ctx/node"
   mkdir -p "$ctx/opt" && cp -a "$here/sandbox/." "$ctx/opt/"
-  docker build -q -f "$here/sandbox.Dockerfile" --build-arg "RECIPE=$want" -t bastion/sandbox:latest "$ctx" >/dev/null
+  log "building bastion/sandbox ($want): base + the host's node + ops/docker/sandbox"
+  docker_build bastion/sandbox:latest "$here/sandbox.Dockerfile" "$ctx" --build-arg "RECIPE=$want"
   log "built bastion/sandbox ($want)"
 }
 

@@ -22,13 +22,9 @@ BASE_PACKAGES="procps,ca-certificates"
 slug="$(printf '%s' "$IMAGE" | tr '/:@' '___')"
 
 log() { printf '[rootfs] %s\n' "$*" >&2; }
-hash_of() { sha256sum | cut -c1-16; }
-# Kept identical to ops/docker/build.sh so both paths agree on what "the same recipe" is.
-base_recipe() { printf 'base v1 %s %s %s\n' "$SUITE" minbase "$BASE_PACKAGES" | hash_of; }
-sandbox_recipe() {
-  { base_recipe; cat "$here/sandbox.Dockerfile"; node --version; sha256sum "$(command -v node)";
-    find "$here/sandbox" -type f | LC_ALL=C sort | xargs sha256sum; } | hash_of
-}
+# The same recipes as ops/docker/build.sh, so both paths agree on what "the same recipe" is.
+# shellcheck source=ops/docker/recipes.sh
+. "$here/recipes.sh"
 engine() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 KEEP_MINUTES="${BASTION_ROOTFS_KEEP_MINUTES:-60}"
 case "$KEEP_MINUTES" in '' | *[!0-9]*) log "BASTION_ROOTFS_KEEP_MINUTES must be a whole number of minutes"; exit 2 ;; esac

@@ -4,12 +4,14 @@
 # bastion/sandbox. Skipped when the image's recipe label matches.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export DOCKER_BUILDKIT=0
 version="$(tr -d '[:space:]' < "$here/VERSION")"
 log() { printf '[build] %s\n' "$*" >&2; }
+# shellcheck source=ops/docker/recipes.sh
+. "$here/../recipes.sh"
 
 sandbox="$(docker image inspect -f '{{index .Config.Labels "dev.bastion.recipe"}}' bastion/sandbox:latest)"
-want="$({ echo "$sandbox" "$version"; sha256sum "$here/gemini" "$here/settings.json" "$here/gemini-cli.Dockerfile"; } | sha256sum | cut -c1-16)"
+# v2: content only (v1 hashed the files' absolute paths, so every checkout rebuilt it).
+want="$({ echo 'gemini-cli v2' "$sandbox" "$version"; (cd "$here" && sha256sum gemini settings.json gemini-cli.Dockerfile); } | hash_of)"
 have="$(docker image inspect -f '{{index .Config.Labels "dev.bastion.recipe"}}' bastion/gemini-cli:latest 2>/dev/null || true)"
 if [ "$have" = "$want" ]; then log "bastion/gemini-cli up to date ($want)"; exit 0; fi
 
@@ -26,5 +28,6 @@ ctx="$(mktemp -d /var/tmp/bastion-gemini-ctx.XXXXXX)"
 trap 'rm -rf "$ctx"' EXIT
 cp -a "$stage/node_modules" "$ctx/node_modules"
 cp "$here/settings.json" "$here/gemini" "$ctx/"
-docker build -q -f "$here/gemini-cli.Dockerfile" --build-arg "RECIPE=$want" -t bastion/gemini-cli:latest "$ctx" >/dev/null
+log "building bastion/gemini-cli ($want): sandbox + @google/gemini-cli@$version"
+docker_build bastion/gemini-cli:latest "$here/gemini-cli.Dockerfile" "$ctx" --build-arg "RECIPE=$want"
 log "built bastion/gemini-cli ($want, @google/gemini-cli@$version)"
