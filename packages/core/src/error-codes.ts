@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   CONFLICT: { retryable: false, description: 'The workspace changed under the call; nothing was overwritten.' },
   COMMAND_FAILED: { retryable: false, description: 'The sandboxed command ran and exited non-zero.' },
   RESOURCE_EXHAUSTED: { retryable: false, description: 'The sandbox ran out of pids, disk or another resource.' },
+  BUDGET_EXCEEDED: { retryable: false, description: 'A run reached a budget (tokens, cost or model requests, per run or per day); the call was ended and the message names the limit and the totals.' },
   NOT_FOUND: { retryable: false, description: 'The HTTP route or the task id does not exist; the message names the routes there are.' },
   INTERNAL: { retryable: false, description: 'A bug in Bastion; the message says where.' },
 } as const satisfies Record<string, { retryable: boolean; description: string }>;
