@@ -27,4 +27,16 @@ describe('a task event log', () => {
     log.finish({ status: 'succeeded' });
     expect(seen.map((e) => e?.event ?? null)).toEqual(['output', 'output', 'result', null]);
   });
+
+  it('keeps only the tail of the output once the task finished, and says what was dropped', () => {
+    const log = new TaskEventLog({ maxOutputBytes: 10_000, finishedOutputBytes: 1_000 });
+    for (let i = 0; i < 50; i++) log.output('stdout', `${'y'.repeat(90)} ${i}\n`);
+    expect(outputs(log.since(0))).toHaveLength(50);
+    log.finish({ status: 'succeeded' });
+    const after = log.since(0);
+    expect(after[0]).toMatchObject({ event: 'truncated', data: { droppedThroughId: expect.any(Number) } });
+    expect(outputs(after).length).toBeLessThan(12);
+    expect(JSON.stringify(outputs(after).at(-1))).toContain(' 49');
+    expect(after.at(-1)!.event).toBe('result');
+  });
 });

@@ -14,6 +14,11 @@ export interface TaskEvent {
 export interface TaskEventLogOptions {
   /** Output kept for followers that join late or resume; beyond it the oldest output events go. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Output kept once the task finished (the tail): the service keeps up to a thousand finished
+   * tasks, and late followers mostly want the result. Default 64 KiB.
+   */
+  finishedOutputBytes?: number;
   /** Whole lines matching one of these are not sent. Default AGENT_OUTPUT_NOISE. */
   noise?: readonly RegExp[];
   /** A partial line (no newline yet) is sent after this long, so text without newlines still streams. Default 100 ms. */
@@ -33,7 +38,8 @@ type Listener = (event: TaskEvent | null) => void;
 export class TaskEventLog {
   private readonly events: TaskEvent[] = [];
   private readonly listeners = new Set<Listener>();
-  private readonly maxOutputBytes: number;
+  private maxOutputBytes: number;
+  private readonly finishedOutputBytes: number;
   private nextId = 1;
   private outputBytes = 0;
   private droppedThrough = 0;
@@ -45,6 +51,7 @@ export class TaskEventLog {
 
   constructor(options: TaskEventLogOptions = {}) {
     this.maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
+    this.finishedOutputBytes = Math.min(this.maxOutputBytes, options.finishedOutputBytes ?? 64 * 1024);
     this.noise = options.noise ?? AGENT_OUTPUT_NOISE;
     this.partialLineMs = options.partialLineMs ?? 100;
   }
@@ -94,6 +101,8 @@ export class TaskEventLog {
     this.flush('stderr');
     this.push('result', result);
     this.ended = true;
+    this.maxOutputBytes = this.finishedOutputBytes;
+    this.trim();
     for (const l of this.listeners) l(null);
     this.listeners.clear();
   }
