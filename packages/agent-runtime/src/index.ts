@@ -1,5 +1,6 @@
 export { createRuntime, startRuntime, type Runtime, type RuntimeOptions, type StartRuntimeOptions } from './runtime';
 export { createPipeline, mergeRedactions, type Pipeline, type PipelineOptions, type CallOptions, type SandboxRun } from './pipeline/pipeline';
+export type { CallPhase } from './pipeline/call-phase';
 export { execCommand, toExecResult } from './pipeline/exec-call';
 export { runAgent, type AgentCallOptions, type ChangeHandler } from './pipeline/agent-call';
 export type { EgressProvisioner, WorkspaceProvisioner, SandboxAttachment } from './pipeline/sandbox-extensions';

@@ -132,6 +132,7 @@ async function finishRun(
     return { ...common, status, error: (run.error ?? new BastionError('INTERNAL', 'no outcome')).toInfo() };
   }
 
+  ctx.onPhase?.({ phase: 'parsing', provider: provider.id });
   const parsed = provider.parse(
     {
       stdout: run.stdout,

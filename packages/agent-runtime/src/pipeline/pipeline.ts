@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import { ExecutionSpec, type Decision, type ExecutionSpecInput, type PolicyEngine } from '@bastion/policy';
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
+import type { CallPhase } from './call-phase';
 import type { ExecutionInfo, Redaction } from '@bastion/providers';
 import type { Executor, ExecutorOutcome, Mount } from '../executor/executor';
 import type { AuditLog } from '../audit/audit-log';
@@ -29,6 +30,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Live, already sanitized output as it arrives. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Progress: each phase of the call as it is reached (see call-phase.ts). */
+  onPhase?: (phase: CallPhase) => void;
   /** Warm sandboxes to keep ready for calls like this one (FF_POOL_SIZE_<PROVIDER>); absent: the executor's default. */
   poolSize?: number;
 }
@@ -113,6 +116,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       reasons: decision.reasons,
       limits: decision.limits,
     });
+    call.onPhase?.({ phase: 'policy', allow: decision.allow });
     if (!decision.allow) {
       const denied = decision.reasons.filter((r) => r.effect === 'deny');
       return empty(
@@ -185,6 +189,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       };
 
       let outcome: ExecutorOutcome;
+      call.onPhase?.({ phase: 'sandbox', backend: options.executor.backend, image: spec.image });
       try {
         outcome = await options.executor.run(
           {
@@ -202,8 +207,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             onStdout: (c) => push('stdout', streams.stdout.write(c)),
             onStderr: (c) => push('stderr', streams.stderr.write(c)),
             signal: controller.signal,
-            onStarted: ({ sandboxId, startupMs }) =>
-              audit.record({ event: 'executor.started', correlationId, stage: 'executor', backend: options.executor.backend, sandboxId, startupMs }),
+            onStarted: ({ sandboxId, startupMs }) => {
+              audit.record({ event: 'executor.started', correlationId, stage: 'executor', backend: options.executor.backend, sandboxId, startupMs });
+              call.onPhase?.({ phase: 'running', startupMs });
+            },
           },
         );
       } catch (err) {
@@ -213,6 +220,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       push('stdout', streams.stdout.end());
       push('stderr', streams.stderr.end());
+      call.onPhase?.({ phase: 'finished', exitCode: outcome.exitCode, durationMs: outcome.durationMs });
       const redactions = mergeRedactions(streams.stdout.redactions(), streams.stderr.redactions());
 
       audit.record({

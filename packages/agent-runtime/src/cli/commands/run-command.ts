@@ -4,6 +4,7 @@ import { describeError, exitCodeFor, printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
+import { createRunProgress } from '../run-progress';
 
 export function registerRun(program: Command, ctx: CliContext): void {
   const run = program
@@ -21,6 +22,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
+    .option('--stream', 'print the agent\'s sanitized output on stderr as it arrives (stdout keeps the parsed answer)')
+    .option('--quiet', 'no progress lines on stderr (policy, sandbox start, agent running, parsing)')
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
     .action(async (prompt: string, opts: RunOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, agentPath: opts.agentPath });
@@ -33,6 +36,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
       const runner = await ctx.agentRunner({ policyFile: opts.policy, backend: opts.backend, cursorAgentPath: opts.agentPath });
+      // Progress is on by default in human mode: a first call spends seconds starting the agent.
+      const progress = opts.quiet || (opts.json && !opts.stream) ? undefined : createRunProgress(ctx.io.stderr);
+      // The raw transcript is a diagnostic: stdout stays the parsed answer (or the one JSON document).
+      const stream = opts.stream ? (_name: 'stdout' | 'stderr', text: string) => ctx.io.stderr(text) : undefined;
       const result = await runner.run(
         opts.provider,
         {
@@ -42,8 +49,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
           ...(opts.model ? { model: opts.model } : {}),
           ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
         },
-        ctx.signal ? { signal: ctx.signal } : {},
-      );
+        {
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(progress ? { onPhase: progress.onPhase } : {}),
+          ...(stream ? { onOutput: stream } : {}),
+        },
+      ).finally(() => progress?.stop());
       if (opts.json) printJson(ctx.io, result);
       else {
         if (result.response) ctx.io.stdout(result.response.endsWith('\n') ? result.response : result.response + '\n');
@@ -80,4 +91,6 @@ interface RunOptions {
   config?: string;
   flagsFile?: string;
   json?: boolean;
+  stream?: boolean;
+  quiet?: boolean;
 }
