@@ -1,11 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import { Readable, pipeline } from 'node:stream';
+import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { RateLimiter } from '@bastion/policy';
 import { KeyScrubber } from './key-scrubber';
 import { checkModelPath, googlePermissionDenied, googleRateLimited } from './model-allowlist';
-import { API_METHODS, MAX_API_BODY_BYTES, checkRequestHead } from './request-guard';
+import { API_METHODS, API_RETRY_BUFFER_BYTES, checkRequestHead } from './request-guard';
 import { scrubResponseHeaders } from './response-headers';
 import { retryAfterFrom } from './retry-delay';
 import { oneLine, type GatewayLogger, type Violation } from './violation';
@@ -105,7 +105,8 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     return { status, body: `bastion egress gateway: ${oneLine(v.reason)}\n`, contentType: 'text/plain; charset=utf-8' };
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, fresh: boolean) => {
+  /** `body` held in memory can be sent again on a fresh connection; a stream cannot. */
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | Readable, fresh: boolean) => {
     proxy.web(
       req,
       res,
@@ -114,12 +115,12 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         changeOrigin: true,
         secure: true,
         agent: fresh ? false : agent,
-        buffer: Readable.from(body.length > 0 ? [body] : []),
+        buffer: Buffer.isBuffer(body) ? Readable.from(body.length > 0 ? [body] : []) : body,
         headers: { 'x-goog-api-key': o.apiKey },
       },
       (err: Error) => {
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        if (!fresh && code === 'ECONNRESET' && reused.get(req) === true && !res.headersSent) {
+        if (!fresh && Buffer.isBuffer(body) && code === 'ECONNRESET' && reused.get(req) === true && !res.headersSent) {
           o.log?.info({ event: 'egress.api-retry', code }, 'pooled upstream connection was closed; retrying once on a fresh one');
           return forward(req, res, body, true);
         }
@@ -167,21 +168,31 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     // Identity encoding keeps response bodies readable for the key scrubber.
     req.headers['accept-encoding'] = 'identity';
 
-    // The body is held so a retry on a fresh connection can send it again; prompts are small.
+    // The body is held so a retry on a fresh connection can send it again (prompts are small);
+    // past API_RETRY_BUFFER_BYTES it is streamed instead, so memory stays bounded.
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_API_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_API_BODY_BYTES) return refuse(res, plain(413, { kind: 'protocol', host, reason: `request body over ${MAX_API_BODY_BYTES} bytes` }));
+    const send = (body: Buffer | Readable) => {
       try {
-        forward(req, res, Buffer.concat(chunks), false);
+        forward(req, res, body, false);
       } catch (err) {
         o.onInternalError(res, err);
       }
-    });
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size <= API_RETRY_BUFFER_BYTES) return;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      const stream = new PassThrough();
+      for (const held of chunks.splice(0)) stream.write(held);
+      req.pipe(stream);
+      send(stream);
+    };
+    const onEnd = () => send(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
   };
 
   return {

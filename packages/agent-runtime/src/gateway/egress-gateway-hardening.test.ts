@@ -170,6 +170,18 @@ describe('egress gateway hardening', () => {
       expect(r.headers['set-cookie']).toEqual(['site=1']);
     });
 
+    it('streams a body past the retry buffer to the API intact, holding at most 1 MiB of it', async () => {
+      let received = 0;
+      const api = await serve((req, res) => {
+        req.on('data', (c: Buffer) => (received += c.length));
+        req.on('end', () => res.end(`{"bytes":${received}}`));
+      });
+      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const body = 'x'.repeat(3 * 1024 * 1024 + 17);
+      const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body, headers: { 'content-length': String(body.length) } });
+      expect(r).toMatchObject({ status: 200, body: `{"bytes":${body.length}}` });
+    });
+
     it('retries once on a fresh connection when the upstream reset a pooled keep-alive socket', async () => {
       // First connection: answers one request keep-alive, then resets on the next one (an idle
       // socket the upstream closed). Later connections answer normally.

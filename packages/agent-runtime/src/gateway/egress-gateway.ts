@@ -7,7 +7,7 @@ import { RateLimiter, matchDomain, type RateLimiterRule } from '@bastion/policy'
 import { createApiProxy, type ApiProxy } from './api-proxy';
 import { handleConnect, type Admission, type TunnelTarget } from './connect-tunnel';
 import { DEFAULT_RETRY_AFTER_MS } from './retry-delay';
-import { FORWARD_METHODS, MAX_HEADER_BYTES, checkForwardUrl, checkRequestHead } from './request-guard';
+import { FORWARD_METHODS, MAX_CONNECTIONS, MAX_HEADER_BYTES, checkForwardUrl, checkRequestHead } from './request-guard';
 import { scrubResponseHeaders } from './response-headers';
 import { RobotsGate } from './robots-txt';
 import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
@@ -274,6 +274,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   });
 
   const server = http.createServer(SERVER_OPTIONS, guard(onRequest));
+  server.maxConnections = MAX_CONNECTIONS;
   server.on('clientError', onClientError);
   // Protocol upgrades (websocket, h2c) are not proxied: refused rather than left to Node's default.
   const refuseUpgrade = (_req: http.IncomingMessage, socket: net.Socket) => {

@@ -19,8 +19,14 @@ export interface Target {
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** More header lines than any client we proxy sends; Node would silently drop the rest. */
 export const MAX_HEADER_COUNT = 100;
-/** Provider API request bodies are JSON prompts; this is far above what the Gemini CLI sends. */
-export const MAX_API_BODY_BYTES = 32 * 1024 * 1024;
+/**
+ * Provider API bodies up to this size are held so a reset pooled connection can be retried with
+ * them; larger ones (inline files) are streamed and not retried. Bounds the gateway's memory per
+ * request whatever the sandbox sends.
+ */
+export const API_RETRY_BUFFER_BYTES = 1024 * 1024;
+/** Connections one call's gateway serves at once; a sandbox cannot hold the host's sockets. */
+export const MAX_CONNECTIONS = 256;
 
 /** Methods a provider API client uses. */
 export const API_METHODS: ReadonlySet<string> = new Set(['GET', 'POST']);
