@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BudgetLimits, ModelPrice } from './budget';
 import { ResourceLimits } from './execution-spec';
 
 export const DecisionReason = z
@@ -20,6 +21,9 @@ export const RobotsObligation = z
   .strict();
 export type RobotsObligation = z.infer<typeof RobotsObligation>;
 
+export const BudgetObligation = z.object({ run: BudgetLimits, daily: BudgetLimits, prices: z.record(z.string(), ModelPrice) }).strict();
+export type BudgetObligation = z.infer<typeof BudgetObligation>;
+
 export const NetworkObligation = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('none') }).strict(),
   z
@@ -33,6 +37,8 @@ export const NetworkObligation = z.discriminatedUnion('mode', [
       /** Filled by the evaluator; optional so obligations written by hand stay valid. */
       rateLimits: z.array(RateLimitObligation).optional(),
       robots: RobotsObligation.optional(),
+      /** The policy's budget section, for the gateway's usage meter (absent: count, limit nothing). */
+      budget: BudgetObligation.optional(),
     })
     .strict(),
 ]);

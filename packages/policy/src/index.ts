@@ -23,6 +23,17 @@ export {
   type PolicyInput,
 } from './policy-schema';
 export {
+  BudgetLimits,
+  BudgetPolicy,
+  ModelPrice,
+  Usage,
+  ZERO_USAGE,
+  BUDGET_LIMIT_KEYS,
+  tightenBudget,
+  type BudgetLimitKey,
+} from './budget';
+export {
+  BudgetObligation,
   Decision,
   DecisionReason,
   NetworkObligation,

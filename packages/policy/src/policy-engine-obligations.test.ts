@@ -30,6 +30,7 @@ describe('evaluatePolicy obligations', () => {
       deny: ['evil.npmjs.org'],
       rateLimits: [{ domain: '*.npmjs.org', requestsPerMinute: 30, burst: 30 }],
       robots: { respect: true, crawlDelay: true, userAgent: 'BastionAgent' },
+      budget: { run: {}, daily: {}, prices: {} },
     });
     expect(Decision.safeParse(d).success).toBe(true);
   });

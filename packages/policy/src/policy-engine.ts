@@ -119,6 +119,7 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
       deny: net.deny,
       rateLimits: net.rateLimits.map((r) => ({ domain: r.domain, requestsPerMinute: r.requestsPerMinute, burst: r.burst ?? Math.max(1, Math.floor(r.requestsPerMinute)) })),
       robots: { respect: net.robots.respect, crawlDelay: net.robots.crawlDelay, userAgent: net.robots.userAgent },
+      budget: { run: { ...policy.budget.run }, daily: { ...policy.budget.daily }, prices: { ...policy.budget.prices } },
     };
     if (spec.network.api !== undefined) network.api = spec.network.api;
     if (spec.network.api !== undefined && providerRule?.models !== undefined) network.models = [...providerRule.models];

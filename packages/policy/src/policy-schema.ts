@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BudgetPolicy } from './budget';
 import { parseByteSize } from '@bastion/core';
 import { DomainPattern } from './domain-pattern';
 
@@ -193,6 +194,7 @@ export const Policy = z
       .describe('Providers (and models) allowed to run; anything else is denied'),
     images: z.array(z.string().min(1)).default(['bastion/*']).describe('Image name patterns calls may use (* matches within a name segment)'),
     redaction: RedactionPolicy.prefault({}),
+    budget: BudgetPolicy.prefault({}),
   })
   .strict()
   .describe('Bastion policy: what a sandboxed agent call may get. Deny by default.');
