@@ -100,7 +100,7 @@ else
 fi
 
 # Mount points bwrap binds over must exist in the (read-only) tree.
-mkdir -p "$work/root/proc" "$work/root/dev" "$work/root/tmp" "$work/root/workspace"
+mkdir -p "$work/root/proc" "$work/root/dev" "$work/root/tmp" "$work/root/workspace" "$work/root/run/bastion" "$work/root/opt/cursor-agent"
 chmod 0755 "$work/root"
 rm -rf "$target"
 mv "$work" "$target"

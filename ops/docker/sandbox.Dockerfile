@@ -4,11 +4,12 @@
 FROM bastion/base:latest
 COPY node /usr/local/bin/node
 COPY opt/ /opt/bastion/
-# minbase has no passwd tools; the account is two lines. /workspace and /run/bastion (the gateway
-# socket) are mount points: the bwrap backend cannot create them on the read-only root as Docker does.
+# minbase has no passwd tools; the account is two lines. /workspace, /run/bastion (the gateway
+# socket) and /opt/cursor-agent (the host's cursor-agent install, mounted read-only) are mount
+# points: the bwrap backend cannot create them on the read-only root as Docker does.
 RUN echo 'bastion:x:1001:1001:bastion sandbox:/tmp:/bin/bash' >> /etc/passwd \
  && echo 'bastion:x:1001:' >> /etc/group \
- && mkdir -p /workspace /run/bastion \
+ && mkdir -p /workspace /run/bastion /opt/cursor-agent \
  && chmod 0755 /opt/bastion/bin/* \
  && node --version
 ENV PATH=/opt/bastion/bin:/usr/local/bin:/usr/bin:/bin \

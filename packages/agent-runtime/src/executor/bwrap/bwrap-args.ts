@@ -66,7 +66,7 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     }
     // The root is read-only, so bwrap cannot create a missing mount point (Docker would).
     if (!m.containerPath.startsWith('/tmp/') && !existsSync(join(rootfs.root, m.containerPath))) {
-      throw new BastionError('SANDBOX_UNAVAILABLE', `mount point ${m.containerPath} does not exist in the image's root filesystem`, { retryable: false });
+      throw new BastionError('SANDBOX_UNAVAILABLE', `mount point ${m.containerPath} does not exist in the image's root filesystem; the image must create it (mkdir in its recipe under ops/docker), then run bash ops/docker/build.sh all and bash ops/docker/rootfs.sh IMAGE`, { retryable: false });
     }
     args.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
   }
