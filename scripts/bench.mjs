@@ -29,6 +29,7 @@ const SUITES = {
   gemini: ['packages/testing/bench/gemini.bench.ts', 'runGeminiBench'],
   router: ['packages/agent-runtime/bench/router.bench.ts', 'runRouterBench'],
   cursor: ['packages/agent-runtime/bench/cursor.bench.ts', 'runCursorBench'],
+  cli: ['packages/agent-runtime/bench/cli.bench.ts', 'runCliBench'],
 };
 const OPT_IN = {
   'reaper-soak': ['packages/agent-runtime/bench/reaper-soak.bench.ts', 'runReaperSoakBench'],
