@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FlagService } from '../../flags/flag-service';
 import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
+import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { collectOption } from './collect-option';
 
 interface McpOptions {
@@ -13,11 +14,11 @@ interface McpOptions {
 }
 
 export function registerMcp(program: Command, ctx: CliContext): void {
-  program
+  const mcp = program
     .command('mcp')
     .description(
       'serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call. Starts without a Docker engine: run_task then answers ' +
-        'SANDBOX_UNAVAILABLE naming the cause until the engine is back, and sanitize works. Exit code 0 when the client closes stdin.',
+        'SANDBOX_UNAVAILABLE naming the cause until the engine is back, and sanitize works.',
     )
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
@@ -64,6 +65,17 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       await flags?.close();
       ctx.setExitCode(0);
     });
+  withHelp(mcp, {
+    example: 'bastion mcp --workspace-root "$HOME/src"   # as the command of an MCP client (stdio)',
+    exitCodes: ['0    the client closed stdin', EXIT_CODES.usage, '125  could not start: a workspace root is forbidden or missing, the config does not parse'],
+    env: {
+      BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
+      BASTION_WORKSPACE_ROOTS: 'workspace roots when no --workspace-root is given',
+      DOCKER_HOST: 'the Docker engine (default unix:///var/run/docker.sock)',
+      FF_CURSOR_AUTOFIX: 'apply Cursor edits instead of returning them as diffs (read at each call)',
+      ...COMMON_ENV,
+    },
+  });
 }
 
 /** The security package's sanitizer, when it exports one (checked at run time, not build time). */

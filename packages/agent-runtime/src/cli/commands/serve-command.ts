@@ -4,6 +4,7 @@ import { BastionError } from '@bastion/core';
 import type { FlagService } from '../../flags/flag-service';
 import type { ReadinessCheck } from '../../service/service';
 import type { CliContext, CliRuntime } from '../cli-context';
+import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
 import { collectOption } from './collect-option';
 
@@ -22,12 +23,11 @@ interface ServeOptions {
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
-  program
+  const serve = program
     .command('serve')
     .description(
       'HTTP API: POST /v1/tasks, /v1/tasks/stream (SSE), GET /v1/tasks/:id, /v1/tasks/:id/events (SSE), /healthz, /readyz, /metrics, /openapi.json (see docs/http-api.md). ' +
-        'Starts without a Docker engine: /readyz answers 503 naming the cause and tasks fail SANDBOX_UNAVAILABLE until the engine is back. ' +
-        'Exit codes: 0 after a drain on SIGTERM/SIGINT, 2 for a bad option, 125 when it cannot listen (port in use) or read its token file.',
+        'Starts without a Docker engine: /readyz answers 503 naming the cause and tasks fail SANDBOX_UNAVAILABLE until the engine is back.',
     )
     .option('--port <port>', 'TCP port (0: any free port; the address is printed on stderr)', parsePort, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -131,6 +131,23 @@ export function registerServe(program: Command, ctx: CliContext): void {
       await started?.flags.close();
       ctx.setExitCode(0);
     });
+  withHelp(serve, {
+    example: 'bastion serve --token-file /etc/bastion/token --workspace-root /srv/checkouts --port 8787',
+    exitCodes: [
+      '0    drained and stopped after SIGTERM/SIGINT',
+      EXIT_CODES.usage,
+      '125  could not start: the port is in use (pick another with --port), the token file is unusable, a workspace root is forbidden',
+    ],
+    env: {
+      BASTION_TOKEN_FILE: 'the bearer token file when --token-file is not given',
+      BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
+      BASTION_WORKSPACE_ROOTS: 'workspace roots when no --workspace-root is given',
+      DOCKER_HOST: 'the Docker engine (default unix:///var/run/docker.sock)',
+      FF_DEFAULT_BACKEND: 'feature flag for the backend of each call (flags file, then environment)',
+      FF_CURSOR_AUTOFIX: 'apply Cursor edits instead of returning them as diffs (read at each call)',
+      ...COMMON_ENV,
+    },
+  });
 }
 
 /**
