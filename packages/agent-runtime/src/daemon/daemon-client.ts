@@ -5,7 +5,7 @@ import type { ErrorInfo } from '@bastion/core';
 import { describeError, printJson, type Io } from '../cli/output';
 import type { CliRun } from '../cli/program';
 import { defaultRuntimeRoot } from '../runtime-dir/runtime-root';
-import { DAEMON_SOCKET_NAME, MAX_REQUEST_BYTES, inProcessOnlyOption, wantsStdin, type DaemonFrame } from './daemon-protocol';
+import { DAEMON_SOCKET_NAME, MAX_REQUEST_BYTES, inProcessOnlyOption, settingsFingerprint, wantsStdin, type DaemonFrame } from './daemon-protocol';
 
 // Imported by every `bastion exec|run`: node built-ins and type-only imports, nothing that loads
 // zod, dockerode or the sanitizer. The daemon does all of that once, at its start.
@@ -52,11 +52,15 @@ export async function submitToDaemon(argv: readonly string[], io: Io, options: D
   if (!socket) return undefined;
   const json = argv.includes('--json');
   try {
+    const frames = frameReader(socket);
+    const hello = await frames.next();
+    // Nothing submitted yet: a daemon that went away at once, or one configured otherwise than
+    // this client (settingsFingerprint), leaves the call to this process.
+    if ('lost' in hello || hello.t !== 'hello' || hello.settings !== settingsFingerprint(options.env, hello.salt)) return undefined;
     let stdin: string | undefined;
     if (wantsStdin(argv)) stdin = (await readAll(options.stdin ?? process.stdin)).toString('base64');
     const line = JSON.stringify({ version: 1, argv, cwd: options.cwd, ...(stdin !== undefined ? { stdin } : {}) }) + '\n';
     if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
-      socket.destroy();
       return fail(io, json, {
         code: 'INVALID_INPUT',
         message: `the request (command line and standard input) is over the daemon's ${MAX_REQUEST_BYTES / 1024 / 1024} MiB limit; pass --no-daemon to run it in this process`,
@@ -64,13 +68,18 @@ export async function submitToDaemon(argv: readonly string[], io: Io, options: D
       });
     }
     socket.write(line);
-    const outcome = await relay(socket, io);
-    if ('code' in outcome) return { exitCode: outcome.code };
-    return fail(io, json, {
-      code: 'SANDBOX_UNAVAILABLE',
-      message: `the bastion daemon went away before the call finished: ${outcome.lost}. Its reaper removes the call's sandbox; retry (once a daemon runs again, or with --no-daemon in this process)`,
-      retryable: true,
-    });
+    for (;;) {
+      const frame = await frames.next();
+      if ('lost' in frame) {
+        return fail(io, json, {
+          code: 'SANDBOX_UNAVAILABLE',
+          message: `the bastion daemon went away before the call finished: ${frame.lost}. Its reaper removes the call's sandbox; retry (once a daemon runs again, or with --no-daemon in this process)`,
+          retryable: true,
+        });
+      }
+      if (frame.t === 'out') (frame.stream === 'stdout' ? io.stdout : io.stderr)(frame.text);
+      else if (frame.t === 'exit') return { exitCode: frame.code };
+    }
   } finally {
     socket.destroy();
   }
@@ -93,38 +102,50 @@ function connected(socketPath: string): Promise<Socket | undefined> {
 }
 
 /**
- * Writes the daemon's output frames through. Resolves the exit code, or, when the daemon vanished
- * first (killed: a reset or a close without an exit frame; or a frame that is not JSON), why not.
+ * The daemon's frames in order. After the last one, `{ lost }` says why there are no more: the
+ * daemon was killed (a reset, or a close without an exit frame) or sent a line that is not JSON.
  */
-function relay(socket: Socket, io: Io): Promise<{ code: number } | { lost: string }> {
-  return new Promise((resolve) => {
-    let buffered = '';
-    let exit: number | undefined;
-    let lost = 'the connection closed';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) !== -1) {
-        let frame: DaemonFrame;
-        try {
-          frame = JSON.parse(buffered.slice(0, nl)) as DaemonFrame;
-        } catch (err) {
-          lost = `it sent a malformed frame (${(err as Error).message})`;
-          socket.destroy();
-          return;
-        }
-        buffered = buffered.slice(nl + 1);
-        if (frame.t === 'out') (frame.stream === 'stdout' ? io.stdout : io.stderr)(frame.text);
-        else if (frame.t === 'exit') exit = frame.code;
+function frameReader(socket: Socket): { next(): Promise<DaemonFrame | { lost: string }> } {
+  const queue: DaemonFrame[] = [];
+  let lost: string | undefined;
+  let waiting: (() => void) | undefined;
+  let buffered = '';
+  const wake = () => {
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  };
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        queue.push(JSON.parse(line) as DaemonFrame);
+      } catch (err) {
+        lost ??= `it sent a malformed frame (${(err as Error).message})`;
+        socket.destroy();
+        break;
       }
-    });
-    // 'close' always follows 'error'; the error only says how the daemon went away.
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      lost = `the connection failed (${err.code ?? err.message})`;
-    });
-    socket.once('close', () => resolve(exit !== undefined ? { code: exit } : { lost }));
+    }
+    wake();
   });
+  // 'close' always follows 'error'; the error only says how the daemon went away.
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    lost ??= `the connection failed (${err.code ?? err.message})`;
+  });
+  socket.once('close', () => {
+    lost ??= 'the connection closed';
+    wake();
+  });
+  return {
+    async next() {
+      while (queue.length === 0 && lost === undefined) await new Promise<void>((resolve) => (waiting = resolve));
+      return queue.shift() ?? { lost: lost! };
+    },
+  };
 }
 
 function fail(io: Io, json: boolean, error: ErrorInfo): CliRun {

@@ -7,6 +7,8 @@
  * the daemon parses requests with daemon-request.ts.
  */
 
+import { createHash } from 'node:crypto';
+
 /** Commands a daemon runs for a client; everything else runs in the client's process. */
 export const DAEMON_COMMANDS = ['exec', 'run'] as const;
 
@@ -42,8 +44,31 @@ export function wantsStdin(argv: readonly string[]): boolean {
   return optionWords(argv).includes('--stdin');
 }
 
-/** What the daemon sends back, one JSON object per line, ending with `exit`. */
+/**
+ * Environment variables that change what a call does: the backend, config and flags files, FF_*
+ * flags (FF_CURSOR_AUTOFIX unlocks writes), provider keys, the engine. A daemon runs with its
+ * own environment, so it serves only clients whose values of these equal its own; any other
+ * client runs in-process, and `BASTION_BACKEND=bwrap bastion exec` means what it says. The audit
+ * destination is not among them: a daemon's calls are audited in the daemon's log.
+ */
+const SETTINGS_VARIABLE = /^(BASTION_|FF_|GEMINI_|GOOGLE_|CURSOR_|ANTHROPIC_|DOCKER_)|^XDG_CONFIG_HOME$/;
+const NOT_SETTINGS = new Set(['BASTION_NO_DAEMON', 'BASTION_AUDIT_LOG']);
+
+/**
+ * A salted digest of the settings variables: equal for equal settings, and, as the salt is the
+ * daemon's random value of the moment, of no use for guessing a key offline.
+ */
+export function settingsFingerprint(env: NodeJS.ProcessEnv, salt: string): string {
+  const hash = createHash('sha256').update(salt);
+  for (const name of Object.keys(env).filter((n) => SETTINGS_VARIABLE.test(n) && !NOT_SETTINGS.has(n)).sort()) {
+    const value = env[name];
+    if (value !== undefined && value !== '') hash.update(`\u0000${name}=${value}`);
+  }
+  return hash.digest('hex');
+}
+
+/** What the daemon sends back, one JSON object per line: `hello` first, `exit` last. */
 export type DaemonFrame =
-  | { t: 'hello'; pid: number }
+  | { t: 'hello'; pid: number; salt: string; settings: string }
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
   | { t: 'exit'; code: number };

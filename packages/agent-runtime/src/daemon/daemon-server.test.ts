@@ -45,7 +45,7 @@ describe('daemon socket', () => {
       io.stderr('err\n');
       return 3;
     };
-    await using server = await startDaemonServer({ socketPath, handle });
+    await using server = await startDaemonServer({ socketPath, handle, env });
     expect(statSync(server.socketPath).mode & 0o777).toBe(0o600);
     const io = collectingIo();
     const stdin = (async function* () {
@@ -58,7 +58,7 @@ describe('daemon socket', () => {
 
   it('answers a malformed or refused request with INVALID_INPUT and exit 125, without running it', async () => {
     const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>();
-    await using server = await startDaemonServer({ socketPath, handle });
+    await using server = await startDaemonServer({ socketPath, handle, env });
     for (const line of ['not json\n', JSON.stringify({ version: 1, argv: ['serve'], cwd: '/' }) + '\n']) {
       const frames = await exchange(server.socketPath, line);
       expect(frames.at(-1)).toEqual({ t: 'exit', code: 125 });
@@ -74,7 +74,7 @@ describe('daemon socket', () => {
       io.stdout('started\n');
       return aborted.then(() => 130);
     };
-    await using server = await startDaemonServer({ socketPath, handle });
+    await using server = await startDaemonServer({ socketPath, handle, env });
     const socket = connect(server.socketPath, () => socket.write(JSON.stringify({ version: 1, argv: ['exec', '--', 'sleep', '60'], cwd: '/' }) + '\n'));
     await new Promise<void>((resolve) => socket.on('data', (d) => d.toString().includes('started') && resolve()));
     socket.destroy();
@@ -85,26 +85,38 @@ describe('daemon socket', () => {
   it('falls back to in-process when no daemon listens: no socket, or a stale one', async () => {
     const io = collectingIo();
     await expect(submitToDaemon(['exec', '--', 'true'], io, { env, cwd: '/' })).resolves.toBeUndefined();
-    const server = await startDaemonServer({ socketPath, handle: async () => 0 });
+    const server = await startDaemonServer({ socketPath, handle: async () => 0, env });
     await server.close();
     await expect(submitToDaemon(['exec', '--', 'true'], io, { env, cwd: '/' })).resolves.toBeUndefined();
     expect(io).toMatchObject({ out: '', err: '' });
   });
 
   it('refuses to start beside a live daemon on the same socket', async () => {
-    await using _first = await startDaemonServer({ socketPath, handle: async () => 0 });
-    await expect(startDaemonServer({ socketPath, handle: async () => 0 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await using _first = await startDaemonServer({ socketPath, handle: async () => 0, env });
+    await expect(startDaemonServer({ socketPath, handle: async () => 0, env })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('never talks to a socket in a runtime directory that others may enter', async () => {
-    await using _server = await startDaemonServer({ socketPath, handle: async () => 0 });
+    await using _server = await startDaemonServer({ socketPath, handle: async () => 0, env });
     chmodSync(join(root, 'bastion'), 0o755);
     await expect(submitToDaemon(['exec', '--', 'true'], collectingIo(), { env, cwd: '/' })).resolves.toBeUndefined();
   });
 
+  it('runs in-process when the client is configured otherwise than the daemon (backend, flags, keys)', async () => {
+    const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>(async () => 0);
+    await using _server = await startDaemonServer({ socketPath, handle, env: { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_AUDIT_LOG: '/var/log/a' } });
+    for (const client of [env, { ...env, FF_CURSOR_AUTOFIX: 'true' }, { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_BACKEND: 'bwrap' }]) {
+      await expect(submitToDaemon(['exec', '--', 'true'], collectingIo(), { env: client, cwd: '/' })).resolves.toBeUndefined();
+    }
+    expect(handle).not.toHaveBeenCalled();
+    // The audit destination is the daemon's: a client that names another one is still served.
+    await expect(submitToDaemon(['exec', '--', 'true'], collectingIo(), { env: { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_AUDIT_LOG: '/tmp/mine' }, cwd: '/' })).resolves.toEqual({ exitCode: 0 });
+    expect(handle).toHaveBeenCalledTimes(1);
+  });
+
   it('runs in-process when the command line names a file of the client or asks for help', async () => {
     const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>();
-    await using _server = await startDaemonServer({ socketPath, handle });
+    await using _server = await startDaemonServer({ socketPath, handle, env });
     for (const argv of [['exec', '--policy', 'p.yaml', '--', 'true'], ['exec', '--help'], ['run', '--no-daemon', 'hi']]) {
       await expect(submitToDaemon(argv, collectingIo(), { env, cwd: '/' })).resolves.toBeUndefined();
     }

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { BastionError } from '@bastion/core';
 import { describeError, type Io } from '../cli/output';
-import { MAX_REQUEST_BYTES, type DaemonFrame } from './daemon-protocol';
+import { MAX_REQUEST_BYTES, settingsFingerprint, type DaemonFrame } from './daemon-protocol';
 import { DaemonRequest } from './daemon-request';
 
 /** Runs one validated request, printing through `io`; resolves the exit code the CLI would have had. */
@@ -12,6 +13,8 @@ export interface DaemonServerOptions {
   /** Inside a verified private runtime directory (openRuntimeDir); the socket itself is made 0600 too. */
   socketPath: string;
   handle: DaemonHandler;
+  /** The environment the daemon's calls run with: clients with other settings run in-process (settingsFingerprint). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** A listening daemon socket. `close()` stops accepting, waits for calls in flight, removes the socket. */
@@ -30,7 +33,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<S
   await claimSocketPath(options.socketPath);
   const calls = new Set<Promise<void>>();
   const server = createServer((socket) => {
-    const call = serve(socket, options.handle);
+    const call = serve(socket, options.handle, options.env);
     calls.add(call);
     void call.finally(() => calls.delete(call));
   });
@@ -56,7 +59,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<S
   };
 }
 
-async function serve(socket: Socket, handle: DaemonHandler): Promise<void> {
+async function serve(socket: Socket, handle: DaemonHandler, env: NodeJS.ProcessEnv): Promise<void> {
   const controller = new AbortController();
   let done = false;
   socket.once('close', () => {
@@ -71,7 +74,8 @@ async function serve(socket: Socket, handle: DaemonHandler): Promise<void> {
     stdout: (text) => send({ t: 'out', stream: 'stdout', text }),
     stderr: (text) => send({ t: 'out', stream: 'stderr', text }),
   };
-  send({ t: 'hello', pid: process.pid });
+  const salt = randomBytes(16).toString('hex');
+  send({ t: 'hello', pid: process.pid, salt, settings: settingsFingerprint(env, salt) });
   let code: number;
   try {
     const request = await readRequest(socket);

@@ -154,6 +154,7 @@ describeWithDocker('bastion exec/run through a local daemon (real engine)', () =
     expect(a).toMatchObject({ status: 'succeeded', provider: 'cursor', mode: 'dry-run', proposedChanges: [{ path: 'src/app.ts' }] });
     expect(viaDaemon.stdout).not.toContain(CURSOR_KEY);
     expect(comparable(a)).toEqual(comparable(JSON.parse(inProcess.stdout) as Record<string, unknown>));
+    expect(readFileSync(join(dir, 'daemon-audit.log'), 'utf8')).toContain(a.correlationId as string);
     expect(readFileSync(join(ws, 'src/app.ts'), 'utf8')).toBe('export const answer = 41;\n');
   }, 90_000);
 

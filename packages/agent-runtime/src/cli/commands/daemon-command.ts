@@ -63,7 +63,7 @@ export async function serveDaemonSocket(
     }
     return exitCode;
   };
-  return startDaemonServer({ socketPath: `${dir.root}/${DAEMON_SOCKET_NAME}`, handle });
+  return startDaemonServer({ socketPath: `${dir.root}/${DAEMON_SOCKET_NAME}`, handle, env: ctx.env });
 }
 
 /**
