@@ -9,6 +9,8 @@ import { API_METHODS, API_RETRY_BUFFER_BYTES, checkRequestHead } from './request
 import { scrubResponseHeaders } from './response-headers';
 import { retryAfterFrom } from './retry-delay';
 import { oneLine, type GatewayLogger, type Violation } from './violation';
+import { UsageTap, usageKind } from './usage-tap';
+import type { BudgetBreach, UsageMeter } from './usage-meter';
 
 export interface ApiProxyOptions {
   upstream: URL;
@@ -26,6 +28,8 @@ export interface ApiProxyOptions {
   onUnreachable(code: string): void;
   /** A handler threw: answer 502 and count it (the gateway's last line of defence). */
   onInternalError(res: http.ServerResponse, err: unknown): void;
+  /** Counts the usage every response reports and enforces the call's budgets (see usage-meter.ts). */
+  meter?: UsageMeter;
   log?: GatewayLogger;
 }
 
@@ -50,22 +54,23 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
   const secrets = o.secrets.includes(o.apiKey) ? o.secrets : [...o.secrets, o.apiKey];
   const proxy = createProxyServer({ selfHandleResponse: true, xfwd: false });
   const reused = new WeakMap<http.IncomingMessage, boolean>();
+  const models = new WeakMap<http.IncomingMessage, string>();
 
   proxy.on('proxyReq', (proxyReq, req) => {
     reused.set(req, proxyReq.reusedSocket);
   });
 
   // Listeners run outside any handler's try: each catches its own failure, or it would reach the process.
-  proxy.on('proxyRes', (proxyRes, _req, res) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
     try {
-      respond(proxyRes, res);
+      respond(proxyRes, res, models.get(req));
     } catch (err) {
       proxyRes.resume();
       o.onInternalError(res, err);
     }
   });
 
-  const respond = (proxyRes: http.IncomingMessage, res: http.ServerResponse) => {
+  const respond = (proxyRes: http.IncomingMessage, res: http.ServerResponse, model: string | undefined) => {
     const status = proxyRes.statusCode ?? 502;
     const { headers, dropped } = scrubResponseHeaders(proxyRes.headers, secrets, { dropCredentials: true });
     if (dropped.length > 0) o.log?.warn({ event: 'egress.response-headers-scrubbed', headers: dropped }, 'credential headers removed from an API response');
@@ -88,8 +93,23 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     res.flushHeaders();
     // pipeline, not pipe: an upstream cut mid-stream must cut the sandbox's response too, or the
     // client waits for an end that never comes (the Gemini CLI has no read timeout of its own).
-    pipeline(proxyRes, new KeyScrubber(o.apiKey, o.placeholder), res, (err) => {
-      if (err) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
+    const scrubber = new KeyScrubber(o.apiKey, o.placeholder);
+    if (o.meter === undefined || status < 200 || status >= 300) {
+      pipeline(proxyRes, scrubber, res, (err) => {
+        if (err) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
+      });
+      return;
+    }
+    let cutBy: BudgetBreach | undefined;
+    // The budget was reached inside this response: it has ended after the event that reached it;
+    // once the sandbox has that end, the upstream is dropped (nothing more of it is billed to us).
+    const tap = new UsageTap(usageKind(proxyRes.headers['content-type']), o.meter.response(model), (breach) => {
+      cutBy = breach;
+      o.log?.warn({ event: 'egress.budget-cut', limit: breach.limit, scope: breach.scope }, 'budget reached mid-response; stream ended after the event that reached it');
+      res.once('finish', () => proxyRes.destroy());
+    });
+    pipeline(proxyRes, scrubber, tap, res, (err) => {
+      if (err && cutBy === undefined) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
     });
   };
 
@@ -161,6 +181,13 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy' });
       return refuse(res, { status: 429, body: googleRateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs), contentType: 'application/json; charset=utf-8', retryAfterMs: rate.retryAfterMs });
     }
+
+    const spent = o.meter?.admitRequest();
+    if (spent) {
+      o.log?.warn({ event: 'egress.budget-refused', limit: spent.limit, scope: spent.scope }, 'model request refused: budget reached');
+      return refuse(res, { status: 403, body: googlePermissionDenied(`Bastion budget: ${spent.message}`, model.model ?? 'model'), contentType: 'application/json; charset=utf-8' });
+    }
+    if (model.model !== undefined) models.set(req, model.model);
 
     url.searchParams.delete('key');
     req.url = url.pathname + url.search;

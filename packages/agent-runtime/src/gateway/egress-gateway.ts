@@ -13,6 +13,7 @@ import { RobotsGate } from './robots-txt';
 import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
 import { API_KEY_PLACEHOLDER, SANDBOX_GATEWAY, defaultApiUpstream } from './sandbox-gateway';
 import { oneLine, type GatewayLogger, type Violation } from './violation';
+import type { UsageMeter } from './usage-meter';
 
 export type { GatewayLogger, Violation, ViolationKind } from './violation';
 
@@ -41,6 +42,8 @@ export interface EgressGatewayOptions {
   clock?: () => number;
   /** Where the per-call socket directory is made. Default: the process's private runtime directory. */
   runtimeDir?: RuntimeDir;
+  /** Counts model usage from the API's responses and ends the call at its budget (usage-meter.ts). */
+  meter?: UsageMeter;
 }
 
 export interface GatewayStats {
@@ -158,6 +161,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
           }
         },
         onUnreachable,
+        ...(options.meter ? { meter: options.meter } : {}),
         onInternalError: (res, err) => internalError(res, err),
         ...(log ? { log } : {}),
       })

@@ -257,7 +257,9 @@ function startFakeGeminiApi(options = {}) {
         if (i > 0 && answer.chunkDelayMs) await sleep(answer.chunkDelayMs, live);
         if (res.destroyed) return;
         const last = i === chunks.length - 1;
-        res.write(`data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : undefined, usage))}\n\n`);
+        const perChunk = Array.isArray(answer.usagePerChunk) && answer.usagePerChunk.length > 0 ? answer.usagePerChunk[Math.min(i, answer.usagePerChunk.length - 1)] : undefined;
+        const chunkUsage = perChunk ? { ...usage, ...perChunk } : usage;
+        res.write(`data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : undefined, chunkUsage))}\n\n`);
       }
       res.end();
       return;

@@ -20,6 +20,11 @@ export interface FakeGeminiAnswerObject {
   chunks?: string[];
   /** Overrides the estimated token counts in usageMetadata. */
   usage?: FakeGeminiUsage;
+  /**
+   * Streamed answers: the usageMetadata of each chunk in turn (merged over `usage`), for counts that
+   * grow as a real stream's do; chunks past the list repeat its last entry.
+   */
+  usagePerChunk?: FakeGeminiUsage[];
   /** Default `STOP`. */
   finishReason?: string;
   /** Delay before the response starts. */
