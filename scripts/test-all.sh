@@ -63,6 +63,8 @@ step "integration tests (real engine)"
 run npx nx run-many -t test-int --parallel=1 "${nxflags[@]}"
 step "failure suites"
 run npx nx run-many -t failure-suite --parallel=1 "${nxflags[@]}"
+step "first hour (the README's flow and the usual mistakes, on a fresh clone)"
+run bash scripts/first-hour.sh
 
 leftover=$(docker ps -aq --filter label=dev.bastion.managed=true 2>/dev/null | wc -l)
 if [ "$leftover" != 0 ]; then echo "!!! $leftover containers labelled dev.bastion.managed left behind" >&2; status=1; fi
