@@ -81,11 +81,11 @@ describe('RobotsGate fetching', () => {
     const broken = await serve((_req, res) => res.writeHead(503).end());
     const g = gate();
     expect(await g.check(new URL(`http://127.0.0.1:${missing.port}/x`))).toEqual({ allow: true, waitMs: 0 });
-    expect(await g.check(new URL(`http://127.0.0.1:${broken.port}/x`))).toMatchObject({ allow: false, status: 403 });
+    expect(await g.check(new URL(`http://127.0.0.1:${broken.port}/x`))).toMatchObject({ allow: false, status: 403, reason: expect.stringContaining('answered 503, which RFC 9309 treats as disallowing everything') });
     const closed = await serve(() => undefined);
     const port = closed.port;
     await new Promise((r) => servers.pop()!.close(r));
-    expect(await g.check(new URL(`http://127.0.0.1:${port}/x`))).toMatchObject({ allow: false, status: 403 });
+    expect(await g.check(new URL(`http://127.0.0.1:${port}/x`))).toMatchObject({ allow: false, status: 403, reason: expect.stringContaining('could not be fetched (ECONNREFUSED)') });
   });
 
   it('asks a failing site again after a short while instead of caching its outage for long', async () => {

@@ -11,6 +11,8 @@ export interface RobotsRules {
   isAllowed(pathAndQuery: string): boolean;
   /** Crawl-delay of the group that applies, in ms, if the file gives one. */
   crawlDelayMs?: number;
+  /** Why everything is disallowed without a file (so a refusal does not read as the site's own rule). */
+  unavailable?: string;
 }
 
 // robots-parser only answers for URLs of the origin it was built for; the rules of one file do
@@ -29,7 +31,8 @@ export function parseRobotsTxt(text: string, userAgent: string): RobotsRules {
 }
 
 const ALLOW_ALL: RobotsRules = { isAllowed: () => true };
-const DISALLOW_ALL: RobotsRules = { isAllowed: () => false };
+/** RFC 9309 2.3.1.4: a file that cannot be fetched means complete disallow, for a while. */
+const disallowAll = (why: string): RobotsRules => ({ isAllowed: () => false, unavailable: why });
 
 export interface RobotsGateOptions {
   userAgent: string;
@@ -68,7 +71,12 @@ export class RobotsGate {
     const site = `${url.protocol}//${url.host}`;
     const rules = await this.rulesFor(url, site, mayFetch);
     const path = url.pathname + url.search;
-    if (!rules.isAllowed(path)) return { allow: false, status: 403, reason: `${url.hostname}'s robots.txt disallows ${url.pathname}` };
+    if (!rules.isAllowed(path)) {
+      const reason = rules.unavailable
+        ? `${url.hostname}'s robots.txt ${rules.unavailable}, which RFC 9309 treats as disallowing everything; retried in ${FAILURE_CACHE_MS / 1000}s`
+        : `${url.hostname}'s robots.txt disallows ${url.pathname}`;
+      return { allow: false, status: 403, reason };
+    }
     if (!this.options.crawlDelay || rules.crawlDelayMs === undefined || rules.crawlDelayMs === 0) return { allow: true, waitMs: 0 };
     const now = this.now();
     const next = this.nextAt.get(site) ?? now;
@@ -105,7 +113,7 @@ export class RobotsGate {
       return { rules: ALLOW_ALL, ttlMs: CACHE_MS };
     }
     // The gateway does not become a way to reach hosts the call's policy refuses.
-    if ((next.protocol !== 'http:' && next.protocol !== 'https:') || !mayFetch(next.hostname)) return { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS };
+    if ((next.protocol !== 'http:' && next.protocol !== 'https:') || !mayFetch(next.hostname)) return { rules: disallowAll(`redirects to ${next.hostname}, which the policy does not allow`), ttlMs: FAILURE_CACHE_MS };
     return this.fetchFollowing(next, mayFetch, hops + 1);
   }
 
@@ -126,7 +134,7 @@ export class RobotsGate {
           // RFC 9309 2.3.1: 4xx "unavailable" means no rules; 5xx "unreachable" means disallow all.
           if (status < 200 || status >= 300) {
             res.resume();
-            resolve({ kind: 'rules', fetched: status >= 500 || status < 200 ? { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS } : { rules: ALLOW_ALL, ttlMs: CACHE_MS } });
+            resolve({ kind: 'rules', fetched: status >= 500 || status < 200 ? { rules: disallowAll(`answered ${status}`), ttlMs: FAILURE_CACHE_MS } : { rules: ALLOW_ALL, ttlMs: CACHE_MS } });
             return;
           }
           const chunks: Buffer[] = [];
@@ -139,12 +147,12 @@ export class RobotsGate {
             const text = Buffer.concat(chunks).subarray(0, MAX_ROBOTS_BYTES).toString('utf8');
             resolve({ kind: 'rules', fetched: { rules: parseRobotsTxt(text, this.options.userAgent), ttlMs: CACHE_MS } });
           });
-          res.on('error', () => resolve({ kind: 'rules', fetched: { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS } }));
+          res.on('error', (err: NodeJS.ErrnoException) => resolve({ kind: 'rules', fetched: { rules: disallowAll(`was cut off (${err.code ?? 'error'})`), ttlMs: FAILURE_CACHE_MS } }));
         },
       );
       req.setTimeout(this.options.fetchTimeoutMs ?? 3000, () => req.destroy(new Error('robots.txt timed out')));
       // Unreachable (refused, DNS, timeout): RFC 9309 says assume complete disallow.
-      req.on('error', () => resolve({ kind: 'rules', fetched: { rules: DISALLOW_ALL, ttlMs: FAILURE_CACHE_MS } }));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve({ kind: 'rules', fetched: { rules: disallowAll(`could not be fetched (${err.code ?? err.message})`), ttlMs: FAILURE_CACHE_MS } }));
     });
   }
 }
