@@ -29,6 +29,14 @@ fi
 if [ "$engine" = ok ]; then
   bash ops/docker/build.sh all || exit 1
 fi
+# The durable task ledger's suites need PostgreSQL: started like the engine (ops/postgres), its
+# URL exported for them. Under CI=true a missing server is a failure, never a skip.
+if BASTION_TEST_DATABASE_URL="$(bash ops/postgres/ensure-postgres.sh)"; then
+  export BASTION_TEST_DATABASE_URL
+else
+  [ "${CI:-}" = "true" ] && { echo "CI=true and no PostgreSQL: failing" >&2; exit 1; }
+  echo "!!! no PostgreSQL: the task ledger's PostgreSQL suites will SKIP (locally only)" >&2
+fi
 # The daemonless backend's suites need bubblewrap, and libseccomp's python binding (Debian's
 # python3-seccomp, for /usr/bin/python3) that compiles its seccomp filter from
 # ops/docker/seccomp.json; install them the same way as the engine.
