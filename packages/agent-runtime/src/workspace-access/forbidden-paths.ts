@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_TMPFS_ROOT } from '../executor/bwrap/call-tmpfs';
 
 /**
  * Directories no caller may name as a workspace (or configure as a workspace root), whatever the
@@ -22,10 +23,12 @@ export interface RuntimeStateLocations {
 /**
  * The runtime's own state directories: its socket directory (gateway sockets hold a path to the
  * API key), image trees, per-call tmpfs and the throwaway copies of other calls. A workspace there
- * would hand one caller another call's files or the gateway's socket.
+ * would hand one caller another call's files or the gateway's socket. The bwrap backend's default
+ * tmpfs root is listed whatever $BASTION_BWRAP_TMP_DIR says: it holds other calls' /tmp and
+ * /dev/shm, and is not under /run/bastion (bwrap must reach it as the sandbox user).
  */
 export function runtimeStatePaths(where: RuntimeStateLocations): string[] {
-  const paths = ['/run/bastion', '/var/lib/bastion', join(where.tmpdir, `bastion-${where.uid}`)];
+  const paths = ['/run/bastion', DEFAULT_TMPFS_ROOT, '/var/lib/bastion', join(where.tmpdir, `bastion-${where.uid}`)];
   if (where.xdgRuntimeDir?.startsWith('/')) paths.push(join(where.xdgRuntimeDir, 'bastion'));
   if (where.rootfsDir?.startsWith('/')) paths.push(where.rootfsDir);
   if (where.bwrapTmpDir?.startsWith('/')) paths.push(where.bwrapTmpDir);

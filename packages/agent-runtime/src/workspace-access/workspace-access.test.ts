@@ -37,6 +37,9 @@ describe('workspace access (real paths)', () => {
     ['/root', /never accepted/],
     ['/var/lib/docker', /never accepted/],
     ['/proc/self/cwd', /never accepted/],
+    // The bwrap backend's per-call tmpfs root: other calls' /tmp and /dev/shm live below it.
+    ['/run/bastion-bwrap-tmp', /never accepted/],
+    ['/run/bastion-bwrap-tmp/session-1/1-1700000000000', /never accepted/],
   ])('refuses %s without looking it up', async (path, message) => {
     const access = await service();
     await expect(access.admit(path)).rejects.toMatchObject({ code: 'INVALID_INPUT', retryable: false, message: expect.stringMatching(message) });
