@@ -1,7 +1,8 @@
 import Dockerode from 'dockerode';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describeWithDocker, managedContainers } from '../test-support/docker-suite';
@@ -14,6 +15,14 @@ const CURSOR_KEY = 'crsr_live_' + 'Qm4Wx8Zt2Vb6Nc1Lk5Rf9Hs3';
 const AWS_KEY = 'AKIA' + 'Z7QW3ERT5YUI8OPL';
 /** Connects to a Unix socket and prints CONNECTED or the error code. */
 const CONNECT = 'const s=require("net").connect(process.argv[1]);s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("error",e=>{console.log(e.code);process.exit(0)})';
+
+function connects(socketPath: string): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const s = connect(socketPath);
+    s.once('connect', () => (s.destroy(), resolveConnect(true)));
+    s.once('error', () => resolveConnect(false));
+  });
+}
 
 interface Finished {
   code: number | null;
@@ -194,5 +203,32 @@ describeWithDocker('bastion exec/run through a local daemon (real engine)', () =
     const after = await bastion(['exec', '--json', '--', 'echo', 'back']);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout)).toMatchObject({ status: 'succeeded', stdout: 'back\n' });
+  }, 90_000);
+
+  it('uses a running `bastion serve` as the daemon when no `bastion daemon` holds the socket', async () => {
+    await stopDaemon();
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'serve-token-0123456789abcdef\n', { mode: 0o600 });
+    const serve = spawn(process.execPath, [bundle, 'serve', '--port', '0', '--token-file', tokenFile], {
+      cwd: dir,
+      env: { ...env, BASTION_AUDIT_LOG: join(dir, 'serve-audit.log') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    daemon = serve;
+    let seen = '';
+    serve.stderr.on('data', (d: Buffer) => (seen += d.toString()));
+    const socket = join(env.XDG_RUNTIME_DIR!, 'bastion', 'daemon.sock');
+    const deadline = Date.now() + 30_000;
+    while (!(seen.includes('listening on') && (await connects(socket))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toContain('listening on');
+    const viaServe = await bastion(['exec', '--json', '--', 'echo', 'served']);
+    expect(viaServe.code).toBe(0);
+    const doc = JSON.parse(viaServe.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({ status: 'succeeded', stdout: 'served\n' });
+    expect(readFileSync(join(dir, 'serve-audit.log'), 'utf8')).toContain(doc.correlationId as string);
+    await stopDaemon();
+    // A drained service takes its socket and its containers with it.
+    expect(await connects(socket)).toBe(false);
+    expect(await docker.listContainers({ all: true, filters: { label: [`dev.bastion.owner=${hostname()}:${serve.pid}`] } })).toEqual([]);
   }, 90_000);
 });

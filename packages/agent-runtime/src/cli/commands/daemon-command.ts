@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { BastionError } from '@bastion/core';
 import type { SessionIdentity } from '../../executor/labels';
 import { openRuntimeDir } from '../../runtime-dir/runtime-dir';
 import { DAEMON_SOCKET_NAME } from '../../daemon/daemon-protocol';
@@ -26,8 +27,9 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
     .option('--pool-size <n>', 'warm containers kept per profile', parseIntOption('--pool-size'), 2)
     .action(async (opts: DaemonOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });
+      // Started before the socket listens: the first call finds the pool filling, not an engine to find.
       const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, poolSize: opts.poolSize });
-      const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize, runtime });
+      const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize });
       const session = (runtime.pipeline.executor as Partial<{ identity: SessionIdentity }>).identity?.sessionId ?? '-';
       ctx.io.stderr(`bastion daemon: listening on ${server.socketPath} (backend ${runtime.backend}, session ${session}, pool ${opts.poolSize} per profile)\n`);
       await untilSignalled(async (signal) => {
@@ -40,17 +42,13 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
 
 /**
  * Listens on `<runtime dir>/daemon.sock` and runs each client's exec/run command line on the
- * runtimes of `ctx` (started with its policy and pool), each request in a context of its own: its
- * output, its working directory, its --stdin input, aborted when the client goes away. `bastion
- * serve` calls this too, so one running service is the daemon for the CLI.
+ * runtimes of `ctx` (started with its policy and pool, one per backend), each request in a
+ * context of its own: its output, its working directory, its --stdin input, aborted when the
+ * client goes away.
  */
-export async function serveDaemonSocket(
-  ctx: CliContext,
-  options: { policyFile?: string; poolSize: number; runtime: CliRuntime },
-): Promise<StartedDaemonServer> {
+export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number }): Promise<StartedDaemonServer> {
   const dir = await openRuntimeDir({ xdgRuntimeDir: ctx.env.XDG_RUNTIME_DIR });
-  const sharedRuntime = (backend: Backend): Promise<CliRuntime> =>
-    backend === options.runtime.backend ? Promise.resolve(options.runtime) : ctx.runtimeOn(backend, { policyFile: options.policyFile, poolSize: options.poolSize });
+  const sharedRuntime = (backend: Backend): Promise<CliRuntime> => ctx.runtimeOn(backend, { policyFile: options.policyFile, poolSize: options.poolSize });
   const handle: DaemonHandler = async (request, io, signal) => {
     let exitCode = 0;
     const stdin = bytesOf(request.stdin);
@@ -64,6 +62,39 @@ export async function serveDaemonSocket(
     return exitCode;
   };
   return startDaemonServer({ socketPath: `${dir.root}/${DAEMON_SOCKET_NAME}`, handle, env: ctx.env });
+}
+
+/**
+ * `bastion serve` is the CLI's daemon too, when no `bastion daemon` holds the socket already. Its
+ * CLI calls run on a runtime of their own, started on the first one: a CLI caller's workspace
+ * follows the CLI's rules, not the service's --workspace-root list, so the result is the one the
+ * call would have had in-process. Resolves undefined (and says why) when the socket is taken or
+ * the runtime directory is unusable.
+ */
+export async function startCliSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number; name: string }): Promise<StartedDaemonServer | undefined> {
+  const host = createCliContext(ctx.io, ctx.env, () => undefined);
+  try {
+    const server = await serveDaemonSocket(host, options);
+    const close = async () => {
+      await server.close();
+      await host.close();
+    };
+    return {
+      socketPath: server.socketPath,
+      get inFlight() {
+        return server.inFlight;
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    await host.close();
+    // The socket is an extra of the service: a daemon that holds it already, or a runtime
+    // directory that cannot be used, is reported and the service runs on without it.
+    if (!BastionError.isInstance(err)) throw err;
+    ctx.io.stderr(`${options.name}: not serving the CLI socket: ${err.message}\n`);
+    return undefined;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { CliContext, CliRuntime } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
 import { collectOption } from './collect-option';
+import { startCliSocket } from './daemon-command';
 
 interface ServeOptions {
   backend?: string;
@@ -20,6 +21,7 @@ interface ServeOptions {
   workspaceRoot: string[];
   drainTimeout: number;
   maxInFlight: number;
+  cliSocket: boolean;
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -39,6 +41,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
     .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
     .option('--max-in-flight <n>', 'tasks running at once; the next is answered 429 with Retry-After', parseIntOption('--max-in-flight'), 64)
+    .option('--no-cli-socket', 'do not let `bastion exec|run` on this host submit to this service (its daemon socket in the runtime directory)')
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
     .action(async (opts: ServeOptions) => {
       const settings = ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot, tokenFile: opts.tokenFile });
@@ -112,6 +115,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       }
       ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
       if (router.problem) ctx.io.stderr(`bastion serve: not ready: ${router.problem}\n`);
+      // `bastion exec|run` on this host submit to this service as to `bastion daemon` (issue 26).
+      const cliSocket = opts.cliSocket ? await startCliSocket(ctx, { policyFile: opts.policy, poolSize: 2, name: 'bastion serve' }) : undefined;
 
       // The CLI's own signal handler exits at once; a service must drain first, so it takes over
       // SIGTERM/SIGINT until it has closed, then hands them back.
@@ -125,6 +130,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         };
         for (const s of signals) process.once(s, stop);
       });
+      await cliSocket?.close();
       for (const s of signals) process.removeAllListeners(s);
       for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
       if (poolGauge) clearInterval(poolGauge);
