@@ -2,7 +2,10 @@ import type { SecretStore } from '@bastion/security';
 import type { EgressProvisioner } from '../pipeline/sandbox-extensions';
 import type { RuntimeDir } from '../runtime-dir/runtime-dir';
 import { startEgressGateway, type GatewayLogger } from './egress-gateway';
+import { tightenBudget } from '@bastion/policy';
 import { SharedBudgets } from './shared-budgets';
+import { DailyUsage } from './daily-usage';
+import { UsageMeter } from './usage-meter';
 import { defaultApiUpstream, gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
 
 /** Which secret holds each provider API's real key (the sandbox only ever sees a placeholder). */
@@ -17,6 +20,8 @@ export interface GatewayProvisionerOptions {
   runtimeDir?: RuntimeDir;
   /** Rate-limit budgets and robots.txt caches shared by every call; default: one per provisioner. */
   budgets?: SharedBudgets;
+  /** Model usage per tenant and provider per day, shared by every call; default: one per provisioner (in memory). */
+  dailyUsage?: DailyUsage;
 }
 
 /**
@@ -30,6 +35,7 @@ const PINNED_MODEL_ENV = { gemini: 'GEMINI_MODEL' } as const;
 export function createGatewayProvisioner(options: GatewayProvisionerOptions): EgressProvisioner {
   // Held here, not per gateway: every call gets a fresh gateway, and a budget reset per call is none.
   const budgets = options.budgets ?? new SharedBudgets();
+  const daily = options.dailyUsage ?? new DailyUsage();
   return {
     async attach(network, call) {
       const api = network.api
@@ -40,6 +46,14 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
           }
         : undefined;
       const robots = network.robots;
+      // Every call is metered, budget or not, so every result can say what it used.
+      const meter = new UsageMeter({
+        run: tightenBudget(network.budget?.run, call.budget),
+        ...(network.budget?.daily ? { daily: network.budget.daily } : {}),
+        dailyAccount: daily.account(call.tenant ?? 'default', call.provider ?? 'unknown'),
+        ...(network.budget?.prices ? { prices: network.budget.prices } : {}),
+        onExceeded: (breach) => call.onBudgetExceeded?.(breach),
+      });
       const gateway = await startEgressGateway({
         allow: network.allow,
         deny: network.deny,
@@ -47,7 +61,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         ...(robots ? { robots } : {}),
         ...(robots?.respect !== false ? { robotsGate: budgets.robotsFor({ userAgent: robots?.userAgent ?? 'BastionAgent', crawlDelay: robots?.crawlDelay ?? true }) } : {}),
         knownSecrets: options.secrets.knownValues(),
-        ...(api ? { api } : {}),
+        ...(api ? { api, meter } : {}),
         onViolation: (v) => call.onViolation({ kind: v.kind, host: v.host, reason: v.reason }),
         onUpstreamRateLimited: ({ retryAfterMs }) => call.onRateLimited(retryAfterMs),
         onUpstreamUnreachable: ({ code }) => call.onUnreachable(code),
@@ -58,6 +72,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         mounts: [{ hostPath: gateway.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }],
         env: { ...gatewayEnv(), ...(network.api && network.models?.[0] !== undefined ? { [PINNED_MODEL_ENV[network.api]]: network.models[0] } : {}) },
         wrapCommand: wrapCommandWithRelay,
+        usage: () => meter.totals(),
         close: () => gateway.close(),
       };
     },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ZERO_USAGE } from '@bastion/policy';
 import { BastionError } from '@bastion/core';
 import {
   AgentTask,
@@ -15,6 +16,7 @@ import { withStderrTail } from './stderr-tail';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { workspaceCopyInfo } from '../workspace/workspace-provisioner';
 import { screenChangesForSecrets } from './change-screen';
+import { diffCapsOf } from '../workspace/workspace-diff';
 import type { ExitGate } from './exit-gate';
 
 /** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
@@ -67,6 +69,7 @@ async function callAgent(
     appliedChanges: [] as AppliedChange[],
     redactions: [],
     execution: null,
+    usage: { ...ZERO_USAGE },
   };
 
   const parsedTask = AgentTask.safeParse(taskInput);
@@ -103,7 +106,7 @@ async function callAgent(
     network: spec.network?.mode ?? 'none',
   });
 
-  const run = await pipeline.runSpec(spec, { ...options, correlationId, keepWorkspaceCopy: options.changes !== undefined });
+  const run = await pipeline.runSpec(spec, { ...options, ...(task.budget ? { budget: task.budget } : {}), correlationId, keepWorkspaceCopy: options.changes !== undefined });
   try {
     return { result: await finishRun(run, provider, task, { ...options, mode, correlationId, base, audit: pipeline.audit, backend: pipeline.executor.backend }), gate: run.gate };
   } finally {
@@ -126,7 +129,7 @@ async function finishRun(
   const { base, audit, correlationId, mode } = ctx;
   const policy = { decision: run.decision?.allow ? ('allow' as const) : ('deny' as const), reasons: run.decision?.reasons ?? [] };
   const execution = executionInfo(run, ctx.backend);
-  const common = { ...base, policy, execution, redactions: run.redactions };
+  const common = { ...base, policy, execution, redactions: run.redactions, usage: run.usage };
   if (!run.outcome) {
     const status = run.error?.code === 'POLICY_DENIED' ? 'denied' : 'failed';
     return { ...common, status, error: (run.error ?? new BastionError('INTERNAL', 'no outcome')).toInfo() };
@@ -179,7 +182,9 @@ async function handleChanges(
   const proposal = await handler(run, { ...call, mode: 'dry-run' });
   if (proposal.error) return proposal;
   const copy = run.workspaceCopy ? workspaceCopyInfo(run.workspaceCopy) : undefined;
-  const refused = await screenChangesForSecrets(copy, proposal.proposedChanges, run.gate.sanitizer);
+  const refused = await screenChangesForSecrets(copy, proposal.proposedChanges, run.gate.sanitizer, {
+    maxFileBytes: diffCapsOf(run.decision?.obligations.filesystem).maxFileBytes,
+  });
   if (refused) {
     audit.record({ event: 'changes.refused', correlationId: call.correlationId, stage: 'exit-gate', error: refused.toInfo() });
     return { proposedChanges: proposal.proposedChanges, appliedChanges: [], error: refused };

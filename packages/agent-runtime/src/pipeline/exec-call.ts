@@ -30,6 +30,7 @@ export function toExecResult(run: SandboxRun, backend: 'docker' | 'bwrap' | 'mem
     stdout: run.stdout,
     stderr: run.stderr,
     redactions: run.redactions,
+    usage: run.usage,
     policy: {
       decision: run.decision?.allow ? 'allow' : 'deny',
       reasons: run.decision?.reasons ?? [],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BastionError, type ErrorInfo } from '@bastion/core';
-import { ExecutionSpec, type Decision, type ExecutionSpecInput, type PolicyEngine } from '@bastion/policy';
+import { ExecutionSpec, ZERO_USAGE, type BudgetLimits, type Decision, type ExecutionSpecInput, type PolicyEngine, type Usage } from '@bastion/policy';
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
 import type { CallPhase } from './call-phase';
 import type { ExecutionInfo, Redaction } from '@bastion/providers';
@@ -34,6 +34,10 @@ export interface CallOptions {
   onPhase?: (phase: CallPhase) => void;
   /** Warm sandboxes to keep ready for calls like this one (FF_POOL_SIZE_<PROVIDER>); absent: the executor's default. */
   poolSize?: number;
+  /** The task's model-usage budget: the gateway applies the tighter of it and the policy's. */
+  budget?: BudgetLimits;
+  /** Whose daily budget the call draws on (default `default`). */
+  tenant?: string;
 }
 
 /** Everything one sandboxed run produced, output already sanitized. */
@@ -45,6 +49,8 @@ export interface SandboxRun {
   readonly stdout: string;
   readonly stderr: string;
   readonly redactions: Redaction[];
+  /** Model usage the egress gateway counted (zero without a model request). */
+  readonly usage: Usage;
   /** Sandbox-level failure (policy, timeout, OOM, output cap, sandbox gone); null when it ran to an exit. */
   readonly error: BastionError | null;
   /** Directory of the throwaway workspace copy, while `release()` has not been called. */
@@ -95,7 +101,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await Promise.all(pending.map((a) => a.close()));
     };
     const empty = (error: BastionError, spec: ExecutionSpec | null, decision: Decision | null): SandboxRun => ({
-      correlationId, spec, decision, outcome: null, stdout: '', stderr: '', redactions: [], error, release, gate: exitGate(decision),
+      correlationId, spec, decision, outcome: null, stdout: '', stderr: '', redactions: [], usage: { ...ZERO_USAGE }, error, release, gate: exitGate(decision),
     });
 
     const parsed = ExecutionSpec.safeParse(input);
@@ -130,6 +136,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // A model outside the policy's allowlist, asked for from inside the sandbox (the gateway refused it).
     let modelDenied: string | undefined;
     let unreachable: string | undefined;
+    let overBudget: { scope: string; limit: string; max: number; totals: Usage; message: string } | undefined;
+    let meteredUsage: (() => Usage) | undefined;
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     call.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -155,6 +163,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (!options.egress) throw new BastionError('SANDBOX_UNAVAILABLE', 'the policy grants egress but this runtime has no gateway');
         const gw = await options.egress.attach(network, {
           correlationId,
+          provider: spec.provider,
+          ...(call.tenant !== undefined ? { tenant: call.tenant } : {}),
+          ...(call.budget !== undefined ? { budget: call.budget } : {}),
+          onBudgetExceeded: (breach) => {
+            overBudget ??= breach;
+            audit.record({ event: 'gateway.budget_exceeded', correlationId, stage: 'gateway', scope: breach.scope, limit: breach.limit, max: breach.max, totals: breach.totals });
+            controller.abort();
+          },
           onViolation: (v) => {
             audit.record({ event: 'gateway.violation', correlationId, stage: 'gateway', ...v });
             if (v.kind === 'model' && modelDenied === undefined) {
@@ -174,6 +190,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           },
         });
         attachments.push(gw);
+        if (gw.usage) meteredUsage = () => gw.usage!();
         mounts.push(...gw.mounts);
         Object.assign(env, gw.env);
         if (gw.wrapCommand) command = gw.wrapCommand(command);
@@ -253,6 +270,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           retryable: true,
         });
       }
+      if (overBudget) {
+        error = new BastionError('BUDGET_EXCEEDED', overBudget.message, {
+          details: { scope: overBudget.scope, limit: overBudget.limit, max: overBudget.max, totals: overBudget.totals },
+        });
+      }
+      const usage = meteredUsage?.() ?? { ...ZERO_USAGE };
       if (!call.keepWorkspaceCopy) await release();
       return {
         correlationId,
@@ -262,6 +285,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         stdout: text.stdout.join(''),
         stderr: text.stderr.join(''),
         redactions,
+        usage,
         error,
         ...(call.keepWorkspaceCopy && workspaceCopy ? { workspaceCopy } : {}),
         release,

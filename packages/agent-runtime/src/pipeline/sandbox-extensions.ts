@@ -1,4 +1,4 @@
-import type { ExecutionSpec, FilesystemObligation, NetworkObligation } from '@bastion/policy';
+import type { BudgetLimits, ExecutionSpec, FilesystemObligation, NetworkObligation, Usage } from '@bastion/policy';
 import type { Mount } from '../executor/executor';
 
 /**
@@ -12,6 +12,8 @@ export interface SandboxAttachment {
   wrapCommand?(command: readonly string[]): string[];
   /** Set when the attachment decided the call must end (e.g. upstream said 429). */
   readonly verdict?: () => { code: 'RATE_LIMITED'; retryAfterMs?: number } | undefined;
+  /** The model usage the gateway counted so far (egress attachments only). */
+  usage?(): Usage;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,14 @@ export interface EgressProvisioner {
     network: Extract<NetworkObligation, { mode: 'gateway' }>,
     call: {
       correlationId: string;
+      /** The provider the call runs (the daily budget's account). */
+      provider?: string;
+      /** The tenant whose daily budget the call draws on; default `default`. */
+      tenant?: string;
+      /** The task's own budget; the gateway applies the tighter of it and the policy's. */
+      budget?: BudgetLimits;
+      /** A budget was reached: the gateway has ended the stream; the call ends now. */
+      onBudgetExceeded?(breach: { scope: 'run' | 'daily'; limit: string; max: number; totals: Usage; message: string }): void;
       onViolation(v: { kind: string; host?: string; reason: string }): void;
       onRateLimited(retryAfterMs?: number): void;
       /** The provider API is unreachable: the call ends now instead of at its deadline. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorInfo } from '@bastion/core';
-import { DecisionReason } from '@bastion/policy';
+import { DecisionReason, Usage } from '@bastion/policy';
 
 export const ResultMode = z.enum(['read-only', 'dry-run', 'apply']);
 export type ResultMode = z.infer<typeof ResultMode>;
@@ -52,6 +52,7 @@ const resultFields = {
   execution: ExecutionInfo.nullable().describe('null when nothing ran (denied or invalid)'),
   redactions: z.array(Redaction),
   error: ErrorInfo.nullable(),
+  usage: Usage.optional().describe('Model usage the egress gateway counted (zero when the call made no model request)'),
 };
 
 /** The result of an agent call: what the caller scripts against. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BudgetLimits } from '@bastion/policy';
 
 /** What a caller asks of an agent. Parsed at every boundary (CLI, HTTP, MCP). */
 export const AgentTask = z
@@ -11,6 +12,7 @@ export const AgentTask = z
       .default('analyze')
       .describe('analyze: read-only question about the workspace; edit: the agent may propose changes'),
     timeoutMs: z.number().int().positive().optional(),
+    budget: BudgetLimits.optional().describe('Model-usage budget for this run; it can only tighten the policy\'s budget.run'),
   })
   .strict();
 export type AgentTask = z.infer<typeof AgentTask>;
