@@ -57,12 +57,25 @@ export function encodedRunAround(text: string, p: number, reach: number, isChar:
     while (r < high && isChar(text.charCodeAt(r))) r++;
     const after = text.charCodeAt(r);
     const closed = r === high || breakAt(text, r) > 0 || text.charCodeAt(r - 1) === 61 || CLOSERS.has(after);
-    // A last line is at least four characters (base64 comes in fours); `ok` after a blob is a word.
-    if (r - next < MIN_TAIL || !closed) break;
+    // A last line is at least four characters (base64 comes in fours) and, when short, looks like
+    // base64 (padding, or two of lower case, upper case, digits, `+/`): `ok` or `done` after a blob
+    // is a word of the next line.
+    if (r - next < MIN_TAIL || !closed || (r - next < MIN_WRAPPED / 2 && !looksEncoded(text, next, r))) break;
     segment = next;
     e = r;
   }
   return [s, e];
+}
+
+/** Whether text[start, end) ends in padding or mixes two character classes of base64. */
+function looksEncoded(text: string, start: number, end: number): boolean {
+  if (text.charCodeAt(end - 1) === PAD) return true;
+  let classes = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    classes |= c >= 97 && c <= 122 ? 1 : c >= 65 && c <= 90 ? 2 : c >= 48 && c <= 57 ? 4 : 8;
+  }
+  return (classes & (classes - 1)) !== 0;
 }
 
 /** Whether text[start, end) crosses a line end. */

@@ -1,6 +1,6 @@
 import { shannonEntropy } from '../validators/entropy';
 import { hasDigitAndLetter, isKnownLookAlike, looksLikeCode, looksLikePath } from '../validators/secret-value';
-import { privateKeyBodyRule } from './private-key-body-rule';
+import { opensshKeyBodyRule, privateKeyBodyRule } from './private-key-body-rule';
 import { leftAnchored, regexRule, type Rule } from './rule';
 
 /** PEM bodies may be raw lines or JSON/shell-escaped (`\n`, `\\n`) on one line. */
@@ -50,6 +50,7 @@ function secretValue(value: string): boolean {
 export const credentialRules: Rule[] = [
   ...PEM_LABELS.map(({ id, description, label }) => pem(id, description, label)),
   privateKeyBodyRule(),
+  opensshKeyBodyRule(),
   regexRule({
     id: 'jwt',
     sticky: true,

@@ -58,6 +58,18 @@ describe('private keys without armour', () => {
     );
   });
 
+  it('redacts an OpenSSH key body without its armour, wrapped at 70 columns or on one line', () => {
+    // What ssh-keygen writes for an Ed25519 key inside its BEGIN/END lines (a test key).
+    const body = [
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+      'QyNTUxOQAAACBWkkke/savsdheut+oGfVntnQi9imEk+eCMBeqVnWzpwAAAJCHamRBh2pk',
+      'QQAAAAtzc2gtZWQyNTUxOQAAACBWkkke/savsdheut+oGfVntnQi9imEk+eCMBeqVnWzpw',
+      'AAAEDeadbeefcafe0123456789abcdefABCDEFghijklmnopqrstuvwxyz012345678901',
+    ];
+    expect(sanitizer.sanitize(`key:\n${body.join('\n')}\ndone`).text).toBe('key:\n[REDACTED:openssh-private-key]\ndone');
+    expect(sanitizer.sanitize(`"${body.join('')}"`).text).toBe('"[REDACTED:openssh-private-key]"');
+  });
+
   it('reads the DER header: a SEQUENCE with version 0 or 1 and the fields a private key has', () => {
     const der = (hex: string): string => Buffer.from(hex.replace(/ /g, ''), 'hex').toString('base64');
     expect(derPrivateKeyLength(der('30 82 04 a4 02 01 00 02 82 01 01 00'), 0)).toBe(0x4a4 + 4);

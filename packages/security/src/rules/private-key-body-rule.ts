@@ -1,4 +1,4 @@
-import { isBase64Char } from '../engine/encoded-run';
+import { encodedRunAround, isBase64Char } from '../engine/encoded-run';
 import type { Rule, Span } from './rule';
 
 /**
@@ -87,6 +87,32 @@ export function privateKeyBodyRule(): Rule {
         p += w;
       }
       if (count < MIN_BODY) return;
+      out.push({ start: anchor, end, rule: index });
+      return end;
+    },
+  };
+}
+
+/** base64 of `openssh-key-v1\0`, how every OpenSSH private key body starts. */
+const OPENSSH_MAGIC = 'b3BlbnNzaC1rZXktdjEA';
+const MIN_OPENSSH_BODY = 100;
+
+/**
+ * The base64 body of an OpenSSH private key without its BEGIN/END lines (70 columns a line, or
+ * one line): redacted as `openssh-private-key` from its magic to the end of the run.
+ */
+export function opensshKeyBodyRule(): Rule {
+  return {
+    id: 'openssh-private-key',
+    severity: 'critical',
+    description: 'The base64 body of an OpenSSH private key, with or without its BEGIN/END lines.',
+    anchors: [OPENSSH_MAGIC],
+    before: 1,
+    after: REACH,
+    usesAnchor: true,
+    find(text: string, _from: number, _to: number, index: number, out: Span[], anchor: number): number | void {
+      const [, end] = encodedRunAround(text, anchor, REACH);
+      if (end - anchor < MIN_OPENSSH_BODY) return;
       out.push({ start: anchor, end, rule: index });
       return end;
     },
