@@ -4,7 +4,7 @@
 // package that imports it and kept as an absolute require, so policy's yaml@2 or picomatch@4 is
 // never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
-import { deferUnusedDockerTransports, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
+import { deferNamedImports, deferUnusedDockerTransports, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -19,7 +19,12 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  plugins: [deferUnusedDockerTransports(), resolveDependenciesWhereImported()],
+  plugins: [
+    // Used by some calls only, and only inside functions: loaded when first used (~80 ms less per call).
+    deferNamedImports(['yaml', 'tldts', 'http-proxy-3', 'diff', 're2js', '@google/generative-ai'], join(dirname(outfile), 'deferred')),
+    deferUnusedDockerTransports(),
+    resolveDependenciesWhereImported(),
+  ],
   sourcemap: 'linked',
   logLevel: 'warning',
   // Workspace packages are bundled (they are TS sources); everything else comes from node_modules.
