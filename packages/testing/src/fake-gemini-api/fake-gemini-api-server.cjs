@@ -259,6 +259,7 @@ function startFakeGeminiApi(options = {}) {
         const last = i === chunks.length - 1;
         const perChunk = Array.isArray(answer.usagePerChunk) && answer.usagePerChunk.length > 0 ? answer.usagePerChunk[Math.min(i, answer.usagePerChunk.length - 1)] : undefined;
         const chunkUsage = perChunk ? { ...usage, ...perChunk } : usage;
+        record.usage = chunkUsage;
         res.write(`data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : undefined, chunkUsage))}\n\n`);
       }
       res.end();
@@ -268,6 +269,7 @@ function startFakeGeminiApi(options = {}) {
     const parts = partsOf(answer);
     const text = parts.map((p) => p.text ?? '').join('');
     const doc = responseDocument(model, parts, finishReason, usageOf(answer, body, text));
+    record.usage = doc.usageMetadata;
     if (fault && fault.kind === 'malformed-json') {
       res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
       res.end(JSON.stringify(doc).slice(0, 40));

@@ -107,6 +107,8 @@ export interface FakeGeminiRecordedRequest {
   fault?: string;
   /** The text answered, if any. */
   answer?: string;
+  /** The usageMetadata the fake sent (for a stream: its last chunk sent, so a cut stream shows how far it got). */
+  usage?: FakeGeminiUsage;
   at: number;
 }
 
