@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createOutputSanitizer } from '@bastion/security';
@@ -13,12 +14,13 @@ describe('screening an edit for the secrets the runtime holds, before it is appl
   afterEach(() => scratch.remove());
 
   /** The agent's copy after `edit`, diffed as the Cursor binding diffs it. */
-  async function screen(files: Record<string, string | Buffer>, edit: (copyDir: string) => void) {
+  async function screen(files: Record<string, string | Buffer>, edit: (copyDir: string) => void, limits?: { maxFileBytes: number }, prepare?: (s: Scratch) => void) {
     scratch = makeScratch(files);
+    prepare?.(scratch);
     const info = await scratch.copy();
     edit(info.copyDir);
     const diff = await diffWorkspace(info);
-    return screenChangesForSecrets(info, diff.proposedChanges, sanitizer);
+    return screenChangesForSecrets(info, diff.proposedChanges, sanitizer, limits);
   }
   const put = (dir: string, path: string, content: string | Buffer) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -56,5 +58,39 @@ describe('screening an edit for the secrets the runtime holds, before it is appl
       put(copy, 'a.ts', 'export const a = 2;\n');
       rmSync(join(copy, 'b.ts'));
     })).toBeNull();
+  });
+
+  it('skips a change at a path hidden from the agent (the apply refuses it) without opening the caller\'s file there', async () => {
+    // A FIFO at the hidden path: opening the caller's side would hang the screen, reading it would
+    // be reading a file the agent was never allowed to see.
+    const refused = await screen({ 'a.txt': 'a\n' }, (copy) => put(copy, 'private/secret.env', `KEY=${KEY}\n`), undefined, (s) => {
+      mkdirSync(join(s.ws, 'private'), { mode: 0o700 });
+      execFileSync('mkfifo', ['-m', '600', join(s.ws, 'private', 'secret.env')]);
+    });
+    expect(refused).toBeNull();
+  });
+
+  it("reads at most maxFileBytes of the caller's version: a key past the bound is not taken as already there", async () => {
+    const filler = 'x'.repeat(1023) + '\n';
+    const big = filler.repeat(2048); // 2 MiB
+    const limits = { maxFileBytes: 256 * 1024 };
+    // The caller's key sits within the bound: the agent's copy keeps it, nothing new.
+    expect(await screen({ 'big.log': `KEY=${KEY}\n${big}` }, (copy) => put(copy, 'big.log', `KEY=${KEY}\n`), limits)).toBeNull();
+    scratch.remove();
+    // The caller's key sits past the bound: unread, so the agent's copy of it counts as new.
+    expect(await screen({ 'big.log': `${big}KEY=${KEY}\n` }, (copy) => put(copy, 'big.log', `KEY=${KEY}\n`), limits)).toMatchObject({
+      code: 'POLICY_DENIED',
+      details: { rule: 'known-secret', files: 1 },
+    });
+  });
+
+  it('finds a key in a large file read in pieces, wherever the pieces are cut', async () => {
+    const filler = 'y'.repeat(4095) + '\n';
+    for (const at of [64 * 1024 - 10, 3 * 64 * 1024 - 3]) {
+      const before = 'x'.repeat(at);
+      expect(await screen({}, (copy) => put(copy, 'data.txt', `${before}${KEY}\n${filler.repeat(64)}`))).toMatchObject({ code: 'POLICY_DENIED' });
+      scratch.remove();
+    }
+    scratch = makeScratch();
   });
 });
