@@ -17,6 +17,7 @@ import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
 import { createGatewayProvisioner } from './gateway/gateway-provisioner';
+import { DailyUsage } from './gateway/daily-usage';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;
@@ -26,6 +27,8 @@ export interface RuntimeOptions {
   egress?: EgressProvisioner;
   /** serve/mcp: each workspace is checked again right before it is mounted or copied (workspace-access/). */
   workspaceAccess?: Pick<WorkspaceAccess, 'admit'>;
+  /** Model usage per tenant and provider per day (daily budgets); in memory, default one per runtime. */
+  dailyUsage?: DailyUsage;
 }
 
 /** A runtime owns what it starts: close() removes every container and socket it made. */
@@ -33,6 +36,8 @@ export interface Runtime extends AsyncDisposable {
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
   readonly secrets: SecretStore;
+  /** What each tenant used of each provider today: the daily budgets' account (in memory; no durable store yet). */
+  readonly dailyUsage: DailyUsage;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
   });
   const defaultEngine = createPolicyEngine();
+  const dailyUsage = options.dailyUsage ?? new DailyUsage();
   const pipeline = createPipeline({
     policy: options.policy ?? (() => defaultEngine),
     executor,
@@ -52,7 +58,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     secrets,
     audit,
     workspace: options.workspaceAccess ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess) : createWorkspaceProvisioner(),
-    egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger }),
+    egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage }),
   });
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -62,7 +68,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     })();
     return closing;
   };
-  return { pipeline, audit, secrets, close, [Symbol.asyncDispose]: close };
+  return { pipeline, audit, secrets, dailyUsage, close, [Symbol.asyncDispose]: close };
 }
 
 export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
@@ -109,14 +115,26 @@ export async function startRuntime(
   let reaper: StartedReaper | undefined;
   if (options.reaper ?? true) {
     try {
-      await sweepStaleCopies(); // workspace copies (and their filesystems) of a killed runtime
-      const report = await reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot });
+      // Three independent chores, started together so that a one-shot CLI call waits for the
+      // slowest (the watchdog's start, a node process) rather than for their sum (issue 26).
+      const [swept, reaped, watchdog] = await Promise.allSettled([
+        sweepStaleCopies(), // workspace copies (and their filesystems) of a killed runtime
+        reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot }),
+        startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot }),
+      ]);
+      if (watchdog.status === 'fulfilled') reaper = watchdog.value;
+      for (const r of [swept, reaped, watchdog]) {
+        if (r.status === 'rejected') {
+          await reaper?.close();
+          throw r.reason;
+        }
+      }
+      const report = (reaped as PromiseFulfilledResult<Awaited<ReturnType<typeof reapExpired>>>).value;
       const removed = report.containers.length + report.cgroups.length + report.tmpfs.length;
       options.onReaped?.(removed);
       if (removed > 0) {
         audit.record({ event: 'reaper.expired_removed', correlationId: '-', containers: report.containers.length, cgroups: report.cgroups.length, tmpfs: report.tmpfs.length });
       }
-      reaper = await startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot });
     } catch (err) {
       throw BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not start the reaper: ${(err as Error).message}`);
     }
