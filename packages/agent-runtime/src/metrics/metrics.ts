@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DailyUsage } from '../gateway/daily-usage';
+import { registerUsageMetrics } from './usage-metrics';
 import type { AgentResult } from '@bastion/providers';
 import { createLabelSets, type LabelSets } from './label-sets';
 
@@ -41,6 +43,8 @@ export interface Metrics {
   addReapedContainers(count: number): void;
   recordHttp(route: string, method: string, status: number, durationMs: number): void;
   setInFlight(count: number): void;
+  /** Report the runtime's daily model usage (daily budgets) as bastion_model_usage_today. */
+  watchDailyUsage(daily: DailyUsage): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -58,6 +62,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // Label values come from known sets only: a caller-supplied name (an unknown provider, a made-up
   // HTTP method) must not mint a new time series.
   const labels = createLabelSets(options.providers ?? []);
+  const usage = registerUsageMetrics(registry, labels, prefix);
 
   const calls = new Counter({
     name: `${prefix}agent_calls_total`,
@@ -139,6 +144,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       duration.observe({ provider, outcome }, durationMs / 1000);
       if (result.execution) sandboxDuration.observe({ backend: labels.backend(result.execution.backend) }, result.execution.durationMs / 1000);
       for (const r of result.redactions) redactions.inc({ rule: labels.rule(r.ruleId) }, r.count);
+      usage.record(result);
       if (result.policy.decision === 'deny') {
         for (const reason of result.policy.reasons) {
           if (reason.effect === 'deny') violations.inc({ rule: labels.rule(reason.rule) });
@@ -155,6 +161,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setPoolSize(backend, size) {
       pool.set({ backend: labels.backend(backend) }, size);
     },
+    watchDailyUsage: (daily) => usage.watchDaily(daily),
     addReapedContainers(count) {
       reaped.inc(count);
     },
