@@ -24,7 +24,7 @@ export interface ApiProxyOptions {
   secrets: readonly string[];
   record(v: Violation): void;
   /** The call cannot go on: the upstream said 429, or the policy's budget for the API is spent. */
-  onRateLimited(info: { retryAfterMs: number; source: 'upstream' | 'policy' }): void;
+  onRateLimited(info: { retryAfterMs: number; source: 'upstream' | 'policy'; rule?: string }): void;
   onUnreachable(code: string): void;
   /** A handler threw: answer 502 and count it (the gateway's last line of defence). */
   onInternalError(res: http.ServerResponse, err: unknown): void;
@@ -178,7 +178,7 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     if (!rate.allow) {
       const reason = `${o.upstream.hostname} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
       o.record({ kind: 'rate-limit', host: o.upstream.hostname, reason });
-      o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy' });
+      o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy', rule: rate.rule });
       return refuse(res, { status: 429, body: googleRateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs), contentType: 'application/json; charset=utf-8', retryAfterMs: rate.retryAfterMs });
     }
 

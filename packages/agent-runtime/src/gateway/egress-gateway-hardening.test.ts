@@ -137,7 +137,7 @@ describe('egress gateway hardening', () => {
       }
       expect(statuses).toEqual([200, 200, 429, 429]);
       expect(JSON.parse(last.body).error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED', details: [expect.objectContaining({ retryDelay: '30s' })] });
-      expect(limited).toEqual([{ retryAfterMs: 30_000, source: 'policy' }, { retryAfterMs: 30_000, source: 'policy' }]);
+      expect(limited).toEqual([{ retryAfterMs: 30_000, source: 'policy', rule: '127.0.0.1' }, { retryAfterMs: 30_000, source: 'policy', rule: '127.0.0.1' }]);
     });
 
     it("never passes a reflecting upstream's credential headers or cookies to the sandbox", async () => {

@@ -34,7 +34,7 @@ export interface EgressGatewayOptions {
   knownSecrets?: readonly string[];
   onViolation?(violation: Violation): void;
   /** The provider API answered 429, or the policy's budget for it is spent. */
-  onUpstreamRateLimited?(info: { retryAfterMs: number; source: 'upstream' | 'policy' }): void;
+  onUpstreamRateLimited?(info: { retryAfterMs: number; source: 'upstream' | 'policy'; rule?: string }): void;
   /** The provider API could not be reached at all (refused, reset, DNS): the call cannot succeed. */
   onUpstreamUnreachable?(info: { code: string }): void;
   logger?: GatewayLogger;

@@ -296,10 +296,13 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
     for (let i = 0; i < 3; i++) {
       const run = await call(runtime, { api: [{ model: 'gemini-2.5-flash' }], sleepMs: 30_000 * (i === 2 ? 1 : 0) });
       await run.release();
-      results.push({ code: run.error?.code ?? null, status: run.error ? undefined : lastLine(run.stdout).api?.[0]?.status });
+      results.push({ code: run.error?.code ?? null, message: run.error?.message, status: run.error ? undefined : lastLine(run.stdout).api?.[0]?.status });
     }
-    expect(results.slice(0, 2)).toEqual([{ code: null, status: 200 }, { code: null, status: 200 }]);
+    expect(results.slice(0, 2)).toEqual([{ code: null, message: undefined, status: 200 }, { code: null, message: undefined, status: 200 }]);
     expect(results[2].code).toBe('RATE_LIMITED');
+    // The policy's limit, not the provider's 429: the fix is in the policy, not the provider account.
+    expect(results[2].message).toMatch(/policy's rate limit for 127\.0\.0\.1/);
+    expect(results[2].message).not.toMatch(/answered 429/);
   }, 90_000);
 
   it('counts the plain-HTTP requests inside one CONNECT tunnel against the rate limit', async () => {

@@ -1,6 +1,7 @@
 import { BastionError, formatByteSize } from '@bastion/core';
 import type { ResourceLimits } from '@bastion/policy';
 import type { ExecutorOutcome } from '../executor/executor';
+import type { RateLimitCause } from './sandbox-extensions';
 
 /** The sandbox-level verdict on a finished run, before any provider interprets its output. */
 export function sandboxOutcomeError(outcome: ExecutorOutcome, limits: ResourceLimits): BastionError | null {
@@ -52,4 +53,27 @@ export function resourceExhaustedError(base: BastionError, stderr: string, limit
     });
   }
   return base;
+}
+
+/**
+ * The call was ended by a rate limit; the message says whose, since the fixes differ: the
+ * provider's 429 passes with time (or a higher quota on the account), the policy's own limit is
+ * shared by every call of this runtime and is raised in the policy.
+ */
+export function rateLimitedError(cause: RateLimitCause, retryAfterMs?: number): BastionError {
+  const retry = retryAfterMs !== undefined ? { retryAfterMs } : {};
+  if (cause.source === 'policy') {
+    const which = cause.rule !== undefined ? ` for ${cause.rule}` : '';
+    const wait = retryAfterMs !== undefined ? `Retry in ${Math.ceil(retryAfterMs / 1000)}s` : 'Retry later';
+    return new BastionError(
+      'RATE_LIMITED',
+      `the policy's rate limit${which} (network.rateLimits, shared by every call of this runtime) is spent; the gateway refused the request before it reached the provider API and the call was ended. ${wait}, or raise requestsPerMinute/burst in the policy`,
+      { retryable: true, ...retry, details: { limit: 'policy', ...(cause.rule !== undefined ? { rule: cause.rule } : {}) } },
+    );
+  }
+  return new BastionError('RATE_LIMITED', "the provider API answered 429 (the provider's own rate limit or quota); the call was ended instead of retrying inside the sandbox", {
+    retryable: true,
+    ...retry,
+    details: { limit: 'provider' },
+  });
 }

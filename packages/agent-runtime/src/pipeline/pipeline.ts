@@ -6,12 +6,12 @@ import type { CallPhase } from './call-phase';
 import type { ExecutionInfo, Redaction } from '@bastion/providers';
 import type { Executor, ExecutorOutcome, Mount } from '../executor/executor';
 import type { AuditLog } from '../audit/audit-log';
-import { sandboxOutcomeError } from './outcome-error';
+import { rateLimitedError, sandboxOutcomeError } from './outcome-error';
 import { mergeRedactions } from './redactions';
 import { createExitGate, type ExitGate } from './exit-gate';
 
 export { mergeRedactions } from './redactions';
-import type { EgressProvisioner, SandboxAttachment, WorkspaceProvisioner } from './sandbox-extensions';
+import type { EgressProvisioner, RateLimitCause, SandboxAttachment, WorkspaceProvisioner } from './sandbox-extensions';
 
 export interface PipelineOptions {
   /** Read at call time, so a reloaded policy applies to the next call. */
@@ -132,7 +132,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       );
     }
 
-    let rateLimited: { retryAfterMs?: number } | undefined;
+    let rateLimited: { retryAfterMs?: number; cause: RateLimitCause } | undefined;
     // A model outside the policy's allowlist, asked for from inside the sandbox (the gateway refused it).
     let modelDenied: string | undefined;
     let unreachable: string | undefined;
@@ -178,9 +178,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
               controller.abort();
             }
           },
-          onRateLimited: (retryAfterMs) => {
-            rateLimited = { retryAfterMs };
-            audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs });
+          onRateLimited: (retryAfterMs, cause = { source: 'upstream' }) => {
+            rateLimited ??= { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), cause };
+            audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs, ...cause });
             controller.abort();
           },
           onUnreachable: (code) => {
@@ -257,10 +257,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
       let error = sandboxOutcomeError(outcome, decision.limits);
       if (rateLimited) {
-        error = new BastionError('RATE_LIMITED', 'the provider API answered 429; the call was ended instead of retrying inside the sandbox', {
-          retryable: true,
-          ...(rateLimited.retryAfterMs !== undefined ? { retryAfterMs: rateLimited.retryAfterMs } : {}),
-        });
+        error = rateLimitedError(rateLimited.cause, rateLimited.retryAfterMs);
       }
       if (modelDenied !== undefined) {
         error = new BastionError('POLICY_DENIED', `the agent asked the provider API for a model the policy does not allow: ${modelDenied}; the call was ended`);

@@ -17,6 +17,9 @@ export interface SandboxAttachment {
   close(): Promise<void>;
 }
 
+/** Whose limit ended a call: the provider API answered 429, or the policy's rate limit for it (network.rateLimits) is spent. */
+export type RateLimitCause = { readonly source: 'upstream' } | { readonly source: 'policy'; readonly rule?: string };
+
 export interface EgressProvisioner {
   attach(
     network: Extract<NetworkObligation, { mode: 'gateway' }>,
@@ -31,7 +34,8 @@ export interface EgressProvisioner {
       /** A budget was reached: the gateway has ended the stream; the call ends now. */
       onBudgetExceeded?(breach: { scope: 'run' | 'daily'; limit: string; max: number; totals: Usage; message: string }): void;
       onViolation(v: { kind: string; host?: string; reason: string }): void;
-      onRateLimited(retryAfterMs?: number): void;
+      /** `cause` says whose limit it was: the provider's 429 or the policy's own rate limit (default: the provider's). */
+      onRateLimited(retryAfterMs?: number, cause?: RateLimitCause): void;
       /** The provider API is unreachable: the call ends now instead of at its deadline. */
       onUnreachable(code: string): void;
     },
