@@ -1,0 +1,58 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BastionError } from '@bastion/core';
+import { createPgClient, createPgliteClient } from './sql-client';
+import { createSqlTaskLedger } from './sql-task-ledger';
+import type { TaskLedger } from './task-ledger';
+
+export type DatabaseLocation = { kind: 'postgres'; url: string; display: string } | { kind: 'embedded'; dir: string; display: string };
+
+/**
+ * Reads a `--database` value: `postgres://` / `postgresql://` URLs name a server; `pglite:<dir>`
+ * (or `pglite://<dir>`) the embedded store in a directory. Anything else is INVALID_INPUT that says
+ * which forms there are. The password of a URL never appears in `display` (or any message).
+ */
+export function parseDatabaseLocation(value: string): DatabaseLocation {
+  const trimmed = value.trim();
+  const pglite = /^pglite:(?:\/\/)?(.+)$/.exec(trimmed);
+  if (pglite) return { kind: 'embedded', dir: resolve(pglite[1]), display: `pglite:${resolve(pglite[1])}` };
+  let url: URL | undefined;
+  try {
+    url = new URL(trimmed);
+  } catch (err) {
+    throw new BastionError('INVALID_INPUT', `--database "${redact(trimmed)}" is not a URL: use postgres://USER@HOST:PORT/DB (ops/postgres/ensure-postgres.sh prints one) or pglite:DIR for the embedded store`, { cause: err });
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new BastionError('INVALID_INPUT', `--database scheme "${url.protocol}" is not supported: use postgres://USER@HOST:PORT/DB or pglite:DIR`);
+  }
+  if (!url.pathname || url.pathname === '/') throw new BastionError('INVALID_INPUT', `--database ${redact(trimmed)} names no database: add it as the path, e.g. postgres://postgres@127.0.0.1:54329/bastion`);
+  return { kind: 'postgres', url: trimmed, display: redact(trimmed) };
+}
+
+function redact(value: string): string {
+  return value.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
+/**
+ * Opens (and migrates) the ledger. A server that cannot be reached or refuses us is
+ * SANDBOX_UNAVAILABLE (retryable: the runtime cannot run tasks without its ledger) naming where it
+ * looked and how to fix it, never the password.
+ */
+export async function openTaskLedger(location: DatabaseLocation, options: { onIdleError?: (err: Error) => void } = {}): Promise<TaskLedger> {
+  if (location.kind === 'embedded') await mkdir(location.dir, { recursive: true, mode: 0o700 });
+  const db = location.kind === 'postgres' ? await createPgClient(location.url, { onIdleError: options.onIdleError }) : await createPgliteClient(location.dir);
+  try {
+    return await createSqlTaskLedger(db);
+  } catch (err) {
+    await db.close().catch((closeError: unknown) => options.onIdleError?.(closeError as Error));
+    throw databaseError(err, location);
+  }
+}
+
+/** A database failure as the typed error the edges report. */
+export function databaseError(err: unknown, location: Pick<DatabaseLocation, 'display' | 'kind'>): BastionError {
+  if (BastionError.isInstance(err)) return err;
+  const code = (err as { code?: string }).code ?? 'no answer';
+  const fix = location.kind === 'postgres' ? 'start it (bash ops/postgres/ensure-postgres.sh) or fix --database' : 'check the directory is writable and not used by another bastion process';
+  return new BastionError('SANDBOX_UNAVAILABLE', `the task database ${location.display} is unavailable (${code}): ${fix}`, { cause: err });
+}
