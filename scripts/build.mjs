@@ -6,31 +6,45 @@
 import { build } from 'esbuild';
 import { deferNamedImports, deferUnusedDockerTransports, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--outfile FILE` builds elsewhere (tests that inspect a bundle must not race the shared dist/).
 const at = process.argv.indexOf('--outfile');
 const outfile = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'packages/agent-runtime/dist/bastion.cjs');
-await build({
-  entryPoints: [join(root, 'packages/agent-runtime/src/cli/bin.ts')],
-  outfile,
+// Two files: the entry (argument triage, --version, the daemon client: what scripts run most)
+// and the runner it requires for everything else (commander, the commands), so those paths do
+// not even parse the runner's ~800 KB.
+const runnerFile = join(dirname(outfile), 'bastion-runner.cjs');
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  plugins: [
-    // Used by some calls only, and only inside functions: loaded when first used (~80 ms less per call).
-    deferNamedImports(['yaml', 'tldts', 'http-proxy-3', 'diff', 're2js', '@google/generative-ai'], join(dirname(outfile), 'deferred')),
-    deferUnusedDockerTransports(),
-    resolveDependenciesWhereImported(),
-  ],
   sourcemap: 'linked',
   logLevel: 'warning',
   // Workspace packages are bundled (they are TS sources); everything else comes from node_modules.
   alias: Object.fromEntries(
     ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
   ),
-});
-process.stderr.write(`[build] ${relative(root, outfile)}\n`);
+};
+const plugins = () => [
+  // Used by some calls only, and only inside functions: loaded when first used (~80 ms less per call).
+  deferNamedImports(['yaml', 'tldts', 'http-proxy-3', 'diff', 're2js', '@google/generative-ai'], join(dirname(outfile), 'deferred')),
+  deferUnusedDockerTransports(),
+  resolveDependenciesWhereImported(),
+];
+const runnerAsItsOwnFile = {
+  name: 'runner-as-its-own-file',
+  setup(b) {
+    // A stand-in inside the entry that require()s the runner: a plain require, where an external
+    // import() would start node's ESM loader for one CommonJS file.
+    b.onResolve({ filter: /^\.\/cli-runner$/ }, () => ({ path: 'cli-runner', namespace: 'runner' }));
+    b.onLoad({ filter: /.*/, namespace: 'runner' }, () => ({ contents: `module.exports = require('./${basename(runnerFile)}');`, loader: 'js', resolveDir: dirname(outfile) }));
+    b.onResolve({ filter: /^\.\/bastion-runner\.cjs$/, namespace: 'runner' }, (args) => ({ path: args.path, external: true }));
+  },
+};
+await build({ ...common, entryPoints: [join(root, 'packages/agent-runtime/src/cli/cli-runner.ts')], outfile: runnerFile, plugins: plugins() });
+await build({ ...common, entryPoints: [join(root, 'packages/agent-runtime/src/cli/bin.ts')], outfile, plugins: [runnerAsItsOwnFile, ...plugins()] });
+process.stderr.write(`[build] ${relative(root, outfile)}, ${relative(root, runnerFile)}\n`);
 

@@ -6,7 +6,8 @@ const { join } = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const bundle = join(__dirname, '..', 'dist', 'bastion.cjs');
-if (!existsSync(bundle)) {
+// The entry requires the runner (dist/bastion-runner.cjs) for most commands: both or a rebuild.
+if (!existsSync(bundle) || !existsSync(join(__dirname, '..', 'dist', 'bastion-runner.cjs'))) {
   const build = spawnSync(process.execPath, [join(__dirname, '..', '..', '..', 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) {
     process.stderr.write('bastion: could not build the CLI bundle; run `npm ci && npm run build`\n');

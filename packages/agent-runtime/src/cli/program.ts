@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { printJson, type Io } from './output';
 import type { CliContext } from './cli-context';
+import type { CommandName } from './command-names';
 
 export interface CliRun {
   exitCode: number;
@@ -11,10 +12,10 @@ type Register = (program: Command, ctx: CliContext) => void;
 
 /**
  * Each command's module, loaded only when that command runs (or for the full help). A process
- * pays for what its command uses: `--version` loads no command, `policy check` never loads
- * dockerode, fastify, the MCP SDK, OpenFeature or prom-client. The order is the help's order.
+ * pays for what its command uses: `policy check` never loads dockerode, fastify, the MCP SDK,
+ * OpenFeature or prom-client.
  */
-export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+const COMMANDS: Readonly<Record<CommandName, () => Promise<Register>>> = {
   exec: async () => (await import('./commands/exec-command')).registerExec,
   doctor: async () => (await import('./commands/doctor-command')).registerDoctor,
   serve: async () => (await import('./commands/serve-command')).registerServe,
@@ -26,23 +27,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   sanitize: async () => (await import('./commands/sanitize-command')).registerSanitize,
 };
 
-/**
- * The commands a command line needs: the one it names, none for a bare `--version`, every one
- * otherwise (help, a typo that commander should answer with a suggestion). Only `--version` and
- * `--help` are program options, so the first word that is not an option names the command.
- */
-export function commandsFor(argv: readonly string[]): string[] {
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (arg.startsWith('-')) continue;
-    return Object.hasOwn(COMMANDS, arg) ? [arg] : Object.keys(COMMANDS);
-  }
-  const versionOnly = (argv.includes('--version') || argv.includes('-V')) && !argv.includes('--help') && !argv.includes('-h');
-  return versionOnly ? [] : Object.keys(COMMANDS);
-}
-
 /** The `bastion` program with the given commands registered on `ctx` (none needs no context). */
-export async function buildProgram(names: readonly string[], ctx: CliContext | undefined, io: Io): Promise<Command> {
+export async function buildProgram(names: readonly CommandName[], ctx: CliContext | undefined, io: Io): Promise<Command> {
   const program = new Command()
     .name('bastion')
     .description('Run AI coding agents from your automation without trusting them')
@@ -51,7 +37,7 @@ export async function buildProgram(names: readonly string[], ctx: CliContext | u
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     // One line, not the whole help: the error and the hint stay on screen.
     .showHelpAfterError('(add --help for usage, an example, exit codes and environment)');
-  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]()));
   for (const register of registers) register(program, ctx!);
   return program;
 }

@@ -12,16 +12,18 @@ const HEAVY = ['dockerode', 'split-ca', 'tar-fs', 'fastify', '@modelcontextproto
 const RECORDER = `
 const Module = require('node:module');
 const seen = new Set();
+const files = new Set();
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
   try {
     const file = Module._resolveFilename(request, parent, isMain);
+    files.add(file);
     const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
     if (m) seen.add(m[1]);
   } catch (err) { if (err.code !== 'MODULE_NOT_FOUND') throw err; }
   return load.apply(this, arguments);
 };
-process.on('exit', () => require('node:fs').writeFileSync(process.env.RECORD_TO, JSON.stringify([...seen])));
+process.on('exit', () => require('node:fs').writeFileSync(process.env.RECORD_TO, JSON.stringify({ packages: [...seen], files: [...files] })));
 `;
 
 describe('bastion start-up pays only for the command it runs', () => {
@@ -37,7 +39,7 @@ describe('bastion start-up pays only for the command it runs', () => {
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function packagesLoadedBy(args: string[], input = ''): { status: number | null; stdout: string; packages: string[] } {
+  function packagesLoadedBy(args: string[], input = ''): { status: number | null; stdout: string; packages: string[]; files: string[] } {
     const record = join(dir, `loaded-${args[0]}.json`);
     const run = spawnSync(process.execPath, ['-r', join(dir, 'record.cjs'), bundle, ...args], {
       cwd: ROOT,
@@ -45,14 +47,21 @@ describe('bastion start-up pays only for the command it runs', () => {
       encoding: 'utf8',
       env: { ...process.env, RECORD_TO: record, BASTION_AUDIT_LOG: '/dev/null' },
     });
-    return { status: run.status, stdout: run.stdout, packages: JSON.parse(readFileSync(record, 'utf8')) as string[] };
+    return { status: run.status, stdout: run.stdout, ...(JSON.parse(readFileSync(record, 'utf8')) as { packages: string[]; files: string[] }) };
   }
 
-  it('answers --version from package.json loading nothing but commander', () => {
+  it('answers --version from package.json without loading any package or the CLI runner', () => {
     const run = packagesLoadedBy(['--version']);
     expect(run.status).toBe(0);
-    expect(run.stdout.trim()).toBe(version);
-    expect(run.packages).toEqual(['commander']);
+    expect(run.stdout).toBe(`${version}\n`);
+    expect(run.packages).toEqual([]);
+    expect(run.files.filter((f) => f.endsWith('bastion-runner.cjs'))).toEqual([]);
+  });
+
+  it('loads the CLI runner for the other commands', () => {
+    const run = packagesLoadedBy(['policy', 'show-default']);
+    expect(run.status).toBe(0);
+    expect(run.files.filter((f) => f.endsWith('bastion-runner.cjs'))).toHaveLength(1);
   });
 
   it('checks a policy without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {

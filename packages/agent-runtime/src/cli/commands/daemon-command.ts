@@ -54,7 +54,7 @@ export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?:
     const stdin = bytesOf(request.stdin);
     const requestCtx = createCliContext(io, ctx.env, (code) => (exitCode = code), { cwd: request.cwd, stdin, signal, sharedRuntime });
     try {
-      const run = await runProgram(await buildProgram([request.argv[0]!], requestCtx, io), request.argv, io, requestCtx);
+      const run = await runProgram(await buildProgram([request.argv[0] as 'exec' | 'run'], requestCtx, io), request.argv, io, requestCtx);
       if (run.exitCode !== 0) exitCode = run.exitCode;
     } finally {
       await requestCtx.close();
