@@ -1,4 +1,8 @@
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
+import { FilesystemPolicy, type PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import type { AgentProvider } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
@@ -6,6 +10,7 @@ import type { Executor } from '../executor/executor';
 import { allowAll } from '../test-support/pipeline-stand-ins';
 import { runAgent, type ChangeHandler } from './agent-call';
 import { createPipeline } from './pipeline';
+import { createWorkspaceProvisioner } from '../workspace/workspace-provisioner';
 
 // A value no pattern rule knows: only the call's known secrets can catch it.
 const KEY = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';
@@ -142,5 +147,79 @@ describe('runAgent: a provider that throws', () => {
     expect(BastionError.isInstance(thrown)).toBe(true);
     expect(thrown).toMatchObject({ code: 'PROVIDER_FAILED', message: 'cannot handle "the key is [REDACTED:known-secret]"' });
     expect((thrown as Error).cause).toBeUndefined();
+  });
+});
+
+describe('runAgent: an agent that dies because its workspace copy is full', () => {
+  // The copy sits on its own size- and inode-capped tmpfs, which needs root (as in production).
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'bastion-copyfull-'));
+    mkdirSync(join(root, 'ws'));
+    mkdirSync(join(root, 'copies'), { mode: 0o700 });
+    writeFileSync(join(root, 'ws', 'a.txt'), 'a\n', { mode: 0o644 });
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const filesystem = { ...FilesystemPolicy.parse({}), maxTotalBytes: 1 << 20, maxFiles: 20 };
+  const policy = { evaluate: (spec: unknown, ctx: unknown) => ({ ...(allowAll.evaluate as (s: unknown, c: unknown) => object)(spec, ctx), obligations: { network: { mode: 'none' }, filesystem } }) } as unknown as PolicyEngine;
+  const editingProvider: AgentProvider = { ...jsonProvider, plan: () => ({ ...jsonProvider.plan({ prompt: 'p' } as never, {} as never), workspace: { hostPath: join(root, 'ws'), access: 'copy' } }) };
+
+  /** An executor whose "agent" does `fill` to the copy mounted at /workspace, then fails as an agent does. */
+  function fillingExecutor(fill: (copyDir: string) => void): Executor {
+    return {
+      backend: 'docker',
+      async run(request, hooks) {
+        fill(request.mounts.find((m) => m.containerPath === '/workspace')!.hostPath);
+        hooks.onStdout(new TextEncoder().encode('{"error":"tool write_file failed"}'));
+        hooks.onStderr?.(new TextEncoder().encode('Error: ENOSPC: no space left on device, write\n'));
+        return { exitCode: 1, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 'sb-1' };
+      },
+      close: async () => undefined,
+    };
+  }
+  const writeUntilFull = (path: string, write: (i: number) => void) => {
+    for (let i = 0; ; i++) {
+      try {
+        write(i);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return;
+        throw err;
+      }
+      if (i > 100_000) throw new Error(`${path} never filled up`);
+    }
+  };
+  const call = (fill: (copyDir: string) => void) =>
+    runAgent(
+      createPipeline({
+        policy: () => policy,
+        executor: fillingExecutor(fill),
+        sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets, customRules }),
+        secrets: createSecretStore({ env: {}, sources: { 'agent-key': { env: 'AGENT_KEY' } }, values: { 'agent-key': KEY } }),
+        audit: createMemoryAuditLog(),
+        workspace: createWorkspaceProvisioner({ scratchDir: join(root, 'copies'), owner: null, boundedFilesystem: true }),
+      }),
+      editingProvider,
+      { prompt: 'p', intent: 'edit' },
+      { planContext, mode: 'dry-run', changes: async () => ({ proposedChanges: [], appliedChanges: [] }) },
+    );
+
+  it('ends RESOURCE_EXHAUSTED naming filesystem.maxTotalBytes when the bytes ran out, not PROVIDER_FAILED', async () => {
+    const result = await call((copy) => writeUntilFull(copy, () => appendFileSync(join(copy, 'big.bin'), Buffer.alloc(256 * 1024, 1))));
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', retryable: false, details: { resource: 'workspace-copy', limit: 'maxTotalBytes', maxTotalBytes: 1 << 20, after: 'PROVIDER_FAILED' } });
+    expect(result.error!.message).toMatch(/filesystem\.maxTotalBytes: 1 ?MiB of room/);
+    expect(readdirSync(join(root, 'copies'))).toEqual([]);
+  });
+
+  it('ends RESOURCE_EXHAUSTED naming filesystem.maxFiles when the files ran out', async () => {
+    const result = await call((copy) => writeUntilFull(copy, (i) => writeFileSync(join(copy, `f${i}`), '')));
+    expect(result.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', details: { resource: 'workspace-copy', limit: 'maxFiles', maxFiles: 20 } });
+    expect(result.error!.message).toMatch(/filesystem\.maxFiles/);
+  });
+
+  it('stays PROVIDER_FAILED when the agent failed with room left in its copy', async () => {
+    const result = await call((copy) => writeFileSync(join(copy, 'small.txt'), 'x\n'));
+    expect(result.error).toMatchObject({ code: 'PROVIDER_FAILED' });
   });
 });

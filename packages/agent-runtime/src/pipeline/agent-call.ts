@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ZERO_USAGE } from '@bastion/policy';
-import { BastionError } from '@bastion/core';
+import { ZERO_USAGE, type FilesystemObligation } from '@bastion/policy';
+import { BastionError, type ErrorInfo } from '@bastion/core';
 import {
   AgentTask,
   assertSupportedProvider,
@@ -16,7 +16,9 @@ import { withStderrTail } from './stderr-tail';
 import { executionInfo, type CallOptions, type Pipeline, type SandboxRun } from './pipeline';
 import { workspaceCopyInfo } from '../workspace/workspace-provisioner';
 import { screenChangesForSecrets } from './change-screen';
-import { diffCapsOf } from '../workspace/workspace-diff';
+import { DEFAULT_DIFF_CAPS, diffCapsOf } from '../workspace/workspace-diff';
+import { copyFilesystemFull } from '../workspace/copy-filesystem-full';
+import { copyFullError } from './outcome-error';
 import type { ExitGate } from './exit-gate';
 
 /** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
@@ -150,7 +152,8 @@ async function finishRun(
   audit.record({ event: 'provider.parsed', correlationId, stage: 'provider', provider: provider.id, ok: parsed.ok, error: parsed.error?.code ?? null });
 
   // The sandbox's verdict (deadline, memory, output cap, 429 at the gateway) outranks the parse.
-  const verdict = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+  let verdict = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+  if (verdict?.code === 'PROVIDER_FAILED' && run.workspaceCopy) verdict = (await copyFullVerdict(run.workspaceCopy, run.decision?.obligations.filesystem, verdict.code)) ?? verdict;
   const error = verdict ? withStderrTail(verdict, run.stderr) : null;
   let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
   if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId }, audit)) };
@@ -164,6 +167,17 @@ async function finishRun(
     ...(parsed.stats ? { stats: parsed.stats } : {}),
     error: finalError,
   };
+}
+
+/**
+ * An agent that died because its copy's filesystem is full reads as a crash (PROVIDER_FAILED);
+ * statfs on the copy tells the policy's cap apart, so the caller learns which limit to raise.
+ */
+async function copyFullVerdict(copyDir: string, filesystem: FilesystemObligation | undefined, after: string): Promise<ErrorInfo | null> {
+  const full = await copyFilesystemFull(copyDir);
+  if (!full) return null;
+  const caps = { maxTotalBytes: filesystem?.maxTotalBytes ?? DEFAULT_DIFF_CAPS.maxTotalBytes, maxFiles: filesystem?.maxFiles };
+  return copyFullError(full, caps, after).toInfo();
 }
 
 /**

@@ -2,6 +2,7 @@ import { BastionError, formatByteSize } from '@bastion/core';
 import type { ResourceLimits } from '@bastion/policy';
 import type { ExecutorOutcome } from '../executor/executor';
 import type { RateLimitCause } from './sandbox-extensions';
+import type { CopyFilesystemFull } from '../workspace/copy-filesystem-full';
 
 /** The sandbox-level verdict on a finished run, before any provider interprets its output. */
 export function sandboxOutcomeError(outcome: ExecutorOutcome, limits: ResourceLimits): BastionError | null {
@@ -76,4 +77,24 @@ export function rateLimitedError(cause: RateLimitCause, retryAfterMs?: number): 
     ...retry,
     details: { limit: 'provider' },
   });
+}
+
+/**
+ * The agent failed after filling its workspace copy: the copy's filesystem is capped at the
+ * workspace plus filesystem.maxTotalBytes of room and maxFiles more files, and an agent that hits
+ * that cap usually dies of ENOSPC in some tool. That is the policy's limit at work, not a broken
+ * provider, and the fix is in the policy.
+ */
+export function copyFullError(full: Pick<CopyFilesystemFull, 'resource' | 'sizeBytes'>, caps: { maxTotalBytes: number; maxFiles?: number | undefined }, after: string): BastionError {
+  if (full.resource === 'inodes') {
+    const room = caps.maxFiles !== undefined ? ` (filesystem.maxFiles: ${caps.maxFiles} files beyond the workspace's own)` : '';
+    return new BastionError('RESOURCE_EXHAUSTED', `the agent ran out of files in its workspace copy${room} and failed; raise filesystem.maxFiles in the policy, or ask for an edit that creates fewer files`, {
+      details: { resource: 'workspace-copy', limit: 'maxFiles', ...(caps.maxFiles !== undefined ? { maxFiles: caps.maxFiles } : {}), after },
+    });
+  }
+  return new BastionError(
+    'RESOURCE_EXHAUSTED',
+    `the agent filled its ${formatByteSize(full.sizeBytes)} workspace copy (the workspace plus filesystem.maxTotalBytes: ${formatByteSize(caps.maxTotalBytes)} of room for changes) and failed; raise filesystem.maxTotalBytes in the policy, or ask for an edit that writes less`,
+    { details: { resource: 'workspace-copy', limit: 'maxTotalBytes', maxTotalBytes: caps.maxTotalBytes, sizeBytes: full.sizeBytes, after } },
+  );
 }

@@ -50,6 +50,11 @@ export async function mountCopyFs(dir: string, size: CopyFsSize, owner: { uid: n
   }
 }
 
+/** Is `dir` a copy's own filesystem (mounted by mountCopyFs and not yet removed)? */
+export function isCopyMount(dir: string): boolean {
+  return copyMounts().includes(dir);
+}
+
 function copyMounts(): string[] {
   // mountinfo field 5 is the mount point; the source follows the " - " separator.
   return readFileSync('/proc/self/mountinfo', 'utf8')
