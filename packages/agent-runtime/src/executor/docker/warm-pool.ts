@@ -144,8 +144,10 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     });
     try {
       await writeFile(keyPath, secret, { mode: 0o600 });
+      // Root gives the file to the sandbox user (0400); an unprivileged runtime cannot, so the
+      // sandbox reads it as "other" (0444) and the 0700 runtime directory keeps host users out.
       await callDir.secureSocket(keyPath);
-      await chmod(keyPath, 0o400);
+      await chmod(keyPath, process.getuid?.() === 0 ? 0o400 : 0o444);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(join(ctlDir, 'ctl.sock'), () => resolve());
