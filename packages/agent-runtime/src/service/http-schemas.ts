@@ -12,7 +12,7 @@ export const ErrorBody = z
   .object({ error: ErrorInfo.extend({ problems: z.array(Problem).optional().describe('Every schema problem of an INVALID_INPUT body') }) })
   .describe('Every non-2xx answer: an error from the closed set of codes, with a message that says how to fix it');
 
-export const TaskState = z.enum(['running', 'succeeded', 'failed', 'denied']);
+export const TaskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'denied']).describe('queued: committed, waiting for a worker (serve --database only)');
 
 export const TaskView = z
   .object({

@@ -13,6 +13,8 @@ import { openApiDocument } from './openapi-document';
 import { TaskQuery, admitTaskRequest, problemsOf, taskRequestFor, type Problem, type TaskRequest, type TaskWorkspaceAccess } from './task-request';
 import { TaskEventLog } from './task-event-log';
 import { TaskStore, type TaskRecord } from './task-store';
+import { registerDurableTaskRoutes } from './durable-task-routes';
+import type { TaskLedger } from '../tasks/task-ledger';
 
 export interface ReadinessCheck {
   (): Promise<{ ready: boolean; reason?: string }>;
@@ -49,6 +51,11 @@ export interface ServiceOptions {
   eventOutputBytes?: number;
   /** Version in /openapi.json. */
   version?: string;
+  /**
+   * Tasks live in this ledger (`--database`): committed before the 202, run by workers, answered
+   * and replayed from any instance. Absent: tasks run in this process and live in memory.
+   */
+  durable?: { ledger: TaskLedger; onAccepted?: () => void; maxAttempts?: number };
 }
 
 /** A listening service. close() drains, then stops; it is the only way to end it. */
@@ -125,6 +132,13 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
   app.get('/readyz', async (_req, reply) => {
     if (draining) return reply.code(503).send({ ready: false, reason: 'draining' });
     const check = options.readiness ? await options.readiness().catch((err: unknown) => ({ ready: false, reason: (err as Error).message })) : { ready: true };
+    if (check.ready && options.durable) {
+      const down = await options.durable.ledger.ping().then(
+        () => undefined,
+        (err: unknown) => `the task database is unreachable (${(err as { code?: string }).code ?? 'no answer'}): tasks cannot be accepted until it is back`,
+      );
+      if (down) return reply.code(503).send({ ready: false, reason: down, providers: router.health() });
+    }
     return reply.code(check.ready ? 200 : 503).send({ ready: check.ready, ...(check.reason ? { reason: check.reason } : {}), providers: router.health() });
   });
   let openapi: Record<string, unknown> | undefined;
@@ -134,46 +148,63 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     return reply.header('content-type', metrics.contentType).send(await metrics.render());
   });
 
-  app.post('/v1/tasks', async (req, reply) => {
-    const query = TaskQuery.safeParse(req.query ?? {});
-    if (!query.success) return invalid(reply, problemsOf(query.error));
-    const admitted = await admit(req, reply);
-    if (!admitted) return reply;
-    const record = accept(req, admitted);
-    const { promise } = start(record, admitted);
-    if (query.data.wait === 'true' || query.data.wait === '1') {
-      const result = await promise;
-      const wait = bulkheadWait(result);
-      if (wait !== undefined) return busy(reply, wait, result.error?.message ?? 'every provider slot is taken');
-      return reply.code(200).header('x-task-id', record.id).send(result);
-    }
-    return reply.code(202).header('location', `/v1/tasks/${record.id}`).send(view(record));
-  });
+  if (options.durable) {
+    registerDurableTaskRoutes(app, {
+      ledger: options.durable.ledger,
+      admit,
+      correlationIdOf,
+      heartbeatMs,
+      ...(options.durable.onAccepted ? { onAccepted: options.durable.onAccepted } : {}),
+      ...(options.durable.maxAttempts ? { maxAttempts: options.durable.maxAttempts } : {}),
+      ...(audit ? { audit } : {}),
+      invalid,
+      notFound,
+      noTask,
+    });
+  } else registerInMemoryTaskRoutes();
 
-  app.get<{ Params: { id: string } }>('/v1/tasks/:id', async (req, reply) => {
-    const record = tasks.get(req.params.id);
-    if (!record) return notFound(reply, noTask(req.params.id));
-    return reply.send(view(record));
-  });
+  function registerInMemoryTaskRoutes() {
+    app.post('/v1/tasks', async (req, reply) => {
+      const query = TaskQuery.safeParse(req.query ?? {});
+      if (!query.success) return invalid(reply, problemsOf(query.error));
+      const admitted = await admit(req, reply);
+      if (!admitted) return reply;
+      const record = accept(req, admitted);
+      const { promise } = start(record, admitted);
+      if (query.data.wait === 'true' || query.data.wait === '1') {
+        const result = await promise;
+        const wait = bulkheadWait(result);
+        if (wait !== undefined) return busy(reply, wait, result.error?.message ?? 'every provider slot is taken');
+        return reply.code(200).header('x-task-id', record.id).send(result);
+      }
+      return reply.code(202).header('location', `/v1/tasks/${record.id}`).send(view(record));
+    });
 
-  // Following does not own the task: a follower that leaves cancels nothing.
-  app.get<{ Params: { id: string } }>('/v1/tasks/:id/events', async (req, reply) => {
-    const record = tasks.get(req.params.id);
-    if (!record) return notFound(reply, noTask(req.params.id));
-    reply.hijack();
-    await followTaskEvents(reply.raw, record.events, { lastEventId: parseLastEventId(req.headers['last-event-id']), heartbeatMs, headers: { 'x-task-id': record.id } });
-  });
+    app.get<{ Params: { id: string } }>('/v1/tasks/:id', async (req, reply) => {
+      const record = tasks.get(req.params.id);
+      if (!record) return notFound(reply, noTask(req.params.id));
+      return reply.send(view(record));
+    });
 
-  app.post('/v1/tasks/stream', async (req, reply) => {
-    const admitted = await admit(req, reply);
-    if (!admitted) return reply;
-    const record = accept(req, admitted);
-    const { abort } = start(record, admitted);
-    reply.hijack();
-    const { clientLeft } = await followTaskEvents(reply.raw, record.events, { lastEventId: 0, heartbeatMs, headers: { 'x-task-id': record.id } });
-    // The submitter that goes away cancels its task: nothing should keep running for nobody.
-    if (clientLeft) abort.abort();
-  });
+    // Following does not own the task: a follower that leaves cancels nothing.
+    app.get<{ Params: { id: string } }>('/v1/tasks/:id/events', async (req, reply) => {
+      const record = tasks.get(req.params.id);
+      if (!record) return notFound(reply, noTask(req.params.id));
+      reply.hijack();
+      await followTaskEvents(reply.raw, record.events, { lastEventId: parseLastEventId(req.headers['last-event-id']), heartbeatMs, headers: { 'x-task-id': record.id } });
+    });
+
+    app.post('/v1/tasks/stream', async (req, reply) => {
+      const admitted = await admit(req, reply);
+      if (!admitted) return reply;
+      const record = accept(req, admitted);
+      const { abort } = start(record, admitted);
+      reply.hijack();
+      const { clientLeft } = await followTaskEvents(reply.raw, record.events, { lastEventId: 0, heartbeatMs, headers: { 'x-task-id': record.id } });
+      // The submitter that goes away cancels its task: nothing should keep running for nobody.
+      if (clientLeft) abort.abort();
+    });
+  }
 
   /** Body, draining, capacity and workspace, in that order; on refusal the reply is sent and null returned. */
   async function admit(req: FastifyRequest, reply: FastifyReply): Promise<TaskRequest | null> {
@@ -186,7 +217,7 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
       unavailable(reply);
       return null;
     }
-    if (running.size >= maxInFlight) {
+    if (!options.durable && running.size >= maxInFlight) {
       audit?.record({ event: 'service.busy', correlationId: '-', stage: 'service', inFlight: running.size, maxInFlight });
       busy(reply, 1_000, `${running.size} tasks are running, the most this service takes at once`);
       return null;
@@ -205,9 +236,13 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     return reply.code(400).send({ error: error.toInfo() });
   }
 
-  function accept(req: FastifyRequest, task: TaskRequest): TaskRecord {
+  function correlationIdOf(req: FastifyRequest): string {
     const header = req.headers['x-correlation-id'];
-    const correlationId = typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : randomUUID();
+    return typeof header === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(header) ? header : randomUUID();
+  }
+
+  function accept(req: FastifyRequest, task: TaskRequest): TaskRecord {
+    const correlationId = correlationIdOf(req);
     const record: TaskRecord = { id: randomUUID(), correlationId, state: 'running', createdAt: new Date().toISOString(), events: new TaskEventLog({ maxOutputBytes: options.eventOutputBytes }) };
     tasks.add(record);
     record.events.push('accepted', view(record));
