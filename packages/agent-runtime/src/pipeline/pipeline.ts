@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BastionError, type ErrorInfo } from '@bastion/core';
-import { ExecutionSpec, ZERO_USAGE, type BudgetLimits, type Decision, type ExecutionSpecInput, type PolicyEngine, type Usage } from '@bastion/policy';
+import { ExecutionSpec, ZERO_USAGE, tightenBudget, type BudgetLimits, type Decision, type ExecutionSpecInput, type PolicyEngine, type Usage } from '@bastion/policy';
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
 import type { CallPhase } from './call-phase';
 import type { ExecutionInfo, Redaction } from '@bastion/providers';
@@ -9,6 +9,8 @@ import type { AuditLog } from '../audit/audit-log';
 import { rateLimitedError, sandboxOutcomeError } from './outcome-error';
 import { mergeRedactions } from './redactions';
 import { createExitGate, type ExitGate } from './exit-gate';
+import { secretIdsOf, type RunFacts } from './run-facts';
+import { createHash } from 'node:crypto';
 
 export { mergeRedactions } from './redactions';
 import type { EgressProvisioner, RateLimitCause, SandboxAttachment, WorkspaceProvisioner } from './sandbox-extensions';
@@ -38,6 +40,8 @@ export interface CallOptions {
   budget?: BudgetLimits;
   /** Whose daily budget the call draws on (default `default`). */
   tenant?: string;
+  /** Told, once the call ended, what its provenance record is made of (see run-facts.ts). */
+  onRunFacts?: (facts: RunFacts) => void;
 }
 
 /** Everything one sandboxed run produced, output already sanitized. */
@@ -93,7 +97,54 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return idle.gate;
   };
 
+  /** A digest of the policy document in force: the provenance record names the policy by it. */
+  const policyDigest = (): string | null => {
+    const doc = (options.policy() as Partial<PolicyEngine>).policy;
+    return doc ? `sha256:${createHash('sha256').update(JSON.stringify(doc)).digest('hex')}` : null;
+  };
+
   async function runSpec(input: ExecutionSpecInput, call: CallOptions & { keepWorkspaceCopy?: boolean } = {}): Promise<SandboxRun> {
+    if (!call.onRunFacts) return runSpecInner(input, call, undefined);
+    const startedAt = new Date().toISOString();
+    const egress = new Map<string, { allowed: number; denied: number }>();
+    const violations: Array<{ kind: string; host?: string; reason: string }> = [];
+    const digest = policyDigest();
+    const run = await runSpecInner(input, call, {
+      onViolation: (v) => {
+        violations.push(v);
+        const e = egress.get(v.host ?? '') ?? { allowed: 0, denied: 0 };
+        e.denied++;
+        egress.set(v.host ?? '', e);
+      },
+    });
+    const net = run.decision?.obligations.network;
+    if (net?.mode === 'gateway' && net.api && run.usage.requests > 0) egress.set(`api:${net.api}`, { allowed: run.usage.requests, denied: egress.get(`api:${net.api}`)?.denied ?? 0 });
+    const facts: RunFacts = {
+      correlationId: run.correlationId,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      provider: run.spec?.provider ?? 'unknown',
+      image: run.spec?.image ?? null,
+      policyDigest: digest,
+      decision: run.decision ? { allow: run.decision.allow, limits: run.decision.limits, rules: run.decision.reasons.map((r) => `${r.effect}:${r.rule}`) } : null,
+      backend: options.executor.backend,
+      network: net?.mode === 'gateway' ? { mode: 'gateway', ...(net.api ? { api: net.api } : {}), allow: net.allow, deny: net.deny } : { mode: 'none' },
+      egress: [...egress].map(([host, c]) => ({ host, ...c })).sort((a, b) => a.host.localeCompare(b.host)),
+      violations,
+      secretIds: secretIdsOf(run.spec, run.decision),
+      usage: run.usage,
+      budget: tightenBudget(net?.mode === 'gateway' ? net.budget?.run : undefined, call.budget),
+      workspace: run.spec?.workspace ? { mode: run.decision?.obligations.filesystem?.workspace ?? 'read-only' } : null,
+    };
+    call.onRunFacts(facts);
+    return run;
+  }
+
+  async function runSpecInner(
+    input: ExecutionSpecInput,
+    call: CallOptions & { keepWorkspaceCopy?: boolean },
+    observe: { onViolation(v: { kind: string; host?: string; reason: string }): void } | undefined,
+  ): Promise<SandboxRun> {
     const correlationId = call.correlationId ?? randomUUID();
     const attachments: SandboxAttachment[] = [];
     const release = async () => {
@@ -173,6 +224,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           },
           onViolation: (v) => {
             audit.record({ event: 'gateway.violation', correlationId, stage: 'gateway', ...v });
+            observe?.onViolation(v);
             if (v.kind === 'model' && modelDenied === undefined) {
               modelDenied = v.reason;
               controller.abort();

@@ -1,0 +1,39 @@
+import type { BudgetLimits, Decision, ExecutionSpec, Usage } from '@bastion/policy';
+
+/** One egress decision the gateway made for the call (never the request's content). */
+export interface EgressFact {
+  readonly host: string;
+  readonly allowed: number;
+  readonly denied: number;
+}
+
+/**
+ * What a call's provenance record is made of, collected by the pipeline as the call runs: which
+ * policy decided what, where it ran, what it reached, which secrets (ids only) it was given and
+ * what it used. No output, no secret value.
+ */
+export interface RunFacts {
+  readonly correlationId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly provider: string;
+  readonly image: string | null;
+  readonly policyDigest: string | null;
+  readonly decision: Pick<Decision, 'allow' | 'limits'> & { readonly rules: readonly string[] } | null;
+  readonly backend: string;
+  readonly network: { readonly mode: 'none' | 'gateway'; readonly api?: string; readonly allow?: readonly string[]; readonly deny?: readonly string[] };
+  readonly egress: readonly EgressFact[];
+  readonly violations: ReadonlyArray<{ readonly kind: string; readonly host?: string; readonly reason: string }>;
+  readonly secretIds: readonly string[];
+  readonly usage: Usage;
+  readonly budget: BudgetLimits;
+  readonly workspace: { readonly mode: string } | null;
+}
+
+/** Secret ids a spec and its decision hand to the sandbox or its gateway. */
+export function secretIdsOf(spec: ExecutionSpec | null, decision: Decision | null): string[] {
+  const ids = new Set<string>((spec?.secretEnv ?? []).map((s) => s.secret));
+  const net = decision?.obligations.network;
+  if (net?.mode === 'gateway' && net.api === 'gemini') ids.add('gemini-api-key');
+  return [...ids].sort();
+}
