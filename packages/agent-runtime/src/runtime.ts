@@ -18,6 +18,7 @@ import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisione
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
 import { createGatewayProvisioner } from './gateway/gateway-provisioner';
 import { DailyUsage } from './gateway/daily-usage';
+import { GatewayHealth } from './gateway/gateway-health';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;
@@ -38,6 +39,8 @@ export interface Runtime extends AsyncDisposable {
   readonly secrets: SecretStore;
   /** What each tenant used of each provider today: the daily budgets' account (in memory; no durable store yet). */
   readonly dailyUsage: DailyUsage;
+  /** Failures of every egress gateway this runtime started (for /metrics); zero with a custom `egress`. */
+  readonly gatewayHealth: GatewayHealth;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   });
   const defaultEngine = createPolicyEngine();
   const dailyUsage = options.dailyUsage ?? new DailyUsage();
+  const gatewayHealth = new GatewayHealth();
   const pipeline = createPipeline({
     policy: options.policy ?? (() => defaultEngine),
     executor,
@@ -58,7 +62,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     secrets,
     audit,
     workspace: options.workspaceAccess ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess) : createWorkspaceProvisioner(),
-    egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage }),
+    egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage, health: gatewayHealth }),
   });
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -68,7 +72,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     })();
     return closing;
   };
-  return { pipeline, audit, secrets, dailyUsage, close, [Symbol.asyncDispose]: close };
+  return { pipeline, audit, secrets, dailyUsage, gatewayHealth, close, [Symbol.asyncDispose]: close };
 }
 
 export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {

@@ -14,6 +14,7 @@ import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
 import { API_KEY_PLACEHOLDER, SANDBOX_GATEWAY, defaultApiUpstream } from './sandbox-gateway';
 import { oneLine, type GatewayLogger, type Violation } from './violation';
 import type { UsageMeter } from './usage-meter';
+import type { GatewayFailureSite, GatewayHealth } from './gateway-health';
 
 export type { GatewayLogger, Violation, ViolationKind } from './violation';
 
@@ -44,6 +45,8 @@ export interface EgressGatewayOptions {
   runtimeDir?: RuntimeDir;
   /** Counts model usage from the API's responses and ends the call at its budget (usage-meter.ts). */
   meter?: UsageMeter;
+  /** Runtime-wide totals of `stats` (for /metrics), which outlive this per-call gateway. */
+  health?: GatewayHealth;
 }
 
 export interface GatewayStats {
@@ -93,9 +96,18 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   let upstreamRateLimited: { retryAfterMs: number } | undefined;
   const forwardAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
+  const countMalformed = () => {
+    stats.malformed++;
+    options.health?.malformed();
+  };
+  const countInternalError = (site: GatewayFailureSite) => {
+    stats.internalErrors++;
+    options.health?.internalError(site);
+  };
+
   const record = (v: Violation) => {
     violations.push(v);
-    if (v.kind === 'protocol') stats.malformed++;
+    if (v.kind === 'protocol') countMalformed();
     log?.warn({ event: 'egress.violation', kind: v.kind, host: v.host, reason: v.reason }, 'egress refused');
     try {
       options.onViolation?.(v);
@@ -117,7 +129,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
 
   /** The last line of defence: a bug in a handler costs one request, never the process. */
   const internalError = (res: http.ServerResponse | net.Socket, err: unknown) => {
-    stats.internalErrors++;
+    countInternalError(res instanceof net.Socket ? 'tunnel' : 'request');
     const e = err as NodeJS.ErrnoException;
     // Name, code and the failing frame only: a message could quote request bytes.
     const at = /\(([^()]*\/gateway\/[^()]*)\)/.exec(String(e?.stack ?? ''))?.[1]?.replace(/^.*\/gateway\//, 'gateway/');
@@ -262,7 +274,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     };
 
   const onClientError = (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    stats.malformed++;
+    countMalformed();
     if (!socket.writable) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
@@ -347,7 +359,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   }
   // A listening server's later 'error' (e.g. EMFILE on accept) is logged, not thrown to the process.
   server.on('error', (err: NodeJS.ErrnoException) => {
-    stats.internalErrors++;
+    countInternalError('server');
     log?.warn({ event: 'egress.server-error', code: err.code ?? err.name }, 'gateway server error');
   });
   log?.info({ event: 'egress.started', socket: hostSocketPath, allow: options.allow, deny: options.deny, api: options.api ? new URL(options.api.upstream ?? defaultApiUpstream()).origin : undefined }, 'egress gateway listening');

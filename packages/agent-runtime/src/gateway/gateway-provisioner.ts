@@ -5,6 +5,7 @@ import { startEgressGateway, type GatewayLogger } from './egress-gateway';
 import { tightenBudget } from '@bastion/policy';
 import { SharedBudgets } from './shared-budgets';
 import { DailyUsage } from './daily-usage';
+import type { GatewayHealth } from './gateway-health';
 import { UsageMeter } from './usage-meter';
 import { defaultApiUpstream, gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
 
@@ -22,6 +23,8 @@ export interface GatewayProvisionerOptions {
   budgets?: SharedBudgets;
   /** Model usage per tenant and provider per day, shared by every call; default: one per provisioner (in memory). */
   dailyUsage?: DailyUsage;
+  /** Totals of every gateway's internal errors and malformed requests, for /metrics. */
+  health?: GatewayHealth;
 }
 
 /**
@@ -67,6 +70,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         onUpstreamUnreachable: ({ code }) => call.onUnreachable(code),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.runtimeDir ? { runtimeDir: options.runtimeDir } : {}),
+        ...(options.health ? { health: options.health } : {}),
       });
       return {
         mounts: [{ hostPath: gateway.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }],

@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DailyUsage } from '../gateway/daily-usage';
 import { registerUsageMetrics } from './usage-metrics';
+import { registerGatewayMetrics } from './gateway-metrics';
+import type { GatewayHealth } from '../gateway/gateway-health';
 import type { AgentResult } from '@bastion/providers';
 import { createLabelSets, type LabelSets } from './label-sets';
 
@@ -45,6 +47,8 @@ export interface Metrics {
   setInFlight(count: number): void;
   /** Report the runtime's daily model usage (daily budgets) as bastion_model_usage_today. */
   watchDailyUsage(daily: DailyUsage): void;
+  /** Report the runtime's egress gateway failures (internal errors by site, malformed requests). */
+  watchGatewayHealth(health: GatewayHealth): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -63,6 +67,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // HTTP method) must not mint a new time series.
   const labels = createLabelSets(options.providers ?? []);
   const usage = registerUsageMetrics(registry, labels, prefix);
+  const gateway = registerGatewayMetrics(registry, prefix);
 
   const calls = new Counter({
     name: `${prefix}agent_calls_total`,
@@ -162,6 +167,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       pool.set({ backend: labels.backend(backend) }, size);
     },
     watchDailyUsage: (daily) => usage.watchDaily(daily),
+    watchGatewayHealth: (health) => gateway.watch(health),
     addReapedContainers(count) {
       reaped.inc(count);
     },

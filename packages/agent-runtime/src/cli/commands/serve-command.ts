@@ -82,6 +82,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
           const flags = await ctx.flagService(runtime.audit);
           started = { runtime, flags };
           metrics.watchDailyUsage(runtime.dailyUsage);
+          metrics.watchGatewayHealth(runtime.gatewayHealth);
           if (runtime.poolReady) poolGauge = setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref();
           // Calls follow FF_DEFAULT_BACKEND: the other backend's runtime starts on its first call.
           return createRuntimeRouter({
