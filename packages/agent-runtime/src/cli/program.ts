@@ -25,6 +25,8 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<Register>>> = {
   run: async () => (await import('./commands/run-command')).registerRun,
   policy: async () => (await import('./commands/policy-command')).registerPolicy,
   sanitize: async () => (await import('./commands/sanitize-command')).registerSanitize,
+  keys: async () => (await import('./commands/keys-command')).registerKeys,
+  verify: async () => (await import('./commands/verify-command')).registerVerify,
 };
 
 /** The `bastion` program with the given commands registered on `ctx` (none needs no context). */

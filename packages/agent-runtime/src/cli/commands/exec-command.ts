@@ -5,6 +5,7 @@ import { execCommand } from '../../pipeline/exec-call';
 import { describeError, exitCodeFor, printJson, type Io } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
+import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
 
 export function registerExec(program: Command, ctx: CliContext): void {
   const exec = program
@@ -23,6 +24,8 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('--workspace <dir>', 'mount this directory read-only at /workspace (relative to the working directory)')
     .option('--stdin', 'feed this process\'s standard input to the command')
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
+    .option('--provenance <file>', 'write a signed provenance record of the run (DSSE envelope; needs `bastion keys init`)')
+    .option('--provenance-key <file>', 'signing key for --provenance (default: $XDG_CONFIG_HOME/bastion/provenance-ed25519.pem)')
     .action(async (command: string[], opts: ExecOptions) => {
       const io = ctx.io;
       const resources: ResourceRequest = {};
@@ -34,6 +37,12 @@ export function registerExec(program: Command, ctx: CliContext): void {
         if (opts.pids !== undefined) resources.pids = opts.pids;
         if (opts.outputLimit !== undefined) resources.outputBytes = parseByteSize(opts.outputLimit);
         if (opts.workspace !== undefined) workspace = await (await ctx.workspaceAccess('local')).admit(opts.workspace);
+      } catch (err) {
+        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
+      }
+      let provenance: Awaited<ReturnType<typeof prepareProvenance>>;
+      try {
+        provenance = await prepareProvenance(ctx, opts);
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
@@ -51,9 +60,11 @@ export function registerExec(program: Command, ctx: CliContext): void {
         },
         {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(provenance ? { onRunFacts: provenance.onRunFacts } : {}),
           ...(opts.json ? {} : { onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)) }),
         },
       );
+      if (provenance) await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: runtime.backend });
       if (opts.json) printJson(io, result);
       else if (result.error) io.stderr(describeError(result.error));
       // A command the image lacks is 127 (as a shell says it), whatever the backend's own code was.
@@ -81,7 +92,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
   });
 }
 
-interface ExecOptions {
+interface ExecOptions extends ProvenanceOptions {
   backend?: string;
   json?: boolean;
   policy?: string;

@@ -3,7 +3,8 @@ import { BastionError } from '@bastion/core';
 import { describeError, exitCodeFor, printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
-import { parseIntOption } from './exec-command';
+import { parseFloatOption, parseIntOption } from './exec-command';
+import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
 import { createRunProgress } from '../run-progress';
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -25,6 +26,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--stream', 'print the agent\'s sanitized output on stderr as it arrives (stdout keeps the parsed answer)')
     .option('--quiet', 'no progress lines on stderr (policy, sandbox start, agent running, parsing)')
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
+    .option('--provenance <file>', 'write a signed provenance record of the run (DSSE envelope; needs `bastion keys init`)')
+    .option('--provenance-key <file>', 'signing key for --provenance (default: $XDG_CONFIG_HOME/bastion/provenance-ed25519.pem)')
+    .option('--max-input-tokens <n>', 'budget: end the run BUDGET_EXCEEDED at this many input tokens (tightens the policy)', parseIntOption('--max-input-tokens'))
+    .option('--max-output-tokens <n>', 'budget: end the run at this many output tokens (tightens the policy)', parseIntOption('--max-output-tokens'))
+    .option('--max-cost-usd <usd>', 'budget: end the run at this estimated cost in US dollars (tightens the policy)', parseFloatOption('--max-cost-usd'))
+    .option('--max-model-requests <n>', 'budget: refuse model requests past this many (tightens the policy)', parseIntOption('--max-model-requests'))
     .action(async (prompt: string, opts: RunOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, agentPath: opts.agentPath });
       let workspace: string | undefined;
@@ -35,6 +42,18 @@ export function registerRun(program: Command, ctx: CliContext): void {
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
+      let provenance: Awaited<ReturnType<typeof prepareProvenance>>;
+      try {
+        provenance = await prepareProvenance(ctx, opts);
+      } catch (err) {
+        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
+      }
+      const budget = {
+        ...(opts.maxInputTokens !== undefined ? { maxInputTokens: opts.maxInputTokens } : {}),
+        ...(opts.maxOutputTokens !== undefined ? { maxOutputTokens: opts.maxOutputTokens } : {}),
+        ...(opts.maxCostUsd !== undefined ? { maxCostUsd: opts.maxCostUsd } : {}),
+        ...(opts.maxModelRequests !== undefined ? { maxModelRequests: opts.maxModelRequests } : {}),
+      };
       const runner = await ctx.agentRunner({ policyFile: opts.policy, backend: opts.backend, cursorAgentPath: opts.agentPath });
       // Progress is on by default in human mode: a first call spends seconds starting the agent.
       const progress = opts.quiet || (opts.json && !opts.stream) ? undefined : createRunProgress(ctx.io.stderr);
@@ -48,13 +67,19 @@ export function registerRun(program: Command, ctx: CliContext): void {
           ...(workspace ? { workspace } : {}),
           ...(opts.model ? { model: opts.model } : {}),
           ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
+          ...(Object.keys(budget).length > 0 ? { budget } : {}),
         },
         {
+          ...(provenance ? { onRunFacts: provenance.onRunFacts } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           ...(progress ? { onPhase: progress.onPhase } : {}),
           ...(stream ? { onOutput: stream } : {}),
         },
       ).finally(() => progress?.stop());
+      if (provenance) {
+        const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
+        await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: result.execution?.backend ?? runtime.backend, ...(workspace ? { workspace } : {}), ...(opts.model ? { model: opts.model } : {}) });
+      }
       if (opts.json) printJson(ctx.io, result);
       else {
         if (result.response) ctx.io.stdout(result.response.endsWith('\n') ? result.response : result.response + '\n');
@@ -79,7 +104,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
   });
 }
 
-interface RunOptions {
+interface RunOptions extends ProvenanceOptions {
+  maxInputTokens?: number;
+  maxOutputTokens?: number;
+  maxCostUsd?: number;
+  maxModelRequests?: number;
   backend?: string;
   provider: string;
   workspace?: string;
