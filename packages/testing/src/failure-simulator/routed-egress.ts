@@ -1,10 +1,12 @@
-import { createGatewayProvisioner, type AuditLog, type EgressProvisioner, type SandboxAttachment } from '@bastion/agent-runtime';
+import { SharedBudgets, createGatewayProvisioner, type AuditLog, type EgressProvisioner, type SandboxAttachment } from '@bastion/agent-runtime';
 import type { SecretStore } from '@bastion/security';
 
 /**
- * The runtime's real gateway provisioner, one per call, with two handles for fault injection:
+ * The runtime's real gateway provisioner with two handles for fault injection:
  * the provider API upstream can be chosen per correlation id (a call gets its own faulty fake),
- * and a live call's gateway can be torn down from outside (a network partition mid-call).
+ * and a live call's gateway can be torn down from outside (a network partition mid-call). As in
+ * production, every call draws on one set of rate budgets and robots caches (one provisioner per
+ * upstream, all sharing `budgets`), so a policy's API rate limit holds across the simulator's calls.
  */
 export interface RoutedEgress extends EgressProvisioner {
   /** Sends this call's provider API traffic to `upstream` instead of the default. */
@@ -16,16 +18,27 @@ export interface RoutedEgress extends EgressProvisioner {
   cut(correlationId: string): Promise<boolean>;
 }
 
-export function createRoutedEgress(options: { secrets: SecretStore; audit: AuditLog; defaultUpstream: string }): RoutedEgress {
+export function createRoutedEgress(options: { secrets: SecretStore; audit: AuditLog; defaultUpstream: string; budgets?: SharedBudgets }): RoutedEgress {
   const routes = new Map<string, string>();
+  const budgets = options.budgets ?? new SharedBudgets();
+  // The upstream is read from the provisioner's env, so a faulty fake gets its own provisioner;
+  // the budgets they draw on are the same.
+  const provisioners = new Map<string, EgressProvisioner>();
+  const provisionerFor = (upstream: string): EgressProvisioner => {
+    let provisioner = provisioners.get(upstream);
+    if (!provisioner) {
+      provisioner = createGatewayProvisioner({ secrets: options.secrets, env: { GOOGLE_GEMINI_BASE_URL: upstream }, logger: options.audit.logger, budgets });
+      provisioners.set(upstream, provisioner);
+    }
+    return provisioner;
+  };
   const live = new Map<string, SandboxAttachment>();
   const waiters = new Map<string, (() => void)[]>();
 
   return {
     async attach(network, call) {
       const upstream = routes.get(call.correlationId) ?? options.defaultUpstream;
-      const provisioner = createGatewayProvisioner({ secrets: options.secrets, env: { GOOGLE_GEMINI_BASE_URL: upstream }, logger: options.audit.logger });
-      const attachment = await provisioner.attach(network, call);
+      const attachment = await provisionerFor(upstream).attach(network, call);
       live.set(call.correlationId, attachment);
       for (const w of waiters.get(call.correlationId) ?? []) w();
       waiters.delete(call.correlationId);
