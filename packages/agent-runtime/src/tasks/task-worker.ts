@@ -162,13 +162,15 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
   }
 
   /**
-   * An apply may only go over the tree the task first ran against: the first attempt records the
-   * tree's hash; a re-run that finds another tree (changed by someone, or by this task's own apply
-   * whose completion never committed) ends CONFLICT without running, so nothing is applied twice.
+   * An apply may only go over the tree the task first ran against. Whether an edit task applies is
+   * decided during the run (FF_CURSOR_AUTOFIX, read per call), so every edit task with a workspace
+   * is guarded: the first attempt records the tree's hash; a re-run that finds another tree
+   * (changed by someone, or by this task's own apply whose completion never committed) ends
+   * CONFLICT without running, so nothing is applied twice or over a changed tree.
    */
   async function applyGuard(task: DurableTask): Promise<{ baseTreeHash?: string; conflict?: AgentResult }> {
     const workspace = task.request.workspace;
-    if (task.request.mode !== 'apply' || typeof workspace !== 'string') return {};
+    if (task.request.intent !== 'edit' || typeof workspace !== 'string') return {};
     const current = await workspaceTreeHash(workspace);
     const base = await ledger.setBaseTreeHash(task.id, id, current);
     if (base === current) return { baseTreeHash: base };
