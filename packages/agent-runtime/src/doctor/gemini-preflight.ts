@@ -1,10 +1,10 @@
-import { createServer, connect, type AddressInfo } from 'node:net';
 import { GoogleGenerativeAI, GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import type { SecretStore } from '@bastion/security';
 import { startEgressGateway } from '../gateway/egress-gateway';
 import { API_KEY_PLACEHOLDER, defaultApiUpstream } from '../gateway/sandbox-gateway';
 import { retryAfterFrom } from '../gateway/retry-delay';
 import type { DoctorCheck } from './doctor';
+import { RELAY_TOKEN_HEADER, startTokenRelay } from './token-relay';
 
 export interface GeminiPreflightOptions {
   secrets: SecretStore;
@@ -34,22 +34,12 @@ export async function geminiPreflight(options: GeminiPreflightOptions): Promise<
       rateLimitedMs = retryAfterMs;
     },
   });
-  const relay = createServer((client) => {
-    const upstreamSocket = connect(gateway.hostSocketPath);
-    client.pipe(upstreamSocket).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstreamSocket.destroy();
-    };
-    client.on('error', close);
-    upstreamSocket.on('error', close);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  const port = (relay.address() as AddressInfo).port;
+  // The SDK needs a TCP address; the relay forwards only requests carrying its token.
+  const relay = await startTokenRelay(gateway.hostSocketPath);
   try {
     const model = new GoogleGenerativeAI(API_KEY_PLACEHOLDER).getGenerativeModel(
       { model: options.model ?? 'gemini-2.5-flash' },
-      { baseUrl: `http://127.0.0.1:${port}`, timeout: options.timeoutMs ?? 10_000 },
+      { baseUrl: `http://127.0.0.1:${relay.port}`, timeout: options.timeoutMs ?? 10_000, customHeaders: { [RELAY_TOKEN_HEADER]: relay.token } },
     );
     const counted = await model.countTokens('Bastion preflight');
     return { name, status: 'ok', detail: `key accepted by ${upstream} through the gateway (countTokens: ${counted.totalTokens})` };
@@ -66,7 +56,8 @@ export async function geminiPreflight(options: GeminiPreflightOptions): Promise<
     }
     return { name, status: 'fail', detail: `${upstream} unreachable through the gateway (${(err as Error).message.split('\n')[0].slice(0, 120)})`, fix: 'check the network or GOOGLE_GEMINI_BASE_URL' };
   } finally {
-    relay.close();
+    await relay.close();
     await gateway.close();
   }
 }
+
