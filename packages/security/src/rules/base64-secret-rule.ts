@@ -10,6 +10,8 @@ export const ENCODED_PREFIXES: readonly string[] = [
   'password', 'PASSWORD', 'secret_access_key', '"private_key"',
 ];
 const REACH = 4096;
+/** Prefixes whose encoding is also anchored with a line break inside it (see below). */
+const WRAP_SPLIT: ReadonlySet<string> = new Set(['ghp_', 'github_pat_', 'AKIA', 'ASIA', 'PRIVATE KEY']);
 const MIN_RUN = 16;
 
 /**
@@ -31,8 +33,10 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
     for (const part of stableBase64Parts(prefix)) {
       if (part.length < 4) continue;
       anchors.add(part);
-      // Wrapped output (`base64`, 76 columns) may break the line inside the part itself.
-      for (let k = 1; k < part.length; k++) anchors.add(part.slice(0, k) + '\n' + part.slice(k));
+      // Wrapped output (`base64`, 76 columns) may break the line inside the part itself. Anchors
+      // with a line break in them cost scan time (~1% for these, ~5% for every prefix), so only
+      // the commonest high-value tokens have them.
+      if (WRAP_SPLIT.has(prefix)) for (let k = 1; k < part.length; k++) anchors.add(part.slice(0, k) + '\n' + part.slice(k));
     }
   }
   return {
