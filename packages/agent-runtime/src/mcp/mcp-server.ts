@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import type { BastionError } from '@bastion/core';
 import { AgentResult, notRunResult } from '@bastion/providers';
+import type { AuditLog } from '../audit/audit-log';
 import type { Router } from '../router/router';
 import { admitTaskRequest, taskRequestFor, type TaskRequest, type TaskWorkspaceAccess } from '../service/task-request';
 import { createProgressReporter, type ProgressSink } from './progress-reporter';
@@ -20,6 +22,8 @@ export interface McpServerOptions {
   workspaceAccess?: TaskWorkspaceAccess;
   /** While run_task runs, a progress notification at least this often (when the client asked for progress). Default 5 s. */
   progressIntervalMs?: number;
+  /** Where a refused workspace is recorded (mcp.workspace_refused), as the HTTP service records its own. */
+  audit?: Pick<AuditLog, 'record'>;
 }
 
 export const SanitizeRequest = z.object({ text: z.string().max(10_000_000).describe('Text to scrub of secrets and PII') }).strict();
@@ -45,6 +49,13 @@ export const RUN_TASK_DESCRIPTION =
  */
 export function createBastionMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: 'bastion', version: options.version ?? '0.1.0' });
+  // Refused before the router: nothing was copied, mounted or run, and no pipeline audited a thing,
+  // so this is the only trace of a client naming /etc or another user's tree.
+  const refusedResult = (provider: string, error: BastionError): AgentResult => {
+    const result = notRunResult({ provider, correlationId: randomUUID(), error: error.toInfo() });
+    options.audit?.record({ event: 'mcp.workspace_refused', correlationId: result.correlationId, stage: 'mcp', tool: 'run_task', error: error.toInfo() });
+    return result;
+  };
 
   server.registerTool(
     'run_task',
@@ -75,7 +86,7 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
               onRouted: (info) => progress.routed(info.provider),
               onOutput: (_stream, text) => progress.output(text.length),
             })
-          : notRunResult({ provider: provider ?? 'none', correlationId: randomUUID(), error: admitted.error.toInfo() });
+          : refusedResult(provider ?? 'none', admitted.error);
       } finally {
         progress.stop();
       }

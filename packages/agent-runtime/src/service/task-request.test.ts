@@ -89,19 +89,29 @@ describe('workspace admission of service and MCP requests', () => {
 
   it('MCP run_task answers a refused workspace with an INVALID_INPUT result and routes nothing', async () => {
     const { router, routed } = recordingRouter();
-    const server = createBastionMcpServer({ router, workspaceAccess: await access() });
+    const audit = createMemoryAuditLog();
+    const server = createBastionMcpServer({ router, workspaceAccess: await access(), audit });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     const client = new Client({ name: 'test', version: '1' });
     await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
     try {
+      const answered: string[] = [];
       for (const workspace of ['/', join(root, 'etc'), base]) {
         const res = await client.callTool({ name: 'run_task', arguments: { prompt: 'p', workspace } });
         expect(res.isError).toBe(true);
-        expect(JSON.parse((res.content as { text: string }[])[0].text)).toMatchObject({ status: 'denied', error: { code: 'INVALID_INPUT', retryable: false } });
+        const result = JSON.parse((res.content as { text: string }[])[0].text) as { correlationId: string };
+        expect(result).toMatchObject({ status: 'denied', error: { code: 'INVALID_INPUT', retryable: false } });
+        answered.push(result.correlationId);
       }
       expect(routed).toEqual([]);
+      // Each refusal is audited as the service's are, under the correlation id the client got back.
+      const refusals = audit.events.filter((e) => e.event === 'mcp.workspace_refused');
+      expect(refusals).toHaveLength(3);
+      expect(refusals[0]).toMatchObject({ stage: 'mcp', tool: 'run_task', error: { code: 'INVALID_INPUT', details: { reason: expect.any(String) } } });
+      expect(refusals.map((e) => e.correlationId)).toEqual(answered);
       await client.callTool({ name: 'run_task', arguments: { prompt: 'p', workspace: join(root, 'via-link') } });
       expect(routed).toEqual([expect.objectContaining({ workspace: project })]);
+      expect(audit.events.filter((e) => e.event === 'mcp.workspace_refused')).toHaveLength(3);
     } finally {
       await client.close();
       await server.close();

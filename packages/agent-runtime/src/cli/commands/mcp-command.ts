@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AuditLog } from '../../audit/audit-log';
 import type { FlagService } from '../../flags/flag-service';
 import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
@@ -38,6 +39,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       ]);
       const sanitizer = await loadSanitizer();
       let flags: FlagService | undefined;
+      let started: { audit: Pick<AuditLog, 'record'> } | undefined;
       // The runtime starts now if it can; without an engine the client still gets its tools, and
       // run_task names the cause until a later call finds the engine back.
       const router = createDeferredRouter({
@@ -47,12 +49,15 @@ export function registerMcp(program: Command, ctx: CliContext): void {
         start: async () => {
           const runtime = await ctx.runtime({ policyFile: opts.policy, workspaceAccess, ...(opts.backend ? { backend: opts.backend } : {}) });
           flags = await ctx.flagService(runtime.audit);
+          started = runtime;
           return createRuntimeRouter({ runtime, flags });
         },
       });
       await router.warmUp();
       if (router.problem) ctx.io.stderr(`bastion mcp: run_task is not usable yet: ${router.problem}\n`);
-      const server = createBastionMcpServer({ router, workspaceAccess, ...(sanitizer ? { sanitizer } : {}) });
+      // The runtime's audit log once it started, as serve does (a refusal before that has no log to go to).
+      const audit: Pick<AuditLog, 'record'> = { record: (event) => started?.audit.record(event) };
+      const server = createBastionMcpServer({ router, workspaceAccess, audit, ...(sanitizer ? { sanitizer } : {}) });
       const transport = new StdioServerTransport();
       // stdout belongs to the protocol now; everything human goes to stderr.
       const closed = new Promise<void>((resolve) => {
