@@ -128,6 +128,34 @@ function execPrinting(backend: 'docker' | 'bwrap', lines: string[]): { pid: numb
   return { pid: run.pid, result: JSON.parse(run.stdout) };
 }
 
+/**
+ * Has the sandbox print lines longer than the cut, each with a token at `shift` from it (made there
+ * with head and tr: one argument cannot carry 256 KiB), and checks that none of it comes out.
+ */
+function checkExecCut(backend: 'docker' | 'bwrap'): void {
+  const cases: [string, string, number][] = [
+    [AWS, '"', -12],
+    [AWS, '"', -3],
+    [GH, ' ', -20],
+    [GH, '=', -1],
+    [STRIPE, '"', 0],
+  ];
+  const script = cases
+    .map(([token, open, shift]) => `head -c ${MAX_HELD_LINE + shift - open.length} /dev/zero | tr '\\0' x; printf '%s' '${open}${token}${open}'; head -c 20000 /dev/zero | tr '\\0' y; echo`)
+    .join('; ');
+  const run = spawnSync(process.execPath, [BIN, 'exec', '--json', '--backend', backend, '--', 'sh', '-c', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, BASTION_AUDIT_LOG: '/dev/null' },
+  });
+  expect(run.status).toBe(0);
+  const result = JSON.parse(run.stdout) as { stdout: string; redactions: { count: number }[] };
+  const lines = result.stdout.split('\n');
+  expect(cases.filter(([token], i) => tokenPieces(token).some((p) => lines[i].includes(p)))).toEqual([]);
+  expect(result.redactions.reduce((n, r) => n + r.count, 0)).toBe(cases.length);
+}
+
 /** Checks one exec's output; returns the CLI's pid. */
 function checkExec(backend: 'docker' | 'bwrap'): number {
   const { pid, result } = execPrinting(backend, [...ENCODINGS.map(([, encoded]) => encoded), ...LEFT_ALONE]);
@@ -141,8 +169,9 @@ function checkExec(backend: 'docker' | 'bwrap'): number {
 }
 
 describeWithDocker('bastion exec (docker): encoded secrets in a command output', () => {
-  it('redacts every encoding and leaves ordinary text alone, and leaves no container behind', async () => {
+  it('redacts every encoding and tokens at the forced line cut, and leaves no container behind', async () => {
     const pid = checkExec('docker');
+    checkExecCut('docker');
     // The CLI labels its containers with its own pid: this filter sees this call's only.
     const left = await new Dockerode().listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.owner}=${hostname()}:${pid}`] } });
     expect(left).toEqual([]);
@@ -152,5 +181,9 @@ describeWithDocker('bastion exec (docker): encoded secrets in a command output',
 describeWithBwrap('bastion exec (bwrap): encoded secrets in a command output', () => {
   it('redacts every encoding and leaves ordinary text alone', () => {
     checkExec('bwrap');
+  });
+
+  it('never lets a token through a forced line cut', () => {
+    checkExecCut('bwrap');
   });
 });
