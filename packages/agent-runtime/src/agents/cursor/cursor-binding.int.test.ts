@@ -185,6 +185,17 @@ describeWithDocker('Cursor through the real sandbox (fake cursor-agent)', () => 
     expect(JSON.stringify(failed) + audit.lines.join('\n')).not.toContain(KEY);
   });
 
+  it('reports RESOURCE_EXHAUSTED naming filesystem.maxTotalBytes when the agent dies after filling its copy', async () => {
+    // The copy's tmpfs holds the workspace plus the policy's 50 MiB of room: 64 MB cannot fit.
+    const fill = { op: 'shell' as const, command: 'head -c 64000000 /dev/zero > fill.bin' };
+    const result = await runner().run('cursor', edit([fill], { error: { kind: 'crash', stderr: 'Error: ENOSPC: no space left on device, write' } }));
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'RESOURCE_EXHAUSTED', retryable: false, details: { resource: 'workspace-copy', limit: 'maxTotalBytes', after: 'PROVIDER_FAILED' } } });
+    expect(result.error!.message).toMatch(/filesystem\.maxTotalBytes: 50 ?MiB of room/);
+    // The same crash with room left is still the agent's own failure.
+    const crashed = await runner().run('cursor', edit([], { error: { kind: 'crash', stderr: 'Error: boom' } }));
+    expect(crashed.error?.code).toBe('PROVIDER_FAILED');
+  }, 60_000);
+
   it('reports SANDBOX_UNAVAILABLE with a fix when the agent is missing, before any container starts', async () => {
     const result = await runner({ agentPath: join(root, 'no-such-agent') }).run('cursor', edit([]));
     expect(result).toMatchObject({ status: 'failed', execution: null, error: { code: 'SANDBOX_UNAVAILABLE', message: expect.stringContaining('--agent-path') } });
