@@ -2,7 +2,7 @@
  * The commands of `bastion`, in the help's order. Kept apart from their modules (program.ts) so
  * that the CLI's entry can tell which command a command line names without loading any of them.
  */
-export const COMMAND_NAMES = ['exec', 'doctor', 'serve', 'daemon', 'mcp', 'flags', 'run', 'policy', 'sanitize', 'keys', 'verify'] as const;
+export const COMMAND_NAMES = ['exec', 'doctor', 'serve', 'worker', 'daemon', 'mcp', 'flags', 'run', 'policy', 'sanitize', 'keys', 'verify'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /**

@@ -25,6 +25,7 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<Register>>> = {
   run: async () => (await import('./commands/run-command')).registerRun,
   policy: async () => (await import('./commands/policy-command')).registerPolicy,
   sanitize: async () => (await import('./commands/sanitize-command')).registerSanitize,
+  worker: async () => (await import('./commands/worker-command')).registerWorker,
   keys: async () => (await import('./commands/keys-command')).registerKeys,
   verify: async () => (await import('./commands/verify-command')).registerVerify,
 };

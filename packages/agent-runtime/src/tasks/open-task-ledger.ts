@@ -40,11 +40,12 @@ function redact(value: string): string {
  */
 export async function openTaskLedger(location: DatabaseLocation, options: { onIdleError?: (err: Error) => void } = {}): Promise<TaskLedger> {
   if (location.kind === 'embedded') await mkdir(location.dir, { recursive: true, mode: 0o700 });
-  const db = location.kind === 'postgres' ? await createPgClient(location.url, { onIdleError: options.onIdleError }) : await createPgliteClient(location.dir);
+  let db;
   try {
+    db = location.kind === 'postgres' ? await createPgClient(location.url, { onIdleError: options.onIdleError }) : await createPgliteClient(location.dir);
     return await createSqlTaskLedger(db);
   } catch (err) {
-    await db.close().catch((closeError: unknown) => options.onIdleError?.(closeError as Error));
+    await db?.close().catch((closeError: unknown) => options.onIdleError?.(closeError as Error));
     throw databaseError(err, location);
   }
 }

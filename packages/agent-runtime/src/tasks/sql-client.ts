@@ -21,7 +21,9 @@ export interface SqlClient extends SqlExecutor {
  * process with an unhandled 'error' event.
  */
 export async function createPgClient(url: string, options: { max?: number; onIdleError?: (err: Error) => void } = {}): Promise<SqlClient> {
-  const { Pool: PgPool } = await import('pg');
+  // pg is CommonJS: under a bundle's import() interop its exports may sit on `default`.
+  const pg = (await import('pg')) as typeof import('pg') & { default?: typeof import('pg') };
+  const PgPool = pg.Pool ?? pg.default!.Pool;
   const pool: Pool = new PgPool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 10_000 });
   pool.on('error', (err) => options.onIdleError?.(err));
   return {
@@ -53,7 +55,8 @@ export async function createPgClient(url: string, options: { max?: number; onIdl
 
 /** The embedded default: PostgreSQL compiled to WASM, its files in `dataDir` (no server, no port). */
 export async function createPgliteClient(dataDir: string): Promise<SqlClient> {
-  const { PGlite: Lite } = await import('@electric-sql/pglite');
+  const lite = (await import('@electric-sql/pglite')) as typeof import('@electric-sql/pglite') & { default?: typeof import('@electric-sql/pglite') };
+  const Lite = lite.PGlite ?? lite.default!.PGlite;
   const db: PGlite = await Lite.create(dataDir);
   const on = (q: PGlite | Transaction): SqlExecutor => ({
     query: async <R>(text: string, params: readonly unknown[] = []) => (await q.query<R>(text, params as unknown[])).rows,

@@ -22,6 +22,8 @@ interface ServeOptions {
   drainTimeout: number;
   maxInFlight: number;
   cliSocket: boolean;
+  database?: string;
+  workerConcurrency?: number;
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -43,6 +45,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--max-in-flight <n>', 'tasks running at once; the next is answered 429 with Retry-After', parseIntOption('--max-in-flight'), 64)
     .option('--no-cli-socket', 'do not let `bastion exec|run` on this host submit to this service (its daemon socket in the runtime directory)')
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
+    .option('--database <url>', 'keep tasks durable in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else tasks live in memory')
+    .option('--worker-concurrency <n>', 'with --database, also run up to n tasks in this process (default: --max-in-flight for pglite:, 0 for a PostgreSQL server)', parseIntOption('--worker-concurrency'))
     .action(async (opts: ServeOptions) => {
       const settings = ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot, tokenFile: opts.tokenFile });
       const tokenFile = settings.tokenFile?.value;
@@ -94,6 +98,18 @@ export function registerServe(program: Command, ctx: CliContext): void {
         },
       });
       await router.warmUp();
+      // Durable tasks (issue 25): the ledger is opened before listening, so a wrong or unreachable
+      // database is a typed start-up error, not a service that accepts what it cannot keep.
+      let durable: Awaited<ReturnType<typeof import('./durable-serve').startDurableServe>> | undefined;
+      const database = opts.database ?? ctx.env.BASTION_DATABASE_URL;
+      if (database) {
+        const { startDurableServe } = await import('./durable-serve');
+        try {
+          durable = await startDurableServe(ctx, { database, router, registry: metrics.registry, workerConcurrency: opts.workerConcurrency, maxInFlight: opts.maxInFlight });
+        } catch (err) {
+          return ctx.fail(BastionError.from(err, 'INVALID_INPUT'));
+        }
+      }
       let service: Awaited<ReturnType<typeof createService>>;
       try {
         service = await createService({
@@ -107,12 +123,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
           port: opts.port,
           drainTimeoutMs: opts.drainTimeout,
           maxInFlight: opts.maxInFlight,
+          ...(durable ? { durable: durable.service } : {}),
           readiness: engineReadiness(() => started?.runtime.pipeline.executor.backend ?? opts.backend ?? 'docker', () => router.problem),
           workspaceAccess,
           ...(opts.jsonLogs ? { jsonLogs: true } : {}),
         });
       } catch (err) {
         if (poolGauge) clearInterval(poolGauge);
+        await durable?.close(0);
+        await durable?.closeLedger();
         return ctx.fail(listenError(err, opts.host, opts.port));
       }
       ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
@@ -128,7 +147,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           ctx.io.stderr(`bastion serve: ${signal}: draining ${service.inFlight} call(s)\n`);
-          void service.close().finally(resolve);
+          // The worker finishes (or, past the drain timeout, gives back) its tasks first; what is
+          // still queued stays in the ledger for the next start or another worker.
+          void (durable ? durable.close(opts.drainTimeout) : Promise.resolve()).then(() => service.close()).finally(resolve);
         };
         for (const s of signals) process.once(s, stop);
       });
@@ -136,6 +157,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       for (const s of signals) process.removeAllListeners(s);
       for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
       if (poolGauge) clearInterval(poolGauge);
+      await durable?.closeLedger();
       await started?.flags.close();
       ctx.setExitCode(0);
     });
