@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { BastionError } from '@bastion/core';
 import type { SessionIdentity } from '../../executor/labels';
+import type { WarmPoolExecutor } from '../../executor/docker/warm-pool';
 import { openRuntimeDir } from '../../runtime-dir/runtime-dir';
 import { DAEMON_SOCKET_NAME } from '../../daemon/daemon-protocol';
 import { startDaemonServer, type DaemonHandler, type StartedDaemonServer } from '../../daemon/daemon-server';
 import { createCliContext, type Backend, type CliContext, type CliRuntime } from '../cli-context';
 import { buildProgram, runProgram } from '../program';
-import { parseIntOption } from './exec-command';
+import { DEFAULT_EXEC_IMAGE, parseIntOption } from './exec-command';
 
 interface DaemonOptions {
   policy?: string;
@@ -29,6 +30,7 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });
       // Started before the socket listens: the first call finds the pool filling, not an engine to find.
       const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, poolSize: opts.poolSize });
+      await prewarmExec(ctx, runtime);
       const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize });
       const session = (runtime.pipeline.executor as Partial<{ identity: SessionIdentity }>).identity?.sessionId ?? '-';
       ctx.io.stderr(`bastion daemon: listening on ${server.socketPath} (backend ${runtime.backend}, session ${session}, pool ${opts.poolSize} per profile)\n`);
@@ -94,6 +96,23 @@ export async function startCliSocket(ctx: CliContext, options: { policyFile?: st
     if (!BastionError.isInstance(err)) throw err;
     ctx.io.stderr(`${options.name}: not serving the CLI socket: ${err.message}\n`);
     return undefined;
+  }
+}
+
+/**
+ * Fills the pool for a plain `bastion exec` (the default image and limits) before the socket
+ * opens, so that a script's first call is warm too. Other profiles fill on their first call.
+ */
+async function prewarmExec(ctx: CliContext, runtime: CliRuntime): Promise<void> {
+  const executor = runtime.pipeline.executor as Partial<WarmPoolExecutor>;
+  if (typeof executor.prewarm !== 'function') return;
+  const { ExecutionSpec } = await import('@bastion/policy');
+  const spec = ExecutionSpec.parse({ provider: 'exec', image: DEFAULT_EXEC_IMAGE, command: ['true'] });
+  try {
+    await executor.prewarm(spec.image, runtime.pipeline.policy().evaluate(spec, { correlationId: 'prewarm' }).limits);
+  } catch (err) {
+    // Not fatal: calls still run (cold) and the pool fills on the first one.
+    ctx.io.stderr(`bastion daemon: could not prewarm ${spec.image}: ${BastionError.from(err, 'SANDBOX_UNAVAILABLE').message}\n`);
   }
 }
 

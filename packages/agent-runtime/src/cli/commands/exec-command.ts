@@ -7,6 +7,9 @@ import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
 
+/** The image a `bastion exec` runs in when --image is not given (a daemon keeps it warm). */
+export const DEFAULT_EXEC_IMAGE = 'bastion/sandbox:latest';
+
 export function registerExec(program: Command, ctx: CliContext): void {
   const exec = program
     .command('exec')
@@ -20,7 +23,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('--cpus <n>', 'CPU quota in cores (clamped by the policy)', parseFloatOption('--cpus'))
     .option('--pids <n>', 'process limit (clamped by the policy)', parseIntOption('--pids'))
     .option('--output-limit <size>', 'byte cap per output stream (clamped by the policy)')
-    .option('--image <image>', 'sandbox image', 'bastion/sandbox:latest')
+    .option('--image <image>', 'sandbox image', DEFAULT_EXEC_IMAGE)
     .option('--workspace <dir>', 'mount this directory read-only at /workspace (relative to the working directory)')
     .option('--stdin', 'feed this process\'s standard input to the command')
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
