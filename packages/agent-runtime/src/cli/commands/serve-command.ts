@@ -93,7 +93,13 @@ export function registerServe(program: Command, ctx: CliContext): void {
             runtime,
             flags,
             metrics,
-            pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2, workspaceAccess })).pipeline,
+            pipelineFor: async (backend) => {
+              if (backend === runtime.backend) return runtime.pipeline;
+              const other = await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2, workspaceAccess });
+              // Its gateways are its own: count their failures too (watching twice is a no-op).
+              metrics.watchGatewayHealth(other.gatewayHealth);
+              return other.pipeline;
+            },
           });
         },
       });
