@@ -70,6 +70,20 @@ describe('screening an edit for the secrets the runtime holds, before it is appl
     expect(refused).toBeNull();
   });
 
+  it("does not take a host file reached through a link out of the workspace as the caller's original", async () => {
+    // The caller's `cfg` is a link to a directory outside the tree whose file holds the key; the
+    // agent replaces the link with a directory and writes the key there.
+    const refused = await screen({ 'a.txt': 'a\n' }, (copy) => {
+      rmSync(join(copy, 'cfg'));
+      put(copy, 'cfg/f.env', `KEY=${KEY}\nDEBUG=1\n`);
+    }, undefined, (s) => {
+      mkdirSync(join(s.root, 'outside'));
+      writeFileSync(join(s.root, 'outside', 'f.env'), `KEY=${KEY}\n`);
+      s.link('cfg', join(s.root, 'outside'));
+    });
+    expect(refused).toMatchObject({ code: 'POLICY_DENIED', details: { rule: 'known-secret' } });
+  });
+
   it("reads at most maxFileBytes of the caller's version: a key past the bound is not taken as already there", async () => {
     const filler = 'x'.repeat(1023) + '\n';
     const big = filler.repeat(2048); // 2 MiB

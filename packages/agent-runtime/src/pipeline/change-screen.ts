@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import { BastionError } from '@bastion/core';
 import type { ProposedChange } from '@bastion/providers';
 import type { OutputSanitizer, Redaction } from '@bastion/security';
@@ -62,7 +62,8 @@ export async function screenChangesForSecrets(
     let inContent = 0;
     const after = copy ? await secretsInFile(join(copy.copyDir, change.path), sanitizer, Infinity) : null;
     if (after !== null) {
-      const before = after > 0 ? await secretsInFile(join(copy!.source, change.oldPath ?? change.path), sanitizer, limits.maxFileBytes, after) : null;
+      const original = after > 0 ? await insideWorkspace(copy!.source, change.oldPath ?? change.path) : null;
+      const before = original ? await secretsInFile(original, sanitizer, limits.maxFileBytes, after) : null;
       inContent = Math.max(0, after - (before ?? 0));
     } else if (change.kind !== 'delete') {
       // No regular file in the copy (a symlink, a special file) or no copy to read: the diff
@@ -114,6 +115,22 @@ async function secretsInFile(
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The caller's file at `rel`, when its real path stays inside the workspace. A parent that is a
+ * link out of the tree (`link -> /etc`, replaced by a directory in the copy) would have the screen
+ * count occurrences in a host file; that path has no original to excuse an occurrence.
+ */
+async function insideWorkspace(source: string, rel: string): Promise<string | null> {
+  const path = join(source, rel);
+  const parent = await realpath(dirname(path)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return null;
+    throw BastionError.from(err, 'INTERNAL', `could not resolve "${path}" to check the agent's changes for secrets`);
+  });
+  if (parent === null) return null;
+  const root = await realpath(source);
+  return parent === root || parent.startsWith(`${root}${sep}`) ? join(parent, basename(path)) : null;
 }
 
 async function openRegular(path: string): Promise<FileHandle | null> {
