@@ -184,6 +184,11 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
       });
     },
 
+    async recoverAbandoned(workerId) {
+      const rows = await db.query<{ id: string }>(`update bastion_tasks set lease_expires_at = now() where state = 'running' and lease_owner is distinct from $1 returning id`, [workerId]);
+      return rows.length;
+    },
+
     async stats(): Promise<QueueStats> {
       const rows = await db.query<{ state: string; n: string | number }>(`select state, count(*) as n from bastion_tasks where state in ('queued', 'running') group by state`);
       const of = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);

@@ -101,6 +101,15 @@ export function taskLedgerContract(open: () => Promise<TaskLedger>): void {
     expect(await ledger.applyOf(task.id)).toEqual({ baseTreeHash: 'sha256:a', appliedChanges: [{ path: 'a.txt' }] });
   });
 
+  it('lets the owner of an embedded store take back at once what a dead process leased', async () => {
+    const { task } = await ledger.submit({ request, correlationId: 'abandoned' });
+    await ledger.claim('previous-process', 600_000);
+    expect(await ledger.claim('this-process', 60_000)).toBeUndefined();
+    expect(await ledger.recoverAbandoned('this-process')).toBe(1);
+    expect(await ledger.claim('this-process', 60_000)).toMatchObject({ expiredLease: true, task: { id: task.id, attempts: 2 } });
+    await ledger.complete(task.id, 'this-process', okResult('abandoned'));
+  });
+
   it('numbers events per task without gaps, and replays from any sequence id', async () => {
     const { task } = await ledger.submit({ request, correlationId: 'ev' });
     await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.appendEvents(task.id, [{ event: 'output', data: { stream: 'stdout', text: `${i}a` } }, { event: 'output', data: { stream: 'stdout', text: `${i}b` } }])));

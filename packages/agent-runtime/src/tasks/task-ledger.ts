@@ -101,6 +101,11 @@ export interface TaskLedger {
   applyOf(taskId: string): Promise<ApplyRecord | undefined>;
   /** A queued task is finished cancelled at once; a running one is flagged for its worker's next heartbeat. */
   cancel(taskId: string, result: AgentResult): Promise<DurableTask | undefined>;
+  /**
+   * Lets other workers take at once every task leased by someone other than `workerId`. Only for a
+   * store one process owns (the embedded one): at its start, any other holder is a dead process.
+   */
+  recoverAbandoned(workerId: string): Promise<number>;
   stats(): Promise<QueueStats>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;

@@ -25,7 +25,7 @@ export interface TaskWorkerOptions {
   concurrency?: number;
   /** A lease not renewed for this long is taken to mean the worker died. Default 15 s. */
   leaseMs?: number;
-  /** Renewal interval. Default leaseMs / 3. */
+  /** Renewal interval. Default leaseMs / 5: three renewals may fail before the worker fences itself at 75 %. */
   heartbeatMs?: number;
   /** Wait between claims when the queue is empty. Default 100 ms. */
   pollMs?: number;
@@ -57,7 +57,7 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
   const { ledger, run } = options;
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const leaseMs = options.leaseMs ?? 15_000;
-  const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3));
+  const heartbeatMs = options.heartbeatMs ?? Math.max(20, Math.floor(leaseMs / 5));
   const pollMs = options.pollMs ?? 100;
   const flushMs = options.flushMs ?? 200;
   const id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -128,9 +128,21 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
       return flushing;
     };
     const flusher = setInterval(() => void flush(), flushMs);
+    let renewedAt = Date.now();
+    // Self-fencing: past 75 % of the lease without a renewal (database away, event loop starved),
+    // another worker may soon take the task; this run stops and will not commit, so two runs of
+    // one task never race to apply (the re-run finds any apply of this one and ends CONFLICT).
+    const fence = setInterval(() => {
+      if (leaseLost || Date.now() - renewedAt <= leaseMs * 0.75) return;
+      leaseLost = true;
+      problem('worker.lease_fenced', { workerId: id, taskId: task.id, sinceRenewalMs: Date.now() - renewedAt });
+      abort.abort();
+    }, Math.max(10, Math.floor(leaseMs / 20)));
     const heartbeat = setInterval(() => {
+      const sentAt = Date.now();
       ledger.heartbeat(task.id, id, leaseMs).then(
         (status) => {
+          if (status.held) renewedAt = Math.max(renewedAt, sentAt);
           if (!status.held) {
             leaseLost = true;
             problem('worker.lease_lost', { workerId: id, taskId: task.id });
@@ -158,6 +170,7 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
     } finally {
       clearInterval(flusher);
       clearInterval(heartbeat);
+      clearInterval(fence);
     }
   }
 

@@ -38,6 +38,9 @@ async function main() {
   const location = parseDatabaseLocation(env.DATABASE ?? '');
   const ledger = await openTaskLedger(location, { onIdleError: (err) => process.stderr.write(`idle connection error: ${err.message}\n`) });
   const metrics = createMetrics({});
+  const workerId = env.WORKER_ID ?? `node-${process.pid}`;
+  // The embedded store belongs to this process: whatever another process leased is abandoned.
+  if (location.kind === 'embedded') await ledger.recoverAbandoned(workerId);
   const worker =
     role === 'api'
       ? undefined
@@ -49,7 +52,7 @@ async function main() {
           pollMs: Number(env.POLL_MS ?? 50),
           flushMs: 50,
           metrics: createTaskMetrics(metrics.registry),
-          ...(env.WORKER_ID ? { workerId: env.WORKER_ID } : {}),
+          workerId,
           onProblem: (event, details) => process.stderr.write(`${event} ${JSON.stringify(details)}\n`),
         });
   if (role === 'worker') {

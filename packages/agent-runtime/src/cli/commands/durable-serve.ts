@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { Router } from '../../router/router';
 import { openTaskLedger, parseDatabaseLocation } from '../../tasks/open-task-ledger';
@@ -37,8 +39,18 @@ export async function startDurableServe(
   const concurrency = o.workerConcurrency ?? (location.kind === 'embedded' ? o.maxInFlight : 0);
   let worker: StartedWorker | undefined;
   if (concurrency > 0) {
+    const workerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    // The embedded store is this process's alone: a lease held by anyone else belongs to a process
+    // that died (crash, SIGKILL), so its tasks run again now rather than after the lease; and no
+    // other process can take a task from us, so the lease is long (self-fencing only on a long stall).
+    if (location.kind === 'embedded') {
+      const recovered = await ledger.recoverAbandoned(workerId);
+      if (recovered > 0) ctx.io.stderr(`bastion serve: ${recovered} task(s) of a previous run that stopped will run again\n`);
+    }
     worker = startTaskWorker({
       ledger,
+      workerId,
+      leaseMs: location.kind === 'embedded' ? 120_000 : 15_000,
       run: routerTaskRunner(o.router),
       concurrency,
       metrics,
