@@ -88,6 +88,7 @@ export function taskLedgerContract(open: () => Promise<TaskLedger>): void {
     expect(await ledger.cancel(running.id, failedResult({ correlation_id: 'r', request }, 'TIMEOUT', 'cancelled'))).toMatchObject({ state: 'running', cancelRequested: true });
     expect(await ledger.heartbeat(running.id, 'holder', 60_000)).toEqual({ held: true, cancelRequested: true });
     expect(await ledger.cancel('00000000-0000-4000-8000-000000000000', okResult('x'))).toBeUndefined();
+    expect(await ledger.complete(running.id, 'holder', failedResult({ correlation_id: 'r', request }, 'TIMEOUT', 'the caller cancelled the call'))).toBe(true);
   });
 
   it('records an apply in the same transaction as the completion, once per task', async () => {
