@@ -34,6 +34,14 @@ export async function createPgClient(url: string, options: { max?: number; onIdl
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>) {
       const client: PoolClient = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client's 'error' event (the server shut down mid-transaction) has no pool
+      // listener: unhandled it would crash the process. The failing query rejects as well, which
+      // is how the caller learns of it; here the connection is only marked for disposal.
+      const onError = (err: Error) => {
+        broken = err;
+        options.onIdleError?.(err);
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
         const result = await fn({ query: async <R>(text: string, params: readonly unknown[] = []) => (await client.query(text, params as unknown[])).rows as R[] });
@@ -46,6 +54,7 @@ export async function createPgClient(url: string, options: { max?: number; onIdl
         });
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
