@@ -2,7 +2,8 @@
 'use strict';
 // Runs the fake Gemini API standalone (the offline demo backend, manual tests):
 //   node packages/testing/bin/fake-gemini-api.cjs [--port N] [--host H] [--expected-api-key K]
-//        [--answer TEXT] [--fault KIND] [--no-control]
+//        [--answer TEXT] [--fault KIND] [--no-control] [--session demo]
+// --session demo: the scripted agent session of demo-session.cjs (tool calls, then a summary).
 // Prints one JSON line {"url","port"} on stdout once listening; stops on SIGINT/SIGTERM.
 // The /__fake/* control endpoints are on by default here so another process can script it.
 const { startFakeGeminiApi } = require('../src/fake-gemini-api/fake-gemini-api-server.cjs');
@@ -22,6 +23,10 @@ function parseArgs(argv) {
     else if (arg === '--answer') out.defaultAnswer = next();
     else if (arg === '--fault') out.fault = next();
     else if (arg === '--no-control') out.control = false;
+    else if (arg === '--session') {
+      out.session = next();
+      if (out.session !== 'demo') throw new Error(`unknown session: ${out.session} (known: demo)`);
+    }
     else if (arg === '--help' || arg === '-h') out.help = true;
     else throw new Error(`unknown argument: ${arg}`);
   }
@@ -38,7 +43,7 @@ async function main() {
   }
   if (args.help) {
     process.stdout.write(
-      'usage: fake-gemini-api [--port N] [--host H] [--expected-api-key K] [--answer TEXT] [--fault KIND] [--no-control]\n',
+      'usage: fake-gemini-api [--port N] [--host H] [--expected-api-key K] [--answer TEXT] [--fault KIND] [--no-control] [--session demo]\n',
     );
     return;
   }
@@ -47,7 +52,7 @@ async function main() {
     port,
     host: args.host,
     expectedApiKey: args.expectedApiKey,
-    defaultAnswer: args.defaultAnswer,
+    defaultAnswer: args.session === 'demo' ? require('../src/fake-gemini-api/demo-session.cjs').demoSessionAnswer : args.defaultAnswer,
     control: args.control,
   });
   if (args.fault) api.setFault(args.fault);

@@ -137,7 +137,8 @@ function startFakeGeminiApi(options = {}) {
     }
     if (schema) return { text: JSON.stringify(synthesize(schema)), structured: true };
     if (answers.length > 0) return normalizeAnswer(answers.shift());
-    if (typeof defaultAnswer === 'function') return normalizeAnswer(defaultAnswer(promptOf(body)));
+    // The request body too: a scripted session (demo-session.cjs) answers from the conversation so far.
+    if (typeof defaultAnswer === 'function') return normalizeAnswer(defaultAnswer(promptOf(body), body));
     if (defaultAnswer !== undefined) return normalizeAnswer(defaultAnswer);
     return { text: defaultAnswerText(promptOf(body)) };
   }

@@ -122,7 +122,7 @@ export interface FakeGeminiApiOptions {
   /** The router classifier's answer. Default `{"complexity_reasoning":"simple","complexity_score":10}`. */
   classifierAnswer?: Record<string, unknown>;
   /** Answer when nothing is scripted. Default: a deterministic echo of the prompt. */
-  defaultAnswer?: FakeGeminiAnswer | ((prompt: string) => FakeGeminiAnswer);
+  defaultAnswer?: FakeGeminiAnswer | ((prompt: string, body: unknown) => FakeGeminiAnswer);
   /** Serve /__fake/{script,fault,reset,requests} to script the fake from another process. Default false. */
   control?: boolean;
 }
