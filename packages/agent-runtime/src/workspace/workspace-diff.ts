@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { FilesystemPolicy } from '@bastion/policy';
 import type { ChangeKind, ProposedChange } from '@bastion/providers';
+import { withCallerEntry } from './caller-entry';
 import { digestFile, type FileDigest } from './file-digest';
 import { scanTree, sameState, statEntry, type EntryType, type TreeEntry } from './tree-scan';
 import { MAX_TEXT_DIFF_BYTES, renderDiff, type DiffSide } from './unified-diff';
@@ -112,8 +113,32 @@ async function readSide(abs: string, entry: TreeEntry | null): Promise<Side> {
   return { entry, digest: await digestFile(abs) };
 }
 
+/**
+ * The caller's side at `path`, reached only through real directories of the workspace that other
+ * users may enter (see withCallerEntry): what lies behind a link, or in a directory the agent could
+ * not list, is never read. `hidden` when other users may not read it.
+ */
+async function callerSide(source: string, path: string): Promise<Side & { hidden?: true }> {
+  const reached = await withCallerEntry(source, path, async (abs): Promise<Side & { hidden?: true }> => {
+    const entry = await statEntry(abs);
+    if (entry && !readableByOthers(entry)) return { entry, hidden: true };
+    return readSide(abs, entry);
+  });
+  if (reached.kind === 'ok') return reached.value;
+  return reached.kind === 'hidden' ? { entry: null, hidden: true } : { entry: null };
+}
+
+/** Reads one side's bytes for the diff: the copy's directly, the caller's only as callerSide may. */
+type SideReader = (read: (abs: string) => Promise<Buffer>) => Promise<Buffer | null>;
+
+const copyReader = (copyDir: string, path: string): SideReader => (read) => read(join(copyDir, path));
+const callerReader = (source: string, path: string): SideReader => async (read) => {
+  const reached = await withCallerEntry(source, path, read);
+  return reached.kind === 'ok' ? reached.value : null;
+};
+
 /** The side as the renderer needs it: text small enough to diff is read now (once, ≤ MAX_TEXT_DIFF_BYTES), the rest goes by its digest. */
-async function diffSide(abs: string, side: Side, needText: boolean): Promise<DiffSide> {
+async function diffSide(reader: SideReader, side: Side, needText: boolean): Promise<DiffSide> {
   const e = side.entry;
   if (!e || e.type === 'dir') return { kind: 'absent' };
   if (e.type === 'symlink') return { kind: 'symlink', target: e.target ?? '' };
@@ -121,7 +146,9 @@ async function diffSide(abs: string, side: Side, needText: boolean): Promise<Dif
     const executable = (e.mode & 0o100) !== 0;
     const d = side.digest;
     if (!needText || d.binary || d.size > MAX_TEXT_DIFF_BYTES) return { kind: 'file', digest: d, executable };
-    return { kind: 'file', digest: d, content: await readFile(abs, { flag: READ_FLAGS }), executable };
+    // The path moved out of reach since it was hashed: shown by its digest alone.
+    const content = await reader((abs) => readFile(abs, { flag: READ_FLAGS }));
+    return content ? { kind: 'file', digest: d, content, executable } : { kind: 'file', digest: d, executable };
   }
   return { kind: 'file', content: Buffer.from('(special file)\n'), executable: false };
 }
@@ -212,12 +239,13 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
     await mapLimit(candidates, PARALLEL, async (path): Promise<Raw | null> => {
       const afterEntry = copy.get(path);
       const after = await readSide(join(info.copyDir, path), afterEntry && afterEntry.type !== 'dir' ? afterEntry : null);
-      const nowEntry = await statEntry(join(info.source, path));
       // Never read what other users may not read, whether the copy left it out or it appeared since.
-      if (isUnder(path, hidden) || (nowEntry && !readableByOthers(nowEntry))) {
+      const caller: Side & { hidden?: true } = isUnder(path, hidden) ? { entry: null, hidden: true } : await callerSide(info.source, path);
+      const nowEntry = caller.entry;
+      if (caller.hidden) {
         return nowEntry || after.entry ? { path, before: { entry: nowEntry }, after, hidden: true } : null;
       }
-      const before = await readSide(join(info.source, path), nowEntry);
+      const before: Side = caller;
       if (!before.entry && !after.entry) return null;
       if (before.entry?.type === 'dir' && !after.entry) return null;
       if (sameContent(before, after)) return null;
@@ -252,7 +280,7 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
     pending.push({
       path: to.path,
       render: async () =>
-        renderDiff(to.path, await diffSide(join(info.source, from.path), from.before, false), await diffSide(join(info.copyDir, to.path), to.after, false), from.path),
+        renderDiff(to.path, await diffSide(callerReader(info.source, from.path), from.before, false), await diffSide(copyReader(info.copyDir, to.path), to.after, false), from.path),
       change: { path: to.path, oldPath: from.path, kind: 'rename', after: afterState(to.after), before: { entry: null }, oldBefore: baseState(from.before), ...(conflict ? { conflict } : {}) },
     });
   }
@@ -268,7 +296,7 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
       render: async () =>
         r.after.entry?.type === 'other'
           ? `diff --git a/${r.path} b/${r.path}\n# ${r.path} is a special file (fifo, socket or device); it cannot be applied\n`
-          : renderDiff(r.path, await diffSide(join(info.source, r.path), r.before, true), await diffSide(join(info.copyDir, r.path), r.after, true)),
+          : renderDiff(r.path, await diffSide(callerReader(info.source, r.path), r.before, true), await diffSide(copyReader(info.copyDir, r.path), r.after, true)),
       change: { ...base, kind: kindOf(r.before, r.after), before: baseState(r.before) },
     });
   }
