@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
-import { open, realpath, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import type { ProposedChange } from '@bastion/providers';
 import type { OutputSanitizer, Redaction } from '@bastion/security';
+import { withCallerEntry } from '../workspace/caller-entry';
 import { isUnder } from '../workspace/workspace-copy';
 import { DEFAULT_DIFF_CAPS } from '../workspace/workspace-diff';
 
@@ -62,8 +63,9 @@ export async function screenChangesForSecrets(
     let inContent = 0;
     const after = copy ? await secretsInFile(join(copy.copyDir, change.path), sanitizer, Infinity) : null;
     if (after !== null) {
-      const original = after > 0 ? await insideWorkspace(copy!.source, change.oldPath ?? change.path) : null;
-      const before = original ? await secretsInFile(original, sanitizer, limits.maxFileBytes, after) : null;
+      // The caller's original only through real workspace directories (a link out of the tree has no original to excuse an occurrence).
+      const original = after > 0 ? await withCallerEntry(copy!.source, change.oldPath ?? change.path, (abs) => secretsInFile(abs, sanitizer, limits.maxFileBytes, after)) : null;
+      const before = original?.kind === 'ok' ? original.value : null;
       inContent = Math.max(0, after - (before ?? 0));
     } else if (change.kind !== 'delete') {
       // No regular file in the copy (a symlink, a special file) or no copy to read: the diff
@@ -115,22 +117,6 @@ async function secretsInFile(
   } finally {
     await handle.close();
   }
-}
-
-/**
- * The caller's file at `rel`, when its real path stays inside the workspace. A parent that is a
- * link out of the tree (`link -> /etc`, replaced by a directory in the copy) would have the screen
- * count occurrences in a host file; that path has no original to excuse an occurrence.
- */
-async function insideWorkspace(source: string, rel: string): Promise<string | null> {
-  const path = join(source, rel);
-  const parent = await realpath(dirname(path)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return null;
-    throw BastionError.from(err, 'INTERNAL', `could not resolve "${path}" to check the agent's changes for secrets`);
-  });
-  if (parent === null) return null;
-  const root = await realpath(source);
-  return parent === root || parent.startsWith(`${root}${sep}`) ? join(parent, basename(path)) : null;
 }
 
 async function openRegular(path: string): Promise<FileHandle | null> {
