@@ -48,6 +48,11 @@ export { detectCgroupLayout, listCallGroups, type CgroupLayout, type CallGroupEn
 export { listCallTmpfs, type CallTmpfsEntry } from './executor/bwrap/call-tmpfs';
 export { startReaper, reapExpired, type ReaperOptions, type StartedReaper, type ReapExpiredOptions, type ReapReport } from './executor/reaper/reaper';
 export * from './gateway';
+export { UsageMeter, type BudgetBreach, type UsageMeterOptions } from './gateway/usage-meter';
+export { DailyUsage, type DailyAccount } from './gateway/daily-usage';
+export { MODEL_PRICES, priceOf } from './gateway/model-prices';
+export * from './provenance';
+export type { RunFacts } from './pipeline/run-facts';
 export { engineAvailable, managedContainers } from './executor/docker/engine';
 export { BastionConfig, readBastionConfigFile } from './config/bastion-config';
 export { loadSettings, describeSettings, type Settings, type SettingSource, type Sourced, type CommandLineSettings, type SettingsEnv } from './config/settings';

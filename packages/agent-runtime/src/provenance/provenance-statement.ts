@@ -45,7 +45,7 @@ export const RunPredicate = z
     secrets: z.object({ ids: z.array(z.string()).describe('Secret ids handed to the sandbox or its gateway; never values') }).strict(),
     usage: Usage,
     budget: BudgetLimits,
-    redactions: z.array(z.object({ ruleId: z.string(), count: z.number() }).strict()),
+    redactions: z.array(z.object({ ruleId: z.string(), severity: z.string().optional(), count: z.number() }).strict()),
     changes: z
       .object({
         proposed: z.array(z.object({ path: z.string(), kind: z.string(), diffSha256: z.string() }).strict()),
@@ -125,7 +125,7 @@ export function buildStatement(input: StatementInput): ProvenanceStatement {
       secrets: { ids: [...facts.secretIds] },
       usage: result.usage ?? facts.usage,
       budget: { ...facts.budget },
-      redactions: result.redactions.map((r) => ({ ruleId: r.ruleId, count: r.count })),
+      redactions: result.redactions.map((r) => ({ ruleId: r.ruleId, ...(r.severity ? { severity: r.severity } : {}), count: r.count })),
       changes: { proposed, applied },
     },
   };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as core from './fake-gemini-api-server.cjs';
+import * as session from './demo-session.cjs';
 import type { FakeGeminiApiOptions, StartedFakeGeminiApi } from './fake-gemini-api-server.cjs';
 
 export type {
@@ -30,6 +31,12 @@ export function startFakeGeminiApi(options?: FakeGeminiApiOptions): Promise<Star
 export const fakeGeminiDefaultAnswer: (prompt: string) => string = core.defaultAnswerText;
 
 export const FAKE_GEMINI_CLASSIFIER_ANSWER = core.DEFAULT_CLASSIFIER_ANSWER;
+
+/**
+ * The demo's scripted agent session, as a `defaultAnswer`: list the workspace, read its README,
+ * try a web fetch, then summarise (see demo-session.cjs).
+ */
+export const demoSessionAnswer = session.demoSessionAnswer;
 
 /** Plain-node entry (`node <path> --port 0` prints `{"url","port"}`), for the demo and other processes. */
 export const FAKE_GEMINI_API_BIN_PATH = path.resolve(__dirname, '../../bin/fake-gemini-api.cjs');
