@@ -30,6 +30,7 @@ const SUITES = {
   router: ['packages/agent-runtime/bench/router.bench.ts', 'runRouterBench'],
   cursor: ['packages/agent-runtime/bench/cursor.bench.ts', 'runCursorBench'],
   cli: ['packages/agent-runtime/bench/cli.bench.ts', 'runCliBench'],
+  queue: ['packages/agent-runtime/bench/queue.bench.ts', 'runQueueBench'],
 };
 const OPT_IN = {
   'reaper-soak': ['packages/agent-runtime/bench/reaper-soak.bench.ts', 'runReaperSoakBench'],
