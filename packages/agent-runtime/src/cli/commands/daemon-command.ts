@@ -7,6 +7,7 @@ import { DAEMON_SOCKET_NAME } from '../../daemon/daemon-protocol';
 import { startDaemonServer, type DaemonHandler, type StartedDaemonServer } from '../../daemon/daemon-server';
 import { createCliContext, type Backend, type CliContext, type CliRuntime } from '../cli-context';
 import { buildProgram, runProgram } from '../program';
+import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { DEFAULT_EXEC_IMAGE, parseIntOption } from './exec-command';
 
 interface DaemonOptions {
@@ -18,7 +19,7 @@ interface DaemonOptions {
 }
 
 export function registerDaemon(program: Command, ctx: CliContext): void {
-  program
+  const daemon = program
     .command('daemon')
     .description('keep a warm pool for `bastion exec` and `bastion run` on a private socket in the runtime directory (they use it when it is there; --no-daemon opts out)')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
@@ -28,10 +29,17 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
     .option('--pool-size <n>', 'warm containers kept per profile', parseIntOption('--pool-size'), 2)
     .action(async (opts: DaemonOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });
-      // Started before the socket listens: the first call finds the pool filling, not an engine to find.
-      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, poolSize: opts.poolSize });
-      await prewarmExec(ctx, runtime);
+      // The socket first: a second daemon fails (CONFLICT) before it starts any container. A call
+      // that arrives while the runtime starts waits for the same runtime (runtimeOn is shared).
       const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize });
+      let runtime: CliRuntime;
+      try {
+        runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, poolSize: opts.poolSize });
+        await prewarmExec(ctx, runtime);
+      } catch (err) {
+        await server.close();
+        throw err;
+      }
       const session = (runtime.pipeline.executor as Partial<{ identity: SessionIdentity }>).identity?.sessionId ?? '-';
       ctx.io.stderr(`bastion daemon: listening on ${server.socketPath} (backend ${runtime.backend}, session ${session}, pool ${opts.poolSize} per profile)\n`);
       await untilSignalled(async (signal) => {
@@ -40,6 +48,20 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
       });
       ctx.setExitCode(0);
     });
+  withHelp(daemon, {
+    example: 'bastion daemon --pool-size 2 &   # then: bastion exec -- make test',
+    exitCodes: [
+      '0    drained and stopped after SIGTERM/SIGINT',
+      EXIT_CODES.usage,
+      '125  could not start: another daemon holds the socket (CONFLICT), the runtime directory is not private, no sandbox backend',
+    ],
+    env: {
+      XDG_RUNTIME_DIR: 'the socket is $XDG_RUNTIME_DIR/bastion/daemon.sock (root: /run/bastion/daemon.sock)',
+      BASTION_BACKEND: 'default sandbox backend when --backend is not given (docker or bwrap)',
+      'BASTION_*, FF_*': 'clients whose values differ from the daemon\'s run in-process instead',
+      ...COMMON_ENV,
+    },
+  });
 }
 
 /**
