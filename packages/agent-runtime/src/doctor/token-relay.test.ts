@@ -38,7 +38,8 @@ describe('the doctor preflight relay', () => {
   });
 
   it('answers 403 to another local client (no token, a wrong one) and forwards nothing', async () => {
-    for (const headers of [{}, { [RELAY_TOKEN_HEADER]: 'x'.repeat(relay.token.length) }, { [RELAY_TOKEN_HEADER]: 'short' }]) {
+    const attempts: Record<string, string>[] = [{}, { [RELAY_TOKEN_HEADER]: 'x'.repeat(relay.token.length) }, { [RELAY_TOKEN_HEADER]: 'short' }];
+    for (const headers of attempts) {
       const r = await get(headers);
       expect(r.status).toBe(403);
     }
