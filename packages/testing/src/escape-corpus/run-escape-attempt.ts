@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { treeDigest } from '@bastion/agent-runtime';
@@ -6,6 +7,7 @@ import type { ExecutionSpecInput } from '@bastion/policy';
 import { fakeCursorScript } from '../fake-cursor-agent/fake-cursor-script';
 import type { FailureSimulator } from '../failure-simulator/failure-simulator';
 import { untypedReason } from '../failure-simulator/outcome-check';
+import type { CursorDryRunAttempt } from './cursor-dry-run-attempts';
 import type { CursorEscapeAttempt, EscapeAttempt, ExecEscapeAttempt } from './escape-attempts';
 
 /** The domain the corpus policy lets through the gateway; every other host is refused. */
@@ -109,7 +111,47 @@ async function runCursor(sim: FailureSimulator, attempt: CursorEscapeAttempt): P
   }
 }
 
+/**
+ * A dry-run against a workspace whose links `a -> b -> r` lead to a root-only (0700) directory
+ * outside it: stopped when neither the proposed diffs nor the response show that directory's file.
+ */
+async function runCursorDryRun(sim: FailureSimulator, attempt: CursorDryRunAttempt): Promise<EscapeOutcome> {
+  const root = mkdtempSync(join(tmpdir(), 'escape-dryrun-'));
+  const privateDir = mkdtempSync(join(tmpdir(), 'escape-private-'));
+  const ws = join(root, 'ws');
+  const secret = `ROOT-ONLY-CONTENT-${randomUUID()}`;
+  try {
+    mkdirSync(ws);
+    writeFileSync(join(ws, 'README.md'), '# caller workspace\n');
+    // World-readable itself, but in a directory only root may enter: the copy's rule must hold for the way to it.
+    writeFileSync(join(privateDir, attempt.dryRun.secretFile), `${secret}\n`, { mode: 0o644 });
+    chmodSync(privateDir, 0o700);
+    symlinkSync(privateDir, join(ws, attempt.dryRun.linkPath));
+    symlinkSync(attempt.dryRun.linkPath, join(ws, 'b'));
+    symlinkSync('b', join(ws, 'a'));
+    const before = await treeDigest(ws);
+    const result = await sim.cursor({ prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`, workspace: ws, intent: 'edit' }, { autofix: false });
+    const problems: string[] = [];
+    const untyped = untypedReason(result);
+    if (untyped) problems.push(`untyped: ${untyped}`);
+    if (result.status !== 'succeeded' || result.mode !== 'dry-run') problems.push(`expected a succeeded dry-run, got ${result.status} ${result.mode} ${result.error?.code ?? ''} ${result.error?.message ?? ''}`);
+    const written = attempt.dryRun.agentFile;
+    if (!result.proposedChanges.some((c) => c.path === written)) problems.push(`the agent's ${written} is missing from the proposed changes`);
+    if (JSON.stringify(result).includes(secret)) problems.push("the root-only file's content is in the result");
+    if (result.appliedChanges.length > 0) problems.push(`applied: ${result.appliedChanges.map((c) => c.path).join(', ')}`);
+    if (JSON.stringify(await treeDigest(ws)) !== JSON.stringify(before)) problems.push("the caller's workspace changed");
+    const leaks = sim.leaks(result);
+    if (leaks.length > 0) problems.push(`secrets in the result or audit log: ${leaks.join(', ')}`);
+    const shown = result.proposedChanges.find((c) => c.path === written);
+    return { id: attempt.id, layer: attempt.layer, ended: result.error?.code ?? result.status, evidence: shown ? `${shown.kind} ${shown.path}` : '', problems };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(privateDir, { recursive: true, force: true });
+  }
+}
+
 /** Runs one attempt through the real pipeline and judges it; never throws for an escape, it reports one. */
 export function runEscapeAttempt(sim: FailureSimulator, attempt: EscapeAttempt, hostCanary: string): Promise<EscapeOutcome> {
-  return attempt.via === 'exec' ? runExecEscapeAttempt(sim, attempt, hostCanary, 'docker') : runCursor(sim, attempt);
+  if (attempt.via === 'exec') return runExecEscapeAttempt(sim, attempt, hostCanary, 'docker');
+  return 'dryRun' in attempt ? runCursorDryRun(sim, attempt as CursorDryRunAttempt) : runCursor(sim, attempt);
 }
