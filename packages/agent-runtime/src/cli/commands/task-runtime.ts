@@ -13,8 +13,8 @@ export interface TaskRuntime {
 }
 
 /**
- * The runtime a worker runs tasks on, started lazily: a worker whose engine is down keeps its
- * leases free (each task fails SANDBOX_UNAVAILABLE, retryable) instead of refusing to start.
+ * The runtime a worker runs tasks on. Its start failing (engine down) does not stop the worker:
+ * each task tries to start it again and fails SANDBOX_UNAVAILABLE (retryable) while it cannot.
  */
 export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string; backend?: string; workspaceAccess: WorkspaceAccess }): Promise<TaskRuntime> {
   const { createRuntimeRouter } = await import('../../router/runtime-router');
@@ -38,6 +38,9 @@ export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string
       started = undefined;
       throw err;
     }));
+  // Started now, not at the first task: the runtime's start reaps what a crashed worker on this
+  // host left (containers, copies, gateway directories). An engine that is down is not fatal.
+  void start().catch((err: unknown) => ctx.io.stderr(`bastion worker: the sandbox runtime did not start (${(err as Error).message}); each task tries again\n`));
   return {
     router: {
       route: async (task, options) => {
