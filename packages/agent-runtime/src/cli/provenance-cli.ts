@@ -53,3 +53,22 @@ async function dockerImageId(image: string): Promise<string | null> {
     throw err;
   }
 }
+
+/**
+ * serve/mcp `--provenance-key FILE`: every routed call's result carries its signed record. The key
+ * is loaded at start, so a missing or unreadable key stops the service before it listens.
+ */
+export async function serviceSigner(keyFile: string | undefined, gate: () => ExitGate, cwd: string = process.cwd()) {
+  if (!keyFile) return undefined;
+  const { loadSigningKey, writeProvenance } = await import('../provenance');
+  const key = await loadSigningKey(resolve(cwd, keyFile));
+  return (result: AgentResult, facts: RunFacts) =>
+    writeProvenance({
+      result,
+      facts,
+      key,
+      version,
+      ...(result.execution?.backend === 'docker' ? { imageDigest: dockerImageId } : {}),
+      clean: (text) => gate().sanitizer.sanitize(text).text,
+    });
+}

@@ -2,6 +2,8 @@ import type { FlagService } from '../flags/flag-service';
 import type { Metrics } from '../metrics/metrics';
 import type { AgentCallOptions } from '../pipeline/agent-call';
 import type { Pipeline } from '../pipeline/pipeline';
+import type { RunFacts } from '../pipeline/run-facts';
+import type { AgentResult } from '@bastion/providers';
 import type { Runtime } from '../runtime';
 import { WORKSPACE_MOUNT } from '../workspace/workspace-provisioner';
 import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
@@ -26,6 +28,8 @@ export interface RuntimeRouterOptions {
    * Absent: every call runs on `runtime.pipeline`.
    */
   pipelineFor?: (backend: 'docker' | 'bwrap') => Promise<Pipeline>;
+  /** Signs each call's provenance record; the envelope becomes the result's `provenance` (serve/mcp --provenance-key). */
+  provenance?: (result: AgentResult, facts: RunFacts) => Promise<NonNullable<AgentResult['provenance']>>;
 }
 
 export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
@@ -66,13 +70,17 @@ export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
     gate: options.flags.gate,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.config ? { config: options.config } : {}),
-    call: async (providerId, task, call) =>
-      (await runnerFor(call.correlationId)).run(providerId, task, {
+    call: async (providerId, task, call) => {
+      let facts: RunFacts | undefined;
+      const result = await (await runnerFor(call.correlationId)).run(providerId, task, {
         correlationId: call.correlationId,
         poolSize: await options.flags.poolSize(providerId, { correlationId: call.correlationId }),
         ...(call.signal ? { signal: call.signal } : {}),
         ...(call.onOutput ? { onOutput: call.onOutput } : {}),
-      }),
+        ...(options.provenance ? { onRunFacts: (f: RunFacts) => void (facts = f) } : {}),
+      });
+      return options.provenance && facts ? { ...result, provenance: await options.provenance(result, facts) } : result;
+    },
   });
   // Each attempt already left through its call's exit gate; the router adds text of its own (skip
   // details, fallback summaries, errors it caught), so the routed result passes the gate once more.

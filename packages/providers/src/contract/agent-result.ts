@@ -55,6 +55,15 @@ const resultFields = {
   usage: Usage.optional().describe('Model usage the egress gateway counted (zero when the call made no model request)'),
 };
 
+/** A DSSE envelope carrying the run's in-toto Statement; `bastion verify` checks it. */
+export const ProvenanceEnvelope = z
+  .object({
+    payloadType: z.string(),
+    payload: z.string().describe('base64 of the in-toto Statement'),
+    signatures: z.array(z.object({ keyid: z.string().optional(), sig: z.string() }).strict()),
+  })
+  .strict();
+
 /** The result of an agent call: what the caller scripts against. */
 export const AgentResult = z
   .object({
@@ -65,6 +74,7 @@ export const AgentResult = z
     proposedChanges: z.array(ProposedChange),
     appliedChanges: z.array(AppliedChange),
     stats: z.record(z.string(), z.unknown()).optional().describe('Provider-reported usage: tokens, requests'),
+    provenance: ProvenanceEnvelope.optional().describe('The signed provenance record of the run (DSSE envelope; docs/provenance.md), when the runtime has a signing key'),
   })
   .strict();
 export type AgentResult = z.infer<typeof AgentResult>;

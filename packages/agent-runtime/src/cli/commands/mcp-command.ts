@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { hostPathOptions } from '../../config/host-accounts';
 import type { AuditLog } from '../../audit/audit-log';
 import type { FlagService } from '../../flags/flag-service';
 import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { collectOption } from './collect-option';
+import { serviceSigner } from '../provenance-cli';
+import type { ExitGate } from '../../pipeline/exit-gate';
 
 interface McpOptions {
   backend?: string;
@@ -12,6 +15,7 @@ interface McpOptions {
   flagsFile?: string;
   config?: string;
   workspaceRoot: string[];
+  provenanceKey?: string;
 }
 
 export function registerMcp(program: Command, ctx: CliContext): void {
@@ -26,6 +30,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
     .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
     .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
+    .option('--provenance-key <file>', 'sign each run_task result: its `provenance` field is the run\'s DSSE record (see bastion keys init)')
     .action(async (opts: McpOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
       const workspaceAccess = await ctx.workspaceAccess('service');
@@ -38,6 +43,9 @@ export function registerMcp(program: Command, ctx: CliContext): void {
         import('../../agents/default-bindings'),
       ]);
       const sanitizer = await loadSanitizer();
+      // Loaded before anything starts: a missing or unreadable key is the operator's mistake.
+      let gate: (() => ExitGate) | undefined;
+      const provenance = await serviceSigner(opts.provenanceKey, () => gate!());
       let flags: FlagService | undefined;
       let started: { audit: Pick<AuditLog, 'record'> } | undefined;
       // The runtime starts now if it can; without an engine the client still gets its tools, and
@@ -50,7 +58,8 @@ export function registerMcp(program: Command, ctx: CliContext): void {
           const runtime = await ctx.runtime({ policyFile: opts.policy, workspaceAccess, ...(opts.backend ? { backend: opts.backend } : {}) });
           flags = await ctx.flagService(runtime.audit);
           started = runtime;
-          return createRuntimeRouter({ runtime, flags });
+          gate = () => runtime.pipeline.exitGate();
+          return createRuntimeRouter({ runtime, flags, ...(provenance ? { provenance } : {}) });
         },
       });
       await router.warmUp();
@@ -88,6 +97,6 @@ async function loadSanitizer(): Promise<TextSanitizer | undefined> {
   const security = (await import('@bastion/security')) as unknown as Record<string, unknown>;
   const create = security.createOutputSanitizer;
   if (typeof create !== 'function') return undefined;
-  const sanitizer = (create as (options: object) => { sanitize(input: string): { text: string; redactions: { ruleId: string; count: number }[] } })({});
+  const sanitizer = (create as (options: object) => { sanitize(input: string): { text: string; redactions: { ruleId: string; count: number }[] } })({ hostPaths: hostPathOptions() });
   return { sanitize: (text) => sanitizer.sanitize(text) };
 }

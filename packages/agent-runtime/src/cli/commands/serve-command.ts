@@ -8,8 +8,11 @@ import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
 import { collectOption } from './collect-option';
 import { startCliSocket } from './daemon-command';
+import { serviceSigner } from '../provenance-cli';
+import type { ExitGate } from '../../pipeline/exit-gate';
 
 interface ServeOptions {
+  provenanceKey?: string;
   backend?: string;
   port: number;
   host: string;
@@ -47,12 +50,16 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
     .option('--database <url>', 'keep tasks durable in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else tasks live in memory')
     .option('--worker-concurrency <n>', 'with --database, also run up to n tasks in this process (default: --max-in-flight for pglite:, 0 for a PostgreSQL server)', parseIntOption('--worker-concurrency'))
+    .option('--provenance-key <file>', 'sign each task\'s result: its `provenance` field is the run\'s DSSE record (see bastion keys init)')
     .action(async (opts: ServeOptions) => {
       const settings = ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot, tokenFile: opts.tokenFile });
       const tokenFile = settings.tokenFile?.value;
       if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
       // Checked before anything starts: a forbidden or missing root is the operator's mistake.
       const workspaceAccess = await ctx.workspaceAccess('service');
+      // So is a missing or unreadable provenance key: loaded now, used once the runtime runs.
+      let exitGate: (() => ExitGate) | undefined;
+      const provenance = await serviceSigner(opts.provenanceKey, () => exitGate!());
       // Loaded here, not at start-up: every other command would pay for fastify, prom-client,
       // OpenFeature and cockatiel on each run.
       const [{ createMetrics }, { createRuntimeRouter }, { createService }, { createDeferredRouter }, { defaultBindings }, { createOutputSanitizer }] = await Promise.all([
@@ -88,11 +95,13 @@ export function registerServe(program: Command, ctx: CliContext): void {
           metrics.watchDailyUsage(runtime.dailyUsage);
           metrics.watchGatewayHealth(runtime.gatewayHealth);
           if (runtime.poolReady) poolGauge = setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref();
+          exitGate = () => runtime.pipeline.exitGate();
           // Calls follow FF_DEFAULT_BACKEND: the other backend's runtime starts on its first call.
           return createRuntimeRouter({
             runtime,
             flags,
             metrics,
+            ...(provenance ? { provenance } : {}),
             pipelineFor: async (backend) => {
               if (backend === runtime.backend) return runtime.pipeline;
               const other = await ctx.runtimeOn(backend, { policyFile: opts.policy, poolSize: 2, workspaceAccess });
