@@ -2,6 +2,7 @@ import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
+import { hostPathOptions } from './config/host-accounts';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { Executor } from './executor/executor';
 import { createDockerExecutor } from './executor/docker/docker-executor';
@@ -58,7 +59,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     executor,
     // Values under 6 characters cannot be redacted without mangling ordinary text (the sanitizer
     // refuses them); such a "key" is no secret worth the name, so it is left out, not fatal.
-    sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets: knownSecrets.filter((v) => v.length >= 6), customRules }),
+    sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets: knownSecrets.filter((v) => v.length >= 6), customRules, hostPaths: hostPathOptions() }),
     secrets,
     audit,
     workspace: options.workspaceAccess ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess) : createWorkspaceProvisioner(),

@@ -1,4 +1,5 @@
 import { createOutputSanitizer, type OutputSanitizer } from '@bastion/security';
+import { hostPathOptions } from '../config/host-accounts';
 
 /** Where a log learns the secret values the runtime has handed out so far. */
 export type KnownSecretSource = () => readonly string[];
@@ -21,12 +22,12 @@ const MIN_SECRET_LENGTH = 6;
 export function createLiveSanitizer(): LiveSanitizer {
   const sources: KnownSecretSource[] = [];
   let key = '';
-  let current = createOutputSanitizer();
+  let current = createOutputSanitizer({ hostPaths: hostPathOptions() });
   const now = (): OutputSanitizer => {
     const values = [...new Set(sources.flatMap((s) => s()))].filter((v) => v.length >= MIN_SECRET_LENGTH).sort();
     const nextKey = values.join('\u0000');
     if (nextKey !== key) {
-      current = createOutputSanitizer({ knownSecrets: values });
+      current = createOutputSanitizer({ knownSecrets: values, hostPaths: hostPathOptions() });
       key = nextKey;
     }
     return current;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createOutputSanitizer } from '@bastion/security';
+import { hostPathOptions } from '../../config/host-accounts';
 import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { EXIT_CODES, withHelp } from '../help-text';
@@ -10,7 +11,7 @@ export function registerSanitize(program: Command, ctx: CliContext, stdin: Async
     .description('copy standard input to standard output through the OutputSanitizer')
     .option('--json', 'print one document {"text", "redactions"} instead of streaming')
     .action(async (opts: { json?: boolean }) => {
-      const stream = createOutputSanitizer().createStream();
+      const stream = createOutputSanitizer({ hostPaths: hostPathOptions() }).createStream();
       const parts: string[] = [];
       const emit = (text: string) => {
         if (text.length === 0) return;
