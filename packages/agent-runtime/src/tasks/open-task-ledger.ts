@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BastionError } from '@bastion/core';
+import { lockEmbeddedStore, type HeldLock } from './embedded-store-lock';
 import { createPgClient, createPgliteClient } from './sql-client';
 import { createSqlTaskLedger } from './sql-task-ledger';
 import type { TaskLedger } from './task-ledger';
@@ -39,13 +40,21 @@ function redact(value: string): string {
  * looked and how to fix it, never the password.
  */
 export async function openTaskLedger(location: DatabaseLocation, options: { onIdleError?: (err: Error) => void } = {}): Promise<TaskLedger> {
-  if (location.kind === 'embedded') await mkdir(location.dir, { recursive: true, mode: 0o700 });
+  let lock: HeldLock | undefined;
+  if (location.kind === 'embedded') {
+    await mkdir(location.dir, { recursive: true, mode: 0o700 });
+    lock = await lockEmbeddedStore(location.dir);
+  }
   let db;
   try {
     db = location.kind === 'postgres' ? await createPgClient(location.url, { onIdleError: options.onIdleError }) : await createPgliteClient(location.dir);
-    return await createSqlTaskLedger(db);
+    const ledger = await createSqlTaskLedger(db);
+    if (!lock) return ledger;
+    const held = lock;
+    return { ...ledger, close: () => ledger.close().finally(() => held.release()) };
   } catch (err) {
     await db?.close().catch((closeError: unknown) => options.onIdleError?.(closeError as Error));
+    await lock?.release();
     throw databaseError(err, location);
   }
 }
