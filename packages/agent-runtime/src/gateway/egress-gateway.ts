@@ -34,6 +34,8 @@ export interface EgressGatewayOptions {
   /** Secret values that must never reach the sandbox in a response header. */
   knownSecrets?: readonly string[];
   onViolation?(violation: Violation): void;
+  /** A CONNECT or plain-HTTP request passed the domain lists and rate limit (provenance counts these). */
+  onAdmitted?(host: string): void;
   /** The provider API answered 429, or the policy's budget for it is spent. */
   onUpstreamRateLimited?(info: { retryAfterMs: number; source: 'upstream' | 'policy'; rule?: string }): void;
   /** The provider API could not be reached at all (refused, reset, DNS): the call cannot succeed. */
@@ -202,7 +204,14 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     const domain = admitDomain(host);
     if (!domain.ok) return domain;
     const rate = limiter.take(host);
-    if (rate.allow) return { ok: true };
+    if (rate.allow) {
+      try {
+        options.onAdmitted?.(host);
+      } catch (err) {
+        log?.warn({ event: 'egress.onAdmitted-failed', error: (err as Error).name }, 'onAdmitted threw');
+      }
+      return { ok: true };
+    }
     const reason = `${host} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
     return { ok: false, status: 429, retryAfterMs: rate.retryAfterMs, v: { kind: 'rate-limit', host, reason } };
   };

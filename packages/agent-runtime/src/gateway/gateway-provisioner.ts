@@ -66,6 +66,7 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         knownSecrets: options.secrets.knownValues(),
         ...(api ? { api, meter } : {}),
         onViolation: (v) => call.onViolation({ kind: v.kind, host: v.host, reason: v.reason }),
+        onAdmitted: (host) => call.onEgressAdmitted?.(host),
         onUpstreamRateLimited: ({ retryAfterMs, source, rule }) => call.onRateLimited(retryAfterMs, { source, ...(rule !== undefined ? { rule } : {}) }),
         onUpstreamUnreachable: ({ code }) => call.onUnreachable(code),
         ...(options.logger ? { logger: options.logger } : {}),

@@ -110,6 +110,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const violations: Array<{ kind: string; host?: string; reason: string }> = [];
     const digest = policyDigest();
     const run = await runSpecInner(input, call, {
+      onAdmitted: (host) => {
+        const e = egress.get(host) ?? { allowed: 0, denied: 0 };
+        e.allowed++;
+        egress.set(host, e);
+      },
       onViolation: (v) => {
         violations.push(v);
         const e = egress.get(v.host ?? '') ?? { allowed: 0, denied: 0 };
@@ -143,7 +148,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   async function runSpecInner(
     input: ExecutionSpecInput,
     call: CallOptions & { keepWorkspaceCopy?: boolean },
-    observe: { onViolation(v: { kind: string; host?: string; reason: string }): void } | undefined,
+    observe: { onViolation(v: { kind: string; host?: string; reason: string }): void; onAdmitted(host: string): void } | undefined,
   ): Promise<SandboxRun> {
     const correlationId = call.correlationId ?? randomUUID();
     const attachments: SandboxAttachment[] = [];
@@ -230,6 +235,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
               controller.abort();
             }
           },
+          onEgressAdmitted: (host) => observe?.onAdmitted(host),
           onRateLimited: (retryAfterMs, cause = { source: 'upstream' }) => {
             rateLimited ??= { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), cause };
             audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs, ...cause });

@@ -34,6 +34,8 @@ export interface EgressProvisioner {
       /** A budget was reached: the gateway has ended the stream; the call ends now. */
       onBudgetExceeded?(breach: { scope: 'run' | 'daily'; limit: string; max: number; totals: Usage; message: string }): void;
       onViolation(v: { kind: string; host?: string; reason: string }): void;
+      /** The gateway let a request to `host` through its domain lists and rate limit. */
+      onEgressAdmitted?(host: string): void;
       /** `cause` says whose limit it was: the provider's 429 or the policy's own rate limit (default: the provider's). */
       onRateLimited(retryAfterMs?: number, cause?: RateLimitCause): void;
       /** The provider API is unreachable: the call ends now instead of at its deadline. */
