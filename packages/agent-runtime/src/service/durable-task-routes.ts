@@ -108,6 +108,7 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
   async function untilFinished(id: string, req: FastifyRequest): Promise<DurableTask | undefined> {
     for (;;) {
       if (req.raw.destroyed) return undefined;
+      // A database that is away for a moment is waited out like a task that is not done yet.
       const task = await ledger.get(id).catch(() => undefined);
       if (task?.result) return task;
       await new Promise((r) => setTimeout(r, pollMs));

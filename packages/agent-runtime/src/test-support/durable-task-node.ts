@@ -23,6 +23,7 @@ const role = env.ROLE ?? 'both';
 const simulatedAgent: TaskRunner = async (request, o) => {
   o.onRouted({ provider: 'fake', attempt: 1 });
   o.onOutput('stdout', `working on ${String(request.prompt).slice(0, 40)}\n`);
+  // An abort ends the wait early; the check below turns it into the cancelled result.
   await sleep(Number(env.TASK_MS ?? 20), undefined, { signal: o.signal }).catch(() => undefined);
   const base = { ...failedResult({ correlation_id: o.correlationId, request }, 'INTERNAL', ''), provider: 'fake' };
   if (o.signal.aborted) return { ...base, error: { code: 'TIMEOUT', message: 'the caller cancelled the call', retryable: true } } as AgentResult;
