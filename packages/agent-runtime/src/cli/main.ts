@@ -18,7 +18,9 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
     return { exitCode: 0 };
   }
   const names = commandsFor(argv);
-  if (names.length === 1 && (names[0] === 'exec' || names[0] === 'run') && env.BASTION_NO_DAEMON === undefined) {
+  // --provenance names files and a key relative to this process (cwd, HOME): it runs here, not in a daemon.
+  const provenance = argv.some((a) => a === '--provenance' || a.startsWith('--provenance='));
+  if (names.length === 1 && (names[0] === 'exec' || names[0] === 'run') && env.BASTION_NO_DAEMON === undefined && !provenance) {
     // The client imports node built-ins only.
     const { submitToDaemon } = await import('../daemon/daemon-client');
     const remote = await submitToDaemon(argv, io, { env, cwd: process.cwd() });
