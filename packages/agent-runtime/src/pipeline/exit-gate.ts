@@ -35,7 +35,12 @@ export interface ExitGate {
  */
 const RESULT_IDENTITY_FIELDS = new Set(['correlationId', 'redactions']);
 
-export function createExitGate(sanitizer: OutputSanitizer): ExitGate {
+/**
+ * `alreadyClean`: top-level string fields whose exact value is known to come out of the sanitizer
+ * unchanged (a call's stdout and stderr, checked as they arrived: see output-collector.ts). The
+ * gate passes that very string on instead of sanitizing a copy of up to the output cap.
+ */
+export function createExitGate(sanitizer: OutputSanitizer, alreadyClean: Readonly<Record<string, string>> = {}): ExitGate {
   function clean<T>(value: T): { value: T; redactions: Redaction[] } {
     const found: Redaction[][] = [];
     const cleaned = cleanDeep(value, sanitizer, (r) => found.push(r));
@@ -46,7 +51,7 @@ export function createExitGate(sanitizer: OutputSanitizer): ExitGate {
     const found: Redaction[][] = [];
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(r)) {
-      if (RESULT_IDENTITY_FIELDS.has(k)) {
+      if (RESULT_IDENTITY_FIELDS.has(k) || (typeof v === 'string' && Object.hasOwn(alreadyClean, k) && alreadyClean[k] === v)) {
         out[k] = v;
         continue;
       }

@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { rateLimitedError, sandboxOutcomeError } from './outcome-error';
 import { mergeRedactions } from './redactions';
 import { createExitGate, type ExitGate } from './exit-gate';
+import { createOutputCollector } from './output-collector';
 import { secretIdsOf, type RunFacts } from './run-facts';
 import { createHash } from 'node:crypto';
 
@@ -256,7 +257,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
       const sanitizer = options.sanitizer(options.secrets.knownValues(), customRulesOf(decision));
       const streams = { stdout: sanitizer.createStream(), stderr: sanitizer.createStream() };
-      const text = { stdout: [] as string[], stderr: [] as string[] };
+      const text = { stdout: createOutputCollector(sanitizer), stderr: createOutputCollector(sanitizer) };
       const push = (name: 'stdout' | 'stderr', clean: string) => {
         if (clean.length === 0) return;
         text[name].push(clean);
@@ -332,19 +333,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       const usage = meteredUsage?.() ?? { ...ZERO_USAGE };
       if (!call.keepWorkspaceCopy) await release();
+      const stdout = text.stdout.finish();
+      const stderr = text.stderr.finish();
       return {
         correlationId,
         spec,
         decision,
         outcome,
-        stdout: text.stdout.join(''),
-        stderr: text.stderr.join(''),
+        stdout: stdout.text,
+        stderr: stderr.text,
         redactions,
         usage,
         error,
         ...(call.keepWorkspaceCopy && workspaceCopy ? { workspaceCopy } : {}),
         release,
-        gate: createExitGate(sanitizer),
+        gate: createExitGate(sanitizer, { ...(stdout.clean ? { stdout: stdout.text } : {}), ...(stderr.clean ? { stderr: stderr.text } : {}) }),
       };
     } catch (err) {
       await release();
