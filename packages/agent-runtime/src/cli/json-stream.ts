@@ -9,37 +9,44 @@ const SLICE = 1 << 20;
  * slices: JSON escaping is per character, and a surrogate pair cut in two comes out as two
  * `\uXXXX` escapes, which a parser joins back into the same character.
  */
-export function writeJson(write: (text: string) => void, value: unknown, indent = ''): void {
-  if (typeof value === 'string') return writeString(write, value);
+export function writeJson(write: (text: string) => void, value: unknown): void {
+  for (const piece of jsonPieces(value)) write(piece);
+}
+
+/** The pieces writeJson writes, one at a time, so a writer can wait for a slow reader between them (see printJson). */
+export function* jsonPieces(value: unknown, indent = ''): Generator<string, void, undefined> {
+  if (typeof value === 'string') return yield* stringPieces(value);
   if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    write(JSON.stringify(value, null, 2)?.replace(/\n/g, `\n${indent}`) ?? 'null');
+    yield JSON.stringify(value, null, 2)?.replace(/\n/g, `\n${indent}`) ?? 'null';
     return;
   }
   const inner = indent + '  ';
   if (Array.isArray(value)) {
-    if (value.length === 0) return write('[]');
-    write('[');
-    value.forEach((v, i) => {
-      write(`${i === 0 ? '' : ','}\n${inner}`);
+    if (value.length === 0) return yield '[]';
+    yield '[';
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      yield `${i === 0 ? '' : ','}\n${inner}`;
       // As JSON.stringify: undefined, functions and symbols in arrays become null.
-      writeJson(write, v === undefined || typeof v === 'function' || typeof v === 'symbol' ? null : v, inner);
-    });
-    write(`\n${indent}]`);
+      yield* jsonPieces(v === undefined || typeof v === 'function' || typeof v === 'symbol' ? null : v, inner);
+    }
+    yield `\n${indent}]`;
     return;
   }
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
-  if (entries.length === 0) return write('{}');
-  write('{');
-  entries.forEach(([k, v], i) => {
-    write(`${i === 0 ? '' : ','}\n${inner}${JSON.stringify(k)}: `);
-    writeJson(write, v, inner);
-  });
-  write(`\n${indent}}`);
+  if (entries.length === 0) return yield '{}';
+  yield '{';
+  for (let i = 0; i < entries.length; i++) {
+    const [k, v] = entries[i];
+    yield `${i === 0 ? '' : ','}\n${inner}${JSON.stringify(k)}: `;
+    yield* jsonPieces(v, inner);
+  }
+  yield `\n${indent}}`;
 }
 
-function writeString(write: (text: string) => void, s: string): void {
-  if (s.length <= SLICE) return write(JSON.stringify(s));
-  write('"');
-  for (let off = 0; off < s.length; off += SLICE) write(JSON.stringify(s.slice(off, off + SLICE)).slice(1, -1));
-  write('"');
+function* stringPieces(s: string): Generator<string, void, undefined> {
+  if (s.length <= SLICE) return yield JSON.stringify(s);
+  yield '"';
+  for (let off = 0; off < s.length; off += SLICE) yield JSON.stringify(s.slice(off, off + SLICE)).slice(1, -1);
+  yield '"';
 }

@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '@bastion/core';
-import { writeJson } from './json-stream';
+import { jsonPieces } from './json-stream';
 
 /**
  * Exit codes, like `docker run`'s: the command's own code when it ran and failed, 124 for a
@@ -20,18 +20,45 @@ export function exitCodeFor(error: ErrorInfo | null, commandExitCode: number | n
 }
 
 export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+  /** false: the text was queued because the reader is behind (a stream's write()); see stdoutDrained. */
+  stdout: (text: string) => boolean | void;
+  stderr: (text: string) => boolean | void;
+  /** Resolves when stdout has room again (its 'drain', or its end): printJson waits on it after a queued write. */
+  stdoutDrained?: () => Promise<void>;
 }
 
 export const processIo: Io = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  stdoutDrained: () => drained(process.stdout),
 };
 
-export function printJson(io: Io, doc: unknown): void {
-  // In pieces: a result with two capped 256 MiB streams is past V8's longest string as one document.
-  writeJson(io.stdout, doc);
+/** Resolves on the stream's next 'drain', or when it errors or closes (EPIPE: nobody will read the rest). */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
+/**
+ * Writes one JSON document to stdout, in pieces: a result with two capped 256 MiB streams is past
+ * V8's longest string as one document. When stdout is a pipe whose reader is behind, it waits for
+ * it between pieces: writing on regardless queued the whole document (547 MB for a 1 GB + 1 GB
+ * flood at a 256 MiB cap) as buffers next to the result. A document the reader keeps up with is
+ * written before the first await, so a caller that does not await a small document loses nothing.
+ */
+export async function printJson(io: Io, doc: unknown): Promise<void> {
+  for (const piece of jsonPieces(doc)) {
+    if (io.stdout(piece) === false && io.stdoutDrained) await io.stdoutDrained();
+  }
   io.stdout('\n');
 }
 

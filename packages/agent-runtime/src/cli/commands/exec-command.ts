@@ -68,7 +68,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
         },
       );
       if (provenance) await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: runtime.backend });
-      if (opts.json) printJson(io, result);
+      if (opts.json) await printJson(io, result);
       else if (result.error) io.stderr(describeError(result.error));
       // A command the image lacks is 127 (as a shell says it), whatever the backend's own code was.
       const reported = result.error?.details?.exitCode;

@@ -80,7 +80,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
         await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: result.execution?.backend ?? runtime.backend, ...(workspace ? { workspace } : {}), ...(opts.model ? { model: opts.model } : {}) });
       }
-      if (opts.json) printJson(ctx.io, result);
+      if (opts.json) await printJson(ctx.io, result);
       else {
         if (result.response) ctx.io.stdout(result.response.endsWith('\n') ? result.response : result.response + '\n');
         for (const change of result.proposedChanges) ctx.io.stdout(change.diff);
