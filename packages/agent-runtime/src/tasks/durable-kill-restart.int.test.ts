@@ -77,7 +77,7 @@ describeWithPostgres('durable tasks on PostgreSQL: one API, three workers, two w
   it('ends every accepted task exactly once with one recorded result, applies nothing twice and leaves no lease or process behind', async () => {
     const N = 300;
     const { state, workspaces } = await makeWorkspaces(N);
-    const common = { DATABASE: database(), STATE_DIR: state, TOKEN, WORKSPACE_ROOT: workspaces, LEASE_MS: '1500', TASK_MS: '40', CONCURRENCY: '4', POLL_MS: '20' };
+    const common = { DATABASE: database(), STATE_DIR: state, TOKEN, WORKSPACE_ROOT: workspaces, LEASE_MS: '3000', TASK_MS: '40', CONCURRENCY: '4', POLL_MS: '20', MAX_ATTEMPTS: '5' };
     let api = await startDurableNode(bundle, { ...common, ROLE: 'api' });
     procs.push(api);
     const workers = await Promise.all([1, 2, 3].map((w) => startDurableNode(bundle, { ...common, ROLE: 'worker', WORKER_ID: `w${w}` })));
@@ -164,7 +164,9 @@ describe('durable tasks on the embedded default: API and worker in one process, 
   it('loses no accepted task and records one result for each', async () => {
     const N = 150;
     const { state, workspaces } = await makeWorkspaces(N);
-    const env = { ROLE: 'both', DATABASE: `pglite:${join(state, 'ledger')}`, STATE_DIR: state, TOKEN, WORKSPACE_ROOT: workspaces, LEASE_MS: '1000', TASK_MS: '20', CONCURRENCY: '8', POLL_MS: '20' };
+    // As `serve --database pglite:` runs it: a long lease (nobody else can take a task from this
+    // process) and the restart taking back what the killed process held.
+    const env = { ROLE: 'both', DATABASE: `pglite:${join(state, 'ledger')}`, STATE_DIR: state, TOKEN, WORKSPACE_ROOT: workspaces, LEASE_MS: '120000', TASK_MS: '20', CONCURRENCY: '8', POLL_MS: '20' };
     let node = await startDurableNode(bundle, env);
     procs.push(node);
     let url = node.ready;
