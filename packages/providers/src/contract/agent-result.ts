@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorInfo } from '@bastion/core';
-import { DecisionReason, Usage } from '@bastion/policy';
+import { DecisionReason, Usage, ZERO_USAGE } from '@bastion/policy';
 
 export const ResultMode = z.enum(['read-only', 'dry-run', 'apply']);
 export type ResultMode = z.infer<typeof ResultMode>;
@@ -108,5 +108,7 @@ export function notRunResult(input: {
     policy: { decision: 'deny', reasons: input.reasons ?? [] },
     execution: null,
     error: input.error,
+    // Nothing ran, so no model was asked: callers read `usage` on every result.
+    usage: { ...ZERO_USAGE },
   };
 }
