@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { Command } from 'commander';
 import { BastionError } from '@bastion/core';
 import type { CliContext } from '../cli-context';
@@ -15,6 +16,7 @@ interface WorkerOptions {
   config?: string;
   workspaceRoot: string[];
   drainTimeout: number;
+  metricsPort?: number;
 }
 
 export function registerWorker(program: Command, ctx: CliContext): void {
@@ -32,6 +34,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE)')
     .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
     .option('--workspace-root <dir>', 'run tasks naming a workspace only below this directory (repeatable); the API admitted it, this host checks again', collectOption, [])
+    .option('--metrics-port <port>', 'serve this worker\'s Prometheus metrics (lease expiries, retries, accept->start latency, process) at http://127.0.0.1:<port>/metrics', parseIntOption('--metrics-port'))
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for running tasks before aborting them (their leases then expire and they run again elsewhere)', parseIntOption('--drain-timeout'), 30_000)
     .action(async (opts: WorkerOptions) => {
       const database = opts.database ?? ctx.env.BASTION_DATABASE_URL;
@@ -58,8 +61,22 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         return ctx.fail(BastionError.from(err, 'SANDBOX_UNAVAILABLE'));
       }
       const runtime = await startTaskRuntime(ctx, { policyFile: opts.policy, backend: opts.backend, workspaceAccess });
+      const [{ createMetrics }, { createTaskMetrics }] = await Promise.all([import('../../metrics/metrics'), import('../../tasks/task-metrics')]);
+      const metrics = createMetrics({ processMetrics: true });
+      const taskMetrics = createTaskMetrics(metrics.registry);
+      let metricsServer: Server | undefined;
+      if (opts.metricsPort) {
+        try {
+          metricsServer = await serveMetrics(opts.metricsPort, metrics);
+        } catch (err) {
+          await runtime.close();
+          await ledger.close();
+          return ctx.fail(new BastionError('INVALID_INPUT', `bastion worker could not serve metrics on 127.0.0.1:${opts.metricsPort} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pick another --metrics-port`));
+        }
+      }
       const started = startTaskWorker({
         ledger,
+        metrics: taskMetrics,
         run: routerTaskRunner(runtime.router),
         concurrency: opts.concurrency,
         leaseMs: opts.leaseMs,
@@ -78,6 +95,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       });
       for (const s of signals) process.removeAllListeners(s);
       for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await runtime.close();
       await ledger.close();
       ctx.setExitCode(0);
@@ -92,4 +110,23 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       ...COMMON_ENV,
     },
   });
+}
+
+/** GET /metrics on loopback: a worker has no API of its own, only what Prometheus scrapes. */
+async function serveMetrics(port: number, metrics: { render(): Promise<string>; contentType: string }): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    metrics.render().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,14 @@ const REPO = join(__dirname, '../../../../..');
 const BIN = join(REPO, 'packages/agent-runtime/bin/bastion.cjs');
 const FAKE = join(REPO, 'packages/testing/bin/fake-gemini-api.cjs');
 const TOKEN = 'worker-runs-token-0123456789';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function start(args: string[], env: Record<string, string>): { child: ChildProcess; stderr: () => string; line: (re: RegExp) => Promise<string> } {
   const child = spawn(process.execPath, args, { env: { ...(process.env as Record<string, string>), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,7 +66,8 @@ describeWithPostgres('bastion serve --database and bastion worker, real sandbox'
       const api = start([BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--database', database(), '--no-cli-socket'], env);
       children.push(api.child);
       const url = await api.line(/listening on (http:\/\/\S+)/);
-      const worker = start([BIN, 'worker', '--database', database(), '--concurrency', '2'], env);
+      const metricsPort = await freePort();
+      const worker = start([BIN, 'worker', '--database', database(), '--concurrency', '2', '--metrics-port', String(metricsPort)], env);
       children.push(worker.child);
       await worker.line(/(running up to 2 task)/);
 
@@ -76,6 +86,11 @@ describeWithPostgres('bastion serve --database and bastion worker, real sandbox'
       expect(task?.result?.response.length).toBeGreaterThan(0);
       const events = await (await fetch(`${url}/v1/tasks/${id}/events`, { headers: auth })).text();
       expect(events).toMatch(/event: accepted[\s\S]*event: routed[\s\S]*event: result/);
+
+      // The worker's own metrics: it started one task, none of them a re-run.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/^bastion_task_accept_to_start_seconds_count 1$/m);
+      expect(metrics).toMatch(/^bastion_task_retries_total 0$/m);
 
       worker.child.kill('SIGTERM');
       const [code] = (await once(worker.child, 'exit')) as [number | null];
