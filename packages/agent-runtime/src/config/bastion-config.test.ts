@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBastionConfigFile } from './bastion-config';
 
 describe('bastion config file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bastion-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads providers.cursor.agentPath and workspaceRoots, relative entries against the file\'s directory', () => {
     const file = join(dir, 'config.yaml');

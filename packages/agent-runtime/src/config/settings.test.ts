@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemConfigDirs } from './config-locations';
@@ -6,6 +6,7 @@ import { describeSettings, loadSettings } from './settings';
 
 describe('settings (read once at the edge)', () => {
   const base = mkdtempSync(join(tmpdir(), 'bastion-settings-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
   // A repository being worked on, with the files that used to configure Bastion from the cwd.
   const repo = join(base, 'repo');
   const userDir = join(base, 'xdg', 'bastion');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecretStore } from './secret-store';
@@ -9,6 +9,7 @@ describe('secret store', () => {
     writeFileSync(join(dir, 'key'), 'from-file-123\n');
     expect(createSecretStore({ env: { GEMINI_API_KEY_FILE: join(dir, 'key') } }).get('gemini-api-key')).toBe('from-file-123');
     expect(createSecretStore({ env: { GEMINI_API_KEY: 'from-env', GEMINI_API_KEY_FILE: join(dir, 'key') } }).get('gemini-api-key')).toBe('from-env');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('remembers every value it handed out so the sanitizer can redact it', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
@@ -21,6 +21,7 @@ describe('the pipeline invariant, for every registered provider', () => {
   const env = { BASTION_CURSOR_AGENT: FAKE_CURSOR_AGENT_PATH, CURSOR_API_KEY: 'cursor-key-for-invariant-test', GEMINI_API_KEY: 'gemini-key-for-invariant-test', PATH: process.env.PATH };
   const bindings = defaultBindings({ env });
   const workspace = mkdtempSync(join(tmpdir(), 'bastion-invariant-'));
+  afterAll(() => rmSync(workspace, { recursive: true, force: true }));
   writeFileSync(join(workspace, 'README.md'), '# hello\n');
 
   it('knows at least the gemini-cli and cursor providers', () => {
