@@ -90,8 +90,9 @@ fi
 node scripts/demo-receipt.cjs "$work/result.json" "$record" $fake_url
 log "bastion verify run.provenance.json --pubkey provenance.pub --workspace $ws"
 "${bastion[@]}" verify "$record" --pubkey "$work/provenance.pub" --workspace "$ws" >&2
-# The record, its public key and the result outlive the demo (the workspace and private key do not).
-keep="${TMPDIR:-/tmp}/bastion-demo-last"
+# The record, its public key and the result outlive the demo (the workspace and private key do not),
+# in the checkout's own cache: a fixed name under /tmp could be planted by another local user.
+keep=".ops-cache/demo-last"
 mkdir -p "$keep" && cp "$record" "$work/provenance.pub" "$work/result.json" "$keep/"
 log "kept: $keep/run.provenance.json (check: node packages/agent-runtime/bin/bastion.cjs verify $keep/run.provenance.json --pubkey $keep/provenance.pub)"
 exit "$status"

@@ -23,14 +23,16 @@ build_base() {
   if [ "$(label_of bastion/base:latest)" = "$want" ]; then log "bastion/base up to date ($want)"; return; fi
   command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }; }
   local root; root="$(mktemp -d /var/tmp/bastion-rootfs.XXXXXX)"
-  trap 'rm -rf "$root"' RETURN
+  # The log is made by mktemp, not a fixed /tmp name another local user could plant a link at.
+  local dlog; dlog="$(mktemp /var/tmp/bastion-debootstrap.XXXXXX)"
+  trap 'rm -rf "$root" "$dlog"' RETURN
   log "debootstrap --variant=minbase $SUITE (about 35 s; its stages follow)"
   # Its I: lines are the stages (retrieving, validating, extracting, installing, configuring).
-  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$root" "$MIRROR" 2>&1 | tee /tmp/bastion-debootstrap.log \
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$root" "$MIRROR" 2>&1 | tee "$dlog" \
     | grep --line-buffered -E '^I: (Retrieving Release|Validating Packages|Extracting|Installing core|Unpacking the base|Configuring the base|Base system installed)' \
     | sed -u 's/^I: /[build]   /' >&2 \
-    || { tail -n 20 /tmp/bastion-debootstrap.log >&2; exit 1; }
-  [ -x "$root/bin/sh" ] || { tail -n 20 /tmp/bastion-debootstrap.log >&2; exit 1; }
+    || { tail -n 20 "$dlog" >&2; exit 1; }
+  [ -x "$root/bin/sh" ] || { tail -n 20 "$dlog" >&2; exit 1; }
   # Caches and docs are dead weight in every container start.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
   tar -C "$root" -c . | docker import \

@@ -86,8 +86,8 @@ if [ "$source" = docker ]; then
 else
   command -v debootstrap >/dev/null 2>&1 || { log "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }; }
   log "debootstrap --variant=minbase $SUITE (about 35 s)"
-  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$work/root" "$MIRROR" >/tmp/bastion-debootstrap.log 2>&1 \
-    || { tail -n 20 /tmp/bastion-debootstrap.log >&2; exit 1; }
+  debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$work/root" "$MIRROR" >"$work/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work"/root/var/cache/apt/archives/*.deb "$work"/root/var/lib/apt/lists/* "$work"/root/usr/share/doc/* "$work"/root/usr/share/man/*
   # The sandbox.Dockerfile steps, by hand.
   install -m 0755 "$(readlink -f "$(command -v node)")" "$work/root/usr/local/bin/node"
