@@ -20,6 +20,8 @@ export interface DurableTaskRoutesOptions {
   followPollMs?: number;
   /** Runs a task may take before it fails for good (a worker dying mid-run counts). Default 3. */
   maxAttempts?: number;
+  /** Tasks waiting for a worker at most; the next is answered 429 with Retry-After. Default 10000. */
+  maxQueued?: number;
   invalid(reply: FastifyReply, problems: Problem[]): FastifyReply;
   notFound(reply: FastifyReply, message: string): FastifyReply;
   noTask(id: string): string;
@@ -46,6 +48,17 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
     if (!admitted) return null;
     const correlationId = o.correlationIdOf(req);
     try {
+      // Backpressure, as the in-memory service's --max-in-flight: a queue no worker drains must
+      // not grow without bound. Checked before the commit, so a refused task does not exist.
+      const { queued } = await ledger.stats();
+      const maxQueued = o.maxQueued ?? 10_000;
+      if (queued >= maxQueued) {
+        reply
+          .code(429)
+          .header('retry-after', '1')
+          .send({ error: { code: 'RATE_LIMITED', message: `${queued} tasks are waiting for a worker, the most this service queues; retry after 1 s (Retry-After) or add workers (bastion worker --database)`, retryable: true, retryAfterMs: 1000 } });
+        return null;
+      }
       const { task, created } = await ledger.submit({ request: admitted as Record<string, unknown>, correlationId, ...(key?.success ? { idempotencyKey: key.data } : {}), maxAttempts: o.maxAttempts ?? 3 });
       if (created) {
         audit?.record({ event: 'service.accepted', correlationId, stage: 'service', taskId: task.id, intent: admitted.intent, provider: admitted.provider ?? null, durable: true });

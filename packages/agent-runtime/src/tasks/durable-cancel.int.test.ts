@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import { describeWithPostgres } from '../test-support/postgres-suite';
 import { bundleDurableTaskNode, kill, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
 
@@ -39,6 +40,30 @@ describeWithPostgres('cancelling a durable task', (database) => {
     // Within a few heartbeats (lease / 5 = 400 ms), not after the agent's 60 s.
     expect(Date.now() - cancelledAt).toBeLessThan(5_000);
     expect(worker.child.exitCode).toBeNull();
+    await kill(worker);
+    await kill(api);
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('answers 429 RATE_LIMITED with Retry-After once the queue holds --max-queued tasks, and commits nothing for it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bastion-queue-full-'));
+    const bundle = await bundleDurableTaskNode();
+    // No worker: the queue only grows.
+    const api = await startDurableNode(bundle, { DATABASE: database(), STATE_DIR: dir, TOKEN, ROLE: 'api', MAX_QUEUED: '2' });
+    procs.push(api);
+    const post = (i: number) => fetch(`${api.ready}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: `queued ${i}` }) });
+    expect((await post(1)).status).toBe(202);
+    expect((await post(2)).status).toBe(202);
+    const full = await post(3);
+    expect(full.status).toBe(429);
+    expect(full.headers.get('retry-after')).toBe('1');
+    expect(((await full.json()) as { error: unknown }).error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, message: expect.stringContaining('bastion worker --database') });
+    const db = new Client({ connectionString: database() });
+    await db.connect();
+    const { rows } = await db.query(`select request->>'prompt' as prompt from bastion_tasks where request->>'prompt' like 'queued %' order by 1`);
+    await db.end();
+    expect(rows.map((r) => r.prompt)).toEqual(['queued 1', 'queued 2']);
+    await kill(api);
     await rm(dir, { recursive: true, force: true });
   }, 60_000);
 });

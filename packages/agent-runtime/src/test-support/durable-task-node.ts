@@ -68,7 +68,7 @@ async function main() {
     tokenFile,
     port: Number(env.PORT ?? 0),
     workspaceAccess: await createWorkspaceAccess({ roots: env.WORKSPACE_ROOT ? [env.WORKSPACE_ROOT] : [], refuseRootOwned: false }),
-    durable: { ledger, ...(worker ? { onAccepted: () => worker.wake() } : {}), maxAttempts: Number(env.MAX_ATTEMPTS ?? 3) },
+    durable: { ledger, ...(worker ? { onAccepted: () => worker.wake() } : {}), maxAttempts: Number(env.MAX_ATTEMPTS ?? 3), ...(env.MAX_QUEUED ? { maxQueued: Number(env.MAX_QUEUED) } : {}) },
   });
   process.stdout.write(`READY ${service.url}\n`);
 }

@@ -11,7 +11,7 @@ import type { CliContext } from '../cli-context';
 
 export interface DurableServe {
   /** What createService takes as `durable`. */
-  readonly service: { ledger: TaskLedger; onAccepted?: () => void };
+  readonly service: { ledger: TaskLedger; onAccepted?: () => void; maxQueued: number };
   /** Stops the in-process worker (its tasks finish or, past drainMs, are given back by lease expiry). */
   close(drainMs: number): Promise<void>;
   closeLedger(): Promise<void>;
@@ -24,7 +24,7 @@ export interface DurableServe {
  */
 export async function startDurableServe(
   ctx: CliContext,
-  o: { database: string; router: Pick<Router, 'route'>; registry: Registry; workerConcurrency?: number; maxInFlight: number },
+  o: { database: string; router: Pick<Router, 'route'>; registry: Registry; workerConcurrency?: number; maxInFlight: number; maxQueued: number },
 ): Promise<DurableServe> {
   const location = parseDatabaseLocation(o.database);
   const ledger = await openTaskLedger(location, { onIdleError: (err) => ctx.io.stderr(`bastion serve: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`) });
@@ -60,7 +60,7 @@ export async function startDurableServe(
   ctx.io.stderr(`bastion serve: tasks are kept in ${location.display}${worker ? `; this process runs up to ${concurrency} of them` : '; run them with bastion worker --database'}\n`);
   const w = worker;
   return {
-    service: { ledger, ...(w ? { onAccepted: () => w.wake() } : {}) },
+    service: { ledger, maxQueued: o.maxQueued, ...(w ? { onAccepted: () => w.wake() } : {}) },
     async close(drainMs) {
       clearInterval(gauge);
       await worker?.close(drainMs);

@@ -27,6 +27,7 @@ interface ServeOptions {
   cliSocket: boolean;
   database?: string;
   workerConcurrency?: number;
+  maxQueued: number;
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -49,6 +50,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--no-cli-socket', 'do not let `bastion exec|run` on this host submit to this service (its daemon socket in the runtime directory)')
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
     .option('--database <url>', 'keep tasks durable in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else tasks live in memory')
+    .option('--max-queued <n>', 'with --database, tasks waiting for a worker at most; the next is answered 429 with Retry-After', parseIntOption('--max-queued'), 10_000)
     .option('--worker-concurrency <n>', 'with --database, also run up to n tasks in this process (default: --max-in-flight for pglite:, 0 for a PostgreSQL server)', parseIntOption('--worker-concurrency'))
     .option('--provenance-key <file>', 'sign each task\'s result: its `provenance` field is the run\'s DSSE record (see bastion keys init)')
     .action(async (opts: ServeOptions) => {
@@ -120,7 +122,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       if (database) {
         const { startDurableServe } = await import('./durable-serve');
         try {
-          durable = await startDurableServe(ctx, { database, router, registry: metrics.registry, workerConcurrency: opts.workerConcurrency, maxInFlight: opts.maxInFlight });
+          durable = await startDurableServe(ctx, { database, router, registry: metrics.registry, workerConcurrency: opts.workerConcurrency, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
         } catch (err) {
           return ctx.fail(BastionError.from(err, 'INVALID_INPUT'));
         }
