@@ -138,7 +138,7 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     process.env.CURSOR_API_KEY = KEY;
     let exitCode: number;
     try {
-      ({ exitCode } = await runCli(['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', PROMPT], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, env));
+      ({ exitCode } = await runCli(['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', PROMPT], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) }, env));
     } finally {
       if (saved === undefined) delete process.env.CURSOR_API_KEY;
       else process.env.CURSOR_API_KEY = saved;

@@ -209,7 +209,7 @@ describeWithDocker('Cursor through the real sandbox (fake cursor-agent)', () => 
     process.env.CURSOR_API_KEY = KEY;
     try {
       const prompt = `Bump the answer\n${script({ result: 'Bumped.', edits: [EDITS[0]] })}`;
-      const { exitCode } = await runCli(['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', prompt], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, env);
+      const { exitCode } = await runCli(['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', prompt], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) }, env);
       expect(err.join('')).not.toContain(KEY);
       expect(exitCode).toBe(0);
       const doc = JSON.parse(out.join(''));
