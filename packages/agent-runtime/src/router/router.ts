@@ -83,6 +83,9 @@ export interface ProviderHealth {
   readonly coolingDownForMs: number;
   readonly inFlight: number;
   readonly queued: number;
+  /** Bulkhead size: calls that may run at once, and calls that may wait for a slot. */
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
 }
 
 export interface Router {
@@ -368,6 +371,8 @@ export function createRouter(options: RouterOptions): Router {
           coolingDownForMs: Math.max(0, s.cooldownUntil - now),
           inFlight: s.config.maxConcurrent - s.bulkhead.executionSlots,
           queued: s.config.maxQueue - s.bulkhead.queueSlots,
+          maxConcurrent: s.config.maxConcurrent,
+          maxQueue: s.config.maxQueue,
         }];
       });
     },

@@ -33,6 +33,8 @@ export const ProviderHealthView = z.object({
   coolingDownForMs: z.number().nonnegative(),
   inFlight: z.number().int().nonnegative(),
   queued: z.number().int().nonnegative(),
+  maxConcurrent: z.number().int().nonnegative().describe('Calls this provider runs at once'),
+  maxQueue: z.number().int().nonnegative().describe('Calls that may wait for a slot'),
 });
 
 export const Readiness = z

@@ -287,6 +287,38 @@ describe('bastion serve', () => {
     expect((await json(missing)).error.code).toBe('NOT_FOUND');
   });
 
+  it('answers 429 with Retry-After before accepting a task without ?wait when no provider that could take it has room', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => {
+      await held;
+      return okResult(p, o.correlationId);
+    });
+    const { request } = await serve(call, { config: { defaults: { maxConcurrent: 1, maxQueue: 0 } } });
+    const post = (body: object) => request('/v1/tasks', { method: 'POST', body: JSON.stringify(body) });
+    expect((await post({ prompt: 'one', provider: 'cursor' })).status).toBe(202);
+    while (call.mock.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
+
+    // cursor is full; a task pinned to it is refused before a task record exists.
+    const pinned = await post({ prompt: 'two', provider: 'cursor' });
+    expect(pinned.status).toBe(429);
+    expect(Number(pinned.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(pinned.headers.get('location')).toBeNull();
+    expect((await json(pinned)).error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, message: expect.stringMatching(/cursor 1\/1 running.*maxConcurrent/) });
+
+    // gemini-cli still has room, so an unpinned task is accepted; then nothing has room.
+    expect((await post({ prompt: 'three' })).status).toBe(202);
+    while (call.mock.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const none = await post({ prompt: 'four' });
+    expect(none.status).toBe(429);
+    expect((await json(none)).error).toMatchObject({ message: expect.stringMatching(/gemini-cli 1\/1 running, 0\/0 queued; cursor 1\/1/) });
+    expect(call).toHaveBeenCalledTimes(2);
+
+    const ready = (await (await request('/readyz')).json()) as { providers: unknown[] };
+    expect(ready.providers).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'cursor', inFlight: 1, maxConcurrent: 1, maxQueue: 0 })]));
+    release();
+  });
+
   it('refuses to start without a usable token file', async () => {
     await writeFile(tokenFile, 'short');
     const router = createRouter({ providers: [], call: jest.fn(), audit: createMemoryAuditLog() });

@@ -9,6 +9,7 @@ import type { Router, RouteOptions } from '../router/router';
 import type { Runtime } from '../runtime';
 import { createBearerCheck, readTokenFile } from './bearer-auth';
 import { followTaskEvents, parseLastEventId } from './event-stream';
+import { capacityMessage, capacityWaitMs } from './provider-capacity';
 import { openApiDocument } from './openapi-document';
 import { TaskQuery, admitTaskRequest, problemsOf, taskRequestFor, type Problem, type TaskRequest, type TaskWorkspaceAccess } from './task-request';
 import { TaskEventLog } from './task-event-log';
@@ -221,6 +222,12 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     if (!options.durable && running.size >= maxInFlight) {
       audit?.record({ event: 'service.busy', correlationId: '-', stage: 'service', inFlight: running.size, maxInFlight });
       busy(reply, 1_000, `${running.size} tasks are running, the most this service takes at once`);
+      return null;
+    }
+    const full = options.durable ? undefined : capacityWaitMs(router.health(), body.data.provider);
+    if (full !== undefined) {
+      audit?.record({ event: 'service.busy', correlationId: '-', stage: 'service', reason: 'bulkhead_full' });
+      busy(reply, full, capacityMessage(router.health(), body.data.provider));
       return null;
     }
     const admitted = await admitTaskRequest(body.data as TaskRequest, options.workspaceAccess);
