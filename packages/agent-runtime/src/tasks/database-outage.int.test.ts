@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { describeWhenAvailable } from '../test-support/docker-suite';
-import { bundleDurableTaskNode, kill, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
+import { bundleDurableTaskNode, kill, removeDurableTaskBundles, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
 import { ENSURE_POSTGRES } from '../test-support/postgres-suite';
 
 const TOKEN = 'outage-test-token';
@@ -29,6 +29,7 @@ describeWhenAvailable('durable tasks when PostgreSQL goes away for 10 s mid-run'
   });
   afterAll(async () => {
     for (const p of procs) await kill(p);
+    await removeDurableTaskBundles();
     ensure('stop');
     await rm(dir, { recursive: true, force: true });
   }, 60_000);

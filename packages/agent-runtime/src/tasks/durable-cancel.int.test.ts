@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { describeWithPostgres } from '../test-support/postgres-suite';
-import { bundleDurableTaskNode, kill, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
+import { bundleDurableTaskNode, kill, removeDurableTaskBundles, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
 
 const TOKEN = 'cancel-test-token';
 
@@ -12,6 +12,7 @@ describeWithPostgres('cancelling a durable task', (database) => {
   const procs: NodeProcess[] = [];
   afterAll(async () => {
     for (const p of procs) await kill(p);
+    await removeDurableTaskBundles();
   });
 
   it('reaches the worker on another process that holds the task when the streaming submitter disconnects', async () => {

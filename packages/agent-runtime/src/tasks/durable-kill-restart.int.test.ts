@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { describeWithPostgres } from '../test-support/postgres-suite';
-import { bundleDurableTaskNode, kill, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
+import { bundleDurableTaskNode, kill, removeDurableTaskBundles, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
 
 const TOKEN = 'durable-test-token';
 const EDIT_EVERY = 10;
@@ -72,6 +72,7 @@ describeWithPostgres('durable tasks on PostgreSQL: one API, three workers, two w
   }, 60_000);
   afterAll(async () => {
     for (const p of procs) await kill(p);
+    await removeDurableTaskBundles();
   });
 
   it('ends every accepted task exactly once with one recorded result, applies nothing twice and leaves no lease or process behind', async () => {
@@ -159,6 +160,7 @@ describe('durable tasks on the embedded default: API and worker in one process, 
   }, 60_000);
   afterAll(async () => {
     for (const p of procs) await kill(p);
+    await removeDurableTaskBundles();
   });
 
   it('loses no accepted task and records one result for each', async () => {

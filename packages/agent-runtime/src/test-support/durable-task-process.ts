@@ -1,17 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = resolve(__dirname, '../../../..');
 
+const bundles: string[] = [];
+
+/** Removes the bundles this test file made. */
+export async function removeDurableTaskBundles(): Promise<void> {
+  for (const dir of bundles.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
 /** Bundles durable-task-node.ts (our sources; npm packages stay external) into a runnable file. */
 export async function bundleDurableTaskNode(): Promise<string> {
   const dir = await mkdtemp(join(ROOT, 'packages/agent-runtime/dist/durable-node-'));
-  // Beside the package (so its npm dependencies resolve), removed when the test process ends.
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // Beside the package (so its npm dependencies resolve); removeDurableTaskBundles() in afterAll.
+  bundles.push(dir);
   const outfile = join(dir, 'durable-task-node.cjs');
   await build({
     entryPoints: [join(__dirname, 'durable-task-node.ts')],
