@@ -4,6 +4,10 @@ import type { ExecutionSpecInput } from '@bastion/policy';
 import { SPECIFICATION_VERSION, type AgentProvider, type ParsedOutcome, type ProviderOutput } from '../contract/agent-provider';
 import type { AgentTask } from '../contract/agent-task';
 import { GeminiErrorDocument, GeminiResultDocument, lastJsonDocument, retryDelayMs, usageStats } from './gemini-output';
+import { httpStatusOfExit, parseGeminiStream, streamErrorDocument, streamUsageStats } from './gemini-stream-events';
+
+/** Exit codes that say what went wrong even when the CLI printed no document (stream-json prints its fatal errors as text). */
+const TELLING_EXITS = new Set([41, 400, 401, 403, 429, 500, 503]);
 
 export const GeminiCliProviderOptions = z
   .object({
@@ -15,7 +19,7 @@ export type GeminiCliProviderOptions = z.input<typeof GeminiCliProviderOptions>;
 
 /**
  * The real Gemini CLI (`@google/gemini-cli`) in the bastion/gemini-cli image, non-interactive with
- * JSON output, the workspace read-only, the API reachable only through the gateway (which holds
+ * JSON-lines output (stream-json), the workspace read-only, the API reachable only through the gateway (which holds
  * the key; the sandbox has a placeholder).
  */
 export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): AgentProvider {
@@ -34,8 +38,10 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
         image: context.images.geminiCli,
         command: [
           options.executable,
+          // stream-json: events as JSON lines while the agent works, so `output` events follow the
+          // answer as it grows; parse() also reads the one-document `json` mode.
           '--output-format',
-          'json',
+          'stream-json',
           '--skip-trust',
           ...(model ? ['--model', model] : []),
           // A long prompt goes on stdin: with no -p the CLI reads it from there, non-interactively.
@@ -54,10 +60,18 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
     },
 
     parse(output: ProviderOutput, _task: AgentTask): ParsedOutcome {
+      const stream = parseGeminiStream(output.stdout);
+      if (stream) {
+        if (output.exitCode === 0 && stream.result.status === 'success') return { ok: true, response: stream.response, stats: streamUsageStats(stream) };
+        return { ok: false, response: '', error: errorFromDocument(streamErrorDocument(stream, output.exitCode)).toInfo() };
+      }
       const doc = output.exitCode === 0 ? lastJsonDocument(output.stdout, GeminiResultDocument) : undefined;
       if (doc) return { ok: true, response: doc.response, stats: usageStats(doc) };
       const failure = lastJsonDocument(output.stderr, GeminiErrorDocument) ?? lastJsonDocument(output.stdout, GeminiErrorDocument);
       if (failure) return { ok: false, response: '', error: errorFromDocument(failure).toInfo() };
+      const status = httpStatusOfExit(output.exitCode);
+      const lastLine = output.stderr.trim().split('\n').at(-1)?.trim();
+      if (status !== undefined && TELLING_EXITS.has(status) && lastLine) return { ok: false, response: '', error: errorFromDocument({ error: { message: lastLine, code: status } }).toInfo() };
       const why = output.exitCode === 0 ? 'exited 0 without a result document' : `exited ${output.exitCode} without an error document`;
       return { ok: false, response: '', error: new BastionError('PROVIDER_FAILED', `Gemini CLI ${why} (truncated or malformed output)`).toInfo() };
     },

@@ -68,6 +68,36 @@ const SCENARIOS: Record<string, Scenario[]> = {
         exitCode: 41,
       }),
     },
+    {
+      name: 'stream-json events',
+      run: async (form) => ({
+        stdout: fill(
+          [
+            json({ type: 'init', timestamp: FILL, session_id: FILL, model: FILL }),
+            json({ type: 'message', timestamp: FILL, role: 'user', content: FILL }),
+            json({ type: 'message', timestamp: FILL, role: 'assistant', content: FILL, delta: true }),
+            json({ type: 'tool_use', timestamp: FILL, tool_name: FILL, tool_id: FILL, parameters: { [FILL]: FILL } }),
+            json({ type: 'result', timestamp: FILL, status: 'success', stats: { total_tokens: 3, input_tokens: 2, output_tokens: 1, cached: 0, models: { [FILL]: { total_tokens: 3 } }, note: FILL } }),
+          ].join('\n') + '\n',
+          form,
+        ),
+        stderr: fill(`note: ${FILL}\n`, form),
+      }),
+    },
+    {
+      name: 'stream-json error result',
+      run: async (form) => ({
+        stdout: fill(
+          [json({ type: 'init', timestamp: FILL, session_id: FILL, model: FILL }), json({ type: 'result', timestamp: FILL, status: 'error', error: { type: FILL, message: FILL, extra: FILL }, stats: { models: {} } })].join('\n') + '\n',
+          form,
+        ),
+        exitCode: 1,
+      }),
+    },
+    {
+      name: 'fatal text on stderr',
+      run: async (form) => ({ stdout: '', stderr: fill(`${FILL}\n`, form), exitCode: 41 }),
+    },
   ],
   cursor: [
     {
