@@ -6,6 +6,7 @@
  */
 export const AGENT_OUTPUT_NOISE: readonly RegExp[] = [
   /^Warning: 256-color support not detected/,
+  /^Warning: Basic terminal detected \(TERM=dumb\)/,
   /^Ripgrep is not available\. Falling back to GrepTool\./,
   /^\[STARTUP\] /,
 ];
