@@ -10,13 +10,17 @@ const TOKEN = 'cancel-test-token';
 
 describeWithPostgres('cancelling a durable task', (database) => {
   const procs: NodeProcess[] = [];
+  // Removed here, after the processes that write into them are gone, so a failing test leaves none behind.
+  const dirs: string[] = [];
   afterAll(async () => {
     for (const p of procs) await kill(p);
     await removeDurableTaskBundles();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
   it('reaches the worker on another process that holds the task when the streaming submitter disconnects', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bastion-cancel-'));
+    dirs.push(dir);
     const bundle = await bundleDurableTaskNode();
     // The simulated agent would take 60 s: only an abort ends it sooner.
     const common = { DATABASE: database(), STATE_DIR: dir, TOKEN, LEASE_MS: '2000', TASK_MS: '60000', CONCURRENCY: '2', POLL_MS: '20' };
@@ -43,11 +47,11 @@ describeWithPostgres('cancelling a durable task', (database) => {
     expect(worker.child.exitCode).toBeNull();
     await kill(worker);
     await kill(api);
-    await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('answers 429 RATE_LIMITED with Retry-After once the queue holds --max-queued tasks, and commits nothing for it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bastion-queue-full-'));
+    dirs.push(dir);
     const bundle = await bundleDurableTaskNode();
     // No worker: the queue only grows.
     const api = await startDurableNode(bundle, { DATABASE: database(), STATE_DIR: dir, TOKEN, ROLE: 'api', MAX_QUEUED: '2' });
@@ -65,6 +69,5 @@ describeWithPostgres('cancelling a durable task', (database) => {
     await db.end();
     expect(rows.map((r) => r.prompt)).toEqual(['queued 1', 'queued 2']);
     await kill(api);
-    await rm(dir, { recursive: true, force: true });
   }, 60_000);
 });

@@ -70,14 +70,18 @@ describeWithPostgres('durable tasks on PostgreSQL: one API, three workers, two w
   beforeAll(async () => {
     bundle = await bundleDurableTaskNode();
   }, 60_000);
+  // Removed here, after the processes that write into them are gone, so a failing test leaves none behind.
+  const stateDirs: string[] = [];
   afterAll(async () => {
     for (const p of procs) await kill(p);
     await removeDurableTaskBundles();
+    for (const d of stateDirs) await rm(d, { recursive: true, force: true });
   });
 
   it('ends every accepted task exactly once with one recorded result, applies nothing twice and leaves no lease or process behind', async () => {
     const N = 300;
     const { state, workspaces } = await makeWorkspaces(N);
+    stateDirs.push(state);
     const common = { DATABASE: database(), STATE_DIR: state, TOKEN, WORKSPACE_ROOT: workspaces, LEASE_MS: '3000', TASK_MS: '40', CONCURRENCY: '4', POLL_MS: '20', MAX_ATTEMPTS: '5' };
     let api = await startDurableNode(bundle, { ...common, ROLE: 'api' });
     procs.push(api);
@@ -148,7 +152,6 @@ describeWithPostgres('durable tasks on PostgreSQL: one API, three workers, two w
     }
     for (const p of procs) await kill(p);
     expect(procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null)).toEqual([]);
-    await rm(state, { recursive: true, force: true });
   }, 90_000);
 });
 
@@ -158,14 +161,18 @@ describe('durable tasks on the embedded default: API and worker in one process, 
   beforeAll(async () => {
     bundle = await bundleDurableTaskNode();
   }, 60_000);
+  // Removed here, after the processes that write into them are gone, so a failing test leaves none behind.
+  const stateDirs: string[] = [];
   afterAll(async () => {
     for (const p of procs) await kill(p);
     await removeDurableTaskBundles();
+    for (const d of stateDirs) await rm(d, { recursive: true, force: true });
   });
 
   it('loses no accepted task and records one result for each', async () => {
     const N = 150;
     const { state, workspaces } = await makeWorkspaces(N);
+    stateDirs.push(state);
     // As `serve --database pglite:` runs it: a long lease (nobody else can take a task from this
     // process) and the restart taking back what the killed process held.
     const env = { ROLE: 'both', DATABASE: `pglite:${join(state, 'ledger')}`, STATE_DIR: state, TOKEN, WORKSPACE_ROOT: workspaces, LEASE_MS: '120000', TASK_MS: '20', CONCURRENCY: '8', POLL_MS: '20' };
@@ -215,6 +222,5 @@ describe('durable tasks on the embedded default: API and worker in one process, 
     process.stderr.write(`durable tasks on the embedded default: ${N} tasks, all finished once after a SIGKILL and restart (${conflicts} edit task(s) ended CONFLICT: their apply happened before the kill)\n`);
     await kill(node, 'SIGTERM');
     expect(procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null)).toEqual([]);
-    await rm(state, { recursive: true, force: true });
   }, 90_000);
 });
