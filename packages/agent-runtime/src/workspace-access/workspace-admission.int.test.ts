@@ -12,9 +12,13 @@ import { describeWithDocker } from '../test-support/docker-suite';
 const REPO = join(__dirname, '../../../..');
 const BIN = join(REPO, 'packages/agent-runtime/bin/bastion.cjs');
 
+/** Every layout's base dir, removed in afterAll so a failing test leaves none behind. */
+const bases: string[] = [];
+
 /** Everything an attacker holding the token or an MCP connection would try. */
 function layout() {
   const base = mkdtempSync(join(tmpdir(), 'bastion-admission-'));
+  bases.push(base);
   const root = join(base, 'roots');
   const outside = join(base, 'outside');
   // The working directory the server is started from: a repository with its own Bastion files.
@@ -55,6 +59,9 @@ async function exited(child: ChildProcess): Promise<void> {
 describeWithDocker('serve and mcp admit only workspaces below their roots (real processes)', () => {
   const docker = new Dockerode();
   const env = (audit: string) => ({ ...process.env, BASTION_AUDIT_LOG: audit, BASTION_AUDIT_LEVEL: 'info', BASTION_BACKEND: 'docker' }) as Record<string, string>;
+  afterAll(() => {
+    for (const base of bases) rmSync(base, { recursive: true, force: true });
+  });
 
   it('serve refuses /etc, /, /root, links into them and paths outside the roots with 400 INVALID_INPUT, before anything is accepted or mounted', async () => {
     const l = layout();
@@ -90,7 +97,6 @@ describeWithDocker('serve and mcp admit only workspaces below their roots (real 
     expect(events.filter((e) => e === 'service.workspace_refused')).toHaveLength(l.refused.length * 2);
     expect(events.filter((e) => e === 'service.accepted' || e.startsWith('router.') || e.startsWith('provider.') || e.startsWith('executor.'))).toEqual([]);
     expect(await mountsOf(docker, child.pid!)).toEqual([]);
-    rmSync(l.base, { recursive: true, force: true });
   }, 60_000);
 
   it('serve will not start with a forbidden workspace root', async () => {
@@ -101,7 +107,6 @@ describeWithDocker('serve and mcp admit only workspaces below their roots (real 
     await exited(child);
     expect(child.exitCode).toBe(125);
     expect(stderr).toMatch(/workspace root \/etc is never accepted/);
-    rmSync(l.base, { recursive: true, force: true });
   }, 30_000);
 
   it('mcp run_task refuses the same paths as INVALID_INPUT results, and without roots refuses every workspace saying how to configure one', async () => {
@@ -136,6 +141,5 @@ describeWithDocker('serve and mcp admit only workspaces below their roots (real 
     }
     const events = auditEvents(l.audit);
     expect(events.filter((e) => e.startsWith('router.') || e.startsWith('provider.') || e.startsWith('executor.'))).toEqual([]);
-    rmSync(l.base, { recursive: true, force: true });
   }, 60_000);
 });
