@@ -3,24 +3,13 @@ import type { AgentResult, AgentTask } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { createMetrics } from '../metrics/metrics';
 import { createRouter, type ProviderCall, type RoutedProvider } from './router';
+import { succeededResult } from '../test-support/succeeded-result';
 
 const gemini: RoutedProvider = { id: 'gemini-cli', capabilities: { analyze: true, edit: false, needsAgentInstall: false } };
 const cursor: RoutedProvider = { id: 'cursor', capabilities: { analyze: true, edit: true, needsAgentInstall: true } };
 
 function ok(provider: string, task: AgentTask, correlationId: string): AgentResult {
-  return {
-    status: 'succeeded',
-    correlationId,
-    provider,
-    mode: task.intent === 'edit' ? 'dry-run' : 'read-only',
-    response: `answer from ${provider}`,
-    proposedChanges: [],
-    appliedChanges: [],
-    redactions: [],
-    policy: { decision: 'allow', reasons: [] },
-    execution: { backend: 'memory', exitCode: 0, oomKilled: false, timedOut: false, durationMs: 1, startupMs: 0 },
-    error: null,
-  };
+  return succeededResult(provider, correlationId, { mode: task.intent === 'edit' ? 'dry-run' : 'read-only', response: `answer from ${provider}` });
 }
 
 function failed(provider: string, correlationId: string, error: ErrorInfo): AgentResult {

@@ -6,6 +6,7 @@ import { createMemoryAuditLog } from '../audit/audit-log';
 import { createMetrics } from '../metrics/metrics';
 import { createRouter, type ProviderCall } from '../router/router';
 import { createService, type ServiceOptions } from './service';
+import { succeededResult } from '../test-support/succeeded-result';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const caps = { analyze: true, edit: true, needsAgentInstall: false };
@@ -58,19 +59,7 @@ function sseReader(res: Response) {
 }
 
 function result(provider: string, correlationId: string): AgentResult {
-  return {
-    status: 'succeeded',
-    correlationId,
-    provider,
-    mode: 'read-only',
-    response: 'done',
-    proposedChanges: [],
-    appliedChanges: [],
-    redactions: [],
-    policy: { decision: 'allow', reasons: [] },
-    execution: { backend: 'memory', exitCode: 0, oomKilled: false, timedOut: false, durationMs: 1, startupMs: 0 },
-    error: null,
-  };
+  return succeededResult(provider, correlationId);
 }
 
 /** A call that writes output when told to and finishes when told to, so tests see what arrives mid-run. */

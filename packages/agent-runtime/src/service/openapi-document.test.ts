@@ -7,6 +7,7 @@ import { createMemoryAuditLog } from '../audit/audit-log';
 import { createMetrics } from '../metrics/metrics';
 import { createRouter, type ProviderCall } from '../router/router';
 import { createService, type StartedService } from './service';
+import { succeededResult } from '../test-support/succeeded-result';
 
 const TOKEN = 'test-token-0123456789abcdef';
 type Json = Record<string, unknown>;
@@ -27,19 +28,7 @@ function resolveRefs(node: unknown, doc: Json): unknown {
 }
 
 function result(provider: string, correlationId: string): AgentResult {
-  return {
-    status: 'succeeded',
-    correlationId,
-    provider,
-    mode: 'read-only',
-    response: 'done',
-    proposedChanges: [],
-    appliedChanges: [],
-    redactions: [{ ruleId: 'aws-access-key', count: 1 }],
-    policy: { decision: 'allow', reasons: [] },
-    execution: { backend: 'memory', exitCode: 0, oomKilled: false, timedOut: false, durationMs: 1, startupMs: 0 },
-    error: null,
-  };
+  return succeededResult(provider, correlationId, { redactions: [{ ruleId: 'aws-access-key', count: 1 }] });
 }
 
 describe('GET /openapi.json', () => {

@@ -12,6 +12,7 @@ import { createPipelineCall } from '../router/pipeline-call';
 import { createRouter, type ProviderCall, type RoutedProvider } from '../router/router';
 import { createService, type StartedService } from './service';
 import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
+import { succeededResult } from '../test-support/succeeded-result';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -29,19 +30,7 @@ const cursorCaps = { analyze: true, edit: true, needsAgentInstall: false };
 const geminiCaps = { analyze: true, edit: false, needsAgentInstall: false };
 
 function okResult(provider: string, correlationId: string): AgentResult {
-  return {
-    status: 'succeeded',
-    correlationId,
-    provider,
-    mode: 'read-only',
-    response: 'done',
-    proposedChanges: [],
-    appliedChanges: [],
-    redactions: [{ ruleId: 'aws-access-key', count: 2 }],
-    policy: { decision: 'allow', reasons: [] },
-    execution: { backend: 'memory', exitCode: 0, oomKilled: false, timedOut: false, durationMs: 1, startupMs: 0 },
-    error: null,
-  };
+  return succeededResult(provider, correlationId, { redactions: [{ ruleId: 'aws-access-key', count: 2 }] });
 }
 
 function echoExecutor(): Executor & { runs: number } {
