@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describeWithDocker, managedContainers } from '../test-support/docker-suite';
+import { stopDaemonChild, waitForDaemonListening } from '../test-support/daemon-child';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '../../../..');
@@ -70,18 +71,7 @@ describeWithDocker('bastion exec/run through a local daemon (real engine)', () =
   async function startDaemon(): Promise<void> {
     const child = spawn(process.execPath, [bundle, 'daemon', '--pool-size', '1'], { cwd: dir, env: { ...env, BASTION_AUDIT_LOG: join(dir, 'daemon-audit.log') }, stdio: ['ignore', 'ignore', 'pipe'] });
     daemon = child;
-    const line = await new Promise<string>((resolveLine, reject) => {
-      let seen = '';
-      const timer = setTimeout(() => reject(new Error(`daemon did not start: ${seen}`)), 30_000);
-      child.stderr!.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (seen.includes('listening on')) {
-          clearTimeout(timer);
-          resolveLine(seen);
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${seen}`)));
-    });
+    const line = await waitForDaemonListening(child);
     const m = /listening on (\S+) \(backend docker, session ([0-9a-f-]+)/.exec(line);
     expect(m).not.toBeNull();
     socketPath = m![1]!;
@@ -92,10 +82,7 @@ describeWithDocker('bastion exec/run through a local daemon (real engine)', () =
   async function stopDaemon(): Promise<void> {
     const child = daemon;
     daemon = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await stopDaemonChild(child);
   }
 
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithDocker, managedContainers } from '../test-support/docker-suite';
+import { stopDaemonChild, waitForDaemonListening } from '../test-support/daemon-child';
 
 const ROOT = join(__dirname, '../../../..');
 
@@ -74,29 +75,13 @@ describeWithDocker('the egress gateway inside a long-running bastion daemon', ()
     delete env.BASTION_NO_DAEMON;
     const child = spawn(process.execPath, [bundle, 'daemon', '--pool-size', '1', '--policy', policy], { cwd: dir, env: { ...env, BASTION_AUDIT_LOG: join(dir, 'daemon-audit.log') }, stdio: ['ignore', 'ignore', 'pipe'] });
     daemon = child;
-    const line = await new Promise<string>((resolveLine, reject) => {
-      let seen = '';
-      const timer = setTimeout(() => reject(new Error(`daemon did not start: ${seen}`)), 30_000);
-      child.stderr!.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (seen.includes('listening on')) {
-          clearTimeout(timer);
-          resolveLine(seen);
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${seen}`)));
-    });
+    const line = await waitForDaemonListening(child);
     session = /session ([0-9a-f-]+)/.exec(line)?.[1] ?? '';
     expect(session).not.toBe('');
   }, 90_000);
 
   afterAll(async () => {
-    const child = daemon;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopDaemonChild(daemon);
     if (session) {
       const deadline = Date.now() + 20_000;
       while ((await managedContainers(docker, session)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
