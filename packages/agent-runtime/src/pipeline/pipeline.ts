@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BastionError, type ErrorInfo } from '@bastion/core';
+import { BastionError } from '@bastion/core';
 import { ExecutionSpec, ZERO_USAGE, tightenBudget, type BudgetLimits, type Decision, type ExecutionSpecInput, type PolicyEngine, type Usage } from '@bastion/policy';
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
 import type { CallPhase } from './call-phase';
@@ -359,10 +359,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   return { executor: options.executor, audit, policy: options.policy, exitGate: () => exitGate(), runSpec };
-}
-
-export function errorInfo(error: BastionError | null): ErrorInfo | null {
-  return error ? error.toInfo() : null;
 }
 
 /** The result's `execution` block for a run that reached the sandbox; null when nothing ran. */
