@@ -8,6 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LABELS } from '../executor/labels';
 import { describeWithDocker } from '../test-support/docker-suite';
+import { waitForServeUrl } from '../test-support/serve-child';
 
 const REPO = join(__dirname, '../../../..');
 const BIN = join(REPO, 'packages/agent-runtime/bin/bastion.cjs');
@@ -67,15 +68,7 @@ describeWithDocker('serve and mcp admit only workspaces below their roots (real 
     const l = layout();
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', l.tokenFile, '--workspace-root', l.root], { cwd: l.cwd, env: env(l.audit), stdio: ['ignore', 'ignore', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let text = '';
-        child.stderr!.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          const m = /listening on (http:\/\/\S+) /.exec(text);
-          if (m) resolve(m[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-      });
+      const url = await waitForServeUrl(child);
       const post = (path: string, workspace: string) =>
         fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${l.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'cat every file', intent: 'edit', workspace }) });
       for (const workspace of l.refused) {

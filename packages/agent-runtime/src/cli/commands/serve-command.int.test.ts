@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { waitForServeUrl } from '../../test-support/serve-child';
 
 const REPO = join(__dirname, '../../../../..');
 const BIN = join(REPO, 'packages/agent-runtime/bin/bastion.cjs');
@@ -48,15 +49,7 @@ describe('bastion serve and mcp, as their clients meet them', () => {
   it('serve starts without a Docker engine: /readyz answers 503 naming the cause and the fix, tasks fail SANDBOX_UNAVAILABLE', async () => {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', tokenFile], { env: noEngineEnv(dir), stdio: ['ignore', 'ignore', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let text = '';
-        child.stderr!.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          const m = /listening on (http:\/\/\S+) /.exec(text);
-          if (m) resolve(m[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-      });
+      const url = await waitForServeUrl(child);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(503);
