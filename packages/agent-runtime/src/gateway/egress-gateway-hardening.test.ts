@@ -2,23 +2,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { startEgressGateway, type EgressGatewayOptions, type StartedEgressGateway } from './egress-gateway';
+import { startEgressGateway, type EgressGatewayOptions } from './egress-gateway';
 import { malformedRequest, sendRaw } from '../test-support/malformed-requests';
+import { viaGateway } from '../test-support/via-gateway';
 
 const REAL_KEY = 'AIzaSy-real-key-0123456789abcdefghijkl';
-
-function viaGateway(gw: StartedEgressGateway, opts: http.RequestOptions & { body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: gw.hostSocketPath, agent: false, ...opts }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 describe('egress gateway hardening', () => {
   const closers: (() => Promise<unknown>)[] = [];

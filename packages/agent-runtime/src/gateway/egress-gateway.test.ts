@@ -3,7 +3,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { startEgressGateway, type StartedEgressGateway, type EgressGatewayOptions } from './egress-gateway';
+import { startEgressGateway, type EgressGatewayOptions } from './egress-gateway';
+import { viaGateway } from '../test-support/via-gateway';
 
 const REAL_KEY = 'AIzaSy-real-key-0123456789abcdefghijkl';
 
@@ -21,19 +22,6 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as AddressInfo).port, seen };
-}
-
-function viaGateway(gw: StartedEgressGateway, opts: http.RequestOptions & { body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; chunks: { at: number; text: string }[] }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: gw.hostSocketPath, agent: false, ...opts }, (res) => {
-      const chunks: { at: number; text: string }[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => chunks.push({ at: Date.now(), text: c }));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: chunks.map((c) => c.text).join(''), chunks }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
 }
 
 describe('egress gateway', () => {
