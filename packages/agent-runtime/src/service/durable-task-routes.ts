@@ -84,25 +84,28 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
     return reply.code(202).header('location', `/v1/tasks/${task.id}`).send(view(task));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/tasks/:id', async (req, reply) => {
+  /** The task, or the answer already sent: 503 while the ledger is down, 404 for an unknown id. */
+  const taskOrAnswer = async (id: string, reply: FastifyReply): Promise<DurableTask | undefined> => {
     let task: DurableTask | undefined;
     try {
-      task = await ledger.get(req.params.id);
+      task = await ledger.get(id);
     } catch (err) {
-      return ledgerDown(reply, err);
+      ledgerDown(reply, err);
+      return undefined;
     }
-    if (!task) return o.notFound(reply, o.noTask(req.params.id));
-    return reply.send(view(task));
+    if (!task) o.notFound(reply, o.noTask(id));
+    return task;
+  };
+
+  app.get<{ Params: { id: string } }>('/v1/tasks/:id', async (req, reply) => {
+    const task = await taskOrAnswer(req.params.id, reply);
+    if (task) return reply.send(view(task));
+    return reply;
   });
 
   app.get<{ Params: { id: string } }>('/v1/tasks/:id/events', async (req, reply) => {
-    let task: DurableTask | undefined;
-    try {
-      task = await ledger.get(req.params.id);
-    } catch (err) {
-      return ledgerDown(reply, err);
-    }
-    if (!task) return o.notFound(reply, o.noTask(req.params.id));
+    const task = await taskOrAnswer(req.params.id, reply);
+    if (!task) return reply;
     reply.hijack();
     await follow(reply, task.id, parseLastEventId(req.headers['last-event-id']));
   });

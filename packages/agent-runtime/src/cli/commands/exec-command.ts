@@ -33,6 +33,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
       const io = ctx.io;
       const resources: ResourceRequest = {};
       let workspace: string | undefined;
+      let provenance: Awaited<ReturnType<typeof prepareProvenance>>;
       try {
         if (opts.timeout !== undefined) resources.timeoutMs = opts.timeout;
         if (opts.memory !== undefined) resources.memoryBytes = parseByteSize(opts.memory);
@@ -40,11 +41,6 @@ export function registerExec(program: Command, ctx: CliContext): void {
         if (opts.pids !== undefined) resources.pids = opts.pids;
         if (opts.outputLimit !== undefined) resources.outputBytes = parseByteSize(opts.outputLimit);
         if (opts.workspace !== undefined) workspace = await (await ctx.workspaceAccess('local')).admit(opts.workspace);
-      } catch (err) {
-        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
-      }
-      let provenance: Awaited<ReturnType<typeof prepareProvenance>>;
-      try {
         provenance = await prepareProvenance(ctx, opts);
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);

@@ -35,15 +35,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .action(async (prompt: string, opts: RunOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, agentPath: opts.agentPath });
       let workspace: string | undefined;
-      try {
-        // Resolved and checked before any sandbox starts: a forbidden or unreadable directory is
-        // INVALID_INPUT with the fix, not an agent failure.
-        if (opts.workspace !== undefined) workspace = await (await ctx.workspaceAccess('local')).admit(opts.workspace);
-      } catch (err) {
-        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
-      }
       let provenance: Awaited<ReturnType<typeof prepareProvenance>>;
       try {
+        // Resolved and checked before any sandbox starts: a forbidden or unreadable directory is
+        // INVALID_INPUT with the fix, not an agent failure; so is a provenance key that cannot be used.
+        if (opts.workspace !== undefined) workspace = await (await ctx.workspaceAccess('local')).admit(opts.workspace);
         provenance = await prepareProvenance(ctx, opts);
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
