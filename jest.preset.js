@@ -10,7 +10,11 @@ module.exports = function preset(dir, opts = {}) {
     rootDir: dir,
     testEnvironment: 'node',
     transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
-    moduleNameMapper: { '^@bastion/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts') },
+    moduleNameMapper: {
+      '^@bastion/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      // Test-only helpers of a package: never part of its public index.
+      '^@bastion/([a-z-]+)/test-support$': path.join(__dirname, 'packages/$1/src/test-support/index.ts'),
+    },
     testMatch: integration ? ['<rootDir>/src/**/*.int.test.ts'] : ['<rootDir>/src/**/*.test.ts'],
     testPathIgnorePatterns: integration ? ['/node_modules/'] : ['/node_modules/', '\\.int\\.test\\.ts$', '\\.failure\\.test\\.ts$'],
     testTimeout: integration ? 120_000 : 10_000,

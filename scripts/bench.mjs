@@ -22,18 +22,18 @@ const require = createRequire(import.meta.url);
 
 /** suite → [bench file, exported function]. Opt-in suites run only when named. */
 const SUITES = {
-  executor: ['packages/agent-runtime/bench/executor.bench.ts', 'runExecutorBench'],
+  executor: ['packages/sandbox/bench/executor.bench.ts', 'runExecutorBench'],
   policy: ['packages/policy/bench/policy.bench.ts', 'runPolicyBench'],
-  gateway: ['packages/agent-runtime/bench/gateway.bench.ts', 'runGatewayBench'],
+  gateway: ['packages/gateway/bench/gateway.bench.ts', 'runGatewayBench'],
   sanitizer: ['packages/security/bench/sanitizer.bench.ts', 'runSanitizerBench'],
   gemini: ['packages/testing/bench/gemini.bench.ts', 'runGeminiBench'],
-  router: ['packages/agent-runtime/bench/router.bench.ts', 'runRouterBench'],
+  router: ['packages/testing/bench/router.bench.ts', 'runRouterBench'],
   cursor: ['packages/agent-runtime/bench/cursor.bench.ts', 'runCursorBench'],
-  cli: ['packages/agent-runtime/bench/cli.bench.ts', 'runCliBench'],
-  queue: ['packages/agent-runtime/bench/queue.bench.ts', 'runQueueBench'],
+  cli: ['packages/server/bench/cli.bench.ts', 'runCliBench'],
+  queue: ['packages/testing/bench/queue.bench.ts', 'runQueueBench'],
 };
 const OPT_IN = {
-  'reaper-soak': ['packages/agent-runtime/bench/reaper-soak.bench.ts', 'runReaperSoakBench'],
+  'reaper-soak': ['packages/sandbox/bench/reaper-soak.bench.ts', 'runReaperSoakBench'],
 };
 const ALL = { ...SUITES, ...OPT_IN };
 
@@ -110,7 +110,7 @@ async function load(suite) {
     plugins: [optionalDynamicImports, resolveDependenciesWhereImported()],
     // The same map as scripts/build.mjs: workspace packages are bundled from their TS sources.
     alias: Object.fromEntries(
-      ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
+      ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
     ),
   });
   delete require.cache[outfile];

@@ -11,7 +11,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--outfile FILE` builds elsewhere (tests that inspect a bundle must not race the shared dist/).
 const at = process.argv.indexOf('--outfile');
-const outfile = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'packages/agent-runtime/dist/bastion.cjs');
+const outfile = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'packages/server/dist/bastion.cjs');
 // Two files: the entry (argument triage, --version, the daemon client: what scripts run most)
 // and the runner it requires for everything else (commander, the commands), so those paths do
 // not even parse the runner's ~800 KB.
@@ -25,7 +25,7 @@ const common = {
   logLevel: 'warning',
   // Workspace packages are bundled (they are TS sources); everything else comes from node_modules.
   alias: Object.fromEntries(
-    ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
+    ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
   ),
 };
 const plugins = () => [
@@ -44,7 +44,7 @@ const runnerAsItsOwnFile = {
     b.onResolve({ filter: /^\.\/bastion-runner\.cjs$/, namespace: 'runner' }, (args) => ({ path: args.path, external: true }));
   },
 };
-await build({ ...common, entryPoints: [join(root, 'packages/agent-runtime/src/cli/cli-runner.ts')], outfile: runnerFile, plugins: plugins() });
-await build({ ...common, entryPoints: [join(root, 'packages/agent-runtime/src/cli/bin.ts')], outfile, plugins: [runnerAsItsOwnFile, ...plugins()] });
+await build({ ...common, entryPoints: [join(root, 'packages/server/src/cli/cli-runner.ts')], outfile: runnerFile, plugins: plugins() });
+await build({ ...common, entryPoints: [join(root, 'packages/server/src/cli/bin.ts')], outfile, plugins: [runnerAsItsOwnFile, ...plugins()] });
 process.stderr.write(`[build] ${relative(root, outfile)}, ${relative(root, runnerFile)}\n`);
 

@@ -28,7 +28,7 @@ node scripts/build.mjs
 bash ops/docker/ensure-engine.sh
 bash ops/docker/build.sh all
 
-bastion=(node packages/agent-runtime/bin/bastion.cjs)
+bastion=(node packages/server/bin/bastion.cjs)
 work="$(mktemp -d "${TMPDIR:-/tmp}/bastion-demo.XXXXXX")"
 fake_pid=""
 cleanup() {
@@ -94,5 +94,5 @@ log "bastion verify run.provenance.json --pubkey provenance.pub --workspace $ws"
 # in the checkout's own cache: a fixed name under /tmp could be planted by another local user.
 keep=".ops-cache/demo-last"
 mkdir -p "$keep" && cp "$record" "$work/provenance.pub" "$work/result.json" "$keep/"
-log "kept: $keep/run.provenance.json (check: node packages/agent-runtime/bin/bastion.cjs verify $keep/run.provenance.json --pubkey $keep/provenance.pub)"
+log "kept: $keep/run.provenance.json (check: node packages/server/bin/bastion.cjs verify $keep/run.provenance.json --pubkey $keep/provenance.pub)"
 exit "$status"

@@ -57,11 +57,11 @@ done
 
 log "README: put bastion on PATH (one step), then use it from outside the clone"
 mkdir -p "$work/bin" "$work/elsewhere"
-ln -sf "$clone/packages/agent-runtime/bin/bastion.cjs" "$work/bin/bastion"
+ln -sf "$clone/packages/server/bin/bastion.cjs" "$work/bin/bastion"
 export PATH="$work/bin:$PATH" BASTION_NO_DAEMON=1 BASTION_AUDIT_LOG="$work/audit.log"
 unset BASTION_FLAGS_FILE BASTION_CONFIG BASTION_BACKEND FF_DEFAULT_BACKEND FF_CURSOR_AUTOFIX
 cd "$work/elsewhere" || exit 1
-version="$(node -p "require('$clone/packages/agent-runtime/package.json').version")"
+version="$(node -p "require('$clone/packages/server/package.json').version")"
 try 0 "bastion --version on a fresh clone (builds its bundle on first use)" -- bastion --version
 has "$out" "$version" "--version comes from package.json ($version)"
 # (It may warn against it; it must not show it as a command to run.)

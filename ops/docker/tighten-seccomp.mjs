@@ -3,7 +3,7 @@
 // golang-github-containers-common ships it as /usr/share/containers/seccomp.json). Idempotent: run
 // on its own output (`node tighten-seccomp.mjs ops/docker/seccomp.json`) it changes nothing.
 // Both backends enforce the result: Docker loads the JSON, the bwrap backend compiles the same
-// file with libseccomp (packages/agent-runtime/src/executor/bwrap/libseccomp-compiler.ts).
+// file with libseccomp (packages/sandbox/src/bwrap/libseccomp-compiler.ts).
 // Podman's default lets an unprivileged process create user namespaces (`unshare -Ur`
 // succeeds), so we take its allow-list and remove every way into a namespace, the kernel
 // keyring, io_uring, userfaultfd, perf and bpf, and ptrace. The result is committed; rerun this

@@ -23,7 +23,7 @@ import { buildCore, type SanitizerCore } from '../src/output-sanitizer';
 import type { Rule } from '../src/rules/rule';
 import { SanitizerStreamImpl } from '../src/sanitizer-stream';
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { generateSecretCorpus } from '../../testing/src/secret-corpus';
+import { generateSecretCorpus } from '@bastion/testing';
 
 const sizeMB = Number(process.env.MB ?? 30);
 const rounds = Number(process.env.ROUNDS ?? 3);

@@ -11,7 +11,7 @@ import { createOutputSanitizer } from '../src/index';
 // The corpus generator lives in @bastion/testing (the brief puts it there); bench/ is not part of
 // the package's public surface or its src/ boundary, so this one import crosses the line on purpose.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { generateSecretCorpus, type GroundTruthSpan } from '../../testing/src/secret-corpus';
+import { generateSecretCorpus, type GroundTruthSpan } from '@bastion/testing';
 
 export interface CaseResult {
   n: number;

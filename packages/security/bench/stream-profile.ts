@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createOutputSanitizer } from '../src/index';
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { generateSecretCorpus } from '../../testing/src/secret-corpus';
+import { generateSecretCorpus } from '@bastion/testing';
 
 const sizeMB = Number(process.env.MB ?? 100);
 const reps = Number(process.env.REPS ?? 3);

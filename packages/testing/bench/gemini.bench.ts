@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createAuditLog, createDockerExecutor, createGatewayProvisioner, createRuntime, createWarmPoolExecutor, readOnlyBinding } from '@bastion/agent-runtime';
+import { createAgentRunner, createAuditLog, createRuntime, readOnlyBinding } from '@bastion/agent-runtime';
+import { createDockerExecutor, createWarmPoolExecutor } from '@bastion/sandbox';
+import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi } from '../src/fake-gemini-api/fake-gemini-api';
 
 import type { CaseResult } from '../../../scripts/bench-stats';

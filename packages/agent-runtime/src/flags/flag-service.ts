@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FirstMatchStrategy, MultiProvider, NOOP_PROVIDER, OpenFeature, type Client, type EvaluationContext, type EvaluationDetails } from '@openfeature/server-sdk';
 import type { AuditLog } from '../audit/audit-log';
-import type { ProviderGate } from '../router/router';
+import type { ProviderGate } from './provider-gate';
 import { EnvFlagProvider } from './env-flag-provider';
 import { FileFlagProvider } from './file-flag-provider';
 import { FLAG_CATALOGUE, flagDefinition, PER_PROVIDER_FLAG, poolSizeFlagName, providerFlagName, type FlagValue } from './flag-catalogue';

@@ -6,7 +6,7 @@ import { FilesystemPolicy, type PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import type { AgentProvider } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
-import type { Executor } from '../executor/executor';
+import type { Executor } from '@bastion/sandbox';
 import { allowAll } from '../test-support/pipeline-stand-ins';
 import { runAgent, type ChangeHandler } from './agent-call';
 import { createPipeline } from './pipeline';

@@ -1,7 +1,7 @@
 import type { PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
-import type { Executor } from '../executor/executor';
+import type { Executor } from '@bastion/sandbox';
 import { allowAll } from '../test-support/pipeline-stand-ins';
 import { execCommand } from './exec-call';
 import { createPipeline } from './pipeline';

@@ -15,3 +15,4 @@ export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay,
 export { classifyFailure, type FailureKind } from './provider-fault';
 export { createPipelineCall, type PipelineCallOptions } from './pipeline-call';
 export { createRuntimeRouter, DEFAULT_PLAN_CONTEXT, type RuntimeRouterOptions } from './runtime-router';
+export type { BreakerStateName, RouterMetrics } from './router-metrics';

@@ -1,7 +1,7 @@
 import type { AgentProvider } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { readOnlyBinding } from '../agents/provider-binding';
-import type { Executor, ExecutorRequest } from '../executor/executor';
+import type { Executor, ExecutorRequest } from '@bastion/sandbox';
 import { createFlagService } from '../flags/flag-service';
 import { createPipeline } from '../pipeline/pipeline';
 import { createWorkspaceProvisioner } from '../workspace/workspace-provisioner';

@@ -1,7 +1,7 @@
 import type { ErrorInfo } from '@bastion/core';
 import type { AgentResult, AgentTask } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
-import { createMetrics } from '../metrics/metrics';
+import { createMetrics } from '@bastion/server';
 import { createRouter, type ProviderCall, type RoutedProvider } from './router';
 import { succeededResult } from '../test-support/succeeded-result';
 

@@ -22,7 +22,10 @@ import { BastionError, type ErrorCode, type ErrorInfo } from '@bastion/core';
 import type { DecisionReason } from '@bastion/policy';
 import { AgentTask, notRunResult, type AgentProvider, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import type { AuditLog } from '../audit/audit-log';
-import type { BreakerStateName, Metrics } from '../metrics/metrics';
+import type { ProviderGate } from '../flags/provider-gate';
+
+export type { ProviderGate };
+import type { BreakerStateName, RouterMetrics } from './router-metrics';
 import { ProviderFault, classifyFailure } from './provider-fault';
 import { RouterConfig, backoffDelay, resolveProviderConfig, type ProviderRouteConfig, type RouterConfigInput } from './router-config';
 
@@ -40,12 +43,6 @@ export interface ProviderCallOptions {
 /** Runs one task on one provider (usually `runAgent` over the pipeline). Typed failures come back as results. */
 export type ProviderCall = (providerId: string, task: AgentTask, options: ProviderCallOptions) => Promise<AgentResult>;
 
-/** Policy hook: may this provider take this task now? Asked at call time (feature flags, allowlists). */
-export type ProviderGate = (
-  providerId: string,
-  context: { correlationId: string; task: AgentTask },
-) => Promise<{ enabled: boolean; reason?: string; rule?: string }>;
-
 export interface Clock {
   now(): number;
 }
@@ -58,7 +55,7 @@ export interface RouterOptions {
   /** Must agree with Date.now (cockatiel's breaker reads it); jest's modern fake timers fake both. */
   clock?: Clock;
   gate?: ProviderGate;
-  metrics?: Metrics;
+  metrics?: RouterMetrics;
 }
 
 export interface RouteOptions {

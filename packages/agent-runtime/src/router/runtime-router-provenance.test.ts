@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AgentProvider } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { readOnlyBinding } from '../agents/provider-binding';
-import type { Executor } from '../executor/executor';
+import type { Executor } from '@bastion/sandbox';
 import { createFlagService } from '../flags/flag-service';
 import { createPipeline } from '../pipeline/pipeline';
 import { initSigningKey, verifyProvenance, writeProvenance } from '../provenance';

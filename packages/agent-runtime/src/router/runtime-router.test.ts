@@ -6,7 +6,7 @@ import type { AgentProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { readOnlyBinding } from '../agents/provider-binding';
-import type { Executor, ExecutorRequest } from '../executor/executor';
+import type { Executor, ExecutorRequest } from '@bastion/sandbox';
 import { createFlagService } from '../flags/flag-service';
 import { writeFlagsFileAtomic } from '../flags/flags-file';
 import { createPipeline } from '../pipeline/pipeline';

@@ -1,5 +1,5 @@
 import type { FlagService } from '../flags/flag-service';
-import type { Metrics } from '../metrics/metrics';
+import type { RouterMetrics } from './router-metrics';
 import type { AgentCallOptions } from '../pipeline/agent-call';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { RunFacts } from '../pipeline/run-facts';
@@ -19,7 +19,7 @@ export interface RuntimeRouterOptions {
   bindings?: readonly ProviderBinding[];
   /** Host environment the default bindings read (agent paths, keys); default process.env. */
   env?: NodeJS.ProcessEnv;
-  metrics?: Metrics;
+  metrics?: RouterMetrics;
   config?: RouterConfigInput;
   /**
    * The pipeline of each sandbox backend, started on first use. When given, every call reads

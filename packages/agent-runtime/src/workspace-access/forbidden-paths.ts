@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_TMPFS_ROOT } from '../executor/bwrap/call-tmpfs';
+import { DEFAULT_TMPFS_ROOT } from '@bastion/sandbox';
 
 /**
  * Directories no caller may name as a workspace (or configure as a workspace root), whatever the

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkspaceProvisioner } from '../pipeline/sandbox-extensions';
+import type { WorkspaceProvisioner } from '@bastion/sandbox';
 import { guardWorkspaceProvisioner } from './guarded-provisioner';
 import { createWorkspaceAccess } from './workspace-access';
 

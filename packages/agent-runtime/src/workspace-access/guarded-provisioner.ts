@@ -1,4 +1,4 @@
-import type { WorkspaceProvisioner } from '../pipeline/sandbox-extensions';
+import type { WorkspaceProvisioner } from '@bastion/sandbox';
 import type { WorkspaceAccess } from './workspace-access';
 
 /**

@@ -4,7 +4,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BastionError } from '@bastion/core';
-import { defaultRuntimeRoot, processStartTime } from '../runtime-dir/runtime-dir';
+import { defaultRuntimeRoot, processStartTime } from '@bastion/sandbox';
 import type { TreeScan } from './tree-scan';
 
 const run = promisify(execFile);

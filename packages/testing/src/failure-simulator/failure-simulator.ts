@@ -1,18 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  LABELS,
-  createAgentRunner,
-  createCursorBinding,
-  createDockerExecutor,
-  createMemoryAuditLog,
-  createRuntime,
-  defaultBindings,
-  envAutofixFlag,
-  execCommand,
-  type AgentImages,
-  type CallOptions,
-  type Runtime,
-} from '@bastion/agent-runtime';
+import { LABELS, createDockerExecutor } from '@bastion/sandbox';
+import { createAgentRunner, createCursorBinding, createMemoryAuditLog, createRuntime, defaultBindings, envAutofixFlag, execCommand, type AgentImages, type CallOptions, type Runtime } from '@bastion/agent-runtime';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import type { AgentResult, AgentTaskInput, ExecResult } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';

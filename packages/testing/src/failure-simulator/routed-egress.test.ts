@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SANDBOX_GATEWAY, createMemoryAuditLog } from '@bastion/agent-runtime';
+import { SANDBOX_GATEWAY } from '@bastion/gateway';
+import { createMemoryAuditLog } from '@bastion/agent-runtime';
 import type { NetworkObligation } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { createRoutedEgress } from './routed-egress';

@@ -1,4 +1,6 @@
-import { SharedBudgets, createGatewayProvisioner, type AuditLog, type EgressProvisioner, type SandboxAttachment } from '@bastion/agent-runtime';
+import { SharedBudgets, createGatewayProvisioner } from '@bastion/gateway';
+import { type AuditLog } from '@bastion/agent-runtime';
+import { type EgressProvisioner, type SandboxAttachment } from '@bastion/sandbox';
 import type { SecretStore } from '@bastion/security';
 
 /**

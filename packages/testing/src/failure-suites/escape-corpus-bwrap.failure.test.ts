@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createBwrapExecutor, createMemoryAuditLog, createRuntime, execCommand, type BwrapExecutor, type Runtime } from '@bastion/agent-runtime';
+import { createBwrapExecutor, type BwrapExecutor } from '@bastion/sandbox';
+import { createMemoryAuditLog, createRuntime, execCommand, type Runtime } from '@bastion/agent-runtime';
 import { Policy, createPolicyEngine, DEFAULT_POLICY_INPUT } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { ESCAPE_ATTEMPTS, runExecEscapeAttempt, CORPUS_ALLOWED_DOMAIN, type EscapeExecRunner, type EscapeOutcome, type ExecEscapeAttempt } from '../escape-corpus';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import type { AgentProvider, PlanContext } from '@bastion/providers';
-import { createAgentRunner, createMemoryAuditLog, createRuntime, defaultBindings, type ExecutorRequest, type SandboxAttachment } from '@bastion/agent-runtime';
+import { createAgentRunner, createMemoryAuditLog, createRuntime, defaultBindings } from '@bastion/agent-runtime';
+import { type ExecutorRequest, type SandboxAttachment } from '@bastion/sandbox';
 import { createMemoryExecutor } from '../memory-executor/memory-executor';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 

@@ -1,4 +1,4 @@
-import type { ExecutorRequest } from '@bastion/agent-runtime';
+import type { ExecutorRequest } from '@bastion/sandbox';
 import { createMemoryExecutor } from './memory-executor';
 
 const request: ExecutorRequest = {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '@bastion/agent-runtime';
+import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '@bastion/sandbox';
 
 /** What the scripted "process" does for one request. */
 export interface MemoryRunScript {

@@ -1,7 +1,9 @@
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine, type PolicyInput } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createDockerExecutor, createGatewayProvisioner, createMemoryAuditLog, createRuntime, readOnlyBinding, type Runtime } from '@bastion/agent-runtime';
+import { createAgentRunner, createMemoryAuditLog, createRuntime, readOnlyBinding, type Runtime } from '@bastion/agent-runtime';
+import { createDockerExecutor } from '@bastion/sandbox';
+import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 import { describeWithEngine, managedContainers } from '../suite/docker-suite';
 

@@ -1,17 +1,9 @@
 import { createPolicyEngine } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import {
-  createAgentRunner,
-  createBwrapExecutor,
-  createGatewayProvisioner,
-  createMemoryAuditLog,
-  createRuntime,
-  readOnlyBinding,
-  type AgentRunner,
-  type BwrapExecutor,
-  type Runtime,
-} from '@bastion/agent-runtime';
+import { createAgentRunner, createMemoryAuditLog, createRuntime, readOnlyBinding, type AgentRunner, type Runtime } from '@bastion/agent-runtime';
+import { createBwrapExecutor, type BwrapExecutor } from '@bastion/sandbox';
+import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 import { bwrapProblem, bwrapProcesses, leftoverCgroups } from '../suite/bwrap-suite';
 import { describeWhenReady, SANDBOX_IMAGES } from '../suite/docker-suite';

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine, type PolicyInput } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
-import {
-  createAgentRunner, createDockerExecutor, createGatewayProvisioner, createMemoryAuditLog, createRuntime, initSigningKey, readOnlyBinding,
-  verifyProvenance, writeProvenance, type RunFacts, type Runtime,
-} from '@bastion/agent-runtime';
+import { createAgentRunner, createMemoryAuditLog, createRuntime, initSigningKey, readOnlyBinding, verifyProvenance, writeProvenance, type RunFacts, type Runtime } from '@bastion/agent-runtime';
+import { createDockerExecutor } from '@bastion/sandbox';
+import { createGatewayProvisioner } from '@bastion/gateway';
 import { demoSessionAnswer, startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 import { describeWithEngine, managedContainers } from '../suite/docker-suite';
 

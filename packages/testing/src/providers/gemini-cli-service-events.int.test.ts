@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import {
-  createDockerExecutor,
-  createFlagService,
-  createGatewayProvisioner,
-  createMemoryAuditLog,
-  createMetrics,
-  createRuntime,
-  createRuntimeRouter,
-  createService,
-  readOnlyBinding,
-} from '@bastion/agent-runtime';
+import { createDockerExecutor } from '@bastion/sandbox';
+import { createFlagService, createMemoryAuditLog, createRuntime, createRuntimeRouter, readOnlyBinding } from '@bastion/agent-runtime';
+import { createGatewayProvisioner } from '@bastion/gateway';
+import { createMetrics, createService } from '@bastion/server';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 import { describeWithEngine, managedContainers } from '../suite/docker-suite';
 

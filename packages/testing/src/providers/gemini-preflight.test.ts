@@ -1,5 +1,5 @@
 import { createSecretStore } from '@bastion/security';
-import { geminiPreflight } from '@bastion/agent-runtime';
+import { geminiPreflight } from '@bastion/server';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
 
 const KEY = 'AIzaSyPreflight' + 'Z'.repeat(24);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createMemoryAuditLog, createRuntime, defaultBindings, type SandboxAttachment } from '@bastion/agent-runtime';
+import { createAgentRunner, createMemoryAuditLog, createRuntime, defaultBindings } from '@bastion/agent-runtime';
+import { type SandboxAttachment } from '@bastion/sandbox';
 import { createMemoryExecutor, type MemoryRunScript } from '../memory-executor/memory-executor';
 
 const KEY = 'gem_' + 'Lp4Qs8Tv2Wx6Yz0Bc3Df7Gh1Jk5Mn9';

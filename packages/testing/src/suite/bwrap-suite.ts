@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bwrapAvailability, listCallGroups, listCallTmpfs, resolveRootfs, type BwrapExecutor } from '@bastion/agent-runtime';
+import { bwrapAvailability, listCallGroups, listCallTmpfs, resolveRootfs, type BwrapExecutor } from '@bastion/sandbox';
 
 const REPO = join(__dirname, '../../../..');
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 
-export { engineAvailable, managedContainers } from '@bastion/agent-runtime';
+export { engineAvailable, managedContainers } from '@bastion/sandbox';
 
 /** The images the provider and failure suites run; ops/docker/build.sh builds them offline. */
 export const SANDBOX_IMAGES = { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' } as const;

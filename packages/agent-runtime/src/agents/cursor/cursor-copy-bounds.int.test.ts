@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../../audit/audit-log';
-import { LABELS } from '../../executor/labels';
+import { LABELS } from '@bastion/sandbox';
 import { createRuntime, type Runtime } from '../../runtime';
-import { describeWithDocker } from '../../test-support/docker-suite';
+import { describeWithDocker } from '@bastion/sandbox/test-support';
 import { COPY_FS_SOURCE, defaultCopyRoot } from '../../workspace/copy-filesystem';
 import { treeDigest } from '../../workspace/tree-digest';
 import { createAgentRunner } from '../agent-runner';
@@ -18,7 +18,7 @@ import { createCursorBinding } from './cursor-binding';
 // The fake cursor-agent of @bastion/testing, used by path (the runtime may not import the testing package).
 const FAKE = resolve(__dirname, '../../../../testing/bin/cursor-agent');
 const ROOT = resolve(__dirname, '../../../../..');
-const BIN = join(ROOT, 'packages/agent-runtime/bin/bastion.cjs');
+const BIN = join(ROOT, 'packages/server/bin/bastion.cjs');
 const CANARY = `root-only-canary-${process.pid}-7f3a`;
 const MiB = 1024 * 1024;
 
@@ -105,7 +105,7 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
 
   it('ends 3 x 1 GiB written by the agent as RESOURCE_EXHAUSTED: the bastion process stays under 300 MB RSS, the copy filesystem caps the disk, nothing is left', async () => {
     // The real CLI as its own process, so its peak RSS is Bastion's alone (not this test runner's).
-    if (!existsSync(join(ROOT, 'packages/agent-runtime/dist/bastion.cjs'))) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs'))) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     const preload = join(root, 'max-rss.cjs');
     const rssFile = join(root, 'max-rss');
     writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`);

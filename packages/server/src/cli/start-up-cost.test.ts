@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { version } from '../../../agent-runtime/package.json';
+
+const ROOT = join(__dirname, '../../../..');
+// dockerode and docker-modem are bundled into the CLI; split-ca and tar-fs are what loading them requires.
+const HEAVY = ['dockerode', 'split-ca', 'tar-fs', 'fastify', '@modelcontextprotocol', '@openfeature', 'prom-client', 'pino', 'ssh2', 'protobufjs'];
+
+// Records every npm package the bundle loads, by the node_modules path each file resolved to.
+const RECORDER = `
+const Module = require('node:module');
+const seen = new Set();
+const files = new Set();
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    const file = Module._resolveFilename(request, parent, isMain);
+    files.add(file);
+    const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+    if (m) seen.add(m[1]);
+  } catch (err) { if (err.code !== 'MODULE_NOT_FOUND') throw err; }
+  return load.apply(this, arguments);
+};
+process.on('exit', () => require('node:fs').writeFileSync(process.env.RECORD_TO, JSON.stringify({ packages: [...seen], files: [...files] })));
+`;
+
+describe('bastion start-up pays only for the command it runs', () => {
+  let dir: string;
+  let bundle: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bastion-startup-'));
+    bundle = join(dir, 'bastion.cjs');
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outfile', bundle], { encoding: 'utf8' });
+    expect(built.status).toBe(0);
+    writeFileSync(join(dir, 'record.cjs'), RECORDER);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function packagesLoadedBy(args: string[], input = ''): { status: number | null; stdout: string; packages: string[]; files: string[] } {
+    const record = join(dir, `loaded-${args[0]}.json`);
+    const run = spawnSync(process.execPath, ['-r', join(dir, 'record.cjs'), bundle, ...args], {
+      cwd: ROOT,
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, RECORD_TO: record, BASTION_AUDIT_LOG: '/dev/null' },
+    });
+    return { status: run.status, stdout: run.stdout, ...(JSON.parse(readFileSync(record, 'utf8')) as { packages: string[]; files: string[] }) };
+  }
+
+  it('answers --version from package.json without loading any package or the CLI runner', () => {
+    const run = packagesLoadedBy(['--version']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`${version}\n`);
+    expect(run.packages).toEqual([]);
+    expect(run.files.filter((f) => f.endsWith('bastion-runner.cjs'))).toEqual([]);
+  });
+
+  it('loads the CLI runner for the other commands', () => {
+    const run = packagesLoadedBy(['policy', 'show-default']);
+    expect(run.status).toBe(0);
+    expect(run.files.filter((f) => f.endsWith('bastion-runner.cjs'))).toHaveLength(1);
+  });
+
+  it('checks a policy without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(policy, 'version: 1\n');
+    const run = packagesLoadedBy(['policy', 'check', '--json', policy]);
+    expect(run.stdout).toContain('"file"');
+    expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+
+  it('loads dockerode without its SSH transport or BuildKit session (ssh2, gRPC, protobufjs), which Bastion never uses', () => {
+    const run = packagesLoadedBy(['doctor', '--json']);
+    // doctor asks the engine through dockerode (bundled into the CLI, so not a package load here).
+    expect((JSON.parse(run.stdout) as { checks: unknown[] }).checks.length).toBeGreaterThan(0);
+    expect(run.packages.filter((p) => ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'].includes(p))).toEqual([]);
+  });
+
+  it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
+    const run = packagesLoadedBy(['sanitize'], 'hello\n');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('hello\n');
+    expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+});

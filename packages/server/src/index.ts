@@ -1,0 +1,13 @@
+export * from './service';
+export * from './metrics';
+export * from './mcp';
+export { geminiPreflight, type GeminiPreflightOptions } from './doctor/gemini-preflight';
+export { runDoctor, type DoctorCheck, type DoctorOptions } from './doctor/doctor';
+export { runCli } from './cli/main';
+export { registerFlags } from './cli/commands/flags-command';
+export { createCliContext } from './cli/cli-context';
+export { createPgClient, createPgliteClient } from './tasks/sql-client';
+export { createSqlTaskLedger } from './tasks/sql-task-ledger';
+export { type TaskLedger } from './tasks/task-ledger';
+export { routerTaskRunner } from './tasks/router-task-runner';
+export { startTaskWorker, type StartedWorker } from './tasks/task-worker';
