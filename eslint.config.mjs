@@ -1,5 +1,7 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -19,14 +21,30 @@ export default [
             { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:security', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:providers', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy'] },
-            { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy', 'scope:security', 'scope:providers'] },
-            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy', 'scope:security', 'scope:providers', 'scope:runtime'] },
+            { sourceTag: 'scope:sandbox', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy'] },
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy', 'scope:security', 'scope:sandbox'] },
+            { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy', 'scope:security', 'scope:providers', 'scope:sandbox', 'scope:gateway'] },
+            { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy', 'scope:security', 'scope:providers', 'scope:sandbox', 'scope:gateway', 'scope:runtime'] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core', 'scope:policy', 'scope:security', 'scope:providers', 'scope:sandbox', 'scope:gateway', 'scope:runtime', 'scope:server'] },
           ],
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
+  },
+  {
+    // No import cycles at any level, across packages too (the resolver follows tsconfig paths to
+    // each package's sources), over src, bench and tests alike.
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Without a parser for dependencies import-x cannot read a .ts import and finds no cycle at all.
+      'import-x/extensions': ['.ts'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     // Providers only plan and parse: no Docker client, no processes, no sockets, no files.

@@ -108,9 +108,13 @@ async function load(suite) {
     logLevel: 'error',
     loader: { '.json': 'json' },
     plugins: [optionalDynamicImports, resolveDependenciesWhereImported()],
-    // The same map as scripts/build.mjs: workspace packages are bundled from their TS sources.
+    // The same map as scripts/build.mjs: workspace packages are bundled from their TS sources
+    // (plus each package's test-support entry, which benches may use and the CLI never does).
     alias: Object.fromEntries(
-      ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
+      ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].flatMap((p) => [
+        [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)],
+        [`@bastion/${p}/test-support`, join(root, `packages/${p}/src/test-support/index.ts`)],
+      ]),
     ),
   });
   delete require.cache[outfile];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 // not the runtime's whole surface (Docker client and all).
 import { createWorkspaceProvisioner, workspaceCopyInfo } from '../src/workspace/workspace-provisioner';
 import { diffWorkspace } from '../src/workspace/workspace-diff';
-import { percentile, type CaseResult } from '../../../scripts/bench-stats';
+import { percentile, type CaseResult } from '@bastion/core/test-support';
 
 export type { CaseResult };
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEgressGateway } from '../src';
 import { UsageMeter } from '../src/usage-meter';
-import { percentile, type CaseResult } from '../../../scripts/bench-stats';
+import { percentile, type CaseResult } from '@bastion/core/test-support';
 
 export type { CaseResult };
 

@@ -1,5 +1,5 @@
-import { ExecutionSpec, createPolicyEngine, Policy, DEFAULT_POLICY_INPUT } from '@bastion/policy';
-import { percentile, type CaseResult } from '../../../scripts/bench-stats';
+import { ExecutionSpec, createPolicyEngine, Policy, DEFAULT_POLICY_INPUT } from '../src';
+import { percentile, type CaseResult } from '@bastion/core/test-support';
 
 export type { CaseResult };
 

@@ -8,16 +8,12 @@ import { PII_RULES, RULE_CATALOGUE, SECRET_RULES } from './rules/catalogue';
 import { DEFAULT_HOME_PREFIXES, hostPathRule } from './rules/host-path-rules';
 import type { Rule } from './rules/rule';
 import { SanitizerStreamImpl } from './sanitizer-stream';
+import type { SanitizerCore } from './sanitizer-core';
 import type { OutputSanitizer, OutputSanitizerOptions, SanitizeResult, SanitizerStream } from './types';
 
 const BUILT_IN_IDS: ReadonlySet<string> = new Set(RULE_CATALOGUE.map((r) => r.id));
 
-/** Everything a sanitizer needs at run time; shared by one-shot calls and every stream. */
-export interface SanitizerCore {
-  readonly rules: readonly Rule[];
-  readonly detector: Detector;
-  readonly stripControls: boolean;
-}
+export type { SanitizerCore };
 
 /**
  * Creates the sanitizer every byte an agent prints passes through. Options are validated here,

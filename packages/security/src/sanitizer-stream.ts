@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { BastionError } from '@bastion/core';
 import { type ImageRef, joinAscii, StreamDecoder } from './engine/scan-module';
-import type { SanitizerCore } from './output-sanitizer';
+import type { SanitizerCore } from './sanitizer-core';
 import { applySpans, RedactionTally } from './redaction-report';
 import { TerminalControlStripper } from './terminal-controls';
 import type { Span } from './rules/rule';

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { bwrapAvailability } from '@bastion/sandbox';
 import { resolveRootfs } from '@bastion/sandbox';
 import { managedContainers } from '@bastion/sandbox';
-import { percentile } from '../../../scripts/bench-stats';
+import { percentile } from '@bastion/core/test-support';
 
 const ROOT = repoRoot();
 const BIN = join(ROOT, 'packages/server/bin/bastion.cjs');

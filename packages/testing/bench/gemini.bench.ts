@@ -10,7 +10,7 @@ import { createDockerExecutor, createWarmPoolExecutor } from '@bastion/sandbox';
 import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi } from '../src/fake-gemini-api/fake-gemini-api';
 
-import type { CaseResult } from '../../../scripts/bench-stats';
+import type { CaseResult } from '@bastion/core/test-support';
 
 export type { CaseResult };
 

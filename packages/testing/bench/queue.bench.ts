@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
-import { createMemoryExecutor } from '@bastion/testing';
+import { createMemoryExecutor } from '../src';
 import { createMemoryAuditLog } from '@bastion/agent-runtime';
 import { createFlagService } from '@bastion/agent-runtime';
 import { createMetrics } from '@bastion/server';

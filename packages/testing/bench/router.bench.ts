@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
 import type { OutputSanitizer, SecretStore } from '@bastion/security';
-import { createMemoryExecutor } from '@bastion/testing';
+import { createMemoryExecutor } from '../src';
 import { createMemoryAuditLog } from '@bastion/agent-runtime';
 import { createFlagService } from '@bastion/agent-runtime';
 import { createMetrics } from '@bastion/server';

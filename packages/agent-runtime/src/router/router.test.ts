@@ -1,7 +1,7 @@
 import type { ErrorInfo } from '@bastion/core';
 import type { AgentResult, AgentTask } from '@bastion/providers';
 import { createMemoryAuditLog } from '../audit/audit-log';
-import { createMetrics } from '@bastion/server';
+import type { BreakerStateName, RouterMetrics } from './router-metrics';
 import { createRouter, type ProviderCall, type RoutedProvider } from './router';
 import { succeededResult } from '../test-support/succeeded-result';
 
@@ -31,6 +31,12 @@ function scripted(script: Record<string, (ErrorInfo | 'ok' | 'hang')[]>) {
     return failed(provider, opts.correlationId, next);
   };
   return { call, calls };
+}
+
+/** The router's metrics port as the server's Prometheus registry sees it: the last breaker state per provider. */
+function breakerStates(): RouterMetrics & { breaker: Map<string, BreakerStateName> } {
+  const breaker = new Map<string, BreakerStateName>();
+  return { breaker, recordResult: () => undefined, recordRouterEvent: () => undefined, setBreakerState: (provider, state) => void breaker.set(provider, state) };
 }
 
 const events = (audit: ReturnType<typeof createMemoryAuditLog>, name: string) => audit.events.filter((e) => e.event === name);
@@ -149,7 +155,7 @@ describe('router', () => {
   it('opens the breaker after N consecutive failures, skips the provider, shows it in metrics and half-opens later', async () => {
     jest.useFakeTimers();
     const audit = createMemoryAuditLog();
-    const metrics = createMetrics();
+    const metrics = breakerStates();
     const crash: ErrorInfo = { code: 'PROVIDER_FAILED', message: 'crashed', retryable: true };
     const { call, calls } = scripted({ 'gemini-cli': [crash, crash, crash] });
     const router = createRouter({
@@ -162,7 +168,7 @@ describe('router', () => {
     for (let i = 0; i < 3; i++) expect((await router.route({ prompt: `p${i}` })).provider).toBe('cursor');
     expect(events(audit, 'router.breaker_open')).toEqual([expect.objectContaining({ provider: 'gemini-cli', consecutiveFailures: 3 })]);
     expect(router.health().find((h) => h.id === 'gemini-cli')?.breaker).toBe('open');
-    expect(await metrics.render()).toMatch(/bastion_circuit_breaker_state\{provider="gemini-cli"\} 1/);
+    expect(metrics.breaker.get('gemini-cli')).toBe('open');
 
     calls.length = 0;
     await router.route({ prompt: 'skipped' });
@@ -174,7 +180,7 @@ describe('router', () => {
     const trial = await router.route({ prompt: 'trial' });
     expect(trial.provider).toBe('gemini-cli');
     expect(router.health().find((h) => h.id === 'gemini-cli')?.breaker).toBe('closed');
-    expect(await metrics.render()).toMatch(/bastion_circuit_breaker_state\{provider="gemini-cli"\} 0/);
+    expect(metrics.breaker.get('gemini-cli')).toBe('closed');
   });
 
   it('skips a provider the gate disables and says so in a POLICY_DENIED when none is left', async () => {

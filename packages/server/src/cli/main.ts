@@ -1,4 +1,4 @@
-import { version } from '../../../agent-runtime/package.json';
+import { version } from '../../package.json';
 import { commandsFor } from './command-names';
 import { processIo, type Io } from './output';
 import type { CliRun } from './program';

@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import { version } from '../../../agent-runtime/package.json';
+import { version } from '../../package.json';
 import { printJson, type Io } from './output';
 import type { CliContext } from './cli-context';
 import type { CommandName } from './command-names';
+import type { ProgramRunner } from './program-runner';
 
 export interface CliRun {
   exitCode: number;
@@ -18,8 +19,14 @@ type Register = (program: Command, ctx: CliContext) => void;
 const COMMANDS: Readonly<Record<CommandName, () => Promise<Register>>> = {
   exec: async () => (await import('./commands/exec-command')).registerExec,
   doctor: async () => (await import('./commands/doctor-command')).registerDoctor,
-  serve: async () => (await import('./commands/serve-command')).registerServe,
-  daemon: async () => (await import('./commands/daemon-command')).registerDaemon,
+  serve: async () => {
+    const { registerServe } = await import('./commands/serve-command');
+    return (program, ctx) => registerServe(program, ctx, runNested);
+  },
+  daemon: async () => {
+    const { registerDaemon } = await import('./commands/daemon-command');
+    return (program, ctx) => registerDaemon(program, ctx, runNested);
+  },
   mcp: async () => (await import('./commands/mcp-command')).registerMcp,
   flags: async () => (await import('./commands/flags-command')).registerFlags,
   run: async () => (await import('./commands/run-command')).registerRun,
@@ -44,6 +51,9 @@ export async function buildProgram(names: readonly CommandName[], ctx: CliContex
   for (const register of registers) register(program, ctx!);
   return program;
 }
+
+/** What the daemon (and `serve --cli-socket`) run for each client's command line. */
+const runNested: ProgramRunner = async (names, argv, io, ctx) => runProgram(await buildProgram(names, ctx, io), argv, io, ctx);
 
 /** Exit code of a command line Bastion could not parse, as most Unix tools (125 stays "Bastion refused or could not run it"). */
 export const USAGE_EXIT_CODE = 2;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { AgentResult, ExecResult } from '@bastion/providers';
-import { version } from '../../../agent-runtime/package.json';
+import { version } from '../../package.json';
 import type { RunFacts } from '@bastion/agent-runtime';
 import type { ExitGate } from '@bastion/agent-runtime';
 import type { CliContext } from './cli-context';

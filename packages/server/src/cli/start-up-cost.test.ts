@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { version } from '../../../agent-runtime/package.json';
+import { version } from '../../package.json';
 
 const ROOT = join(__dirname, '../../../..');
 // dockerode and docker-modem are bundled into the CLI; split-ca and tar-fs are what loading them requires.

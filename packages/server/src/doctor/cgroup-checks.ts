@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CgroupLayout } from '@bastion/sandbox';
-import type { DoctorCheck } from './doctor';
+import type { DoctorCheck } from './doctor-check';
 
 /** What the engine says it can enforce (docker info); a false one means a limit Bastion sets is silently ignored. */
 export interface EngineCgroupInfo {

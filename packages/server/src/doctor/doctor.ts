@@ -5,15 +5,11 @@ import type { SecretStore } from '@bastion/security';
 import { geminiPreflight } from './gemini-preflight';
 import { libseccompProblem } from '@bastion/sandbox';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
+import type { DoctorCheck } from './doctor-check';
 
 const execFileAsync = promisify(execFile);
 
-export interface DoctorCheck {
-  name: string;
-  status: 'ok' | 'warn' | 'fail';
-  detail: string;
-  fix?: string;
-}
+export type { DoctorCheck };
 
 export interface DoctorOptions {
   docker?: Dockerode;

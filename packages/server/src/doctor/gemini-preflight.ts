@@ -3,7 +3,7 @@ import type { SecretStore } from '@bastion/security';
 import { startEgressGateway } from '@bastion/gateway';
 import { API_KEY_PLACEHOLDER, defaultApiUpstream } from '@bastion/gateway';
 import { retryAfterFrom } from '@bastion/gateway';
-import type { DoctorCheck } from './doctor';
+import type { DoctorCheck } from './doctor-check';
 import { RELAY_TOKEN_HEADER, startTokenRelay } from './token-relay';
 
 export interface GeminiPreflightOptions {

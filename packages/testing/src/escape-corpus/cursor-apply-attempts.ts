@@ -1,5 +1,5 @@
 import { CURSOR_DRY_RUN_ATTEMPTS } from './cursor-dry-run-attempts';
-import type { CursorEscapeAttempt } from './escape-attempts';
+import type { CursorEscapeAttempt } from './escape-attempt';
 
 const benign = { op: 'write', path: 'README.md', content: 'harmless\n' } as const;
 

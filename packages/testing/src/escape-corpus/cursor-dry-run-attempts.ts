@@ -1,4 +1,4 @@
-import type { CursorEscapeAttempt } from './escape-attempts';
+import type { CursorEscapeAttempt } from './escape-attempt';
 
 /**
  * A Cursor attempt run in dry-run (autofix off) against a caller workspace that holds a link

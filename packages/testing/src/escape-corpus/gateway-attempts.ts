@@ -1,4 +1,4 @@
-import type { ExecEscapeAttempt } from './escape-attempts';
+import type { ExecEscapeAttempt } from './escape-attempt';
 
 /**
  * Node in the sandbox, raw bytes to the gateway through the relay (127.0.0.1:8080): `send(b)`

@@ -1,4 +1,4 @@
-import type { ExecEscapeAttempt } from './escape-attempts';
+import type { ExecEscapeAttempt } from './escape-attempt';
 
 /** node's net.connect to a Unix socket: ESCAPED on connect, else the error code. */
 const connectUnix = (path: string) =>

@@ -1,4 +1,4 @@
-import type { ExecEscapeAttempt } from './escape-attempts';
+import type { ExecEscapeAttempt } from './escape-attempt';
 
 const EAFNOSUPPORT = /Address family not supported by protocol/;
 

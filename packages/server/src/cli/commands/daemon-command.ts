@@ -6,7 +6,7 @@ import { openRuntimeDir } from '@bastion/sandbox';
 import { DAEMON_SOCKET_NAME } from '../../daemon/daemon-protocol';
 import { startDaemonServer, type DaemonHandler, type StartedDaemonServer } from '../../daemon/daemon-server';
 import { createCliContext, type Backend, type CliContext, type CliRuntime } from '../cli-context';
-import { buildProgram, runProgram } from '../program';
+import type { ProgramRunner } from '../program-runner';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { DEFAULT_EXEC_IMAGE, parseIntOption } from './exec-command';
 
@@ -18,7 +18,7 @@ interface DaemonOptions {
   poolSize: number;
 }
 
-export function registerDaemon(program: Command, ctx: CliContext): void {
+export function registerDaemon(program: Command, ctx: CliContext, runNested: ProgramRunner): void {
   const daemon = program
     .command('daemon')
     .description('keep a warm pool for `bastion exec` and `bastion run` on a private socket in the runtime directory (they use it when it is there; --no-daemon opts out)')
@@ -31,7 +31,7 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });
       // The socket first: a second daemon fails (CONFLICT) before it starts any container. A call
       // that arrives while the runtime starts waits for the same runtime (runtimeOn is shared).
-      const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize });
+      const server = await serveDaemonSocket(ctx, { policyFile: opts.policy, poolSize: opts.poolSize }, runNested);
       let runtime: CliRuntime;
       try {
         runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, poolSize: opts.poolSize });
@@ -70,7 +70,7 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
  * context of its own: its output, its working directory, its --stdin input, aborted when the
  * client goes away.
  */
-export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number }): Promise<StartedDaemonServer> {
+export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number }, runNested: ProgramRunner): Promise<StartedDaemonServer> {
   const dir = await openRuntimeDir({ xdgRuntimeDir: ctx.env.XDG_RUNTIME_DIR });
   const sharedRuntime = (backend: Backend): Promise<CliRuntime> => ctx.runtimeOn(backend, { policyFile: options.policyFile, poolSize: options.poolSize });
   const handle: DaemonHandler = async (request, io, signal) => {
@@ -78,7 +78,7 @@ export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?:
     const stdin = bytesOf(request.stdin);
     const requestCtx = createCliContext(io, ctx.env, (code) => (exitCode = code), { cwd: request.cwd, stdin, signal, sharedRuntime });
     try {
-      const run = await runProgram(await buildProgram([request.argv[0] as 'exec' | 'run'], requestCtx, io), request.argv, io, requestCtx);
+      const run = await runNested([request.argv[0] as 'exec' | 'run'], request.argv, io, requestCtx);
       if (run.exitCode !== 0) exitCode = run.exitCode;
     } finally {
       await requestCtx.close();
@@ -95,10 +95,10 @@ export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?:
  * call would have had in-process. Resolves undefined (and says why) when the socket is taken or
  * the runtime directory is unusable.
  */
-export async function startCliSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number; name: string }): Promise<StartedDaemonServer | undefined> {
+export async function startCliSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number; name: string }, runNested: ProgramRunner): Promise<StartedDaemonServer | undefined> {
   const host = createCliContext(ctx.io, ctx.env, () => undefined);
   try {
-    const server = await serveDaemonSocket(host, options);
+    const server = await serveDaemonSocket(host, options, runNested);
     const close = async () => {
       await server.close();
       await host.close();

@@ -8,6 +8,7 @@ import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
 import { collectOption } from './collect-option';
 import { startCliSocket } from './daemon-command';
+import type { ProgramRunner } from '../program-runner';
 import { serviceSigner } from '../provenance-cli';
 import type { ExitGate } from '@bastion/agent-runtime';
 
@@ -30,7 +31,7 @@ interface ServeOptions {
   maxQueued: number;
 }
 
-export function registerServe(program: Command, ctx: CliContext): void {
+export function registerServe(program: Command, ctx: CliContext, runNested: ProgramRunner): void {
   const serve = program
     .command('serve')
     .description(
@@ -154,7 +155,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
       if (router.problem) ctx.io.stderr(`bastion serve: not ready: ${router.problem}\n`);
       // `bastion exec|run` on this host submit to this service as to `bastion daemon` (issue 26).
-      const cliSocket = opts.cliSocket ? await startCliSocket(ctx, { policyFile: opts.policy, poolSize: 2, name: 'bastion serve' }) : undefined;
+      const cliSocket = opts.cliSocket ? await startCliSocket(ctx, { policyFile: opts.policy, poolSize: 2, name: 'bastion serve' }, runNested) : undefined;
 
       // The CLI's own signal handler exits at once; a service must drain first, so it takes over
       // SIGTERM/SIGINT until it has closed, then hands them back.

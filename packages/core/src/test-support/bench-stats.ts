@@ -1,4 +1,4 @@
-// Shared by the benchmark suites (bundled into each by scripts/bench.mjs).
+// Shared by the benchmark suites of every package (imported as @bastion/core/test-support; bundled into each by scripts/bench.mjs).
 
 /** One case of a suite, as `npm run bench -- --json` prints it (CONVENTIONS.md). */
 export interface CaseResult {
