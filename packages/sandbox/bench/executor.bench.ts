@@ -9,9 +9,10 @@ import { createDockerExecutor } from '../src/docker/docker-executor';
 import { bwrapAvailability, createBwrapExecutor } from '../src/bwrap/bwrap-executor';
 import { resolveRootfs } from '../src/bwrap/rootfs';
 import { LABELS } from '../src/labels';
+import { SANDBOX_IMAGE } from '../src/images';
 
 const run = promisify(execFile);
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 
 export interface CaseResult {
   n: number;

@@ -20,3 +20,4 @@ export { DEFAULT_TMPFS_ROOT } from './bwrap/call-tmpfs';
 export { type RateLimitCause } from './sandbox-extensions';
 export { processStartTime } from './runtime-dir/runtime-dir';
 export { SANDBOX_GATEWAY } from './gateway-mount';
+export { BASE_IMAGE, SANDBOX_IMAGE } from './images';

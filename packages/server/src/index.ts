@@ -11,3 +11,4 @@ export { createSqlTaskLedger } from './tasks/sql-task-ledger';
 export { type TaskLedger } from './tasks/task-ledger';
 export { routerTaskRunner } from './tasks/router-task-runner';
 export { startTaskWorker, type StartedWorker } from './tasks/task-worker';
+export { openTaskLedger, parseDatabaseLocation } from './tasks/open-task-ledger';

@@ -4,13 +4,14 @@ import { AgentTask, notRunResult, type AgentResult, type AgentTaskInput } from '
 import { runAgent } from '../pipeline/agent-call';
 import type { CallOptions, Pipeline } from '../pipeline/pipeline';
 import type { ProviderBinding } from './provider-binding';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 export interface AgentImages {
   readonly sandbox: string;
   readonly geminiCli: string;
 }
 
-export const DEFAULT_IMAGES: AgentImages = { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' };
+export const DEFAULT_IMAGES: AgentImages = { sandbox: SANDBOX_IMAGE, geminiCli: 'bastion/gemini-cli:latest' };
 
 export interface AgentRunnerOptions {
   pipeline: Pipeline;

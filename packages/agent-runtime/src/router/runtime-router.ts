@@ -11,6 +11,7 @@ import { defaultBindings } from '../agents/default-bindings';
 import type { ProviderBinding } from '../agents/provider-binding';
 import { createRouter, type Router } from './router';
 import type { RouterConfigInput } from './router-config';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 export interface RuntimeRouterOptions {
   runtime: Pick<Runtime, 'pipeline' | 'audit'>;
@@ -34,7 +35,7 @@ export interface RuntimeRouterOptions {
 
 export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
   workspaceMountPath: WORKSPACE_MOUNT,
-  images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' },
+  images: { sandbox: SANDBOX_IMAGE, geminiCli: 'bastion/gemini-cli:latest' },
   gatewayUrl: process.env.BASTION_GATEWAY_URL ?? 'http://bastion-gateway.invalid',
   maxArgBytes: 64 * 1024,
 };
