@@ -4,7 +4,7 @@
 // package that imports it and kept as an absolute require, so policy's yaml@2 or picomatch@4 is
 // never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
-import { deferNamedImports, deferUnusedDockerTransports, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
+import { deferNamedImports, deferUnusedDockerTransports, importFromDefiningModule, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 
@@ -33,6 +33,7 @@ const plugins = () => [
   deferNamedImports(['yaml', 'tldts', 'http-proxy-3', 'diff', 're2js', '@google/generative-ai'], join(dirname(outfile), 'deferred')),
   deferUnusedDockerTransports(),
   resolveDependenciesWhereImported(),
+  importFromDefiningModule(root),
 ];
 const runnerAsItsOwnFile = {
   name: 'runner-as-its-own-file',

@@ -2,9 +2,9 @@
 // from the package that imports it and kept external as an absolute require, so a package gets
 // the version it declared (policy's yaml@2, not a yaml@1 hoisted next to the bundle).
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export function resolveDependenciesWhereImported() {
   return {
@@ -98,4 +98,67 @@ module.exports = new Proxy({}, {
   },
 });
 `;
+}
+
+/**
+ * Imports named from a workspace package (`import { a } from '@bastion/sandbox'`) are bundled from
+ * the module that defines each name, not through the package's index. The CLI runner is lazy
+ * (commands load on use), so esbuild initialises an index with every module it re-exports: one
+ * `loadSettings` from @bastion/agent-runtime would start dockerode, pino and OpenFeature on every
+ * command. Names the map cannot place keep their import from the index.
+ * @param {string} root repository root
+ */
+export function importFromDefiningModule(root) {
+  const texts = new Map();
+  const read = (file) => {
+    if (!texts.has(file)) texts.set(file, readFileSync(file, 'utf8'));
+    return texts.get(file);
+  };
+  const resolveSpec = (from, spec) => {
+    if (spec.startsWith('@bastion/')) return join(root, 'packages', spec.slice('@bastion/'.length), 'src/index.ts');
+    const base = resolve(dirname(from), spec);
+    return [`${base}.ts`, join(base, 'index.ts')].find((f) => existsSync(f));
+  };
+  const defining = (file, name, depth = 0) => {
+    if (!file || depth > 8) return undefined;
+    const text = read(file);
+    if (new RegExp(`export\\s+(?:declare\\s+)?(?:async\\s+)?(?:abstract\\s+)?(?:function\\*?|const|let|var|class|enum)\\s+${name}\\b`).test(text)) return { file, name };
+    // `import { x } from …; export { x };`: the name is this module's to give.
+    for (const m of text.matchAll(/export\s*\{([^}]*)\}\s*;/g)) if (m[1].split(',').some((p) => p.trim() === name)) return { file, name };
+    for (const m of text.matchAll(/export\s*\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
+      for (const part of m[1].split(',')) {
+        const [orig, alias = orig] = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/);
+        if (alias === name && !part.trim().startsWith('type ')) return defining(resolveSpec(file, m[2]), orig, depth + 1);
+      }
+    }
+    for (const m of text.matchAll(/export\s*\*\s*from\s*'([^']+)'/g)) {
+      const found = defining(resolveSpec(file, m[1]), name, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const statement = /(import|export)\s*\{([^}]*)\}\s*from\s*'(@bastion\/[a-z-]+)';?/g;
+  return {
+    name: 'import-from-defining-module',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]packages[\\/][a-z-]+[\\/]src[\\/].*\.ts$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const contents = text.replace(statement, (whole, kind, list, spec) => {
+          const byFile = new Map();
+          const rest = [];
+          for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+            if (raw.startsWith('type ')) continue; // erased anyway
+            const [orig, local = orig] = raw.split(/\s+as\s+/);
+            const found = defining(resolveSpec(args.path, spec), orig);
+            if (!found) rest.push(raw);
+            else byFile.set(found.file, [...(byFile.get(found.file) ?? []), found.name === local ? local : `${found.name} as ${local}`]);
+          }
+          const lines = [...byFile].map(([file, names]) => `${kind} { ${names.join(', ')} } from ${JSON.stringify(file)};`);
+          if (rest.length > 0) lines.push(`${kind} { ${rest.join(', ')} } from '${spec}';`);
+          return lines.join('\n');
+        });
+        return { contents, loader: 'ts', resolveDir: dirname(args.path) };
+      });
+    },
+  };
 }

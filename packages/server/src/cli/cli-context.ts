@@ -86,7 +86,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     (shared ??= (async () => {
       // Loaded on use, like the runtime below: commands that run nothing in a sandbox (policy
       // check, sanitize, flags, --version) do not pay for pino, the policy store or dockerode.
-      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }] = await Promise.all([import('@bastion/agent-runtime'), import('@bastion/policy')]);
+      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }] = await Promise.all([import('./lazy/audit-log'), import('@bastion/policy')]);
       const audit = createAuditLog(currentSettings().audit);
       // The ops knobs only ever tighten (SANDBOX_ENABLED=false is refused here); a watched file's
       // valid edits apply to the next call, an invalid edit is reported and the last policy stays.
@@ -120,7 +120,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     async flagService(audit) {
       const s = this.settings();
       // Loaded on use: OpenFeature is not a start-up cost of every command.
-      const { createFlagService } = await import('@bastion/agent-runtime');
+      const { createFlagService } = await import('./lazy/flag-service');
       const service = createFlagService({
         env,
         ...(s.flagsFile ? { flagsFile: s.flagsFile.value } : {}),
@@ -145,7 +145,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       let started = runtimes.get(backend);
       if (!started) {
         started = (async () => {
-          const [{ audit, policy }, { startRuntime }] = await Promise.all([sharedPieces(policyFile), import('@bastion/agent-runtime')]);
+          const [{ audit, policy }, { startRuntime }] = await Promise.all([sharedPieces(policyFile), import('./lazy/runtime')]);
           return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), policy, audit });
         })();
         runtimes.set(backend, started);
@@ -165,7 +165,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       const autofixFlags: Pick<FlagService, 'cursorAutofix'> = {
         cursorAutofix: async (context) => (await (flags ??= this.flagService(rt.audit))).cursorAutofix(context),
       };
-      const [{ createAgentRunner }, { defaultBindings }] = await Promise.all([import('@bastion/agent-runtime'), import('@bastion/agent-runtime')]);
+      const { createAgentRunner, defaultBindings } = await import('./lazy/agents');
       return createAgentRunner({
         pipeline: rt.pipeline,
         bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),
@@ -191,7 +191,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
  */
 export async function flaggedBackend(env: NodeJS.ProcessEnv, settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>): Promise<Backend | undefined> {
   if (env.FF_DEFAULT_BACKEND === undefined && !settings.flagsFile && !settings.systemFlagsFile) return undefined;
-  const { createFlagService } = await import('@bastion/agent-runtime');
+  const { createFlagService } = await import('./lazy/flag-service');
   const flags: FlagService = createFlagService({
     env,
     ...(settings.flagsFile ? { flagsFile: settings.flagsFile.value } : {}),

@@ -16,7 +16,7 @@ export interface ProvenanceOptions {
  */
 export async function prepareProvenance(ctx: CliContext, opts: ProvenanceOptions, cwd: string = process.cwd()) {
   if (!opts.provenance) return undefined;
-  const { defaultKeyPath, loadSigningKey, writeProvenance } = await import('@bastion/agent-runtime');
+  const { defaultKeyPath, loadSigningKey, writeProvenance } = await import('./lazy/provenance');
   const key = await loadSigningKey(opts.provenanceKey ? resolve(cwd, opts.provenanceKey) : defaultKeyPath(ctx.env));
   const file = resolve(cwd, opts.provenance);
   let facts: RunFacts | undefined;
@@ -60,7 +60,7 @@ async function dockerImageId(image: string): Promise<string | null> {
  */
 export async function serviceSigner(keyFile: string | undefined, gate: () => ExitGate, cwd: string = process.cwd()) {
   if (!keyFile) return undefined;
-  const { loadSigningKey, writeProvenance } = await import('@bastion/agent-runtime');
+  const { loadSigningKey, writeProvenance } = await import('./lazy/provenance');
   const key = await loadSigningKey(resolve(cwd, keyFile));
   return (result: AgentResult, facts: RunFacts) =>
     writeProvenance({

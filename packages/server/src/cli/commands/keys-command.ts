@@ -7,7 +7,7 @@ import { EXIT_CODES, withHelp } from '../help-text';
 
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('the Ed25519 key that signs provenance records (--provenance on run and exec)');
-  const keyPath = async (opt?: string) => (opt ? resolve(opt) : (await import('@bastion/agent-runtime')).defaultKeyPath(ctx.env));
+  const keyPath = async (opt?: string) => (opt ? resolve(opt) : (await import('../lazy/provenance')).defaultKeyPath(ctx.env));
   const init = keys
     .command('init')
     .description('make a new signing key (0600, in the user\'s config directory) and print its public key')
@@ -16,7 +16,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .option('--json', 'print {"keyFile","keyId","publicKey"}')
     .action(async (opts: { key?: string; force?: boolean; json?: boolean }) => {
       try {
-        const { initSigningKey } = await import('@bastion/agent-runtime');
+        const { initSigningKey } = await import('../lazy/provenance');
         const key = await initSigningKey(await keyPath(opts.key), { force: opts.force === true });
         if (opts.json) printJson(ctx.io, { keyFile: key.path, keyId: key.keyId, publicKey: key.publicKeyPem });
         else {
@@ -34,7 +34,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .option('--json', 'print {"keyFile","keyId","publicKey"}')
     .action(async (opts: { key?: string; json?: boolean }) => {
       try {
-        const { loadSigningKey } = await import('@bastion/agent-runtime');
+        const { loadSigningKey } = await import('../lazy/provenance');
         const key = await loadSigningKey(await keyPath(opts.key));
         if (opts.json) printJson(ctx.io, { keyFile: key.path, keyId: key.keyId, publicKey: key.publicKeyPem });
         else ctx.io.stdout(key.publicKeyPem);

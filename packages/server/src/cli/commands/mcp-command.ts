@@ -38,9 +38,9 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }, { createDeferredRouter }, { defaultBindings }] = await Promise.all([
         import('@modelcontextprotocol/sdk/server/stdio.js'),
         import('../../mcp/mcp-server'),
-        import('@bastion/agent-runtime'),
+        import('../lazy/runtime-router'),
         import('../../service/deferred-router'),
-        import('@bastion/agent-runtime'),
+        import('../lazy/agents'),
       ]);
       const sanitizer = await loadSanitizer();
       // Loaded before anything starts: a missing or unreadable key is the operator's mistake.

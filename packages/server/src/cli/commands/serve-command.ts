@@ -67,10 +67,10 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       // OpenFeature and cockatiel on each run.
       const [{ createMetrics }, { createRuntimeRouter }, { createService }, { createDeferredRouter }, { defaultBindings }, { createOutputSanitizer }] = await Promise.all([
         import('../../metrics/metrics'),
-        import('@bastion/agent-runtime'),
+        import('../lazy/runtime-router'),
         import('../../service/service'),
         import('../../service/deferred-router'),
-        import('@bastion/agent-runtime'),
+        import('../lazy/agents'),
         import('@bastion/security'),
       ]);
       const metrics = createMetrics({ processMetrics: true });

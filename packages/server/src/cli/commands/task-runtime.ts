@@ -17,7 +17,7 @@ export interface TaskRuntime {
  * each task tries to start it again and fails SANDBOX_UNAVAILABLE (retryable) while it cannot.
  */
 export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string; backend?: string; workspaceAccess: WorkspaceAccess }): Promise<TaskRuntime> {
-  const { createRuntimeRouter } = await import('@bastion/agent-runtime');
+  const { createRuntimeRouter } = await import('../lazy/runtime-router');
   const { createMetrics } = await import('../../metrics/metrics');
   const metrics = createMetrics({});
   let started: Promise<{ runtime: CliRuntime; flags: FlagService; router: Router }> | undefined;

@@ -16,7 +16,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--json', 'print {"ok","problem"|"statement"} on stdout')
     .action(async (file: string, opts: { pubkey?: string; workspace?: string; json?: boolean }) => {
       try {
-        const p = await import('@bastion/agent-runtime');
+        const p = await import('../lazy/provenance');
         const publicKey = opts.pubkey ? p.parsePublicKey(await readText(opts.pubkey), opts.pubkey) : (await p.loadSigningKey(p.defaultKeyPath(ctx.env))).publicKey;
         const outcome = await p.verifyProvenance(await readText(file), publicKey, opts.workspace ? { workspace: resolve(opts.workspace) } : {});
         if (opts.json) printJson(ctx.io, outcome.ok ? { ok: true, keyId: outcome.keyId, checkedPaths: outcome.checkedPaths, statement: outcome.statement } : { ok: false, problem: outcome.problem });
