@@ -1,6 +1,6 @@
 import { BastionError } from '@bastion/core';
 import { createOutputSanitizer } from './output-sanitizer';
-import { RULE_EXAMPLES } from './rules/rule-examples';
+import { RULE_EXAMPLES } from './test-support/rule-examples';
 
 const GH = 'ghp_' + 'a1B2c3D4e5'.repeat(4).slice(0, 36);
 const PEM = RULE_EXAMPLES.find((e) => e.id === 'private-key')!.positive[0];

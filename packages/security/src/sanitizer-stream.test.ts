@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createOutputSanitizer } from './output-sanitizer';
-import { RULE_EXAMPLES } from './rules/rule-examples';
+import { RULE_EXAMPLES } from './test-support/rule-examples';
 import { stripTerminalControls } from './terminal-controls';
 import type { OutputSanitizer, Redaction } from './types';
 

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createOutputSanitizer } from '@bastion/security';
 import { diffWorkspace } from '../workspace/workspace-diff';
-import { makeScratch, type Scratch } from '../workspace/workspace-test-helpers';
+import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 import { screenChangesForSecrets } from './change-screen';
 
 const KEY = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';

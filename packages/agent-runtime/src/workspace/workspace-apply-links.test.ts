@@ -5,7 +5,7 @@ import { FilesystemPolicy } from '@bastion/policy';
 import { treeDigest } from './tree-digest';
 import { applyWorkspaceChanges } from './workspace-apply';
 import { diffWorkspace } from './workspace-diff';
-import { makeScratch, type Scratch } from './workspace-test-helpers';
+import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 
 const rules = FilesystemPolicy.parse({});
 

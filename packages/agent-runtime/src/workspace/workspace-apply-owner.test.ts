@@ -7,7 +7,7 @@ import { treeDigest } from './tree-digest';
 import { applyWorkspaceChanges } from './workspace-apply';
 import type { WorkspaceCopyInfo } from './workspace-copy';
 import { diffWorkspace } from './workspace-diff';
-import { makeScratch, type Scratch } from './workspace-test-helpers';
+import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 
 const rules = FilesystemPolicy.parse({});
 // A uid with no passwd entry, as a workspace owner the runtime (root) is not.

@@ -6,7 +6,7 @@ import { FilesystemPolicy } from '@bastion/policy';
 import { treeDigest } from './tree-digest';
 import { applyWorkspaceChanges } from './workspace-apply';
 import { diffWorkspace } from './workspace-diff';
-import { makeScratch } from './workspace-test-helpers';
+import { makeScratch } from '../test-support/workspace-scratch';
 
 const PATHS = ['README.md', 'a.txt', 'src/a.ts', 'src/b.ts', 'src/x/y.txt', 'docs/guide.md', 'bin.dat', 'link', '.git/hooks/pre-commit', '.git/config'];
 const TARGETS = ['README.md', 'src', 'nope', '../..', '/etc/passwd', '../outside.txt'];

@@ -2,7 +2,7 @@ import { chmodSync, closeSync, ftruncateSync, openSync, writeFileSync, writeSync
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { DEFAULT_DIFF_CAPS, diffWorkspace, type DiffCaps } from './workspace-diff';
-import { makeScratch, type Scratch } from './workspace-test-helpers';
+import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 
 const caps = (over: Partial<DiffCaps>): DiffCaps => ({ ...DEFAULT_DIFF_CAPS, ...over });
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffWorkspace } from './workspace-diff';
-import { makeScratch, type Scratch } from './workspace-test-helpers';
+import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 
 const SECRET = 'ROOT-ONLY-CONTENT';
 

@@ -3,7 +3,7 @@ import { appendFileSync, chmodSync, lstatSync, mkdirSync, renameSync, rmSync, sy
 import { join } from 'node:path';
 import { treeDigest } from './tree-digest';
 import { diffWorkspace } from './workspace-diff';
-import { makeScratch, type Scratch } from './workspace-test-helpers';
+import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 
 describe('workspace copy and diff', () => {
   let s: Scratch;

@@ -4,7 +4,7 @@ import { PII_RULES, SECRET_RULES } from '../rules/catalogue';
 import { PEM_LABELS, pemPattern } from '../rules/credential-rules';
 import { DEFAULT_HOME_PREFIXES, hostPathRule } from '../rules/host-path-rules';
 import type { Rule, Span } from '../rules/rule';
-import { RULE_EXAMPLES } from '../rules/rule-examples';
+import { RULE_EXAMPLES } from '../test-support/rule-examples';
 import { Detector, mergeSpans } from './detector';
 
 const RULES: Rule[] = [...SECRET_RULES, ...PII_RULES, hostPathRule(DEFAULT_HOME_PREFIXES), base64SecretRule(SECRET_RULES)];

@@ -1,6 +1,6 @@
 import { createOutputSanitizer } from '../output-sanitizer';
 import { RULE_CATALOGUE } from './catalogue';
-import { RULE_EXAMPLES } from './rule-examples';
+import { RULE_EXAMPLES } from '../test-support/rule-examples';
 
 const sanitizer = createOutputSanitizer();
 

@@ -3,3 +3,4 @@ export * from './daemon-child';
 export * from './durable-task-process';
 export * from './postgres-suite';
 export * from './serve-child';
+export * from './task-ledger-contract';

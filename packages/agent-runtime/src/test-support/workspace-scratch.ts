@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { copyWorkspace, type WorkspaceCopyInfo } from './workspace-copy';
+import { copyWorkspace, type WorkspaceCopyInfo } from '../workspace/workspace-copy';
 
 /** Test support: a scratch root holding `ws/` (the caller's workspace) and room for its copy. */
 export interface Scratch {

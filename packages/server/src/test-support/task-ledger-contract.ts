@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentResult } from '@bastion/providers';
-import { failedResult } from './sql-task-ledger';
-import type { TaskLedger } from './task-ledger';
+import { failedResult } from '../tasks/sql-task-ledger';
+import type { TaskLedger } from '../tasks/task-ledger';
 
 /** A finished result as a worker would record it. */
 export function okResult(correlationId: string, extra: Partial<AgentResult> = {}): AgentResult {

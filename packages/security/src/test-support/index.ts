@@ -1,0 +1,2 @@
+// Test-only helpers, imported as @bastion/security/test-support; never part of the package's public index.
+export * from './rule-examples';
