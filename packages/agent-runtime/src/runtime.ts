@@ -4,22 +4,14 @@ import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
 import { hostPathOptions } from './config/host-accounts';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
-import type { Executor } from '@bastion/sandbox';
-import { createDockerExecutor } from '@bastion/sandbox';
-import { createWarmPoolExecutor } from '@bastion/sandbox';
-import { bwrapAvailability, createBwrapExecutor } from '@bastion/sandbox';
-import type { CgroupLayout } from '@bastion/sandbox';
-import { reapExpired, startReaper, type StartedReaper } from '@bastion/sandbox';
-import { newSessionIdentity, type SessionIdentity } from '@bastion/sandbox';
+import type { Executor, CgroupLayout, EgressProvisioner } from '@bastion/sandbox';
+import { createDockerExecutor, createWarmPoolExecutor, bwrapAvailability, createBwrapExecutor, reapExpired, startReaper, type StartedReaper, newSessionIdentity, type SessionIdentity } from '@bastion/sandbox';
 import { createPipeline, type Pipeline } from './pipeline/pipeline';
-import type { EgressProvisioner } from '@bastion/sandbox';
 import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
 import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
-import { createGatewayProvisioner } from '@bastion/gateway';
-import { DailyUsage } from '@bastion/gateway';
-import { GatewayHealth } from '@bastion/gateway';
+import { createGatewayProvisioner, DailyUsage, GatewayHealth } from '@bastion/gateway';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;

@@ -1,6 +1,5 @@
 import type { SecretStore } from '@bastion/security';
-import type { EgressProvisioner } from '@bastion/sandbox';
-import type { RuntimeDir } from '@bastion/sandbox';
+import type { EgressProvisioner, RuntimeDir } from '@bastion/sandbox';
 import { startEgressGateway, type GatewayLogger } from './egress-gateway';
 import { tightenBudget } from '@bastion/policy';
 import { SharedBudgets } from './shared-budgets';

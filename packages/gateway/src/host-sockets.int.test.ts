@@ -6,12 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPolicyEngine, ExecutionSpec, type ResourceLimits } from '@bastion/policy';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { createDockerExecutor } from '@bastion/sandbox';
-import { createWarmPoolExecutor } from '@bastion/sandbox';
-import { newSessionIdentity } from '@bastion/sandbox';
+import { createDockerExecutor, createWarmPoolExecutor, newSessionIdentity, sharedRuntimeDir, type RuntimeDir } from '@bastion/sandbox';
 import { startEgressGateway } from './egress-gateway';
 import { gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
-import { sharedRuntimeDir, type RuntimeDir } from '@bastion/sandbox';
 
 const run = promisify(execFile);
 const IMAGE = 'bastion/sandbox:latest';

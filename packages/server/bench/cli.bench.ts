@@ -4,9 +4,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bwrapAvailability } from '@bastion/sandbox';
-import { resolveRootfs } from '@bastion/sandbox';
-import { managedContainers } from '@bastion/sandbox';
+import { bwrapAvailability, resolveRootfs, managedContainers } from '@bastion/sandbox';
 import { percentile } from '@bastion/core/test-support';
 
 const ROOT = repoRoot();

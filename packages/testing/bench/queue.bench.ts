@@ -9,19 +9,9 @@ import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
-import { createFlagService } from '@bastion/agent-runtime';
-import { createMetrics } from '@bastion/server';
-import { createPipeline } from '@bastion/agent-runtime';
-import { createPipelineCall } from '@bastion/agent-runtime';
-import { createRouter, type Router } from '@bastion/agent-runtime';
-import { DEFAULT_PLAN_CONTEXT } from '@bastion/agent-runtime';
-import { createService, type ServiceOptions } from '@bastion/server';
-import { createPgClient, createPgliteClient } from '@bastion/server';
-import { createSqlTaskLedger } from '@bastion/server';
+import { createMemoryAuditLog, createFlagService, createPipeline, createPipelineCall, createRouter, type Router, DEFAULT_PLAN_CONTEXT } from '@bastion/agent-runtime';
+import { createMetrics, createService, type ServiceOptions, createPgClient, createPgliteClient, createSqlTaskLedger, routerTaskRunner, startTaskWorker, type StartedWorker } from '@bastion/server';
 import type { TaskLedger } from '@bastion/server';
-import { routerTaskRunner } from '@bastion/server';
-import { startTaskWorker, type StartedWorker } from '@bastion/server';
 
 export interface QueueCase {
   /** Tasks in the latency phase (one at a time, the queue idle). */

@@ -6,14 +6,8 @@ import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
 import type { OutputSanitizer, SecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
-import { createFlagService } from '@bastion/agent-runtime';
-import { createMetrics } from '@bastion/server';
-import { createPipeline } from '@bastion/agent-runtime';
-import { createPipelineCall } from '@bastion/agent-runtime';
-import { createRouter, type Router } from '@bastion/agent-runtime';
-import { DEFAULT_PLAN_CONTEXT } from '@bastion/agent-runtime';
-import { createService } from '@bastion/server';
+import { createMemoryAuditLog, createFlagService, createPipeline, createPipelineCall, createRouter, type Router, DEFAULT_PLAN_CONTEXT } from '@bastion/agent-runtime';
+import { createMetrics, createService } from '@bastion/server';
 
 export interface CaseResult {
   n: number;

@@ -1,7 +1,6 @@
 import { BastionError, formatByteSize } from '@bastion/core';
 import type { ResourceLimits } from '@bastion/policy';
-import type { ExecutorOutcome } from '@bastion/sandbox';
-import type { RateLimitCause } from '@bastion/sandbox';
+import type { ExecutorOutcome, RateLimitCause } from '@bastion/sandbox';
 import type { CopyFilesystemFull } from '../workspace/copy-filesystem-full';
 
 /** The sandbox-level verdict on a finished run, before any provider interprets its output. */

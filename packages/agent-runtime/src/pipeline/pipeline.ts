@@ -4,7 +4,7 @@ import { ExecutionSpec, ZERO_USAGE, tightenBudget, type BudgetLimits, type Decis
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
 import type { CallPhase } from './call-phase';
 import type { ExecutionInfo, Redaction } from '@bastion/providers';
-import type { Executor, ExecutorOutcome, Mount } from '@bastion/sandbox';
+import type { Executor, ExecutorOutcome, Mount, EgressProvisioner, RateLimitCause, SandboxAttachment, WorkspaceProvisioner } from '@bastion/sandbox';
 import type { AuditLog } from '../audit/audit-log';
 import { rateLimitedError, sandboxOutcomeError } from './outcome-error';
 import { mergeRedactions } from './redactions';
@@ -14,7 +14,6 @@ import { secretIdsOf, type RunFacts } from './run-facts';
 import { createHash } from 'node:crypto';
 
 export { mergeRedactions } from './redactions';
-import type { EgressProvisioner, RateLimitCause, SandboxAttachment, WorkspaceProvisioner } from '@bastion/sandbox';
 
 export interface PipelineOptions {
   /** Read at call time, so a reloaded policy applies to the next call. */

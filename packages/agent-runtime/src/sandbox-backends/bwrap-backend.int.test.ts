@@ -6,8 +6,7 @@ import { createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../runtime';
-import { createBwrapExecutor, type BwrapExecutor } from '@bastion/sandbox';
-import { listCallTmpfs } from '@bastion/sandbox';
+import { createBwrapExecutor, type BwrapExecutor, listCallTmpfs } from '@bastion/sandbox';
 import { describeWithBwrap, sessionCgroups } from '@bastion/sandbox/test-support';
 
 const IMAGE = 'bastion/sandbox:latest';

@@ -5,8 +5,7 @@ import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../runtime';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { LABELS } from '@bastion/sandbox';
-import { createDockerExecutor } from '@bastion/sandbox';
+import { LABELS, createDockerExecutor } from '@bastion/sandbox';
 
 const IMAGE = 'bastion/sandbox:latest';
 const SECRET = 'ghp_' + 'Z8x1Yq2Wv3Ut4Sr5Qp6On7Ml8Kj9Ih0GfEdCb';

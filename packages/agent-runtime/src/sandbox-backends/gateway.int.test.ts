@@ -12,11 +12,8 @@ import { createAuditLog } from '../audit/audit-log';
 import { createDockerExecutor } from '@bastion/sandbox';
 import { createRuntime } from '../runtime';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { GATEWAY_PROBE, unhide, type ProbeResult } from '@bastion/gateway/test-support';
-import { malformedRequest } from '@bastion/gateway/test-support';
-import { startEgressGateway, type StartedEgressGateway } from '@bastion/gateway';
-import { createGatewayProvisioner } from '@bastion/gateway';
-import { SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay } from '@bastion/gateway';
+import { GATEWAY_PROBE, unhide, type ProbeResult, malformedRequest } from '@bastion/gateway/test-support';
+import { startEgressGateway, type StartedEgressGateway, createGatewayProvisioner, SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay } from '@bastion/gateway';
 
 const IMAGE = 'bastion/sandbox:latest';
 const REAL_KEY = `AIzaSy${randomUUID().replace(/-/g, '')}`;

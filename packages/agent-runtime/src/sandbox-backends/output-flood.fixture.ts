@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine } from '@bastion/policy';
 import { createRuntime } from '../runtime';
 import { execCommand } from '../pipeline/exec-call';
-import { createWarmPoolExecutor } from '@bastion/sandbox';
-import { createBwrapExecutor } from '@bastion/sandbox';
+import { createWarmPoolExecutor, createBwrapExecutor } from '@bastion/sandbox';
 
 const FLOOD = 'yes aaaaaaaaaaaaaaa | head -c 1G & yes bbbbbbbbbbbbbbbbb | head -c 1G >&2; wait';
 

@@ -3,8 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { describeWithDocker } from '@bastion/sandbox/test-support';
-import { describeWithBwrap } from '@bastion/sandbox/test-support';
+import { describeWithDocker, describeWithBwrap } from '@bastion/sandbox/test-support';
 
 const REPO = join(__dirname, '../../../..');
 // Inside the package so the fixture's external packages resolve from its node_modules.

@@ -4,11 +4,9 @@ import { createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../runtime';
-import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { createDockerExecutor } from '@bastion/sandbox';
+import { describeWithDocker, managedContainers, describeWithBwrap, sessionCgroups } from '@bastion/sandbox/test-support';
+import { createDockerExecutor, createBwrapExecutor } from '@bastion/sandbox';
 import type { Executor } from '@bastion/sandbox';
-import { createBwrapExecutor } from '@bastion/sandbox';
-import { describeWithBwrap, sessionCgroups } from '@bastion/sandbox/test-support';
 
 const IMAGE = 'bastion/sandbox:latest';
 const SHM_MIB = 8;

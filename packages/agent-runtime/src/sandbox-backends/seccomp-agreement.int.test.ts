@@ -5,16 +5,8 @@ import { createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime } from '../runtime';
-import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { containerCreateOptions } from '@bastion/sandbox';
-import { containerLabels, newSessionIdentity } from '@bastion/sandbox';
-import { SECCOMP_PROFILE as profile } from '@bastion/sandbox';
-import { decodeProgram, describeAction, runSeccomp } from '@bastion/sandbox/test-support';
-import { createBwrapExecutor } from '@bastion/sandbox';
-import { describeWithBwrap } from '@bastion/sandbox/test-support';
-import { compileWithLibseccomp } from '@bastion/sandbox';
-import { dumpSeccompFilter, seccompFilterCount } from '@bastion/sandbox/test-support';
-import { libseccompTables, profileReference, seccompProbes } from '@bastion/sandbox/test-support';
+import { describeWithDocker, managedContainers, decodeProgram, describeAction, runSeccomp, describeWithBwrap, dumpSeccompFilter, seccompFilterCount, libseccompTables, profileReference, seccompProbes } from '@bastion/sandbox/test-support';
+import { containerCreateOptions, containerLabels, newSessionIdentity, SECCOMP_PROFILE as profile, createBwrapExecutor, compileWithLibseccomp } from '@bastion/sandbox';
 
 const IMAGE = 'bastion/sandbox:latest';
 const limits = { memoryBytes: 256 << 20, cpus: 0.5, pids: 32, nofile: 256, tmpfsBytes: 8 << 20, timeoutMs: 60_000, outputBytes: 1 << 20 };

@@ -1,11 +1,7 @@
 import { BastionError } from '@bastion/core';
 import type { PolicyEngine, PolicyStore } from '@bastion/policy';
-import type { AuditLog } from '@bastion/agent-runtime';
-import type { Runtime } from '@bastion/agent-runtime';
-import type { AgentRunner } from '@bastion/agent-runtime';
-import { loadSettings, type CommandLineSettings, type Settings } from '@bastion/agent-runtime';
-import type { FlagService } from '@bastion/agent-runtime';
-import { createWorkspaceAccess, type WorkspaceAccess } from '@bastion/agent-runtime';
+import type { AuditLog, Runtime, AgentRunner, FlagService } from '@bastion/agent-runtime';
+import { loadSettings, type CommandLineSettings, type Settings, createWorkspaceAccess, type WorkspaceAccess } from '@bastion/agent-runtime';
 import { describeError, printJson, type Io } from './output';
 
 export type Backend = 'docker' | 'bwrap';

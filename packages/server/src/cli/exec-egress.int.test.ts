@@ -4,8 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWithDocker } from '@bastion/sandbox/test-support';
-import { describeWithBwrap } from '@bastion/sandbox/test-support';
+import { describeWithDocker, describeWithBwrap } from '@bastion/sandbox/test-support';
 
 const ROOT = join(__dirname, '../../../..');
 const BIN = join(ROOT, 'packages/server/bin/bastion.cjs');

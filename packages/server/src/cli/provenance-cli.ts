@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import type { AgentResult, ExecResult } from '@bastion/providers';
 import { version } from '../../package.json';
-import type { RunFacts } from '@bastion/agent-runtime';
-import type { ExitGate } from '@bastion/agent-runtime';
+import type { RunFacts, ExitGate } from '@bastion/agent-runtime';
 import type { CliContext } from './cli-context';
 
 export interface ProvenanceOptions {

@@ -4,9 +4,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describeWithBwrap } from '@bastion/sandbox/test-support';
+import { describeWithBwrap, describeWithDocker } from '@bastion/sandbox/test-support';
 import { LABELS } from '@bastion/sandbox';
-import { describeWithDocker } from '@bastion/sandbox/test-support';
 
 /**
  * What the sanitizer promises about encodings, cut offsets and ordinary text, checked where users

@@ -3,10 +3,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { SecretStore } from '@bastion/security';
 import { geminiPreflight } from './gemini-preflight';
-import { libseccompProblem } from '@bastion/sandbox';
+import { libseccompProblem, BASE_IMAGE, SANDBOX_IMAGE } from '@bastion/sandbox';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 import type { DoctorCheck } from './doctor-check';
-import { BASE_IMAGE, SANDBOX_IMAGE } from '@bastion/sandbox';
 
 const execFileAsync = promisify(execFile);
 

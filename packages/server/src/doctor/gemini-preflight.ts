@@ -1,8 +1,6 @@
 import { GoogleGenerativeAI, GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import type { SecretStore } from '@bastion/security';
-import { startEgressGateway } from '@bastion/gateway';
-import { API_KEY_PLACEHOLDER, defaultApiUpstream } from '@bastion/gateway';
-import { retryAfterFrom } from '@bastion/gateway';
+import { startEgressGateway, API_KEY_PLACEHOLDER, defaultApiUpstream, retryAfterFrom } from '@bastion/gateway';
 import type { DoctorCheck } from './doctor-check';
 import { RELAY_TOKEN_HEADER, startTokenRelay } from './token-relay';
 

@@ -1,8 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { AgentResult } from '@bastion/providers';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
-import { createRouter, type ProviderCall } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createRouter, type ProviderCall } from '@bastion/agent-runtime';
 import { createBastionMcpServer } from './mcp-server';
 
 async function connect(call: ProviderCall, withSanitizer = false, progressIntervalMs?: number) {

@@ -3,8 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { BastionError } from '@bastion/core';
 import { AgentResult, notRunResult } from '@bastion/providers';
-import type { AuditLog } from '@bastion/agent-runtime';
-import type { Router } from '@bastion/agent-runtime';
+import type { AuditLog, Router } from '@bastion/agent-runtime';
 import { admitTaskRequest, taskRequestFor, type TaskRequest, type TaskWorkspaceAccess } from '../service/task-request';
 import { createProgressReporter, type ProgressSink } from './progress-reporter';
 

@@ -6,19 +6,13 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAuditLog } from '@bastion/agent-runtime';
-import { envAutofixFlag } from '@bastion/agent-runtime';
-import { createCursorBinding } from '@bastion/agent-runtime';
+import { createAuditLog, envAutofixFlag, createCursorBinding, createFlagService, createRuntimeRouter, createRuntime, treeDigest } from '@bastion/agent-runtime';
 import { runCli } from '../cli/main';
 import { LABELS } from '@bastion/sandbox';
-import { createFlagService } from '@bastion/agent-runtime';
 import { createBastionMcpServer } from '../mcp/mcp-server';
 import { createMetrics } from './metrics';
-import { createRuntimeRouter } from '@bastion/agent-runtime';
-import { createRuntime } from '@bastion/agent-runtime';
 import { createService } from '../service/service';
 import { describeWithDocker } from '@bastion/sandbox/test-support';
-import { treeDigest } from '@bastion/agent-runtime';
 
 // Issue 20's acceptance, end to end on a real engine with the fake cursor-agent: the agent writes
 // the Cursor key it holds (by design, in its env) into files of its copy, and answers with it

@@ -1,5 +1,4 @@
-import { GatewayHealth } from '@bastion/gateway';
-import { startEgressGateway } from '@bastion/gateway';
+import { GatewayHealth, startEgressGateway } from '@bastion/gateway';
 import type { UsageMeter } from '@bastion/gateway';
 import { sendRaw } from '@bastion/gateway/test-support';
 import { createMetrics } from './metrics';

@@ -1,8 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DailyUsage } from '@bastion/gateway';
+import type { DailyUsage, GatewayHealth } from '@bastion/gateway';
 import { registerUsageMetrics } from './usage-metrics';
 import { registerGatewayMetrics } from './gateway-metrics';
-import type { GatewayHealth } from '@bastion/gateway';
 import type { AgentResult } from '@bastion/providers';
 import type { BreakerStateName, RouterMetrics } from '@bastion/agent-runtime';
 import { createLabelSets, type LabelSets } from './label-sets';

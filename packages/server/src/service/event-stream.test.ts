@@ -2,9 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentResult } from '@bastion/providers';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createRouter, type ProviderCall } from '@bastion/agent-runtime';
 import { createMetrics } from '../metrics/metrics';
-import { createRouter, type ProviderCall } from '@bastion/agent-runtime';
 import { createService, type ServiceOptions } from './service';
 import { succeededResult } from '@bastion/agent-runtime/test-support';
 

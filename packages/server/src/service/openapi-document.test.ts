@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AgentResult } from '@bastion/providers';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createRouter, type ProviderCall } from '@bastion/agent-runtime';
 import { createMetrics } from '../metrics/metrics';
-import { createRouter, type ProviderCall } from '@bastion/agent-runtime';
 import { createService, type StartedService } from './service';
 import { succeededResult } from '@bastion/agent-runtime/test-support';
 

@@ -2,17 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createFlagService, type FlagService, writeFlagsFileAtomic, createPipeline, createPipelineCall, createRouter, type ProviderCall, type RoutedProvider } from '@bastion/agent-runtime';
 import type { Executor } from '@bastion/sandbox';
-import { createFlagService, type FlagService } from '@bastion/agent-runtime';
-import { writeFlagsFileAtomic } from '@bastion/agent-runtime';
 import { createMetrics } from '../metrics/metrics';
-import { createPipeline } from '@bastion/agent-runtime';
-import { createPipelineCall } from '@bastion/agent-runtime';
-import { createRouter, type ProviderCall, type RoutedProvider } from '@bastion/agent-runtime';
 import { createService, type StartedService } from './service';
-import { allowAll, noSecrets, passThrough } from '@bastion/agent-runtime/test-support';
-import { succeededResult } from '@bastion/agent-runtime/test-support';
+import { allowAll, noSecrets, passThrough, succeededResult } from '@bastion/agent-runtime/test-support';
 
 const TOKEN = 'test-token-0123456789abcdef';
 

@@ -4,14 +4,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAuditLog } from '@bastion/agent-runtime';
-import { envAutofixFlag } from '@bastion/agent-runtime';
-import { createCursorBinding } from '@bastion/agent-runtime';
+import { createAuditLog, envAutofixFlag, createCursorBinding, createFlagService, createRuntimeRouter, createRuntime } from '@bastion/agent-runtime';
 import { LABELS } from '@bastion/sandbox';
-import { createFlagService } from '@bastion/agent-runtime';
 import { createMetrics } from '../metrics/metrics';
-import { createRuntimeRouter } from '@bastion/agent-runtime';
-import { createRuntime } from '@bastion/agent-runtime';
 import { describeWithDocker } from '@bastion/sandbox/test-support';
 import { createService } from './service';
 

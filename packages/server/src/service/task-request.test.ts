@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { notRunResult, type AgentResult, type AgentTaskInput } from '@bastion/providers';
-import { createMemoryAuditLog } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createWorkspaceAccess } from '@bastion/agent-runtime';
 import { createBastionMcpServer } from '../mcp/mcp-server';
 import { createMetrics } from '../metrics/metrics';
 import type { Router, RouteOptions } from '@bastion/agent-runtime';
-import { createWorkspaceAccess } from '@bastion/agent-runtime';
 import { createService } from './service';
 import { admitTaskRequest } from './task-request';
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { BastionError } from '@bastion/core';
-import type { SessionIdentity } from '@bastion/sandbox';
-import type { WarmPoolExecutor } from '@bastion/sandbox';
+import type { SessionIdentity, WarmPoolExecutor } from '@bastion/sandbox';
 import { openRuntimeDir } from '@bastion/sandbox';
 import { DAEMON_SOCKET_NAME } from '../../daemon/daemon-protocol';
 import { startDaemonServer, type DaemonHandler, type StartedDaemonServer } from '../../daemon/daemon-server';

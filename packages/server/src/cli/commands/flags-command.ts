@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { BastionError } from '@bastion/core';
-import type { FlagEvaluation } from '@bastion/agent-runtime';
-import { flagDefinition, parseFlagValue } from '@bastion/agent-runtime';
-import { readFlagsFile, writeFlagsFileAtomic } from '@bastion/agent-runtime';
+import type { FlagEvaluation, Settings } from '@bastion/agent-runtime';
+import { flagDefinition, parseFlagValue, readFlagsFile, writeFlagsFileAtomic } from '@bastion/agent-runtime';
 import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { EXIT_CODES, withHelp } from '../help-text';
-import type { Settings } from '@bastion/agent-runtime';
 
 interface FlagsOptions {
   file?: string;

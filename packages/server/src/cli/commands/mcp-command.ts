@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { hostPathOptions } from '@bastion/agent-runtime';
-import type { AuditLog } from '@bastion/agent-runtime';
-import type { FlagService } from '@bastion/agent-runtime';
+import type { AuditLog, FlagService, ExitGate } from '@bastion/agent-runtime';
 import type { TextSanitizer } from '../../mcp/mcp-server';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { collectOption } from './collect-option';
 import { serviceSigner } from '../provenance-cli';
-import type { ExitGate } from '@bastion/agent-runtime';
 
 interface McpOptions {
   backend?: string;

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
-import type { FlagService } from '@bastion/agent-runtime';
+import type { FlagService, ExitGate } from '@bastion/agent-runtime';
 import type { ReadinessCheck } from '../../service/service';
 import type { CliContext, CliRuntime } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
@@ -10,7 +10,6 @@ import { collectOption } from './collect-option';
 import { startCliSocket } from './daemon-command';
 import type { ProgramRunner } from '../program-runner';
 import { serviceSigner } from '../provenance-cli';
-import type { ExitGate } from '@bastion/agent-runtime';
 
 interface ServeOptions {
   provenanceKey?: string;

@@ -1,10 +1,7 @@
 import { BastionError } from '@bastion/core';
 import { notRunResult } from '@bastion/providers';
-import type { AuditEvent } from '@bastion/agent-runtime';
-import type { Router } from '@bastion/agent-runtime';
-import type { WorkspaceAccess } from '@bastion/agent-runtime';
+import type { AuditEvent, Router, WorkspaceAccess, FlagService } from '@bastion/agent-runtime';
 import type { Backend, CliContext, CliRuntime } from '../cli-context';
-import type { FlagService } from '@bastion/agent-runtime';
 
 export interface TaskRuntime {
   readonly router: Pick<Router, 'route'>;
