@@ -9,6 +9,8 @@
 # Usage: npm run demo [-- "your prompt"] [--json]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Node 24 first on PATH (bootstrapped into .tools/node when the host's is older).
+. scripts/use-node.sh
 log() { printf '[demo] %s\n' "$*" >&2; }
 
 prompt="List this project's files, read its README, fetch https://example.com/ for context, and summarise what you found."

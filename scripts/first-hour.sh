@@ -6,6 +6,8 @@
 # Usage: scripts/first-hour.sh [--keep]   (--keep leaves the temporary clone for a look)
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Node 24 first on PATH (bootstrapped into .tools/node when the host's is older), as for the README's user.
+. "$repo/scripts/use-node.sh" || exit 1
 keep=0; [ "${1:-}" = "--keep" ] && keep=1
 work="$(mktemp -d /tmp/bastion-first-hour.XXXXXX)"
 fake_pid=""
