@@ -7,7 +7,8 @@ import { LABELS } from '../labels';
 import { dockerError } from '../docker/docker-errors';
 import { listCallGroups, openCallCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
 import { listCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from '../bwrap/call-tmpfs';
-import { WATCHDOG_SOURCE } from './watchdog-source';
+import type { WatchdogConfig } from './watchdog';
+import { WATCHDOG_SCRIPT } from './watchdog-script.generated';
 import { callDirStamp, sharedRuntimeDir, sweepStaleCallDirs } from '../../runtime-dir/runtime-dir';
 
 export interface ReaperOptions {
@@ -49,7 +50,7 @@ function socketPathOf(docker: Dockerode | undefined): string | null {
  */
 export async function startReaper(options: ReaperOptions): Promise<StartedReaper> {
   const socketPath = socketPathOf(options.docker);
-  const config = {
+  const config: WatchdogConfig = {
     socketPath,
     sessionId: options.sessionId,
     managedLabel: LABELS.managed,
@@ -60,7 +61,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     quietChecks: options.quietChecks ?? 3,
     quietIntervalMs: options.quietIntervalMs ?? 500,
   };
-  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, JSON.stringify(config)], {
+  const child = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, JSON.stringify(config)], {
     detached: true,
     stdio: ['pipe', 'pipe', 'ignore'],
     env: {},
