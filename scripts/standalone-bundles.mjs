@@ -37,6 +37,16 @@ export const BUNDLES = [
       `/** The watchdog as one script for \`node -e\`: no file to resolve, so any bundling of the runtime carries it. */\n` +
       `export const WATCHDOG_SCRIPT = ${JSON.stringify(code)};\n`,
   },
+  {
+    // Not bundled: perl (see the file for why); carried as a string like the watchdog.
+    source: 'packages/agent-runtime/src/executor/bwrap/tmpfs-mounter.pl',
+    text: true,
+    out: 'packages/agent-runtime/src/executor/bwrap/tmpfs-mounter-script.generated.ts',
+    wrap: (code, b) =>
+      `// ${generated(b.source)}\n` +
+      `/** The tmpfs mounter as one script for \`perl -e\`: no file to resolve, so any bundling of the runtime carries it. */\n` +
+      `export const TMPFS_MOUNTER_SCRIPT = ${JSON.stringify(code)};\n`,
+  },
   /*FAKE{
     source: 'packages/testing/src/fake-gemini-api/fake-gemini-api-cli.ts',
     entry: `import { runFakeGeminiApiCli } from './fake-gemini-api-cli'; void runFakeGeminiApiCli(process.argv.slice(2));`,
@@ -46,6 +56,7 @@ export const BUNDLES = [
 ];
 
 async function bundle(b) {
+  if (b.text) return b.wrap(readFileSync(join(root, b.source), 'utf8'), b);
   const result = await build({
     stdin: { contents: b.entry, resolveDir: join(root, dirname(b.source)), loader: 'ts', sourcefile: `${b.out}-entry.ts` },
     bundle: true,
