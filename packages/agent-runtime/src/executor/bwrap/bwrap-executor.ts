@@ -12,7 +12,7 @@ import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } fr
 import { createTmpfsMounter, DEFAULT_TMPFS_ROOT, removeTmpfsSessionDir } from './call-tmpfs';
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
-import { seccompProgram } from './seccomp-program-cache';
+import { cachedSeccompProgram, seccompProgram } from './seccomp-program-cache';
 import { libseccompProblem } from './libseccomp-compiler';
 
 export interface BwrapExecutorOptions {
@@ -58,8 +58,12 @@ export function bwrapAvailability(bwrapPath = 'bwrap'): { ok: true; layout: Cgro
   }
   const layout = detectCgroupLayout();
   if ('unavailable' in layout) return { ok: false, reason: layout.unavailable };
-  const libseccomp = libseccompProblem();
-  if (libseccomp !== null) return { ok: false, reason: libseccomp };
+  // libseccomp (a python process, ~30-60 ms) is only needed to compile the seccomp program: with
+  // the default profile's program already compiled and cached, a CLI call does not start python.
+  if (cachedSeccompProgram(seccompProfile) === undefined) {
+    const libseccomp = libseccompProblem();
+    if (libseccomp !== null) return { ok: false, reason: libseccomp };
+  }
   return { ok: true, layout };
 }
 
