@@ -47,12 +47,12 @@ export const BUNDLES = [
       `/** The tmpfs mounter as one script for \`perl -e\`: no file to resolve, so any bundling of the runtime carries it. */\n` +
       `export const TMPFS_MOUNTER_SCRIPT = ${JSON.stringify(code)};\n`,
   },
-  /*FAKE{
+  {
     source: 'packages/testing/src/fake-gemini-api/fake-gemini-api-cli.ts',
     entry: `import { runFakeGeminiApiCli } from './fake-gemini-api-cli'; void runFakeGeminiApiCli(process.argv.slice(2));`,
     out: 'packages/testing/bin/fake-gemini-api.cjs',
     wrap: (code, b) => `#!/usr/bin/env node\n// ${generated(b.source)}\n${code}`,
-  },FAKE*/
+  },
 ];
 
 async function bundle(b) {

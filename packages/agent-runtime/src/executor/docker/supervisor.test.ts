@@ -65,7 +65,7 @@ describe('bastion-supervisor (the bundle the sandbox image ships)', () => {
     expect(missing.exit).toEqual({ exitCode: 127, signal: null, spawnError: 'ENOENT' });
   });
 
-  it('is the bundle of supervisor.ts and sandbox-relay.ts as they are now (scripts/standalone-bundles.mjs --check)', () => {
+  it('ships the bundles of the standalone programs as their TypeScript sources are now (scripts/standalone-bundles.mjs --check)', () => {
     const run = spawnSync(process.execPath, [join(REPO, 'scripts/standalone-bundles.mjs'), '--check'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

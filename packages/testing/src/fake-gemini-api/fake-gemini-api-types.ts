@@ -1,4 +1,4 @@
-// Types of fake-gemini-api-server.cjs (plain CommonJS so it runs under bare `node`).
+// The fake Gemini API's public types: what tests script and what it records.
 
 export interface FakeGeminiUsage {
   promptTokenCount?: number;
@@ -152,10 +152,3 @@ export interface StartedFakeGeminiApi {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-export function startFakeGeminiApi(options?: FakeGeminiApiOptions): Promise<StartedFakeGeminiApi>;
-export function defaultAnswerText(prompt: string): string;
-export function promptOf(body: unknown): string;
-export const DEFAULT_CLASSIFIER_ANSWER: Readonly<{ complexity_reasoning: string; complexity_score: number }>;
-export const FAULT_KINDS: FakeGeminiFaultKind[];
-export const API_VERSIONS: string[];

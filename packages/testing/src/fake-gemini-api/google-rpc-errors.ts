@@ -1,9 +1,16 @@
-'use strict';
 // The error bodies the Gemini API sends (google.rpc.Status with typed `details`), as the fake
 // Gemini API answers them. The Gemini CLI classifies errors by these shapes: RetryInfo.retryDelay,
 // ErrorInfo.reason (API_KEY_INVALID), QuotaFailure.violations[].quotaId (PerDay = give up).
+import type { FakeGeminiFault } from './fake-gemini-api-types';
 
-const MESSAGES = {
+/** An error as the fake sends it: HTTP status, extra headers, JSON body. */
+export interface GoogleErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export const MESSAGES = {
   'rate-limit':
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
   internal: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
@@ -12,29 +19,29 @@ const MESSAGES = {
   'permission-denied': 'The caller does not have permission',
   'missing-key':
     "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
-};
+} as const;
 
-function retryDelayText(delay) {
+export function retryDelayText(delay: string | number | undefined): string {
   if (typeof delay === 'string') return delay;
   const ms = typeof delay === 'number' ? delay : 2000;
   return `${Number((ms / 1000).toFixed(3))}s`;
 }
 
-function retryDelaySeconds(text) {
+export function retryDelaySeconds(text: string): number {
   const match = /^([0-9.]+)(ms|s)$/.exec(text);
   if (!match) return 2;
   const value = Number(match[1]);
   return match[2] === 'ms' ? value / 1000 : value;
 }
 
-/** The google.rpc.Status body and HTTP status of an error fault. */
-function errorResponse(fault) {
+/** The google.rpc.Status body and HTTP status of an error fault; undefined for the other faults (stall, cut, …). */
+export function errorResponse(fault: FakeGeminiFault): GoogleErrorResponse | undefined {
   const kind = fault.kind;
-  const message = fault.message;
+  const message = 'message' in fault ? fault.message : undefined;
   switch (kind) {
     case 'rate-limit': {
       const delay = retryDelayText(fault.retryDelay);
-      const details = [];
+      const details: Record<string, unknown>[] = [];
       if (fault.quotaId) {
         details.push({
           '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
@@ -49,7 +56,7 @@ function errorResponse(fault) {
         });
       }
       details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: delay });
-      const headers = {};
+      const headers: Record<string, string> = {};
       if (fault.retryAfterHeader !== undefined && fault.retryAfterHeader !== false) {
         headers['retry-after'] =
           typeof fault.retryAfterHeader === 'number' ? String(fault.retryAfterHeader) : String(Math.ceil(retryDelaySeconds(delay)));
@@ -125,5 +132,3 @@ function errorResponse(fault) {
       return undefined;
   }
 }
-
-module.exports = { errorResponse, retryDelayText, retryDelaySeconds, MESSAGES };

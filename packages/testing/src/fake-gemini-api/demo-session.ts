@@ -1,4 +1,3 @@
-'use strict';
 // A short scripted agent session for `npm run demo` (and anyone showing Bastion offline): the fake
 // model drives the real Gemini CLI's own tools, so the agent loop runs inside the sandbox.
 //   1. list_directory on the workspace      (a tool call the CLI runs in the sandbox)
@@ -8,18 +7,31 @@
 // Stateless: each step is chosen from the function responses already in the conversation, so the
 // CLI's own retries and the order of its requests do not matter.
 
-const FETCH_URL = 'https://example.com/';
+import type { FakeGeminiAnswer } from './fake-gemini-api-types';
 
-function functionResponses(body) {
-  const out = [];
-  for (const content of (body && body.contents) || []) {
-    for (const part of content.parts || []) if (part.functionResponse) out.push(part.functionResponse);
+export const FETCH_URL = 'https://example.com/';
+
+/** A tool's result as the CLI sends it back to the model. */
+interface FunctionResponse {
+  name?: string;
+  response?: { output?: unknown; error?: unknown };
+}
+/** The parts of a request body the session reads. */
+interface SessionBody {
+  contents?: { parts?: { functionResponse?: FunctionResponse }[] }[];
+  tools?: unknown;
+}
+
+function functionResponses(body: SessionBody | undefined): FunctionResponse[] {
+  const out: FunctionResponse[] = [];
+  for (const content of body?.contents ?? []) {
+    for (const part of content.parts ?? []) if (part.functionResponse) out.push(part.functionResponse);
   }
   return out;
 }
 
-function textOf(response) {
-  const r = response && response.response;
+function textOf(response: FunctionResponse | undefined): string {
+  const r = response?.response;
   if (!r) return '';
   if (typeof r.output === 'string') return r.output;
   if (typeof r.error === 'string') return r.error;
@@ -27,7 +39,7 @@ function textOf(response) {
 }
 
 /** The listing's file names, from the CLI's list_directory output ("[DIR] x" and plain names). */
-function namesIn(listing) {
+function namesIn(listing: string): string[] {
   return listing
     .split('\n')
     .map((l) => l.trim())
@@ -36,11 +48,12 @@ function namesIn(listing) {
 }
 
 /** The next answer of the session, given the request the CLI sent. */
-function demoSessionAnswer(_prompt, body) {
+export function demoSessionAnswer(_prompt: string, bodyValue: unknown): FakeGeminiAnswer {
+  const body = bodyValue && typeof bodyValue === 'object' ? (bodyValue as SessionBody) : undefined;
   // The CLI's web_fetch first asks the API to fetch (urlContext); the fake cannot, so it says so.
-  if (JSON.stringify((body && body.tools) || []).includes('urlContext')) return { text: 'The URL could not be fetched.' };
+  if (JSON.stringify(body?.tools ?? []).includes('urlContext')) return { text: 'The URL could not be fetched.' };
   const done = functionResponses(body);
-  const by = (name) => done.filter((r) => r.name === name).pop();
+  const by = (name: string) => done.filter((r) => r.name === name).pop();
   const listed = by('list_directory');
   const read = by('read_file');
   const fetched = by('web_fetch');
@@ -61,5 +74,3 @@ function demoSessionAnswer(_prompt, body) {
   ].join('\n');
   return { text: summary };
 }
-
-module.exports = { demoSessionAnswer, FETCH_URL };

@@ -1,24 +1,54 @@
-'use strict';
 // A fake of the Gemini API (generativelanguage.googleapis.com) for tests and the offline demo.
 //
-// Plain, dependency-free CommonJS on purpose: jest imports it through the typed wrapper
-// (fake-gemini-api.ts), and `bin/fake-gemini-api.cjs` runs it with nothing but `node`, so the
-// demo can use it as a backend without a TypeScript loader. Types live in the .d.cts next to it.
+// Node built-ins only: `bin/fake-gemini-api.cjs` is this bundled (scripts/standalone-bundles.mjs)
+// with the CLI in fake-gemini-api-cli.ts, so the demo runs it with nothing but `node`.
 //
-// Error bodies (google-rpc-errors.cjs) copy the shapes Google sends, because the
+// Error bodies (google-rpc-errors.ts) copy the shapes Google sends, because the
 // Gemini CLI classifies errors by them (RetryInfo.retryDelay, ErrorInfo.reason, QuotaFailure).
 
-const http = require('node:http');
-const { randomUUID } = require('node:crypto');
-const { errorResponse } = require('./google-rpc-errors.cjs');
-const { defaultAnswerText, estimateTokens, isClassifierSchema, promptOf, structuredSchemaOf, synthesize } = require('./model-answers.cjs');
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { errorResponse } from './google-rpc-errors';
+import { defaultAnswerText, estimateTokens, isClassifierSchema, promptOf, structuredSchemaOf, synthesize } from './model-answers';
+import type {
+  FakeGeminiAnswer,
+  FakeGeminiAnswerObject,
+  FakeGeminiApiOptions,
+  FakeGeminiCall,
+  FakeGeminiErrorFault,
+  FakeGeminiFault,
+  FakeGeminiFaultKind,
+  FakeGeminiPart,
+  FakeGeminiRecordedRequest,
+  FakeGeminiRequestKind,
+  FakeGeminiUsage,
+  StartedFakeGeminiApi,
+} from './fake-gemini-api-types';
 
-const API_VERSIONS = new Set(['v1', 'v1beta', 'v1alpha']);
+export { defaultAnswerText, promptOf };
+
+/** The call kinds a fault or an answer applies to (the model calls). */
+type ModelCall = Exclude<FakeGeminiCall, 'all' | 'content'>;
+/** An answer ready to send; `structured`: made up for a JSON-schema request. */
+type Answer = FakeGeminiAnswerObject & { structured?: boolean };
+/** The request body fields the fake reads besides the conversation. */
+interface CallBody {
+  contents?: unknown;
+  generateContentRequest?: unknown;
+  requests?: unknown[];
+  answers?: FakeGeminiAnswer[];
+  fault?: FakeGeminiFault | FakeGeminiFaultKind;
+  times?: number;
+}
+
+const API_VERSION_SET = new Set(['v1', 'v1beta', 'v1alpha']);
+export const API_VERSIONS: string[] = Array.from(API_VERSION_SET);
 const MODEL_ACTION = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
 const MODEL_GET = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/;
 const MODEL_LIST = /^\/(v1|v1beta|v1alpha)\/models\/?$/;
 
-const DEFAULT_CLASSIFIER_ANSWER = Object.freeze({ complexity_reasoning: 'simple', complexity_score: 10 });
+export const DEFAULT_CLASSIFIER_ANSWER: Readonly<{ complexity_reasoning: string; complexity_score: number }> = Object.freeze({ complexity_reasoning: 'simple', complexity_score: 10 });
 
 const KNOWN_MODELS = [
   'gemini-2.5-pro',
@@ -30,21 +60,21 @@ const KNOWN_MODELS = [
   'gemini-embedding-001',
 ];
 
-function normalizeAnswer(answer) {
+function normalizeAnswer(answer: FakeGeminiAnswer): Answer {
   if (typeof answer === 'string') return { text: answer };
   if (!answer || typeof answer !== 'object') throw new TypeError('a scripted answer is a string or an object');
   return { ...answer };
 }
 
-function normalizeFault(fault) {
-  if (typeof fault === 'string') return { kind: fault };
+function normalizeFault(fault: FakeGeminiFault | FakeGeminiFaultKind | FakeGeminiErrorFault['kind']): FakeGeminiFault {
+  if (typeof fault === 'string') return { kind: fault } as FakeGeminiFault;
   if (!fault || typeof fault !== 'object' || typeof fault.kind !== 'string') {
     throw new TypeError('a fault is a kind string or an object with a kind');
   }
   return { ...fault };
 }
 
-const FAULT_KINDS = new Set([
+const FAULT_KIND_SET = new Set<string>([
   'rate-limit',
   'internal',
   'unavailable',
@@ -58,8 +88,9 @@ const FAULT_KINDS = new Set([
   'stall',
   'reset-reused',
 ]);
+export const FAULT_KINDS = Array.from(FAULT_KIND_SET) as FakeGeminiFaultKind[];
 
-function faultMatches(fault, call) {
+function faultMatches(fault: FakeGeminiFault, call: string): boolean {
   const on = fault.on || 'all';
   switch (on) {
     case 'all':
@@ -72,7 +103,7 @@ function faultMatches(fault, call) {
 }
 
 /** A delay that close() can cut short, so a closed fake leaves no timer behind. */
-function sleep(ms, live) {
+function sleep(ms: number, live: { timers: Set<NodeJS.Timeout> }): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       live.timers.delete(timer);
@@ -82,20 +113,26 @@ function sleep(ms, live) {
   });
 }
 
-function startFakeGeminiApi(options = {}) {
+export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<StartedFakeGeminiApi> {
   const host = options.host || '127.0.0.1';
   const port = options.port || 0;
   const expectedApiKey = options.expectedApiKey;
   const control = Boolean(options.control);
 
-  const requests = [];
-  const answers = [];
-  const queuedFaults = [];
-  let persistentFault;
-  let classifierAnswer = options.classifierAnswer || DEFAULT_CLASSIFIER_ANSWER;
+  const requests: FakeGeminiRecordedRequest[] = [];
+  const answers: Answer[] = [];
+  const queuedFaults: { fault: FakeGeminiFault; remaining: number }[] = [];
+  let persistentFault: FakeGeminiFault | undefined;
+  let classifierAnswer: Record<string, unknown> = options.classifierAnswer || DEFAULT_CLASSIFIER_ANSWER;
   let defaultAnswer = options.defaultAnswer;
-  const waiters = [];
-  const live = { sockets: new Set(), timers: new Set() };
+  interface Waiter {
+    count: number;
+    resolve: (requests: FakeGeminiRecordedRequest[]) => void;
+    reject: (err: Error) => void;
+    timer?: NodeJS.Timeout;
+  }
+  const waiters: Waiter[] = [];
+  const live = { sockets: new Set<Socket>(), timers: new Set<NodeJS.Timeout>() };
 
   function notifyWaiters() {
     for (let i = waiters.length - 1; i >= 0; i--) {
@@ -108,7 +145,7 @@ function startFakeGeminiApi(options = {}) {
     }
   }
 
-  function takeFault(call) {
+  function takeFault(call: ModelCall): FakeGeminiFault | undefined {
     const index = queuedFaults.findIndex((entry) => faultMatches(entry.fault, call));
     if (index >= 0) {
       const entry = queuedFaults[index];
@@ -120,31 +157,31 @@ function startFakeGeminiApi(options = {}) {
     return undefined;
   }
 
-  function sendJson(res, status, body, headers) {
+  function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...(headers || {}) });
     res.end(text);
   }
 
-  function notFound(res, path) {
+  function notFound(res: ServerResponse, path: string): void {
     sendJson(res, 404, { error: { code: 404, message: `Method not found: ${path}`, status: 'NOT_FOUND' } });
   }
 
-  function answerFor(call, body) {
+  function answerFor(call: ModelCall, body: CallBody | undefined): Answer {
     const schema = structuredSchemaOf(body);
     if (call === 'classifier') {
       return { text: JSON.stringify(classifierAnswer), structured: true };
     }
     if (schema) return { text: JSON.stringify(synthesize(schema)), structured: true };
-    if (answers.length > 0) return normalizeAnswer(answers.shift());
-    // The request body too: a scripted session (demo-session.cjs) answers from the conversation so far.
+    if (answers.length > 0) return normalizeAnswer(answers.shift()!);
+    // The request body too: a scripted session (demo-session.ts) answers from the conversation so far.
     if (typeof defaultAnswer === 'function') return normalizeAnswer(defaultAnswer(promptOf(body), body));
     if (defaultAnswer !== undefined) return normalizeAnswer(defaultAnswer);
     return { text: defaultAnswerText(promptOf(body)) };
   }
 
-  function usageOf(answer, body, text) {
-    const promptTokenCount = estimateTokens(body && body.contents);
+  function usageOf(answer: Answer, body: CallBody | undefined, text: string): FakeGeminiUsage {
+    const promptTokenCount = estimateTokens(body?.contents);
     const candidatesTokenCount = estimateTokens(text);
     return {
       promptTokenCount,
@@ -154,18 +191,18 @@ function startFakeGeminiApi(options = {}) {
     };
   }
 
-  function partsOf(answer) {
+  function partsOf(answer: Answer): FakeGeminiPart[] {
     if (Array.isArray(answer.parts)) return answer.parts;
     return [{ text: answer.text ?? '' }];
   }
 
-  function candidateChunk(parts, finishReason) {
-    const candidate = { content: { role: 'model', parts }, index: 0 };
+  function candidateChunk(parts: FakeGeminiPart[], finishReason: string | undefined) {
+    const candidate: { content: { role: string; parts: FakeGeminiPart[] }; index: number; finishReason?: string } = { content: { role: 'model', parts }, index: 0 };
     if (finishReason) candidate.finishReason = finishReason;
     return candidate;
   }
 
-  function responseDocument(model, parts, finishReason, usage) {
+  function responseDocument(model: string | undefined, parts: FakeGeminiPart[], finishReason: string | undefined, usage: FakeGeminiUsage) {
     return {
       candidates: [candidateChunk(parts, finishReason)],
       usageMetadata: usage,
@@ -175,7 +212,7 @@ function startFakeGeminiApi(options = {}) {
   }
 
   /** Splits the answer into the SSE chunks: explicit chunks, or the text in two halves. */
-  function streamChunksOf(answer) {
+  function streamChunksOf(answer: Answer): FakeGeminiPart[][] {
     if (Array.isArray(answer.chunks) && answer.chunks.length > 0) return answer.chunks.map((text) => [{ text }]);
     if (Array.isArray(answer.parts)) return [answer.parts];
     const text = answer.text ?? '';
@@ -184,7 +221,14 @@ function startFakeGeminiApi(options = {}) {
     return [[{ text: text.slice(0, cut) }], [{ text: text.slice(cut) }]];
   }
 
-  async function handleModelCall(req, res, record, call, model, body) {
+  async function handleModelCall(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: FakeGeminiRecordedRequest,
+    call: ModelCall,
+    model: string | undefined,
+    body: CallBody | undefined,
+  ): Promise<void> {
     const fault = takeFault(call);
     if (fault) record.fault = fault.kind;
 
@@ -210,13 +254,13 @@ function startFakeGeminiApi(options = {}) {
     if (fault && fault.kind === 'slow-first-byte') await sleep(fault.delayMs ?? 5000, live);
 
     if (call === 'countTokens') {
-      sendJson(res, 200, { totalTokens: estimateTokens(body && (body.contents || body.generateContentRequest)) });
+      sendJson(res, 200, { totalTokens: estimateTokens(body?.contents || body?.generateContentRequest) });
       return;
     }
     if (call === 'embed') {
       const values = Array.from({ length: 8 }, (_, i) => Number(((i + 1) / 10).toFixed(1)));
       if (record.action === 'batchEmbedContents') {
-        const count = Array.isArray(body && body.requests) ? body.requests.length : 1;
+        const count = Array.isArray(body?.requests) ? body.requests.length : 1;
         sendJson(res, 200, { embeddings: Array.from({ length: count }, () => ({ values })) });
       } else {
         sendJson(res, 200, { embedding: { values } });
@@ -230,7 +274,7 @@ function startFakeGeminiApi(options = {}) {
     if (answer.error) {
       const scriptedError = errorResponse(normalizeFault(answer.error));
       if (scriptedError) {
-        record.fault = answer.error.kind || answer.error;
+        record.fault = typeof answer.error === 'string' ? answer.error : answer.error.kind;
         sendJson(res, scriptedError.status, scriptedError.body, scriptedError.headers);
         return;
       }
@@ -240,7 +284,7 @@ function startFakeGeminiApi(options = {}) {
     if (call === 'stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const chunks = streamChunksOf(answer);
-      const fullText = chunks.map((parts) => parts.map((p) => p.text ?? '').join('')).join('');
+      const fullText = chunks.map((parts) => parts.map(textOfPart).join('')).join('');
       const usage = usageOf(answer, body, fullText);
       if (fault && fault.kind === 'malformed-json') {
         res.end('data: {"candidates":[{"content":{"role":"model","parts":[{"text":"trunc\n\n');
@@ -268,7 +312,7 @@ function startFakeGeminiApi(options = {}) {
     }
 
     const parts = partsOf(answer);
-    const text = parts.map((p) => p.text ?? '').join('');
+    const text = parts.map(textOfPart).join('');
     const doc = responseDocument(model, parts, finishReason, usageOf(answer, body, text));
     record.usage = doc.usageMetadata;
     if (fault && fault.kind === 'malformed-json') {
@@ -287,7 +331,7 @@ function startFakeGeminiApi(options = {}) {
     sendJson(res, 200, doc);
   }
 
-  function modelResource(name) {
+  function modelResource(name: string) {
     return {
       name: `models/${name}`,
       version: '001',
@@ -304,16 +348,16 @@ function startFakeGeminiApi(options = {}) {
     };
   }
 
-  function handleControl(req, res, path, body) {
+  function handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: CallBody | undefined): void {
     if (req.method === 'GET' && path === '/__fake/requests') return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith('/__fake/')) });
     if (req.method !== 'POST') return notFound(res, path);
     switch (path) {
       case '/__fake/script':
-        api.script(...(Array.isArray(body && body.answers) ? body.answers : []));
+        api.script(...(Array.isArray(body?.answers) ? body.answers : []));
         return sendJson(res, 200, { ok: true, queued: answers.length });
       case '/__fake/fault':
-        if (body && body.times) api.queueFault(body.fault, body.times);
-        else api.setFault(body ? body.fault : undefined);
+        if (body?.times && body.fault) api.queueFault(body.fault, body.times);
+        else api.setFault(body?.fault);
         return sendJson(res, 200, { ok: true });
       case '/__fake/reset':
         api.reset();
@@ -323,14 +367,16 @@ function startFakeGeminiApi(options = {}) {
     }
   }
 
-  async function handle(req, res, rawBody) {
+  async function handle(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
     const url = new URL(req.url || '/', 'http://fake.invalid');
     const path = url.pathname;
-    let body;
+    let body: CallBody | undefined;
     if (rawBody.length > 0) {
       try {
-        body = JSON.parse(rawBody);
-      } catch {
+        body = JSON.parse(rawBody) as CallBody;
+      } catch (err) {
+        // Answered below with Google's 400 for an invalid JSON payload.
+        if (!(err instanceof SyntaxError)) throw err;
         body = undefined;
       }
     }
@@ -344,9 +390,9 @@ function startFakeGeminiApi(options = {}) {
 
     const actionMatch = MODEL_ACTION.exec(path);
     const getMatch = MODEL_GET.exec(path);
-    let kind = 'unknown';
-    let model;
-    let action;
+    let kind: FakeGeminiRequestKind | 'control' = 'unknown';
+    let model: string | undefined;
+    let action: string | undefined;
     if (actionMatch) {
       model = decodeURIComponent(actionMatch[2]);
       action = actionMatch[3];
@@ -363,13 +409,14 @@ function startFakeGeminiApi(options = {}) {
       kind = 'control';
     }
 
-    const record = {
+    if (kind === 'control') return handleControl(req, res, path, body);
+    const record: FakeGeminiRecordedRequest = {
       method: req.method || 'GET',
       path,
       url: req.url || '/',
       query: Object.fromEntries(url.searchParams),
       headers,
-      apiKey,
+      apiKey: apiKey || undefined,
       body,
       rawBody,
       kind,
@@ -378,12 +425,11 @@ function startFakeGeminiApi(options = {}) {
       prompt: body ? promptOf(body) : undefined,
       at: Date.now(),
     };
-    if (kind === 'control') return handleControl(req, res, path, body);
     requests.push(record);
     notifyWaiters();
 
     if (kind !== 'unknown' && expectedApiKey !== undefined && apiKey !== expectedApiKey) {
-      const error = errorResponse({ kind: apiKey ? 'bad-key' : 'missing-key' });
+      const error = errorResponse({ kind: apiKey ? 'bad-key' : 'missing-key' })!;
       record.fault = apiKey ? 'bad-key' : 'missing-key';
       return sendJson(res, error.status, error.body, error.headers);
     }
@@ -399,7 +445,7 @@ function startFakeGeminiApi(options = {}) {
       case 'list-models':
         return sendJson(res, 200, { models: KNOWN_MODELS.map(modelResource) });
       case 'get-model':
-        return sendJson(res, 200, modelResource(model));
+        return sendJson(res, 200, modelResource(model ?? ''));
       case 'unknown':
         return notFound(res, path);
       default:
@@ -407,14 +453,14 @@ function startFakeGeminiApi(options = {}) {
     }
   }
 
-  const requestsOn = new WeakMap();
-  const server = http.createServer((req, res) => {
+  const requestsOn = new WeakMap<Socket, number>();
+  const server = createServer((req, res) => {
     requestsOn.set(req.socket, (requestsOn.get(req.socket) || 0) + 1);
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((error) => {
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `fake failed: ${error && error.message}`, status: 'INTERNAL' } });
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((error: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `fake failed: ${(error as Error)?.message}`, status: 'INTERNAL' } });
         else res.destroy();
       });
     });
@@ -424,10 +470,10 @@ function startFakeGeminiApi(options = {}) {
     socket.on('close', () => live.sockets.delete(socket));
   });
 
-  let closing;
-  function close() {
+  let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
     if (!closing) {
-      closing = new Promise((resolve) => {
+      closing = new Promise<void>((resolve) => {
         for (const timer of live.timers) clearTimeout(timer);
         for (const waiter of waiters.splice(0)) {
           clearTimeout(waiter.timer);
@@ -440,21 +486,21 @@ function startFakeGeminiApi(options = {}) {
     return closing;
   }
 
-  const api = {
+  const api: StartedFakeGeminiApi & { url: string; port: number } = {
     url: '',
     port: 0,
     host,
     requests,
     close,
-    script(...scripted) {
+    script(...scripted: FakeGeminiAnswer[]) {
       for (const answer of scripted) answers.push(normalizeAnswer(answer));
       return api;
     },
-    setFault(fault) {
+    setFault(fault: FakeGeminiFault | FakeGeminiFaultKind | undefined | null) {
       persistentFault = fault === undefined || fault === null ? undefined : validateFault(normalizeFault(fault));
       return api;
     },
-    queueFault(fault, times = 1) {
+    queueFault(fault: FakeGeminiFault | FakeGeminiFaultKind, times = 1) {
       queuedFaults.push({ fault: validateFault(normalizeFault(fault)), remaining: Math.max(1, times) });
       return api;
     },
@@ -463,11 +509,11 @@ function startFakeGeminiApi(options = {}) {
       queuedFaults.length = 0;
       return api;
     },
-    setClassifierAnswer(answer) {
+    setClassifierAnswer(answer: Record<string, unknown> | undefined) {
       classifierAnswer = answer || DEFAULT_CLASSIFIER_ANSWER;
       return api;
     },
-    setDefaultAnswer(answer) {
+    setDefaultAnswer(answer: FakeGeminiApiOptions['defaultAnswer']) {
       defaultAnswer = answer;
       return api;
     },
@@ -482,10 +528,10 @@ function startFakeGeminiApi(options = {}) {
       defaultAnswer = options.defaultAnswer;
       return api;
     },
-    waitForRequests(count, timeoutMs = 10000) {
+    waitForRequests(count: number, timeoutMs = 10000) {
       if (requests.length >= count) return Promise.resolve(requests.slice());
-      return new Promise((resolve, reject) => {
-        const waiter = { count, resolve, reject, timer: undefined };
+      return new Promise<FakeGeminiRecordedRequest[]>((resolve, reject) => {
+        const waiter: Waiter = { count, resolve, reject };
         waiter.timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(waiter), 1);
           reject(new Error(`fake Gemini API: ${requests.length} of ${count} requests after ${timeoutMs} ms`));
@@ -493,14 +539,14 @@ function startFakeGeminiApi(options = {}) {
         waiters.push(waiter);
       });
     },
+    [Symbol.asyncDispose]: close,
   };
-  if (typeof Symbol.asyncDispose === 'symbol') api[Symbol.asyncDispose] = close;
 
-  return new Promise((resolve, reject) => {
+  return new Promise<StartedFakeGeminiApi>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      const address = server.address();
+      const address = server.address() as AddressInfo;
       api.port = address.port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
       api.url = `http://${shownHost}:${address.port}`;
@@ -509,16 +555,11 @@ function startFakeGeminiApi(options = {}) {
   });
 }
 
-function validateFault(fault) {
-  if (!FAULT_KINDS.has(fault.kind)) throw new TypeError(`unknown fault kind: ${fault.kind}`);
+function validateFault(fault: FakeGeminiFault): FakeGeminiFault {
+  if (!FAULT_KIND_SET.has(fault.kind)) throw new TypeError(`unknown fault kind: ${fault.kind}`);
   return fault;
 }
 
-module.exports = {
-  startFakeGeminiApi,
-  defaultAnswerText,
-  promptOf,
-  DEFAULT_CLASSIFIER_ANSWER,
-  FAULT_KINDS: Array.from(FAULT_KINDS),
-  API_VERSIONS: Array.from(API_VERSIONS),
-};
+function textOfPart(part: FakeGeminiPart): string {
+  return typeof part.text === 'string' ? part.text : '';
+}
