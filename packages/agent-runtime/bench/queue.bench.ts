@@ -42,8 +42,11 @@ export interface QueueBenchResult {
 
 const provider: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'gemini-cli',
-  capabilities: { analyze: true, edit: true, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: true },
   plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['agent', '--prompt', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
 };

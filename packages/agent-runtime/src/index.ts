@@ -17,7 +17,8 @@ export { applyWorkspaceChanges, toFileChanges, type ApplyOptions } from './works
 export { treeDigest } from './workspace/tree-digest';
 export { scanTree, type TreeEntry, type TreeScan } from './workspace/tree-scan';
 export { renderDiff, gitBlobId, type DiffSide } from './workspace/unified-diff';
-export { createAgentRunner, DEFAULT_IMAGES, type AgentRunner, type AgentRunnerOptions, type AgentImages } from './agents/agent-runner';
+export { createAgentRunner, type AgentRunner, type AgentRunnerOptions } from './agents/agent-runner';
+export { SANDBOX_IMAGE, SANDBOX_RECIPE, imageOf, providerImage, type ImageOverrides } from './executor/images';
 export { readOnlyBinding, type ProviderBinding, type CallPreparation } from './agents/provider-binding';
 export { defaultBindings, type BindingConfig } from './agents/default-bindings';
 export {

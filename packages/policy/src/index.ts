@@ -6,6 +6,7 @@ export {
   RESOURCE_KEYS,
   WorkspaceRequest,
   NetworkRequest,
+  UpstreamName,
 } from './execution-spec';
 export {
   Policy,

@@ -1,3 +1,4 @@
+import { GEMINI_API } from '@bastion/providers';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -92,7 +93,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       allow: ['127.0.0.1'],
       deny: ['denied.example.test'],
       rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 6, burst: 4 }],
-      api: { upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY },
+      api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY },
     });
   });
 
@@ -163,7 +164,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       allow: ['127.0.0.1', 'api2.cursor.sh'],
       deny: [],
       robots: false,
-      api: { upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, apiKey: REAL_KEY },
+      api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, apiKey: REAL_KEY },
     });
     const dir = mkdtempSync(join(tmpdir(), 'bastion-fuzz-'));
     chmodSync(dir, 0o755);

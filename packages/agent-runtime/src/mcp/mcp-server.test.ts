@@ -6,7 +6,7 @@ import { createRouter, type ProviderCall } from '../router/router';
 import { createBastionMcpServer } from './mcp-server';
 
 async function connect(call: ProviderCall, withSanitizer = false, progressIntervalMs?: number) {
-  const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false, needsAgentInstall: false } }], call, audit: createMemoryAuditLog() });
+  const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }], call, audit: createMemoryAuditLog() });
   const server = createBastionMcpServer({
     router,
     ...(progressIntervalMs ? { progressIntervalMs } : {}),

@@ -9,8 +9,9 @@ export {
   type ProviderGate,
   type ProviderHealth,
   type SkipReason,
-  type Clock,
 } from './router';
+/** The router's clock is the shared one. */
+export type { Clock } from '@bastion/core';
 export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay, type RouterConfigInput, type ProviderRouteConfigInput } from './router-config';
 export { classifyFailure, type FailureKind } from './provider-fault';
 export { createPipelineCall, type PipelineCallOptions } from './pipeline-call';

@@ -5,8 +5,8 @@ import { createMetrics } from '../metrics/metrics';
 import { createRouter, type ProviderCall, type RoutedProvider } from './router';
 import { succeededResult } from '../test-support/succeeded-result';
 
-const gemini: RoutedProvider = { id: 'gemini-cli', capabilities: { analyze: true, edit: false, needsAgentInstall: false } };
-const cursor: RoutedProvider = { id: 'cursor', capabilities: { analyze: true, edit: true, needsAgentInstall: true } };
+const gemini: RoutedProvider = { id: 'gemini-cli', capabilities: { analyze: true, edit: false } };
+const cursor: RoutedProvider = { id: 'cursor', capabilities: { analyze: true, edit: true } };
 
 function ok(provider: string, task: AgentTask, correlationId: string): AgentResult {
   return succeededResult(provider, correlationId, { mode: task.intent === 'edit' ? 'dry-run' : 'read-only', response: `answer from ${provider}` });

@@ -18,7 +18,7 @@ import {
   type BulkheadPolicy,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { BastionError, type ErrorCode, type ErrorInfo } from '@bastion/core';
+import { BastionError, systemClock, type Clock, type ErrorCode, type ErrorInfo } from '@bastion/core';
 import type { DecisionReason } from '@bastion/policy';
 import { AgentTask, notRunResult, type AgentProvider, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import type { AuditLog } from '../audit/audit-log';
@@ -45,10 +45,6 @@ export type ProviderGate = (
   providerId: string,
   context: { correlationId: string; task: AgentTask },
 ) => Promise<{ enabled: boolean; reason?: string; rule?: string }>;
-
-export interface Clock {
-  now(): number;
-}
 
 export interface RouterOptions {
   providers: readonly RoutedProvider[];
@@ -136,7 +132,7 @@ const BREAKER_NAMES: Record<CircuitState, BreakerStateName> = {
  */
 export function createRouter(options: RouterOptions): Router {
   const config = RouterConfig.parse(options.config ?? {});
-  const clock = options.clock ?? { now: () => Date.now() };
+  const clock = options.clock ?? systemClock;
   const { audit, metrics } = options;
   const order = (config.order ?? options.providers.map((p) => p.id)).filter((id, i, all) => all.indexOf(id) === i);
   for (const p of options.providers) if (!order.includes(p.id)) order.push(p.id);
@@ -166,7 +162,7 @@ export function createRouter(options: RouterOptions): Router {
       metrics?.setBreakerState(provider.id, state.breakerState);
     });
     breaker.onBreak(() => {
-      state.openedAt = clock.now();
+      state.openedAt = clock();
       audit.record({
         event: 'router.breaker_open',
         correlationId: state.lastCorrelationId,
@@ -206,7 +202,7 @@ export function createRouter(options: RouterOptions): Router {
         return { provider: id, reason: 'disabled', detail: gate.reason ?? `provider "${id}" is disabled`, ...(gate.rule ? { rule: gate.rule } : {}) };
       }
     }
-    const now = clock.now();
+    const now = clock();
     if (state.cooldownUntil > now) {
       return { provider: id, reason: 'cooling_down', detail: 'rate limited recently', retryAfterMs: state.cooldownUntil - now };
     }
@@ -234,7 +230,7 @@ export function createRouter(options: RouterOptions): Router {
       const advised = err.info.retryAfterMs;
       if (advised !== undefined && advised > cfg.maxRetryAfterMs) return false;
       const delay = advised ?? backoffDelay(attempts, cfg.retry);
-      if (clock.now() + delay >= deadlineAt) return false;
+      if (clock() + delay >= deadlineAt) return false;
       plannedDelay = delay;
       return true;
     };
@@ -252,7 +248,7 @@ export function createRouter(options: RouterOptions): Router {
       const result = await wrap(retryPolicy, state.breaker, state.bulkhead).execute(async () => {
         attempts += 1;
         state.lastCorrelationId = correlationId;
-        const remaining = deadlineAt - clock.now();
+        const remaining = deadlineAt - clock();
         if (remaining <= 0) throw fault(deadlineResult(id, task, correlationId));
         let res: AgentResult;
         try {
@@ -275,7 +271,7 @@ export function createRouter(options: RouterOptions): Router {
     } catch (err) {
       if (err instanceof ProviderFault) {
         noteRateLimit(state, err.info, correlationId);
-        if (opts.signal?.aborted || clock.now() >= deadlineAt) return { kind: 'final', result: err.result };
+        if (opts.signal?.aborted || clock() >= deadlineAt) return { kind: 'final', result: err.result };
         return { kind: 'fallback', result: err.result };
       }
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
@@ -301,13 +297,13 @@ export function createRouter(options: RouterOptions): Router {
   function noteRateLimit(state: ProviderState, info: ErrorInfo, correlationId: string): void {
     if (info.code !== 'RATE_LIMITED') return;
     const coolMs = Math.max(state.config.cooldownMs, info.retryAfterMs ?? 0);
-    state.cooldownUntil = Math.max(state.cooldownUntil, clock.now() + coolMs);
+    state.cooldownUntil = Math.max(state.cooldownUntil, clock() + coolMs);
     audit.record({ event: 'router.cooldown', correlationId, stage: 'router', provider: state.provider.id, cooldownMs: coolMs });
   }
 
   async function route(input: AgentTaskInput, opts: RouteOptions = {}): Promise<AgentResult> {
     const correlationId = opts.correlationId ?? randomUUID();
-    const started = clock.now();
+    const started = clock();
     const parsed = AgentTask.safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -321,7 +317,7 @@ export function createRouter(options: RouterOptions): Router {
     let last: AgentResult | undefined;
 
     for (const id of candidates) {
-      if (opts.signal?.aborted || clock.now() >= deadlineAt) break;
+      if (opts.signal?.aborted || clock() >= deadlineAt) break;
       const skip = await eligibility(id, task, correlationId, opts);
       if (skip) {
         skipped(correlationId, skip);
@@ -347,13 +343,13 @@ export function createRouter(options: RouterOptions): Router {
       audit.record({ event: 'router.exhausted', correlationId, stage: 'router', provider: last.provider, code: last.error?.code ?? null, skipped: skips });
       return finish(last, started);
     }
-    const result = noProviderResult(opts.provider ?? 'none', correlationId, skips, clock.now() >= deadlineAt);
+    const result = noProviderResult(opts.provider ?? 'none', correlationId, skips, clock() >= deadlineAt);
     audit.record({ event: 'router.no_provider', correlationId, stage: 'router', code: result.error?.code ?? null, skipped: skips });
     return finish(result, started);
   }
 
   function finish(result: AgentResult, started: number): AgentResult {
-    metrics?.recordResult(result, clock.now() - started);
+    metrics?.recordResult(result, clock() - started);
     return result;
   }
 
@@ -361,7 +357,7 @@ export function createRouter(options: RouterOptions): Router {
     route,
     providerIds: order,
     health() {
-      const now = clock.now();
+      const now = clock();
       return order.flatMap((id) => {
         const s = states.get(id);
         if (!s) return [];

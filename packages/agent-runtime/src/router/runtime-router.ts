@@ -34,7 +34,7 @@ export interface RuntimeRouterOptions {
 
 export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
   workspaceMountPath: WORKSPACE_MOUNT,
-  images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' },
+  image: 'bastion/gemini-cli:latest',
   gatewayUrl: process.env.BASTION_GATEWAY_URL ?? 'http://bastion-gateway.invalid',
   maxArgBytes: 64 * 1024,
 };

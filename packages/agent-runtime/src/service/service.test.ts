@@ -26,8 +26,8 @@ interface Body {
   result?: AgentResult;
 }
 const json = (res: Response) => res.json() as Promise<Body>;
-const cursorCaps = { analyze: true, edit: true, needsAgentInstall: false };
-const geminiCaps = { analyze: true, edit: false, needsAgentInstall: false };
+const cursorCaps = { analyze: true, edit: true };
+const geminiCaps = { analyze: true, edit: false };
 
 function okResult(provider: string, correlationId: string): AgentResult {
   return succeededResult(provider, correlationId, { redactions: [{ ruleId: 'aws-access-key', count: 2 }] });
@@ -49,6 +49,9 @@ function echoExecutor(): Executor & { runs: number } {
 }
 const fakeCursor: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'cursor',
   capabilities: cursorCaps,
   plan: (task) => ({ provider: 'cursor', image: 'bastion/sandbox:latest', command: ['cursor-agent', '-p', task.prompt] }),
@@ -174,7 +177,7 @@ describe('bastion serve', () => {
       pipeline,
       providers: [fakeCursor],
       flags,
-      planContext: { workspaceMountPath: '/workspace', images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' }, gatewayUrl: 'http://gw', maxArgBytes: 65536 },
+      planContext: { workspaceMountPath: '/workspace', image: 'bastion/gemini-cli:latest', gatewayUrl: 'http://gw', maxArgBytes: 65536 },
       changes: async (_run, { mode }) => {
         const change = { path: 'src/a.ts', kind: 'modify' as const, diff: '--- a/src/a.ts\n+++ b/src/a.ts\n' };
         return { proposedChanges: [change], appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [] };

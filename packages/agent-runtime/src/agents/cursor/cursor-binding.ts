@@ -48,31 +48,19 @@ export function createCursorBinding(options: CursorBindingOptions = {}): Provide
     return audit;
   };
   const domains = [...(options.domains ?? CURSOR_DOMAINS)];
-  const withGateway = createCursorProvider({ network: { mode: 'gateway', domains } });
-  const withoutNetwork = createCursorProvider({ network: { mode: 'none' } });
-  // Install directories prepare() found self-contained (a real install), so plan() can pick the network.
-  const realInstalls = new Set<string>();
+  const provider: AgentProvider = createCursorProvider({ domains });
 
-  const networkFor = (hostDir: string | undefined): 'gateway' | 'none' => {
+  const networkFor = (selfContained: boolean): 'gateway' | 'none' => {
     const configured = options.network ?? 'auto';
     const fromEnv = env.BASTION_CURSOR_NETWORK?.trim().toLowerCase();
     if (configured !== 'auto') return configured;
     if (fromEnv === 'gateway' || fromEnv === 'none') return fromEnv;
-    return hostDir !== undefined && realInstalls.has(hostDir) ? 'gateway' : 'none';
-  };
-
-  const provider: AgentProvider = {
-    specificationVersion: withGateway.specificationVersion,
-    id: withGateway.id,
-    capabilities: withGateway.capabilities,
-    plan: (task, context) => (networkFor(context.agentInstall?.hostDir) === 'gateway' ? withGateway : withoutNetwork).plan(task, context),
-    parse: (output, task) => withGateway.parse(output, task),
+    return selfContained ? 'gateway' : 'none';
   };
 
   async function prepare(task: AgentTask, call: { correlationId: string }): Promise<CallPreparation> {
     const install = await resolveCursorAgent({ env, ...(options.agentPath ? { agentPath: options.agentPath } : {}) });
-    if (install.selfContained) realInstalls.add(install.hostDir);
-    const agentInstall = { hostDir: install.hostDir, executable: install.executable };
+    const agentInstall = { hostDir: install.hostDir, executable: install.executable, network: networkFor(install.selfContained) };
     if (task.intent !== 'edit') return { mode: 'read-only', agentInstall };
     if (!task.workspace) throw new BastionError('INVALID_INPUT', 'an edit task needs a workspace (--workspace DIR)');
 
