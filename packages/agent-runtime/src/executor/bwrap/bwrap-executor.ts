@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import { SECCOMP_PROFILE as seccompProfile, type SeccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
@@ -34,7 +34,7 @@ export interface BwrapExecutorOptions {
   tmpfsRoot?: string;
   /** Grace after a call's deadline before a reaper may remove its cgroup. */
   expiryGraceMs?: number;
-  now?: () => number;
+  now?: Clock;
   onCleanupError?: (error: BastionError, sandboxId: string) => void;
 }
 
