@@ -7,21 +7,16 @@ import { dirname, join } from 'node:path';
 import { bwrapAvailability } from '../src/executor/bwrap/bwrap-executor';
 import { resolveRootfs } from '../src/executor/bwrap/rootfs';
 import { managedContainers } from '../src/executor/docker/engine';
-import { percentile } from '../../../scripts/bench-stats';
+import { percentile, type CaseResult } from '../../../scripts/bench-stats';
 
 const ROOT = repoRoot();
 const BIN = join(ROOT, 'packages/agent-runtime/bin/bastion.cjs');
 const IMAGE = 'bastion/sandbox';
 
-export interface CliCaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  /** The case's p50 over the baseline's p50 (scripts/bench.mjs recomputes it the same way). */
-  ratio: number;
+/** A CLI case: the shared fields (scripts/bench.mjs recomputes `ratio` the same way) plus CPU. */
+export interface CliCaseResult extends CaseResult {
   /** User+system CPU of the process and its children (hyperfine's mean per round, median over rounds). */
   cpuMs?: number;
-  note?: string;
 }
 type CliCase = CliCaseResult | { missing: string };
 

@@ -9,17 +9,12 @@ import { createDockerExecutor } from '../src/executor/docker/docker-executor';
 import { bwrapAvailability, createBwrapExecutor } from '../src/executor/bwrap/bwrap-executor';
 import { resolveRootfs } from '../src/executor/bwrap/rootfs';
 import { LABELS } from '../src/executor/labels';
+import type { CaseResult } from '../../../scripts/bench-stats';
 
 const run = promisify(execFile);
 const IMAGE = 'bastion/sandbox:latest';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
-  note?: string;
-}
+export type { CaseResult };
 export type CaseOutcome = CaseResult | { missing: string };
 type CaseName = 'docker-run' | 'bastion-cold' | 'bastion-warm' | 'bastion-bwrap' | 'bwrap-raw';
 

@@ -22,14 +22,13 @@ import { createSqlTaskLedger } from '../src/tasks/sql-task-ledger';
 import type { TaskLedger } from '../src/tasks/task-ledger';
 import { routerTaskRunner } from '../src/tasks/router-task-runner';
 import { startTaskWorker, type StartedWorker } from '../src/tasks/task-worker';
+import type { CaseResult } from '../../../scripts/bench-stats';
 
-export interface QueueCase {
-  /** Tasks in the latency phase (one at a time, the queue idle). */
-  n: number;
-  /** Accept (the task committed, or taken in memory) to the router starting it. */
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
+/**
+ * A queue case: `n` tasks in the latency phase (one at a time, the queue idle), p50/p95 from
+ * accept (the task committed, or taken in memory) to the router starting it; plus throughput.
+ */
+export interface QueueCase extends CaseResult {
   /** n tasks submitted at concurrency 16: first submit to last result. */
   tasksPerSecond: number;
   throughputTasks: number;

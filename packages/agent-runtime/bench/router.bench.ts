@@ -14,14 +14,9 @@ import { createPipelineCall } from '../src/router/pipeline-call';
 import { createRouter, type Router } from '../src/router/router';
 import { DEFAULT_PLAN_CONTEXT } from '../src/router/runtime-router';
 import { createService } from '../src/service/service';
+import type { CaseResult } from '../../../scripts/bench-stats';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  /** This case's p50 over the baseline's p50, measured in the same run. */
-  ratio: number;
-}
+export type { CaseResult };
 
 export interface RouterBenchResult {
   baseline: 'overhead';
