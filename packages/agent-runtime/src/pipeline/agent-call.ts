@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ZERO_USAGE, type FilesystemObligation } from '@bastion/policy';
+import { ZERO_USAGE, type ExecutionSpecInput, type FilesystemObligation } from '@bastion/policy';
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import {
   AgentTask,
@@ -92,6 +92,7 @@ async function callAgent(
   try {
     assertSupportedProvider(provider);
     spec = provider.plan(task, { ...options.planContext, correlationId, mode });
+    assertDeclaredUpstream(provider, spec);
   } catch (err) {
     const error = BastionError.from(err, 'PROVIDER_FAILED');
     audit.record({ event: 'provider.plan_failed', correlationId, stage: 'provider', provider: provider.id, error: error.toInfo() });
@@ -204,4 +205,16 @@ async function handleChanges(
     return { proposedChanges: proposal.proposedChanges, appliedChanges: [], error: refused };
   }
   return handler(run, call);
+}
+
+/** A plan may reach only a model API its provider's manifest declares: the gateway holds keys for those alone. */
+function assertDeclaredUpstream(provider: AgentProvider, spec: ExecutionSpecInput): void {
+  const api = spec.network?.mode === 'gateway' ? spec.network.api : undefined;
+  if (api === undefined || provider.upstreams.some((u) => u.name === api)) return;
+  const declared = provider.upstreams.map((u) => u.name);
+  throw new BastionError(
+    'PROVIDER_FAILED',
+    `provider "${provider.id}" planned a call to the upstream API "${api}", which its manifest does not declare (declared: ${declared.length > 0 ? declared.join(', ') : 'none'}); add it to the manifest's upstreams`,
+    { retryable: false },
+  );
 }
