@@ -7,7 +7,7 @@ import type { Backend, CliContext, CliRuntime } from '../cli-context';
 import type { FlagService } from '../../flags/flag-service';
 
 export interface TaskRuntime {
-  readonly router: Pick<Router, 'route'>;
+  readonly router: Pick<Router, 'route' | 'health'>;
   audit(event: AuditEvent): void;
   close(): Promise<void>;
 }
@@ -53,6 +53,8 @@ export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string
         }
         return runtime.router.route(task, options);
       },
+      // Nothing to report before the runtime started: the worker then claims up to --concurrency.
+      health: () => current?.router.health() ?? [],
     },
     // Before the runtime (and its audit log) started, problems go to stderr as JSON lines.
     audit: (event) => (current ? current.runtime.audit.record(event) : ctx.io.stderr(`${JSON.stringify(event)}\n`)),
