@@ -1,4 +1,3 @@
-import { DEFAULT_POLICY_INPUT, Policy, type PolicyInput } from '@bastion/policy';
 import { ANTHROPIC_API, type UpstreamApi } from '@bastion/providers';
 import { engineProblem } from '../suite/docker-suite';
 
@@ -13,10 +12,3 @@ export const anthropicUpstream = (name: string): UpstreamApi | undefined => (nam
 
 /** Looks real to every rule the sanitizer has, and is what the gateway sends upstream. */
 export const REAL_ANTHROPIC_KEY = 'sk-ant-api03-' + 'Zq8vR2mXk4Lp9Tn6Wc1Yb7Hd3Fg5Js0Ae2Ui8Oo4Ky6Mr1Nw9Qx3Vt7Bz5Cl2Ep8Gh4Ij6Aa';
-
-/** The embedded policy with claude-code among its providers (the default policy names the providers it admits). */
-export function claudeCodePolicy(over: Partial<PolicyInput> = {}): Policy {
-  const providers = DEFAULT_POLICY_INPUT.providers ?? [];
-  const admitted = providers.some((p) => p.name === 'claude-code') ? providers : [...providers, { name: 'claude-code' }];
-  return Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: admitted, ...over });
-}
