@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import { RateLimiter, matchDomain, type RateLimiterRule } from '@bastion/policy';
 import type { UpstreamApi } from '@bastion/providers';
 import { createApiProxy, type ApiProxy } from './api-proxy';
@@ -47,7 +47,7 @@ export interface EgressGatewayOptions {
   onUpstreamUnreachable?(info: { code: string }): void;
   logger?: GatewayLogger;
   /** Clock for the rate limiter (tests). */
-  clock?: () => number;
+  clock?: Clock;
   /** Where the per-call socket directory is made. Default: the process's private runtime directory. */
   runtimeDir?: RuntimeDir;
   /** Counts model usage from the API's responses and ends the call at its budget (usage-meter.ts). */
