@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The programs that run where our node_modules and TypeScript are not: inside the sandbox (the
-// supervisor), as a detached process started with `node -e` (the reaper's watchdog), or from a
-// plain `node` command line (the fake Gemini API of the demo). Their sources are TypeScript
-// modules that tsc and ESLint check like the rest; this bundles each into the one file that ships
-// and is checked in (the image recipe COPYs the supervisor; the watchdog travels as a string).
+// supervisor and relay, the fake cursor-agent), as a detached process started with `node -e` (the
+// reaper's watchdog), or from a plain `node` command line (the demo's fake Gemini API). Their
+// sources are TypeScript modules that tsc and ESLint check like the rest; this bundles each into
+// the one file that ships and is checked in (the image recipe COPYs the supervisor and relay; the
+// watchdog travels as a string). The perl tmpfs mounter is carried the same way (see its file).
 //   node scripts/standalone-bundles.mjs           regenerate them (scripts/build.mjs does this too)
 //   node scripts/standalone-bundles.mjs --check   exit 1, naming them, if one is out of date
 import { build } from 'esbuild';
@@ -51,6 +52,13 @@ export const BUNDLES = [
     source: 'packages/testing/src/fake-gemini-api/fake-gemini-api-cli.ts',
     entry: `import { runFakeGeminiApiCli } from './fake-gemini-api-cli'; void runFakeGeminiApiCli(process.argv.slice(2));`,
     out: 'packages/testing/bin/fake-gemini-api.cjs',
+    wrap: (code, b) => `#!/usr/bin/env node\n// ${generated(b.source)}\n${code}`,
+  },
+  {
+    // Mounted into sandboxes as Cursor's install directory: it must run with the image's node alone.
+    source: 'packages/testing/src/fake-cursor-agent/fake-cursor-agent-cli.ts',
+    entry: `import { fakeCursorAgentMain } from './fake-cursor-agent-cli'; fakeCursorAgentMain(process.argv.slice(2));`,
+    out: 'packages/testing/bin/cursor-agent',
     wrap: (code, b) => `#!/usr/bin/env node\n// ${generated(b.source)}\n${code}`,
   },
 ];
