@@ -83,6 +83,12 @@ export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
   poolSize?: number;
   /** Start the watchdog that removes this session's sandboxes if the runtime dies (default true). */
   reaper?: boolean;
+  /**
+   * One-shot callers (a CLI exec): start the reaper's watchdog alongside the call instead of
+   * waiting for its "ready" first; close() then reports a watchdog that never started. See
+   * ReaperOptions.readyInBackground.
+   */
+  reaperReadyInBackground?: boolean;
   /** Told how many expired leftovers of earlier runtimes were removed at start (metrics). */
   onReaped?: (count: number) => void;
 }
@@ -125,7 +131,7 @@ export async function startRuntime(
       const [swept, reaped, watchdog] = await Promise.allSettled([
         sweepStaleCopies(), // workspace copies (and their filesystems) of a killed runtime
         reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot }),
-        startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot }),
+        startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot, readyInBackground: options.reaperReadyInBackground ?? false }),
       ]);
       if (watchdog.status === 'fulfilled') reaper = watchdog.value;
       for (const r of [swept, reaped, watchdog]) {

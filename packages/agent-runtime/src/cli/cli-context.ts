@@ -52,6 +52,8 @@ export interface RuntimeChoice {
   onReaped?: (count: number) => void;
   /** serve/mcp: the runtime checks each workspace again when it attaches it. */
   workspaceAccess?: WorkspaceAccess;
+  /** One call, then exit (exec in this process): the reaper's watchdog starts alongside the call. */
+  oneShot?: boolean;
 }
 
 /** Where the context looks; tests point these at temporary directories. */
@@ -137,7 +139,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       first = await this.runtimeOn(chosen, choice);
       return first;
     },
-    runtimeOn(backend, { policyFile, poolSize, onReaped, workspaceAccess }) {
+    runtimeOn(backend, { policyFile, poolSize, onReaped, workspaceAccess, oneShot }) {
       if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) {
         return Promise.reject(new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`));
       }
@@ -146,7 +148,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       if (!started) {
         started = (async () => {
           const [{ audit, policy }, { startRuntime }] = await Promise.all([sharedPieces(policyFile), import('../runtime')]);
-          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), policy, audit });
+          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), ...(oneShot ? { reaperReadyInBackground: true } : {}), policy, audit });
         })();
         runtimes.set(backend, started);
         // A backend that could not start (no bwrap, no engine) is tried again next time.
@@ -159,16 +161,17 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       // --agent-path, an explicit config file, BASTION_CURSOR_AGENT, a system config file (the
       // settings' precedence); the binding falls back to cursor-agent on PATH.
       const agentPath = cursorAgentPath ?? this.settings().cursorAgentPath?.value;
-      // FF_CURSOR_AUTOFIX is read at call time from the settings' flags files, never from a
-      // bastion-flags.yaml that happens to sit in the repository being worked on.
+      // Each provider's autofix flag (FF_CURSOR_AUTOFIX, …) is read at call time from the
+      // settings' flags files, never from a bastion-flags.yaml in the repository being worked on.
       let flags: Promise<FlagService> | undefined;
-      const autofixFlags: Pick<FlagService, 'cursorAutofix'> = {
-        cursorAutofix: async (context) => (await (flags ??= this.flagService(rt.audit))).cursorAutofix(context),
+      const autofixFlags: Pick<FlagService, 'autofix'> = {
+        autofix: async (providerId, context) => (await (flags ??= this.flagService(rt.audit))).autofix(providerId, context),
       };
       const [{ createAgentRunner }, { defaultBindings }] = await Promise.all([import('../agents/agent-runner'), import('../agents/default-bindings')]);
       return createAgentRunner({
         pipeline: rt.pipeline,
-        bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),
+        // The configured agent path belongs to cursor, the provider whose host binary it names.
+        bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { agentPaths: { cursor: agentPath } } : {}) }),
       });
     },
     fail(error, json) {

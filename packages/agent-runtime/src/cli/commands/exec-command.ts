@@ -45,7 +45,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
-      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
+      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, oneShot: true });
       const stdin = opts.stdin ? await readStdin(ctx.stdin) : undefined;
       const result = await execCommand(
         runtime.pipeline,
