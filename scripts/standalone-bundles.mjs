@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The programs that run where our node_modules and TypeScript are not: inside the sandbox (the
 // supervisor and relay, the fake cursor-agent), as a detached process started with `node -e` (the
-// reaper's watchdog), or from a plain `node` command line (the demo's fake Gemini API). Their
+// reaper's watchdog), or from a plain `node` command line (the demo's fake Gemini API and receipt). Their
 // sources are TypeScript modules that tsc and ESLint check like the rest; this bundles each into
 // the one file that ships and is checked in (the image recipe COPYs the supervisor and relay; the
 // watchdog travels as a string). The perl tmpfs mounter is carried the same way (see its file).
@@ -53,6 +53,12 @@ export const BUNDLES = [
     entry: `import { runFakeGeminiApiCli } from './fake-gemini-api-cli'; void runFakeGeminiApiCli(process.argv.slice(2));`,
     out: 'packages/testing/bin/fake-gemini-api.cjs',
     wrap: (code, b) => `#!/usr/bin/env node\n// ${generated(b.source)}\n${code}`,
+  },
+  {
+    source: 'scripts/demo-receipt.ts',
+    entry: `import { demoReceiptMain } from './demo-receipt'; demoReceiptMain(process.argv.slice(2));`,
+    out: 'scripts/demo-receipt.cjs',
+    wrap: (code, b) => `// ${generated(b.source)}\n${code}`,
   },
   {
     // Mounted into sandboxes as Cursor's install directory: it must run with the image's node alone.
