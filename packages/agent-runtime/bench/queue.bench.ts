@@ -13,9 +13,9 @@ import { createMemoryAuditLog } from '../src/audit/audit-log';
 import { createFlagService } from '../src/flags/flag-service';
 import { createMetrics } from '../src/metrics/metrics';
 import { createPipeline } from '../src/pipeline/pipeline';
-import { createPipelineCall } from '../src/router/pipeline-call';
-import { createRouter, type Router } from '../src/router/router';
-import { DEFAULT_PLAN_CONTEXT } from '../src/router/runtime-router';
+import { readOnlyBinding } from '../src/agents/provider-binding';
+import type { Router } from '../src/router/router';
+import { createRuntimeRouter } from '../src/router/runtime-router';
 import { createService, type ServiceOptions } from '../src/service/service';
 import { createPgClient, createPgliteClient } from '../src/tasks/sql-client';
 import { createSqlTaskLedger } from '../src/tasks/sql-task-ledger';
@@ -101,13 +101,13 @@ async function measure(n: number, dir: string, durable: { open: () => Promise<Ta
   const pipeline = createPipeline({ policy: () => engine, executor, sanitizer: (knownSecrets) => createOutputSanitizer({ knownSecrets }), secrets: createSecretStore({ env: {} }), audit });
   const flags = createFlagService({ env: {} });
   const metrics = createMetrics();
-  const inner = createRouter({
-    providers: [provider],
-    audit,
+  // The production path: Router → runtime router → AgentRunner → runAgent.
+  const inner = createRuntimeRouter({
+    runtime: { pipeline, audit },
+    flags,
     metrics,
-    gate: flags.gate,
+    bindings: [readOnlyBinding(provider)],
     config: { defaults: { maxConcurrent: 256, maxQueue: 4096 } },
-    call: createPipelineCall({ pipeline, providers: [provider], flags, planContext: DEFAULT_PLAN_CONTEXT }),
   });
   const done = new Map<string, number>();
   const router: Router = Object.assign(Object.create(inner) as Router, {

@@ -10,9 +10,9 @@ import { createMemoryAuditLog } from '../src/audit/audit-log';
 import { createFlagService } from '../src/flags/flag-service';
 import { createMetrics } from '../src/metrics/metrics';
 import { createPipeline } from '../src/pipeline/pipeline';
-import { createPipelineCall } from '../src/router/pipeline-call';
-import { createRouter, type Router } from '../src/router/router';
-import { DEFAULT_PLAN_CONTEXT } from '../src/router/runtime-router';
+import { readOnlyBinding } from '../src/agents/provider-binding';
+import type { Router } from '../src/router/router';
+import { createRuntimeRouter } from '../src/router/runtime-router';
 import { createService } from '../src/service/service';
 import type { CaseResult } from '../../../scripts/bench-stats';
 
@@ -63,13 +63,13 @@ export async function runRouterBench(options: RouterBenchOptions = {}): Promise<
   const pipeline = createPipeline({ policy: () => engine, executor, sanitizer: security.sanitizer, secrets: security.secrets, audit });
   const flags = createFlagService({ env: {} });
   const metrics = createMetrics();
-  const router = createRouter({
-    providers: [benchProvider],
-    audit,
+  // The production path: Router → runtime router → AgentRunner → runAgent, as serve, mcp and run use it.
+  const router = createRuntimeRouter({
+    runtime: { pipeline, audit },
+    flags,
     metrics,
-    gate: flags.gate,
+    bindings: [readOnlyBinding(benchProvider)],
     config: { defaults: { maxConcurrent: 256, maxQueue: 1024 } },
-    call: createPipelineCall({ pipeline, providers: [benchProvider], flags, planContext: DEFAULT_PLAN_CONTEXT }),
   });
 
   try {

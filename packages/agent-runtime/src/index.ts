@@ -21,19 +21,18 @@ export { createAgentRunner, type AgentRunner, type AgentRunnerOptions } from './
 export { SANDBOX_IMAGE, SANDBOX_RECIPE, imageOf, providerImage, type ImageOverrides } from './executor/images';
 export { readOnlyBinding, type ProviderBinding, type CallPreparation } from './agents/provider-binding';
 export { defaultBindings, type BindingConfig } from './agents/default-bindings';
+export { createAgentBinding, type AgentBindingOptions } from './agents/agent-binding';
+export { editingChanges, pathsOutside, type EditingChangesOptions } from './agents/editing-changes';
+export { resolveHostBinary, type HostBinaryInstall, type ResolveHostBinaryOptions } from './agents/host-binary';
 export {
-  createCursorBinding,
-  resolveCursorAgent,
   envAutofixFlag,
   parseAutofixValue,
   flagServiceAutofix,
   perCallFlagServiceAutofix,
-  type CursorBindingOptions,
-  type CursorAgentInstall,
-  type ResolveCursorAgentOptions,
   type AutofixFlag,
   type AutofixEvaluation,
-} from './agents/cursor';
+  type AutofixQuery,
+} from './agents/autofix-flag';
 export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './executor/docker/warm-pool';
 export * from './router';
 export * from './flags';

@@ -24,7 +24,7 @@ import type { ExitGate } from './exit-gate';
 /** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
 export type ChangeHandler = (
   run: SandboxRun,
-  call: { task: AgentTask; mode: ResultMode; correlationId: string },
+  call: { task: AgentTask; mode: ResultMode; correlationId: string; toolPaths: readonly string[] },
 ) => Promise<{ proposedChanges: ProposedChange[]; appliedChanges: AppliedChange[]; error?: BastionError }>;
 
 export interface AgentCallOptions extends CallOptions {
@@ -157,7 +157,7 @@ async function finishRun(
   if (verdict?.code === 'PROVIDER_FAILED' && run.workspaceCopy) verdict = (await copyFullVerdict(run.workspaceCopy, run.decision?.obligations.filesystem, verdict.code)) ?? verdict;
   const error = verdict ? withStderrTail(verdict, run.stderr) : null;
   let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
-  if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId }, audit)) };
+  if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId, toolPaths: parsed.toolPaths ?? [] }, audit)) };
   const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
   return {
     ...common,
@@ -190,7 +190,7 @@ async function copyFullVerdict(copyDir: string, filesystem: FilesystemObligation
 async function handleChanges(
   handler: ChangeHandler,
   run: SandboxRun,
-  call: { task: AgentTask; mode: ResultMode; correlationId: string },
+  call: Parameters<ChangeHandler>[1],
   audit: Pipeline['audit'],
 ): ReturnType<ChangeHandler> {
   if (call.mode !== 'apply') return handler(run, call);

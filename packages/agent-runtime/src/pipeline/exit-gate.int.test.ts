@@ -7,8 +7,9 @@ import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { createAuditLog } from '../audit/audit-log';
-import { envAutofixFlag } from '../agents/cursor/autofix-flag';
-import { createCursorBinding } from '../agents/cursor/cursor-binding';
+import { envAutofixFlag } from '../agents/autofix-flag';
+import { createCursorProvider } from '@bastion/providers';
+import { createAgentBinding } from '../agents/agent-binding';
 import { runCli } from '../cli/main';
 import { LABELS } from '../executor/labels';
 import { createFlagService } from '../flags/flag-service';
@@ -116,7 +117,7 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     const router = createRuntimeRouter({
       runtime,
       flags,
-      bindings: [createCursorBinding({ agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
     });
     return { audit, runtime, flags, router };
   }

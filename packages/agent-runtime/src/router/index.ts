@@ -14,5 +14,4 @@ export {
 export type { Clock } from '@bastion/core';
 export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay, type RouterConfigInput, type ProviderRouteConfigInput } from './router-config';
 export { classifyFailure, type FailureKind } from './provider-fault';
-export { createPipelineCall, type PipelineCallOptions } from './pipeline-call';
 export { createRuntimeRouter, DEFAULT_PLAN_CONTEXT, type RuntimeRouterOptions } from './runtime-router';

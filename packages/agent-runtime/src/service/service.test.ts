@@ -8,7 +8,9 @@ import { createFlagService, type FlagService } from '../flags/flag-service';
 import { writeFlagsFileAtomic } from '../flags/flags-file';
 import { createMetrics } from '../metrics/metrics';
 import { createPipeline } from '../pipeline/pipeline';
-import { createPipelineCall } from '../router/pipeline-call';
+import { createAgentRunner } from '../agents/agent-runner';
+import { flagServiceAutofix } from '../agents/autofix-flag';
+import type { ProviderBinding } from '../agents/provider-binding';
 import { createRouter, type ProviderCall, type RoutedProvider } from '../router/router';
 import { createService, type StartedService } from './service';
 import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
@@ -173,16 +175,25 @@ describe('bastion serve', () => {
     closers.push(() => flags.close());
     const executor = echoExecutor();
     const pipeline = createPipeline({ policy: () => allowAll, executor, sanitizer: passThrough, secrets: noSecrets, audit });
-    const call = createPipelineCall({
-      pipeline,
-      providers: [fakeCursor],
-      flags,
-      planContext: { workspaceMountPath: '/workspace', image: 'bastion/gemini-cli:latest', gatewayUrl: 'http://gw', maxArgBytes: 65536 },
-      changes: async (_run, { mode }) => {
-        const change = { path: 'src/a.ts', kind: 'modify' as const, diff: '--- a/src/a.ts\n+++ b/src/a.ts\n' };
-        return { proposedChanges: [change], appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [] };
+    // The production path: the router's call is one AgentRunner.run, whose binding reads the
+    // provider's autofix flag at call time (cursor's manifest names FF_CURSOR_AUTOFIX).
+    const autofix = flagServiceAutofix(flags);
+    const binding: ProviderBinding = {
+      provider: fakeCursor,
+      async prepare(task, { correlationId }) {
+        if (task.intent !== 'edit') return { mode: 'read-only' };
+        const { enabled } = await autofix({ correlationId, provider: fakeCursor.id, flag: 'FF_CURSOR_AUTOFIX' });
+        return {
+          mode: enabled ? 'apply' : 'dry-run',
+          changes: async (_run, { mode }) => {
+            const change = { path: 'src/a.ts', kind: 'modify' as const, diff: '--- a/src/a.ts\n+++ b/src/a.ts\n' };
+            return { proposedChanges: [change], appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [] };
+          },
+        };
       },
-    });
+    };
+    const runner = createAgentRunner({ pipeline, bindings: [binding] });
+    const call: ProviderCall = (providerId, task, o) => runner.run(providerId, task, { correlationId: o.correlationId, signal: o.signal });
     const { request } = await serve(call, { providers: [fakeCursor], flags });
     const edit = () => request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'fix the bug', intent: 'edit' }) }).then((r) => r.json() as Promise<AgentResult>);
 

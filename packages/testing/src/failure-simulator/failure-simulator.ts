@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   LABELS,
   createAgentRunner,
-  createCursorBinding,
+  createAgentBinding,
   createDockerExecutor,
   createMemoryAuditLog,
   createRuntime,
@@ -13,7 +13,7 @@ import {
   type Runtime,
 } from '@bastion/agent-runtime';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
-import type { AgentResult, AgentTaskInput, ExecResult } from '@bastion/providers';
+import { createCursorProvider, type AgentResult, type AgentTaskInput, type ExecResult } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -125,7 +125,7 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
     createAgentRunner({
       pipeline: runtime.pipeline,
       images: overrides,
-      bindings: [createCursorBinding({ agentPath: FAKE_CURSOR_AGENT_PATH, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }), audit })],
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE_CURSOR_AGENT_PATH, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }), audit })],
     });
   const secretValues = Object.values(secretMap);
 

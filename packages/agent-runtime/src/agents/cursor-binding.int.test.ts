@@ -5,18 +5,19 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createMemoryAuditLog } from '../../audit/audit-log';
-import { runCli } from '../../cli/main';
-import { createRuntime, type Runtime } from '../../runtime';
-import { describeWithDocker } from '../../test-support/docker-suite';
-import { LABELS } from '../../executor/labels';
-import { treeDigest } from '../../workspace/tree-digest';
-import { createAgentRunner } from '../agent-runner';
+import { createMemoryAuditLog } from '../audit/audit-log';
+import { runCli } from '../cli/main';
+import { createRuntime, type Runtime } from '../runtime';
+import { describeWithDocker } from '../test-support/docker-suite';
+import { LABELS } from '../executor/labels';
+import { treeDigest } from '../workspace/tree-digest';
+import { createAgentRunner } from './agent-runner';
 import { envAutofixFlag } from './autofix-flag';
-import { createCursorBinding } from './cursor-binding';
+import { createCursorProvider } from '@bastion/providers';
+import { createAgentBinding } from './agent-binding';
 
 // The fake cursor-agent of @bastion/testing, used by path (the runtime may not import the testing package).
-const FAKE = resolve(__dirname, '../../../../testing/bin/cursor-agent');
+const FAKE = resolve(__dirname, '../../../testing/bin/cursor-agent');
 const KEY = 'crsr_live_' + 'Zq7Wm2Xv9Tb4Nc8Ld1Rf5Hs3';
 const GH_SECRET = 'ghp_' + 'Z8x1Yq2Wv3Ut4Sr5Qp6On7Ml8Kj9Ih0GfEdCb';
 
@@ -47,7 +48,7 @@ describeWithDocker('Cursor through the real sandbox (fake cursor-agent)', () => 
     runtime = createRuntime({ policy: () => engine, audit, secrets });
     return createAgentRunner({
       pipeline: runtime.pipeline,
-      bindings: [createCursorBinding({ agentPath: overrides.agentPath ?? FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: overrides.agentPath ?? FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
     });
   };
   const edit = (edits: Edit[], extra: Record<string, unknown> = {}) => ({ prompt: `Please fix things.\n${script({ result: 'Done.', edits, ...extra })}`, workspace: ws, intent: 'edit' as const });

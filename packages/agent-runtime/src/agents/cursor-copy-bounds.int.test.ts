@@ -5,19 +5,20 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createMemoryAuditLog } from '../../audit/audit-log';
-import { LABELS } from '../../executor/labels';
-import { createRuntime, type Runtime } from '../../runtime';
-import { describeWithDocker } from '../../test-support/docker-suite';
-import { COPY_FS_SOURCE, defaultCopyRoot } from '../../workspace/copy-filesystem';
-import { treeDigest } from '../../workspace/tree-digest';
-import { createAgentRunner } from '../agent-runner';
+import { createMemoryAuditLog } from '../audit/audit-log';
+import { LABELS } from '../executor/labels';
+import { createRuntime, type Runtime } from '../runtime';
+import { describeWithDocker } from '../test-support/docker-suite';
+import { COPY_FS_SOURCE, defaultCopyRoot } from '../workspace/copy-filesystem';
+import { treeDigest } from '../workspace/tree-digest';
+import { createAgentRunner } from './agent-runner';
 import { envAutofixFlag } from './autofix-flag';
-import { createCursorBinding } from './cursor-binding';
+import { createCursorProvider } from '@bastion/providers';
+import { createAgentBinding } from './agent-binding';
 
 // The fake cursor-agent of @bastion/testing, used by path (the runtime may not import the testing package).
-const FAKE = resolve(__dirname, '../../../../testing/bin/cursor-agent');
-const ROOT = resolve(__dirname, '../../../../..');
+const FAKE = resolve(__dirname, '../../../testing/bin/cursor-agent');
+const ROOT = resolve(__dirname, '../../../..');
 const BIN = join(ROOT, 'packages/agent-runtime/bin/bastion.cjs');
 const CANARY = `root-only-canary-${process.pid}-7f3a`;
 const MiB = 1024 * 1024;
@@ -56,7 +57,7 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     runtime = createRuntime({ policy: () => engine, audit, secrets });
     return createAgentRunner({
       pipeline: runtime.pipeline,
-      bindings: [createCursorBinding({ agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
     });
   };
   const edit = (edits: Edit[]) => ({ prompt: `Please fix things.\n${script({ result: 'Done.', edits })}`, workspace: ws, intent: 'edit' as const });

@@ -1,9 +1,12 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveCursorAgent } from './cursor-agent-resolution';
+import { CURSOR_MANIFEST } from '@bastion/providers';
+import { resolveHostBinary, type ResolveHostBinaryOptions } from './host-binary';
 
-describe('resolving the host\'s cursor-agent', () => {
+const resolveCursorAgent = (options: ResolveHostBinaryOptions) => resolveHostBinary(CURSOR_MANIFEST.hostBinary!, options);
+
+describe('resolving a provider\'s host binary (cursor-agent, as cursor declares it)', () => {
   let root: string;
   const script = (path: string) => {
     mkdirSync(join(path, '..'), { recursive: true });

@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createMemoryAuditLog } from '../../audit/audit-log';
-import { createBwrapExecutor, type BwrapExecutor } from '../../executor/bwrap/bwrap-executor';
-import { describeWithBwrap, sessionCgroups } from '../../executor/bwrap/bwrap-suite';
-import { createRuntime, type Runtime } from '../../runtime';
-import { createAgentRunner } from '../agent-runner';
+import { createMemoryAuditLog } from '../audit/audit-log';
+import { createBwrapExecutor, type BwrapExecutor } from '../executor/bwrap/bwrap-executor';
+import { describeWithBwrap, sessionCgroups } from '../executor/bwrap/bwrap-suite';
+import { createRuntime, type Runtime } from '../runtime';
+import { createAgentRunner } from './agent-runner';
 import { envAutofixFlag } from './autofix-flag';
-import { createCursorBinding } from './cursor-binding';
+import { createCursorProvider } from '@bastion/providers';
+import { createAgentBinding } from './agent-binding';
 
 // The fake cursor-agent of @bastion/testing, used by path (the runtime may not import the testing package).
-const FAKE = resolve(__dirname, '../../../../testing/bin/cursor-agent');
+const FAKE = resolve(__dirname, '../../../testing/bin/cursor-agent');
 const KEY = 'crsr_live_' + 'Bw7Rq2Xv9Tb4Nc8Ld1Rf5Hs3';
 const script = (s: Record<string, unknown>) => `\`\`\`bastion-fake-script\n${JSON.stringify(s)}\n\`\`\`\n`;
 
@@ -46,7 +47,7 @@ describeWithBwrap('Cursor on the bwrap backend (fake cursor-agent)', () => {
     expect(JSON.stringify(audit.lines)).not.toContain(KEY);
   });
 
-  const runner = () => createAgentRunner({ pipeline: runtime.pipeline, bindings: [createCursorBinding({ agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({}), audit })] });
+  const runner = () => createAgentRunner({ pipeline: runtime.pipeline, bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({}), audit })] });
 
   it('answers an analyze task read-only', async () => {
     const result = await runner().run('cursor', { prompt: `What is this?\n${script({ result: 'A tiny TypeScript module.' })}`, workspace: ws });
