@@ -1,6 +1,7 @@
 import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
+import { providerRegistry } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
 import { hostPathOptions } from './config/host-accounts';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
@@ -18,6 +19,7 @@ import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
 import { createGatewayProvisioner } from './gateway/gateway-provisioner';
+import { upstreamSecretSources } from './gateway/upstream-secrets';
 import { DailyUsage } from './gateway/daily-usage';
 import { GatewayHealth } from './gateway/gateway-health';
 
@@ -47,7 +49,7 @@ export interface Runtime extends AsyncDisposable {
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const audit = options.audit ?? createAuditLog();
-  const secrets = options.secrets ?? createSecretStore();
+  const secrets = options.secrets ?? createSecretStore({ sources: upstreamSecretSources(providerRegistry.upstreams) });
   const executor = options.executor ?? createDockerExecutor({
     onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
   });
