@@ -116,7 +116,7 @@ async function load(suite) {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'cjs',
     logLevel: 'error',
     loader: { '.json': 'json' },
