@@ -70,6 +70,16 @@ export const BUNDLES = [
     'The seccomp filter dump for `python3 -I -c`',
   ),
   {
+    // Test support: plays the agent against the egress gateway inside the sandbox (gateway.int.test.ts).
+    source: 'packages/agent-runtime/src/test-support/gateway-probe-script.ts',
+    entry: `import { runGatewayProbe } from './gateway-probe-script'; void runGatewayProbe();`,
+    out: 'packages/agent-runtime/src/test-support/gateway-probe-script.generated.ts',
+    wrap: (code, b) =>
+      `// ${generated(b.source)}\n` +
+      `/** The gateway probe as one script for \`node -e\` inside the sandbox. */\n` +
+      `export const GATEWAY_PROBE_SCRIPT = ${JSON.stringify(code)};\n`,
+  },
+  {
     source: 'packages/testing/src/fake-gemini-api/fake-gemini-api-cli.ts',
     entry: `import { runFakeGeminiApiCli } from './fake-gemini-api-cli'; void runFakeGeminiApiCli(process.argv.slice(2));`,
     out: 'packages/testing/bin/fake-gemini-api.cjs',
