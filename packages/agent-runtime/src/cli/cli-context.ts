@@ -2,7 +2,7 @@ import { BastionError } from '@bastion/core';
 import type { PolicyEngine, PolicyStore } from '@bastion/policy';
 import type { AuditLog } from '../audit/audit-log';
 import type { Runtime } from '../runtime';
-import type { AgentRunner } from '../agents/agent-runner';
+import type { Router } from '../router/router';
 import { loadSettings, type CommandLineSettings, type Settings } from '../config/settings';
 import type { FlagService } from '../flags/flag-service';
 import { createWorkspaceAccess, type WorkspaceAccess } from '../workspace-access/workspace-access';
@@ -37,7 +37,8 @@ export interface CliContext {
   runtime(options: RuntimeChoice): Promise<CliRuntime>;
   /** A runtime on this backend, sharing the first runtime's policy and audit log; started once per backend. */
   runtimeOn(backend: Backend, options: RuntimeChoice): Promise<CliRuntime>;
-  agentRunner(options: RuntimeChoice & { cursorAgentPath?: string }): Promise<AgentRunner>;
+  /** The production router over the registered providers on this command's runtime (`run` routes its one call through it). */
+  router(options: RuntimeChoice & { agentPath?: string }): Promise<Router>;
   fail(error: BastionError, json?: boolean): void;
   setExitCode(code: number): void;
   /** Closes whatever the command started (containers, sockets). Idempotent. */
@@ -156,22 +157,25 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       }
       return started;
     },
-    async agentRunner({ policyFile, backend, cursorAgentPath }) {
+    async router({ policyFile, backend, agentPath: given }) {
       const rt = await this.runtime({ policyFile, backend });
       // --agent-path, an explicit config file, BASTION_CURSOR_AGENT, a system config file (the
       // settings' precedence); the binding falls back to cursor-agent on PATH.
-      const agentPath = cursorAgentPath ?? this.settings().cursorAgentPath?.value;
-      // Each provider's autofix flag (FF_CURSOR_AUTOFIX, …) is read at call time from the
-      // settings' flags files, never from a bastion-flags.yaml in the repository being worked on.
-      let flags: Promise<FlagService> | undefined;
-      const autofixFlags: Pick<FlagService, 'autofix'> = {
-        autofix: async (providerId, context) => (await (flags ??= this.flagService(rt.audit))).autofix(providerId, context),
-      };
-      const [{ createAgentRunner }, { defaultBindings }] = await Promise.all([import('../agents/agent-runner'), import('../agents/default-bindings')]);
-      return createAgentRunner({
-        pipeline: rt.pipeline,
+      const agentPath = given ?? this.settings().cursorAgentPath?.value;
+      // Provider switches and each provider's autofix flag (FF_CURSOR_AUTOFIX, …) are read at call
+      // time from the settings' flags files, never from a bastion-flags.yaml in the repository
+      // being worked on.
+      const flags = await this.flagService(rt.audit);
+      const [{ createRuntimeRouter }, { defaultBindings }] = await Promise.all([import('../router/runtime-router'), import('../agents/default-bindings')]);
+      return createRuntimeRouter({
+        runtime: rt,
+        flags,
         // The configured agent path belongs to cursor, the provider whose host binary it names.
-        bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { agentPaths: { cursor: agentPath } } : {}) }),
+        bindings: defaultBindings({ env, audit: rt.audit, flags, ...(agentPath ? { agentPaths: { cursor: agentPath } } : {}) }),
+        // One call for a caller who named its provider and waits for it: no retries, no waiting out
+        // a 429 (the result says when to retry), and no router deadline shorter than the policy's
+        // longest timeout, which is what bounds the sandbox.
+        config: { deadlineMs: 3_600_000, defaults: { retry: { maxAttempts: 0 }, onRateLimited: 'fallback', cooldownMs: 0 } },
       });
     },
     fail(error, json) {

@@ -14,4 +14,4 @@ export {
 export type { Clock } from '@bastion/core';
 export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay, type RouterConfigInput, type ProviderRouteConfigInput } from './router-config';
 export { classifyFailure, type FailureKind } from './provider-fault';
-export { createRuntimeRouter, DEFAULT_PLAN_CONTEXT, type RuntimeRouterOptions } from './runtime-router';
+export { createRuntimeRouter, type RuntimeRouterOptions } from './runtime-router';

@@ -38,6 +38,29 @@ const events = (audit: ReturnType<typeof createMemoryAuditLog>, name: string) =>
 describe('router', () => {
   afterEach(() => jest.useRealTimers());
 
+  it('answers a pinned provider it does not know, or one that cannot do the task, with INVALID_INPUT naming the ones that can', async () => {
+    const router = createRouter({ providers: [gemini, cursor], call: scripted({}).call, audit: createMemoryAuditLog() });
+    const unknown = await router.route({ prompt: 'x' }, { provider: 'copilot' });
+    expect(unknown.error).toMatchObject({ code: 'INVALID_INPUT', message: 'no provider can take this task: copilot: unknown_provider (no provider "copilot" is registered; use one of gemini-cli, cursor)' });
+    const incapable = await router.route({ prompt: 'fix it', intent: 'edit' }, { provider: 'gemini-cli' });
+    expect(incapable.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('provider "gemini-cli" cannot edit; providers that can: cursor') });
+  });
+
+  it("hands the caller's call hooks (progress, provenance facts) to the provider call untouched", async () => {
+    const seen: unknown[] = [];
+    const hooks = { onPhase: () => undefined, onRunFacts: () => undefined };
+    const router = createRouter({
+      providers: [gemini],
+      audit: createMemoryAuditLog(),
+      call: async (provider, task, opts) => {
+        seen.push(opts.hooks);
+        return ok(provider, task, opts.correlationId);
+      },
+    });
+    await router.route({ prompt: 'x' }, { provider: 'gemini-cli', hooks });
+    expect(seen).toEqual([hooks]);
+  });
+
   it('picks the first capable provider and audits why the others were skipped', async () => {
     const audit = createMemoryAuditLog();
     const { call, calls } = scripted({});

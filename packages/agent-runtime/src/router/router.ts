@@ -22,6 +22,8 @@ import { BastionError, systemClock, type Clock, type ErrorCode, type ErrorInfo }
 import type { DecisionReason } from '@bastion/policy';
 import { AgentTask, notRunResult, type AgentProvider, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import type { AuditLog } from '../audit/audit-log';
+import type { CallPhase } from '../pipeline/call-phase';
+import type { RunFacts } from '../pipeline/run-facts';
 import type { BreakerStateName, Metrics } from '../metrics/metrics';
 import { ProviderFault, classifyFailure } from './provider-fault';
 import { RouterConfig, backoffDelay, resolveProviderConfig, type ProviderRouteConfig, type RouterConfigInput } from './router-config';
@@ -35,6 +37,16 @@ export interface ProviderCallOptions {
   readonly signal: AbortSignal;
   readonly attempt: number;
   readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** The caller's hooks for the call itself (progress lines, provenance facts), passed through untouched. */
+  readonly hooks?: CallHooks;
+}
+
+/** Per-call hooks a caller (the CLI's `run`) hands through the router to the pipeline. */
+export interface CallHooks {
+  /** Each phase of the call as it starts (policy, sandbox start, agent running, parsing). */
+  readonly onPhase?: (phase: CallPhase) => void;
+  /** The facts of the sandboxed run, for a provenance record. */
+  readonly onRunFacts?: (facts: RunFacts) => void;
 }
 
 /** Runs one task on one provider (usually `runAgent` over the pipeline). Typed failures come back as results. */
@@ -67,6 +79,7 @@ export interface RouteOptions {
   /** Overrides the configured deadline of the whole routed call. */
   deadlineMs?: number;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  hooks?: CallHooks;
   /** Told each time a provider is chosen (first choice and each fallback). */
   onRouted?: (info: { provider: string; attempt: number }) => void;
 }
@@ -188,13 +201,14 @@ export function createRouter(options: RouterOptions): Router {
 
   async function eligibility(id: string, task: AgentTask, correlationId: string, opts: RouteOptions): Promise<Skip | null> {
     const state = states.get(id);
-    if (!state) return { provider: id, reason: 'unknown_provider', detail: `no provider "${id}" is registered` };
+    if (!state) return { provider: id, reason: 'unknown_provider', detail: `no provider "${id.slice(0, 80)}" is registered; use one of ${order.join(', ')}` };
     if (opts.allowedProviders && !opts.allowedProviders.includes(id)) {
       return { provider: id, reason: 'not_allowed', rule: 'router.allowed_providers', detail: `provider "${id}" is not in the caller's allowed list` };
     }
     const caps = state.provider.capabilities;
     if (task.intent === 'edit' ? !caps.edit : !caps.analyze) {
-      return { provider: id, reason: 'not_capable', detail: `provider "${id}" cannot ${task.intent}` };
+      const capable = order.filter((other) => (task.intent === 'edit' ? states.get(other)?.provider.capabilities.edit : states.get(other)?.provider.capabilities.analyze));
+      return { provider: id, reason: 'not_capable', detail: `provider "${id}" cannot ${task.intent}${capable.length > 0 ? `; providers that can: ${capable.join(', ')}` : ''}` };
     }
     if (options.gate) {
       const gate = await options.gate(id, { correlationId, task });
@@ -253,7 +267,7 @@ export function createRouter(options: RouterOptions): Router {
         let res: AgentResult;
         try {
           res = await timeout(remaining, TimeoutStrategy.Aggressive).execute(
-            (_ctx, signal) => options.call(id, task, { correlationId, signal, attempt: attempts, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) }),
+            (_ctx, signal) => options.call(id, task, { correlationId, signal, attempt: attempts, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), ...(opts.hooks ? { hooks: opts.hooks } : {}) }),
             opts.signal,
           );
         } catch (err) {
