@@ -7,7 +7,7 @@ import { createSecretStore } from '@bastion/security';
 import { createAgentBinding, createAgentRunner, createDockerExecutor, createGatewayProvisioner, createMemoryAuditLog, createRuntime, treeDigest, type Runtime } from '@bastion/agent-runtime';
 import { startFakeAnthropicApi, type FakeAnthropicTurn, type StartedFakeAnthropicApi } from '../fake-anthropic-api/fake-anthropic-api';
 import { describeWhenReady, managedContainers } from '../suite/docker-suite';
-import { anthropicUpstream, claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
+import { claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
 
 /** What the (fake) model asks Claude Code to do: one tool call per turn, then a closing text. */
 const EDIT_TURNS: FakeAnthropicTurn[] = [
@@ -30,7 +30,7 @@ describeWhenReady('claude-code edits: dry-run diff, flag-gated apply', claudeCod
     const secrets = createSecretStore({ values: { 'anthropic-api-key': REAL_ANTHROPIC_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    const egress = createGatewayProvisioner({ secrets, upstreams: anthropicUpstream, env: { ANTHROPIC_BASE_URL: api.url } });
+    const egress = createGatewayProvisioner({ secrets, env: { ANTHROPIC_BASE_URL: api.url } });
     runtime = createRuntime({ policy: () => createPolicyEngine(), audit, secrets, executor, egress });
     return createAgentRunner({ pipeline: runtime.pipeline, bindings: [createAgentBinding(createClaudeCodeProvider(), { env: flagEnv, audit })] });
   };

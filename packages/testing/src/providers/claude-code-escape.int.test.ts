@@ -8,7 +8,7 @@ import { createAgentBinding, createAgentRunner, createDockerExecutor, createGate
 import { CLAUDE_CODE_APPLY_ATTEMPTS } from '../escape-corpus/claude-code-attempts';
 import { startFakeAnthropicApi, type StartedFakeAnthropicApi } from '../fake-anthropic-api/fake-anthropic-api';
 import { describeWhenReady, managedContainers } from '../suite/docker-suite';
-import { anthropicUpstream, claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
+import { claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
 
 /** Host paths an absolute-path or through-a-link attempt would create if it got out. */
 const HOST_PROBES = ['/tmp/absolute-escape.txt', '/tmp/through-link.txt'];
@@ -24,7 +24,7 @@ describeWhenReady('claude-code escape attempts on the apply path: the same denia
     const secrets = createSecretStore({ values: { 'anthropic-api-key': REAL_ANTHROPIC_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    const egress = createGatewayProvisioner({ secrets, upstreams: anthropicUpstream, env: { ANTHROPIC_BASE_URL: api.url } });
+    const egress = createGatewayProvisioner({ secrets, env: { ANTHROPIC_BASE_URL: api.url } });
     runtime = createRuntime({ policy: () => createPolicyEngine(), audit, secrets, executor, egress });
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { createSecretStore } from '@bastion/security';
 import { createAgentRunner, createDockerExecutor, createGatewayProvisioner, createMemoryAuditLog, createRuntime, type Runtime } from '@bastion/agent-runtime';
 import { startFakeAnthropicApi, type StartedFakeAnthropicApi } from '../fake-anthropic-api/fake-anthropic-api';
 import { describeWhenReady, managedContainers } from '../suite/docker-suite';
-import { anthropicUpstream, claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
+import { claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
 
 /**
  * Everything a process in the sandbox could read the key from: its env, every process's environ
@@ -41,7 +41,7 @@ describeWhenReady('claude-code key custody: the real key exists only at the gate
     const secrets = createSecretStore({ values: { 'anthropic-api-key': REAL_ANTHROPIC_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    const egress = createGatewayProvisioner({ secrets, upstreams: anthropicUpstream, env: { ANTHROPIC_BASE_URL: api.url } });
+    const egress = createGatewayProvisioner({ secrets, env: { ANTHROPIC_BASE_URL: api.url } });
     runtime = createRuntime({ policy: () => createPolicyEngine(), audit, secrets, executor, egress });
     // An edit call without a workspace: the CLI may run Bash (bypassPermissions) and there is nothing to diff.
     const provider = createClaudeCodeProvider();

@@ -4,7 +4,7 @@ import { createSecretStore } from '@bastion/security';
 import { createAgentRunner, createDockerExecutor, createGatewayProvisioner, createMemoryAuditLog, createRuntime, execCommand, readOnlyBinding, type Runtime } from '@bastion/agent-runtime';
 import { startFakeAnthropicApi, type StartedFakeAnthropicApi } from '../fake-anthropic-api/fake-anthropic-api';
 import { describeWhenReady, managedContainers } from '../suite/docker-suite';
-import { anthropicUpstream, CLAUDE_CODE_IMAGE, claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
+import { CLAUDE_CODE_IMAGE, claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
 
 const ALLOWED = 'claude-sonnet-4-5';
 
@@ -27,7 +27,7 @@ describeWhenReady('claude-code under a model allowlist: the model in the request
     const secrets = createSecretStore({ values: { 'anthropic-api-key': REAL_ANTHROPIC_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    const egress = createGatewayProvisioner({ secrets, upstreams: anthropicUpstream, env: { ANTHROPIC_BASE_URL: api.url } });
+    const egress = createGatewayProvisioner({ secrets, env: { ANTHROPIC_BASE_URL: api.url } });
     runtime = createRuntime({ policy: () => createPolicyEngine({ policy }), audit, secrets, executor, egress });
   });
   afterAll(async () => {

@@ -13,7 +13,7 @@ import {
 } from '@bastion/agent-runtime';
 import { startFakeAnthropicApi, type StartedFakeAnthropicApi } from '../fake-anthropic-api/fake-anthropic-api';
 import { describeWhenReady, managedContainers } from '../suite/docker-suite';
-import { anthropicUpstream, claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
+import { claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-support';
 
 const LEAKED = 'ghp_' + 'R4nd0mT0k3nV4lu3F0rT3st1ngPurp0s3sXYZ';
 
@@ -38,7 +38,7 @@ describeWhenReady('claude-code provider: the real Claude Code CLI in the sandbox
     const engine = createPolicyEngine();
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    const egress = createGatewayProvisioner({ secrets, upstreams: anthropicUpstream, env: { ANTHROPIC_BASE_URL: api.url } });
+    const egress = createGatewayProvisioner({ secrets, env: { ANTHROPIC_BASE_URL: api.url } });
     runtime = createRuntime({ policy: () => engine, audit, secrets, executor, egress });
     runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createClaudeCodeProvider())] });
   });
