@@ -114,7 +114,8 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     const child = spawn(process.execPath, ['--require', preload, BIN, 'run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', prompt], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, CURSOR_API_KEY: 'crsr_test_key_0123456789', BASTION_AUDIT_LOG: '/dev/null' },
+      // In this process, never handed to a daemon someone left listening: its RSS is what is measured.
+      env: { PATH: process.env.PATH, CURSOR_API_KEY: 'crsr_test_key_0123456789', BASTION_AUDIT_LOG: '/dev/null', BASTION_NO_DAEMON: '1' },
     });
     const sizes: number[] = [];
     const sampler = setInterval(() => {
