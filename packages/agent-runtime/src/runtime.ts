@@ -53,7 +53,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const executor = options.executor ?? createDockerExecutor({
     onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
   });
-  const defaultEngine = createPolicyEngine();
+  // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
+  const defaultEngine = createPolicyEngine({ providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) });
   const dailyUsage = options.dailyUsage ?? new DailyUsage();
   const gatewayHealth = new GatewayHealth();
   const pipeline = createPipeline({

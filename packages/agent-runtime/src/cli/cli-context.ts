@@ -89,7 +89,9 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     (shared ??= (async () => {
       // Loaded on use, like the runtime below: commands that run nothing in a sandbox (policy
       // check, sanitize, flags, --version) do not pay for pino, the policy store or dockerode.
-      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }] = await Promise.all([import('../audit/audit-log'), import('@bastion/policy')]);
+      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }, { providerRegistry }] = await Promise.all([import('../audit/audit-log'), import('@bastion/policy'), import('@bastion/providers')]);
+      // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
+      const scope = { providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) };
       const audit = createAuditLog(currentSettings().audit);
       // The ops knobs only ever tighten (SANDBOX_ENABLED=false is refused here); a watched file's
       // valid edits apply to the next call, an invalid edit is reported and the last policy stays.
@@ -99,10 +101,10 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
         onReload: () => audit.record({ event: 'policy.reloaded', correlationId: '-', file: policyFile }),
         onError: (error) => audit.logger.warn({ event: 'policy.reload_rejected', correlationId: '-', file: policyFile, error: error.toInfo() }, 'policy.reload_rejected'),
       });
-      let engine = createPolicyEngine({ policy: policyStore.current() });
+      let engine = createPolicyEngine({ policy: policyStore.current(), ...scope });
       const policy = () => {
         const current = policyStore.current();
-        if (engine.policy !== current) engine = createPolicyEngine({ policy: current });
+        if (engine.policy !== current) engine = createPolicyEngine({ policy: current, ...scope });
         return engine;
       };
       return { policyStore, audit, policy };
