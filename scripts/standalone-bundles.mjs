@@ -110,6 +110,8 @@ async function bundle(b) {
     format: 'cjs',
     write: false,
     logLevel: 'warning',
+    // The path comments esbuild writes are relative to this: the same bytes from any cwd.
+    absWorkingDir: root,
     // Node built-ins only: these run with no node_modules next to them.
     external: [],
   });
