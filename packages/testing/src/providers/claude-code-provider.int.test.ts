@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createClaudeCodeProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
@@ -68,6 +71,25 @@ describeWhenReady('claude-code provider: the real Claude Code CLI in the sandbox
     expect(tools).toContain('Read');
     expect(tools).not.toEqual(expect.arrayContaining(['Write']));
     expect(tools).not.toContain('Bash');
+  });
+
+  it("analyzes a workspace mounted read-only: the CLI's Read tool sees the caller's file, its writing tools are withheld", async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'claude-analyze-'));
+    try {
+      chmodSync(ws, 0o755);
+      writeFileSync(join(ws, 'README.md'), '# service\nIt answers 42.\n', { mode: 0o644 });
+      api.script([{ type: 'tool_use', id: 'toolu_read', name: 'Read', input: { file_path: '/workspace/README.md' } }], 'It answers 42.');
+      const r = await runner.run('claude-code', { prompt: 'What does this service answer?', workspace: ws });
+      expect(r).toMatchObject({ status: 'succeeded', mode: 'read-only', response: 'It answers 42.', proposedChanges: [], appliedChanges: [] });
+      // The file's content went back to the model as the Read tool's result.
+      expect(JSON.stringify(api.requests[1]?.body)).toContain('It answers 42.');
+      const offered = ((api.requests[0].body as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
+      expect(offered).toContain('Read');
+      expect(offered.filter((name) => ['Bash', 'Edit', 'MultiEdit', 'NotebookEdit', 'Write'].includes(name))).toEqual([]);
+      expect(readdirSync(ws)).toEqual(['README.md']);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   });
 
   it("redacts a secret in the model's answer", async () => {
