@@ -46,7 +46,6 @@ function demoSessionAnswer(_prompt, bodyValue) {
 }
 
 // packages/testing/src/fake-gemini-api/fake-gemini-api-server.ts
-var import_node_crypto = require("node:crypto");
 var import_node_http = require("node:http");
 
 // packages/testing/src/fake-gemini-api/google-rpc-errors.ts
@@ -231,13 +230,8 @@ function synthesize(schemaValue, name) {
   }
 }
 
-// packages/testing/src/fake-gemini-api/fake-gemini-api-server.ts
-var API_VERSION_SET = /* @__PURE__ */ new Set(["v1", "v1beta", "v1alpha"]);
-var API_VERSIONS = Array.from(API_VERSION_SET);
-var MODEL_ACTION = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
-var MODEL_GET = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/;
-var MODEL_LIST = /^\/(v1|v1beta|v1alpha)\/models\/?$/;
-var DEFAULT_CLASSIFIER_ANSWER = Object.freeze({ complexity_reasoning: "simple", complexity_score: 10 });
+// packages/testing/src/fake-gemini-api/gemini-response-shapes.ts
+var import_node_crypto = require("node:crypto");
 var KNOWN_MODELS = [
   "gemini-2.5-pro",
   "gemini-2.5-flash",
@@ -247,6 +241,66 @@ var KNOWN_MODELS = [
   "gemini-3.8-flash",
   "gemini-embedding-001"
 ];
+function usageOf(answer, body, text) {
+  const promptTokenCount = estimateTokens(body?.contents);
+  const candidatesTokenCount = estimateTokens(text);
+  return {
+    promptTokenCount,
+    candidatesTokenCount,
+    totalTokenCount: promptTokenCount + candidatesTokenCount,
+    ...answer.usage || {}
+  };
+}
+function partsOf(answer) {
+  if (Array.isArray(answer.parts)) return answer.parts;
+  return [{ text: answer.text ?? "" }];
+}
+function candidateChunk(parts, finishReason) {
+  const candidate = { content: { role: "model", parts }, index: 0 };
+  if (finishReason) candidate.finishReason = finishReason;
+  return candidate;
+}
+function responseDocument(model, parts, finishReason, usage) {
+  return {
+    candidates: [candidateChunk(parts, finishReason)],
+    usageMetadata: usage,
+    modelVersion: model,
+    responseId: (0, import_node_crypto.randomUUID)().replace(/-/g, "").slice(0, 22)
+  };
+}
+function streamChunksOf(answer) {
+  if (Array.isArray(answer.chunks) && answer.chunks.length > 0) return answer.chunks.map((text2) => [{ text: text2 }]);
+  if (Array.isArray(answer.parts)) return [answer.parts];
+  const text = answer.text ?? "";
+  const cut = text.length > 1 ? text.lastIndexOf(" ", Math.floor(text.length / 2)) : -1;
+  if (cut <= 0) return [[{ text }]];
+  return [[{ text: text.slice(0, cut) }], [{ text: text.slice(cut) }]];
+}
+function modelResource(name) {
+  return {
+    name: `models/${name}`,
+    version: "001",
+    displayName: name,
+    description: "Bastion fake Gemini API model",
+    inputTokenLimit: 1048576,
+    outputTokenLimit: 65536,
+    supportedGenerationMethods: name.includes("embedding") ? ["embedContent", "batchEmbedContents", "countTokens"] : ["generateContent", "streamGenerateContent", "countTokens"],
+    temperature: 1,
+    topP: 0.95,
+    topK: 64
+  };
+}
+function textOfPart(part) {
+  return typeof part.text === "string" ? part.text : "";
+}
+
+// packages/testing/src/fake-gemini-api/fake-gemini-api-server.ts
+var API_VERSION_SET = /* @__PURE__ */ new Set(["v1", "v1beta", "v1alpha"]);
+var API_VERSIONS = Array.from(API_VERSION_SET);
+var MODEL_ACTION = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
+var MODEL_GET = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/;
+var MODEL_LIST = /^\/(v1|v1beta|v1alpha)\/models\/?$/;
+var DEFAULT_CLASSIFIER_ANSWER = Object.freeze({ complexity_reasoning: "simple", complexity_score: 10 });
 function normalizeAnswer(answer) {
   if (typeof answer === "string") return { text: answer };
   if (!answer || typeof answer !== "object") throw new TypeError("a scripted answer is a string or an object");
@@ -347,41 +401,6 @@ function startFakeGeminiApi(options = {}) {
     if (defaultAnswer !== void 0) return normalizeAnswer(defaultAnswer);
     return { text: defaultAnswerText(promptOf(body)) };
   }
-  function usageOf(answer, body, text) {
-    const promptTokenCount = estimateTokens(body?.contents);
-    const candidatesTokenCount = estimateTokens(text);
-    return {
-      promptTokenCount,
-      candidatesTokenCount,
-      totalTokenCount: promptTokenCount + candidatesTokenCount,
-      ...answer.usage || {}
-    };
-  }
-  function partsOf(answer) {
-    if (Array.isArray(answer.parts)) return answer.parts;
-    return [{ text: answer.text ?? "" }];
-  }
-  function candidateChunk(parts, finishReason) {
-    const candidate = { content: { role: "model", parts }, index: 0 };
-    if (finishReason) candidate.finishReason = finishReason;
-    return candidate;
-  }
-  function responseDocument(model, parts, finishReason, usage) {
-    return {
-      candidates: [candidateChunk(parts, finishReason)],
-      usageMetadata: usage,
-      modelVersion: model,
-      responseId: (0, import_node_crypto.randomUUID)().replace(/-/g, "").slice(0, 22)
-    };
-  }
-  function streamChunksOf(answer) {
-    if (Array.isArray(answer.chunks) && answer.chunks.length > 0) return answer.chunks.map((text2) => [{ text: text2 }]);
-    if (Array.isArray(answer.parts)) return [answer.parts];
-    const text = answer.text ?? "";
-    const cut = text.length > 1 ? text.lastIndexOf(" ", Math.floor(text.length / 2)) : -1;
-    if (cut <= 0) return [[{ text }]];
-    return [[{ text: text.slice(0, cut) }], [{ text: text.slice(cut) }]];
-  }
   async function handleModelCall(req, res, record, call, model, body) {
     const fault = takeFault(call);
     if (fault) record.fault = fault.kind;
@@ -478,20 +497,6 @@ function startFakeGeminiApi(options = {}) {
       return;
     }
     sendJson(res, 200, doc);
-  }
-  function modelResource(name) {
-    return {
-      name: `models/${name}`,
-      version: "001",
-      displayName: name,
-      description: "Bastion fake Gemini API model",
-      inputTokenLimit: 1048576,
-      outputTokenLimit: 65536,
-      supportedGenerationMethods: name.includes("embedding") ? ["embedContent", "batchEmbedContents", "countTokens"] : ["generateContent", "streamGenerateContent", "countTokens"],
-      temperature: 1,
-      topP: 0.95,
-      topK: 64
-    };
   }
   function handleControl(req, res, path, body) {
     if (req.method === "GET" && path === "/__fake/requests") return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith("/__fake/")) });
@@ -689,9 +694,6 @@ function startFakeGeminiApi(options = {}) {
 function validateFault(fault) {
   if (!FAULT_KIND_SET.has(fault.kind)) throw new TypeError(`unknown fault kind: ${fault.kind}`);
   return fault;
-}
-function textOfPart(part) {
-  return typeof part.text === "string" ? part.text : "";
 }
 
 // packages/testing/src/fake-gemini-api/fake-gemini-api-cli.ts

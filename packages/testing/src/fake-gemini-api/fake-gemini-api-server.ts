@@ -6,23 +6,20 @@
 // Error bodies (google-rpc-errors.ts) copy the shapes Google sends, because the
 // Gemini CLI classifies errors by them (RetryInfo.retryDelay, ErrorInfo.reason, QuotaFailure).
 
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { errorResponse } from './google-rpc-errors';
 import { defaultAnswerText, estimateTokens, isClassifierSchema, promptOf, structuredSchemaOf, synthesize } from './model-answers';
+import { KNOWN_MODELS, modelResource, partsOf, responseDocument, streamChunksOf, textOfPart, usageOf, type Answer } from './gemini-response-shapes';
 import type {
   FakeGeminiAnswer,
-  FakeGeminiAnswerObject,
   FakeGeminiApiOptions,
   FakeGeminiCall,
   FakeGeminiErrorFault,
   FakeGeminiFault,
   FakeGeminiFaultKind,
-  FakeGeminiPart,
   FakeGeminiRecordedRequest,
   FakeGeminiRequestKind,
-  FakeGeminiUsage,
   StartedFakeGeminiApi,
 } from './fake-gemini-api-types';
 
@@ -30,8 +27,6 @@ export { defaultAnswerText, promptOf };
 
 /** The call kinds a fault or an answer applies to (the model calls). */
 type ModelCall = Exclude<FakeGeminiCall, 'all' | 'content'>;
-/** An answer ready to send; `structured`: made up for a JSON-schema request. */
-type Answer = FakeGeminiAnswerObject & { structured?: boolean };
 /** The request body fields the fake reads besides the conversation. */
 interface CallBody {
   contents?: unknown;
@@ -49,16 +44,6 @@ const MODEL_GET = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/;
 const MODEL_LIST = /^\/(v1|v1beta|v1alpha)\/models\/?$/;
 
 export const DEFAULT_CLASSIFIER_ANSWER: Readonly<{ complexity_reasoning: string; complexity_score: number }> = Object.freeze({ complexity_reasoning: 'simple', complexity_score: 10 });
-
-const KNOWN_MODELS = [
-  'gemini-2.5-pro',
-  'gemini-2.5-flash',
-  'gemini-2.5-flash-lite',
-  'gemini-3-pro-preview',
-  'gemini-3.5-flash-lite',
-  'gemini-3.8-flash',
-  'gemini-embedding-001',
-];
 
 function normalizeAnswer(answer: FakeGeminiAnswer): Answer {
   if (typeof answer === 'string') return { text: answer };
@@ -180,47 +165,6 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
     return { text: defaultAnswerText(promptOf(body)) };
   }
 
-  function usageOf(answer: Answer, body: CallBody | undefined, text: string): FakeGeminiUsage {
-    const promptTokenCount = estimateTokens(body?.contents);
-    const candidatesTokenCount = estimateTokens(text);
-    return {
-      promptTokenCount,
-      candidatesTokenCount,
-      totalTokenCount: promptTokenCount + candidatesTokenCount,
-      ...(answer.usage || {}),
-    };
-  }
-
-  function partsOf(answer: Answer): FakeGeminiPart[] {
-    if (Array.isArray(answer.parts)) return answer.parts;
-    return [{ text: answer.text ?? '' }];
-  }
-
-  function candidateChunk(parts: FakeGeminiPart[], finishReason: string | undefined) {
-    const candidate: { content: { role: string; parts: FakeGeminiPart[] }; index: number; finishReason?: string } = { content: { role: 'model', parts }, index: 0 };
-    if (finishReason) candidate.finishReason = finishReason;
-    return candidate;
-  }
-
-  function responseDocument(model: string | undefined, parts: FakeGeminiPart[], finishReason: string | undefined, usage: FakeGeminiUsage) {
-    return {
-      candidates: [candidateChunk(parts, finishReason)],
-      usageMetadata: usage,
-      modelVersion: model,
-      responseId: randomUUID().replace(/-/g, '').slice(0, 22),
-    };
-  }
-
-  /** Splits the answer into the SSE chunks: explicit chunks, or the text in two halves. */
-  function streamChunksOf(answer: Answer): FakeGeminiPart[][] {
-    if (Array.isArray(answer.chunks) && answer.chunks.length > 0) return answer.chunks.map((text) => [{ text }]);
-    if (Array.isArray(answer.parts)) return [answer.parts];
-    const text = answer.text ?? '';
-    const cut = text.length > 1 ? text.lastIndexOf(' ', Math.floor(text.length / 2)) : -1;
-    if (cut <= 0) return [[{ text }]];
-    return [[{ text: text.slice(0, cut) }], [{ text: text.slice(cut) }]];
-  }
-
   async function handleModelCall(
     req: IncomingMessage,
     res: ServerResponse,
@@ -329,23 +273,6 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
       return;
     }
     sendJson(res, 200, doc);
-  }
-
-  function modelResource(name: string) {
-    return {
-      name: `models/${name}`,
-      version: '001',
-      displayName: name,
-      description: 'Bastion fake Gemini API model',
-      inputTokenLimit: 1048576,
-      outputTokenLimit: 65536,
-      supportedGenerationMethods: name.includes('embedding')
-        ? ['embedContent', 'batchEmbedContents', 'countTokens']
-        : ['generateContent', 'streamGenerateContent', 'countTokens'],
-      temperature: 1,
-      topP: 0.95,
-      topK: 64,
-    };
   }
 
   function handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: CallBody | undefined): void {
@@ -558,8 +485,4 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
 function validateFault(fault: FakeGeminiFault): FakeGeminiFault {
   if (!FAULT_KIND_SET.has(fault.kind)) throw new TypeError(`unknown fault kind: ${fault.kind}`);
   return fault;
-}
-
-function textOfPart(part: FakeGeminiPart): string {
-  return typeof part.text === 'string' ? part.text : '';
 }
