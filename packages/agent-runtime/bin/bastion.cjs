@@ -3,7 +3,6 @@
 // `bastion` entry: runs the bundled CLI, building it first on a fresh clone.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const { spawnSync } = require('node:child_process');
 
 // Bastion needs Node >= 22 (24 LTS is what it is tested on). The README links this file onto PATH,
 // where `#!/usr/bin/env node` may find an older host node: then run on the Node that
@@ -31,7 +30,8 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 const bundle = join(__dirname, '..', 'dist', 'bastion.cjs');
 // The entry requires the runner (dist/bastion-runner.cjs) for most commands: both or a rebuild.
 if (!existsSync(bundle) || !existsSync(join(__dirname, '..', 'dist', 'bastion-runner.cjs'))) {
-  const build = spawnSync(process.execPath, [join(__dirname, '..', '..', '..', 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Required here, not at the top: loading child_process costs every call a few ms.
+  const build = require('node:child_process').spawnSync(process.execPath, [join(__dirname, '..', '..', '..', 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) {
     process.stderr.write('bastion: could not build the CLI bundle; run `npm ci && npm run build`\n');
     process.exit(125);
