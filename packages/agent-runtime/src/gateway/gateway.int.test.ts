@@ -106,7 +106,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
   });
 
   it('reaches an allowed site, refuses a denied one, throttles a burst and never exposes the real key', async () => {
-    const env = { ...gatewayEnv(), SITE_PORT: String((site.address() as AddressInfo).port), KEY_PROBE_HEX: Buffer.from(REAL_KEY).toString('hex') };
+    const env = { ...gatewayEnv([GEMINI_API]), SITE_PORT: String((site.address() as AddressInfo).port), KEY_PROBE_HEX: Buffer.from(REAL_KEY).toString('hex') };
     const container = await docker.createContainer({
       Image: IMAGE,
       Cmd: wrapCommandWithRelay(['node', '-e', PROBE]),
@@ -197,7 +197,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
 });
 
 async function runProbe(docker: Docker, gateway: StartedEgressGateway, plan: object, binds: string[] = []): Promise<ProbeResult> {
-  const env = { ...gatewayEnv(), PROBE_PLAN: JSON.stringify(plan) };
+  const env = { ...gatewayEnv([GEMINI_API]), PROBE_PLAN: JSON.stringify(plan) };
   const container = await docker.createContainer({
     Image: IMAGE,
     Cmd: wrapCommandWithRelay(['node', '-e', GATEWAY_PROBE]),
