@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Bastion's images offline, each only when its recipe changed:
 #   bastion/base     debootstrap --variant=minbase root filesystem, `docker import`ed
-#   bastion/sandbox  base + the host's Node runtime + Bastion's in-container helpers, user 1001
+#   bastion/sandbox  base + Node 24 (the host's, or .tools/node: scripts/ensure-node.sh) + Bastion's in-container helpers, user 1001
 #   bastion/gemini-cli  sandbox + a pinned @google/gemini-cli staged from npm (when asked for)
 # Every image carries dev.bastion.recipe=<hash of what built it (content only, see recipes.sh)>; an
 # image whose label matches is kept. Progress (stages, build steps, sizes) goes to stderr.
@@ -47,9 +47,9 @@ build_sandbox() {
   if [ "$(label_of bastion/sandbox:latest)" = "$want" ]; then log "bastion/sandbox up to date ($want)"; return; fi
   local ctx; ctx="$(mktemp -d /var/tmp/bastion-ctx.XXXXXX)"
   trap 'rm -rf "$ctx"' RETURN
-  cp "$(readlink -f "$(command -v node)")" "$ctx/node"
+  cp "$(sandbox_node)" "$ctx/node"
   mkdir -p "$ctx/opt" && cp -a "$here/sandbox/." "$ctx/opt/"
-  log "building bastion/sandbox ($want): base + the host's node + ops/docker/sandbox"
+  log "building bastion/sandbox ($want): base + Node $("$ctx/node" --version) + ops/docker/sandbox"
   docker_build bastion/sandbox:latest "$here/sandbox.Dockerfile" "$ctx" --build-arg "RECIPE=$want"
   log "built bastion/sandbox ($want)"
 }
