@@ -28,7 +28,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 node scripts/build.mjs
 bash ops/docker/ensure-engine.sh
-bash ops/docker/build.sh all
+# Only the image the demo runs: `all` would also fetch Claude Code (~400 MB) for a call it never makes.
+bash ops/docker/build.sh gemini-cli
 
 bastion=(node packages/agent-runtime/bin/bastion.cjs)
 work="$(mktemp -d "${TMPDIR:-/tmp}/bastion-demo.XXXXXX")"
