@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { deferNamedImports, deferUnusedDockerTransports, importFromDefiningModule, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
+import { generateStandaloneBundles } from './standalone-bundles.mjs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,5 +48,7 @@ const runnerAsItsOwnFile = {
 };
 await build({ ...common, entryPoints: [join(root, 'packages/server/src/cli/cli-runner.ts')], outfile: runnerFile, plugins: plugins() });
 await build({ ...common, entryPoints: [join(root, 'packages/server/src/cli/bin.ts')], outfile, plugins: [runnerAsItsOwnFile, ...plugins()] });
-process.stderr.write(`[build] ${relative(root, outfile)}, ${relative(root, runnerFile)}\n`);
+// The programs that run without our node_modules (sandbox supervisor and relay, reaper watchdog, fake Gemini API).
+const standalone = await generateStandaloneBundles();
+process.stderr.write(`[build] ${[relative(root, outfile), relative(root, runnerFile), ...standalone].join(', ')}\n`);
 

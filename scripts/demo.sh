@@ -9,6 +9,8 @@
 # Usage: npm run demo [-- "your prompt"] [--json]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Node 24 first on PATH (bootstrapped into .tools/node when the host's is older).
+. scripts/use-node.sh
 log() { printf '[demo] %s\n' "$*" >&2; }
 
 prompt="List this project's files, read its README, fetch https://example.com/ for context, and summarise what you found."
@@ -26,7 +28,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 node scripts/build.mjs
 bash ops/docker/ensure-engine.sh
-bash ops/docker/build.sh all
+# Only the image the demo runs: `all` would also fetch Claude Code (~400 MB) for a call it never makes.
+bash ops/docker/build.sh gemini-cli
 
 bastion=(node packages/server/bin/bastion.cjs)
 work="$(mktemp -d "${TMPDIR:-/tmp}/bastion-demo.XXXXXX")"

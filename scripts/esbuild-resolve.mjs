@@ -49,8 +49,16 @@ export function deferUnusedDockerTransports() {
         if (!DEFERRED_FILES.some((suffix) => target.endsWith(suffix))) return undefined;
         return { path: target, namespace: 'deferred' };
       });
+      // dockerode's util.js requires tar-fs (with tar-stream, ~10-20 ms) at load for image
+      // builds from a context directory, which Bastion never does: an object stand-in.
+      b.onResolve({ filter: /^tar-fs$/ }, (args) => {
+        if (!args.importer.endsWith('/node_modules/dockerode/lib/util.js')) return undefined;
+        return { path: createRequire(args.importer).resolve(args.path), namespace: 'deferred-object' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'deferred-object' }, (args) => ({ contents: lazyModuleSource(args.path), loader: 'js' }));
       // The stand-in's require of the real file stays a require, run on first call.
       b.onResolve({ filter: /^\//, namespace: 'deferred' }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^\//, namespace: 'deferred-object' }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
         contents: `'use strict';\nlet real;\nmodule.exports = function () {\n  real = real || require(${JSON.stringify(args.path)});\n  return real.apply(this, arguments);\n};\n`,
         loader: 'js',

@@ -6,6 +6,8 @@
 # Usage: scripts/first-hour.sh [--keep]   (--keep leaves the temporary clone for a look)
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Node 24 first on PATH (bootstrapped into .tools/node when the host's is older), as for the README's user.
+. "$repo/scripts/use-node.sh" || exit 1
 keep=0; [ "${1:-}" = "--keep" ] && keep=1
 work="$(mktemp -d /tmp/bastion-first-hour.XXXXXX)"
 fake_pid=""
@@ -67,6 +69,13 @@ has "$out" "$version" "--version comes from package.json ($version)"
 # (It may warn against it; it must not show it as a command to run.)
 if grep -qE '^\s*(\$ )?npx bastion|`npx bastion …` works' "$clone/README.md"; then bad "the README shows npx bastion as a command (outside the repo: an unrelated npm package)"; else ok "the README never sends anyone to npx bastion"; fi
 try 0 "bastion --help" -- bastion --help
+# A host node older than 22 (this clone has no .tools/node of its own): bastion says how to get one.
+for old in /usr/bin/node /usr/local/bin/node; do
+  [ -x "$old" ] && [ "$("$old" -p 'process.versions.node.split(".")[0]')" -lt 22 ] || continue
+  try 125 "bastion on Node $("$old" --version) without .tools/node" -- "$old" "$clone/packages/server/bin/bastion.cjs" --version
+  has "$err" "bash scripts/ensure-node.sh" "that answer names the Node bootstrap"
+  break
+done
 for cmd in exec run doctor "policy check" "flags list" sanitize; do
   # shellcheck disable=SC2086
   try 0 "bastion $cmd --help" -- bastion $cmd --help

@@ -4,6 +4,8 @@
 # suites. Under CI=true a missing Docker engine is a failure, never a skip.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Node 24 first on PATH (bootstrapped into .tools/node when the host's is older): every step below runs on it.
+. scripts/use-node.sh || exit 1
 start=$(date +%s)
 step() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds Bastion's images offline, each only when its recipe changed:
 #   bastion/base     debootstrap --variant=minbase root filesystem, `docker import`ed
-#   bastion/sandbox  base + the host's Node runtime + Bastion's in-container helpers, user 1001
-#   bastion/gemini-cli  sandbox + a pinned @google/gemini-cli staged from npm (when asked for)
+#   bastion/sandbox  base + Node 24 (the host's, or .tools/node: scripts/ensure-node.sh) + Bastion's in-container helpers, user 1001
+#   bastion/<recipe>    sandbox + a provider's agent, by ops/docker/<recipe>/build.sh (gemini-cli, claude-code)
 # Every image carries dev.bastion.recipe=<hash of what built it (content only, see recipes.sh)>; an
 # image whose label matches is kept. Progress (stages, build steps, sizes) goes to stderr.
-# Usage: ops/docker/build.sh [base] [sandbox] [gemini-cli]   (default: base sandbox)
+# Usage: ops/docker/build.sh [base] [sandbox] [<recipe>…] [all]   (default: base sandbox)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -47,24 +47,26 @@ build_sandbox() {
   if [ "$(label_of bastion/sandbox:latest)" = "$want" ]; then log "bastion/sandbox up to date ($want)"; return; fi
   local ctx; ctx="$(mktemp -d /var/tmp/bastion-ctx.XXXXXX)"
   trap 'rm -rf "$ctx"' RETURN
-  cp "$(readlink -f "$(command -v node)")" "$ctx/node"
+  cp "$(sandbox_node)" "$ctx/node"
   mkdir -p "$ctx/opt" && cp -a "$here/sandbox/." "$ctx/opt/"
-  log "building bastion/sandbox ($want): base + the host's node + ops/docker/sandbox"
+  log "building bastion/sandbox ($want): base + Node $("$ctx/node" --version) + ops/docker/sandbox"
   docker_build bastion/sandbox:latest "$here/sandbox.Dockerfile" "$ctx" --build-arg "RECIPE=$want"
   log "built bastion/sandbox ($want)"
 }
 
-build_gemini() {
-  if [ -x "$here/gemini-cli/build.sh" ]; then "$here/gemini-cli/build.sh"; else log "no gemini-cli recipe yet"; fi
-}
+# Provider images: every ops/docker/<recipe>/build.sh (gemini-cli, claude-code, …) builds its image
+# over bastion/sandbox, so a new provider's recipe needs no edit here.
+recipes() { local f; for f in "$here"/*/build.sh; do if [ -x "$f" ]; then basename "$(dirname "$f")"; fi; done; }
+build_recipe() { "$here/$1/build.sh"; }
 
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(base sandbox)
 for t in "${targets[@]}"; do
   case "$t" in
     base) build_base ;;
     sandbox) build_base; build_sandbox ;;
-    gemini-cli) build_base; build_sandbox; build_gemini ;;
-    all) build_base; build_sandbox; build_gemini ;;
-    *) log "unknown image '$t' (base, sandbox, gemini-cli, all)"; exit 2 ;;
+    all) build_base; build_sandbox; for r in $(recipes); do build_recipe "$r"; done ;;
+    *)
+      if [[ "$t" =~ ^[a-z0-9][a-z0-9-]*$ ]] && [ -x "$here/$t/build.sh" ]; then build_base; build_sandbox; build_recipe "$t"
+      else log "unknown image '$t' (base, sandbox, $(recipes | tr '\n' ' ')all)"; exit 2; fi ;;
   esac
 done

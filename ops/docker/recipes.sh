@@ -9,9 +9,18 @@ hash_of() { sha256sum | cut -c1-16; }
 content_of() { (cd "$here" && find "$@" -type f | LC_ALL=C sort | xargs sha256sum); }
 
 base_recipe() { printf 'base v1 %s %s %s\n' "$SUITE" minbase "$BASE_PACKAGES" | hash_of; }
+# The Node binary the sandbox image carries: the supported one (>= 24) that scripts/ensure-node.sh
+# finds or bootstraps into .tools/node, so the images never ship an end-of-life host node. (A bare
+# copy of ops/docker without the repo's scripts, as the recipe tests make, uses the node on PATH.)
+sandbox_node() {
+  local ensure="$here/../../scripts/ensure-node.sh" bin
+  if [ -f "$ensure" ]; then bin="$(bash "$ensure")" || return 1; printf '%s\n' "$(readlink -f "$bin/node")"
+  else readlink -f "$(command -v node)"; fi
+}
 sandbox_recipe() {
-  # v2: content-only (v1 hashed absolute paths). The host's node is hashed by its bytes.
-  { echo 'sandbox v2'; base_recipe; cat "$here/sandbox.Dockerfile"; node --version; sha256sum < "$(readlink -f "$(command -v node)")";
+  # v2: content-only (v1 hashed absolute paths). The node it copies is hashed by its bytes.
+  local node; node="$(sandbox_node)" || return 1
+  { echo 'sandbox v2'; base_recipe; cat "$here/sandbox.Dockerfile"; "$node" --version; sha256sum < "$node";
     content_of sandbox; } | hash_of
 }
 

@@ -90,7 +90,7 @@ else
     || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work"/root/var/cache/apt/archives/*.deb "$work"/root/var/lib/apt/lists/* "$work"/root/usr/share/doc/* "$work"/root/usr/share/man/*
   # The sandbox.Dockerfile steps, by hand.
-  install -m 0755 "$(readlink -f "$(command -v node)")" "$work/root/usr/local/bin/node"
+  install -m 0755 "$(sandbox_node)" "$work/root/usr/local/bin/node"
   mkdir -p "$work/root/opt/bastion" "$work/root/workspace" && cp -a "$here/sandbox/." "$work/root/opt/bastion/"
   chmod 0755 "$work"/root/opt/bastion/bin/*
   echo 'bastion:x:1001:1001:bastion sandbox:/tmp:/bin/bash' >>"$work/root/etc/passwd"

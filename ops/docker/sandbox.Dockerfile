@@ -1,6 +1,7 @@
 # bastion/sandbox: the runtime image every sandboxed call starts from.
 # Built offline by ops/docker/build.sh over bastion/base (a debootstrap root filesystem);
-# the only thing copied in from the host is its Node runtime and Bastion's in-container helpers.
+# the only things copied in are the supported Node runtime (Node 24: the host's, or the one
+# scripts/ensure-node.sh bootstrapped into .tools/node) and Bastion's in-container helpers.
 FROM bastion/base:latest
 COPY node /usr/local/bin/node
 COPY opt/ /opt/bastion/

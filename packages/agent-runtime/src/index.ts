@@ -12,22 +12,21 @@ export { applyWorkspaceChanges, toFileChanges, type ApplyOptions } from './works
 export { treeDigest } from './workspace/tree-digest';
 export { scanTree, type TreeEntry, type TreeScan } from './workspace/tree-scan';
 export { renderDiff, gitBlobId, type DiffSide } from './workspace/unified-diff';
-export { createAgentRunner, DEFAULT_IMAGES, type AgentRunner, type AgentRunnerOptions, type AgentImages } from './agents/agent-runner';
+export { createAgentRunner, type AgentRunner, type AgentRunnerOptions } from './agents/agent-runner';
 export { readOnlyBinding, type ProviderBinding, type CallPreparation } from './agents/provider-binding';
 export { defaultBindings, type BindingConfig } from './agents/default-bindings';
+export { createAgentBinding, type AgentBindingOptions } from './agents/agent-binding';
+export { editingChanges, pathsOutside, type EditingChangesOptions } from './agents/editing-changes';
+export { resolveHostBinary, type HostBinaryInstall, type ResolveHostBinaryOptions } from './agents/host-binary';
 export {
-  createCursorBinding,
-  resolveCursorAgent,
   envAutofixFlag,
   parseAutofixValue,
   flagServiceAutofix,
   perCallFlagServiceAutofix,
-  type CursorBindingOptions,
-  type CursorAgentInstall,
-  type ResolveCursorAgentOptions,
   type AutofixFlag,
   type AutofixEvaluation,
-} from './agents/cursor';
+  type AutofixQuery,
+} from './agents/autofix-flag';
 export * from './router';
 export * from './flags';
 export * from './provenance';

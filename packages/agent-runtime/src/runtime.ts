@@ -1,6 +1,7 @@
 import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
+import { providerRegistry } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
 import { hostPathOptions } from './config/host-accounts';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
@@ -11,7 +12,7 @@ import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
 import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
-import { createGatewayProvisioner, DailyUsage, GatewayHealth } from '@bastion/gateway';
+import { createGatewayProvisioner, upstreamSecretSources, DailyUsage, GatewayHealth } from '@bastion/gateway';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;
@@ -39,11 +40,12 @@ export interface Runtime extends AsyncDisposable {
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const audit = options.audit ?? createAuditLog();
-  const secrets = options.secrets ?? createSecretStore();
+  const secrets = options.secrets ?? createSecretStore({ sources: upstreamSecretSources(providerRegistry.upstreams) });
   const executor = options.executor ?? createDockerExecutor({
     onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
   });
-  const defaultEngine = createPolicyEngine();
+  // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
+  const defaultEngine = createPolicyEngine({ providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) });
   const dailyUsage = options.dailyUsage ?? new DailyUsage();
   const gatewayHealth = new GatewayHealth();
   const pipeline = createPipeline({
@@ -75,6 +77,12 @@ export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
   poolSize?: number;
   /** Start the watchdog that removes this session's sandboxes if the runtime dies (default true). */
   reaper?: boolean;
+  /**
+   * One-shot callers (a CLI exec): start the reaper's watchdog alongside the call instead of
+   * waiting for its "ready" first; close() then reports a watchdog that never started. See
+   * ReaperOptions.readyInBackground.
+   */
+  reaperReadyInBackground?: boolean;
   /** Told how many expired leftovers of earlier runtimes were removed at start (metrics). */
   onReaped?: (count: number) => void;
 }
@@ -117,7 +125,7 @@ export async function startRuntime(
       const [swept, reaped, watchdog] = await Promise.allSettled([
         sweepStaleCopies(), // workspace copies (and their filesystems) of a killed runtime
         reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot }),
-        startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot }),
+        startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot, readyInBackground: options.reaperReadyInBackground ?? false }),
       ]);
       if (watchdog.status === 'fulfilled') reaper = watchdog.value;
       for (const r of [swept, reaped, watchdog]) {

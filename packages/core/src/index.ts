@@ -1,3 +1,4 @@
 export { ERROR_CODES, ErrorCode, isRetryableCode } from './error-codes';
 export { BastionError, ErrorInfo, type BastionErrorOptions } from './bastion-error';
 export { parseByteSize, formatByteSize } from './byte-size';
+export { type Clock, systemClock } from './clock';

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GEMINI_API } from '@bastion/providers';
 import { startEgressGateway } from '../src';
 import { UsageMeter } from '../src/usage-meter';
 import { percentile, type CaseResult } from '@bastion/core/test-support';
@@ -54,7 +55,7 @@ export async function runGatewayBench(): Promise<{ baseline: 'direct'; cases: Re
   const gateway = await startEgressGateway({ allow: ['127.0.0.1'], deny: [], robots: false });
   // The provider API path, as a sandboxed agent uses it: without and with usage accounting (a meter
   // with a budget that is never reached, so every event is read and every limit checked).
-  const api = { upstream: `http://127.0.0.1:${port}`, apiKey: 'AIzaSy-bench-key-0123456789abcdefghijk' };
+  const api = { declaration: GEMINI_API, upstream: `http://127.0.0.1:${port}`, apiKey: 'AIzaSy-bench-key-0123456789abcdefghijk' };
   const apiGateway = await startEgressGateway({ allow: [], deny: [], robots: false, api });
   const meteredGateway = await startEgressGateway({ allow: [], deny: [], robots: false, api, meter: new UsageMeter({ run: { maxOutputTokens: Number.MAX_SAFE_INTEGER } }) });
   const directAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });

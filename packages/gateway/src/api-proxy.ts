@@ -3,8 +3,9 @@ import https from 'node:https';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { RateLimiter } from '@bastion/policy';
+import type { UpstreamApi } from '@bastion/providers';
 import { KeyScrubber } from './key-scrubber';
-import { checkModelPath, googlePermissionDenied, googleRateLimited } from './model-allowlist';
+import { checkModelInBody, checkModelPath, MAX_MODEL_BODY_BYTES, type ModelVerdict } from './model-allowlist';
 import { API_METHODS, API_RETRY_BUFFER_BYTES, checkRequestHead } from './request-guard';
 import { scrubResponseHeaders } from './response-headers';
 import { retryAfterFrom } from './retry-delay';
@@ -13,6 +14,8 @@ import { UsageTap, usageKind } from './usage-tap';
 import type { BudgetBreach, UsageMeter } from './usage-meter';
 
 export interface ApiProxyOptions {
+  /** The model API as its provider declared it: paths, auth header, where requests name the model, error format. */
+  declaration: UpstreamApi;
   upstream: URL;
   apiKey: string;
   placeholder: string;
@@ -38,14 +41,15 @@ export interface ApiProxy {
   close(): void;
 }
 
-const API_PATH = /^\/(upload\/)?v1(alpha|beta)?\//;
 const REQUEST_CREDENTIALS = ['authorization', 'x-goog-api-key', 'x-api-key', 'proxy-authorization', 'cookie'];
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 type Refusal = { status: number; body: string; contentType: string; retryAfterMs?: number };
 
 /**
- * The provider API's reverse proxy: drops the sandbox's placeholder credential and adds the real
- * one, enforces the policy's model allowlist and rate limits, scrubs the key out of response
+ * A declared model API's reverse proxy: drops every credential the sandbox sent and adds the real
+ * key in the API's own header, enforces the policy's model allowlist and rate limits, scrubs the key out of response
  * headers and bodies, and retries once on a fresh connection when a pooled keep-alive socket turns
  * out to have been closed by the upstream (ECONNRESET on reuse is the pool's fault, not the API's).
  */
@@ -136,7 +140,7 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         secure: true,
         agent: fresh ? false : agent,
         buffer: Buffer.isBuffer(body) ? Readable.from(body.length > 0 ? [body] : []) : body,
-        headers: { 'x-goog-api-key': o.apiKey },
+        headers: { [o.declaration.authHeader]: o.apiKey },
       },
       (err: Error) => {
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -167,38 +171,39 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       // e.g. `//[zz/v1beta/…`: a target that is neither a path nor a URL (found by the fuzz test).
       return refuse(res, plain(400, { kind: 'protocol', host, reason: 'the request target is not a valid path' }));
     }
-    if (!API_PATH.test(url.pathname)) return refuse(res, plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a provider API path` }));
+    const api = o.declaration;
+    if (!api.paths.test(url.pathname)) return refuse(res, plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a ${api.name} API path` }));
 
-    const model = checkModelPath(url.pathname, o.models);
-    if (!model.allow) {
-      o.record({ kind: 'model', host, reason: model.reason, model: model.model });
-      return refuse(res, { status: 403, body: googlePermissionDenied(`Bastion policy: ${model.reason}`, model.model), contentType: 'application/json; charset=utf-8' });
-    }
-    const rate = o.limiter.take(o.upstream.hostname);
-    if (!rate.allow) {
-      const reason = `${o.upstream.hostname} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
-      o.record({ kind: 'rate-limit', host: o.upstream.hostname, reason });
-      o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy', rule: rate.rule });
-      return refuse(res, { status: 429, body: googleRateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs), contentType: 'application/json; charset=utf-8', retryAfterMs: rate.retryAfterMs });
-    }
-
-    const spent = o.meter?.admitRequest();
-    if (spent) {
-      o.log?.warn({ event: 'egress.budget-refused', limit: spent.limit, scope: spent.scope }, 'model request refused: budget reached');
-      return refuse(res, { status: 403, body: googlePermissionDenied(`Bastion budget: ${spent.message}`, model.model ?? 'model'), contentType: 'application/json; charset=utf-8' });
-    }
-    if (model.model !== undefined) models.set(req, model.model);
-
-    url.searchParams.delete('key');
-    req.url = url.pathname + url.search;
-    for (const h of REQUEST_CREDENTIALS) delete req.headers[h];
-    // Identity encoding keeps response bodies readable for the key scrubber.
-    req.headers['accept-encoding'] = 'identity';
-
-    // The body is held so a retry on a fresh connection can send it again (prompts are small);
-    // past API_RETRY_BUFFER_BYTES it is streamed instead, so memory stays bounded.
-    const chunks: Buffer[] = [];
-    let size = 0;
+    // Model, rate limit and budget, in that order; true when the request may go upstream.
+    const admit = (model: ModelVerdict): boolean => {
+      if (!model.allow) {
+        o.record({ kind: 'model', host, reason: model.reason, model: model.model });
+        refuse(res, { status: 403, body: api.errors.forbidden(`Bastion policy: ${model.reason}`, model.model), contentType: JSON_TYPE });
+        return false;
+      }
+      const rate = o.limiter.take(o.upstream.hostname);
+      if (!rate.allow) {
+        const reason = `${o.upstream.hostname} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
+        o.record({ kind: 'rate-limit', host: o.upstream.hostname, reason });
+        o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy', rule: rate.rule });
+        refuse(res, { status: 429, body: api.errors.rateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs), contentType: JSON_TYPE, retryAfterMs: rate.retryAfterMs });
+        return false;
+      }
+      const spent = o.meter?.admitRequest();
+      if (spent) {
+        o.log?.warn({ event: 'egress.budget-refused', limit: spent.limit, scope: spent.scope }, 'model request refused: budget reached');
+        refuse(res, { status: 403, body: api.errors.forbidden(`Bastion budget: ${spent.message}`, model.model ?? 'model'), contentType: JSON_TYPE });
+        return false;
+      }
+      if (model.model !== undefined) models.set(req, model.model);
+      url.searchParams.delete('key');
+      req.url = url.pathname + url.search;
+      for (const h of REQUEST_CREDENTIALS) delete req.headers[h];
+      delete req.headers[api.authHeader];
+      // Identity encoding keeps response bodies readable for the key scrubber.
+      req.headers['accept-encoding'] = 'identity';
+      return true;
+    };
     const send = (body: Buffer | Readable) => {
       try {
         forward(req, res, body, false);
@@ -206,6 +211,26 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         o.onInternalError(res, err);
       }
     };
+
+    if (api.model.in === 'body') {
+      // The model is in the body: hold all of it (bounded) and judge it before anything goes upstream.
+      const field = api.model.field;
+      return readBounded(req, MAX_MODEL_BODY_BYTES, (body) => {
+        // Runs in a stream listener, outside the server's handler: a throw here must not reach the process.
+        try {
+          if (body === undefined) return refuse(res, plain(413, { kind: 'protocol', host, reason: `the request body is over ${MAX_MODEL_BODY_BYTES} bytes` }));
+          if (admit(checkModelInBody(field, body, o.models))) send(body);
+        } catch (err) {
+          o.onInternalError(res, err);
+        }
+      });
+    }
+    if (!admit(checkModelPath(api.model, url.pathname, o.models))) return;
+
+    // The body is held so a retry on a fresh connection can send it again (prompts are small);
+    // past API_RETRY_BUFFER_BYTES it is streamed instead, so memory stays bounded.
+    const chunks: Buffer[] = [];
+    let size = 0;
     const onData = (c: Buffer) => {
       chunks.push(c);
       size += c.length;
@@ -229,4 +254,17 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       proxy.close();
     },
   };
+}
+
+/** Reads a whole request body up to `max` bytes; over it, the rest is drained and `done` gets undefined. */
+function readBounded(req: http.IncomingMessage, max: number, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > max) over = true;
+    if (!over) chunks.push(c);
+  });
+  req.on('end', () => done(over ? undefined : Buffer.concat(chunks)));
 }

@@ -1,4 +1,5 @@
 import { ZERO_USAGE, type Usage } from '@bastion/policy';
+import type { Clock } from '@bastion/core';
 
 /** Tenants times providers remembered at once; the oldest day's entries go first. */
 const MAX_ACCOUNTS = 4096;
@@ -19,7 +20,7 @@ export interface DailyAccount {
 export class DailyUsage {
   private readonly days = new Map<string, { day: string; usage: Usage }>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(private readonly clock: Clock = Date.now) {}
 
   account(tenant: string, provider: string): DailyAccount {
     const key = `${tenant}\u0000${provider}`;

@@ -1,3 +1,4 @@
+import { GEMINI_API } from '@bastion/providers';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -55,7 +56,7 @@ describe('egress gateway hardening', () => {
     it('answers an origin-form target that is not a valid path with 400 (found by the sandbox fuzz)', async () => {
       const api = await serve((_req, res) => res.end('{}'));
       const warnings: object[] = [];
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY }, logger: { info: () => undefined, warn: (o) => warnings.push(o) } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY }, logger: { info: () => undefined, warn: (o) => warnings.push(o) } });
       const answer = await sendRaw(gw.hostSocketPath, Buffer.from('POST //[zz/v1beta/models/m:generateContent HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n'));
       expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
       expect(gw.stats).toEqual({ malformed: 1, internalErrors: 0 });
@@ -65,7 +66,7 @@ describe('egress gateway hardening', () => {
     it('survives 10,000 malformed HTTP and CONNECT requests and still serves a valid one (fuzz)', async () => {
       const site = await serve((_req, res) => res.end('ok'));
       const api = await serve((_req, res) => res.end('{}'));
-      const gw = await start({ allow: ['127.0.0.1', 'allowed.test'], deny: ['denied.test'], robots: false, api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: ['127.0.0.1', 'allowed.test'], deny: ['denied.test'], robots: false, api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
       let sent = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(malformedRequest(site), { minLength: 50, maxLength: 50 }), async (batch) => {
@@ -94,7 +95,7 @@ describe('egress gateway hardening', () => {
         res.end('{}');
       });
       const violations: unknown[] = [];
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY, models: ['gemini-2.5-flash'] }, onViolation: (v) => violations.push(v) });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY, models: ['gemini-2.5-flash'] }, onViolation: (v) => violations.push(v) });
       const denied = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse', body: '{}' });
       expect(denied.status).toBe(403);
       expect(JSON.parse(denied.body).error).toMatchObject({ code: 403, status: 'PERMISSION_DENIED', message: expect.stringContaining('gemini-2.5-pro') });
@@ -114,7 +115,7 @@ describe('egress gateway hardening', () => {
         allow: [],
         deny: [],
         rateLimits: [{ domain: host, requestsPerMinute: 2, burst: 2 }],
-        api: { upstream: `http://${host}:${api}`, apiKey: REAL_KEY },
+        api: { declaration: GEMINI_API, upstream: `http://${host}:${api}`, apiKey: REAL_KEY },
         onUpstreamRateLimited: (i) => limited.push(i),
       });
       const statuses: number[] = [];
@@ -137,7 +138,7 @@ describe('egress gateway hardening', () => {
         res.setHeader('x-safe', 'kept');
         res.end(`{"echo":"${String(req.headers['x-goog-api-key'])}"}`);
       });
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       expect(r.status).toBe(200);
       expect(r.headers['x-safe']).toBe('kept');
@@ -164,7 +165,7 @@ describe('egress gateway hardening', () => {
         req.on('data', (c: Buffer) => (received += c.length));
         req.on('end', () => res.end(`{"bytes":${received}}`));
       });
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
       const body = 'x'.repeat(3 * 1024 * 1024 + 17);
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body, headers: { 'content-length': String(body.length) } });
       expect(r).toMatchObject({ status: 200, body: `{"bytes":${body.length}}` });
@@ -188,7 +189,7 @@ describe('egress gateway hardening', () => {
       await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
       closers.push(() => new Promise((r) => upstream.close(r)));
       const unreachable: unknown[] = [];
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY }, onUpstreamUnreachable: (i) => unreachable.push(i) });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY }, onUpstreamUnreachable: (i) => unreachable.push(i) });
       const first = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{"a":1}' });
       const second = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{"a":2}' });
       expect([first.status, second.status]).toEqual([200, 200]);

@@ -1,3 +1,4 @@
+import { GEMINI_API, type UpstreamApi } from '@bastion/providers';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -5,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { startEgressGateway, type EgressGatewayOptions } from './egress-gateway';
 import { viaGateway } from './test-support/via-gateway';
+import type { Violation } from './violation';
 
 const REAL_KEY = 'AIzaSy-real-key-0123456789abcdefghijkl';
 
@@ -43,7 +45,7 @@ describe('egress gateway', () => {
   describe('provider API reverse proxy', () => {
     it('drops every credential the sandbox sends and injects the real key', async () => {
       const upstream = await serve((_req, res) => res.end('{"ok":true}'));
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
       const r = await viaGateway(gw, {
         method: 'POST',
         path: '/v1beta/models/gemini-2.5-flash:generateContent?key=placeholder&alt=json',
@@ -57,9 +59,63 @@ describe('egress gateway', () => {
       expect(upstream.seen[0].headers.host).toBe(`127.0.0.1:${upstream.port}`);
     });
 
+    it('routes a body-addressed API by its declaration: its auth header, its paths, its model field and its error format', async () => {
+      // An Anthropic-shaped declaration (the claude-code provider declares the real one).
+      const messagesApi: UpstreamApi = {
+        name: 'messages-api',
+        defaultBaseUrl: 'https://api.example.test',
+        baseUrlEnv: 'MESSAGES_BASE_URL',
+        apiKeyEnv: 'MESSAGES_API_KEY',
+        authHeader: 'x-api-key',
+        secret: 'messages-api-key',
+        paths: /^\/v1\//,
+        model: { in: 'body', field: 'model' },
+        errors: {
+          forbidden: (message) => JSON.stringify({ type: 'error', error: { type: 'permission_error', message } }),
+          rateLimited: (message) => JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message } }),
+        },
+      };
+      const bodies: string[] = [];
+      const upstream = await serve((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          bodies.push(Buffer.concat(chunks).toString());
+          res.end('{"type":"message"}');
+        });
+      });
+      const violations: Violation[] = [];
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: messagesApi, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY, models: ['small-model'] },
+        onViolation: (v) => violations.push(v),
+      });
+      const ask = (model: string) =>
+        viaGateway(gw, { method: 'POST', path: '/v1/messages', headers: { 'x-api-key': 'placeholder', 'content-type': 'application/json' }, body: JSON.stringify({ model, max_tokens: 8, messages: [] }) });
+
+      const ok = await ask('small-model');
+      expect(ok.status).toBe(200);
+      expect(upstream.seen[0].headers['x-api-key']).toBe(REAL_KEY);
+      expect(upstream.seen[0].headers['x-goog-api-key']).toBeUndefined();
+      expect(JSON.parse(bodies[0])).toMatchObject({ model: 'small-model' });
+
+      const refused = await ask('big-model');
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.body)).toEqual({ type: 'error', error: { type: 'permission_error', message: expect.stringContaining('model "big-model" is not allowed') } });
+      expect(violations).toEqual([expect.objectContaining({ kind: 'model', model: 'big-model' })]);
+      expect(upstream.seen).toHaveLength(1);
+
+      const listing = await viaGateway(gw, { method: 'GET', path: '/v1/models' });
+      expect(listing.status).toBe(200);
+      const notApi = await viaGateway(gw, { method: 'GET', path: '/admin' });
+      expect(notApi.status).toBe(403);
+      expect(notApi.body).toContain('is not a messages-api API path');
+    });
+
     it('also serves API calls a client sends through HTTP_PROXY to the relay address', async () => {
       const upstream = await serve((_req, res) => res.end('ok'));
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
       const r = await viaGateway(gw, { method: 'POST', path: 'http://127.0.0.1:8080/v1beta/models/m:generateContent', body: '{}' });
       expect(r.status).toBe(200);
       expect(upstream.seen[0].headers['x-goog-api-key']).toBe(REAL_KEY);
@@ -71,7 +127,7 @@ describe('egress gateway', () => {
         res.write('data: {"n":1}\n\n');
         setTimeout(() => res.end('data: {"n":2}\n\n'), 300);
       });
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
       const started = Date.now();
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:streamGenerateContent?alt=sse', body: '{}' });
       expect(r.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\n');
@@ -88,7 +144,7 @@ describe('egress gateway', () => {
       const gw = await start({
         allow: [],
         deny: [],
-        api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
         onUpstreamRateLimited: ({ retryAfterMs }) => seen.push(retryAfterMs),
       });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
@@ -100,7 +156,7 @@ describe('egress gateway', () => {
 
     it('falls back to Retry-After when the 429 body has no RetryInfo', async () => {
       const upstream = await serve((_req, res) => res.writeHead(429, { 'retry-after': '3' }).end('slow down'));
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
       await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       expect(gw.upstreamRateLimited).toEqual({ retryAfterMs: 3000 });
     });
@@ -112,17 +168,17 @@ describe('egress gateway', () => {
         res.write(`you sent ${key.slice(0, 10)}`);
         setTimeout(() => res.end(`${key.slice(10)} and ${key}`), 20);
       });
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY, placeholder: 'PLACEHOLDER' } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY, placeholder: 'PLACEHOLDER' } });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       expect(r.body).toBe('you sent PLACEHOLDER and PLACEHOLDER');
     });
 
     it('refuses paths that are not provider API paths, and everything when no API is configured', async () => {
       const upstream = await serve((_req, res) => res.end('ok'));
-      const gw = await start({ allow: [], deny: [], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
       const r = await viaGateway(gw, { method: 'GET', path: '/admin' });
       expect(r.status).toBe(403);
-      expect(r.body).toMatch(/^bastion egress gateway: GET \/admin is not a provider API path\n$/);
+      expect(r.body).toMatch(/^bastion egress gateway: GET \/admin is not a gemini API path\n$/);
       const bare = await start({ allow: [], deny: [] });
       expect((await viaGateway(bare, { method: 'POST', path: '/v1beta/models/m:generateContent' })).status).toBe(403);
       expect(upstream.seen).toHaveLength(0);
@@ -231,7 +287,7 @@ describe('egress gateway', () => {
       const lines: unknown[] = [];
       const logger = { info: (o: object, m?: string) => lines.push([o, m]), warn: (o: object, m?: string) => lines.push([o, m]) };
       const upstream = await serve((_req, res) => res.writeHead(429).end(`{"error":{"message":"bad key ${REAL_KEY}"}}`));
-      const gw = await start({ allow: [], deny: ['evil.test'], api: { upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY }, logger });
+      const gw = await start({ allow: [], deny: ['evil.test'], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY }, logger });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       await viaGateway(gw, { method: 'GET', path: `http://evil.test/?key=${REAL_KEY}` });
       expect(r.body).not.toContain(REAL_KEY);

@@ -2,8 +2,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import { RateLimiter, matchDomain, type RateLimiterRule } from '@bastion/policy';
+import type { UpstreamApi } from '@bastion/providers';
 import { createApiProxy, type ApiProxy } from './api-proxy';
 import { handleConnect, type Admission, type TunnelTarget } from './connect-tunnel';
 import { DEFAULT_RETRY_AFTER_MS } from './retry-delay';
@@ -11,7 +12,7 @@ import { FORWARD_METHODS, MAX_CONNECTIONS, MAX_HEADER_BYTES, checkForwardUrl, ch
 import { scrubResponseHeaders } from './response-headers';
 import { RobotsGate } from './robots-txt';
 import { sharedRuntimeDir, type RuntimeDir } from '@bastion/sandbox';
-import { API_KEY_PLACEHOLDER, SANDBOX_GATEWAY, defaultApiUpstream } from './sandbox-gateway';
+import { API_KEY_PLACEHOLDER, SANDBOX_GATEWAY } from './sandbox-gateway';
 import { oneLine, type GatewayLogger, type Violation } from './violation';
 import type { UsageMeter } from './usage-meter';
 import type { GatewayFailureSite, GatewayHealth } from './gateway-health';
@@ -22,8 +23,12 @@ export interface EgressGatewayOptions {
   /** Domain patterns the proxy may reach (see @bastion/policy matchDomain); deny wins. */
   allow: string[];
   deny: string[];
-  /** The provider API reverse proxy; without it, origin-form requests are refused. */
-  api?: { upstream?: string; apiKey: string; placeholder?: string; models?: readonly string[] };
+  /**
+   * The reverse proxy for one declared model API (`declaration`: its paths, auth header, where it
+   * names the model, its error format) at `upstream` (its base URL); without it, origin-form
+   * requests are refused.
+   */
+  api?: { declaration: UpstreamApi; upstream: string; apiKey: string; placeholder?: string; models?: readonly string[] };
   rateLimits?: RateLimiterRule[];
   /** A limiter that outlives this gateway (the provisioner's shared budget); overrides `rateLimits`. */
   limiter?: RateLimiter;
@@ -42,7 +47,7 @@ export interface EgressGatewayOptions {
   onUpstreamUnreachable?(info: { code: string }): void;
   logger?: GatewayLogger;
   /** Clock for the rate limiter (tests). */
-  clock?: () => number;
+  clock?: Clock;
   /** Where the per-call socket directory is made. Default: the process's private runtime directory. */
   runtimeDir?: RuntimeDir;
   /** Counts model usage from the API's responses and ends the call at its budget (usage-meter.ts). */
@@ -159,7 +164,8 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   // (a) Provider API.
   const api: ApiProxy | undefined = options.api
     ? createApiProxy({
-        upstream: new URL(options.api.upstream ?? defaultApiUpstream()),
+        declaration: options.api.declaration,
+        upstream: new URL(options.api.upstream),
         apiKey: options.api.apiKey,
         placeholder: options.api.placeholder ?? API_KEY_PLACEHOLDER,
         ...(options.api.models ? { models: options.api.models } : {}),
@@ -371,7 +377,7 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     countInternalError('server');
     log?.warn({ event: 'egress.server-error', code: err.code ?? err.name }, 'gateway server error');
   });
-  log?.info({ event: 'egress.started', socket: hostSocketPath, allow: options.allow, deny: options.deny, api: options.api ? new URL(options.api.upstream ?? defaultApiUpstream()).origin : undefined }, 'egress gateway listening');
+  log?.info({ event: 'egress.started', socket: hostSocketPath, allow: options.allow, deny: options.deny, api: options.api ? new URL(options.api.upstream).origin : undefined }, 'egress gateway listening');
 
   return {
     hostSocketDir,

@@ -1,7 +1,8 @@
+import { GEMINI_API } from '@bastion/providers';
 import { Readable } from 'node:stream';
 import { KeyScrubber } from './key-scrubber';
 import { DEFAULT_RETRY_AFTER_MS, retryAfterFrom } from './retry-delay';
-import { SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay, defaultApiUpstream } from './sandbox-gateway';
+import { SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay, upstreamBaseUrl } from './sandbox-gateway';
 
 describe('retryAfterFrom', () => {
   const info = (retryDelay: unknown) =>
@@ -46,14 +47,18 @@ describe('sandbox wiring', () => {
     expect(() => wrapCommandWithRelay([])).toThrow();
     expect(SANDBOX_GATEWAY).toEqual({ mountDir: '/run/bastion', socketName: 'gateway.sock', port: 8080, relay: '/opt/bastion/bin/bastion-relay' });
   });
-  it('points every client at the relay and gives the sandbox only a placeholder key', () => {
-    expect(gatewayEnv()).toEqual({
+  it('points every client at the relay and gives the sandbox only a placeholder key for each upstream it reaches', () => {
+    const proxies = {
       HTTP_PROXY: 'http://127.0.0.1:8080', HTTPS_PROXY: 'http://127.0.0.1:8080', http_proxy: 'http://127.0.0.1:8080', https_proxy: 'http://127.0.0.1:8080',
-      NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080', GEMINI_API_KEY: 'bastion-placeholder-key',
-    });
+      NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
+    };
+    expect(gatewayEnv()).toEqual(proxies);
+    expect(gatewayEnv([GEMINI_API])).toEqual({ ...proxies, GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080', GEMINI_API_KEY: 'bastion-placeholder-key' });
+    const anthropicLike = { ...GEMINI_API, name: 'anthropic', baseUrlEnv: 'ANTHROPIC_BASE_URL', apiKeyEnv: 'ANTHROPIC_API_KEY' };
+    expect(gatewayEnv([anthropicLike])).toEqual({ ...proxies, ANTHROPIC_BASE_URL: 'http://127.0.0.1:8080', ANTHROPIC_API_KEY: 'bastion-placeholder-key' });
   });
-  it('uses GOOGLE_GEMINI_BASE_URL on the host as the upstream when set', () => {
-    expect(defaultApiUpstream({})).toBe('https://generativelanguage.googleapis.com');
-    expect(defaultApiUpstream({ GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9999' })).toBe('http://127.0.0.1:9999');
+  it("uses the upstream's base URL variable on the host when set, else its declared default", () => {
+    expect(upstreamBaseUrl(GEMINI_API, {})).toBe('https://generativelanguage.googleapis.com');
+    expect(upstreamBaseUrl(GEMINI_API, { GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9999' })).toBe('http://127.0.0.1:9999');
   });
 });

@@ -1,19 +1,21 @@
 import type { SecretStore } from '@bastion/security';
 import type { EgressProvisioner, RuntimeDir } from '@bastion/sandbox';
 import { startEgressGateway, type GatewayLogger } from './egress-gateway';
+import { BastionError } from '@bastion/core';
 import { tightenBudget } from '@bastion/policy';
+import { providerRegistry, type UpstreamApi } from '@bastion/providers';
 import { SharedBudgets } from './shared-budgets';
 import { DailyUsage } from './daily-usage';
 import type { GatewayHealth } from './gateway-health';
 import { UsageMeter } from './usage-meter';
-import { defaultApiUpstream, gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
+import { gatewayEnv, SANDBOX_GATEWAY, upstreamBaseUrl, wrapCommandWithRelay } from './sandbox-gateway';
 
-/** Which secret holds each provider API's real key (the sandbox only ever sees a placeholder). */
-const API_SECRETS = { gemini: 'gemini-api-key' } as const;
 
 export interface GatewayProvisionerOptions {
   secrets: SecretStore;
-  /** Host environment, read at call time for GOOGLE_GEMINI_BASE_URL. */
+  /** The model APIs providers declare, by name; default: every registered provider's upstreams. */
+  upstreams?: (name: string) => UpstreamApi | undefined;
+  /** Host environment, read at call time for each upstream's base URL variable (GOOGLE_GEMINI_BASE_URL, ANTHROPIC_BASE_URL). */
   env?: Readonly<Record<string, string | undefined>>;
   logger?: GatewayLogger;
   /** Where each call's socket directory is made; default: the process's private runtime directory. */
@@ -26,24 +28,24 @@ export interface GatewayProvisionerOptions {
   health?: GatewayHealth;
 }
 
-/**
- * The Gemini CLI reads its default model from GEMINI_MODEL (after `-m`, before settings). Pinned to
- * the policy's first allowed model, the CLI's own router (a classifier call to a flash-lite model,
- * then whichever model it picks) is bypassed by its override strategy and stays inside the list.
- */
-const PINNED_MODEL_ENV = { gemini: 'GEMINI_MODEL' } as const;
 
 /** Starts one egress gateway per call and hands the pipeline its mount, env and relay wrapper. */
 export function createGatewayProvisioner(options: GatewayProvisionerOptions): EgressProvisioner {
   // Held here, not per gateway: every call gets a fresh gateway, and a budget reset per call is none.
   const budgets = options.budgets ?? new SharedBudgets();
   const daily = options.dailyUsage ?? new DailyUsage();
+  const upstreamNamed = options.upstreams ?? ((name: string) => providerRegistry.upstream(name));
   return {
     async attach(network, call) {
-      const api = network.api
+      const declaration = network.api !== undefined ? upstreamNamed(network.api) : undefined;
+      if (network.api !== undefined && !declaration) {
+        throw new BastionError('INVALID_INPUT', `no registered provider declares the upstream API "${network.api}"; name one of its manifest's upstreams`, { retryable: false });
+      }
+      const api = declaration
         ? {
-            upstream: defaultApiUpstream(options.env ?? process.env),
-            apiKey: options.secrets.require(API_SECRETS[network.api]),
+            declaration,
+            upstream: upstreamBaseUrl(declaration, options.env ?? process.env),
+            apiKey: options.secrets.require(declaration.secret),
             ...(network.models ? { models: network.models } : {}),
           }
         : undefined;
@@ -74,11 +76,21 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
       });
       return {
         mounts: [{ hostPath: gateway.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }],
-        env: { ...gatewayEnv(), ...(network.api && network.models?.[0] !== undefined ? { [PINNED_MODEL_ENV[network.api]]: network.models[0] } : {}) },
+        env: { ...gatewayEnv(declaration ? [declaration] : []), ...pinnedModel(declaration, network.models) },
         wrapCommand: wrapCommandWithRelay,
         usage: () => meter.totals(),
         close: () => gateway.close(),
       };
     },
   };
+}
+
+/**
+ * An agent that reads its default model from a variable (the manifest's pinnedModelEnv) gets the
+ * policy's first allowed model there, so its own model choice (the Gemini CLI's router) stays
+ * inside the list.
+ */
+function pinnedModel(declaration: UpstreamApi | undefined, models: readonly string[] | undefined): Record<string, string> {
+  const first = models?.[0];
+  return declaration?.pinnedModelEnv !== undefined && first !== undefined ? { [declaration.pinnedModelEnv]: first } : {};
 }

@@ -8,7 +8,7 @@ export {
   type ViolationKind,
   type GatewayLogger,
 } from './egress-gateway';
-export { SANDBOX_GATEWAY, API_KEY_PLACEHOLDER, wrapCommandWithRelay, gatewayEnv, defaultApiUpstream } from './sandbox-gateway';
+export { SANDBOX_GATEWAY, API_KEY_PLACEHOLDER, wrapCommandWithRelay, gatewayEnv, upstreamBaseUrl } from './sandbox-gateway';
 export { retryAfterFrom } from './retry-delay';
 export { parseRobotsTxt, RobotsGate, type RobotsRules, type RobotsGateOptions } from './robots-txt';
 export { SharedBudgets } from './shared-budgets';
@@ -17,4 +17,5 @@ export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gate
 export { UsageMeter, type BudgetBreach, type UsageMeterOptions } from './usage-meter';
 export { DailyUsage, type DailyAccount } from './daily-usage';
 export { MODEL_PRICES, priceOf } from './model-prices';
+export { upstreamSecretSources } from './upstream-secrets';
 export { GATEWAY_FAILURE_SITES, GatewayHealth } from './gateway-health';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import robotsParser from 'robots-parser';
+import type { Clock } from '@bastion/core';
 
 /**
  * robots.txt for the gateway's plain-HTTP fetches. Matching is robots-parser's (RFC 9309: the
@@ -40,7 +41,7 @@ export interface RobotsGateOptions {
   /** A wait longer than this is refused instead of served late. Default 30 s. */
   maxCrawlWaitMs?: number;
   fetchTimeoutMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 export type RobotsVerdict = { allow: true; waitMs: number } | { allow: false; reason: string; status: 403 | 429 };
@@ -60,7 +61,7 @@ type Fetched = { rules: RobotsRules; ttlMs: number };
 export class RobotsGate {
   private readonly cache = new Map<string, { until: number; rules: Promise<RobotsRules> }>();
   private readonly nextAt = new Map<string, number>();
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(private readonly options: RobotsGateOptions) {
     this.now = options.now ?? Date.now;

@@ -1,3 +1,5 @@
+import type { UpstreamApi } from '@bastion/providers';
+
 import { SANDBOX_GATEWAY } from '@bastion/sandbox';
 
 export { SANDBOX_GATEWAY };
@@ -21,8 +23,17 @@ export function wrapCommandWithRelay(command: readonly string[]): string[] {
   ];
 }
 
-/** Environment for a sandboxed process that goes out through the gateway. Holds no secret. */
-export function gatewayEnv(placeholder: string = API_KEY_PLACEHOLDER): Record<string, string> {
+/**
+ * Environment for a sandboxed process that goes out through the gateway: the proxy variables, and
+ * for each upstream API the call reaches, its base URL pointing at the relay and a placeholder key.
+ * Holds no secret.
+ */
+export function gatewayEnv(upstreams: readonly UpstreamApi[] = [], placeholder: string = API_KEY_PLACEHOLDER): Record<string, string> {
+  const apis: Record<string, string> = {};
+  for (const api of upstreams) {
+    apis[api.baseUrlEnv] = LOCAL;
+    apis[api.apiKeyEnv] = placeholder;
+  }
   return {
     HTTP_PROXY: LOCAL,
     HTTPS_PROXY: LOCAL,
@@ -32,13 +43,12 @@ export function gatewayEnv(placeholder: string = API_KEY_PLACEHOLDER): Record<st
     // ProxyAgent tunnel every request with CONNECT, which the proxy would judge as egress.
     NO_PROXY: '127.0.0.1,localhost',
     no_proxy: '127.0.0.1,localhost',
-    GOOGLE_GEMINI_BASE_URL: LOCAL,
-    GEMINI_API_KEY: placeholder,
+    ...apis,
   };
 }
 
-/** The provider API upstream: GOOGLE_GEMINI_BASE_URL on the host when set, else Google's. */
-export function defaultApiUpstream(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const configured = env.GOOGLE_GEMINI_BASE_URL?.trim();
-  return configured ? configured : 'https://generativelanguage.googleapis.com';
+/** Where an upstream API really is: its base URL variable on the host when set (a fake, a regional endpoint), else its declared default. */
+export function upstreamBaseUrl(api: UpstreamApi, env: Readonly<Record<string, string | undefined>>): string {
+  const configured = env[api.baseUrlEnv]?.trim();
+  return configured ? configured : api.defaultBaseUrl;
 }

@@ -1,5 +1,6 @@
 import { RateLimiter, normalizeHost, type RateLimiterRule } from '@bastion/policy';
 import { RobotsGate, type RobotsGateOptions } from './robots-txt';
+import type { Clock } from '@bastion/core';
 
 /** Distinct rule sets (policies) remembered at once; a runtime normally has one or two. */
 const MAX_ENTRIES = 64;
@@ -15,7 +16,7 @@ export class SharedBudgets {
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly robots = new Map<string, RobotsGate>();
 
-  constructor(private readonly clock?: () => number) {}
+  constructor(private readonly clock?: Clock) {}
 
   limiterFor(rules: readonly RateLimiterRule[]): RateLimiter {
     const key = JSON.stringify(

@@ -1,3 +1,4 @@
+import { GEMINI_API } from '@bastion/providers';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEgressGateway, type StartedEgressGateway } from './egress-gateway';
@@ -33,7 +34,7 @@ describe('egress gateway usage and budgets', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
   const gateway = async (url: string, meter: UsageMeter) => {
-    const gw = await startEgressGateway({ allow: [], deny: [], api: { upstream: url, apiKey: KEY }, meter });
+    const gw = await startEgressGateway({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: url, apiKey: KEY }, meter });
     closers.push(() => gw.close());
     return gw;
   };

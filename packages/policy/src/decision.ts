@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BudgetLimits, ModelPrice } from './budget';
-import { ResourceLimits } from './execution-spec';
+import { ResourceLimits, UpstreamName } from './execution-spec';
 
 export const DecisionReason = z
   .object({
@@ -29,7 +29,8 @@ export const NetworkObligation = z.discriminatedUnion('mode', [
   z
     .object({
       mode: z.literal('gateway'),
-      api: z.enum(['gemini']).optional(),
+      /** The declared upstream the gateway's API proxy serves (see UpstreamName). */
+      api: UpstreamName.optional(),
       /** The provider's `models` from the policy: the gateway's API proxy refuses any other model. */
       models: z.array(z.string()).optional(),
       allow: z.array(z.string()),

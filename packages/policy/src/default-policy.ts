@@ -9,7 +9,8 @@ export const DEFAULT_POLICY_INPUT: PolicyInput = {
     onExceed: 'clamp',
   },
   network: { mode: 'none', allow: [], deny: [] },
-  providers: [{ name: 'exec' }, { name: 'gemini-cli' }, { name: 'cursor' }],
+  // "*": every provider the runtime registers, so adding a provider needs no policy edit.
+  providers: [{ name: 'exec' }, { name: '*' }],
   images: ['bastion/*'],
 };
 

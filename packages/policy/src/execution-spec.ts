@@ -39,13 +39,24 @@ export const WorkspaceRequest = z
   .strict();
 export type WorkspaceRequest = z.infer<typeof WorkspaceRequest>;
 
+/**
+ * The name of a model API a provider declares (its manifest's `upstreams[].name`, e.g. gemini,
+ * anthropic). Only the shape is checked here; whether the name is declared is checked against the
+ * registered upstreams (the engine's `upstreams` option, and the gateway, which knows no other).
+ */
+export const UpstreamName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'an upstream name is lower-case letters, digits and dashes, starting with a letter (e.g. gemini, anthropic)')
+  .describe('Name of a model API a provider declares, e.g. gemini, anthropic');
+export type UpstreamName = z.infer<typeof UpstreamName>;
+
 export const NetworkRequest = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('none') }).strict(),
   z
     .object({
       mode: z.literal('gateway'),
-      /** Provider API the gateway reverse-proxies (credential injected on the host side). */
-      api: z.enum(['gemini']).optional(),
+      /** Model API (a declared upstream's name) the gateway reverse-proxies, the credential injected on the host side. */
+      api: UpstreamName.optional(),
       /** Domains the call needs through the CONNECT proxy; the policy's lists decide. */
       domains: z.array(z.string().min(1)).default([]),
     })

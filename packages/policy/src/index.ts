@@ -6,6 +6,7 @@ export {
   RESOURCE_KEYS,
   WorkspaceRequest,
   NetworkRequest,
+  UpstreamName,
 } from './execution-spec';
 export {
   Policy,
@@ -44,7 +45,7 @@ export {
 } from './decision';
 export { DEFAULT_POLICY, DEFAULT_POLICY_INPUT } from './default-policy';
 export { defaultPolicyYaml } from './default-policy-yaml';
-export { createPolicyEngine, evaluatePolicy, type PolicyEngine, type PolicyEngineOptions, type EvaluationContext } from './policy-engine';
+export { createPolicyEngine, evaluatePolicy, type PolicyEngine, type PolicyEngineOptions, type EvaluationOptions, type EvaluationContext } from './policy-engine';
 export { DomainPattern, matchDomain, domainPatternProblem, normalizeHost, type DomainVerdict } from './domain-pattern';
 export { RateLimiter, type RateLimiterRule, type RateLimitVerdict } from './rate-limiter';
 export {

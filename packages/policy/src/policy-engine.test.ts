@@ -19,6 +19,32 @@ describe('policy engine', () => {
     expect(d.obligations.network).toEqual({ mode: 'none' });
   });
 
+  it('lets the default policy run every registered provider ("*"), and nothing the runtime does not register', () => {
+    const registered = createPolicyEngine({ providers: ['gemini-cli', 'cursor', 'claude-code'] });
+    for (const provider of ['gemini-cli', 'cursor', 'claude-code', 'exec']) expect(registered.evaluate(spec({ provider })).allow).toBe(true);
+    expect(registered.evaluate(spec({ provider: 'copilot' })).reasons).toEqual([expect.objectContaining({ rule: 'providers', effect: 'deny' })]);
+  });
+
+  it('applies a rule naming a provider before the "*" rule, and never counts "exec" as a provider', () => {
+    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: '*' }, { name: 'cursor', models: ['gpt-5'] }] });
+    const engine = createPolicyEngine({ policy, providers: ['gemini-cli', 'cursor'] });
+    expect(engine.evaluate(spec({ provider: 'cursor', model: 'gpt-4' })).reasons.map((r) => r.rule)).toEqual(['providers.models']);
+    expect(engine.evaluate(spec({ provider: 'gemini-cli', model: 'gemini-2.5-pro' })).allow).toBe(true);
+    expect(engine.evaluate(spec({ provider: 'exec' })).reasons.map((r) => r.rule)).toEqual(['providers']);
+  });
+
+  it('denies an upstream API no registered provider declares, naming the declared ones', () => {
+    const engine = createPolicyEngine({ upstreams: ['gemini', 'anthropic'] });
+    const ask = (api: string) => engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api, domains: [] } }));
+    expect(ask('anthropic').allow).toBe(true);
+    expect(ask('openai').reasons).toEqual([{ rule: 'network.api', effect: 'deny', message: 'no registered provider declares the upstream API "openai" (declared: gemini, anthropic)' }]);
+  });
+
+  it('accepts any well-formed upstream name in a spec and rejects a malformed one', () => {
+    expect(() => spec({ network: { mode: 'gateway', api: 'anthropic', domains: [] } })).not.toThrow();
+    expect(() => spec({ network: { mode: 'gateway', api: 'Gemini API', domains: [] } })).toThrow(/upstream name/);
+  });
+
   it('clamps a request above the maximum and says so', () => {
     const d = engine.evaluate(spec({ resources: { memoryBytes: 64 * 1024 ** 3 } }));
     expect(d.allow).toBe(true);
@@ -27,7 +53,7 @@ describe('policy engine', () => {
   });
 
   it('denies instead of clamping when the policy says onExceed: deny, listing every violation', () => {
-    const strict = createPolicyEngine({ policy: Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, onExceed: 'deny' } }) });
+    const strict = createPolicyEngine({ policy: Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, onExceed: 'deny' } }), providers: ['gemini-cli', 'cursor'] });
     const d = strict.evaluate(spec({ provider: 'nope', image: 'docker.io/evil', resources: { memoryBytes: 1e12, pids: 1e6 } }));
     expect(d.allow).toBe(false);
     expect(d.reasons.map((r) => r.rule).sort()).toEqual(['images', 'providers', 'resources.memory', 'resources.pids']);

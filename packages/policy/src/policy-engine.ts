@@ -18,6 +18,17 @@ export interface PolicyEngine {
 
 export interface PolicyEngineOptions {
   policy?: Policy;
+  /** The registered providers' upstream API names; a spec naming another is denied (network.api). Absent: only the name's shape is checked. */
+  upstreams?: readonly string[];
+  /** The registered provider ids, which a `providers` rule named "*" stands for. Absent: "*" matches any provider but "exec". */
+  providers?: readonly string[];
+}
+
+export interface EvaluationOptions {
+  /** See PolicyEngineOptions.upstreams. */
+  readonly upstreams?: readonly string[];
+  /** See PolicyEngineOptions.providers. */
+  readonly providers?: readonly string[];
 }
 
 const LIMIT_OF: Record<keyof ResourceLimits, keyof PolicyLimits> = {
@@ -34,11 +45,11 @@ export function createPolicyEngine(options: PolicyEngineOptions = {}): PolicyEng
   const policy = options.policy ?? DEFAULT_POLICY;
   return {
     policy,
-    evaluate: (spec) => evaluatePolicy(policy, spec),
+    evaluate: (spec) => evaluatePolicy(policy, spec, { ...(options.upstreams ? { upstreams: options.upstreams } : {}), ...(options.providers ? { providers: options.providers } : {}) }),
   };
 }
 
-export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
+export function evaluatePolicy(policy: Policy, spec: ExecutionSpec, options: EvaluationOptions = {}): Decision {
   const reasons: DecisionReason[] = [];
   const limits = {} as ResourceLimits;
 
@@ -61,7 +72,7 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
     }
   }
 
-  const providerRule = policy.providers.find((p) => p.name === spec.provider);
+  const providerRule = providerRuleFor(policy, spec.provider, options.providers);
   if (!providerRule) {
     reasons.push({ rule: 'providers', effect: 'deny', message: `provider "${spec.provider}" is not allowed by the policy` });
   } else if (spec.model !== undefined && providerRule.models !== undefined && !providerRule.models.includes(spec.model)) {
@@ -98,6 +109,9 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec): Decision {
     const wantsApi = spec.network.api !== undefined;
     // The provider's own model API goes through the reverse proxy and is governed by the provider
     // rule; any other destination is egress and needs network.mode: gateway.
+    if (wantsApi && options.upstreams !== undefined && !options.upstreams.includes(spec.network.api as string)) {
+      reasons.push({ rule: 'network.api', effect: 'deny', message: `no registered provider declares the upstream API "${spec.network.api}" (declared: ${options.upstreams.join(', ') || 'none'})` });
+    }
     if (wantsApi && providerRule && !providerRule.api) {
       reasons.push({ rule: 'providers.api', effect: 'deny', message: `provider "${spec.provider}" may not reach its model API` });
     }
@@ -148,3 +162,11 @@ function escapeRegExp(s: string): string {
 }
 
 export { ExecutionSpec };
+
+/** The rule naming the provider exactly, else the "*" rule when the provider is a registered one ("exec" is never covered by "*"). */
+function providerRuleFor(policy: Policy, provider: string, registered: readonly string[] | undefined): Policy['providers'][number] | undefined {
+  const exact = policy.providers.find((p) => p.name === provider);
+  if (exact || provider === 'exec') return exact;
+  if (registered !== undefined && !registered.includes(provider)) return undefined;
+  return policy.providers.find((p) => p.name === '*');
+}

@@ -42,7 +42,10 @@ export type PolicyLimits = z.infer<typeof PolicyLimits>;
 
 export const ProviderRule = z
   .object({
-    name: z.string().min(1).describe('Provider id (gemini-cli, cursor, exec)'),
+    name: z
+      .string()
+      .min(1)
+      .describe('Provider id (e.g. gemini-cli, cursor), "exec" for plain commands, or "*" for every provider the runtime registers (a rule naming a provider exactly wins over "*")'),
     models: z.array(z.string().min(1)).optional().describe('Models this provider may use; absent means any'),
     api: z
       .boolean()
@@ -190,7 +193,7 @@ export const Policy = z
     filesystem: FilesystemPolicy.prefault({}),
     providers: z
       .array(ProviderRule)
-      .prefault([{ name: 'exec' }, { name: 'gemini-cli' }, { name: 'cursor' }])
+      .prefault([{ name: 'exec' }, { name: '*' }])
       .describe('Providers (and models) allowed to run; anything else is denied'),
     images: z.array(z.string().min(1)).default(['bastion/*']).describe('Image name patterns calls may use (* matches within a name segment)'),
     redaction: RedactionPolicy.prefault({}),

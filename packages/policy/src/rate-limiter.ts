@@ -1,4 +1,5 @@
 import { domainPatternMatches } from './domain-pattern';
+import type { Clock } from '@bastion/core';
 
 export interface RateLimiterRule {
   /** Host or `*.example.com`; every host a wildcard covers draws from the same bucket. */
@@ -25,9 +26,9 @@ interface Bucket {
  */
 export class RateLimiter {
   private readonly buckets: Bucket[];
-  private readonly now: () => number;
+  private readonly now: Clock;
 
-  constructor(rules: readonly RateLimiterRule[], options: { clock?: () => number } = {}) {
+  constructor(rules: readonly RateLimiterRule[], options: { clock?: Clock } = {}) {
     this.now = options.clock ?? Date.now;
     const start = this.now();
     this.buckets = rules.map((rule) => {

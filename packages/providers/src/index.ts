@@ -16,9 +16,24 @@ export {
   SPECIFICATION_VERSION,
   assertSupportedProvider,
   type AgentProvider,
+  type AgentInstall,
   type PlanContext,
   type ProviderOutput,
   type ParsedOutcome,
+  type ProviderRegistration,
+  type ProviderSettings,
 } from './contract/agent-provider';
+export type {
+  ProviderManifest,
+  ProviderCapabilities,
+  ProviderFlags,
+  HostBinary,
+  UpstreamApi,
+  UpstreamErrorFormat,
+  ModelLocation,
+} from './contract/provider-manifest';
+export { createProviderRegistry, ProviderId, type ProviderRegistry } from './registry/provider-registry';
+export { REGISTERED_PROVIDERS, providerRegistry } from './registered-providers';
 export * from './cursor';
 export * from './gemini-cli';
+export * from './claude-code';

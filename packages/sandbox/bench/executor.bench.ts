@@ -9,18 +9,12 @@ import { createDockerExecutor } from '../src/docker/docker-executor';
 import { bwrapAvailability, createBwrapExecutor } from '../src/bwrap/bwrap-executor';
 import { resolveRootfs } from '../src/bwrap/rootfs';
 import { LABELS } from '../src/labels';
-import { SANDBOX_IMAGE } from '../src/images';
+import type { CaseResult } from '@bastion/core/test-support';
 
 const run = promisify(execFile);
-const IMAGE = SANDBOX_IMAGE;
+const IMAGE = 'bastion/sandbox:latest';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
-  note?: string;
-}
+export type { CaseResult };
 export type CaseOutcome = CaseResult | { missing: string };
 type CaseName = 'docker-run' | 'bastion-cold' | 'bastion-warm' | 'bastion-bwrap' | 'bwrap-raw';
 

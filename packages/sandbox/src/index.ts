@@ -3,6 +3,7 @@ export type { Executor, ExecutorRequest, ExecutorHooks, ExecutorOutcome, Mount, 
 export { createDockerExecutor, type DockerExecutorOptions } from './docker/docker-executor';
 export { containerCreateOptions, SANDBOX_USER } from './docker/container-config';
 export { LABELS, containerLabels, newSessionIdentity, type SessionIdentity } from './labels';
+export { SANDBOX_IMAGE, SANDBOX_RECIPE, imageOf, providerImage, type ImageOverrides } from './images';
 export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './docker/warm-pool';
 export { createBwrapExecutor, bwrapAvailability, type BwrapExecutor, type BwrapExecutorOptions } from './bwrap/bwrap-executor';
 export { compileWithLibseccomp, type CompiledSeccomp } from './bwrap/libseccomp-compiler';
@@ -20,4 +21,3 @@ export { DEFAULT_TMPFS_ROOT } from './bwrap/call-tmpfs';
 export { type RateLimitCause } from './sandbox-extensions';
 export { processStartTime } from './runtime-dir/runtime-dir';
 export { SANDBOX_GATEWAY } from './gateway-mount';
-export { BASE_IMAGE, SANDBOX_IMAGE } from './images';

@@ -12,12 +12,10 @@ import { createOutputSanitizer } from '../src/index';
 // the package's public surface or its src/ boundary, so this one import crosses the line on purpose.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { generateSecretCorpus, type GroundTruthSpan } from '@bastion/testing';
+import type { CaseResult as BaseCaseResult } from '@bastion/core/test-support';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
+/** A sanitizer case: the shared fields plus throughput and recall. */
+export interface CaseResult extends BaseCaseResult {
   throughputMBps: number;
   recall?: number;
 }

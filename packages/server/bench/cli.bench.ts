@@ -5,21 +5,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bwrapAvailability, resolveRootfs, managedContainers } from '@bastion/sandbox';
-import { percentile } from '@bastion/core/test-support';
+import { percentile, type CaseResult } from '@bastion/core/test-support';
 
 const ROOT = repoRoot();
 const BIN = join(ROOT, 'packages/server/bin/bastion.cjs');
 const IMAGE = 'bastion/sandbox';
 
-export interface CliCaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  /** The case's p50 over the baseline's p50 (scripts/bench.mjs recomputes it the same way). */
-  ratio: number;
+/** A CLI case: the shared fields (scripts/bench.mjs recomputes `ratio` the same way) plus CPU. */
+export interface CliCaseResult extends CaseResult {
   /** User+system CPU of the process and its children (hyperfine's mean per round, median over rounds). */
   cpuMs?: number;
-  note?: string;
 }
 type CliCase = CliCaseResult | { missing: string };
 

@@ -9,17 +9,17 @@ import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
-import { createMemoryAuditLog, createFlagService, createPipeline, createPipelineCall, createRouter, type Router, DEFAULT_PLAN_CONTEXT } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createFlagService, createPipeline, readOnlyBinding, createRuntimeRouter } from '@bastion/agent-runtime';
 import { createMetrics, createService, type ServiceOptions, createPgClient, createPgliteClient, createSqlTaskLedger, routerTaskRunner, startTaskWorker, type StartedWorker } from '@bastion/server';
+import type { Router } from '@bastion/agent-runtime';
 import type { TaskLedger } from '@bastion/server';
+import type { CaseResult } from '@bastion/core/test-support';
 
-export interface QueueCase {
-  /** Tasks in the latency phase (one at a time, the queue idle). */
-  n: number;
-  /** Accept (the task committed, or taken in memory) to the router starting it. */
-  p50Ms: number;
-  p95Ms: number;
-  ratio: number;
+/**
+ * A queue case: `n` tasks in the latency phase (one at a time, the queue idle), p50/p95 from
+ * accept (the task committed, or taken in memory) to the router starting it; plus throughput.
+ */
+export interface QueueCase extends CaseResult {
   /** n tasks submitted at concurrency 16: first submit to last result. */
   tasksPerSecond: number;
   throughputTasks: number;
@@ -32,8 +32,11 @@ export interface QueueBenchResult {
 
 const provider: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'gemini-cli',
-  capabilities: { analyze: true, edit: true, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: true },
   plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['agent', '--prompt', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
 };
@@ -89,13 +92,13 @@ async function measure(n: number, dir: string, durable: { open: () => Promise<Ta
   const pipeline = createPipeline({ policy: () => engine, executor, sanitizer: (knownSecrets) => createOutputSanitizer({ knownSecrets }), secrets: createSecretStore({ env: {} }), audit });
   const flags = createFlagService({ env: {} });
   const metrics = createMetrics();
-  const inner = createRouter({
-    providers: [provider],
-    audit,
+  // The production path: Router → runtime router → AgentRunner → runAgent.
+  const inner = createRuntimeRouter({
+    runtime: { pipeline, audit },
+    flags,
     metrics,
-    gate: flags.gate,
+    bindings: [readOnlyBinding(provider)],
     config: { defaults: { maxConcurrent: 256, maxQueue: 4096 } },
-    call: createPipelineCall({ pipeline, providers: [provider], flags, planContext: DEFAULT_PLAN_CONTEXT }),
   });
   const done = new Map<string, number>();
   const router: Router = Object.assign(Object.create(inner) as Router, {

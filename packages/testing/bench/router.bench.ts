@@ -6,16 +6,12 @@ import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
 import type { OutputSanitizer, SecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
-import { createMemoryAuditLog, createFlagService, createPipeline, createPipelineCall, createRouter, type Router, DEFAULT_PLAN_CONTEXT } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createFlagService, createPipeline, readOnlyBinding, createRuntimeRouter } from '@bastion/agent-runtime';
 import { createMetrics, createService } from '@bastion/server';
+import type { Router } from '@bastion/agent-runtime';
+import type { CaseResult } from '@bastion/core/test-support';
 
-export interface CaseResult {
-  n: number;
-  p50Ms: number;
-  p95Ms: number;
-  /** This case's p50 over the baseline's p50, measured in the same run. */
-  ratio: number;
-}
+export type { CaseResult };
 
 export interface RouterBenchResult {
   baseline: 'overhead';
@@ -40,8 +36,11 @@ export interface RouterBenchOptions {
 
 const benchProvider: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'gemini-cli',
-  capabilities: { analyze: true, edit: true, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: true },
   plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['agent', '--prompt', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
 };
@@ -59,13 +58,13 @@ export async function runRouterBench(options: RouterBenchOptions = {}): Promise<
   const pipeline = createPipeline({ policy: () => engine, executor, sanitizer: security.sanitizer, secrets: security.secrets, audit });
   const flags = createFlagService({ env: {} });
   const metrics = createMetrics();
-  const router = createRouter({
-    providers: [benchProvider],
-    audit,
+  // The production path: Router → runtime router → AgentRunner → runAgent, as serve, mcp and run use it.
+  const router = createRuntimeRouter({
+    runtime: { pipeline, audit },
+    flags,
     metrics,
-    gate: flags.gate,
+    bindings: [readOnlyBinding(benchProvider)],
     config: { defaults: { maxConcurrent: 256, maxQueue: 1024 } },
-    call: createPipelineCall({ pipeline, providers: [benchProvider], flags, planContext: DEFAULT_PLAN_CONTEXT }),
   });
 
   try {

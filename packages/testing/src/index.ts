@@ -1,4 +1,5 @@
 export * from './fake-gemini-api/fake-gemini-api';
+export * from './fake-anthropic-api/fake-anthropic-api';
 export * from './fake-cursor-agent/fake-cursor-agent';
 export * from './fake-cursor-agent/fake-cursor-script';
 export { generateSecretCorpus, generateLookAlikes, FAKE_SECRET_RULE_IDS, FIXED_LOOK_ALIKES, type SecretCorpus, type GroundTruthSpan } from './secret-corpus';

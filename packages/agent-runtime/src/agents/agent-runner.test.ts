@@ -1,3 +1,4 @@
+import { providerRegistry } from '@bastion/providers';
 import type { Pipeline } from '../pipeline/pipeline';
 import { createAgentRunner } from './agent-runner';
 import { defaultBindings } from './default-bindings';
@@ -15,11 +16,14 @@ describe('agent runner', () => {
     const result = await runner.run('gemini-cli', { prompt: 'fix the bug', intent: 'edit' });
     expect(result.status).not.toBe('succeeded');
     expect(result.execution).toBeNull();
+    // Every registered provider whose manifest says it edits, in registration order (cursor first).
+    const capable = providerRegistry.manifests.filter((m) => m.capabilities.edit).map((m) => m.id);
+    expect(capable[0]).toBe('cursor');
     expect(result.error).toMatchObject({
       code: 'INVALID_INPUT',
       retryable: false,
-      message: 'provider "gemini-cli" is not capable of --intent edit; use --provider cursor, or ask it with --intent analyze',
-      details: { provider: 'gemini-cli', intent: 'edit', capable: ['cursor'] },
+      message: `provider "gemini-cli" is not capable of --intent edit; use --provider ${capable.join(' or --provider ')}, or ask it with --intent analyze`,
+      details: { provider: 'gemini-cli', intent: 'edit', capable },
     });
   });
 });

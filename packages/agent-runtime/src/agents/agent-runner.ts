@@ -3,20 +3,14 @@ import { BastionError } from '@bastion/core';
 import { AgentTask, notRunResult, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import { runAgent } from '../pipeline/agent-call';
 import type { CallOptions, Pipeline } from '../pipeline/pipeline';
+import { providerImage, type ImageOverrides } from '@bastion/sandbox';
 import type { ProviderBinding } from './provider-binding';
-import { SANDBOX_IMAGE } from '@bastion/sandbox';
-
-export interface AgentImages {
-  readonly sandbox: string;
-  readonly geminiCli: string;
-}
-
-export const DEFAULT_IMAGES: AgentImages = { sandbox: SANDBOX_IMAGE, geminiCli: 'bastion/gemini-cli:latest' };
 
 export interface AgentRunnerOptions {
   pipeline: Pipeline;
   bindings: readonly ProviderBinding[];
-  images?: AgentImages;
+  /** Image per provider id, instead of the one its manifest declares. */
+  images?: ImageOverrides;
   /** argv entries above this many bytes go on stdin. */
   maxArgBytes?: number;
   /** Where the gateway relay listens inside the sandbox. */
@@ -64,7 +58,7 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
         ...(prep.changes ? { changes: prep.changes } : {}),
         planContext: {
           workspaceMountPath: '/workspace',
-          images: options.images ?? DEFAULT_IMAGES,
+          image: providerImage(binding.provider, options.images),
           gatewayUrl: options.gatewayUrl ?? 'http://127.0.0.1:8080',
           maxArgBytes: options.maxArgBytes ?? 16 * 1024,
           ...(prep.agentInstall ? { agentInstall: prep.agentInstall } : {}),

@@ -22,11 +22,13 @@ const MIN_SECRET_LENGTH = 6;
 export function createLiveSanitizer(): LiveSanitizer {
   const sources: KnownSecretSource[] = [];
   let key = '';
-  let current = createOutputSanitizer({ hostPaths: hostPathOptions() });
+  // Built on the first event, not with the log: by then the runtime has usually registered its
+  // secret sources, so a CLI call builds one sanitizer instead of a secret-less one first.
+  let current: OutputSanitizer | undefined;
   const now = (): OutputSanitizer => {
     const values = [...new Set(sources.flatMap((s) => s()))].filter((v) => v.length >= MIN_SECRET_LENGTH).sort();
     const nextKey = values.join('\u0000');
-    if (nextKey !== key) {
+    if (current === undefined || nextKey !== key) {
       current = createOutputSanitizer({ knownSecrets: values, hostPaths: hostPathOptions() });
       key = nextKey;
     }

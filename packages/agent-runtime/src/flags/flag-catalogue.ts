@@ -1,28 +1,13 @@
 import { BastionError } from '@bastion/core';
+import { providerRegistry, type ProviderManifest } from '@bastion/providers';
 
-/** Every flag Bastion reads. Names are the environment variable names; the flags file uses the same keys. */
+/** A flag's type, default and meaning. Names are the environment variable names; the flags file uses the same keys. */
 export type FlagDefinition =
   | { readonly type: 'boolean'; readonly default: boolean; readonly description: string; readonly unlocksWrite?: boolean }
   | { readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly description: string }
   | { readonly type: 'int'; readonly min: number; readonly max: number; readonly default: number; readonly description: string };
 
 export type FlagValue = boolean | string | number;
-
-export const FLAG_CATALOGUE = {
-  FF_CURSOR_AUTOFIX: {
-    type: 'boolean',
-    default: false,
-    unlocksWrite: true,
-    description: "Apply Cursor's edits to the caller's workspace (after the policy's path rules) instead of returning them as a diff",
-  },
-  FF_DEFAULT_BACKEND: { type: 'enum', values: ['docker', 'bwrap'], default: 'docker', description: 'Sandbox backend for calls that do not name one' },
-  FF_PROVIDER_GEMINI_CLI: { type: 'boolean', default: true, description: 'Route tasks to the gemini-cli provider' },
-  FF_PROVIDER_CURSOR: { type: 'boolean', default: true, description: 'Route tasks to the cursor provider' },
-  FF_POOL_SIZE_GEMINI_CLI: { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for gemini-cli calls (0: cold start every call)' },
-  FF_POOL_SIZE_CURSOR: { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for cursor calls (0: cold start every call)' },
-} as const satisfies Record<string, FlagDefinition>;
-
-export type KnownFlagName = keyof typeof FLAG_CATALOGUE;
 
 /** A provider id as it appears in flag names: `gemini-cli` → `GEMINI_CLI`. */
 const flagSuffix = (providerId: string): string => providerId.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
@@ -40,11 +25,45 @@ export function poolSizeFlagName(providerId: string): string {
 /** Flags every provider has, whether or not the catalogue names it. */
 export const PER_PROVIDER_FLAG = /^FF_(?:PROVIDER|POOL_SIZE)_[A-Z0-9_]+$/;
 
+/** The shape of an autofix flag a provider may declare (FF_CURSOR_AUTOFIX, FF_CLAUDE_CODE_AUTOFIX). */
+const AUTOFIX_FLAG = /^FF_[A-Z0-9_]+_AUTOFIX$/;
+
+const autofixDefinition = (who: string): FlagDefinition => ({
+  type: 'boolean',
+  default: false,
+  unlocksWrite: true,
+  description: `Apply ${who}'s edits to the caller's workspace (after the policy's path rules) instead of returning them as a diff`,
+});
+
+/** The flags of each registered provider: its routing switch, its pool size, and the autofix flag its manifest declares. */
+function providerFlags(manifests: readonly ProviderManifest[]): Record<string, FlagDefinition> {
+  const out: Record<string, FlagDefinition> = {};
+  for (const m of manifests) {
+    if (m.flags.autofix !== undefined) out[m.flags.autofix] = autofixDefinition(m.id);
+    out[providerFlagName(m.id)] = { type: 'boolean', default: true, description: `Route tasks to the ${m.id} provider` };
+    out[poolSizeFlagName(m.id)] = { type: 'int', min: 0, max: 64, default: 2, description: `Warm sandboxes bastion serve keeps ready for ${m.id} calls (0: cold start every call)` };
+  }
+  return out;
+}
+
+/** Every flag Bastion reads: the runtime's own and those of each registered provider (from its manifest). */
+export const FLAG_CATALOGUE: Readonly<Record<string, FlagDefinition>> = {
+  FF_DEFAULT_BACKEND: { type: 'enum', values: ['docker', 'bwrap'], default: 'docker', description: 'Sandbox backend for calls that do not name one' },
+  ...providerFlags(providerRegistry.manifests),
+};
+
+/** provider id → the autofix flag its manifest declares, for every given provider that declares one. */
+export function autofixFlagNames(manifests: readonly ProviderManifest[] = providerRegistry.manifests): Readonly<Record<string, string>> {
+  return Object.fromEntries(manifests.filter((m) => m.flags.autofix !== undefined).map((m) => [m.id, m.flags.autofix as string]));
+}
+
 /** The definition of a flag; providers not in the catalogue get an on-by-default switch and a pool size. */
 export function flagDefinition(name: string): FlagDefinition {
   const known = (FLAG_CATALOGUE as Record<string, FlagDefinition>)[name];
   if (known) return known;
   if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(name)) return { type: 'boolean', default: true, description: 'Route tasks to this provider' };
+  // A provider configured with its own autofix flag name: a write-unlocking switch, off by default.
+  if (AUTOFIX_FLAG.test(name)) return autofixDefinition('this provider');
   if (/^FF_POOL_SIZE_[A-Z0-9_]+$/.test(name)) {
     return { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for this provider (0: cold start every call)' };
   }

@@ -32,12 +32,12 @@ describe('feature flags', () => {
     expect(await belowEnv.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'bwrap', source: 'file', reason: `set in ${system}` }));
     const both = make({ env: { FF_DEFAULT_BACKEND: 'bwrap' }, flagsFile: explicit, systemFlagsFile: system });
     expect(await both.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'docker', source: 'file', reason: `set in ${explicit}` }));
-    expect((await both.cursorAutofix()).enabled).toBe(true);
+    expect((await both.autofix('cursor')).enabled).toBe(true);
   });
 
   it.each(['1', 'true', 'TRUE', 'Yes', 'on', ' ON '])('turns FF_CURSOR_AUTOFIX on for %p', async (raw) => {
     const flags = make({ env: { FF_CURSOR_AUTOFIX: raw } });
-    const { enabled, evaluation } = await flags.cursorAutofix({ correlationId: 'c' });
+    const { enabled, evaluation } = await flags.autofix('cursor', { correlationId: 'c' });
     expect(enabled).toBe(true);
     expect(evaluation).toEqual(expect.objectContaining({ source: 'env', value: true }));
   });
@@ -45,14 +45,14 @@ describe('feature flags', () => {
   it.each(['0', 'false', 'off', 'no', ''])('keeps FF_CURSOR_AUTOFIX off for %p without a report', async (raw) => {
     const audit = createMemoryAuditLog();
     const flags = make({ env: { FF_CURSOR_AUTOFIX: raw }, audit });
-    expect((await flags.cursorAutofix()).enabled).toBe(false);
+    expect((await flags.autofix('cursor')).enabled).toBe(false);
     expect(audit.events.filter((e) => e.event === 'flags.unparseable')).toHaveLength(0);
   });
 
   it.each(['maybe', 'enable', '2', 'tru'])('treats an unparseable FF_CURSOR_AUTOFIX=%p as off and reports it', async (raw) => {
     const audit = createMemoryAuditLog();
     const flags = make({ env: { FF_CURSOR_AUTOFIX: raw }, audit });
-    const { enabled, evaluation } = await flags.cursorAutofix({ correlationId: 'c9' });
+    const { enabled, evaluation } = await flags.autofix('cursor', { correlationId: 'c9' });
     expect(enabled).toBe(false);
     expect(evaluation).toEqual(expect.objectContaining({ unparseable: true, source: 'env', raw, value: false }));
     expect(evaluation.reason).toContain('unparseable');
@@ -91,9 +91,9 @@ describe('feature flags', () => {
     const file = join(dir, 'bastion-flags.yaml');
     await writeFlagsFileAtomic(file, { FF_CURSOR_AUTOFIX: false });
     const flags = make({ flagsFile: file, env: {}, audit });
-    expect((await flags.cursorAutofix({ correlationId: 'before' })).enabled).toBe(false);
+    expect((await flags.autofix('cursor', { correlationId: 'before' })).enabled).toBe(false);
     await writeFlagsFileAtomic(file, { FF_CURSOR_AUTOFIX: true });
-    expect((await flags.cursorAutofix({ correlationId: 'after' })).enabled).toBe(true);
+    expect((await flags.autofix('cursor', { correlationId: 'after' })).enabled).toBe(true);
     expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_locked', correlationId: 'before', source: 'file' }));
     expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_unlocked', correlationId: 'after', source: 'file', value: true }));
   });
@@ -131,7 +131,7 @@ describe('feature flags', () => {
     const file = join(dir, 'bastion-flags.yaml');
     await writeFile(file, 'FF_CURSOR_AUTOFIX: sometimes\n');
     const flags = make({ flagsFile: file, env: { FF_CURSOR_AUTOFIX: 'true' } });
-    const { enabled, evaluation } = await flags.cursorAutofix();
+    const { enabled, evaluation } = await flags.autofix('cursor');
     expect(enabled).toBe(false);
     expect(evaluation).toEqual(expect.objectContaining({ source: 'file', unparseable: true, raw: 'sometimes' }));
   });
@@ -145,6 +145,21 @@ describe('feature flags', () => {
   it('rejects unknown flag names with INVALID_INPUT', async () => {
     const flags = make({ env: {} });
     await expect(flags.evaluate('FF_NOPE')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('reads each provider\'s autofix flag by the name configured for it, audited as a write unlock', async () => {
+    const audit = createMemoryAuditLog();
+    const flags = make({ env: { FF_CURSOR_AUTOFIX: '1', FF_EDITOR_X_AUTOFIX: 'on' }, audit, autofixFlags: { cursor: 'FF_CURSOR_AUTOFIX', 'editor-x': 'FF_EDITOR_X_AUTOFIX' } });
+    expect(await flags.autofix('editor-x', { correlationId: 'x1' })).toMatchObject({ enabled: true, evaluation: { name: 'FF_EDITOR_X_AUTOFIX', source: 'env' } });
+    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_unlocked', flag: 'FF_EDITOR_X_AUTOFIX', correlationId: 'x1' }));
+    expect((await flags.autofix('cursor')).enabled).toBe(true);
+    expect(await flags.autofix('gemini-cli')).toMatchObject({ enabled: false, evaluation: { reason: 'provider "gemini-cli" declares no autofix flag: its edits are never applied' } });
+  });
+
+  it('takes the autofix flag names from the registered providers\' manifests by default (FF_CURSOR_AUTOFIX for cursor)', async () => {
+    const flags = make({ env: { FF_CURSOR_AUTOFIX: 'yes' } });
+    expect(await flags.autofix('cursor')).toMatchObject({ enabled: true, evaluation: { name: 'FF_CURSOR_AUTOFIX' } });
+    expect(FLAG_CATALOGUE.FF_CURSOR_AUTOFIX).toMatchObject({ type: 'boolean', default: false, unlocksWrite: true });
   });
 
   it('lists every catalogue flag', async () => {
@@ -162,10 +177,10 @@ describe('feature flags', () => {
   });
 
   it('parses ints and enums strictly', () => {
-    expect(parseFlagValue(FLAG_CATALOGUE.FF_POOL_SIZE_CURSOR, '4')).toEqual({ ok: true, value: 4 });
-    expect(parseFlagValue(FLAG_CATALOGUE.FF_POOL_SIZE_CURSOR, '-1').ok).toBe(false);
-    expect(parseFlagValue(FLAG_CATALOGUE.FF_POOL_SIZE_CURSOR, 65).ok).toBe(false);
-    expect(parseFlagValue(FLAG_CATALOGUE.FF_DEFAULT_BACKEND, 'BWRAP')).toEqual({ ok: true, value: 'bwrap' });
-    expect(parseFlagValue(FLAG_CATALOGUE.FF_DEFAULT_BACKEND, 'podman').ok).toBe(false);
+    expect(parseFlagValue(FLAG_CATALOGUE.FF_POOL_SIZE_CURSOR!, '4')).toEqual({ ok: true, value: 4 });
+    expect(parseFlagValue(FLAG_CATALOGUE.FF_POOL_SIZE_CURSOR!, '-1').ok).toBe(false);
+    expect(parseFlagValue(FLAG_CATALOGUE.FF_POOL_SIZE_CURSOR!, 65).ok).toBe(false);
+    expect(parseFlagValue(FLAG_CATALOGUE.FF_DEFAULT_BACKEND!, 'BWRAP')).toEqual({ ok: true, value: 'bwrap' });
+    expect(parseFlagValue(FLAG_CATALOGUE.FF_DEFAULT_BACKEND!, 'podman').ok).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { ProviderGate } from './provider-gate';
 import { EnvFlagProvider } from './env-flag-provider';
 import { FileFlagProvider } from './file-flag-provider';
-import { FLAG_CATALOGUE, flagDefinition, PER_PROVIDER_FLAG, poolSizeFlagName, providerFlagName, type FlagValue } from './flag-catalogue';
+import { autofixFlagNames, FLAG_CATALOGUE, flagDefinition, PER_PROVIDER_FLAG, poolSizeFlagName, providerFlagName, type FlagValue } from './flag-catalogue';
 import { DefaultValueProvider, UNPARSEABLE_REASON, type FlagSource } from './raw-value-provider';
 
 export interface FlagEvaluation {
@@ -33,13 +33,22 @@ export interface FlagServiceOptions {
   systemFlagsFile?: string;
   audit?: AuditLog;
   debounceMs?: number;
+  /**
+   * provider id → the flag that unlocks applying its edits. Default: what each registered
+   * provider's manifest declares (cursor: FF_CURSOR_AUTOFIX). A provider with none never applies.
+   */
+  autofixFlags?: Readonly<Record<string, string>>;
 }
 
 export interface FlagService extends AsyncDisposable {
   readonly flagsFile?: string;
   evaluate(name: string, context?: FlagContext): Promise<FlagEvaluation>;
-  /** FF_CURSOR_AUTOFIX: every evaluation is audited (flags.write_unlocked / flags.write_locked). */
-  cursorAutofix(context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
+  /**
+   * The provider's autofix flag (its manifest's flags.autofix, e.g. FF_CURSOR_AUTOFIX): whether its
+   * edits may be applied. Every evaluation is audited (flags.write_unlocked / flags.write_locked);
+   * a provider that declares no such flag is always off.
+   */
+  autofix(providerId: string, context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
   providerEnabled(providerId: string, context?: FlagContext): Promise<{ enabled: boolean; evaluation: FlagEvaluation }>;
   /** FF_POOL_SIZE_<PROVIDER>: warm sandboxes to keep ready for this provider's calls. */
   poolSize(providerId: string, context?: FlagContext): Promise<number>;
@@ -64,6 +73,7 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
   const env = options.env ?? process.env;
   const { audit } = options;
   const domain = `bastion-flags-${randomUUID()}`;
+  const autofixFlags = options.autofixFlags ?? autofixFlagNames();
   const watchedFile = (file: string) => {
     const provider: FileFlagProvider = new FileFlagProvider(file, {
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
@@ -122,7 +132,14 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
   const service: FlagService = {
     ...(fileProvider ? { flagsFile: fileProvider.file } : {}),
     evaluate,
-    cursorAutofix: (context) => boolFlag('FF_CURSOR_AUTOFIX', context),
+    autofix: async (providerId, context) => {
+      const name = autofixFlags[providerId];
+      if (name === undefined) {
+        const reason = `provider "${providerId}" declares no autofix flag: its edits are never applied`;
+        return { enabled: false, evaluation: { name: '(none)', value: false, source: 'default', reason } };
+      }
+      return boolFlag(name, context);
+    },
     providerEnabled: (providerId, context) => boolFlag(providerFlagName(providerId), context),
     poolSize: async (providerId, context) => (await evaluate(poolSizeFlagName(providerId), context)).value as number,
     defaultBackend: async (context) => ((await evaluate('FF_DEFAULT_BACKEND', context)).value === 'bwrap' ? 'bwrap' : 'docker'),
@@ -131,7 +148,7 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
       return { enabled, rule: `flags.${evaluation.name}`, reason: `${evaluation.name} is off (${evaluation.reason})` };
     },
     async list(context) {
-      const names = new Set<string>(Object.keys(FLAG_CATALOGUE));
+      const names = new Set<string>([...Object.keys(FLAG_CATALOGUE), ...Object.values(autofixFlags)]);
       for (const key of Object.keys(env)) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
       for (const provider of fileProviders) for (const key of Object.keys(await provider.contents())) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
       const out: FlagEvaluation[] = [];

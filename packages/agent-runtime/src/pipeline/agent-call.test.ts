@@ -16,7 +16,7 @@ import { createWorkspaceProvisioner } from '../workspace/workspace-provisioner';
 const KEY = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';
 // The key with one character as a JSON escape: the stream sanitizer sees `\u0072`, JSON.parse gives the key.
 const ESCAPED = KEY.replace('r', '\\u0072');
-const planContext = { workspaceMountPath: '/workspace', images: { sandbox: 's', geminiCli: 'g' }, gatewayUrl: 'http://gw', maxArgBytes: 1024 };
+const planContext = { workspaceMountPath: '/workspace', image: 'g', gatewayUrl: 'http://gw', maxArgBytes: 1024 };
 
 function printingExecutor(stdout: string): Executor {
   return {
@@ -32,8 +32,11 @@ function printingExecutor(stdout: string): Executor {
 /** A provider like the real ones: its agent prints one JSON document, parse decodes it. */
 const jsonProvider: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'json-agent',
-  capabilities: { analyze: true, edit: true, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: true },
   plan: () => ({ provider: 'json-agent', image: 'bastion/sandbox:latest', command: ['agent'], secretEnv: [{ name: 'AGENT_KEY', secret: 'agent-key' }] }),
   parse: (output) => {
     const doc = JSON.parse(output.stdout) as { result?: string; error?: string };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ZERO_USAGE, type FilesystemObligation } from '@bastion/policy';
+import { ZERO_USAGE, type ExecutionSpecInput, type FilesystemObligation } from '@bastion/policy';
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import {
   AgentTask,
@@ -24,7 +24,7 @@ import type { ExitGate } from './exit-gate';
 /** Turns what the agent did to its workspace copy into proposed (and maybe applied) changes. */
 export type ChangeHandler = (
   run: SandboxRun,
-  call: { task: AgentTask; mode: ResultMode; correlationId: string },
+  call: { task: AgentTask; mode: ResultMode; correlationId: string; toolPaths: readonly string[] },
 ) => Promise<{ proposedChanges: ProposedChange[]; appliedChanges: AppliedChange[]; error?: BastionError }>;
 
 export interface AgentCallOptions extends CallOptions {
@@ -92,6 +92,7 @@ async function callAgent(
   try {
     assertSupportedProvider(provider);
     spec = provider.plan(task, { ...options.planContext, correlationId, mode });
+    assertDeclaredUpstream(provider, spec);
   } catch (err) {
     const error = BastionError.from(err, 'PROVIDER_FAILED');
     audit.record({ event: 'provider.plan_failed', correlationId, stage: 'provider', provider: provider.id, error: error.toInfo() });
@@ -156,7 +157,7 @@ async function finishRun(
   if (verdict?.code === 'PROVIDER_FAILED' && run.workspaceCopy) verdict = (await copyFullVerdict(run.workspaceCopy, run.decision?.obligations.filesystem, verdict.code)) ?? verdict;
   const error = verdict ? withStderrTail(verdict, run.stderr) : null;
   let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
-  if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId }, audit)) };
+  if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId, toolPaths: parsed.toolPaths ?? [] }, audit)) };
   const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
   return {
     ...common,
@@ -189,7 +190,7 @@ async function copyFullVerdict(copyDir: string, filesystem: FilesystemObligation
 async function handleChanges(
   handler: ChangeHandler,
   run: SandboxRun,
-  call: { task: AgentTask; mode: ResultMode; correlationId: string },
+  call: Parameters<ChangeHandler>[1],
   audit: Pipeline['audit'],
 ): ReturnType<ChangeHandler> {
   if (call.mode !== 'apply') return handler(run, call);
@@ -204,4 +205,16 @@ async function handleChanges(
     return { proposedChanges: proposal.proposedChanges, appliedChanges: [], error: refused };
   }
   return handler(run, call);
+}
+
+/** A plan may reach only a model API its provider's manifest declares: the gateway holds keys for those alone. */
+function assertDeclaredUpstream(provider: AgentProvider, spec: ExecutionSpecInput): void {
+  const api = spec.network?.mode === 'gateway' ? spec.network.api : undefined;
+  if (api === undefined || provider.upstreams.some((u) => u.name === api)) return;
+  const declared = provider.upstreams.map((u) => u.name);
+  throw new BastionError(
+    'PROVIDER_FAILED',
+    `provider "${provider.id}" planned a call to the upstream API "${api}", which its manifest does not declare (declared: ${declared.length > 0 ? declared.join(', ') : 'none'}); add it to the manifest's upstreams`,
+    { retryable: false },
+  );
 }

@@ -1,4 +1,5 @@
 import type { BudgetLimits, Decision, ExecutionSpec, Usage } from '@bastion/policy';
+import { providerRegistry } from '@bastion/providers';
 
 /** One egress decision the gateway made for the call (never the request's content). */
 export interface EgressFact {
@@ -34,6 +35,8 @@ export interface RunFacts {
 export function secretIdsOf(spec: ExecutionSpec | null, decision: Decision | null): string[] {
   const ids = new Set<string>((spec?.secretEnv ?? []).map((s) => s.secret));
   const net = decision?.obligations.network;
-  if (net?.mode === 'gateway' && net.api === 'gemini') ids.add('gemini-api-key');
+  // The gateway holds the key of the upstream it proxies: the secret its provider's manifest names.
+  const upstream = net?.mode === 'gateway' && net.api !== undefined ? providerRegistry.upstream(net.api) : undefined;
+  if (upstream) ids.add(upstream.secret);
   return [...ids].sort();
 }

@@ -9,10 +9,10 @@ export {
   type ProviderGate,
   type ProviderHealth,
   type SkipReason,
-  type Clock,
 } from './router';
+/** The router's clock is the shared one. */
+export type { Clock } from '@bastion/core';
 export { RouterConfig, ProviderRouteConfig, resolveProviderConfig, backoffDelay, type RouterConfigInput, type ProviderRouteConfigInput } from './router-config';
 export { classifyFailure, type FailureKind } from './provider-fault';
-export { createPipelineCall, type PipelineCallOptions } from './pipeline-call';
-export { createRuntimeRouter, DEFAULT_PLAN_CONTEXT, type RuntimeRouterOptions } from './runtime-router';
+export { createRuntimeRouter, type RuntimeRouterOptions } from './runtime-router';
 export type { BreakerStateName, RouterMetrics } from './router-metrics';

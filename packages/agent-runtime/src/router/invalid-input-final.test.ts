@@ -11,8 +11,11 @@ import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand
 /** A provider that mounts the task's workspace, as gemini-cli (read-only) and cursor (copy) do. */
 const mountingProvider = (id: string, access: 'read-only' | 'copy-read-only'): AgentProvider => ({
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id,
-  capabilities: { analyze: true, edit: false, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: false },
   plan: (task) => ({
     provider: id,
     image: 'bastion/sandbox:latest',

@@ -5,8 +5,8 @@ import type { BreakerStateName, RouterMetrics } from './router-metrics';
 import { createRouter, type ProviderCall, type RoutedProvider } from './router';
 import { succeededResult } from '../test-support/succeeded-result';
 
-const gemini: RoutedProvider = { id: 'gemini-cli', capabilities: { analyze: true, edit: false, needsAgentInstall: false } };
-const cursor: RoutedProvider = { id: 'cursor', capabilities: { analyze: true, edit: true, needsAgentInstall: true } };
+const gemini: RoutedProvider = { id: 'gemini-cli', capabilities: { analyze: true, edit: false } };
+const cursor: RoutedProvider = { id: 'cursor', capabilities: { analyze: true, edit: true } };
 
 function ok(provider: string, task: AgentTask, correlationId: string): AgentResult {
   return succeededResult(provider, correlationId, { mode: task.intent === 'edit' ? 'dry-run' : 'read-only', response: `answer from ${provider}` });
@@ -43,6 +43,29 @@ const events = (audit: ReturnType<typeof createMemoryAuditLog>, name: string) =>
 
 describe('router', () => {
   afterEach(() => jest.useRealTimers());
+
+  it('answers a pinned provider it does not know, or one that cannot do the task, with INVALID_INPUT naming the ones that can', async () => {
+    const router = createRouter({ providers: [gemini, cursor], call: scripted({}).call, audit: createMemoryAuditLog() });
+    const unknown = await router.route({ prompt: 'x' }, { provider: 'copilot' });
+    expect(unknown.error).toMatchObject({ code: 'INVALID_INPUT', message: 'no provider can take this task: copilot: unknown_provider (no provider "copilot" is registered; use one of gemini-cli, cursor)' });
+    const incapable = await router.route({ prompt: 'fix it', intent: 'edit' }, { provider: 'gemini-cli' });
+    expect(incapable.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('provider "gemini-cli" cannot edit; providers that can: cursor') });
+  });
+
+  it("hands the caller's call hooks (progress, provenance facts) to the provider call untouched", async () => {
+    const seen: unknown[] = [];
+    const hooks = { onPhase: () => undefined, onRunFacts: () => undefined };
+    const router = createRouter({
+      providers: [gemini],
+      audit: createMemoryAuditLog(),
+      call: async (provider, task, opts) => {
+        seen.push(opts.hooks);
+        return ok(provider, task, opts.correlationId);
+      },
+    });
+    await router.route({ prompt: 'x' }, { provider: 'gemini-cli', hooks });
+    expect(seen).toEqual([hooks]);
+  });
 
   it('picks the first capable provider and audits why the others were skipped', async () => {
     const audit = createMemoryAuditLog();

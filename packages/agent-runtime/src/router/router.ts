@@ -18,13 +18,15 @@ import {
   type BulkheadPolicy,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { BastionError, type ErrorCode, type ErrorInfo } from '@bastion/core';
+import { BastionError, systemClock, type Clock, type ErrorCode, type ErrorInfo } from '@bastion/core';
 import type { DecisionReason } from '@bastion/policy';
 import { AgentTask, notRunResult, type AgentProvider, type AgentResult, type AgentTaskInput } from '@bastion/providers';
 import type { AuditLog } from '../audit/audit-log';
 import type { ProviderGate } from '../flags/provider-gate';
 
 export type { ProviderGate };
+import type { CallPhase } from '../pipeline/call-phase';
+import type { RunFacts } from '../pipeline/run-facts';
 import type { BreakerStateName, RouterMetrics } from './router-metrics';
 import { ProviderFault, classifyFailure } from './provider-fault';
 import { RouterConfig, backoffDelay, resolveProviderConfig, type ProviderRouteConfig, type RouterConfigInput } from './router-config';
@@ -38,14 +40,20 @@ export interface ProviderCallOptions {
   readonly signal: AbortSignal;
   readonly attempt: number;
   readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** The caller's hooks for the call itself (progress lines, provenance facts), passed through untouched. */
+  readonly hooks?: CallHooks;
+}
+
+/** Per-call hooks a caller (the CLI's `run`) hands through the router to the pipeline. */
+export interface CallHooks {
+  /** Each phase of the call as it starts (policy, sandbox start, agent running, parsing). */
+  readonly onPhase?: (phase: CallPhase) => void;
+  /** The facts of the sandboxed run, for a provenance record. */
+  readonly onRunFacts?: (facts: RunFacts) => void;
 }
 
 /** Runs one task on one provider (usually `runAgent` over the pipeline). Typed failures come back as results. */
 export type ProviderCall = (providerId: string, task: AgentTask, options: ProviderCallOptions) => Promise<AgentResult>;
-
-export interface Clock {
-  now(): number;
-}
 
 export interface RouterOptions {
   providers: readonly RoutedProvider[];
@@ -68,6 +76,7 @@ export interface RouteOptions {
   /** Overrides the configured deadline of the whole routed call. */
   deadlineMs?: number;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  hooks?: CallHooks;
   /** Told each time a provider is chosen (first choice and each fallback). */
   onRouted?: (info: { provider: string; attempt: number }) => void;
 }
@@ -133,7 +142,7 @@ const BREAKER_NAMES: Record<CircuitState, BreakerStateName> = {
  */
 export function createRouter(options: RouterOptions): Router {
   const config = RouterConfig.parse(options.config ?? {});
-  const clock = options.clock ?? { now: () => Date.now() };
+  const clock = options.clock ?? systemClock;
   const { audit, metrics } = options;
   const order = (config.order ?? options.providers.map((p) => p.id)).filter((id, i, all) => all.indexOf(id) === i);
   for (const p of options.providers) if (!order.includes(p.id)) order.push(p.id);
@@ -163,7 +172,7 @@ export function createRouter(options: RouterOptions): Router {
       metrics?.setBreakerState(provider.id, state.breakerState);
     });
     breaker.onBreak(() => {
-      state.openedAt = clock.now();
+      state.openedAt = clock();
       audit.record({
         event: 'router.breaker_open',
         correlationId: state.lastCorrelationId,
@@ -189,13 +198,14 @@ export function createRouter(options: RouterOptions): Router {
 
   async function eligibility(id: string, task: AgentTask, correlationId: string, opts: RouteOptions): Promise<Skip | null> {
     const state = states.get(id);
-    if (!state) return { provider: id, reason: 'unknown_provider', detail: `no provider "${id}" is registered` };
+    if (!state) return { provider: id, reason: 'unknown_provider', detail: `no provider "${id.slice(0, 80)}" is registered; use one of ${order.join(', ')}` };
     if (opts.allowedProviders && !opts.allowedProviders.includes(id)) {
       return { provider: id, reason: 'not_allowed', rule: 'router.allowed_providers', detail: `provider "${id}" is not in the caller's allowed list` };
     }
     const caps = state.provider.capabilities;
     if (task.intent === 'edit' ? !caps.edit : !caps.analyze) {
-      return { provider: id, reason: 'not_capable', detail: `provider "${id}" cannot ${task.intent}` };
+      const capable = order.filter((other) => (task.intent === 'edit' ? states.get(other)?.provider.capabilities.edit : states.get(other)?.provider.capabilities.analyze));
+      return { provider: id, reason: 'not_capable', detail: `provider "${id}" cannot ${task.intent}${capable.length > 0 ? `; providers that can: ${capable.join(', ')}` : ''}` };
     }
     if (options.gate) {
       const gate = await options.gate(id, { correlationId, task });
@@ -203,7 +213,7 @@ export function createRouter(options: RouterOptions): Router {
         return { provider: id, reason: 'disabled', detail: gate.reason ?? `provider "${id}" is disabled`, ...(gate.rule ? { rule: gate.rule } : {}) };
       }
     }
-    const now = clock.now();
+    const now = clock();
     if (state.cooldownUntil > now) {
       return { provider: id, reason: 'cooling_down', detail: 'rate limited recently', retryAfterMs: state.cooldownUntil - now };
     }
@@ -231,7 +241,7 @@ export function createRouter(options: RouterOptions): Router {
       const advised = err.info.retryAfterMs;
       if (advised !== undefined && advised > cfg.maxRetryAfterMs) return false;
       const delay = advised ?? backoffDelay(attempts, cfg.retry);
-      if (clock.now() + delay >= deadlineAt) return false;
+      if (clock() + delay >= deadlineAt) return false;
       plannedDelay = delay;
       return true;
     };
@@ -249,12 +259,12 @@ export function createRouter(options: RouterOptions): Router {
       const result = await wrap(retryPolicy, state.breaker, state.bulkhead).execute(async () => {
         attempts += 1;
         state.lastCorrelationId = correlationId;
-        const remaining = deadlineAt - clock.now();
+        const remaining = deadlineAt - clock();
         if (remaining <= 0) throw fault(deadlineResult(id, task, correlationId));
         let res: AgentResult;
         try {
           res = await timeout(remaining, TimeoutStrategy.Aggressive).execute(
-            (_ctx, signal) => options.call(id, task, { correlationId, signal, attempt: attempts, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) }),
+            (_ctx, signal) => options.call(id, task, { correlationId, signal, attempt: attempts, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), ...(opts.hooks ? { hooks: opts.hooks } : {}) }),
             opts.signal,
           );
         } catch (err) {
@@ -272,7 +282,7 @@ export function createRouter(options: RouterOptions): Router {
     } catch (err) {
       if (err instanceof ProviderFault) {
         noteRateLimit(state, err.info, correlationId);
-        if (opts.signal?.aborted || clock.now() >= deadlineAt) return { kind: 'final', result: err.result };
+        if (opts.signal?.aborted || clock() >= deadlineAt) return { kind: 'final', result: err.result };
         return { kind: 'fallback', result: err.result };
       }
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
@@ -298,13 +308,13 @@ export function createRouter(options: RouterOptions): Router {
   function noteRateLimit(state: ProviderState, info: ErrorInfo, correlationId: string): void {
     if (info.code !== 'RATE_LIMITED') return;
     const coolMs = Math.max(state.config.cooldownMs, info.retryAfterMs ?? 0);
-    state.cooldownUntil = Math.max(state.cooldownUntil, clock.now() + coolMs);
+    state.cooldownUntil = Math.max(state.cooldownUntil, clock() + coolMs);
     audit.record({ event: 'router.cooldown', correlationId, stage: 'router', provider: state.provider.id, cooldownMs: coolMs });
   }
 
   async function route(input: AgentTaskInput, opts: RouteOptions = {}): Promise<AgentResult> {
     const correlationId = opts.correlationId ?? randomUUID();
-    const started = clock.now();
+    const started = clock();
     const parsed = AgentTask.safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -318,7 +328,7 @@ export function createRouter(options: RouterOptions): Router {
     let last: AgentResult | undefined;
 
     for (const id of candidates) {
-      if (opts.signal?.aborted || clock.now() >= deadlineAt) break;
+      if (opts.signal?.aborted || clock() >= deadlineAt) break;
       const skip = await eligibility(id, task, correlationId, opts);
       if (skip) {
         skipped(correlationId, skip);
@@ -344,13 +354,13 @@ export function createRouter(options: RouterOptions): Router {
       audit.record({ event: 'router.exhausted', correlationId, stage: 'router', provider: last.provider, code: last.error?.code ?? null, skipped: skips });
       return finish(last, started);
     }
-    const result = noProviderResult(opts.provider ?? 'none', correlationId, skips, clock.now() >= deadlineAt);
+    const result = noProviderResult(opts.provider ?? 'none', correlationId, skips, clock() >= deadlineAt);
     audit.record({ event: 'router.no_provider', correlationId, stage: 'router', code: result.error?.code ?? null, skipped: skips });
     return finish(result, started);
   }
 
   function finish(result: AgentResult, started: number): AgentResult {
-    metrics?.recordResult(result, clock.now() - started);
+    metrics?.recordResult(result, clock() - started);
     return result;
   }
 
@@ -358,7 +368,7 @@ export function createRouter(options: RouterOptions): Router {
     route,
     providerIds: order,
     health() {
-      const now = clock.now();
+      const now = clock();
       return order.flatMap((id) => {
         const s = states.get(id);
         if (!s) return [];

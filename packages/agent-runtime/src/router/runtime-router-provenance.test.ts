@@ -22,8 +22,11 @@ const executor: Executor = {
 
 const provider: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'gemini-cli',
-  capabilities: { analyze: true, edit: false, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: false },
   plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['echo', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout.trim() }),
 };

@@ -29,8 +29,11 @@ function recordingExecutor(): Executor & { requests: ExecutorRequest[] } {
 
 const echoProvider = (id: string): AgentProvider => ({
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id,
-  capabilities: { analyze: true, edit: false, needsAgentInstall: false },
+  capabilities: { analyze: true, edit: false },
   plan: (task) => ({ provider: id, image: 'bastion/sandbox:latest', command: ['echo', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout.trim() }),
 });

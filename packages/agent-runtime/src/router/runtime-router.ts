@@ -1,17 +1,14 @@
 import type { FlagService } from '../flags/flag-service';
 import type { RouterMetrics } from './router-metrics';
-import type { AgentCallOptions } from '../pipeline/agent-call';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { RunFacts } from '../pipeline/run-facts';
 import type { AgentResult } from '@bastion/providers';
 import type { Runtime } from '../runtime';
-import { WORKSPACE_MOUNT } from '../workspace/workspace-provisioner';
 import { createAgentRunner, type AgentRunner } from '../agents/agent-runner';
 import { defaultBindings } from '../agents/default-bindings';
 import type { ProviderBinding } from '../agents/provider-binding';
 import { createRouter, type Router } from './router';
 import type { RouterConfigInput } from './router-config';
-import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 export interface RuntimeRouterOptions {
   runtime: Pick<Runtime, 'pipeline' | 'audit'>;
@@ -32,13 +29,6 @@ export interface RuntimeRouterOptions {
   /** Signs each call's provenance record; the envelope becomes the result's `provenance` (serve/mcp --provenance-key). */
   provenance?: (result: AgentResult, facts: RunFacts) => Promise<NonNullable<AgentResult['provenance']>>;
 }
-
-export const DEFAULT_PLAN_CONTEXT: AgentCallOptions['planContext'] = {
-  workspaceMountPath: WORKSPACE_MOUNT,
-  images: { sandbox: SANDBOX_IMAGE, geminiCli: 'bastion/gemini-cli:latest' },
-  gatewayUrl: process.env.BASTION_GATEWAY_URL ?? 'http://bastion-gateway.invalid',
-  maxArgBytes: 64 * 1024,
-};
 
 /**
  * The usual wiring: a router over the runtime's providers, each call one AgentRunner.run (the
@@ -73,12 +63,21 @@ export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
     ...(options.config ? { config: options.config } : {}),
     call: async (providerId, task, call) => {
       let facts: RunFacts | undefined;
+      const callerFacts = call.hooks?.onRunFacts;
       const result = await (await runnerFor(call.correlationId)).run(providerId, task, {
         correlationId: call.correlationId,
         poolSize: await options.flags.poolSize(providerId, { correlationId: call.correlationId }),
         ...(call.signal ? { signal: call.signal } : {}),
         ...(call.onOutput ? { onOutput: call.onOutput } : {}),
-        ...(options.provenance ? { onRunFacts: (f: RunFacts) => void (facts = f) } : {}),
+        ...(call.hooks?.onPhase ? { onPhase: call.hooks.onPhase } : {}),
+        ...(options.provenance || callerFacts
+          ? {
+              onRunFacts: (f: RunFacts) => {
+                facts = f;
+                callerFacts?.(f);
+              },
+            }
+          : {}),
       });
       return options.provenance && facts ? { ...result, provenance: await options.provenance(result, facts) } : result;
     },

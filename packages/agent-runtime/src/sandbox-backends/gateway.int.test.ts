@@ -1,3 +1,4 @@
+import { GEMINI_API } from '@bastion/providers';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -89,7 +90,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       allow: ['127.0.0.1'],
       deny: ['denied.example.test'],
       rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 6, burst: 4 }],
-      api: { upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY },
+      api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY },
     });
   });
 
@@ -102,7 +103,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
   });
 
   it('reaches an allowed site, refuses a denied one, throttles a burst and never exposes the real key', async () => {
-    const env = { ...gatewayEnv(), SITE_PORT: String((site.address() as AddressInfo).port), KEY_PROBE_HEX: Buffer.from(REAL_KEY).toString('hex') };
+    const env = { ...gatewayEnv([GEMINI_API]), SITE_PORT: String((site.address() as AddressInfo).port), KEY_PROBE_HEX: Buffer.from(REAL_KEY).toString('hex') };
     const container = await docker.createContainer({
       Image: IMAGE,
       Cmd: wrapCommandWithRelay(['node', '-e', PROBE]),
@@ -160,7 +161,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       allow: ['127.0.0.1', 'api2.cursor.sh'],
       deny: [],
       robots: false,
-      api: { upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, apiKey: REAL_KEY },
+      api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, apiKey: REAL_KEY },
     });
     const dir = mkdtempSync(join(tmpdir(), 'bastion-fuzz-'));
     chmodSync(dir, 0o755);
@@ -193,7 +194,7 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
 });
 
 async function runProbe(docker: Docker, gateway: StartedEgressGateway, plan: object, binds: string[] = []): Promise<ProbeResult> {
-  const env = { ...gatewayEnv(), PROBE_PLAN: JSON.stringify(plan) };
+  const env = { ...gatewayEnv([GEMINI_API]), PROBE_PLAN: JSON.stringify(plan) };
   const container = await docker.createContainer({
     Image: IMAGE,
     Cmd: wrapCommandWithRelay(['node', '-e', GATEWAY_PROBE]),

@@ -7,6 +7,8 @@ export interface CaseResult {
   p95Ms: number;
   /** The case's p50 over the baseline's p50 measured in the same run. */
   ratio: number;
+  /** Why the case ran differently from its usual setup, when it did. */
+  note?: string;
 }
 
 /** Nearest-rank percentile of an ascending array (p in 0..1). */

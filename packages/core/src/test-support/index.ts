@@ -1,2 +1,2 @@
-// Test- and bench-only helpers, imported as @bastion/core/test-support; never part of the public index.
+// Test-only helpers, imported as @bastion/core/test-support; never part of the package's public index.
 export * from './bench-stats';

@@ -135,10 +135,13 @@ export function parseCursorOutput(output: ProviderOutput): ParsedOutcome {
     if (typeof result.request_id === 'string') stats.requestId = result.request_id;
   }
   if (events.init && typeof events.init.model === 'string') stats.model = events.init.model;
+  // Every path a file tool was aimed at goes back to the runtime, whatever the outcome: it refuses
+  // to apply a change set when one of them lies outside the workspace.
+  const paths = events.toolPaths.length > 0 ? { toolPaths: [...events.toolPaths] } : {};
 
   const text = typeof result?.result === 'string' ? result.result : undefined;
   if (result && text !== undefined && result.is_error !== true && result.subtype !== 'error' && output.exitCode === 0) {
-    return { ok: true, response: text, stats };
+    return { ok: true, response: text, stats, ...paths };
   }
   const response = text ?? events.assistantText.join('');
   if (result && (result.is_error === true || result.subtype === 'error')) {
@@ -147,9 +150,9 @@ export function parseCursorOutput(output: ProviderOutput): ParsedOutcome {
       classified.code === 'PROVIDER_FAILED'
         ? new BastionError('PROVIDER_FAILED', `cursor-agent reported an error result (${String(result.subtype ?? 'error')})`).toInfo()
         : classified;
-    return { ok: false, response, error, stats };
+    return { ok: false, response, error, stats, ...paths };
   }
-  if (result && output.exitCode !== 0) return { ok: false, response, error: classifyCursorFailure(output, text), stats };
+  if (result && output.exitCode !== 0) return { ok: false, response, error: classifyCursorFailure(output, text), stats, ...paths };
   if (!result && output.exitCode === 0) {
     const garbage = output.stdout.trim().length > 0;
     return {
@@ -160,7 +163,8 @@ export function parseCursorOutput(output: ProviderOutput): ParsedOutcome {
         garbage ? 'cursor-agent printed output that is not its JSON result document' : 'cursor-agent exited 0 without a result',
       ).toInfo(),
       stats,
+      ...paths,
     };
   }
-  return { ok: false, response, error: classifyCursorFailure(output), stats };
+  return { ok: false, response, error: classifyCursorFailure(output), stats, ...paths };
 }

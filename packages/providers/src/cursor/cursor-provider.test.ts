@@ -9,9 +9,9 @@ const context = (over: Partial<PlanContext> = {}): PlanContext => ({
   correlationId: 'c1',
   mode: 'dry-run',
   workspaceMountPath: '/workspace',
-  images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' },
+  image: 'bastion/sandbox:latest',
   gatewayUrl: 'http://127.0.0.1:8080',
-  agentInstall: { hostDir: '/home/u/.local/share/cursor-agent/versions/1', executable: 'cursor-agent' },
+  agentInstall: { hostDir: '/home/u/.local/share/cursor-agent/versions/1', executable: 'cursor-agent', network: 'gateway' },
   maxArgBytes: 16 * 1024,
   ...over,
 });
@@ -50,6 +50,15 @@ describe('CursorProvider.plan', () => {
   it('asks for no network when configured for an agent that needs none', () => {
     const spec = createCursorProvider({ network: { mode: 'none' } }).plan(AgentTask.parse({ prompt: 'x' }), context());
     expect(spec.network).toEqual({ mode: 'none' });
+  });
+
+  it('follows the network the runtime resolved for the install (a lone fake script gets none)', () => {
+    const install = { hostDir: '/opt/fake', executable: 'cursor-agent', network: 'none' as const };
+    expect(provider.plan(AgentTask.parse({ prompt: 'x' }), context({ agentInstall: install })).network).toEqual({ mode: 'none' });
+  });
+
+  it('runs in the image the runtime resolved for it', () => {
+    expect(provider.plan(AgentTask.parse({ prompt: 'x' }), context({ image: 'registry.local/cursor-box:7' })).image).toBe('registry.local/cursor-box:7');
   });
 
   it('refuses to plan without a resolved agent install (SANDBOX_UNAVAILABLE)', () => {

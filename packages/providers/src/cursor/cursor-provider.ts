@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { BastionError } from '@bastion/core';
 import type { ExecutionSpecInput } from '@bastion/policy';
-import { SPECIFICATION_VERSION, type AgentProvider, type PlanContext, type ProviderOutput } from '../contract/agent-provider';
+import { SPECIFICATION_VERSION, type AgentProvider, type PlanContext, type ProviderOutput, type ProviderRegistration } from '../contract/agent-provider';
 import type { AgentTask } from '../contract/agent-task';
 import { parseCursorOutput } from './cursor-output';
+import { CURSOR_AGENT_MOUNT, CURSOR_MANIFEST } from './cursor-manifest';
 
-export const CURSOR_PROVIDER_ID = 'cursor';
+export const CURSOR_PROVIDER_ID = CURSOR_MANIFEST.id;
 
 /** Cursor's backend hosts as far as we know them (its own API, not a model vendor's); override per deployment. */
 export const CURSOR_DOMAINS: readonly string[] = ['api2.cursor.sh', 'api3.cursor.sh', 'api4.cursor.sh', 'repo42.cursor.sh'];
-
-/** Where the host's agent install directory is mounted read-only inside the sandbox. */
-export const CURSOR_AGENT_MOUNT = '/opt/cursor-agent';
 
 /** The secret-store name of Cursor's API key (CURSOR_API_KEY / CURSOR_API_KEY_FILE on the host). */
 export const CURSOR_API_KEY_SECRET = 'cursor-api-key';
@@ -23,10 +21,11 @@ export const CursorProviderOptions = z
         z.object({ mode: z.literal('none') }).strict(),
         z.object({ mode: z.literal('gateway'), domains: z.array(z.string().min(1)).min(1).default([...CURSOR_DOMAINS]) }).strict(),
       ])
-      .default({ mode: 'gateway', domains: [...CURSOR_DOMAINS] })
-      .describe('gateway: reach Cursor only through the CONNECT proxy (the policy\'s allowlist decides); none: no network (the fake agent)'),
+      .optional()
+      .describe('gateway: reach Cursor only through the CONNECT proxy (the policy\'s allowlist decides); none: no network (the fake agent). Default: what the runtime resolved for the install (PlanContext.agentInstall.network)'),
+    domains: z.array(z.string().min(1)).min(1).default([...CURSOR_DOMAINS]).describe('Cursor\'s hosts when the runtime gives the install a network'),
     outputFormat: z.enum(['stream-json', 'json']).default('stream-json').describe('stream-json also reports each tool call the agent made'),
-    image: z.string().min(1).optional().describe('Sandbox image; default: the runtime\'s sandbox image'),
+    image: z.string().min(1).optional().describe('Sandbox image; default: the one the runtime resolved for cursor (PlanContext.image)'),
     agentMountPath: z.string().startsWith('/').default(CURSOR_AGENT_MOUNT),
   })
   .strict();
@@ -65,7 +64,7 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
     return {
       provider: CURSOR_PROVIDER_ID,
       ...(task.model ? { model: task.model } : {}),
-      image: opts.image ?? context.images.sandbox,
+      image: opts.image ?? context.image,
       command,
       // The prompt goes on stdin (piped stdin replaces the prompt argument), never on argv.
       stdin: task.prompt,
@@ -77,15 +76,25 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
         : {}),
       readOnlyMounts: [{ hostPath: install.hostDir, containerPath: opts.agentMountPath }],
       resources: task.timeoutMs ? { timeoutMs: task.timeoutMs } : {},
-      network: opts.network.mode === 'gateway' ? { mode: 'gateway', domains: [...opts.network.domains] } : { mode: 'none' },
+      network: networkOf(install.network),
     };
   }
 
+  function networkOf(resolved: 'gateway' | 'none'): ExecutionSpecInput['network'] {
+    const network = opts.network ?? (resolved === 'gateway' ? { mode: 'gateway' as const, domains: opts.domains } : { mode: 'none' as const });
+    return network.mode === 'gateway' ? { mode: 'gateway', domains: [...network.domains] } : { mode: 'none' };
+  }
+
   return {
+    ...CURSOR_MANIFEST,
     specificationVersion: SPECIFICATION_VERSION,
-    id: CURSOR_PROVIDER_ID,
-    capabilities: { analyze: true, edit: true, needsAgentInstall: true },
     plan,
     parse: (output: ProviderOutput) => parseCursorOutput(output),
   };
 }
+
+/** cursor's line in the registration list. */
+export const cursorRegistration: ProviderRegistration = {
+  manifest: CURSOR_MANIFEST,
+  create: () => createCursorProvider(),
+};

@@ -7,7 +7,7 @@ const ctx: PlanContext = {
   correlationId: 'c',
   mode: 'read-only',
   workspaceMountPath: '/workspace',
-  images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' },
+  image: 'bastion/gemini-cli:latest',
   gatewayUrl: 'http://127.0.0.1:8080',
   maxArgBytes: 1024,
 };

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { BastionError } from '@bastion/core';
 import type { ExecutionSpecInput } from '@bastion/policy';
-import { SPECIFICATION_VERSION, type AgentProvider, type ParsedOutcome, type ProviderOutput } from '../contract/agent-provider';
+import { SPECIFICATION_VERSION, type AgentProvider, type ParsedOutcome, type ProviderOutput, type ProviderRegistration } from '../contract/agent-provider';
 import type { AgentTask } from '../contract/agent-task';
 import { GeminiErrorDocument, GeminiResultDocument, lastJsonDocument, retryDelayMs, usageStats } from './gemini-output';
+import { GEMINI_API } from './gemini-api';
+import { GEMINI_CLI_MANIFEST } from './gemini-cli-manifest';
 import { httpStatusOfExit, parseGeminiStream, streamErrorDocument, streamUsageStats } from './gemini-stream-events';
 
 /** Exit codes that say what went wrong even when the CLI printed no document (stream-json prints its fatal errors as text). */
@@ -25,17 +27,16 @@ export type GeminiCliProviderOptions = z.input<typeof GeminiCliProviderOptions>;
 export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): AgentProvider {
   const options = GeminiCliProviderOptions.parse(input);
   return {
+    ...GEMINI_CLI_MANIFEST,
     specificationVersion: SPECIFICATION_VERSION,
-    id: 'gemini-cli',
-    capabilities: { analyze: true, edit: false, needsAgentInstall: false },
 
     plan(task, context): ExecutionSpecInput {
       const model = task.model ?? options.defaultModel;
       const promptOnStdin = Buffer.byteLength(task.prompt) > context.maxArgBytes;
       return {
-        provider: 'gemini-cli',
+        provider: GEMINI_CLI_MANIFEST.id,
         ...(model ? { model } : {}),
-        image: context.images.geminiCli,
+        image: context.image,
         command: [
           options.executable,
           // stream-json: events as JSON lines while the agent works, so `output` events follow the
@@ -51,7 +52,7 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
         env: { HOME: '/tmp', NO_COLOR: '1', TERM: 'dumb', GEMINI_CLI_TRUST_WORKSPACE: 'true' },
         workdir: context.workspaceMountPath,
         ...(task.workspace ? { workspace: { hostPath: task.workspace, access: 'read-only' as const } } : {}),
-        network: { mode: 'gateway', api: 'gemini', domains: [] },
+        network: { mode: 'gateway', api: GEMINI_API.name, domains: [] },
         // The CLI's start-up is CPU-bound (~1 s of CPU): under the 0.5-CPU default it takes twice
         // as long, and under a 512 MiB memory limit ~10% longer (measured A/B with docker run).
         // Ask for two cores and 2 GiB; the policy clamps both to its maximum.
@@ -77,6 +78,12 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
     },
   };
 }
+
+/** gemini-cli's line in the registration list. */
+export const geminiCliRegistration: ProviderRegistration = {
+  manifest: GEMINI_CLI_MANIFEST,
+  create: (settings = {}) => createGeminiCliProvider(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
+};
 
 /** Maps the CLI's error document (its `code` is the HTTP status or its own exit code) to Bastion's codes. */
 export function errorFromDocument(doc: GeminiErrorDocument): BastionError {

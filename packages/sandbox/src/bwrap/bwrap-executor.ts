@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import { SECCOMP_PROFILE as seccompProfile, type SeccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
@@ -12,7 +12,7 @@ import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } fr
 import { createTmpfsMounter, DEFAULT_TMPFS_ROOT, removeTmpfsSessionDir } from './call-tmpfs';
 import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
-import { seccompProgram } from './seccomp-program-cache';
+import { cachedSeccompProgram, seccompProgram } from './seccomp-program-cache';
 import { libseccompProblem } from './libseccomp-compiler';
 
 export interface BwrapExecutorOptions {
@@ -34,7 +34,7 @@ export interface BwrapExecutorOptions {
   tmpfsRoot?: string;
   /** Grace after a call's deadline before a reaper may remove its cgroup. */
   expiryGraceMs?: number;
-  now?: () => number;
+  now?: Clock;
   onCleanupError?: (error: BastionError, sandboxId: string) => void;
 }
 
@@ -58,8 +58,12 @@ export function bwrapAvailability(bwrapPath = 'bwrap'): { ok: true; layout: Cgro
   }
   const layout = detectCgroupLayout();
   if ('unavailable' in layout) return { ok: false, reason: layout.unavailable };
-  const libseccomp = libseccompProblem();
-  if (libseccomp !== null) return { ok: false, reason: libseccomp };
+  // libseccomp (a python process, ~30-60 ms) is only needed to compile the seccomp program: with
+  // the default profile's program already compiled and cached, a CLI call does not start python.
+  if (cachedSeccompProgram(seccompProfile) === undefined) {
+    const libseccomp = libseccompProblem();
+    if (libseccomp !== null) return { ok: false, reason: libseccomp };
+  }
   return { ok: true, layout };
 }
 

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeDirs } from './make-dirs';
+import { TMPFS_MOUNTER_SCRIPT } from './tmpfs-mounter-script.generated';
 
 const run = promisify(execFile);
 
@@ -49,46 +50,6 @@ export async function unmountCallTmpfs(dir: string): Promise<void> {
   });
 }
 
-/**
- * The helper behind `createTmpfsMounter`: perl (Essential on Debian) reading one request per line
- * and making the mount(2)/umount2(2) calls itself (x86_64 numbers, like the backend's seccomp
- * compiler). `mount` and `umount` are ~4 ms each here, mostly their own start-up; a request to
- * the running helper is ~0.1 ms, and the unmount after a call no longer competes for a core with
- * the next call. Request: `<id> mount <dir> <bytes>`, `<id> bind <dir> <source>` or `<id> umount <dir>`;
- * reply: `<id> ok` or `<id> err <reason>`. Flags: MS_NOSUID|MS_NODEV|MS_NOEXEC (14); a bind is
- * MS_BIND (4096), not recursive (only that directory, no mount below it); MNT_DETACH (2) when busy.
- */
-const MOUNTER_SOURCE = String.raw`
-use strict; use warnings;
-$| = 1;
-while (my $line = <STDIN>) {
-  chomp $line;
-  my ($id, $op, $dir, $size) = split / /, $line;
-  my $err = '';
-  if ($op eq 'mount' || $op eq 'bind') {
-    my $p = '';
-    for my $part (grep { length } split m{/}, $dir) {
-      $p .= "/$part";
-      next if -d $p;
-      if (mkdir($p)) { chmod(0711, $p); } else { $err = "mkdir $p: $!"; last; }
-    }
-    if (!$err && $op eq 'mount') {
-      my ($src, $type, $opts) = ('${TMPFS_SOURCE}', 'tmpfs', "size=$size,mode=1777");
-      syscall(165, $src, $dir, $type, 14, $opts) == 0 or $err = "mount: $!";
-    } elsif (!$err) {
-      my ($src, $type, $opts) = ($size, 'none', '');
-      syscall(165, $src, $dir, $type, 4096, $opts) == 0 or $err = "bind: $!";
-    }
-  } elsif ($op eq 'umount') {
-    if (syscall(166, $dir, 0) != 0) { $err = "umount: $!" unless $!{EINVAL} || $!{ENOENT}; $err = '' if $!{EBUSY} && syscall(166, $dir, 2) == 0; }
-    rmdir($dir) or $!{ENOENT} or $!{ENOTDIR} or $err ||= "rmdir: $!";
-  } else { $err = "unknown request $op"; }
-  print $err eq '' ? "$id ok
-" : "$id err $err
-";
-}
-`;
-
 const SAFE_DIR = /^\/[A-Za-z0-9_./-]+$/;
 
 export interface TmpfsMounter {
@@ -124,7 +85,7 @@ export function createTmpfsMounter(): TmpfsMounter {
 
   const start = (): ChildProcess | undefined => {
     if (helper || broken) return helper;
-    const child = spawn('perl', ['-e', MOUNTER_SOURCE], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: SBIN_PATH } });
+    const child = spawn('perl', ['-e', TMPFS_MOUNTER_SCRIPT, TMPFS_SOURCE], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: SBIN_PATH } });
     child.on('error', () => {
       broken = true;
       helper = undefined;

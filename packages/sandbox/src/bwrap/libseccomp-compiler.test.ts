@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SECCOMP_PROFILE as profile, type SeccompProfile } from '../seccomp-profile';
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SECCOMP_RET, X32_SYSCALL_BIT, decodeProgram, describeAction, runSeccomp } from '../test-support/bpf-simulator';
 import { compileWithLibseccomp, libseccompProblem } from './libseccomp-compiler';
-import { seccompProgram, seccompProgramKey } from './seccomp-program-cache';
+import { cachedSeccompProgram, seccompProgram, seccompProgramKey } from './seccomp-program-cache';
 import { libseccompTables, profileReference, seccompProbes } from '../test-support/seccomp-reference';
 
 // libseccomp is a requirement of the bwrap backend; a host without it fails here, loudly.
@@ -127,6 +127,23 @@ describe('the compiled-program cache', () => {
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(cacheDir, files[0])).mode & 0o077).toBe(0);
     expect(seccompProgram(variant, { cacheDir }).equals(first)).toBe(true);
+  });
+
+  it('tells whether a program is compiled already without running libseccomp (bwrapAvailability skips python then)', () => {
+    const cacheDir = join(dir, 'seccomp');
+    const variant = { ...profile, syscalls: [...profile.syscalls, { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 31 }] };
+    expect(cachedSeccompProgram(variant, { cacheDir })).toBeUndefined();
+    const compiled = seccompProgram(variant, { cacheDir });
+    expect(cachedSeccompProgram(variant, { cacheDir })?.equals(compiled)).toBe(true);
+    // A planted file others could write is not a cached program.
+    const shared = join(dir, 'shared');
+    mkdirSync(shared, { mode: 0o700 });
+    chmodSync(shared, 0o777);
+    writeFileSync(join(shared, `${seccompProgramKey(variant)}.bpf`), compiled);
+    const other = { ...variant, syscalls: [...variant.syscalls] };
+    other.syscalls.push({ names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 32 });
+    writeFileSync(join(shared, `${seccompProgramKey(other)}.bpf`), compiled);
+    expect(cachedSeccompProgram(other, { cacheDir: shared })).toBeUndefined();
   });
 
   it.each([

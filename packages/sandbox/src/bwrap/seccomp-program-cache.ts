@@ -34,28 +34,41 @@ function privateToUs(path: string): boolean {
   return st.uid === process.getuid?.() && (st.mode & 0o022) === 0 && !st.isSymbolicLink();
 }
 
-/** The BPF program for `profile`, compiled by libseccomp once per profile hash. */
-export function seccompProgram(profile: SeccompProfile, options: SeccompCacheOptions = {}): Buffer {
+/**
+ * The program for `profile` when one is compiled already (in this process or in a trusted cache
+ * file), without running libseccomp; undefined otherwise. It is kept in memory for seccompProgram.
+ */
+export function cachedSeccompProgram(profile: SeccompProfile, options: SeccompCacheOptions = {}): Buffer | undefined {
   const key = seccompProgramKey(profile, options);
   const hit = memory.get(key);
   if (hit !== undefined) return hit;
   const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
-  const file = dir === null ? null : join(dir, `${key}.bpf`);
+  if (dir === null) return undefined;
   let program: Buffer | undefined;
-  if (file !== null && dir !== null) {
-    try {
-      if (privateToUs(dir) && privateToUs(file)) program = readFileSync(file);
-    } catch (err) {
-      // Not cached yet, or unreadable: a fresh compile below replaces it. Only a file system
-      // error means that; anything else is a bug and surfaces.
-      if ((err as NodeJS.ErrnoException).code === undefined) throw err;
-    }
+  try {
+    const file = join(dir, `${key}.bpf`);
+    if (privateToUs(dir) && privateToUs(file)) program = readFileSync(file);
+  } catch (err) {
+    // Not cached yet, or unreadable: the caller compiles a fresh one. Only a file system error
+    // means that; anything else is a bug and surfaces.
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
   }
-  if (program === undefined || program.length === 0 || program.length % 8 !== 0) {
+  if (program === undefined || program.length === 0 || program.length % 8 !== 0) return undefined;
+  memory.set(key, program);
+  return program;
+}
+
+/** The BPF program for `profile`, compiled by libseccomp once per profile hash. */
+export function seccompProgram(profile: SeccompProfile, options: SeccompCacheOptions = {}): Buffer {
+  let program = cachedSeccompProgram(profile, options);
+  if (program === undefined) {
+    const key = seccompProgramKey(profile, options);
+    const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
+    const file = dir === null ? null : join(dir, `${key}.bpf`);
     program = compileWithLibseccomp(profile, options).program;
     if (file !== null && dir !== null) storeQuietly(dir, file, program);
+    memory.set(key, program);
   }
-  memory.set(key, program);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import Dockerode from 'dockerode';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
 import { containerCreateOptions } from './container-config';
@@ -13,7 +13,7 @@ export interface DockerExecutorOptions {
   identity?: SessionIdentity;
   /** Grace period after a call's deadline before any reaper may remove its container. */
   expiryGraceMs?: number;
-  now?: () => number;
+  now?: Clock;
   /** Told about a container that could not be removed now; it stays tracked for close() and the reaper. */
   onCleanupError?: (error: BastionError, containerId: string) => void;
 }

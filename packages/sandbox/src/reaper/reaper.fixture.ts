@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   setInterval(() => undefined, 60_000);
   if (mode === 'docker') {
     const docker = new Dockerode();
-    await startReaper({ docker, sessionId: identity.sessionId });
+    // `docker N background`: the one-shot CLI's start (no wait for the watchdog's "ready").
+    await startReaper({ docker, sessionId: identity.sessionId, readyInBackground: process.argv[4] === 'background' });
     const ids: string[] = [];
     for (let i = 0; i < Number(process.argv[3] ?? 3); i++) {
       const c = await docker.createContainer({

@@ -64,6 +64,28 @@ describeWithDocker('reaper (real engine)', () => {
     console.log(`reaper: 3 containers of a SIGKILLed runtime gone ${ms} ms after the kill`);
   });
 
+  it('reaps a SIGKILLed one-shot runtime that did not wait for the watchdog to report ready', async () => {
+    const { child, first } = startFixture('docker', '1', 'background');
+    const { sessionId, ids } = (await first) as { sessionId: string; ids: string[] };
+    expect(ids).toHaveLength(1);
+    child.kill('SIGKILL');
+    await until(async () => (await managedContainers(docker, sessionId)).length === 0, 10_000);
+  });
+
+  it('a background start resolves at the spawn; close() waits for ready, then sweeps', async () => {
+    const identity = newSessionIdentity();
+    const reaper = await startReaper({ docker, sessionId: identity.sessionId, quietChecks: 1, readyInBackground: true });
+    let ready = false;
+    void reaper.ready.then(() => (ready = true));
+    // Nothing has run in the watchdog yet: node takes tens of ms to start.
+    expect(ready).toBe(false);
+    const c = await docker.createContainer({ Image: 'bastion/sandbox:latest', Cmd: ['sleep', '600'], Labels: containerLabels(identity, 'bg', Date.now() + 600_000) });
+    await reaper.close();
+    expect(ready).toBe(true);
+    await until(async () => (await managedContainers(docker, identity.sessionId)).length === 0, 10_000);
+    await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('sweeps on a normal close too, and the watchdog keeps no handle open in the runtime', async () => {
     const identity = newSessionIdentity();
     const reaper = await startReaper({ docker, sessionId: identity.sessionId, quietChecks: 1 });

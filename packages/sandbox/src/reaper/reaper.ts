@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import { LABELS } from '../labels';
 import { dockerError } from '../docker/docker-errors';
 import { listCallGroups, openCallCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
 import { listCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from '../bwrap/call-tmpfs';
-import { WATCHDOG_SOURCE } from './watchdog-source';
+import type { WatchdogConfig } from './watchdog';
+import { WATCHDOG_SCRIPT } from './watchdog-script.generated';
 import { callDirStamp, sharedRuntimeDir, sweepStaleCallDirs } from '../runtime-dir/runtime-dir';
 
 export interface ReaperOptions {
@@ -25,11 +26,22 @@ export interface ReaperOptions {
   quietIntervalMs?: number;
   /** How long to wait for the watchdog to report it is holding the pipe (default 5 s). */
   readyTimeoutMs?: number;
+  /**
+   * Resolve as soon as the watchdog is spawned instead of when it reports "ready" (default false).
+   * The child holds the pipe from the fork on, so a runtime killed before the watchdog's code runs
+   * is still seen (the pipe's end waits in it): what "ready" adds is proof that the watchdog did
+   * start, which `ready` and `close()` then report. A one-shot CLI call uses it to overlap the
+   * watchdog's node start-up (~30 ms, more on a busy host) with its own work.
+   */
+  readyInBackground?: boolean;
 }
 
 /** A running watchdog. `close()` ends the pipe: the watchdog sweeps what is left and exits. */
 export interface StartedReaper extends AsyncDisposable {
   readonly pid: number;
+  /** Settles when the watchdog reported "ready" (rejects with SANDBOX_UNAVAILABLE when it did not start). */
+  readonly ready: Promise<void>;
+  /** Ends the pipe; rejects like `ready` when the watchdog never started. */
   close(): Promise<void>;
 }
 
@@ -49,7 +61,7 @@ function socketPathOf(docker: Dockerode | undefined): string | null {
  */
 export async function startReaper(options: ReaperOptions): Promise<StartedReaper> {
   const socketPath = socketPathOf(options.docker);
-  const config = {
+  const config: WatchdogConfig = {
     socketPath,
     sessionId: options.sessionId,
     managedLabel: LABELS.managed,
@@ -60,7 +72,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     quietChecks: options.quietChecks ?? 3,
     quietIntervalMs: options.quietIntervalMs ?? 500,
   };
-  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, JSON.stringify(config)], {
+  const child = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, JSON.stringify(config)], {
     detached: true,
     stdio: ['pipe', 'pipe', 'ignore'],
     env: {},
@@ -69,7 +81,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
   const stdout = child.stdout as Readable & { unref?: () => void };
   stdin.on('error', () => undefined); // the watchdog went away: nothing to write to anyway
 
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('no "ready" within the timeout')), options.readyTimeoutMs ?? 5_000);
     let seen = '';
     const fail = (err: Error) => {
@@ -86,23 +98,30 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
       child.removeAllListeners('exit');
       child.removeAllListeners('error');
       resolve();
+      // The watchdog never writes again; neither the pipe nor the child may keep the runtime alive.
+      stdout.destroy();
+      child.on('error', () => undefined);
+      child.unref();
+      stdin.unref?.();
     });
   });
-  // The watchdog never writes again; neither the pipe nor the child may keep the runtime alive.
-  stdout.destroy();
-  child.on('error', () => undefined);
-  child.unref();
-  stdin.unref?.();
+  // Handled here so a background start that fails is not an unhandled rejection; ready and
+  // close() still reject for whoever asks.
+  ready.catch(() => undefined);
+  if (options.readyInBackground !== true) await ready;
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      stdin.end(() => resolve());
-    });
+    closing ??= ready.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          stdin.end(() => resolve());
+        }),
+    );
     return closing;
   };
-  return { pid: child.pid!, close, [Symbol.asyncDispose]: close };
+  return { pid: child.pid!, ready, close, [Symbol.asyncDispose]: close };
 }
 
 export interface ReapExpiredOptions {
@@ -111,7 +130,7 @@ export interface ReapExpiredOptions {
   tmpfsRoot?: string | null;
   /** Runtime directory to sweep for per-call directories of processes that are gone; default: the shared one, null: none. */
   runtimeRoot?: string | null;
-  now?: () => number;
+  now?: Clock;
 }
 
 export interface ReapReport {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { DEFAULT_PYTHON } from '../bwrap/libseccomp-compiler';
+import { SECCOMP_FILTER_DUMP_SCRIPT as DUMP_PY } from './seccomp-filter-dump-script.generated';
 
 /**
  * The seccomp filter a running process is under, read back from the kernel with
@@ -8,27 +9,7 @@ import { DEFAULT_PYTHON } from '../bwrap/libseccomp-compiler';
  * were given. Index 0 is the newest filter of the process's stack. Test support, through python's
  * ctypes so that no native addon is needed.
  */
-const DUMP_PY = String.raw`
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-libc.ptrace.restype = ctypes.c_long
-libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-SEIZE, INTERRUPT, DETACH, GET_FILTER = 0x4206, 0x4207, 17, 0x420c
-pid, index = int(sys.argv[1]), int(sys.argv[2])
-def check(r, what):
-    if r < 0: raise SystemExit('%s: %s' % (what, os.strerror(ctypes.get_errno())))
-    return r
-check(libc.ptrace(SEIZE, pid, None, None), 'PTRACE_SEIZE')
-try:
-    check(libc.ptrace(INTERRUPT, pid, None, None), 'PTRACE_INTERRUPT')
-    os.waitpid(pid, 0x40000000)
-    n = check(libc.ptrace(GET_FILTER, pid, ctypes.c_void_p(index), None), 'PTRACE_SECCOMP_GET_FILTER')
-    buf = ctypes.create_string_buffer(n * 8)
-    check(libc.ptrace(GET_FILTER, pid, ctypes.c_void_p(index), buf), 'PTRACE_SECCOMP_GET_FILTER')
-    sys.stdout.buffer.write(buf.raw)
-finally:
-    libc.ptrace(DETACH, pid, None, None)
-`;
+
 
 export function dumpSeccompFilter(pid: number, index = 0, python = DEFAULT_PYTHON): Buffer {
   const r = spawnSync(python, ['-I', '-c', DUMP_PY, String(pid), String(index)], { env: {}, timeout: 10_000 });

@@ -49,6 +49,8 @@ const pairKey = (a: number, b: number): number => (a << 8) | b;
 const FOLDED = 1 << 14;
 const foldKey = (a: number, b: number): number => ((a & 127) << 7) | (b & 127);
 
+const EVERY_BYTE: readonly number[] = Array.from({ length: 256 }, (_, a) => a);
+
 function caseVariants(c: number, caseSensitive: boolean): number[] {
   if (caseSensitive) return [c];
   const lower = c >= 65 && c <= 90 ? c + 32 : c;
@@ -88,6 +90,8 @@ export class LiteralScanner {
     /** Bitmap of hashes of every pattern's first four folded bytes: a cheap second filter. */
     const prefix = new Uint8Array(65536);
     const buckets = new Map<number, number[]>();
+    /** The pairs whose shift dropped below M − 1: the only ones the fold below must visit. */
+    const lowered: number[] = [];
     this.offsets = new Int32Array(patterns.length);
     this.afterAny = Uint8Array.from(patterns, (p) => (p.afterAny ? 1 : 0));
     patterns.forEach(({ text, afterAny, caseSensitive }, index) => {
@@ -104,11 +108,14 @@ export class LiteralScanner {
       } else prefix[prefix4(full.charCodeAt(0), full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
       for (let j = 1; j < M; j++) {
         const s = M - 1 - j;
-        const firsts = afterAny && j === 1 ? Array.from({ length: 256 }, (_, a) => a) : caseVariants(full.charCodeAt(j - 1) & 255, caseSensitive);
+        const firsts = afterAny && j === 1 ? EVERY_BYTE : caseVariants(full.charCodeAt(j - 1) & 255, caseSensitive);
         for (const a of firsts) {
           for (const b of caseVariants(full.charCodeAt(j) & 255, caseSensitive)) {
             const h = pairKey(a, b);
-            if (s < shift[h]) shift[h] = s;
+            if (s < shift[h]) {
+              if (shift[h] === M - 1) lowered.push(h);
+              shift[h] = s;
+            }
             if (s === 0) {
               const list = buckets.get(h) ?? [];
               if (!list.includes(index)) list.push(index);
@@ -121,8 +128,10 @@ export class LiteralScanner {
     // Shift per byte pair, folded to 7 bits per byte (16 KiB, stays in L1): the minimum over the
     // pairs folded together. Non-ASCII bytes fold onto ASCII ones: they can only get a smaller
     // shift (more candidates), never hide one.
+    // Pairs still at M − 1 cannot lower a folded entry, so only the lowered ones are visited
+    // (a few thousand instead of 65,536: the loop was most of a cold CLI call's sanitizer build).
     const folded = new Uint8Array(FOLDED).fill(M - 1);
-    for (let h = 0; h < TABLE; h++) {
+    for (const h of lowered) {
       const f = foldKey(h >> 8, h & 255);
       if (shift[h] < folded[f]) folded[f] = shift[h];
     }

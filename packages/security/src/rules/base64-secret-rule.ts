@@ -22,12 +22,17 @@ const MIN_RUN = 16;
 const innerDetectors = new WeakMap<readonly Rule[], Detector>();
 
 export function base64SecretRule(innerRules: readonly Rule[]): Rule {
-  // The inner rule set is the same for every sanitizer; build its scanner tables once.
-  let inner = innerDetectors.get(innerRules);
-  if (inner === undefined) {
-    inner = new Detector(innerRules);
-    innerDetectors.set(innerRules, inner);
-  }
+  // The inner rule set is the same for every sanitizer; its scanner tables are built once.
+  // Built on the first anchor hit, not here: most output holds no encoded blob, and building the
+  // inner tables cost a cold CLI process ~30 ms before it had scanned a byte.
+  const inner = (): Detector => {
+    let built = innerDetectors.get(innerRules);
+    if (built === undefined) {
+      built = new Detector(innerRules);
+      innerDetectors.set(innerRules, built);
+    }
+    return built;
+  };
   const anchors = new Set<string>();
   for (const prefix of ENCODED_PREFIXES) {
     for (const part of stableBase64Parts(prefix)) {
@@ -53,7 +58,7 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
       if (end - start < MIN_RUN) return end;
       const run = joinedRun(text, start, end);
       const decoded = Buffer.from(run, 'base64').toString('latin1');
-      if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
+      if (inner().detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
       // Every other anchor inside this run would decode the same run.
       return end;
     },

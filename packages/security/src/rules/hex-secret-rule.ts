@@ -17,11 +17,16 @@ const innerDetectors = new WeakMap<readonly Rule[], Detector>();
  * holds a secret", so reports and the catalogue stay stable.
  */
 export function hexSecretRule(innerRules: readonly Rule[]): Rule {
-  let inner = innerDetectors.get(innerRules);
-  if (inner === undefined) {
-    inner = new Detector(innerRules);
-    innerDetectors.set(innerRules, inner);
-  }
+  // Built on the first anchor hit, not here: most output holds no encoded blob, and building the
+  // inner tables cost a cold CLI process ~30 ms before it had scanned a byte.
+  const inner = (): Detector => {
+    let built = innerDetectors.get(innerRules);
+    if (built === undefined) {
+      built = new Detector(innerRules);
+      innerDetectors.set(innerRules, built);
+    }
+    return built;
+  };
   const anchors = [...new Set(ENCODED_PREFIXES.map((p) => Buffer.from(p, 'latin1').toString('hex')))];
   return {
     id: 'base64-encoded-secret',
@@ -38,7 +43,7 @@ export function hexSecretRule(innerRules: readonly Rule[]): Rule {
       if (end - start < MIN_RUN) return end;
       const offset = joinedRun(text, start, anchor).length;
       const decoded = Buffer.from(joinedRun(text, start, end).slice(offset & 1), 'hex').toString('latin1');
-      if (inner.detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
+      if (inner().detect(decoded, decoded.length, true).spans.length > 0) out.push({ start, end, rule: index });
       return end;
     },
   };

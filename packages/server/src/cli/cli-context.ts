@@ -1,6 +1,6 @@
 import { BastionError } from '@bastion/core';
 import type { PolicyEngine, PolicyStore } from '@bastion/policy';
-import type { AuditLog, Runtime, AgentRunner, FlagService } from '@bastion/agent-runtime';
+import type { AuditLog, Runtime, Router, FlagService } from '@bastion/agent-runtime';
 import { loadSettings, type CommandLineSettings, type Settings, createWorkspaceAccess, type WorkspaceAccess } from '@bastion/agent-runtime';
 import { describeError, printJson, type Io } from './output';
 
@@ -33,7 +33,8 @@ export interface CliContext {
   runtime(options: RuntimeChoice): Promise<CliRuntime>;
   /** A runtime on this backend, sharing the first runtime's policy and audit log; started once per backend. */
   runtimeOn(backend: Backend, options: RuntimeChoice): Promise<CliRuntime>;
-  agentRunner(options: RuntimeChoice & { cursorAgentPath?: string }): Promise<AgentRunner>;
+  /** The production router over the registered providers on this command's runtime (`run` routes its one call through it). */
+  router(options: RuntimeChoice & { agentPath?: string }): Promise<Router>;
   fail(error: BastionError, json?: boolean): void;
   setExitCode(code: number): void;
   /** Closes whatever the command started (containers, sockets). Idempotent. */
@@ -48,6 +49,8 @@ export interface RuntimeChoice {
   onReaped?: (count: number) => void;
   /** serve/mcp: the runtime checks each workspace again when it attaches it. */
   workspaceAccess?: WorkspaceAccess;
+  /** One call, then exit (exec in this process): the reaper's watchdog starts alongside the call. */
+  oneShot?: boolean;
 }
 
 /** Where the context looks; tests point these at temporary directories. */
@@ -82,7 +85,9 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     (shared ??= (async () => {
       // Loaded on use, like the runtime below: commands that run nothing in a sandbox (policy
       // check, sanitize, flags, --version) do not pay for pino, the policy store or dockerode.
-      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }] = await Promise.all([import('./lazy/audit-log'), import('@bastion/policy')]);
+      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }, { providerRegistry }] = await Promise.all([import('./lazy/audit'), import('@bastion/policy'), import('@bastion/providers')]);
+      // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
+      const scope = { providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) };
       const audit = createAuditLog(currentSettings().audit);
       // The ops knobs only ever tighten (SANDBOX_ENABLED=false is refused here); a watched file's
       // valid edits apply to the next call, an invalid edit is reported and the last policy stays.
@@ -92,10 +97,10 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
         onReload: () => audit.record({ event: 'policy.reloaded', correlationId: '-', file: policyFile }),
         onError: (error) => audit.logger.warn({ event: 'policy.reload_rejected', correlationId: '-', file: policyFile, error: error.toInfo() }, 'policy.reload_rejected'),
       });
-      let engine = createPolicyEngine({ policy: policyStore.current() });
+      let engine = createPolicyEngine({ policy: policyStore.current(), ...scope });
       const policy = () => {
         const current = policyStore.current();
-        if (engine.policy !== current) engine = createPolicyEngine({ policy: current });
+        if (engine.policy !== current) engine = createPolicyEngine({ policy: current, ...scope });
         return engine;
       };
       return { policyStore, audit, policy };
@@ -116,7 +121,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     async flagService(audit) {
       const s = this.settings();
       // Loaded on use: OpenFeature is not a start-up cost of every command.
-      const { createFlagService } = await import('./lazy/flag-service');
+      const { createFlagService } = await import('./lazy/flags');
       const service = createFlagService({
         env,
         ...(s.flagsFile ? { flagsFile: s.flagsFile.value } : {}),
@@ -133,7 +138,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       first = await this.runtimeOn(chosen, choice);
       return first;
     },
-    runtimeOn(backend, { policyFile, poolSize, onReaped, workspaceAccess }) {
+    runtimeOn(backend, { policyFile, poolSize, onReaped, workspaceAccess, oneShot }) {
       if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) {
         return Promise.reject(new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`));
       }
@@ -142,7 +147,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       if (!started) {
         started = (async () => {
           const [{ audit, policy }, { startRuntime }] = await Promise.all([sharedPieces(policyFile), import('./lazy/runtime')]);
-          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), policy, audit });
+          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), ...(oneShot ? { reaperReadyInBackground: true } : {}), policy, audit });
         })();
         runtimes.set(backend, started);
         // A backend that could not start (no bwrap, no engine) is tried again next time.
@@ -150,21 +155,25 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       }
       return started;
     },
-    async agentRunner({ policyFile, backend, cursorAgentPath }) {
+    async router({ policyFile, backend, agentPath: given }) {
       const rt = await this.runtime({ policyFile, backend });
       // --agent-path, an explicit config file, BASTION_CURSOR_AGENT, a system config file (the
       // settings' precedence); the binding falls back to cursor-agent on PATH.
-      const agentPath = cursorAgentPath ?? this.settings().cursorAgentPath?.value;
-      // FF_CURSOR_AUTOFIX is read at call time from the settings' flags files, never from a
-      // bastion-flags.yaml that happens to sit in the repository being worked on.
-      let flags: Promise<FlagService> | undefined;
-      const autofixFlags: Pick<FlagService, 'cursorAutofix'> = {
-        cursorAutofix: async (context) => (await (flags ??= this.flagService(rt.audit))).cursorAutofix(context),
-      };
-      const { createAgentRunner, defaultBindings } = await import('./lazy/agents');
-      return createAgentRunner({
-        pipeline: rt.pipeline,
-        bindings: defaultBindings({ env, audit: rt.audit, flags: autofixFlags, ...(agentPath ? { cursorAgentPath: agentPath } : {}) }),
+      const agentPath = given ?? this.settings().cursorAgentPath?.value;
+      // Provider switches and each provider's autofix flag (FF_CURSOR_AUTOFIX, …) are read at call
+      // time from the settings' flags files, never from a bastion-flags.yaml in the repository
+      // being worked on.
+      const flags = await this.flagService(rt.audit);
+      const [{ createRuntimeRouter }, { defaultBindings }] = await Promise.all([import('./lazy/router'), import('./lazy/agents')]);
+      return createRuntimeRouter({
+        runtime: rt,
+        flags,
+        // The configured agent path belongs to cursor, the provider whose host binary it names.
+        bindings: defaultBindings({ env, audit: rt.audit, flags, ...(agentPath ? { agentPaths: { cursor: agentPath } } : {}) }),
+        // One call for a caller who named its provider and waits for it: no retries, no waiting out
+        // a 429 (the result says when to retry), and no router deadline shorter than the policy's
+        // longest timeout, which is what bounds the sandbox.
+        config: { deadlineMs: 3_600_000, defaults: { retry: { maxAttempts: 0 }, onRateLimited: 'fallback', cooldownMs: 0 } },
       });
     },
     fail(error, json) {
@@ -187,7 +196,7 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
  */
 export async function flaggedBackend(env: NodeJS.ProcessEnv, settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>): Promise<Backend | undefined> {
   if (env.FF_DEFAULT_BACKEND === undefined && !settings.flagsFile && !settings.systemFlagsFile) return undefined;
-  const { createFlagService } = await import('./lazy/flag-service');
+  const { createFlagService } = await import('./lazy/flags');
   const flags: FlagService = createFlagService({
     env,
     ...(settings.flagsFile ? { flagsFile: settings.flagsFile.value } : {}),

@@ -5,10 +5,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createCursorBinding, createMemoryAuditLog, createRuntime, envAutofixFlag, treeDigest, type Runtime } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createRuntime, type Runtime, treeDigest, createAgentRunner, envAutofixFlag, createAgentBinding } from '@bastion/agent-runtime';
 import { runCli } from './main';
 import { describeWithDocker } from '@bastion/sandbox/test-support';
 import { LABELS } from '@bastion/sandbox';
+import { createCursorProvider } from '@bastion/providers';
 
 // The fake cursor-agent of @bastion/testing, used by path (the runtime may not import the testing package).
 const FAKE = resolve(__dirname, '../../../testing/bin/cursor-agent');
@@ -42,7 +43,7 @@ describeWithDocker('Cursor through the real sandbox (fake cursor-agent)', () => 
     runtime = createRuntime({ policy: () => engine, audit, secrets });
     return createAgentRunner({
       pipeline: runtime.pipeline,
-      bindings: [createCursorBinding({ agentPath: overrides.agentPath ?? FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: overrides.agentPath ?? FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
     });
   };
   const edit = (edits: Edit[], extra: Record<string, unknown> = {}) => ({ prompt: `Please fix things.\n${script({ result: 'Done.', edits, ...extra })}`, workspace: ws, intent: 'edit' as const });

@@ -19,8 +19,12 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
   }
   const names = commandsFor(argv);
   // --provenance names files and a key relative to this process (cwd, HOME): it runs here, not in a daemon.
+  const dashes = argv.indexOf('--');
+  const options = dashes === -1 ? argv : argv.slice(0, dashes);
   const provenance = argv.some((a) => a === '--provenance' || a.startsWith('--provenance='));
-  if (names.length === 1 && (names[0] === 'exec' || names[0] === 'run') && env.BASTION_NO_DAEMON === undefined && !provenance) {
+  // --no-daemon: not even the client is loaded (node:net and node:crypto, ~5-15 ms of a cold call).
+  const noDaemon = options.includes('--no-daemon');
+  if (names.length === 1 && (names[0] === 'exec' || names[0] === 'run') && env.BASTION_NO_DAEMON === undefined && !provenance && !noDaemon) {
     // The client imports node built-ins only.
     const { submitToDaemon } = await import('../daemon/daemon-client');
     const remote = await submitToDaemon(argv, io, { env, cwd: process.cwd() });

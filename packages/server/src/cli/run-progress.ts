@@ -1,4 +1,5 @@
 import type { CallPhase } from '@bastion/agent-runtime';
+import type { Clock } from '@bastion/core';
 
 /** How often "agent running" repeats its elapsed time: an agent call takes seconds to minutes. */
 export const PROGRESS_TICK_MS = 5000;
@@ -14,7 +15,7 @@ export interface RunProgress {
  * with its elapsed time, parsing), so a first call that spends 30 s starting the Gemini CLI does
  * not look hung. Lines, not a redrawn status: stderr is often a CI log.
  */
-export function createRunProgress(write: (line: string) => void, now: () => number = Date.now): RunProgress {
+export function createRunProgress(write: (line: string) => void, now: Clock = Date.now): RunProgress {
   let ticker: NodeJS.Timeout | undefined;
   let runningSince = 0;
   const stop = () => {

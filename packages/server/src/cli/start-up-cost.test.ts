@@ -72,11 +72,11 @@ describe('bastion start-up pays only for the command it runs', () => {
     expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
   });
 
-  it('loads dockerode without its SSH transport or BuildKit session (ssh2, gRPC, protobufjs), which Bastion never uses', () => {
+  it('loads dockerode without its SSH transport, BuildKit session or build-context packer (ssh2, gRPC, protobufjs, tar-fs), which Bastion never uses', () => {
     const run = packagesLoadedBy(['doctor', '--json']);
     // doctor asks the engine through dockerode (bundled into the CLI, so not a package load here).
     expect((JSON.parse(run.stdout) as { checks: unknown[] }).checks.length).toBeGreaterThan(0);
-    expect(run.packages.filter((p) => ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'].includes(p))).toEqual([]);
+    expect(run.packages.filter((p) => ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'tar-fs', 'tar-stream'].includes(p))).toEqual([]);
   });
 
   it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {

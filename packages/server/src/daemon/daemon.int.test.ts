@@ -93,7 +93,8 @@ describeWithDocker('bastion exec/run through a local daemon (real engine)', () =
     // A private runtime directory of this suite's own: no other test's `bastion exec` finds this daemon.
     const xdg = join(dir, 'xdg');
     mkdirSync(xdg, { mode: 0o700 });
-    env = { ...process.env, XDG_RUNTIME_DIR: xdg, CURSOR_API_KEY: CURSOR_KEY, BASTION_CURSOR_AGENT: FAKE, BASTION_AUDIT_LOG: '/dev/null' };
+    // BASTION_DATA_DIR: serve's embedded task store in this suite's dir, not the shared ~/.local/state.
+    env = { ...process.env, XDG_RUNTIME_DIR: xdg, CURSOR_API_KEY: CURSOR_KEY, BASTION_CURSOR_AGENT: FAKE, BASTION_AUDIT_LOG: '/dev/null', BASTION_DATA_DIR: join(dir, 'state') };
     delete env.BASTION_NO_DAEMON;
     await startDaemon();
   }, 90_000);

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { SecretStore } from '@bastion/security';
 import { geminiPreflight } from './gemini-preflight';
-import { libseccompProblem, BASE_IMAGE, SANDBOX_IMAGE } from '@bastion/sandbox';
+import { libseccompProblem } from '@bastion/sandbox';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 import type { DoctorCheck } from './doctor-check';
 
@@ -50,7 +50,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
         : { name: 'seccomp', status: 'fail', detail: 'engine reports no seccomp support', fix: 'use a Docker engine built with libseccomp' },
     );
     checks.push(engineCgroupCheck(info));
-    for (const image of options.images ?? [BASE_IMAGE, SANDBOX_IMAGE, 'bastion/gemini-cli:latest']) {
+    for (const image of options.images ?? ['bastion/base:latest', 'bastion/sandbox:latest', 'bastion/gemini-cli:latest']) {
       try {
         const img = (await docker.getImage(image).inspect()) as { Config?: { Labels?: Record<string, string> } };
         checks.push({ name: `image ${image}`, status: 'ok', detail: `recipe ${img.Config?.Labels?.['dev.bastion.recipe'] ?? 'unlabelled'}` });

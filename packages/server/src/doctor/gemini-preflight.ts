@@ -1,6 +1,7 @@
 import { GoogleGenerativeAI, GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import type { SecretStore } from '@bastion/security';
-import { startEgressGateway, API_KEY_PLACEHOLDER, defaultApiUpstream, retryAfterFrom } from '@bastion/gateway';
+import { startEgressGateway, API_KEY_PLACEHOLDER, upstreamBaseUrl, retryAfterFrom } from '@bastion/gateway';
+import { GEMINI_API } from '@bastion/providers';
 import type { DoctorCheck } from './doctor-check';
 import { RELAY_TOKEN_HEADER, startTokenRelay } from './token-relay';
 
@@ -22,12 +23,12 @@ export async function geminiPreflight(options: GeminiPreflightOptions): Promise<
   if (!options.secrets.has('gemini-api-key')) {
     return { name, status: 'warn', detail: 'no GEMINI_API_KEY configured: `npm run demo` uses the offline fake API', fix: 'set GEMINI_API_KEY (or GEMINI_API_KEY_FILE) to call the real Gemini API' };
   }
-  const upstream = defaultApiUpstream(env);
+  const upstream = upstreamBaseUrl(GEMINI_API, env);
   let rateLimitedMs: number | undefined;
   const gateway = await startEgressGateway({
     allow: [],
     deny: [],
-    api: { upstream, apiKey: options.secrets.require('gemini-api-key') },
+    api: { declaration: GEMINI_API, upstream, apiKey: options.secrets.require(GEMINI_API.secret) },
     onUpstreamRateLimited: ({ retryAfterMs }) => {
       rateLimitedMs = retryAfterMs;
     },

@@ -5,7 +5,7 @@ import { createMemoryAuditLog, createRouter, type ProviderCall } from '@bastion/
 import { createBastionMcpServer } from './mcp-server';
 
 async function connect(call: ProviderCall, withSanitizer = false, progressIntervalMs?: number) {
-  const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false, needsAgentInstall: false } }], call, audit: createMemoryAuditLog() });
+  const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }], call, audit: createMemoryAuditLog() });
   const server = createBastionMcpServer({
     router,
     ...(progressIntervalMs ? { progressIntervalMs } : {}),

@@ -1,5 +1,6 @@
 /** Delivers one MCP progress notification; `progress` rises with each call. */
 export type ProgressSink = (progress: number, message: string) => Promise<void> | void;
+import type { Clock } from '@bastion/core';
 
 export interface ProgressReporter {
   routed(provider: string): void;
@@ -12,7 +13,7 @@ export interface ProgressReporterOptions {
   intervalMs: number;
   /** Output notifications are sent at most this often. Default 1 s. */
   outputEveryMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 const NONE: ProgressReporter = { routed: () => undefined, output: () => undefined, stop: () => undefined };

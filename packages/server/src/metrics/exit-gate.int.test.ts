@@ -6,7 +6,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAuditLog, envAutofixFlag, createCursorBinding, createFlagService, createRuntimeRouter, createRuntime, treeDigest } from '@bastion/agent-runtime';
+import { createAuditLog, envAutofixFlag, createAgentBinding, createFlagService, createRuntimeRouter, createRuntime, treeDigest } from '@bastion/agent-runtime';
+import { createCursorProvider } from '@bastion/providers';
 import { runCli } from '../cli/main';
 import { LABELS } from '@bastion/sandbox';
 import { createBastionMcpServer } from '../mcp/mcp-server';
@@ -110,7 +111,7 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     const router = createRuntimeRouter({
       runtime,
       flags,
-      bindings: [createCursorBinding({ agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
     });
     return { audit, runtime, flags, router };
   }

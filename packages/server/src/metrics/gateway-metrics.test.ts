@@ -1,3 +1,4 @@
+import { GEMINI_API } from '@bastion/providers';
 import { GatewayHealth, startEgressGateway } from '@bastion/gateway';
 import type { UsageMeter } from '@bastion/gateway';
 import { sendRaw } from '@bastion/gateway/test-support';
@@ -28,7 +29,7 @@ describe('gateway failures in the Prometheus metrics', () => {
     expect(sample(before, 'bastion_gateway_malformed_requests_total')).toBe(0);
 
     for (let call = 0; call < 2; call++) {
-      const gw = await startEgressGateway({ allow: [], deny: [], robots: false, api: { upstream: 'http://127.0.0.1:9', apiKey: KEY }, meter: throwingMeter, health });
+      const gw = await startEgressGateway({ allow: [], deny: [], robots: false, api: { declaration: GEMINI_API, upstream: 'http://127.0.0.1:9', apiKey: KEY }, meter: throwingMeter, health });
       try {
         const answer = await sendRaw(gw.hostSocketPath, Buffer.from('POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nhost: gateway\r\ncontent-length: 2\r\n\r\n{}'));
         expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 502 Bad Gateway');

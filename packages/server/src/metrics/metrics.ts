@@ -3,8 +3,8 @@ import type { DailyUsage, GatewayHealth } from '@bastion/gateway';
 import { registerUsageMetrics } from './usage-metrics';
 import { registerGatewayMetrics } from './gateway-metrics';
 import type { AgentResult } from '@bastion/providers';
-import type { BreakerStateName, RouterMetrics } from '@bastion/agent-runtime';
 import { createLabelSets, type LabelSets } from './label-sets';
+import type { BreakerStateName, RouterMetrics } from '@bastion/agent-runtime';
 
 /** Numeric values of the breaker-state gauge (documented in docs/operations.md). */
 export const BREAKER_STATE_VALUE = { closed: 0, open: 1, half_open: 2, isolated: 3 } as const satisfies Record<BreakerStateName, number>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BastionError } from '@bastion/core';
+import { BastionError, type Clock } from '@bastion/core';
 import { notRunResult, type AgentResult } from '@bastion/providers';
 import type { Router } from '@bastion/agent-runtime';
 
@@ -14,7 +14,7 @@ export interface DeferredRouterOptions {
   fix: string;
   /** Calls within this long of a failed start share its answer instead of trying again. Default 5 s. */
   retryAfterMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 export interface DeferredRouter extends Router {

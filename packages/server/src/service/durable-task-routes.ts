@@ -123,7 +123,9 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
 
   async function untilFinished(id: string, req: FastifyRequest): Promise<DurableTask | undefined> {
     for (;;) {
-      if (req.raw.destroyed) return undefined;
+      // The socket, not the request: a request stream is destroyed once its body was read, which
+      // made ?wait=true answer 202 at once; a caller that hung up closes the socket.
+      if (req.raw.socket?.destroyed ?? req.raw.destroyed) return undefined;
       // A database that is away for a moment is waited out like a task that is not done yet.
       const task = await ledger.get(id).catch(() => undefined);
       if (task?.result) return task;

@@ -8,7 +8,7 @@ import { createService, type ServiceOptions } from './service';
 import { succeededResult } from '@bastion/agent-runtime/test-support';
 
 const TOKEN = 'test-token-0123456789abcdef';
-const caps = { analyze: true, edit: true, needsAgentInstall: false };
+const caps = { analyze: true, edit: true };
 
 interface SseEvent {
   id?: string;

@@ -48,7 +48,7 @@ describe('GET /openapi.json', () => {
     };
     const audit = createMemoryAuditLog();
     const metrics = createMetrics();
-    const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false, needsAgentInstall: false } }], call, audit, metrics });
+    const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }], call, audit, metrics });
     service = await createService({ router, metrics, audit, tokenFile: join(dir, 'token'), port: 0, maxInFlight: 1, readiness: async () => (ready ? { ready: true } : { ready: false, reason: 'docker engine unreachable (ENOENT)' }) });
   });
   afterAll(async () => {

@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
-import { createMemoryAuditLog, createFlagService, type FlagService, writeFlagsFileAtomic, createPipeline, createPipelineCall, createRouter, type ProviderCall, type RoutedProvider } from '@bastion/agent-runtime';
+import { createMemoryAuditLog, createFlagService, type FlagService, writeFlagsFileAtomic, createPipeline, createAgentRunner, flagServiceAutofix, createRouter, type ProviderCall, type RoutedProvider } from '@bastion/agent-runtime';
 import type { Executor } from '@bastion/sandbox';
 import { createMetrics } from '../metrics/metrics';
+import type { ProviderBinding } from '@bastion/agent-runtime';
 import { createService, type StartedService } from './service';
 import { allowAll, noSecrets, passThrough, succeededResult } from '@bastion/agent-runtime/test-support';
 
@@ -20,8 +21,8 @@ interface Body {
   result?: AgentResult;
 }
 const json = (res: Response) => res.json() as Promise<Body>;
-const cursorCaps = { analyze: true, edit: true, needsAgentInstall: false };
-const geminiCaps = { analyze: true, edit: false, needsAgentInstall: false };
+const cursorCaps = { analyze: true, edit: true };
+const geminiCaps = { analyze: true, edit: false };
 
 function okResult(provider: string, correlationId: string): AgentResult {
   return succeededResult(provider, correlationId, { redactions: [{ ruleId: 'aws-access-key', count: 2 }] });
@@ -43,6 +44,9 @@ function echoExecutor(): Executor & { runs: number } {
 }
 const fakeCursor: AgentProvider = {
   specificationVersion: 'v1',
+  image: 'sandbox',
+  upstreams: [],
+  flags: {},
   id: 'cursor',
   capabilities: cursorCaps,
   plan: (task) => ({ provider: 'cursor', image: 'bastion/sandbox:latest', command: ['cursor-agent', '-p', task.prompt] }),
@@ -164,16 +168,25 @@ describe('bastion serve', () => {
     closers.push(() => flags.close());
     const executor = echoExecutor();
     const pipeline = createPipeline({ policy: () => allowAll, executor, sanitizer: passThrough, secrets: noSecrets, audit });
-    const call = createPipelineCall({
-      pipeline,
-      providers: [fakeCursor],
-      flags,
-      planContext: { workspaceMountPath: '/workspace', images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' }, gatewayUrl: 'http://gw', maxArgBytes: 65536 },
-      changes: async (_run, { mode }) => {
-        const change = { path: 'src/a.ts', kind: 'modify' as const, diff: '--- a/src/a.ts\n+++ b/src/a.ts\n' };
-        return { proposedChanges: [change], appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [] };
+    // The production path: the router's call is one AgentRunner.run, whose binding reads the
+    // provider's autofix flag at call time (cursor's manifest names FF_CURSOR_AUTOFIX).
+    const autofix = flagServiceAutofix(flags);
+    const binding: ProviderBinding = {
+      provider: fakeCursor,
+      async prepare(task, { correlationId }) {
+        if (task.intent !== 'edit') return { mode: 'read-only' };
+        const { enabled } = await autofix({ correlationId, provider: fakeCursor.id, flag: 'FF_CURSOR_AUTOFIX' });
+        return {
+          mode: enabled ? 'apply' : 'dry-run',
+          changes: async (_run, { mode }) => {
+            const change = { path: 'src/a.ts', kind: 'modify' as const, diff: '--- a/src/a.ts\n+++ b/src/a.ts\n' };
+            return { proposedChanges: [change], appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [] };
+          },
+        };
       },
-    });
+    };
+    const runner = createAgentRunner({ pipeline, bindings: [binding] });
+    const call: ProviderCall = (providerId, task, o) => runner.run(providerId, task, { correlationId: o.correlationId, signal: o.signal });
     const { request } = await serve(call, { providers: [fakeCursor], flags });
     const edit = () => request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'fix the bug', intent: 'edit' }) }).then((r) => r.json() as Promise<AgentResult>);
 

@@ -4,7 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAuditLog, envAutofixFlag, createCursorBinding, createFlagService, createRuntimeRouter, createRuntime } from '@bastion/agent-runtime';
+import { createAuditLog, envAutofixFlag, createAgentBinding, createFlagService, createRuntimeRouter, createRuntime } from '@bastion/agent-runtime';
+import { createCursorProvider } from '@bastion/providers';
 import { LABELS } from '@bastion/sandbox';
 import { createMetrics } from '../metrics/metrics';
 import { describeWithDocker } from '@bastion/sandbox/test-support';
@@ -40,7 +41,7 @@ describeWithDocker('following a task over HTTP while the agent runs (fake cursor
     const engine = createPolicyEngine();
     const runtime = createRuntime({ policy: () => engine, audit, secrets: createSecretStore({ env: {}, values: { 'cursor-api-key': 'crsr_test_key_0123456789' } }) });
     const flags = createFlagService({ env: {}, audit });
-    const router = createRuntimeRouter({ runtime, flags, bindings: [createCursorBinding({ agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({}), audit })] });
+    const router = createRuntimeRouter({ runtime, flags, bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({}), audit })] });
     const tokenFile = join(root, 'token');
     writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
     const service = await createService({ router, runtime, metrics: createMetrics(), tokenFile, audit, port: 0, workspaceAccess: { admit: async (p) => p } });

@@ -59,7 +59,8 @@ async function exited(child: ChildProcess): Promise<void> {
 
 describeWithDocker('serve and mcp admit only workspaces below their roots (real processes)', () => {
   const docker = new Dockerode();
-  const env = (audit: string) => ({ ...process.env, BASTION_AUDIT_LOG: audit, BASTION_AUDIT_LEVEL: 'info', BASTION_BACKEND: 'docker' }) as Record<string, string>;
+  // serve keeps its embedded task store beside the audit log (its layout's own dir), not in the shared ~/.local/state.
+  const env = (audit: string) => ({ ...process.env, BASTION_AUDIT_LOG: audit, BASTION_AUDIT_LEVEL: 'info', BASTION_BACKEND: 'docker', BASTION_DATA_DIR: `${audit}.state` }) as Record<string, string>;
   afterAll(() => {
     for (const base of bases) rmSync(base, { recursive: true, force: true });
   });

@@ -155,7 +155,9 @@ describeWithPostgres('durable tasks on PostgreSQL: one API, three workers, two w
   }, 90_000);
 });
 
-describe('durable tasks on the embedded default: API and worker in one process, SIGKILLed and restarted mid-run', () => {
+// Plain `bastion serve` (no --database, the default data directory) is killed and restarted the same
+// way in cli/commands/serve-default-store.int.test.ts; this one drives 150 tasks with edits through the store.
+describe('durable tasks on the embedded store (pglite:DIR): API and worker in one process, SIGKILLed and restarted mid-run', () => {
   const procs: NodeProcess[] = [];
   let bundle = '';
   beforeAll(async () => {
@@ -219,7 +221,7 @@ describe('durable tasks on the embedded default: API and worker in one process, 
         } else expect([i, lines]).toEqual([i, 1]);
       } else expect([i, task.state]).toEqual([i, 'succeeded']);
     }
-    process.stderr.write(`durable tasks on the embedded default: ${N} tasks, all finished once after a SIGKILL and restart (${conflicts} edit task(s) ended CONFLICT: their apply happened before the kill)\n`);
+    process.stderr.write(`durable tasks on the embedded store: ${N} tasks, all finished once after a SIGKILL and restart (${conflicts} edit task(s) ended CONFLICT: their apply happened before the kill)\n`);
     await kill(node, 'SIGTERM');
     expect(procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null)).toEqual([]);
   }, 90_000);

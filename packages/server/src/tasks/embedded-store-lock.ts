@@ -40,7 +40,7 @@ export async function lockEmbeddedStore(dir: string): Promise<HeldLock> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new BastionError('INVALID_INPUT', `the embedded task store ${dir} is in use by another bastion process (pid ${owner}): stop it, or give this one another pglite: directory (or use a PostgreSQL server for several processes)`);
+        throw new BastionError('INVALID_INPUT', `the embedded task store ${dir} is in use by another bastion process (pid ${owner}): stop it, or give this one another directory (serve --data-dir DIR, or --database pglite:DIR), or use a PostgreSQL server (--database postgres://…) for several processes`);
       }
       // Its owner is gone: the lock is stale.
       await rm(path, { force: true });

@@ -1,7 +1,7 @@
 import type { AgentResult } from '@bastion/providers';
 import { failedResult } from './sql-task-ledger';
 import type { Claim, DurableTask, TaskLedger } from './task-ledger';
-import { startTaskWorker } from './task-worker';
+import { routerCapacity, startTaskWorker } from './task-worker';
 
 const task: DurableTask = {
   id: '00000000-0000-4000-8000-000000000001',
@@ -100,5 +100,45 @@ describe('task worker leases', () => {
     await jest.advanceTimersByTimeAsync(2_000);
     await closing;
     expect(completed).toEqual([]);
+  });
+});
+
+describe('task worker capacity', () => {
+  it("claims no more tasks than its router's bulkheads hold, so the rest wait in the queue instead of failing bulkhead_full", async () => {
+    const N = 6;
+    let next = 0;
+    let running = 0;
+    let peak = 0;
+    const completed: AgentResult[] = [];
+    const ledger = {
+      claim: async (): Promise<Claim | undefined> => (next < N ? { task: { ...task, id: `00000000-0000-4000-8000-00000000000${next++}` }, expiredLease: false, finishedWithoutRun: false } : undefined),
+      heartbeat: async () => ({ held: true, cancelRequested: false }),
+      appendEvents: async () => undefined,
+      complete: async (_id: string, _w: string, result: AgentResult) => {
+        completed.push(result);
+        return true;
+      },
+    } as unknown as TaskLedger;
+    const worker = startTaskWorker({
+      ledger,
+      concurrency: 10,
+      capacity: () => 2,
+      pollMs: 5,
+      run: async (_request, o) => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return { ...failedResult({ correlation_id: o.correlationId, request: {} }, 'INTERNAL', ''), status: 'succeeded', error: null } as AgentResult;
+      },
+    });
+    for (let t = 0; t < 200 && completed.length < N; t++) await new Promise((r) => setTimeout(r, 10));
+    await worker.close(1_000);
+    expect(completed.map((r) => r.status)).toEqual(Array(N).fill('succeeded'));
+    expect(peak).toBe(2);
+  });
+
+  it("reads a router's capacity as its smallest provider's running plus waiting slots, and none before it reports a provider", () => {
+    expect(routerCapacity([{ maxConcurrent: 8, maxQueue: 32 }, { maxConcurrent: 2, maxQueue: 3 }])).toBe(5);
+    expect(routerCapacity([])).toBeUndefined();
   });
 });

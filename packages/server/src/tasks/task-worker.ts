@@ -23,6 +23,12 @@ export interface TaskWorkerOptions {
   run: TaskRunner;
   /** Tasks this worker runs at once. Default 1. */
   concurrency?: number;
+  /**
+   * The most tasks the runner can take at once right now (its router's bulkheads), read before each
+   * claim; undefined: no limit known. A claimed task beyond it would fail `bulkhead_full` although
+   * it could simply wait: it stays queued in the ledger instead.
+   */
+  capacity?: () => number | undefined;
   /** A lease not renewed for this long is taken to mean the worker died. Default 15 s. */
   leaseMs?: number;
   /** Renewal interval. Default leaseMs / 5: three renewals may fail before the worker fences itself at 75 %. */
@@ -80,7 +86,7 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
   const loop = (async () => {
     let backoff = pollMs;
     while (!stopping) {
-      if (active.size >= concurrency) {
+      if (active.size >= Math.min(concurrency, Math.max(1, options.capacity?.() ?? Infinity))) {
         await Promise.race([...active.values()].map((a) => a.done));
         continue;
       }
@@ -236,4 +242,14 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
     close,
     [Symbol.asyncDispose]: () => close(),
   };
+}
+
+/**
+ * How many tasks a router takes at once without refusing one `bulkhead_full`: every provider's
+ * running plus waiting slots hold at least this many, whichever provider the tasks name. undefined
+ * while the router reports no provider (not started yet).
+ */
+export function routerCapacity(health: readonly { maxConcurrent: number; maxQueue: number }[]): number | undefined {
+  if (health.length === 0) return undefined;
+  return Math.min(...health.map((h) => h.maxConcurrent + h.maxQueue));
 }

@@ -6,6 +6,7 @@ import type { EscapeAttempt } from './escape-attempt';
 
 export type { EscapeLayer, ExecEscapeAttempt, CursorEscapeAttempt, EscapeAttempt } from './escape-attempt';
 
+
 const EPERM = /Operation not permitted/;
 const EROFS = /Read-only file system/;
 /** perl's syscall(): prints ESCAPED on success, else the errno text. String arguments must be variables (perl passes them by pointer). */

@@ -8,7 +8,7 @@ import { fakeCursorScript } from '../fake-cursor-agent/fake-cursor-script';
 import type { FailureSimulator } from '../failure-simulator/failure-simulator';
 import { untypedReason } from '../failure-simulator/outcome-check';
 import type { CursorDryRunAttempt } from './cursor-dry-run-attempts';
-import type { CursorEscapeAttempt, EscapeAttempt, ExecEscapeAttempt } from './escape-attempts';
+import type { CursorEscapeAttempt, EscapeAttempt, ExecEscapeAttempt } from './escape-attempt';
 
 /** The domain the corpus policy lets through the gateway; every other host is refused. */
 export const CORPUS_ALLOWED_DOMAIN = 'allowed.example.test';

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LABELS, createDockerExecutor } from '@bastion/sandbox';
-import { createAgentRunner, createCursorBinding, createMemoryAuditLog, createRuntime, defaultBindings, envAutofixFlag, execCommand, type AgentImages, type CallOptions, type Runtime } from '@bastion/agent-runtime';
+import { createAgentRunner, createAgentBinding, createMemoryAuditLog, createRuntime, defaultBindings, envAutofixFlag, execCommand, type CallOptions, type Runtime } from '@bastion/agent-runtime';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
-import type { AgentResult, AgentTaskInput, ExecResult } from '@bastion/providers';
+import { createCursorProvider, type AgentResult, type AgentTaskInput, type ExecResult } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -12,10 +12,13 @@ import { MODEL_FAULTS, type ModelFaultKind } from './model-faults';
 import { createRoutedEgress, type RoutedEgress } from './routed-egress';
 import { SANDBOX_FAULTS, sandboxFaultSpec, type SandboxFaultKind } from './sandbox-faults';
 
+/** The plain sandbox (exec, the fake cursor-agent) and the Gemini CLI's image. */
+export type SimulatorImages = { readonly sandbox: string; readonly geminiCli: string };
+
 export interface FailureSimulatorOptions {
   /** Seeds fault schedules and the generated secrets; the same seed replays the same run. Default: random, printed. */
   seed?: number;
-  images?: AgentImages;
+  images?: SimulatorImages;
   /** The policy the runtime enforces. Default: the embedded default policy. */
   policy?: PolicyEngine;
 }
@@ -46,7 +49,7 @@ export interface FailureSimulator extends AsyncDisposable {
   readonly docker: DockerClient;
   /** Session label of this simulator's containers (dev.bastion.session). */
   readonly sessionId: string;
-  readonly images: AgentImages;
+  readonly images: SimulatorImages;
   /** The secret values this run holds; none may appear in a result or an audit line. */
   readonly secretValues: readonly string[];
 
@@ -105,12 +108,13 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
   const egress = createRoutedEgress({ secrets, audit, defaultUpstream: api.url });
   const engine = options.policy ?? createPolicyEngine();
   const runtime = createRuntime({ policy: () => engine, executor, audit, secrets, egress });
-  const geminiRunner = createAgentRunner({ pipeline: runtime.pipeline, images, bindings: defaultBindings({ env: { PATH: '/usr/bin:/bin' }, audit }).filter((b) => b.provider.id === 'gemini-cli') });
+  const overrides = { 'gemini-cli': images.geminiCli, cursor: images.sandbox };
+  const geminiRunner = createAgentRunner({ pipeline: runtime.pipeline, images: overrides, bindings: defaultBindings({ env: { PATH: '/usr/bin:/bin' }, audit }).filter((b) => b.provider.id === 'gemini-cli') });
   const cursorRunner = (autofix: boolean) =>
     createAgentRunner({
       pipeline: runtime.pipeline,
-      images,
-      bindings: [createCursorBinding({ agentPath: FAKE_CURSOR_AGENT_PATH, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }), audit })],
+      images: overrides,
+      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE_CURSOR_AGENT_PATH, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }), audit })],
     });
   const secretValues = Object.values(secretMap);
 

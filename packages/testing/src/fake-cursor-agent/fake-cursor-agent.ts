@@ -1,8 +1,8 @@
 import path from 'node:path';
 
 /**
- * Absolute path of the fake `cursor-agent` executable (packages/testing/bin/cursor-agent): one
- * dependency-free Node script with a `#!/usr/bin/env node` shebang, mode 0755. Mount its
+ * Absolute path of the fake `cursor-agent` executable (packages/testing/bin/cursor-agent): the
+ * bundle of fake-cursor-agent-cli.ts, one file with a `#!/usr/bin/env node` shebang, mode 0755. Mount its
  * directory into a sandbox the way the real install is mounted.
  */
 export const FAKE_CURSOR_AGENT_PATH = path.resolve(__dirname, '../../bin/cursor-agent');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-// The script the fake `cursor-agent` (packages/testing/bin/cursor-agent) follows. The fake is
-// plain JS and validates the same shape by hand; fake-cursor-agent.test.ts keeps both in step.
+// The script the fake `cursor-agent` (fake-cursor-agent-cli.ts, bundled into bin/cursor-agent) follows. The fake
+// validates the same shape by hand (no zod in its bundle); fake-cursor-agent.test.ts keeps both in step.
 
 const FileMode = z
   .union([z.string().regex(/^[0-7]{3,4}$/), z.number().int().min(0).max(0o7777)])

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import * as core from './fake-gemini-api-server.cjs';
-import * as session from './demo-session.cjs';
-import type { FakeGeminiApiOptions, StartedFakeGeminiApi } from './fake-gemini-api-server.cjs';
+import * as core from './fake-gemini-api-server';
+import * as session from './demo-session';
+import type { FakeGeminiApiOptions, StartedFakeGeminiApi } from './fake-gemini-api-types';
 
 export type {
   FakeGeminiAnswer,
@@ -17,7 +17,7 @@ export type {
   FakeGeminiRequestKind,
   FakeGeminiUsage,
   StartedFakeGeminiApi,
-} from './fake-gemini-api-server.cjs';
+} from './fake-gemini-api-types';
 
 /**
  * Starts a fake Gemini API on loopback. Point the Gemini CLI (or @google/generative-ai) at
@@ -34,9 +34,9 @@ export const FAKE_GEMINI_CLASSIFIER_ANSWER = core.DEFAULT_CLASSIFIER_ANSWER;
 
 /**
  * The demo's scripted agent session, as a `defaultAnswer`: list the workspace, read its README,
- * try a web fetch, then summarise (see demo-session.cjs).
+ * try a web fetch, then summarise (see demo-session.ts).
  */
 export const demoSessionAnswer = session.demoSessionAnswer;
 
-/** Plain-node entry (`node <path> --port 0` prints `{"url","port"}`), for the demo and other processes. */
+/** Plain-node entry (`node <path> --port 0` prints `{"url","port"}`), for the demo and other processes: fake-gemini-api-cli.ts bundled. */
 export const FAKE_GEMINI_API_BIN_PATH = path.resolve(__dirname, '../../bin/fake-gemini-api.cjs');

@@ -153,6 +153,53 @@ const SCENARIOS: Record<string, Scenario[]> = {
       },
     },
   ],
+  'claude-code': [
+    {
+      name: 'stream-json events',
+      run: async (form) => ({
+        stdout:
+          [
+            json({ type: 'system', subtype: 'init', cwd: FILL, session_id: FILL, model: FILL, permissionMode: FILL, apiKeySource: FILL, tools: [FILL] }),
+            json({ type: 'assistant', message: { id: FILL, model: FILL, role: 'assistant', content: [{ type: 'text', text: FILL }] }, session_id: FILL }),
+            json({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'tool_use', id: FILL, name: 'Write', input: { file_path: FILL, content: FILL } }] } }),
+            json({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: FILL, content: FILL }] }, tool_use_result: FILL }),
+            json({ type: 'result', subtype: 'success', is_error: false, result: FILL, session_id: FILL, num_turns: 2, usage: { input_tokens: 3, output_tokens: 1, note: FILL }, modelUsage: { [FILL]: { inputTokens: 3 } }, permission_denials: [FILL] }),
+          ]
+            .map((l) => fill(l, form))
+            .join('\n') + '\n',
+        stderr: fill(`note: ${FILL}\n`, form),
+      }),
+    },
+    {
+      name: 'API error result',
+      run: async (form) => ({
+        stdout: fill(json({ type: 'result', subtype: 'success', is_error: true, api_error_status: 401, result: FILL, terminal_reason: FILL, session_id: FILL }), form) + '\n',
+        exitCode: 1,
+      }),
+    },
+    {
+      name: 'retries, then killed without a result',
+      run: async (form) => ({
+        stdout: fill(json({ type: 'system', subtype: 'api_retry', attempt: 1, error_status: 529, error: FILL, session_id: FILL }), form) + '\n',
+        stderr: fill(`Error: ${FILL}\n`, form),
+        exitCode: 2,
+      }),
+    },
+    {
+      name: 'an edit: the key written into files of the copy',
+      intent: 'edit',
+      run: async (form, request) => {
+        const copy = request.mounts.find((m) => m.containerPath === '/workspace' && !m.readOnly);
+        if (!copy) throw new Error('the edit call has no writable workspace copy');
+        const decoded = JSON.parse(`"${form}"`) as string;
+        await mkdir(join(copy.hostPath, 'config'), { recursive: true });
+        await writeFile(join(copy.hostPath, 'config', 'settings.env'), `API_KEY=${decoded}\n`);
+        await writeFile(join(copy.hostPath, 'README.md'), `# hello\n${decoded}\n`);
+        await writeFile(join(copy.hostPath, `${KEY}.txt`), 'named after the key\n');
+        return { stdout: fill(json({ type: 'result', subtype: 'success', is_error: false, result: FILL, session_id: 's' }), form) + '\n' };
+      },
+    },
+  ],
 };
 
 /** Every string in a value, decoded (JSON.stringify would hide an escape sequence as "\\u"). */

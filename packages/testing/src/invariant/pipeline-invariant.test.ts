@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import type { AgentProvider, PlanContext } from '@bastion/providers';
+import { providerRegistry, type AgentProvider, type PlanContext } from '@bastion/providers';
 import { createAgentRunner, createMemoryAuditLog, createRuntime, defaultBindings } from '@bastion/agent-runtime';
 import { type ExecutorRequest, type SandboxAttachment } from '@bastion/sandbox';
 import { createMemoryExecutor } from '../memory-executor/memory-executor';
@@ -25,8 +25,9 @@ describe('the pipeline invariant, for every registered provider', () => {
   afterAll(() => rmSync(workspace, { recursive: true, force: true }));
   writeFileSync(join(workspace, 'README.md'), '# hello\n');
 
-  it('knows at least the gemini-cli and cursor providers', () => {
-    expect(bindings.map((b) => b.provider.id).sort()).toEqual(['cursor', 'gemini-cli']);
+  it('binds every registered provider, gemini-cli and cursor among them', () => {
+    expect(bindings.map((b) => b.provider.id)).toEqual(providerRegistry.ids);
+    expect(providerRegistry.ids).toEqual(expect.arrayContaining(['gemini-cli', 'cursor']));
   });
 
   for (const binding of bindings) {
@@ -53,7 +54,11 @@ describe('the pipeline invariant, for every registered provider', () => {
 
     it(`${id}: a provider holds no handle: only plan and parse, fed plain data`, () => {
       const provider: AgentProvider = binding.provider;
-      expect(Object.keys(provider).sort()).toEqual(['capabilities', 'id', 'parse', 'plan', 'specificationVersion']);
+      // Its manifest is data (the error formatters of its upstreams are pure functions); its only hooks are plan and parse.
+      const hooks = Object.entries(provider).filter(([, value]) => typeof value === 'function').map(([key]) => key);
+      expect(hooks.sort()).toEqual(['parse', 'plan']);
+      const manifestKeys = ['id', 'image', 'upstreams', 'capabilities', 'flags', 'hostBinary', 'defaultModelEnv'];
+      expect(Object.keys(provider).filter((k) => !hooks.includes(k) && k !== 'specificationVersion').every((k) => manifestKeys.includes(k))).toBe(true);
       const seen: unknown[] = [];
       const spy: AgentProvider = {
         ...provider,
@@ -66,10 +71,10 @@ describe('the pipeline invariant, for every registered provider', () => {
         correlationId: 'c',
         mode: 'read-only',
         workspaceMountPath: '/workspace',
-        images: { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' },
+        image: 'bastion/sandbox:latest',
         gatewayUrl: 'http://127.0.0.1:8080',
         maxArgBytes: 16384,
-        agentInstall: { hostDir: '/opt/agent', executable: 'cursor-agent' },
+        agentInstall: { hostDir: '/opt/agent', executable: 'cursor-agent', network: 'none' },
       };
       const spec = spy.plan({ prompt: 'p', intent: 'analyze' }, context);
       // Everything a provider sees and returns is JSON data: no functions, sockets or clients.

@@ -109,21 +109,21 @@ describeWithEngine('gemini-cli provider: the real CLI in the sandbox against the
   });
 
   it("starts the CLI's node with no V8 flag, so Node keeps its built-in code cache, and a heap not cut to the cgroup", async () => {
-    // A heap flag (--max-old-space-size) changes V8's flag hash (the cached-data tag), and Node 20
-    // then compiles its internal modules from source: ~70 ms a call, measured. The sandbox hides the
-    // cgroup tree instead, so Node sizes the heap as on the host without a flag.
+    // On Node 20 a heap flag (--max-old-space-size) changed V8's flag hash (the cached-data tag), and
+    // Node then compiled its internal modules from source: ~70 ms a call, measured. The image's
+    // Node 24 no longer hashes memory-tuning flags (the tag is the same with it), but the wrapper
+    // still passes none: the sandbox hides the cgroup tree, so Node sizes the heap as on the host.
     const memoryBytes = 768 * 1024 ** 2;
     const probe = 'v8.cachedDataVersionTag() + " " + v8.getHeapStatistics().heap_size_limit';
-    const [wrapper, plain, flagged] = await Promise.all([
+    const [wrapper, plain] = await Promise.all([
       execCommand(runtime.pipeline, { provider: 'exec', image: 'bastion/gemini-cli:latest', command: ['sh', '-x', '/opt/bastion/bin/gemini', '--version'], resources: { memoryBytes } }),
       execCommand(runtime.pipeline, { provider: 'exec', image: 'bastion/gemini-cli:latest', command: ['node', '-p', probe], resources: { memoryBytes } }),
-      execCommand(runtime.pipeline, { provider: 'exec', image: 'bastion/gemini-cli:latest', command: ['node', '--max-old-space-size=768', '-p', probe], resources: { memoryBytes } }),
     ]);
     expect(wrapper).toMatchObject({ status: 'succeeded', stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
     expect(wrapper.stderr).toMatch(/exec node \/opt\/gemini-cli\/node_modules\/@google\/gemini-cli\/bundle\/gemini\.js --version/);
+    expect(wrapper.stderr).not.toMatch(/--max-old-space-size|--max-semi-space-size|--v8-options/);
     const [plainTag, plainHeap] = plain.stdout.trim().split(' ').map(Number);
-    const [flaggedTag] = flagged.stdout.trim().split(' ').map(Number);
-    expect(plainTag).not.toBe(flaggedTag);
+    expect(plainTag).toBeGreaterThan(0);
     expect(plainHeap).toBeGreaterThan(memoryBytes);
   });
 });

@@ -6,7 +6,7 @@ import { openTaskLedger, parseDatabaseLocation } from '../../tasks/open-task-led
 import { routerTaskRunner } from '../../tasks/router-task-runner';
 import type { TaskLedger } from '../../tasks/task-ledger';
 import { createTaskMetrics } from '../../tasks/task-metrics';
-import { startTaskWorker, type StartedWorker } from '../../tasks/task-worker';
+import { routerCapacity, startTaskWorker, type StartedWorker } from '../../tasks/task-worker';
 import type { CliContext } from '../cli-context';
 
 export interface DurableServe {
@@ -24,7 +24,7 @@ export interface DurableServe {
  */
 export async function startDurableServe(
   ctx: CliContext,
-  o: { database: string; router: Pick<Router, 'route'>; registry: Registry; workerConcurrency?: number; maxInFlight: number; maxQueued: number },
+  o: { database: string; router: Pick<Router, 'route' | 'health'>; registry: Registry; workerConcurrency?: number; maxInFlight: number; maxQueued: number },
 ): Promise<DurableServe> {
   const location = parseDatabaseLocation(o.database);
   const ledger = await openTaskLedger(location, { onIdleError: (err) => ctx.io.stderr(`bastion serve: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`) });
@@ -53,6 +53,7 @@ export async function startDurableServe(
       leaseMs: location.kind === 'embedded' ? 120_000 : 15_000,
       run: routerTaskRunner(o.router),
       concurrency,
+      capacity: () => routerCapacity(o.router.health()),
       metrics,
       onProblem: (event, details) => ctx.io.stderr(`bastion serve: ${event} ${JSON.stringify(details)}\n`),
     });

@@ -6,10 +6,9 @@ import { describeError, exitCodeFor, printJson, type Io } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
-import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 /** The image a `bastion exec` runs in when --image is not given (a daemon keeps it warm). */
-export const DEFAULT_EXEC_IMAGE = SANDBOX_IMAGE;
+export const DEFAULT_EXEC_IMAGE = 'bastion/sandbox:latest';
 
 export function registerExec(program: Command, ctx: CliContext): void {
   const exec = program
@@ -46,7 +45,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);
       }
-      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
+      const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, oneShot: true });
       const stdin = opts.stdin ? await readStdin(ctx.stdin) : undefined;
       const result = await execCommand(
         runtime.pipeline,

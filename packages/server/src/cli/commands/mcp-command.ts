@@ -36,7 +36,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }, { createDeferredRouter }, { defaultBindings }] = await Promise.all([
         import('@modelcontextprotocol/sdk/server/stdio.js'),
         import('../../mcp/mcp-server'),
-        import('../lazy/runtime-router'),
+        import('../lazy/router'),
         import('../../service/deferred-router'),
         import('../lazy/agents'),
       ]);

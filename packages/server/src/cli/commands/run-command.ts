@@ -12,10 +12,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .command('run')
     .description('run an agent task through a provider, sandboxed (policy → executor → sanitizer)')
     .argument('<prompt>', 'what to ask the agent')
-    .requiredOption('--provider <id>', 'provider: gemini-cli or cursor')
+    .requiredOption('--provider <id>', 'a registered provider (gemini-cli, cursor, …; see `bastion doctor`)')
     .option('--workspace <dir>', 'directory the agent works on, relative to the working directory (never modified unless autofix is on)')
     .option('--model <model>', 'model to use')
-    .addOption(new Option('--intent <intent>', 'analyze (read-only) or edit (cursor only)').choices(['analyze', 'edit']).default('analyze'))
+    .addOption(new Option('--intent <intent>', 'analyze (read-only) or edit (providers that can edit)').choices(['analyze', 'edit']).default('analyze'))
     .option('--agent-path <path>', 'cursor-agent executable on this host')
     .option('--timeout <ms>', 'deadline in milliseconds', parseIntOption('--timeout'))
     .option('--policy <file>', 'policy file (default: the embedded policy)')
@@ -50,28 +50,35 @@ export function registerRun(program: Command, ctx: CliContext): void {
         ...(opts.maxCostUsd !== undefined ? { maxCostUsd: opts.maxCostUsd } : {}),
         ...(opts.maxModelRequests !== undefined ? { maxModelRequests: opts.maxModelRequests } : {}),
       };
-      const runner = await ctx.agentRunner({ policyFile: opts.policy, backend: opts.backend, cursorAgentPath: opts.agentPath });
+      // The production path: the router (FF_PROVIDER_* switches, capability checks) → the runtime
+      // router → the provider's binding → runAgent, pinned to the provider the caller named.
+      const router = await ctx.router({ policyFile: opts.policy, backend: opts.backend, ...(opts.agentPath ? { agentPath: opts.agentPath } : {}) });
       // Progress is on by default in human mode: a first call spends seconds starting the agent.
       const progress = opts.quiet || (opts.json && !opts.stream) ? undefined : createRunProgress(ctx.io.stderr);
       // The raw transcript is a diagnostic: stdout stays the parsed answer (or the one JSON document).
       const stream = opts.stream ? (_name: 'stdout' | 'stderr', text: string) => ctx.io.stderr(text) : undefined;
-      const result = await runner.run(
-        opts.provider,
-        {
-          prompt,
-          intent: opts.intent as 'analyze' | 'edit',
-          ...(workspace ? { workspace } : {}),
-          ...(opts.model ? { model: opts.model } : {}),
-          ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
-          ...(Object.keys(budget).length > 0 ? { budget } : {}),
-        },
-        {
-          ...(provenance ? { onRunFacts: provenance.onRunFacts } : {}),
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-          ...(progress ? { onPhase: progress.onPhase } : {}),
-          ...(stream ? { onOutput: stream } : {}),
-        },
-      ).finally(() => progress?.stop());
+      const hooks = {
+        ...(provenance ? { onRunFacts: provenance.onRunFacts } : {}),
+        ...(progress ? { onPhase: progress.onPhase } : {}),
+      };
+      const result = await router
+        .route(
+          {
+            prompt,
+            intent: opts.intent as 'analyze' | 'edit',
+            ...(workspace ? { workspace } : {}),
+            ...(opts.model ? { model: opts.model } : {}),
+            ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
+            ...(Object.keys(budget).length > 0 ? { budget } : {}),
+          },
+          {
+            provider: opts.provider,
+            hooks,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+            ...(stream ? { onOutput: stream } : {}),
+          },
+        )
+        .finally(() => progress?.stop());
       if (provenance) {
         const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
         await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: result.execution?.backend ?? runtime.backend, ...(workspace ? { workspace } : {}), ...(opts.model ? { model: opts.model } : {}) });

@@ -13,7 +13,7 @@ const TOKEN = 'serve-test-token-0123456789';
 
 /** What a host without a Docker engine looks like to dockerode and the docker CLI. */
 function noEngineEnv(dir: string): Record<string, string> {
-  return { ...(process.env as Record<string, string>), DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, BASTION_BACKEND: 'docker', BASTION_AUDIT_LOG: join(dir, 'audit.log') };
+  return { ...(process.env as Record<string, string>), DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, BASTION_BACKEND: 'docker', BASTION_AUDIT_LOG: join(dir, 'audit.log'), BASTION_DATA_DIR: join(dir, 'state') };
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -8,8 +8,8 @@ import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseIntOption } from './exec-command';
 import { collectOption } from './collect-option';
 import { startCliSocket } from './daemon-command';
-import type { ProgramRunner } from '../program-runner';
 import { serviceSigner } from '../provenance-cli';
+import type { ProgramRunner } from '../program-runner';
 
 interface ServeOptions {
   provenanceKey?: string;
@@ -26,6 +26,7 @@ interface ServeOptions {
   maxInFlight: number;
   cliSocket: boolean;
   database?: string;
+  dataDir?: string;
   workerConcurrency?: number;
   maxQueued: number;
 }
@@ -49,7 +50,8 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
     .option('--max-in-flight <n>', 'tasks running at once; the next is answered 429 with Retry-After', parseIntOption('--max-in-flight'), 64)
     .option('--no-cli-socket', 'do not let `bastion exec|run` on this host submit to this service (its daemon socket in the runtime directory)')
     .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
-    .option('--database <url>', 'keep tasks durable in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else tasks live in memory')
+    .option('--database <url>', 'keep tasks in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else the embedded store in --data-dir')
+    .option('--data-dir <dir>', 'without --database: the directory (0700) of the embedded task store, one serve at a time (default: $BASTION_DATA_DIR, else $XDG_STATE_HOME/bastion, else ~/.local/state/bastion)')
     .option('--max-queued <n>', 'with --database, tasks waiting for a worker at most; the next is answered 429 with Retry-After', parseIntOption('--max-queued'), 10_000)
     .option('--worker-concurrency <n>', 'with --database, also run up to n tasks in this process (default: --max-in-flight for pglite:, 0 for a PostgreSQL server)', parseIntOption('--worker-concurrency'))
     .option('--provenance-key <file>', 'sign each task\'s result: its `provenance` field is the run\'s DSSE record (see bastion keys init)')
@@ -66,7 +68,7 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       // OpenFeature and cockatiel on each run.
       const [{ createMetrics }, { createRuntimeRouter }, { createService }, { createDeferredRouter }, { defaultBindings }, { createOutputSanitizer }] = await Promise.all([
         import('../../metrics/metrics'),
-        import('../lazy/runtime-router'),
+        import('../lazy/router'),
         import('../../service/service'),
         import('../../service/deferred-router'),
         import('../lazy/agents'),
@@ -117,15 +119,16 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       await router.warmUp();
       // Durable tasks (issue 25): the ledger is opened before listening, so a wrong or unreachable
       // database is a typed start-up error, not a service that accepts what it cannot keep.
-      let durable: Awaited<ReturnType<typeof import('./durable-serve').startDurableServe>> | undefined;
-      const database = opts.database ?? ctx.env.BASTION_DATABASE_URL;
-      if (database) {
+      // Without a server the default is the embedded store in the data directory, so an accepted
+      // task survives a crash of this one process too (API and worker in one).
+      let durable: Awaited<ReturnType<typeof import('./durable-serve').startDurableServe>>;
+      try {
         const { startDurableServe } = await import('./durable-serve');
-        try {
-          durable = await startDurableServe(ctx, { database, router, registry: metrics.registry, workerConcurrency: opts.workerConcurrency, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
-        } catch (err) {
-          return ctx.fail(BastionError.from(err, 'INVALID_INPUT'));
-        }
+        const { embeddedDatabaseFor, resolveDataDir } = await import('../../tasks/default-data-dir');
+        const database = opts.database ?? ctx.env.BASTION_DATABASE_URL ?? embeddedDatabaseFor(resolveDataDir(opts.dataDir, ctx.env));
+        durable = await startDurableServe(ctx, { database, router, registry: metrics.registry, workerConcurrency: opts.workerConcurrency, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
+      } catch (err) {
+        return ctx.fail(BastionError.from(err, 'INVALID_INPUT'));
       }
       let service: Awaited<ReturnType<typeof createService>>;
       try {
@@ -140,15 +143,15 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
           port: opts.port,
           drainTimeoutMs: opts.drainTimeout,
           maxInFlight: opts.maxInFlight,
-          ...(durable ? { durable: durable.service } : {}),
+          durable: durable.service,
           readiness: engineReadiness(() => started?.runtime.pipeline.executor.backend ?? opts.backend ?? 'docker', () => router.problem),
           workspaceAccess,
           ...(opts.jsonLogs ? { jsonLogs: true } : {}),
         });
       } catch (err) {
         if (poolGauge) clearInterval(poolGauge);
-        await durable?.close(0);
-        await durable?.closeLedger();
+        await durable.close(0);
+        await durable.closeLedger();
         return ctx.fail(listenError(err, opts.host, opts.port));
       }
       ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
@@ -166,7 +169,7 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
           ctx.io.stderr(`bastion serve: ${signal}: draining ${service.inFlight} call(s)\n`);
           // The worker finishes (or, past the drain timeout, gives back) its tasks first; what is
           // still queued stays in the ledger for the next start or another worker.
-          void (durable ? durable.close(opts.drainTimeout) : Promise.resolve()).then(() => service.close()).finally(resolve);
+          void durable.close(opts.drainTimeout).then(() => service.close()).finally(resolve);
         };
         for (const s of signals) process.once(s, stop);
       });
@@ -174,7 +177,7 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       for (const s of signals) process.removeAllListeners(s);
       for (const [s, listeners] of inherited) for (const l of listeners) process.on(s, l as NodeJS.SignalsListener);
       if (poolGauge) clearInterval(poolGauge);
-      await durable?.closeLedger();
+      await durable.closeLedger();
       await started?.flags.close();
       ctx.setExitCode(0);
     });
@@ -183,10 +186,13 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
     exitCodes: [
       '0    drained and stopped after SIGTERM/SIGINT',
       EXIT_CODES.usage,
-      '125  could not start: the port is in use (pick another with --port), the token file is unusable, a workspace root is forbidden',
+      '125  could not start: the port is in use (pick another with --port), the token file is unusable, a workspace root is forbidden, the data directory is used by another serve',
     ],
     env: {
       BASTION_TOKEN_FILE: 'the bearer token file when --token-file is not given',
+      BASTION_DATABASE_URL: 'the task ledger when --database is not given',
+      BASTION_DATA_DIR: 'the embedded task store\'s directory when neither --database nor --data-dir is given',
+      XDG_STATE_HOME: 'else the embedded task store is in $XDG_STATE_HOME/bastion (default ~/.local/state/bastion)',
       BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
       BASTION_WORKSPACE_ROOTS: 'workspace roots when no --workspace-root is given',
       DOCKER_HOST: 'the Docker engine (default unix:///var/run/docker.sock)',

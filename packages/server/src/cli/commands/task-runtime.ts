@@ -4,7 +4,7 @@ import type { AuditEvent, Router, WorkspaceAccess, FlagService } from '@bastion/
 import type { Backend, CliContext, CliRuntime } from '../cli-context';
 
 export interface TaskRuntime {
-  readonly router: Pick<Router, 'route'>;
+  readonly router: Pick<Router, 'route' | 'health'>;
   audit(event: AuditEvent): void;
   close(): Promise<void>;
 }
@@ -14,7 +14,7 @@ export interface TaskRuntime {
  * each task tries to start it again and fails SANDBOX_UNAVAILABLE (retryable) while it cannot.
  */
 export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string; backend?: string; workspaceAccess: WorkspaceAccess }): Promise<TaskRuntime> {
-  const { createRuntimeRouter } = await import('../lazy/runtime-router');
+  const { createRuntimeRouter } = await import('../lazy/router');
   const { createMetrics } = await import('../../metrics/metrics');
   const metrics = createMetrics({});
   let started: Promise<{ runtime: CliRuntime; flags: FlagService; router: Router }> | undefined;
@@ -50,6 +50,8 @@ export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string
         }
         return runtime.router.route(task, options);
       },
+      // Nothing to report before the runtime started: the worker then claims up to --concurrency.
+      health: () => current?.router.health() ?? [],
     },
     // Before the runtime (and its audit log) started, problems go to stderr as JSON lines.
     audit: (event) => (current ? current.runtime.audit.record(event) : ctx.io.stderr(`${JSON.stringify(event)}\n`)),

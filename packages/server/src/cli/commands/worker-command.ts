@@ -39,7 +39,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .action(async (opts: WorkerOptions) => {
       const database = opts.database ?? ctx.env.BASTION_DATABASE_URL;
       if (!database) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion worker needs --database postgres://USER@HOST:PORT/DB (or BASTION_DATABASE_URL): the same database as bastion serve --database'));
-      const [{ parseDatabaseLocation, openTaskLedger }, { startTaskWorker }, { routerTaskRunner }, { startTaskRuntime }] = await Promise.all([
+      const [{ parseDatabaseLocation, openTaskLedger }, { routerCapacity, startTaskWorker }, { routerTaskRunner }, { startTaskRuntime }] = await Promise.all([
         import('../../tasks/open-task-ledger'),
         import('../../tasks/task-worker'),
         import('../../tasks/router-task-runner'),
@@ -79,6 +79,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         metrics: taskMetrics,
         run: routerTaskRunner(runtime.router),
         concurrency: opts.concurrency,
+        capacity: () => routerCapacity(runtime.router.health()),
         leaseMs: opts.leaseMs,
         onProblem: (event, details) => runtime.audit({ event, correlationId: '-', stage: 'worker', ...details }),
       });

@@ -1,3 +1,3 @@
 // Loaded on use by the CLI (import('./lazy/agents')): a command that needs only this part of the
 // runtime does not pay for the rest (the runtime's index would load dockerode, pino, OpenFeature).
-export { createAgentRunner, defaultBindings } from '@bastion/agent-runtime';
+export { defaultBindings } from '@bastion/agent-runtime';

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { encodeFrame, encodeHello, FRAME, SLOT_KEY_FILE, type FrameType, type SupervisorRelay, type SupervisorRequest } from './supervisor-protocol';
+
+/**
+ * The warm-pool supervisor: the init of a pre-started, idle sandbox container. It runs INSIDE the
+ * sandbox with only `node` there, so scripts/build.mjs bundles it (with supervisor-protocol.ts,
+ * the one definition both sides share) into ops/docker/sandbox/bin/bastion-supervisor.
+ *
+ * It connects to the host's control socket in a READ-ONLY bind-mounted directory (the host owns
+ * the listening end, so the sandbox never needs a writable host path), says hello with the slot's
+ * secret (read from the key file beside the socket, which the host deletes once we are in), waits
+ * for ONE request, runs it, streams its output back as frames, reports the exit status and exits,
+ * so the container ends with the call. No state survives a call. (OOM kills are the host's to see,
+ * from the engine's events: the sandbox's cgroup tree is hidden.) With `relay`, it also does
+ * bastion-relay's job in-process (loopback TCP → the gateway socket), saving a second Node start.
+ */
+export function runSupervisor(socketPath = '/run/bastion/ctl.sock'): void {
+  const secret = readFileSync(join(dirname(socketPath), SLOT_KEY_FILE), 'utf8').trim();
+  const conn = connect({ path: socketPath, allowHalfOpen: true });
+  conn.write(encodeHello(secret));
+  let header = Buffer.alloc(0);
+  let child: ChildProcess | null = null;
+  let started = false;
+  let ended = false;
+  // Stdin that arrives while the relay is still starting waits here, in order.
+  const pending: Buffer[] = [];
+  const finish = (exit: { exitCode: number; signal: string | null; spawnError?: string }) => conn.end(encodeFrame(FRAME.exit, exit), () => process.exit(0));
+
+  const run = (req: SupervisorRequest, rest: Buffer) => {
+    started = true;
+    const go = () => {
+      const proc = spawn(req.command[0], req.command.slice(1), {
+        // Docker's semantics: the image's environment (PATH, HOME, LANG) overlaid with the call's.
+        env: { ...process.env, ...req.env },
+        cwd: req.workdir || '/workspace',
+        stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
+      child = proc;
+      proc.on('error', (err: NodeJS.ErrnoException) => finish({ exitCode: 127, signal: null, spawnError: err.code ?? String(err) }));
+      if (proc.pid) conn.write(encodeFrame(FRAME.spawned, { pid: proc.pid }));
+      // Backpressure: a command that writes faster than the host reads waits in its pipe, not in
+      // this process's memory (a flood used to grow the supervisor until the OOM killer ended the
+      // call, reported as OOM instead of the output cap the host was about to apply).
+      const forward = (stream: Readable, type: FrameType) =>
+        stream.on('data', (d: Buffer) => {
+          if (!conn.write(encodeFrame(type, d))) {
+            stream.pause();
+            conn.once('drain', () => stream.resume());
+          }
+        });
+      forward(proc.stdout!, FRAME.stdout);
+      forward(proc.stderr!, FRAME.stderr);
+      if (proc.stdin) {
+        // The command closed its stdin early: EPIPE is expected and the command's exit says the rest.
+        proc.stdin.on('error', () => undefined);
+        if (rest.length) proc.stdin.write(rest);
+        for (const chunk of pending.splice(0)) proc.stdin.write(chunk);
+        if (ended) proc.stdin.end();
+      }
+      proc.on('close', (code, signal) => {
+        const exitCode = code === null ? 128 + (signal ? (constants.signals[signal] ?? 0) : 0) : code;
+        finish({ exitCode, signal });
+      });
+    };
+    if (!req.relay) return go();
+    const relay = req.relay;
+    startRelay(relay).then(go, (err: NodeJS.ErrnoException) => {
+      conn.write(encodeFrame(FRAME.stderr, Buffer.from(`bastion-supervisor: cannot listen on ${relay.host}:${relay.port}: ${err.code ?? err.message}\n`)));
+      finish({ exitCode: 125, signal: null });
+    });
+  };
+
+  conn.on('data', (chunk: Buffer) => {
+    if (child?.stdin) return void child.stdin.write(chunk);
+    if (started) return void pending.push(chunk);
+    header = Buffer.concat([header, chunk]);
+    const nl = header.indexOf(10);
+    if (nl < 0) return;
+    const req = parseRequest(header.subarray(0, nl));
+    const rest = header.subarray(nl + 1);
+    header = Buffer.alloc(0);
+    run(req, rest);
+  });
+  conn.on('end', () => {
+    ended = true;
+    child?.stdin?.end();
+  });
+  conn.on('error', () => {
+    child?.kill('SIGKILL');
+    process.exit(1);
+  });
+}
+
+/** The host is the only peer that got past the hello; a malformed request is a host bug, so it throws (the container exits). */
+function parseRequest(line: Buffer): SupervisorRequest {
+  const req = JSON.parse(line.toString('utf8')) as SupervisorRequest;
+  if (!Array.isArray(req.command) || req.command.length === 0 || typeof req.env !== 'object' || req.env === null) {
+    throw new Error('bastion-supervisor: malformed request (want {command:[…], env:{…}, stdin})');
+  }
+  return req;
+}
+
+/** Loopback TCP → the gateway's Unix socket, one upstream connection per client (bastion-relay uses it too). */
+export function startRelay(relay: SupervisorRelay, onUpstreamError?: (err: NodeJS.ErrnoException) => void): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((client) => {
+      const upstream = connect(relay.socket);
+      client.setNoDelay(true);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close);
+      upstream.on('error', (err) => {
+        onUpstreamError?.(err);
+        close();
+      });
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    server.on('error', reject);
+    server.listen(relay.port, relay.host, () => resolve(server));
+  });
+}

@@ -1,0 +1,3 @@
+// Loaded on use by the CLI (import('./lazy/flags')): a command that needs only this part of the
+// runtime does not pay for the rest (the runtime's index would load dockerode, pino, OpenFeature).
+export { createFlagService } from '@bastion/agent-runtime';

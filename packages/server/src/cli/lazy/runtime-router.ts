@@ -1,3 +1,0 @@
-// Loaded on use by the CLI (import('./lazy/runtime-router')): a command that needs only this part of the
-// runtime does not pay for the rest (the runtime's index would load dockerode, pino, OpenFeature).
-export { createRuntimeRouter } from '@bastion/agent-runtime';
