@@ -16,7 +16,9 @@ module.exports = function preset(dir, opts = {}) {
       '^@bastion/([a-z-]+)/test-support$': path.join(__dirname, 'packages/$1/src/test-support/index.ts'),
     },
     testMatch: integration ? ['<rootDir>/src/**/*.int.test.ts'] : ['<rootDir>/src/**/*.test.ts'],
-    testPathIgnorePatterns: integration ? ['/node_modules/'] : ['/node_modules/', '\\.int\\.test\\.ts$', '\\.failure\\.test\\.ts$'],
+    testPathIgnorePatterns: integration
+      ? ['/node_modules/']
+      : ['/node_modules/', '\\.int\\.test\\.ts$', '\\.failure\\.test\\.ts$'],
     testTimeout: integration ? 120_000 : 10_000,
     reporters: ['default', path.join(__dirname, 'scripts/jest-totals-reporter.js')],
   };

@@ -24,12 +24,21 @@ const require = createRequire(import.meta.url);
 // project supports, so on an older one this script re-runs itself on the bootstrapped Node 24
 // (scripts/ensure-node.sh installs it into .tools/node when needed).
 if (Number(process.versions.node.split('.')[0]) < 24) {
-  const ensured = spawnSync('bash', [join(root, 'scripts/ensure-node.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const ensured = spawnSync('bash', [join(root, 'scripts/ensure-node.sh')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (ensured.status !== 0) {
-    process.stderr.write(`[bench] Node ${process.versions.node} is too old and scripts/ensure-node.sh could not bootstrap Node 24 (see above)\n`);
+    process.stderr.write(
+      `[bench] Node ${process.versions.node} is too old and scripts/ensure-node.sh could not bootstrap Node 24 (see above)\n`,
+    );
     process.exit(1);
   }
-  const again = spawnSync(join(ensured.stdout.trim(), 'node'), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const again = spawnSync(
+    join(ensured.stdout.trim(), 'node'),
+    [fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(again.status ?? 1);
 }
 
@@ -65,7 +74,9 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv.slice(2));
 if (args.help) {
-  process.stderr.write(`usage: npm run bench -- [--json] [--n N] [suite…]\nsuites: ${Object.keys(SUITES).join(', ')} (opt-in: ${Object.keys(OPT_IN).join(', ')})\n`);
+  process.stderr.write(
+    `usage: npm run bench -- [--json] [--n N] [suite…]\nsuites: ${Object.keys(SUITES).join(', ')} (opt-in: ${Object.keys(OPT_IN).join(', ')})\n`,
+  );
   process.exit(0);
 }
 const unknown = args.suites.filter((s) => !ALL[s]);
@@ -124,10 +135,12 @@ async function load(suite) {
     // The same map as scripts/build.mjs: workspace packages are bundled from their TS sources
     // (plus each package's test-support entry, which benches may use and the CLI never does).
     alias: Object.fromEntries(
-      ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].flatMap((p) => [
-        [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)],
-        [`@bastion/${p}/test-support`, join(root, `packages/${p}/src/test-support/index.ts`)],
-      ]),
+      ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].flatMap(
+        (p) => [
+          [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)],
+          [`@bastion/${p}/test-support`, join(root, `packages/${p}/src/test-support/index.ts`)],
+        ],
+      ),
     ),
   });
   delete require.cache[outfile];
@@ -150,7 +163,8 @@ function withRatios(result) {
       continue;
     }
     let ratio = c.ratio;
-    if (base && isNum(base.throughputMBps) && isNum(c.throughputMBps) && base.throughputMBps > 0) ratio = c.throughputMBps / base.throughputMBps;
+    if (base && isNum(base.throughputMBps) && isNum(c.throughputMBps) && base.throughputMBps > 0)
+      ratio = c.throughputMBps / base.throughputMBps;
     else if (base && isNum(base.p50Ms) && isNum(c.p50Ms) && base.p50Ms > 0) ratio = c.p50Ms / base.p50Ms;
     cases[name] = { ...c, ...(isNum(ratio) ? { ratio: round(ratio, 4) } : {}) };
   }
@@ -176,30 +190,51 @@ function table(report) {
         if (c?.missing) rows.push([suite, name, '', '', '', '', '', `missing: ${c.missing}`]);
         else {
           const note = [name === r.baseline ? 'baseline' : '', c.note ?? ''].filter(Boolean).join('; ');
-          rows.push([suite, name, String(c.n ?? ''), fmt(c.p50Ms, 3), fmt(c.p95Ms, 3), isNum(c.ratio) ? c.ratio.toFixed(3) + '×' : '-', fmt(c.throughputMBps, 1), note]);
+          rows.push([
+            suite,
+            name,
+            String(c.n ?? ''),
+            fmt(c.p50Ms, 3),
+            fmt(c.p95Ms, 3),
+            isNum(c.ratio) ? c.ratio.toFixed(3) + '×' : '-',
+            fmt(c.throughputMBps, 1),
+            note,
+          ]);
         }
       }
     }
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((cell, i) => (i >= 2 && i <= 6 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((cell, i) => (i >= 2 && i <= 6 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n';
 }
 
 /** Runs one suite in a fresh node process (this script, that suite only, --json) and returns its report entry. */
 function runIsolated(suite) {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--json', ...(args.n !== undefined ? ['--n', String(args.n)] : []), suite], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--json', ...(args.n !== undefined ? ['--n', String(args.n)] : []), suite],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   let entry;
   try {
     entry = JSON.parse(child.stdout.trim().split('\n').pop() ?? '').suites[suite];
   } catch {
     entry = undefined;
   }
-  if (!entry) return { failed: true, entry: { error: `the suite's process ended ${child.status ?? child.signal} without a report` } };
+  if (!entry)
+    return {
+      failed: true,
+      entry: { error: `the suite's process ended ${child.status ?? child.signal} without a report` },
+    };
   return { failed: child.status !== 0, entry };
 }
 
@@ -220,8 +255,16 @@ for (const suite of selected) {
       report.suites[suite] = { missing: loaded.missing };
       continue;
     }
-    const result = await loaded.run({ ...(args.n !== undefined ? { n: args.n } : {}), log: (m) => process.stderr.write(`[bench:${suite}] ${m}\n`) });
-    if (!result || typeof result !== 'object' || typeof result.baseline !== 'string' || typeof result.cases !== 'object') {
+    const result = await loaded.run({
+      ...(args.n !== undefined ? { n: args.n } : {}),
+      log: (m) => process.stderr.write(`[bench:${suite}] ${m}\n`),
+    });
+    if (
+      !result ||
+      typeof result !== 'object' ||
+      typeof result.baseline !== 'string' ||
+      typeof result.cases !== 'object'
+    ) {
       throw new Error('the suite returned no { baseline, cases }');
     }
     report.suites[suite] = withRatios(result);

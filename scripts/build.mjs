@@ -4,7 +4,12 @@
 // package that imports it and kept as an absolute require, so policy's yaml@2 or picomatch@4 is
 // never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
-import { deferNamedImports, deferUnusedDockerTransports, importFromDefiningModule, resolveDependenciesWhereImported } from './esbuild-resolve.mjs';
+import {
+  deferNamedImports,
+  deferUnusedDockerTransports,
+  importFromDefiningModule,
+  resolveDependenciesWhereImported,
+} from './esbuild-resolve.mjs';
 import { fileURLToPath } from 'node:url';
 import { generateStandaloneBundles } from './standalone-bundles.mjs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -12,7 +17,8 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--outfile FILE` builds elsewhere (tests that inspect a bundle must not race the shared dist/).
 const at = process.argv.indexOf('--outfile');
-const outfile = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'packages/server/dist/bastion.cjs');
+const outfile =
+  at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'packages/server/dist/bastion.cjs');
 // Two files: the entry (argument triage, --version, the daemon client: what scripts run most)
 // and the runner it requires for everything else (commander, the commands), so those paths do
 // not even parse the runner's ~800 KB.
@@ -26,12 +32,18 @@ const common = {
   logLevel: 'warning',
   // Workspace packages are bundled (they are TS sources); everything else comes from node_modules.
   alias: Object.fromEntries(
-    ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)]),
+    ['core', 'policy', 'security', 'providers', 'sandbox', 'gateway', 'agent-runtime', 'server', 'testing'].map((p) => [
+      `@bastion/${p}`,
+      join(root, `packages/${p}/src/index.ts`),
+    ]),
   ),
 };
 const plugins = () => [
   // Used by some calls only, and only inside functions: loaded when first used (~80 ms less per call).
-  deferNamedImports(['yaml', 'tldts', 'http-proxy-3', 'diff', 're2js', '@google/generative-ai'], join(dirname(outfile), 'deferred')),
+  deferNamedImports(
+    ['yaml', 'tldts', 'http-proxy-3', 'diff', 're2js', '@google/generative-ai'],
+    join(dirname(outfile), 'deferred'),
+  ),
   deferUnusedDockerTransports(),
   resolveDependenciesWhereImported(),
   importFromDefiningModule(root),
@@ -42,13 +54,29 @@ const runnerAsItsOwnFile = {
     // A stand-in inside the entry that require()s the runner: a plain require, where an external
     // import() would start node's ESM loader for one CommonJS file.
     b.onResolve({ filter: /^\.\/cli-runner$/ }, () => ({ path: 'cli-runner', namespace: 'runner' }));
-    b.onLoad({ filter: /.*/, namespace: 'runner' }, () => ({ contents: `module.exports = require('./${basename(runnerFile)}');`, loader: 'js', resolveDir: dirname(outfile) }));
-    b.onResolve({ filter: /^\.\/bastion-runner\.cjs$/, namespace: 'runner' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'runner' }, () => ({
+      contents: `module.exports = require('./${basename(runnerFile)}');`,
+      loader: 'js',
+      resolveDir: dirname(outfile),
+    }));
+    b.onResolve({ filter: /^\.\/bastion-runner\.cjs$/, namespace: 'runner' }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
   },
 };
-await build({ ...common, entryPoints: [join(root, 'packages/server/src/cli/cli-runner.ts')], outfile: runnerFile, plugins: plugins() });
-await build({ ...common, entryPoints: [join(root, 'packages/server/src/cli/bin.ts')], outfile, plugins: [runnerAsItsOwnFile, ...plugins()] });
+await build({
+  ...common,
+  entryPoints: [join(root, 'packages/server/src/cli/cli-runner.ts')],
+  outfile: runnerFile,
+  plugins: plugins(),
+});
+await build({
+  ...common,
+  entryPoints: [join(root, 'packages/server/src/cli/bin.ts')],
+  outfile,
+  plugins: [runnerAsItsOwnFile, ...plugins()],
+});
 // The programs that run without our node_modules (sandbox supervisor and relay, reaper watchdog, fake Gemini API).
 const standalone = await generateStandaloneBundles();
 process.stderr.write(`[build] ${[relative(root, outfile), relative(root, runnerFile), ...standalone].join(', ')}\n`);
-

@@ -9,7 +9,9 @@ async function toolCallsSeenBy(fakeUrl) {
     for (const part of c.parts ?? []) {
       if (!part.functionResponse) continue;
       const res = part.functionResponse.response ?? {};
-      calls.push(`${part.functionResponse.name} ${res.error ? `refused (${String(res.error).split("\n")[0].slice(0, 70)})` : "ok"}`);
+      calls.push(
+        `${part.functionResponse.name} ${res.error ? `refused (${String(res.error).split("\n")[0].slice(0, 70)})` : "ok"}`
+      );
     }
   }
   return calls.length > 0 ? calls.join("; ") : "none";

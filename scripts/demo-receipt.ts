@@ -16,14 +16,18 @@ interface ToolResultsBody {
 
 /** What the CLI's own tools did inside the sandbox: the tool results it sent back to the model. */
 async function toolCallsSeenBy(fakeUrl: string): Promise<string> {
-  const { requests } = (await (await fetch(`${fakeUrl}/__fake/requests`)).json()) as { requests: FakeGeminiRecordedRequest[] };
+  const { requests } = (await (await fetch(`${fakeUrl}/__fake/requests`)).json()) as {
+    requests: FakeGeminiRecordedRequest[];
+  };
   const last = requests.filter((q) => Array.isArray((q.body as ToolResultsBody | undefined)?.contents)).pop();
   const calls: string[] = [];
   for (const c of (last?.body as ToolResultsBody | undefined)?.contents ?? []) {
     for (const part of c.parts ?? []) {
       if (!part.functionResponse) continue;
       const res = part.functionResponse.response ?? {};
-      calls.push(`${part.functionResponse.name} ${res.error ? `refused (${String(res.error).split('\n')[0].slice(0, 70)})` : 'ok'}`);
+      calls.push(
+        `${part.functionResponse.name} ${res.error ? `refused (${String(res.error).split('\n')[0].slice(0, 70)})` : 'ok'}`,
+      );
     }
   }
   return calls.length > 0 ? calls.join('; ') : 'none';

@@ -55,7 +55,10 @@ export function deferUnusedDockerTransports() {
         if (!args.importer.endsWith('/node_modules/dockerode/lib/util.js')) return undefined;
         return { path: createRequire(args.importer).resolve(args.path), namespace: 'deferred-object' };
       });
-      b.onLoad({ filter: /.*/, namespace: 'deferred-object' }, (args) => ({ contents: lazyModuleSource(args.path), loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'deferred-object' }, (args) => ({
+        contents: lazyModuleSource(args.path),
+        loader: 'js',
+      }));
       // The stand-in's require of the real file stays a require, run on first call.
       b.onResolve({ filter: /^\//, namespace: 'deferred' }, (args) => ({ path: args.path, external: true }));
       b.onResolve({ filter: /^\//, namespace: 'deferred-object' }, (args) => ({ path: args.path, external: true }));
@@ -80,9 +83,17 @@ export function deferNamedImports(packages, shimDir) {
     name: 'defer-named-imports',
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (!packages.includes(args.path) || args.kind !== 'import-statement' || args.resolveDir.includes('/node_modules/')) return undefined;
+        if (
+          !packages.includes(args.path) ||
+          args.kind !== 'import-statement' ||
+          args.resolveDir.includes('/node_modules/')
+        )
+          return undefined;
         const real = createRequire(join(args.resolveDir, 'noop.js')).resolve(args.path);
-        const shim = join(shimDir, `${args.path.replace(/[^\w.-]/g, '_')}-${createHash('sha256').update(real).digest('hex').slice(0, 8)}.cjs`);
+        const shim = join(
+          shimDir,
+          `${args.path.replace(/[^\w.-]/g, '_')}-${createHash('sha256').update(real).digest('hex').slice(0, 8)}.cjs`,
+        );
         mkdirSync(shimDir, { recursive: true });
         writeFileSync(shim, lazyModuleSource(real));
         return { path: shim, external: true };
@@ -130,13 +141,23 @@ export function importFromDefiningModule(root) {
   const defining = (file, name, depth = 0) => {
     if (!file || depth > 8) return undefined;
     const text = read(file);
-    if (new RegExp(`export\\s+(?:declare\\s+)?(?:async\\s+)?(?:abstract\\s+)?(?:function\\*?|const|let|var|class|enum)\\s+${name}\\b`).test(text)) return { file, name };
+    if (
+      new RegExp(
+        `export\\s+(?:declare\\s+)?(?:async\\s+)?(?:abstract\\s+)?(?:function\\*?|const|let|var|class|enum)\\s+${name}\\b`,
+      ).test(text)
+    )
+      return { file, name };
     // `import { x } from …; export { x };`: the name is this module's to give.
-    for (const m of text.matchAll(/export\s*\{([^}]*)\}\s*;/g)) if (m[1].split(',').some((p) => p.trim() === name)) return { file, name };
+    for (const m of text.matchAll(/export\s*\{([^}]*)\}\s*;/g))
+      if (m[1].split(',').some((p) => p.trim() === name)) return { file, name };
     for (const m of text.matchAll(/export\s*\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
       for (const part of m[1].split(',')) {
-        const [orig, alias = orig] = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/);
-        if (alias === name && !part.trim().startsWith('type ')) return defining(resolveSpec(file, m[2]), orig, depth + 1);
+        const [orig, alias = orig] = part
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/);
+        if (alias === name && !part.trim().startsWith('type '))
+          return defining(resolveSpec(file, m[2]), orig, depth + 1);
       }
     }
     for (const m of text.matchAll(/export\s*\*\s*from\s*'([^']+)'/g)) {
@@ -154,14 +175,23 @@ export function importFromDefiningModule(root) {
         const contents = text.replace(statement, (whole, kind, list, spec) => {
           const byFile = new Map();
           const rest = [];
-          for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+          for (const raw of list
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)) {
             if (raw.startsWith('type ')) continue; // erased anyway
             const [orig, local = orig] = raw.split(/\s+as\s+/);
             const found = defining(resolveSpec(args.path, spec), orig);
             if (!found) rest.push(raw);
-            else byFile.set(found.file, [...(byFile.get(found.file) ?? []), found.name === local ? local : `${found.name} as ${local}`]);
+            else
+              byFile.set(found.file, [
+                ...(byFile.get(found.file) ?? []),
+                found.name === local ? local : `${found.name} as ${local}`,
+              ]);
           }
-          const lines = [...byFile].map(([file, names]) => `${kind} { ${names.join(', ')} } from ${JSON.stringify(file)};`);
+          const lines = [...byFile].map(
+            ([file, names]) => `${kind} { ${names.join(', ')} } from ${JSON.stringify(file)};`,
+          );
           if (rest.length > 0) lines.push(`${kind} { ${rest.join(', ')} } from '${spec}';`);
           return lines.join('\n');
         });

@@ -65,6 +65,8 @@ nxflags=(--outputStyle=stream)
 
 step "lint"
 run npx nx run-many -t lint "${nxflags[@]}"
+step "format (prettier --check)"
+run npm run -s format:check
 step "typecheck"
 run npx tsc -p tsconfig.json --noEmit
 step "unit tests"

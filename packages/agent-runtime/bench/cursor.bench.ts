@@ -32,7 +32,10 @@ function generateWorkspace(root: string): string {
     if (!made.has(dir)) mkdirSync(dir, { recursive: true });
     made.add(dir);
     const size = 200 + ((i * 7919) % 8000);
-    writeFileSync(join(dir, `file-${i}.ts`), `// file ${i}\n${'export const x = 1;\n'.repeat(Math.ceil(size / 20))}`.slice(0, size));
+    writeFileSync(
+      join(dir, `file-${i}.ts`),
+      `// file ${i}\n${'export const x = 1;\n'.repeat(Math.ceil(size / 20))}`.slice(0, size),
+    );
   }
   return ws;
 }
@@ -47,7 +50,10 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
  * `cp -a` of the same tree measured in the same run. Unmounting and removing are not timed, as
  * the baseline's `rm` is not.
  */
-export async function runCursorBench(): Promise<{ baseline: 'cp-a'; cases: { 'cp-a': CaseResult; 'cp-a-tmpfs'?: CaseResult; 'dry-run': CaseResult } }> {
+export async function runCursorBench(): Promise<{
+  baseline: 'cp-a';
+  cases: { 'cp-a': CaseResult; 'cp-a-tmpfs'?: CaseResult; 'dry-run': CaseResult };
+}> {
   const root = mkdtempSync(join(tmpdir(), 'bastion-cursor-bench-'));
   try {
     const ws = generateWorkspace(root);
@@ -112,11 +118,24 @@ export async function runCursorBench(): Promise<{ baseline: 'cp-a'; cases: { 'cp
     ours.sort((a, b) => a - b);
     const baseP50 = percentile(base, 0.5);
     const cpCase: CaseResult = { n: N, p50Ms: baseP50, p95Ms: percentile(base, 0.95), ratio: 1 };
-    const dryCase: CaseResult = { n: N, p50Ms: percentile(ours, 0.5), p95Ms: percentile(ours, 0.95), ratio: percentile(ours, 0.5) / baseP50 };
+    const dryCase: CaseResult = {
+      n: N,
+      p50Ms: percentile(ours, 0.5),
+      p95Ms: percentile(ours, 0.95),
+      ratio: percentile(ours, 0.5) / baseP50,
+    };
     const tmpfsCase: CaseResult | undefined = root0
-      ? { n: N, p50Ms: percentile(tmpfsBase, 0.5), p95Ms: percentile(tmpfsBase, 0.95), ratio: percentile(tmpfsBase, 0.5) / baseP50 }
+      ? {
+          n: N,
+          p50Ms: percentile(tmpfsBase, 0.5),
+          p95Ms: percentile(tmpfsBase, 0.95),
+          ratio: percentile(tmpfsBase, 0.5) / baseP50,
+        }
       : undefined;
-    return { baseline: 'cp-a', cases: { 'cp-a': cpCase, ...(tmpfsCase ? { 'cp-a-tmpfs': tmpfsCase } : {}), 'dry-run': dryCase } };
+    return {
+      baseline: 'cp-a',
+      cases: { 'cp-a': cpCase, ...(tmpfsCase ? { 'cp-a-tmpfs': tmpfsCase } : {}), 'dry-run': dryCase },
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -124,7 +143,10 @@ export async function runCursorBench(): Promise<{ baseline: 'cp-a'; cases: { 'cp
 
 if (require.main === module) {
   void runCursorBench().then((r) => {
-    const rows = Object.entries(r.cases).map(([name, c]) => `${name.padEnd(10)} n=${c.n} p50=${c.p50Ms.toFixed(1)}ms p95=${c.p95Ms.toFixed(1)}ms ratio=${c.ratio.toFixed(2)}`);
+    const rows = Object.entries(r.cases).map(
+      ([name, c]) =>
+        `${name.padEnd(10)} n=${c.n} p50=${c.p50Ms.toFixed(1)}ms p95=${c.p95Ms.toFixed(1)}ms ratio=${c.ratio.toFixed(2)}`,
+    );
     process.stderr.write(`cursor (baseline ${r.baseline}, 10,000 files)\n${rows.join('\n')}\n`);
     console.log(JSON.stringify(r));
   });

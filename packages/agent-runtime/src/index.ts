@@ -1,13 +1,31 @@
 export { createRuntime, startRuntime, type Runtime, type RuntimeOptions, type StartRuntimeOptions } from './runtime';
-export { createPipeline, mergeRedactions, type Pipeline, type PipelineOptions, type CallOptions, type SandboxRun } from './pipeline/pipeline';
+export {
+  createPipeline,
+  mergeRedactions,
+  type Pipeline,
+  type PipelineOptions,
+  type CallOptions,
+  type SandboxRun,
+} from './pipeline/pipeline';
 export type { CallPhase } from './pipeline/call-phase';
 export { execCommand, toExecResult } from './pipeline/exec-call';
 export { runAgent, type AgentCallOptions, type ChangeHandler } from './pipeline/agent-call';
 export { createAuditLog, createMemoryAuditLog, type AuditLog, type AuditEvent } from './audit/audit-log';
-export { createWorkspaceProvisioner, workspaceCopyInfo, WORKSPACE_MOUNT, type WorkspaceProvisionerOptions } from './workspace/workspace-provisioner';
+export {
+  createWorkspaceProvisioner,
+  workspaceCopyInfo,
+  WORKSPACE_MOUNT,
+  type WorkspaceProvisionerOptions,
+} from './workspace/workspace-provisioner';
 export { copyWorkspace, SANDBOX_OWNER, type WorkspaceCopyInfo, type CopyOptions } from './workspace/workspace-copy';
 export { sweepStaleCopies } from './workspace/copy-filesystem';
-export { diffWorkspace, type WorkspaceChange, type WorkspaceDiff, type BaseState, type AfterState } from './workspace/workspace-diff';
+export {
+  diffWorkspace,
+  type WorkspaceChange,
+  type WorkspaceDiff,
+  type BaseState,
+  type AfterState,
+} from './workspace/workspace-diff';
 export { applyWorkspaceChanges, toFileChanges, type ApplyOptions } from './workspace/workspace-apply';
 export { treeDigest } from './workspace/tree-digest';
 export { scanTree, type TreeEntry, type TreeScan } from './workspace/tree-scan';
@@ -32,7 +50,15 @@ export * from './flags';
 export * from './provenance';
 export type { RunFacts } from './pipeline/run-facts';
 export { BastionConfig, readBastionConfigFile } from './config/bastion-config';
-export { loadSettings, describeSettings, type Settings, type SettingSource, type Sourced, type CommandLineSettings, type SettingsEnv } from './config/settings';
+export {
+  loadSettings,
+  describeSettings,
+  type Settings,
+  type SettingSource,
+  type Sourced,
+  type CommandLineSettings,
+  type SettingsEnv,
+} from './config/settings';
 export { systemConfigDirs, CONFIG_FILE_NAME, FLAGS_FILE_NAME } from './config/config-locations';
 export * from './workspace-access';
 export { type ExitGate } from './pipeline/exit-gate';

@@ -6,7 +6,17 @@ import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bas
 import { hostPathOptions } from './config/host-accounts';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { Executor, CgroupLayout, EgressProvisioner } from '@bastion/sandbox';
-import { createDockerExecutor, createWarmPoolExecutor, bwrapAvailability, createBwrapExecutor, reapExpired, startReaper, type StartedReaper, newSessionIdentity, type SessionIdentity } from '@bastion/sandbox';
+import {
+  createDockerExecutor,
+  createWarmPoolExecutor,
+  bwrapAvailability,
+  createBwrapExecutor,
+  reapExpired,
+  startReaper,
+  type StartedReaper,
+  newSessionIdentity,
+  type SessionIdentity,
+} from '@bastion/sandbox';
 import { createPipeline, type Pipeline } from './pipeline/pipeline';
 import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
 import { sweepStaleCopies } from './workspace/copy-filesystem';
@@ -41,11 +51,17 @@ export interface Runtime extends AsyncDisposable {
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const audit = options.audit ?? createAuditLog();
   const secrets = options.secrets ?? createSecretStore({ sources: upstreamSecretSources(providerRegistry.upstreams) });
-  const executor = options.executor ?? createDockerExecutor({
-    onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
-  });
+  const executor =
+    options.executor ??
+    createDockerExecutor({
+      onCleanupError: (error, containerId) =>
+        audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
+    });
   // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
-  const defaultEngine = createPolicyEngine({ providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) });
+  const defaultEngine = createPolicyEngine({
+    providers: providerRegistry.ids,
+    upstreams: providerRegistry.upstreams.map((u) => u.name),
+  });
   const dailyUsage = options.dailyUsage ?? new DailyUsage();
   const gatewayHealth = new GatewayHealth();
   const pipeline = createPipeline({
@@ -53,11 +69,19 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     executor,
     // Values under 6 characters cannot be redacted without mangling ordinary text (the sanitizer
     // refuses them); such a "key" is no secret worth the name, so it is left out, not fatal.
-    sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets: knownSecrets.filter((v) => v.length >= 6), customRules, hostPaths: hostPathOptions() }),
+    sanitizer: (knownSecrets, customRules) =>
+      createOutputSanitizer({
+        knownSecrets: knownSecrets.filter((v) => v.length >= 6),
+        customRules,
+        hostPaths: hostPathOptions(),
+      }),
     secrets,
     audit,
-    workspace: options.workspaceAccess ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess) : createWorkspaceProvisioner(),
-    egress: options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage, health: gatewayHealth }),
+    workspace: options.workspaceAccess
+      ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess)
+      : createWorkspaceProvisioner(),
+    egress:
+      options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage, health: gatewayHealth }),
   });
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -104,7 +128,8 @@ export async function startRuntime(
   let tmpfsRoot: string | null = null;
   if (backend === 'bwrap') {
     const available = bwrapAvailability();
-    if (!available.ok) throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend is not usable here: ${available.reason}`);
+    if (!available.ok)
+      throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend is not usable here: ${available.reason}`);
     const bwrap = createBwrapExecutor({ onCleanupError });
     cgroups = bwrap.cgroups;
     tmpfsRoot = bwrap.tmpfsRoot;
@@ -114,7 +139,9 @@ export async function startRuntime(
     const identity = newSessionIdentity();
     executor =
       (options.poolSize ?? 0) > 0
-        ? Object.assign(createWarmPoolExecutor({ docker, identity, size: options.poolSize, onCleanupError }), { identity })
+        ? Object.assign(createWarmPoolExecutor({ docker, identity, size: options.poolSize, onCleanupError }), {
+            identity,
+          })
         : createDockerExecutor({ docker, identity, onCleanupError });
   }
   let reaper: StartedReaper | undefined;
@@ -125,7 +152,13 @@ export async function startRuntime(
       const [swept, reaped, watchdog] = await Promise.allSettled([
         sweepStaleCopies(), // workspace copies (and their filesystems) of a killed runtime
         reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot }),
-        startReaper({ ...(docker ? { docker } : {}), sessionId: executor.identity.sessionId, cgroups, tmpfsRoot, readyInBackground: options.reaperReadyInBackground ?? false }),
+        startReaper({
+          ...(docker ? { docker } : {}),
+          sessionId: executor.identity.sessionId,
+          cgroups,
+          tmpfsRoot,
+          readyInBackground: options.reaperReadyInBackground ?? false,
+        }),
       ]);
       if (watchdog.status === 'fulfilled') reaper = watchdog.value;
       for (const r of [swept, reaped, watchdog]) {
@@ -138,7 +171,13 @@ export async function startRuntime(
       const removed = report.containers.length + report.cgroups.length + report.tmpfs.length;
       options.onReaped?.(removed);
       if (removed > 0) {
-        audit.record({ event: 'reaper.expired_removed', correlationId: '-', containers: report.containers.length, cgroups: report.cgroups.length, tmpfs: report.tmpfs.length });
+        audit.record({
+          event: 'reaper.expired_removed',
+          correlationId: '-',
+          containers: report.containers.length,
+          cgroups: report.cgroups.length,
+          tmpfs: report.tmpfs.length,
+        });
       }
     } catch (err) {
       throw BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not start the reaper: ${(err as Error).message}`);
@@ -149,6 +188,9 @@ export async function startRuntime(
     await runtime.close();
     await reaper?.close();
   };
-  const poolStats = 'stats' in executor && typeof executor.stats === 'function' ? () => (executor as { stats(): { ready: number } }).stats().ready : undefined;
+  const poolStats =
+    'stats' in executor && typeof executor.stats === 'function'
+      ? () => (executor as { stats(): { ready: number } }).stats().ready
+      : undefined;
   return { ...runtime, backend, ...(poolStats ? { poolReady: poolStats } : {}), close, [Symbol.asyncDispose]: close };
 }

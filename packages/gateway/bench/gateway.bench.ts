@@ -23,7 +23,10 @@ function get(options: http.RequestOptions & { body?: string }): Promise<void> {
 
 /** A streamed Gemini answer as the API sends it: three SSE events, each with usageMetadata. */
 const SSE_ANSWER = [1, 2, 3]
-  .map((i) => `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: `part ${i} `.repeat(20) }] } }], usageMetadata: { promptTokenCount: 120, candidatesTokenCount: i * 40, totalTokenCount: 120 + i * 40 }, modelVersion: 'gemini-2.5-flash' })}\r\n\r\n`)
+  .map(
+    (i) =>
+      `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: `part ${i} `.repeat(20) }] } }], usageMetadata: { promptTokenCount: 120, candidatesTokenCount: i * 40, totalTokenCount: 120 + i * 40 }, modelVersion: 'gemini-2.5-flash' })}\r\n\r\n`,
+  )
   .join('');
 
 async function measure(options: http.RequestOptions & { body?: string }): Promise<number[]> {
@@ -41,7 +44,10 @@ async function measure(options: http.RequestOptions & { body?: string }): Promis
  * One small loopback GET, direct vs through the gateway's Unix socket as an absolute-form proxy
  * request (domain check, rate limiter, http-proxy-3 forwarding). Both sides keep connections alive.
  */
-export async function runGatewayBench(): Promise<{ baseline: 'direct'; cases: Record<'direct' | 'proxied' | 'api-proxied' | 'api-metered', CaseResult> }> {
+export async function runGatewayBench(): Promise<{
+  baseline: 'direct';
+  cases: Record<'direct' | 'proxied' | 'api-proxied' | 'api-metered', CaseResult>;
+}> {
   const site = http.createServer({ keepAlive: true }, (req, res) => {
     if (!req.url?.startsWith('/v1beta/')) return void res.end('ok');
     req.resume();
@@ -55,17 +61,37 @@ export async function runGatewayBench(): Promise<{ baseline: 'direct'; cases: Re
   const gateway = await startEgressGateway({ allow: ['127.0.0.1'], deny: [], robots: false });
   // The provider API path, as a sandboxed agent uses it: without and with usage accounting (a meter
   // with a budget that is never reached, so every event is read and every limit checked).
-  const api = { declaration: GEMINI_API, upstream: `http://127.0.0.1:${port}`, apiKey: 'AIzaSy-bench-key-0123456789abcdefghijk' };
+  const api = {
+    declaration: GEMINI_API,
+    upstream: `http://127.0.0.1:${port}`,
+    apiKey: 'AIzaSy-bench-key-0123456789abcdefghijk',
+  };
   const apiGateway = await startEgressGateway({ allow: [], deny: [], robots: false, api });
-  const meteredGateway = await startEgressGateway({ allow: [], deny: [], robots: false, api, meter: new UsageMeter({ run: { maxOutputTokens: Number.MAX_SAFE_INTEGER } }) });
+  const meteredGateway = await startEgressGateway({
+    allow: [],
+    deny: [],
+    robots: false,
+    api,
+    meter: new UsageMeter({ run: { maxOutputTokens: Number.MAX_SAFE_INTEGER } }),
+  });
   const directAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const proxiedAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const apiAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const meteredAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const apiRequest = { method: 'POST', path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', headers: { 'content-type': 'application/json' }, body: '{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}' };
+  const apiRequest = {
+    method: 'POST',
+    path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    headers: { 'content-type': 'application/json' },
+    body: '{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}',
+  };
   try {
     const direct = await measure({ host: '127.0.0.1', port, path: '/', agent: directAgent });
-    const proxied = await measure({ socketPath: gateway.hostSocketPath, path: `http://127.0.0.1:${port}/`, headers: { host: `127.0.0.1:${port}` }, agent: proxiedAgent });
+    const proxied = await measure({
+      socketPath: gateway.hostSocketPath,
+      path: `http://127.0.0.1:${port}/`,
+      headers: { host: `127.0.0.1:${port}` },
+      agent: proxiedAgent,
+    });
     // Interleaved halves would be fairer still; measured back to back after the same warm-up.
     const apiProxied = await measure({ socketPath: apiGateway.hostSocketPath, agent: apiAgent, ...apiRequest });
     const apiMetered = await measure({ socketPath: meteredGateway.hostSocketPath, agent: meteredAgent, ...apiRequest });

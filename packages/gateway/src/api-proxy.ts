@@ -54,7 +54,8 @@ type Refusal = { status: number; body: string; contentType: string; retryAfterMs
  * out to have been closed by the upstream (ECONNRESET on reuse is the pool's fault, not the API's).
  */
 export function createApiProxy(o: ApiProxyOptions): ApiProxy {
-  const agent = o.upstream.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const agent =
+    o.upstream.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   const secrets = o.secrets.includes(o.apiKey) ? o.secrets : [...o.secrets, o.apiKey];
   const proxy = createProxyServer({ selfHandleResponse: true, xfwd: false });
   const reused = new WeakMap<http.IncomingMessage, boolean>();
@@ -77,7 +78,11 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
   const respond = (proxyRes: http.IncomingMessage, res: http.ServerResponse, model: string | undefined) => {
     const status = proxyRes.statusCode ?? 502;
     const { headers, dropped } = scrubResponseHeaders(proxyRes.headers, secrets, { dropCredentials: true });
-    if (dropped.length > 0) o.log?.warn({ event: 'egress.response-headers-scrubbed', headers: dropped }, 'credential headers removed from an API response');
+    if (dropped.length > 0)
+      o.log?.warn(
+        { event: 'egress.response-headers-scrubbed', headers: dropped },
+        'credential headers removed from an API response',
+      );
     delete headers['content-length'];
     if (status === 429) {
       const chunks: Buffer[] = [];
@@ -100,7 +105,11 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     const scrubber = new KeyScrubber(o.apiKey, o.placeholder);
     if (o.meter === undefined || status < 200 || status >= 300) {
       pipeline(proxyRes, scrubber, res, (err) => {
-        if (err) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
+        if (err)
+          o.log?.warn(
+            { event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' },
+            'upstream response ended early',
+          );
       });
       return;
     }
@@ -109,17 +118,27 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
     // once the sandbox has that end, the upstream is dropped (nothing more of it is billed to us).
     const tap = new UsageTap(usageKind(proxyRes.headers['content-type']), o.meter.response(model), (breach) => {
       cutBy = breach;
-      o.log?.warn({ event: 'egress.budget-cut', limit: breach.limit, scope: breach.scope }, 'budget reached mid-response; stream ended after the event that reached it');
+      o.log?.warn(
+        { event: 'egress.budget-cut', limit: breach.limit, scope: breach.scope },
+        'budget reached mid-response; stream ended after the event that reached it',
+      );
       res.once('finish', () => proxyRes.destroy());
     });
     pipeline(proxyRes, scrubber, tap, res, (err) => {
-      if (err && cutBy === undefined) o.log?.warn({ event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'upstream response ended early');
+      if (err && cutBy === undefined)
+        o.log?.warn(
+          { event: 'egress.upstream-cut', code: (err as NodeJS.ErrnoException).code ?? 'error' },
+          'upstream response ended early',
+        );
     });
   };
 
   const refuse = (res: http.ServerResponse, r: Refusal) => {
     if (res.headersSent) return void res.destroy();
-    const headers: http.OutgoingHttpHeaders = { 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body) };
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': r.contentType,
+      'content-length': Buffer.byteLength(r.body),
+    };
     if (r.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
     res.writeHead(r.status, headers);
     res.end(r.body);
@@ -145,7 +164,10 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       (err: Error) => {
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
         if (!fresh && Buffer.isBuffer(body) && code === 'ECONNRESET' && reused.get(req) === true && !res.headersSent) {
-          o.log?.info({ event: 'egress.api-retry', code }, 'pooled upstream connection was closed; retrying once on a fresh one');
+          o.log?.info(
+            { event: 'egress.api-retry', code },
+            'pooled upstream connection was closed; retrying once on a fresh one',
+          );
           return forward(req, res, body, true);
         }
         o.log?.warn({ event: 'egress.upstream-error', host: o.upstream.host, code }, 'upstream failed');
@@ -172,13 +194,21 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       return refuse(res, plain(400, { kind: 'protocol', host, reason: 'the request target is not a valid path' }));
     }
     const api = o.declaration;
-    if (!api.paths.test(url.pathname)) return refuse(res, plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a ${api.name} API path` }));
+    if (!api.paths.test(url.pathname))
+      return refuse(
+        res,
+        plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a ${api.name} API path` }),
+      );
 
     // Model, rate limit and budget, in that order; true when the request may go upstream.
     const admit = (model: ModelVerdict): boolean => {
       if (!model.allow) {
         o.record({ kind: 'model', host, reason: model.reason, model: model.model });
-        refuse(res, { status: 403, body: api.errors.forbidden(`Bastion policy: ${model.reason}`, model.model), contentType: JSON_TYPE });
+        refuse(res, {
+          status: 403,
+          body: api.errors.forbidden(`Bastion policy: ${model.reason}`, model.model),
+          contentType: JSON_TYPE,
+        });
         return false;
       }
       const rate = o.limiter.take(o.upstream.hostname);
@@ -186,13 +216,25 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         const reason = `${o.upstream.hostname} is over its rate limit (${rate.rule}); retry in ${Math.ceil(rate.retryAfterMs / 1000)}s`;
         o.record({ kind: 'rate-limit', host: o.upstream.hostname, reason });
         o.onRateLimited({ retryAfterMs: rate.retryAfterMs, source: 'policy', rule: rate.rule });
-        refuse(res, { status: 429, body: api.errors.rateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs), contentType: JSON_TYPE, retryAfterMs: rate.retryAfterMs });
+        refuse(res, {
+          status: 429,
+          body: api.errors.rateLimited(`Bastion policy: ${reason}`, rate.retryAfterMs),
+          contentType: JSON_TYPE,
+          retryAfterMs: rate.retryAfterMs,
+        });
         return false;
       }
       const spent = o.meter?.admitRequest();
       if (spent) {
-        o.log?.warn({ event: 'egress.budget-refused', limit: spent.limit, scope: spent.scope }, 'model request refused: budget reached');
-        refuse(res, { status: 403, body: api.errors.forbidden(`Bastion budget: ${spent.message}`, model.model ?? 'model'), contentType: JSON_TYPE });
+        o.log?.warn(
+          { event: 'egress.budget-refused', limit: spent.limit, scope: spent.scope },
+          'model request refused: budget reached',
+        );
+        refuse(res, {
+          status: 403,
+          body: api.errors.forbidden(`Bastion budget: ${spent.message}`, model.model ?? 'model'),
+          contentType: JSON_TYPE,
+        });
         return false;
       }
       if (model.model !== undefined) models.set(req, model.model);
@@ -218,7 +260,11 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       return readBounded(req, MAX_MODEL_BODY_BYTES, (body) => {
         // Runs in a stream listener, outside the server's handler: a throw here must not reach the process.
         try {
-          if (body === undefined) return refuse(res, plain(413, { kind: 'protocol', host, reason: `the request body is over ${MAX_MODEL_BODY_BYTES} bytes` }));
+          if (body === undefined)
+            return refuse(
+              res,
+              plain(413, { kind: 'protocol', host, reason: `the request body is over ${MAX_MODEL_BODY_BYTES} bytes` }),
+            );
           if (admit(checkModelInBody(field, body, o.models))) send(body);
         } catch (err) {
           o.onInternalError(res, err);

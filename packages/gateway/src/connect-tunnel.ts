@@ -28,7 +28,9 @@ const TLS_HANDSHAKE = 0x16;
 
 function reply(client: net.Socket, status: string, body: string, extra = ''): void {
   if (!client.writable) return void client.destroy();
-  client.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
+  client.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -38,7 +40,12 @@ function reply(client: net.Socket, status: string, body: string, extra = ''): vo
  * cannot see requests inside); anything else is parsed as HTTP by the gateway, so every request in
  * it draws on the rate limit and is checked against robots.txt like a plain proxy request.
  */
-export function handleConnect(o: ConnectTunnelOptions, req: http.IncomingMessage, client: net.Socket, head: Buffer): void {
+export function handleConnect(
+  o: ConnectTunnelOptions,
+  req: http.IncomingMessage,
+  client: net.Socket,
+  head: Buffer,
+): void {
   o.sockets.add(client);
   client.on('close', () => o.sockets.delete(client));
   client.on('error', () => client.destroy());
@@ -53,9 +60,17 @@ export function handleConnect(o: ConnectTunnelOptions, req: http.IncomingMessage
   const admitted = o.admit(host);
   if (!admitted.ok) {
     o.record(admitted.v);
-    const retry = admitted.retryAfterMs !== undefined ? `retry-after: ${Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))}\r\n` : '';
+    const retry =
+      admitted.retryAfterMs !== undefined
+        ? `retry-after: ${Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))}\r\n`
+        : '';
     const status = admitted.status === 403 ? '403 Forbidden' : '429 Too Many Requests';
-    return reply(client, status, `bastion egress gateway: ${oneLine(admitted.v.reason)}\n`, `x-bastion-violation: ${admitted.v.kind}\r\n${retry}`);
+    return reply(
+      client,
+      status,
+      `bastion egress gateway: ${oneLine(admitted.v.reason)}\n`,
+      `x-bastion-violation: ${admitted.v.kind}\r\n${retry}`,
+    );
   }
 
   const upstream = net.connect({ host, port });

@@ -28,7 +28,8 @@ export class DailyUsage {
       const day = new Date(this.clock()).toISOString().slice(0, 10);
       let entry = this.days.get(key);
       if (entry?.day !== day) {
-        if (entry === undefined && this.days.size >= MAX_ACCOUNTS) this.days.delete(this.days.keys().next().value as string);
+        if (entry === undefined && this.days.size >= MAX_ACCOUNTS)
+          this.days.delete(this.days.keys().next().value as string);
         entry = { day, usage: { ...ZERO_USAGE } };
         this.days.set(key, entry);
       }

@@ -22,7 +22,13 @@ describe('egress gateway hardening', () => {
   const serve = async (handler: http.RequestListener) => {
     const server = http.createServer({ keepAlive: true }, handler);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(r);
+        }),
+    );
     return (server.address() as AddressInfo).port;
   };
 
@@ -30,11 +36,18 @@ describe('egress gateway hardening', () => {
     it('answers CONNECT to port 99999 with 400 and goes on serving', async () => {
       const site = await serve((_req, res) => res.end('still here'));
       const gw = await start({ allow: ['api2.cursor.sh', '127.0.0.1'], deny: [], robots: false });
-      const answer = await sendRaw(gw.hostSocketPath, Buffer.from('CONNECT api2.cursor.sh:99999 HTTP/1.1\r\nhost: api2.cursor.sh:99999\r\n\r\n'));
+      const answer = await sendRaw(
+        gw.hostSocketPath,
+        Buffer.from('CONNECT api2.cursor.sh:99999 HTTP/1.1\r\nhost: api2.cursor.sh:99999\r\n\r\n'),
+      );
       expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
       expect(answer).toContain('port 99999 is outside 1-65535');
       for (const port of ['0', '-1', '65536', '1e3']) {
-        expect((await sendRaw(gw.hostSocketPath, Buffer.from(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`))).split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+        expect(
+          (await sendRaw(gw.hostSocketPath, Buffer.from(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`))).split(
+            '\r\n',
+          )[0],
+        ).toBe('HTTP/1.1 400 Bad Request');
       }
       const ok = await viaGateway(gw, { path: `http://127.0.0.1:${site}/`, headers: { host: `127.0.0.1:${site}` } });
       expect(ok).toMatchObject({ status: 200, body: 'still here' });
@@ -44,11 +57,22 @@ describe('egress gateway hardening', () => {
 
     it('refuses oversized heads, bad methods and upgrades with a status, not a crash', async () => {
       const gw = await start({ allow: ['127.0.0.1'], deny: [], robots: false });
-      const huge = await sendRaw(gw.hostSocketPath, Buffer.from(`GET http://127.0.0.1/ HTTP/1.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`));
+      const huge = await sendRaw(
+        gw.hostSocketPath,
+        Buffer.from(`GET http://127.0.0.1/ HTTP/1.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      );
       expect(huge.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
-      const trace = await sendRaw(gw.hostSocketPath, Buffer.from('TRACE http://127.0.0.1/ HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n'));
+      const trace = await sendRaw(
+        gw.hostSocketPath,
+        Buffer.from('TRACE http://127.0.0.1/ HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n'),
+      );
       expect(trace.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
-      const upgrade = await sendRaw(gw.hostSocketPath, Buffer.from('GET http://127.0.0.1/ HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'));
+      const upgrade = await sendRaw(
+        gw.hostSocketPath,
+        Buffer.from(
+          'GET http://127.0.0.1/ HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
+        ),
+      );
       expect(upgrade.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
       expect(gw.stats.internalErrors).toBe(0);
     });
@@ -56,8 +80,16 @@ describe('egress gateway hardening', () => {
     it('answers an origin-form target that is not a valid path with 400 (found by the sandbox fuzz)', async () => {
       const api = await serve((_req, res) => res.end('{}'));
       const warnings: object[] = [];
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY }, logger: { info: () => undefined, warn: (o) => warnings.push(o) } });
-      const answer = await sendRaw(gw.hostSocketPath, Buffer.from('POST //[zz/v1beta/models/m:generateContent HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n'));
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY },
+        logger: { info: () => undefined, warn: (o) => warnings.push(o) },
+      });
+      const answer = await sendRaw(
+        gw.hostSocketPath,
+        Buffer.from('POST //[zz/v1beta/models/m:generateContent HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n'),
+      );
       expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
       expect(gw.stats).toEqual({ malformed: 1, internalErrors: 0 });
       expect(warnings).not.toContainEqual(expect.objectContaining({ event: 'egress.internal-error' }));
@@ -66,7 +98,12 @@ describe('egress gateway hardening', () => {
     it('survives 10,000 malformed HTTP and CONNECT requests and still serves a valid one (fuzz)', async () => {
       const site = await serve((_req, res) => res.end('ok'));
       const api = await serve((_req, res) => res.end('{}'));
-      const gw = await start({ allow: ['127.0.0.1', 'allowed.test'], deny: ['denied.test'], robots: false, api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: ['127.0.0.1', 'allowed.test'],
+        deny: ['denied.test'],
+        robots: false,
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY },
+      });
       let sent = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(malformedRequest(site), { minLength: 50, maxLength: 50 }), async (batch) => {
@@ -95,14 +132,42 @@ describe('egress gateway hardening', () => {
         res.end('{}');
       });
       const violations: unknown[] = [];
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY, models: ['gemini-2.5-flash'] }, onViolation: (v) => violations.push(v) });
-      const denied = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse', body: '{}' });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: {
+          declaration: GEMINI_API,
+          upstream: `http://127.0.0.1:${api}`,
+          apiKey: REAL_KEY,
+          models: ['gemini-2.5-flash'],
+        },
+        onViolation: (v) => violations.push(v),
+      });
+      const denied = await viaGateway(gw, {
+        method: 'POST',
+        path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+        body: '{}',
+      });
       expect(denied.status).toBe(403);
-      expect(JSON.parse(denied.body).error).toMatchObject({ code: 403, status: 'PERMISSION_DENIED', message: expect.stringContaining('gemini-2.5-pro') });
-      const allowed = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/gemini-2.5-flash:generateContent', body: '{}' });
+      expect(JSON.parse(denied.body).error).toMatchObject({
+        code: 403,
+        status: 'PERMISSION_DENIED',
+        message: expect.stringContaining('gemini-2.5-pro'),
+      });
+      const allowed = await viaGateway(gw, {
+        method: 'POST',
+        path: '/v1beta/models/gemini-2.5-flash:generateContent',
+        body: '{}',
+      });
       expect(allowed.status).toBe(200);
       expect(seen).toEqual(['/v1beta/models/gemini-2.5-flash:generateContent']);
-      expect(violations).toEqual([expect.objectContaining({ kind: 'model', model: 'gemini-2.5-pro', reason: expect.stringContaining('"gemini-2.5-pro"') })]);
+      expect(violations).toEqual([
+        expect.objectContaining({
+          kind: 'model',
+          model: 'gemini-2.5-pro',
+          reason: expect.stringContaining('"gemini-2.5-pro"'),
+        }),
+      ]);
     });
 
     it("applies the policy's rate limit to API requests and tells the runtime to end the call", async () => {
@@ -125,8 +190,15 @@ describe('egress gateway hardening', () => {
         statuses.push(last.status);
       }
       expect(statuses).toEqual([200, 200, 429, 429]);
-      expect(JSON.parse(last.body).error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED', details: [expect.objectContaining({ retryDelay: '30s' })] });
-      expect(limited).toEqual([{ retryAfterMs: 30_000, source: 'policy', rule: '127.0.0.1' }, { retryAfterMs: 30_000, source: 'policy', rule: '127.0.0.1' }]);
+      expect(JSON.parse(last.body).error).toMatchObject({
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        details: [expect.objectContaining({ retryDelay: '30s' })],
+      });
+      expect(limited).toEqual([
+        { retryAfterMs: 30_000, source: 'policy', rule: '127.0.0.1' },
+        { retryAfterMs: 30_000, source: 'policy', rule: '127.0.0.1' },
+      ]);
     });
 
     it("never passes a reflecting upstream's credential headers or cookies to the sandbox", async () => {
@@ -138,11 +210,16 @@ describe('egress gateway hardening', () => {
         res.setHeader('x-safe', 'kept');
         res.end(`{"echo":"${String(req.headers['x-goog-api-key'])}"}`);
       });
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY },
+      });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       expect(r.status).toBe(200);
       expect(r.headers['x-safe']).toBe('kept');
-      for (const h of ['x-goog-api-key', 'x-reflect', 'authorization', 'set-cookie']) expect(r.headers[h]).toBeUndefined();
+      for (const h of ['x-goog-api-key', 'x-reflect', 'authorization', 'set-cookie'])
+        expect(r.headers[h]).toBeUndefined();
       expect(JSON.stringify(r.headers) + r.body).not.toContain(REAL_KEY);
     });
 
@@ -165,9 +242,18 @@ describe('egress gateway hardening', () => {
         req.on('data', (c: Buffer) => (received += c.length));
         req.on('end', () => res.end(`{"bytes":${received}}`));
       });
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${api}`, apiKey: REAL_KEY },
+      });
       const body = 'x'.repeat(3 * 1024 * 1024 + 17);
-      const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body, headers: { 'content-length': String(body.length) } });
+      const r = await viaGateway(gw, {
+        method: 'POST',
+        path: '/v1beta/models/m:generateContent',
+        body,
+        headers: { 'content-length': String(body.length) },
+      });
       expect(r).toMatchObject({ status: 200, body: `{"bytes":${body.length}}` });
     });
 
@@ -183,15 +269,30 @@ describe('egress gateway hardening', () => {
           if (!chunk.includes('\r\n\r\n')) return;
           requests++;
           if (n === 1 && requests === 2) return void socket.resetAndDestroy();
-          socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}');
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}',
+          );
         });
       });
       await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
       closers.push(() => new Promise((r) => upstream.close(r)));
       const unreachable: unknown[] = [];
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY }, onUpstreamUnreachable: (i) => unreachable.push(i) });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: {
+          declaration: GEMINI_API,
+          upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+          apiKey: REAL_KEY,
+        },
+        onUpstreamUnreachable: (i) => unreachable.push(i),
+      });
       const first = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{"a":1}' });
-      const second = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{"a":2}' });
+      const second = await viaGateway(gw, {
+        method: 'POST',
+        path: '/v1beta/models/m:generateContent',
+        body: '{"a":2}',
+      });
       expect([first.status, second.status]).toEqual([200, 200]);
       expect(connections).toBe(2);
       expect(unreachable).toEqual([]);
@@ -206,7 +307,12 @@ describe('egress gateway hardening', () => {
         if (req.url === '/robots.txt') return res.end('User-agent: *\nDisallow: /private\n');
         res.end(`page ${req.url}`);
       });
-      const gw = await start({ allow: ['127.0.0.1'], deny: [], rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 3, burst: 3 }], robots: { crawlDelay: false } });
+      const gw = await start({
+        allow: ['127.0.0.1'],
+        deny: [],
+        rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 3, burst: 3 }],
+        robots: { crawlDelay: false },
+      });
       const socket = net.connect(gw.hostSocketPath);
       const received: string[] = [];
       socket.setEncoding('utf8');
@@ -233,7 +339,12 @@ describe('egress gateway hardening', () => {
       await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
       closers.push(() => new Promise((r) => echo.close(r)));
       const port = (echo.address() as AddressInfo).port;
-      const gw = await start({ allow: ['127.0.0.1'], deny: [], rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 1, burst: 1 }], robots: false });
+      const gw = await start({
+        allow: ['127.0.0.1'],
+        deny: [],
+        rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 1, burst: 1 }],
+        robots: false,
+      });
       const socket = net.connect(gw.hostSocketPath);
       const received: Buffer[] = [];
       socket.on('data', (c: Buffer) => received.push(c));

@@ -38,18 +38,32 @@ describe('egress gateway', () => {
   };
   const serve = async (h: http.RequestListener) => {
     const s = await listen(h);
-    closers.push(() => new Promise((r) => { s.server.closeAllConnections(); s.server.close(r); }));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          s.server.closeAllConnections();
+          s.server.close(r);
+        }),
+    );
     return s;
   };
 
   describe('provider API reverse proxy', () => {
     it('drops every credential the sandbox sends and injects the real key', async () => {
       const upstream = await serve((_req, res) => res.end('{"ok":true}'));
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+      });
       const r = await viaGateway(gw, {
         method: 'POST',
         path: '/v1beta/models/gemini-2.5-flash:generateContent?key=placeholder&alt=json',
-        headers: { 'x-goog-api-key': 'placeholder', authorization: 'Bearer placeholder', 'content-type': 'application/json' },
+        headers: {
+          'x-goog-api-key': 'placeholder',
+          authorization: 'Bearer placeholder',
+          'content-type': 'application/json',
+        },
         body: '{"contents":[]}',
       });
       expect(r.status).toBe(200);
@@ -88,11 +102,21 @@ describe('egress gateway', () => {
       const gw = await start({
         allow: [],
         deny: [],
-        api: { declaration: messagesApi, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY, models: ['small-model'] },
+        api: {
+          declaration: messagesApi,
+          upstream: `http://127.0.0.1:${upstream.port}`,
+          apiKey: REAL_KEY,
+          models: ['small-model'],
+        },
         onViolation: (v) => violations.push(v),
       });
       const ask = (model: string) =>
-        viaGateway(gw, { method: 'POST', path: '/v1/messages', headers: { 'x-api-key': 'placeholder', 'content-type': 'application/json' }, body: JSON.stringify({ model, max_tokens: 8, messages: [] }) });
+        viaGateway(gw, {
+          method: 'POST',
+          path: '/v1/messages',
+          headers: { 'x-api-key': 'placeholder', 'content-type': 'application/json' },
+          body: JSON.stringify({ model, max_tokens: 8, messages: [] }),
+        });
 
       const ok = await ask('small-model');
       expect(ok.status).toBe(200);
@@ -102,7 +126,10 @@ describe('egress gateway', () => {
 
       const refused = await ask('big-model');
       expect(refused.status).toBe(403);
-      expect(JSON.parse(refused.body)).toEqual({ type: 'error', error: { type: 'permission_error', message: expect.stringContaining('model "big-model" is not allowed') } });
+      expect(JSON.parse(refused.body)).toEqual({
+        type: 'error',
+        error: { type: 'permission_error', message: expect.stringContaining('model "big-model" is not allowed') },
+      });
       expect(violations).toEqual([expect.objectContaining({ kind: 'model', model: 'big-model' })]);
       expect(upstream.seen).toHaveLength(1);
 
@@ -115,8 +142,16 @@ describe('egress gateway', () => {
 
     it('also serves API calls a client sends through HTTP_PROXY to the relay address', async () => {
       const upstream = await serve((_req, res) => res.end('ok'));
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
-      const r = await viaGateway(gw, { method: 'POST', path: 'http://127.0.0.1:8080/v1beta/models/m:generateContent', body: '{}' });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+      });
+      const r = await viaGateway(gw, {
+        method: 'POST',
+        path: 'http://127.0.0.1:8080/v1beta/models/m:generateContent',
+        body: '{}',
+      });
       expect(r.status).toBe(200);
       expect(upstream.seen[0].headers['x-goog-api-key']).toBe(REAL_KEY);
     });
@@ -127,9 +162,17 @@ describe('egress gateway', () => {
         res.write('data: {"n":1}\n\n');
         setTimeout(() => res.end('data: {"n":2}\n\n'), 300);
       });
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+      });
       const started = Date.now();
-      const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:streamGenerateContent?alt=sse', body: '{}' });
+      const r = await viaGateway(gw, {
+        method: 'POST',
+        path: '/v1beta/models/m:streamGenerateContent?alt=sse',
+        body: '{}',
+      });
       expect(r.body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\n');
       expect(r.chunks[0].text).toBe('data: {"n":1}\n\n');
       expect(r.chunks[0].at - started).toBeLessThan(250);
@@ -137,7 +180,11 @@ describe('egress gateway', () => {
 
     it('records an upstream 429 with RetryInfo and hands it to the runtime', async () => {
       const body = JSON.stringify({
-        error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' }] },
+        error: {
+          code: 429,
+          status: 'RESOURCE_EXHAUSTED',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' }],
+        },
       });
       const upstream = await serve((_req, res) => res.writeHead(429, { 'content-type': 'application/json' }).end(body));
       const seen: number[] = [];
@@ -156,7 +203,11 @@ describe('egress gateway', () => {
 
     it('falls back to Retry-After when the 429 body has no RetryInfo', async () => {
       const upstream = await serve((_req, res) => res.writeHead(429, { 'retry-after': '3' }).end('slow down'));
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+      });
       await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       expect(gw.upstreamRateLimited).toEqual({ retryAfterMs: 3000 });
     });
@@ -168,14 +219,27 @@ describe('egress gateway', () => {
         res.write(`you sent ${key.slice(0, 10)}`);
         setTimeout(() => res.end(`${key.slice(10)} and ${key}`), 20);
       });
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY, placeholder: 'PLACEHOLDER' } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: {
+          declaration: GEMINI_API,
+          upstream: `http://127.0.0.1:${upstream.port}`,
+          apiKey: REAL_KEY,
+          placeholder: 'PLACEHOLDER',
+        },
+      });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       expect(r.body).toBe('you sent PLACEHOLDER and PLACEHOLDER');
     });
 
     it('refuses paths that are not provider API paths, and everything when no API is configured', async () => {
       const upstream = await serve((_req, res) => res.end('ok'));
-      const gw = await start({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY } });
+      const gw = await start({
+        allow: [],
+        deny: [],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+      });
       const r = await viaGateway(gw, { method: 'GET', path: '/admin' });
       expect(r.status).toBe(403);
       expect(r.body).toMatch(/^bastion egress gateway: GET \/admin is not a gemini API path\n$/);
@@ -189,13 +253,24 @@ describe('egress gateway', () => {
     it('reaches an allowed site, and refuses a denied or unlisted one with a one-line 403 and a violation', async () => {
       const site = await serve((req, res) => res.end(`hello ${req.url}`));
       const violations: unknown[] = [];
-      const gw = await start({ allow: ['127.0.0.1', '*.example.test'], deny: ['blocked.example.test'], robots: false, onViolation: (v) => violations.push(v) });
-      const ok = await viaGateway(gw, { method: 'GET', path: `http://127.0.0.1:${site.port}/page?q=1`, headers: { host: `127.0.0.1:${site.port}` } });
+      const gw = await start({
+        allow: ['127.0.0.1', '*.example.test'],
+        deny: ['blocked.example.test'],
+        robots: false,
+        onViolation: (v) => violations.push(v),
+      });
+      const ok = await viaGateway(gw, {
+        method: 'GET',
+        path: `http://127.0.0.1:${site.port}/page?q=1`,
+        headers: { host: `127.0.0.1:${site.port}` },
+      });
       expect(ok).toMatchObject({ status: 200, body: 'hello /page?q=1' });
 
       const denied = await viaGateway(gw, { method: 'GET', path: 'http://blocked.example.test/' });
       expect(denied.status).toBe(403);
-      expect(denied.body).toBe('bastion egress gateway: blocked.example.test is denied by the policy (deny: blocked.example.test)\n');
+      expect(denied.body).toBe(
+        'bastion egress gateway: blocked.example.test is denied by the policy (deny: blocked.example.test)\n',
+      );
       const unlisted = await viaGateway(gw, { method: 'GET', path: 'http://elsewhere.test/' });
       expect(unlisted.status).toBe(403);
       expect(violations).toEqual([
@@ -208,9 +283,16 @@ describe('egress gateway', () => {
     it('throttles a burst past the rate limit with 429 and Retry-After', async () => {
       const site = await serve((_req, res) => res.end('ok'));
       let now = 0;
-      const gw = await start({ allow: ['127.0.0.1'], deny: [], robots: false, rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 60, burst: 2 }], clock: () => now });
+      const gw = await start({
+        allow: ['127.0.0.1'],
+        deny: [],
+        robots: false,
+        rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 60, burst: 2 }],
+        clock: () => now,
+      });
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await viaGateway(gw, { method: 'GET', path: `http://127.0.0.1:${site.port}/` })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await viaGateway(gw, { method: 'GET', path: `http://127.0.0.1:${site.port}/` })).status);
       expect(statuses).toEqual([200, 200, 429, 429]);
       const limited = await viaGateway(gw, { method: 'GET', path: `http://127.0.0.1:${site.port}/` });
       expect(limited.headers['retry-after']).toBe('1');
@@ -242,7 +324,9 @@ describe('egress gateway', () => {
       const connect = (target: string) =>
         new Promise<{ status: number; socket: net.Socket; rest: string }>((resolve, reject) => {
           const req = http.request({ socketPath: gw.hostSocketPath, method: 'CONNECT', path: target, agent: false });
-          req.on('connect', (res, socket, head) => resolve({ status: res.statusCode ?? 0, socket, rest: head.toString() }));
+          req.on('connect', (res, socket, head) =>
+            resolve({ status: res.statusCode ?? 0, socket, rest: head.toString() }),
+          );
           req.on('error', reject);
           req.end();
         });
@@ -275,7 +359,8 @@ describe('egress gateway', () => {
       // Issue 22: a per-call directory in the private runtime directory, not a 0755 dir in /tmp.
       const dir = await stat(gw.hostSocketDir);
       const sock = await stat(gw.hostSocketPath);
-      if (process.getuid!() === 0) expect([dir.uid, dir.mode & 0o777, sock.uid, sock.mode & 0o777]).toEqual([1001, 0o700, 1001, 0o600]);
+      if (process.getuid!() === 0)
+        expect([dir.uid, dir.mode & 0o777, sock.uid, sock.mode & 0o777]).toEqual([1001, 0o700, 1001, 0o600]);
       else expect([dir.mode & 0o777, sock.mode & 0o777]).toEqual([0o711, 0o666]);
       expect((await stat(dirname(gw.hostSocketDir))).mode & 0o777).toBe(0o700);
       await Promise.all([gw.close(), gw.close()]);
@@ -285,9 +370,19 @@ describe('egress gateway', () => {
 
     it('keeps the real key out of logs and violation events', async () => {
       const lines: unknown[] = [];
-      const logger = { info: (o: object, m?: string) => lines.push([o, m]), warn: (o: object, m?: string) => lines.push([o, m]) };
-      const upstream = await serve((_req, res) => res.writeHead(429).end(`{"error":{"message":"bad key ${REAL_KEY}"}}`));
-      const gw = await start({ allow: [], deny: ['evil.test'], api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY }, logger });
+      const logger = {
+        info: (o: object, m?: string) => lines.push([o, m]),
+        warn: (o: object, m?: string) => lines.push([o, m]),
+      };
+      const upstream = await serve((_req, res) =>
+        res.writeHead(429).end(`{"error":{"message":"bad key ${REAL_KEY}"}}`),
+      );
+      const gw = await start({
+        allow: [],
+        deny: ['evil.test'],
+        api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${upstream.port}`, apiKey: REAL_KEY },
+        logger,
+      });
       const r = await viaGateway(gw, { method: 'POST', path: '/v1beta/models/m:generateContent', body: '{}' });
       await viaGateway(gw, { method: 'GET', path: `http://evil.test/?key=${REAL_KEY}` });
       expect(r.body).not.toContain(REAL_KEY);

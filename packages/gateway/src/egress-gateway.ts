@@ -28,7 +28,13 @@ export interface EgressGatewayOptions {
    * names the model, its error format) at `upstream` (its base URL); without it, origin-form
    * requests are refused.
    */
-  api?: { declaration: UpstreamApi; upstream: string; apiKey: string; placeholder?: string; models?: readonly string[] };
+  api?: {
+    declaration: UpstreamApi;
+    upstream: string;
+    apiKey: string;
+    placeholder?: string;
+    models?: readonly string[];
+  };
   rateLimits?: RateLimiterRule[];
   /** A limiter that outlives this gateway (the provisioner's shared budget); overrides `rateLimits`. */
   limiter?: RateLimiter;
@@ -76,7 +82,12 @@ export interface StartedEgressGateway {
 }
 
 /** Node's own parser limits, stated here so a change in Node's defaults does not widen them. */
-const SERVER_OPTIONS: http.ServerOptions = { keepAlive: true, maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 300_000, headersTimeout: 30_000 };
+const SERVER_OPTIONS: http.ServerOptions = {
+  keepAlive: true,
+  maxHeaderSize: MAX_HEADER_BYTES,
+  requestTimeout: 300_000,
+  headersTimeout: 30_000,
+};
 
 /**
  * Starts the per-call egress gateway: one HTTP server on a fresh Unix socket that is (a) the
@@ -90,16 +101,29 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   const log = options.logger;
   const violations: Violation[] = [];
   const stats: GatewayStats = { malformed: 0, internalErrors: 0 };
-  const limiter = options.limiter ?? new RateLimiter(options.rateLimits ?? [], options.clock ? { clock: options.clock } : {});
-  const robotsOpt = options.robots === undefined || options.robots === true ? {} : options.robots === false ? { respect: false } : options.robots;
+  const limiter =
+    options.limiter ?? new RateLimiter(options.rateLimits ?? [], options.clock ? { clock: options.clock } : {});
+  const robotsOpt =
+    options.robots === undefined || options.robots === true
+      ? {}
+      : options.robots === false
+        ? { respect: false }
+        : options.robots;
   const robots =
     robotsOpt.respect === false
       ? undefined
       : (options.robotsGate ??
-        new RobotsGate({ userAgent: robotsOpt.userAgent ?? 'BastionAgent', crawlDelay: robotsOpt.crawlDelay ?? true, maxCrawlWaitMs: robotsOpt.maxCrawlWaitMs }));
-  const secrets = [...(options.knownSecrets ?? []), ...(options.api ? [options.api.apiKey] : [])].filter((s) => s.length > 0);
+        new RobotsGate({
+          userAgent: robotsOpt.userAgent ?? 'BastionAgent',
+          crawlDelay: robotsOpt.crawlDelay ?? true,
+          maxCrawlWaitMs: robotsOpt.maxCrawlWaitMs,
+        }));
+  const secrets = [...(options.knownSecrets ?? []), ...(options.api ? [options.api.apiKey] : [])].filter(
+    (s) => s.length > 0,
+  );
 
-  if (options.api && options.api.apiKey.length === 0) throw new BastionError('INVALID_INPUT', 'the egress gateway needs a non-empty API key');
+  if (options.api && options.api.apiKey.length === 0)
+    throw new BastionError('INVALID_INPUT', 'the egress gateway needs a non-empty API key');
   let upstreamRateLimited: { retryAfterMs: number } | undefined;
   const forwardAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -128,7 +152,11 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     if (res.headersSent) return void res.destroy();
     const body = `bastion egress gateway: ${oneLine(v.reason)}\n`;
     // An explicit length: simple clients (and the sandbox's own tools) need not parse chunking.
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-bastion-violation': v.kind };
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-bastion-violation': v.kind,
+    };
     if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     res.writeHead(status, headers);
     res.end(body);
@@ -140,10 +168,16 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     const e = err as NodeJS.ErrnoException;
     // Name, code and the failing frame only: a message could quote request bytes.
     const at = /\(([^()]*\/gateway\/[^()]*)\)/.exec(String(e?.stack ?? ''))?.[1]?.replace(/^.*\/gateway\//, 'gateway/');
-    log?.warn({ event: 'egress.internal-error', error: e?.name ?? 'unknown', code: e?.code, at }, 'gateway handler failed; answered 502');
+    log?.warn(
+      { event: 'egress.internal-error', error: e?.name ?? 'unknown', code: e?.code, at },
+      'gateway handler failed; answered 502',
+    );
     const body = 'bastion egress gateway: internal error\n';
     if (res instanceof net.Socket) {
-      if (res.writable) res.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      if (res.writable)
+        res.end(
+          `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
       else res.destroy();
     } else if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
@@ -157,7 +191,10 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     try {
       options.onUpstreamUnreachable?.({ code });
     } catch (cbErr) {
-      log?.warn({ event: 'egress.onUpstreamUnreachable-failed', error: (cbErr as Error).name }, 'onUpstreamUnreachable threw');
+      log?.warn(
+        { event: 'egress.onUpstreamUnreachable-failed', error: (cbErr as Error).name },
+        'onUpstreamUnreachable threw',
+      );
     }
   };
 
@@ -177,7 +214,10 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
           try {
             options.onUpstreamRateLimited?.(info);
           } catch (err) {
-            log?.warn({ event: 'egress.onUpstreamRateLimited-failed', error: (err as Error).name }, 'onUpstreamRateLimited threw');
+            log?.warn(
+              { event: 'egress.onUpstreamRateLimited-failed', error: (err as Error).name },
+              'onUpstreamRateLimited threw',
+            );
           }
         },
         onUnreachable,
@@ -188,7 +228,8 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     : undefined;
 
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string) => {
-    if (!api) return refuse(res, 403, { kind: 'api', host: 'api', reason: 'no provider API is routed through this gateway' });
+    if (!api)
+      return refuse(res, 403, { kind: 'api', host: 'api', reason: 'no provider API is routed through this gateway' });
     api.handle(req, res, pathAndQuery);
   };
 
@@ -198,13 +239,19 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     // Sites may set their own cookies; only headers that carry one of our secrets are dropped.
     if (secrets.length === 0) return;
     for (const [name, value] of Object.entries(proxyRes.headers)) {
-      if (value !== undefined && scrubResponseHeaders({ [name]: value }, secrets, { dropCredentials: false }).dropped.length > 0) delete proxyRes.headers[name];
+      if (
+        value !== undefined &&
+        scrubResponseHeaders({ [name]: value }, secrets, { dropCredentials: false }).dropped.length > 0
+      )
+        delete proxyRes.headers[name];
     }
   });
 
   const admitDomain = (host: string): Admission => {
     const verdict = matchDomain(host, options.allow, options.deny);
-    return verdict.allow ? { ok: true } : { ok: false, status: 403, v: { kind: 'domain', host, reason: verdict.reason } };
+    return verdict.allow
+      ? { ok: true }
+      : { ok: false, status: 403, v: { kind: 'domain', host, reason: verdict.reason } };
   };
   const admit = (host: string): Admission => {
     const domain = admitDomain(host);
@@ -222,7 +269,12 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     return { ok: false, status: 429, retryAfterMs: rate.retryAfterMs, v: { kind: 'rate-limit', host, reason } };
   };
 
-  const handleForward = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, tunnel?: TunnelTarget) => {
+  const handleForward = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    tunnel?: TunnelTarget,
+  ) => {
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     const head = checkRequestHead(req.method, req.rawHeaders, FORWARD_METHODS);
     if (!head.ok) return refuse(res, 405, { kind: 'protocol', host, reason: head.reason });
@@ -239,16 +291,22 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     req.url = url.pathname + url.search;
     delete req.headers['proxy-connection'];
     delete req.headers['proxy-authorization'];
-    forwardProxy.web(req, res, { target: `http://${url.host}`, agent: forwardAgent, changeOrigin: tunnel !== undefined }, (err: Error) => {
-      const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      log?.warn({ event: 'egress.upstream-error', host, code }, 'upstream failed');
-      if (res.headersSent) return void res.destroy();
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`bastion egress gateway: ${host} could not be reached (${code})\n`);
-    });
+    forwardProxy.web(
+      req,
+      res,
+      { target: `http://${url.host}`, agent: forwardAgent, changeOrigin: tunnel !== undefined },
+      (err: Error) => {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        log?.warn({ event: 'egress.upstream-error', host, code }, 'upstream failed');
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`bastion egress gateway: ${host} could not be reached (${code})\n`);
+      },
+    );
   };
 
-  const isSelf = (url: URL) => (url.hostname === '127.0.0.1' || url.hostname === 'localhost') && Number(url.port || 80) === SANDBOX_GATEWAY.port;
+  const isSelf = (url: URL) =>
+    (url.hostname === '127.0.0.1' || url.hostname === 'localhost') && Number(url.port || 80) === SANDBOX_GATEWAY.port;
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const target = req.url ?? '/';
@@ -268,11 +326,20 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   const onTunnelRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const tunnel = tunnelTargets.get(req.socket);
     const target = req.url ?? '';
-    if (tunnel === undefined || !target.startsWith('/')) return refuse(res, 400, { kind: 'protocol', host: tunnel?.host ?? '', reason: 'a request inside a tunnel must be origin-form (/path)' });
+    if (tunnel === undefined || !target.startsWith('/'))
+      return refuse(res, 400, {
+        kind: 'protocol',
+        host: tunnel?.host ?? '',
+        reason: 'a request inside a tunnel must be origin-form (/path)',
+      });
     const authority = net.isIPv6(tunnel.host) ? `[${tunnel.host}]` : tunnel.host;
     const checked = checkForwardUrl(`http://${authority}:${tunnel.port}${target}`);
     if (!checked.ok || checked.value.hostname.replace(/^\[|\]$/g, '') !== tunnel.host) {
-      return refuse(res, 400, { kind: 'protocol', host: tunnel.host, reason: 'the request target does not stay on the tunnel\'s host' });
+      return refuse(res, 400, {
+        kind: 'protocol',
+        host: tunnel.host,
+        reason: "the request target does not stay on the tunnel's host",
+      });
     }
     return handleForward(req, res, checked.value, tunnel);
   };
@@ -291,7 +358,12 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
   const onClientError = (err: NodeJS.ErrnoException, socket: net.Socket) => {
     countMalformed();
     if (!socket.writable) return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   };
 
@@ -370,14 +442,25 @@ export async function startEgressGateway(options: EgressGatewayOptions): Promise
     await callDir.secureSocket(hostSocketPath);
   } catch (err) {
     await close();
-    throw new BastionError('SANDBOX_UNAVAILABLE', `could not start the egress gateway in ${hostSocketDir}`, { cause: err });
+    throw new BastionError('SANDBOX_UNAVAILABLE', `could not start the egress gateway in ${hostSocketDir}`, {
+      cause: err,
+    });
   }
   // A listening server's later 'error' (e.g. EMFILE on accept) is logged, not thrown to the process.
   server.on('error', (err: NodeJS.ErrnoException) => {
     countInternalError('server');
     log?.warn({ event: 'egress.server-error', code: err.code ?? err.name }, 'gateway server error');
   });
-  log?.info({ event: 'egress.started', socket: hostSocketPath, allow: options.allow, deny: options.deny, api: options.api ? new URL(options.api.upstream).origin : undefined }, 'egress gateway listening');
+  log?.info(
+    {
+      event: 'egress.started',
+      socket: hostSocketPath,
+      allow: options.allow,
+      deny: options.deny,
+      api: options.api ? new URL(options.api.upstream).origin : undefined,
+    },
+    'egress gateway listening',
+  );
 
   return {
     hostSocketDir,

@@ -6,7 +6,15 @@ import { SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay, upstreamBaseUrl } fr
 
 describe('retryAfterFrom', () => {
   const info = (retryDelay: unknown) =>
-    JSON.stringify({ error: { code: 429, details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure' }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }] } });
+    JSON.stringify({
+      error: {
+        code: 429,
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure' },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
+        ],
+      },
+    });
   it.each([
     ['2s', 2000],
     ['1.5s', 1500],
@@ -42,23 +50,55 @@ describe('KeyScrubber', () => {
 describe('sandbox wiring', () => {
   it('wraps a command so the relay listens first', () => {
     expect(wrapCommandWithRelay(['gemini', '-p', 'hi'])).toEqual([
-      '/opt/bastion/bin/bastion-relay', '--listen', '127.0.0.1:8080', '--socket', '/run/bastion/gateway.sock', '--', 'gemini', '-p', 'hi',
+      '/opt/bastion/bin/bastion-relay',
+      '--listen',
+      '127.0.0.1:8080',
+      '--socket',
+      '/run/bastion/gateway.sock',
+      '--',
+      'gemini',
+      '-p',
+      'hi',
     ]);
     expect(() => wrapCommandWithRelay([])).toThrow();
-    expect(SANDBOX_GATEWAY).toEqual({ mountDir: '/run/bastion', socketName: 'gateway.sock', port: 8080, relay: '/opt/bastion/bin/bastion-relay' });
+    expect(SANDBOX_GATEWAY).toEqual({
+      mountDir: '/run/bastion',
+      socketName: 'gateway.sock',
+      port: 8080,
+      relay: '/opt/bastion/bin/bastion-relay',
+    });
   });
   it('points every client at the relay and gives the sandbox only a placeholder key for each upstream it reaches', () => {
     const proxies = {
-      HTTP_PROXY: 'http://127.0.0.1:8080', HTTPS_PROXY: 'http://127.0.0.1:8080', http_proxy: 'http://127.0.0.1:8080', https_proxy: 'http://127.0.0.1:8080',
-      NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
+      HTTP_PROXY: 'http://127.0.0.1:8080',
+      HTTPS_PROXY: 'http://127.0.0.1:8080',
+      http_proxy: 'http://127.0.0.1:8080',
+      https_proxy: 'http://127.0.0.1:8080',
+      NO_PROXY: '127.0.0.1,localhost',
+      no_proxy: '127.0.0.1,localhost',
     };
     expect(gatewayEnv()).toEqual(proxies);
-    expect(gatewayEnv([GEMINI_API])).toEqual({ ...proxies, GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080', GEMINI_API_KEY: 'bastion-placeholder-key' });
-    const anthropicLike = { ...GEMINI_API, name: 'anthropic', baseUrlEnv: 'ANTHROPIC_BASE_URL', apiKeyEnv: 'ANTHROPIC_API_KEY' };
-    expect(gatewayEnv([anthropicLike])).toEqual({ ...proxies, ANTHROPIC_BASE_URL: 'http://127.0.0.1:8080', ANTHROPIC_API_KEY: 'bastion-placeholder-key' });
+    expect(gatewayEnv([GEMINI_API])).toEqual({
+      ...proxies,
+      GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:8080',
+      GEMINI_API_KEY: 'bastion-placeholder-key',
+    });
+    const anthropicLike = {
+      ...GEMINI_API,
+      name: 'anthropic',
+      baseUrlEnv: 'ANTHROPIC_BASE_URL',
+      apiKeyEnv: 'ANTHROPIC_API_KEY',
+    };
+    expect(gatewayEnv([anthropicLike])).toEqual({
+      ...proxies,
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:8080',
+      ANTHROPIC_API_KEY: 'bastion-placeholder-key',
+    });
   });
   it("uses the upstream's base URL variable on the host when set, else its declared default", () => {
     expect(upstreamBaseUrl(GEMINI_API, {})).toBe('https://generativelanguage.googleapis.com');
-    expect(upstreamBaseUrl(GEMINI_API, { GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9999' })).toBe('http://127.0.0.1:9999');
+    expect(upstreamBaseUrl(GEMINI_API, { GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9999' })).toBe(
+      'http://127.0.0.1:9999',
+    );
   });
 });

@@ -26,7 +26,13 @@ describe('gateway provisioner', () => {
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     port = (api.address() as AddressInfo).port;
   });
-  afterAll(() => new Promise((r) => { api.closeAllConnections(); api.close(r); }));
+  afterAll(
+    () =>
+      new Promise((r) => {
+        api.closeAllConnections();
+        api.close(r);
+      }),
+  );
 
   const network: Extract<NetworkObligation, { mode: 'gateway' }> = {
     mode: 'gateway',
@@ -38,7 +44,11 @@ describe('gateway provisioner', () => {
     robots: { respect: true, crawlDelay: true, userAgent: 'BastionAgent' },
   };
   const call = () => {
-    const events: { rateLimited: (number | undefined)[]; causes: unknown[]; violations: { kind: string }[] } = { rateLimited: [], causes: [], violations: [] };
+    const events: { rateLimited: (number | undefined)[]; causes: unknown[]; violations: { kind: string }[] } = {
+      rateLimited: [],
+      causes: [],
+      violations: [],
+    };
     return {
       events,
       handle: {
@@ -54,7 +64,10 @@ describe('gateway provisioner', () => {
   };
 
   it("keeps one rate budget across calls, so three calls share the policy's 2 requests", async () => {
-    const provisioner = createGatewayProvisioner({ secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }), env: { GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${port}` } });
+    const provisioner = createGatewayProvisioner({
+      secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }),
+      env: { GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${port}` },
+    });
     const statuses: number[] = [];
     const limited: (number | undefined)[][] = [];
     for (let i = 0; i < 3; i++) {
@@ -71,11 +84,16 @@ describe('gateway provisioner', () => {
   });
 
   it("tells the call whose limit it was: the policy's rule, or the provider's own 429", async () => {
-    const limitedApi = http.createServer((_req, res) => res.writeHead(429, { 'retry-after': '7' }).end('{"error":{"code":429}}'));
+    const limitedApi = http.createServer((_req, res) =>
+      res.writeHead(429, { 'retry-after': '7' }).end('{"error":{"code":429}}'),
+    );
     await new Promise<void>((r) => limitedApi.listen(0, '127.0.0.1', r));
     try {
       const upstreamPort = (limitedApi.address() as AddressInfo).port;
-      const provisioner = createGatewayProvisioner({ secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }), env: { GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${upstreamPort}` } });
+      const provisioner = createGatewayProvisioner({
+        secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }),
+        env: { GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${upstreamPort}` },
+      });
       const causes: unknown[] = [];
       for (const rateLimits of [[], [{ domain: '127.0.0.1', requestsPerMinute: 1, burst: 1 }]]) {
         const c = call();
@@ -83,7 +101,8 @@ describe('gateway provisioner', () => {
         const socket = `${attachment.mounts[0].hostPath}/${SANDBOX_GATEWAY.socketName}`;
         // Without a policy limit the provider's 429 ends the call; with one, the first request
         // spends the policy's budget (and meets the provider's 429), the second meets the policy.
-        for (let i = 0; i < (rateLimits.length === 0 ? 1 : 2); i++) expect(await post(socket, '/v1beta/models/gemini-2.5-flash:generateContent')).toBe(429);
+        for (let i = 0; i < (rateLimits.length === 0 ? 1 : 2); i++)
+          expect(await post(socket, '/v1beta/models/gemini-2.5-flash:generateContent')).toBe(429);
         causes.push(c.events.causes.at(-1));
         await attachment.close();
       }
@@ -95,7 +114,10 @@ describe('gateway provisioner', () => {
   });
 
   it("pins the Gemini CLI to the policy's first model and refuses others as a model violation", async () => {
-    const provisioner = createGatewayProvisioner({ secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }), env: { GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${port}` } });
+    const provisioner = createGatewayProvisioner({
+      secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }),
+      env: { GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${port}` },
+    });
     const c = call();
     const attachment = await provisioner.attach({ ...network, rateLimits: [] }, c.handle);
     try {
@@ -103,7 +125,9 @@ describe('gateway provisioner', () => {
       expect(JSON.stringify(attachment.env)).not.toContain(KEY);
       const socket = `${attachment.mounts[0].hostPath}/${SANDBOX_GATEWAY.socketName}`;
       expect(await post(socket, '/v1beta/models/gemini-2.5-pro:generateContent')).toBe(403);
-      expect(c.events.violations).toEqual([expect.objectContaining({ kind: 'model', reason: expect.stringContaining('gemini-2.5-pro') })]);
+      expect(c.events.violations).toEqual([
+        expect.objectContaining({ kind: 'model', reason: expect.stringContaining('gemini-2.5-pro') }),
+      ]);
     } finally {
       await attachment.close();
     }

@@ -10,7 +10,6 @@ import type { GatewayHealth } from './gateway-health';
 import { UsageMeter } from './usage-meter';
 import { gatewayEnv, SANDBOX_GATEWAY, upstreamBaseUrl, wrapCommandWithRelay } from './sandbox-gateway';
 
-
 export interface GatewayProvisionerOptions {
   secrets: SecretStore;
   /** The model APIs providers declare, by name; default: every registered provider's upstreams. */
@@ -28,7 +27,6 @@ export interface GatewayProvisionerOptions {
   health?: GatewayHealth;
 }
 
-
 /** Starts one egress gateway per call and hands the pipeline its mount, env and relay wrapper. */
 export function createGatewayProvisioner(options: GatewayProvisionerOptions): EgressProvisioner {
   // Held here, not per gateway: every call gets a fresh gateway, and a budget reset per call is none.
@@ -39,7 +37,11 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
     async attach(network, call) {
       const declaration = network.api !== undefined ? upstreamNamed(network.api) : undefined;
       if (network.api !== undefined && !declaration) {
-        throw new BastionError('INVALID_INPUT', `no registered provider declares the upstream API "${network.api}"; name one of its manifest's upstreams`, { retryable: false });
+        throw new BastionError(
+          'INVALID_INPUT',
+          `no registered provider declares the upstream API "${network.api}"; name one of its manifest's upstreams`,
+          { retryable: false },
+        );
       }
       const api = declaration
         ? {
@@ -63,12 +65,20 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         deny: network.deny,
         limiter: budgets.limiterFor(network.rateLimits ?? []),
         ...(robots ? { robots } : {}),
-        ...(robots?.respect !== false ? { robotsGate: budgets.robotsFor({ userAgent: robots?.userAgent ?? 'BastionAgent', crawlDelay: robots?.crawlDelay ?? true }) } : {}),
+        ...(robots?.respect !== false
+          ? {
+              robotsGate: budgets.robotsFor({
+                userAgent: robots?.userAgent ?? 'BastionAgent',
+                crawlDelay: robots?.crawlDelay ?? true,
+              }),
+            }
+          : {}),
         knownSecrets: options.secrets.knownValues(),
         ...(api ? { api, meter } : {}),
         onViolation: (v) => call.onViolation({ kind: v.kind, host: v.host, reason: v.reason }),
         onAdmitted: (host) => call.onEgressAdmitted?.(host),
-        onUpstreamRateLimited: ({ retryAfterMs, source, rule }) => call.onRateLimited(retryAfterMs, { source, ...(rule !== undefined ? { rule } : {}) }),
+        onUpstreamRateLimited: ({ retryAfterMs, source, rule }) =>
+          call.onRateLimited(retryAfterMs, { source, ...(rule !== undefined ? { rule } : {}) }),
         onUpstreamUnreachable: ({ code }) => call.onUnreachable(code),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.runtimeDir ? { runtimeDir: options.runtimeDir } : {}),
@@ -90,7 +100,12 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
  * policy's first allowed model there, so its own model choice (the Gemini CLI's router) stays
  * inside the list.
  */
-function pinnedModel(declaration: UpstreamApi | undefined, models: readonly string[] | undefined): Record<string, string> {
+function pinnedModel(
+  declaration: UpstreamApi | undefined,
+  models: readonly string[] | undefined,
+): Record<string, string> {
   const first = models?.[0];
-  return declaration?.pinnedModelEnv !== undefined && first !== undefined ? { [declaration.pinnedModelEnv]: first } : {};
+  return declaration?.pinnedModelEnv !== undefined && first !== undefined
+    ? { [declaration.pinnedModelEnv]: first }
+    : {};
 }

@@ -6,16 +6,25 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPolicyEngine, ExecutionSpec, type ResourceLimits } from '@bastion/policy';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { createDockerExecutor, createWarmPoolExecutor, newSessionIdentity, sharedRuntimeDir, type RuntimeDir } from '@bastion/sandbox';
+import {
+  createDockerExecutor,
+  createWarmPoolExecutor,
+  newSessionIdentity,
+  sharedRuntimeDir,
+  type RuntimeDir,
+} from '@bastion/sandbox';
 import { startEgressGateway } from './egress-gateway';
 import { gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
 
 const run = promisify(execFile);
 const IMAGE = 'bastion/sandbox:latest';
-const limits: ResourceLimits = createPolicyEngine().evaluate(ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] })).limits;
+const limits: ResourceLimits = createPolicyEngine().evaluate(
+  ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] }),
+).limits;
 const ENV = { PATH: '/opt/bastion/bin:/usr/local/bin:/usr/bin:/bin', HOME: '/tmp' };
 /** Connects to a Unix socket and prints CONNECTED or the error code. */
-const CONNECT = 'const s=require("net").connect(process.argv[1]);s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("error",e=>{console.log(e.code);process.exit(0)})';
+const CONNECT =
+  'const s=require("net").connect(process.argv[1]);s.on("connect",()=>{console.log("CONNECTED");process.exit(0)});s.on("error",e=>{console.log(e.code);process.exit(0)})';
 
 /** Every Unix socket under `dir`, found as root (the runtime user). */
 async function socketsUnder(dir: string): Promise<string[]> {
@@ -48,7 +57,14 @@ describeWithDocker('host sockets live in the private runtime directory (issue 22
       let seen: { sockets: string[]; verdicts: string[] } | undefined;
       const during = new Promise<void>((resolve, reject) => {
         void pool.run(
-          { correlationId: 'sockets', image: IMAGE, command: wrapCommandWithRelay(['sleep', '4']), env: { ...ENV, ...gatewayEnv() }, limits, mounts: [{ hostPath: gw.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }] },
+          {
+            correlationId: 'sockets',
+            image: IMAGE,
+            command: wrapCommandWithRelay(['sleep', '4']),
+            env: { ...ENV, ...gatewayEnv() },
+            limits,
+            mounts: [{ hostPath: gw.hostSocketDir, containerPath: SANDBOX_GATEWAY.mountDir, readOnly: true }],
+          },
           {
             onStdout: () => undefined,
             onStderr: () => undefined,
@@ -62,7 +78,9 @@ describeWithDocker('host sockets live in the private runtime directory (issue 22
         );
       });
       await during;
-      console.log(`sockets under ${runtimeDir.root} during the call, as nobody: ${seen!.sockets.map((s, i) => `${s} → ${seen!.verdicts[i]}`).join(', ')}`);
+      console.log(
+        `sockets under ${runtimeDir.root} during the call, as nobody: ${seen!.sockets.map((s, i) => `${s} → ${seen!.verdicts[i]}`).join(', ')}`,
+      );
       const ours = seen!.sockets.filter((s) => s.startsWith(gw.hostSocketDir) || s.includes('/ctl-'));
       // The call's gateway socket, and its hard link in the pooled container's control directory.
       expect(ours).toContain(gw.hostSocketPath);
@@ -71,7 +89,9 @@ describeWithDocker('host sockets live in the private runtime directory (issue 22
       // Every socket under the runtime directory, this call's and any other's, is refused.
       expect(seen!.verdicts).toEqual(seen!.sockets.map(() => 'EACCES'));
       // Reaching it by its path from tmp, as before, is not possible either: nothing is there.
-      expect((await readdir('/tmp')).filter((n) => n.startsWith('bastion-gw-') && gw.hostSocketDir.includes(n))).toEqual([]);
+      expect(
+        (await readdir('/tmp')).filter((n) => n.startsWith('bastion-gw-') && gw.hostSocketDir.includes(n)),
+      ).toEqual([]);
     } finally {
       await pool.close();
       await gw.close();
@@ -93,7 +113,13 @@ describeWithDocker('host sockets live in the private runtime directory (issue 22
             (async () => {
               const sock = join(dir.path, 'ctl.sock');
               for (let i = 0; i < 2_000; i++) {
-                if (await access(sock).then(() => true, () => false)) break;
+                if (
+                  await access(sock).then(
+                    () => true,
+                    () => false,
+                  )
+                )
+                  break;
                 await new Promise((r) => setTimeout(r, 1));
               }
               // Another local user, while the slot is still waiting for its supervisor.
@@ -120,7 +146,14 @@ describeWithDocker('host sockets live in the private runtime directory (issue 22
       expect(nobodyVerdicts).toEqual(['EACCES']);
       const out: Buffer[] = [];
       const r = await pool.run(
-        { correlationId: 'rightful', image: IMAGE, command: ['sh', '-c', 'echo "task for $WHO"; ls -A /run/bastion; echo end'], env: { ...ENV, WHO: 'the-rightful-supervisor' }, limits, mounts: [] },
+        {
+          correlationId: 'rightful',
+          image: IMAGE,
+          command: ['sh', '-c', 'echo "task for $WHO"; ls -A /run/bastion; echo end'],
+          env: { ...ENV, WHO: 'the-rightful-supervisor' },
+          limits,
+          mounts: [],
+        },
         { onStdout: (c) => out.push(Buffer.from(c)), onStderr: () => undefined },
       );
       expect(r.exitCode).toBe(0);

@@ -8,7 +8,13 @@ export {
   type ViolationKind,
   type GatewayLogger,
 } from './egress-gateway';
-export { SANDBOX_GATEWAY, API_KEY_PLACEHOLDER, wrapCommandWithRelay, gatewayEnv, upstreamBaseUrl } from './sandbox-gateway';
+export {
+  SANDBOX_GATEWAY,
+  API_KEY_PLACEHOLDER,
+  wrapCommandWithRelay,
+  gatewayEnv,
+  upstreamBaseUrl,
+} from './sandbox-gateway';
 export { retryAfterFrom } from './retry-delay';
 export { parseRobotsTxt, RobotsGate, type RobotsRules, type RobotsGateOptions } from './robots-txt';
 export { SharedBudgets } from './shared-budgets';

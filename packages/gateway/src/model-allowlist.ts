@@ -17,12 +17,20 @@ export const MAX_MODEL_BODY_BYTES = 32 * 1024 * 1024;
  * Paths that can reach a model without naming it in the URL (tuned models, cached contents,
  * batches) are refused while an allowlist is in force, because their body or a stored object picks it.
  */
-export function checkModelPath(location: Extract<ModelLocation, { in: 'path' }>, pathname: string, allowed: readonly string[] | undefined): ModelVerdict {
+export function checkModelPath(
+  location: Extract<ModelLocation, { in: 'path' }>,
+  pathname: string,
+  allowed: readonly string[] | undefined,
+): ModelVerdict {
   if (allowed === undefined) return { allow: true };
   if (location.listing?.test(pathname)) return { allow: true };
   const m = location.pattern.exec(pathname);
   if (!m || m[1] === undefined) {
-    return { allow: false, model: '(unnamed)', reason: `${pathname} does not name an allowed model; the policy allows only ${allowed.join(', ')}` };
+    return {
+      allow: false,
+      model: '(unnamed)',
+      reason: `${pathname} does not name an allowed model; the policy allows only ${allowed.join(', ')}`,
+    };
   }
   let model: string;
   try {
@@ -44,20 +52,36 @@ export function checkModelInBody(field: string, body: Buffer, allowed: readonly 
   let named: unknown;
   try {
     const doc: unknown = JSON.parse(body.toString('utf8'));
-    named = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>)[field] : undefined;
+    named =
+      doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+        ? (doc as Record<string, unknown>)[field]
+        : undefined;
   } catch {
     if (allowed === undefined) return { allow: true };
-    return { allow: false, model: '(unnamed)', reason: `the request body is not JSON, so it names no allowed model; the policy allows only ${allowed.join(', ')}` };
+    return {
+      allow: false,
+      model: '(unnamed)',
+      reason: `the request body is not JSON, so it names no allowed model; the policy allows only ${allowed.join(', ')}`,
+    };
   }
   if (typeof named !== 'string' || named.length === 0) {
     if (allowed === undefined) return { allow: true };
-    return { allow: false, model: '(unnamed)', reason: `the request does not name a model in "${field}"; the policy allows only ${allowed.join(', ')}` };
+    return {
+      allow: false,
+      model: '(unnamed)',
+      reason: `the request does not name a model in "${field}"; the policy allows only ${allowed.join(', ')}`,
+    };
   }
   if (allowed === undefined) return { allow: true, model: named };
   return judge(named, allowed);
 }
 
 function judge(model: string, allowed: readonly string[]): ModelVerdict {
-  if (!allowed.includes(model)) return { allow: false, model, reason: `model "${model}" is not allowed by the policy (allowed: ${allowed.join(', ')})` };
+  if (!allowed.includes(model))
+    return {
+      allow: false,
+      model,
+      reason: `model "${model}" is not allowed by the policy (allowed: ${allowed.join(', ')})`,
+    };
   return { allow: true, model };
 }

@@ -24,7 +24,8 @@ export function priceOf(model: string, overrides: Readonly<Record<string, ModelP
     const exact = table[model];
     if (exact) return exact;
     let best: string | undefined;
-    for (const name of Object.keys(table)) if (model.startsWith(name) && (best === undefined || name.length > best.length)) best = name;
+    for (const name of Object.keys(table))
+      if (model.startsWith(name) && (best === undefined || name.length > best.length)) best = name;
     if (best !== undefined) return table[best];
   }
   return undefined;

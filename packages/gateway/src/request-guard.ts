@@ -31,7 +31,15 @@ export const MAX_CONNECTIONS = 256;
 /** Methods a provider API client uses. */
 export const API_METHODS: ReadonlySet<string> = new Set(['GET', 'POST']);
 /** Methods the plain-HTTP forward proxy carries; TRACE and friends are refused. */
-export const FORWARD_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+export const FORWARD_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+]);
 
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
@@ -41,7 +49,8 @@ export function checkHost(raw: string): Checked<string> {
   if (host.length === 0) return { ok: false, reason: 'the host name is empty' };
   if (host.length > 253) return { ok: false, reason: 'the host name is longer than 253 characters' };
   if (isIP(host) !== 0) return { ok: true, value: host };
-  if (!host.split('.').every((label) => LABEL.test(label))) return { ok: false, reason: 'the host name is not a valid DNS name or IP address' };
+  if (!host.split('.').every((label) => LABEL.test(label)))
+    return { ok: false, reason: 'the host name is not a valid DNS name or IP address' };
   return { ok: true, value: host };
 }
 
@@ -71,8 +80,10 @@ export function checkForwardUrl(raw: string): Checked<URL> {
   } catch (err) {
     return { ok: false, reason: `the request target is not a URL (${(err as Error).name})` };
   }
-  if (url.protocol !== 'http:') return { ok: false, reason: `${url.protocol} URLs go through CONNECT, not a plain proxy request` };
-  if (url.username !== '' || url.password !== '') return { ok: false, reason: 'credentials in a proxied URL are refused' };
+  if (url.protocol !== 'http:')
+    return { ok: false, reason: `${url.protocol} URLs go through CONNECT, not a plain proxy request` };
+  if (url.username !== '' || url.password !== '')
+    return { ok: false, reason: 'credentials in a proxied URL are refused' };
   const host = checkHost(url.hostname);
   if (!host.ok) return host;
   if (url.port !== '') {
@@ -83,8 +94,14 @@ export function checkForwardUrl(raw: string): Checked<URL> {
 }
 
 /** Header count and method, for requests Node's parser already accepted. */
-export function checkRequestHead(method: string | undefined, rawHeaders: readonly string[], allowed: ReadonlySet<string>): Checked<string> {
-  if (method === undefined || !allowed.has(method)) return { ok: false, reason: `method ${method ?? '(none)'} is not allowed here` };
-  if (rawHeaders.length / 2 > MAX_HEADER_COUNT) return { ok: false, reason: `more than ${MAX_HEADER_COUNT} header lines` };
+export function checkRequestHead(
+  method: string | undefined,
+  rawHeaders: readonly string[],
+  allowed: ReadonlySet<string>,
+): Checked<string> {
+  if (method === undefined || !allowed.has(method))
+    return { ok: false, reason: `method ${method ?? '(none)'} is not allowed here` };
+  if (rawHeaders.length / 2 > MAX_HEADER_COUNT)
+    return { ok: false, reason: `more than ${MAX_HEADER_COUNT} header lines` };
   return { ok: true, value: method };
 }

@@ -20,12 +20,23 @@ describe('scrubResponseHeaders', () => {
       { dropCredentials: true },
     );
     expect(headers).toEqual({ 'content-type': 'application/json' });
-    expect(dropped.sort()).toEqual(['(a header named after a secret)', 'authorization', 'set-cookie', 'x-echo', 'x-echo-lower', 'x-goog-api-key'].sort());
+    expect(dropped.sort()).toEqual(
+      [
+        '(a header named after a secret)',
+        'authorization',
+        'set-cookie',
+        'x-echo',
+        'x-echo-lower',
+        'x-goog-api-key',
+      ].sort(),
+    );
     expect(JSON.stringify(dropped).toLowerCase()).not.toContain(KEY.toLowerCase());
   });
 
   it('keeps a site its own cookies when only secrets are scrubbed', () => {
-    const { headers } = scrubResponseHeaders({ 'set-cookie': ['s=1'], 'x-leak': KEY }, [KEY], { dropCredentials: false });
+    const { headers } = scrubResponseHeaders({ 'set-cookie': ['s=1'], 'x-leak': KEY }, [KEY], {
+      dropCredentials: false,
+    });
     expect(headers).toEqual({ 'set-cookie': ['s=1'] });
   });
 });

@@ -12,7 +12,15 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Connection-level headers: they describe the gateway's upstream hop, not the sandbox's. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 export interface ScrubbedHeaders {
   headers: OutgoingHttpHeaders;
@@ -25,7 +33,11 @@ export interface ScrubbedHeaders {
  * header whose name or value contains a known secret (an upstream that reflects the request's
  * `x-goog-api-key` under any name would otherwise hand the real key to the agent).
  */
-export function scrubResponseHeaders(input: IncomingHttpHeaders, secrets: readonly string[], options: { dropCredentials: boolean }): ScrubbedHeaders {
+export function scrubResponseHeaders(
+  input: IncomingHttpHeaders,
+  secrets: readonly string[],
+  options: { dropCredentials: boolean },
+): ScrubbedHeaders {
   const headers: OutgoingHttpHeaders = {};
   const dropped: string[] = [];
   for (const [name, value] of Object.entries(input)) {

@@ -4,7 +4,10 @@ import { MAX_ROBOTS_REDIRECTS, RobotsGate, parseRobotsTxt } from './robots-txt';
 
 describe('parseRobotsTxt (RFC 9309 through robots-parser)', () => {
   it('applies a group only to the agent it names, never to one whose name merely contains it', () => {
-    const rules = parseRobotsTxt('User-agent: agent\nDisallow: /\n\nUser-agent: *\nDisallow: /private\n', 'BastionAgent');
+    const rules = parseRobotsTxt(
+      'User-agent: agent\nDisallow: /\n\nUser-agent: *\nDisallow: /private\n',
+      'BastionAgent',
+    );
     expect(rules.isAllowed('/public')).toBe(true);
     expect(rules.isAllowed('/private/x')).toBe(false);
     expect(parseRobotsTxt('User-agent: bastionagent\nDisallow: /\n', 'BastionAgent').isAllowed('/x')).toBe(false);
@@ -23,7 +26,10 @@ describe('parseRobotsTxt (RFC 9309 through robots-parser)', () => {
   });
 
   it('lets the longest match win, allow on a tie, with $ and * patterns', () => {
-    const rules = parseRobotsTxt('User-agent: *\nDisallow: /private\nAllow: /private/ok\nDisallow: /*.pdf$\nCrawl-delay: 2\n', 'BastionAgent/1.0');
+    const rules = parseRobotsTxt(
+      'User-agent: *\nDisallow: /private\nAllow: /private/ok\nDisallow: /*.pdf$\nCrawl-delay: 2\n',
+      'BastionAgent/1.0',
+    );
     expect(rules.isAllowed('/private/x')).toBe(false);
     expect(rules.isAllowed('/private/ok/x')).toBe(true);
     expect(rules.isAllowed('/doc.pdf')).toBe(false);
@@ -35,7 +41,15 @@ describe('parseRobotsTxt (RFC 9309 through robots-parser)', () => {
 describe('RobotsGate fetching', () => {
   const servers: http.Server[] = [];
   afterAll(async () => {
-    await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise((r) => {
+            s.closeAllConnections();
+            s.close(r);
+          }),
+      ),
+    );
   });
   const serve = async (handler: http.RequestListener) => {
     const hits: string[] = [];
@@ -71,7 +85,9 @@ describe('RobotsGate fetching', () => {
   });
 
   it('does not follow a redirect to a host the call may not reach', async () => {
-    const away = await serve((_req, res) => res.writeHead(302, { location: 'http://metadata.internal.test/robots.txt' }).end());
+    const away = await serve((_req, res) =>
+      res.writeHead(302, { location: 'http://metadata.internal.test/robots.txt' }).end(),
+    );
     const verdict = await gate().check(new URL(`http://127.0.0.1:${away.port}/x`), (host) => host === '127.0.0.1');
     expect(verdict).toMatchObject({ allow: false });
   });
@@ -81,11 +97,19 @@ describe('RobotsGate fetching', () => {
     const broken = await serve((_req, res) => res.writeHead(503).end());
     const g = gate();
     expect(await g.check(new URL(`http://127.0.0.1:${missing.port}/x`))).toEqual({ allow: true, waitMs: 0 });
-    expect(await g.check(new URL(`http://127.0.0.1:${broken.port}/x`))).toMatchObject({ allow: false, status: 403, reason: expect.stringContaining('answered 503, which RFC 9309 treats as disallowing everything') });
+    expect(await g.check(new URL(`http://127.0.0.1:${broken.port}/x`))).toMatchObject({
+      allow: false,
+      status: 403,
+      reason: expect.stringContaining('answered 503, which RFC 9309 treats as disallowing everything'),
+    });
     const closed = await serve(() => undefined);
     const port = closed.port;
     await new Promise((r) => servers.pop()!.close(r));
-    expect(await g.check(new URL(`http://127.0.0.1:${port}/x`))).toMatchObject({ allow: false, status: 403, reason: expect.stringContaining('could not be fetched (ECONNREFUSED)') });
+    expect(await g.check(new URL(`http://127.0.0.1:${port}/x`))).toMatchObject({
+      allow: false,
+      status: 403,
+      reason: expect.stringContaining('could not be fetched (ECONNREFUSED)'),
+    });
   });
 
   it('asks a failing site again after a short while instead of caching its outage for long', async () => {

@@ -24,7 +24,8 @@ export function parseRobotsTxt(text: string, userAgent: string): RobotsRules {
   const robots = robotsParser(`${BASE}/robots.txt`, text);
   const rules: RobotsRules = {
     // `undefined` means the URL is not of this origin, which cannot happen with BASE; refuse then.
-    isAllowed: (pathAndQuery) => robots.isAllowed(BASE + (pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`), userAgent) === true,
+    isAllowed: (pathAndQuery) =>
+      robots.isAllowed(BASE + (pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`), userAgent) === true,
   };
   const delay = robots.getCrawlDelay(userAgent);
   if (delay !== undefined && Number.isFinite(delay) && delay >= 0) rules.crawlDelayMs = Math.round(delay * 1000);
@@ -78,12 +79,17 @@ export class RobotsGate {
         : `${url.hostname}'s robots.txt disallows ${url.pathname}`;
       return { allow: false, status: 403, reason };
     }
-    if (!this.options.crawlDelay || rules.crawlDelayMs === undefined || rules.crawlDelayMs === 0) return { allow: true, waitMs: 0 };
+    if (!this.options.crawlDelay || rules.crawlDelayMs === undefined || rules.crawlDelayMs === 0)
+      return { allow: true, waitMs: 0 };
     const now = this.now();
     const next = this.nextAt.get(site) ?? now;
     const waitMs = Math.max(0, next - now);
     if (waitMs > (this.options.maxCrawlWaitMs ?? 30_000)) {
-      return { allow: false, status: 429, reason: `${url.hostname}'s robots.txt asks for ${rules.crawlDelayMs / 1000}s between requests; too many are queued` };
+      return {
+        allow: false,
+        status: 429,
+        reason: `${url.hostname}'s robots.txt asks for ${rules.crawlDelayMs / 1000}s between requests; too many are queued`,
+      };
     }
     this.nextAt.set(site, Math.max(now, next) + rules.crawlDelayMs);
     return { allow: true, waitMs };
@@ -114,46 +120,64 @@ export class RobotsGate {
       return { rules: ALLOW_ALL, ttlMs: CACHE_MS };
     }
     // The gateway does not become a way to reach hosts the call's policy refuses.
-    if ((next.protocol !== 'http:' && next.protocol !== 'https:') || !mayFetch(next.hostname)) return { rules: disallowAll(`redirects to ${next.hostname}, which the policy does not allow`), ttlMs: FAILURE_CACHE_MS };
+    if ((next.protocol !== 'http:' && next.protocol !== 'https:') || !mayFetch(next.hostname))
+      return {
+        rules: disallowAll(`redirects to ${next.hostname}, which the policy does not allow`),
+        ttlMs: FAILURE_CACHE_MS,
+      };
     return this.fetchFollowing(next, mayFetch, hops + 1);
   }
 
-  private fetchOnce(target: URL): Promise<{ kind: 'rules'; fetched: Fetched } | { kind: 'redirect'; location: string }> {
+  private fetchOnce(
+    target: URL,
+  ): Promise<{ kind: 'rules'; fetched: Fetched } | { kind: 'redirect'; location: string }> {
     const get = target.protocol === 'https:' ? https.get : http.get;
     return new Promise((resolve) => {
-      const req = get(
-        target,
-        { headers: { 'user-agent': this.options.userAgent }, agent: false },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const location = res.headers.location;
-          if (status >= 300 && status < 400 && location !== undefined) {
-            res.resume();
-            resolve({ kind: 'redirect', location });
-            return;
-          }
-          // RFC 9309 2.3.1: 4xx "unavailable" means no rules; 5xx "unreachable" means disallow all.
-          if (status < 200 || status >= 300) {
-            res.resume();
-            resolve({ kind: 'rules', fetched: status >= 500 || status < 200 ? { rules: disallowAll(`answered ${status}`), ttlMs: FAILURE_CACHE_MS } : { rules: ALLOW_ALL, ttlMs: CACHE_MS } });
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            if (size < MAX_ROBOTS_BYTES) chunks.push(c);
-            size += c.length;
+      const req = get(target, { headers: { 'user-agent': this.options.userAgent }, agent: false }, (res) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (status >= 300 && status < 400 && location !== undefined) {
+          res.resume();
+          resolve({ kind: 'redirect', location });
+          return;
+        }
+        // RFC 9309 2.3.1: 4xx "unavailable" means no rules; 5xx "unreachable" means disallow all.
+        if (status < 200 || status >= 300) {
+          res.resume();
+          resolve({
+            kind: 'rules',
+            fetched:
+              status >= 500 || status < 200
+                ? { rules: disallowAll(`answered ${status}`), ttlMs: FAILURE_CACHE_MS }
+                : { rules: ALLOW_ALL, ttlMs: CACHE_MS },
           });
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).subarray(0, MAX_ROBOTS_BYTES).toString('utf8');
-            resolve({ kind: 'rules', fetched: { rules: parseRobotsTxt(text, this.options.userAgent), ttlMs: CACHE_MS } });
-          });
-          res.on('error', (err: NodeJS.ErrnoException) => resolve({ kind: 'rules', fetched: { rules: disallowAll(`was cut off (${err.code ?? 'error'})`), ttlMs: FAILURE_CACHE_MS } }));
-        },
-      );
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          if (size < MAX_ROBOTS_BYTES) chunks.push(c);
+          size += c.length;
+        });
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).subarray(0, MAX_ROBOTS_BYTES).toString('utf8');
+          resolve({ kind: 'rules', fetched: { rules: parseRobotsTxt(text, this.options.userAgent), ttlMs: CACHE_MS } });
+        });
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          resolve({
+            kind: 'rules',
+            fetched: { rules: disallowAll(`was cut off (${err.code ?? 'error'})`), ttlMs: FAILURE_CACHE_MS },
+          }),
+        );
+      });
       req.setTimeout(this.options.fetchTimeoutMs ?? 3000, () => req.destroy(new Error('robots.txt timed out')));
       // Unreachable (refused, DNS, timeout): RFC 9309 says assume complete disallow.
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ kind: 'rules', fetched: { rules: disallowAll(`could not be fetched (${err.code ?? err.message})`), ttlMs: FAILURE_CACHE_MS } }));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        resolve({
+          kind: 'rules',
+          fetched: { rules: disallowAll(`could not be fetched (${err.code ?? err.message})`), ttlMs: FAILURE_CACHE_MS },
+        }),
+      );
     });
   }
 }

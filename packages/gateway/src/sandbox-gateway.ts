@@ -28,7 +28,10 @@ export function wrapCommandWithRelay(command: readonly string[]): string[] {
  * for each upstream API the call reaches, its base URL pointing at the relay and a placeholder key.
  * Holds no secret.
  */
-export function gatewayEnv(upstreams: readonly UpstreamApi[] = [], placeholder: string = API_KEY_PLACEHOLDER): Record<string, string> {
+export function gatewayEnv(
+  upstreams: readonly UpstreamApi[] = [],
+  placeholder: string = API_KEY_PLACEHOLDER,
+): Record<string, string> {
   const apis: Record<string, string> = {};
   for (const api of upstreams) {
     apis[api.baseUrlEnv] = LOCAL;

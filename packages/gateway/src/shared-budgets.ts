@@ -20,7 +20,9 @@ export class SharedBudgets {
 
   limiterFor(rules: readonly RateLimiterRule[]): RateLimiter {
     const key = JSON.stringify(
-      rules.map((r) => [normalizeHost(r.domain), r.requestsPerMinute, r.burst ?? null]).sort((a, b) => String(a).localeCompare(String(b))),
+      rules
+        .map((r) => [normalizeHost(r.domain), r.requestsPerMinute, r.burst ?? null])
+        .sort((a, b) => String(a).localeCompare(String(b))),
     );
     return remember(this.limiters, key, () => new RateLimiter(rules, this.clock ? { clock: this.clock } : {}));
   }

@@ -8,7 +8,8 @@ import { upstreamSecretSources } from './upstream-secrets';
 describe('upstreamSecretSources', () => {
   it("looks each registered upstream's key up in the variable its agent reads, or the file named by <variable>_FILE", () => {
     const sources = upstreamSecretSources(providerRegistry.upstreams);
-    for (const api of providerRegistry.upstreams) expect(sources[api.secret]).toEqual({ env: api.apiKeyEnv, fileEnv: `${api.apiKeyEnv}_FILE` });
+    for (const api of providerRegistry.upstreams)
+      expect(sources[api.secret]).toEqual({ env: api.apiKeyEnv, fileEnv: `${api.apiKeyEnv}_FILE` });
     const dir = mkdtempSync(join(tmpdir(), 'upstream-secrets-'));
     try {
       const [first] = providerRegistry.upstreams;

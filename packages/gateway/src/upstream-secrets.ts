@@ -7,5 +7,7 @@ import type { UpstreamApi } from '@bastion/providers';
  * Derived from the manifests, so a provider that declares an upstream needs no secret-store edit.
  */
 export function upstreamSecretSources(upstreams: readonly UpstreamApi[]): Record<string, SecretSource> {
-  return Object.fromEntries(upstreams.map((api) => [api.secret, { env: api.apiKeyEnv, fileEnv: `${api.apiKeyEnv}_FILE` }]));
+  return Object.fromEntries(
+    upstreams.map((api) => [api.secret, { env: api.apiKeyEnv, fileEnv: `${api.apiKeyEnv}_FILE` }]),
+  );
 }

@@ -8,15 +8,27 @@ const KEY = 'AIzaSy-real-key-0123456789abcdefghijkl';
 const sse = (usage: { promptTokenCount: number; candidatesTokenCount: number }, text: string) =>
   `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text }] } }], usageMetadata: usage })}\n\n`;
 
-function call(gw: StartedEgressGateway, path: string): Promise<{ status: number; body: string; ended: 'end' | 'aborted' }> {
+function call(
+  gw: StartedEgressGateway,
+  path: string,
+): Promise<{ status: number; body: string; ended: 'end' | 'aborted' }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: gw.hostSocketPath, agent: false, method: 'POST', path, headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, body, ended: 'aborted' }));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ended: 'end' }));
-    });
+    const req = http.request(
+      {
+        socketPath: gw.hostSocketPath,
+        agent: false,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('aborted', () => resolve({ status: res.statusCode ?? 0, body, ended: 'aborted' }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ended: 'end' }));
+      },
+    );
     req.on('error', reject);
     req.end('{"contents":[]}');
   });
@@ -30,11 +42,22 @@ describe('egress gateway usage and budgets', () => {
   const upstream = async (handler: http.RequestListener) => {
     const server = http.createServer(handler);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(r);
+        }),
+    );
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
   const gateway = async (url: string, meter: UsageMeter) => {
-    const gw = await startEgressGateway({ allow: [], deny: [], api: { declaration: GEMINI_API, upstream: url, apiKey: KEY }, meter });
+    const gw = await startEgressGateway({
+      allow: [],
+      deny: [],
+      api: { declaration: GEMINI_API, upstream: url, apiKey: KEY },
+      meter,
+    });
     closers.push(() => gw.close());
     return gw;
   };
@@ -76,7 +99,11 @@ describe('egress gateway usage and budgets', () => {
   });
 
   it('counts usage of JSON answers and Anthropic streams, and relays them unchanged', async () => {
-    const json = JSON.stringify({ candidates: [{ content: { parts: [{ text: 'ok' }] } }], usageMetadata: { promptTokenCount: 11, candidatesTokenCount: 4 }, modelVersion: 'gemini-2.5-flash' });
+    const json = JSON.stringify({
+      candidates: [{ content: { parts: [{ text: 'ok' }] } }],
+      usageMetadata: { promptTokenCount: 11, candidatesTokenCount: 4 },
+      modelVersion: 'gemini-2.5-flash',
+    });
     const anthropic =
       'event: message_start\ndata: {"type":"message_start","message":{"model":"claude-sonnet-4-5","usage":{"input_tokens":20,"output_tokens":1}}}\n\n' +
       'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"hi"}}\n\n' +

@@ -1,4 +1,10 @@
-import { BUDGET_LIMIT_KEYS, type BudgetLimitKey, type BudgetLimits, type ModelPrice, type Usage } from '@bastion/policy';
+import {
+  BUDGET_LIMIT_KEYS,
+  type BudgetLimitKey,
+  type BudgetLimits,
+  type ModelPrice,
+  type Usage,
+} from '@bastion/policy';
 import type { DailyAccount } from './daily-usage';
 import { costUsd, priceOf } from './model-prices';
 
@@ -28,7 +34,13 @@ export interface ResponseUsage {
 }
 
 const totalOf = (u: Usage, k: BudgetLimitKey): number =>
-  k === 'maxInputTokens' ? u.inputTokens : k === 'maxOutputTokens' ? u.outputTokens : k === 'maxCostUsd' ? u.costUsd : u.requests;
+  k === 'maxInputTokens'
+    ? u.inputTokens
+    : k === 'maxOutputTokens'
+      ? u.outputTokens
+      : k === 'maxCostUsd'
+        ? u.costUsd
+        : u.requests;
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
@@ -61,7 +73,8 @@ export class UsageMeter {
     const runMax = this.o.run?.maxModelRequests;
     if (runMax !== undefined && this.usage.requests + 1 > runMax) return this.trip('run', 'maxModelRequests', runMax);
     const dailyMax = this.o.daily?.maxModelRequests;
-    if (dailyMax !== undefined && this.o.dailyAccount && this.o.dailyAccount.used().requests + 1 > dailyMax) return this.trip('daily', 'maxModelRequests', dailyMax);
+    if (dailyMax !== undefined && this.o.dailyAccount && this.o.dailyAccount.used().requests + 1 > dailyMax)
+      return this.trip('daily', 'maxModelRequests', dailyMax);
     const spent = this.check();
     if (spent) return spent;
     this.usage.requests++;
@@ -116,12 +129,20 @@ export class UsageMeter {
     if (this.exceeded) return this.exceeded;
     const totals = this.totals();
     const t = `this run used ${totals.inputTokens} input and ${totals.outputTokens} output tokens in ${totals.requests} model requests (~$${totals.costUsd.toFixed(4)})`;
-    const whose = scope === 'run' ? 'the run budget' : `the daily budget of tenant "${this.o.dailyAccount?.tenant}" for ${this.o.dailyAccount?.provider}`;
-    const today = scope === 'daily' && this.o.dailyAccount ? (() => { const d = this.o.dailyAccount.used(); return `; today: ${d.inputTokens} input, ${d.outputTokens} output tokens, ${d.requests} requests, ~$${round(d.costUsd).toFixed(4)}`; })() : '';
+    const whose =
+      scope === 'run'
+        ? 'the run budget'
+        : `the daily budget of tenant "${this.o.dailyAccount?.tenant}" for ${this.o.dailyAccount?.provider}`;
+    const today =
+      scope === 'daily' && this.o.dailyAccount
+        ? (() => {
+            const d = this.o.dailyAccount.used();
+            return `; today: ${d.inputTokens} input, ${d.outputTokens} output tokens, ${d.requests} requests, ~$${round(d.costUsd).toFixed(4)}`;
+          })()
+        : '';
     const message = `${whose} ${limit}=${max} was reached: ${t}${today}. Raise budget.${scope}.${limit} in the policy (or the task's budget) to allow more`;
     this.exceeded = { scope, limit, max, totals, message };
     this.o.onExceeded?.(this.exceeded);
     return this.exceeded;
   }
 }
-

@@ -28,11 +28,23 @@ export function usageOf(doc: unknown): Counts | undefined {
     if (typeof o.modelVersion === 'string') c.model = o.modelVersion;
     return c;
   }
-  const msg = o.type === 'message_start' ? (o.message as Record<string, unknown> | undefined) : o.type === 'message' ? o : undefined;
-  const usage = (msg?.usage ?? (o.type === 'message_delta' ? o.usage : undefined)) as Record<string, unknown> | undefined;
+  const msg =
+    o.type === 'message_start'
+      ? (o.message as Record<string, unknown> | undefined)
+      : o.type === 'message'
+        ? o
+        : undefined;
+  const usage = (msg?.usage ?? (o.type === 'message_delta' ? o.usage : undefined)) as
+    Record<string, unknown> | undefined;
   if (usage && typeof usage === 'object') {
-    const input = usage.input_tokens === undefined ? undefined : num(usage.input_tokens) + num(usage.cache_creation_input_tokens) + num(usage.cache_read_input_tokens);
-    const c: Counts = { ...(input !== undefined ? { input } : {}), ...(usage.output_tokens !== undefined ? { output: num(usage.output_tokens) } : {}) };
+    const input =
+      usage.input_tokens === undefined
+        ? undefined
+        : num(usage.input_tokens) + num(usage.cache_creation_input_tokens) + num(usage.cache_read_input_tokens);
+    const c: Counts = {
+      ...(input !== undefined ? { input } : {}),
+      ...(usage.output_tokens !== undefined ? { output: num(usage.output_tokens) } : {}),
+    };
     if (typeof msg?.model === 'string') c.model = msg.model;
     return c;
   }

@@ -13,7 +13,12 @@ const SAMPLES = 200;
 export async function runPolicyBench(): Promise<{ baseline: 'evaluate'; cases: { evaluate: CaseResult } }> {
   const policy = Policy.parse({
     ...DEFAULT_POLICY_INPUT,
-    network: { mode: 'gateway', allow: ['generativelanguage.googleapis.com', '*.npmjs.org', '*.github.com'], deny: ['evil.npmjs.org'], rateLimits: [{ domain: '*.npmjs.org', requestsPerMinute: 60 }] },
+    network: {
+      mode: 'gateway',
+      allow: ['generativelanguage.googleapis.com', '*.npmjs.org', '*.github.com'],
+      deny: ['evil.npmjs.org'],
+      rateLimits: [{ domain: '*.npmjs.org', requestsPerMinute: 60 }],
+    },
     providers: [{ name: 'gemini-cli', models: ['gemini-2.5-pro', 'gemini-2.5-flash'] }, { name: 'exec' }],
   });
   const engine = createPolicyEngine({ policy });
@@ -37,7 +42,12 @@ export async function runPolicyBench(): Promise<{ baseline: 'evaluate'; cases: {
   }
   if (sink < 0) throw new Error('unreachable');
   perCall.sort((a, b) => a - b);
-  const evaluate: CaseResult = { n: SAMPLES * BATCH, p50Ms: percentile(perCall, 0.5), p95Ms: percentile(perCall, 0.95), ratio: 1 };
+  const evaluate: CaseResult = {
+    n: SAMPLES * BATCH,
+    p50Ms: percentile(perCall, 0.5),
+    p95Ms: percentile(perCall, 0.95),
+    ratio: 1,
+  };
   return { baseline: 'evaluate', cases: { evaluate } };
 }
 

@@ -21,7 +21,11 @@ const result = await build({
   logLevel: 'error',
 });
 const mod = { exports: {} };
-new Function('module', 'exports', 'require', result.outputFiles[0].text)(mod, mod.exports, createRequire(join(pkg, 'package.json')));
+new Function('module', 'exports', 'require', result.outputFiles[0].text)(
+  mod,
+  mod.exports,
+  createRequire(join(pkg, 'package.json')),
+);
 const text = JSON.stringify(mod.exports.policyJsonSchema(), null, 2) + '\n';
 
 if (process.argv.includes('--check')) {

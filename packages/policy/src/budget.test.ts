@@ -6,7 +6,9 @@ import { DEFAULT_POLICY_INPUT } from './default-policy';
 
 describe('budgets', () => {
   it('lets a task only tighten the policy: the lower of each limit wins, absent means no limit', () => {
-    expect(tightenBudget({ maxOutputTokens: 1000, maxCostUsd: 2 }, { maxOutputTokens: 5000, maxModelRequests: 3 })).toEqual({
+    expect(
+      tightenBudget({ maxOutputTokens: 1000, maxCostUsd: 2 }, { maxOutputTokens: 5000, maxModelRequests: 3 }),
+    ).toEqual({
       maxOutputTokens: 1000,
       maxCostUsd: 2,
       maxModelRequests: 3,
@@ -24,9 +26,27 @@ describe('budgets', () => {
   it('hands the policy budget and price overrides to the gateway with the decision', () => {
     const policy = Policy.parse({
       ...DEFAULT_POLICY_INPUT,
-      budget: { run: { maxOutputTokens: 500 }, daily: { maxCostUsd: 10 }, prices: { 'm-1': { inputUsdPerMTok: 1, outputUsdPerMTok: 2 } } },
+      budget: {
+        run: { maxOutputTokens: 500 },
+        daily: { maxCostUsd: 10 },
+        prices: { 'm-1': { inputUsdPerMTok: 1, outputUsdPerMTok: 2 } },
+      },
     });
-    const d = evaluatePolicy(policy, ExecutionSpec.parse({ provider: 'exec', image: 'bastion/sandbox:latest', command: ['true'], network: { mode: 'gateway', api: 'gemini' } }));
-    expect(d.obligations.network).toMatchObject({ budget: { run: { maxOutputTokens: 500 }, daily: { maxCostUsd: 10 }, prices: { 'm-1': { inputUsdPerMTok: 1, outputUsdPerMTok: 2 } } } });
+    const d = evaluatePolicy(
+      policy,
+      ExecutionSpec.parse({
+        provider: 'exec',
+        image: 'bastion/sandbox:latest',
+        command: ['true'],
+        network: { mode: 'gateway', api: 'gemini' },
+      }),
+    );
+    expect(d.obligations.network).toMatchObject({
+      budget: {
+        run: { maxOutputTokens: 500 },
+        daily: { maxCostUsd: 10 },
+        prices: { 'm-1': { inputUsdPerMTok: 1, outputUsdPerMTok: 2 } },
+      },
+    });
   });
 });

@@ -35,7 +35,9 @@ export const BudgetPolicy = z
     prices: z
       .record(z.string().min(1), ModelPrice)
       .default({})
-      .describe('Prices per model (overrides the built-in table); a model in neither is costed at 0 and reported as unpriced'),
+      .describe(
+        'Prices per model (overrides the built-in table); a model in neither is costed at 0 and reported as unpriced',
+      ),
   })
   .strict()
   .describe('Token, cost and request budgets enforced by the egress gateway');

@@ -21,7 +21,9 @@ export const RobotsObligation = z
   .strict();
 export type RobotsObligation = z.infer<typeof RobotsObligation>;
 
-export const BudgetObligation = z.object({ run: BudgetLimits, daily: BudgetLimits, prices: z.record(z.string(), ModelPrice) }).strict();
+export const BudgetObligation = z
+  .object({ run: BudgetLimits, daily: BudgetLimits, prices: z.record(z.string(), ModelPrice) })
+  .strict();
 export type BudgetObligation = z.infer<typeof BudgetObligation>;
 
 export const NetworkObligation = z.discriminatedUnion('mode', [
@@ -62,7 +64,11 @@ export type FilesystemObligation = z.infer<typeof FilesystemObligation>;
 
 export const RedactionObligation = z
   .object({
-    rules: z.array(z.object({ id: z.string(), pattern: z.string(), severity: z.enum(['low', 'medium', 'high', 'critical']) }).strict()),
+    rules: z.array(
+      z
+        .object({ id: z.string(), pattern: z.string(), severity: z.enum(['low', 'medium', 'high', 'critical']) })
+        .strict(),
+    ),
   })
   .strict();
 export type RedactionObligation = z.infer<typeof RedactionObligation>;

@@ -8,7 +8,7 @@ import { DEFAULT_POLICY_INPUT } from './default-policy';
  */
 export function defaultPolicyYaml(): string {
   return [
-    '# Bastion\'s embedded default policy (what runs when no --policy is given).',
+    "# Bastion's embedded default policy (what runs when no --policy is given).",
     '# A policy file needs only `version: 1` and what it changes: its mappings are merged over these',
     '# values key by key, and a list it gives replaces the default list. Check one with',
     '# `bastion policy check FILE`.',

@@ -18,7 +18,10 @@ describe('matchDomain', () => {
   });
 
   it('refuses by default and says why', () => {
-    expect(matchDomain('evil.test', [], [])).toEqual({ allow: false, reason: "evil.test is not in the policy's allow list" });
+    expect(matchDomain('evil.test', [], [])).toEqual({
+      allow: false,
+      reason: "evil.test is not in the policy's allow list",
+    });
   });
 
   it('lets deny win over allow and names the deny pattern', () => {
@@ -41,15 +44,24 @@ describe('matchDomain', () => {
 });
 
 describe('domain patterns in the schema', () => {
-  it.each(['*', '**', '*.com', '**.example.com', 'foo*.example.com', '*.*.example.com', 'https://example.com', 'example.com:443'])(
-    'rejects the over-broad or ambiguous pattern %s',
-    (pattern) => {
-      expect(domainPatternProblem(pattern)).toBeDefined();
-      const parsed = Policy.safeParse({ ...DEFAULT_POLICY_INPUT, network: { mode: 'gateway', allow: ['ok.example.com', pattern] } });
-      expect(parsed.success).toBe(false);
-      if (!parsed.success) expect(parsed.error.issues[0].path).toEqual(['network', 'allow', 1]);
-    },
-  );
+  it.each([
+    '*',
+    '**',
+    '*.com',
+    '**.example.com',
+    'foo*.example.com',
+    '*.*.example.com',
+    'https://example.com',
+    'example.com:443',
+  ])('rejects the over-broad or ambiguous pattern %s', (pattern) => {
+    expect(domainPatternProblem(pattern)).toBeDefined();
+    const parsed = Policy.safeParse({
+      ...DEFAULT_POLICY_INPUT,
+      network: { mode: 'gateway', allow: ['ok.example.com', pattern] },
+    });
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) expect(parsed.error.issues[0].path).toEqual(['network', 'allow', 1]);
+  });
 });
 
 describe('wildcards against the Public Suffix List', () => {
@@ -63,7 +75,10 @@ describe('wildcards against the Public Suffix List', () => {
     const problem = domainPatternProblem(pattern);
     expect(problem).toContain(`"${pattern}"`);
     expect(problem).toContain(`"${suffix}" is a public suffix`);
-    const parsed = Policy.safeParse({ ...DEFAULT_POLICY_INPUT, network: { mode: 'gateway', allow: ['ok.example.com', pattern] } });
+    const parsed = Policy.safeParse({
+      ...DEFAULT_POLICY_INPUT,
+      network: { mode: 'gateway', allow: ['ok.example.com', pattern] },
+    });
     expect(parsed.success).toBe(false);
     if (!parsed.success) {
       expect(parsed.error.issues[0].path).toEqual(['network', 'allow', 1]);
@@ -71,13 +86,16 @@ describe('wildcards against the Public Suffix List', () => {
     }
   });
 
-  it.each(['*.example.co.uk', '*.octocat.github.io', '*.my-bucket.s3.amazonaws.com', '*.api.example.com', '*.corp.internal'])(
-    'accepts %s, which sits under a registrable domain',
-    (pattern) => {
-      expect(domainPatternProblem(pattern)).toBeUndefined();
-      expect(matchDomain(`a.${pattern.slice(2)}`, [pattern], []).allow).toBe(true);
-    },
-  );
+  it.each([
+    '*.example.co.uk',
+    '*.octocat.github.io',
+    '*.my-bucket.s3.amazonaws.com',
+    '*.api.example.com',
+    '*.corp.internal',
+  ])('accepts %s, which sits under a registrable domain', (pattern) => {
+    expect(domainPatternProblem(pattern)).toBeUndefined();
+    expect(matchDomain(`a.${pattern.slice(2)}`, [pattern], []).allow).toBe(true);
+  });
 
   it('keeps exact hosts, IP literals and localhost as they were, public suffix or not', () => {
     for (const host of ['co.uk', 'github.io', 'localhost', '127.0.0.1', '::1', '[::1]', 'example.co.uk']) {
@@ -103,17 +121,22 @@ const patternArb = fc.oneof(
 describe('domain properties', () => {
   it('never allows a denied host, whatever wildcards the allow list holds (property)', () => {
     fc.assert(
-      fc.property(hostArb, fc.array(patternArb, { maxLength: 6 }), fc.array(label, { maxLength: 3 }), (denied, allow, prefix) => {
-        // The host itself denied exactly: never reachable, even with `*.<its parent>` allowed.
-        const parent = denied.split('.').slice(1).join('.');
-        const allowAll = parent.includes('.') ? [...allow, `*.${parent}`, denied] : [...allow, denied];
-        expect(matchDomain(denied, allowAll, [denied]).allow).toBe(false);
-        // A denied wildcard covers every subdomain, whatever is allowed.
-        if (denied.includes('.')) {
-          const sub = [...prefix, 'x', denied].join('.');
-          expect(matchDomain(sub, [...allowAll, sub], [`*.${denied}`]).allow).toBe(false);
-        }
-      }),
+      fc.property(
+        hostArb,
+        fc.array(patternArb, { maxLength: 6 }),
+        fc.array(label, { maxLength: 3 }),
+        (denied, allow, prefix) => {
+          // The host itself denied exactly: never reachable, even with `*.<its parent>` allowed.
+          const parent = denied.split('.').slice(1).join('.');
+          const allowAll = parent.includes('.') ? [...allow, `*.${parent}`, denied] : [...allow, denied];
+          expect(matchDomain(denied, allowAll, [denied]).allow).toBe(false);
+          // A denied wildcard covers every subdomain, whatever is allowed.
+          if (denied.includes('.')) {
+            const sub = [...prefix, 'x', denied].join('.');
+            expect(matchDomain(sub, [...allowAll, sub], [`*.${denied}`]).allow).toBe(false);
+          }
+        },
+      ),
     );
   });
 

@@ -45,20 +45,24 @@ export function domainPatternProblem(pattern: string): string | undefined {
   if (p === '*' || p === '**' || p === '*.*' || p.startsWith('**')) {
     return `"${pattern}" matches every domain; list the domains (or "*.example.com" for the subdomains of one)`;
   }
-  if (/[/:@?#\s]/.test(p) && isIP(p) !== 6) return `"${pattern}" is not a domain: give a host name only, without scheme, port or path`;
+  if (/[/:@?#\s]/.test(p) && isIP(p) !== 6)
+    return `"${pattern}" is not a domain: give a host name only, without scheme, port or path`;
   if (p.startsWith('*.')) {
     const base = p.slice(2);
     if (base.includes('*')) return `"${pattern}" has more than one wildcard; only a single leading "*." is supported`;
-    if (isIP(base) !== 0 || /^\d+$/.test(base.slice(base.lastIndexOf('.') + 1))) return `"${pattern}" puts a wildcard on an IP address`;
+    if (isIP(base) !== 0 || /^\d+$/.test(base.slice(base.lastIndexOf('.') + 1)))
+      return `"${pattern}" puts a wildcard on an IP address`;
     if (!isHostname(base)) return `"${pattern}" is not a valid domain pattern`;
-    if (base.split('.').length < 2) return `"${pattern}" is over-broad: a wildcard must sit under a registrable domain such as "*.example.com"`;
+    if (base.split('.').length < 2)
+      return `"${pattern}" is over-broad: a wildcard must sit under a registrable domain such as "*.example.com"`;
     const suffix = publicSuffixOf(base);
     if (suffix !== undefined) {
       return `"${pattern}" is over-broad: "${suffix}" is a public suffix (Public Suffix List), so the wildcard covers every domain registered under it; a wildcard must sit under a registrable domain such as "*.example.${suffix}"`;
     }
     return undefined;
   }
-  if (p.includes('*')) return `"${pattern}" uses "*" inside a name; only a leading "*." (subdomains of a domain) is supported`;
+  if (p.includes('*'))
+    return `"${pattern}" uses "*" inside a name; only a leading "*." (subdomains of a domain) is supported`;
   if (!isHostname(p)) return `"${pattern}" is not a valid host name`;
   return undefined;
 }
@@ -70,7 +74,9 @@ export const DomainPattern = z
     const problem = domainPatternProblem(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .describe('A host ("api.example.com", "127.0.0.1") or "*.example.com" for its subdomains only (not example.com itself); "*" and "**" are rejected');
+  .describe(
+    'A host ("api.example.com", "127.0.0.1") or "*.example.com" for its subdomains only (not example.com itself); "*" and "**" are rejected',
+  );
 
 export interface DomainVerdict {
   allow: boolean;

@@ -26,7 +26,10 @@ function read(env: Environment, name: string, parse: (v: string) => number): num
     value = Number.NaN;
   }
   if (!Number.isFinite(value) || value <= 0) {
-    throw new BastionError('INVALID_INPUT', `${name}="${raw}" is not a usable limit`, { retryable: false, details: { variable: name } });
+    throw new BastionError('INVALID_INPUT', `${name}="${raw}" is not a usable limit`, {
+      retryable: false,
+      details: { variable: name },
+    });
   }
   return value;
 }
@@ -62,5 +65,8 @@ export function applyEnvironmentTightening(policy: Policy, env: Environment): Po
     for (const [key, cap] of Object.entries(caps) as [keyof PolicyLimits, number][]) out[key] = Math.min(out[key], cap);
     return out;
   };
-  return { ...policy, resources: { ...policy.resources, defaults: lower(policy.resources.defaults), max: lower(policy.resources.max) } };
+  return {
+    ...policy,
+    resources: { ...policy.resources, defaults: lower(policy.resources.defaults), max: lower(policy.resources.max) },
+  };
 }

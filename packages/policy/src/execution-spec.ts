@@ -31,10 +31,12 @@ export const RESOURCE_KEYS = Object.keys(ResourceLimits.shape) as (keyof Resourc
 
 export const WorkspaceRequest = z
   .object({
-    hostPath: z.string().min(1).describe('Absolute path of the caller\'s workspace on the host'),
+    hostPath: z.string().min(1).describe("Absolute path of the caller's workspace on the host"),
     access: z
       .enum(['read-only', 'copy', 'copy-read-only'])
-      .describe('read-only: bind-mounted read-only; copy: a throwaway writable copy; copy-read-only: a copy mounted read-only'),
+      .describe(
+        'read-only: bind-mounted read-only; copy: a throwaway writable copy; copy-read-only: a copy mounted read-only',
+      ),
   })
   .strict();
 export type WorkspaceRequest = z.infer<typeof WorkspaceRequest>;
@@ -46,7 +48,10 @@ export type WorkspaceRequest = z.infer<typeof WorkspaceRequest>;
  */
 export const UpstreamName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'an upstream name is lower-case letters, digits and dashes, starting with a letter (e.g. gemini, anthropic)')
+  .regex(
+    /^[a-z][a-z0-9-]{0,31}$/,
+    'an upstream name is lower-case letters, digits and dashes, starting with a letter (e.g. gemini, anthropic)',
+  )
   .describe('Name of a model API a provider declares, e.g. gemini, anthropic');
 export type UpstreamName = z.infer<typeof UpstreamName>;
 

@@ -45,7 +45,14 @@ export {
 } from './decision';
 export { DEFAULT_POLICY, DEFAULT_POLICY_INPUT } from './default-policy';
 export { defaultPolicyYaml } from './default-policy-yaml';
-export { createPolicyEngine, evaluatePolicy, type PolicyEngine, type PolicyEngineOptions, type EvaluationOptions, type EvaluationContext } from './policy-engine';
+export {
+  createPolicyEngine,
+  evaluatePolicy,
+  type PolicyEngine,
+  type PolicyEngineOptions,
+  type EvaluationOptions,
+  type EvaluationContext,
+} from './policy-engine';
 export { DomainPattern, matchDomain, domainPatternProblem, normalizeHost, type DomainVerdict } from './domain-pattern';
 export { RateLimiter, type RateLimiterRule, type RateLimitVerdict } from './rate-limiter';
 export {
@@ -56,7 +63,14 @@ export {
   type WriteViolationRule,
   type WriteCheckResult,
 } from './write-path-check';
-export { checkPolicy, checkPolicyText, parsePolicyText, loadPolicyFile, type PolicyCheck, type PolicyProblem } from './policy-file';
+export {
+  checkPolicy,
+  checkPolicyText,
+  parsePolicyText,
+  loadPolicyFile,
+  type PolicyCheck,
+  type PolicyProblem,
+} from './policy-file';
 export { applyEnvironmentTightening, type Environment } from './environment-tightening';
 export {
   watchPolicyFile,

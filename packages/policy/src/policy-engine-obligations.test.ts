@@ -21,7 +21,10 @@ const gatewayPolicy = Policy.parse({
 
 describe('evaluatePolicy obligations', () => {
   it('hands the gateway its lists, rate limits and robots settings', () => {
-    const d = evaluatePolicy(gatewayPolicy, spec({ network: { mode: 'gateway', api: 'gemini', domains: ['registry.npmjs.org'] } }));
+    const d = evaluatePolicy(
+      gatewayPolicy,
+      spec({ network: { mode: 'gateway', api: 'gemini', domains: ['registry.npmjs.org'] } }),
+    );
     expect(d.allow).toBe(true);
     expect(d.obligations.network).toEqual({
       mode: 'gateway',
@@ -36,15 +39,24 @@ describe('evaluatePolicy obligations', () => {
   });
 
   it("hands the gateway the provider's model allowlist, so a model picked inside the sandbox is checked too", () => {
-    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }] } satisfies PolicyInput);
-    const d = evaluatePolicy(policy, spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }));
+    const policy = Policy.parse({
+      ...DEFAULT_POLICY_INPUT,
+      providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }],
+    } satisfies PolicyInput);
+    const d = evaluatePolicy(
+      policy,
+      spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }),
+    );
     expect(d.allow).toBe(true);
     expect(d.obligations.network).toMatchObject({ mode: 'gateway', api: 'gemini', models: ['gemini-2.5-flash'] });
     expect(Decision.safeParse(d).success).toBe(true);
   });
 
   it('denies every requested domain the lists refuse, each with its reason', () => {
-    const d = evaluatePolicy(gatewayPolicy, spec({ network: { mode: 'gateway', domains: ['evil.npmjs.org', 'npmjs.org', 'registry.npmjs.org'] } }));
+    const d = evaluatePolicy(
+      gatewayPolicy,
+      spec({ network: { mode: 'gateway', domains: ['evil.npmjs.org', 'npmjs.org', 'registry.npmjs.org'] } }),
+    );
     expect(d.allow).toBe(false);
     expect(d.reasons).toEqual([
       { rule: 'network.deny', effect: 'deny', message: expect.stringContaining('deny: evil.npmjs.org') },
@@ -54,7 +66,11 @@ describe('evaluatePolicy obligations', () => {
 
   it('passes filesystem rules and redaction patterns through as data', () => {
     const d = evaluatePolicy(gatewayPolicy, spec());
-    expect(d.obligations.filesystem).toMatchObject({ workspace: 'copy', allowWrite: ['**'], maxFileBytes: 10 * 1024 ** 2 });
+    expect(d.obligations.filesystem).toMatchObject({
+      workspace: 'copy',
+      allowWrite: ['**'],
+      maxFileBytes: 10 * 1024 ** 2,
+    });
     expect(d.obligations.filesystem?.denyWrite).toContain('**/*.pem');
     expect(d.obligations.redaction).toEqual({ rules: [{ id: 'acme', pattern: 'acme_[0-9]+', severity: 'high' }] });
   });
@@ -91,30 +107,48 @@ describe('evaluation never loosens a limit (property)', () => {
     },
     { requiredKeys: [] },
   );
-  const KEY = { memoryBytes: 'memory', cpus: 'cpus', pids: 'pids', nofile: 'nofile', tmpfsBytes: 'tmpfs', timeoutMs: 'timeoutMs', outputBytes: 'outputBytes' } as const;
+  const KEY = {
+    memoryBytes: 'memory',
+    cpus: 'cpus',
+    pids: 'pids',
+    nofile: 'nofile',
+    tmpfsBytes: 'tmpfs',
+    timeoutMs: 'timeoutMs',
+    outputBytes: 'outputBytes',
+  } as const;
 
   it('gives no call more than the max or than it asked for, and denies under onExceed: deny', () => {
     fc.assert(
-      fc.property(limitsArb, limitsArb, fc.constantFrom('clamp' as const, 'deny' as const), requestArb, (a, b, onExceed, resources) => {
-        const max = Object.fromEntries(Object.keys(a).map((k) => [k, Math.max(a[k as keyof typeof a], b[k as keyof typeof b])]));
-        const defaults = Object.fromEntries(Object.keys(a).map((k) => [k, Math.min(a[k as keyof typeof a], b[k as keyof typeof b])]));
-        const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { defaults, max, onExceed } });
-        const d = evaluatePolicy(policy, spec({ resources }));
-        let exceeded = false;
-        for (const key of RESOURCE_KEYS) {
-          const cap = policy.resources.max[KEY[key]];
-          expect(d.limits[key]).toBeLessThanOrEqual(cap);
-          const asked = resources[key];
-          if (asked !== undefined) {
-            expect(d.limits[key]).toBeLessThanOrEqual(asked);
-            if (asked > cap) exceeded = true;
-          } else {
-            expect(d.limits[key]).toBe(policy.resources.defaults[KEY[key]]);
+      fc.property(
+        limitsArb,
+        limitsArb,
+        fc.constantFrom('clamp' as const, 'deny' as const),
+        requestArb,
+        (a, b, onExceed, resources) => {
+          const max = Object.fromEntries(
+            Object.keys(a).map((k) => [k, Math.max(a[k as keyof typeof a], b[k as keyof typeof b])]),
+          );
+          const defaults = Object.fromEntries(
+            Object.keys(a).map((k) => [k, Math.min(a[k as keyof typeof a], b[k as keyof typeof b])]),
+          );
+          const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { defaults, max, onExceed } });
+          const d = evaluatePolicy(policy, spec({ resources }));
+          let exceeded = false;
+          for (const key of RESOURCE_KEYS) {
+            const cap = policy.resources.max[KEY[key]];
+            expect(d.limits[key]).toBeLessThanOrEqual(cap);
+            const asked = resources[key];
+            if (asked !== undefined) {
+              expect(d.limits[key]).toBeLessThanOrEqual(asked);
+              if (asked > cap) exceeded = true;
+            } else {
+              expect(d.limits[key]).toBe(policy.resources.defaults[KEY[key]]);
+            }
           }
-        }
-        if (exceeded && onExceed === 'deny') expect(d.allow).toBe(false);
-        if (!exceeded) expect(d.allow).toBe(true);
-      }),
+          if (exceeded && onExceed === 'deny') expect(d.allow).toBe(false);
+          if (!exceeded) expect(d.allow).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -14,30 +14,51 @@ describe('policy engine', () => {
     const d = engine.evaluate(spec());
     expect(d.allow).toBe(true);
     expect(d.limits).toEqual({
-      memoryBytes: 512 * 1024 ** 2, cpus: 0.5, pids: 32, nofile: 1024, tmpfsBytes: 64 * 1024 ** 2, timeoutMs: 300_000, outputBytes: 8 * 1024 ** 2,
+      memoryBytes: 512 * 1024 ** 2,
+      cpus: 0.5,
+      pids: 32,
+      nofile: 1024,
+      tmpfsBytes: 64 * 1024 ** 2,
+      timeoutMs: 300_000,
+      outputBytes: 8 * 1024 ** 2,
     });
     expect(d.obligations.network).toEqual({ mode: 'none' });
   });
 
   it('lets the default policy run every registered provider ("*"), and nothing the runtime does not register', () => {
     const registered = createPolicyEngine({ providers: ['gemini-cli', 'cursor', 'claude-code'] });
-    for (const provider of ['gemini-cli', 'cursor', 'claude-code', 'exec']) expect(registered.evaluate(spec({ provider })).allow).toBe(true);
-    expect(registered.evaluate(spec({ provider: 'copilot' })).reasons).toEqual([expect.objectContaining({ rule: 'providers', effect: 'deny' })]);
+    for (const provider of ['gemini-cli', 'cursor', 'claude-code', 'exec'])
+      expect(registered.evaluate(spec({ provider })).allow).toBe(true);
+    expect(registered.evaluate(spec({ provider: 'copilot' })).reasons).toEqual([
+      expect.objectContaining({ rule: 'providers', effect: 'deny' }),
+    ]);
   });
 
   it('applies a rule naming a provider before the "*" rule, and never counts "exec" as a provider', () => {
-    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: '*' }, { name: 'cursor', models: ['gpt-5'] }] });
+    const policy = Policy.parse({
+      ...DEFAULT_POLICY_INPUT,
+      providers: [{ name: '*' }, { name: 'cursor', models: ['gpt-5'] }],
+    });
     const engine = createPolicyEngine({ policy, providers: ['gemini-cli', 'cursor'] });
-    expect(engine.evaluate(spec({ provider: 'cursor', model: 'gpt-4' })).reasons.map((r) => r.rule)).toEqual(['providers.models']);
+    expect(engine.evaluate(spec({ provider: 'cursor', model: 'gpt-4' })).reasons.map((r) => r.rule)).toEqual([
+      'providers.models',
+    ]);
     expect(engine.evaluate(spec({ provider: 'gemini-cli', model: 'gemini-2.5-pro' })).allow).toBe(true);
     expect(engine.evaluate(spec({ provider: 'exec' })).reasons.map((r) => r.rule)).toEqual(['providers']);
   });
 
   it('denies an upstream API no registered provider declares, naming the declared ones', () => {
     const engine = createPolicyEngine({ upstreams: ['gemini', 'anthropic'] });
-    const ask = (api: string) => engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api, domains: [] } }));
+    const ask = (api: string) =>
+      engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api, domains: [] } }));
     expect(ask('anthropic').allow).toBe(true);
-    expect(ask('openai').reasons).toEqual([{ rule: 'network.api', effect: 'deny', message: 'no registered provider declares the upstream API "openai" (declared: gemini, anthropic)' }]);
+    expect(ask('openai').reasons).toEqual([
+      {
+        rule: 'network.api',
+        effect: 'deny',
+        message: 'no registered provider declares the upstream API "openai" (declared: gemini, anthropic)',
+      },
+    ]);
   });
 
   it('accepts any well-formed upstream name in a spec and rejects a malformed one', () => {
@@ -53,8 +74,16 @@ describe('policy engine', () => {
   });
 
   it('denies instead of clamping when the policy says onExceed: deny, listing every violation', () => {
-    const strict = createPolicyEngine({ policy: Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, onExceed: 'deny' } }), providers: ['gemini-cli', 'cursor'] });
-    const d = strict.evaluate(spec({ provider: 'nope', image: 'docker.io/evil', resources: { memoryBytes: 1e12, pids: 1e6 } }));
+    const strict = createPolicyEngine({
+      policy: Policy.parse({
+        ...DEFAULT_POLICY_INPUT,
+        resources: { ...DEFAULT_POLICY_INPUT.resources, onExceed: 'deny' },
+      }),
+      providers: ['gemini-cli', 'cursor'],
+    });
+    const d = strict.evaluate(
+      spec({ provider: 'nope', image: 'docker.io/evil', resources: { memoryBytes: 1e12, pids: 1e6 } }),
+    );
     expect(d.allow).toBe(false);
     expect(d.reasons.map((r) => r.rule).sort()).toEqual(['images', 'providers', 'resources.memory', 'resources.pids']);
   });
@@ -95,11 +124,20 @@ describe('policy engine', () => {
 
 describe('policy schema', () => {
   it('rejects a default above its max with the path of the problem', () => {
-    const bad = Policy.safeParse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, defaults: { ...DEFAULT_POLICY_INPUT.resources.defaults, memory: '8g' } } });
+    const bad = Policy.safeParse({
+      ...DEFAULT_POLICY_INPUT,
+      resources: {
+        ...DEFAULT_POLICY_INPUT.resources,
+        defaults: { ...DEFAULT_POLICY_INPUT.resources.defaults, memory: '8g' },
+      },
+    });
     expect(bad.success).toBe(false);
   });
   it('rejects an unreadable byte size', () => {
-    const bad = Policy.safeParse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, max: { ...DEFAULT_POLICY_INPUT.resources.max, memory: 'lots' } } });
+    const bad = Policy.safeParse({
+      ...DEFAULT_POLICY_INPUT,
+      resources: { ...DEFAULT_POLICY_INPUT.resources, max: { ...DEFAULT_POLICY_INPUT.resources.max, memory: 'lots' } },
+    });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(bad.error.issues[0].path).toEqual(['resources', 'max', 'memory']);
   });
@@ -108,16 +146,26 @@ describe('policy schema', () => {
 describe('provider API access through the gateway', () => {
   const engine = createPolicyEngine();
   it('lets a provider reach its own model API under network mode none, with no other egress', () => {
-    const d = engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }));
+    const d = engine.evaluate(
+      spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }),
+    );
     expect(d.allow).toBe(true);
     expect(d.obligations.network).toMatchObject({ mode: 'gateway', api: 'gemini', allow: [] });
   });
   it('still denies other domains when the policy allows no egress', () => {
-    const d = engine.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: ['example.com'] } }));
+    const d = engine.evaluate(
+      spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: ['example.com'] } }),
+    );
     expect(d.allow).toBe(false);
   });
   it('denies API access to a provider whose rule says api: false', () => {
-    const strict = createPolicyEngine({ policy: Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: false }] }) });
-    expect(strict.evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } })).reasons.map((r) => r.rule)).toContain('providers.api');
+    const strict = createPolicyEngine({
+      policy: Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: false }] }),
+    });
+    expect(
+      strict
+        .evaluate(spec({ provider: 'gemini-cli', network: { mode: 'gateway', api: 'gemini', domains: [] } }))
+        .reasons.map((r) => r.rule),
+    ).toContain('providers.api');
   });
 });

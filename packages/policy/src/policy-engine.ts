@@ -1,6 +1,12 @@
 import { isAbsolute } from 'node:path';
 import { ExecutionSpec, RESOURCE_KEYS, type ResourceLimits } from './execution-spec';
-import type { Decision, DecisionReason, FilesystemObligation, NetworkObligation, RedactionObligation } from './decision';
+import type {
+  Decision,
+  DecisionReason,
+  FilesystemObligation,
+  NetworkObligation,
+  RedactionObligation,
+} from './decision';
 import type { Policy, PolicyLimits } from './policy-schema';
 import { DEFAULT_POLICY } from './default-policy';
 import { matchDomain } from './domain-pattern';
@@ -45,7 +51,11 @@ export function createPolicyEngine(options: PolicyEngineOptions = {}): PolicyEng
   const policy = options.policy ?? DEFAULT_POLICY;
   return {
     policy,
-    evaluate: (spec) => evaluatePolicy(policy, spec, { ...(options.upstreams ? { upstreams: options.upstreams } : {}), ...(options.providers ? { providers: options.providers } : {}) }),
+    evaluate: (spec) =>
+      evaluatePolicy(policy, spec, {
+        ...(options.upstreams ? { upstreams: options.upstreams } : {}),
+        ...(options.providers ? { providers: options.providers } : {}),
+      }),
   };
 }
 
@@ -74,22 +84,46 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec, options: Eva
 
   const providerRule = providerRuleFor(policy, spec.provider, options.providers);
   if (!providerRule) {
-    reasons.push({ rule: 'providers', effect: 'deny', message: `provider "${spec.provider}" is not allowed by the policy` });
-  } else if (spec.model !== undefined && providerRule.models !== undefined && !providerRule.models.includes(spec.model)) {
-    reasons.push({ rule: 'providers.models', effect: 'deny', message: `model "${spec.model}" is not allowed for provider "${spec.provider}"` });
+    reasons.push({
+      rule: 'providers',
+      effect: 'deny',
+      message: `provider "${spec.provider}" is not allowed by the policy`,
+    });
+  } else if (
+    spec.model !== undefined &&
+    providerRule.models !== undefined &&
+    !providerRule.models.includes(spec.model)
+  ) {
+    reasons.push({
+      rule: 'providers.models',
+      effect: 'deny',
+      message: `model "${spec.model}" is not allowed for provider "${spec.provider}"`,
+    });
   }
 
   if (!policy.images.some((pattern) => imageMatches(pattern, spec.image))) {
-    reasons.push({ rule: 'images', effect: 'deny', message: `image "${spec.image}" is not in the policy's image list` });
+    reasons.push({
+      rule: 'images',
+      effect: 'deny',
+      message: `image "${spec.image}" is not in the policy's image list`,
+    });
   }
 
   const fs = policy.filesystem;
   if (spec.workspace !== undefined) {
     if (!isAbsolute(spec.workspace.hostPath)) {
-      reasons.push({ rule: 'filesystem.workspace', effect: 'deny', message: `workspace path "${spec.workspace.hostPath}" is not absolute` });
+      reasons.push({
+        rule: 'filesystem.workspace',
+        effect: 'deny',
+        message: `workspace path "${spec.workspace.hostPath}" is not absolute`,
+      });
     }
     if (spec.workspace.access === 'copy' && fs.workspace === 'read-only') {
-      reasons.push({ rule: 'filesystem.workspace', effect: 'deny', message: 'the call asks for a writable copy of the workspace but the policy allows read-only access' });
+      reasons.push({
+        rule: 'filesystem.workspace',
+        effect: 'deny',
+        message: 'the call asks for a writable copy of the workspace but the policy allows read-only access',
+      });
     }
   }
   const filesystem: FilesystemObligation = {
@@ -110,19 +144,40 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec, options: Eva
     // The provider's own model API goes through the reverse proxy and is governed by the provider
     // rule; any other destination is egress and needs network.mode: gateway.
     if (wantsApi && options.upstreams !== undefined && !options.upstreams.includes(spec.network.api as string)) {
-      reasons.push({ rule: 'network.api', effect: 'deny', message: `no registered provider declares the upstream API "${spec.network.api}" (declared: ${options.upstreams.join(', ') || 'none'})` });
+      reasons.push({
+        rule: 'network.api',
+        effect: 'deny',
+        message: `no registered provider declares the upstream API "${spec.network.api}" (declared: ${options.upstreams.join(', ') || 'none'})`,
+      });
     }
     if (wantsApi && providerRule && !providerRule.api) {
-      reasons.push({ rule: 'providers.api', effect: 'deny', message: `provider "${spec.provider}" may not reach its model API` });
+      reasons.push({
+        rule: 'providers.api',
+        effect: 'deny',
+        message: `provider "${spec.provider}" may not reach its model API`,
+      });
     }
     if (wantsEgress && net.mode !== 'gateway') {
-      reasons.push({ rule: 'network.mode', effect: 'deny', message: 'the call asks for network access but the policy allows none' });
+      reasons.push({
+        rule: 'network.mode',
+        effect: 'deny',
+        message: 'the call asks for network access but the policy allows none',
+      });
     } else if (!wantsApi && net.mode !== 'gateway') {
-      reasons.push({ rule: 'network.mode', effect: 'deny', message: 'the call asks for network access but the policy allows none' });
+      reasons.push({
+        rule: 'network.mode',
+        effect: 'deny',
+        message: 'the call asks for network access but the policy allows none',
+      });
     } else {
       for (const domain of spec.network.domains) {
         const verdict = matchDomain(domain, net.allow, net.deny);
-        if (!verdict.allow) reasons.push({ rule: verdict.pattern === undefined ? 'network.allow' : 'network.deny', effect: 'deny', message: verdict.reason });
+        if (!verdict.allow)
+          reasons.push({
+            rule: verdict.pattern === undefined ? 'network.allow' : 'network.deny',
+            effect: 'deny',
+            message: verdict.reason,
+          });
       }
     }
     // Without general egress the gateway's proxy allows nothing: only the API reverse proxy works.
@@ -131,7 +186,11 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec, options: Eva
       mode: 'gateway',
       allow: egress ? net.allow : [],
       deny: net.deny,
-      rateLimits: net.rateLimits.map((r) => ({ domain: r.domain, requestsPerMinute: r.requestsPerMinute, burst: r.burst ?? Math.max(1, Math.floor(r.requestsPerMinute)) })),
+      rateLimits: net.rateLimits.map((r) => ({
+        domain: r.domain,
+        requestsPerMinute: r.requestsPerMinute,
+        burst: r.burst ?? Math.max(1, Math.floor(r.requestsPerMinute)),
+      })),
       robots: { respect: net.robots.respect, crawlDelay: net.robots.crawlDelay, userAgent: net.robots.userAgent },
       budget: { run: { ...policy.budget.run }, daily: { ...policy.budget.daily }, prices: { ...policy.budget.prices } },
     };
@@ -139,9 +198,16 @@ export function evaluatePolicy(policy: Policy, spec: ExecutionSpec, options: Eva
     if (spec.network.api !== undefined && providerRule?.models !== undefined) network.models = [...providerRule.models];
   }
 
-  const redaction: RedactionObligation = { rules: policy.redaction.rules.map((r) => ({ id: r.id, pattern: r.pattern, severity: r.severity })) };
+  const redaction: RedactionObligation = {
+    rules: policy.redaction.rules.map((r) => ({ id: r.id, pattern: r.pattern, severity: r.severity })),
+  };
 
-  return { allow: !reasons.some((r) => r.effect === 'deny'), reasons, limits, obligations: { network, filesystem, redaction } };
+  return {
+    allow: !reasons.some((r) => r.effect === 'deny'),
+    reasons,
+    limits,
+    obligations: { network, filesystem, redaction },
+  };
 }
 
 const imagePatterns = new Map<string, RegExp>();
@@ -164,7 +230,11 @@ function escapeRegExp(s: string): string {
 export { ExecutionSpec };
 
 /** The rule naming the provider exactly, else the "*" rule when the provider is a registered one ("exec" is never covered by "*"). */
-function providerRuleFor(policy: Policy, provider: string, registered: readonly string[] | undefined): Policy['providers'][number] | undefined {
+function providerRuleFor(
+  policy: Policy,
+  provider: string,
+  registered: readonly string[] | undefined,
+): Policy['providers'][number] | undefined {
   const exact = policy.providers.find((p) => p.name === provider);
   if (exact || provider === 'exec') return exact;
   if (registered !== undefined && !registered.includes(provider)) return undefined;

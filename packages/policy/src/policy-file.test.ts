@@ -46,7 +46,11 @@ describe('checkPolicy', () => {
     expect(result.policy.resources.max.memory).toBe(1024 ** 3);
     expect(result.policy.network.robots).toEqual({ respect: true, crawlDelay: true, userAgent: 'BastionAgent' });
     expect(result.policy.filesystem.denyWrite).toContain('.git/**');
-    expect(result.policy.redaction.rules[0]).toEqual({ id: 'acme-token', pattern: 'acme_[A-Za-z0-9]{32}', severity: 'critical' });
+    expect(result.policy.redaction.rules[0]).toEqual({
+      id: 'acme-token',
+      pattern: 'acme_[A-Za-z0-9]{32}',
+      severity: 'critical',
+    });
   });
 
   it('accepts JSON too', () => {
@@ -54,7 +58,15 @@ describe('checkPolicy', () => {
     const json = JSON.stringify({
       version: 1,
       resources: {
-        defaults: { memory: '256m', cpus: 0.5, pids: 32, nofile: 1024, tmpfs: '64m', timeoutMs: 60000, outputBytes: '1m' },
+        defaults: {
+          memory: '256m',
+          cpus: 0.5,
+          pids: 32,
+          nofile: 1024,
+          tmpfs: '64m',
+          timeoutMs: 60000,
+          outputBytes: '1m',
+        },
         max: { memory: '1g', cpus: 1, pids: 128, nofile: 2048, tmpfs: '256m', timeoutMs: 600000, outputBytes: '8m' },
       },
     });
@@ -66,7 +78,13 @@ describe('checkPolicy', () => {
     expect(result.ok).toBe(false);
     const paths = result.problems.map((p) => p.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['resources.max.memory', 'network.allow[1]', 'network.allow[2]', 'network.colour', 'redaction.rules[0].pattern']),
+      expect.arrayContaining([
+        'resources.max.memory',
+        'network.allow[1]',
+        'network.allow[2]',
+        'network.colour',
+        'redaction.rules[0].pattern',
+      ]),
     );
     const memory = result.problems.find((p) => p.path === 'resources.max.memory');
     expect(memory).toMatchObject({ line: 5, message: expect.stringContaining('not a byte size') });
@@ -76,7 +94,9 @@ describe('checkPolicy', () => {
 
   it('names the default that is above its max', () => {
     const result = checkPolicyText(GOOD.replace('memory: 256m', 'memory: 8g'));
-    expect(result.problems).toEqual([expect.objectContaining({ path: 'resources.defaults.memory', message: expect.stringContaining('above its max') })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ path: 'resources.defaults.memory', message: expect.stringContaining('above its max') }),
+    ]);
   });
 
   it('reports broken YAML with its line', () => {
@@ -119,7 +139,9 @@ describe('a partial policy file', () => {
   });
 
   it('still needs its version, and says where the rest comes from', () => {
-    expect(checkPolicyText('network: { mode: none }\n').problems).toEqual([expect.objectContaining({ path: 'version' })]);
+    expect(checkPolicyText('network: { mode: none }\n').problems).toEqual([
+      expect.objectContaining({ path: 'version' }),
+    ]);
     expect(checkPolicyText('[]').problems[0].message).toContain('bastion policy show-default');
   });
 

@@ -29,7 +29,8 @@ function problemsOf(error: z.ZodError): { path: PropertyKey[]; message: string }
   const out: { path: PropertyKey[]; message: string }[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: [...issue.path, key], message: 'unknown field (check its spelling or the policy version)' });
+      for (const key of issue.keys)
+        out.push({ path: [...issue.path, key], message: 'unknown field (check its spelling or the policy version)' });
     } else if (issue.code === 'invalid_union' && issue.path.length > 0) {
       out.push({ path: issue.path, message: 'invalid value: expected a number or a size such as 512m' });
     } else {
@@ -49,12 +50,25 @@ export function checkPolicyText(text: string): PolicyCheck {
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({ path: '', message: `not valid YAML/JSON: ${e.message.split('\n')[0]}`, line: lineCounter.linePos(e.pos[0]).line })),
+      problems: doc.errors.map((e) => ({
+        path: '',
+        message: `not valid YAML/JSON: ${e.message.split('\n')[0]}`,
+        line: lineCounter.linePos(e.pos[0]).line,
+      })),
     };
   }
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problems: [{ path: '', message: 'a policy is a mapping with at least "version: 1"; what it leaves out comes from the embedded default (`bastion policy show-default`)' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: '',
+          message:
+            'a policy is a mapping with at least "version: 1"; what it leaves out comes from the embedded default (`bastion policy show-default`)',
+        },
+      ],
+    };
   }
   const parsed = Policy.safeParse(mergeOverDefault(data as Record<string, unknown>));
   if (parsed.success) return { ok: true, policy: parsed.data, problems: [] };
@@ -94,7 +108,8 @@ function mergeMappings(base: Record<string, unknown>, over: Record<string, unkno
 
 function lineOf(doc: ReturnType<typeof parseDocument>, path: PropertyKey[], counter: LineCounter): number | undefined {
   for (let n = path.length; n > 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as
+      { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return counter.linePos(node.range[0]).line;
   }
   return undefined;
@@ -110,7 +125,12 @@ export function checkPolicy(pathOrText: string): PolicyCheck {
     try {
       text = readFileSync(pathOrText, 'utf8');
     } catch (err) {
-      return { ok: false, problems: [{ path: '', message: `cannot read ${pathOrText}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }] };
+      return {
+        ok: false,
+        problems: [
+          { path: '', message: `cannot read ${pathOrText}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` },
+        ],
+      };
     }
     return checkPolicyText(text);
   }
@@ -122,10 +142,17 @@ export function parsePolicyText(text: string, source = 'policy'): Policy {
   const result = checkPolicyText(text);
   if (result.ok) return result.policy;
   const first = result.problems[0];
-  const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more: \`bastion policy check ${source}\` lists them all)` : '';
-  throw new BastionError('INVALID_INPUT', `${source} is not a valid policy: ${first.path ? first.path + ': ' : ''}${first.message}${more}`, {
-    details: { source, problems: result.problems },
-  });
+  const more =
+    result.problems.length > 1
+      ? ` (and ${result.problems.length - 1} more: \`bastion policy check ${source}\` lists them all)`
+      : '';
+  throw new BastionError(
+    'INVALID_INPUT',
+    `${source} is not a valid policy: ${first.path ? first.path + ': ' : ''}${first.message}${more}`,
+    {
+      details: { source, problems: result.problems },
+    },
+  );
 }
 
 /** Reads a policy file's text; an unreadable file is INVALID_INPUT. */
@@ -134,7 +161,11 @@ export async function readPolicyText(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BastionError('INVALID_INPUT', `cannot read the policy file ${path} (${code ?? 'error'})`, { cause: err, retryable: false, details: { source: path } });
+    throw new BastionError('INVALID_INPUT', `cannot read the policy file ${path} (${code ?? 'error'})`, {
+      cause: err,
+      retryable: false,
+      details: { source: path },
+    });
   }
 }
 

@@ -25,7 +25,13 @@ describe('policyJsonSchema', () => {
   });
 
   it('requires only version of a file, since the rest is merged over the embedded default; list entries stay complete', () => {
-    const schema = policyJsonSchema() as { required: string[]; properties: Record<string, { required?: string[]; properties?: Record<string, { required?: string[] }>; items?: { required?: string[] } }> };
+    const schema = policyJsonSchema() as {
+      required: string[];
+      properties: Record<
+        string,
+        { required?: string[]; properties?: Record<string, { required?: string[] }>; items?: { required?: string[] } }
+      >;
+    };
     expect(schema.required).toEqual(['version']);
     expect(schema.properties.resources!.required).toBeUndefined();
     expect(schema.properties.resources!.properties!.defaults!.required).toBeUndefined();

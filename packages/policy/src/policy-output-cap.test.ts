@@ -13,7 +13,10 @@ describe('the output cap a policy may set', () => {
     const check = checkPolicyText(policy('2g'));
     expect(check.ok).toBe(false);
     expect(check.problems).toEqual([
-      expect.objectContaining({ path: 'resources.max.outputBytes', message: expect.stringMatching(/capped at 256m .*holds a call's output in memory.*set 256m or less/) }),
+      expect.objectContaining({
+        path: 'resources.max.outputBytes',
+        message: expect.stringMatching(/capped at 256m .*holds a call's output in memory.*set 256m or less/),
+      }),
     ]);
   });
 
@@ -26,6 +29,8 @@ describe('the output cap a policy may set', () => {
 
   it('still reports a value that is not a byte size as such, not as over the cap', () => {
     const check = checkPolicyText(policy('lots'));
-    expect(check.problems).toEqual([expect.objectContaining({ path: 'resources.max.outputBytes', message: expect.stringMatching(/not a byte size/) })]);
+    expect(check.problems).toEqual([
+      expect.objectContaining({ path: 'resources.max.outputBytes', message: expect.stringMatching(/not a byte size/) }),
+    ]);
   });
 });

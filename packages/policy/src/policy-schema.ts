@@ -45,12 +45,16 @@ export const ProviderRule = z
     name: z
       .string()
       .min(1)
-      .describe('Provider id (e.g. gemini-cli, cursor), "exec" for plain commands, or "*" for every provider the runtime registers (a rule naming a provider exactly wins over "*")'),
+      .describe(
+        'Provider id (e.g. gemini-cli, cursor), "exec" for plain commands, or "*" for every provider the runtime registers (a rule naming a provider exactly wins over "*")',
+      ),
     models: z.array(z.string().min(1)).optional().describe('Models this provider may use; absent means any'),
     api: z
       .boolean()
       .default(true)
-      .describe("Whether this provider's calls may reach their own model API through the gateway's reverse proxy (key injected on the host). General egress is network.mode's business."),
+      .describe(
+        "Whether this provider's calls may reach their own model API through the gateway's reverse proxy (key injected on the host). General egress is network.mode's business.",
+      ),
   })
   .strict()
   .describe('A provider that may run, optionally limited to some models');
@@ -58,8 +62,18 @@ export const ProviderRule = z
 export const RateLimitRule = z
   .object({
     domain: DomainPattern.describe('Host or "*.example.com"; all hosts under a wildcard share one budget'),
-    requestsPerMinute: z.number().positive().max(60_000).describe('Sustained rate: requests (or CONNECT tunnels) per minute'),
-    burst: z.number().int().positive().max(10_000).optional().describe('Requests allowed at once before the rate applies; defaults to requestsPerMinute'),
+    requestsPerMinute: z
+      .number()
+      .positive()
+      .max(60_000)
+      .describe('Sustained rate: requests (or CONNECT tunnels) per minute'),
+    burst: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000)
+      .optional()
+      .describe('Requests allowed at once before the rate applies; defaults to requestsPerMinute'),
   })
   .strict()
   .describe('A token bucket per domain pattern, enforced by the egress gateway');
@@ -67,7 +81,7 @@ export type RateLimitRule = z.infer<typeof RateLimitRule>;
 
 export const RobotsPolicy = z
   .object({
-    respect: z.boolean().default(true).describe('Refuse plain-HTTP GETs that the site\'s robots.txt disallows'),
+    respect: z.boolean().default(true).describe("Refuse plain-HTTP GETs that the site's robots.txt disallows"),
     crawlDelay: z.boolean().default(true).describe('Space requests to a site by its robots.txt Crawl-delay'),
     userAgent: z.string().min(1).default('BastionAgent').describe('User-agent token matched against robots.txt groups'),
   })
@@ -77,10 +91,19 @@ export type RobotsPolicy = z.infer<typeof RobotsPolicy>;
 
 export const NetworkPolicy = z
   .object({
-    mode: z.enum(['none', 'gateway']).default('none').describe('none: no network at all; gateway: only through Bastion\'s egress gateway'),
-    allow: z.array(DomainPattern).default([]).describe('Domains reachable through the gateway\'s proxy; everything else is refused'),
+    mode: z
+      .enum(['none', 'gateway'])
+      .default('none')
+      .describe("none: no network at all; gateway: only through Bastion's egress gateway"),
+    allow: z
+      .array(DomainPattern)
+      .default([])
+      .describe("Domains reachable through the gateway's proxy; everything else is refused"),
     deny: z.array(DomainPattern).default([]).describe('Domains never reachable; deny wins over allow'),
-    rateLimits: z.array(RateLimitRule).default([]).describe('Per-domain request budgets; a request over budget gets 429'),
+    rateLimits: z
+      .array(RateLimitRule)
+      .default([])
+      .describe('Per-domain request budgets; a request over budget gets 429'),
     robots: RobotsPolicy.prefault({}),
   })
   .strict()
@@ -111,31 +134,52 @@ export const DEFAULT_PROTECTED_WRITE = [
 ];
 
 /** Key files, secrets and the repository's own metadata are never writable unless a policy says otherwise. */
-export const DEFAULT_DENY_WRITE = ['.git/**', '**/.git', '**/.git/**', '.env*', '**/.env*', '**/*.pem', '**/id_rsa*', '**/*.key', ...DEFAULT_PROTECTED_WRITE];
+export const DEFAULT_DENY_WRITE = [
+  '.git/**',
+  '**/.git',
+  '**/.git/**',
+  '.env*',
+  '**/.env*',
+  '**/*.pem',
+  '**/id_rsa*',
+  '**/*.key',
+  ...DEFAULT_PROTECTED_WRITE,
+];
 
 export const FilesystemPolicy = z
   .object({
     workspace: z
       .enum(['read-only', 'copy'])
       .default('copy')
-      .describe('The most a call gets: read-only (bind-mounted read-only, or a read-only copy) or copy (a throwaway writable copy; the caller\'s files are never written)'),
+      .describe(
+        "The most a call gets: read-only (bind-mounted read-only, or a read-only copy) or copy (a throwaway writable copy; the caller's files are never written)",
+      ),
     denyWrite: z
       .array(z.string().min(1))
       .default(DEFAULT_DENY_WRITE)
       .describe(
         'Globs (relative to the workspace, matched case-insensitively) that changes may never touch; deny wins over allowWrite, except that the default CI/hook/credential/shell-startup globs give way to an allowWrite pattern other than "**" that names the path. Setting denyWrite replaces the whole default list',
       ),
-    allowWrite: z.array(z.string().min(1)).default(['**']).describe('Globs (relative to the workspace) that changes may touch'),
+    allowWrite: z
+      .array(z.string().min(1))
+      .default(['**'])
+      .describe('Globs (relative to the workspace) that changes may touch'),
     maxFileBytes: ByteSize.default(10 * 1024 * 1024).describe('Largest single file a change may write'),
-    maxTotalBytes: ByteSize.default(50 * 1024 * 1024).describe('Total bytes one set of changes may write; also sizes the filesystem the workspace copy lives on (the copy plus this much room)'),
+    maxTotalBytes: ByteSize.default(50 * 1024 * 1024).describe(
+      'Total bytes one set of changes may write; also sizes the filesystem the workspace copy lives on (the copy plus this much room)',
+    ),
     maxFiles: z
       .number()
       .int()
       .positive()
       .max(10_000_000)
       .default(10_000)
-      .describe('Most paths one set of changes may touch (created, modified, deleted); checked when the copy is scanned, before any file is read'),
-    maxResultBytes: ByteSize.default(8 * 1024 * 1024).describe("Largest total size of the proposed changes' diffs in one result"),
+      .describe(
+        'Most paths one set of changes may touch (created, modified, deleted); checked when the copy is scanned, before any file is read',
+      ),
+    maxResultBytes: ByteSize.default(8 * 1024 * 1024).describe(
+      "Largest total size of the proposed changes' diffs in one result",
+    ),
   })
   .strict()
   .describe('Workspace access and the rules applied to changes before they are written back');
@@ -143,7 +187,10 @@ export type FilesystemPolicy = z.infer<typeof FilesystemPolicy>;
 
 export const RedactionRule = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" and "-"').describe('Stable id reported with each redaction'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, ".", "_" and "-"')
+      .describe('Stable id reported with each redaction'),
     pattern: z
       .string()
       .min(1)
@@ -164,7 +211,10 @@ export type RedactionRule = z.infer<typeof RedactionRule>;
 
 export const RedactionPolicy = z
   .object({
-    rules: z.array(RedactionRule).default([]).describe('Custom patterns, in addition to the sanitizer\'s built-in catalogue'),
+    rules: z
+      .array(RedactionRule)
+      .default([])
+      .describe("Custom patterns, in addition to the sanitizer's built-in catalogue"),
   })
   .strict()
   .describe('Custom redaction patterns, passed through to the output sanitizer');
@@ -184,7 +234,11 @@ export const Policy = z
       .superRefine((r, ctx) => {
         for (const k of Object.keys(r.max) as (keyof PolicyLimits)[]) {
           if (r.defaults[k] > r.max[k]) {
-            ctx.addIssue({ code: 'custom', path: ['defaults', k], message: `the default ${k} is above its max; every default must be at or below its max` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['defaults', k],
+              message: `the default ${k} is above its max; every default must be at or below its max`,
+            });
           }
         }
       })
@@ -195,7 +249,10 @@ export const Policy = z
       .array(ProviderRule)
       .prefault([{ name: 'exec' }, { name: '*' }])
       .describe('Providers (and models) allowed to run; anything else is denied'),
-    images: z.array(z.string().min(1)).default(['bastion/*']).describe('Image name patterns calls may use (* matches within a name segment)'),
+    images: z
+      .array(z.string().min(1))
+      .default(['bastion/*'])
+      .describe('Image name patterns calls may use (* matches within a name segment)'),
     redaction: RedactionPolicy.prefault({}),
     budget: BudgetPolicy.prefault({}),
   })

@@ -38,7 +38,12 @@ describe('createPolicyStore', () => {
     await writeFile(file, policyText('1g'));
     const reloads: Policy[] = [];
     const errors: BastionError[] = [];
-    const store = await createPolicyStore({ path: file, env: {}, onReload: (p) => reloads.push(p), onError: (e) => errors.push(e) });
+    const store = await createPolicyStore({
+      path: file,
+      env: {},
+      onReload: (p) => reloads.push(p),
+      onError: (e) => errors.push(e),
+    });
     try {
       expect(store.current().resources.max.memory).toBe(1024 ** 3);
 
@@ -75,7 +80,9 @@ describe('createPolicyStore', () => {
     const file = join(dir, 'policy.yaml');
     await writeFile(file, policyText('nope'));
     await expect(createPolicyStore({ path: file })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(createPolicyStore({ env: { SANDBOX_ENABLED: 'false' } })).rejects.toThrow(/never runs an agent unsandboxed/);
+    await expect(createPolicyStore({ env: { SANDBOX_ENABLED: 'false' } })).rejects.toThrow(
+      /never runs an agent unsandboxed/,
+    );
   });
 
   it('uses the embedded default policy without a file', async () => {

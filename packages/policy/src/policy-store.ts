@@ -40,7 +40,13 @@ export function watchPolicyFile(path: string, options: WatchPolicyFileOptions): 
     } catch (err) {
       // Mid-rename the name can be briefly missing; the rename's own event brings us back.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      if (!closed) options.onError(new BastionError('INVALID_INPUT', `cannot read the policy file ${file}`, { cause: err, details: { source: file } }));
+      if (!closed)
+        options.onError(
+          new BastionError('INVALID_INPUT', `cannot read the policy file ${file}`, {
+            cause: err,
+            details: { source: file },
+          }),
+        );
       return;
     }
     if (closed || text === lastText) return;
@@ -65,7 +71,10 @@ export function watchPolicyFile(path: string, options: WatchPolicyFileOptions): 
     if (changed === null || changed === name) schedule();
   });
   watcher.on('error', (err) => {
-    if (!closed) options.onError(new BastionError('INVALID_INPUT', `stopped watching ${file}`, { cause: err, details: { source: file } }));
+    if (!closed)
+      options.onError(
+        new BastionError('INVALID_INPUT', `stopped watching ${file}`, { cause: err, details: { source: file } }),
+      );
   });
 
   return {

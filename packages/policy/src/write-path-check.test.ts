@@ -9,7 +9,16 @@ const rulesOf = (changes: FileChange[], r = rules) => checkWritePaths(changes, r
 
 describe('checkWritePaths', () => {
   it('allows ordinary source edits inside the workspace', () => {
-    expect(checkWritePaths([{ path: 'src/a.ts', kind: 'modify', sizeBytes: 100 }, { path: 'docs/new.md', kind: 'create', sizeBytes: 5 }], rules, ROOT)).toEqual({
+    expect(
+      checkWritePaths(
+        [
+          { path: 'src/a.ts', kind: 'modify', sizeBytes: 100 },
+          { path: 'docs/new.md', kind: 'create', sizeBytes: 5 },
+        ],
+        rules,
+        ROOT,
+      ),
+    ).toEqual({
       allow: true,
       violations: [],
     });
@@ -19,12 +28,19 @@ describe('checkWritePaths', () => {
     expect(rulesOf([{ path, kind: 'create' }])).toEqual(['outside-workspace']);
   });
 
-  it.each(['.git/config', 'sub/.git/hooks/pre-commit', '.GIT/config', '.env', '.env.local', 'app/.env.production', 'certs/server.pem', 'home/.ssh/id_rsa.pub', 'Secrets.KEY'])(
-    'refuses writes to the denied path %s by default',
-    (path) => {
-      expect(rulesOf([{ path, kind: 'modify' }])).toEqual(['denied-path']);
-    },
-  );
+  it.each([
+    '.git/config',
+    'sub/.git/hooks/pre-commit',
+    '.GIT/config',
+    '.env',
+    '.env.local',
+    'app/.env.production',
+    'certs/server.pem',
+    'home/.ssh/id_rsa.pub',
+    'Secrets.KEY',
+  ])('refuses writes to the denied path %s by default', (path) => {
+    expect(rulesOf([{ path, kind: 'modify' }])).toEqual(['denied-path']);
+  });
 
   it('refuses deleting a denied file too', () => {
     expect(rulesOf([{ path: '.git/HEAD', kind: 'delete' }])).toEqual(['denied-path']);
@@ -34,25 +50,52 @@ describe('checkWritePaths', () => {
     expect(rulesOf([{ path: 'link', kind: 'symlink', linkTarget: '../../etc' }])).toEqual(['symlink-escape']);
     expect(rulesOf([{ path: 'a/b/link', kind: 'symlink', linkTarget: '/etc/passwd' }])).toEqual(['symlink-escape']);
     expect(rulesOf([{ path: 'a/link', kind: 'symlink', linkTarget: '../b/file' }])).toEqual([]);
-    expect(rulesOf([{ path: 'lib', kind: 'symlink', linkTarget: 'vendor' }, { path: 'lib/x.js', kind: 'create' }])).toEqual(['through-symlink']);
+    expect(
+      rulesOf([
+        { path: 'lib', kind: 'symlink', linkTarget: 'vendor' },
+        { path: 'lib/x.js', kind: 'create' },
+      ]),
+    ).toEqual(['through-symlink']);
   });
 
   it('enforces the per-file and total size caps', () => {
     const small = { ...rules, maxFileBytes: 10, maxTotalBytes: 15 };
     expect(rulesOf([{ path: 'a', kind: 'create', sizeBytes: 11 }], small)).toEqual(['file-too-large']);
-    expect(rulesOf([{ path: 'a', kind: 'create', sizeBytes: 8 }, { path: 'b', kind: 'create', sizeBytes: 8 }], small)).toEqual(['total-too-large']);
+    expect(
+      rulesOf(
+        [
+          { path: 'a', kind: 'create', sizeBytes: 8 },
+          { path: 'b', kind: 'create', sizeBytes: 8 },
+        ],
+        small,
+      ),
+    ).toEqual(['total-too-large']);
   });
 
   it('writes only where allowWrite says, with deny still winning', () => {
     const narrow = { ...rules, allowWrite: ['src/**'] };
-    expect(rulesOf([{ path: 'src/a.ts', kind: 'modify' }, { path: 'package.json', kind: 'modify' }, { path: 'src/.env', kind: 'create' }], narrow)).toEqual([
-      'not-allowed',
-      'denied-path',
-    ]);
+    expect(
+      rulesOf(
+        [
+          { path: 'src/a.ts', kind: 'modify' },
+          { path: 'package.json', kind: 'modify' },
+          { path: 'src/.env', kind: 'create' },
+        ],
+        narrow,
+      ),
+    ).toEqual(['not-allowed', 'denied-path']);
   });
 
   it('reports every violation, not the first', () => {
-    const result = checkWritePaths([{ path: '../x', kind: 'create' }, { path: '.env', kind: 'create' }, { path: 'k', kind: 'symlink', linkTarget: '/' }], rules, ROOT);
+    const result = checkWritePaths(
+      [
+        { path: '../x', kind: 'create' },
+        { path: '.env', kind: 'create' },
+        { path: 'k', kind: 'symlink', linkTarget: '/' },
+      ],
+      rules,
+      ROOT,
+    );
     expect(result.allow).toBe(false);
     expect(result.violations).toHaveLength(3);
   });
@@ -85,8 +128,18 @@ describe('checkWritePaths', () => {
     const ci = { ...rules, allowWrite: ['**', '.github/workflows/**', '.git/**', '**/*.pem'] };
     expect(rulesOf([{ path: '.github/workflows/ci.yml', kind: 'modify' }], ci)).toEqual([]);
     expect(rulesOf([{ path: '.husky/pre-commit', kind: 'modify' }], ci)).toEqual(['denied-path']);
-    expect(rulesOf([{ path: '.git/config', kind: 'modify' }, { path: 'a.pem', kind: 'create' }], ci)).toEqual(['denied-path', 'denied-path']);
-    expect(rulesOf([{ path: '.github/workflows/ci.yml', kind: 'modify' }], { ...rules, allowWrite: ['**', '**/*'] })).toEqual(['denied-path']);
+    expect(
+      rulesOf(
+        [
+          { path: '.git/config', kind: 'modify' },
+          { path: 'a.pem', kind: 'create' },
+        ],
+        ci,
+      ),
+    ).toEqual(['denied-path', 'denied-path']);
+    expect(
+      rulesOf([{ path: '.github/workflows/ci.yml', kind: 'modify' }], { ...rules, allowWrite: ['**', '**/*'] }),
+    ).toEqual(['denied-path']);
   });
 
   it('caps how many paths one set of changes may touch (filesystem.maxFiles)', () => {
@@ -98,13 +151,17 @@ describe('checkWritePaths', () => {
     expect(result.violations[0].message).toContain('filesystem.maxFiles');
   });
 
-  const segment = fc.oneof(fc.constantFrom('..', '.', '', 'a', 'b', '.git', '.env', 'x.pem'), fc.stringMatching(/^[a-z._-]{1,6}$/));
+  const segment = fc.oneof(
+    fc.constantFrom('..', '.', '', 'a', 'b', '.git', '.env', 'x.pem'),
+    fc.stringMatching(/^[a-z._-]{1,6}$/),
+  );
   const pathArb = fc.array(segment, { minLength: 1, maxLength: 6 }).map((s) => s.join('/'));
 
   it('never lets an allowed path resolve outside the workspace (property)', () => {
     fc.assert(
       fc.property(pathArb, fc.option(pathArb, { nil: undefined }), (path, target) => {
-        const change: FileChange = target === undefined ? { path, kind: 'create' } : { path, kind: 'symlink', linkTarget: target };
+        const change: FileChange =
+          target === undefined ? { path, kind: 'create' } : { path, kind: 'symlink', linkTarget: target };
         const result = checkWritePaths([change], rules, ROOT);
         if (result.allow) {
           const resolved = posix.resolve(ROOT, path);

@@ -13,7 +13,10 @@ export interface FileChange {
   sizeBytes?: number;
 }
 
-export type WriteRules = Pick<FilesystemObligation, 'denyWrite' | 'allowWrite' | 'maxFileBytes' | 'maxTotalBytes' | 'maxFiles'>;
+export type WriteRules = Pick<
+  FilesystemObligation,
+  'denyWrite' | 'allowWrite' | 'maxFileBytes' | 'maxTotalBytes' | 'maxFiles'
+>;
 
 export type WriteViolationRule =
   | 'invalid-path'
@@ -56,7 +59,11 @@ function compile(rules: WriteRules): CompiledRules {
   if (c === undefined) {
     c = {
       // Case-insensitive so `.GIT/config` or `Secrets.PEM` cannot slip past on a case-folding filesystem.
-      deny: rules.denyWrite.map((glob) => ({ glob, test: picomatch(glob, { dot: true, nocase: true }), protected: PROTECTED.has(glob) })),
+      deny: rules.denyWrite.map((glob) => ({
+        glob,
+        test: picomatch(glob, { dot: true, nocase: true }),
+        protected: PROTECTED.has(glob),
+      })),
       allow: rules.allowWrite.length === 0 ? () => false : picomatch(rules.allowWrite, { dot: true }),
       explicitAllow: explicitMatcher(rules.allowWrite),
     };
@@ -79,7 +86,11 @@ function isWithin(root: string, target: string): boolean {
  * looks only at the data given. Reports every violation. It cannot see symlinks already on disk, so
  * the apply step must still refuse to follow links when it writes (O_NOFOLLOW or an lstat check).
  */
-export function checkWritePaths(changes: readonly FileChange[], rules: WriteRules, workspaceRoot: string): WriteCheckResult {
+export function checkWritePaths(
+  changes: readonly FileChange[],
+  rules: WriteRules,
+  workspaceRoot: string,
+): WriteCheckResult {
   const violations: WriteViolation[] = [];
   const root = posix.resolve('/', workspaceRoot);
   const { deny, allow, explicitAllow } = compile(rules);
@@ -110,11 +121,13 @@ export function checkWritePaths(changes: readonly FileChange[], rules: WriteRule
         add('symlink-escape', `symlink "${raw}" has no usable target`);
       } else {
         const target = posix.resolve(posix.dirname(abs), change.linkTarget);
-        if (!isWithin(root, target)) add('symlink-escape', `symlink "${raw}" points outside the workspace (${change.linkTarget})`);
+        if (!isWithin(root, target))
+          add('symlink-escape', `symlink "${raw}" points outside the workspace (${change.linkTarget})`);
       }
     }
     const via = newLinks.find((link) => link !== rel && rel.startsWith(link + '/'));
-    if (via !== undefined) add('through-symlink', `"${raw}" is written through the symlink "${via}" created by the same changes`);
+    if (via !== undefined)
+      add('through-symlink', `"${raw}" is written through the symlink "${via}" created by the same changes`);
 
     // A default CI/hook/credential glob gives way when the author's allowWrite names the path.
     const denied = deny.find((d) => d.test(rel) && !(d.protected && explicitAllow(rel)));
@@ -123,15 +136,24 @@ export function checkWritePaths(changes: readonly FileChange[], rules: WriteRule
 
     if (change.kind !== 'delete') {
       const size = change.sizeBytes ?? 0;
-      if (size > rules.maxFileBytes) add('file-too-large', `"${rel}" is ${size} bytes; the policy allows ${rules.maxFileBytes} per file`);
+      if (size > rules.maxFileBytes)
+        add('file-too-large', `"${rel}" is ${size} bytes; the policy allows ${rules.maxFileBytes} per file`);
       total += Math.max(0, size);
     }
   }
   if (rules.maxFiles !== undefined && changes.length > rules.maxFiles) {
-    violations.push({ path: '', rule: 'too-many-files', message: `the changes touch ${changes.length} paths; the policy allows ${rules.maxFiles} (filesystem.maxFiles)` });
+    violations.push({
+      path: '',
+      rule: 'too-many-files',
+      message: `the changes touch ${changes.length} paths; the policy allows ${rules.maxFiles} (filesystem.maxFiles)`,
+    });
   }
   if (total > rules.maxTotalBytes) {
-    violations.push({ path: '', rule: 'total-too-large', message: `the changes write ${total} bytes; the policy allows ${rules.maxTotalBytes} in total` });
+    violations.push({
+      path: '',
+      rule: 'total-too-large',
+      message: `the changes write ${total} bytes; the policy allows ${rules.maxTotalBytes} in total`,
+    });
   }
   return { allow: violations.length === 0, violations };
 }

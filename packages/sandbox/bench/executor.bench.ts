@@ -37,14 +37,26 @@ const LIMITS: ResourceLimits = {
   outputBytes: 1024 ** 2,
 } as ResourceLimits;
 
-const REQUEST: ExecutorRequest = { correlationId: 'bench', image: IMAGE, command: ['true'], env: {}, limits: LIMITS, mounts: [] };
+const REQUEST: ExecutorRequest = {
+  correlationId: 'bench',
+  image: IMAGE,
+  command: ['true'],
+  env: {},
+  limits: LIMITS,
+  mounts: [],
+};
 const HOOKS = { onStdout: () => undefined, onStderr: () => undefined };
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 
-async function measure(n: number, warmup: number, once: () => Promise<void>, between?: () => Promise<void>): Promise<CaseResult> {
+async function measure(
+  n: number,
+  warmup: number,
+  once: () => Promise<void>,
+  between?: () => Promise<void>,
+): Promise<CaseResult> {
   for (let i = 0; i < warmup; i++) {
     await between?.();
     await once();
@@ -69,7 +81,9 @@ async function runOk(executor: Executor): Promise<void> {
   if (outcome.exitCode !== 0) throw new Error(`${executor.backend}: \`true\` exited with ${outcome.exitCode}`);
 }
 
-export async function runExecutorBench(options: ExecutorBenchOptions = {}): Promise<{ baseline: 'docker-run'; cases: Record<CaseName, CaseOutcome> }> {
+export async function runExecutorBench(
+  options: ExecutorBenchOptions = {},
+): Promise<{ baseline: 'docker-run'; cases: Record<CaseName, CaseOutcome> }> {
   const n = options.n ?? 30;
   const warmup = options.warmup ?? 3;
   const log = options.log ?? (() => undefined);
@@ -105,12 +119,32 @@ export async function runExecutorBench(options: ExecutorBenchOptions = {}): Prom
     }
     log(`bwrap-raw ×${n}`);
     const { root } = resolveRootfs(IMAGE);
-    const raw = ['--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', root, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', 'true'];
-    cases['bwrap-raw'] = { ...(await measure(n, warmup, async () => void (await run('bwrap', raw)))), note: 'namespaces + ro rootfs, no seccomp/cgroups/uid drop' };
+    const raw = [
+      '--unshare-all',
+      '--unshare-user',
+      '--die-with-parent',
+      '--new-session',
+      '--ro-bind',
+      root,
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--tmpfs',
+      '/tmp',
+      '--',
+      'true',
+    ];
+    cases['bwrap-raw'] = {
+      ...(await measure(n, warmup, async () => void (await run('bwrap', raw)))),
+      note: 'namespaces + ro rootfs, no seccomp/cgroups/uid drop',
+    };
   }
 
   const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
-  if (left.length > 0) log(`warning: ${left.length} managed container(s) still present after the bench (other sessions may own them)`);
+  if (left.length > 0)
+    log(`warning: ${left.length} managed container(s) still present after the bench (other sessions may own them)`);
   return { baseline: 'docker-run', cases };
 }
 

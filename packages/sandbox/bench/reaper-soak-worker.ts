@@ -7,7 +7,15 @@ import { createDockerExecutor } from '../src/docker/docker-executor';
 import { newSessionIdentity } from '../src/labels';
 import { reapExpired, startReaper } from '../src/reaper/reaper';
 
-const LIMITS = { memoryBytes: 256 * 1024 ** 2, cpus: 0.5, pids: 32, nofile: 1024, tmpfsBytes: 16 * 1024 ** 2, timeoutMs: 60_000, outputBytes: 1 << 20 } as ResourceLimits;
+const LIMITS = {
+  memoryBytes: 256 * 1024 ** 2,
+  cpus: 0.5,
+  pids: 32,
+  nofile: 1024,
+  tmpfsBytes: 16 * 1024 ** 2,
+  timeoutMs: 60_000,
+  outputBytes: 1 << 20,
+} as ResourceLimits;
 
 async function main(): Promise<void> {
   const calls = Number(process.argv[2]);
@@ -29,7 +37,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < calls; i++) {
     process.stdout.write(`start ${i}\n`);
     const outcome = await executor.run(
-      { correlationId: `soak-${i}`, image: 'bastion/sandbox:latest', command: ['sh', '-c', 'sleep 0.05'], env: {}, limits: LIMITS, mounts: [] },
+      {
+        correlationId: `soak-${i}`,
+        image: 'bastion/sandbox:latest',
+        command: ['sh', '-c', 'sleep 0.05'],
+        env: {},
+        limits: LIMITS,
+        mounts: [],
+      },
       { onStdout: () => undefined, onStderr: () => undefined },
     );
     if (outcome.exitCode !== 0) throw new Error(`call ${i} exited with ${outcome.exitCode}`);

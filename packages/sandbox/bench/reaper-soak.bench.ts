@@ -31,7 +31,13 @@ interface Stat {
 function stat(values: number[], note?: string): Stat {
   const s = [...values].sort((a, b) => a - b);
   const at = (p: number) => s[Math.max(0, Math.min(s.length - 1, Math.ceil(p * s.length) - 1))] ?? 0;
-  return { n: s.length, p50Ms: Math.round(at(0.5) * 10) / 10, p95Ms: Math.round(at(0.95) * 10) / 10, ratio: 1, ...(note ? { note } : {}) };
+  return {
+    n: s.length,
+    p50Ms: Math.round(at(0.5) * 10) / 10,
+    p95Ms: Math.round(at(0.95) * 10) / 10,
+    ratio: 1,
+    ...(note ? { note } : {}),
+  };
 }
 
 function repoRoot(): string {
@@ -56,16 +62,30 @@ async function bundleWorker(root: string): Promise<string> {
     format: 'cjs',
     packages: 'external',
     logLevel: 'error',
-    alias: Object.fromEntries(['core', 'policy', 'security', 'providers'].map((p) => [`@bastion/${p}`, join(root, `packages/${p}/src/index.ts`)])),
+    alias: Object.fromEntries(
+      ['core', 'policy', 'security', 'providers'].map((p) => [
+        `@bastion/${p}`,
+        join(root, `packages/${p}/src/index.ts`),
+      ]),
+    ),
   });
   return outfile;
 }
 
 async function sessionContainers(docker: Dockerode, sessionId: string): Promise<number> {
-  return (await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.session}=${sessionId}`] } })).length;
+  return (
+    await docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.managed}=true`, `${LABELS.session}=${sessionId}`] },
+    })
+  ).length;
 }
 
-async function timeToZero(docker: Dockerode, sessions: readonly string[], limitMs: number): Promise<{ ms: number; left: number }> {
+async function timeToZero(
+  docker: Dockerode,
+  sessions: readonly string[],
+  limitMs: number,
+): Promise<{ ms: number; left: number }> {
   const t0 = Date.now();
   for (;;) {
     let left = 0;
@@ -79,7 +99,7 @@ async function timeToZero(docker: Dockerode, sessions: readonly string[], limitM
 export async function runReaperSoakBench(options: ReaperSoakOptions = {}) {
   const total = options.n ?? 1000;
   const kills = Math.min(options.kills ?? 20, Math.max(0, total - 1));
-  const mode = options.mode ?? ((process.env.BASTION_SOAK_MODE as 'cold' | 'warm' | undefined) ?? 'cold');
+  const mode = options.mode ?? (process.env.BASTION_SOAK_MODE as 'cold' | 'warm' | undefined) ?? 'cold';
   const log = options.log ?? (() => undefined);
   const docker = new Dockerode();
   const worker = await bundleWorker(repoRoot());
@@ -95,7 +115,9 @@ export async function runReaperSoakBench(options: ReaperSoakOptions = {}) {
   let lastEnd = 0;
 
   while (next < total) {
-    const child: ChildProcess = spawn(process.execPath, [worker, String(total - next), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child: ChildProcess = spawn(process.execPath, [worker, String(total - next), mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let session = '';
     let started = 0;
@@ -144,7 +166,10 @@ export async function runReaperSoakBench(options: ReaperSoakOptions = {}) {
     baseline: 'call',
     cases: {
       call: stat(callMs, `${mode} path, ${callMs.length} completed calls`),
-      'kill-to-zero': stat(killed.map((k) => k.ms), `SIGKILL → session has no container; ${killedLeft} left after 30 s`),
+      'kill-to-zero': stat(
+        killed.map((k) => k.ms),
+        `SIGKILL → session has no container; ${killedLeft} left after 30 s`,
+      ),
       'last-to-zero': { ...stat([msAfterLast]), leftovers: final.left + killedLeft, note },
     },
   };

@@ -19,6 +19,9 @@ export const SANDBOX_IMAGE = imageOf(SANDBOX_RECIPE);
 export type ImageOverrides = Readonly<Record<string, string>>;
 
 /** The image a provider's call runs in: the operator's override for its id, else its declared recipe's tag. */
-export function providerImage(provider: { readonly id: string; readonly image: string }, overrides: ImageOverrides = {}): string {
+export function providerImage(
+  provider: { readonly id: string; readonly image: string },
+  overrides: ImageOverrides = {},
+): string {
   return overrides[provider.id] ?? imageOf(provider.image);
 }

@@ -20,7 +20,11 @@ export function newSessionIdentity(): SessionIdentity {
 }
 
 /** Expiry = deadline plus a grace period; past it any reaper may remove the container. */
-export function containerLabels(identity: SessionIdentity, correlationId: string, expiresAtMs: number): Record<string, string> {
+export function containerLabels(
+  identity: SessionIdentity,
+  correlationId: string,
+  expiresAtMs: number,
+): Record<string, string> {
   return {
     [LABELS.managed]: 'true',
     [LABELS.session]: identity.sessionId,

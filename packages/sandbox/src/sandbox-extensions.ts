@@ -32,7 +32,13 @@ export interface EgressProvisioner {
       /** The task's own budget; the gateway applies the tighter of it and the policy's. */
       budget?: BudgetLimits;
       /** A budget was reached: the gateway has ended the stream; the call ends now. */
-      onBudgetExceeded?(breach: { scope: 'run' | 'daily'; limit: string; max: number; totals: Usage; message: string }): void;
+      onBudgetExceeded?(breach: {
+        scope: 'run' | 'daily';
+        limit: string;
+        max: number;
+        totals: Usage;
+        message: string;
+      }): void;
       onViolation(v: { kind: string; host?: string; reason: string }): void;
       /** The gateway let a request to `host` through its domain lists and rate limit. */
       onEgressAdmitted?(host: string): void;

@@ -17,11 +17,27 @@ export const SeccompArg = z.object({
   index: z.number().int().min(0).max(5),
   value: z.number().int().min(0),
   valueTwo: z.number().int().min(0).optional(),
-  op: z.enum(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']),
+  op: z.enum([
+    'SCMP_CMP_NE',
+    'SCMP_CMP_LT',
+    'SCMP_CMP_LE',
+    'SCMP_CMP_EQ',
+    'SCMP_CMP_GE',
+    'SCMP_CMP_GT',
+    'SCMP_CMP_MASKED_EQ',
+  ]),
 });
 export type SeccompArg = z.infer<typeof SeccompArg>;
 
-const Action = z.enum(['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP', 'SCMP_ACT_LOG']);
+const Action = z.enum([
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_LOG',
+]);
 
 export const SeccompRule = z.object({
   names: z.array(z.string()).min(1),

@@ -56,7 +56,7 @@ function chunked(data: Buffer, seed: number): Buffer[] {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const out: Buffer[] = [];
-  for (let p = 0; p < data.length; ) {
+  for (let p = 0; p < data.length;) {
     const n = Math.max(1, Math.floor(Math.exp(rng() * Math.log(65536))));
     out.push(data.subarray(p, p + n));
     p += n;
@@ -79,7 +79,10 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let off = 0; off < prefix.length; off += LINT_FILE_CHARS) {
       const content = prefix.slice(off, off + LINT_FILE_CHARS);
-      await core.lintSource({ source: { content, filePath: '/bench/output.txt', contentType: 'text' }, options: { config, noPhysicFilePath: true } });
+      await core.lintSource({
+        source: { content, filePath: '/bench/output.txt', contentType: 'text' },
+        options: { config, noPhysicFilePath: true },
+      });
     }
     return (performance.now() - t0) / (Buffer.byteLength(prefix) / 1e6);
   };

@@ -57,7 +57,7 @@ export async function runSanitizerBench(opts: SanitizerBenchOptions = {}): Promi
   for (let seg = 0; seg < bytes.length; seg += SEGMENT_BYTES) {
     const end = Math.min(bytes.length, seg + SEGMENT_BYTES);
     const t0 = performance.now();
-    for (let p = seg; p < end; ) {
+    for (let p = seg; p < end;) {
       const size = Math.min(end - p, randomChunkSize(rng));
       outChars += stream.write(bytes.subarray(p, p + size)).length;
       p += size;
@@ -85,7 +85,7 @@ export async function runSanitizerBench(opts: SanitizerBenchOptions = {}): Promi
   const lintMsPerMB: number[] = [];
   const ranges: [number, number][] = [];
   const lintStarted = performance.now();
-  for (let off = 0; off < prefix.length; ) {
+  for (let off = 0; off < prefix.length;) {
     let end = Math.min(prefix.length, off + LINT_FILE_CHARS);
     const nl = prefix.indexOf('\n', end);
     end = end === prefix.length || nl === -1 ? prefix.length : nl + 1;
@@ -133,13 +133,14 @@ async function warmUp(sanitizer: ReturnType<typeof createOutputSanitizer>, lint:
   const bytes = Buffer.from(text, 'utf8');
   const rng = mulberry32(seed + 1);
   const stream = sanitizer.createStream();
-  for (let p = 0; p < bytes.length; ) {
+  for (let p = 0; p < bytes.length;) {
     const size = randomChunkSize(rng);
     stream.write(bytes.subarray(p, p + size));
     p += size;
   }
   stream.end();
-  for (let off = 0; off < WARM_UP_LINT_FILES * LINT_FILE_CHARS; off += LINT_FILE_CHARS) await lint(text.slice(off, off + LINT_FILE_CHARS));
+  for (let off = 0; off < WARM_UP_LINT_FILES * LINT_FILE_CHARS; off += LINT_FILE_CHARS)
+    await lint(text.slice(off, off + LINT_FILE_CHARS));
 }
 
 /** Chunk sizes from 1 byte to 64 KiB, log-uniform, like pipe reads of a chatty process. */
@@ -171,7 +172,8 @@ type Lint = (content: string) => Promise<[number, number][]>;
 
 async function secretlintRunner(): Promise<Lint> {
   const core = (await import('@secretlint/core')) as typeof import('@secretlint/core');
-  const preset = (await import('@secretlint/secretlint-rule-preset-recommend')) as typeof import('@secretlint/secretlint-rule-preset-recommend');
+  const preset =
+    (await import('@secretlint/secretlint-rule-preset-recommend')) as typeof import('@secretlint/secretlint-rule-preset-recommend');
   const config = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: preset.creator }] };
   return async (content) => {
     const result = await core.lintSource({
@@ -209,7 +211,8 @@ export function formatSanitizerBench(result: SanitizerBenchResult): string {
   return ['sanitizer (baseline: secretlint)', line(head), ...rows.map(line)].join('\n');
 }
 
-const invokedDirectly = typeof process !== 'undefined' && /sanitizer\.bench\.(?:ts|js|mjs|cjs)$/.test(process.argv[1] ?? '');
+const invokedDirectly =
+  typeof process !== 'undefined' && /sanitizer\.bench\.(?:ts|js|mjs|cjs)$/.test(process.argv[1] ?? '');
 if (invokedDirectly) {
   const size = Number(process.argv.find((a) => a.startsWith('--size='))?.slice(7) ?? 100);
   const lintArg = process.argv.find((a) => a.startsWith('--secretlint-mb='));
@@ -218,9 +221,14 @@ if (invokedDirectly) {
       process.stderr.write(formatSanitizerBench(r) + '\n');
       if (r.perRule) {
         const misses = Object.entries(r.perRule).filter(([, [c, n]]) => c < n);
-        process.stderr.write(`per-rule recall: ${Object.keys(r.perRule).length} rules, misses: ${misses.length === 0 ? 'none' : misses.map(([id, [c, n]]) => `${id} ${c}/${n}`).join(', ')}\n`);
+        process.stderr.write(
+          `per-rule recall: ${Object.keys(r.perRule).length} rules, misses: ${misses.length === 0 ? 'none' : misses.map(([id, [c, n]]) => `${id} ${c}/${n}`).join(', ')}\n`,
+        );
       }
-      if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ suites: { sanitizer: { baseline: r.baseline, cases: r.cases } } }) + '\n');
+      if (process.argv.includes('--json'))
+        process.stdout.write(
+          JSON.stringify({ suites: { sanitizer: { baseline: r.baseline, cases: r.cases } } }) + '\n',
+        );
     },
     (error: unknown) => {
       process.stderr.write(`sanitizer bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);

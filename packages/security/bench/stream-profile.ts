@@ -28,7 +28,7 @@ for (let rep = 0; rep < reps; rep++) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let chars = 0;
-  for (let p = 0; p < bytes.length; ) {
+  for (let p = 0; p < bytes.length;) {
     const n = Math.max(1, Math.floor(Math.exp(rng() * Math.log(65536))));
     const out = stream.write(bytes.subarray(p, p + n));
     chars += out.length;
@@ -42,5 +42,7 @@ for (let rep = 0; rep < reps; rep++) {
   const cpu = process.cpuUsage(c0);
   const mbps = (t: number): string => (bytes.length / 1e6 / (t / 1000)).toFixed(1);
   const count = stream.redactions().reduce((n, r) => n + r.count, 0);
-  console.log(`rep ${rep}: ${mbps(ms)} MB/s wall, ${mbps((cpu.user + cpu.system) / 1000)} MB/s cpu, ${chars} chars, ${count} redactions${process.env.HASH ? ' ' + hash.digest('hex') : ''}`);
+  console.log(
+    `rep ${rep}: ${mbps(ms)} MB/s wall, ${mbps((cpu.user + cpu.system) / 1000)} MB/s cpu, ${chars} chars, ${count} redactions${process.env.HASH ? ' ' + hash.digest('hex') : ''}`,
+  );
 }

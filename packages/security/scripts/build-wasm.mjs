@@ -51,7 +51,9 @@ if (process.argv.includes('--check')) {
     // missing counts as stale
   }
   if (current !== text) {
-    process.stderr.write(`${target} is not what assembly/scan.ts compiles to; run npm run build:wasm -w packages/security\n`);
+    process.stderr.write(
+      `${target} is not what assembly/scan.ts compiles to; run npm run build:wasm -w packages/security\n`,
+    );
     process.exit(1);
   }
 } else writeFileSync(target, text);

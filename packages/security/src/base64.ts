@@ -10,11 +10,12 @@ export function stableBase64Parts(value: string): string[] {
   const parts = new Set<string>();
   for (let k = 0; k < 3; k++) {
     // A character is stable when it reads the same with all-zero and all-one neighbours.
-    const encode = (fill: number): string => Buffer.concat([Buffer.alloc(k, fill), bytes, Buffer.alloc(2, fill)]).toString('base64');
+    const encode = (fill: number): string =>
+      Buffer.concat([Buffer.alloc(k, fill), bytes, Buffer.alloc(2, fill)]).toString('base64');
     const low = encode(0);
     const high = encode(0xff);
     let best = '';
-    for (let i = 0; i < low.length; ) {
+    for (let i = 0; i < low.length;) {
       if (low[i] !== high[i]) {
         i++;
         continue;

@@ -3,7 +3,9 @@ import { createOutputSanitizer } from './output-sanitizer';
 
 describe('custom rules from the policy file', () => {
   it('redacts what a valid RE2 rule matches, with its own id and severity', () => {
-    const s = createOutputSanitizer({ customRules: [{ id: 'acme-ticket', pattern: 'ACME-[0-9]{6}', severity: 'low' }] });
+    const s = createOutputSanitizer({
+      customRules: [{ id: 'acme-ticket', pattern: 'ACME-[0-9]{6}', severity: 'low' }],
+    });
     const out = s.sanitize('see ACME-123456 and acme-654321');
     expect(out.text).toBe('see [REDACTED:acme-ticket] and acme-654321');
     expect(out.redactions).toEqual([{ ruleId: 'acme-ticket', severity: 'low', count: 1 }]);
@@ -48,7 +50,9 @@ describe('custom rules from the policy file', () => {
   });
 
   it('applies custom rules line by line, the same in a stream as in one shot', () => {
-    const s = createOutputSanitizer({ customRules: [{ id: 'internal-host', pattern: '[a-z0-9-]+\\.corp\\.internal' }] });
+    const s = createOutputSanitizer({
+      customRules: [{ id: 'internal-host', pattern: '[a-z0-9-]+\\.corp\\.internal' }],
+    });
     const input = 'db-1.corp.internal ok\nno host here\nweb.corp.internal';
     const stream = s.createStream();
     let out = '';

@@ -30,9 +30,11 @@ export function compileCustomRules(inputs: readonly CustomRuleInput[], reservedI
     if (reservedIds.has(id)) return fail('id collides with a built-in rule');
     if (seen.has(id)) return fail('id is used twice');
     seen.add(id);
-    if (typeof input.pattern !== 'string' || input.pattern.length === 0) return fail('pattern must be a non-empty string');
+    if (typeof input.pattern !== 'string' || input.pattern.length === 0)
+      return fail('pattern must be a non-empty string');
     if (input.pattern.length > MAX_PATTERN) return fail(`pattern is longer than ${MAX_PATTERN} characters`);
-    if (input.severity !== undefined && !SEVERITIES.includes(input.severity)) return fail(`severity must be one of ${SEVERITIES.join(', ')}`);
+    if (input.severity !== undefined && !SEVERITIES.includes(input.severity))
+      return fail(`severity must be one of ${SEVERITIES.join(', ')}`);
     let flags = 0;
     for (const f of input.flags ?? '') {
       if (f === 'i') flags |= RE2JS.CASE_INSENSITIVE;
@@ -64,9 +66,13 @@ export function compileCustomRules(inputs: readonly CustomRuleInput[], reservedI
     });
   });
   if (problems.length > 0) {
-    throw new BastionError('INVALID_INPUT', `${problems.length} custom sanitizer rule(s) rejected: ${problems.map((p) => p.id).join(', ')}`, {
-      details: { rules: problems },
-    });
+    throw new BastionError(
+      'INVALID_INPUT',
+      `${problems.length} custom sanitizer rule(s) rejected: ${problems.map((p) => p.id).join(', ')}`,
+      {
+        details: { rules: problems },
+      },
+    );
   }
   return rules;
 }

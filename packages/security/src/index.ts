@@ -15,4 +15,10 @@ export { createLogRedaction, LOG_REDACT_PATHS, type LogRedactionOptions } from '
 export { luhnValid, paymentCardValid } from './validators/luhn';
 export { ibanValid } from './validators/iban';
 export { shannonEntropy } from './validators/entropy';
-export { createSecretStore, SECRET_SOURCES, type SecretStore, type SecretSource, type SecretStoreOptions } from './secrets/secret-store';
+export {
+  createSecretStore,
+  SECRET_SOURCES,
+  type SecretStore,
+  type SecretSource,
+  type SecretStoreOptions,
+} from './secrets/secret-store';

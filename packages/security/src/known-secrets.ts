@@ -58,7 +58,8 @@ export function knownSecretRule(secrets: readonly string[]): Rule {
   return {
     id: 'known-secret',
     severity: 'critical',
-    description: 'A secret the runtime holds (API key, secret file), raw, JSON-escaped, URL-, hex- or base64-encoded (also wrapped), or with format characters in it.',
+    description:
+      'A secret the runtime holds (API key, secret file), raw, JSON-escaped, URL-, hex- or base64-encoded (also wrapped), or with format characters in it.',
     anchors: [...new Set([...forms.map((f) => f.text), ...pieces])],
     before: REACH,
     after: REACH,

@@ -7,13 +7,17 @@ describe('createLogRedaction', () => {
   const piece = createLogRedaction(createOutputSanitizer());
 
   it('gives pino redact paths for credentials by name', () => {
-    expect(piece.redact.paths).toEqual(expect.arrayContaining(['req.headers.authorization', 'apiKey', '*.token', 'password', 'secret']));
+    expect(piece.redact.paths).toEqual(
+      expect.arrayContaining(['req.headers.authorization', 'apiKey', '*.token', 'password', 'secret']),
+    );
     expect(piece.redact.paths).toEqual([...LOG_REDACT_PATHS]);
     expect(piece.redact.censor).toBe('[REDACTED]');
   });
 
   it('sanitizes errors, including message, stack, cause and extra fields', () => {
-    const err = Object.assign(new Error(`push failed with ${GH}`, { cause: new Error(`inner ${GH}`) }), { url: `https://x:${'Pw0rd1234'}@h` });
+    const err = Object.assign(new Error(`push failed with ${GH}`, { cause: new Error(`inner ${GH}`) }), {
+      url: `https://x:${'Pw0rd1234'}@h`,
+    });
     const out = piece.serializers.err(err) as Record<string, unknown>;
     const json = JSON.stringify(out);
     expect(json).not.toContain(GH);
@@ -23,8 +27,15 @@ describe('createLogRedaction', () => {
   });
 
   it('censors env entries whose names say key/token/secret and sanitizes the rest', () => {
-    const out = piece.serializers.env({ GEMINI_API_KEY: 'abc', HOME: '/home/alice', NOTE: `x ${GH}` }) as Record<string, string>;
-    expect(out).toEqual({ GEMINI_API_KEY: '[REDACTED:env]', HOME: '/home/[REDACTED:host-path-user]', NOTE: 'x [REDACTED:github-pat]' });
+    const out = piece.serializers.env({ GEMINI_API_KEY: 'abc', HOME: '/home/alice', NOTE: `x ${GH}` }) as Record<
+      string,
+      string
+    >;
+    expect(out).toEqual({
+      GEMINI_API_KEY: '[REDACTED:env]',
+      HOME: '/home/[REDACTED:host-path-user]',
+      NOTE: 'x [REDACTED:github-pat]',
+    });
   });
 
   it('sanitizes the message and every string argument in the logMethod hook', () => {

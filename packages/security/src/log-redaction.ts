@@ -2,11 +2,36 @@ import type { OutputSanitizer } from './types';
 
 /** Paths pino removes outright: credentials by name, wherever a request, response or config puts them. */
 export const LOG_REDACT_PATHS: readonly string[] = [
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization',
-  'req.headers["proxy-authorization"]', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers["x-api-key"]',
-  '*.headers["x-api-key"]', 'headers["x-goog-api-key"]', '*.headers["x-goog-api-key"]',
-  'apiKey', '*.apiKey', 'api_key', '*.api_key', 'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken',
-  '*.refreshToken', 'password', '*.password', 'secret', '*.secret', 'clientSecret', '*.clientSecret', 'privateKey', '*.privateKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  'headers["x-goog-api-key"]',
+  '*.headers["x-goog-api-key"]',
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'clientSecret',
+  '*.clientSecret',
+  'privateKey',
+  '*.privateKey',
 ];
 
 /** Environment variable names whose values are always censored in a logged `env` object. */
@@ -64,7 +89,10 @@ export function createLogRedaction(sanitizer: OutputSanitizer): LogRedactionOpti
     },
     hooks: {
       logMethod(inputArgs, method) {
-        return method.apply(this, inputArgs.map((a) => clean(a)));
+        return method.apply(
+          this,
+          inputArgs.map((a) => clean(a)),
+        );
       },
     },
   };

@@ -107,7 +107,8 @@ describe('createOutputSanitizer', () => {
 
   describe('terminal controls', () => {
     it('strips CSI colours, OSC 52 clipboard writes, OSC 8 hyperlinks and other C0/C1 controls but keeps \\n \\r \\t', () => {
-      const input = '\x1b[1;31mred\x1b[0m\t\x1b]52;c;ZWNobyBwd25lZA==\x07clip \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ \x9b2Jx\x07\x08\x00y\r\n';
+      const input =
+        '\x1b[1;31mred\x1b[0m\t\x1b]52;c;ZWNobyBwd25lZA==\x07clip \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ \x9b2Jx\x07\x08\x00y\r\n';
       expect(sanitizer.sanitize(input).text).toBe('red\tclip link xy\r\n');
     });
 
@@ -124,16 +125,24 @@ describe('createOutputSanitizer', () => {
   describe('host paths', () => {
     it('redacts the user segment by default and can be disabled or given other prefixes', () => {
       expect(sanitizer.sanitize('at /home/alice/src/x.ts').text).toBe('at /home/[REDACTED:host-path-user]/src/x.ts');
-      expect(createOutputSanitizer({ hostPaths: { enabled: false } }).sanitize('at /home/alice/x').text).toBe('at /home/alice/x');
+      expect(createOutputSanitizer({ hostPaths: { enabled: false } }).sanitize('at /home/alice/x').text).toBe(
+        'at /home/alice/x',
+      );
       const custom = createOutputSanitizer({ hostPaths: { enabled: true, homePrefixes: ['/srv/users/'] } });
-      expect(custom.sanitize('/srv/users/bob/x and /home/carol/y').text).toBe('/srv/users/[REDACTED:host-path-user]/x and /home/carol/y');
+      expect(custom.sanitize('/srv/users/bob/x and /home/carol/y').text).toBe(
+        '/srv/users/[REDACTED:host-path-user]/x and /home/carol/y',
+      );
     });
 
     it('with hostPaths.users, redacts only the host accounts and leaves other home paths readable', () => {
       const host = createOutputSanitizer({ hostPaths: { enabled: true, users: ['opsadmin'] } });
-      expect(host.sanitize('ls /home/alice/src and /home/OpsAdmin/.ssh').text).toBe('ls /home/alice/src and /home/[REDACTED:host-path-user]/.ssh');
+      expect(host.sanitize('ls /home/alice/src and /home/OpsAdmin/.ssh').text).toBe(
+        'ls /home/alice/src and /home/[REDACTED:host-path-user]/.ssh',
+      );
       expect(host.sanitize('PWD=/home/alice/src').text).toBe('PWD=/home/alice/src');
-      expect(() => createOutputSanitizer({ hostPaths: { enabled: true, users: ['a/b'] } })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+      expect(() => createOutputSanitizer({ hostPaths: { enabled: true, users: ['a/b'] } })).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT' }),
+      );
     });
   });
 
@@ -162,7 +171,9 @@ describe('createOutputSanitizer', () => {
     });
 
     it('rejects unknown rule ids in disabledRules with INVALID_INPUT', () => {
-      expect(() => createOutputSanitizer({ disabledRules: ['no-such-rule'] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+      expect(() => createOutputSanitizer({ disabledRules: ['no-such-rule'] })).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT' }),
+      );
     });
   });
 });

@@ -64,21 +64,28 @@ export function buildCore(options: OutputSanitizerOptions): SanitizerCore {
   const disabled = new Set(options.disabledRules ?? []);
   const unknown = [...disabled].filter((id) => !BUILT_IN_IDS.has(id) && !customIds.has(id));
   if (unknown.length > 0) {
-    throw new BastionError('INVALID_INPUT', `disabledRules names unknown rule ids: ${unknown.join(', ')}`, { details: { unknown } });
+    throw new BastionError('INVALID_INPUT', `disabledRules names unknown rule ids: ${unknown.join(', ')}`, {
+      details: { unknown },
+    });
   }
   const hostPaths = options.hostPaths ?? { enabled: true };
   const prefixes = hostPaths.homePrefixes ?? DEFAULT_HOME_PREFIXES;
   const short = prefixes.filter((p) => typeof p !== 'string' || p.length < 2);
-  if (short.length > 0) throw new BastionError('INVALID_INPUT', 'hostPaths.homePrefixes entries must be strings of at least 2 characters');
+  if (short.length > 0)
+    throw new BastionError('INVALID_INPUT', 'hostPaths.homePrefixes entries must be strings of at least 2 characters');
   const users = hostPaths.users;
   if (users !== undefined && !users.every((u) => typeof u === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(u))) {
-    throw new BastionError('INVALID_INPUT', 'hostPaths.users entries must be user names of 1 to 64 characters from A-Z a-z 0-9 . _ -');
+    throw new BastionError(
+      'INVALID_INPUT',
+      'hostPaths.users entries must be user names of 1 to 64 characters from A-Z a-z 0-9 . _ -',
+    );
   }
 
   const rules: Rule[] = [...SECRET_RULES, ...PII_RULES];
   if (hostPaths.enabled) rules.push(hostPathRule(prefixes, users));
   rules.push(base64SecretRule(SECRET_RULES), hexSecretRule(SECRET_RULES));
-  if (options.knownSecrets !== undefined && options.knownSecrets.length > 0) rules.unshift(knownSecretRule(options.knownSecrets));
+  if (options.knownSecrets !== undefined && options.knownSecrets.length > 0)
+    rules.unshift(knownSecretRule(options.knownSecrets));
   rules.push(...compileCustomRules(options.customRules ?? [], BUILT_IN_IDS));
   const active = rules.filter((r) => !disabled.has(r.id));
   return { rules: active, detector: new Detector(active), stripControls: options.stripTerminalControls ?? true };

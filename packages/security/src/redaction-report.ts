@@ -16,7 +16,8 @@ export class RedactionTally {
     const byId = new Map<string, Redaction>();
     for (const [r, count] of [...this.counts].sort((a, b) => a[0] - b[0])) {
       const line = byId.get(this.rules[r].id);
-      if (line === undefined) byId.set(this.rules[r].id, { ruleId: this.rules[r].id, severity: this.rules[r].severity, count });
+      if (line === undefined)
+        byId.set(this.rules[r].id, { ruleId: this.rules[r].id, severity: this.rules[r].severity, count });
       else line.count += count;
     }
     return [...byId.values()];
@@ -24,7 +25,13 @@ export class RedactionTally {
 }
 
 /** text[0, limit) with each span replaced by `[REDACTED:<rule id>]`. */
-export function applySpans(text: string, spans: readonly Span[], limit: number, rules: readonly Rule[], tally: RedactionTally): string {
+export function applySpans(
+  text: string,
+  spans: readonly Span[],
+  limit: number,
+  rules: readonly Rule[],
+  tally: RedactionTally,
+): string {
   if (spans.length === 0) return limit === text.length ? text : text.slice(0, limit);
   let out = '';
   let pos = 0;

@@ -58,7 +58,8 @@ describe('a forced cut in a long line', () => {
           const token = TOKENS[name];
           // The token starts `shift` characters after the cap: from wholly before to wholly after.
           const at = MAX_HELD_LINE + shift - open.length;
-          const text = FILLERS[fillerName](at) + open + token + close + FILLERS[fillerName](CUT_LOOKAHEAD + 20_000) + '\ntail\n';
+          const text =
+            FILLERS[fillerName](at) + open + token + close + FILLERS[fillerName](CUT_LOOKAHEAD + 20_000) + '\ntail\n';
           // Where the one-shot call sees no token (`xAKIA…` after letters has no boundary) there is
           // nothing to keep; everywhere else no piece of it may come out of the stream.
           const oneShot = sanitizer.sanitize(text).text;

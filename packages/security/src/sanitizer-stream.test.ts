@@ -6,11 +6,28 @@ import type { OutputSanitizer, Redaction } from './types';
 
 const sanitizer = createOutputSanitizer({ knownSecrets: ['runtime-held-key-0123456789'] });
 const positives = RULE_EXAMPLES.flatMap((e) => e.positive);
-const HELD_B64 = Buffer.from('export HELD=runtime-held-key-0123456789 and more text to wrap over two lines').toString('base64');
+const HELD_B64 = Buffer.from('export HELD=runtime-held-key-0123456789 and more text to wrap over two lines').toString(
+  'base64',
+);
 const ENCODED_PIECES = [
-  '\\u0067hp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A', '\\u00', '\\\\u0041KIA', '\\/', '%67%68%70%5F', '%6', '%E2%80%8B', '\u200b', '\u00ad', '\u2060', '\ufeff',
-  HELD_B64.slice(0, 76) + '\n' + HELD_B64.slice(76), HELD_B64.slice(0, 40), 'Ab'.repeat(30) + '\n', '-'.repeat(50) + '\n',
-  'MIIEowIBAAKCAQEA' + 'q1w2e3r4'.repeat(8), 'MC4CAQAwBQYDK2VwBCIEI' + 'z'.repeat(43), Buffer.from('ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A').toString('hex'),
+  '\\u0067hp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A',
+  '\\u00',
+  '\\\\u0041KIA',
+  '\\/',
+  '%67%68%70%5F',
+  '%6',
+  '%E2%80%8B',
+  '\u200b',
+  '\u00ad',
+  '\u2060',
+  '\ufeff',
+  HELD_B64.slice(0, 76) + '\n' + HELD_B64.slice(76),
+  HELD_B64.slice(0, 40),
+  'Ab'.repeat(30) + '\n',
+  '-'.repeat(50) + '\n',
+  'MIIEowIBAAKCAQEA' + 'q1w2e3r4'.repeat(8),
+  'MC4CAQAwBQYDK2VwBCIEI' + 'z'.repeat(43),
+  Buffer.from('ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A').toString('hex'),
   '----BEGIN RSA PRIVATE KEY----\nMIIEowIBAAKCAQEA' + 'x'.repeat(40) + '\n----END RSA PRIVATE KEY----',
 ];
 const negatives = RULE_EXAMPLES.flatMap((e) => e.negative);
@@ -39,11 +56,36 @@ const fragment = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
   { weight: 3, arbitrary: fc.constantFrom(...positives) },
   { weight: 2, arbitrary: fc.constantFrom(...negatives) },
-  { weight: 2, arbitrary: fc.constantFrom('\n', '\r\n', ' ', '"', '=', ': ', '\\n', '\x1b[31m', '\x1b[0m', '\x1b]8;;http://x\x07', '\x1b]52;c;aGk=\x07', 'é', '日本', '🔑', '\t') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '\n',
+      '\r\n',
+      ' ',
+      '"',
+      '=',
+      ': ',
+      '\\n',
+      '\x1b[31m',
+      '\x1b[0m',
+      '\x1b]8;;http://x\x07',
+      '\x1b]52;c;aGk=\x07',
+      'é',
+      '日本',
+      '🔑',
+      '\t',
+    ),
+  },
   // Characters above U+00FF whose low byte is an ASCII letter, digit or control: the scan image
   // made while decoding must not take them for one.
   { weight: 1, arbitrary: fc.constantFrom('\u0141KIA', '\u0167oken=', 'gh\u0170_', '\u011b', '\u1b1b', '\u0140') },
-  { weight: 1, arbitrary: fc.constantFrom('runtime-held-key-0123456789', Buffer.from('runtime-held-key-0123456789').toString('base64')) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'runtime-held-key-0123456789',
+      Buffer.from('runtime-held-key-0123456789').toString('base64'),
+    ),
+  },
   // Encodings the decoded view, the wrapped-blob rules and the key-body rule read, and pieces of them.
   { weight: 2, arbitrary: fc.constantFrom(...ENCODED_PIECES) },
 );
@@ -70,7 +112,22 @@ describe('SanitizerStream', () => {
     // 8,192 reach the bound of a string sequence.
     const body = (min: number, max: number): fc.Arbitrary<string> => fc.integer({ min, max }).map((n) => 'b'.repeat(n));
     const part = fc.oneof(
-      fc.constantFrom('\x1b[31m', '\x1b[0m', '\x1b[', '\x07', '\x00', '\x1b\\', '\x9c', '\x1b', '\n', 'line\n', 'é', '日本', ' text ', '\r\n'),
+      fc.constantFrom(
+        '\x1b[31m',
+        '\x1b[0m',
+        '\x1b[',
+        '\x07',
+        '\x00',
+        '\x1b\\',
+        '\x9c',
+        '\x1b',
+        '\n',
+        'line\n',
+        'é',
+        '日本',
+        ' text ',
+        '\r\n',
+      ),
       body(84, 100).map((b) => `\x1b]0;${b}`),
       body(84, 100).map((b) => `\x1b]8;;http://x/${b}\x07`),
       body(84, 100).map((b) => `\x1bP${b}\x1b\\`),
@@ -90,18 +147,28 @@ describe('SanitizerStream', () => {
   });
 
   it('sanitizes a write larger than its decoding piece (256 KiB) exactly as the same text given as a string or in small chunks', () => {
-    const line = (k: number): string => `${k} ${positives[k % positives.length]} naïve 日本 \x1b[31mred\x1b[0m ${negatives[k % negatives.length]}\n`;
+    const line = (k: number): string =>
+      `${k} ${positives[k % positives.length]} naïve 日本 \x1b[31mred\x1b[0m ${negatives[k % negatives.length]}\n`;
     let text = '';
     for (let k = 0; text.length < 300_000; k++) text += line(k);
     // Put a three-byte character across the first piece boundary.
     const bytes = Buffer.from(text, 'utf8');
-    const head = bytes.subarray(0, 262_143).toString('utf8').replace(/\uFFFD+$/, '');
+    const head = bytes
+      .subarray(0, 262_143)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '');
     const pad = 262_143 - Buffer.byteLength(head);
     const input = Buffer.from(head + 'x'.repeat(pad) + '日' + text.slice(head.length), 'utf8');
     expect(input.subarray(262_143, 262_146).toString('utf8')).toBe('日');
     const whole = sanitizer.sanitize(input);
     expect(whole.text).toBe(sanitizer.sanitize(input.toString('utf8')).text);
-    const chunked = streamThrough(sanitizer, splitBytes(input, Array.from({ length: 40 }, (_, i) => (i + 1) * 12_345)));
+    const chunked = streamThrough(
+      sanitizer,
+      splitBytes(
+        input,
+        Array.from({ length: 40 }, (_, i) => (i + 1) * 12_345),
+      ),
+    );
     expect(chunked.text).toBe(whole.text);
     expect(chunked.redactions).toEqual(whole.redactions);
     expect(whole.redactions.reduce((n, r) => n + r.count, 0)).toBeGreaterThan(1000);
@@ -120,7 +187,10 @@ describe('SanitizerStream', () => {
   it('never splits a UTF-8 character, whatever the chunk boundaries', () => {
     const input = 'naïve café 日本語 🔑 emoji ✓\n'.repeat(20);
     const bytes = Buffer.from(input);
-    const streamed = streamThrough(sanitizer, Array.from(bytes, (b) => Uint8Array.of(b)));
+    const streamed = streamThrough(
+      sanitizer,
+      Array.from(bytes, (b) => Uint8Array.of(b)),
+    );
     expect(streamed.text).toBe(input);
     expect(streamed.text).not.toContain('\ufffd');
   });

@@ -141,7 +141,11 @@ export class SanitizerStreamImpl implements SanitizerStream {
       const released = Math.max(0, result.limit - at);
       const spans = at === 0 ? result.spans : shiftSpans(result.spans, at);
       out += applySpans(pending, spans, released, this.core.rules, this.tally);
-      if (released > 0) this.context = pending.charCodeAt(released - 1) === NEWLINE ? '' : text.slice(Math.max(0, at + released - CUT_CONTEXT), at + released);
+      if (released > 0)
+        this.context =
+          pending.charCodeAt(released - 1) === NEWLINE
+            ? ''
+            : text.slice(Math.max(0, at + released - CUT_CONTEXT), at + released);
       this.pending = pending.slice(released);
       if (image !== undefined) image.start += released;
       if (released === 0 || (released < limit && !final)) break;

@@ -4,10 +4,58 @@ import { stripTerminalControls, TerminalControlStripper } from './terminal-contr
 // Controls, sequences, and characters above U+00FF whose low byte is a control or an introducer
 // (the stripper finds controls in an image of the text that must not take them for controls).
 const piece = fc.oneof(
-  fc.constantFrom('\x1b[31m', '\x1b[0m', '\x1b]8;;http://x\x07', '\x1b]52;c;aGk=\x07', '\x1bP', '\x1b\\', '\x9b1m', '\x9d0;t\x9c', '\x07', '\x00', '\x7f'),
+  fc.constantFrom(
+    '\x1b[31m',
+    '\x1b[0m',
+    '\x1b]8;;http://x\x07',
+    '\x1b]52;c;aGk=\x07',
+    '\x1bP',
+    '\x1b\\',
+    '\x9b1m',
+    '\x9d0;t\x9c',
+    '\x07',
+    '\x00',
+    '\x7f',
+  ),
   // Incomplete and unusual sequences, so that cuts land inside them.
-  fc.constantFrom('\x1b[', '\x1b[12', '\x1b[1;3', '\x1b[?25', '\x1b]0;title', '\x1bPq#0', '\x1b(', '\x1b( ', '\x1b', '\x9b', '\x9d', '\x90', '\x1bX', '\x1b_', '\x1b^', '\x9c', ';', '[', ']', 'm', '\\'),
-  fc.constantFrom('\u011b', '\u0107', '\u019b', '\u0190', '\u017f', '\u0100', '\u1b1b', 'é', '日本', '🔑', '\n', '\t', '\r'),
+  fc.constantFrom(
+    '\x1b[',
+    '\x1b[12',
+    '\x1b[1;3',
+    '\x1b[?25',
+    '\x1b]0;title',
+    '\x1bPq#0',
+    '\x1b(',
+    '\x1b( ',
+    '\x1b',
+    '\x9b',
+    '\x9d',
+    '\x90',
+    '\x1bX',
+    '\x1b_',
+    '\x1b^',
+    '\x9c',
+    ';',
+    '[',
+    ']',
+    'm',
+    '\\',
+  ),
+  fc.constantFrom(
+    '\u011b',
+    '\u0107',
+    '\u019b',
+    '\u0190',
+    '\u017f',
+    '\u0100',
+    '\u1b1b',
+    'é',
+    '日本',
+    '🔑',
+    '\n',
+    '\t',
+    '\r',
+  ),
   fc.string({ maxLength: 20 }),
 );
 
@@ -62,11 +110,14 @@ describe('TerminalControlStripper', () => {
     ['DCS', 'a\x1bPq#0;2\nb\nc\x1b\\', 'a\nb\nc'],
     ['APC', 'a\x1b_payload\nrest', 'a\nrest'],
     ['C1 DCS (U+0090)', 'a\u0090data\r\nrest\u009c', 'a\nrest'],
-  ])('cuts an unterminated %s string at the end of its line, so later output stays visible', (_name, input, expected) => {
-    expect(stripTerminalControls(input)).toBe(expected);
-    const stripper = new TerminalControlStripper();
-    let out = '';
-    for (const ch of input) out += stripper.push(ch);
-    expect(out + stripper.end()).toBe(expected);
-  });
+  ])(
+    'cuts an unterminated %s string at the end of its line, so later output stays visible',
+    (_name, input, expected) => {
+      expect(stripTerminalControls(input)).toBe(expected);
+      const stripper = new TerminalControlStripper();
+      let out = '';
+      for (const ch of input) out += stripper.push(ch);
+      expect(out + stripper.end()).toBe(expected);
+    },
+  );
 });

@@ -48,7 +48,8 @@ function settled(raw: string, at: number, end: number): boolean {
     CSI_AT.lastIndex = at;
     return (CSI_AT.test(raw) && CSI_AT.lastIndex === end) || at + 83 < n;
   }
-  const string = c === 0x1b ? next === 0x5d || next === 0x50 || next === 0x58 || next === 0x5e || next === 0x5f : c !== 0x1b;
+  const string =
+    c === 0x1b ? next === 0x5d || next === 0x50 || next === 0x58 || next === 0x5e || next === 0x5f : c !== 0x1b;
   if (string) {
     // OSC, DCS, SOS, PM, APC (all C1 introducers but CSI): the body stopped at a character in
     // `raw`, then the terminator check read it, and the one after it when it is an ESC.
@@ -116,7 +117,9 @@ const WINDOW = 96;
 const SHORT_TEXT = 256;
 
 /** 1 for the characters of INTRODUCERS (ESC and the C1 controls that open a sequence), by code. */
-const INTRODUCER_CODES = Uint8Array.from({ length: 256 }, (_, c) => (new RegExp(`[${INTRODUCERS}]`).test(String.fromCharCode(c)) ? 1 : 0));
+const INTRODUCER_CODES = Uint8Array.from({ length: 256 }, (_, c) =>
+  new RegExp(`[${INTRODUCERS}]`).test(String.fromCharCode(c)) ? 1 : 0,
+);
 const isIntroducer = (c: number): boolean => c < 256 && INTRODUCER_CODES[c] === 1;
 
 /**
@@ -212,7 +215,8 @@ export class TerminalControlStripper {
   push(text: string, controls?: Int32Array): string {
     const raw = this.pending === '' ? text : this.pending + text;
     // A short text is searched by the regex: listing its controls in the module costs more.
-    const found = controls !== undefined && raw === text ? controls : raw.length > SHORT_TEXT ? controlPositions(raw) : undefined;
+    const found =
+      controls !== undefined && raw === text ? controls : raw.length > SHORT_TEXT ? controlPositions(raw) : undefined;
     const next = found === undefined ? (from: number): number => nextControl(raw, from) : listCursor(found);
     const { cuts, keep } = planStrip(raw.length, next(0), next, raw);
     if (cuts.length === 0 && keep === raw.length) {

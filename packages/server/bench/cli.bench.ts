@@ -19,7 +19,8 @@ export interface CliCaseResult extends CaseResult {
 type CliCase = CliCaseResult | { missing: string };
 
 /** Case names are stable: scripts and docs/benchmarks.md refer to them. */
-export type CliCaseName = 'docker-run' | 'node-e0' | 'version' | 'exec-in-process' | 'exec-daemon' | 'exec-bwrap-in-process' | 'bwrap-raw';
+export type CliCaseName =
+  'docker-run' | 'node-e0' | 'version' | 'exec-in-process' | 'exec-daemon' | 'exec-bwrap-in-process' | 'bwrap-raw';
 
 export interface CliBenchResult {
   baseline: 'docker-run';
@@ -68,18 +69,48 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
     { name: 'version', argv: [node, BIN, '--version'] },
     // Each call takes a warm container and the pool starts another one in the background, which
     // takes as long as a `docker run`: one call per second is a rate the pool keeps up with here.
-    { name: 'exec-daemon', argv: [node, BIN, 'exec', '--', 'true'], note: 'through `bastion daemon` (warm pool, 1 s between calls); target <= 0.25x', pauseS: 1 },
+    {
+      name: 'exec-daemon',
+      argv: [node, BIN, 'exec', '--', 'true'],
+      note: 'through `bastion daemon` (warm pool, 1 s between calls); target <= 0.25x',
+      pauseS: 1,
+    },
     { name: 'docker-run', argv: ['docker', 'run', '--rm', '--network', 'none', IMAGE, 'true'] },
-    { name: 'exec-in-process', argv: [node, BIN, 'exec', '--no-daemon', '--', 'true'], note: 'cold container per call; target <= 0.8x' },
+    {
+      name: 'exec-in-process',
+      argv: [node, BIN, 'exec', '--no-daemon', '--', 'true'],
+      note: 'cold container per call; target <= 0.8x',
+    },
   ];
   const cases: CliBenchResult['cases'] = {};
   const bwrap = bwrapAvailability();
   if (bwrap.ok) {
     const { root } = resolveRootfs(`${IMAGE}:latest`);
-    commands.push({ name: 'exec-bwrap-in-process', argv: [node, BIN, 'exec', '--no-daemon', '--backend', 'bwrap', '--', 'true'], note: 'target <= 0.5x' });
+    commands.push({
+      name: 'exec-bwrap-in-process',
+      argv: [node, BIN, 'exec', '--no-daemon', '--backend', 'bwrap', '--', 'true'],
+      note: 'target <= 0.5x',
+    });
     commands.push({
       name: 'bwrap-raw',
-      argv: ['bwrap', '--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', root, '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', 'true'],
+      argv: [
+        'bwrap',
+        '--unshare-all',
+        '--unshare-user',
+        '--die-with-parent',
+        '--new-session',
+        '--ro-bind',
+        root,
+        '/',
+        '--proc',
+        '/proc',
+        '--dev',
+        '/dev',
+        '--tmpfs',
+        '/tmp',
+        '--',
+        'true',
+      ],
       note: 'namespaces + ro rootfs, no seccomp/cgroups/uid drop',
     });
   } else {
@@ -89,7 +120,9 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
 
   const daemon = await startDaemon(env, log);
   try {
-    const samples = new Map<CliCaseName, { wall: number[]; cpu: number[] }>(commands.map((c) => [c.name, { wall: [], cpu: [] }]));
+    const samples = new Map<CliCaseName, { wall: number[]; cpu: number[] }>(
+      commands.map((c) => [c.name, { wall: [], cpu: [] }]),
+    );
     const rounds = Math.min(n, 3);
     for (let round = 0; round < rounds; round++) {
       const runs = Math.ceil(n / rounds);
@@ -99,8 +132,11 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
       for (const c of commands) args.push('--prepare', `sleep ${c.pauseS ?? 0.3}`);
       for (const c of commands) args.push('--command-name', c.name, quote(c.argv));
       const run = spawnSync(timer, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`hyperfine failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-      const doc = JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; times: number[]; user: number; system: number }[] };
+      if (run.status !== 0)
+        throw new Error(`hyperfine failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as {
+        results: { command: string; times: number[]; user: number; system: number }[];
+      };
       for (const r of doc.results) {
         const s = samples.get(r.command as CliCaseName)!;
         s.wall.push(...r.times.map((t) => t * 1000));
@@ -135,9 +171,14 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
 function ensureHyperfine(log: (m: string) => void): string {
   const found = spawnSync('sh', ['-c', 'command -v hyperfine'], { encoding: 'utf8' }).stdout.trim();
   if (found) return found;
-  if (process.getuid?.() !== 0) throw new Error('hyperfine is not installed; install it (apt-get install hyperfine) and run the bench again');
+  if (process.getuid?.() !== 0)
+    throw new Error('hyperfine is not installed; install it (apt-get install hyperfine) and run the bench again');
   log('installing hyperfine (apt-get install hyperfine)');
-  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'hyperfine'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'hyperfine'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
   if (install.status !== 0) throw new Error(`could not install hyperfine: ${install.stderr.trim().split('\n').pop()}`);
   return 'hyperfine';
 }
@@ -148,7 +189,10 @@ interface RunningDaemon {
 }
 
 async function startDaemon(env: NodeJS.ProcessEnv, log: (m: string) => void): Promise<RunningDaemon> {
-  const child = spawn(process.execPath, [BIN, 'daemon', '--pool-size', '3'], { env: { ...env, BASTION_AUDIT_LOG: '/dev/null' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'daemon', '--pool-size', '3'], {
+    env: { ...env, BASTION_AUDIT_LOG: '/dev/null' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const session = await new Promise<string>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`bastion daemon did not start in 60 s: ${seen}`)), 60_000);

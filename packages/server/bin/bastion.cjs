@@ -11,10 +11,14 @@ const { join } = require('node:path');
 if (Number(process.versions.node.split('.')[0]) < 22) {
   const toolsNode = join(__dirname, '..', '..', '..', '.tools', 'node', 'bin', 'node');
   if (!existsSync(toolsNode)) {
-    process.stderr.write(`bastion: Node ${process.versions.node} is too old (needs >= 22; 24 LTS recommended). Run \`bash scripts/ensure-node.sh\` in the Bastion checkout (it installs Node 24 into .tools/node, which bastion then uses), or put Node >= 22 first on PATH.\n`);
+    process.stderr.write(
+      `bastion: Node ${process.versions.node} is too old (needs >= 22; 24 LTS recommended). Run \`bash scripts/ensure-node.sh\` in the Bastion checkout (it installs Node 24 into .tools/node, which bastion then uses), or put Node >= 22 first on PATH.\n`,
+    );
     process.exit(125);
   }
-  const child = require('node:child_process').spawn(toolsNode, [__filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = require('node:child_process').spawn(toolsNode, [__filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   // Signals meant for bastion (SIGTERM from a supervisor, SIGINT) reach the real process.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
@@ -31,7 +35,11 @@ const bundle = join(__dirname, '..', 'dist', 'bastion.cjs');
 // The entry requires the runner (dist/bastion-runner.cjs) for most commands: both or a rebuild.
 if (!existsSync(bundle) || !existsSync(join(__dirname, '..', 'dist', 'bastion-runner.cjs'))) {
   // Required here, not at the top: loading child_process costs every call a few ms.
-  const build = require('node:child_process').spawnSync(process.execPath, [join(__dirname, '..', '..', '..', 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = require('node:child_process').spawnSync(
+    process.execPath,
+    [join(__dirname, '..', '..', '..', 'scripts', 'build.mjs')],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   if (build.status !== 0) {
     process.stderr.write('bastion: could not build the CLI bundle; run `npm ci && npm run build`\n');
     process.exit(125);

@@ -16,12 +16,17 @@ export type { CaseResult };
 
 // Bundled by scripts/bench.mjs into a cache dir, so find the repository from where we run.
 function repoRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'ops/docker/gemini-cli/VERSION'))) return dir;
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, 'ops/docker/gemini-cli/VERSION'))) return dir;
   throw new Error('run the gemini bench from inside the Bastion repository');
 }
 const REPO = repoRoot(process.cwd());
 const VERSION = readFileSync(join(REPO, 'ops/docker/gemini-cli/VERSION'), 'utf8').trim();
-const CLI = join(process.env.BASTION_CACHE_DIR ?? '/var/cache/bastion', `gemini-cli-${VERSION}`, 'node_modules/@google/gemini-cli/bundle/gemini.js');
+const CLI = join(
+  process.env.BASTION_CACHE_DIR ?? '/var/cache/bastion',
+  `gemini-cli-${VERSION}`,
+  'node_modules/@google/gemini-cli/bundle/gemini.js',
+);
 const KEY = 'bench-key-' + 'x'.repeat(20);
 
 function pct(sorted: number[], p: number): number {
@@ -60,7 +65,10 @@ export async function runGeminiBench(
       audit: createAuditLog({ level: 'error' }),
       egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
     });
-    return { runtime, runner: createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] }) };
+    return {
+      runtime,
+      runner: createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] }),
+    };
   };
   const warm = makeRunner(true);
   const cold = makeRunner(false);
@@ -68,15 +76,31 @@ export async function runGeminiBench(
   const bare = () =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
-      const child = spawn(process.execPath, [CLI, '--output-format', 'json', '--skip-trust', '--prompt', 'What is 2+2?'], {
-        cwd: home,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: api.url, GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1', TERM: 'dumb' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, '--output-format', 'json', '--skip-trust', '--prompt', 'What is 2+2?'],
+        {
+          cwd: home,
+          env: {
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            HOME: home,
+            GEMINI_API_KEY: KEY,
+            GOOGLE_GEMINI_BASE_URL: api.url,
+            GEMINI_CLI_NO_RELAUNCH: 'true',
+            NO_COLOR: '1',
+            TERM: 'dumb',
+          },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 && out.includes('"response"') ? resolve(performance.now() - t0) : reject(new Error(`bare CLI exited ${code}`))));
+      child.on('close', (code) =>
+        code === 0 && out.includes('"response"')
+          ? resolve(performance.now() - t0)
+          : reject(new Error(`bare CLI exited ${code}`)),
+      );
     });
   const sandboxed = async (runner: typeof warm.runner) => {
     const t0 = performance.now();
@@ -107,7 +131,11 @@ export async function runGeminiBench(
     const c = summarize(times.cold);
     return {
       baseline: 'bare',
-      cases: { bare: { ...b, ratio: 1 }, sandboxed: { ...w, ratio: w.p50Ms / b.p50Ms }, 'sandboxed-cold': { ...c, ratio: c.p50Ms / b.p50Ms } },
+      cases: {
+        bare: { ...b, ratio: 1 },
+        sandboxed: { ...w, ratio: w.p50Ms / b.p50Ms },
+        'sandboxed-cold': { ...c, ratio: c.p50Ms / b.p50Ms },
+      },
     };
   } finally {
     await warm.runtime.close();

@@ -9,8 +9,24 @@ import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
-import { createMemoryAuditLog, createFlagService, createPipeline, readOnlyBinding, createRuntimeRouter } from '@bastion/agent-runtime';
-import { createMetrics, createService, type ServiceOptions, createPgClient, createPgliteClient, createSqlTaskLedger, routerTaskRunner, startTaskWorker, type StartedWorker } from '@bastion/server';
+import {
+  createMemoryAuditLog,
+  createFlagService,
+  createPipeline,
+  readOnlyBinding,
+  createRuntimeRouter,
+} from '@bastion/agent-runtime';
+import {
+  createMetrics,
+  createService,
+  type ServiceOptions,
+  createPgClient,
+  createPgliteClient,
+  createSqlTaskLedger,
+  routerTaskRunner,
+  startTaskWorker,
+  type StartedWorker,
+} from '@bastion/server';
 import type { Router } from '@bastion/agent-runtime';
 import type { TaskLedger } from '@bastion/server';
 import type { CaseResult } from '@bastion/core/test-support';
@@ -37,7 +53,11 @@ const provider: AgentProvider = {
   flags: {},
   id: 'gemini-cli',
   capabilities: { analyze: true, edit: true },
-  plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['agent', '--prompt', task.prompt] }),
+  plan: (task) => ({
+    provider: 'gemini-cli',
+    image: 'bastion/sandbox:latest',
+    command: ['agent', '--prompt', task.prompt],
+  }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
 };
 
@@ -51,7 +71,9 @@ const provider: AgentProvider = {
  */
 export async function runQueueBench(options: { n?: number } = {}): Promise<QueueBenchResult> {
   const n = options.n ?? 300;
-  const server = process.env.BASTION_BENCH_DATABASE_URL ?? execFileSync('bash', [ensureScript()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const server =
+    process.env.BASTION_BENCH_DATABASE_URL ??
+    execFileSync('bash', [ensureScript()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const dbName = `bastion_bench_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: server });
   await admin.connect();
@@ -62,9 +84,19 @@ export async function runQueueBench(options: { n?: number } = {}): Promise<Queue
   try {
     const cases = {
       'in-process': await measure(n, dir, undefined),
-      'pg-1-worker': await measure(n, dir, { open: async () => createSqlTaskLedger(await createPgClient(url.toString())), workers: 1 }),
-      'pg-3-workers': await measure(n, dir, { open: async () => createSqlTaskLedger(await createPgClient(url.toString())), workers: 3 }),
-      'pglite-embedded': await measure(n, dir, { open: async () => createSqlTaskLedger(await createPgliteClient(join(dir, 'pglite'))), workers: 1, shared: true }),
+      'pg-1-worker': await measure(n, dir, {
+        open: async () => createSqlTaskLedger(await createPgClient(url.toString())),
+        workers: 1,
+      }),
+      'pg-3-workers': await measure(n, dir, {
+        open: async () => createSqlTaskLedger(await createPgClient(url.toString())),
+        workers: 3,
+      }),
+      'pglite-embedded': await measure(n, dir, {
+        open: async () => createSqlTaskLedger(await createPgliteClient(join(dir, 'pglite'))),
+        workers: 1,
+        shared: true,
+      }),
     };
     return { baseline: 'in-process', cases: cases as QueueBenchResult['cases'] };
   } finally {
@@ -83,13 +115,23 @@ function ensureScript(): string {
   throw new Error('ops/postgres/ensure-postgres.sh not found above the bench bundle; set BASTION_BENCH_DATABASE_URL');
 }
 
-async function measure(n: number, dir: string, durable: { open: () => Promise<TaskLedger>; workers: number; shared?: boolean } | undefined): Promise<QueueCase> {
+async function measure(
+  n: number,
+  dir: string,
+  durable: { open: () => Promise<TaskLedger>; workers: number; shared?: boolean } | undefined,
+): Promise<QueueCase> {
   const accepted = new Map<string, number>();
   const started = new Map<string, number>();
   const audit = createMemoryAuditLog({ level: 'warn' });
   const executor = createMemoryExecutor({ script: () => ({ stdout: 'done\n' }) });
   const engine = createPolicyEngine();
-  const pipeline = createPipeline({ policy: () => engine, executor, sanitizer: (knownSecrets) => createOutputSanitizer({ knownSecrets }), secrets: createSecretStore({ env: {} }), audit });
+  const pipeline = createPipeline({
+    policy: () => engine,
+    executor,
+    sanitizer: (knownSecrets) => createOutputSanitizer({ knownSecrets }),
+    secrets: createSecretStore({ env: {} }),
+    audit,
+  });
   const flags = createFlagService({ env: {} });
   const metrics = createMetrics();
   // The production path: Router → runtime router → AgentRunner → runAgent.
@@ -138,15 +180,25 @@ async function measure(n: number, dir: string, durable: { open: () => Promise<Ta
   };
   const service = await createService(serviceOptions);
   const submit = async (i: number, prefix: string) => {
-    const res = await fetch(`${service.url}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-correlation-id': `${prefix}-${i}` }, body: JSON.stringify({ prompt: `task ${i}` }) });
+    const res = await fetch(`${service.url}/v1/tasks`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-correlation-id': `${prefix}-${i}`,
+      },
+      body: JSON.stringify({ prompt: `task ${i}` }),
+    });
     if (res.status !== 202) throw new Error(`queue bench: HTTP ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   };
   const pool = async (count: number, prefix: string) => {
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < count) await submit(next++, prefix);
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < count) await submit(next++, prefix);
+      }),
+    );
   };
   const finished = async (prefix: string, count: number) => {
     for (;;) {
@@ -167,7 +219,10 @@ async function measure(n: number, dir: string, durable: { open: () => Promise<Ta
       await submit(i, latency);
       while (!done.has(`${latency}-${i}`)) await new Promise((r) => setTimeout(r, 1));
     }
-    const waits = [...accepted.entries()].filter(([k]) => k.startsWith(`${latency}-`)).map(([k, v]) => started.get(k)! - v).sort((a, b) => a - b);
+    const waits = [...accepted.entries()]
+      .filter(([k]) => k.startsWith(`${latency}-`))
+      .map(([k, v]) => started.get(k)! - v)
+      .sort((a, b) => a - b);
     const at = (p: number) => Number(waits[Math.min(waits.length - 1, Math.floor(p * waits.length))].toFixed(3));
     // Throughput: n tasks submitted at concurrency 16, first submit to last result.
     const prefix = `run${randomUUID().slice(0, 8)}`;
@@ -175,7 +230,14 @@ async function measure(n: number, dir: string, durable: { open: () => Promise<Ta
     await pool(n, prefix);
     await finished(prefix, n);
     const last = Math.max(...[...done.entries()].filter(([k]) => k.startsWith(`${prefix}-`)).map(([, v]) => v));
-    return { n: latencyN, p50Ms: at(0.5), p95Ms: at(0.95), ratio: 1, tasksPerSecond: Number((n / ((last - t0) / 1000)).toFixed(1)), throughputTasks: n };
+    return {
+      n: latencyN,
+      p50Ms: at(0.5),
+      p95Ms: at(0.95),
+      ratio: 1,
+      tasksPerSecond: Number((n / ((last - t0) / 1000)).toFixed(1)),
+      throughputTasks: n,
+    };
   } finally {
     for (const w of workers) await w.close(5_000);
     await service.close();

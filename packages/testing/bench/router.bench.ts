@@ -6,7 +6,13 @@ import { createPolicyEngine } from '@bastion/policy';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
 import type { OutputSanitizer, SecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
-import { createMemoryAuditLog, createFlagService, createPipeline, readOnlyBinding, createRuntimeRouter } from '@bastion/agent-runtime';
+import {
+  createMemoryAuditLog,
+  createFlagService,
+  createPipeline,
+  readOnlyBinding,
+  createRuntimeRouter,
+} from '@bastion/agent-runtime';
 import { createMetrics, createService } from '@bastion/server';
 import type { Router } from '@bastion/agent-runtime';
 import type { CaseResult } from '@bastion/core/test-support';
@@ -41,7 +47,11 @@ const benchProvider: AgentProvider = {
   flags: {},
   id: 'gemini-cli',
   capabilities: { analyze: true, edit: true },
-  plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['agent', '--prompt', task.prompt] }),
+  plan: (task) => ({
+    provider: 'gemini-cli',
+    image: 'bastion/sandbox:latest',
+    command: ['agent', '--prompt', task.prompt],
+  }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
 };
 
@@ -55,7 +65,13 @@ export async function runRouterBench(options: RouterBenchOptions = {}): Promise<
   const executor = createMemoryExecutor({ script: () => ({ stdout: 'The answer is 42. Nothing secret here.\n' }) });
   const engine = createPolicyEngine();
   const security = await loadSecurity();
-  const pipeline = createPipeline({ policy: () => engine, executor, sanitizer: security.sanitizer, secrets: security.secrets, audit });
+  const pipeline = createPipeline({
+    policy: () => engine,
+    executor,
+    sanitizer: security.sanitizer,
+    secrets: security.secrets,
+    audit,
+  });
   const flags = createFlagService({ env: {} });
   const metrics = createMetrics();
   // The production path: Router → runtime router → AgentRunner → runAgent, as serve, mcp and run use it.
@@ -69,7 +85,8 @@ export async function runRouterBench(options: RouterBenchOptions = {}): Promise<
 
   try {
     const check = await router.route({ prompt: 'warm up' });
-    if (check.status !== 'succeeded') throw new Error(`bench call did not succeed: ${check.error?.code}: ${check.error?.message}`);
+    if (check.status !== 'succeeded')
+      throw new Error(`bench call did not succeed: ${check.error?.code}: ${check.error?.message}`);
 
     const overheadSamples = await sequential(router, warmup, options.overheadCalls ?? 3000);
     const overhead = summarize(overheadSamples, undefined);
@@ -94,7 +111,12 @@ async function sequential(router: Router, warmup: number, n: number): Promise<nu
   return samples;
 }
 
-async function throughput(router: Router, metrics: ReturnType<typeof createMetrics>, baselineP50: number, options: RouterBenchOptions) {
+async function throughput(
+  router: Router,
+  metrics: ReturnType<typeof createMetrics>,
+  baselineP50: number,
+  options: RouterBenchOptions,
+) {
   const concurrency = options.concurrency ?? 32;
   const total = options.throughputRequests ?? 4000;
   const dir = await mkdtemp(join(tmpdir(), 'bastion-bench-'));
@@ -108,13 +130,22 @@ async function throughput(router: Router, metrics: ReturnType<typeof createMetri
       const body = JSON.stringify({ prompt: `request ${i}` });
       const req = request(
         `${service.url}/v1/tasks?wait=true`,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${token}`,
+          },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AgentResult;
-            if (res.statusCode !== 200 || result.status !== 'succeeded') reject(new Error(`bench request failed: HTTP ${res.statusCode}`));
+            if (res.statusCode !== 200 || result.status !== 'succeeded')
+              reject(new Error(`bench request failed: HTTP ${res.statusCode}`));
             else resolve();
           });
         },
@@ -161,7 +192,11 @@ function round(n: number): number {
 }
 
 /** The real sanitizer and secret store; a pass-through when the security package cannot load. */
-async function loadSecurity(): Promise<{ kind: 'bastion' | 'pass-through'; sanitizer: (known: string[]) => OutputSanitizer; secrets: SecretStore }> {
+async function loadSecurity(): Promise<{
+  kind: 'bastion' | 'pass-through';
+  sanitizer: (known: string[]) => OutputSanitizer;
+  secrets: SecretStore;
+}> {
   try {
     const security = await import('@bastion/security');
     return {
@@ -170,10 +205,20 @@ async function loadSecurity(): Promise<{ kind: 'bastion' | 'pass-through'; sanit
       secrets: security.createSecretStore({ env: {} }),
     };
   } catch (err) {
-    process.stderr.write(`[router bench] @bastion/security did not load (${(err as Error).message}); using a pass-through sanitizer\n`);
+    process.stderr.write(
+      `[router bench] @bastion/security did not load (${(err as Error).message}); using a pass-through sanitizer\n`,
+    );
     const decoder = new TextDecoder();
-    const stream = () => ({ write: (c: Uint8Array | string) => (typeof c === 'string' ? c : decoder.decode(c, { stream: true })), end: () => '', redactions: () => [] });
-    const sanitizer = { ruleIds: [], sanitize: (i: string | Uint8Array) => ({ text: typeof i === 'string' ? i : decoder.decode(i), redactions: [] }), createStream: stream };
+    const stream = () => ({
+      write: (c: Uint8Array | string) => (typeof c === 'string' ? c : decoder.decode(c, { stream: true })),
+      end: () => '',
+      redactions: () => [],
+    });
+    const sanitizer = {
+      ruleIds: [],
+      sanitize: (i: string | Uint8Array) => ({ text: typeof i === 'string' ? i : decoder.decode(i), redactions: [] }),
+      createStream: stream,
+    };
     const secrets = { require: () => '', knownValues: () => [] } as unknown as SecretStore;
     return { kind: 'pass-through', sanitizer: () => sanitizer as unknown as OutputSanitizer, secrets };
   }

@@ -30,8 +30,21 @@ function demoSessionAnswer(_prompt, bodyValue) {
   if (!listed) return { parts: [{ functionCall: { name: "list_directory", args: { dir_path: "/workspace" } } }] };
   const names = namesIn(textOf(listed));
   const readme = names.find((n) => /^readme/i.test(n)) || names.find((n) => !n.startsWith(".")) || "README.md";
-  if (!read) return { parts: [{ functionCall: { name: "read_file", args: { absolute_path: `/workspace/${readme}`, file_path: `/workspace/${readme}` } } }] };
-  if (!fetched) return { parts: [{ functionCall: { name: "web_fetch", args: { prompt: `Summarise ${FETCH_URL} for the README` } } }] };
+  if (!read)
+    return {
+      parts: [
+        {
+          functionCall: {
+            name: "read_file",
+            args: { absolute_path: `/workspace/${readme}`, file_path: `/workspace/${readme}` }
+          }
+        }
+      ]
+    };
+  if (!fetched)
+    return {
+      parts: [{ functionCall: { name: "web_fetch", args: { prompt: `Summarise ${FETCH_URL} for the README` } } }]
+    };
   const lines = textOf(read).split("\n").map((l) => l.trim()).filter(Boolean);
   const title = (lines.find((l) => l.startsWith("#")) || lines[0] || "(empty)").replace(/^#+\s*/, "");
   const token = lines.find((l) => /token|key|secret/i.test(l));
@@ -96,13 +109,23 @@ function errorResponse(fault) {
       return {
         status: 429,
         headers,
-        body: { error: { code: 429, message: message || MESSAGES["rate-limit"], status: "RESOURCE_EXHAUSTED", details } }
+        body: {
+          error: { code: 429, message: message || MESSAGES["rate-limit"], status: "RESOURCE_EXHAUSTED", details }
+        }
       };
     }
     case "internal":
-      return { status: 500, headers: {}, body: { error: { code: 500, message: message || MESSAGES.internal, status: "INTERNAL" } } };
+      return {
+        status: 500,
+        headers: {},
+        body: { error: { code: 500, message: message || MESSAGES.internal, status: "INTERNAL" } }
+      };
     case "unavailable":
-      return { status: 503, headers: {}, body: { error: { code: 503, message: message || MESSAGES.unavailable, status: "UNAVAILABLE" } } };
+      return {
+        status: 503,
+        headers: {},
+        body: { error: { code: 503, message: message || MESSAGES.unavailable, status: "UNAVAILABLE" } }
+      };
     case "bad-key":
       return {
         status: 400,
@@ -256,7 +279,10 @@ function partsOf(answer) {
   return [{ text: answer.text ?? "" }];
 }
 function candidateChunk(parts, finishReason) {
-  const candidate = { content: { role: "model", parts }, index: 0 };
+  const candidate = {
+    content: { role: "model", parts },
+    index: 0
+  };
   if (finishReason) candidate.finishReason = finishReason;
   return candidate;
 }
@@ -472,9 +498,11 @@ function startFakeGeminiApi(options = {}) {
         const perChunk = Array.isArray(answer.usagePerChunk) && answer.usagePerChunk.length > 0 ? answer.usagePerChunk[Math.min(i, answer.usagePerChunk.length - 1)] : void 0;
         const chunkUsage = perChunk ? { ...usage, ...perChunk } : usage;
         record.usage = chunkUsage;
-        res.write(`data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : void 0, chunkUsage))}
+        res.write(
+          `data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : void 0, chunkUsage))}
 
-`);
+`
+        );
       }
       res.end();
       return;
@@ -499,7 +527,8 @@ function startFakeGeminiApi(options = {}) {
     sendJson(res, 200, doc);
   }
   function handleControl(req, res, path, body) {
-    if (req.method === "GET" && path === "/__fake/requests") return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith("/__fake/")) });
+    if (req.method === "GET" && path === "/__fake/requests")
+      return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith("/__fake/")) });
     if (req.method !== "POST") return notFound(res, path);
     switch (path) {
       case "/__fake/script":
@@ -600,7 +629,10 @@ function startFakeGeminiApi(options = {}) {
     req.on("data", (chunk) => chunks.push(chunk));
     req.on("end", () => {
       handle(req, res, Buffer.concat(chunks).toString("utf8")).catch((error) => {
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `fake failed: ${error?.message}`, status: "INTERNAL" } });
+        if (!res.headersSent)
+          sendJson(res, 500, {
+            error: { code: 500, message: `fake failed: ${error?.message}`, status: "INTERNAL" }
+          });
         else res.destroy();
       });
     });

@@ -39,7 +39,10 @@ export function createAgentBinding(provider: AgentProvider, options: AgentBindin
   const auditLog = () => {
     if (!audit) {
       const dest = env.BASTION_AUDIT_LOG && env.BASTION_AUDIT_LOG !== '-' ? env.BASTION_AUDIT_LOG : 'stderr';
-      audit = createAuditLog({ destination: dest, level: env.BASTION_AUDIT_LEVEL ?? (dest === 'stderr' ? 'warn' : 'info') });
+      audit = createAuditLog({
+        destination: dest,
+        level: env.BASTION_AUDIT_LEVEL ?? (dest === 'stderr' ? 'warn' : 'info'),
+      });
     }
     return audit;
   };
@@ -54,19 +57,40 @@ export function createAgentBinding(provider: AgentProvider, options: AgentBindin
 
   async function agentInstallFor(binary: HostBinary | undefined): Promise<CallPreparation['agentInstall']> {
     if (!binary) return undefined;
-    const install = await resolveHostBinary(binary, { env, ...(options.agentPath ? { agentPath: options.agentPath } : {}) });
-    return { hostDir: install.hostDir, executable: install.executable, network: networkFor(binary, install.selfContained) };
+    const install = await resolveHostBinary(binary, {
+      env,
+      ...(options.agentPath ? { agentPath: options.agentPath } : {}),
+    });
+    return {
+      hostDir: install.hostDir,
+      executable: install.executable,
+      network: networkFor(binary, install.selfContained),
+    };
   }
 
   async function prepare(task: AgentTask, call: { correlationId: string }): Promise<CallPreparation> {
     const agentInstall = await agentInstallFor(provider.hostBinary);
     const installed = agentInstall ? { agentInstall } : {};
     const flag = provider.flags.autofix;
-    if (task.intent !== 'edit' || !provider.capabilities.edit || flag === undefined) return { mode: 'read-only', ...installed };
+    if (task.intent !== 'edit' || !provider.capabilities.edit || flag === undefined)
+      return { mode: 'read-only', ...installed };
     if (!task.workspace) throw new BastionError('INVALID_INPUT', 'an edit task needs a workspace (--workspace DIR)');
 
-    const evaluation = await autofix({ correlationId: call.correlationId, provider: provider.id, flag, workspace: task.workspace });
-    auditLog().record({ event: `${provider.id}.autofix_evaluated`, correlationId: call.correlationId, stage: 'provider', provider: provider.id, flag, enabled: evaluation.enabled, reason: evaluation.reason });
+    const evaluation = await autofix({
+      correlationId: call.correlationId,
+      provider: provider.id,
+      flag,
+      workspace: task.workspace,
+    });
+    auditLog().record({
+      event: `${provider.id}.autofix_evaluated`,
+      correlationId: call.correlationId,
+      stage: 'provider',
+      provider: provider.id,
+      flag,
+      enabled: evaluation.enabled,
+      reason: evaluation.reason,
+    });
     return {
       mode: evaluation.enabled ? 'apply' : 'dry-run',
       ...installed,

@@ -31,7 +31,10 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
       const correlationId = call.correlationId ?? randomUUID();
       const binding = byId.get(providerId);
       if (!binding) {
-        const error = new BastionError('INVALID_INPUT', `unknown provider "${providerId}" (known: ${[...byId.keys()].join(', ')})`);
+        const error = new BastionError(
+          'INVALID_INPUT',
+          `unknown provider "${providerId}" (known: ${[...byId.keys()].join(', ')})`,
+        );
         return failedResult(providerId, correlationId, error);
       }
       const parsed = AgentTask.safeParse(taskInput);

@@ -29,7 +29,11 @@ export function parseAutofixValue(flag: string, raw: string | undefined): Autofi
   const value = raw.trim().toLowerCase();
   if (TRUE.has(value)) return { enabled: true, reason: `${flag}=${JSON.stringify(raw)} turns autofix on`, raw };
   if (FALSE.has(value)) return { enabled: false, reason: `${flag}=${JSON.stringify(raw)} turns autofix off`, raw };
-  return { enabled: false, reason: `${flag}=${JSON.stringify(raw.slice(0, 40))} is not a boolean (use 1/true/yes/on): autofix stays off`, raw };
+  return {
+    enabled: false,
+    reason: `${flag}=${JSON.stringify(raw.slice(0, 40))} is not a boolean (use 1/true/yes/on): autofix stays off`,
+    raw,
+  };
 }
 
 /** The environment as the flag source, read at call time, never cached. */
@@ -49,7 +53,11 @@ export function flagServiceAutofix(flags: Pick<FlagService, 'autofix'>): Autofix
  * A flag service made for one evaluation and closed after it, for callers that hold none (the
  * CLI): it reads the environment and the flags file at call time, like a long-lived one.
  */
-export function perCallFlagServiceAutofix(options: { env: NodeJS.ProcessEnv; flagsFile?: string; audit?: AuditLog }): AutofixFlag {
+export function perCallFlagServiceAutofix(options: {
+  env: NodeJS.ProcessEnv;
+  flagsFile?: string;
+  audit?: AuditLog;
+}): AutofixFlag {
   return async (query) => {
     // OpenFeature is loaded when a flag is first needed, not at every CLI start.
     const { createFlagService } = await import('../flags/flag-service');

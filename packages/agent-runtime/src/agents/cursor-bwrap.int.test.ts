@@ -32,7 +32,12 @@ describeWithBwrap('Cursor on the bwrap backend (fake cursor-agent)', () => {
   beforeAll(() => {
     executor = createBwrapExecutor();
     const engine = createPolicyEngine();
-    runtime = createRuntime({ policy: () => engine, audit, executor, secrets: createSecretStore({ env: {}, values: { 'cursor-api-key': KEY } }) });
+    runtime = createRuntime({
+      policy: () => engine,
+      audit,
+      executor,
+      secrets: createSecretStore({ env: {}, values: { 'cursor-api-key': KEY } }),
+    });
   });
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'cursor-bwrap-'));
@@ -47,19 +52,47 @@ describeWithBwrap('Cursor on the bwrap backend (fake cursor-agent)', () => {
     expect(JSON.stringify(audit.lines)).not.toContain(KEY);
   });
 
-  const runner = () => createAgentRunner({ pipeline: runtime.pipeline, bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({}), audit })] });
+  const runner = () =>
+    createAgentRunner({
+      pipeline: runtime.pipeline,
+      bindings: [
+        createAgentBinding(createCursorProvider(), {
+          agentPath: FAKE,
+          env: { PATH: '/usr/bin:/bin' },
+          autofix: envAutofixFlag({}),
+          audit,
+        }),
+      ],
+    });
 
   it('answers an analyze task read-only', async () => {
-    const result = await runner().run('cursor', { prompt: `What is this?\n${script({ result: 'A tiny TypeScript module.' })}`, workspace: ws });
+    const result = await runner().run('cursor', {
+      prompt: `What is this?\n${script({ result: 'A tiny TypeScript module.' })}`,
+      workspace: ws,
+    });
     expect(result.error).toBeNull();
-    expect(result).toMatchObject({ status: 'succeeded', mode: 'read-only', response: 'A tiny TypeScript module.', execution: { backend: 'bwrap', exitCode: 0 } });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      mode: 'read-only',
+      response: 'A tiny TypeScript module.',
+      execution: { backend: 'bwrap', exitCode: 0 },
+    });
   }, 60_000);
 
-  it('proposes an edit as a diff in dry-run and leaves the caller\'s file untouched', async () => {
+  it("proposes an edit as a diff in dry-run and leaves the caller's file untouched", async () => {
     const edits = [{ op: 'write', path: 'src/app.ts', content: 'export const answer = 42;\n' }];
-    const result = await runner().run('cursor', { prompt: `Fix it.\n${script({ result: 'Done.', edits })}`, workspace: ws, intent: 'edit' });
+    const result = await runner().run('cursor', {
+      prompt: `Fix it.\n${script({ result: 'Done.', edits })}`,
+      workspace: ws,
+      intent: 'edit',
+    });
     expect(result.error).toBeNull();
-    expect(result).toMatchObject({ status: 'succeeded', mode: 'dry-run', appliedChanges: [], execution: { backend: 'bwrap' } });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      mode: 'dry-run',
+      appliedChanges: [],
+      execution: { backend: 'bwrap' },
+    });
     expect(result.proposedChanges.map((c) => c.path)).toEqual(['src/app.ts']);
     expect(result.proposedChanges[0]!.diff).toContain('+export const answer = 42;');
     expect(readFileSync(join(ws, 'src/app.ts'), 'utf8')).toBe('export const answer = 41;\n');

@@ -1,6 +1,16 @@
 import Dockerode from 'dockerode';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
@@ -57,10 +67,21 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     runtime = createRuntime({ policy: () => engine, audit, secrets });
     return createAgentRunner({
       pipeline: runtime.pipeline,
-      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [
+        createAgentBinding(createCursorProvider(), {
+          agentPath: FAKE,
+          env: { PATH: '/usr/bin:/bin' },
+          autofix: envAutofixFlag(flagEnv),
+          audit,
+        }),
+      ],
     });
   };
-  const edit = (edits: Edit[]) => ({ prompt: `Please fix things.\n${script({ result: 'Done.', edits })}`, workspace: ws, intent: 'edit' as const });
+  const edit = (edits: Edit[]) => ({
+    prompt: `Please fix things.\n${script({ result: 'Done.', edits })}`,
+    workspace: ws,
+    intent: 'edit' as const,
+  });
 
   beforeEach(() => {
     flagEnv = {};
@@ -78,7 +99,9 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     expect(readdirSync(copyRoot).filter((n) => n.startsWith(OWN))).toEqual([]);
     rmSync(root, { recursive: true, force: true });
     const owner = `${LABELS.owner}=${hostname()}:${process.pid}`;
-    expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, owner] } })).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, owner] } })).toEqual(
+      [],
+    );
   });
 
   it('never hands the agent a 0600 root file or a 0700 directory of the workspace, in dry-run or apply', async () => {
@@ -86,7 +109,10 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     chownSync(join(ws, 'secret.env.txt'), 0, 0);
     mkdirSync(join(ws, 'private'), { mode: 0o700 });
     writeFileSync(join(ws, 'private/note.txt'), `${CANARY}\n`, { mode: 0o644 });
-    const peek: Edit = { op: 'shell', command: 'cat secret.env.txt private/note.txt > leaked.txt 2>&1; ls -la . > listing.txt; true' };
+    const peek: Edit = {
+      op: 'shell',
+      command: 'cat secret.env.txt private/note.txt > leaked.txt 2>&1; ls -la . > listing.txt; true',
+    };
     const dry = await runner().run('cursor', edit([peek]));
     expect(dry).toMatchObject({ status: 'succeeded', mode: 'dry-run' });
     expect(JSON.stringify(dry)).not.toContain(CANARY);
@@ -98,7 +124,13 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     await runtime.close();
     flagEnv.FF_CURSOR_AUTOFIX = '1';
     const before = await treeDigest(ws);
-    const applied = await runner().run('cursor', edit([{ op: 'write', path: 'README.md', content: 'benign\n' }, { op: 'write', path: 'secret.env.txt', content: 'guess\n' }]));
+    const applied = await runner().run(
+      'cursor',
+      edit([
+        { op: 'write', path: 'README.md', content: 'benign\n' },
+        { op: 'write', path: 'secret.env.txt', content: 'guess\n' },
+      ]),
+    );
     expect(applied).toMatchObject({ status: 'denied', appliedChanges: [], error: { code: 'POLICY_DENIED' } });
     expect(JSON.stringify(applied)).not.toContain(CANARY);
     expect(await treeDigest(ws)).toEqual(before);
@@ -106,17 +138,45 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
 
   it('ends 3 x 1 GiB written by the agent as RESOURCE_EXHAUSTED: the bastion process stays under 300 MB RSS, the copy filesystem caps the disk, nothing is left', async () => {
     // The real CLI as its own process, so its peak RSS is Bastion's alone (not this test runner's).
-    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs'))) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs')))
+      spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     const preload = join(root, 'max-rss.cjs');
     const rssFile = join(root, 'max-rss');
-    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`);
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS * 1024)));\n`,
+    );
     const prompt = `Fill the disk.\n${script({ result: 'Done.', edits: [{ op: 'shell', command: 'for i in 1 2 3; do dd if=/dev/zero of=big$i bs=1M count=1024 2>&1 | tail -1; done; true' }] })}`;
-    const child = spawn(process.execPath, ['--require', preload, BIN, 'run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', prompt], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // In this process, never handed to a daemon someone left listening: its RSS is what is measured.
-      env: { PATH: process.env.PATH, CURSOR_API_KEY: 'crsr_test_key_0123456789', BASTION_AUDIT_LOG: '/dev/null', BASTION_NO_DAEMON: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--require',
+        preload,
+        BIN,
+        'run',
+        '--provider',
+        'cursor',
+        '--intent',
+        'edit',
+        '--workspace',
+        ws,
+        '--agent-path',
+        FAKE,
+        '--json',
+        prompt,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // In this process, never handed to a daemon someone left listening: its RSS is what is measured.
+        env: {
+          PATH: process.env.PATH,
+          CURSOR_API_KEY: 'crsr_test_key_0123456789',
+          BASTION_AUDIT_LOG: '/dev/null',
+          BASTION_NO_DAEMON: '1',
+        },
+      },
+    );
     const sizes: number[] = [];
     const sampler = setInterval(() => {
       for (const m of ownCopyMounts(`ws-${child.pid}-`)) sizes.push(m.bytes);
@@ -128,10 +188,17 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
     clearInterval(sampler);
     const result = JSON.parse(stdout);
     expect(code).not.toBe(0);
-    expect(result).toMatchObject({ status: 'failed', proposedChanges: [], appliedChanges: [], error: { code: 'RESOURCE_EXHAUSTED', retryable: false } });
+    expect(result).toMatchObject({
+      status: 'failed',
+      proposedChanges: [],
+      appliedChanges: [],
+      error: { code: 'RESOURCE_EXHAUSTED', retryable: false },
+    });
     expect(result.error.message).toMatch(/filesystem\.max(File|Total)Bytes/);
     const peak = Number(readFileSync(rssFile, 'utf8'));
-    console.log(`3 x 1 GiB: bastion peak RSS ${(peak / MiB).toFixed(0)} MiB; copy filesystem ${(Math.max(...sizes) / MiB).toFixed(1)} MiB`);
+    console.log(
+      `3 x 1 GiB: bastion peak RSS ${(peak / MiB).toFixed(0)} MiB; copy filesystem ${(Math.max(...sizes) / MiB).toFixed(1)} MiB`,
+    );
     expect(peak).toBeLessThan(300 * MiB);
     // The policy's 50 MiB of room plus the workspace and slack: the agent could never write a GiB to the host.
     expect(sizes.length).toBeGreaterThan(0);
@@ -141,8 +208,20 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
   });
 
   it('ends 200,000 files as RESOURCE_EXHAUSTED naming filesystem.maxFiles, with a small result', async () => {
-    const result = await runner().run('cursor', edit([{ op: 'shell', command: 'mkdir many && cd many && seq 1 200000 | xargs touch 2>/dev/null; ls | wc -l > ../count.txt; true' }]));
-    expect(result).toMatchObject({ status: 'failed', proposedChanges: [], error: { code: 'RESOURCE_EXHAUSTED', details: { cap: 'filesystem.maxFiles' } } });
+    const result = await runner().run(
+      'cursor',
+      edit([
+        {
+          op: 'shell',
+          command: 'mkdir many && cd many && seq 1 200000 | xargs touch 2>/dev/null; ls | wc -l > ../count.txt; true',
+        },
+      ]),
+    );
+    expect(result).toMatchObject({
+      status: 'failed',
+      proposedChanges: [],
+      error: { code: 'RESOURCE_EXHAUSTED', details: { cap: 'filesystem.maxFiles' } },
+    });
     const size = Buffer.byteLength(JSON.stringify(result));
     console.log(`200,000 files: result ${size} bytes`);
     expect(size).toBeLessThan(64 * 1024);
@@ -151,7 +230,14 @@ describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor
   it('denies the symlink chain `ln -s . d; ln -s d/d/d/d/../../../../etc f` with a benign edit: nothing applied', async () => {
     flagEnv.FF_CURSOR_AUTOFIX = '1';
     const before = await treeDigest(ws);
-    const result = await runner().run('cursor', edit([{ op: 'write', path: 'README.md', content: 'benign\n' }, { op: 'symlink', path: 'd', target: '.' }, { op: 'symlink', path: 'f', target: 'd/d/d/d/../../../../etc' }]));
+    const result = await runner().run(
+      'cursor',
+      edit([
+        { op: 'write', path: 'README.md', content: 'benign\n' },
+        { op: 'symlink', path: 'd', target: '.' },
+        { op: 'symlink', path: 'f', target: 'd/d/d/d/../../../../etc' },
+      ]),
+    );
     expect(result).toMatchObject({ status: 'denied', appliedChanges: [], error: { code: 'POLICY_DENIED' } });
     expect(result.error!.message).toMatch(/symlink "f" would resolve outside the workspace/);
     expect(await treeDigest(ws)).toEqual(before);

@@ -28,7 +28,11 @@ export function defaultBindings(config: BindingConfig): ProviderBinding[] {
   const registry = config.registry ?? providerRegistry;
   const autofix = config.flags
     ? flagServiceAutofix(config.flags)
-    : perCallFlagServiceAutofix({ env: config.env, ...(config.env.BASTION_FLAGS_FILE ? { flagsFile: config.env.BASTION_FLAGS_FILE } : {}), ...(config.audit ? { audit: config.audit } : {}) });
+    : perCallFlagServiceAutofix({
+        env: config.env,
+        ...(config.env.BASTION_FLAGS_FILE ? { flagsFile: config.env.BASTION_FLAGS_FILE } : {}),
+        ...(config.audit ? { audit: config.audit } : {}),
+      });
   return registry.manifests.map((manifest) => {
     const defaultModel = manifest.defaultModelEnv ? config.env[manifest.defaultModelEnv]?.trim() : undefined;
     const provider = registry.create(manifest.id, defaultModel ? { defaultModel } : {});

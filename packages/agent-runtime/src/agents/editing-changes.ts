@@ -36,12 +36,25 @@ export interface EditingChangesOptions {
 export function editingChanges(options: EditingChangesOptions): ChangeHandler {
   return async (run, { mode, correlationId, toolPaths }) => {
     const info = run.workspaceCopy ? workspaceCopyInfo(run.workspaceCopy) : undefined;
-    if (!info) return { proposedChanges: [], appliedChanges: [], error: new BastionError('INTERNAL', 'the workspace copy of this call is gone; nothing to diff') };
+    if (!info)
+      return {
+        proposedChanges: [],
+        appliedChanges: [],
+        error: new BastionError('INTERNAL', 'the workspace copy of this call is gone; nothing to diff'),
+      };
     let diff;
     try {
       diff = await diffWorkspace(info, diffCapsOf(run.decision?.obligations.filesystem));
     } catch (err) {
-      return { proposedChanges: [], appliedChanges: [], error: BastionError.from(err, 'INTERNAL', `could not compare the agent's copy with the workspace: ${(err as Error).message}`) };
+      return {
+        proposedChanges: [],
+        appliedChanges: [],
+        error: BastionError.from(
+          err,
+          'INTERNAL',
+          `could not compare the agent's copy with the workspace: ${(err as Error).message}`,
+        ),
+      };
     }
     if (mode !== 'apply') return { proposedChanges: diff.proposedChanges, appliedChanges: [] };
 
@@ -64,14 +77,27 @@ export function editingChanges(options: EditingChangesOptions): ChangeHandler {
         ...extra,
       });
     try {
-      if (rules.workspace === 'read-only') throw new BastionError('POLICY_DENIED', 'the policy grants the workspace read-only access; changes cannot be applied');
+      if (rules.workspace === 'read-only')
+        throw new BastionError(
+          'POLICY_DENIED',
+          'the policy grants the workspace read-only access; changes cannot be applied',
+        );
       const existingLinks = [...info.snapshot].filter(([, e]) => e.type === 'symlink').map(([p]) => p);
-      const appliedChanges = await applyWorkspaceChanges({ workspace: info.source, copyDir: info.copyDir, changes: diff.changes, rules, extraViolations, existingLinks });
+      const appliedChanges = await applyWorkspaceChanges({
+        workspace: info.source,
+        copyDir: info.copyDir,
+        changes: diff.changes,
+        rules,
+        extraViolations,
+        existingLinks,
+      });
       record('applied', { paths: appliedChanges.map((c) => c.path) });
       return { proposedChanges: diff.proposedChanges, appliedChanges };
     } catch (err) {
       const error = BastionError.from(err, 'INTERNAL');
-      record(error.code === 'POLICY_DENIED' ? 'denied' : error.code === 'CONFLICT' ? 'conflict' : 'failed', { error: error.toInfo() });
+      record(error.code === 'POLICY_DENIED' ? 'denied' : error.code === 'CONFLICT' ? 'conflict' : 'failed', {
+        error: error.toInfo(),
+      });
       return { proposedChanges: diff.proposedChanges, appliedChanges: [], error };
     }
   };

@@ -39,7 +39,10 @@ async function isExecutableFile(path: string): Promise<boolean> {
  * installer links ~/.local/bin/cursor-agent into a version directory), and that directory is what
  * gets mounted. A missing binary is SANDBOX_UNAVAILABLE, raised before any container starts.
  */
-export async function resolveHostBinary(binary: HostBinary, options: ResolveHostBinaryOptions): Promise<HostBinaryInstall> {
+export async function resolveHostBinary(
+  binary: HostBinary,
+  options: ResolveHostBinaryOptions,
+): Promise<HostBinaryInstall> {
   const FIX = binary.installHint;
   const name = binary.command;
   const fromEnv = options.env[binary.pathEnv]?.trim();
@@ -59,19 +62,34 @@ export async function resolveHostBinary(binary: HostBinary, options: ResolveHost
         break;
       }
     }
-    if (!candidate) throw new BastionError('SANDBOX_UNAVAILABLE', `${name} was not found on PATH. ${FIX}.`, { retryable: false });
+    if (!candidate)
+      throw new BastionError('SANDBOX_UNAVAILABLE', `${name} was not found on PATH. ${FIX}.`, { retryable: false });
   }
-  const where = source === 'PATH' ? 'on PATH' : source === 'option' ? 'given by --agent-path / the config key agentPath' : `given by ${binary.pathEnv}`;
+  const where =
+    source === 'PATH'
+      ? 'on PATH'
+      : source === 'option'
+        ? 'given by --agent-path / the config key agentPath'
+        : `given by ${binary.pathEnv}`;
   let real: string;
   try {
     real = await realpath(candidate);
   } catch {
-    throw new BastionError('SANDBOX_UNAVAILABLE', `the ${name} ${where} (${candidate}) does not exist. ${FIX}.`, { retryable: false });
+    throw new BastionError('SANDBOX_UNAVAILABLE', `the ${name} ${where} (${candidate}) does not exist. ${FIX}.`, {
+      retryable: false,
+    });
   }
   if (!(await isExecutableFile(real))) {
-    throw new BastionError('SANDBOX_UNAVAILABLE', `the ${name} ${where} (${real}) is not an executable file. ${FIX}.`, { retryable: false });
+    throw new BastionError('SANDBOX_UNAVAILABLE', `the ${name} ${where} (${real}) is not an executable file. ${FIX}.`, {
+      retryable: false,
+    });
   }
   const hostDir = dirname(real);
-  if (hostDir === '/') throw new BastionError('SANDBOX_UNAVAILABLE', `refusing to mount / for the ${name} at ${real}; put it in its own directory`, { retryable: false });
+  if (hostDir === '/')
+    throw new BastionError(
+      'SANDBOX_UNAVAILABLE',
+      `refusing to mount / for the ${name} at ${real}; put it in its own directory`,
+      { retryable: false },
+    );
   return { hostDir, executable: basename(real), source, selfContained: await isExecutableFile(join(hostDir, 'node')) };
 }

@@ -66,7 +66,9 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
 }
 
 /** Collects events in memory (and still runs them through pino's redaction), for tests and embedding. */
-export function createMemoryAuditLog(options: Omit<AuditLogOptions, 'destination'> = {}): AuditLog & { readonly events: Record<string, unknown>[]; readonly lines: string[] } {
+export function createMemoryAuditLog(
+  options: Omit<AuditLogOptions, 'destination'> = {},
+): AuditLog & { readonly events: Record<string, unknown>[]; readonly lines: string[] } {
   const events: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const destination: DestinationStream = {

@@ -6,7 +6,11 @@ import type { OutputSanitizer, Redaction } from '@bastion/security';
  * fields; other objects with toJSON (Date, Buffer) are cleaned in their JSON form. Each sanitize
  * call's report goes to `onRedactions`.
  */
-export function cleanDeep<T>(value: T, sanitizer: Pick<OutputSanitizer, 'sanitize'>, onRedactions?: (found: Redaction[]) => void): T {
+export function cleanDeep<T>(
+  value: T,
+  sanitizer: Pick<OutputSanitizer, 'sanitize'>,
+  onRedactions?: (found: Redaction[]) => void,
+): T {
   const seen = new WeakSet<object>();
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
@@ -24,7 +28,8 @@ export function cleanDeep<T>(value: T, sanitizer: Pick<OutputSanitizer, 'sanitiz
     else if (v instanceof Error) {
       const fields: Record<string, unknown> = { type: v.name, message: walk(v.message) };
       if (v.stack !== undefined) fields.stack = walk(v.stack);
-      for (const [k, inner] of Object.entries(v)) if (k !== 'message' && k !== 'stack') fields[walk(k) as string] = walk(inner);
+      for (const [k, inner] of Object.entries(v))
+        if (k !== 'message' && k !== 'stack') fields[walk(k) as string] = walk(inner);
       if (v.cause !== undefined) fields.cause = walk(v.cause);
       out = fields;
     } else if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {

@@ -42,7 +42,8 @@ function readHostAccounts(read: () => string): readonly string[] {
     passwd = read();
   } catch (error) {
     // No passwd to read (a minimal container, a sandboxed test): only the current user counts.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'EACCES')
+      throw error;
   }
   let current: string | undefined;
   try {

@@ -105,7 +105,11 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
 
   const envRoots = env.BASTION_WORKSPACE_ROOTS?.split(delimiter).filter((p) => p.length > 0);
   const workspaceRoots = pick<readonly string[]>([
-    [cli.workspaceRoots && cli.workspaceRoots.length > 0 ? cli.workspaceRoots.map(explicitPath) : undefined, 'flag', '--workspace-root'],
+    [
+      cli.workspaceRoots && cli.workspaceRoots.length > 0 ? cli.workspaceRoots.map(explicitPath) : undefined,
+      'flag',
+      '--workspace-root',
+    ],
     [explicitConfig.workspaceRoots, 'explicit-file', explicitConfigPath ?? ''],
     // Relative entries in the variable stay relative, so workspace access refuses them by name.
     [envRoots && envRoots.length > 0 ? envRoots : undefined, 'env', 'BASTION_WORKSPACE_ROOTS'],
@@ -148,12 +152,16 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
 }
 
 /** The settings as plain data with where each came from (for `bastion doctor` and logs). */
-export function describeSettings(settings: Settings): Record<string, { value: unknown; source: SettingSource; from: string }> {
+export function describeSettings(
+  settings: Settings,
+): Record<string, { value: unknown; source: SettingSource; from: string }> {
   const out: Record<string, { value: unknown; source: SettingSource; from: string }> = {};
   if (settings.configFile) out.configFile = settings.configFile;
-  if (settings.systemConfigFile) out.systemConfigFile = { value: settings.systemConfigFile, source: 'system-file', from: settings.systemConfigFile };
+  if (settings.systemConfigFile)
+    out.systemConfigFile = { value: settings.systemConfigFile, source: 'system-file', from: settings.systemConfigFile };
   if (settings.flagsFile) out.flagsFile = settings.flagsFile;
-  if (settings.systemFlagsFile) out.systemFlagsFile = { value: settings.systemFlagsFile, source: 'system-file', from: settings.systemFlagsFile };
+  if (settings.systemFlagsFile)
+    out.systemFlagsFile = { value: settings.systemFlagsFile, source: 'system-file', from: settings.systemFlagsFile };
   out.workspaceRoots = settings.workspaceRoots ?? { value: [], source: 'default', from: 'none configured' };
   if (settings.cursorAgentPath) out.cursorAgentPath = settings.cursorAgentPath;
   if (settings.tokenFile) out.tokenFile = settings.tokenFile;

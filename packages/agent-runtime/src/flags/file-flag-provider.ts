@@ -38,7 +38,10 @@ export class FileFlagProvider extends RawValueProvider {
   private loading: Promise<void> | undefined;
   private closed = false;
 
-  constructor(file: string, private readonly options: FileFlagProviderOptions = {}) {
+  constructor(
+    file: string,
+    private readonly options: FileFlagProviderOptions = {},
+  ) {
     super();
     this.file = resolve(file);
     this.metadata = { name: `bastion-file:${basename(this.file)}` };
@@ -112,10 +115,24 @@ export class FileFlagProvider extends RawValueProvider {
         }, this.options.debounceMs ?? 50);
         this.timer.unref();
       });
-      this.watcher.on('error', (err) => this.options.onInvalid?.(BastionError.from(err, 'INVALID_INPUT', `watching ${this.file} failed; flags are still re-read at each evaluation`)));
+      this.watcher.on('error', (err) =>
+        this.options.onInvalid?.(
+          BastionError.from(
+            err,
+            'INVALID_INPUT',
+            `watching ${this.file} failed; flags are still re-read at each evaluation`,
+          ),
+        ),
+      );
     } catch (err) {
       // No directory to watch yet: evaluations still re-check the file, so flips are not missed.
-      this.options.onInvalid?.(BastionError.from(err, 'INVALID_INPUT', `cannot watch ${dirname(this.file)}; flags are still re-read at each evaluation`));
+      this.options.onInvalid?.(
+        BastionError.from(
+          err,
+          'INVALID_INPUT',
+          `cannot watch ${dirname(this.file)}; flags are still re-read at each evaluation`,
+        ),
+      );
     }
   }
 

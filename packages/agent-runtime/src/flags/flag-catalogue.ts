@@ -3,9 +3,25 @@ import { providerRegistry, type ProviderManifest } from '@bastion/providers';
 
 /** A flag's type, default and meaning. Names are the environment variable names; the flags file uses the same keys. */
 export type FlagDefinition =
-  | { readonly type: 'boolean'; readonly default: boolean; readonly description: string; readonly unlocksWrite?: boolean }
-  | { readonly type: 'enum'; readonly values: readonly string[]; readonly default: string; readonly description: string }
-  | { readonly type: 'int'; readonly min: number; readonly max: number; readonly default: number; readonly description: string };
+  | {
+      readonly type: 'boolean';
+      readonly default: boolean;
+      readonly description: string;
+      readonly unlocksWrite?: boolean;
+    }
+  | {
+      readonly type: 'enum';
+      readonly values: readonly string[];
+      readonly default: string;
+      readonly description: string;
+    }
+  | {
+      readonly type: 'int';
+      readonly min: number;
+      readonly max: number;
+      readonly default: number;
+      readonly description: string;
+    };
 
 export type FlagValue = boolean | string | number;
 
@@ -40,34 +56,63 @@ function providerFlags(manifests: readonly ProviderManifest[]): Record<string, F
   const out: Record<string, FlagDefinition> = {};
   for (const m of manifests) {
     if (m.flags.autofix !== undefined) out[m.flags.autofix] = autofixDefinition(m.id);
-    out[providerFlagName(m.id)] = { type: 'boolean', default: true, description: `Route tasks to the ${m.id} provider` };
-    out[poolSizeFlagName(m.id)] = { type: 'int', min: 0, max: 64, default: 2, description: `Warm sandboxes bastion serve keeps ready for ${m.id} calls (0: cold start every call)` };
+    out[providerFlagName(m.id)] = {
+      type: 'boolean',
+      default: true,
+      description: `Route tasks to the ${m.id} provider`,
+    };
+    out[poolSizeFlagName(m.id)] = {
+      type: 'int',
+      min: 0,
+      max: 64,
+      default: 2,
+      description: `Warm sandboxes bastion serve keeps ready for ${m.id} calls (0: cold start every call)`,
+    };
   }
   return out;
 }
 
 /** Every flag Bastion reads: the runtime's own and those of each registered provider (from its manifest). */
 export const FLAG_CATALOGUE: Readonly<Record<string, FlagDefinition>> = {
-  FF_DEFAULT_BACKEND: { type: 'enum', values: ['docker', 'bwrap'], default: 'docker', description: 'Sandbox backend for calls that do not name one' },
+  FF_DEFAULT_BACKEND: {
+    type: 'enum',
+    values: ['docker', 'bwrap'],
+    default: 'docker',
+    description: 'Sandbox backend for calls that do not name one',
+  },
   ...providerFlags(providerRegistry.manifests),
 };
 
 /** provider id → the autofix flag its manifest declares, for every given provider that declares one. */
-export function autofixFlagNames(manifests: readonly ProviderManifest[] = providerRegistry.manifests): Readonly<Record<string, string>> {
-  return Object.fromEntries(manifests.filter((m) => m.flags.autofix !== undefined).map((m) => [m.id, m.flags.autofix as string]));
+export function autofixFlagNames(
+  manifests: readonly ProviderManifest[] = providerRegistry.manifests,
+): Readonly<Record<string, string>> {
+  return Object.fromEntries(
+    manifests.filter((m) => m.flags.autofix !== undefined).map((m) => [m.id, m.flags.autofix as string]),
+  );
 }
 
 /** The definition of a flag; providers not in the catalogue get an on-by-default switch and a pool size. */
 export function flagDefinition(name: string): FlagDefinition {
   const known = (FLAG_CATALOGUE as Record<string, FlagDefinition>)[name];
   if (known) return known;
-  if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(name)) return { type: 'boolean', default: true, description: 'Route tasks to this provider' };
+  if (/^FF_PROVIDER_[A-Z0-9_]+$/.test(name))
+    return { type: 'boolean', default: true, description: 'Route tasks to this provider' };
   // A provider configured with its own autofix flag name: a write-unlocking switch, off by default.
   if (AUTOFIX_FLAG.test(name)) return autofixDefinition('this provider');
   if (/^FF_POOL_SIZE_[A-Z0-9_]+$/.test(name)) {
-    return { type: 'int', min: 0, max: 64, default: 2, description: 'Warm sandboxes bastion serve keeps ready for this provider (0: cold start every call)' };
+    return {
+      type: 'int',
+      min: 0,
+      max: 64,
+      default: 2,
+      description: 'Warm sandboxes bastion serve keeps ready for this provider (0: cold start every call)',
+    };
   }
-  throw new BastionError('INVALID_INPUT', `unknown flag ${JSON.stringify(name.slice(0, 80))}; known flags: ${Object.keys(FLAG_CATALOGUE).join(', ')}`);
+  throw new BastionError(
+    'INVALID_INPUT',
+    `unknown flag ${JSON.stringify(name.slice(0, 80))}; known flags: ${Object.keys(FLAG_CATALOGUE).join(', ')}`,
+  );
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -106,7 +151,7 @@ export function parseFlagValue(def: FlagDefinition, raw: unknown): ParsedFlag {
 
 /** A short, printable form of a raw value for reports (flag values are not secrets, but are bounded). */
 export function describeRaw(raw: unknown): string {
-  const text = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+  const text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw));
   return text.length > 64 ? `${text.slice(0, 61)}...` : text;
 }
 

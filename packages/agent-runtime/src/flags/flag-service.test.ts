@@ -28,10 +28,16 @@ describe('feature flags', () => {
     await writeFile(system, 'FF_CURSOR_AUTOFIX: true\nFF_DEFAULT_BACKEND: bwrap\n');
     await writeFile(explicit, 'FF_DEFAULT_BACKEND: docker\n');
     const belowEnv = make({ env: { FF_CURSOR_AUTOFIX: '0' }, systemFlagsFile: system });
-    expect(await belowEnv.evaluate('FF_CURSOR_AUTOFIX')).toEqual(expect.objectContaining({ value: false, source: 'env' }));
-    expect(await belowEnv.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'bwrap', source: 'file', reason: `set in ${system}` }));
+    expect(await belowEnv.evaluate('FF_CURSOR_AUTOFIX')).toEqual(
+      expect.objectContaining({ value: false, source: 'env' }),
+    );
+    expect(await belowEnv.evaluate('FF_DEFAULT_BACKEND')).toEqual(
+      expect.objectContaining({ value: 'bwrap', source: 'file', reason: `set in ${system}` }),
+    );
     const both = make({ env: { FF_DEFAULT_BACKEND: 'bwrap' }, flagsFile: explicit, systemFlagsFile: system });
-    expect(await both.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'docker', source: 'file', reason: `set in ${explicit}` }));
+    expect(await both.evaluate('FF_DEFAULT_BACKEND')).toEqual(
+      expect.objectContaining({ value: 'docker', source: 'file', reason: `set in ${explicit}` }),
+    );
     expect((await both.autofix('cursor')).enabled).toBe(true);
   });
 
@@ -49,23 +55,36 @@ describe('feature flags', () => {
     expect(audit.events.filter((e) => e.event === 'flags.unparseable')).toHaveLength(0);
   });
 
-  it.each(['maybe', 'enable', '2', 'tru'])('treats an unparseable FF_CURSOR_AUTOFIX=%p as off and reports it', async (raw) => {
-    const audit = createMemoryAuditLog();
-    const flags = make({ env: { FF_CURSOR_AUTOFIX: raw }, audit });
-    const { enabled, evaluation } = await flags.autofix('cursor', { correlationId: 'c9' });
-    expect(enabled).toBe(false);
-    expect(evaluation).toEqual(expect.objectContaining({ unparseable: true, source: 'env', raw, value: false }));
-    expect(evaluation.reason).toContain('unparseable');
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.unparseable', flag: 'FF_CURSOR_AUTOFIX', raw, correlationId: 'c9' }));
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_locked', flag: 'FF_CURSOR_AUTOFIX' }));
-  });
+  it.each(['maybe', 'enable', '2', 'tru'])(
+    'treats an unparseable FF_CURSOR_AUTOFIX=%p as off and reports it',
+    async (raw) => {
+      const audit = createMemoryAuditLog();
+      const flags = make({ env: { FF_CURSOR_AUTOFIX: raw }, audit });
+      const { enabled, evaluation } = await flags.autofix('cursor', { correlationId: 'c9' });
+      expect(enabled).toBe(false);
+      expect(evaluation).toEqual(expect.objectContaining({ unparseable: true, source: 'env', raw, value: false }));
+      expect(evaluation.reason).toContain('unparseable');
+      expect(audit.events).toContainEqual(
+        expect.objectContaining({ event: 'flags.unparseable', flag: 'FF_CURSOR_AUTOFIX', raw, correlationId: 'c9' }),
+      );
+      expect(audit.events).toContainEqual(
+        expect.objectContaining({ event: 'flags.write_locked', flag: 'FF_CURSOR_AUTOFIX' }),
+      );
+    },
+  );
 
   it('is off by default, and providers are on by default', async () => {
     const flags = make({ env: {} });
-    expect(await flags.evaluate('FF_CURSOR_AUTOFIX')).toEqual(expect.objectContaining({ value: false, source: 'default' }));
+    expect(await flags.evaluate('FF_CURSOR_AUTOFIX')).toEqual(
+      expect.objectContaining({ value: false, source: 'default' }),
+    );
     expect((await flags.providerEnabled('gemini-cli')).enabled).toBe(true);
-    expect(await flags.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'docker', source: 'default' }));
-    expect(await flags.evaluate('FF_POOL_SIZE_CURSOR')).toEqual(expect.objectContaining({ value: 2, source: 'default', reason: 'not set; default' }));
+    expect(await flags.evaluate('FF_DEFAULT_BACKEND')).toEqual(
+      expect.objectContaining({ value: 'docker', source: 'default' }),
+    );
+    expect(await flags.evaluate('FF_POOL_SIZE_CURSOR')).toEqual(
+      expect.objectContaining({ value: 2, source: 'default', reason: 'not set; default' }),
+    );
   });
 
   it('reads the environment at evaluation time, not at start-up', async () => {
@@ -80,10 +99,18 @@ describe('feature flags', () => {
     const file = join(dir, 'bastion-flags.yaml');
     await writeFile(file, 'FF_CURSOR_AUTOFIX: false\nFF_DEFAULT_BACKEND: bwrap\nFF_POOL_SIZE_GEMINI_CLI: 3\n');
     const flags = make({ env: { FF_CURSOR_AUTOFIX: '1', FF_PROVIDER_CURSOR: '0' }, flagsFile: file });
-    expect(await flags.evaluate('FF_CURSOR_AUTOFIX')).toEqual(expect.objectContaining({ value: false, source: 'file' }));
-    expect(await flags.evaluate('FF_PROVIDER_CURSOR')).toEqual(expect.objectContaining({ value: false, source: 'env' }));
-    expect(await flags.evaluate('FF_DEFAULT_BACKEND')).toEqual(expect.objectContaining({ value: 'bwrap', source: 'file' }));
-    expect(await flags.evaluate('FF_POOL_SIZE_GEMINI_CLI')).toEqual(expect.objectContaining({ value: 3, source: 'file' }));
+    expect(await flags.evaluate('FF_CURSOR_AUTOFIX')).toEqual(
+      expect.objectContaining({ value: false, source: 'file' }),
+    );
+    expect(await flags.evaluate('FF_PROVIDER_CURSOR')).toEqual(
+      expect.objectContaining({ value: false, source: 'env' }),
+    );
+    expect(await flags.evaluate('FF_DEFAULT_BACKEND')).toEqual(
+      expect.objectContaining({ value: 'bwrap', source: 'file' }),
+    );
+    expect(await flags.evaluate('FF_POOL_SIZE_GEMINI_CLI')).toEqual(
+      expect.objectContaining({ value: 3, source: 'file' }),
+    );
   });
 
   it('sees a flip of the flags file on the next evaluation, with both evaluations audited', async () => {
@@ -94,8 +121,12 @@ describe('feature flags', () => {
     expect((await flags.autofix('cursor', { correlationId: 'before' })).enabled).toBe(false);
     await writeFlagsFileAtomic(file, { FF_CURSOR_AUTOFIX: true });
     expect((await flags.autofix('cursor', { correlationId: 'after' })).enabled).toBe(true);
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_locked', correlationId: 'before', source: 'file' }));
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_unlocked', correlationId: 'after', source: 'file', value: true }));
+    expect(audit.events).toContainEqual(
+      expect.objectContaining({ event: 'flags.write_locked', correlationId: 'before', source: 'file' }),
+    );
+    expect(audit.events).toContainEqual(
+      expect.objectContaining({ event: 'flags.write_unlocked', correlationId: 'after', source: 'file', value: true }),
+    );
   });
 
   it('reloads on an atomic rename through the watcher', async () => {
@@ -147,16 +178,28 @@ describe('feature flags', () => {
     await expect(flags.evaluate('FF_NOPE')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
-  it('reads each provider\'s autofix flag by the name configured for it, audited as a write unlock', async () => {
+  it("reads each provider's autofix flag by the name configured for it, audited as a write unlock", async () => {
     const audit = createMemoryAuditLog();
-    const flags = make({ env: { FF_CURSOR_AUTOFIX: '1', FF_EDITOR_X_AUTOFIX: 'on' }, audit, autofixFlags: { cursor: 'FF_CURSOR_AUTOFIX', 'editor-x': 'FF_EDITOR_X_AUTOFIX' } });
-    expect(await flags.autofix('editor-x', { correlationId: 'x1' })).toMatchObject({ enabled: true, evaluation: { name: 'FF_EDITOR_X_AUTOFIX', source: 'env' } });
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_unlocked', flag: 'FF_EDITOR_X_AUTOFIX', correlationId: 'x1' }));
+    const flags = make({
+      env: { FF_CURSOR_AUTOFIX: '1', FF_EDITOR_X_AUTOFIX: 'on' },
+      audit,
+      autofixFlags: { cursor: 'FF_CURSOR_AUTOFIX', 'editor-x': 'FF_EDITOR_X_AUTOFIX' },
+    });
+    expect(await flags.autofix('editor-x', { correlationId: 'x1' })).toMatchObject({
+      enabled: true,
+      evaluation: { name: 'FF_EDITOR_X_AUTOFIX', source: 'env' },
+    });
+    expect(audit.events).toContainEqual(
+      expect.objectContaining({ event: 'flags.write_unlocked', flag: 'FF_EDITOR_X_AUTOFIX', correlationId: 'x1' }),
+    );
     expect((await flags.autofix('cursor')).enabled).toBe(true);
-    expect(await flags.autofix('gemini-cli')).toMatchObject({ enabled: false, evaluation: { reason: 'provider "gemini-cli" declares no autofix flag: its edits are never applied' } });
+    expect(await flags.autofix('gemini-cli')).toMatchObject({
+      enabled: false,
+      evaluation: { reason: 'provider "gemini-cli" declares no autofix flag: its edits are never applied' },
+    });
   });
 
-  it('takes the autofix flag names from the registered providers\' manifests by default (FF_CURSOR_AUTOFIX for cursor)', async () => {
+  it("takes the autofix flag names from the registered providers' manifests by default (FF_CURSOR_AUTOFIX for cursor)", async () => {
     const flags = make({ env: { FF_CURSOR_AUTOFIX: 'yes' } });
     expect(await flags.autofix('cursor')).toMatchObject({ enabled: true, evaluation: { name: 'FF_CURSOR_AUTOFIX' } });
     expect(FLAG_CATALOGUE.FF_CURSOR_AUTOFIX).toMatchObject({ type: 'boolean', default: false, unlocksWrite: true });

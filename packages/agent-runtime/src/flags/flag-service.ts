@@ -1,10 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { FirstMatchStrategy, MultiProvider, NOOP_PROVIDER, OpenFeature, type Client, type EvaluationContext, type EvaluationDetails } from '@openfeature/server-sdk';
+import {
+  FirstMatchStrategy,
+  MultiProvider,
+  NOOP_PROVIDER,
+  OpenFeature,
+  type Client,
+  type EvaluationContext,
+  type EvaluationDetails,
+} from '@openfeature/server-sdk';
 import type { AuditLog } from '../audit/audit-log';
 import type { ProviderGate } from './provider-gate';
 import { EnvFlagProvider } from './env-flag-provider';
 import { FileFlagProvider } from './file-flag-provider';
-import { autofixFlagNames, FLAG_CATALOGUE, flagDefinition, PER_PROVIDER_FLAG, poolSizeFlagName, providerFlagName, type FlagValue } from './flag-catalogue';
+import {
+  autofixFlagNames,
+  FLAG_CATALOGUE,
+  flagDefinition,
+  PER_PROVIDER_FLAG,
+  poolSizeFlagName,
+  providerFlagName,
+  type FlagValue,
+} from './flag-catalogue';
 import { DefaultValueProvider, UNPARSEABLE_REASON, type FlagSource } from './raw-value-provider';
 
 export interface FlagEvaluation {
@@ -77,8 +93,16 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
   const watchedFile = (file: string) => {
     const provider: FileFlagProvider = new FileFlagProvider(file, {
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
-      onInvalid: (error) => audit?.record({ event: 'flags.file_invalid', correlationId: '-', stage: 'flags', file: provider.file, error: error.toInfo() }),
-      onReload: () => audit?.record({ event: 'flags.file_reloaded', correlationId: '-', stage: 'flags', file: provider.file }),
+      onInvalid: (error) =>
+        audit?.record({
+          event: 'flags.file_invalid',
+          correlationId: '-',
+          stage: 'flags',
+          file: provider.file,
+          error: error.toInfo(),
+        }),
+      onReload: () =>
+        audit?.record({ event: 'flags.file_reloaded', correlationId: '-', stage: 'flags', file: provider.file }),
     });
     return provider;
   };
@@ -108,7 +132,16 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
     const evaluation = toEvaluation(name, details, def.default);
     const correlationId = context.correlationId ?? '-';
     if (evaluation.unparseable) {
-      audit?.record({ event: 'flags.unparseable', correlationId, stage: 'flags', flag: name, source: evaluation.source, raw: evaluation.raw, value: evaluation.value, reason: evaluation.reason });
+      audit?.record({
+        event: 'flags.unparseable',
+        correlationId,
+        stage: 'flags',
+        flag: name,
+        source: evaluation.source,
+        raw: evaluation.raw,
+        value: evaluation.value,
+        reason: evaluation.reason,
+      });
     }
     if (def.type === 'boolean' && def.unlocksWrite) {
       audit?.record({
@@ -142,7 +175,8 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
     },
     providerEnabled: (providerId, context) => boolFlag(providerFlagName(providerId), context),
     poolSize: async (providerId, context) => (await evaluate(poolSizeFlagName(providerId), context)).value as number,
-    defaultBackend: async (context) => ((await evaluate('FF_DEFAULT_BACKEND', context)).value === 'bwrap' ? 'bwrap' : 'docker'),
+    defaultBackend: async (context) =>
+      (await evaluate('FF_DEFAULT_BACKEND', context)).value === 'bwrap' ? 'bwrap' : 'docker',
     gate: async (providerId, { correlationId }) => {
       const { enabled, evaluation } = await boolFlag(providerFlagName(providerId), { correlationId });
       return { enabled, rule: `flags.${evaluation.name}`, reason: `${evaluation.name} is off (${evaluation.reason})` };
@@ -150,7 +184,8 @@ export function createFlagService(options: FlagServiceOptions = {}): FlagService
     async list(context) {
       const names = new Set<string>([...Object.keys(FLAG_CATALOGUE), ...Object.values(autofixFlags)]);
       for (const key of Object.keys(env)) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
-      for (const provider of fileProviders) for (const key of Object.keys(await provider.contents())) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
+      for (const provider of fileProviders)
+        for (const key of Object.keys(await provider.contents())) if (PER_PROVIDER_FLAG.test(key)) names.add(key);
       const out: FlagEvaluation[] = [];
       for (const name of [...names].sort()) out.push(await evaluate(name, context));
       return out;
@@ -175,7 +210,10 @@ function toEvaluation(name: string, details: EvaluationDetails<FlagValue>, fallb
   const where = typeof meta.where === 'string' ? meta.where : undefined;
   const raw = typeof meta.raw === 'string' ? meta.raw : undefined;
   if (source === 'default') {
-    const why = details.errorCode && details.errorCode !== 'FLAG_NOT_FOUND' ? `evaluation failed (${details.errorCode}); default` : 'not set; default';
+    const why =
+      details.errorCode && details.errorCode !== 'FLAG_NOT_FOUND'
+        ? `evaluation failed (${details.errorCode}); default`
+        : 'not set; default';
     return { name, value: details.errorCode ? fallback : details.value, source, reason: why };
   }
   if (details.reason === UNPARSEABLE_REASON) {

@@ -7,7 +7,10 @@ import { BastionError } from '@bastion/core';
 
 /** The flags file: one flat map of flag name to scalar, YAML or JSON (chosen by extension). */
 export const FlagsFileDocument = z
-  .record(z.string().regex(/^FF_[A-Z0-9_]+$/, 'flag names are FF_ followed by A-Z, 0-9 or _'), z.union([z.boolean(), z.number(), z.string(), z.null()]))
+  .record(
+    z.string().regex(/^FF_[A-Z0-9_]+$/, 'flag names are FF_ followed by A-Z, 0-9 or _'),
+    z.union([z.boolean(), z.number(), z.string(), z.null()]),
+  )
   .describe('Flag name (as the environment variable) to value; null or absent means "not set here"');
 export type FlagsFileDocument = z.infer<typeof FlagsFileDocument>;
 
@@ -19,15 +22,23 @@ export function parseFlagsFile(text: string, file: string): FlagsFileDocument {
   } catch (err) {
     const at = parseErrorLine(err, text);
     const reason = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new BastionError('INVALID_INPUT', `flags file ${file}${at ? `:${at.line}:${at.col}` : ''} is not valid ${isJson(file) ? 'JSON' : 'YAML'}: ${reason}`, {
-      cause: err,
-      ...(at ? { details: { file, ...at } } : {}),
-    });
+    throw new BastionError(
+      'INVALID_INPUT',
+      `flags file ${file}${at ? `:${at.line}:${at.col}` : ''} is not valid ${isJson(file) ? 'JSON' : 'YAML'}: ${reason}`,
+      {
+        cause: err,
+        ...(at ? { details: { file, ...at } } : {}),
+      },
+    );
   }
   const parsed = FlagsFileDocument.safeParse(doc ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new BastionError('INVALID_INPUT', `flags file ${file} is invalid: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`, { details: { problems } });
+    throw new BastionError(
+      'INVALID_INPUT',
+      `flags file ${file} is invalid: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
+      { details: { problems } },
+    );
   }
   return parsed.data;
 }

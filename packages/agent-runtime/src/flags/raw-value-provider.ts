@@ -43,17 +43,33 @@ export abstract class RawValueProvider implements Provider {
     throw new TypeMismatchError(`${flag} is not an object flag`);
   }
 
-  private async resolve<T extends FlagValue>(flag: string, defaultValue: T, type: 'boolean' | 'string' | 'number', _context?: EvaluationContext): Promise<ResolutionDetails<T>> {
+  private async resolve<T extends FlagValue>(
+    flag: string,
+    defaultValue: T,
+    type: 'boolean' | 'string' | 'number',
+    _context?: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
     const def = flagDefinition(flag);
     const found = await this.lookup(flag);
     if (!found) throw new FlagNotFoundError(`${flag} is not set in ${this.metadata.name}`);
     const parsed = parseFlagValue(def, found.raw);
     const flagMetadata = { source: this.source, where: found.where, raw: describeRaw(found.raw) };
     if (!parsed.ok) {
-      return { value: defaultValue, reason: UNPARSEABLE_REASON, variant: 'unparseable', errorMessage: parsed.problem, flagMetadata };
+      return {
+        value: defaultValue,
+        reason: UNPARSEABLE_REASON,
+        variant: 'unparseable',
+        errorMessage: parsed.problem,
+        flagMetadata,
+      };
     }
     if (typeof parsed.value !== type) throw new TypeMismatchError(`${flag} is a ${def.type} flag`);
-    return { value: parsed.value as T, reason: StandardResolutionReasons.STATIC, variant: String(parsed.value), flagMetadata };
+    return {
+      value: parsed.value as T,
+      reason: StandardResolutionReasons.STATIC,
+      variant: String(parsed.value),
+      flagMetadata,
+    };
   }
 }
 
@@ -81,6 +97,11 @@ export class DefaultValueProvider implements Provider {
   }
 
   private fallback<T extends FlagValue>(value: T): ResolutionDetails<T> {
-    return { value, reason: StandardResolutionReasons.DEFAULT, variant: 'default', flagMetadata: { source: 'default' } };
+    return {
+      value,
+      reason: StandardResolutionReasons.DEFAULT,
+      variant: 'default',
+      flagMetadata: { source: 'default' },
+    };
   }
 }

@@ -23,7 +23,17 @@ function printingExecutor(stdout: string): Executor {
     backend: 'docker',
     async run(_request, hooks) {
       hooks.onStdout(new TextEncoder().encode(stdout));
-      return { exitCode: 0, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 'sb-1' };
+      return {
+        exitCode: 0,
+        signal: null,
+        oomKilled: false,
+        timedOut: false,
+        outputLimited: null,
+        aborted: false,
+        durationMs: 1,
+        startupMs: 0,
+        sandboxId: 'sb-1',
+      };
     },
     close: async () => undefined,
   };
@@ -37,17 +47,31 @@ const jsonProvider: AgentProvider = {
   flags: {},
   id: 'json-agent',
   capabilities: { analyze: true, edit: true },
-  plan: () => ({ provider: 'json-agent', image: 'bastion/sandbox:latest', command: ['agent'], secretEnv: [{ name: 'AGENT_KEY', secret: 'agent-key' }] }),
+  plan: () => ({
+    provider: 'json-agent',
+    image: 'bastion/sandbox:latest',
+    command: ['agent'],
+    secretEnv: [{ name: 'AGENT_KEY', secret: 'agent-key' }],
+  }),
   parse: (output) => {
     const doc = JSON.parse(output.stdout) as { result?: string; error?: string };
-    if (doc.error) return { ok: false, response: '', error: { code: 'PROVIDER_FAILED', message: `the agent failed: ${doc.error}`, retryable: false } };
+    if (doc.error)
+      return {
+        ok: false,
+        response: '',
+        error: { code: 'PROVIDER_FAILED', message: `the agent failed: ${doc.error}`, retryable: false },
+      };
     return { ok: true, response: doc.result ?? '' };
   },
 };
 
 function setup(stdout: string) {
   const audit = createMemoryAuditLog();
-  const secrets = createSecretStore({ env: {}, sources: { 'agent-key': { env: 'AGENT_KEY' } }, values: { 'agent-key': KEY } });
+  const secrets = createSecretStore({
+    env: {},
+    sources: { 'agent-key': { env: 'AGENT_KEY' } },
+    values: { 'agent-key': KEY },
+  });
   const pipeline = createPipeline({
     policy: () => allowAll,
     executor: printingExecutor(stdout),
@@ -91,12 +115,23 @@ describe('runAgent: the exit gate sees every result last', () => {
   it('redacts the diffs and paths of proposed changes (dry-run)', async () => {
     const { pipeline } = setup('{"result":"done"}');
     const changes: ChangeHandler = async () => ({
-      proposedChanges: [{ path: `leak-${KEY}.txt`, kind: 'add', diff: `--- /dev/null\n+++ b/leak.txt\n@@ -0,0 +1 @@\n+${KEY}\n` }],
+      proposedChanges: [
+        { path: `leak-${KEY}.txt`, kind: 'add', diff: `--- /dev/null\n+++ b/leak.txt\n@@ -0,0 +1 @@\n+${KEY}\n` },
+      ],
       appliedChanges: [],
     });
-    const result = await runAgent(pipeline, jsonProvider, { prompt: 'p', intent: 'edit' }, { planContext, mode: 'dry-run', changes });
+    const result = await runAgent(
+      pipeline,
+      jsonProvider,
+      { prompt: 'p', intent: 'edit' },
+      { planContext, mode: 'dry-run', changes },
+    );
     expect(result.status).toBe('succeeded');
-    expect(result.proposedChanges[0]).toEqual({ path: 'leak-[REDACTED:known-secret].txt', kind: 'add', diff: '--- /dev/null\n+++ b/leak.txt\n@@ -0,0 +1 @@\n+[REDACTED:known-secret]\n' });
+    expect(result.proposedChanges[0]).toEqual({
+      path: 'leak-[REDACTED:known-secret].txt',
+      kind: 'add',
+      diff: '--- /dev/null\n+++ b/leak.txt\n@@ -0,0 +1 @@\n+[REDACTED:known-secret]\n',
+    });
     expect(result.redactions).toEqual([{ ruleId: 'known-secret', severity: 'critical', count: 2 }]);
   });
 
@@ -105,16 +140,36 @@ describe('runAgent: the exit gate sees every result last', () => {
     const modes: string[] = [];
     const changes: ChangeHandler = async (_run, call) => {
       modes.push(call.mode);
-      const proposedChanges = [{ path: 'config.txt', kind: 'add' as const, diff: `--- /dev/null\n+++ b/config.txt\n@@ -0,0 +1 @@\n+key=${KEY}\n` }];
-      return { proposedChanges, appliedChanges: call.mode === 'apply' ? [{ path: 'config.txt', kind: 'add' as const }] : [] };
+      const proposedChanges = [
+        {
+          path: 'config.txt',
+          kind: 'add' as const,
+          diff: `--- /dev/null\n+++ b/config.txt\n@@ -0,0 +1 @@\n+key=${KEY}\n`,
+        },
+      ];
+      return {
+        proposedChanges,
+        appliedChanges: call.mode === 'apply' ? [{ path: 'config.txt', kind: 'add' as const }] : [],
+      };
     };
-    const result = await runAgent(pipeline, jsonProvider, { prompt: 'p', intent: 'edit' }, { planContext, mode: 'apply', changes });
+    const result = await runAgent(
+      pipeline,
+      jsonProvider,
+      { prompt: 'p', intent: 'edit' },
+      { planContext, mode: 'apply', changes },
+    );
     expect(modes).toEqual(['dry-run']);
     expect(result.status).toBe('denied');
-    expect(result.error).toMatchObject({ code: 'POLICY_DENIED', retryable: false, details: { rule: 'known-secret', files: 1 } });
+    expect(result.error).toMatchObject({
+      code: 'POLICY_DENIED',
+      retryable: false,
+      details: { rule: 'known-secret', files: 1 },
+    });
     expect(result.appliedChanges).toEqual([]);
     expect(result.proposedChanges[0]!.diff).toContain('+key=[REDACTED:known-secret]');
-    expect(audit.events.some((e) => e.event === 'changes.refused' && e.correlationId === result.correlationId)).toBe(true);
+    expect(audit.events.some((e) => e.event === 'changes.refused' && e.correlationId === result.correlationId)).toBe(
+      true,
+    );
     expect(JSON.stringify(result)).not.toContain(KEY);
   });
 
@@ -123,10 +178,20 @@ describe('runAgent: the exit gate sees every result last', () => {
     const modes: string[] = [];
     const changes: ChangeHandler = async (_run, call) => {
       modes.push(call.mode);
-      const proposedChanges = [{ path: 'a.txt', kind: 'add' as const, diff: '--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+hello\n' }];
-      return { proposedChanges, appliedChanges: call.mode === 'apply' ? [{ path: 'a.txt', kind: 'add' as const }] : [] };
+      const proposedChanges = [
+        { path: 'a.txt', kind: 'add' as const, diff: '--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+hello\n' },
+      ];
+      return {
+        proposedChanges,
+        appliedChanges: call.mode === 'apply' ? [{ path: 'a.txt', kind: 'add' as const }] : [],
+      };
     };
-    const result = await runAgent(pipeline, jsonProvider, { prompt: 'p', intent: 'edit' }, { planContext, mode: 'apply', changes });
+    const result = await runAgent(
+      pipeline,
+      jsonProvider,
+      { prompt: 'p', intent: 'edit' },
+      { planContext, mode: 'apply', changes },
+    );
     expect(modes).toEqual(['dry-run', 'apply']);
     expect(result.status).toBe('succeeded');
     expect(result.appliedChanges).toEqual([{ path: 'a.txt', kind: 'add' }]);
@@ -148,7 +213,10 @@ describe('runAgent: a provider that throws', () => {
       (err: unknown) => err,
     );
     expect(BastionError.isInstance(thrown)).toBe(true);
-    expect(thrown).toMatchObject({ code: 'PROVIDER_FAILED', message: 'cannot handle "the key is [REDACTED:known-secret]"' });
+    expect(thrown).toMatchObject({
+      code: 'PROVIDER_FAILED',
+      message: 'cannot handle "the key is [REDACTED:known-secret]"',
+    });
     expect((thrown as Error).cause).toBeUndefined();
   });
 });
@@ -165,8 +233,19 @@ describe('runAgent: an agent that dies because its workspace copy is full', () =
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   const filesystem = { ...FilesystemPolicy.parse({}), maxTotalBytes: 1 << 20, maxFiles: 20 };
-  const policy = { evaluate: (spec: unknown, ctx: unknown) => ({ ...(allowAll.evaluate as (s: unknown, c: unknown) => object)(spec, ctx), obligations: { network: { mode: 'none' }, filesystem } }) } as unknown as PolicyEngine;
-  const editingProvider: AgentProvider = { ...jsonProvider, plan: () => ({ ...jsonProvider.plan({ prompt: 'p' } as never, {} as never), workspace: { hostPath: join(root, 'ws'), access: 'copy' } }) };
+  const policy = {
+    evaluate: (spec: unknown, ctx: unknown) => ({
+      ...(allowAll.evaluate as (s: unknown, c: unknown) => object)(spec, ctx),
+      obligations: { network: { mode: 'none' }, filesystem },
+    }),
+  } as unknown as PolicyEngine;
+  const editingProvider: AgentProvider = {
+    ...jsonProvider,
+    plan: () => ({
+      ...jsonProvider.plan({ prompt: 'p' } as never, {} as never),
+      workspace: { hostPath: join(root, 'ws'), access: 'copy' },
+    }),
+  };
 
   /** An executor whose "agent" does `fill` to the copy mounted at /workspace, then fails as an agent does. */
   function fillingExecutor(fill: (copyDir: string) => void): Executor {
@@ -176,7 +255,17 @@ describe('runAgent: an agent that dies because its workspace copy is full', () =
         fill(request.mounts.find((m) => m.containerPath === '/workspace')!.hostPath);
         hooks.onStdout(new TextEncoder().encode('{"error":"tool write_file failed"}'));
         hooks.onStderr?.(new TextEncoder().encode('Error: ENOSPC: no space left on device, write\n'));
-        return { exitCode: 1, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 'sb-1' };
+        return {
+          exitCode: 1,
+          signal: null,
+          oomKilled: false,
+          timedOut: false,
+          outputLimited: null,
+          aborted: false,
+          durationMs: 1,
+          startupMs: 0,
+          sandboxId: 'sb-1',
+        };
       },
       close: async () => undefined,
     };
@@ -198,9 +287,17 @@ describe('runAgent: an agent that dies because its workspace copy is full', () =
         policy: () => policy,
         executor: fillingExecutor(fill),
         sanitizer: (knownSecrets, customRules) => createOutputSanitizer({ knownSecrets, customRules }),
-        secrets: createSecretStore({ env: {}, sources: { 'agent-key': { env: 'AGENT_KEY' } }, values: { 'agent-key': KEY } }),
+        secrets: createSecretStore({
+          env: {},
+          sources: { 'agent-key': { env: 'AGENT_KEY' } },
+          values: { 'agent-key': KEY },
+        }),
         audit: createMemoryAuditLog(),
-        workspace: createWorkspaceProvisioner({ scratchDir: join(root, 'copies'), owner: null, boundedFilesystem: true }),
+        workspace: createWorkspaceProvisioner({
+          scratchDir: join(root, 'copies'),
+          owner: null,
+          boundedFilesystem: true,
+        }),
       }),
       editingProvider,
       { prompt: 'p', intent: 'edit' },
@@ -208,16 +305,25 @@ describe('runAgent: an agent that dies because its workspace copy is full', () =
     );
 
   it('ends RESOURCE_EXHAUSTED naming filesystem.maxTotalBytes when the bytes ran out, not PROVIDER_FAILED', async () => {
-    const result = await call((copy) => writeUntilFull(copy, () => appendFileSync(join(copy, 'big.bin'), Buffer.alloc(256 * 1024, 1))));
+    const result = await call((copy) =>
+      writeUntilFull(copy, () => appendFileSync(join(copy, 'big.bin'), Buffer.alloc(256 * 1024, 1))),
+    );
     expect(result.status).toBe('failed');
-    expect(result.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', retryable: false, details: { resource: 'workspace-copy', limit: 'maxTotalBytes', maxTotalBytes: 1 << 20, after: 'PROVIDER_FAILED' } });
+    expect(result.error).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      retryable: false,
+      details: { resource: 'workspace-copy', limit: 'maxTotalBytes', maxTotalBytes: 1 << 20, after: 'PROVIDER_FAILED' },
+    });
     expect(result.error!.message).toMatch(/filesystem\.maxTotalBytes: 1 ?MiB of room/);
     expect(readdirSync(join(root, 'copies'))).toEqual([]);
   });
 
   it('ends RESOURCE_EXHAUSTED naming filesystem.maxFiles when the files ran out', async () => {
     const result = await call((copy) => writeUntilFull(copy, (i) => writeFileSync(join(copy, `f${i}`), '')));
-    expect(result.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', details: { resource: 'workspace-copy', limit: 'maxFiles', maxFiles: 20 } });
+    expect(result.error).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      details: { resource: 'workspace-copy', limit: 'maxFiles', maxFiles: 20 },
+    });
     expect(result.error!.message).toMatch(/filesystem\.maxFiles/);
   });
 

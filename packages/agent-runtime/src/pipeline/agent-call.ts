@@ -41,7 +41,12 @@ export interface AgentCallOptions extends CallOptions {
  * JSON.parse can turn an escape the stream sanitizer let by (`ke\u0079_…`) back into a key, and
  * the diffs are read from the agent's copy after the stream ended; the gate sees both last.
  */
-export async function runAgent(pipeline: Pipeline, provider: AgentProvider, taskInput: AgentTaskInput, options: AgentCallOptions): Promise<AgentResult> {
+export async function runAgent(
+  pipeline: Pipeline,
+  provider: AgentProvider,
+  taskInput: AgentTaskInput,
+  options: AgentCallOptions,
+): Promise<AgentResult> {
   let outcome;
   try {
     outcome = await callAgent(pipeline, provider, taskInput, options);
@@ -82,7 +87,11 @@ async function callAgent(
         ...base,
         status: 'denied',
         policy: { decision: 'deny', reasons: [] },
-        error: new BastionError('INVALID_INPUT', `invalid task: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { details: { problems } }).toInfo(),
+        error: new BastionError(
+          'INVALID_INPUT',
+          `invalid task: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          { details: { problems } },
+        ).toInfo(),
       },
     };
   }
@@ -95,7 +104,13 @@ async function callAgent(
     assertDeclaredUpstream(provider, spec);
   } catch (err) {
     const error = BastionError.from(err, 'PROVIDER_FAILED');
-    audit.record({ event: 'provider.plan_failed', correlationId, stage: 'provider', provider: provider.id, error: error.toInfo() });
+    audit.record({
+      event: 'provider.plan_failed',
+      correlationId,
+      stage: 'provider',
+      provider: provider.id,
+      error: error.toInfo(),
+    });
     return { result: { ...base, status: 'failed', policy: { decision: 'deny', reasons: [] }, error: error.toInfo() } };
   }
   audit.record({
@@ -109,9 +124,24 @@ async function callAgent(
     network: spec.network?.mode ?? 'none',
   });
 
-  const run = await pipeline.runSpec(spec, { ...options, ...(task.budget ? { budget: task.budget } : {}), correlationId, keepWorkspaceCopy: options.changes !== undefined });
+  const run = await pipeline.runSpec(spec, {
+    ...options,
+    ...(task.budget ? { budget: task.budget } : {}),
+    correlationId,
+    keepWorkspaceCopy: options.changes !== undefined,
+  });
   try {
-    return { result: await finishRun(run, provider, task, { ...options, mode, correlationId, base, audit: pipeline.audit, backend: pipeline.executor.backend }), gate: run.gate };
+    return {
+      result: await finishRun(run, provider, task, {
+        ...options,
+        mode,
+        correlationId,
+        base,
+        audit: pipeline.audit,
+        backend: pipeline.executor.backend,
+      }),
+      gate: run.gate,
+    };
   } finally {
     await run.release();
   }
@@ -130,7 +160,10 @@ async function finishRun(
   },
 ): Promise<AgentResult> {
   const { base, audit, correlationId, mode } = ctx;
-  const policy = { decision: run.decision?.allow ? ('allow' as const) : ('deny' as const), reasons: run.decision?.reasons ?? [] };
+  const policy = {
+    decision: run.decision?.allow ? ('allow' as const) : ('deny' as const),
+    reasons: run.decision?.reasons ?? [],
+  };
   const execution = executionInfo(run, ctx.backend);
   const common = { ...base, policy, execution, redactions: run.redactions, usage: run.usage };
   if (!run.outcome) {
@@ -150,14 +183,39 @@ async function finishRun(
     },
     task,
   );
-  audit.record({ event: 'provider.parsed', correlationId, stage: 'provider', provider: provider.id, ok: parsed.ok, error: parsed.error?.code ?? null });
+  audit.record({
+    event: 'provider.parsed',
+    correlationId,
+    stage: 'provider',
+    provider: provider.id,
+    ok: parsed.ok,
+    error: parsed.error?.code ?? null,
+  });
 
   // The sandbox's verdict (deadline, memory, output cap, 429 at the gateway) outranks the parse.
-  let verdict = run.error ? run.error.toInfo() : parsed.ok ? null : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
-  if (verdict?.code === 'PROVIDER_FAILED' && run.workspaceCopy) verdict = (await copyFullVerdict(run.workspaceCopy, run.decision?.obligations.filesystem, verdict.code)) ?? verdict;
+  let verdict = run.error
+    ? run.error.toInfo()
+    : parsed.ok
+      ? null
+      : (parsed.error ?? new BastionError('PROVIDER_FAILED', 'the agent failed').toInfo());
+  if (verdict?.code === 'PROVIDER_FAILED' && run.workspaceCopy)
+    verdict = (await copyFullVerdict(run.workspaceCopy, run.decision?.obligations.filesystem, verdict.code)) ?? verdict;
   const error = verdict ? withStderrTail(verdict, run.stderr) : null;
-  let changes = { proposedChanges: [] as ProposedChange[], appliedChanges: [] as AppliedChange[], error: undefined as BastionError | undefined };
-  if (ctx.changes && !error) changes = { ...changes, ...(await handleChanges(ctx.changes, run, { task, mode, correlationId, toolPaths: parsed.toolPaths ?? [] }, audit)) };
+  let changes = {
+    proposedChanges: [] as ProposedChange[],
+    appliedChanges: [] as AppliedChange[],
+    error: undefined as BastionError | undefined,
+  };
+  if (ctx.changes && !error)
+    changes = {
+      ...changes,
+      ...(await handleChanges(
+        ctx.changes,
+        run,
+        { task, mode, correlationId, toolPaths: parsed.toolPaths ?? [] },
+        audit,
+      )),
+    };
   const finalError = error ?? (changes.error ? changes.error.toInfo() : null);
   return {
     ...common,
@@ -174,10 +232,17 @@ async function finishRun(
  * An agent that died because its copy's filesystem is full reads as a crash (PROVIDER_FAILED);
  * statfs on the copy tells the policy's cap apart, so the caller learns which limit to raise.
  */
-async function copyFullVerdict(copyDir: string, filesystem: FilesystemObligation | undefined, after: string): Promise<ErrorInfo | null> {
+async function copyFullVerdict(
+  copyDir: string,
+  filesystem: FilesystemObligation | undefined,
+  after: string,
+): Promise<ErrorInfo | null> {
   const full = await copyFilesystemFull(copyDir);
   if (!full) return null;
-  const caps = { maxTotalBytes: filesystem?.maxTotalBytes ?? DEFAULT_DIFF_CAPS.maxTotalBytes, maxFiles: filesystem?.maxFiles };
+  const caps = {
+    maxTotalBytes: filesystem?.maxTotalBytes ?? DEFAULT_DIFF_CAPS.maxTotalBytes,
+    maxFiles: filesystem?.maxFiles,
+  };
   return copyFullError(full, caps, after).toInfo();
 }
 
@@ -201,7 +266,12 @@ async function handleChanges(
     maxFileBytes: diffCapsOf(run.decision?.obligations.filesystem).maxFileBytes,
   });
   if (refused) {
-    audit.record({ event: 'changes.refused', correlationId: call.correlationId, stage: 'exit-gate', error: refused.toInfo() });
+    audit.record({
+      event: 'changes.refused',
+      correlationId: call.correlationId,
+      stage: 'exit-gate',
+      error: refused.toInfo(),
+    });
     return { proposedChanges: proposal.proposedChanges, appliedChanges: [], error: refused };
   }
   return handler(run, call);

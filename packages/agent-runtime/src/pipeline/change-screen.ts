@@ -58,13 +58,22 @@ export async function screenChangesForSecrets(
   const hits = (input: string): number => knownSecretHits(sanitizer.sanitize(input).redactions);
   const offending: string[] = [];
   for (const change of changes) {
-    if (copy?.hidden && (isUnder(change.path, copy.hidden) || (change.oldPath !== undefined && isUnder(change.oldPath, copy.hidden)))) continue;
+    if (
+      copy?.hidden &&
+      (isUnder(change.path, copy.hidden) || (change.oldPath !== undefined && isUnder(change.oldPath, copy.hidden)))
+    )
+      continue;
     const named = hits(change.path) + (change.oldPath ? hits(change.oldPath) : 0);
     let inContent = 0;
     const after = copy ? await secretsInFile(join(copy.copyDir, change.path), sanitizer, Infinity) : null;
     if (after !== null) {
       // The caller's original only through real workspace directories (a link out of the tree has no original to excuse an occurrence).
-      const original = after > 0 ? await withCallerEntry(copy!.source, change.oldPath ?? change.path, (abs) => secretsInFile(abs, sanitizer, limits.maxFileBytes, after)) : null;
+      const original =
+        after > 0
+          ? await withCallerEntry(copy!.source, change.oldPath ?? change.path, (abs) =>
+              secretsInFile(abs, sanitizer, limits.maxFileBytes, after),
+            )
+          : null;
       const before = original?.kind === 'ok' ? original.value : null;
       inContent = Math.max(0, after - (before ?? 0));
     } else if (change.kind !== 'delete') {
@@ -78,7 +87,7 @@ export async function screenChangesForSecrets(
   return new BastionError(
     'POLICY_DENIED',
     `the agent's changes to ${offending.length} file(s) contain a secret this runtime holds (rule ${KNOWN_SECRET_RULE}); nothing was applied. ` +
-      'The changes are in proposedChanges with the secret redacted: remove the secret from the task or the agent\'s instructions and run it again',
+      "The changes are in proposedChanges with the secret redacted: remove the secret from the task or the agent's instructions and run it again",
     { retryable: false, details: { rule: KNOWN_SECRET_RULE, files: offending.length } },
   );
 }
@@ -101,7 +110,7 @@ async function secretsInFile(
   if (!handle) return null;
   try {
     const stream = sanitizer.createStream();
-    for (let read = 0; read < maxBytes; ) {
+    for (let read = 0; read < maxBytes;) {
       // A fresh buffer per read: the stream may keep a reference to what it holds back.
       const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes - read));
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);

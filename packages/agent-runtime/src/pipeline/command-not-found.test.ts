@@ -9,13 +9,19 @@ describe('a command the sandbox image does not have', () => {
     const error = commandNotFoundError(new BastionError('SANDBOX_UNAVAILABLE', RUNC), '', 'bastion/sandbox:latest');
     expect(error.code).toBe('COMMAND_FAILED');
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/^nosuchcmd: command not found in the sandbox image bastion\/sandbox:latest; .*--image/);
+    expect(error.message).toMatch(
+      /^nosuchcmd: command not found in the sandbox image bastion\/sandbox:latest; .*--image/,
+    );
     expect(error.message).not.toContain('runc');
     expect(error.details).toMatchObject({ exitCode: 127, command: 'nosuchcmd' });
   });
 
   it('recognises bubblewrap execvp failure on stderr', () => {
-    const error = commandNotFoundError(new BastionError('COMMAND_FAILED', 'the command exited with code 1'), 'bwrap: execvp /bin/nope: No such file or directory\n', 'bastion/sandbox:latest');
+    const error = commandNotFoundError(
+      new BastionError('COMMAND_FAILED', 'the command exited with code 1'),
+      'bwrap: execvp /bin/nope: No such file or directory\n',
+      'bastion/sandbox:latest',
+    );
     expect(error.details).toMatchObject({ exitCode: 127, command: '/bin/nope' });
   });
 

@@ -14,7 +14,12 @@ const BWRAP = /^bwrap: execvp (.+): No such file or directory$/m;
  * bubblewrap's bare exit 1.
  */
 export function commandNotFoundError(base: BastionError, stderr: string, image: string | undefined): BastionError {
-  const from = base.code === 'SANDBOX_UNAVAILABLE' ? RUNC.exec(base.message) : base.code === 'COMMAND_FAILED' ? (BWRAP.exec(stderr) ?? RUNC.exec(stderr)) : null;
+  const from =
+    base.code === 'SANDBOX_UNAVAILABLE'
+      ? RUNC.exec(base.message)
+      : base.code === 'COMMAND_FAILED'
+        ? (BWRAP.exec(stderr) ?? RUNC.exec(stderr))
+        : null;
   if (!from) return base;
   const command = from[1]!;
   const where = image ? `the sandbox image ${image}` : 'the sandbox';

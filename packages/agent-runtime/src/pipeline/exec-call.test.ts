@@ -15,7 +15,17 @@ function pipelineWith(policy: PolicyEngine, stdout = '') {
       // Two writes, the key torn across them: the stream must hold it back and catch it whole.
       hooks.onStdout(new TextEncoder().encode(stdout.slice(0, stdout.length / 2)));
       hooks.onStdout(new TextEncoder().encode(stdout.slice(stdout.length / 2)));
-      return { exitCode: 0, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 'sb' };
+      return {
+        exitCode: 0,
+        signal: null,
+        oomKilled: false,
+        timedOut: false,
+        outputLimited: null,
+        aborted: false,
+        durationMs: 1,
+        startupMs: 0,
+        sandboxId: 'sb',
+      };
     },
     close: async () => undefined,
   };
@@ -38,16 +48,25 @@ describe('execCommand: the exec result leaves through the exit gate', () => {
         obligations: { network: { mode: 'none' } },
       }),
     } as unknown as PolicyEngine;
-    const result = await execCommand(pipelineWith(quoting), { provider: 'exec', image: 'bastion/sandbox:latest', command: ['curl', '-H', `x-key: ${KEY}`, 'https://example.com'] });
+    const result = await execCommand(pipelineWith(quoting), {
+      provider: 'exec',
+      image: 'bastion/sandbox:latest',
+      command: ['curl', '-H', `x-key: ${KEY}`, 'https://example.com'],
+    });
     expect(result.status).toBe('denied');
     expect(JSON.stringify(result)).not.toContain(KEY);
-    expect(result.policy.reasons[0]!.message).toBe('command not allowed: curl -H x-key: [REDACTED:known-secret] https://example.com');
+    expect(result.policy.reasons[0]!.message).toBe(
+      'command not allowed: curl -H x-key: [REDACTED:known-secret] https://example.com',
+    );
     expect(result.error?.message).toContain('[REDACTED:known-secret]');
     expect(result.redactions).toEqual([{ ruleId: 'known-secret', severity: 'critical', count: 2 }]);
   });
 
-  it('keeps the stream\'s counts and adds nothing for output it already cleaned', async () => {
-    const result = await execCommand(pipelineWith(allowAll, `token ${KEY} and ${Buffer.from(KEY).toString('base64')}\n`), { provider: 'exec', image: 'bastion/sandbox:latest', command: ['env'] });
+  it("keeps the stream's counts and adds nothing for output it already cleaned", async () => {
+    const result = await execCommand(
+      pipelineWith(allowAll, `token ${KEY} and ${Buffer.from(KEY).toString('base64')}\n`),
+      { provider: 'exec', image: 'bastion/sandbox:latest', command: ['env'] },
+    );
     expect(result.stdout).toBe('token [REDACTED:known-secret] and [REDACTED:known-secret]\n');
     expect(result.redactions).toEqual([{ ruleId: 'known-secret', severity: 'critical', count: 2 }]);
   });

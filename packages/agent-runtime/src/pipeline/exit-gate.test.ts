@@ -8,7 +8,14 @@ const KEY = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';
 const gate = createExitGate(createOutputSanitizer({ knownSecrets: [KEY] }));
 
 function agentResult(over: Partial<AgentResult>): AgentResult {
-  return { ...notRunResult({ provider: 'cursor', correlationId: 'corr-1', error: { code: 'PROVIDER_FAILED', message: 'x', retryable: false } }), ...over };
+  return {
+    ...notRunResult({
+      provider: 'cursor',
+      correlationId: 'corr-1',
+      error: { code: 'PROVIDER_FAILED', message: 'x', retryable: false },
+    }),
+    ...over,
+  };
 }
 
 describe('exit gate', () => {
@@ -51,10 +58,17 @@ describe('exit gate', () => {
   });
 
   it('never lets the key through, wherever it sits in any JSON-shaped value (property)', () => {
-    const withKey = fc.tuple(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 })).map(([a, b]) => `${a} ${KEY} ${b}`);
+    const withKey = fc
+      .tuple(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }))
+      .map(([a, b]) => `${a} ${KEY} ${b}`);
     const leaf = fc.oneof(fc.string({ maxLength: 16 }), withKey, fc.integer(), fc.boolean(), fc.constant(null));
     const value = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), withKey), tie('node'), { maxKeys: 4 })),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), withKey), tie('node'), { maxKeys: 4 }),
+      ),
     })).node;
     fc.assert(
       fc.property(value, (v) => {
@@ -66,7 +80,9 @@ describe('exit gate', () => {
   });
 
   it('leaves ordinary result text alone', () => {
-    const result = agentResult({ response: 'Refactored src/app.ts: 3 functions, 2 tests. Container a3f9c2e1b4d5 exited 0.' });
+    const result = agentResult({
+      response: 'Refactored src/app.ts: 3 functions, 2 tests. Container a3f9c2e1b4d5 exited 0.',
+    });
     expect(gate.agentResult(result)).toEqual(result);
   });
 });

@@ -40,7 +40,10 @@ const RESULT_IDENTITY_FIELDS = new Set(['correlationId', 'redactions']);
  * unchanged (a call's stdout and stderr, checked as they arrived: see output-collector.ts). The
  * gate passes that very string on instead of sanitizing a copy of up to the output cap.
  */
-export function createExitGate(sanitizer: OutputSanitizer, alreadyClean: Readonly<Record<string, string>> = {}): ExitGate {
+export function createExitGate(
+  sanitizer: OutputSanitizer,
+  alreadyClean: Readonly<Record<string, string>> = {},
+): ExitGate {
   function clean<T>(value: T): { value: T; redactions: Redaction[] } {
     const found: Redaction[][] = [];
     const cleaned = cleanDeep(value, sanitizer, (r) => found.push(r));
@@ -51,7 +54,10 @@ export function createExitGate(sanitizer: OutputSanitizer, alreadyClean: Readonl
     const found: Redaction[][] = [];
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(r)) {
-      if (RESULT_IDENTITY_FIELDS.has(k) || (typeof v === 'string' && Object.hasOwn(alreadyClean, k) && alreadyClean[k] === v)) {
+      if (
+        RESULT_IDENTITY_FIELDS.has(k) ||
+        (typeof v === 'string' && Object.hasOwn(alreadyClean, k) && alreadyClean[k] === v)
+      ) {
         out[k] = v;
         continue;
       }

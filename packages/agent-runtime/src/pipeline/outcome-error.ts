@@ -5,25 +5,40 @@ import type { CopyFilesystemFull } from '../workspace/copy-filesystem-full';
 
 /** The sandbox-level verdict on a finished run, before any provider interprets its output. */
 export function sandboxOutcomeError(outcome: ExecutorOutcome, limits: ResourceLimits): BastionError | null {
-  if (outcome.aborted) return new BastionError('TIMEOUT', 'the call was cancelled; its sandbox was killed', { retryable: true });
+  if (outcome.aborted)
+    return new BastionError('TIMEOUT', 'the call was cancelled; its sandbox was killed', { retryable: true });
   if (outcome.timedOut) {
-    return new BastionError('TIMEOUT', `the command passed its ${limits.timeoutMs} ms deadline and was killed`, { details: { timeoutMs: limits.timeoutMs } });
+    return new BastionError('TIMEOUT', `the command passed its ${limits.timeoutMs} ms deadline and was killed`, {
+      details: { timeoutMs: limits.timeoutMs },
+    });
   }
   if (outcome.stoppedExternally) {
-    return new BastionError('SANDBOX_UNAVAILABLE', `the sandbox was stopped from outside Bastion (${outcome.stoppedExternally}): a docker kill or the engine shutting down`, {
-      retryable: true,
-      details: { signal: outcome.stoppedExternally },
-    });
+    return new BastionError(
+      'SANDBOX_UNAVAILABLE',
+      `the sandbox was stopped from outside Bastion (${outcome.stoppedExternally}): a docker kill or the engine shutting down`,
+      {
+        retryable: true,
+        details: { signal: outcome.stoppedExternally },
+      },
+    );
   }
   if (outcome.oomKilled) {
-    return new BastionError('OOM_KILLED', `the command exceeded its ${formatByteSize(limits.memoryBytes)} memory limit and was killed`, {
-      details: { memoryBytes: limits.memoryBytes },
-    });
+    return new BastionError(
+      'OOM_KILLED',
+      `the command exceeded its ${formatByteSize(limits.memoryBytes)} memory limit and was killed`,
+      {
+        details: { memoryBytes: limits.memoryBytes },
+      },
+    );
   }
   if (outcome.outputLimited) {
-    return new BastionError('OUTPUT_LIMIT', `${outcome.outputLimited} passed its ${formatByteSize(limits.outputBytes)} cap; the command was killed and its output truncated`, {
-      details: { stream: outcome.outputLimited, outputBytes: limits.outputBytes },
-    });
+    return new BastionError(
+      'OUTPUT_LIMIT',
+      `${outcome.outputLimited} passed its ${formatByteSize(limits.outputBytes)} cap; the command was killed and its output truncated`,
+      {
+        details: { stream: outcome.outputLimited, outputBytes: limits.outputBytes },
+      },
+    );
   }
   return null;
 }
@@ -34,7 +49,8 @@ export function commandFailedError(exitCode: number | null, signal: string | nul
 }
 
 const DISK_FULL = /No space left on device|ENOSPC/;
-const PIDS_EXHAUSTED = /fork: (?:retry: )?Resource temporarily unavailable|Cannot fork|EAGAIN[^\n]*(?:fork|spawn|clone)|pthread_create[^\n]*Resource temporarily unavailable/i;
+const PIDS_EXHAUSTED =
+  /fork: (?:retry: )?Resource temporarily unavailable|Cannot fork|EAGAIN[^\n]*(?:fork|spawn|clone)|pthread_create[^\n]*Resource temporarily unavailable/i;
 
 /**
  * A command that failed or hung after the kernel refused it a resource says so on stderr; that
@@ -43,9 +59,13 @@ const PIDS_EXHAUSTED = /fork: (?:retry: )?Resource temporarily unavailable|Canno
 export function resourceExhaustedError(base: BastionError, stderr: string, limits: ResourceLimits): BastionError {
   if (base.code !== 'COMMAND_FAILED' && base.code !== 'TIMEOUT') return base;
   if (DISK_FULL.test(stderr)) {
-    return new BastionError('RESOURCE_EXHAUSTED', `the command filled its ${formatByteSize(limits.tmpfsBytes)} scratch space (ENOSPC)`, {
-      details: { resource: 'tmpfs', tmpfsBytes: limits.tmpfsBytes, after: base.code },
-    });
+    return new BastionError(
+      'RESOURCE_EXHAUSTED',
+      `the command filled its ${formatByteSize(limits.tmpfsBytes)} scratch space (ENOSPC)`,
+      {
+        details: { resource: 'tmpfs', tmpfsBytes: limits.tmpfsBytes, after: base.code },
+      },
+    );
   }
   if (PIDS_EXHAUSTED.test(stderr)) {
     return new BastionError('RESOURCE_EXHAUSTED', `the command hit its limit of ${limits.pids} processes`, {
@@ -68,14 +88,22 @@ export function rateLimitedError(cause: RateLimitCause, retryAfterMs?: number): 
     return new BastionError(
       'RATE_LIMITED',
       `the policy's rate limit${which} (network.rateLimits, shared by every call of this runtime) is spent; the gateway refused the request before it reached the provider API and the call was ended. ${wait}, or raise requestsPerMinute/burst in the policy`,
-      { retryable: true, ...retry, details: { limit: 'policy', ...(cause.rule !== undefined ? { rule: cause.rule } : {}) } },
+      {
+        retryable: true,
+        ...retry,
+        details: { limit: 'policy', ...(cause.rule !== undefined ? { rule: cause.rule } : {}) },
+      },
     );
   }
-  return new BastionError('RATE_LIMITED', "the provider API answered 429 (the provider's own rate limit or quota); the call was ended instead of retrying inside the sandbox", {
-    retryable: true,
-    ...retry,
-    details: { limit: 'provider' },
-  });
+  return new BastionError(
+    'RATE_LIMITED',
+    "the provider API answered 429 (the provider's own rate limit or quota); the call was ended instead of retrying inside the sandbox",
+    {
+      retryable: true,
+      ...retry,
+      details: { limit: 'provider' },
+    },
+  );
 }
 
 /**
@@ -84,16 +112,38 @@ export function rateLimitedError(cause: RateLimitCause, retryAfterMs?: number): 
  * that cap usually dies of ENOSPC in some tool. That is the policy's limit at work, not a broken
  * provider, and the fix is in the policy.
  */
-export function copyFullError(full: Pick<CopyFilesystemFull, 'resource' | 'sizeBytes'>, caps: { maxTotalBytes: number; maxFiles?: number | undefined }, after: string): BastionError {
+export function copyFullError(
+  full: Pick<CopyFilesystemFull, 'resource' | 'sizeBytes'>,
+  caps: { maxTotalBytes: number; maxFiles?: number | undefined },
+  after: string,
+): BastionError {
   if (full.resource === 'inodes') {
-    const room = caps.maxFiles !== undefined ? ` (filesystem.maxFiles: ${caps.maxFiles} files beyond the workspace's own)` : '';
-    return new BastionError('RESOURCE_EXHAUSTED', `the agent ran out of files in its workspace copy${room} and failed; raise filesystem.maxFiles in the policy, or ask for an edit that creates fewer files`, {
-      details: { resource: 'workspace-copy', limit: 'maxFiles', ...(caps.maxFiles !== undefined ? { maxFiles: caps.maxFiles } : {}), after },
-    });
+    const room =
+      caps.maxFiles !== undefined ? ` (filesystem.maxFiles: ${caps.maxFiles} files beyond the workspace's own)` : '';
+    return new BastionError(
+      'RESOURCE_EXHAUSTED',
+      `the agent ran out of files in its workspace copy${room} and failed; raise filesystem.maxFiles in the policy, or ask for an edit that creates fewer files`,
+      {
+        details: {
+          resource: 'workspace-copy',
+          limit: 'maxFiles',
+          ...(caps.maxFiles !== undefined ? { maxFiles: caps.maxFiles } : {}),
+          after,
+        },
+      },
+    );
   }
   return new BastionError(
     'RESOURCE_EXHAUSTED',
     `the agent filled its ${formatByteSize(full.sizeBytes)} workspace copy (the workspace plus filesystem.maxTotalBytes: ${formatByteSize(caps.maxTotalBytes)} of room for changes) and failed; raise filesystem.maxTotalBytes in the policy, or ask for an edit that writes less`,
-    { details: { resource: 'workspace-copy', limit: 'maxTotalBytes', maxTotalBytes: caps.maxTotalBytes, sizeBytes: full.sizeBytes, after } },
+    {
+      details: {
+        resource: 'workspace-copy',
+        limit: 'maxTotalBytes',
+        maxTotalBytes: caps.maxTotalBytes,
+        sizeBytes: full.sizeBytes,
+        after,
+      },
+    },
   );
 }

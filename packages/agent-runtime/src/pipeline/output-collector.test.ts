@@ -49,14 +49,24 @@ describe('the exit gate and output already checked clean', () => {
   it('passes the very same stdout string on, and still sanitizes every other field', () => {
     const stdout = 'ok\n'.repeat(1000);
     const gate = createExitGate(sanitizer, { stdout });
-    const result = gate.execResult({ correlationId: 'c', redactions: [], stdout, stderr: `leak ${KEY}\n` } as never) as unknown as { stdout: string; stderr: string };
+    const result = gate.execResult({
+      correlationId: 'c',
+      redactions: [],
+      stdout,
+      stderr: `leak ${KEY}\n`,
+    } as never) as unknown as { stdout: string; stderr: string };
     expect(result.stdout).toBe(stdout);
     expect(result.stderr).not.toContain(KEY);
   });
 
   it('sanitizes a stdout that is not the string it was told about', () => {
     const gate = createExitGate(sanitizer, { stdout: 'ok\n' });
-    const result = gate.execResult({ correlationId: 'c', redactions: [], stdout: `${KEY}\n`, stderr: '' } as never) as unknown as { stdout: string };
+    const result = gate.execResult({
+      correlationId: 'c',
+      redactions: [],
+      stdout: `${KEY}\n`,
+      stderr: '',
+    } as never) as unknown as { stdout: string };
     expect(result.stdout).not.toContain(KEY);
   });
 });

@@ -31,7 +31,7 @@ export function createOutputCollector(sanitizer: Pick<OutputSanitizer, 'createSt
   let clean = true;
 
   const take = (out: string) => {
-    for (let i = 0; clean && i < out.length; ) {
+    for (let i = 0; clean && i < out.length;) {
       const head = unmatched[0];
       if (head === undefined) {
         clean = false;

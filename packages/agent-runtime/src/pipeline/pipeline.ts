@@ -1,10 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { BastionError } from '@bastion/core';
-import { ExecutionSpec, ZERO_USAGE, tightenBudget, type BudgetLimits, type Decision, type ExecutionSpecInput, type PolicyEngine, type Usage } from '@bastion/policy';
+import {
+  ExecutionSpec,
+  ZERO_USAGE,
+  tightenBudget,
+  type BudgetLimits,
+  type Decision,
+  type ExecutionSpecInput,
+  type PolicyEngine,
+  type Usage,
+} from '@bastion/policy';
 import type { CustomRuleInput, OutputSanitizer, SecretStore } from '@bastion/security';
 import type { CallPhase } from './call-phase';
 import type { ExecutionInfo, Redaction } from '@bastion/providers';
-import type { Executor, ExecutorOutcome, Mount, EgressProvisioner, RateLimitCause, SandboxAttachment, WorkspaceProvisioner } from '@bastion/sandbox';
+import type {
+  Executor,
+  ExecutorOutcome,
+  Mount,
+  EgressProvisioner,
+  RateLimitCause,
+  SandboxAttachment,
+  WorkspaceProvisioner,
+} from '@bastion/sandbox';
 import type { AuditLog } from '../audit/audit-log';
 import { rateLimitedError, sandboxOutcomeError } from './outcome-error';
 import { mergeRedactions } from './redactions';
@@ -84,7 +101,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   // component records, not only the patterns of the rule catalogue.
   audit.redactKnownSecrets?.(() => options.secrets.knownValues());
   const customRulesOf = (decision: Decision | null): CustomRuleInput[] =>
-    (decision?.obligations.redaction?.rules ?? []).map((r) => ({ id: r.id, pattern: r.pattern, ...(r.severity ? { severity: r.severity } : {}) }));
+    (decision?.obligations.redaction?.rules ?? []).map((r) => ({
+      id: r.id,
+      pattern: r.pattern,
+      ...(r.severity ? { severity: r.severity } : {}),
+    }));
   // Building a sanitizer costs a few ms; the gate for calls without a decision (never ran, or
   // results the router builds) is kept until the set of handed-out secrets changes.
   let idle: { key: string; gate: ExitGate } | undefined;
@@ -103,7 +124,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return doc ? `sha256:${createHash('sha256').update(JSON.stringify(doc)).digest('hex')}` : null;
   };
 
-  async function runSpec(input: ExecutionSpecInput, call: CallOptions & { keepWorkspaceCopy?: boolean } = {}): Promise<SandboxRun> {
+  async function runSpec(
+    input: ExecutionSpecInput,
+    call: CallOptions & { keepWorkspaceCopy?: boolean } = {},
+  ): Promise<SandboxRun> {
     if (!call.onRunFacts) return runSpecInner(input, call, undefined);
     const startedAt = new Date().toISOString();
     const egress = new Map<string, { allowed: number; denied: number }>();
@@ -123,7 +147,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       },
     });
     const net = run.decision?.obligations.network;
-    if (net?.mode === 'gateway' && net.api && run.usage.requests > 0) egress.set(`api:${net.api}`, { allowed: run.usage.requests, denied: egress.get(`api:${net.api}`)?.denied ?? 0 });
+    if (net?.mode === 'gateway' && net.api && run.usage.requests > 0)
+      egress.set(`api:${net.api}`, { allowed: run.usage.requests, denied: egress.get(`api:${net.api}`)?.denied ?? 0 });
     const facts: RunFacts = {
       correlationId: run.correlationId,
       startedAt,
@@ -131,9 +156,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       provider: run.spec?.provider ?? 'unknown',
       image: run.spec?.image ?? null,
       policyDigest: digest,
-      decision: run.decision ? { allow: run.decision.allow, limits: run.decision.limits, rules: run.decision.reasons.map((r) => `${r.effect}:${r.rule}`) } : null,
+      decision: run.decision
+        ? {
+            allow: run.decision.allow,
+            limits: run.decision.limits,
+            rules: run.decision.reasons.map((r) => `${r.effect}:${r.rule}`),
+          }
+        : null,
       backend: options.executor.backend,
-      network: net?.mode === 'gateway' ? { mode: 'gateway', ...(net.api ? { api: net.api } : {}), allow: net.allow, deny: net.deny } : { mode: 'none' },
+      network:
+        net?.mode === 'gateway'
+          ? { mode: 'gateway', ...(net.api ? { api: net.api } : {}), allow: net.allow, deny: net.deny }
+          : { mode: 'none' },
       egress: [...egress].map(([host, c]) => ({ host, ...c })).sort((a, b) => a.host.localeCompare(b.host)),
       violations,
       secretIds: secretIdsOf(run.spec, run.decision),
@@ -148,7 +182,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   async function runSpecInner(
     input: ExecutionSpecInput,
     call: CallOptions & { keepWorkspaceCopy?: boolean },
-    observe: { onViolation(v: { kind: string; host?: string; reason: string }): void; onAdmitted(host: string): void } | undefined,
+    observe:
+      | { onViolation(v: { kind: string; host?: string; reason: string }): void; onAdmitted(host: string): void }
+      | undefined,
   ): Promise<SandboxRun> {
     const correlationId = call.correlationId ?? randomUUID();
     const attachments: SandboxAttachment[] = [];
@@ -157,14 +193,32 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await Promise.all(pending.map((a) => a.close()));
     };
     const empty = (error: BastionError, spec: ExecutionSpec | null, decision: Decision | null): SandboxRun => ({
-      correlationId, spec, decision, outcome: null, stdout: '', stderr: '', redactions: [], usage: { ...ZERO_USAGE }, error, release, gate: exitGate(decision),
+      correlationId,
+      spec,
+      decision,
+      outcome: null,
+      stdout: '',
+      stderr: '',
+      redactions: [],
+      usage: { ...ZERO_USAGE },
+      error,
+      release,
+      gate: exitGate(decision),
     });
 
     const parsed = ExecutionSpec.safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
       audit.record({ event: 'request.invalid', correlationId, stage: 'request', problems });
-      return empty(new BastionError('INVALID_INPUT', `invalid execution spec: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`, { details: { problems } }), null, null);
+      return empty(
+        new BastionError(
+          'INVALID_INPUT',
+          `invalid execution spec: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
+          { details: { problems } },
+        ),
+        null,
+        null,
+      );
     }
     const spec = parsed.data;
 
@@ -182,7 +236,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (!decision.allow) {
       const denied = decision.reasons.filter((r) => r.effect === 'deny');
       return empty(
-        new BastionError('POLICY_DENIED', `denied by policy: ${denied.map((r) => r.message).join('; ')}`, { details: { rules: denied.map((r) => r.rule) } }),
+        new BastionError('POLICY_DENIED', `denied by policy: ${denied.map((r) => r.message).join('; ')}`, {
+          details: { rules: denied.map((r) => r.rule) },
+        }),
         spec,
         decision,
       );
@@ -206,8 +262,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       for (const s of spec.secretEnv) env[s.name] = options.secrets.require(s.secret);
 
       if (spec.workspace) {
-        if (!options.workspace) throw new BastionError('SANDBOX_UNAVAILABLE', 'this runtime has no workspace provisioner');
-        const ws = await options.workspace.attach(spec.workspace, { correlationId, filesystem: decision.obligations.filesystem });
+        if (!options.workspace)
+          throw new BastionError('SANDBOX_UNAVAILABLE', 'this runtime has no workspace provisioner');
+        const ws = await options.workspace.attach(spec.workspace, {
+          correlationId,
+          filesystem: decision.obligations.filesystem,
+        });
         attachments.push(ws);
         mounts.push(...ws.mounts);
         Object.assign(env, ws.env);
@@ -216,7 +276,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
       const network = decision.obligations.network;
       if (network.mode === 'gateway') {
-        if (!options.egress) throw new BastionError('SANDBOX_UNAVAILABLE', 'the policy grants egress but this runtime has no gateway');
+        if (!options.egress)
+          throw new BastionError('SANDBOX_UNAVAILABLE', 'the policy grants egress but this runtime has no gateway');
         const gw = await options.egress.attach(network, {
           correlationId,
           provider: spec.provider,
@@ -224,7 +285,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           ...(call.budget !== undefined ? { budget: call.budget } : {}),
           onBudgetExceeded: (breach) => {
             overBudget ??= breach;
-            audit.record({ event: 'gateway.budget_exceeded', correlationId, stage: 'gateway', scope: breach.scope, limit: breach.limit, max: breach.max, totals: breach.totals });
+            audit.record({
+              event: 'gateway.budget_exceeded',
+              correlationId,
+              stage: 'gateway',
+              scope: breach.scope,
+              limit: breach.limit,
+              max: breach.max,
+              totals: breach.totals,
+            });
             controller.abort();
           },
           onViolation: (v) => {
@@ -238,7 +307,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           onEgressAdmitted: (host) => observe?.onAdmitted(host),
           onRateLimited: (retryAfterMs, cause = { source: 'upstream' }) => {
             rateLimited ??= { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), cause };
-            audit.record({ event: 'gateway.upstream_rate_limited', correlationId, stage: 'gateway', retryAfterMs, ...cause });
+            audit.record({
+              event: 'gateway.upstream_rate_limited',
+              correlationId,
+              stage: 'gateway',
+              retryAfterMs,
+              ...cause,
+            });
             controller.abort();
           },
           onUnreachable: (code) => {
@@ -283,14 +358,27 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             onStderr: (c) => push('stderr', streams.stderr.write(c)),
             signal: controller.signal,
             onStarted: ({ sandboxId, startupMs }) => {
-              audit.record({ event: 'executor.started', correlationId, stage: 'executor', backend: options.executor.backend, sandboxId, startupMs });
+              audit.record({
+                event: 'executor.started',
+                correlationId,
+                stage: 'executor',
+                backend: options.executor.backend,
+                sandboxId,
+                startupMs,
+              });
               call.onPhase?.({ phase: 'running', startupMs });
             },
           },
         );
       } catch (err) {
         const error = BastionError.from(err, 'SANDBOX_UNAVAILABLE');
-        audit.record({ event: 'executor.failed', correlationId, stage: 'executor', backend: options.executor.backend, error: error.toInfo() });
+        audit.record({
+          event: 'executor.failed',
+          correlationId,
+          stage: 'executor',
+          backend: options.executor.backend,
+          error: error.toInfo(),
+        });
         throw error;
       }
       push('stdout', streams.stdout.end());
@@ -318,12 +406,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         error = rateLimitedError(rateLimited.cause, rateLimited.retryAfterMs);
       }
       if (modelDenied !== undefined) {
-        error = new BastionError('POLICY_DENIED', `the agent asked the provider API for a model the policy does not allow: ${modelDenied}; the call was ended`);
+        error = new BastionError(
+          'POLICY_DENIED',
+          `the agent asked the provider API for a model the policy does not allow: ${modelDenied}; the call was ended`,
+        );
       }
       if (unreachable && !rateLimited && modelDenied === undefined) {
-        error = new BastionError('PROVIDER_FAILED', `the provider API could not be reached from the gateway (${unreachable}); the call was ended instead of waiting for its deadline`, {
-          retryable: true,
-        });
+        error = new BastionError(
+          'PROVIDER_FAILED',
+          `the provider API could not be reached from the gateway (${unreachable}); the call was ended instead of waiting for its deadline`,
+          {
+            retryable: true,
+          },
+        );
       }
       if (overBudget) {
         error = new BastionError('BUDGET_EXCEEDED', overBudget.message, {
@@ -346,7 +441,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         error,
         ...(call.keepWorkspaceCopy && workspaceCopy ? { workspaceCopy } : {}),
         release,
-        gate: createExitGate(sanitizer, { ...(stdout.clean ? { stdout: stdout.text } : {}), ...(stderr.clean ? { stderr: stderr.text } : {}) }),
+        gate: createExitGate(sanitizer, {
+          ...(stdout.clean ? { stdout: stdout.text } : {}),
+          ...(stderr.clean ? { stderr: stderr.text } : {}),
+        }),
       };
     } catch (err) {
       await release();

@@ -6,7 +6,11 @@ export function mergeRedactions(...lists: { ruleId: string; severity?: string; c
   for (const list of lists) {
     for (const r of list) {
       const prev = byRule.get(r.ruleId);
-      byRule.set(r.ruleId, { ruleId: r.ruleId, ...(r.severity ? { severity: r.severity } : {}), count: (prev?.count ?? 0) + r.count });
+      byRule.set(r.ruleId, {
+        ruleId: r.ruleId,
+        ...(r.severity ? { severity: r.severity } : {}),
+        count: (prev?.count ?? 0) + r.count,
+      });
     }
   }
   return [...byRule.values()].sort((a, b) => a.ruleId.localeCompare(b.ruleId));

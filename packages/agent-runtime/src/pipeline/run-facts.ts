@@ -20,9 +20,14 @@ export interface RunFacts {
   readonly provider: string;
   readonly image: string | null;
   readonly policyDigest: string | null;
-  readonly decision: Pick<Decision, 'allow' | 'limits'> & { readonly rules: readonly string[] } | null;
+  readonly decision: (Pick<Decision, 'allow' | 'limits'> & { readonly rules: readonly string[] }) | null;
   readonly backend: string;
-  readonly network: { readonly mode: 'none' | 'gateway'; readonly api?: string; readonly allow?: readonly string[]; readonly deny?: readonly string[] };
+  readonly network: {
+    readonly mode: 'none' | 'gateway';
+    readonly api?: string;
+    readonly allow?: readonly string[];
+    readonly deny?: readonly string[];
+  };
   readonly egress: readonly EgressFact[];
   readonly violations: ReadonlyArray<{ readonly kind: string; readonly host?: string; readonly reason: string }>;
   readonly secretIds: readonly string[];

@@ -22,7 +22,11 @@ export function withStderrTail(error: ErrorInfo, stderr: string): ErrorInfo {
     .filter((l) => l.trim() !== '');
   if (lines.length === 0) return error;
   let tail = lines.slice(-STDERR_TAIL_LINES).join('\n');
-  if (Buffer.byteLength(tail) > STDERR_TAIL_BYTES) tail = Buffer.from(tail).subarray(-STDERR_TAIL_BYTES).toString('utf8').replace(/^\uFFFD+/, '');
+  if (Buffer.byteLength(tail) > STDERR_TAIL_BYTES)
+    tail = Buffer.from(tail)
+      .subarray(-STDERR_TAIL_BYTES)
+      .toString('utf8')
+      .replace(/^\uFFFD+/, '');
   let last = lines.slice(-MESSAGE_LINES).join(' | ');
   if (last.length > MESSAGE_CHARS) last = '…' + last.slice(-MESSAGE_CHARS);
   return {

@@ -26,12 +26,18 @@ export function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
 
 /** The key id Bastion gives an Ed25519 public key: sha256 of its SPKI DER, hex. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function signEnvelope(payload: Buffer, privateKey: KeyObject, payloadType = IN_TOTO_PAYLOAD_TYPE): DsseEnvelope {
   const sig = sign(null, preAuthEncoding(payloadType, payload), privateKey);
-  return { payloadType, payload: payload.toString('base64'), signatures: [{ keyid: keyIdOf(createPublicKey(privateKey)), sig: sig.toString('base64') }] };
+  return {
+    payloadType,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: keyIdOf(createPublicKey(privateKey)), sig: sig.toString('base64') }],
+  };
 }
 
 /** True when one of the envelope's signatures is by `publicKey` over its payload and type. */

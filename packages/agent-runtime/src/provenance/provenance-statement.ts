@@ -29,20 +29,27 @@ export const RunPredicate = z
       .object({
         backend: z.string(),
         image: z.string().nullable(),
-        imageDigest: z.string().nullable().describe('The image id the engine ran (sha256:…); null when the backend has none'),
+        imageDigest: z
+          .string()
+          .nullable()
+          .describe('The image id the engine ran (sha256:…); null when the backend has none'),
         limits: z.record(z.string(), z.unknown()).nullable(),
         network: z.record(z.string(), z.unknown()),
         workspace: z.object({ mode: z.string() }).strict().nullable(),
       })
       .strict(),
-    policy: z.object({ digest: z.string().nullable(), decision: z.enum(['allow', 'deny']), rules: z.array(z.string()) }).strict(),
+    policy: z
+      .object({ digest: z.string().nullable(), decision: z.enum(['allow', 'deny']), rules: z.array(z.string()) })
+      .strict(),
     egress: z
       .object({
         hosts: z.array(z.object({ host: z.string(), allowed: z.number(), denied: z.number() }).strict()),
         violations: z.array(z.object({ kind: z.string(), host: z.string().optional(), reason: z.string() }).strict()),
       })
       .strict(),
-    secrets: z.object({ ids: z.array(z.string()).describe('Secret ids handed to the sandbox or its gateway; never values') }).strict(),
+    secrets: z
+      .object({ ids: z.array(z.string()).describe('Secret ids handed to the sandbox or its gateway; never values') })
+      .strict(),
     usage: Usage,
     budget: BudgetLimits,
     redactions: z.array(z.object({ ruleId: z.string(), severity: z.string().optional(), count: z.number() }).strict()),
@@ -57,7 +64,12 @@ export const RunPredicate = z
 export type RunPredicate = z.infer<typeof RunPredicate>;
 
 export const ProvenanceStatement = z
-  .object({ _type: z.literal(STATEMENT_TYPE), subject: z.array(Subject).min(1), predicateType: z.literal(PREDICATE_TYPE), predicate: RunPredicate })
+  .object({
+    _type: z.literal(STATEMENT_TYPE),
+    subject: z.array(Subject).min(1),
+    predicateType: z.literal(PREDICATE_TYPE),
+    predicate: RunPredicate,
+  })
   .strict();
 export type ProvenanceStatement = z.infer<typeof ProvenanceStatement>;
 
@@ -83,7 +95,9 @@ export interface StatementInput {
 export function buildStatement(input: StatementInput): ProvenanceStatement {
   const { result, facts } = input;
   const isAgent = 'response' in result;
-  const proposed = isAgent ? result.proposedChanges.map((c) => ({ path: c.path, kind: c.kind, diffSha256: sha256(c.diff) })) : [];
+  const proposed = isAgent
+    ? result.proposedChanges.map((c) => ({ path: c.path, kind: c.kind, diffSha256: sha256(c.diff) }))
+    : [];
   const applied = isAgent
     ? result.appliedChanges.map((c) => {
         const content = input.appliedContent?.get(c.path);
@@ -92,10 +106,15 @@ export function buildStatement(input: StatementInput): ProvenanceStatement {
     : [];
   const subject: Array<z.infer<typeof Subject>> = [];
   for (const a of applied) if (a.sha256) subject.push({ name: `workspace:${a.path}`, digest: { sha256: a.sha256 } });
-  if (subject.length === 0) for (const p of proposed) subject.push({ name: `diff:${p.path}`, digest: { sha256: p.diffSha256 } });
+  if (subject.length === 0)
+    for (const p of proposed) subject.push({ name: `diff:${p.path}`, digest: { sha256: p.diffSha256 } });
   if (subject.length === 0) {
     if (isAgent) subject.push({ name: 'response', digest: { sha256: sha256(result.response) } });
-    else subject.push({ name: 'stdout', digest: { sha256: sha256(result.stdout) } }, { name: 'stderr', digest: { sha256: sha256(result.stderr) } });
+    else
+      subject.push(
+        { name: 'stdout', digest: { sha256: sha256(result.stdout) } },
+        { name: 'stderr', digest: { sha256: sha256(result.stderr) } },
+      );
   }
   const statement: ProvenanceStatement = {
     _type: STATEMENT_TYPE,
@@ -111,7 +130,11 @@ export function buildStatement(input: StatementInput): ProvenanceStatement {
         startedAt: facts.startedAt,
         finishedAt: facts.finishedAt,
       },
-      provider: { id: isAgent ? result.provider : facts.provider, ...(input.model ? { model: input.model } : {}), ...(isAgent ? { mode: result.mode } : {}) },
+      provider: {
+        id: isAgent ? result.provider : facts.provider,
+        ...(input.model ? { model: input.model } : {}),
+        ...(isAgent ? { mode: result.mode } : {}),
+      },
       sandbox: {
         backend: facts.backend,
         image: facts.image,
@@ -120,12 +143,27 @@ export function buildStatement(input: StatementInput): ProvenanceStatement {
         network: { ...facts.network },
         workspace: facts.workspace,
       },
-      policy: { digest: facts.policyDigest, decision: facts.decision?.allow ? 'allow' : 'deny', rules: [...(facts.decision?.rules ?? [])] },
-      egress: { hosts: facts.egress.map((e) => ({ ...e })), violations: facts.violations.map((v) => ({ kind: v.kind, ...(v.host !== undefined ? { host: v.host } : {}), reason: v.reason })) },
+      policy: {
+        digest: facts.policyDigest,
+        decision: facts.decision?.allow ? 'allow' : 'deny',
+        rules: [...(facts.decision?.rules ?? [])],
+      },
+      egress: {
+        hosts: facts.egress.map((e) => ({ ...e })),
+        violations: facts.violations.map((v) => ({
+          kind: v.kind,
+          ...(v.host !== undefined ? { host: v.host } : {}),
+          reason: v.reason,
+        })),
+      },
       secrets: { ids: [...facts.secretIds] },
       usage: result.usage ?? facts.usage,
       budget: { ...facts.budget },
-      redactions: result.redactions.map((r) => ({ ruleId: r.ruleId, ...(r.severity ? { severity: r.severity } : {}), count: r.count })),
+      redactions: result.redactions.map((r) => ({
+        ruleId: r.ruleId,
+        ...(r.severity ? { severity: r.severity } : {}),
+        count: r.count,
+      })),
       changes: { proposed, applied },
     },
   };
@@ -139,7 +177,12 @@ function cleanStrings<T>(value: T, clean: (text: string) => string): T {
   if (typeof value === 'string') return clean(value) as T;
   if (Array.isArray(value)) return value.map((v) => cleanStrings(v, clean)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, DIGEST_KEYS.has(k) && (typeof v === 'string' || v === null) ? v : cleanStrings(v, clean)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        DIGEST_KEYS.has(k) && (typeof v === 'string' || v === null) ? v : cleanStrings(v, clean),
+      ]),
+    ) as T;
   }
   return value;
 }

@@ -19,10 +19,17 @@ const facts: RunFacts = {
   provider: 'cursor',
   image: 'bastion/cursor-agent:latest',
   policyDigest: 'sha256:' + 'a'.repeat(64),
-  decision: { allow: true, limits: { memoryBytes: 1, cpus: 1, pids: 1, nofile: 1, timeoutMs: 1, tmpfsBytes: 1, outputBytes: 1 } as never, rules: [] },
+  decision: {
+    allow: true,
+    limits: { memoryBytes: 1, cpus: 1, pids: 1, nofile: 1, timeoutMs: 1, tmpfsBytes: 1, outputBytes: 1 } as never,
+    rules: [],
+  },
   backend: 'docker',
   network: { mode: 'gateway', api: 'gemini', allow: [], deny: [] },
-  egress: [{ host: 'api:gemini', allowed: 2, denied: 0 }, { host: 'evil.example', allowed: 0, denied: 1 }],
+  egress: [
+    { host: 'api:gemini', allowed: 2, denied: 0 },
+    { host: 'evil.example', allowed: 0, denied: 1 },
+  ],
   // A reason quoting a key (as a careless upstream might): the record must not carry it.
   violations: [{ kind: 'domain', host: 'evil.example', reason: `evil.example is not allowed (asked with key=${KEY})` }],
   secretIds: ['gemini-api-key'],
@@ -32,10 +39,22 @@ const facts: RunFacts = {
 };
 
 const result: AgentResult = {
-  status: 'succeeded', correlationId: 'c-1', provider: 'cursor', mode: 'apply', response: 'done',
-  proposedChanges: [{ path: 'src/a.ts', kind: 'modify', diff: '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-old\n+new\n' }],
-  appliedChanges: [{ path: 'src/a.ts', kind: 'modify' }, { path: 'gone.txt', kind: 'delete' }],
-  redactions: [{ ruleId: 'google-api-key', count: 1 }], policy: { decision: 'allow', reasons: [] }, execution: null, error: null,
+  status: 'succeeded',
+  correlationId: 'c-1',
+  provider: 'cursor',
+  mode: 'apply',
+  response: 'done',
+  proposedChanges: [
+    { path: 'src/a.ts', kind: 'modify', diff: '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-old\n+new\n' },
+  ],
+  appliedChanges: [
+    { path: 'src/a.ts', kind: 'modify' },
+    { path: 'gone.txt', kind: 'delete' },
+  ],
+  redactions: [{ ruleId: 'google-api-key', count: 1 }],
+  policy: { decision: 'allow', reasons: [] },
+  execution: null,
+  error: null,
   usage: { inputTokens: 10, outputTokens: 5, requests: 2, costUsd: 0 },
 };
 
@@ -55,7 +74,10 @@ describe('provenance records', () => {
     await writeFile(join(ws, 'src/a.ts'), 'new\n');
     const sanitizer = createOutputSanitizer({ knownSecrets: [KEY] });
     const file = join(dir, 'run.provenance.json');
-    await writeProvenance({ result, facts, key, version: '9.9.9', workspace: ws, clean: (t) => sanitizer.sanitize(t).text }, file);
+    await writeProvenance(
+      { result, facts, key, version: '9.9.9', workspace: ws, clean: (t) => sanitizer.sanitize(t).text },
+      file,
+    );
     return { key, ws, file };
   };
 
@@ -67,19 +89,26 @@ describe('provenance records', () => {
     expect((await loadSigningKey(key.path)).keyId).toBe(key.keyId);
   });
 
-  it('verifies a run\'s record, with the workspace holding exactly the recorded changes', async () => {
+  it("verifies a run's record, with the workspace holding exactly the recorded changes", async () => {
     const { key, ws, file } = await setup();
     const r = await verifyProvenance(await readFile(file, 'utf8'), key.publicKey, { workspace: ws });
     expect(r).toMatchObject({ ok: true, keyId: key.keyId, checkedPaths: 2 });
     if (!r.ok) return;
-    expect(r.statement.subject).toEqual([{ name: 'workspace:src/a.ts', digest: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } }]);
+    expect(r.statement.subject).toEqual([
+      { name: 'workspace:src/a.ts', digest: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } },
+    ]);
     expect(r.statement.predicate).toMatchObject({
       provider: { id: 'cursor', mode: 'apply' },
       secrets: { ids: ['gemini-api-key'] },
       usage: { inputTokens: 10, outputTokens: 5, requests: 2 },
       budget: { maxOutputTokens: 100 },
       redactions: [{ ruleId: 'google-api-key', count: 1 }],
-      changes: { applied: [{ path: 'src/a.ts', kind: 'modify' }, { path: 'gone.txt', kind: 'delete', sha256: null }] },
+      changes: {
+        applied: [
+          { path: 'src/a.ts', kind: 'modify' },
+          { path: 'gone.txt', kind: 'delete', sha256: null },
+        ],
+      },
     });
   });
 
@@ -100,8 +129,14 @@ describe('provenance records', () => {
     const payload = Buffer.from(env.payload, 'base64');
     payload[payload.indexOf('"succeeded"') + 1] ^= 0x01;
     const r = await verifyProvenance(JSON.stringify({ ...env, payload: payload.toString('base64') }), key.publicKey);
-    expect(r).toMatchObject({ ok: false, problem: expect.stringMatching(/signature does not verify .* payload, payload type or signature differs/) });
-    const badType = await verifyProvenance(text.replace('application/vnd.in-toto+json', 'application/vnd.in-toto+jsoN'), key.publicKey);
+    expect(r).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/signature does not verify .* payload, payload type or signature differs/),
+    });
+    const badType = await verifyProvenance(
+      text.replace('application/vnd.in-toto+json', 'application/vnd.in-toto+jsoN'),
+      key.publicKey,
+    );
     expect(badType).toMatchObject({ ok: false });
     const broken = await verifyProvenance(text.slice(0, -3), key.publicKey);
     expect(broken).toMatchObject({ ok: false, problem: expect.stringMatching(/not JSON/) });
@@ -111,20 +146,33 @@ describe('provenance records', () => {
     const { key, ws, file } = await setup();
     await writeFile(join(ws, 'src/a.ts'), 'nex\n');
     const r = await verifyProvenance(await readFile(file, 'utf8'), key.publicKey, { workspace: ws });
-    expect(r).toMatchObject({ ok: false, problem: expect.stringMatching(/^workspace file src\/a.ts differs from the record: sha256 [0-9a-f]{64}, recorded [0-9a-f]{64}$/) });
+    expect(r).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(
+        /^workspace file src\/a.ts differs from the record: sha256 [0-9a-f]{64}, recorded [0-9a-f]{64}$/,
+      ),
+    });
     await writeFile(join(ws, 'src/a.ts'), 'new\n');
     await writeFile(join(ws, 'gone.txt'), 'back');
-    expect(await verifyProvenance(await readFile(file, 'utf8'), key.publicKey, { workspace: ws })).toMatchObject({ ok: false, problem: 'workspace file gone.txt exists; the record says the run deleted it' });
+    expect(await verifyProvenance(await readFile(file, 'utf8'), key.publicKey, { workspace: ws })).toMatchObject({
+      ok: false,
+      problem: 'workspace file gone.txt exists; the record says the run deleted it',
+    });
   });
 
   it('fails, naming both keys, when the public key differs', async () => {
     const { key, file } = await setup();
     const other = generateKeyPairSync('ed25519').publicKey;
     const r = await verifyProvenance(await readFile(file, 'utf8'), other);
-    expect(r).toMatchObject({ ok: false, problem: expect.stringContaining(`the public key differs: the envelope names key ${key.keyId}`) });
+    expect(r).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining(`the public key differs: the envelope names key ${key.keyId}`),
+    });
   });
 
-  it('encodes DSSE v1 PAE as the spec\'s test vector does', () => {
-    expect(preAuthEncoding('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+  it("encodes DSSE v1 PAE as the spec's test vector does", () => {
+    expect(preAuthEncoding('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
 });

@@ -37,13 +37,23 @@ describe('the runtime router and a workspace that does not exist (ENOENT)', () =
       },
       close: async () => undefined,
     };
-    const pipeline = createPipeline({ policy: () => allowAll, executor, sanitizer: passThrough, secrets: noSecrets, audit, workspace: createWorkspaceProvisioner() });
+    const pipeline = createPipeline({
+      policy: () => allowAll,
+      executor,
+      sanitizer: passThrough,
+      secrets: noSecrets,
+      audit,
+      workspace: createWorkspaceProvisioner(),
+    });
     const flags = createFlagService({ env: {} });
     try {
       const router = createRuntimeRouter({
         runtime: { pipeline, audit },
         flags,
-        bindings: [readOnlyBinding(mountingProvider('gemini-cli', 'read-only')), readOnlyBinding(mountingProvider('cursor', 'copy-read-only'))],
+        bindings: [
+          readOnlyBinding(mountingProvider('gemini-cli', 'read-only')),
+          readOnlyBinding(mountingProvider('cursor', 'copy-read-only')),
+        ],
         config: { defaults: { retry: { maxAttempts: 3, initialDelayMs: 1 } } },
       });
       const result = await router.route({ prompt: 'list it', workspace: '/nonexistent-bastion-workspace/project' });

@@ -23,7 +23,11 @@ export class ProviderFault extends Error {
  */
 export type FailureKind = 'final' | 'retry' | 'fallback';
 
-const FINAL_CODES: ReadonlySet<ErrorInfo['code']> = new Set<ErrorInfo['code']>(['INVALID_INPUT', 'POLICY_DENIED', 'CONFLICT']);
+const FINAL_CODES: ReadonlySet<ErrorInfo['code']> = new Set<ErrorInfo['code']>([
+  'INVALID_INPUT',
+  'POLICY_DENIED',
+  'CONFLICT',
+]);
 
 export function classifyFailure(error: ErrorInfo): FailureKind {
   // Decided by the code, not by the `retryable` bit a provider or a parsed document may carry: a

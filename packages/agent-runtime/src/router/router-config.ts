@@ -4,7 +4,12 @@ import { z } from 'zod';
 export const ProviderRouteConfig = z
   .object({
     maxConcurrent: z.number().int().positive().default(8).describe('Bulkhead: calls running at once on this provider'),
-    maxQueue: z.number().int().nonnegative().default(32).describe('Bulkhead: calls waiting for a slot; beyond that the router falls back'),
+    maxQueue: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(32)
+      .describe('Bulkhead: calls waiting for a slot; beyond that the router falls back'),
     retry: z
       .object({
         maxAttempts: z.number().int().nonnegative().default(2).describe('Retries after the first try (0: never retry)'),
@@ -17,13 +22,35 @@ export const ProviderRouteConfig = z
     onRateLimited: z
       .enum(['wait', 'fallback'])
       .default('wait')
-      .describe('wait: honour retryAfterMs when it fits the deadline (else fall back); fallback: go to the next provider at once'),
-    maxRetryAfterMs: z.number().int().nonnegative().default(60_000).describe('An advised wait longer than this falls back instead'),
-    cooldownMs: z.number().int().nonnegative().default(30_000).describe('After RATE_LIMITED the provider is skipped for max(this, retryAfterMs)'),
+      .describe(
+        'wait: honour retryAfterMs when it fits the deadline (else fall back); fallback: go to the next provider at once',
+      ),
+    maxRetryAfterMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(60_000)
+      .describe('An advised wait longer than this falls back instead'),
+    cooldownMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(30_000)
+      .describe('After RATE_LIMITED the provider is skipped for max(this, retryAfterMs)'),
     breaker: z
       .object({
-        consecutiveFailures: z.number().int().positive().default(5).describe('Consecutive failures that open the breaker'),
-        halfOpenAfterMs: z.number().int().positive().default(30_000).describe('Time open before one trial call is let through'),
+        consecutiveFailures: z
+          .number()
+          .int()
+          .positive()
+          .default(5)
+          .describe('Consecutive failures that open the breaker'),
+        halfOpenAfterMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe('Time open before one trial call is let through'),
       })
       .strict()
       .prefault({}),
@@ -46,10 +73,21 @@ const PartialProviderRouteConfig = z
 
 export const RouterConfig = z
   .object({
-    order: z.array(z.string().min(1)).optional().describe('Fallback order by provider id; default: the order providers were given'),
-    deadlineMs: z.number().int().positive().default(600_000).describe('Deadline of one routed call, retries and fallbacks included'),
+    order: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Fallback order by provider id; default: the order providers were given'),
+    deadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .default(600_000)
+      .describe('Deadline of one routed call, retries and fallbacks included'),
     defaults: PartialProviderRouteConfig.default({}),
-    providers: z.record(z.string(), PartialProviderRouteConfig).default({}).describe('Per-provider overrides of `defaults`'),
+    providers: z
+      .record(z.string(), PartialProviderRouteConfig)
+      .default({})
+      .describe('Per-provider overrides of `defaults`'),
   })
   .strict();
 export type RouterConfig = z.infer<typeof RouterConfig>;

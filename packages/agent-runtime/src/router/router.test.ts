@@ -9,14 +9,27 @@ const gemini: RoutedProvider = { id: 'gemini-cli', capabilities: { analyze: true
 const cursor: RoutedProvider = { id: 'cursor', capabilities: { analyze: true, edit: true } };
 
 function ok(provider: string, task: AgentTask, correlationId: string): AgentResult {
-  return succeededResult(provider, correlationId, { mode: task.intent === 'edit' ? 'dry-run' : 'read-only', response: `answer from ${provider}` });
+  return succeededResult(provider, correlationId, {
+    mode: task.intent === 'edit' ? 'dry-run' : 'read-only',
+    response: `answer from ${provider}`,
+  });
 }
 
 function failed(provider: string, correlationId: string, error: ErrorInfo): AgentResult {
-  return { ...ok(provider, { prompt: 'x', intent: 'analyze' }, correlationId), status: error.code === 'POLICY_DENIED' ? 'denied' : 'failed', response: '', error };
+  return {
+    ...ok(provider, { prompt: 'x', intent: 'analyze' }, correlationId),
+    status: error.code === 'POLICY_DENIED' ? 'denied' : 'failed',
+    response: '',
+    error,
+  };
 }
 
-const rateLimited = (retryAfterMs: number): ErrorInfo => ({ code: 'RATE_LIMITED', message: '429', retryable: true, retryAfterMs });
+const rateLimited = (retryAfterMs: number): ErrorInfo => ({
+  code: 'RATE_LIMITED',
+  message: '429',
+  retryable: true,
+  retryAfterMs,
+});
 
 /** A call function answering from a per-provider script of errors (then success). */
 function scripted(script: Record<string, (ErrorInfo | 'ok' | 'hang')[]>) {
@@ -26,7 +39,9 @@ function scripted(script: Record<string, (ErrorInfo | 'ok' | 'hang')[]>) {
     const next = script[provider]?.shift() ?? 'ok';
     if (next === 'ok') return ok(provider, task, opts.correlationId);
     if (next === 'hang') {
-      return new Promise<AgentResult>((_, reject) => opts.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      return new Promise<AgentResult>((_, reject) =>
+        opts.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
     }
     return failed(provider, opts.correlationId, next);
   };
@@ -36,20 +51,37 @@ function scripted(script: Record<string, (ErrorInfo | 'ok' | 'hang')[]>) {
 /** The router's metrics port as the server's Prometheus registry sees it: the last breaker state per provider. */
 function breakerStates(): RouterMetrics & { breaker: Map<string, BreakerStateName> } {
   const breaker = new Map<string, BreakerStateName>();
-  return { breaker, recordResult: () => undefined, recordRouterEvent: () => undefined, setBreakerState: (provider, state) => void breaker.set(provider, state) };
+  return {
+    breaker,
+    recordResult: () => undefined,
+    recordRouterEvent: () => undefined,
+    setBreakerState: (provider, state) => void breaker.set(provider, state),
+  };
 }
 
-const events = (audit: ReturnType<typeof createMemoryAuditLog>, name: string) => audit.events.filter((e) => e.event === name);
+const events = (audit: ReturnType<typeof createMemoryAuditLog>, name: string) =>
+  audit.events.filter((e) => e.event === name);
 
 describe('router', () => {
   afterEach(() => jest.useRealTimers());
 
   it('answers a pinned provider it does not know, or one that cannot do the task, with INVALID_INPUT naming the ones that can', async () => {
-    const router = createRouter({ providers: [gemini, cursor], call: scripted({}).call, audit: createMemoryAuditLog() });
+    const router = createRouter({
+      providers: [gemini, cursor],
+      call: scripted({}).call,
+      audit: createMemoryAuditLog(),
+    });
     const unknown = await router.route({ prompt: 'x' }, { provider: 'copilot' });
-    expect(unknown.error).toMatchObject({ code: 'INVALID_INPUT', message: 'no provider can take this task: copilot: unknown_provider (no provider "copilot" is registered; use one of gemini-cli, cursor)' });
+    expect(unknown.error).toMatchObject({
+      code: 'INVALID_INPUT',
+      message:
+        'no provider can take this task: copilot: unknown_provider (no provider "copilot" is registered; use one of gemini-cli, cursor)',
+    });
     const incapable = await router.route({ prompt: 'fix it', intent: 'edit' }, { provider: 'gemini-cli' });
-    expect(incapable.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('provider "gemini-cli" cannot edit; providers that can: cursor') });
+    expect(incapable.error).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('provider "gemini-cli" cannot edit; providers that can: cursor'),
+    });
   });
 
   it("hands the caller's call hooks (progress, provenance facts) to the provider call untouched", async () => {
@@ -75,7 +107,9 @@ describe('router', () => {
     expect(result.status).toBe('succeeded');
     expect(result.provider).toBe('cursor');
     expect(calls.map((c) => c.provider)).toEqual(['cursor']);
-    expect(events(audit, 'router.skipped')).toEqual([expect.objectContaining({ provider: 'gemini-cli', reason: 'not_capable', correlationId: 'c1' })]);
+    expect(events(audit, 'router.skipped')).toEqual([
+      expect.objectContaining({ provider: 'gemini-cli', reason: 'not_capable', correlationId: 'c1' }),
+    ]);
     expect(events(audit, 'router.chosen')).toEqual([expect.objectContaining({ provider: 'cursor', intent: 'edit' })]);
   });
 
@@ -83,7 +117,12 @@ describe('router', () => {
     jest.useFakeTimers();
     const audit = createMemoryAuditLog();
     const { call, calls } = scripted({ 'gemini-cli': [rateLimited(1500)] });
-    const router = createRouter({ providers: [gemini, cursor], call, audit, config: { defaults: { onRateLimited: 'wait' } } });
+    const router = createRouter({
+      providers: [gemini, cursor],
+      call,
+      audit,
+      config: { defaults: { onRateLimited: 'wait' } },
+    });
     const pending = router.route({ prompt: 'explain', intent: 'analyze' });
     await jest.advanceTimersByTimeAsync(1499);
     expect(calls).toHaveLength(1);
@@ -92,7 +131,15 @@ describe('router', () => {
     expect(calls.map((c) => c.provider)).toEqual(['gemini-cli', 'gemini-cli']);
     expect(result.provider).toBe('gemini-cli');
     expect(result.status).toBe('succeeded');
-    expect(events(audit, 'router.retry')).toEqual([expect.objectContaining({ provider: 'gemini-cli', attempt: 1, waitMs: 1500, code: 'RATE_LIMITED', advised: true })]);
+    expect(events(audit, 'router.retry')).toEqual([
+      expect.objectContaining({
+        provider: 'gemini-cli',
+        attempt: 1,
+        waitMs: 1500,
+        code: 'RATE_LIMITED',
+        advised: true,
+      }),
+    ]);
     expect(events(audit, 'router.fallback')).toHaveLength(0);
   });
 
@@ -100,22 +147,36 @@ describe('router', () => {
     jest.useFakeTimers();
     const audit = createMemoryAuditLog();
     const { call, calls } = scripted({ 'gemini-cli': [rateLimited(120_000)] });
-    const router = createRouter({ providers: [gemini, cursor], call, audit, config: { deadlineMs: 60_000, defaults: { maxRetryAfterMs: 300_000 } } });
+    const router = createRouter({
+      providers: [gemini, cursor],
+      call,
+      audit,
+      config: { deadlineMs: 60_000, defaults: { maxRetryAfterMs: 300_000 } },
+    });
     const result = await router.route({ prompt: 'explain' });
     expect(result.provider).toBe('cursor');
     expect(calls.map((c) => c.provider)).toEqual(['gemini-cli', 'cursor']);
-    expect(events(audit, 'router.fallback')).toEqual([expect.objectContaining({ from: 'gemini-cli', to: 'cursor', code: 'RATE_LIMITED' })]);
+    expect(events(audit, 'router.fallback')).toEqual([
+      expect.objectContaining({ from: 'gemini-cli', to: 'cursor', code: 'RATE_LIMITED' }),
+    ]);
 
     const second = await router.route({ prompt: 'again' });
     expect(second.provider).toBe('cursor');
-    expect(events(audit, 'router.skipped')).toEqual([expect.objectContaining({ provider: 'gemini-cli', reason: 'cooling_down', retryAfterMs: 120_000 })]);
+    expect(events(audit, 'router.skipped')).toEqual([
+      expect.objectContaining({ provider: 'gemini-cli', reason: 'cooling_down', retryAfterMs: 120_000 }),
+    ]);
   });
 
   it('falls back without waiting when configured to fall back on RATE_LIMITED', async () => {
     jest.useFakeTimers();
     const audit = createMemoryAuditLog();
     const { call, calls } = scripted({ 'gemini-cli': [rateLimited(10)] });
-    const router = createRouter({ providers: [gemini, cursor], call, audit, config: { providers: { 'gemini-cli': { onRateLimited: 'fallback' } } } });
+    const router = createRouter({
+      providers: [gemini, cursor],
+      call,
+      audit,
+      config: { providers: { 'gemini-cli': { onRateLimited: 'fallback' } } },
+    });
     const result = await router.route({ prompt: 'explain' });
     expect(result.provider).toBe('cursor');
     expect(calls.map((c) => c.provider)).toEqual(['gemini-cli', 'cursor']);
@@ -154,9 +215,18 @@ describe('router', () => {
   it('never retries or falls back on INVALID_INPUT, even when the failure claims to be retryable', async () => {
     const audit = createMemoryAuditLog();
     // What an unreadable workspace used to look like: a retryable failure that Cursor then "fixed".
-    const unreadable: ErrorInfo = { code: 'INVALID_INPUT', message: 'workspace /tmp/x is not readable by the sandbox user', retryable: true };
+    const unreadable: ErrorInfo = {
+      code: 'INVALID_INPUT',
+      message: 'workspace /tmp/x is not readable by the sandbox user',
+      retryable: true,
+    };
     const { call, calls } = scripted({ 'gemini-cli': [unreadable, unreadable, unreadable] });
-    const router = createRouter({ providers: [gemini, cursor], call, audit, config: { defaults: { retry: { maxAttempts: 3, initialDelayMs: 1 } } } });
+    const router = createRouter({
+      providers: [gemini, cursor],
+      call,
+      audit,
+      config: { defaults: { retry: { maxAttempts: 3, initialDelayMs: 1 } } },
+    });
     const result = await router.route({ prompt: 'explain', workspace: '/tmp/x' });
     expect(result.error?.code).toBe('INVALID_INPUT');
     expect(result.provider).toBe('gemini-cli');
@@ -165,11 +235,16 @@ describe('router', () => {
     expect(events(audit, 'router.fallback')).toHaveLength(0);
   });
 
-  it('does not count INVALID_INPUT against the provider\'s breaker', async () => {
+  it("does not count INVALID_INPUT against the provider's breaker", async () => {
     const audit = createMemoryAuditLog();
     const bad: ErrorInfo = { code: 'INVALID_INPUT', message: 'bad workspace', retryable: false };
     const { call } = scripted({ 'gemini-cli': [bad, bad, bad] });
-    const router = createRouter({ providers: [gemini], call, audit, config: { defaults: { breaker: { consecutiveFailures: 2 } } } });
+    const router = createRouter({
+      providers: [gemini],
+      call,
+      audit,
+      config: { defaults: { breaker: { consecutiveFailures: 2 } } },
+    });
     for (let i = 0; i < 3; i += 1) await router.route({ prompt: 'explain' });
     expect(router.health()[0]?.breaker).toBe('closed');
     expect((await router.route({ prompt: 'explain' })).status).toBe('succeeded');
@@ -189,14 +264,18 @@ describe('router', () => {
       config: { defaults: { retry: { maxAttempts: 0 }, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 5000 } } },
     });
     for (let i = 0; i < 3; i++) expect((await router.route({ prompt: `p${i}` })).provider).toBe('cursor');
-    expect(events(audit, 'router.breaker_open')).toEqual([expect.objectContaining({ provider: 'gemini-cli', consecutiveFailures: 3 })]);
+    expect(events(audit, 'router.breaker_open')).toEqual([
+      expect.objectContaining({ provider: 'gemini-cli', consecutiveFailures: 3 }),
+    ]);
     expect(router.health().find((h) => h.id === 'gemini-cli')?.breaker).toBe('open');
     expect(metrics.breaker.get('gemini-cli')).toBe('open');
 
     calls.length = 0;
     await router.route({ prompt: 'skipped' });
     expect(calls.map((c) => c.provider)).toEqual(['cursor']);
-    expect(events(audit, 'router.skipped').at(-1)).toEqual(expect.objectContaining({ provider: 'gemini-cli', reason: 'breaker_open' }));
+    expect(events(audit, 'router.skipped').at(-1)).toEqual(
+      expect.objectContaining({ provider: 'gemini-cli', reason: 'breaker_open' }),
+    );
 
     await jest.advanceTimersByTimeAsync(5000);
     calls.length = 0;
@@ -219,7 +298,9 @@ describe('router', () => {
     expect(calls).toHaveLength(0);
     expect(result.status).toBe('denied');
     expect(result.error?.code).toBe('POLICY_DENIED');
-    expect(result.policy.reasons).toEqual([{ rule: 'flags.FF_PROVIDER_CURSOR', effect: 'deny', message: 'cursor switched off' }]);
+    expect(result.policy.reasons).toEqual([
+      { rule: 'flags.FF_PROVIDER_CURSOR', effect: 'deny', message: 'cursor switched off' },
+    ]);
   });
 
   it('ends a hung call at the deadline with TIMEOUT and aborts its signal', async () => {
@@ -245,11 +326,18 @@ describe('router', () => {
       if (provider === 'gemini-cli') await gate;
       return ok(provider, task, opts.correlationId);
     };
-    const router = createRouter({ providers: [gemini, cursor], call, audit, config: { providers: { 'gemini-cli': { maxConcurrent: 1, maxQueue: 0 } } } });
+    const router = createRouter({
+      providers: [gemini, cursor],
+      call,
+      audit,
+      config: { providers: { 'gemini-cli': { maxConcurrent: 1, maxQueue: 0 } } },
+    });
     const first = router.route({ prompt: 'a' });
     const second = await router.route({ prompt: 'b' });
     expect(second.provider).toBe('cursor');
-    expect(events(audit, 'router.skipped')).toEqual([expect.objectContaining({ provider: 'gemini-cli', reason: 'bulkhead_full' })]);
+    expect(events(audit, 'router.skipped')).toEqual([
+      expect.objectContaining({ provider: 'gemini-cli', reason: 'bulkhead_full' }),
+    ]);
     release();
     expect((await first).provider).toBe('gemini-cli');
     expect(seen).toEqual(['gemini-cli', 'cursor']);
@@ -259,7 +347,12 @@ describe('router', () => {
     jest.useFakeTimers();
     const audit = createMemoryAuditLog();
     const { call } = scripted({ 'gemini-cli': [rateLimited(5000)] });
-    const router = createRouter({ providers: [gemini], call, audit, config: { defaults: { onRateLimited: 'fallback', cooldownMs: 1000 } } });
+    const router = createRouter({
+      providers: [gemini],
+      call,
+      audit,
+      config: { defaults: { onRateLimited: 'fallback', cooldownMs: 1000 } },
+    });
     await router.route({ prompt: 'x' });
     const result = await router.route({ prompt: 'y' });
     expect(result.error).toEqual(expect.objectContaining({ code: 'RATE_LIMITED', retryAfterMs: 5000 }));

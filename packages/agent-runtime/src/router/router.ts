@@ -29,7 +29,13 @@ import type { CallPhase } from '../pipeline/call-phase';
 import type { RunFacts } from '../pipeline/run-facts';
 import type { BreakerStateName, RouterMetrics } from './router-metrics';
 import { ProviderFault, classifyFailure } from './provider-fault';
-import { RouterConfig, backoffDelay, resolveProviderConfig, type ProviderRouteConfig, type RouterConfigInput } from './router-config';
+import {
+  RouterConfig,
+  backoffDelay,
+  resolveProviderConfig,
+  type ProviderRouteConfig,
+  type RouterConfigInput,
+} from './router-config';
 
 /** What the router needs to know of a provider: its id and what it can do. */
 export type RoutedProvider = Pick<AgentProvider, 'id' | 'capabilities'>;
@@ -81,7 +87,15 @@ export interface RouteOptions {
   onRouted?: (info: { provider: string; attempt: number }) => void;
 }
 
-export type SkipReason = 'unknown_provider' | 'not_allowed' | 'not_capable' | 'disabled' | 'cooling_down' | 'breaker_open' | 'bulkhead_full' | 'deadline';
+export type SkipReason =
+  | 'unknown_provider'
+  | 'not_allowed'
+  | 'not_capable'
+  | 'disabled'
+  | 'cooling_down'
+  | 'breaker_open'
+  | 'bulkhead_full'
+  | 'deadline';
 
 export interface ProviderHealth {
   readonly id: string;
@@ -122,9 +136,7 @@ interface Skip {
 }
 
 type Attempt =
-  | { kind: 'final'; result: AgentResult }
-  | { kind: 'fallback'; result: AgentResult }
-  | { kind: 'skipped'; skip: Skip };
+  { kind: 'final'; result: AgentResult } | { kind: 'fallback'; result: AgentResult } | { kind: 'skipped'; skip: Skip };
 
 const BREAKER_NAMES: Record<CircuitState, BreakerStateName> = {
   [CircuitState.Closed]: 'closed',
@@ -183,10 +195,20 @@ export function createRouter(options: RouterOptions): Router {
       });
     });
     breaker.onHalfOpen(() =>
-      audit.record({ event: 'router.breaker_half_open', correlationId: state.lastCorrelationId, stage: 'router', provider: provider.id }),
+      audit.record({
+        event: 'router.breaker_half_open',
+        correlationId: state.lastCorrelationId,
+        stage: 'router',
+        provider: provider.id,
+      }),
     );
     breaker.onReset(() =>
-      audit.record({ event: 'router.breaker_closed', correlationId: state.lastCorrelationId, stage: 'router', provider: provider.id }),
+      audit.record({
+        event: 'router.breaker_closed',
+        correlationId: state.lastCorrelationId,
+        stage: 'router',
+        provider: provider.id,
+      }),
     );
     return state;
   }
@@ -196,38 +218,82 @@ export function createRouter(options: RouterOptions): Router {
     metrics?.recordRouterEvent('skipped', skip.provider, skip.reason);
   }
 
-  async function eligibility(id: string, task: AgentTask, correlationId: string, opts: RouteOptions): Promise<Skip | null> {
+  async function eligibility(
+    id: string,
+    task: AgentTask,
+    correlationId: string,
+    opts: RouteOptions,
+  ): Promise<Skip | null> {
     const state = states.get(id);
-    if (!state) return { provider: id, reason: 'unknown_provider', detail: `no provider "${id.slice(0, 80)}" is registered; use one of ${order.join(', ')}` };
+    if (!state)
+      return {
+        provider: id,
+        reason: 'unknown_provider',
+        detail: `no provider "${id.slice(0, 80)}" is registered; use one of ${order.join(', ')}`,
+      };
     if (opts.allowedProviders && !opts.allowedProviders.includes(id)) {
-      return { provider: id, reason: 'not_allowed', rule: 'router.allowed_providers', detail: `provider "${id}" is not in the caller's allowed list` };
+      return {
+        provider: id,
+        reason: 'not_allowed',
+        rule: 'router.allowed_providers',
+        detail: `provider "${id}" is not in the caller's allowed list`,
+      };
     }
     const caps = state.provider.capabilities;
     if (task.intent === 'edit' ? !caps.edit : !caps.analyze) {
-      const capable = order.filter((other) => (task.intent === 'edit' ? states.get(other)?.provider.capabilities.edit : states.get(other)?.provider.capabilities.analyze));
-      return { provider: id, reason: 'not_capable', detail: `provider "${id}" cannot ${task.intent}${capable.length > 0 ? `; providers that can: ${capable.join(', ')}` : ''}` };
+      const capable = order.filter((other) =>
+        task.intent === 'edit'
+          ? states.get(other)?.provider.capabilities.edit
+          : states.get(other)?.provider.capabilities.analyze,
+      );
+      return {
+        provider: id,
+        reason: 'not_capable',
+        detail: `provider "${id}" cannot ${task.intent}${capable.length > 0 ? `; providers that can: ${capable.join(', ')}` : ''}`,
+      };
     }
     if (options.gate) {
       const gate = await options.gate(id, { correlationId, task });
       if (!gate.enabled) {
-        return { provider: id, reason: 'disabled', detail: gate.reason ?? `provider "${id}" is disabled`, ...(gate.rule ? { rule: gate.rule } : {}) };
+        return {
+          provider: id,
+          reason: 'disabled',
+          detail: gate.reason ?? `provider "${id}" is disabled`,
+          ...(gate.rule ? { rule: gate.rule } : {}),
+        };
       }
     }
     const now = clock();
     if (state.cooldownUntil > now) {
-      return { provider: id, reason: 'cooling_down', detail: 'rate limited recently', retryAfterMs: state.cooldownUntil - now };
+      return {
+        provider: id,
+        reason: 'cooling_down',
+        detail: 'rate limited recently',
+        retryAfterMs: state.cooldownUntil - now,
+      };
     }
     if (state.breakerState === 'open' || state.breakerState === 'isolated') {
       const wait = state.openedAt + state.config.breaker.halfOpenAfterMs - now;
       // Once the half-open delay has passed, one trial call goes through cockatiel to close it again.
       if (state.breakerState === 'isolated' || wait > 0) {
-        return { provider: id, reason: 'breaker_open', detail: 'too many consecutive failures', retryAfterMs: Math.max(0, wait) };
+        return {
+          provider: id,
+          reason: 'breaker_open',
+          detail: 'too many consecutive failures',
+          retryAfterMs: Math.max(0, wait),
+        };
       }
     }
     return null;
   }
 
-  async function attempt(state: ProviderState, task: AgentTask, correlationId: string, deadlineAt: number, opts: RouteOptions): Promise<Attempt> {
+  async function attempt(
+    state: ProviderState,
+    task: AgentTask,
+    correlationId: string,
+    deadlineAt: number,
+    opts: RouteOptions,
+  ): Promise<Attempt> {
     const id = state.provider.id;
     const cfg = state.config;
     let attempts = 0;
@@ -251,7 +317,16 @@ export function createRouter(options: RouterOptions): Router {
     });
     const listener = retryPolicy.onRetry(({ delay, attempt: n }) => {
       const code = lastFault?.info.code;
-      audit.record({ event: 'router.retry', correlationId, stage: 'router', provider: id, attempt: n, waitMs: delay, code, advised: lastFault?.info.retryAfterMs !== undefined });
+      audit.record({
+        event: 'router.retry',
+        correlationId,
+        stage: 'router',
+        provider: id,
+        attempt: n,
+        waitMs: delay,
+        code,
+        advised: lastFault?.info.retryAfterMs !== undefined,
+      });
       metrics?.recordRouterEvent('retry', id, code ?? 'unknown');
     });
 
@@ -264,12 +339,21 @@ export function createRouter(options: RouterOptions): Router {
         let res: AgentResult;
         try {
           res = await timeout(remaining, TimeoutStrategy.Aggressive).execute(
-            (_ctx, signal) => options.call(id, task, { correlationId, signal, attempt: attempts, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), ...(opts.hooks ? { hooks: opts.hooks } : {}) }),
+            (_ctx, signal) =>
+              options.call(id, task, {
+                correlationId,
+                signal,
+                attempt: attempts,
+                ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+                ...(opts.hooks ? { hooks: opts.hooks } : {}),
+              }),
             opts.signal,
           );
         } catch (err) {
           if (err instanceof TaskCancelledError) {
-            throw fault(opts.signal?.aborted ? cancelledResult(id, task, correlationId) : deadlineResult(id, task, correlationId));
+            throw fault(
+              opts.signal?.aborted ? cancelledResult(id, task, correlationId) : deadlineResult(id, task, correlationId),
+            );
           }
           // The call broke its contract (typed failures are results); count it as a provider failure.
           const error = BastionError.from(err, 'PROVIDER_FAILED');
@@ -292,7 +376,14 @@ export function createRouter(options: RouterOptions): Router {
       }
       if (err instanceof BulkheadRejectedError) {
         if (lastFault) return { kind: 'fallback', result: lastFault.result };
-        return { kind: 'skipped', skip: { provider: id, reason: 'bulkhead_full', detail: `${cfg.maxConcurrent} running and ${cfg.maxQueue} queued` } };
+        return {
+          kind: 'skipped',
+          skip: {
+            provider: id,
+            reason: 'bulkhead_full',
+            detail: `${cfg.maxConcurrent} running and ${cfg.maxQueue} queued`,
+          },
+        };
       }
       throw err;
     } finally {
@@ -300,7 +391,10 @@ export function createRouter(options: RouterOptions): Router {
     }
 
     function fault(result: AgentResult): ProviderFault {
-      lastFault = new ProviderFault(result, result.error ?? { code: 'PROVIDER_FAILED', message: 'failed', retryable: true });
+      lastFault = new ProviderFault(
+        result,
+        result.error ?? { code: 'PROVIDER_FAILED', message: 'failed', retryable: true },
+      );
       return lastFault;
     }
   }
@@ -309,7 +403,13 @@ export function createRouter(options: RouterOptions): Router {
     if (info.code !== 'RATE_LIMITED') return;
     const coolMs = Math.max(state.config.cooldownMs, info.retryAfterMs ?? 0);
     state.cooldownUntil = Math.max(state.cooldownUntil, clock() + coolMs);
-    audit.record({ event: 'router.cooldown', correlationId, stage: 'router', provider: state.provider.id, cooldownMs: coolMs });
+    audit.record({
+      event: 'router.cooldown',
+      correlationId,
+      stage: 'router',
+      provider: state.provider.id,
+      cooldownMs: coolMs,
+    });
   }
 
   async function route(input: AgentTaskInput, opts: RouteOptions = {}): Promise<AgentResult> {
@@ -318,7 +418,11 @@ export function createRouter(options: RouterOptions): Router {
     const parsed = AgentTask.safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      const error = new BastionError('INVALID_INPUT', `invalid task: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`, { details: { problems } });
+      const error = new BastionError(
+        'INVALID_INPUT',
+        `invalid task: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
+        { details: { problems } },
+      );
       return finish(emptyResult(opts.provider ?? 'none', correlationId, 'denied', error.toInfo()), started);
     }
     const task = parsed.data;
@@ -336,10 +440,25 @@ export function createRouter(options: RouterOptions): Router {
         continue;
       }
       if (last) {
-        audit.record({ event: 'router.fallback', correlationId, stage: 'router', from: last.provider, to: id, code: last.error?.code ?? null });
+        audit.record({
+          event: 'router.fallback',
+          correlationId,
+          stage: 'router',
+          from: last.provider,
+          to: id,
+          code: last.error?.code ?? null,
+        });
         metrics?.recordRouterEvent('fallback', last.provider, last.error?.code ?? 'unknown');
       }
-      audit.record({ event: 'router.chosen', correlationId, stage: 'router', provider: id, intent: task.intent, fallback: last !== undefined, skipped: skips.map((s) => s.provider) });
+      audit.record({
+        event: 'router.chosen',
+        correlationId,
+        stage: 'router',
+        provider: id,
+        intent: task.intent,
+        fallback: last !== undefined,
+        skipped: skips.map((s) => s.provider),
+      });
       opts.onRouted?.({ provider: id, attempt: skips.length + (last ? 1 : 0) });
       const outcome = await attempt(states.get(id)!, task, correlationId, deadlineAt, opts);
       if (outcome.kind === 'final') return finish(outcome.result, started);
@@ -351,11 +470,24 @@ export function createRouter(options: RouterOptions): Router {
     }
 
     if (last) {
-      audit.record({ event: 'router.exhausted', correlationId, stage: 'router', provider: last.provider, code: last.error?.code ?? null, skipped: skips });
+      audit.record({
+        event: 'router.exhausted',
+        correlationId,
+        stage: 'router',
+        provider: last.provider,
+        code: last.error?.code ?? null,
+        skipped: skips,
+      });
       return finish(last, started);
     }
     const result = noProviderResult(opts.provider ?? 'none', correlationId, skips, clock() >= deadlineAt);
-    audit.record({ event: 'router.no_provider', correlationId, stage: 'router', code: result.error?.code ?? null, skipped: skips });
+    audit.record({
+      event: 'router.no_provider',
+      correlationId,
+      stage: 'router',
+      code: result.error?.code ?? null,
+      skipped: skips,
+    });
     return finish(result, started);
   }
 
@@ -372,44 +504,77 @@ export function createRouter(options: RouterOptions): Router {
       return order.flatMap((id) => {
         const s = states.get(id);
         if (!s) return [];
-        return [{
-          id,
-          breaker: s.breakerState,
-          coolingDownForMs: Math.max(0, s.cooldownUntil - now),
-          inFlight: s.config.maxConcurrent - s.bulkhead.executionSlots,
-          queued: s.config.maxQueue - s.bulkhead.queueSlots,
-          maxConcurrent: s.config.maxConcurrent,
-          maxQueue: s.config.maxQueue,
-        }];
+        return [
+          {
+            id,
+            breaker: s.breakerState,
+            coolingDownForMs: Math.max(0, s.cooldownUntil - now),
+            inFlight: s.config.maxConcurrent - s.bulkhead.executionSlots,
+            queued: s.config.maxQueue - s.bulkhead.queueSlots,
+            maxConcurrent: s.config.maxConcurrent,
+            maxQueue: s.config.maxQueue,
+          },
+        ];
       });
     },
   };
 }
 
-function emptyResult(provider: string, correlationId: string, status: AgentResult['status'], error: ErrorInfo, reasons: DecisionReason[] = []): AgentResult {
+function emptyResult(
+  provider: string,
+  correlationId: string,
+  status: AgentResult['status'],
+  error: ErrorInfo,
+  reasons: DecisionReason[] = [],
+): AgentResult {
   return notRunResult({ provider, correlationId, status, error, reasons });
 }
 
 function failureResult(provider: string, task: AgentTask, correlationId: string, error: ErrorInfo): AgentResult {
-  return { ...emptyResult(provider, correlationId, 'failed', error), mode: task.intent === 'edit' ? 'dry-run' : 'read-only' };
+  return {
+    ...emptyResult(provider, correlationId, 'failed', error),
+    mode: task.intent === 'edit' ? 'dry-run' : 'read-only',
+  };
 }
 
 function deadlineResult(provider: string, task: AgentTask, correlationId: string): AgentResult {
-  return failureResult(provider, task, correlationId, { code: 'TIMEOUT', message: 'the routed call passed its deadline', retryable: true });
+  return failureResult(provider, task, correlationId, {
+    code: 'TIMEOUT',
+    message: 'the routed call passed its deadline',
+    retryable: true,
+  });
 }
 
 function cancelledResult(provider: string, task: AgentTask, correlationId: string): AgentResult {
-  return failureResult(provider, task, correlationId, { code: 'TIMEOUT', message: 'the caller cancelled the call', retryable: true });
+  return failureResult(provider, task, correlationId, {
+    code: 'TIMEOUT',
+    message: 'the caller cancelled the call',
+    retryable: true,
+  });
 }
 
 /** Why nothing ran: health beats policy beats capability, so a retry hint is given when one helps. */
-function noProviderResult(provider: string, correlationId: string, skips: Skip[], deadlinePassed: boolean): AgentResult {
-  const health = skips.filter((s) => s.reason === 'cooling_down' || s.reason === 'breaker_open' || s.reason === 'bulkhead_full');
+function noProviderResult(
+  provider: string,
+  correlationId: string,
+  skips: Skip[],
+  deadlinePassed: boolean,
+): AgentResult {
+  const health = skips.filter(
+    (s) => s.reason === 'cooling_down' || s.reason === 'breaker_open' || s.reason === 'bulkhead_full',
+  );
   const policy = skips.filter((s) => s.reason === 'disabled' || s.reason === 'not_allowed');
-  const summary = skips.map((s) => `${s.provider}: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`).join('; ') || 'no provider is configured';
+  const summary =
+    skips.map((s) => `${s.provider}: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`).join('; ') ||
+    'no provider is configured';
   const details = { skipped: skips.map((s) => ({ provider: s.provider, reason: s.reason })) };
   if (deadlinePassed) {
-    return emptyResult(provider, correlationId, 'failed', { code: 'TIMEOUT', message: `the routed call passed its deadline: ${summary}`, retryable: true, details });
+    return emptyResult(provider, correlationId, 'failed', {
+      code: 'TIMEOUT',
+      message: `the routed call passed its deadline: ${summary}`,
+      retryable: true,
+      details,
+    });
   }
   if (health.length > 0) {
     const waits = health.map((s) => s.retryAfterMs).filter((n): n is number => n !== undefined);
@@ -423,8 +588,23 @@ function noProviderResult(provider: string, correlationId: string, skips: Skip[]
     });
   }
   if (policy.length > 0) {
-    const reasons: DecisionReason[] = policy.map((s) => ({ rule: s.rule ?? `router.${s.reason}`, effect: 'deny', message: s.detail ?? s.reason }));
-    return emptyResult(provider, correlationId, 'denied', { code: 'POLICY_DENIED', message: `no allowed provider: ${summary}`, retryable: false, details }, reasons);
+    const reasons: DecisionReason[] = policy.map((s) => ({
+      rule: s.rule ?? `router.${s.reason}`,
+      effect: 'deny',
+      message: s.detail ?? s.reason,
+    }));
+    return emptyResult(
+      provider,
+      correlationId,
+      'denied',
+      { code: 'POLICY_DENIED', message: `no allowed provider: ${summary}`, retryable: false, details },
+      reasons,
+    );
   }
-  return emptyResult(provider, correlationId, 'denied', { code: 'INVALID_INPUT', message: `no provider can take this task: ${summary}`, retryable: false, details });
+  return emptyResult(provider, correlationId, 'denied', {
+    code: 'INVALID_INPUT',
+    message: `no provider can take this task: ${summary}`,
+    retryable: false,
+    details,
+  });
 }

@@ -15,7 +15,17 @@ const executor: Executor = {
   backend: 'docker',
   async run(_request, hooks) {
     hooks.onStdout(new TextEncoder().encode('answer\n'));
-    return { exitCode: 0, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 's-1' };
+    return {
+      exitCode: 0,
+      signal: null,
+      oomKilled: false,
+      timedOut: false,
+      outputLimited: null,
+      aborted: false,
+      durationMs: 1,
+      startupMs: 0,
+      sandboxId: 's-1',
+    };
   },
   close: async () => undefined,
 };
@@ -37,7 +47,13 @@ describe('runtime router with a provenance key (serve/mcp --provenance-key)', ()
     try {
       const key = await initSigningKey(join(dir, 'key.pem'));
       const audit = createMemoryAuditLog();
-      const pipeline = createPipeline({ policy: () => allowAll, executor, sanitizer: passThrough, secrets: noSecrets, audit });
+      const pipeline = createPipeline({
+        policy: () => allowAll,
+        executor,
+        sanitizer: passThrough,
+        secrets: noSecrets,
+        audit,
+      });
       const router = createRuntimeRouter({
         runtime: { pipeline, audit },
         flags: createFlagService({ env: {}, audit }),
@@ -45,7 +61,11 @@ describe('runtime router with a provenance key (serve/mcp --provenance-key)', ()
         provenance: (result, facts) => writeProvenance({ result, facts, key, version: 'test' }),
       });
       const result = await router.route({ prompt: 'hello' }, { provider: 'gemini-cli' });
-      expect(result).toMatchObject({ status: 'succeeded', response: 'answer', provenance: { payloadType: 'application/vnd.in-toto+json' } });
+      expect(result).toMatchObject({
+        status: 'succeeded',
+        response: 'answer',
+        provenance: { payloadType: 'application/vnd.in-toto+json' },
+      });
       const verified = await verifyProvenance(JSON.stringify(result.provenance), key.publicKey);
       expect(verified.ok).toBe(true);
       if (verified.ok) expect(verified.statement.predicate.run.correlationId).toBe(result.correlationId);

@@ -21,7 +21,17 @@ function recordingExecutor(): Executor & { requests: ExecutorRequest[] } {
     async run(request, hooks) {
       requests.push(request);
       hooks.onStdout(new TextEncoder().encode('ok\n'));
-      return { exitCode: 0, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 'rec-1' };
+      return {
+        exitCode: 0,
+        signal: null,
+        oomKilled: false,
+        timedOut: false,
+        outputLimited: null,
+        aborted: false,
+        durationMs: 1,
+        startupMs: 0,
+        sandboxId: 'rec-1',
+      };
     },
     close: async () => undefined,
   };
@@ -52,7 +62,13 @@ describe('runtime router: FF_POOL_SIZE_<PROVIDER>', () => {
     const audit = createMemoryAuditLog();
     const flags = createFlagService({ flagsFile, env: { FF_POOL_SIZE_CURSOR: '0' }, audit, debounceMs: 0 });
     const executor = recordingExecutor();
-    const pipeline = createPipeline({ policy: () => allowAll, executor, sanitizer: passThrough, secrets: noSecrets, audit });
+    const pipeline = createPipeline({
+      policy: () => allowAll,
+      executor,
+      sanitizer: passThrough,
+      secrets: noSecrets,
+      audit,
+    });
     const router = createRuntimeRouter({
       runtime: { pipeline, audit },
       flags,
@@ -83,7 +99,9 @@ describe('runtime router: FF_POOL_SIZE_<PROVIDER>', () => {
     const other = createFlagService({ env: { FF_POOL_SIZE_MY_AGENT: '3' } });
     try {
       expect(await flags.poolSize('gemini-cli')).toBe(2);
-      expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.unparseable', flag: 'FF_POOL_SIZE_GEMINI_CLI', raw: '500' }));
+      expect(audit.events).toContainEqual(
+        expect.objectContaining({ event: 'flags.unparseable', flag: 'FF_POOL_SIZE_GEMINI_CLI', raw: '500' }),
+      );
       // Providers outside the catalogue get a pool-size flag too.
       expect(await other.poolSize('my-agent')).toBe(3);
     } finally {
@@ -101,7 +119,16 @@ describe('runtime router: FF_DEFAULT_BACKEND', () => {
     const executors = { docker: recordingExecutor(), bwrap: { ...recordingExecutor(), backend: 'bwrap' as const } };
     const started: string[] = [];
     const pipelines = Object.fromEntries(
-      (['docker', 'bwrap'] as const).map((b) => [b, createPipeline({ policy: () => allowAll, executor: executors[b], sanitizer: passThrough, secrets: noSecrets, audit })]),
+      (['docker', 'bwrap'] as const).map((b) => [
+        b,
+        createPipeline({
+          policy: () => allowAll,
+          executor: executors[b],
+          sanitizer: passThrough,
+          secrets: noSecrets,
+          audit,
+        }),
+      ]),
     );
     let bwrapBroken = true;
     const router = createRuntimeRouter({
@@ -111,7 +138,8 @@ describe('runtime router: FF_DEFAULT_BACKEND', () => {
       config: { providers: { 'gemini-cli': { retry: { maxAttempts: 0 } } } },
       pipelineFor: async (backend) => {
         started.push(backend);
-        if (backend === 'bwrap' && bwrapBroken) throw new BastionError('SANDBOX_UNAVAILABLE', 'the bwrap backend is not usable here: no bwrap');
+        if (backend === 'bwrap' && bwrapBroken)
+          throw new BastionError('SANDBOX_UNAVAILABLE', 'the bwrap backend is not usable here: no bwrap');
         return pipelines[backend];
       },
     });
@@ -121,7 +149,9 @@ describe('runtime router: FF_DEFAULT_BACKEND', () => {
       env.FF_DEFAULT_BACKEND = 'bwrap';
       const failed = await call();
       expect(failed.status).toBe('failed');
-      expect(failed.error).toEqual(expect.objectContaining({ code: 'SANDBOX_UNAVAILABLE', message: expect.stringContaining('bwrap') }));
+      expect(failed.error).toEqual(
+        expect.objectContaining({ code: 'SANDBOX_UNAVAILABLE', message: expect.stringContaining('bwrap') }),
+      );
       // The failed start is not remembered: once bwrap works, the next call starts it.
       bwrapBroken = false;
       expect((await call()).execution?.backend).toBe('bwrap');
@@ -144,7 +174,13 @@ describe('runtime router: the exit gate', () => {
     const env: NodeJS.ProcessEnv = { FF_DEFAULT_BACKEND: 'bwrap' };
     const flags = createFlagService({ env, audit });
     const secrets = createSecretStore({ env: {}, values: { 'cursor-api-key': key } });
-    const pipeline = createPipeline({ policy: () => allowAll, executor: recordingExecutor(), sanitizer: (known) => createOutputSanitizer({ knownSecrets: known }), secrets, audit });
+    const pipeline = createPipeline({
+      policy: () => allowAll,
+      executor: recordingExecutor(),
+      sanitizer: (known) => createOutputSanitizer({ knownSecrets: known }),
+      secrets,
+      audit,
+    });
     const router = createRuntimeRouter({
       runtime: { pipeline, audit },
       flags,

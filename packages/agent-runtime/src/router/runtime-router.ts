@@ -39,7 +39,9 @@ export interface RuntimeRouterOptions {
  * backend follows FF_DEFAULT_BACKEND the same way.
  */
 export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
-  const bindings = options.bindings ?? defaultBindings({ env: options.env ?? process.env, flags: options.flags, audit: options.runtime.audit });
+  const bindings =
+    options.bindings ??
+    defaultBindings({ env: options.env ?? process.env, flags: options.flags, audit: options.runtime.audit });
   const fixed = createAgentRunner({ pipeline: options.runtime.pipeline, bindings });
   const runners = new Map<string, Promise<AgentRunner>>();
   const runnerFor = async (correlationId: string): Promise<AgentRunner> => {
@@ -64,7 +66,9 @@ export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
     call: async (providerId, task, call) => {
       let facts: RunFacts | undefined;
       const callerFacts = call.hooks?.onRunFacts;
-      const result = await (await runnerFor(call.correlationId)).run(providerId, task, {
+      const result = await (
+        await runnerFor(call.correlationId)
+      ).run(providerId, task, {
         correlationId: call.correlationId,
         poolSize: await options.flags.poolSize(providerId, { correlationId: call.correlationId }),
         ...(call.signal ? { signal: call.signal } : {}),
@@ -85,7 +89,8 @@ export function createRuntimeRouter(options: RuntimeRouterOptions): Router {
   // Each attempt already left through its call's exit gate; the router adds text of its own (skip
   // details, fallback summaries, errors it caught), so the routed result passes the gate once more.
   return {
-    route: async (task, routeOptions) => options.runtime.pipeline.exitGate().agentResult(await router.route(task, routeOptions)),
+    route: async (task, routeOptions) =>
+      options.runtime.pipeline.exitGate().agentResult(await router.route(task, routeOptions)),
     health: () => router.health(),
     get providerIds() {
       return router.providerIds;

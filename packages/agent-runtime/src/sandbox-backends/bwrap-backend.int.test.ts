@@ -1,4 +1,14 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
@@ -56,7 +66,11 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
   it('gives the command a size-capped tmpfs /tmp, its own pid namespace and the image environment only', async () => {
     process.env.BASTION_LEAK_PROBE = 'host-only';
     try {
-      const r = await exec(['sh', '-c', 'df -k /tmp | tail -1 | tr -s " " | cut -d" " -f2; ps -eo pid= | wc -l; env | sort; ulimit -n'], { tmpfsBytes: 8 * 1024 * 1024 }, { env: { FOO: 'bar' } });
+      const r = await exec(
+        ['sh', '-c', 'df -k /tmp | tail -1 | tr -s " " | cut -d" " -f2; ps -eo pid= | wc -l; env | sort; ulimit -n'],
+        { tmpfsBytes: 8 * 1024 * 1024 },
+        { env: { FOO: 'bar' } },
+      );
       const lines = r.stdout.trim().split('\n');
       expect(lines[0]).toBe(String(8 * 1024));
       expect(Number(lines[1])).toBeLessThanOrEqual(5); // bwrap's init, sh, ps, wc (+ the pipe's subshell)
@@ -71,7 +85,11 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
 
   it("mounts the call's /tmp noexec,nosuid,nodev on the host, as Docker does, and unmounts it after the call", async () => {
     expect(executor.tmpfsRoot).not.toBeNull();
-    const r = await exec(['sh', '-c', 'grep " /tmp " /proc/self/mounts; cp /bin/true /tmp/dropped && /tmp/dropped 2>&1; echo "exec rc=$?"']);
+    const r = await exec([
+      'sh',
+      '-c',
+      'grep " /tmp " /proc/self/mounts; cp /bin/true /tmp/dropped && /tmp/dropped 2>&1; echo "exec rc=$?"',
+    ]);
     expect(r.error).toBeNull();
     expect(r.status).toBe('succeeded');
     expect(r.stdout).toMatch(/ \/tmp tmpfs [^ ]*\bnosuid\b[^ ]*\bnodev\b[^ ]*\bnoexec\b/);
@@ -84,7 +102,12 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
 
   it('fails SANDBOX_UNAVAILABLE, and leaves no cgroup, when the /tmp mount cannot be made', async () => {
     const broken = createBwrapExecutor({ tmpfsRoot: '/etc/hostname/not-a-directory' });
-    const brokenRuntime = createRuntime({ policy: () => createPolicyEngine(), audit, secrets: createSecretStore({ env: {} }), executor: broken });
+    const brokenRuntime = createRuntime({
+      policy: () => createPolicyEngine(),
+      audit,
+      secrets: createSecretStore({ env: {} }),
+      executor: broken,
+    });
     try {
       const r = await execCommand(brokenRuntime.pipeline, { provider: 'exec', image: IMAGE, command: ['true'] });
       expect(r.status).toBe('failed');
@@ -97,14 +120,19 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
   });
 
   it('reports OOM_KILLED from the cgroup oom_kill counter when the command passes its memory limit', async () => {
-    const r = await exec(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], { memoryBytes: 64 * 1024 ** 2 });
+    const r = await exec(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], {
+      memoryBytes: 64 * 1024 ** 2,
+    });
     expect(r.status).toBe('failed');
     expect(r.error?.code).toBe('OOM_KILLED');
     expect(r.execution?.oomKilled).toBe(true);
   });
 
   it('caps the number of processes (pids cgroup)', async () => {
-    const r = await exec(['sh', '-c', 'for i in $(seq 40); do sleep 5 & done 2>&1 | head -1; echo done'], { pids: 16, timeoutMs: 20_000 });
+    const r = await exec(['sh', '-c', 'for i in $(seq 40); do sleep 5 & done 2>&1 | head -1; echo done'], {
+      pids: 16,
+      timeoutMs: 20_000,
+    });
     expect(r.stdout).toMatch(/Resource temporarily unavailable|Cannot fork/i);
   });
 
@@ -153,7 +181,14 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
       writeFileSync(join(dir, 'in.txt'), 'hello\n');
       const roOut = collect();
       const ro = await executor.run(
-        { correlationId: 'ro', image: IMAGE, command: ['sh', '-c', 'cat /workspace/in.txt; touch /workspace/x 2>&1 || true'], env: {}, limits: limits(), mounts: [{ hostPath: dir, containerPath: '/workspace', readOnly: true }] },
+        {
+          correlationId: 'ro',
+          image: IMAGE,
+          command: ['sh', '-c', 'cat /workspace/in.txt; touch /workspace/x 2>&1 || true'],
+          env: {},
+          limits: limits(),
+          mounts: [{ hostPath: dir, containerPath: '/workspace', readOnly: true }],
+        },
         roOut,
       );
       expect(ro.exitCode).toBe(0);
@@ -161,7 +196,14 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
       const out = collect();
       chmodSync(dir, 0o777);
       const rw = await executor.run(
-        { correlationId: 'rw', image: IMAGE, command: ['sh', '-c', 'echo made > /workspace/out.txt'], env: {}, limits: limits(), mounts: [{ hostPath: dir, containerPath: '/workspace', readOnly: false }] },
+        {
+          correlationId: 'rw',
+          image: IMAGE,
+          command: ['sh', '-c', 'echo made > /workspace/out.txt'],
+          env: {},
+          limits: limits(),
+          mounts: [{ hostPath: dir, containerPath: '/workspace', readOnly: false }],
+        },
         out,
       );
       expect(rw.exitCode).toBe(0);
@@ -186,7 +228,14 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
       }
       const out = collect();
       const r = await executor.run(
-        { correlationId: 'private', image: IMAGE, command: ['sh', '-c', 'cat /run/bastion/name; ls /run/bastion'], env: {}, limits: limits(), mounts: [{ hostPath: callDir, containerPath: '/run/bastion', readOnly: true }] },
+        {
+          correlationId: 'private',
+          image: IMAGE,
+          command: ['sh', '-c', 'cat /run/bastion/name; ls /run/bastion'],
+          env: {},
+          limits: limits(),
+          mounts: [{ hostPath: callDir, containerPath: '/run/bastion', readOnly: true }],
+        },
         out,
       );
       expect(r.exitCode).toBe(0);
@@ -198,7 +247,7 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
     }
   });
 
-  it('emits one audit event per stage with the call\'s correlation id', async () => {
+  it("emits one audit event per stage with the call's correlation id", async () => {
     const r = await exec(['true']);
     const stages = audit.events.filter((e) => e.correlationId === r.correlationId).map((e) => e.event);
     expect(stages).toEqual(['policy.decision', 'executor.started', 'executor.finished', 'sanitizer.finished']);
@@ -206,12 +255,24 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
 });
 
 function limits() {
-  return { memoryBytes: 256 * 1024 ** 2, cpus: 1, pids: 32, nofile: 1024, tmpfsBytes: 16 * 1024 ** 2, timeoutMs: 10_000, outputBytes: 1 << 20 };
+  return {
+    memoryBytes: 256 * 1024 ** 2,
+    cpus: 1,
+    pids: 32,
+    nofile: 1024,
+    tmpfsBytes: 16 * 1024 ** 2,
+    timeoutMs: 10_000,
+    outputBytes: 1 << 20,
+  };
 }
 
 function collect() {
   const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
-  return { ...out, onStdout: (c: Uint8Array) => void out.stdout.push(c), onStderr: (c: Uint8Array) => void out.stderr.push(c) };
+  return {
+    ...out,
+    onStdout: (c: Uint8Array) => void out.stdout.push(c),
+    onStderr: (c: Uint8Array) => void out.stderr.push(c),
+  };
 }
 
 function text(chunks: Uint8Array[] | string): string {

@@ -45,14 +45,32 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     }
     await running;
     expect(info).toBeDefined();
-    const hc = info!.HostConfig as Dockerode.HostConfig & { Ulimits: { Name: string; Soft: number; Hard: number }[]; Tmpfs: Record<string, string> };
+    const hc = info!.HostConfig as Dockerode.HostConfig & {
+      Ulimits: { Name: string; Soft: number; Hard: number }[];
+      Tmpfs: Record<string, string>;
+    };
     expect(info!.Config.User).toBe('1001:1001');
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.CapDrop).toEqual(['ALL']);
-    expect(hc.SecurityOpt).toEqual(expect.arrayContaining(['no-new-privileges:true', expect.stringMatching(/^seccomp=\{/)]));
+    expect(hc.SecurityOpt).toEqual(
+      expect.arrayContaining(['no-new-privileges:true', expect.stringMatching(/^seccomp=\{/)]),
+    );
     const seccomp = JSON.parse(hc.SecurityOpt!.find((o: string) => o.startsWith('seccomp='))!.slice('seccomp='.length));
-    const denied = seccomp.syscalls.filter((s: { action: string }) => s.action === 'SCMP_ACT_ERRNO').flatMap((s: { names: string[] }) => s.names);
-    expect(denied).toEqual(expect.arrayContaining(['unshare', 'setns', 'clone3', 'io_uring_setup', 'userfaultfd', 'perf_event_open', 'bpf', 'keyctl']));
+    const denied = seccomp.syscalls
+      .filter((s: { action: string }) => s.action === 'SCMP_ACT_ERRNO')
+      .flatMap((s: { names: string[] }) => s.names);
+    expect(denied).toEqual(
+      expect.arrayContaining([
+        'unshare',
+        'setns',
+        'clone3',
+        'io_uring_setup',
+        'userfaultfd',
+        'perf_event_open',
+        'bpf',
+        'keyctl',
+      ]),
+    );
     expect(hc.Memory).toBe(512 * 1024 ** 2);
     expect(hc.MemorySwap).toBe(hc.Memory);
     expect(hc.NanoCpus).toBe(500_000_000);
@@ -62,12 +80,21 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     expect(hc.Tmpfs['/sys/fs/cgroup']).toMatch(/^ro,/);
     expect(hc.NetworkMode).toBe('none');
     expect(info!.Config.Labels).toEqual(
-      expect.objectContaining({ [LABELS.managed]: 'true', [LABELS.session]: expect.any(String), [LABELS.owner]: expect.any(String), [LABELS.expires]: expect.any(String) }),
+      expect.objectContaining({
+        [LABELS.managed]: 'true',
+        [LABELS.session]: expect.any(String),
+        [LABELS.owner]: expect.any(String),
+        [LABELS.expires]: expect.any(String),
+      }),
     );
   });
 
   it('runs as uid 1001 with no capabilities, a read-only root and no interface but lo', async () => {
-    const r = await exec(['sh', '-c', 'id -u; grep CapEff /proc/self/status; ls /sys/class/net; touch /probe 2>&1 || echo write-denied; unshare -Ur true 2>&1 || echo unshare-denied']);
+    const r = await exec([
+      'sh',
+      '-c',
+      'id -u; grep CapEff /proc/self/status; ls /sys/class/net; touch /probe 2>&1 || echo write-denied; unshare -Ur true 2>&1 || echo unshare-denied',
+    ]);
     expect(r.status).toBe('succeeded');
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('1001');
@@ -79,7 +106,8 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
   });
 
   it('shows an empty read-only cgroup tree, so Node sizes its heap as on the host (the OOM test below: the limit holds)', async () => {
-    const script = 'ls -A /sys/fs/cgroup | wc -l; touch /sys/fs/cgroup/x 2>&1; node -p "v8.getHeapStatistics().heap_size_limit"';
+    const script =
+      'ls -A /sys/fs/cgroup | wc -l; touch /sys/fs/cgroup/x 2>&1; node -p "v8.getHeapStatistics().heap_size_limit"';
     const r = await exec(['sh', '-c', script], { memoryBytes: 256 * 1024 ** 2 });
     expect(r.status).toBe('succeeded');
     const [entries, touch, heap] = r.stdout.trim().split('\n');
@@ -90,7 +118,9 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
   });
 
   it('reports OOM_KILLED when the command passes its memory limit', async () => {
-    const r = await exec(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], { memoryBytes: 64 * 1024 ** 2 });
+    const r = await exec(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], {
+      memoryBytes: 64 * 1024 ** 2,
+    });
     expect(r.status).toBe('failed');
     expect(r.error?.code).toBe('OOM_KILLED');
     expect(r.execution?.oomKilled).toBe(true);
@@ -136,7 +166,7 @@ describeWithDocker('docker executor through the pipeline (real engine)', () => {
     expect(r.stdout.startsWith('bastion\nbastion\n')).toBe(true);
   });
 
-  it('emits one audit event per stage with the call\'s correlation id', async () => {
+  it("emits one audit event per stage with the call's correlation id", async () => {
     const r = await exec(['true']);
     const stages = audit.events.filter((e) => e.correlationId === r.correlationId).map((e) => e.event);
     expect(stages).toEqual(['policy.decision', 'executor.started', 'executor.finished', 'sanitizer.finished']);

@@ -14,7 +14,14 @@ import { createDockerExecutor } from '@bastion/sandbox';
 import { createRuntime } from '../runtime';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
 import { GATEWAY_PROBE, unhide, type ProbeResult, malformedRequest } from '@bastion/gateway/test-support';
-import { startEgressGateway, type StartedEgressGateway, createGatewayProvisioner, SANDBOX_GATEWAY, gatewayEnv, wrapCommandWithRelay } from '@bastion/gateway';
+import {
+  startEgressGateway,
+  type StartedEgressGateway,
+  createGatewayProvisioner,
+  SANDBOX_GATEWAY,
+  gatewayEnv,
+  wrapCommandWithRelay,
+} from '@bastion/gateway';
 
 const IMAGE = 'bastion/sandbox:latest';
 const REAL_KEY = `AIzaSy${randomUUID().replace(/-/g, '')}`;
@@ -80,30 +87,53 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
   const apiSeen: http.IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
-    site = http.createServer((req, res) => (req.url === '/robots.txt' ? res.writeHead(404).end() : res.end(`site says hi to ${req.url}`)));
+    site = http.createServer((req, res) =>
+      req.url === '/robots.txt' ? res.writeHead(404).end() : res.end(`site says hi to ${req.url}`),
+    );
     upstream = http.createServer((req, res) => {
       apiSeen.push(req.headers);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ candidates: [{ content: { parts: [{ text: 'hello from the fake API' }] } }] }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ candidates: [{ content: { parts: [{ text: 'hello from the fake API' }] } }] }));
     });
     await Promise.all([site, upstream].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
     gateway = await startEgressGateway({
       allow: ['127.0.0.1'],
       deny: ['denied.example.test'],
       rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 6, burst: 4 }],
-      api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, apiKey: REAL_KEY },
+      api: {
+        declaration: GEMINI_API,
+        upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+        apiKey: REAL_KEY,
+      },
     });
   });
 
   afterAll(async () => {
     await gateway?.close();
-    await Promise.all([site, upstream].filter(Boolean).map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
-    const left = await docker.listContainers({ all: true, filters: { label: ['dev.bastion.managed=true', `dev.bastion.session=${SESSION}`] } });
+    await Promise.all(
+      [site, upstream].filter(Boolean).map(
+        (s) =>
+          new Promise((r) => {
+            s.closeAllConnections();
+            s.close(r);
+          }),
+      ),
+    );
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: ['dev.bastion.managed=true', `dev.bastion.session=${SESSION}`] },
+    });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     expect(left).toEqual([]);
   });
 
   it('reaches an allowed site, refuses a denied one, throttles a burst and never exposes the real key', async () => {
-    const env = { ...gatewayEnv([GEMINI_API]), SITE_PORT: String((site.address() as AddressInfo).port), KEY_PROBE_HEX: Buffer.from(REAL_KEY).toString('hex') };
+    const env = {
+      ...gatewayEnv([GEMINI_API]),
+      SITE_PORT: String((site.address() as AddressInfo).port),
+      KEY_PROBE_HEX: Buffer.from(REAL_KEY).toString('hex'),
+    };
     const container = await docker.createContainer({
       Image: IMAGE,
       Cmd: wrapCommandWithRelay(['node', '-e', PROBE]),
@@ -135,7 +165,9 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
     expect(result.uid).toBe(1001);
     expect(result.allowed).toEqual({ status: 200, body: 'site says hi to /hello' });
     expect(result.denied.status).toBe(403);
-    expect(result.denied.body).toBe('bastion egress gateway: denied.example.test is denied by the policy (deny: denied.example.test)\n');
+    expect(result.denied.body).toBe(
+      'bastion egress gateway: denied.example.test is denied by the policy (deny: denied.example.test)\n',
+    );
     // The API upstream is 127.0.0.1 too, and API requests draw on the same rule (issue 22): the
     // allowed request and the API call took two tokens, two more pass, the rest is throttled.
     expect(result.burst).toEqual([200, 200, 429, 429, 429, 429]);
@@ -143,7 +175,14 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
     expect(apiSeen.map((h) => h['x-goog-api-key'])).toEqual([REAL_KEY]);
     expect(result.key.hits).toEqual([]);
     expect(result.key.psLines).toBeGreaterThan(1);
-    expect(result.control.hits).toEqual(expect.arrayContaining(['env:GEMINI_API_KEY', 'ps', '/tmp/agent-scratch.txt', expect.stringMatching(/^\/proc\/\d+\/environ$/)]));
+    expect(result.control.hits).toEqual(
+      expect.arrayContaining([
+        'env:GEMINI_API_KEY',
+        'ps',
+        '/tmp/agent-scratch.txt',
+        expect.stringMatching(/^\/proc\/\d+\/environ$/),
+      ]),
+    );
     expect(gateway.violations).toEqual([
       expect.objectContaining({ kind: 'domain', host: 'denied.example.test' }),
       ...[1, 2, 3, 4].map(() => expect.objectContaining({ kind: 'rate-limit', host: '127.0.0.1' })),
@@ -153,7 +192,10 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
   it('survives CONNECT :99999 and 10,000 fuzzed requests sent from inside the sandbox, then still serves', async () => {
     // Generated on the host (fast-check is not in the image); huge heads are the unit fuzz's job.
     const sitePort = (site.address() as AddressInfo).port;
-    const requests = fc.sample(malformedRequest(sitePort), { numRuns: 16_000, seed: 22 }).filter((b) => b.length < 4096).slice(0, 10_000);
+    const requests = fc
+      .sample(malformedRequest(sitePort), { numRuns: 16_000, seed: 22 })
+      .filter((b) => b.length < 4096)
+      .slice(0, 10_000);
     expect(requests).toHaveLength(10_000);
     const api = http.createServer((_req, res) => res.end('{"candidates":[]}'));
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
@@ -161,13 +203,23 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       allow: ['127.0.0.1', 'api2.cursor.sh'],
       deny: [],
       robots: false,
-      api: { declaration: GEMINI_API, upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, apiKey: REAL_KEY },
+      api: {
+        declaration: GEMINI_API,
+        upstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+        apiKey: REAL_KEY,
+      },
     });
     const dir = mkdtempSync(join(tmpdir(), 'bastion-fuzz-'));
     chmodSync(dir, 0o755);
-    writeFileSync(join(dir, 'requests.json'), JSON.stringify(requests.map((b) => b.toString('base64'))), { mode: 0o644 });
+    writeFileSync(join(dir, 'requests.json'), JSON.stringify(requests.map((b) => b.toString('base64'))), {
+      mode: 0o644,
+    });
     try {
-      const plan = { raw: ['CONNECT api2.cursor.sh:99999 HTTP/1.1\r\nhost: api2.cursor.sh:99999\r\n\r\n'], fuzz: '/fuzz/requests.json', after: 'gemini-2.5-flash' };
+      const plan = {
+        raw: ['CONNECT api2.cursor.sh:99999 HTTP/1.1\r\nhost: api2.cursor.sh:99999\r\n\r\n'],
+        fuzz: '/fuzz/requests.json',
+        after: 'gemini-2.5-flash',
+      };
       const result = await runProbe(docker, fuzzGateway, plan, [`${dir}:/fuzz:ro`]);
       expect(result.raw).toEqual(['HTTP/1.1 400 Bad Request']);
       expect(result.fuzz?.sent).toBe(10_000);
@@ -177,10 +229,13 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
       expect(fuzzGateway.stats.malformed).toBeGreaterThan(1_000);
       // This process (the gateway's host) is alive and the gateway answers from the host side too.
       const direct = await new Promise<number>((resolve, reject) => {
-        const req = http.request({ socketPath: fuzzGateway.hostSocketPath, path: `http://127.0.0.1:${sitePort}/after`, agent: false }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = http.request(
+          { socketPath: fuzzGateway.hostSocketPath, path: `http://127.0.0.1:${sitePort}/after`, agent: false },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -188,12 +243,20 @@ describeWithDocker('egress gateway inside the real sandbox', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await fuzzGateway.close();
-      await new Promise((r) => { api.closeAllConnections(); api.close(r); });
+      await new Promise((r) => {
+        api.closeAllConnections();
+        api.close(r);
+      });
     }
   }, 120_000);
 });
 
-async function runProbe(docker: Docker, gateway: StartedEgressGateway, plan: object, binds: string[] = []): Promise<ProbeResult> {
+async function runProbe(
+  docker: Docker,
+  gateway: StartedEgressGateway,
+  plan: object,
+  binds: string[] = [],
+): Promise<ProbeResult> {
   const env = { ...gatewayEnv([GEMINI_API]), PROBE_PLAN: JSON.stringify(plan) };
   const container = await docker.createContainer({
     Image: IMAGE,
@@ -243,7 +306,9 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ candidates: [{ content: { parts: [{ text: `echo ${key}` }] } }] }));
     });
-    site = http.createServer((req, res) => (req.url === '/robots.txt' ? res.writeHead(404).end() : res.end(`page ${req.url}`)));
+    site = http.createServer((req, res) =>
+      req.url === '/robots.txt' ? res.writeHead(404).end() : res.end(`page ${req.url}`),
+    );
     await Promise.all([api, site].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     sitePort = (site.address() as AddressInfo).port;
@@ -254,15 +319,33 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
       await runtime.close();
       expect(await managedContainers(docker, sessionId)).toEqual([]);
     }
-    await Promise.all([api, site].map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+    await Promise.all(
+      [api, site].map(
+        (s) =>
+          new Promise((r) => {
+            s.closeAllConnections();
+            s.close(r);
+          }),
+      ),
+    );
   });
 
   const newRuntime = (network: PolicyInput['network']) => {
-    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }], network } satisfies PolicyInput);
+    const policy = Policy.parse({
+      ...DEFAULT_POLICY_INPUT,
+      providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }],
+      network,
+    } satisfies PolicyInput);
     const engine = createPolicyEngine({ policy });
     const secrets = createSecretStore({ values: { 'gemini-api-key': KEY } });
     const executor = createDockerExecutor();
-    const runtime = createRuntime({ policy: () => engine, secrets, executor, audit: createAuditLog({ level: 'silent' }), egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: apiUrl } }) });
+    const runtime = createRuntime({
+      policy: () => engine,
+      secrets,
+      executor,
+      audit: createAuditLog({ level: 'silent' }),
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: apiUrl } }),
+    });
     runtimes.push({ runtime, sessionId: executor.identity.sessionId });
     return runtime;
   };
@@ -280,7 +363,10 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
     const runtime = newRuntime({ mode: 'gateway', allow: [], deny: [] });
     seenModels.length = 0;
     const started = Date.now();
-    const run = await call(runtime, { api: [{ model: 'gemini-2.5-flash' }, { model: 'gemini-2.5-pro' }], sleepMs: 60_000 });
+    const run = await call(runtime, {
+      api: [{ model: 'gemini-2.5-flash' }, { model: 'gemini-2.5-pro' }],
+      sleepMs: 60_000,
+    });
     await run.release();
     expect(run.error?.code).toBe('POLICY_DENIED');
     expect(run.error?.message).toContain('gemini-2.5-pro');
@@ -289,14 +375,26 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
   }, 60_000);
 
   it("holds the policy's API rate limit across three calls of one runtime", async () => {
-    const runtime = newRuntime({ mode: 'gateway', allow: [], deny: [], rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 2, burst: 2 }] });
+    const runtime = newRuntime({
+      mode: 'gateway',
+      allow: [],
+      deny: [],
+      rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 2, burst: 2 }],
+    });
     const results = [];
     for (let i = 0; i < 3; i++) {
       const run = await call(runtime, { api: [{ model: 'gemini-2.5-flash' }], sleepMs: 30_000 * (i === 2 ? 1 : 0) });
       await run.release();
-      results.push({ code: run.error?.code ?? null, message: run.error?.message, status: run.error ? undefined : lastLine(run.stdout).api?.[0]?.status });
+      results.push({
+        code: run.error?.code ?? null,
+        message: run.error?.message,
+        status: run.error ? undefined : lastLine(run.stdout).api?.[0]?.status,
+      });
     }
-    expect(results.slice(0, 2)).toEqual([{ code: null, message: undefined, status: 200 }, { code: null, message: undefined, status: 200 }]);
+    expect(results.slice(0, 2)).toEqual([
+      { code: null, message: undefined, status: 200 },
+      { code: null, message: undefined, status: 200 },
+    ]);
     expect(results[2].code).toBe('RATE_LIMITED');
     // The policy's limit, not the provider's 429: the fix is in the policy, not the provider account.
     expect(results[2].message).toMatch(/policy's rate limit for 127\.0\.0\.1/);
@@ -304,7 +402,12 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
   }, 90_000);
 
   it('counts the plain-HTTP requests inside one CONNECT tunnel against the rate limit', async () => {
-    const runtime = newRuntime({ mode: 'gateway', allow: ['127.0.0.1'], deny: [], rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 3, burst: 3 }] });
+    const runtime = newRuntime({
+      mode: 'gateway',
+      allow: ['127.0.0.1'],
+      deny: [],
+      rateLimits: [{ domain: '127.0.0.1', requestsPerMinute: 3, burst: 3 }],
+    });
     const run = await call(runtime, { tunnel: { port: sitePort, paths: ['/a', '/b', '/c', '/d', '/e'] } });
     await run.release();
     expect(run.error).toBeNull();
@@ -332,7 +435,7 @@ describeWithDocker('egress policy across real calls (runtime pipeline, Docker sa
 /** Docker multiplexes stdout/stderr of a non-TTY container with 8-byte frame headers. */
 function demux(buf: Buffer): string {
   let out = '';
-  for (let i = 0; i + 8 <= buf.length; ) {
+  for (let i = 0; i + 8 <= buf.length;) {
     const size = buf.readUInt32BE(i + 4);
     out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
     i += 8 + size;

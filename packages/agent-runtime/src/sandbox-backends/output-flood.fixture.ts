@@ -18,17 +18,38 @@ async function main(): Promise<void> {
   const capBytes = Number(process.argv[2]);
   const path = process.argv[3];
   const warm = path === 'warm';
-  const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, resources: { ...DEFAULT_POLICY_INPUT.resources, max: { ...DEFAULT_POLICY_INPUT.resources.max, outputBytes: capBytes } } });
+  const policy = Policy.parse({
+    ...DEFAULT_POLICY_INPUT,
+    resources: {
+      ...DEFAULT_POLICY_INPUT.resources,
+      max: { ...DEFAULT_POLICY_INPUT.resources.max, outputBytes: capBytes },
+    },
+  });
   const engine = createPolicyEngine({ policy });
   const pool = warm ? createWarmPoolExecutor({ size: 1 }) : undefined;
   const executor = pool ?? (path === 'bwrap' ? createBwrapExecutor() : undefined);
   const runtime = createRuntime({ policy: () => engine, ...(executor ? { executor } : {}) });
-  const spec = { provider: 'exec', image: 'bastion/sandbox:latest', command: ['sh', '-c', FLOOD], resources: { outputBytes: capBytes } };
-  if (pool) await pool.prewarm(spec.image, engine.evaluate({ ...spec, env: {}, readOnlyMounts: [], secretEnv: [], network: { mode: 'none' } } as never).limits);
+  const spec = {
+    provider: 'exec',
+    image: 'bastion/sandbox:latest',
+    command: ['sh', '-c', FLOOD],
+    resources: { outputBytes: capBytes },
+  };
+  if (pool)
+    await pool.prewarm(
+      spec.image,
+      engine.evaluate({ ...spec, env: {}, readOnlyMounts: [], secretEnv: [], network: { mode: 'none' } } as never)
+        .limits,
+    );
   const baseRss = vm('VmRSS');
   const r = await execCommand(runtime.pipeline, spec);
   const peakRss = vm('VmHWM');
-  const prefix = (s: string, c: string) => s.length > 0 && s.split('\n').slice(0, -1).every((l) => l === c.repeat(l.length) && l.length === (c === 'a' ? 15 : 17));
+  const prefix = (s: string, c: string) =>
+    s.length > 0 &&
+    s
+      .split('\n')
+      .slice(0, -1)
+      .every((l) => l === c.repeat(l.length) && l.length === (c === 'a' ? 15 : 17));
   process.stdout.write(
     JSON.stringify({
       baseRss,

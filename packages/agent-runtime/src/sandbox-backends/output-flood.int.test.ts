@@ -47,14 +47,21 @@ async function bundleFixture(): Promise<void> {
     packages: 'external',
     logLevel: 'error',
     loader: { '.json': 'json' },
-    alias: Object.fromEntries(['core', 'policy', 'security', 'providers'].map((p) => [`@bastion/${p}`, join(REPO, `packages/${p}/src/index.ts`)])),
+    alias: Object.fromEntries(
+      ['core', 'policy', 'security', 'providers'].map((p) => [
+        `@bastion/${p}`,
+        join(REPO, `packages/${p}/src/index.ts`),
+      ]),
+    ),
   });
 }
 
 async function expectBoundedFlood(path: FloodPath, cap: number): Promise<void> {
   const r = await flood(cap, path);
   const grewMiB = Math.round((r.peakRss - r.baseRss) / MiB);
-  console.log(`flood ${path}, cap ${cap / MiB} MiB per stream: RSS ${Math.round(r.baseRss / MiB)} → peak ${Math.round(r.peakRss / MiB)} MiB (+${grewMiB} MiB), ${r.execution?.durationMs} ms`);
+  console.log(
+    `flood ${path}, cap ${cap / MiB} MiB per stream: RSS ${Math.round(r.baseRss / MiB)} → peak ${Math.round(r.peakRss / MiB)} MiB (+${grewMiB} MiB), ${r.execution?.durationMs} ms`,
+  );
   expect(r.error).toMatchObject({ code: 'OUTPUT_LIMIT', details: { outputBytes: cap } });
   expect(r.execution).toMatchObject({ exitCode: 137, outputLimited: true });
   if (path === 'warm') expect(r.sandboxWarm).toBe(true);
@@ -72,10 +79,18 @@ async function expectBoundedFlood(path: FloodPath, cap: number): Promise<void> {
 
 describeWithDocker('1 GB + 1 GB of output on Docker (issue 22)', () => {
   beforeAll(bundleFixture, 60_000);
-  it.each(['cold', 'warm'] as const)('ends OUTPUT_LIMIT on the %s path with the capped output and the execution kept, host memory bounded by the cap', (path) => expectBoundedFlood(path, 64 * MiB), 60_000);
+  it.each(['cold', 'warm'] as const)(
+    'ends OUTPUT_LIMIT on the %s path with the capped output and the execution kept, host memory bounded by the cap',
+    (path) => expectBoundedFlood(path, 64 * MiB),
+    60_000,
+  );
 });
 
 describeWithBwrap('1 GB + 1 GB of output on bubblewrap (issue 22)', () => {
   beforeAll(bundleFixture, 60_000);
-  it('ends OUTPUT_LIMIT with the capped output and the execution kept, host memory bounded by the cap', () => expectBoundedFlood('bwrap', 64 * MiB), 60_000);
+  it(
+    'ends OUTPUT_LIMIT with the capped output and the execution kept, host memory bounded by the cap',
+    () => expectBoundedFlood('bwrap', 64 * MiB),
+    60_000,
+  );
 });

@@ -4,7 +4,12 @@ import { createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../runtime';
-import { describeWithDocker, managedContainers, describeWithBwrap, sessionCgroups } from '@bastion/sandbox/test-support';
+import {
+  describeWithDocker,
+  managedContainers,
+  describeWithBwrap,
+  sessionCgroups,
+} from '@bastion/sandbox/test-support';
 import { createDockerExecutor, createBwrapExecutor } from '@bastion/sandbox';
 import type { Executor } from '@bastion/sandbox';
 
@@ -52,12 +57,21 @@ const EXPECTED = [
   'netlink users: lo',
 ];
 
-function parityCase<E extends Executor>(backend: 'docker' | 'bwrap', make: () => E, leftovers: (executor: E) => Promise<unknown[]>) {
+function parityCase<E extends Executor>(
+  backend: 'docker' | 'bwrap',
+  make: () => E,
+  leftovers: (executor: E) => Promise<unknown[]>,
+) {
   let runtime: Runtime;
   let executor: E;
   beforeEach(() => {
     executor = make();
-    runtime = createRuntime({ policy: () => createPolicyEngine(), audit: createMemoryAuditLog(), secrets: createSecretStore({ env: {} }), executor });
+    runtime = createRuntime({
+      policy: () => createPolicyEngine(),
+      audit: createMemoryAuditLog(),
+      secrets: createSecretStore({ env: {} }),
+      executor,
+    });
   });
   afterEach(async () => {
     await runtime.close();
@@ -65,7 +79,12 @@ function parityCase<E extends Executor>(backend: 'docker' | 'bwrap', make: () =>
   });
 
   it(`${backend}: /dev is not writable, /dev/shm is a noexec tmpfs of the policy's tmpfs size, only unix/inet/inet6/netlink-route sockets open`, async () => {
-    const r = await execCommand(runtime.pipeline, { provider: 'exec', image: IMAGE, command: ['sh', '-c', SCRIPT], resources: { tmpfsBytes: SHM_MIB << 20 } });
+    const r = await execCommand(runtime.pipeline, {
+      provider: 'exec',
+      image: IMAGE,
+      command: ['sh', '-c', SCRIPT],
+      resources: { tmpfsBytes: SHM_MIB << 20 },
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe('succeeded');
     expect(r.stdout.trim().split('\n')).toEqual(EXPECTED);
@@ -74,9 +93,17 @@ function parityCase<E extends Executor>(backend: 'docker' | 'bwrap', make: () =>
 
 describeWithDocker('sandbox parity: devices, shared memory and socket families on Docker', () => {
   const docker = new Dockerode();
-  parityCase('docker', () => createDockerExecutor({ docker }), (e) => managedContainers(docker, e.identity.sessionId));
+  parityCase(
+    'docker',
+    () => createDockerExecutor({ docker }),
+    (e) => managedContainers(docker, e.identity.sessionId),
+  );
 });
 
 describeWithBwrap('sandbox parity: devices, shared memory and socket families on bwrap', () => {
-  parityCase('bwrap', () => createBwrapExecutor(), async (e) => sessionCgroups(e.cgroups!, e.identity.sessionId));
+  parityCase(
+    'bwrap',
+    () => createBwrapExecutor(),
+    async (e) => sessionCgroups(e.cgroups!, e.identity.sessionId),
+  );
 });

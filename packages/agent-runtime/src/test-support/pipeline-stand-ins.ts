@@ -10,7 +10,15 @@ export const allowAll = {
   evaluate: () => ({
     allow: true,
     reasons: [],
-    limits: { memoryBytes: 1 << 28, cpus: 1, pids: 64, nofile: 256, tmpfsBytes: 1 << 24, timeoutMs: 60_000, outputBytes: 1 << 20 },
+    limits: {
+      memoryBytes: 1 << 28,
+      cpus: 1,
+      pids: 64,
+      nofile: 256,
+      tmpfsBytes: 1 << 24,
+      timeoutMs: 60_000,
+      outputBytes: 1 << 20,
+    },
     obligations: { network: { mode: 'none' } },
   }),
 } as unknown as PolicyEngine;
@@ -22,7 +30,11 @@ export const passThrough = () =>
     sanitize: (input: string | Uint8Array) => ({ text: String(input), redactions: [] }),
     createStream: () => {
       const decoder = new TextDecoder();
-      return { write: (c: Uint8Array | string) => (typeof c === 'string' ? c : decoder.decode(c, { stream: true })), end: () => '', redactions: () => [] };
+      return {
+        write: (c: Uint8Array | string) => (typeof c === 'string' ? c : decoder.decode(c, { stream: true })),
+        end: () => '',
+        redactions: () => [],
+      };
     },
   }) as unknown as OutputSanitizer;
 

@@ -1,7 +1,11 @@
 import type { AgentResult } from '@bastion/providers';
 
 /** A valid succeeded AgentResult from the in-memory backend, for tests of the router and service; `overrides` sets what a test checks. */
-export function succeededResult(provider: string, correlationId: string, overrides: Partial<AgentResult> = {}): AgentResult {
+export function succeededResult(
+  provider: string,
+  correlationId: string,
+  overrides: Partial<AgentResult> = {},
+): AgentResult {
   return {
     status: 'succeeded',
     correlationId,

@@ -7,7 +7,16 @@ import { DEFAULT_TMPFS_ROOT } from '@bastion/sandbox';
  * engine's state. A workspace inside one of them, or one that contains one (`/`, `/var`), is
  * refused too: copying `/var` copies `/var/lib/docker`.
  */
-export const SYSTEM_PATHS: readonly string[] = Object.freeze(['/', '/etc', '/root', '/proc', '/sys', '/dev', '/boot', '/var/lib/docker']);
+export const SYSTEM_PATHS: readonly string[] = Object.freeze([
+  '/',
+  '/etc',
+  '/root',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/boot',
+  '/var/lib/docker',
+]);
 
 /** Where the runtime keeps its own state, as read at the edge (CLI or server start). */
 export interface RuntimeStateLocations {
@@ -36,4 +45,9 @@ export function runtimeStatePaths(where: RuntimeStateLocations): string[] {
 }
 
 /** Name prefixes of the per-call directories the runtime makes directly in the temp directory. */
-export const RUNTIME_SCRATCH_PREFIXES: readonly string[] = Object.freeze(['bastion-ws-', 'bastion-gw-', 'bastion-ctl-', 'bastion-relay-']);
+export const RUNTIME_SCRATCH_PREFIXES: readonly string[] = Object.freeze([
+  'bastion-ws-',
+  'bastion-gw-',
+  'bastion-ctl-',
+  'bastion-relay-',
+]);

@@ -7,7 +7,10 @@ import type { WorkspaceAccess } from './workspace-access';
  * below a root could swap a path component for a link in between. The inner provisioner gets the
  * freshly resolved path, never the caller's spelling.
  */
-export function guardWorkspaceProvisioner(inner: WorkspaceProvisioner, access: Pick<WorkspaceAccess, 'admit'>): WorkspaceProvisioner {
+export function guardWorkspaceProvisioner(
+  inner: WorkspaceProvisioner,
+  access: Pick<WorkspaceAccess, 'admit'>,
+): WorkspaceProvisioner {
   return {
     async attach(workspace, call) {
       const hostPath = await access.admit(workspace.hostPath);

@@ -23,7 +23,8 @@ describe('workspace access (real paths)', () => {
   writeFileSync(join(root, 'file'), 'x');
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-  const service = () => createWorkspaceAccess({ roots: [root], refuseRootOwned: false, state: { uid: 0, tmpdir: tmpdir() } });
+  const service = () =>
+    createWorkspaceAccess({ roots: [root], refuseRootOwned: false, state: { uid: 0, tmpdir: tmpdir() } });
 
   it('accepts a directory below a root and answers with its real path', async () => {
     const access = await service();
@@ -42,48 +43,84 @@ describe('workspace access (real paths)', () => {
     ['/run/bastion-bwrap-tmp/session-1/1-1700000000000', /never accepted/],
   ])('refuses %s without looking it up', async (path, message) => {
     const access = await service();
-    await expect(access.admit(path)).rejects.toMatchObject({ code: 'INVALID_INPUT', retryable: false, message: expect.stringMatching(message) });
+    await expect(access.admit(path)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      retryable: false,
+      message: expect.stringMatching(message),
+    });
   });
 
   it('resolves links before the check: a link into /etc, to /, out of the roots or through a chain is refused', async () => {
     const access = await service();
     for (const name of ['etc-link', 'slash', 'chain']) {
-      await expect(access.admit(join(root, name))).rejects.toMatchObject({ code: 'INVALID_INPUT', details: expect.objectContaining({ reason: expect.stringMatching(/forbidden|contains_forbidden/) }) });
+      await expect(access.admit(join(root, name))).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        details: expect.objectContaining({ reason: expect.stringMatching(/forbidden|contains_forbidden/) }),
+      });
     }
-    await expect(access.admit(join(root, 'out-link'))).rejects.toMatchObject({ code: 'INVALID_INPUT', details: expect.objectContaining({ reason: 'outside_roots' }) });
-    await expect(access.admit(outside)).rejects.toMatchObject({ code: 'INVALID_INPUT', details: expect.objectContaining({ reason: 'outside_roots' }) });
+    await expect(access.admit(join(root, 'out-link'))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      details: expect.objectContaining({ reason: 'outside_roots' }),
+    });
+    await expect(access.admit(outside)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      details: expect.objectContaining({ reason: 'outside_roots' }),
+    });
   });
 
   it('says a missing workspace or a file is INVALID_INPUT, not retryable', async () => {
     const access = await service();
-    await expect(access.admit(join(root, 'missing'))).rejects.toMatchObject({ code: 'INVALID_INPUT', retryable: false, message: expect.stringMatching(/does not exist/) });
-    await expect(access.admit(join(root, 'file'))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/not a directory/) });
+    await expect(access.admit(join(root, 'missing'))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      retryable: false,
+      message: expect.stringMatching(/does not exist/),
+    });
+    await expect(access.admit(join(root, 'file'))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/not a directory/),
+    });
     await expect(access.admit('a\0b')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('refuses every workspace when no roots are configured, saying how to configure one', async () => {
     const access = await createWorkspaceAccess({ roots: [], state: { uid: 0, tmpdir: tmpdir() } });
-    await expect(access.admit(app)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/--workspace-root/) });
+    await expect(access.admit(app)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/--workspace-root/),
+    });
   });
 
   it('refuses a forbidden or missing directory as a root at start', async () => {
-    await expect(createWorkspaceAccess({ roots: ['/etc'] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/workspace root/) });
-    await expect(createWorkspaceAccess({ roots: [join(root, 'slash')] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(createWorkspaceAccess({ roots: [join(base, 'nope')] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(createWorkspaceAccess({ roots: ['/etc'] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/workspace root/),
+    });
+    await expect(createWorkspaceAccess({ roots: [join(root, 'slash')] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(createWorkspaceAccess({ roots: [join(base, 'nope')] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(createWorkspaceAccess({ roots: ['relative/dir'] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
-  it('resolves a relative path against the CLI\'s working directory, and refuses one without it', async () => {
+  it("resolves a relative path against the CLI's working directory, and refuses one without it", async () => {
     const cli = await createWorkspaceAccess({ roots: null, cwd: root, state: { uid: 0, tmpdir: tmpdir() } });
     await expect(cli.admit('.')).resolves.toBe(root);
     await expect(cli.admit('app')).resolves.toBe(app);
     await expect(cli.admit('etc-link')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect((await service()).admit('app')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/absolute/) });
+    await expect((await service()).admit('app')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/absolute/),
+    });
   });
 
-  it('replaces a task\'s workspace by its real path and leaves a task without one alone', async () => {
+  it("replaces a task's workspace by its real path and leaves a task without one alone", async () => {
     const access = await service();
-    await expect(admitTaskWorkspace({ prompt: 'p', workspace: `${root}/app/` }, access)).resolves.toEqual({ prompt: 'p', workspace: app });
+    await expect(admitTaskWorkspace({ prompt: 'p', workspace: `${root}/app/` }, access)).resolves.toEqual({
+      prompt: 'p',
+      workspace: app,
+    });
     await expect(admitTaskWorkspace({ prompt: 'p' }, access)).resolves.toEqual({ prompt: 'p' });
   });
 
@@ -93,7 +130,10 @@ describe('workspace access (real paths)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
         const spelled = `${root}/${steps.join('/')}`;
-        const accepted = await access.admit(spelled).then((real) => real, () => undefined);
+        const accepted = await access.admit(spelled).then(
+          (real) => real,
+          () => undefined,
+        );
         if (accepted !== undefined) {
           expect(relative(root, accepted).startsWith('..')).toBe(false);
           expect(accepted.startsWith('/etc')).toBe(false);
@@ -108,7 +148,11 @@ describe('workspace access (real paths)', () => {
       const locked = mkdtempSync(join(root, 'locked-'));
       const access = await service();
       const error = await access.admit(locked).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'INVALID_INPUT', retryable: false, details: expect.objectContaining({ reason: 'unreadable', ownerUid: myUid, mode: '0700' }) });
+      expect(error).toMatchObject({
+        code: 'INVALID_INPUT',
+        retryable: false,
+        details: expect.objectContaining({ reason: 'unreadable', ownerUid: myUid, mode: '0700' }),
+      });
       expect((error as Error).message).toContain(locked);
       expect((error as Error).message).toMatch(/chmod o\+rx/);
     });
@@ -118,7 +162,11 @@ describe('workspace access (real paths)', () => {
       mkdirSync(owned, { mode: 0o755 });
       // As root (CI), hand it to an ordinary uid; as an ordinary user it already is one.
       if (myUid === 0) chownSync(owned, 4242, 4242);
-      const strict = await createWorkspaceAccess({ roots: [root], refuseRootOwned: true, state: { uid: myUid, tmpdir: tmpdir() } });
+      const strict = await createWorkspaceAccess({
+        roots: [root],
+        refuseRootOwned: true,
+        state: { uid: myUid, tmpdir: tmpdir() },
+      });
       await expect(strict.admit(owned)).resolves.toBe(owned);
     });
   });

@@ -16,12 +16,16 @@ describe('workspace permissions (pure)', () => {
     const d = decidePermissions('/srv/work/app', { uid: 0, gid: 0, mode: 0o40755 }, { sandbox, refuseRootOwned: true });
     expect(d).toMatchObject({ ok: false, reason: 'root_owned', details: { ownerUid: 0, mode: '0755' } });
     expect(!d.ok && d.message).toMatch(/chown -R <user> \/srv\/work\/app/);
-    expect(decidePermissions('/srv/work/app', { uid: 0, gid: 0, mode: 0o40755 }, { sandbox, refuseRootOwned: false })).toEqual({ ok: true });
+    expect(
+      decidePermissions('/srv/work/app', { uid: 0, gid: 0, mode: 0o40755 }, { sandbox, refuseRootOwned: false }),
+    ).toEqual({ ok: true });
   });
 
   it('names the path, owner, mode and fix of an unreadable workspace', () => {
     const d = decidePermissions('/tmp/tmp.x', { uid: 0, gid: 0, mode: 0o40700 }, { sandbox, refuseRootOwned: false });
     expect(d.ok).toBe(false);
-    expect(!d.ok && d.message).toMatch(/\/tmp\/tmp\.x .*uid 1001.*uid 0 gid 0 with mode 0700.*chmod o\+rx \/tmp\/tmp\.x/);
+    expect(!d.ok && d.message).toMatch(
+      /\/tmp\/tmp\.x .*uid 1001.*uid 0 gid 0 with mode 0700.*chmod o\+rx \/tmp\/tmp\.x/,
+    );
   });
 });

@@ -18,7 +18,14 @@ export interface SandboxIdentity {
 
 export type PermissionRefusal = 'unreadable' | 'root_owned';
 
-export type PermissionDecision = { readonly ok: true } | { readonly ok: false; readonly reason: PermissionRefusal; readonly message: string; readonly details: Record<string, unknown> };
+export type PermissionDecision =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly reason: PermissionRefusal;
+      readonly message: string;
+      readonly details: Record<string, unknown>;
+    };
 
 /**
  * r and x for "others": the sandbox user is neither the caller nor in the caller's group, and the

@@ -11,29 +11,70 @@ const rules: WorkspaceRules = {
 // Path segments an attacker would try: traversal, empty and dot segments, look-alikes of "/" and
 // ".", combining marks, and names of the forbidden directories.
 const segment = fc.oneof(
-  fc.constantFrom('..', '.', '', 'etc', 'root', 'proc', 'srv', 'work', 'home', 'ci', 'projects', 'var', 'lib', 'docker', 'tmp', 'bastion-ws-1'),
+  fc.constantFrom(
+    '..',
+    '.',
+    '',
+    'etc',
+    'root',
+    'proc',
+    'srv',
+    'work',
+    'home',
+    'ci',
+    'projects',
+    'var',
+    'lib',
+    'docker',
+    'tmp',
+    'bastion-ws-1',
+  ),
   fc.constantFrom('\u2215etc', '\uff0e\uff0e', '..\u0338', 'e\u0301tc', 'пример', '🙂', '%2e%2e', '.\u200b.'),
   fc.stringMatching(/^[a-z0-9._-]{1,8}$/),
 );
-const anyPath = fc.tuple(fc.array(segment, { maxLength: 8 }), fc.boolean()).map(([segs, trailing]) => '/' + segs.join('/') + (trailing ? '/' : ''));
+const anyPath = fc
+  .tuple(fc.array(segment, { maxLength: 8 }), fc.boolean())
+  .map(([segs, trailing]) => '/' + segs.join('/') + (trailing ? '/' : ''));
 
 describe('workspace rules (pure)', () => {
   it('refuses every system directory, anything inside one, and anything containing one', () => {
-    for (const p of ['/', '/etc', '/etc/', '/etc/ssh', '/root', '/root/.ssh', '/proc/self/root', '/sys', '/dev/shm', '/boot', '/var/lib/docker/volumes', '/var', '/var/lib', '/run/bastion/gw-1']) {
+    for (const p of [
+      '/',
+      '/etc',
+      '/etc/',
+      '/etc/ssh',
+      '/root',
+      '/root/.ssh',
+      '/proc/self/root',
+      '/sys',
+      '/dev/shm',
+      '/boot',
+      '/var/lib/docker/volumes',
+      '/var',
+      '/var/lib',
+      '/run/bastion/gw-1',
+    ]) {
       const d = decideWorkspace(p, { ...rules, roots: null });
       expect(d.ok).toBe(false);
     }
   });
 
   it('refuses traversal spelled in the path even when the roots would match it lexically first', () => {
-    expect(decideWorkspace('/srv/work/../../etc', rules)).toMatchObject({ ok: false, reason: 'forbidden', path: '/etc' });
+    expect(decideWorkspace('/srv/work/../../etc', rules)).toMatchObject({
+      ok: false,
+      reason: 'forbidden',
+      path: '/etc',
+    });
     expect(decideWorkspace('/srv/work/..', rules)).toMatchObject({ ok: false, reason: 'outside_roots' });
     expect(decideWorkspace('/srv/workshop', rules)).toMatchObject({ ok: false, reason: 'outside_roots' });
     expect(decideWorkspace('/srv/work/app/', rules)).toEqual({ ok: true, path: '/srv/work/app' });
   });
 
-  it('refuses other calls\' throwaway copies but not an ordinary directory in the temp dir', () => {
-    expect(decideWorkspace('/tmp/bastion-ws-abc/workspace', { ...rules, roots: null })).toMatchObject({ ok: false, reason: 'runtime_scratch' });
+  it("refuses other calls' throwaway copies but not an ordinary directory in the temp dir", () => {
+    expect(decideWorkspace('/tmp/bastion-ws-abc/workspace', { ...rules, roots: null })).toMatchObject({
+      ok: false,
+      reason: 'runtime_scratch',
+    });
     expect(decideWorkspace('/tmp/project', { ...rules, roots: null })).toEqual({ ok: true, path: '/tmp/project' });
   });
 
@@ -49,7 +90,8 @@ describe('workspace rules (pure)', () => {
   });
 
   it('never accepts a system directory as a root', () => {
-    for (const root of ['/', '/etc', '/var', '/root/projects', '/proc/1/cwd']) expect(decideRoot(root, rules).ok).toBe(false);
+    for (const root of ['/', '/etc', '/var', '/root/projects', '/proc/1/cwd'])
+      expect(decideRoot(root, rules).ok).toBe(false);
     expect(decideRoot('/srv/work', rules).ok).toBe(true);
   });
 

@@ -14,7 +14,8 @@ export interface WorkspaceRules {
   readonly scratch?: { readonly dir: string; readonly prefixes: readonly string[] };
 }
 
-export type WorkspaceRefusal = 'forbidden' | 'contains_forbidden' | 'runtime_scratch' | 'outside_roots' | 'no_roots' | 'not_absolute';
+export type WorkspaceRefusal =
+  'forbidden' | 'contains_forbidden' | 'runtime_scratch' | 'outside_roots' | 'no_roots' | 'not_absolute';
 
 export type WorkspaceDecision =
   | { readonly ok: true; readonly path: string }
@@ -43,7 +44,11 @@ export function decideWorkspace(path: string, rules: WorkspaceRules): WorkspaceD
     return refuse('no_roots', p, noRootsMessage(p));
   }
   if (!rules.roots.some((root) => isWithin(p, normalizeAbsolute(root)))) {
-    return refuse('outside_roots', p, `workspace ${p} is outside the configured workspace roots (${rules.roots.join(', ')}); name a directory below one of them or add a root with --workspace-root`);
+    return refuse(
+      'outside_roots',
+      p,
+      `workspace ${p} is outside the configured workspace roots (${rules.roots.join(', ')}); name a directory below one of them or add a root with --workspace-root`,
+    );
   }
   return { ok: true, path: p };
 }
@@ -63,10 +68,18 @@ function forbiddenHit(p: string, rules: WorkspaceRules): WorkspaceDecision | und
   for (const raw of rules.forbidden) {
     const f = normalizeAbsolute(raw);
     if (isWithin(p, f) && (f !== '/' || p === '/')) {
-      return refuse('forbidden', p, `workspace ${p} is never accepted: ${f === p ? 'it is' : `it lies in ${f}, which is`} a system or Bastion state directory; name a project directory instead`);
+      return refuse(
+        'forbidden',
+        p,
+        `workspace ${p} is never accepted: ${f === p ? 'it is' : `it lies in ${f}, which is`} a system or Bastion state directory; name a project directory instead`,
+      );
     }
     if (isWithin(f, p)) {
-      return refuse('contains_forbidden', p, `workspace ${p} is never accepted: it contains ${f}, a system or Bastion state directory; name a project directory instead`);
+      return refuse(
+        'contains_forbidden',
+        p,
+        `workspace ${p} is never accepted: it contains ${f}, a system or Bastion state directory; name a project directory instead`,
+      );
     }
   }
   const scratch = rules.scratch;
@@ -75,7 +88,11 @@ function forbiddenHit(p: string, rules: WorkspaceRules): WorkspaceDecision | und
     if (isWithin(p, dir) && p !== dir) {
       const first = p.slice(dir === '/' ? 1 : dir.length + 1).split('/')[0] ?? '';
       if (scratch.prefixes.some((prefix) => first.startsWith(prefix))) {
-        return refuse('runtime_scratch', p, `workspace ${p} is never accepted: it is a per-call directory of the Bastion runtime`);
+        return refuse(
+          'runtime_scratch',
+          p,
+          `workspace ${p} is never accepted: it is a per-call directory of the Bastion runtime`,
+        );
       }
     }
   }

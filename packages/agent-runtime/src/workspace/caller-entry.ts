@@ -25,7 +25,11 @@ const NOT_A_DIR = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
  * the check and the read leads a root runtime to read outside the workspace or where other users
  * may not go.
  */
-export async function withCallerEntry<T>(source: string, rel: string, fn: (abs: string) => Promise<T>): Promise<CallerEntry<T>> {
+export async function withCallerEntry<T>(
+  source: string,
+  rel: string,
+  fn: (abs: string) => Promise<T>,
+): Promise<CallerEntry<T>> {
   const parts = rel.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return { kind: 'absent' };
   let dir: FileHandle;

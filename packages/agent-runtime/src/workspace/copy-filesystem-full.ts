@@ -28,7 +28,12 @@ export async function copyFilesystemFull(copyDir: string): Promise<CopyFilesyste
   const mount = dirname(copyDir);
   if (!isCopyMount(mount)) return null;
   const st = await statfs(mount);
-  const usage = { sizeBytes: st.blocks * st.bsize, freeBytes: st.bavail * st.bsize, inodes: st.files, freeInodes: st.ffree };
+  const usage = {
+    sizeBytes: st.blocks * st.bsize,
+    freeBytes: st.bavail * st.bsize,
+    inodes: st.files,
+    freeInodes: st.ffree,
+  };
   if (usage.freeInodes === 0) return { resource: 'inodes', ...usage };
   if (usage.freeBytes < FULL_MARGIN_BYTES) return { resource: 'bytes', ...usage };
   return null;

@@ -44,9 +44,13 @@ export async function mountCopyFs(dir: string, size: CopyFsSize, owner: { uid: n
   try {
     await run('mount', ['-t', 'tmpfs', '-o', options, COPY_FS_SOURCE, dir], { env: { PATH: SBIN_PATH } });
   } catch (err) {
-    throw new BastionError('SANDBOX_UNAVAILABLE', `could not mount the size-limited filesystem for the workspace copy at ${dir}: ${(err as Error).message.trim().slice(0, 200)}`, {
-      cause: err,
-    });
+    throw new BastionError(
+      'SANDBOX_UNAVAILABLE',
+      `could not mount the size-limited filesystem for the workspace copy at ${dir}: ${(err as Error).message.trim().slice(0, 200)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -98,7 +102,9 @@ export async function sweepStaleCopies(root: string = defaultCopyRoot()): Promis
     names = await readdir(root);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new BastionError('SANDBOX_UNAVAILABLE', `could not list ${root} to sweep stale workspace copies`, { cause: err });
+    throw new BastionError('SANDBOX_UNAVAILABLE', `could not list ${root} to sweep stale workspace copies`, {
+      cause: err,
+    });
   }
   const removed: string[] = [];
   for (const name of names) {

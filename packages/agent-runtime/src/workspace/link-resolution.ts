@@ -14,7 +14,8 @@ export type TreeLookup = (path: string) => Promise<TreeNode>;
 /** As the kernel's ELOOP bound (MAXSYMLINKS): more links than this in one resolution is refused. */
 export const MAX_LINK_HOPS = 40;
 
-export type Resolution = { readonly inside: true; readonly path: string } | { readonly inside: false; readonly reason: string };
+export type Resolution =
+  { readonly inside: true; readonly path: string } | { readonly inside: false; readonly reason: string };
 
 const parts = (p: string) => p.split('/').filter((s) => s !== '' && s !== '.');
 
@@ -44,7 +45,8 @@ export async function resolveInTree(path: string, lookup: TreeLookup, workspaceR
       if (++hops > MAX_LINK_HOPS) return { inside: false, reason: `it follows more than ${MAX_LINK_HOPS} symlinks` };
       const target = node.target ?? '';
       if (target.startsWith('/')) {
-        if (target !== root && !target.startsWith(`${root}/`)) return { inside: false, reason: `"${candidate}" points at the absolute path ${target}` };
+        if (target !== root && !target.startsWith(`${root}/`))
+          return { inside: false, reason: `"${candidate}" points at the absolute path ${target}` };
         resolved.length = 0;
         queue = [...parts(target.slice(root.length)), ...queue];
       } else {
@@ -77,7 +79,12 @@ export function postApplyLookup(workspace: string, changes: readonly WorkspaceCh
   const dirs = new Set<string>();
   for (const c of changes) {
     if (c.oldPath !== undefined && !after.has(c.oldPath)) after.set(c.oldPath, { type: 'absent' });
-    after.set(c.path, c.after ? { type: c.after.type, ...(c.after.target !== undefined ? { target: c.after.target } : {}) } : { type: 'absent' });
+    after.set(
+      c.path,
+      c.after
+        ? { type: c.after.type, ...(c.after.target !== undefined ? { target: c.after.target } : {}) }
+        : { type: 'absent' },
+    );
     if (c.after) {
       const p = c.path.split('/');
       for (let i = 1; i < p.length; i++) dirs.add(p.slice(0, i).join('/'));

@@ -36,7 +36,8 @@ export async function workspaceOwner(workspace: string): Promise<Writer> {
 /** POSIX permission check for `bits` (r=4, w=2, x=1) as `w` would get it on `entry`. */
 export function mayAccess(entry: Pick<TreeEntry, 'uid' | 'gid' | 'mode'>, w: Writer, bits: number): boolean {
   if (w.uid === 0) return true;
-  const granted = entry.uid === w.uid ? (entry.mode >> 6) & 7 : w.gids.includes(entry.gid) ? (entry.mode >> 3) & 7 : entry.mode & 7;
+  const granted =
+    entry.uid === w.uid ? (entry.mode >> 6) & 7 : w.gids.includes(entry.gid) ? (entry.mode >> 3) & 7 : entry.mode & 7;
   return (granted & bits) === bits;
 }
 
@@ -50,7 +51,11 @@ export function ownershipFor(w: Writer, wantedGid: number | undefined): { uid: n
  * directory they may not write (the nearest existing one counts for new parents), or replace
  * another user's entry in a sticky directory. A root runtime checks this before writing anything.
  */
-export async function ownerViolations(workspace: string, changes: readonly WorkspaceChange[], w: Writer): Promise<WriteViolation[]> {
+export async function ownerViolations(
+  workspace: string,
+  changes: readonly WorkspaceChange[],
+  w: Writer,
+): Promise<WriteViolation[]> {
   if (w.uid === 0) return [];
   const violations: WriteViolation[] = [];
   const cache = new Map<string, TreeEntry | null>();
@@ -69,12 +74,20 @@ export async function ownerViolations(workspace: string, changes: readonly Works
     if (!d) return;
     const mode = `0${(d.mode & 0o7777).toString(8)}`;
     if (!mayAccess(d, w, 3)) {
-      violations.push({ path, rule: 'owner-permission', message: `the workspace owner (uid ${w.uid}) may not write in "${dir.slice(workspace.length + 1) || '.'}" (owner uid ${d.uid}, mode ${mode}); fix its permissions or ownership` });
+      violations.push({
+        path,
+        rule: 'owner-permission',
+        message: `the workspace owner (uid ${w.uid}) may not write in "${dir.slice(workspace.length + 1) || '.'}" (owner uid ${d.uid}, mode ${mode}); fix its permissions or ownership`,
+      });
       return;
     }
     const entry = await stat(abs);
     if (entry && d.mode & 0o1000 && entry.uid !== w.uid && d.uid !== w.uid) {
-      violations.push({ path, rule: 'owner-permission', message: `"${path}" belongs to uid ${entry.uid} in a sticky directory; the workspace owner (uid ${w.uid}) may not replace it` });
+      violations.push({
+        path,
+        rule: 'owner-permission',
+        message: `"${path}" belongs to uid ${entry.uid} in a sticky directory; the workspace owner (uid ${w.uid}) may not replace it`,
+      });
     }
   };
   for (const c of changes) {

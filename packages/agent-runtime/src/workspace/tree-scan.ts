@@ -32,7 +32,9 @@ export function secondsToNs(text: string): bigint {
   if (dot < 0) return BigInt(text) * 1_000_000_000n;
   // One BigInt from "<seconds><9 fraction digits>" (GNU find prints 10): a scan makes two per entry.
   const frac = text.length - dot - 1 >= 9 ? text.slice(dot + 1, dot + 10) : text.slice(dot + 1).padEnd(9, '0');
-  return text.charCodeAt(0) === 45 ? BigInt(text.slice(0, dot)) * 1_000_000_000n - BigInt(frac) : BigInt(text.slice(0, dot) + frac);
+  return text.charCodeAt(0) === 45
+    ? BigInt(text.slice(0, dot)) * 1_000_000_000n - BigInt(frac)
+    : BigInt(text.slice(0, dot) + frac);
 }
 
 function typeOf(letter: string): EntryType {
@@ -51,14 +53,17 @@ export async function scanTree(root: string): Promise<TreeScan> {
   try {
     return await scanWithFind(root);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { noGnuFind?: boolean }).noGnuFind) return scanWithNode(root);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { noGnuFind?: boolean }).noGnuFind)
+      return scanWithNode(root);
     throw err;
   }
 }
 
 function scanWithFind(root: string): Promise<TreeScan> {
   return new Promise((resolve, reject) => {
-    const child = spawn('find', [root, '-mindepth', '1', '-printf', FIND_FORMAT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('find', [root, '-mindepth', '1', '-printf', FIND_FORMAT], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
@@ -66,8 +71,14 @@ function scanWithFind(root: string): Promise<TreeScan> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) {
-        if (/unknown predicate|invalid predicate|-printf/.test(stderr)) return reject(Object.assign(new Error('no GNU find'), { noGnuFind: true }));
-        return reject(new BastionError('SANDBOX_UNAVAILABLE', `could not scan ${root}: find exited ${code}: ${stderr.trim().slice(0, 200)}`));
+        if (/unknown predicate|invalid predicate|-printf/.test(stderr))
+          return reject(Object.assign(new Error('no GNU find'), { noGnuFind: true }));
+        return reject(
+          new BastionError(
+            'SANDBOX_UNAVAILABLE',
+            `could not scan ${root}: find exited ${code}: ${stderr.trim().slice(0, 200)}`,
+          ),
+        );
       }
       const fields = Buffer.concat(chunks).toString('utf8').split('\0');
       const scan: TreeScan = new Map();
@@ -124,7 +135,8 @@ export async function statEntry(abs: string): Promise<TreeEntry | null> {
   try {
     st = await lstat(abs, { bigint: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return null;
     throw err;
   }
   const type: EntryType = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
@@ -144,5 +156,13 @@ export async function statEntry(abs: string): Promise<TreeEntry | null> {
 /** Same object on disk, unchanged: what the conflict check compares. ctime cannot be set by a writer. */
 export function sameState(a: TreeEntry | null | undefined, b: TreeEntry | null | undefined): boolean {
   if (!a || !b) return !a && !b;
-  return a.type === b.type && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.mode === b.mode && a.target === b.target;
+  return (
+    a.type === b.type &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.ino === b.ino &&
+    a.mode === b.mode &&
+    a.target === b.target
+  );
 }

@@ -6,7 +6,12 @@ export type DiffSide =
   | { readonly kind: 'absent' }
   | { readonly kind: 'file'; readonly content: Buffer; readonly executable: boolean }
   /** A file known by its streamed digest; `content` only when it is text small enough to diff. */
-  | { readonly kind: 'file'; readonly digest: { readonly blobId: string; readonly binary: boolean; readonly size: number }; readonly content?: Buffer; readonly executable: boolean }
+  | {
+      readonly kind: 'file';
+      readonly digest: { readonly blobId: string; readonly binary: boolean; readonly size: number };
+      readonly content?: Buffer;
+      readonly executable: boolean;
+    }
   | { readonly kind: 'symlink'; readonly target: string };
 
 /** Text larger than this is not diffed line by line (Myers is O(ND)); the header says so. */
@@ -38,7 +43,8 @@ function body(side: DiffSide): Buffer {
 
 /** Blob id, binary flag and size of a side, from its digest when it has one (content may be absent). */
 function facts(side: DiffSide): { id: string; binary: boolean; size: number } {
-  if (side.kind === 'file' && 'digest' in side) return { id: side.digest.blobId, binary: side.digest.binary, size: side.digest.size };
+  if (side.kind === 'file' && 'digest' in side)
+    return { id: side.digest.blobId, binary: side.digest.binary, size: side.digest.size };
   const data = body(side);
   return { id: gitBlobId(data), binary: isBinary(data), size: data.length };
 }
@@ -82,7 +88,8 @@ export function renderDiff(path: string, before: DiffSide, after: DiffSide, oldP
   if (before.kind === 'absent') out += `new file mode ${newMode}\n`;
   else if (after.kind === 'absent') out += `deleted file mode ${oldMode}\n`;
   else if (oldMode !== newMode) out += `old mode ${oldMode}\nnew mode ${newMode}\n`;
-  if (oldPath !== path) out += `similarity index ${oldId === newId ? 100 : 0}%\nrename from ${quote(oldPath)}\nrename to ${quote(path)}\n`;
+  if (oldPath !== path)
+    out += `similarity index ${oldId === newId ? 100 : 0}%\nrename from ${quote(oldPath)}\nrename to ${quote(path)}\n`;
   if (oldId === newId && before.kind !== 'absent' && after.kind !== 'absent') return out;
 
   const sameMode = before.kind !== 'absent' && after.kind !== 'absent' && oldMode === newMode;
@@ -91,7 +98,10 @@ export function renderDiff(path: string, before: DiffSide, after: DiffSide, oldP
   const toName = after.kind === 'absent' ? '/dev/null' : quote(b);
   if (oldFacts.binary || newFacts.binary) return out + `Binary files ${fromName} and ${toName} differ\n`;
   if (oldFacts.size > MAX_TEXT_DIFF_BYTES || newFacts.size > MAX_TEXT_DIFF_BYTES) {
-    return out + `Text too large to diff (${oldFacts.size} → ${newFacts.size} bytes); files ${fromName} and ${toName} differ\n`;
+    return (
+      out +
+      `Text too large to diff (${oldFacts.size} → ${newFacts.size} bytes); files ${fromName} and ${toName} differ\n`
+    );
   }
   return out + `--- ${fromName}\n+++ ${toName}\n` + hunks(body(before).toString('utf8'), body(after).toString('utf8'));
 }

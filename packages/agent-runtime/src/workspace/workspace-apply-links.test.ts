@@ -46,6 +46,8 @@ describe('apply: links already in the workspace, judged against the tree after t
     s.link('usr-share', '/usr/share');
     const info = await s.copy();
     const { changes } = await diffWorkspace(info);
-    await expect(applyWorkspaceChanges({ workspace: s.ws, copyDir: info.copyDir, changes, rules, existingLinks: ['usr-share'] })).resolves.toEqual([]);
+    await expect(
+      applyWorkspaceChanges({ workspace: s.ws, copyDir: info.copyDir, changes, rules, existingLinks: ['usr-share'] }),
+    ).resolves.toEqual([]);
   });
 });

@@ -1,4 +1,13 @@
-import { appendFileSync, chmodSync, chownSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
@@ -13,7 +22,7 @@ const rules = FilesystemPolicy.parse({});
 // A uid with no passwd entry, as a workspace owner the runtime (root) is not.
 const OWNER = 4242;
 
-describe('apply writes for the workspace owner, with the original modes\' rules', () => {
+describe("apply writes for the workspace owner, with the original modes' rules", () => {
   let s: Scratch;
   let info: WorkspaceCopyInfo;
   const c = (p: string) => join(info.copyDir, p);
@@ -49,7 +58,7 @@ describe('apply writes for the workspace owner, with the original modes\' rules'
     }
   });
 
-  it('never makes a 777 directory on the host from an agent\'s `chmod 777` under `umask 000`, nor carries setuid/setgid', async () => {
+  it("never makes a 777 directory on the host from an agent's `chmod 777` under `umask 000`, nor carries setuid/setgid", async () => {
     const old = process.umask(0);
     try {
       mkdirSync(c('open'));

@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { appendFileSync, chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { FilesystemPolicy } from '@bastion/policy';
@@ -8,7 +18,18 @@ import { applyWorkspaceChanges } from './workspace-apply';
 import { diffWorkspace } from './workspace-diff';
 import { makeScratch } from '../test-support/workspace-scratch';
 
-const PATHS = ['README.md', 'a.txt', 'src/a.ts', 'src/b.ts', 'src/x/y.txt', 'docs/guide.md', 'bin.dat', 'link', '.git/hooks/pre-commit', '.git/config'];
+const PATHS = [
+  'README.md',
+  'a.txt',
+  'src/a.ts',
+  'src/b.ts',
+  'src/x/y.txt',
+  'docs/guide.md',
+  'bin.dat',
+  'link',
+  '.git/hooks/pre-commit',
+  '.git/config',
+];
 const TARGETS = ['README.md', 'src', 'nope', '../..', '/etc/passwd', '../outside.txt'];
 
 type Edit =
@@ -69,7 +90,8 @@ function perform(root: string, e: Edit): void {
         rmSync(abs(e.path), { recursive: true, force: true });
         return;
       case 'rename':
-        if (!safeParent(e.to) || kind(e.path) === 'none' || kind(e.to) === 'dir' || e.to.startsWith(`${e.path}/`)) return;
+        if (!safeParent(e.to) || kind(e.path) === 'none' || kind(e.to) === 'dir' || e.to.startsWith(`${e.path}/`))
+          return;
         mkdirSync(dirname(abs(e.to)), { recursive: true });
         renameSync(abs(e.path), abs(e.to));
         return;
@@ -100,10 +122,15 @@ const escapes = (p: string, target: string) => {
 };
 
 describe('dry-run + apply of random agent edit scripts (property)', () => {
-  it('ends in the agent\'s tree, or in a typed denial with the original intact', async () => {
+  it("ends in the agent's tree, or in a typed denial with the original intact", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 12 }), async (edits) => {
-        const s = makeScratch({ 'README.md': 'hello\n', 'src/a.ts': 'export const a = 1;\n', 'docs/guide.md': '# guide\n', '.git/config': '[core]\n' });
+        const s = makeScratch({
+          'README.md': 'hello\n',
+          'src/a.ts': 'export const a = 1;\n',
+          'docs/guide.md': '# guide\n',
+          '.git/config': '[core]\n',
+        });
         try {
           const info = await s.copy();
           const before = await treeDigest(s.ws);
@@ -120,7 +147,9 @@ describe('dry-run + apply of random agent edit scripts (property)', () => {
             outcome = 'denied';
           }
           const after = await treeDigest(s.ws);
-          const touchedGit = Object.keys({ ...before, ...agentTree }).some((p) => p.startsWith('.git/') && before[p] !== agentTree[p]);
+          const touchedGit = Object.keys({ ...before, ...agentTree }).some(
+            (p) => p.startsWith('.git/') && before[p] !== agentTree[p],
+          );
           const escaping = Object.entries(agentTree).some(([p, v]) => v.startsWith('l:') && escapes(p, v.slice(2)));
           if (outcome === 'applied') {
             expect(after).toEqual(agentTree);

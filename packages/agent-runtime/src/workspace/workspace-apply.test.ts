@@ -1,4 +1,15 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { FilesystemPolicy } from '@bastion/policy';
 import { treeDigest } from './tree-digest';
@@ -9,7 +20,7 @@ import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 
 const rules = FilesystemPolicy.parse({});
 
-describe('applying the agent\'s changes', () => {
+describe("applying the agent's changes", () => {
   let s: Scratch;
   let info: WorkspaceCopyInfo;
   const c = (p: string) => join(info.copyDir, p);
@@ -19,7 +30,13 @@ describe('applying the agent\'s changes', () => {
   };
 
   beforeEach(async () => {
-    s = makeScratch({ 'README.md': 'hello\n', 'src/a.ts': 'a\n', 'src/deep/b.ts': 'b\n', 'old/only.txt': 'x\n', 'keep.sh': '#!/bin/sh\n' });
+    s = makeScratch({
+      'README.md': 'hello\n',
+      'src/a.ts': 'a\n',
+      'src/deep/b.ts': 'b\n',
+      'old/only.txt': 'x\n',
+      'keep.sh': '#!/bin/sh\n',
+    });
     mkdirSync(join(s.ws, '.git/hooks'), { recursive: true });
     writeFileSync(join(s.ws, '.git/HEAD'), 'ref: refs/heads/main\n');
     info = await s.copy();
@@ -37,7 +54,9 @@ describe('applying the agent\'s changes', () => {
     symlinkSync('../README.md', c('src/readme'));
     writeFileSync(c('bin.dat'), Buffer.from([0, 159, 146, 150]));
     const applied = await apply();
-    expect(applied.map((a) => a.kind).sort()).toEqual(['add', 'add', 'binary', 'mode', 'modify', 'rename', 'symlink', 'delete'].sort());
+    expect(applied.map((a) => a.kind).sort()).toEqual(
+      ['add', 'add', 'binary', 'mode', 'modify', 'rename', 'symlink', 'delete'].sort(),
+    );
     expect(await treeDigest(s.ws)).toEqual(await treeDigest(info.copyDir));
     expect(existsSync(join(s.ws, 'old'))).toBe(false);
     expect(existsSync(join(s.ws, 'src/deep'))).toBe(existsSync(c('src/deep')));
@@ -50,19 +69,29 @@ describe('applying the agent\'s changes', () => {
     ['a symlink to /etc/passwd', () => symlinkSync('/etc/passwd', c('passwd'))],
     ['a git hook', () => writeFileSync(c('.git/hooks/pre-commit'), '#!/bin/sh\necho pwned\n', { mode: 0o755 })],
     ['a .env file', () => writeFileSync(c('.env'), 'SECRET=1\n')],
-  ])('denies the whole change set (POLICY_DENIED) for %s mixed with a harmless edit, writing nothing', async (_name, escape) => {
-    const before = await treeDigest(s.ws);
-    appendFileSync(c('README.md'), 'harmless\n');
-    escape();
-    await expect(apply()).rejects.toMatchObject({ code: 'POLICY_DENIED', details: { violations: expect.arrayContaining([expect.objectContaining({ rule: expect.any(String) })]) } });
-    expect(await treeDigest(s.ws)).toEqual(before);
-    expect(readdirSync(s.root).sort()).toEqual(['copy-0', 'ws']);
-  });
+  ])(
+    'denies the whole change set (POLICY_DENIED) for %s mixed with a harmless edit, writing nothing',
+    async (_name, escape) => {
+      const before = await treeDigest(s.ws);
+      appendFileSync(c('README.md'), 'harmless\n');
+      escape();
+      await expect(apply()).rejects.toMatchObject({
+        code: 'POLICY_DENIED',
+        details: { violations: expect.arrayContaining([expect.objectContaining({ rule: expect.any(String) })]) },
+      });
+      expect(await treeDigest(s.ws)).toEqual(before);
+      expect(readdirSync(s.root).sort()).toEqual(['copy-0', 'ws']);
+    },
+  );
 
-  it('denies the set when the agent\'s tools aimed outside the workspace, listing every reason', async () => {
+  it("denies the set when the agent's tools aimed outside the workspace, listing every reason", async () => {
     appendFileSync(c('README.md'), 'harmless\n');
     writeFileSync(c('.git/hooks/post-checkout'), 'x');
-    const err = await apply({ extraViolations: [{ path: '../x', rule: 'outside-workspace', message: 'the agent wrote to "../x", outside the workspace' }] }).catch((e) => e);
+    const err = await apply({
+      extraViolations: [
+        { path: '../x', rule: 'outside-workspace', message: 'the agent wrote to "../x", outside the workspace' },
+      ],
+    }).catch((e) => e);
     expect(err.code).toBe('POLICY_DENIED');
     expect(err.details.violations.map((v: { rule: string }) => v.rule)).toEqual(['outside-workspace', 'denied-path']);
     expect(err.message).toContain('../x');
@@ -71,7 +100,14 @@ describe('applying the agent\'s changes', () => {
   it('refuses a file larger than the policy allows', async () => {
     writeFileSync(c('big.txt'), 'x'.repeat(2048));
     const { changes } = await diffWorkspace(info);
-    await expect(applyWorkspaceChanges({ workspace: s.ws, copyDir: info.copyDir, changes, rules: { ...rules, maxFileBytes: 1024 } })).rejects.toMatchObject({ code: 'POLICY_DENIED' });
+    await expect(
+      applyWorkspaceChanges({
+        workspace: s.ws,
+        copyDir: info.copyDir,
+        changes,
+        rules: { ...rules, maxFileBytes: 1024 },
+      }),
+    ).rejects.toMatchObject({ code: 'POLICY_DENIED' });
     expect(existsSync(join(s.ws, 'big.txt'))).toBe(false);
   });
 
@@ -82,7 +118,9 @@ describe('applying the agent\'s changes', () => {
     writeFileSync(join(fresh.copyDir, 'README.md'), 'x\n');
     const { changes } = await diffWorkspace(fresh);
     const forged = [...changes, { ...changes[0], path: 'src/evil.txt', before: { entry: null } }];
-    await expect(applyWorkspaceChanges({ workspace: s.ws, copyDir: fresh.copyDir, changes: forged, rules })).rejects.toMatchObject({ code: 'POLICY_DENIED' });
+    await expect(
+      applyWorkspaceChanges({ workspace: s.ws, copyDir: fresh.copyDir, changes: forged, rules }),
+    ).rejects.toMatchObject({ code: 'POLICY_DENIED' });
   });
 
   it('reports CONFLICT instead of overwriting a file the caller changed since the copy', async () => {
@@ -90,7 +128,9 @@ describe('applying the agent\'s changes', () => {
     writeFileSync(c('src/a.ts'), 'agent\n');
     const { changes } = await diffWorkspace(info);
     writeFileSync(join(s.ws, 'src/a.ts'), 'caller\n');
-    await expect(applyWorkspaceChanges({ workspace: s.ws, copyDir: info.copyDir, changes, rules })).rejects.toMatchObject({ code: 'CONFLICT', details: { paths: ['src/a.ts'] } });
+    await expect(
+      applyWorkspaceChanges({ workspace: s.ws, copyDir: info.copyDir, changes, rules }),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { paths: ['src/a.ts'] } });
     expect(await treeDigest(s.ws)).toMatchObject({});
     expect(existsSync(join(s.ws, 'README.md')) && statSync(join(s.ws, 'README.md')).size).toBe(6);
   });

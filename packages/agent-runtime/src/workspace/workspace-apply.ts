@@ -1,6 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, link, lchown, lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lchown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import { checkWritePaths, type FileChange, type WriteRules, type WriteViolation } from '@bastion/policy';
@@ -41,11 +55,19 @@ function ancestors(path: string): string[] {
 const depth = (p: string) => p.split('/').length;
 
 /** The policy's view of a change set: what is created, modified, deleted, linked, and how big. */
-export function toFileChanges(changes: readonly WorkspaceChange[]): { fileChanges: FileChange[]; violations: WriteViolation[] } {
+export function toFileChanges(changes: readonly WorkspaceChange[]): {
+  fileChanges: FileChange[];
+  violations: WriteViolation[];
+} {
   const fileChanges: FileChange[] = [];
   const violations: WriteViolation[] = [];
   for (const c of changes) {
-    if (c.hidden) violations.push({ path: c.path, rule: 'hidden-path', message: `"${c.path}" is not readable by other users in the workspace, so the agent never saw it and may not change it` });
+    if (c.hidden)
+      violations.push({
+        path: c.path,
+        rule: 'hidden-path',
+        message: `"${c.path}" is not readable by other users in the workspace, so the agent never saw it and may not change it`,
+      });
     if (c.oldPath !== undefined) fileChanges.push({ path: c.oldPath, kind: 'delete' });
     const after = c.after;
     if (!after) {
@@ -53,14 +75,28 @@ export function toFileChanges(changes: readonly WorkspaceChange[]): { fileChange
     } else if (after.type === 'symlink') {
       fileChanges.push({ path: c.path, kind: 'symlink', linkTarget: after.target ?? '', sizeBytes: after.size });
     } else {
-      if (after.type !== 'file') violations.push({ path: c.path, rule: 'invalid-path', message: `"${c.path}" is a special file (fifo, socket or device); only files and symlinks are applied` });
-      fileChanges.push({ path: c.path, kind: c.before.entry && c.before.entry.type !== 'dir' ? 'modify' : 'create', sizeBytes: after.size });
+      if (after.type !== 'file')
+        violations.push({
+          path: c.path,
+          rule: 'invalid-path',
+          message: `"${c.path}" is a special file (fifo, socket or device); only files and symlinks are applied`,
+        });
+      fileChanges.push({
+        path: c.path,
+        kind: c.before.entry && c.before.entry.type !== 'dir' ? 'modify' : 'create',
+        sizeBytes: after.size,
+      });
     }
   }
   return { fileChanges, violations };
 }
 
-async function onDiskViolations(workspace: string, changes: readonly WorkspaceChange[], writer: Writer | null, existingLinks: readonly string[]): Promise<WriteViolation[]> {
+async function onDiskViolations(
+  workspace: string,
+  changes: readonly WorkspaceChange[],
+  writer: Writer | null,
+  existingLinks: readonly string[],
+): Promise<WriteViolation[]> {
   const removed = new Set<string>();
   for (const c of changes) {
     if (c.oldPath !== undefined) removed.add(c.oldPath);
@@ -75,7 +111,11 @@ async function onDiskViolations(workspace: string, changes: readonly WorkspaceCh
         if (!checked.has(prefix)) checked.set(prefix, await statEntry(join(workspace, prefix)));
         const entry = checked.get(prefix);
         if (entry?.type === 'symlink' && !removed.has(prefix)) {
-          violations.push({ path, rule: 'through-symlink', message: `"${path}" would be written through the existing symlink "${prefix}"` });
+          violations.push({
+            path,
+            rule: 'through-symlink',
+            message: `"${path}" would be written through the existing symlink "${prefix}"`,
+          });
           break;
         }
       }
@@ -87,7 +127,12 @@ async function onDiskViolations(workspace: string, changes: readonly WorkspaceCh
   for (const c of changes) {
     if (c.after?.type !== 'symlink') continue;
     const r = await resolveInTree(c.path, after, workspace);
-    if (!r.inside) violations.push({ path: c.path, rule: 'symlink-escape', message: `symlink "${c.path}" would resolve outside the workspace after the apply: ${r.reason}` });
+    if (!r.inside)
+      violations.push({
+        path: c.path,
+        rule: 'symlink-escape',
+        message: `symlink "${c.path}" would resolve outside the workspace after the apply: ${r.reason}`,
+      });
   }
   const changed = new Set(changes.flatMap((c) => (c.oldPath !== undefined ? [c.path, c.oldPath] : [c.path])));
   const disk = diskLookup(workspace);
@@ -100,7 +145,12 @@ async function onDiskViolations(workspace: string, changes: readonly WorkspaceCh
     const now = await resolveInTree(path, (p) => ((visitsChange ||= changed.has(p)), disk(p)), workspace);
     if (!now.inside || !visitsChange) continue;
     const later = await resolveInTree(path, after, workspace);
-    if (!later.inside) violations.push({ path, rule: 'symlink-escape', message: `the existing symlink "${path}" would resolve outside the workspace after the apply: ${later.reason}` });
+    if (!later.inside)
+      violations.push({
+        path,
+        rule: 'symlink-escape',
+        message: `the existing symlink "${path}" would resolve outside the workspace after the apply: ${later.reason}`,
+      });
   }
   if (writer) violations.push(...(await ownerViolations(workspace, changes, writer)));
   return violations;
@@ -114,7 +164,11 @@ function denied(violations: readonly WriteViolation[]): BastionError {
   });
 }
 
-async function verifyUnchanged(workspace: string, path: string, base: { entry: TreeEntry | null; sha256?: string }): Promise<string | undefined> {
+async function verifyUnchanged(
+  workspace: string,
+  path: string,
+  base: { entry: TreeEntry | null; sha256?: string },
+): Promise<string | undefined> {
   const now = await statEntry(join(workspace, path));
   if (!sameState(now, base.entry)) return path;
   if (base.sha256 !== undefined && now?.type === 'file') {
@@ -148,7 +202,8 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
   violations.push(...checkWritePaths(fileChanges, rules, workspace).violations);
   // A root runtime writes for the workspace's owner: it may do only what that user could.
   const writer = isRoot() ? await workspaceOwner(workspace) : null;
-  if (violations.length === 0) violations.push(...(await onDiskViolations(workspace, changes, writer, options.existingLinks ?? [])));
+  if (violations.length === 0)
+    violations.push(...(await onDiskViolations(workspace, changes, writer, options.existingLinks ?? [])));
   if (violations.length > 0) throw denied(violations);
 
   const conflicts = new Set<string>();
@@ -163,9 +218,13 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
   }
   if (conflicts.size > 0) {
     const list = [...conflicts].sort();
-    throw new BastionError('CONFLICT', `the workspace changed since the copy was made; nothing was applied (${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''})`, {
-      details: { paths: list },
-    });
+    throw new BastionError(
+      'CONFLICT',
+      `the workspace changed since the copy was made; nothing was applied (${list.slice(0, 10).join(', ')}${list.length > 10 ? ', …' : ''})`,
+      {
+        details: { paths: list },
+      },
+    );
   }
 
   const stage = await mkdtemp(join(workspace, `.bastion-apply-${randomBytes(3).toString('hex')}-`));
@@ -188,7 +247,10 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
       ...changes.filter((c) => c.after === null).map((c) => c.path),
       ...changes.filter((c) => c.oldPath !== undefined).map((c) => c.oldPath!),
     ].sort((a, b) => depth(b) - depth(a));
-    const dirReplacements = writes.filter((c) => c.before.entry?.type === 'dir').map((c) => c.path).sort((a, b) => depth(b) - depth(a));
+    const dirReplacements = writes
+      .filter((c) => c.before.entry?.type === 'dir')
+      .map((c) => c.path)
+      .sort((a, b) => depth(b) - depth(a));
     for (const path of [...removals, ...dirReplacements]) {
       commitStep();
       const to = join(stage, `old-${n++}`);
@@ -241,7 +303,11 @@ export async function applyWorkspaceChanges(options: ApplyOptions): Promise<Appl
   } catch (err) {
     await rollback(journal);
     await rm(stage, { recursive: true, force: true });
-    throw BastionError.isInstance(err) ? err : new BastionError('INTERNAL', `applying the changes failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    throw BastionError.isInstance(err)
+      ? err
+      : new BastionError('INTERNAL', `applying the changes failed and was rolled back: ${(err as Error).message}`, {
+          cause: err,
+        });
   }
   await rm(stage, { recursive: true, force: true });
   return changes.map((c) => ({ path: c.path, kind: c.kind }));
@@ -259,11 +325,22 @@ async function rollback(journal: JournalEntry[]): Promise<void> {
 }
 
 /** Writes the copy's object for one change to `tmp`, streaming and hashing it: it must still be what the diff saw. */
-async function stageObject(change: WorkspaceChange, source: string, tmp: string, workspace: string, writer: Writer | null): Promise<void> {
+async function stageObject(
+  change: WorkspaceChange,
+  source: string,
+  tmp: string,
+  workspace: string,
+  writer: Writer | null,
+): Promise<void> {
   const after = change.after!;
   const before = change.before.entry?.type === 'file' ? change.before.entry : null;
   // Owned by the workspace owner, never by root: the group is kept only when it is one of theirs.
-  const owner = writer ? ownershipFor(writer, before?.gid ?? (await lstat(dirname(join(workspace, change.path))).catch(() => lstat(workspace))).gid) : null;
+  const owner = writer
+    ? ownershipFor(
+        writer,
+        before?.gid ?? (await lstat(dirname(join(workspace, change.path))).catch(() => lstat(workspace))).gid,
+      )
+    : null;
   if (after.type === 'symlink') {
     await symlink(after.target ?? '', tmp);
   } else {
@@ -276,14 +353,15 @@ async function stageObject(change: WorkspaceChange, source: string, tmp: string,
     try {
       const hash = createHash('sha256');
       const buf = Buffer.allocUnsafe(256 * 1024);
-      for (let pos = 0; ; ) {
+      for (let pos = 0; ;) {
         const { bytesRead } = await src.read(buf, 0, buf.length, pos);
         if (bytesRead === 0) break;
         hash.update(buf.subarray(0, bytesRead));
         await fh.write(buf, 0, bytesRead);
         pos += bytesRead;
       }
-      if (hash.digest('hex') !== after.sha256) throw new BastionError('INTERNAL', `the agent's copy of "${change.path}" changed after it was diffed`);
+      if (hash.digest('hex') !== after.sha256)
+        throw new BastionError('INTERNAL', `the agent's copy of "${change.path}" changed after it was diffed`);
       await fh.chmod(mode);
       await fh.sync();
     } finally {

@@ -88,12 +88,18 @@ export function isUnder(path: string, hidden: ReadonlySet<string>): boolean {
  * users could not read (before the sandbox exists, so the agent never sees it) and hands the rest
  * to the sandbox user. The source is scanned first, so the diff knows what the agent started from.
  */
-export async function copyWorkspace(source: string, target: string, options: CopyOptions = {}): Promise<WorkspaceCopyInfo> {
+export async function copyWorkspace(
+  source: string,
+  target: string,
+  options: CopyOptions = {},
+): Promise<WorkspaceCopyInfo> {
   const owner = options.owner === undefined ? SANDBOX_OWNER : options.owner;
   const snapshot = options.snapshot ?? (await scanTree(source));
   const root = await stat(source);
   // An unreadable root hides everything in it.
-  const hidden = readableByOthers({ type: 'dir', mode: root.mode }) ? hiddenEntries(snapshot) : new Set([...snapshot.keys()].filter((p) => !p.includes('/')));
+  const hidden = readableByOthers({ type: 'dir', mode: root.mode })
+    ? hiddenEntries(snapshot)
+    : new Set([...snapshot.keys()].filter((p) => !p.includes('/')));
   try {
     await run('cp', ['-a', '--reflink=auto', '--no-target-directory', '--', source, target]);
     if (hidden.size > 0) {
@@ -105,7 +111,9 @@ export async function copyWorkspace(source: string, target: string, options: Cop
       else await run('chmod', ['-R', 'go+rwX', '--', target]);
     }
   } catch (err) {
-    throw new BastionError('SANDBOX_UNAVAILABLE', `could not copy the workspace: ${(err as Error).message}`, { cause: err });
+    throw new BastionError('SANDBOX_UNAVAILABLE', `could not copy the workspace: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // Outside the copy, so the agent can neither see nor touch it.
   const marker = join(dirname(target), `.${basename(target)}.copied`);

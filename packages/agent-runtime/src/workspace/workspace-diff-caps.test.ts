@@ -40,7 +40,10 @@ describe('diff caps and streaming', () => {
     const info = await s.copy();
     for (let i = 0; i < 4; i++) writeFileSync(join(info.copyDir, `part-${i}.txt`), Buffer.alloc(300, 'a'));
     const err = await rejection(diffWorkspace(info, caps({ maxTotalBytes: 1000 })));
-    expect([err.code, (err.details as { cap: string }).cap]).toEqual(['RESOURCE_EXHAUSTED', 'filesystem.maxTotalBytes']);
+    expect([err.code, (err.details as { cap: string }).cap]).toEqual([
+      'RESOURCE_EXHAUSTED',
+      'filesystem.maxTotalBytes',
+    ]);
   });
 
   it('ends RESOURCE_EXHAUSTED naming filesystem.maxFiles when too many paths changed', async () => {
@@ -55,7 +58,10 @@ describe('diff caps and streaming', () => {
     const info = await s.copy();
     for (let i = 0; i < 10; i++) writeFileSync(join(info.copyDir, `doc-${i}.md`), 'line of text\n'.repeat(500));
     const err = await rejection(diffWorkspace(info, caps({ maxResultBytes: 20_000 })));
-    expect([err.code, (err.details as { cap: string }).cap]).toEqual(['RESOURCE_EXHAUSTED', 'filesystem.maxResultBytes']);
+    expect([err.code, (err.details as { cap: string }).cap]).toEqual([
+      'RESOURCE_EXHAUSTED',
+      'filesystem.maxResultBytes',
+    ]);
   });
 
   it('hashes large files as streams: a 6 MiB text file is proposed with its git blob id, not diffed line by line', async () => {
@@ -71,8 +77,14 @@ describe('diff caps and streaming', () => {
   it('tells text from binary across read boundaries (UTF-8 cut between reads, invalid bytes late in the file)', async () => {
     const info = await s.copy();
     // 256 KiB - 1 ASCII bytes, then a 3-byte character straddling the first read's end.
-    writeFileSync(join(info.copyDir, 'text.md'), Buffer.concat([Buffer.alloc(256 * 1024 - 1, 'a'), Buffer.from('€\n')]));
-    writeFileSync(join(info.copyDir, 'late.bin'), Buffer.concat([Buffer.alloc(100_000, 'a'), Buffer.from([0xff, 0xfe])]));
+    writeFileSync(
+      join(info.copyDir, 'text.md'),
+      Buffer.concat([Buffer.alloc(256 * 1024 - 1, 'a'), Buffer.from('€\n')]),
+    );
+    writeFileSync(
+      join(info.copyDir, 'late.bin'),
+      Buffer.concat([Buffer.alloc(100_000, 'a'), Buffer.from([0xff, 0xfe])]),
+    );
     const kinds = Object.fromEntries((await diffWorkspace(info)).proposedChanges.map((c) => [c.path, c.kind]));
     expect(kinds).toEqual({ 'text.md': 'add', 'late.bin': 'binary' });
   });

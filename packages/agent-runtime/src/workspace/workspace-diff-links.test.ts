@@ -69,7 +69,9 @@ describe("the diff reads the caller's side only inside the workspace", () => {
     symlinkSync(secretDir, join(s.ws, 'd'));
     const d = await diffWorkspace(info);
     expect(allDiffs(d)).not.toContain(SECRET);
-    expect(d.changes.find((c) => c.path === 'd/notes.txt')).toMatchObject({ conflict: expect.stringContaining('deleted in the workspace') });
+    expect(d.changes.find((c) => c.path === 'd/notes.txt')).toMatchObject({
+      conflict: expect.stringContaining('deleted in the workspace'),
+    });
   });
 
   it('treats a file under a workspace directory other users may no longer enter as hidden', async () => {
@@ -87,6 +89,12 @@ describe("the diff reads the caller's side only inside the workspace", () => {
     const info = await s.copy();
     writeFileSync(join(info.copyDir, 'sub', 'deeper', 'notes.txt'), 'two\n');
     const d = await diffWorkspace(info);
-    expect(d.proposedChanges).toEqual([expect.objectContaining({ path: 'sub/deeper/notes.txt', kind: 'modify', diff: expect.stringContaining('-one\n+two\n') })]);
+    expect(d.proposedChanges).toEqual([
+      expect.objectContaining({
+        path: 'sub/deeper/notes.txt',
+        kind: 'modify',
+        diff: expect.stringContaining('-one\n+two\n'),
+      }),
+    ]);
   });
 });

@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { treeDigest } from './tree-digest';
 import { diffWorkspace } from './workspace-diff';
@@ -8,7 +19,12 @@ import { makeScratch, type Scratch } from '../test-support/workspace-scratch';
 describe('workspace copy and diff', () => {
   let s: Scratch;
   beforeEach(() => {
-    s = makeScratch({ 'README.md': 'hello\nworld\n', 'src/a.ts': 'export const a = 1;\n', 'old.txt': 'bye\n', 'move-me.txt': 'same bytes\n' });
+    s = makeScratch({
+      'README.md': 'hello\nworld\n',
+      'src/a.ts': 'export const a = 1;\n',
+      'old.txt': 'bye\n',
+      'move-me.txt': 'same bytes\n',
+    });
   });
   afterEach(() => s.remove());
 
@@ -40,15 +56,17 @@ describe('workspace copy and diff', () => {
     writeFileSync(c('blob.bin'), Buffer.from([0, 1, 2, 255]));
     const { proposedChanges } = await diffWorkspace(info);
     const byPath = Object.fromEntries(proposedChanges.map((p) => [p.path, p]));
-    expect(proposedChanges.map((p) => `${p.kind} ${p.path}`)).toEqual([
-      'modify README.md',
-      'binary blob.bin',
-      'rename moved.txt',
-      'symlink readme-link',
-      'mode src/a.ts',
-      'add src/new.ts',
-      'delete old.txt',
-    ].sort((a, b) => (a.split(' ')[1] < b.split(' ')[1] ? -1 : 1)));
+    expect(proposedChanges.map((p) => `${p.kind} ${p.path}`)).toEqual(
+      [
+        'modify README.md',
+        'binary blob.bin',
+        'rename moved.txt',
+        'symlink readme-link',
+        'mode src/a.ts',
+        'add src/new.ts',
+        'delete old.txt',
+      ].sort((a, b) => (a.split(' ')[1] < b.split(' ')[1] ? -1 : 1)),
+    );
     // Blob ids as `git hash-object` computes them.
     expect(byPath['README.md'].diff).toBe(
       'diff --git a/README.md b/README.md\nindex 94954ab..0056b4a 100644\n--- a/README.md\n+++ b/README.md\n@@ -1,2 +1,3 @@\n hello\n world\n+again\n',
@@ -58,14 +76,16 @@ describe('workspace copy and diff', () => {
     expect(byPath['old.txt'].diff).toContain('deleted file mode 100644\n');
     expect(byPath['old.txt'].diff).toContain('+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n');
     expect(byPath['moved.txt']).toMatchObject({ oldPath: 'move-me.txt' });
-    expect(byPath['moved.txt'].diff).toBe('diff --git a/move-me.txt b/moved.txt\nsimilarity index 100%\nrename from move-me.txt\nrename to moved.txt\n');
+    expect(byPath['moved.txt'].diff).toBe(
+      'diff --git a/move-me.txt b/moved.txt\nsimilarity index 100%\nrename from move-me.txt\nrename to moved.txt\n',
+    );
     expect(byPath['src/a.ts'].diff).toBe('diff --git a/src/a.ts b/src/a.ts\nold mode 100644\nnew mode 100755\n');
     expect(byPath['readme-link'].diff).toContain('new file mode 120000\n');
     expect(byPath['readme-link'].diff).toContain('+README.md\n\\ No newline at end of file\n');
     expect(byPath['blob.bin'].diff).toContain('Binary files /dev/null and b/blob.bin differ\n');
   });
 
-  it('produces a patch that `git apply` turns into the agent\'s tree (text changes, renames, modes, links)', async () => {
+  it("produces a patch that `git apply` turns into the agent's tree (text changes, renames, modes, links)", async () => {
     const info = await s.copy();
     const c = (p: string) => join(info.copyDir, p);
     appendFileSync(c('README.md'), 'again\n');
@@ -93,7 +113,10 @@ describe('workspace copy and diff', () => {
     writeFileSync(join(info.copyDir, 'README.md'), 'agent\n');
     writeFileSync(join(s.ws, 'README.md'), 'caller\n');
     const { changes } = await diffWorkspace(info);
-    expect(changes[0]).toMatchObject({ path: 'README.md', conflict: expect.stringContaining('changed in the workspace') });
+    expect(changes[0]).toMatchObject({
+      path: 'README.md',
+      conflict: expect.stringContaining('changed in the workspace'),
+    });
   });
 
   it('ignores files the caller changed that the agent did not touch', async () => {

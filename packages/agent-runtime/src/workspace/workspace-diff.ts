@@ -52,7 +52,12 @@ export interface DiffCaps {
 }
 
 const DEFAULTS = FilesystemPolicy.parse({});
-export const DEFAULT_DIFF_CAPS: DiffCaps = { maxFiles: DEFAULTS.maxFiles, maxFileBytes: DEFAULTS.maxFileBytes, maxTotalBytes: DEFAULTS.maxTotalBytes, maxResultBytes: DEFAULTS.maxResultBytes };
+export const DEFAULT_DIFF_CAPS: DiffCaps = {
+  maxFiles: DEFAULTS.maxFiles,
+  maxFileBytes: DEFAULTS.maxFileBytes,
+  maxTotalBytes: DEFAULTS.maxTotalBytes,
+  maxResultBytes: DEFAULTS.maxResultBytes,
+};
 
 export interface WorkspaceDiff {
   readonly changes: WorkspaceChange[];
@@ -131,11 +136,16 @@ async function callerSide(source: string, path: string): Promise<Side & { hidden
 /** Reads one side's bytes for the diff: the copy's directly, the caller's only as callerSide may. */
 type SideReader = (read: (abs: string) => Promise<Buffer>) => Promise<Buffer | null>;
 
-const copyReader = (copyDir: string, path: string): SideReader => (read) => read(join(copyDir, path));
-const callerReader = (source: string, path: string): SideReader => async (read) => {
-  const reached = await withCallerEntry(source, path, read);
-  return reached.kind === 'ok' ? reached.value : null;
-};
+const copyReader =
+  (copyDir: string, path: string): SideReader =>
+  (read) =>
+    read(join(copyDir, path));
+const callerReader =
+  (source: string, path: string): SideReader =>
+  async (read) => {
+    const reached = await withCallerEntry(source, path, read);
+    return reached.kind === 'ok' ? reached.value : null;
+  };
 
 /** The side as the renderer needs it: text small enough to diff is read now (once, ≤ MAX_TEXT_DIFF_BYTES), the rest goes by its digest. */
 async function diffSide(reader: SideReader, side: Side, needText: boolean): Promise<DiffSide> {
@@ -156,7 +166,8 @@ async function diffSide(reader: SideReader, side: Side, needText: boolean): Prom
 function sameContent(a: Side, b: Side): boolean {
   if (!a.entry || !b.entry || a.entry.type !== b.entry.type) return false;
   if (a.entry.type === 'symlink') return a.entry.target === b.entry.target;
-  if (a.entry.type === 'file') return (a.entry.mode & 0o100) === (b.entry.mode & 0o100) && a.digest!.sha256 === b.digest!.sha256;
+  if (a.entry.type === 'file')
+    return (a.entry.mode & 0o100) === (b.entry.mode & 0o100) && a.digest!.sha256 === b.digest!.sha256;
   return a.entry.type === 'dir';
 }
 
@@ -195,16 +206,23 @@ function baseState(side: Side): BaseState {
 
 /** The caps, checked on the copy's scan alone (sizes from lstat): nothing is read before they pass. */
 function checkCaps(candidates: readonly string[], copy: Map<string, TreeEntry>, caps: DiffCaps): void {
-  if (candidates.length > caps.maxFiles) throw exhausted('maxFiles', `the agent's copy differs from the workspace at ${candidates.length} or more paths`, caps.maxFiles);
+  if (candidates.length > caps.maxFiles)
+    throw exhausted(
+      'maxFiles',
+      `the agent's copy differs from the workspace at ${candidates.length} or more paths`,
+      caps.maxFiles,
+    );
   let total = 0;
   for (const path of candidates) {
     const e = copy.get(path);
     if (!e || e.type === 'dir') continue;
     const size = e.type === 'symlink' ? Buffer.byteLength(e.target ?? '') : e.size;
-    if (e.type === 'file' && size > caps.maxFileBytes) throw exhausted('maxFileBytes', `the agent wrote ${size} bytes to one file`, caps.maxFileBytes);
+    if (e.type === 'file' && size > caps.maxFileBytes)
+      throw exhausted('maxFileBytes', `the agent wrote ${size} bytes to one file`, caps.maxFileBytes);
     total += size;
   }
-  if (total > caps.maxTotalBytes) throw exhausted('maxTotalBytes', `the agent's changed files hold ${total} bytes`, caps.maxTotalBytes);
+  if (total > caps.maxTotalBytes)
+    throw exhausted('maxTotalBytes', `the agent's changed files hold ${total} bytes`, caps.maxTotalBytes);
 }
 
 const hiddenDiff = (path: string) =>
@@ -220,7 +238,10 @@ const hiddenDiff = (path: string) =>
  * changes, as in git). Exact renames (same content) are paired. Paths the copy left out (not
  * readable by others) are never read: the agent's writes there become refused changes.
  */
-export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DEFAULT_DIFF_CAPS): Promise<WorkspaceDiff> {
+export async function diffWorkspace(
+  info: WorkspaceCopyInfo,
+  caps: DiffCaps = DEFAULT_DIFF_CAPS,
+): Promise<WorkspaceDiff> {
   const copy = await scanTree(info.copyDir);
   const hidden = info.hidden ?? new Set<string>();
   const candidates: string[] = [];
@@ -238,9 +259,14 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
   const raws = (
     await mapLimit(candidates, PARALLEL, async (path): Promise<Raw | null> => {
       const afterEntry = copy.get(path);
-      const after = await readSide(join(info.copyDir, path), afterEntry && afterEntry.type !== 'dir' ? afterEntry : null);
+      const after = await readSide(
+        join(info.copyDir, path),
+        afterEntry && afterEntry.type !== 'dir' ? afterEntry : null,
+      );
       // Never read what other users may not read, whether the copy left it out or it appeared since.
-      const caller: Side & { hidden?: true } = isUnder(path, hidden) ? { entry: null, hidden: true } : await callerSide(info.source, path);
+      const caller: Side & { hidden?: true } = isUnder(path, hidden)
+        ? { entry: null, hidden: true }
+        : await callerSide(info.source, path);
       const nowEntry = caller.entry;
       if (caller.hidden) {
         return nowEntry || after.entry ? { path, before: { entry: nowEntry }, after, hidden: true } : null;
@@ -280,15 +306,32 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
     pending.push({
       path: to.path,
       render: async () =>
-        renderDiff(to.path, await diffSide(callerReader(info.source, from.path), from.before, false), await diffSide(copyReader(info.copyDir, to.path), to.after, false), from.path),
-      change: { path: to.path, oldPath: from.path, kind: 'rename', after: afterState(to.after), before: { entry: null }, oldBefore: baseState(from.before), ...(conflict ? { conflict } : {}) },
+        renderDiff(
+          to.path,
+          await diffSide(callerReader(info.source, from.path), from.before, false),
+          await diffSide(copyReader(info.copyDir, to.path), to.after, false),
+          from.path,
+        ),
+      change: {
+        path: to.path,
+        oldPath: from.path,
+        kind: 'rename',
+        after: afterState(to.after),
+        before: { entry: null },
+        oldBefore: baseState(from.before),
+        ...(conflict ? { conflict } : {}),
+      },
     });
   }
   for (const r of raws) {
     if (paired.has(r)) continue;
     const base = { path: r.path, after: afterState(r.after), ...(r.conflict ? { conflict: r.conflict } : {}) };
     if (r.hidden) {
-      pending.push({ path: r.path, render: async () => hiddenDiff(r.path), change: { ...base, kind: r.after.entry ? 'modify' : 'delete', before: { entry: r.before.entry }, hidden: true } });
+      pending.push({
+        path: r.path,
+        render: async () => hiddenDiff(r.path),
+        change: { ...base, kind: r.after.entry ? 'modify' : 'delete', before: { entry: r.before.entry }, hidden: true },
+      });
       continue;
     }
     pending.push({
@@ -296,7 +339,11 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
       render: async () =>
         r.after.entry?.type === 'other'
           ? `diff --git a/${r.path} b/${r.path}\n# ${r.path} is a special file (fifo, socket or device); it cannot be applied\n`
-          : renderDiff(r.path, await diffSide(callerReader(info.source, r.path), r.before, true), await diffSide(copyReader(info.copyDir, r.path), r.after, true)),
+          : renderDiff(
+              r.path,
+              await diffSide(callerReader(info.source, r.path), r.before, true),
+              await diffSide(copyReader(info.copyDir, r.path), r.after, true),
+            ),
       change: { ...base, kind: kindOf(r.before, r.after), before: baseState(r.before) },
     });
   }
@@ -308,11 +355,21 @@ export async function diffWorkspace(info: WorkspaceCopyInfo, caps: DiffCaps = DE
   for (const p of pending) {
     const diff = await p.render();
     resultBytes += Buffer.byteLength(diff) + Buffer.byteLength(p.path) * 2;
-    if (resultBytes > caps.maxResultBytes) throw exhausted('maxResultBytes', `the proposed changes' diffs exceed ${caps.maxResultBytes} bytes`, caps.maxResultBytes);
+    if (resultBytes > caps.maxResultBytes)
+      throw exhausted(
+        'maxResultBytes',
+        `the proposed changes' diffs exceed ${caps.maxResultBytes} bytes`,
+        caps.maxResultBytes,
+      );
     changes.push({ ...p.change, diff } as WorkspaceChange);
   }
   return {
     changes,
-    proposedChanges: changes.map((c) => ({ path: c.path, kind: c.kind, ...(c.oldPath ? { oldPath: c.oldPath } : {}), diff: c.diff })),
+    proposedChanges: changes.map((c) => ({
+      path: c.path,
+      kind: c.kind,
+      ...(c.oldPath ? { oldPath: c.oldPath } : {}),
+      diff: c.diff,
+    })),
   };
 }

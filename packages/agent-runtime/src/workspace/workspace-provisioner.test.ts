@@ -1,4 +1,15 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemPolicy } from '@bastion/policy';
@@ -6,7 +17,10 @@ import { COPY_FS_SOURCE, sweepStaleCopies } from './copy-filesystem';
 import { createWorkspaceProvisioner, workspaceCopyInfo } from './workspace-provisioner';
 
 const isRoot = process.getuid?.() === 0;
-const mounted = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir && l.includes(COPY_FS_SOURCE));
+const mounted = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === dir && l.includes(COPY_FS_SOURCE));
 const caps = (over: Partial<FilesystemPolicy> = {}) => ({ ...FilesystemPolicy.parse({}), ...over });
 
 describe('workspace copy provisioning', () => {
@@ -30,7 +44,10 @@ describe('workspace copy provisioning', () => {
     writeFileSync(join(ws, 'private/readable.txt'), 'inside a closed dir\n', { mode: 0o644 });
     writeFileSync(join(ws, 'group-only.txt'), 'group\n', { mode: 0o640 });
     if (isRoot) chownSync(join(ws, 'secret.key.txt'), 0, 0);
-    const att = await createWorkspaceProvisioner({ scratchDir: scratch }).attach({ hostPath: ws, access: 'copy' }, { correlationId: 'c1' });
+    const att = await createWorkspaceProvisioner({ scratchDir: scratch }).attach(
+      { hostPath: ws, access: 'copy' },
+      { correlationId: 'c1' },
+    );
     try {
       const copy = att.copyDir!;
       expect(readdirSync(copy).sort()).toEqual(['src']);
@@ -66,7 +83,10 @@ describe('workspace copy provisioning', () => {
   });
 
   it('sweeps copies whose process is gone, and keeps a live one', async () => {
-    const live = await createWorkspaceProvisioner({ scratchDir: scratch }).attach({ hostPath: ws, access: 'copy' }, { correlationId: 'c3' });
+    const live = await createWorkspaceProvisioner({ scratchDir: scratch }).attach(
+      { hostPath: ws, access: 'copy' },
+      { correlationId: 'c3' },
+    );
     const stale = join(scratch, 'ws-999999999-1-abc123');
     mkdirSync(stale);
     if (isRoot) {
@@ -86,7 +106,10 @@ describe('workspace copy provisioning', () => {
   });
 
   it('mounts the workspace itself read-only for read-only access, without copying', async () => {
-    const att = await createWorkspaceProvisioner({ scratchDir: scratch }).attach({ hostPath: ws, access: 'read-only' }, { correlationId: 'c4' });
+    const att = await createWorkspaceProvisioner({ scratchDir: scratch }).attach(
+      { hostPath: ws, access: 'read-only' },
+      { correlationId: 'c4' },
+    );
     expect(att.mounts).toEqual([{ hostPath: ws, containerPath: '/workspace', readOnly: true }]);
     expect(readdirSync(scratch)).toEqual([]);
     chmodSync(ws, 0o755);

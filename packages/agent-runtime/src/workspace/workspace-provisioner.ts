@@ -43,15 +43,23 @@ const DEFAULT_CAPS = FilesystemPolicy.parse({});
  */
 export function createWorkspaceProvisioner(options: WorkspaceProvisionerOptions = {}): WorkspaceProvisioner {
   let runtimeDir: Promise<RuntimeDir> | undefined;
-  const dirs = () => (runtimeDir ??= options.scratchDir ? openRuntimeDir({ root: options.scratchDir }) : sharedRuntimeDir());
+  const dirs = () =>
+    (runtimeDir ??= options.scratchDir ? openRuntimeDir({ root: options.scratchDir }) : sharedRuntimeDir());
   return {
     async attach(request: WorkspaceRequest, call: { correlationId: string; filesystem?: FilesystemObligation }) {
       const hostPath = await checkedWorkspace(request.hostPath);
       if (request.access === 'read-only') {
-        return { mounts: [{ hostPath, containerPath: WORKSPACE_MOUNT, readOnly: true }], env: {}, close: async () => undefined };
+        return {
+          mounts: [{ hostPath, containerPath: WORKSPACE_MOUNT, readOnly: true }],
+          env: {},
+          close: async () => undefined,
+        };
       }
       const owner = options.owner === undefined ? SANDBOX_OWNER : options.owner;
-      const caps = { maxTotalBytes: call.filesystem?.maxTotalBytes ?? DEFAULT_CAPS.maxTotalBytes, maxFiles: call.filesystem?.maxFiles ?? DEFAULT_CAPS.maxFiles };
+      const caps = {
+        maxTotalBytes: call.filesystem?.maxTotalBytes ?? DEFAULT_CAPS.maxTotalBytes,
+        maxFiles: call.filesystem?.maxFiles ?? DEFAULT_CAPS.maxFiles,
+      };
       const bounded = options.boundedFilesystem ?? process.getuid?.() === 0;
       const snapshot = await scanTree(hostPath);
       const scratch = (await (await dirs()).createCallDir(COPY_DIR_KIND)).path;
@@ -64,7 +72,10 @@ export function createWorkspaceProvisioner(options: WorkspaceProvisionerOptions 
         })());
       try {
         if (bounded) await mountCopyFs(scratch, copyFsSize(snapshot, caps), owner ?? { uid: 0, gid: 0 });
-        const info = await copyWorkspace(hostPath, copyDir, { snapshot, ...(options.owner === undefined ? {} : { owner: options.owner }) });
+        const info = await copyWorkspace(hostPath, copyDir, {
+          snapshot,
+          ...(options.owner === undefined ? {} : { owner: options.owner }),
+        });
         liveCopies.set(copyDir, info);
       } catch (err) {
         await close();

@@ -35,11 +35,15 @@ function api(model: string): Promise<ApiAnswer> {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ model, status: res.statusCode ?? 0, headers: hide(JSON.stringify(res.headers)), body: hide(body) }));
+        res.on('end', () =>
+          resolve({ model, status: res.statusCode ?? 0, headers: hide(JSON.stringify(res.headers)), body: hide(body) }),
+        );
       },
     );
     // A refused connection is a result the test reads, not a failure of the probe.
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ model, status: 0, headers: '', body: '', error: String(e.code ?? e.message) }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ model, status: 0, headers: '', body: '', error: String(e.code ?? e.message) }),
+    );
     req.end('{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}');
   });
 }

@@ -7,20 +7,43 @@ import { z } from 'zod';
  */
 const ContentBlock = z.union([
   z.object({ type: z.literal('text'), text: z.string() }).passthrough(),
-  z.object({ type: z.literal('tool_use'), id: z.string().optional(), name: z.string(), input: z.record(z.string(), z.unknown()).default({}) }).passthrough(),
+  z
+    .object({
+      type: z.literal('tool_use'),
+      id: z.string().optional(),
+      name: z.string(),
+      input: z.record(z.string(), z.unknown()).default({}),
+    })
+    .passthrough(),
   z.object({ type: z.string() }).passthrough(),
 ]);
 
 export const ClaudeInitEvent = z
-  .object({ type: z.literal('system'), subtype: z.literal('init'), model: z.string().optional(), session_id: z.string().optional(), permissionMode: z.string().optional(), apiKeySource: z.string().optional() })
+  .object({
+    type: z.literal('system'),
+    subtype: z.literal('init'),
+    model: z.string().optional(),
+    session_id: z.string().optional(),
+    permissionMode: z.string().optional(),
+    apiKeySource: z.string().optional(),
+  })
   .passthrough();
 
 export const ClaudeRetryEvent = z
-  .object({ type: z.literal('system'), subtype: z.literal('api_retry'), attempt: z.number().optional(), error_status: z.number().nullable().optional(), error: z.string().optional() })
+  .object({
+    type: z.literal('system'),
+    subtype: z.literal('api_retry'),
+    attempt: z.number().optional(),
+    error_status: z.number().nullable().optional(),
+    error: z.string().optional(),
+  })
   .passthrough();
 
 export const ClaudeAssistantEvent = z
-  .object({ type: z.literal('assistant'), message: z.object({ content: z.array(ContentBlock).default([]) }).passthrough() })
+  .object({
+    type: z.literal('assistant'),
+    message: z.object({ content: z.array(ContentBlock).default([]) }).passthrough(),
+  })
   .passthrough();
 
 export const ClaudeResultEvent = z
@@ -59,7 +82,12 @@ export interface ClaudeCodeEvents {
 }
 
 /** Tools that write a file, and the input field naming it. Read is left out: reading is not an edit. */
-const FILE_WRITING_TOOLS: Readonly<Record<string, string>> = { Write: 'file_path', Edit: 'file_path', MultiEdit: 'file_path', NotebookEdit: 'notebook_path' };
+const FILE_WRITING_TOOLS: Readonly<Record<string, string>> = {
+  Write: 'file_path',
+  Edit: 'file_path',
+  MultiEdit: 'file_path',
+  NotebookEdit: 'notebook_path',
+};
 
 /** Reads stream-json (or the one-document json mode); lines that are not JSON objects are skipped. Pure. */
 export function readClaudeCodeEvents(stdout: string): ClaudeCodeEvents {
@@ -83,7 +111,8 @@ export function readClaudeCodeEvents(stdout: string): ClaudeCodeEvents {
     if (assistant.success) {
       for (const block of assistant.data.message.content) {
         if (block.type === 'text' && typeof block.text === 'string') events.assistantText.push(block.text);
-        if (block.type === 'tool_use' && typeof block.name === 'string') events.toolUses.push({ name: block.name, input: (block.input ?? {}) as Record<string, unknown> });
+        if (block.type === 'tool_use' && typeof block.name === 'string')
+          events.toolUses.push({ name: block.name, input: (block.input ?? {}) as Record<string, unknown> });
       }
       continue;
     }
@@ -93,7 +122,8 @@ export function readClaudeCodeEvents(stdout: string): ClaudeCodeEvents {
       continue;
     }
     const retry = ClaudeRetryEvent.safeParse(doc);
-    if (retry.success && typeof retry.data.error_status === 'number') events.retryStatuses.push(retry.data.error_status);
+    if (retry.success && typeof retry.data.error_status === 'number')
+      events.retryStatuses.push(retry.data.error_status);
   }
   return events;
 }

@@ -1,6 +1,11 @@
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import type { ParsedOutcome, ProviderOutput } from '../contract/agent-provider';
-import { claudeToolPaths, readClaudeCodeEvents, type ClaudeCodeEvents, type ClaudeResultEvent } from './claude-code-events';
+import {
+  claudeToolPaths,
+  readClaudeCodeEvents,
+  type ClaudeCodeEvents,
+  type ClaudeResultEvent,
+} from './claude-code-events';
 
 const MAX_MESSAGE = 200;
 /** Claude Code refuses bypassPermissions as root before any request; the sandbox runs as uid 1001, so seeing this means it did not. */
@@ -19,16 +24,32 @@ function shorten(text: string): string {
 export function claudeApiError(status: number, text: string): BastionError {
   const summary = shorten(text);
   const details = { upstreamStatus: status };
-  if (status === 429) return new BastionError('RATE_LIMITED', `Anthropic API rate limit: ${summary}`, { retryable: true, details });
+  if (status === 429)
+    return new BastionError('RATE_LIMITED', `Anthropic API rate limit: ${summary}`, { retryable: true, details });
   if (status === 401 || status === 403) {
-    return new BastionError('AUTH_FAILED', `Anthropic API rejected the credentials (${status}): set ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY_FILE) for Bastion's gateway; the sandbox never holds it`, {
-      retryable: false,
+    return new BastionError(
+      'AUTH_FAILED',
+      `Anthropic API rejected the credentials (${status}): set ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY_FILE) for Bastion's gateway; the sandbox never holds it`,
+      {
+        retryable: false,
+        details,
+      },
+    );
+  }
+  if (status === 529)
+    return new BastionError('PROVIDER_FAILED', `Anthropic API is overloaded (529); retry later: ${summary}`, {
+      retryable: true,
       details,
     });
-  }
-  if (status === 529) return new BastionError('PROVIDER_FAILED', `Anthropic API is overloaded (529); retry later: ${summary}`, { retryable: true, details });
-  if (status >= 500) return new BastionError('PROVIDER_FAILED', `Anthropic API error ${status}: ${summary}`, { retryable: true, details });
-  return new BastionError('PROVIDER_FAILED', `Anthropic API refused the request (${status}): ${summary}`, { retryable: false, details });
+  if (status >= 500)
+    return new BastionError('PROVIDER_FAILED', `Anthropic API error ${status}: ${summary}`, {
+      retryable: true,
+      details,
+    });
+  return new BastionError('PROVIDER_FAILED', `Anthropic API refused the request (${status}): ${summary}`, {
+    retryable: false,
+    details,
+  });
 }
 
 /** Usage and bookkeeping from the result line and the init line, for AgentResult.stats. */
@@ -47,23 +68,36 @@ export function claudeCodeStats(events: ClaudeCodeEvents): Record<string, unknow
   const usage = r.usage ?? {};
   const input = typeof usage.input_tokens === 'number' ? usage.input_tokens : undefined;
   const output = typeof usage.output_tokens === 'number' ? usage.output_tokens : undefined;
-  if (input !== undefined || output !== undefined) stats.tokens = { input: input ?? 0, output: output ?? 0, total: (input ?? 0) + (output ?? 0) };
+  if (input !== undefined || output !== undefined)
+    stats.tokens = { input: input ?? 0, output: output ?? 0, total: (input ?? 0) + (output ?? 0) };
   return stats;
 }
 
 function failureWithoutResult(output: ProviderOutput, events: ClaudeCodeEvents): ErrorInfo {
   const lastStatus = events.retryStatuses.at(-1);
-  if (lastStatus !== undefined) return claudeApiError(lastStatus, `gave up after ${events.retryStatuses.length} retries`).toInfo();
+  if (lastStatus !== undefined)
+    return claudeApiError(lastStatus, `gave up after ${events.retryStatuses.length} retries`).toInfo();
   if (ROOT_REFUSAL.test(output.stderr)) {
-    return new BastionError('SANDBOX_UNAVAILABLE', 'Claude Code refused to skip permission prompts as root: run the bastion/claude-code image as its non-root user (uid 1001)').toInfo();
+    return new BastionError(
+      'SANDBOX_UNAVAILABLE',
+      'Claude Code refused to skip permission prompts as root: run the bastion/claude-code image as its non-root user (uid 1001)',
+    ).toInfo();
   }
-  const line = output.stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0);
+  const line = output.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
   if (output.exitCode === 0) {
-    const why = output.stdout.trim().length > 0 ? 'printed output that is not its stream-json result' : 'exited 0 without a result';
+    const why =
+      output.stdout.trim().length > 0
+        ? 'printed output that is not its stream-json result'
+        : 'exited 0 without a result';
     return new BastionError('PROVIDER_FAILED', `Claude Code ${why}`).toInfo();
   }
   const how = output.exitCode === null ? 'was killed' : `exited with code ${output.exitCode}`;
-  return new BastionError('PROVIDER_FAILED', `Claude Code ${how} without a result${line ? `: ${shorten(line)}` : ''}`, { details: { exitCode: output.exitCode } }).toInfo();
+  return new BastionError('PROVIDER_FAILED', `Claude Code ${how} without a result${line ? `: ${shorten(line)}` : ''}`, {
+    details: { exitCode: output.exitCode },
+  }).toInfo();
 }
 
 function failedResult(result: ClaudeResultEvent): ErrorInfo {
@@ -71,7 +105,10 @@ function failedResult(result: ClaudeResultEvent): ErrorInfo {
   if (typeof result.api_error_status === 'number') return claudeApiError(result.api_error_status, text).toInfo();
   // error_max_turns, error_during_execution, …: the agent ran and stopped short; trying again may help.
   const what = result.subtype && result.subtype !== 'success' ? result.subtype : (result.terminal_reason ?? 'error');
-  return new BastionError('PROVIDER_FAILED', `Claude Code reported an error result (${what})${text ? `: ${shorten(text)}` : ''}`).toInfo();
+  return new BastionError(
+    'PROVIDER_FAILED',
+    `Claude Code reported an error result (${what})${text ? `: ${shorten(text)}` : ''}`,
+  ).toInfo();
 }
 
 /**

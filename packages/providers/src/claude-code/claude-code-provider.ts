@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { ExecutionSpecInput } from '@bastion/policy';
-import { SPECIFICATION_VERSION, type AgentProvider, type PlanContext, type ProviderOutput, type ProviderRegistration } from '../contract/agent-provider';
+import {
+  SPECIFICATION_VERSION,
+  type AgentProvider,
+  type PlanContext,
+  type ProviderOutput,
+  type ProviderRegistration,
+} from '../contract/agent-provider';
 import type { AgentTask } from '../contract/agent-task';
 import { ANTHROPIC_API } from './anthropic-api';
 import { CLAUDE_CODE_MANIFEST } from './claude-code-manifest';
@@ -11,9 +17,22 @@ export const CLAUDE_WRITING_TOOLS: readonly string[] = ['Bash', 'Edit', 'MultiEd
 
 export const ClaudeCodeProviderOptions = z
   .object({
-    defaultModel: z.string().min(1).optional().describe('Model when the task names none; absent lets the CLI (or the gateway\'s pinned model) decide'),
-    executable: z.string().min(1).default('claude').describe('The CLI inside the image (a wrapper that turns off self-update and telemetry)'),
-    maxTurns: z.number().int().positive().optional().describe('Upper bound on the agent\'s model turns (--max-turns); absent: the CLI\'s own'),
+    defaultModel: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Model when the task names none; absent lets the CLI (or the gateway's pinned model) decide"),
+    executable: z
+      .string()
+      .min(1)
+      .default('claude')
+      .describe('The CLI inside the image (a wrapper that turns off self-update and telemetry)'),
+    maxTurns: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Upper bound on the agent's model turns (--max-turns); absent: the CLI's own"),
   })
   .strict();
 export type ClaudeCodeProviderOptions = z.input<typeof ClaudeCodeProviderOptions>;
@@ -45,7 +64,9 @@ export function createClaudeCodeProvider(input: ClaudeCodeProviderOptions = {}):
         '--verbose',
         // In -p mode nothing can answer a permission prompt: a read-only call withholds the
         // writing tools; an edit may do anything, because it only ever sees a throwaway copy.
-        ...(readOnly ? ['--permission-mode', 'default', '--disallowedTools', CLAUDE_WRITING_TOOLS.join(',')] : ['--permission-mode', 'bypassPermissions']),
+        ...(readOnly
+          ? ['--permission-mode', 'default', '--disallowedTools', CLAUDE_WRITING_TOOLS.join(',')]
+          : ['--permission-mode', 'bypassPermissions']),
         ...(model ? ['--model', model] : []),
         ...(options.maxTurns !== undefined ? ['--max-turns', String(options.maxTurns)] : []),
       ],
@@ -63,7 +84,9 @@ export function createClaudeCodeProvider(input: ClaudeCodeProviderOptions = {}):
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       },
       workdir,
-      ...(task.workspace ? { workspace: { hostPath: task.workspace, access: readOnly ? ('read-only' as const) : ('copy' as const) } } : {}),
+      ...(task.workspace
+        ? { workspace: { hostPath: task.workspace, access: readOnly ? ('read-only' as const) : ('copy' as const) } }
+        : {}),
       network: { mode: 'gateway', api: ANTHROPIC_API.name, domains: [] },
       // A static 400 MB binary: start-up is CPU-bound like the Gemini CLI's; the policy clamps both.
       resources: { cpus: 2, memoryBytes: 2 * 1024 ** 3, ...(task.timeoutMs ? { timeoutMs: task.timeoutMs } : {}) },
@@ -81,5 +104,6 @@ export function createClaudeCodeProvider(input: ClaudeCodeProviderOptions = {}):
 /** claude-code's line in the registration list. */
 export const claudeCodeRegistration: ProviderRegistration = {
   manifest: CLAUDE_CODE_MANIFEST,
-  create: (settings = {}) => createClaudeCodeProvider(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
+  create: (settings = {}) =>
+    createClaudeCodeProvider(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
 };

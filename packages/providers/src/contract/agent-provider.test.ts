@@ -19,7 +19,8 @@ describe('assertSupportedProvider', () => {
     expect(caught).toMatchObject({
       code: 'INVALID_INPUT',
       retryable: false,
-      message: 'provider "gemini-cli" implements specification v2, but this runtime supports v1; upgrade the provider or the runtime so they agree',
+      message:
+        'provider "gemini-cli" implements specification v2, but this runtime supports v1; upgrade the provider or the runtime so they agree',
     });
   });
 });

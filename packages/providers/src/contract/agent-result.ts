@@ -74,15 +74,15 @@ export const AgentResult = z
     proposedChanges: z.array(ProposedChange),
     appliedChanges: z.array(AppliedChange),
     stats: z.record(z.string(), z.unknown()).optional().describe('Provider-reported usage: tokens, requests'),
-    provenance: ProvenanceEnvelope.optional().describe('The signed provenance record of the run (DSSE envelope; docs/provenance.md), when the runtime has a signing key'),
+    provenance: ProvenanceEnvelope.optional().describe(
+      'The signed provenance record of the run (DSSE envelope; docs/provenance.md), when the runtime has a signing key',
+    ),
   })
   .strict();
 export type AgentResult = z.infer<typeof AgentResult>;
 
 /** The result of `bastion exec`: a plain command through the same pipeline. */
-export const ExecResult = z
-  .object({ ...resultFields, stdout: z.string(), stderr: z.string() })
-  .strict();
+export const ExecResult = z.object({ ...resultFields, stdout: z.string(), stderr: z.string() }).strict();
 export type ExecResult = z.infer<typeof ExecResult>;
 export type AppliedChange = z.infer<typeof AppliedChange>;
 export type ChangeKind = z.infer<typeof ChangeKind>;
@@ -97,7 +97,9 @@ export function notRunResult(input: {
   mode?: ResultMode;
 }): AgentResult {
   return {
-    status: input.status ?? (input.error.code === 'INVALID_INPUT' || input.error.code === 'POLICY_DENIED' ? 'denied' : 'failed'),
+    status:
+      input.status ??
+      (input.error.code === 'INVALID_INPUT' || input.error.code === 'POLICY_DENIED' ? 'denied' : 'failed'),
     correlationId: input.correlationId,
     provider: input.provider,
     mode: input.mode ?? 'read-only',

@@ -12,7 +12,9 @@ export const AgentTask = z
       .default('analyze')
       .describe('analyze: read-only question about the workspace; edit: the agent may propose changes'),
     timeoutMs: z.number().int().positive().optional(),
-    budget: BudgetLimits.optional().describe('Model-usage budget for this run; it can only tighten the policy\'s budget.run'),
+    budget: BudgetLimits.optional().describe(
+      "Model-usage budget for this run; it can only tighten the policy's budget.run",
+    ),
   })
   .strict();
 export type AgentTask = z.infer<typeof AgentTask>;

@@ -19,6 +19,7 @@ export const CURSOR_MANIFEST: ProviderManifest = {
     pathEnv: 'BASTION_CURSOR_AGENT',
     mountPath: CURSOR_AGENT_MOUNT,
     networkEnv: 'BASTION_CURSOR_NETWORK',
-    installHint: "Install Cursor's CLI on this host (curl https://cursor.com/install -fsS | bash), or point Bastion at it with --agent-path, the config key providers.cursor.agentPath or BASTION_CURSOR_AGENT",
+    installHint:
+      "Install Cursor's CLI on this host (curl https://cursor.com/install -fsS | bash), or point Bastion at it with --agent-path, the config key providers.cursor.agentPath or BASTION_CURSOR_AGENT",
   },
 };

@@ -56,7 +56,8 @@ export function readCursorEvents(stdout: string): CursorEvents {
         break;
       case 'assistant': {
         const content = isRecord(doc.message) && Array.isArray(doc.message.content) ? doc.message.content : [];
-        for (const part of content) if (isRecord(part) && typeof part.text === 'string') events.assistantText.push(part.text);
+        for (const part of content)
+          if (isRecord(part) && typeof part.text === 'string') events.assistantText.push(part.text);
         break;
       }
       case 'tool_call': {
@@ -64,7 +65,8 @@ export function readCursorEvents(stdout: string): CursorEvents {
         events.toolCalls++;
         for (const name of FILE_TOOLS) {
           const call = doc.tool_call[name];
-          if (isRecord(call) && isRecord(call.args) && typeof call.args.path === 'string' && name !== 'readToolCall') events.toolPaths.push(call.args.path);
+          if (isRecord(call) && isRecord(call.args) && typeof call.args.path === 'string' && name !== 'readToolCall')
+            events.toolPaths.push(call.args.path);
         }
         break;
       }
@@ -91,13 +93,19 @@ export function cursorToolPathEscapes(stdout: string, workspaceMountPath: string
 
 /** The first `Error: …` line of the CLI's stderr (already sanitized), shortened for a message. */
 function errorLine(stderr: string): string | undefined {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const line = lines.find((l) => l.startsWith('Error:')) ?? lines[0];
   if (line === undefined) return undefined;
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}…` : line;
 }
 
-export function classifyCursorFailure(output: Pick<ProviderOutput, 'stderr' | 'exitCode'>, resultText?: string): ErrorInfo {
+export function classifyCursorFailure(
+  output: Pick<ProviderOutput, 'stderr' | 'exitCode'>,
+  resultText?: string,
+): ErrorInfo {
   const text = `${output.stderr}\n${resultText ?? ''}`;
   if (AUTH.test(text)) {
     return new BastionError(
@@ -107,14 +115,22 @@ export function classifyCursorFailure(output: Pick<ProviderOutput, 'stderr' | 'e
     ).toInfo();
   }
   if (USAGE_LIMIT.test(text)) {
-    return new BastionError('RATE_LIMITED', 'Cursor refused the call: usage limit reached or resource exhausted; retry after the limit resets', {
-      retryable: true,
-    }).toInfo();
+    return new BastionError(
+      'RATE_LIMITED',
+      'Cursor refused the call: usage limit reached or resource exhausted; retry after the limit resets',
+      {
+        retryable: true,
+      },
+    ).toInfo();
   }
   if (TRUST.test(text)) {
-    return new BastionError('PROVIDER_FAILED', 'cursor-agent refused to run headless in an untrusted workspace (Bastion passes --trust; is the CLI too old?)', {
-      retryable: false,
-    }).toInfo();
+    return new BastionError(
+      'PROVIDER_FAILED',
+      'cursor-agent refused to run headless in an untrusted workspace (Bastion passes --trust; is the CLI too old?)',
+      {
+        retryable: false,
+      },
+    ).toInfo();
   }
   const line = errorLine(output.stderr);
   const how = output.exitCode === null ? 'was killed' : `exited with code ${output.exitCode}`;
@@ -148,11 +164,15 @@ export function parseCursorOutput(output: ProviderOutput): ParsedOutcome {
     const classified = classifyCursorFailure(output, text);
     const error =
       classified.code === 'PROVIDER_FAILED'
-        ? new BastionError('PROVIDER_FAILED', `cursor-agent reported an error result (${String(result.subtype ?? 'error')})`).toInfo()
+        ? new BastionError(
+            'PROVIDER_FAILED',
+            `cursor-agent reported an error result (${String(result.subtype ?? 'error')})`,
+          ).toInfo()
         : classified;
     return { ok: false, response, error, stats, ...paths };
   }
-  if (result && output.exitCode !== 0) return { ok: false, response, error: classifyCursorFailure(output, text), stats, ...paths };
+  if (result && output.exitCode !== 0)
+    return { ok: false, response, error: classifyCursorFailure(output, text), stats, ...paths };
   if (!result && output.exitCode === 0) {
     const garbage = output.stdout.trim().length > 0;
     return {
@@ -160,7 +180,9 @@ export function parseCursorOutput(output: ProviderOutput): ParsedOutcome {
       response: '',
       error: new BastionError(
         'PROVIDER_FAILED',
-        garbage ? 'cursor-agent printed output that is not its JSON result document' : 'cursor-agent exited 0 without a result',
+        garbage
+          ? 'cursor-agent printed output that is not its JSON result document'
+          : 'cursor-agent exited 0 without a result',
       ).toInfo(),
       stats,
       ...paths,

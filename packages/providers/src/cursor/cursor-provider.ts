@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { BastionError } from '@bastion/core';
 import type { ExecutionSpecInput } from '@bastion/policy';
-import { SPECIFICATION_VERSION, type AgentProvider, type PlanContext, type ProviderOutput, type ProviderRegistration } from '../contract/agent-provider';
+import {
+  SPECIFICATION_VERSION,
+  type AgentProvider,
+  type PlanContext,
+  type ProviderOutput,
+  type ProviderRegistration,
+} from '../contract/agent-provider';
 import type { AgentTask } from '../contract/agent-task';
 import { parseCursorOutput } from './cursor-output';
 import { CURSOR_AGENT_MOUNT, CURSOR_MANIFEST } from './cursor-manifest';
@@ -9,7 +15,12 @@ import { CURSOR_AGENT_MOUNT, CURSOR_MANIFEST } from './cursor-manifest';
 export const CURSOR_PROVIDER_ID = CURSOR_MANIFEST.id;
 
 /** Cursor's backend hosts as far as we know them (its own API, not a model vendor's); override per deployment. */
-export const CURSOR_DOMAINS: readonly string[] = ['api2.cursor.sh', 'api3.cursor.sh', 'api4.cursor.sh', 'repo42.cursor.sh'];
+export const CURSOR_DOMAINS: readonly string[] = [
+  'api2.cursor.sh',
+  'api3.cursor.sh',
+  'api4.cursor.sh',
+  'repo42.cursor.sh',
+];
 
 /** The secret-store name of Cursor's API key (CURSOR_API_KEY / CURSOR_API_KEY_FILE on the host). */
 export const CURSOR_API_KEY_SECRET = 'cursor-api-key';
@@ -19,13 +30,34 @@ export const CursorProviderOptions = z
     network: z
       .discriminatedUnion('mode', [
         z.object({ mode: z.literal('none') }).strict(),
-        z.object({ mode: z.literal('gateway'), domains: z.array(z.string().min(1)).min(1).default([...CURSOR_DOMAINS]) }).strict(),
+        z
+          .object({
+            mode: z.literal('gateway'),
+            domains: z
+              .array(z.string().min(1))
+              .min(1)
+              .default([...CURSOR_DOMAINS]),
+          })
+          .strict(),
       ])
       .optional()
-      .describe('gateway: reach Cursor only through the CONNECT proxy (the policy\'s allowlist decides); none: no network (the fake agent). Default: what the runtime resolved for the install (PlanContext.agentInstall.network)'),
-    domains: z.array(z.string().min(1)).min(1).default([...CURSOR_DOMAINS]).describe('Cursor\'s hosts when the runtime gives the install a network'),
-    outputFormat: z.enum(['stream-json', 'json']).default('stream-json').describe('stream-json also reports each tool call the agent made'),
-    image: z.string().min(1).optional().describe('Sandbox image; default: the one the runtime resolved for cursor (PlanContext.image)'),
+      .describe(
+        "gateway: reach Cursor only through the CONNECT proxy (the policy's allowlist decides); none: no network (the fake agent). Default: what the runtime resolved for the install (PlanContext.agentInstall.network)",
+      ),
+    domains: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...CURSOR_DOMAINS])
+      .describe("Cursor's hosts when the runtime gives the install a network"),
+    outputFormat: z
+      .enum(['stream-json', 'json'])
+      .default('stream-json')
+      .describe('stream-json also reports each tool call the agent made'),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Sandbox image; default: the one the runtime resolved for cursor (PlanContext.image)'),
     agentMountPath: z.string().startsWith('/').default(CURSOR_AGENT_MOUNT),
   })
   .strict();
@@ -42,10 +74,16 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
   function plan(task: AgentTask, context: PlanContext): ExecutionSpecInput {
     const install = context.agentInstall;
     if (!install) {
-      throw new BastionError('SANDBOX_UNAVAILABLE', 'no cursor-agent install was resolved for this call; pass --agent-path or set BASTION_CURSOR_AGENT');
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        'no cursor-agent install was resolved for this call; pass --agent-path or set BASTION_CURSOR_AGENT',
+      );
     }
     if (install.executable.includes('/') || install.executable === '' || install.executable === '..') {
-      throw new BastionError('INVALID_INPUT', 'the cursor-agent executable must be a file name inside its install directory');
+      throw new BastionError(
+        'INVALID_INPUT',
+        'the cursor-agent executable must be a file name inside its install directory',
+      );
     }
     const readOnly = context.mode === 'read-only' || task.intent === 'analyze';
     const workspaceDir = task.workspace ? context.workspaceMountPath : '/tmp';
@@ -72,7 +110,9 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
       secretEnv: [{ name: 'CURSOR_API_KEY', secret: CURSOR_API_KEY_SECRET }],
       workdir: workspaceDir,
       ...(task.workspace
-        ? { workspace: { hostPath: task.workspace, access: readOnly ? ('copy-read-only' as const) : ('copy' as const) } }
+        ? {
+            workspace: { hostPath: task.workspace, access: readOnly ? ('copy-read-only' as const) : ('copy' as const) },
+          }
         : {}),
       readOnlyMounts: [{ hostPath: install.hostDir, containerPath: opts.agentMountPath }],
       resources: task.timeoutMs ? { timeoutMs: task.timeoutMs } : {},
@@ -81,7 +121,9 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
   }
 
   function networkOf(resolved: 'gateway' | 'none'): ExecutionSpecInput['network'] {
-    const network = opts.network ?? (resolved === 'gateway' ? { mode: 'gateway' as const, domains: opts.domains } : { mode: 'none' as const });
+    const network =
+      opts.network ??
+      (resolved === 'gateway' ? { mode: 'gateway' as const, domains: opts.domains } : { mode: 'none' as const });
     return network.mode === 'gateway' ? { mode: 'gateway', domains: [...network.domains] } : { mode: 'none' };
   }
 

@@ -7,7 +7,14 @@ export function googlePermissionDenied(message: string, model: string): string {
       code: 403,
       message,
       status: 'PERMISSION_DENIED',
-      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'MODEL_NOT_ALLOWED', domain: 'bastion', metadata: { model } }],
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'MODEL_NOT_ALLOWED',
+          domain: 'bastion',
+          metadata: { model },
+        },
+      ],
     },
   });
 }
@@ -19,7 +26,12 @@ export function googleRateLimited(message: string, retryAfterMs: number): string
       code: 429,
       message,
       status: 'RESOURCE_EXHAUSTED',
-      details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.max(1, Math.ceil(retryAfterMs / 1000))}s` }],
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+          retryDelay: `${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
+        },
+      ],
     },
   });
 }

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { BastionError } from '@bastion/core';
 import type { ExecutionSpecInput } from '@bastion/policy';
-import { SPECIFICATION_VERSION, type AgentProvider, type ParsedOutcome, type ProviderOutput, type ProviderRegistration } from '../contract/agent-provider';
+import {
+  SPECIFICATION_VERSION,
+  type AgentProvider,
+  type ParsedOutcome,
+  type ProviderOutput,
+  type ProviderRegistration,
+} from '../contract/agent-provider';
 import type { AgentTask } from '../contract/agent-task';
 import { GeminiErrorDocument, GeminiResultDocument, lastJsonDocument, retryDelayMs, usageStats } from './gemini-output';
 import { GEMINI_API } from './gemini-api';
@@ -14,7 +20,11 @@ const TELLING_EXITS = new Set([41, 400, 401, 403, 429, 500, 503]);
 export const GeminiCliProviderOptions = z
   .object({
     defaultModel: z.string().min(1).optional().describe('Model when the task names none; absent lets the CLI route'),
-    executable: z.string().min(1).default('gemini').describe('The CLI inside the image (a wrapper that lays down settings)'),
+    executable: z
+      .string()
+      .min(1)
+      .default('gemini')
+      .describe('The CLI inside the image (a wrapper that lays down settings)'),
   })
   .strict();
 export type GeminiCliProviderOptions = z.input<typeof GeminiCliProviderOptions>;
@@ -63,18 +73,36 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
     parse(output: ProviderOutput, _task: AgentTask): ParsedOutcome {
       const stream = parseGeminiStream(output.stdout);
       if (stream) {
-        if (output.exitCode === 0 && stream.result.status === 'success') return { ok: true, response: stream.response, stats: streamUsageStats(stream) };
-        return { ok: false, response: '', error: errorFromDocument(streamErrorDocument(stream, output.exitCode)).toInfo() };
+        if (output.exitCode === 0 && stream.result.status === 'success')
+          return { ok: true, response: stream.response, stats: streamUsageStats(stream) };
+        return {
+          ok: false,
+          response: '',
+          error: errorFromDocument(streamErrorDocument(stream, output.exitCode)).toInfo(),
+        };
       }
       const doc = output.exitCode === 0 ? lastJsonDocument(output.stdout, GeminiResultDocument) : undefined;
       if (doc) return { ok: true, response: doc.response, stats: usageStats(doc) };
-      const failure = lastJsonDocument(output.stderr, GeminiErrorDocument) ?? lastJsonDocument(output.stdout, GeminiErrorDocument);
+      const failure =
+        lastJsonDocument(output.stderr, GeminiErrorDocument) ?? lastJsonDocument(output.stdout, GeminiErrorDocument);
       if (failure) return { ok: false, response: '', error: errorFromDocument(failure).toInfo() };
       const status = httpStatusOfExit(output.exitCode);
       const lastLine = output.stderr.trim().split('\n').at(-1)?.trim();
-      if (status !== undefined && TELLING_EXITS.has(status) && lastLine) return { ok: false, response: '', error: errorFromDocument({ error: { message: lastLine, code: status } }).toInfo() };
-      const why = output.exitCode === 0 ? 'exited 0 without a result document' : `exited ${output.exitCode} without an error document`;
-      return { ok: false, response: '', error: new BastionError('PROVIDER_FAILED', `Gemini CLI ${why} (truncated or malformed output)`).toInfo() };
+      if (status !== undefined && TELLING_EXITS.has(status) && lastLine)
+        return {
+          ok: false,
+          response: '',
+          error: errorFromDocument({ error: { message: lastLine, code: status } }).toInfo(),
+        };
+      const why =
+        output.exitCode === 0
+          ? 'exited 0 without a result document'
+          : `exited ${output.exitCode} without an error document`;
+      return {
+        ok: false,
+        response: '',
+        error: new BastionError('PROVIDER_FAILED', `Gemini CLI ${why} (truncated or malformed output)`).toInfo(),
+      };
     },
   };
 }
@@ -82,7 +110,8 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
 /** gemini-cli's line in the registration list. */
 export const geminiCliRegistration: ProviderRegistration = {
   manifest: GEMINI_CLI_MANIFEST,
-  create: (settings = {}) => createGeminiCliProvider(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
+  create: (settings = {}) =>
+    createGeminiCliProvider(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
 };
 
 /** Maps the CLI's error document (its `code` is the HTTP status or its own exit code) to Bastion's codes. */
@@ -91,14 +120,26 @@ export function errorFromDocument(doc: GeminiErrorDocument): BastionError {
   const summary = summarize(message);
   if (code === 429 || /RESOURCE_EXHAUSTED|exceeded your current quota/i.test(message)) {
     const retryAfterMs = retryDelayMs(message);
-    return new BastionError('RATE_LIMITED', `Gemini API rate limit: ${summary}`, { retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return new BastionError('RATE_LIMITED', `Gemini API rate limit: ${summary}`, {
+      retryable: true,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
   }
-  if (code === 401 || code === 403 || code === 41 || /API_KEY_INVALID|PERMISSION_DENIED|UNAUTHENTICATED|GEMINI_API_KEY/.test(message)) {
+  if (
+    code === 401 ||
+    code === 403 ||
+    code === 41 ||
+    /API_KEY_INVALID|PERMISSION_DENIED|UNAUTHENTICATED|GEMINI_API_KEY/.test(message)
+  ) {
     return new BastionError('AUTH_FAILED', `Gemini API rejected the credentials: ${summary}`, { retryable: false });
   }
-  if (code === 400) return new BastionError('PROVIDER_FAILED', `Gemini API refused the request: ${summary}`, { retryable: false });
-  if (code !== undefined && code >= 500) return new BastionError('PROVIDER_FAILED', `Gemini API error ${code}: ${summary}`, { retryable: true });
-  return new BastionError('PROVIDER_FAILED', `Gemini CLI failed (truncated or malformed response): ${summary}`, { retryable: true });
+  if (code === 400)
+    return new BastionError('PROVIDER_FAILED', `Gemini API refused the request: ${summary}`, { retryable: false });
+  if (code !== undefined && code >= 500)
+    return new BastionError('PROVIDER_FAILED', `Gemini API error ${code}: ${summary}`, { retryable: true });
+  return new BastionError('PROVIDER_FAILED', `Gemini CLI failed (truncated or malformed response): ${summary}`, {
+    retryable: true,
+  });
 }
 
 /** The status text of a Google error body, or the first line of the CLI's message. */

@@ -11,7 +11,11 @@ export const GeminiResultDocument = z.object({
           z.string(),
           z
             .object({
-              api: z.object({ totalRequests: z.number(), totalErrors: z.number(), totalLatencyMs: z.number() }).partial().passthrough().optional(),
+              api: z
+                .object({ totalRequests: z.number(), totalErrors: z.number(), totalLatencyMs: z.number() })
+                .partial()
+                .passthrough()
+                .optional(),
               tokens: z.record(z.string(), z.number()).optional(),
             })
             .passthrough(),
@@ -67,5 +71,11 @@ export function usageStats(doc: GeminiResultDocument): Record<string, unknown> {
     errors += m.api?.totalErrors ?? 0;
     for (const [k, v] of Object.entries(m.tokens ?? {})) tokens[k] = (tokens[k] ?? 0) + v;
   }
-  return { models: Object.keys(models), requests, apiErrors: errors, tokens, ...(doc.session_id ? { sessionId: doc.session_id } : {}) };
+  return {
+    models: Object.keys(models),
+    requests,
+    apiErrors: errors,
+    tokens,
+    ...(doc.session_id ? { sessionId: doc.session_id } : {}),
+  };
 }

@@ -22,7 +22,10 @@ export const GeminiStreamResult = z
     type: z.literal('result'),
     status: z.string(),
     session_id: z.string().optional(),
-    error: z.object({ type: z.string().optional(), message: z.string(), code: z.number().optional() }).passthrough().optional(),
+    error: z
+      .object({ type: z.string().optional(), message: z.string(), code: z.number().optional() })
+      .passthrough()
+      .optional(),
     stats: TokenCounts.extend({
       duration_ms: z.number().optional(),
       tool_calls: z.number().optional(),
@@ -73,7 +76,14 @@ export function parseGeminiStream(stdout: string): GeminiStream | undefined {
 export function streamErrorDocument(stream: GeminiStream, exitCode: number | null): GeminiErrorDocument {
   const message = stream.result.error?.message ?? `Gemini CLI reported status ${stream.result.status}`;
   const code = stream.result.error?.code ?? httpStatusIn(message) ?? httpStatusOfExit(exitCode);
-  return { ...(stream.sessionId ? { session_id: stream.sessionId } : {}), error: { ...(stream.result.error?.type ? { type: stream.result.error.type } : {}), message, ...(code !== undefined ? { code } : {}) } };
+  return {
+    ...(stream.sessionId ? { session_id: stream.sessionId } : {}),
+    error: {
+      ...(stream.result.error?.type ? { type: stream.result.error.type } : {}),
+      message,
+      ...(code !== undefined ? { code } : {}),
+    },
+  };
 }
 
 /** Token counts of a stream-json result, in the same shape as the json mode's usage stats. */

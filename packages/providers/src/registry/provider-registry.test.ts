@@ -8,7 +8,13 @@ import { REGISTERED_PROVIDERS, providerRegistry } from '../registered-providers'
 import { createProviderRegistry } from './provider-registry';
 
 const registration = (manifest: Partial<ProviderManifest> & { id: string }): ProviderRegistration => {
-  const full: ProviderManifest = { image: 'sandbox', upstreams: [], capabilities: { analyze: true, edit: false }, flags: {}, ...manifest };
+  const full: ProviderManifest = {
+    image: 'sandbox',
+    upstreams: [],
+    capabilities: { analyze: true, edit: false },
+    flags: {},
+    ...manifest,
+  };
   return { manifest: full, create: () => ({ ...createCursorProvider(), ...full }) };
 };
 
@@ -31,7 +37,9 @@ describe('provider registry', () => {
   });
 
   it('rejects a provider registered twice (INVALID_INPUT)', () => {
-    const error = thrown(() => createProviderRegistry([registration({ id: 'agent-x' }), registration({ id: 'agent-x' })]));
+    const error = thrown(() =>
+      createProviderRegistry([registration({ id: 'agent-x' }), registration({ id: 'agent-x' })]),
+    );
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toContain('"agent-x" is registered twice');
   });
@@ -44,22 +52,44 @@ describe('provider registry', () => {
   });
 
   it('rejects malformed ids and names, and "exec", which names plain commands', () => {
-    expect(thrown(() => createProviderRegistry([registration({ id: 'Gemini CLI' })])).message).toMatch(/^provider "Gemini CLI" has an invalid manifest: id:/);
+    expect(thrown(() => createProviderRegistry([registration({ id: 'Gemini CLI' })])).message).toMatch(
+      /^provider "Gemini CLI" has an invalid manifest: id:/,
+    );
     expect(thrown(() => createProviderRegistry([registration({ id: 'exec' })])).code).toBe('INVALID_INPUT');
     const badUpstream = { ...GEMINI_API, name: 'Gemini!' };
-    expect(thrown(() => createProviderRegistry([registration({ id: 'g2', upstreams: [badUpstream] })])).message).toContain('upstreams.0.name');
+    expect(
+      thrown(() => createProviderRegistry([registration({ id: 'g2', upstreams: [badUpstream] })])).message,
+    ).toContain('upstreams.0.name');
   });
 
   it('refuses an editing provider without an autofix flag, and two providers sharing one', () => {
-    expect(thrown(() => createProviderRegistry([registration({ id: 'editor', capabilities: { analyze: true, edit: true } })])).message).toContain('declares no autofix flag');
-    const twin = registration({ id: 'cursor-twin', capabilities: { analyze: true, edit: true }, flags: { autofix: CURSOR_MANIFEST.flags.autofix! } });
-    expect(thrown(() => createProviderRegistry([{ manifest: CURSOR_MANIFEST, create: () => createCursorProvider() }, twin])).message).toContain('both declare the autofix flag FF_CURSOR_AUTOFIX');
+    expect(
+      thrown(() =>
+        createProviderRegistry([registration({ id: 'editor', capabilities: { analyze: true, edit: true } })]),
+      ).message,
+    ).toContain('declares no autofix flag');
+    const twin = registration({
+      id: 'cursor-twin',
+      capabilities: { analyze: true, edit: true },
+      flags: { autofix: CURSOR_MANIFEST.flags.autofix! },
+    });
+    expect(
+      thrown(() => createProviderRegistry([{ manifest: CURSOR_MANIFEST, create: () => createCursorProvider() }, twin]))
+        .message,
+    ).toContain('both declare the autofix flag FF_CURSOR_AUTOFIX');
   });
 
   it('lets two providers share an upstream only with the same routing', () => {
-    const shared = createProviderRegistry([registration({ id: 'a', upstreams: [GEMINI_API] }), registration({ id: 'b', upstreams: [{ ...GEMINI_API }] })]);
+    const shared = createProviderRegistry([
+      registration({ id: 'a', upstreams: [GEMINI_API] }),
+      registration({ id: 'b', upstreams: [{ ...GEMINI_API }] }),
+    ]);
     expect(shared.upstreams).toHaveLength(1);
-    const clash = () => createProviderRegistry([registration({ id: 'a', upstreams: [GEMINI_API] }), registration({ id: 'b', upstreams: [{ ...GEMINI_API, authHeader: 'x-api-key' }] })]);
+    const clash = () =>
+      createProviderRegistry([
+        registration({ id: 'a', upstreams: [GEMINI_API] }),
+        registration({ id: 'b', upstreams: [{ ...GEMINI_API, authHeader: 'x-api-key' }] }),
+      ]);
     expect(thrown(clash).message).toContain('upstream "gemini" is declared twice with different routing');
   });
 });

@@ -7,7 +7,10 @@ import type { ProviderManifest, UpstreamApi } from '../contract/provider-manifes
 /** A provider id as callers, policies and flag names spell it. */
 export const ProviderId = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'a provider id is lower-case letters, digits and dashes, starting with a letter (e.g. gemini-cli)')
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'a provider id is lower-case letters, digits and dashes, starting with a letter (e.g. gemini-cli)',
+  )
   .refine((id) => id !== 'exec', '"exec" names plain commands (bastion exec), not a provider');
 
 const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name is upper case');
@@ -15,7 +18,9 @@ const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable 
 /** The data parts of a manifest, checked when a provider is registered (functions and patterns are checked by type). */
 const ManifestData = z.object({
   id: ProviderId,
-  image: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'an image recipe is a folder name under ops/docker (e.g. gemini-cli)'),
+  image: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'an image recipe is a folder name under ops/docker (e.g. gemini-cli)'),
   upstreams: z.array(
     z.object({
       name: UpstreamName,
@@ -28,9 +33,20 @@ const ManifestData = z.object({
     }),
   ),
   capabilities: z.object({ analyze: z.boolean(), edit: z.boolean() }),
-  flags: z.object({ autofix: z.string().regex(/^FF_[A-Z0-9_]+$/, 'a flag name is FF_ and upper case').optional() }),
+  flags: z.object({
+    autofix: z
+      .string()
+      .regex(/^FF_[A-Z0-9_]+$/, 'a flag name is FF_ and upper case')
+      .optional(),
+  }),
   hostBinary: z
-    .object({ command: z.string().regex(/^[^/]+$/), pathEnv: EnvName, mountPath: z.string().startsWith('/'), networkEnv: EnvName.optional(), installHint: z.string().min(1) })
+    .object({
+      command: z.string().regex(/^[^/]+$/),
+      pathEnv: EnvName,
+      mountPath: z.string().startsWith('/'),
+      networkEnv: EnvName.optional(),
+      installHint: z.string().min(1),
+    })
     .optional(),
   defaultModelEnv: EnvName.optional(),
 });
@@ -64,23 +80,47 @@ export function createProviderRegistry(registrations: readonly ProviderRegistrat
     const checked = ManifestData.safeParse(manifest);
     if (!checked.success) {
       const problems = checked.error.issues.map((i) => `${i.path.join('.') || '(manifest)'}: ${i.message}`).join('; ');
-      throw new BastionError('INVALID_INPUT', `provider "${String(manifest.id)}" has an invalid manifest: ${problems}`, { retryable: false });
+      throw new BastionError(
+        'INVALID_INPUT',
+        `provider "${String(manifest.id)}" has an invalid manifest: ${problems}`,
+        { retryable: false },
+      );
     }
     if (byId.has(manifest.id)) {
-      throw new BastionError('INVALID_INPUT', `provider "${manifest.id}" is registered twice; each id appears once in the registration list`, { retryable: false });
+      throw new BastionError(
+        'INVALID_INPUT',
+        `provider "${manifest.id}" is registered twice; each id appears once in the registration list`,
+        { retryable: false },
+      );
     }
     if (manifest.capabilities.edit && manifest.flags.autofix === undefined) {
-      throw new BastionError('INVALID_INPUT', `provider "${manifest.id}" can edit but declares no autofix flag (flags.autofix), so its edits could never be applied`, { retryable: false });
+      throw new BastionError(
+        'INVALID_INPUT',
+        `provider "${manifest.id}" can edit but declares no autofix flag (flags.autofix), so its edits could never be applied`,
+        { retryable: false },
+      );
     }
     if (manifest.flags.autofix !== undefined) {
       const holder = autofixFlags.get(manifest.flags.autofix);
-      if (holder) throw new BastionError('INVALID_INPUT', `providers "${holder}" and "${manifest.id}" both declare the autofix flag ${manifest.flags.autofix}; give each its own`, { retryable: false });
+      if (holder)
+        throw new BastionError(
+          'INVALID_INPUT',
+          `providers "${holder}" and "${manifest.id}" both declare the autofix flag ${manifest.flags.autofix}; give each its own`,
+          { retryable: false },
+        );
       autofixFlags.set(manifest.flags.autofix, manifest.id);
     }
     for (const api of manifest.upstreams) {
       const known = upstreams.get(api.name);
-      if (known && (known.baseUrlEnv !== api.baseUrlEnv || known.authHeader !== api.authHeader || known.secret !== api.secret)) {
-        throw new BastionError('INVALID_INPUT', `upstream "${api.name}" is declared twice with different routing (provider "${manifest.id}"); share one declaration`, { retryable: false });
+      if (
+        known &&
+        (known.baseUrlEnv !== api.baseUrlEnv || known.authHeader !== api.authHeader || known.secret !== api.secret)
+      ) {
+        throw new BastionError(
+          'INVALID_INPUT',
+          `upstream "${api.name}" is declared twice with different routing (provider "${manifest.id}"); share one declaration`,
+          { retryable: false },
+        );
       }
       if (!known) upstreams.set(api.name, api);
     }
@@ -89,7 +129,12 @@ export function createProviderRegistry(registrations: readonly ProviderRegistrat
   const ids = [...byId.keys()];
   const get = (id: string): ProviderRegistration => {
     const found = byId.get(id);
-    if (!found) throw new BastionError('INVALID_INPUT', `unknown provider "${id.slice(0, 80)}"; registered providers: ${ids.join(', ')}`, { retryable: false, details: { provider: id, known: ids } });
+    if (!found)
+      throw new BastionError(
+        'INVALID_INPUT',
+        `unknown provider "${id.slice(0, 80)}"; registered providers: ${ids.join(', ')}`,
+        { retryable: false, details: { provider: id, known: ids } },
+      );
     return found;
   };
   return {

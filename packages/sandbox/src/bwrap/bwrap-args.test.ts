@@ -1,15 +1,36 @@
 import { bwrapArgs, launcherScript } from './bwrap-args';
 
-const rootfs = { root: '/var/lib/bastion/rootfs/abc/root', recipe: 'abc', env: { PATH: '/usr/bin:/bin', HOME: '/tmp' }, workdir: '/workspace' };
-const limits = { memoryBytes: 1 << 29, cpus: 0.5, pids: 32, nofile: 1024, tmpfsBytes: 1 << 26, timeoutMs: 1000, outputBytes: 1 << 20 };
-const request = { correlationId: 'c', image: 'bastion/sandbox:latest', command: ['sh', '-c', 'echo hi'], env: { HOME: '/home/x', FOO: 'bar' }, limits, mounts: [] };
+const rootfs = {
+  root: '/var/lib/bastion/rootfs/abc/root',
+  recipe: 'abc',
+  env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
+  workdir: '/workspace',
+};
+const limits = {
+  memoryBytes: 1 << 29,
+  cpus: 0.5,
+  pids: 32,
+  nofile: 1024,
+  tmpfsBytes: 1 << 26,
+  timeoutMs: 1000,
+  outputBytes: 1 << 20,
+};
+const request = {
+  correlationId: 'c',
+  image: 'bastion/sandbox:latest',
+  command: ['sh', '-c', 'echo hi'],
+  env: { HOME: '/home/x', FOO: 'bar' },
+  limits,
+  mounts: [],
+};
 
 describe('bwrap argv', () => {
   const args = bwrapArgs({ request, rootfs, hostname: 'bwrap-1' });
   const joined = args.join(' ');
 
   it('asks for every namespace, no further user namespaces, no capabilities, a new session and death with the runtime', () => {
-    for (const flag of ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
+    for (const flag of ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session'])
+      expect(args).toContain(flag);
     expect(joined).toContain('--cap-drop ALL');
     expect(joined).toContain('--uid 1001 --gid 1001');
   });
@@ -20,7 +41,13 @@ describe('bwrap argv', () => {
   });
 
   it("binds the call's host tmpfs (noexec, sized by the executor) at /tmp and /dev/shm instead of bwrap's own when given them", () => {
-    const withTmp = bwrapArgs({ request, rootfs, hostname: 'bwrap-test-1', tmpDir: '/run/bastion-bwrap-tmp/s/1-99', shmDir: '/run/bastion-bwrap-tmp/s/1s-99' }).join(' ');
+    const withTmp = bwrapArgs({
+      request,
+      rootfs,
+      hostname: 'bwrap-test-1',
+      tmpDir: '/run/bastion-bwrap-tmp/s/1-99',
+      shmDir: '/run/bastion-bwrap-tmp/s/1s-99',
+    }).join(' ');
     expect(withTmp).toContain('--bind /run/bastion-bwrap-tmp/s/1-99 /tmp');
     expect(withTmp).toContain('--bind /run/bastion-bwrap-tmp/s/1s-99 /dev/shm');
     expect(withTmp).not.toContain('--tmpfs');
@@ -49,13 +76,23 @@ describe('bwrap argv', () => {
   });
 
   it('refuses a relative or escaping mount target', () => {
-    expect(() => bwrapArgs({ request: { ...request, mounts: [{ hostPath: '/x', containerPath: '../etc', readOnly: true }] }, rootfs, hostname: 'h' })).toThrow(/absolute/);
+    expect(() =>
+      bwrapArgs({
+        request: { ...request, mounts: [{ hostPath: '/x', containerPath: '../etc', readOnly: true }] },
+        rootfs,
+        hostname: 'h',
+      }),
+    ).toThrow(/absolute/);
   });
 });
 
 describe('launcher script', () => {
   it('joins every cgroup before anything else, caps open files and drops to the sandbox user', () => {
-    const s = launcherScript({ procsFiles: ['/sys/fs/cgroup/memory/a/cgroup.procs', '/sys/fs/cgroup/pids/a/cgroup.procs'], nofile: 1024, dropTo: { uid: 1001, gid: 1001 } });
+    const s = launcherScript({
+      procsFiles: ['/sys/fs/cgroup/memory/a/cgroup.procs', '/sys/fs/cgroup/pids/a/cgroup.procs'],
+      nofile: 1024,
+      dropTo: { uid: 1001, gid: 1001 },
+    });
     expect(s.split('\n')).toEqual([
       'echo $$ > /sys/fs/cgroup/memory/a/cgroup.procs || exit 125',
       'echo $$ > /sys/fs/cgroup/pids/a/cgroup.procs || exit 125',

@@ -47,18 +47,31 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     // outlive its monitor by a moment and be orphaned to the host's PID 1, which leaves a zombie
     // per call wherever PID 1 does not reap (a container running Bastion, some VMs).
     '--as-pid-1',
-    '--cap-drop', 'ALL',
-    '--uid', String(input.uid ?? SANDBOX_UID),
-    '--gid', String(input.gid ?? SANDBOX_GID),
-    '--hostname', input.hostname,
-    '--ro-bind', rootfs.root, '/',
-    '--proc', '/proc',
-    '--dev', '/dev',
-    ...(input.tmpDir !== undefined ? ['--bind', input.tmpDir, '/tmp'] : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/tmp']),
-    ...(input.shmDir !== undefined ? ['--bind', input.shmDir, '/dev/shm'] : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/dev/shm']),
+    '--cap-drop',
+    'ALL',
+    '--uid',
+    String(input.uid ?? SANDBOX_UID),
+    '--gid',
+    String(input.gid ?? SANDBOX_GID),
+    '--hostname',
+    input.hostname,
+    '--ro-bind',
+    rootfs.root,
+    '/',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    ...(input.tmpDir !== undefined
+      ? ['--bind', input.tmpDir, '/tmp']
+      : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/tmp']),
+    ...(input.shmDir !== undefined
+      ? ['--bind', input.shmDir, '/dev/shm']
+      : ['--perms', '1777', '--size', String(request.limits.tmpfsBytes), '--tmpfs', '/dev/shm']),
     // After the nodes and /dev/shm are in place: nothing more can be created in /dev (a 400 MB
     // file, a fifo); the remount is not recursive, so /dev/shm keeps its own size-capped mount.
-    '--remount-ro', '/dev',
+    '--remount-ro',
+    '/dev',
   ];
   for (const m of request.mounts) {
     if (!m.containerPath.startsWith('/') || m.containerPath.split('/').includes('..')) {
@@ -66,7 +79,11 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     }
     // The root is read-only, so bwrap cannot create a missing mount point (Docker would).
     if (!m.containerPath.startsWith('/tmp/') && !existsSync(join(rootfs.root, m.containerPath))) {
-      throw new BastionError('SANDBOX_UNAVAILABLE', `mount point ${m.containerPath} does not exist in the image's root filesystem; the image must create it (mkdir in its recipe under ops/docker), then run bash ops/docker/build.sh all and bash ops/docker/rootfs.sh IMAGE`, { retryable: false });
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `mount point ${m.containerPath} does not exist in the image's root filesystem; the image must create it (mkdir in its recipe under ops/docker), then run bash ops/docker/build.sh all and bash ops/docker/rootfs.sh IMAGE`,
+        { retryable: false },
+      );
     }
     args.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
   }

@@ -10,7 +10,14 @@ import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { createOutputMeter } from '../output-meter';
 import { bwrapArgs, launcherScript, LAUNCH_FAILED, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
 import { createTmpfsMounter, DEFAULT_TMPFS_ROOT, removeTmpfsSessionDir } from './call-tmpfs';
-import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CallCgroup, type CgroupLayout } from './cgroups';
+import {
+  createCallCgroup,
+  detectCgroupLayout,
+  ensureSessionCgroup,
+  removeSessionDirs,
+  type CallCgroup,
+  type CgroupLayout,
+} from './cgroups';
 import { resolveRootfs, type Rootfs } from './rootfs';
 import { cachedSeccompProgram, seccompProgram } from './seccomp-program-cache';
 import { libseccompProblem } from './libseccomp-compiler';
@@ -50,7 +57,9 @@ const DRAIN_MS = 2_000;
 const LAUNCHER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Whether this host can run the bwrap backend at all, and why not. */
-export function bwrapAvailability(bwrapPath = 'bwrap'): { ok: true; layout: CgroupLayout } | { ok: false; reason: string } {
+export function bwrapAvailability(
+  bwrapPath = 'bwrap',
+): { ok: true; layout: CgroupLayout } | { ok: false; reason: string } {
   try {
     execFileSync(bwrapPath, ['--version'], { stdio: 'ignore', timeout: 5_000 });
   } catch {
@@ -97,19 +106,30 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
 
   function prepare(image: string): { rootfs: Rootfs; layout: CgroupLayout } {
     if (!layout) {
-      throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend needs cgroups for its limits: ${(detected as { unavailable: string }).unavailable}`, { retryable: false });
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `the bwrap backend needs cgroups for its limits: ${(detected as { unavailable: string }).unavailable}`,
+        { retryable: false },
+      );
     }
     let rootfs = rootfsCache.get(image);
     if (!rootfs) {
       rootfs = resolveRootfs(image, options.rootfsDir);
       rootfsCache.set(image, rootfs);
     }
-    seccomp ??= seccompProgram(options.seccompProfile ?? seccompProfile, options.seccompCacheDir === undefined ? {} : { cacheDir: options.seccompCacheDir });
+    seccomp ??= seccompProgram(
+      options.seccompProfile ?? seccompProfile,
+      options.seccompCacheDir === undefined ? {} : { cacheDir: options.seccompCacheDir },
+    );
     if (!sessionReady) {
       try {
         ensureSessionCgroup(layout, identity.sessionId);
       } catch (err) {
-        throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create cgroups under ${layout.roots.memory}: ${(err as Error).message}`, { cause: err, retryable: false });
+        throw new BastionError(
+          'SANDBOX_UNAVAILABLE',
+          `cannot create cgroups under ${layout.roots.memory}: ${(err as Error).message}`,
+          { cause: err, retryable: false },
+        );
       }
       sessionReady = true;
     }
@@ -140,7 +160,9 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       const at = (name: string) => join(tmpfsRoot, identity.sessionId, `${name}-${deadline + grace}`);
       tmpDir = at(`${n}`);
       shmDir = at(`${n}s`);
-      const staged = request.mounts.map((m, i) => (isDirectory(m.hostPath) && !reachableBy(m.hostPath, SANDBOX_UID, SANDBOX_GID) ? at(`${n}m${i}`) : undefined));
+      const staged = request.mounts.map((m, i) =>
+        isDirectory(m.hostPath) && !reachableBy(m.hostPath, SANDBOX_UID, SANDBOX_GID) ? at(`${n}m${i}`) : undefined,
+      );
       mounts = request.mounts.map((m, i) => (staged[i] !== undefined ? { ...m, hostPath: staged[i] } : m));
       callDirs.push(tmpDir, shmDir, ...staged.filter((d): d is string => d !== undefined));
       for (const d of callDirs) tmpMounts.add(d);
@@ -154,7 +176,12 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       );
     }
     const releaseCallDirs = () => Promise.all(callDirs.map((d) => releaseTmp(d))).then(() => undefined);
-    const args = bwrapArgs({ request: { ...request, mounts }, rootfs, hostname: sandboxId, ...(tmpDir !== undefined && shmDir !== undefined ? { tmpDir, shmDir } : {}) });
+    const args = bwrapArgs({
+      request: { ...request, mounts },
+      rootfs,
+      hostname: sandboxId,
+      ...(tmpDir !== undefined && shmDir !== undefined ? { tmpDir, shmDir } : {}),
+    });
 
     // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
     // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
@@ -163,18 +190,30 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     const joinAsSandboxUser = isRoot && cg.version === 1;
     let group: CallCgroup;
     try {
-      group = createCallCgroup(cg, identity.sessionId, callName, request.limits, joinAsSandboxUser ? sandboxUser : undefined);
+      group = createCallCgroup(
+        cg,
+        identity.sessionId,
+        callName,
+        request.limits,
+        joinAsSandboxUser ? sandboxUser : undefined,
+      );
     } catch (err) {
       if (mounting !== undefined) await mounting.then(releaseCallDirs);
-      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, { cause: err });
+      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const mountError = await mounting;
     if (mountError !== undefined) {
       await Promise.all([group.remove().catch((err) => cleanupError(err, sandboxId)), releaseCallDirs()]);
-      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot mount the call's /tmp, /dev/shm and mounts under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`, {
-        cause: mountError,
-        retryable: false,
-      });
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `cannot mount the call's /tmp, /dev/shm and mounts under ${tmpfsRoot}: ${(mountError as Error).message.split('\n')[0]}`,
+        {
+          cause: mountError,
+          retryable: false,
+        },
+      );
     }
     live.set(sandboxId, group);
 
@@ -241,10 +280,13 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
         child.stdin!.end(typeof request.stdin === 'string' ? Buffer.from(request.stdin) : request.stdin);
       }
 
-      timer = setTimeout(() => {
-        timedOut = true;
-        void kill();
-      }, Math.max(0, deadline - now()));
+      timer = setTimeout(
+        () => {
+          timedOut = true;
+          void kill();
+        },
+        Math.max(0, deadline - now()),
+      );
       if (hooks.signal?.aborted) onAbort();
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -255,9 +297,16 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
 
       if (startupMs === null) {
         const why = Buffer.concat(early).toString('utf8').trim().split('\n')[0] ?? '';
-        const detail = exit.code === LAUNCH_FAILED ? 'could not join its cgroups' : `bwrap failed (exit ${exit.code ?? exit.signal})`;
+        const detail =
+          exit.code === LAUNCH_FAILED
+            ? 'could not join its cgroups'
+            : `bwrap failed (exit ${exit.code ?? exit.signal})`;
         if (!timedOut && !aborted) {
-          throw new BastionError('SANDBOX_UNAVAILABLE', `the sandbox did not start: ${detail}${why ? `: ${why.slice(0, 300)}` : ''}`, { retryable: false });
+          throw new BastionError(
+            'SANDBOX_UNAVAILABLE',
+            `the sandbox did not start: ${detail}${why ? `: ${why.slice(0, 300)}` : ''}`,
+            { retryable: false },
+          );
         }
         startupMs = now() - started;
       }
@@ -300,7 +349,10 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       await mounter.unmount(dir);
       tmpMounts.delete(dir);
     } catch (err) {
-      options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not unmount the call's tmpfs at ${dir}`), dir);
+      options.onCleanupError?.(
+        BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not unmount the call's tmpfs at ${dir}`),
+        dir,
+      );
     }
   }
 
@@ -329,7 +381,10 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
         try {
           removeTmpfsSessionDir(tmpfsRoot, identity.sessionId);
         } catch (err) {
-          options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not remove ${join(tmpfsRoot, identity.sessionId)}`), identity.sessionId);
+          options.onCleanupError?.(
+            BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not remove ${join(tmpfsRoot, identity.sessionId)}`),
+            identity.sessionId,
+          );
         }
       }
       if (layout && sessionReady) {

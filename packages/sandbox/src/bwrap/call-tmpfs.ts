@@ -30,7 +30,9 @@ export async function mountCallTmpfs(dir: string, sizeBytes: number): Promise<vo
   // Parents 0711 whatever the umask: bwrap runs as the sandbox user on the host and must reach
   // the dir to bind it.
   makeDirs(dir, 0o711);
-  await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=1777,noexec,nosuid,nodev`, TMPFS_SOURCE, dir], { env: { PATH: SBIN_PATH } });
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=1777,noexec,nosuid,nodev`, TMPFS_SOURCE, dir], {
+    env: { PATH: SBIN_PATH },
+  });
 }
 
 /** Unmounts a call's /tmp (its processes are gone) and removes the mount point; idempotent. */
@@ -85,7 +87,10 @@ export function createTmpfsMounter(): TmpfsMounter {
 
   const start = (): ChildProcess | undefined => {
     if (helper || broken) return helper;
-    const child = spawn('perl', ['-e', TMPFS_MOUNTER_SCRIPT, TMPFS_SOURCE], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: SBIN_PATH } });
+    const child = spawn('perl', ['-e', TMPFS_MOUNTER_SCRIPT, TMPFS_SOURCE], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { PATH: SBIN_PATH },
+    });
     child.on('error', () => {
       broken = true;
       helper = undefined;
@@ -144,7 +149,8 @@ export function createTmpfsMounter(): TmpfsMounter {
 
   return {
     async mount(dir, sizeBytes) {
-      if (!SAFE_DIR.test(dir) || !Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new Error(`unsafe tmpfs mount request ${dir} ${sizeBytes}`);
+      if (!SAFE_DIR.test(dir) || !Number.isSafeInteger(sizeBytes) || sizeBytes <= 0)
+        throw new Error(`unsafe tmpfs mount request ${dir} ${sizeBytes}`);
       await viaHelperOr(request(`mount ${dir} ${sizeBytes}`), () => mountCallTmpfs(dir, sizeBytes));
     },
     async bind(source, dir) {

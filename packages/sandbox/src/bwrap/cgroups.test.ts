@@ -19,23 +19,43 @@ describe('cgroup layout', () => {
   it('puts bastion/ under the nested memory cgroup this process sits in (v1, hybrid host)', () => {
     expect(resolveCgroupLayout(V1_SELF, V1_MOUNTS, () => [])).toEqual({
       version: 1,
-      roots: { memory: '/sys/fs/cgroup/memory/process_api/abc/bastion', pids: '/sys/fs/cgroup/pids/bastion', cpu: '/sys/fs/cgroup/cpu/bastion' },
+      roots: {
+        memory: '/sys/fs/cgroup/memory/process_api/abc/bastion',
+        pids: '/sys/fs/cgroup/pids/bastion',
+        cpu: '/sys/fs/cgroup/cpu/bastion',
+      },
     });
   });
 
   it('strips the mount root when the hierarchy is mounted from inside a container', () => {
-    const mounts = V1_MOUNTS.replace('35 31 0:32 / /sys/fs/cgroup/memory', '35 31 0:32 /process_api /sys/fs/cgroup/memory');
+    const mounts = V1_MOUNTS.replace(
+      '35 31 0:32 / /sys/fs/cgroup/memory',
+      '35 31 0:32 /process_api /sys/fs/cgroup/memory',
+    );
     const layout = resolveCgroupLayout(V1_SELF, mounts, () => []);
     expect('roots' in layout && layout.roots.memory).toBe('/sys/fs/cgroup/memory/abc/bastion');
   });
 
   it('uses a unified hierarchy that delegates memory, pids and cpu', () => {
-    const layout = resolveCgroupLayout('0::/user.slice/app\n', '30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n', () => ['cpu', 'memory', 'pids']);
-    expect(layout).toEqual({ version: 2, roots: { memory: '/sys/fs/cgroup/user.slice/app/bastion', pids: '/sys/fs/cgroup/user.slice/app/bastion', cpu: '/sys/fs/cgroup/user.slice/app/bastion' } });
+    const layout = resolveCgroupLayout(
+      '0::/user.slice/app\n',
+      '30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n',
+      () => ['cpu', 'memory', 'pids'],
+    );
+    expect(layout).toEqual({
+      version: 2,
+      roots: {
+        memory: '/sys/fs/cgroup/user.slice/app/bastion',
+        pids: '/sys/fs/cgroup/user.slice/app/bastion',
+        cpu: '/sys/fs/cgroup/user.slice/app/bastion',
+      },
+    });
   });
 
   it('says why when the controllers are missing', () => {
-    expect(resolveCgroupLayout('0::/\n', '30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n', () => ['cpu'])).toEqual({
+    expect(
+      resolveCgroupLayout('0::/\n', '30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n', () => ['cpu']),
+    ).toEqual({
       unavailable: expect.stringContaining('memory, pids'),
     });
   });
@@ -44,7 +64,11 @@ describe('cgroup layout', () => {
 describe('cgroup directories', () => {
   it("are 0755 under a runtime's umask 077, so a launcher running as the sandbox user reaches cgroup.procs", () => {
     const base = mkdtempSync(join(tmpdir(), 'bastion-cg-'));
-    const roots = { memory: join(base, 'memory/bastion'), pids: join(base, 'pids/bastion'), cpu: join(base, 'cpu/bastion') };
+    const roots = {
+      memory: join(base, 'memory/bastion'),
+      pids: join(base, 'pids/bastion'),
+      cpu: join(base, 'cpu/bastion'),
+    };
     const old = process.umask(0o077);
     try {
       ensureSessionCgroup({ version: 1, roots }, 'session-1');

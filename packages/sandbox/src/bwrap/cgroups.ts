@@ -44,7 +44,12 @@ export function parseMountInfo(text: string): MountInfo[] {
     if (!right) continue;
     const f = left.split(' ');
     const r = right.split(' ');
-    out.push({ root: unescapeMount(f[3]), mountPoint: unescapeMount(f[4]), fsType: r[0], superOptions: (r[2] ?? '').split(',') });
+    out.push({
+      root: unescapeMount(f[3]),
+      mountPoint: unescapeMount(f[4]),
+      fsType: r[0],
+      superOptions: (r[2] ?? '').split(','),
+    });
   }
   return out;
 }
@@ -64,10 +69,13 @@ export function resolveCgroupLayout(
   controllersOf: (dir: string) => string[] = (dir) => readIfExists(join(dir, 'cgroup.controllers')).trim().split(/\s+/),
 ): CgroupLayout | { unavailable: string } {
   const mounts = parseMountInfo(mountInfo);
-  const lines = selfCgroup.split('\n').filter(Boolean).map((l) => {
-    const [, , ctl, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
-    return { controllers: (ctl ?? '').split(','), path: path ?? '/' };
-  });
+  const lines = selfCgroup
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [, , ctl, path] = /^(\d+):([^:]*):(.*)$/.exec(l) ?? [];
+      return { controllers: (ctl ?? '').split(','), path: path ?? '/' };
+    });
 
   const v1: Partial<Record<Controller, string>> = {};
   for (const c of CONTROLLERS) {
@@ -192,14 +200,11 @@ export function openCallCgroup(layout: CgroupLayout, rel: string): CallCgroup {
   const memDir = join(layout.roots.memory, rel);
   let removed = false;
 
-  const pids = () =>
-    readIfExists(join(pidsDir, 'cgroup.procs'))
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+  const pids = () => readIfExists(join(pidsDir, 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
 
   const killAll = async () => {
-    if (layout.version === 2 && existsSync(join(pidsDir, 'cgroup.kill'))) writeFileSync(join(pidsDir, 'cgroup.kill'), '1');
+    if (layout.version === 2 && existsSync(join(pidsDir, 'cgroup.kill')))
+      writeFileSync(join(pidsDir, 'cgroup.kill'), '1');
     for (let round = 0; round < 200; round++) {
       const live = pids();
       if (live.length === 0) return;
@@ -282,7 +287,9 @@ export function removeSessionDirs(layout: CgroupLayout, sessionId: string): void
 
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -2,7 +2,15 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECCOMP_PROFILE as profile, type SeccompProfile } from '../seccomp-profile';
-import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SECCOMP_RET, X32_SYSCALL_BIT, decodeProgram, describeAction, runSeccomp } from '../test-support/bpf-simulator';
+import {
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+  SECCOMP_RET,
+  X32_SYSCALL_BIT,
+  decodeProgram,
+  describeAction,
+  runSeccomp,
+} from '../test-support/bpf-simulator';
 import { compileWithLibseccomp, libseccompProblem } from './libseccomp-compiler';
 import { cachedSeccompProgram, seccompProgram, seccompProgramKey } from './seccomp-program-cache';
 import { libseccompTables, profileReference, seccompProbes } from '../test-support/seccomp-reference';
@@ -12,9 +20,22 @@ const tables = libseccompTables();
 const nr = (name: string) => [...tables.x86_64].find(([, names]) => names.includes(name))![0];
 const { program } = compileWithLibseccomp(profile);
 const insns = decodeProgram(program);
-const call = (name: string, args: bigint[] = []) => describeAction(runSeccomp(insns, { arch: AUDIT_ARCH_X86_64, nr: nr(name), args }));
+const call = (name: string, args: bigint[] = []) =>
+  describeAction(runSeccomp(insns, { arch: AUDIT_ARCH_X86_64, nr: nr(name), args }));
 
-const AF = { UNSPEC: 0n, UNIX: 1n, INET: 2n, AX25: 3n, INET6: 10n, NETLINK: 16n, PACKET: 17n, BLUETOOTH: 31n, ALG: 38n, VSOCK: 40n, XDP: 44n };
+const AF = {
+  UNSPEC: 0n,
+  UNIX: 1n,
+  INET: 2n,
+  AX25: 3n,
+  INET6: 10n,
+  NETLINK: 16n,
+  PACKET: 17n,
+  BLUETOOTH: 31n,
+  ALG: 38n,
+  VSOCK: 40n,
+  XDP: 44n,
+};
 const CLONE_NEWUSER = 0x10000000n;
 const CLONE_NEWNS = 0x00020000n;
 const CLONE_NEWNET = 0x40000000n;
@@ -35,14 +56,23 @@ describe('the seccomp profile compiled by libseccomp (what bwrap loads)', () => 
     for (const probe of probes) {
       const got = runSeccomp(insns, probe);
       const want = reference(probe);
-      if (got !== want) disagreements.push(`arch ${probe.arch.toString(16)} nr ${probe.nr} args ${(probe.args ?? []).join(',')}: ${describeAction(got)} != ${describeAction(want)}`);
+      if (got !== want)
+        disagreements.push(
+          `arch ${probe.arch.toString(16)} nr ${probe.nr} args ${(probe.args ?? []).join(',')}: ${describeAction(got)} != ${describeAction(want)}`,
+        );
     }
     expect(disagreements).toEqual([]);
     expect(probes.length).toBeGreaterThan(1500);
   });
 
   it('would catch a filter that differs from the profile (a socket rule dropped, AF_VSOCK allowed)', () => {
-    const loose = { ...profile, syscalls: [...profile.syscalls.filter((r) => !r.names.includes('socket')), { names: ['socket'], action: 'SCMP_ACT_ALLOW' as const }] };
+    const loose = {
+      ...profile,
+      syscalls: [
+        ...profile.syscalls.filter((r) => !r.names.includes('socket')),
+        { names: ['socket'], action: 'SCMP_ACT_ALLOW' as const },
+      ],
+    };
     const wrong = decodeProgram(compileWithLibseccomp(loose).program);
     const reference = profileReference(profile, tables);
     const differing = seccompProbes(profile, tables).filter((p) => runSeccomp(wrong, p) !== reference(p));
@@ -51,8 +81,31 @@ describe('the seccomp profile compiled by libseccomp (what bwrap loads)', () => 
   });
 
   it('allows the everyday syscalls and denies namespaces, mounts, keyrings, io_uring, bpf and ptrace with EPERM', () => {
-    for (const name of ['read', 'write', 'openat', 'execve', 'mmap', 'exit_group', 'futex', 'wait4', 'arch_prctl', 'socketpair']) expect([name, call(name)]).toEqual([name, 'ALLOW']);
-    for (const name of ['unshare', 'setns', 'mount', 'pivot_root', 'keyctl', 'io_uring_setup', 'bpf', 'ptrace', 'userfaultfd', 'perf_event_open']) {
+    for (const name of [
+      'read',
+      'write',
+      'openat',
+      'execve',
+      'mmap',
+      'exit_group',
+      'futex',
+      'wait4',
+      'arch_prctl',
+      'socketpair',
+    ])
+      expect([name, call(name)]).toEqual([name, 'ALLOW']);
+    for (const name of [
+      'unshare',
+      'setns',
+      'mount',
+      'pivot_root',
+      'keyctl',
+      'io_uring_setup',
+      'bpf',
+      'ptrace',
+      'userfaultfd',
+      'perf_event_open',
+    ]) {
       expect([name, call(name)]).toEqual([name, 'ERRNO(1)']);
     }
   });
@@ -60,7 +113,8 @@ describe('the seccomp profile compiled by libseccomp (what bwrap loads)', () => 
   it('lets clone fork and start threads, refuses any namespace flag (EPERM), and answers clone3 ENOSYS so libc falls back', () => {
     expect(call('clone', [FORK])).toBe('ALLOW');
     expect(call('clone', [THREAD])).toBe('ALLOW');
-    for (const flag of [CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET]) expect(call('clone', [FORK | flag])).toBe('ERRNO(1)');
+    for (const flag of [CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET])
+      expect(call('clone', [FORK | flag])).toBe('ERRNO(1)');
     expect(call('clone3')).toBe('ERRNO(38)');
   });
 
@@ -69,7 +123,21 @@ describe('the seccomp profile compiled by libseccomp (what bwrap loads)', () => 
     expect(call('socket', [AF.NETLINK, 3n, 0n])).toBe('ALLOW');
     expect(call('socket', [AF.NETLINK, 3n, 9n])).toBe('ERRNO(1)'); // NETLINK_AUDIT
     expect(call('socket', [AF.NETLINK, 3n, 15n])).toBe('ERRNO(1)'); // NETLINK_KOBJECT_UEVENT
-    for (const family of [AF.UNSPEC, AF.AX25, AF.PACKET, AF.BLUETOOTH, AF.ALG, AF.VSOCK, AF.XDP, 5n, 9n, 12n, 15n, 63n, 1000n]) {
+    for (const family of [
+      AF.UNSPEC,
+      AF.AX25,
+      AF.PACKET,
+      AF.BLUETOOTH,
+      AF.ALG,
+      AF.VSOCK,
+      AF.XDP,
+      5n,
+      9n,
+      12n,
+      15n,
+      63n,
+      1000n,
+    ]) {
       expect([family, call('socket', [family, 1n, 0n])]).toEqual([family, 'ERRNO(97)']);
     }
     // The kernel reads the family as an int; junk in the upper half must not turn a refusal into AF_UNIX.
@@ -80,7 +148,9 @@ describe('the seccomp profile compiled by libseccomp (what bwrap loads)', () => 
   it('answers EPERM for a known syscall the profile does not allow and ENOSYS past the last one it names, as runc does', () => {
     expect(call('uselib')).toBe('ERRNO(1)');
     const reference = profileReference(profile, tables);
-    expect(describeAction(runSeccomp(insns, { arch: AUDIT_ARCH_X86_64, nr: reference.lastX86_64 + 1 }))).toBe('ERRNO(38)');
+    expect(describeAction(runSeccomp(insns, { arch: AUDIT_ARCH_X86_64, nr: reference.lastX86_64 + 1 }))).toBe(
+      'ERRNO(38)',
+    );
     expect(describeAction(runSeccomp(insns, { arch: AUDIT_ARCH_X86_64, nr: 999 }))).toBe('ERRNO(38)');
   });
 
@@ -106,7 +176,9 @@ describe('the seccomp profile compiled by libseccomp (what bwrap loads)', () => 
   it('refuses an action it does not know instead of guessing, and says how to fix a missing libseccomp', () => {
     const bad = { ...profile, syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] } as unknown as SeccompProfile;
     expect(() => compileWithLibseccomp(bad)).toThrow(/unsupported seccomp action SCMP_ACT_NOTIFY/);
-    expect(() => compileWithLibseccomp(profile, { python: '/nonexistent/python3' })).toThrow(/apt-get install python3-seccomp/);
+    expect(() => compileWithLibseccomp(profile, { python: '/nonexistent/python3' })).toThrow(
+      /apt-get install python3-seccomp/,
+    );
   });
 });
 
@@ -119,7 +191,10 @@ describe('the compiled-program cache', () => {
 
   it('stores the program by profile hash in a private directory and serves the same bytes', () => {
     const cacheDir = join(dir, 'seccomp');
-    const variant = { ...profile, syscalls: [...profile.syscalls, { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 13 }] };
+    const variant = {
+      ...profile,
+      syscalls: [...profile.syscalls, { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 13 }],
+    };
     const first = seccompProgram(variant, { cacheDir });
     expect(first.equals(compileWithLibseccomp(variant).program)).toBe(true);
     const files = readdirSync(cacheDir);
@@ -131,7 +206,10 @@ describe('the compiled-program cache', () => {
 
   it('tells whether a program is compiled already without running libseccomp (bwrapAvailability skips python then)', () => {
     const cacheDir = join(dir, 'seccomp');
-    const variant = { ...profile, syscalls: [...profile.syscalls, { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 31 }] };
+    const variant = {
+      ...profile,
+      syscalls: [...profile.syscalls, { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 31 }],
+    };
     expect(cachedSeccompProgram(variant, { cacheDir })).toBeUndefined();
     const compiled = seccompProgram(variant, { cacheDir });
     expect(cachedSeccompProgram(variant, { cacheDir })?.equals(compiled)).toBe(true);
@@ -151,7 +229,13 @@ describe('the compiled-program cache', () => {
     ['a file others can write', 0o700, 0o666],
   ])('does not trust a cached program in %s: it compiles afresh', (_what, dirMode, fileMode) => {
     const cacheDir = join(dir, `cache-${dirMode}-${fileMode}`);
-    const variant = { ...profile, syscalls: [...profile.syscalls, { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 20 + (fileMode & 7) }] };
+    const variant = {
+      ...profile,
+      syscalls: [
+        ...profile.syscalls,
+        { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 20 + (fileMode & 7) },
+      ],
+    };
     mkdirSync(cacheDir, { mode: 0o700 });
     chmodSync(cacheDir, dirMode);
     const planted = join(cacheDir, `${seccompProgramKey(variant)}.bpf`);

@@ -29,10 +29,17 @@ export function imageSlug(image: string): string {
   return tagged.replace(/[/:@]/g, '_');
 }
 
-export function resolveRootfs(image: string, dir: string = process.env.BASTION_ROOTFS_DIR ?? DEFAULT_ROOTFS_DIR): Rootfs {
+export function resolveRootfs(
+  image: string,
+  dir: string = process.env.BASTION_ROOTFS_DIR ?? DEFAULT_ROOTFS_DIR,
+): Rootfs {
   const link = join(dir, imageSlug(image));
   if (!existsSync(join(link, 'image.json')) || !existsSync(join(link, 'root'))) {
-    throw new BastionError('SANDBOX_UNAVAILABLE', `no root filesystem for ${image} under ${dir}; run ops/docker/rootfs.sh ${image}`, { retryable: false });
+    throw new BastionError(
+      'SANDBOX_UNAVAILABLE',
+      `no root filesystem for ${image} under ${dir}; run ops/docker/rootfs.sh ${image}`,
+      { retryable: false },
+    );
   }
   const real = realpathSync(link);
   const meta = ImageMeta.parse(JSON.parse(readFileSync(join(real, 'image.json'), 'utf8')));

@@ -25,7 +25,14 @@ const memory = new Map<string, Buffer>();
 /** The key of a compiled program: everything that changes what libseccomp is asked to make. */
 export function seccompProgramKey(profile: SeccompProfile, options: LibseccompOptions = {}): string {
   return createHash('sha256')
-    .update(JSON.stringify({ profile, caps: [...(options.caps ?? [])].sort(), python: options.python ?? null, arch: process.arch }))
+    .update(
+      JSON.stringify({
+        profile,
+        caps: [...(options.caps ?? [])].sort(),
+        python: options.python ?? null,
+        arch: process.arch,
+      }),
+    )
     .digest('hex');
 }
 
@@ -82,6 +89,7 @@ function storeQuietly(dir: string, file: string, program: Buffer): void {
   } catch (err) {
     // A read-only or full cache directory costs the next process a compile, nothing more; the
     // program in hand is correct either way.
-    if (!['EACCES', 'EROFS', 'ENOSPC', 'EPERM', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    if (!['EACCES', 'EROFS', 'ENOSPC', 'EPERM', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? ''))
+      throw err;
   }
 }

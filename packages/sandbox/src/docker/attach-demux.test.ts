@@ -30,8 +30,14 @@ describe("Docker's attach stream demultiplexer", () => {
             off += n;
           }
           expect(demuxAll(chunks)).toEqual({
-            stdout: frames.filter(([t]) => t === 1).map(([, s]) => s).join(''),
-            stderr: frames.filter(([t]) => t === 2).map(([, s]) => s).join(''),
+            stdout: frames
+              .filter(([t]) => t === 1)
+              .map(([, s]) => s)
+              .join(''),
+            stderr: frames
+              .filter(([t]) => t === 2)
+              .map(([, s]) => s)
+              .join(''),
           });
         },
       ),
@@ -46,7 +52,13 @@ describe("Docker's attach stream demultiplexer", () => {
   });
 
   it('drops stdin echo frames and passes a stream that is not multiplexed through as stdout', () => {
-    expect(demuxAll([frame(0, Buffer.from('echo')), frame(1, Buffer.from('out'))])).toEqual({ stdout: 'out', stderr: '' });
-    expect(demuxAll([Buffer.from('plain tty output, not framed'), Buffer.from(' and more')])).toEqual({ stdout: 'plain tty output, not framed and more', stderr: '' });
+    expect(demuxAll([frame(0, Buffer.from('echo')), frame(1, Buffer.from('out'))])).toEqual({
+      stdout: 'out',
+      stderr: '',
+    });
+    expect(demuxAll([Buffer.from('plain tty output, not framed'), Buffer.from(' and more')])).toEqual({
+      stdout: 'plain tty output, not framed and more',
+      stderr: '',
+    });
   });
 });

@@ -1,10 +1,25 @@
 import { containerCreateOptions } from './container-config';
 
-const limits = { memoryBytes: 256 * 1024 ** 2, cpus: 0.5, pids: 32, nofile: 1024, tmpfsBytes: 64 * 1024 ** 2, timeoutMs: 1000, outputBytes: 1024 };
+const limits = {
+  memoryBytes: 256 * 1024 ** 2,
+  cpus: 0.5,
+  pids: 32,
+  nofile: 1024,
+  tmpfsBytes: 64 * 1024 ** 2,
+  timeoutMs: 1000,
+  outputBytes: 1024,
+};
 
 describe('hardened container definition', () => {
   const opts = containerCreateOptions(
-    { correlationId: 'c', image: 'bastion/sandbox:latest', command: ['true'], env: { A: 'b' }, limits, mounts: [{ hostPath: '/w', containerPath: '/workspace', readOnly: true }] },
+    {
+      correlationId: 'c',
+      image: 'bastion/sandbox:latest',
+      command: ['true'],
+      env: { A: 'b' },
+      limits,
+      mounts: [{ hostPath: '/w', containerPath: '/workspace', readOnly: true }],
+    },
     { 'dev.bastion.managed': 'true' },
   );
 
@@ -31,12 +46,33 @@ describe('hardened container definition', () => {
 
   it('embeds our seccomp profile that denies namespaces, io_uring, bpf, keyrings and clone3 (ENOSYS)', () => {
     const raw = opts.HostConfig!.SecurityOpt!.find((o: string) => o.startsWith('seccomp='))!;
-    const profile = JSON.parse(raw.slice('seccomp='.length)) as { syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[] };
-    const allowed = new Set(profile.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args?.length).flatMap((s) => s.names));
-    for (const name of ['unshare', 'setns', 'clone', 'clone3', 'io_uring_setup', 'userfaultfd', 'perf_event_open', 'bpf', 'keyctl', 'add_key', 'request_key', 'mount', 'ptrace']) {
+    const profile = JSON.parse(raw.slice('seccomp='.length)) as {
+      syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[];
+    };
+    const allowed = new Set(
+      profile.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args?.length).flatMap((s) => s.names),
+    );
+    for (const name of [
+      'unshare',
+      'setns',
+      'clone',
+      'clone3',
+      'io_uring_setup',
+      'userfaultfd',
+      'perf_event_open',
+      'bpf',
+      'keyctl',
+      'add_key',
+      'request_key',
+      'mount',
+      'ptrace',
+    ]) {
       expect(allowed.has(name)).toBe(false);
     }
-    expect(profile.syscalls.find((s) => s.names.includes('clone3'))).toMatchObject({ action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+    expect(profile.syscalls.find((s) => s.names.includes('clone3'))).toMatchObject({
+      action: 'SCMP_ACT_ERRNO',
+      errnoRet: 38,
+    });
     expect(profile.syscalls.find((s) => s.names.includes('clone') && s.action === 'SCMP_ACT_ALLOW')?.args).toEqual([
       { index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' },
     ]);

@@ -34,7 +34,12 @@ export function createContainerEvents(docker: Dockerode, sessionId: string): Con
 
   function onLine(line: string): void {
     if (!line.trim()) return;
-    let event: { status?: string; Action?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+    let event: {
+      status?: string;
+      Action?: string;
+      id?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
     try {
       event = JSON.parse(line);
     } catch {

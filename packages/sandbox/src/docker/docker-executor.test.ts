@@ -3,7 +3,9 @@ import type Dockerode from 'dockerode';
 import { createPolicyEngine, ExecutionSpec } from '@bastion/policy';
 import { createDockerExecutor } from './docker-executor';
 
-const limits = createPolicyEngine().evaluate(ExecutionSpec.parse({ provider: 'exec', image: 'bastion/sandbox:latest', command: ['true'] })).limits;
+const limits = createPolicyEngine().evaluate(
+  ExecutionSpec.parse({ provider: 'exec', image: 'bastion/sandbox:latest', command: ['true'] }),
+).limits;
 
 /** An engine stand-in whose createContainer answers only when told to. */
 function slowEngine() {
@@ -20,7 +22,8 @@ function slowEngine() {
         askedCreate();
         // A real call would now attach and wait for minutes: nothing here ever answers.
         const forever = () => new Promise(() => undefined);
-        finishCreate = () => resolve({ id: 'c1', attach: forever, wait: forever, start: async () => void started.push('c1') });
+        finishCreate = () =>
+          resolve({ id: 'c1', attach: forever, wait: forever, start: async () => void started.push('c1') });
       }),
   };
   return { docker: engine as unknown as Dockerode, removed, started, createAsked, finish: () => finishCreate!() };

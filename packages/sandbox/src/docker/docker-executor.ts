@@ -26,7 +26,9 @@ const DRAIN_MS = 2_000;
  * for, inspected and removed. Containers are tracked from creation so `close()` (and the process
  * exit hooks of the CLI) can remove them; the reaper covers a SIGKILLed runtime.
  */
-export function createDockerExecutor(options: DockerExecutorOptions = {}): Executor & { readonly identity: SessionIdentity; readonly docker: Dockerode } {
+export function createDockerExecutor(
+  options: DockerExecutorOptions = {},
+): Executor & { readonly identity: SessionIdentity; readonly docker: Dockerode } {
   const docker = options.docker ?? new Dockerode();
   const identity = options.identity ?? newSessionIdentity();
   const grace = options.expiryGraceMs ?? 60_000;
@@ -102,14 +104,25 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
     };
     try {
       const hasStdin = request.stdin !== undefined;
-      const stream = (await container.attach({ stream: true, stdout: true, stderr: true, stdin: hasStdin, hijack: hasStdin })) as NodeJS.ReadWriteStream;
+      const stream = (await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+        stdin: hasStdin,
+        hijack: hasStdin,
+      })) as NodeJS.ReadWriteStream;
       const ended = new Promise<void>((resolve) => {
         stream.on('end', resolve);
         stream.on('close', resolve);
         stream.on('error', () => resolve());
       });
       // Each byte goes through the meter as it arrives; past the cap it is dropped, not held.
-      stream.on('data', createAttachDemux((name, chunk) => meter.push(name, chunk, name === 'stdout' ? hooks.onStdout : hooks.onStderr)));
+      stream.on(
+        'data',
+        createAttachDemux((name, chunk) =>
+          meter.push(name, chunk, name === 'stdout' ? hooks.onStdout : hooks.onStderr),
+        ),
+      );
 
       await container.start();
       const startupMs = now() - started;
@@ -120,10 +133,13 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
         stream.end();
       }
 
-      timer = setTimeout(() => {
-        timedOut = true;
-        kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
-      }, Math.max(0, deadline - now()));
+      timer = setTimeout(
+        () => {
+          timedOut = true;
+          kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
+        },
+        Math.max(0, deadline - now()),
+      );
       if (hooks.signal?.aborted) onAbort();
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -175,12 +191,22 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
       closed = true;
       events.close();
       await Promise.allSettled([...creating]);
-      await Promise.all([...live].map((id) => remove(id).catch((err: BastionError) => options.onCleanupError?.(err, id))));
+      await Promise.all(
+        [...live].map((id) => remove(id).catch((err: BastionError) => options.onCleanupError?.(err, id))),
+      );
     },
   };
 }
 
-const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+const SIGNALS: Record<number, string> = {
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  6: 'SIGABRT',
+  9: 'SIGKILL',
+  11: 'SIGSEGV',
+  13: 'SIGPIPE',
+  15: 'SIGTERM',
+};
 function signalName(n: number): string {
   return SIGNALS[n] ?? `SIG${n}`;
 }

@@ -13,7 +13,10 @@ export function engineAvailable(): boolean {
 }
 
 /** Containers labelled as Bastion's (optionally one session's), running or not. */
-export async function managedContainers(docker = new Dockerode(), sessionId?: string): Promise<Dockerode.ContainerInfo[]> {
+export async function managedContainers(
+  docker = new Dockerode(),
+  sessionId?: string,
+): Promise<Dockerode.ContainerInfo[]> {
   const label = sessionId ? [`${LABELS.managed}=true`, `${LABELS.session}=${sessionId}`] : [`${LABELS.managed}=true`];
   return docker.listContainers({ all: true, filters: { label } });
 }

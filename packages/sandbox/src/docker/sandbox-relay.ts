@@ -13,17 +13,21 @@ import { startRelay } from './supervisor';
 export function runRelay(argv: readonly string[]): void {
   const opts = parseRelayArgs(argv);
   if (typeof opts === 'string') {
-    process.stderr.write(`bastion-relay: ${opts}\nusage: bastion-relay --listen HOST:PORT --socket PATH -- CMD [ARGS...]\n`);
+    process.stderr.write(
+      `bastion-relay: ${opts}\nusage: bastion-relay --listen HOST:PORT --socket PATH -- CMD [ARGS...]\n`,
+    );
     process.exit(2);
   }
-  const onUpstreamError = (err: NodeJS.ErrnoException) => process.stderr.write(`bastion-relay: gateway unreachable (${err.code ?? err.message})\n`);
+  const onUpstreamError = (err: NodeJS.ErrnoException) =>
+    process.stderr.write(`bastion-relay: gateway unreachable (${err.code ?? err.message})\n`);
   startRelay({ host: opts.host, port: opts.port, socket: opts.socket }, onUpstreamError).then(
     (server) => {
       const child = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit' });
       const forward = (signal: NodeJS.Signals) => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       };
-      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) process.on(signal, () => forward(signal));
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const)
+        process.on(signal, () => forward(signal));
       child.on('error', (err: NodeJS.ErrnoException) => {
         process.stderr.write(`bastion-relay: cannot run ${opts.command[0]}: ${err.code ?? err.message}\n`);
         process.exit(err.code === 'ENOENT' ? 127 : 126);

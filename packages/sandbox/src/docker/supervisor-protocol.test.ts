@@ -20,7 +20,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function hello(send: (c: Socket) => void, timeoutMs = 2_000): Promise<{ ok: boolean; host: Socket; client: Socket }> {
+async function hello(
+  send: (c: Socket) => void,
+  timeoutMs = 2_000,
+): Promise<{ ok: boolean; host: Socket; client: Socket }> {
   const client = connect(join(dir, 'ctl.sock'));
   client.on('error', () => client.destroy());
   send(client);
@@ -34,14 +37,22 @@ describe('supervisor hello', () => {
     const { ok, host, client } = await hello((c) => c.write(`{"hello":"${SECRET}"}\n`));
     expect(ok).toBe(true);
     client.write('after');
-    const got = await new Promise<string>((resolve) => host.once('data', (d: Buffer) => resolve(d.toString())).resume());
+    const got = await new Promise<string>((resolve) =>
+      host.once('data', (d: Buffer) => resolve(d.toString())).resume(),
+    );
     expect(got).toBe('after');
     client.destroy();
     host.destroy();
   });
 
   it('refuses a wrong secret, a missing one, garbage and an overlong line', async () => {
-    for (const line of [`{"hello":"${'b'.repeat(64)}"}\n`, '{}\n', 'not json\n', `{"hello":"${SECRET}x"}\n`, 'x'.repeat(300)]) {
+    for (const line of [
+      `{"hello":"${'b'.repeat(64)}"}\n`,
+      '{}\n',
+      'not json\n',
+      `{"hello":"${SECRET}x"}\n`,
+      'x'.repeat(300),
+    ]) {
       const { ok, host, client } = await hello((c) => c.write(line));
       expect(ok).toBe(false);
       client.destroy();
@@ -76,9 +87,14 @@ describe('frame decoder', () => {
   it('reassembles frames split across chunk boundaries', () => {
     const frames: [number, string][] = [];
     const decode = createFrameDecoder((t, p) => frames.push([t, p.toString()]));
-    const f = (t: number, s: string) => Buffer.concat([Buffer.from([t]), Buffer.from([0, 0, 0, s.length]), Buffer.from(s)]);
+    const f = (t: number, s: string) =>
+      Buffer.concat([Buffer.from([t]), Buffer.from([0, 0, 0, s.length]), Buffer.from(s)]);
     const all = Buffer.concat([f(1, 'out'), f(2, 'err'), f(3, '{}')]);
     for (let i = 0; i < all.length; i += 3) decode(all.subarray(i, i + 3));
-    expect(frames).toEqual([[1, 'out'], [2, 'err'], [3, '{}']]);
+    expect(frames).toEqual([
+      [1, 'out'],
+      [2, 'err'],
+      [3, '{}'],
+    ]);
   });
 });

@@ -3,7 +3,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { awaitHello, createFrameDecoder, encodeRequest, FRAME, SLOT_KEY_FILE, type SupervisorExit, type SupervisorRequest } from './supervisor-protocol';
+import {
+  awaitHello,
+  createFrameDecoder,
+  encodeRequest,
+  FRAME,
+  SLOT_KEY_FILE,
+  type SupervisorExit,
+  type SupervisorRequest,
+} from './supervisor-protocol';
 import { parseRelayArgs } from './sandbox-relay';
 
 // The files the sandbox image ships (ops/docker/sandbox.Dockerfile COPYs them to /opt/bastion/bin).
@@ -39,7 +47,8 @@ async function callSupervisor(req: SupervisorRequest, stdin?: string) {
       if (type === FRAME.stdout) out.stdout += payload.toString();
       else if (type === FRAME.stderr) out.stderr += payload.toString();
       else if (type === FRAME.exit) out.exit = JSON.parse(payload.toString()) as SupervisorExit;
-      else if (type === FRAME.spawned) out.spawned = typeof (JSON.parse(payload.toString()) as { pid: unknown }).pid === 'number';
+      else if (type === FRAME.spawned)
+        out.spawned = typeof (JSON.parse(payload.toString()) as { pid: unknown }).pid === 'number';
     }),
   );
   conn.resume();
@@ -54,12 +63,26 @@ async function callSupervisor(req: SupervisorRequest, stdin?: string) {
 
 describe('bastion-supervisor (the bundle the sandbox image ships)', () => {
   it('runs one command with its stdin and streams stdout, stderr and the exit status back as frames, then exits', async () => {
-    const got = await callSupervisor({ command: ['sh', '-c', 'cat; echo oops >&2; exit 3'], env: { GREETING: 'x' }, workdir: dir, stdin: true }, 'hello from the host');
-    expect(got).toEqual({ stdout: 'hello from the host', stderr: 'oops\n', exit: { exitCode: 3, signal: null }, spawned: true, processExit: 0 });
+    const got = await callSupervisor(
+      { command: ['sh', '-c', 'cat; echo oops >&2; exit 3'], env: { GREETING: 'x' }, workdir: dir, stdin: true },
+      'hello from the host',
+    );
+    expect(got).toEqual({
+      stdout: 'hello from the host',
+      stderr: 'oops\n',
+      exit: { exitCode: 3, signal: null },
+      spawned: true,
+      processExit: 0,
+    });
   });
 
   it("overlays the call's environment on its own and reports a command that cannot start as exit 127", async () => {
-    const ok = await callSupervisor({ command: ['sh', '-c', 'printf %s "$GREETING"'], env: { GREETING: 'hi' }, workdir: dir, stdin: false });
+    const ok = await callSupervisor({
+      command: ['sh', '-c', 'printf %s "$GREETING"'],
+      env: { GREETING: 'hi' },
+      workdir: dir,
+      stdin: false,
+    });
     expect(ok.stdout).toBe('hi');
     const missing = await callSupervisor({ command: ['/no/such/binary'], env: {}, workdir: dir, stdin: false });
     expect(missing.exit).toEqual({ exitCode: 127, signal: null, spawnError: 'ENOENT' });
@@ -69,7 +92,11 @@ describe('bastion-supervisor (the bundle the sandbox image ships)', () => {
 describe('bastion-relay', () => {
   it('reads --listen HOST:PORT, --socket and the command after --, and says what is wrong otherwise', () => {
     expect(parseRelayArgs(['--listen', '[::1]:8080', '--socket', '/run/g.sock', '--', 'gemini', '-p'])).toEqual({
-      listen: '[::1]:8080', host: '::1', port: 8080, socket: '/run/g.sock', command: ['gemini', '-p'],
+      listen: '[::1]:8080',
+      host: '::1',
+      port: 8080,
+      socket: '/run/g.sock',
+      command: ['gemini', '-p'],
     });
     expect(parseRelayArgs(['--listen', '127.0.0.1:8080'])).toBe('no command given after --');
     expect(parseRelayArgs(['--listen', 'nowhere', '--', 'true'])).toBe('--listen wants HOST:PORT, got nowhere');
@@ -82,7 +109,11 @@ describe('bastion-relay', () => {
     await new Promise<void>((resolve) => server.listen(gateway, resolve));
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const client = `require('net').connect(${port}, '127.0.0.1').on('data', (d) => process.stdout.write(d)).on('end', () => process.exit(7))`;
-    const run = spawn(process.execPath, [RELAY_BIN, '--listen', `127.0.0.1:${port}`, '--socket', gateway, '--', process.execPath, '-e', client], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(
+      process.execPath,
+      [RELAY_BIN, '--listen', `127.0.0.1:${port}`, '--socket', gateway, '--', process.execPath, '-e', client],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     run.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const code = await new Promise<number | null>((resolve) => run.on('exit', resolve));

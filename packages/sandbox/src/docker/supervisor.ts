@@ -4,7 +4,15 @@ import { connect, createServer, type Server } from 'node:net';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { encodeFrame, encodeHello, FRAME, SLOT_KEY_FILE, type FrameType, type SupervisorRelay, type SupervisorRequest } from './supervisor-protocol';
+import {
+  encodeFrame,
+  encodeHello,
+  FRAME,
+  SLOT_KEY_FILE,
+  type FrameType,
+  type SupervisorRelay,
+  type SupervisorRequest,
+} from './supervisor-protocol';
 
 /**
  * The warm-pool supervisor: the init of a pre-started, idle sandbox container. It runs INSIDE the
@@ -29,7 +37,8 @@ export function runSupervisor(socketPath = '/run/bastion/ctl.sock'): void {
   let ended = false;
   // Stdin that arrives while the relay is still starting waits here, in order.
   const pending: Buffer[] = [];
-  const finish = (exit: { exitCode: number; signal: string | null; spawnError?: string }) => conn.end(encodeFrame(FRAME.exit, exit), () => process.exit(0));
+  const finish = (exit: { exitCode: number; signal: string | null; spawnError?: string }) =>
+    conn.end(encodeFrame(FRAME.exit, exit), () => process.exit(0));
 
   const run = (req: SupervisorRequest, rest: Buffer) => {
     started = true;
@@ -41,7 +50,9 @@ export function runSupervisor(socketPath = '/run/bastion/ctl.sock'): void {
         stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       });
       child = proc;
-      proc.on('error', (err: NodeJS.ErrnoException) => finish({ exitCode: 127, signal: null, spawnError: err.code ?? String(err) }));
+      proc.on('error', (err: NodeJS.ErrnoException) =>
+        finish({ exitCode: 127, signal: null, spawnError: err.code ?? String(err) }),
+      );
       if (proc.pid) conn.write(encodeFrame(FRAME.spawned, { pid: proc.pid }));
       // Backpressure: a command that writes faster than the host reads waits in its pipe, not in
       // this process's memory (a flood used to grow the supervisor until the OOM killer ended the
@@ -70,7 +81,12 @@ export function runSupervisor(socketPath = '/run/bastion/ctl.sock'): void {
     if (!req.relay) return go();
     const relay = req.relay;
     startRelay(relay).then(go, (err: NodeJS.ErrnoException) => {
-      conn.write(encodeFrame(FRAME.stderr, Buffer.from(`bastion-supervisor: cannot listen on ${relay.host}:${relay.port}: ${err.code ?? err.message}\n`)));
+      conn.write(
+        encodeFrame(
+          FRAME.stderr,
+          Buffer.from(`bastion-supervisor: cannot listen on ${relay.host}:${relay.port}: ${err.code ?? err.message}\n`),
+        ),
+      );
       finish({ exitCode: 125, signal: null });
     });
   };
@@ -106,7 +122,10 @@ function parseRequest(line: Buffer): SupervisorRequest {
 }
 
 /** Loopback TCP → the gateway's Unix socket, one upstream connection per client (bastion-relay uses it too). */
-export function startRelay(relay: SupervisorRelay, onUpstreamError?: (err: NodeJS.ErrnoException) => void): Promise<Server> {
+export function startRelay(
+  relay: SupervisorRelay,
+  onUpstreamError?: (err: NodeJS.ErrnoException) => void,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((client) => {
       const upstream = connect(relay.socket);

@@ -6,7 +6,9 @@ import { createWarmPoolExecutor, type WarmPoolExecutor } from './warm-pool';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 
 const IMAGE = 'bastion/sandbox:latest';
-const limits: ResourceLimits = createPolicyEngine().evaluate(ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] })).limits;
+const limits: ResourceLimits = createPolicyEngine().evaluate(
+  ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] }),
+).limits;
 const ENV = { PATH: '/opt/bastion/bin:/usr/local/bin:/usr/bin:/bin', HOME: '/tmp' };
 
 describeWithDocker('warm pool executor (real engine)', () => {
@@ -25,19 +27,35 @@ describeWithDocker('warm pool executor (real engine)', () => {
     expect(await managedContainers(docker, identity.sessionId)).toEqual([]);
   });
 
-  async function run(command: string[], over: Partial<ResourceLimits> = {}, stdin?: string): Promise<ExecutorOutcome & { stdout: string; stderr: string }> {
+  async function run(
+    command: string[],
+    over: Partial<ResourceLimits> = {},
+    stdin?: string,
+  ): Promise<ExecutorOutcome & { stdout: string; stderr: string }> {
     const l = { ...limits, ...over };
     await pool.prewarm(IMAGE, l);
     const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const r = await pool.run(
-      { correlationId: 't', image: IMAGE, command, env: ENV, limits: l, mounts: [], ...(stdin !== undefined ? { stdin } : {}) },
+      {
+        correlationId: 't',
+        image: IMAGE,
+        command,
+        env: ENV,
+        limits: l,
+        mounts: [],
+        ...(stdin !== undefined ? { stdin } : {}),
+      },
       { onStdout: (c) => out.stdout.push(Buffer.from(c)), onStderr: (c) => out.stderr.push(Buffer.from(c)) },
     );
     return { ...r, stdout: Buffer.concat(out.stdout).toString(), stderr: Buffer.concat(out.stderr).toString() };
   }
 
   it('runs a command in a pre-started container with the same hardening as the cold path', async () => {
-    const r = await run(['sh', '-c', 'id -u; grep CapEff /proc/self/status; ls /sys/class/net; touch /x 2>/dev/null || echo ro; echo e >&2; exit 4']);
+    const r = await run([
+      'sh',
+      '-c',
+      'id -u; grep CapEff /proc/self/status; ls /sys/class/net; touch /x 2>/dev/null || echo ro; echo e >&2; exit 4',
+    ]);
     expect(r.stdout).toBe('1001\nCapEff:\t0000000000000000\nlo\nro\n');
     expect(r.stderr).toBe('e\n');
     expect(r.exitCode).toBe(4);
@@ -45,7 +63,13 @@ describeWithDocker('warm pool executor (real engine)', () => {
     // Destroyed in the background right after the call.
     let gone = false;
     for (let i = 0; i < 50 && !gone; i++) {
-      gone = await docker.getContainer(r.sandboxId).inspect().then(() => false, (err: { statusCode?: number }) => err.statusCode === 404);
+      gone = await docker
+        .getContainer(r.sandboxId)
+        .inspect()
+        .then(
+          () => false,
+          (err: { statusCode?: number }) => err.statusCode === 404,
+        );
       if (!gone) await new Promise((res) => setTimeout(res, 100));
     }
     expect(gone).toBe(true);
@@ -65,7 +89,9 @@ describeWithDocker('warm pool executor (real engine)', () => {
   });
 
   it('detects an OOM kill of a command inside a warm container from the engine, not the exit code (the sandbox cannot see its cgroup)', async () => {
-    const r = await run(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], { memoryBytes: 96 * 1024 ** 2 });
+    const r = await run(['node', '-e', 'const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))'], {
+      memoryBytes: 96 * 1024 ** 2,
+    });
     expect(r.oomKilled).toBe(true);
   });
 
@@ -85,7 +111,14 @@ describeWithDocker('warm pool executor (real engine)', () => {
 
   it('falls back to the cold path for calls with per-call mounts', async () => {
     const r = await pool.run(
-      { correlationId: 't', image: IMAGE, command: ['ls', '/workspace'], env: ENV, limits, mounts: [{ hostPath: __dirname, containerPath: '/workspace', readOnly: true }] },
+      {
+        correlationId: 't',
+        image: IMAGE,
+        command: ['ls', '/workspace'],
+        env: ENV,
+        limits,
+        mounts: [{ hostPath: __dirname, containerPath: '/workspace', readOnly: true }],
+      },
       { onStdout: () => undefined, onStderr: () => undefined },
     );
     expect(r.exitCode).toBe(0);
@@ -104,7 +137,10 @@ describeWithDocker('warm pool executor (real engine)', () => {
 
   it('follows the pool size a call asks for: more ready containers, or none and the cold path', async () => {
     const call = (poolSize: number) =>
-      pool.run({ correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize }, { onStdout: () => undefined, onStderr: () => undefined });
+      pool.run(
+        { correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize },
+        { onStdout: () => undefined, onStderr: () => undefined },
+      );
     const sessionContainers = async () => (await managedContainers(docker, identity.sessionId)).length;
     await call(3);
     for (let i = 0; i < 100 && pool.stats().ready < 3; i++) await new Promise((r) => setTimeout(r, 100));
@@ -122,7 +158,10 @@ describeWithDocker('warm pool executor (real engine)', () => {
 
   it('refuses a pool size that is not a whole number ≥ 0', async () => {
     await expect(
-      pool.run({ correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize: -1 }, { onStdout: () => undefined, onStderr: () => undefined }),
+      pool.run(
+        { correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize: -1 },
+        { onStdout: () => undefined, onStderr: () => undefined },
+      ),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

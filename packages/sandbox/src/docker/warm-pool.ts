@@ -12,13 +12,29 @@ import { containerCreateOptions } from './container-config';
 import { createContainerEvents } from './container-events';
 import { createDockerExecutor } from './docker-executor';
 import { dockerError } from './docker-errors';
-import { awaitHello, createFrameDecoder, encodeRequest, FRAME, SLOT_KEY_FILE, type SupervisorExit } from './supervisor-protocol';
+import {
+  awaitHello,
+  createFrameDecoder,
+  encodeRequest,
+  FRAME,
+  SLOT_KEY_FILE,
+  type SupervisorExit,
+} from './supervisor-protocol';
 import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
 import { SANDBOX_GATEWAY } from '../gateway-mount';
 
 /** `bastion-relay --listen H:P --socket S -- CMD…` → the supervisor relays in-process and runs CMD. */
-function unwrapRelay(command: readonly string[]): { relay?: { host: string; port: number; socket: string }; command: readonly string[] } {
-  if (command[0] !== SANDBOX_GATEWAY.relay || command[1] !== '--listen' || command[3] !== '--socket' || command[5] !== '--') return { command };
+function unwrapRelay(command: readonly string[]): {
+  relay?: { host: string; port: number; socket: string };
+  command: readonly string[];
+} {
+  if (
+    command[0] !== SANDBOX_GATEWAY.relay ||
+    command[1] !== '--listen' ||
+    command[3] !== '--socket' ||
+    command[5] !== '--'
+  )
+    return { command };
   const m = /^(.*):(\d+)$/.exec(command[2] ?? '');
   if (!m || command.length < 7) return { command };
   return { relay: { host: m[1], port: Number(m[2]), socket: command[4] }, command: command.slice(6) };
@@ -69,7 +85,15 @@ export type WarmPoolExecutor = Executor & {
   /** Starts keeping `size` containers ready for calls with this image and these limits. */
   prewarm(image: string, limits: ResourceLimits): Promise<void>;
   /** Ready containers over all profiles; `targets` lists each profile's wanted count. */
-  stats(): { ready: number; filling: number; profiles: number; warmHits: number; coldFallbacks: number; rejectedHellos: number; targets: { image: string; target: number; ready: number }[] };
+  stats(): {
+    ready: number;
+    filling: number;
+    profiles: number;
+    warmHits: number;
+    coldFallbacks: number;
+    rejectedHellos: number;
+    targets: { image: string; target: number; ready: number }[];
+  };
 };
 
 /**
@@ -83,7 +107,13 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
   const identity = options.identity ?? newSessionIdentity();
   const size = options.size ?? 2;
   const maxIdleMs = options.maxIdleMs ?? 10 * 60_000;
-  const cold = options.cold ?? createDockerExecutor({ docker, identity, ...(options.onCleanupError ? { onCleanupError: options.onCleanupError } : {}) });
+  const cold =
+    options.cold ??
+    createDockerExecutor({
+      docker,
+      identity,
+      ...(options.onCleanupError ? { onCleanupError: options.onCleanupError } : {}),
+    });
   // The sandbox cannot see its cgroup (container-config hides the tree), so an OOM kill inside a
   // pooled container is read from the engine's 'oom' event, as on the cold path.
   const events = createContainerEvents(docker, identity.sessionId);
@@ -100,7 +130,8 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     void p.finally(() => background.delete(p));
     return p;
   };
-  const reportCleanup = (err: unknown, id: string) => options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE'), id);
+  const reportCleanup = (err: unknown, id: string) =>
+    options.onCleanupError?.(BastionError.from(err, 'SANDBOX_UNAVAILABLE'), id);
 
   async function destroy(slot: Pick<Slot, 'id' | 'ctlDir'> & Partial<Slot>): Promise<void> {
     events.forget(slot.id);
@@ -156,7 +187,11 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     } catch (err) {
       server.close();
       await callDir.close();
-      throw new BastionError('SANDBOX_UNAVAILABLE', `could not prepare a pooled sandbox's control socket in ${ctlDir}`, { cause: err });
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `could not prepare a pooled sandbox's control socket in ${ctlDir}`,
+        { cause: err },
+      );
     }
     const createdAt = Date.now();
     const labels = containerLabels(identity, 'pool', createdAt + maxIdleMs + profile.limits.timeoutMs + 60_000);
@@ -195,7 +230,10 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     clearTimeout(timer);
     if (!conn) {
       await destroy({ id, ctlDir, server });
-      throw new BastionError('SANDBOX_UNAVAILABLE', `pooled sandbox ${id.slice(0, 12)} did not start its supervisor within 5 s (an image built before the slot secret cannot say hello: rebuild with ops/docker/build.sh)`);
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `pooled sandbox ${id.slice(0, 12)} did not start its supervisor within 5 s (an image built before the slot secret cannot say hello: rebuild with ops/docker/build.sh)`,
+      );
     }
     // One supervisor per slot: no further connection is accepted, and the secret is gone before
     // the call's command could read it from the mount.
@@ -295,7 +333,15 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       sock.on('error', (err) => (killing ? resolve(result) : reject(err)));
       hooks.onStarted?.({ sandboxId: slot.id, startupMs: Date.now() - started });
       const hasStdin = request.stdin !== undefined;
-      sock.write(encodeRequest({ command, env: request.env, ...(request.workdir ? { workdir: request.workdir } : {}), stdin: hasStdin, ...(relay ? { relay } : {}) }));
+      sock.write(
+        encodeRequest({
+          command,
+          env: request.env,
+          ...(request.workdir ? { workdir: request.workdir } : {}),
+          stdin: hasStdin,
+          ...(relay ? { relay } : {}),
+        }),
+      );
       if (hasStdin) sock.write(request.stdin as string | Uint8Array);
       sock.end();
       const timer = setTimeout(() => {
@@ -314,9 +360,12 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
       // supervisor itself died, the container's own state may say so too.
       oomKilled = (await events.verdict(slot.id, 500)).oom;
       if (!exit && !oomKilled) {
-        const info = await docker.getContainer(slot.id).inspect().catch((err: unknown) => {
-          throw dockerError(err, 'inspect a pooled sandbox');
-        });
+        const info = await docker
+          .getContainer(slot.id)
+          .inspect()
+          .catch((err: unknown) => {
+            throw dockerError(err, 'inspect a pooled sandbox');
+          });
         oomKilled = Boolean(info.State.OOMKilled);
       }
     }

@@ -9,7 +9,15 @@ import { createTmpfsMounter } from '../bwrap/call-tmpfs';
 import { startReaper } from './reaper';
 import { openRuntimeDir } from '../runtime-dir/runtime-dir';
 
-const LIMITS = { memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 16, nofile: 256, tmpfsBytes: 1 << 20, timeoutMs: 600_000, outputBytes: 1 << 16 };
+const LIMITS = {
+  memoryBytes: 64 * 1024 ** 2,
+  cpus: 0.5,
+  pids: 16,
+  nofile: 256,
+  tmpfsBytes: 1 << 20,
+  timeoutMs: 600_000,
+  outputBytes: 1 << 16,
+};
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
@@ -47,12 +55,26 @@ async function main(): Promise<void> {
     const executor = createBwrapExecutor({ identity });
     await startReaper({ sessionId: identity.sessionId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot });
     void executor.run(
-      { correlationId: 'fixture', image: 'bastion/sandbox:latest', command: ['sh', '-c', 'sleep 600 & sleep 600'], env: {}, limits: LIMITS, mounts: [] },
+      {
+        correlationId: 'fixture',
+        image: 'bastion/sandbox:latest',
+        command: ['sh', '-c', 'sleep 600 & sleep 600'],
+        env: {},
+        limits: LIMITS,
+        mounts: [],
+      },
       {
         onStdout: () => undefined,
         onStderr: () => undefined,
         onStarted: ({ sandboxId }) =>
-          process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, sandboxId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot }) + '\n'),
+          process.stdout.write(
+            JSON.stringify({
+              sessionId: identity.sessionId,
+              sandboxId,
+              cgroups: executor.cgroups,
+              tmpfsRoot: executor.tmpfsRoot,
+            }) + '\n',
+          ),
       },
     );
   } else if (mode === 'runtime-dir' || mode === 'runtime-dir-no-reaper') {

@@ -28,7 +28,12 @@ async function bundleFixture(): Promise<void> {
     format: 'cjs',
     packages: 'external',
     logLevel: 'error',
-    alias: Object.fromEntries(['core', 'policy', 'security', 'providers'].map((p) => [`@bastion/${p}`, join(REPO, `packages/${p}/src/index.ts`)])),
+    alias: Object.fromEntries(
+      ['core', 'policy', 'security', 'providers'].map((p) => [
+        `@bastion/${p}`,
+        join(REPO, `packages/${p}/src/index.ts`),
+      ]),
+    ),
   });
 }
 
@@ -74,12 +79,21 @@ describeWithDocker('reaper (real engine)', () => {
 
   it('a background start resolves at the spawn; close() waits for ready, then sweeps', async () => {
     const identity = newSessionIdentity();
-    const reaper = await startReaper({ docker, sessionId: identity.sessionId, quietChecks: 1, readyInBackground: true });
+    const reaper = await startReaper({
+      docker,
+      sessionId: identity.sessionId,
+      quietChecks: 1,
+      readyInBackground: true,
+    });
     let ready = false;
     void reaper.ready.then(() => (ready = true));
     // Nothing has run in the watchdog yet: node takes tens of ms to start.
     expect(ready).toBe(false);
-    const c = await docker.createContainer({ Image: 'bastion/sandbox:latest', Cmd: ['sleep', '600'], Labels: containerLabels(identity, 'bg', Date.now() + 600_000) });
+    const c = await docker.createContainer({
+      Image: 'bastion/sandbox:latest',
+      Cmd: ['sleep', '600'],
+      Labels: containerLabels(identity, 'bg', Date.now() + 600_000),
+    });
     await reaper.close();
     expect(ready).toBe(true);
     await until(async () => (await managedContainers(docker, identity.sessionId)).length === 0, 10_000);
@@ -89,7 +103,11 @@ describeWithDocker('reaper (real engine)', () => {
   it('sweeps on a normal close too, and the watchdog keeps no handle open in the runtime', async () => {
     const identity = newSessionIdentity();
     const reaper = await startReaper({ docker, sessionId: identity.sessionId, quietChecks: 1 });
-    const c = await docker.createContainer({ Image: 'bastion/sandbox:latest', Cmd: ['sleep', '600'], Labels: containerLabels(identity, 'close', Date.now() + 600_000) });
+    const c = await docker.createContainer({
+      Image: 'bastion/sandbox:latest',
+      Cmd: ['sleep', '600'],
+      Labels: containerLabels(identity, 'close', Date.now() + 600_000),
+    });
     await reaper.close();
     await until(async () => (await managedContainers(docker, identity.sessionId)).length === 0, 10_000);
     await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -98,8 +116,16 @@ describeWithDocker('reaper (real engine)', () => {
 
   it('reapExpired removes managed containers past their expiry and leaves the others', async () => {
     const identity = newSessionIdentity();
-    const old = await docker.createContainer({ Image: 'bastion/sandbox:latest', Cmd: ['true'], Labels: containerLabels(identity, 'old', Date.now() - 1_000) });
-    const fresh = await docker.createContainer({ Image: 'bastion/sandbox:latest', Cmd: ['true'], Labels: containerLabels(identity, 'fresh', Date.now() + 600_000) });
+    const old = await docker.createContainer({
+      Image: 'bastion/sandbox:latest',
+      Cmd: ['true'],
+      Labels: containerLabels(identity, 'old', Date.now() - 1_000),
+    });
+    const fresh = await docker.createContainer({
+      Image: 'bastion/sandbox:latest',
+      Cmd: ['true'],
+      Labels: containerLabels(identity, 'fresh', Date.now() + 600_000),
+    });
     try {
       const report = await reapExpired({ docker });
       expect(report.containers).toContain(old.id);
@@ -153,16 +179,22 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
   if (bwrapReason !== null) console.warn(`\n!!! SKIPPING the bwrap reaper suite: ${bwrapReason}\n`);
   beforeAll(bundleFixture, 60_000);
 
-  it("kills the sandbox, removes its cgroups and unmounts its /tmp when the runtime is SIGKILLed, within 10 s", async () => {
+  it('kills the sandbox, removes its cgroups and unmounts its /tmp when the runtime is SIGKILLed, within 10 s', async () => {
     const { child, first } = startFixture('bwrap');
-    const { sessionId, cgroups, tmpfsRoot } = (await first) as { sessionId: string; cgroups: CgroupLayout; tmpfsRoot: string | null };
+    const { sessionId, cgroups, tmpfsRoot } = (await first) as {
+      sessionId: string;
+      cgroups: CgroupLayout;
+      tmpfsRoot: string | null;
+    };
     expect(sessionCgroups(cgroups, sessionId)).toHaveLength(1);
     // The suites run as root, so the call's /tmp and /dev/shm are host mounts the reaper must take down too.
     expect(tmpfsRoot).not.toBeNull();
     expect(listCallTmpfs(tmpfsRoot!).filter((t) => t.sessionId === sessionId)).toHaveLength(2);
     child.kill('SIGKILL');
     const ms = await until(
-      () => Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))) && listCallTmpfs(tmpfsRoot!).every((t) => t.sessionId !== sessionId),
+      () =>
+        Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))) &&
+        listCallTmpfs(tmpfsRoot!).every((t) => t.sessionId !== sessionId),
       10_000,
     );
     expect(existsSync(join(tmpfsRoot!, sessionId))).toBe(false);
@@ -174,7 +206,10 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
     const { child, first } = startFixture('tmpfs', dir);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     expect(await first).toEqual({ mounted: true, unmounted: true });
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5_000))]);
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5_000)),
+    ]);
     if (code === 'still running after 5 s') child.kill('SIGKILL');
     expect(code).toBe(0);
     rmSync(join(dir, '..'), { recursive: true, force: true });
@@ -208,7 +243,9 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
     const fresh = createCallCgroup(layout, sessionId, `2-${Date.now() + 600_000}`, limits);
     try {
       const report = await reapExpired({ cgroups: layout });
-      expect(report.cgroups.filter((c) => c.startsWith(sessionId))).toEqual([expect.stringMatching(new RegExp(`^${sessionId}/1-\\d+$`))]);
+      expect(report.cgroups.filter((c) => c.startsWith(sessionId))).toEqual([
+        expect.stringMatching(new RegExp(`^${sessionId}/1-\\d+$`)),
+      ]);
       expect(sessionCgroups(layout, sessionId)).toEqual([expect.stringMatching(/^2-/)]);
     } finally {
       await fresh.remove();

@@ -49,7 +49,11 @@ function socketPathOf(docker: Dockerode | undefined): string | null {
   if (!docker) return null;
   const modem = docker.modem as { socketPath?: unknown; host?: unknown };
   if (typeof modem.socketPath === 'string') return modem.socketPath;
-  if (modem.host) throw new BastionError('INVALID_INPUT', 'the reaper needs the engine on a Unix socket (DOCKER_HOST=unix://…), not TCP');
+  if (modem.host)
+    throw new BastionError(
+      'INVALID_INPUT',
+      'the reaper needs the engine on a Unix socket (DOCKER_HOST=unix://…), not TCP',
+    );
   return '/var/run/docker.sock';
 }
 
@@ -66,7 +70,9 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     sessionId: options.sessionId,
     managedLabel: LABELS.managed,
     sessionLabel: LABELS.session,
-    cgroupSessionDirs: options.cgroups ? [...new Set(Object.values(options.cgroups.roots))].map((r) => join(r, options.sessionId)) : [],
+    cgroupSessionDirs: options.cgroups
+      ? [...new Set(Object.values(options.cgroups.roots))].map((r) => join(r, options.sessionId))
+      : [],
     tmpfsSessionDir: options.tmpfsRoot ? join(options.tmpfsRoot, options.sessionId) : null,
     runtimeCallDirs: await runtimeCallDirsOf(options.runtimeRoot),
     quietChecks: options.quietChecks ?? 3,
@@ -87,7 +93,9 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new BastionError('SANDBOX_UNAVAILABLE', `the reaper's watchdog did not start: ${err.message}`, { cause: err }));
+      reject(
+        new BastionError('SANDBOX_UNAVAILABLE', `the reaper's watchdog did not start: ${err.message}`, { cause: err }),
+      );
     };
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`it exited with ${code}`)));
@@ -179,10 +187,22 @@ export async function reapExpired(options: ReapExpiredOptions): Promise<ReapRepo
 
   const layout = options.cgroups;
   const cgroups = layout
-    ? await reapExpiredEntries(listCallGroups(layout), now, (g) => openCallCgroup(layout, join(g.sessionId, g.name)).remove(), (s) => removeSessionDirs(layout, s))
+    ? await reapExpiredEntries(
+        listCallGroups(layout),
+        now,
+        (g) => openCallCgroup(layout, join(g.sessionId, g.name)).remove(),
+        (s) => removeSessionDirs(layout, s),
+      )
     : [];
   const root = options.tmpfsRoot;
-  const tmpfs = root ? await reapExpiredEntries(listCallTmpfs(root), now, (t) => unmountCallTmpfs(t.dir), (s) => removeTmpfsSessionDir(root, s)) : [];
+  const tmpfs = root
+    ? await reapExpiredEntries(
+        listCallTmpfs(root),
+        now,
+        (t) => unmountCallTmpfs(t.dir),
+        (s) => removeTmpfsSessionDir(root, s),
+      )
+    : [];
   // A killed runtime's sockets: nothing listens on them any more, but a stale gateway directory
   // must not pile up or be mistaken for a live one.
   const runtimeRoot = options.runtimeRoot === undefined ? (await sharedRuntimeDir()).root : options.runtimeRoot;
@@ -191,14 +211,18 @@ export async function reapExpired(options: ReapExpiredOptions): Promise<ReapRepo
 }
 
 /** Where the watchdog finds this process's per-call directories, which it removes after the process is gone. */
-async function runtimeCallDirsOf(runtimeRoot: string | null | undefined): Promise<{ root: string; stamp: string } | null> {
+async function runtimeCallDirsOf(
+  runtimeRoot: string | null | undefined,
+): Promise<{ root: string; stamp: string } | null> {
   if (runtimeRoot === null) return null;
   const root = runtimeRoot ?? (await sharedRuntimeDir()).root;
   return { root, stamp: callDirStamp() };
 }
 
 /** Removes the entries (cgroups, /tmp mounts) whose name carries a past expiry, then their emptied session dirs; returns `<session>/<name>` of each. */
-async function reapExpiredEntries<E extends { readonly sessionId: string; readonly name: string; readonly expiresAtMs: number }>(
+async function reapExpiredEntries<
+  E extends { readonly sessionId: string; readonly name: string; readonly expiresAtMs: number },
+>(
   entries: readonly E[],
   now: number,
   remove: (entry: E) => Promise<void>,

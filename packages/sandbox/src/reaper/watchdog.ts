@@ -47,7 +47,9 @@ function api(cfg: WatchdogConfig, method: string, path: string): Promise<{ statu
 }
 
 async function listSession(cfg: WatchdogConfig): Promise<string[]> {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`${cfg.managedLabel}=true`, `${cfg.sessionLabel}=${cfg.sessionId}`] }));
+  const filters = encodeURIComponent(
+    JSON.stringify({ label: [`${cfg.managedLabel}=true`, `${cfg.sessionLabel}=${cfg.sessionId}`] }),
+  );
   const res = await api(cfg, 'GET', `/containers/json?all=1&filters=${filters}`);
   if (res.status !== 200) throw new Error(`list: HTTP ${res.status}`);
   return (JSON.parse(res.body) as { Id: string }[]).map((c) => c.Id);
@@ -135,7 +137,9 @@ function reapTmpfs(cfg: WatchdogConfig): void {
     return; // no procfs: nothing we could find
   }
   for (const line of lines) {
-    const point = (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const point = (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) =>
+      String.fromCharCode(parseInt(o, 8)),
+    );
     if (!point.startsWith(`${dir}/`)) continue;
     spawnSync('umount', ['-l', point], { stdio: 'ignore', env: { PATH: '/usr/sbin:/sbin:/usr/bin:/bin' } });
     tryRmdir(point);

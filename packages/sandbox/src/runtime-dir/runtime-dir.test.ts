@@ -4,7 +4,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
-import { defaultRuntimeRoot, openRuntimeDir, processStartTime, sweepStaleCallDirs, verifyRuntimeRoot } from './runtime-dir';
+import {
+  defaultRuntimeRoot,
+  openRuntimeDir,
+  processStartTime,
+  sweepStaleCallDirs,
+  verifyRuntimeRoot,
+} from './runtime-dir';
 
 const uid = process.getuid!();
 let base: string;

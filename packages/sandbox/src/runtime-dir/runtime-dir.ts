@@ -48,19 +48,25 @@ export interface RuntimeDir {
 
 const CALL_DIR = /^([a-z]+)-(\d+)-(\d+)-[A-Za-z0-9]+$/;
 
-
 /** Refuses a runtime root that another user could read, replace or redirect. */
 export async function verifyRuntimeRoot(root: string, uid: number = currentUid()): Promise<void> {
   const st = await lstat(root);
   const fix = (what: string) =>
-    new BastionError('SANDBOX_UNAVAILABLE', `the runtime directory ${root} ${what}; remove it (Bastion recreates it 0700) or point XDG_RUNTIME_DIR at a private directory`, {
-      retryable: false,
-      details: { runtimeDir: root },
-    });
+    new BastionError(
+      'SANDBOX_UNAVAILABLE',
+      `the runtime directory ${root} ${what}; remove it (Bastion recreates it 0700) or point XDG_RUNTIME_DIR at a private directory`,
+      {
+        retryable: false,
+        details: { runtimeDir: root },
+      },
+    );
   if (st.isSymbolicLink()) throw fix('is a symbolic link');
   if (!st.isDirectory()) throw fix('is not a directory');
   if (st.uid !== uid) throw fix(`is owned by uid ${st.uid}, not by the runtime user (uid ${uid})`);
-  if ((st.mode & 0o077) !== 0) throw fix(`is accessible to group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); it must be 0700`);
+  if ((st.mode & 0o077) !== 0)
+    throw fix(
+      `is accessible to group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); it must be 0700`,
+    );
 }
 
 /** Creates (0700) or verifies the runtime root and returns a handle for per-call directories. */
@@ -72,10 +78,14 @@ export async function openRuntimeDir(options: RuntimeDirOptions = {}): Promise<R
     await mkdir(root, { mode: 0o700 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new BastionError('SANDBOX_UNAVAILABLE', `could not create the runtime directory ${root}; create it 0700 for the runtime user or set XDG_RUNTIME_DIR`, {
-        retryable: false,
-        cause: err,
-      });
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `could not create the runtime directory ${root}; create it 0700 for the runtime user or set XDG_RUNTIME_DIR`,
+        {
+          retryable: false,
+          cause: err,
+        },
+      );
     }
   }
   await verifyRuntimeRoot(root, uid);
@@ -84,7 +94,11 @@ export async function openRuntimeDir(options: RuntimeDirOptions = {}): Promise<R
   return {
     root,
     async createCallDir(kind) {
-      if (!/^[a-z]+$/.test(kind)) throw new BastionError('INVALID_INPUT', `call directory kind must be lower-case letters, got ${JSON.stringify(kind)}`);
+      if (!/^[a-z]+$/.test(kind))
+        throw new BastionError(
+          'INVALID_INPUT',
+          `call directory kind must be lower-case letters, got ${JSON.stringify(kind)}`,
+        );
       const path = await mkdtemp(join(root, `${kind}-${stamp}-`));
       let closing: Promise<void> | undefined;
       const close = () => (closing ??= rm(path, { recursive: true, force: true }));
@@ -100,7 +114,9 @@ export async function openRuntimeDir(options: RuntimeDirOptions = {}): Promise<R
         }
       } catch (err) {
         await close();
-        throw new BastionError('SANDBOX_UNAVAILABLE', `could not prepare the per-call directory ${path}`, { cause: err });
+        throw new BastionError('SANDBOX_UNAVAILABLE', `could not prepare the per-call directory ${path}`, {
+          cause: err,
+        });
       }
       return {
         path,
@@ -173,7 +189,8 @@ export function processStartTime(pid: number): number | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[19]);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH')
+      return null;
     throw err;
   }
 }

@@ -33,7 +33,12 @@ export function decodeProgram(program: Buffer): { code: number; jt: number; jf: 
   if (program.length % 8 !== 0) throw new Error(`a BPF program is a multiple of 8 bytes, got ${program.length}`);
   const out = [];
   for (let i = 0; i < program.length; i += 8) {
-    out.push({ code: program.readUInt16LE(i), jt: program.readUInt8(i + 2), jf: program.readUInt8(i + 3), k: program.readUInt32LE(i + 4) });
+    out.push({
+      code: program.readUInt16LE(i),
+      jt: program.readUInt8(i + 2),
+      jf: program.readUInt8(i + 3),
+      k: program.readUInt32LE(i + 4),
+    });
   }
   return out;
 }
@@ -74,29 +79,42 @@ export function runSeccomp(program: Buffer | ReturnType<typeof decodeProgram>, d
         else if (code === 0x81) x = 64;
         else throw new Error(`unsupported ldx 0x${code.toString(16)} at ${pc}`);
         break;
-      case 0x02: mem[k] = a; break; // ST
-      case 0x03: mem[k] = x; break; // STX
-      case 0x04: { // ALU
+      case 0x02:
+        mem[k] = a;
+        break; // ST
+      case 0x03:
+        mem[k] = x;
+        break; // STX
+      case 0x04: {
+        // ALU
         const op = code & 0xf0;
         const v = src >>> 0;
         if (op === 0x00) a = (a + v) >>> 0;
         else if (op === 0x10) a = (a - v) >>> 0;
         else if (op === 0x20) a = Number((BigInt(a) * BigInt(v)) & 0xffffffffn);
-        else if (op === 0x30) { if (v === 0) return 0; a = Math.floor(a / v) >>> 0; }
-        else if (op === 0x40) a = (a | v) >>> 0;
+        else if (op === 0x30) {
+          if (v === 0) return 0;
+          a = Math.floor(a / v) >>> 0;
+        } else if (op === 0x40) a = (a | v) >>> 0;
         else if (op === 0x50) a = (a & v) >>> 0;
         else if (op === 0x60) a = v >= 32 ? 0 : (a << v) >>> 0;
         else if (op === 0x70) a = v >= 32 ? 0 : a >>> v;
-        else if (op === 0x80) a = (-a) >>> 0;
-        else if (op === 0x90) { if (v === 0) return 0; a = (a % v) >>> 0; }
-        else if (op === 0xa0) a = (a ^ v) >>> 0;
+        else if (op === 0x80) a = -a >>> 0;
+        else if (op === 0x90) {
+          if (v === 0) return 0;
+          a = (a % v) >>> 0;
+        } else if (op === 0xa0) a = (a ^ v) >>> 0;
         else throw new Error(`unsupported alu 0x${code.toString(16)} at ${pc}`);
         break;
       }
-      case 0x05: { // JMP
+      case 0x05: {
+        // JMP
         const op = code & 0xf0;
         const v = src >>> 0;
-        if (op === 0x00) { pc += k; break; }
+        if (op === 0x00) {
+          pc += k;
+          break;
+        }
         let taken: boolean;
         if (op === 0x10) taken = a === v;
         else if (op === 0x20) taken = a > v;
@@ -106,9 +124,15 @@ export function runSeccomp(program: Buffer | ReturnType<typeof decodeProgram>, d
         pc += taken ? jt : jf;
         break;
       }
-      case 0x06: return (code & 0x18) === 0x10 ? a : k >>> 0; // RET A | RET K
-      case 0x07: if (code === 0x07) x = a; else if (code === 0x87) a = x; else throw new Error(`unsupported misc 0x${code.toString(16)}`); break;
-      default: throw new Error(`unsupported class ${cls}`);
+      case 0x06:
+        return (code & 0x18) === 0x10 ? a : k >>> 0; // RET A | RET K
+      case 0x07:
+        if (code === 0x07) x = a;
+        else if (code === 0x87) a = x;
+        else throw new Error(`unsupported misc 0x${code.toString(16)}`);
+        break;
+      default:
+        throw new Error(`unsupported class ${cls}`);
     }
     if (pc + 1 > insns.length) break;
   }

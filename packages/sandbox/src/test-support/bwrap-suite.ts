@@ -13,10 +13,16 @@ const REPO = join(__dirname, '../../../..');
  */
 export function ensureRootfs(image = 'bastion/sandbox:latest'): string | null {
   try {
-    execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), image], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), image], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 600_000,
+    });
     return null;
   } catch (err) {
-    return `ops/docker/rootfs.sh ${image} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').pop()}`;
+    return `ops/docker/rootfs.sh ${image} failed: ${String((err as { stderr?: Buffer }).stderr ?? err)
+      .trim()
+      .split('\n')
+      .pop()}`;
   }
 }
 

@@ -25,5 +25,9 @@ export function describeWhenAvailable(name: string, problem: string | null, body
 }
 
 export function describeWithDocker(name: string, body: () => void): void {
-  describeWhenAvailable(name, engineAvailable() ? null : 'no Docker engine reachable (run ops/docker/ensure-engine.sh)', body);
+  describeWhenAvailable(
+    name,
+    engineAvailable() ? null : 'no Docker engine reachable (run ops/docker/ensure-engine.sh)',
+    body,
+  );
 }

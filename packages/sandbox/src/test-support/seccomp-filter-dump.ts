@@ -10,10 +10,10 @@ import { SECCOMP_FILTER_DUMP_SCRIPT as DUMP_PY } from './seccomp-filter-dump-scr
  * ctypes so that no native addon is needed.
  */
 
-
 export function dumpSeccompFilter(pid: number, index = 0, python = DEFAULT_PYTHON): Buffer {
   const r = spawnSync(python, ['-I', '-c', DUMP_PY, String(pid), String(index)], { env: {}, timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`cannot read the seccomp filter of pid ${pid}: ${r.error?.message ?? r.stderr.toString().trim()}`);
+  if (r.status !== 0)
+    throw new Error(`cannot read the seccomp filter of pid ${pid}: ${r.error?.message ?? r.stderr.toString().trim()}`);
   return r.stdout;
 }
 

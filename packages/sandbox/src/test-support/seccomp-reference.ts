@@ -49,14 +49,21 @@ const ENOSYS = 38;
 
 function actionValue(action: string, errnoRet: number | undefined): number {
   switch (action) {
-    case 'SCMP_ACT_ALLOW': return SECCOMP_RET.ALLOW;
-    case 'SCMP_ACT_ERRNO': return ERRNO(errnoRet ?? EPERM);
+    case 'SCMP_ACT_ALLOW':
+      return SECCOMP_RET.ALLOW;
+    case 'SCMP_ACT_ERRNO':
+      return ERRNO(errnoRet ?? EPERM);
     case 'SCMP_ACT_KILL':
-    case 'SCMP_ACT_KILL_THREAD': return SECCOMP_RET.KILL_THREAD;
-    case 'SCMP_ACT_KILL_PROCESS': return SECCOMP_RET.KILL_PROCESS;
-    case 'SCMP_ACT_TRAP': return SECCOMP_RET.TRAP;
-    case 'SCMP_ACT_LOG': return SECCOMP_RET.LOG;
-    default: throw new Error(`unknown action ${action}`);
+    case 'SCMP_ACT_KILL_THREAD':
+      return SECCOMP_RET.KILL_THREAD;
+    case 'SCMP_ACT_KILL_PROCESS':
+      return SECCOMP_RET.KILL_PROCESS;
+    case 'SCMP_ACT_TRAP':
+      return SECCOMP_RET.TRAP;
+    case 'SCMP_ACT_LOG':
+      return SECCOMP_RET.LOG;
+    default:
+      throw new Error(`unknown action ${action}`);
   }
 }
 
@@ -64,13 +71,20 @@ function argMatches(a: SeccompArg, args: readonly bigint[]): boolean {
   const v = BigInt.asUintN(64, args[a.index] ?? 0n);
   const value = BigInt(a.value);
   switch (a.op) {
-    case 'SCMP_CMP_NE': return v !== value;
-    case 'SCMP_CMP_LT': return v < value;
-    case 'SCMP_CMP_LE': return v <= value;
-    case 'SCMP_CMP_EQ': return v === value;
-    case 'SCMP_CMP_GE': return v >= value;
-    case 'SCMP_CMP_GT': return v > value;
-    case 'SCMP_CMP_MASKED_EQ': return (v & value) === BigInt(a.valueTwo ?? 0);
+    case 'SCMP_CMP_NE':
+      return v !== value;
+    case 'SCMP_CMP_LT':
+      return v < value;
+    case 'SCMP_CMP_LE':
+      return v <= value;
+    case 'SCMP_CMP_EQ':
+      return v === value;
+    case 'SCMP_CMP_GE':
+      return v >= value;
+    case 'SCMP_CMP_GT':
+      return v > value;
+    case 'SCMP_CMP_MASKED_EQ':
+      return (v & value) === BigInt(a.valueTwo ?? 0);
   }
 }
 
@@ -102,9 +116,15 @@ export interface ProfileReference {
   readonly lastX32: number | null;
 }
 
-export function profileReference(profile: SeccompProfile, tables: SyscallTables, caps: readonly string[] = []): ProfileReference {
+export function profileReference(
+  profile: SeccompProfile,
+  tables: SyscallTables,
+  caps: readonly string[] = [],
+): ProfileReference {
   const rules = keptRules(profile, caps);
-  const hasX32 = (profile.archMap ?? []).some((e) => e.architecture === 'SCMP_ARCH_X86_64' && (e.subArchitectures ?? []).includes('SCMP_ARCH_X32'));
+  const hasX32 = (profile.archMap ?? []).some(
+    (e) => e.architecture === 'SCMP_ARCH_X86_64' && (e.subArchitectures ?? []).includes('SCMP_ARCH_X32'),
+  );
   const byName = new Map<string, SeccompRule[]>();
   for (const r of rules) for (const n of r.names) byName.set(n, [...(byName.get(n) ?? []), r]);
   const lastIn = (table: ReadonlyMap<number, readonly string[]>) => {
@@ -115,7 +135,9 @@ export function profileReference(profile: SeccompProfile, tables: SyscallTables,
   const lastX86_64 = lastIn(tables.x86_64);
   const lastX32 = hasX32 ? lastIn(tables.x32) : null;
   const defaultValue = actionValue(profile.defaultAction, profile.defaultErrnoRet);
-  const stub = !(profile.defaultAction === 'SCMP_ACT_ERRNO' && profile.defaultErrnoRet === ENOSYS) && profile.defaultAction !== 'SCMP_ACT_ALLOW';
+  const stub =
+    !(profile.defaultAction === 'SCMP_ACT_ERRNO' && profile.defaultErrnoRet === ENOSYS) &&
+    profile.defaultAction !== 'SCMP_ACT_ALLOW';
 
   const ref = ((d: SeccompData): number => {
     // Only x86_64 (and x32 through it) is in the filter; any other arch meets libseccomp's
@@ -133,14 +155,25 @@ export function profileReference(profile: SeccompProfile, tables: SyscallTables,
       }
     }
     if (matching.size > 1) {
-      throw new Error(`rules for ${names.join('/')} disagree on ${JSON.stringify((d.args ?? []).map(String))}: ${[...matching].map((v) => v.toString(16)).join(', ')}`);
+      throw new Error(
+        `rules for ${names.join('/')} disagree on ${JSON.stringify((d.args ?? []).map(String))}: ${[...matching].map((v) => v.toString(16)).join(', ')}`,
+      );
     }
     return matching.size === 1 ? [...matching][0] : defaultValue;
   }) as ProfileReference;
   return Object.assign(ref, { lastX86_64, lastX32 });
 }
 
-const CLONE_NEW_FLAGS = [0x00020000n, 0x02000000n, 0x04000000n, 0x08000000n, 0x10000000n, 0x20000000n, 0x40000000n, 0x00000080n];
+const CLONE_NEW_FLAGS = [
+  0x00020000n,
+  0x02000000n,
+  0x04000000n,
+  0x08000000n,
+  0x10000000n,
+  0x20000000n,
+  0x40000000n,
+  0x00000080n,
+];
 const CLONE_FORK = 0x01200011n; // CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD
 const CLONE_THREAD = 0x003d0f00n; // what glibc's pthread_create passes
 
@@ -152,7 +185,8 @@ const CLONE_THREAD = 0x003d0f00n; // what glibc's pthread_create passes
  */
 export function seccompProbes(profile: SeccompProfile, tables: SyscallTables): SeccompData[] {
   const out: SeccompData[] = [];
-  const numbersOf = (table: ReadonlyMap<number, readonly string[]>) => new Map([...table].flatMap(([nr, names]) => names.map((n) => [n, nr] as const)));
+  const numbersOf = (table: ReadonlyMap<number, readonly string[]>) =>
+    new Map([...table].flatMap(([nr, names]) => names.map((n) => [n, nr] as const)));
   const nr64 = numbersOf(tables.x86_64);
   const nr32 = numbersOf(tables.x32);
   for (let nr = 0; nr <= tables.maxX86_64 + 64; nr++) {
@@ -162,7 +196,16 @@ export function seccompProbes(profile: SeccompProfile, tables: SyscallTables): S
   for (const rule of profile.syscalls) {
     for (const arg of rule.args ?? []) {
       const c = BigInt(arg.value);
-      const values = new Set([c, c + 1n, c > 0n ? c - 1n : 0n, c | (1n << 32n), BigInt(arg.valueTwo ?? 0), BigInt(arg.valueTwo ?? 0) | 1n, 0xffffffffn, 0xffffffffffffffffn]);
+      const values = new Set([
+        c,
+        c + 1n,
+        c > 0n ? c - 1n : 0n,
+        c | (1n << 32n),
+        BigInt(arg.valueTwo ?? 0),
+        BigInt(arg.valueTwo ?? 0) | 1n,
+        0xffffffffn,
+        0xffffffffffffffffn,
+      ]);
       for (const name of rule.names) {
         for (const v of values) {
           const args = [0n, 0n, 0n, 0n, 0n, 0n];
@@ -176,7 +219,8 @@ export function seccompProbes(profile: SeccompProfile, tables: SyscallTables): S
   }
   const socket = nr64.get('socket')!;
   for (let family = 0n; family < 64n; family++) {
-    for (const protocol of [0n, 9n, 15n]) out.push({ arch: AUDIT_ARCH_X86_64, nr: socket, args: [family, 1n, protocol] });
+    for (const protocol of [0n, 9n, 15n])
+      out.push({ arch: AUDIT_ARCH_X86_64, nr: socket, args: [family, 1n, protocol] });
     out.push({ arch: AUDIT_ARCH_X86_64, nr: socket, args: [family | (1n << 32n), 1n, 0n] });
   }
   const clone = nr64.get('clone')!;
@@ -184,6 +228,7 @@ export function seccompProbes(profile: SeccompProfile, tables: SyscallTables): S
     out.push({ arch: AUDIT_ARCH_X86_64, nr: clone, args: [base] });
     for (const ns of CLONE_NEW_FLAGS) out.push({ arch: AUDIT_ARCH_X86_64, nr: clone, args: [base | ns] });
   }
-  for (const arch of [0x40000003, 0xc00000b7, 0x4000003e]) for (const nr of [0, 1, 41, 102, 359]) out.push({ arch, nr });
+  for (const arch of [0x40000003, 0xc00000b7, 0x4000003e])
+    for (const nr of [0, 1, 41, 102, 359]) out.push({ arch, nr });
   return out;
 }

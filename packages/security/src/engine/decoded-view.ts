@@ -89,7 +89,9 @@ class ViewBuilder {
   /** The code point made of the surrogate pair whose high half was pushed last, if `low` completes it. */
   pairWithLast(low: number): number {
     const high = this.units[this.units.length - 1];
-    return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff ? 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00) : -1;
+    return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff
+      ? 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00)
+      : -1;
   }
 
   pop(): void {

@@ -7,9 +7,20 @@ import type { Rule, Span } from '../rules/rule';
 import { RULE_EXAMPLES } from '../test-support/rule-examples';
 import { Detector, mergeSpans } from './detector';
 
-const RULES: Rule[] = [...SECRET_RULES, ...PII_RULES, hostPathRule(DEFAULT_HOME_PREFIXES), base64SecretRule(SECRET_RULES)];
+const RULES: Rule[] = [
+  ...SECRET_RULES,
+  ...PII_RULES,
+  hostPathRule(DEFAULT_HOME_PREFIXES),
+  base64SecretRule(SECRET_RULES),
+];
 /** The same rules without any prefilter: every anchor reaches the rule. */
-const UNFILTERED: Rule[] = RULES.map((rule) => ({ ...rule, anchorBefore: undefined, anchorAfter: undefined, anchorFollow: undefined, startsAt: undefined }));
+const UNFILTERED: Rule[] = RULES.map((rule) => ({
+  ...rule,
+  anchorBefore: undefined,
+  anchorAfter: undefined,
+  anchorFollow: undefined,
+  startsAt: undefined,
+}));
 
 // Text around the anchors the prefilters look at: each filter must only skip anchors at which its
 // rule cannot match.
@@ -18,12 +29,57 @@ const fragment = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      'password', 'PASSWORD', 'passwordHash', 'passwd', 'passphrase', 'token', 'tokens', 'Tokens:', 'secret', 'SECRET_KEY',
-      'secret-key', 'secret_access_key', 'SecretAccessKey', 'credential', 'credentials', '@', '@@', 'a@b', 'x.y@', '://', 'http://',
-      'u:p@', 'SK', 'AC', '-----BEGIN ', '-----BEGIN RSA PRIVATE KEY-----', '-----BEGIN OPENSSH PRIVATE KEY-----', '-----END ',
+      'password',
+      'PASSWORD',
+      'passwordHash',
+      'passwd',
+      'passphrase',
+      'token',
+      'tokens',
+      'Tokens:',
+      'secret',
+      'SECRET_KEY',
+      'secret-key',
+      'secret_access_key',
+      'SecretAccessKey',
+      'credential',
+      'credentials',
+      '@',
+      '@@',
+      'a@b',
+      'x.y@',
+      '://',
+      'http://',
+      'u:p@',
+      'SK',
+      'AC',
+      '-----BEGIN ',
+      '-----BEGIN RSA PRIVATE KEY-----',
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      '-----END ',
     ),
   },
-  { weight: 3, arbitrary: fc.constantFrom(' ', '=', ': ', '"', "'", '\t', '\n', '_', '-', 'é', 'ŀ', 'Ł', '\u0153', '\\n', 'abc123XYZ789def456', '0f1e2d3c4b5a6978') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      ' ',
+      '=',
+      ': ',
+      '"',
+      "'",
+      '\t',
+      '\n',
+      '_',
+      '-',
+      'é',
+      'ŀ',
+      'Ł',
+      '\u0153',
+      '\\n',
+      'abc123XYZ789def456',
+      '0f1e2d3c4b5a6978',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
 );
 
@@ -35,7 +91,9 @@ describe('Detector prefilters', () => {
     fc.assert(
       fc.property(fc.array(fragment, { maxLength: 30 }), (parts) => {
         const text = parts.join('');
-        expect(filtered.detect(text, text.length, true).spans).toEqual(unfiltered.detect(text, text.length, true).spans);
+        expect(filtered.detect(text, text.length, true).spans).toEqual(
+          unfiltered.detect(text, text.length, true).spans,
+        );
       }),
       { numRuns: 1500 },
     );
@@ -44,13 +102,34 @@ describe('Detector prefilters', () => {
 
 describe('digit-run filters', () => {
   // Digit groups joined by the characters a run may hold, and what can come before a phone number.
-  const group = fc.oneof(fc.constantFrom('1', '12', '415', '555', '2671', '2026', '11', '24', '22', '+1', '0'), fc.stringMatching(/^[0-9]{1,5}$/));
+  const group = fc.oneof(
+    fc.constantFrom('1', '12', '415', '555', '2671', '2026', '11', '24', '22', '+1', '0'),
+    fc.stringMatching(/^[0-9]{1,5}$/),
+  );
   const joint = fc.constantFrom(' ', '-', '.', '(', ')', ') ', '/', '', ':', ' (', '+', 'x');
   const shaped = fc.constantFrom(
-    '1415-555-2671', '(415) 555-2671', '+1 415 555 2671', '415.555.2671', '1 (415) 555-2671', '+14155552671', '1(415)555-2671',
-    '078-05-1120', '4111 1111 1111 1111', '2026-11-24 22:11:31', '12 415-555-2671 9', 'DE89 3704 0044 0532 0130 00',
+    '1415-555-2671',
+    '(415) 555-2671',
+    '+1 415 555 2671',
+    '415.555.2671',
+    '1 (415) 555-2671',
+    '+14155552671',
+    '1(415)555-2671',
+    '078-05-1120',
+    '4111 1111 1111 1111',
+    '2026-11-24 22:11:31',
+    '12 415-555-2671 9',
+    'DE89 3704 0044 0532 0130 00',
   );
-  const runs = fc.array(fc.oneof(shaped, fc.tuple(joint, group).map(([j, g]) => j + g)), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(''));
+  const runs = fc
+    .array(
+      fc.oneof(
+        shaped,
+        fc.tuple(joint, group).map(([j, g]) => j + g),
+      ),
+      { minLength: 1, maxLength: 8 },
+    )
+    .map((parts) => parts.join(''));
 
   it('never drop a run in which their rule matches', () => {
     for (const rule of PII_RULES.filter((r) => r.scan === 'digits')) {
@@ -77,8 +156,31 @@ describe('PEM rules', () => {
   // Headers, footers and body pieces of every label, raw and escaped line breaks, and text a body
   // may not hold, so that blocks nest, share footers, lack them and end at the text's end.
   const piece = fc.oneof(
-    fc.constantFrom(...['RSA PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'PGP PRIVATE KEY BLOCK'].flatMap((l) => [`-----BEGIN ${l}-----`, `-----END ${l}-----`])),
-    fc.constantFrom('MIIEowIBAAKCAQEA', 'b3BlbnNzaC1rZXk=', 'x+y/z=', 'QUJD'.repeat(4), '\n', '\\n', '\n', ' ', ':', ',', '-', '"', '!', '{"k":"'),
+    fc.constantFrom(
+      ...[
+        'RSA PRIVATE KEY',
+        'PRIVATE KEY',
+        'ENCRYPTED PRIVATE KEY',
+        'OPENSSH PRIVATE KEY',
+        'PGP PRIVATE KEY BLOCK',
+      ].flatMap((l) => [`-----BEGIN ${l}-----`, `-----END ${l}-----`]),
+    ),
+    fc.constantFrom(
+      'MIIEowIBAAKCAQEA',
+      'b3BlbnNzaC1rZXk=',
+      'x+y/z=',
+      'QUJD'.repeat(4),
+      '\n',
+      '\\n',
+      '\n',
+      ' ',
+      ':',
+      ',',
+      '-',
+      '"',
+      '!',
+      '{"k":"',
+    ),
   );
 
   it('find at each BEGIN exactly the blocks a search of the whole text finds', () => {
@@ -88,7 +190,8 @@ describe('PEM rules', () => {
         const expected: Span[] = [];
         rules.forEach((rule, r) => {
           const re = new RegExp(pemPattern(PEM_LABELS.find((l) => l.id === rule.id)!.label).source, 'g');
-          for (let m = re.exec(text); m !== null; m = re.exec(text)) expected.push({ start: m.index, end: m.index + m[0].length, rule: r });
+          for (let m = re.exec(text); m !== null; m = re.exec(text))
+            expected.push({ start: m.index, end: m.index + m[0].length, rule: r });
         });
         expect(detector.detect(text, text.length, true).spans).toEqual(mergeSpans(expected, text));
       }),

@@ -87,7 +87,8 @@ export class Detector {
     rules.forEach((rule, r) => {
       if (rule.scan === 'digits') this.digitRules.push(r);
       if (rule.scan === 'twilio') this.twilioRules.push(r);
-      if (rule.scan === undefined && rule.anchors === undefined && rule.foldedAnchors === undefined) this.lineRules.push(r);
+      if (rule.scan === undefined && rule.anchors === undefined && rule.foldedAnchors === undefined)
+        this.lineRules.push(r);
       for (const a of rule.anchors ?? []) {
         if (rule.multiline) addTo(multi, a, r);
         else if (a.length >= MIN_FOLDED) addLiteral(a, true, r);
@@ -123,7 +124,8 @@ export class Detector {
       after: sharedClass(list.map((r) => rules[r].anchorAfter)),
     }));
     // The Twilio prefixes come after them, with the hex digit their SIDs continue with.
-    if (this.twilioRules.length > 0) for (const text of TWILIO_PREFIXES) shorts.push({ text, after: byteClass(['0-9a-f']) });
+    if (this.twilioRules.length > 0)
+      for (const text of TWILIO_PREFIXES) shorts.push({ text, after: byteClass(['0-9a-f']) });
     this.compiledShorts = this.scanner.setShorts(shorts);
   }
 
@@ -224,7 +226,11 @@ export class Detector {
       if (idx === -1) {
         for (let k = 0; k < digitRules.length; k++) {
           const filter = rules[digitRules[k]].digitRunFilter;
-          if (filter === undefined || filter(text, scanner.runStart, scanner.runEnd, scanner.runDigits, scanner.runShape)) onHit(p, digitRules[k]);
+          if (
+            filter === undefined ||
+            filter(text, scanner.runStart, scanner.runEnd, scanner.runDigits, scanner.runShape)
+          )
+            onHit(p, digitRules[k]);
         }
         return;
       }

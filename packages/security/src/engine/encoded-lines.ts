@@ -46,7 +46,7 @@ export function encodedLines(text: string, end: number, image: Buffer): number[]
     }
   }
   skipTo = 0;
-  for (let p = imaged; p < end; ) {
+  for (let p = imaged; p < end;) {
     const c = text.charCodeAt(p);
     p = p >= skipTo && (c === BACKSLASH || c === PERCENT || c >= 0xad) ? check(p) : p + 1;
   }

@@ -7,7 +7,8 @@ const KNOWN = 'sk-live-known-0123456789abcdefABCDEF';
 const GH = 'ghp_' + 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A';
 const sanitizer = createOutputSanitizer({ knownSecrets: [KNOWN] });
 const wrap = (b64: string, width: number): string => b64.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
-const env = (value: string, pad: number): string => `HOME=/root\n${'X'.repeat(pad)}=1\nAPI_KEY=${value}\nPATH=/usr/local/bin:/usr/bin:/bin\nLANG=C.UTF-8\n`;
+const env = (value: string, pad: number): string =>
+  `HOME=/root\n${'X'.repeat(pad)}=1\nAPI_KEY=${value}\nPATH=/usr/local/bin:/usr/bin:/bin\nLANG=C.UTF-8\n`;
 
 describe('wrapped base64', () => {
   it('follows a run over full-width lines, not into an ordinary next line', () => {
@@ -21,12 +22,15 @@ describe('wrapped base64', () => {
   });
 
   // Every shift of the secret inside the blob moves the line breaks through its encoding.
-  it.each([0, 1, 2, 3, 17, 40, 57, 75])('redacts a known secret in `env | base64` wrapped at 76 columns (shift %i)', (pad) => {
-    const blob = wrap(Buffer.from(env(KNOWN, pad)).toString('base64'), 76);
-    const { text, redactions } = sanitizer.sanitize(`$ env | base64\n${blob}\n$ echo done`);
-    expect(text).toBe('$ env | base64\n[REDACTED:known-secret]\n$ echo done');
-    expect(redactions).toEqual([{ ruleId: 'known-secret', severity: 'critical', count: 1 }]);
-  });
+  it.each([0, 1, 2, 3, 17, 40, 57, 75])(
+    'redacts a known secret in `env | base64` wrapped at 76 columns (shift %i)',
+    (pad) => {
+      const blob = wrap(Buffer.from(env(KNOWN, pad)).toString('base64'), 76);
+      const { text, redactions } = sanitizer.sanitize(`$ env | base64\n${blob}\n$ echo done`);
+      expect(text).toBe('$ env | base64\n[REDACTED:known-secret]\n$ echo done');
+      expect(redactions).toEqual([{ ruleId: 'known-secret', severity: 'critical', count: 1 }]);
+    },
+  );
 
   it('redacts a token in a wrapped base64 blob as base64-encoded-secret, wherever the wraps fall (also inside its prefix)', () => {
     const missed: number[] = [];
@@ -38,7 +42,8 @@ describe('wrapped base64', () => {
   });
 
   it('streams wrapped blobs exactly as the one-shot call, for any chunking', () => {
-    const input = [0, 7, 21].map((pad) => wrap(Buffer.from(env(KNOWN, pad)).toString('base64'), 76)).join('\nsep\n') + '\nend\n';
+    const input =
+      [0, 7, 21].map((pad) => wrap(Buffer.from(env(KNOWN, pad)).toString('base64'), 76)).join('\nsep\n') + '\nend\n';
     const bytes = Buffer.from(input);
     const expected = sanitizer.sanitize(input).text;
     expect(expected).toBe('[REDACTED:known-secret]\nsep\n[REDACTED:known-secret]\nsep\n[REDACTED:known-secret]\nend\n');

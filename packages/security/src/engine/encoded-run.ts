@@ -30,7 +30,12 @@ function breakAt(text: string, p: number): number {
  * [start, end) of the run of `isChar` characters around p, following wraps, at most `reach`
  * characters on either side of p.
  */
-export function encodedRunAround(text: string, p: number, reach: number, isChar: (c: number) => boolean = isBase64Char): [number, number] {
+export function encodedRunAround(
+  text: string,
+  p: number,
+  reach: number,
+  isChar: (c: number) => boolean = isBase64Char,
+): [number, number] {
   const low = Math.max(0, p - reach);
   const high = Math.min(text.length, p + reach);
   let s = p;

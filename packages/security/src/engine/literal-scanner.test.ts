@@ -35,7 +35,8 @@ function naiveHits(text: string, to: number, patterns: LiteralPattern[] = PATTER
   patterns.forEach((pat, idx) => {
     const hay = pat.caseSensitive ? text : text.replace(/[A-Z]/g, (c) => c.toLowerCase());
     const needle = pat.caseSensitive ? pat.text : pat.text.toLowerCase();
-    for (let p = hay.indexOf(needle); p !== -1; p = hay.indexOf(needle, p + 1)) if (p + needle.length <= to) out.push([p, idx]);
+    for (let p = hay.indexOf(needle); p !== -1; p = hay.indexOf(needle, p + 1))
+      if (p + needle.length <= to) out.push([p, idx]);
   });
   return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 }
@@ -62,7 +63,8 @@ function naiveRuns(text: string, to: number): Run[] {
         digits++;
       } else break;
     }
-    if ((digits >= 9 || (digits >= 8 && text[a - 1] === '+')) && /\d{4}/.test(text.slice(a, b))) out.push([a, b, digits, naiveShape(text, a, b)]);
+    if ((digits >= 9 || (digits >= 8 && text[a - 1] === '+')) && /\d{4}/.test(text.slice(a, b)))
+      out.push([a, b, digits, naiveShape(text, a, b)]);
     i = b;
   }
   return out;
@@ -84,12 +86,66 @@ function naiveShape(text: string, a: number, b: number): number {
 }
 
 const piece = fc.oneof(
-  fc.constantFrom('AKIA', 'akia', 'ghp_', 'github_pat_', 'PassWord', 'TOKEN', 'key=', 'KEY=', 'sk-', 'eyJ', 'xsk-', ' '),
-  fc.constantFrom('1', '23', '4567', '2026-11-24 22:11:31', '415) 555-2671', '4111 1111 1111 1111', '(', ')', '-', '/', '.', '  '),
-  fc.constantFrom('9786a9d13d1d5a5c3', '1700000000123', '12345678', '+12345678', '+1234567', '1234 5678 9', '0000-0000-0000-0000-0000-0000', 'x1234y5678z90'),
+  fc.constantFrom(
+    'AKIA',
+    'akia',
+    'ghp_',
+    'github_pat_',
+    'PassWord',
+    'TOKEN',
+    'key=',
+    'KEY=',
+    'sk-',
+    'eyJ',
+    'xsk-',
+    ' ',
+  ),
+  fc.constantFrom(
+    '1',
+    '23',
+    '4567',
+    '2026-11-24 22:11:31',
+    '415) 555-2671',
+    '4111 1111 1111 1111',
+    '(',
+    ')',
+    '-',
+    '/',
+    '.',
+    '  ',
+  ),
+  fc.constantFrom(
+    '9786a9d13d1d5a5c3',
+    '1700000000123',
+    '12345678',
+    '+12345678',
+    '+1234567',
+    '1234 5678 9',
+    '0000-0000-0000-0000-0000-0000',
+    'x1234y5678z90',
+  ),
   // Phone, SSN and IBAN shapes (and near misses), for the runs' shape bits.
-  fc.constantFrom('123-45-6789', '123-45 6789', '123--45-6789', '555-123-4567', '1-800-555-0199', '(415) 555-2671', '4155-555-2671', '12-345-6789'),
-  fc.constantFrom('DE89', 'GB29 NWBK 6016 1331 9268 19', 'DE44 5001 0517 5407 3249 31', 'de89', 'D1E8', 'ZZ00', 'AB12cdefghijklm', 'AB12cdefghijklmn', 'AB12cdefghijklmno'),
+  fc.constantFrom(
+    '123-45-6789',
+    '123-45 6789',
+    '123--45-6789',
+    '555-123-4567',
+    '1-800-555-0199',
+    '(415) 555-2671',
+    '4155-555-2671',
+    '12-345-6789',
+  ),
+  fc.constantFrom(
+    'DE89',
+    'GB29 NWBK 6016 1331 9268 19',
+    'DE44 5001 0517 5407 3249 31',
+    'de89',
+    'D1E8',
+    'ZZ00',
+    'AB12cdefghijklm',
+    'AB12cdefghijklmn',
+    'AB12cdefghijklmno',
+  ),
   // Characters whose low byte is a letter, a digit or a control: the image must not take them for one.
   fc.constantFrom('é', 'ň', 'ı', 'İ', 'Ű', 'ő', 'ĳ', 'ě', 'Ĵ', '\u0130', '\u0141', '\u0161', '\u0131'),
   fc.string({ maxLength: 12 }),
@@ -116,7 +172,11 @@ describe('LiteralScanner (compiled scan loop)', () => {
     const { phoneGroups, ssnGroups, ibanPrefix } = RUN_SHAPE;
     expect(shapeOf('ssn 123-45-6789 ok')).toEqual([ssnGroups]);
     expect(shapeOf('not 123-45 6789, 123--45-6789 or 12-345-6789')).toEqual([0, 0, 0]);
-    expect(shapeOf('call (415) 555-2671 or 1-800-555-0199 or 4155-555-2671')).toEqual([phoneGroups, phoneGroups, phoneGroups]);
+    expect(shapeOf('call (415) 555-2671 or 1-800-555-0199 or 4155-555-2671')).toEqual([
+      phoneGroups,
+      phoneGroups,
+      phoneGroups,
+    ]);
     expect(shapeOf('at 2026-11-24 22:11:31.123')).toEqual([0]);
     // The prefix may start up to 16 characters before the run, and may run into it.
     for (let gap = 0; gap <= 20; gap++) {
@@ -150,7 +210,10 @@ describe('LiteralScanner (compiled scan loop)', () => {
     ];
     const withShorts = new LiteralScanner(PATTERNS);
     expect(withShorts.setShorts(shorts)).toBe(true);
-    const shortPiece = fc.oneof(piece, fc.constantFrom('@', 'a@b', '@@', 'x://y', '://', 'SKa', 'SKG', 'AC', 'ŀ', 'Ł', '\u0153K0', 'ACAC'));
+    const shortPiece = fc.oneof(
+      piece,
+      fc.constantFrom('@', 'a@b', '@@', 'x://y', '://', 'SKa', 'SKG', 'AC', 'ŀ', 'Ł', '\u0153K0', 'ACAC'),
+    );
     fc.assert(
       fc.property(fc.array(shortPiece, { maxLength: 60 }), fc.nat(), (parts, cut) => {
         const text = parts.join('');
@@ -192,7 +255,11 @@ describe('LiteralScanner (compiled scan loop)', () => {
       many.push({ text, caseSensitive: next(2) === 0 });
     }
     const big = new LiteralScanner(many);
-    const words = fc.oneof(fc.constantFrom(...many.map((p) => p.text)), fc.constantFrom(...many.map((p) => p.text.toUpperCase())), fc.constantFrom(' ', '\n', 'x'));
+    const words = fc.oneof(
+      fc.constantFrom(...many.map((p) => p.text)),
+      fc.constantFrom(...many.map((p) => p.text.toUpperCase())),
+      fc.constantFrom(' ', '\n', 'x'),
+    );
     fc.assert(
       fc.property(fc.array(words, { maxLength: 60 }), (parts) => {
         const text = parts.join('');

@@ -104,7 +104,8 @@ export class LiteralScanner {
       const full = whole.slice(offset, offset + M);
       if (afterAny) {
         this.anyFirst.push(index);
-        for (let a = 0; a < 128; a++) prefix[prefix4(a, full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
+        for (let a = 0; a < 128; a++)
+          prefix[prefix4(a, full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
       } else prefix[prefix4(full.charCodeAt(0), full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
       for (let j = 1; j < M; j++) {
         const s = M - 1 - j;
@@ -243,8 +244,10 @@ export class LiteralScanner {
 
 /** Letter pairs that are frequent in English, code and logs. */
 const COMMON_PAIRS = new Set(
-  ('th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ' +
-    'ce li ch ll be ma si om ur ss ta ut et no el la ke ok ta ts ls id ex xp pa ac ct am em il im un pe ur ge').split(' '),
+  (
+    'th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ' +
+    'ce li ch ll be ma si om ur ss ta ut et no el la ke ok ta ts ls id ex xp pa ac ct am em il im un pe ur ge'
+  ).split(' '),
 );
 
 function pairCost(a: string, b: string): number {
@@ -257,7 +260,8 @@ function bestWindow(pattern: string): number {
   let best = 0;
   let bestCost = Infinity;
   for (let o = 0; o + M <= pattern.length; o++) {
-    const cost = pairCost(pattern[o + M - 2], pattern[o + M - 1]) * 4 + pairCost(pattern[o + M - 3], pattern[o + M - 2]);
+    const cost =
+      pairCost(pattern[o + M - 2], pattern[o + M - 1]) * 4 + pairCost(pattern[o + M - 3], pattern[o + M - 2]);
     if (cost < bestCost) {
       bestCost = cost;
       best = o;

@@ -17,29 +17,33 @@ const valid = fc.string({ unit: 'binary', maxLength: 40 }).map((s) => [...Buffer
 describe('StreamDecoder', () => {
   it('decodes exactly as a streaming TextDecoder, for any bytes cut into any chunks', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.array(utf8ish, { maxLength: 12 }), valid), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 5 }), (parts, cuts) => {
-        const bytes = Uint8Array.from(parts.flat());
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-        const reference = new TextDecoder();
-        const ours = new StreamDecoder();
-        let expected = '';
-        let actual = '';
-        let prev = 0;
-        for (const p of [...points, bytes.length]) {
-          const chunk = bytes.subarray(prev, p);
-          expected += reference.decode(chunk, { stream: true });
-          const { text, controls } = ours.decode(chunk);
-          actual += text;
-          // The listed controls are exactly the control characters of this chunk's text.
-          const listed = [...(controls ?? [])];
-          for (let i = 0; i < text.length; i++) expect(listed.includes(i)).toBe(isControl(text.charCodeAt(i)));
-          prev = p;
-        }
-        expected += reference.decode();
-        actual += ours.end();
-        expect(actual).toBe(expected);
-        expect(ours.clean).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.array(utf8ish, { maxLength: 12 }), valid), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (parts, cuts) => {
+          const bytes = Uint8Array.from(parts.flat());
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const reference = new TextDecoder();
+          const ours = new StreamDecoder();
+          let expected = '';
+          let actual = '';
+          let prev = 0;
+          for (const p of [...points, bytes.length]) {
+            const chunk = bytes.subarray(prev, p);
+            expected += reference.decode(chunk, { stream: true });
+            const { text, controls } = ours.decode(chunk);
+            actual += text;
+            // The listed controls are exactly the control characters of this chunk's text.
+            const listed = [...(controls ?? [])];
+            for (let i = 0; i < text.length; i++) expect(listed.includes(i)).toBe(isControl(text.charCodeAt(i)));
+            prev = p;
+          }
+          expected += reference.decode();
+          actual += ours.end();
+          expect(actual).toBe(expected);
+          expect(ours.clean).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -88,9 +92,9 @@ describe('without WebAssembly', () => {
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { createOutputSanitizer } = require('../output-sanitizer') as typeof import('../output-sanitizer');
-        expect(() => createOutputSanitizer({ customRules: [{ id: 'isolated', pattern: 'x{3}', severity: 'low' }] })).toThrow(
-          expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/WebAssembly/) }),
-        );
+        expect(() =>
+          createOutputSanitizer({ customRules: [{ id: 'isolated', pattern: 'x{3}', severity: 'low' }] }),
+        ).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/WebAssembly/) }));
       });
     } finally {
       if (saved) Object.defineProperty(globalThis, 'WebAssembly', saved);

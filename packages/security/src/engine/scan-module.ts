@@ -37,7 +37,15 @@ interface ScanExports extends Layout {
   memory: WasmMemory;
   heapBase(): number;
   runs(): number;
-  scan(tables: number, text: number, to: number, digitRuns: number, cands: number, runs: number, scratch: number): number;
+  scan(
+    tables: number,
+    text: number,
+    to: number,
+    digitRuns: number,
+    cands: number,
+    runs: number,
+    scratch: number,
+  ): number;
   controls(data: number, n: number, out: number, cap: number): number;
   decode(src: number, n: number, dst: number, ctrl: number, cap: number, state: number): number;
   decodedState(): number;
@@ -52,7 +60,10 @@ let compiled: object | undefined;
 function instantiate(): ScanExports {
   if (wasmApi === undefined) {
     // `node --jitless` turns WebAssembly off; without it there is no sanitizer, so nothing runs.
-    throw new BastionError('INVALID_INPUT', 'the OutputSanitizer needs WebAssembly, which this Node process has turned off (--jitless)');
+    throw new BastionError(
+      'INVALID_INPUT',
+      'the OutputSanitizer needs WebAssembly, which this Node process has turned off (--jitless)',
+    );
   }
   compiled ??= new wasmApi.Module(Buffer.from(SCAN_WASM, 'base64'));
   return new wasmApi.Instance(compiled, {}).exports as ScanExports;
@@ -91,7 +102,12 @@ export class ScanModule {
   constructor(shift: Uint8Array, bucket: Uint8Array, prefix: Uint8Array) {
     this.exports = instantiate();
     const { TABLE_BYTES, SCRATCH_BYTES, SHORT_BYTES } = this.exports;
-    if (shift.length !== SHIFT_BYTES || bucket.length !== PAIR_BYTES || prefix.length !== PAIR_BYTES || TABLE_BYTES.value !== SHIFT_BYTES + 2 * PAIR_BYTES) {
+    if (
+      shift.length !== SHIFT_BYTES ||
+      bucket.length !== PAIR_BYTES ||
+      prefix.length !== PAIR_BYTES ||
+      TABLE_BYTES.value !== SHIFT_BYTES + 2 * PAIR_BYTES
+    ) {
       throw new Error('scan tables have the wrong size');
     }
     this.tables = align(this.exports.heapBase());
@@ -204,7 +220,9 @@ const CONTROL_CAP = 1 << 16;
  * The instance the stream helpers share (they run synchronously; each stream keeps its own decoder
  * state): an input area of SLICE bytes, a UTF-16 output area, and a list of control positions.
  */
-let helper: { exports: ScanExports; input: number; output: number; list: number; bytes: Buffer; positions: Int32Array } | undefined;
+let helper:
+  | { exports: ScanExports; input: number; output: number; list: number; bytes: Buffer; positions: Int32Array }
+  | undefined;
 
 function streamHelper(): NonNullable<typeof helper> {
   if (helper === undefined) {
@@ -213,7 +231,14 @@ function streamHelper(): NonNullable<typeof helper> {
     const output = align(input + SLICE);
     const list = align(output + 2 * (SLICE + 2));
     const bytes = ensureMemory(exports.memory, list + 4 * CONTROL_CAP);
-    helper = { exports, input, output, list, bytes, positions: new Int32Array(exports.memory.buffer, list, CONTROL_CAP) };
+    helper = {
+      exports,
+      input,
+      output,
+      list,
+      bytes,
+      positions: new Int32Array(exports.memory.buffer, list, CONTROL_CAP),
+    };
   }
   return helper;
 }
@@ -286,12 +311,24 @@ const UNITS_PER_CONTROL = 128;
  * -1, too many to list, or too many to strip here: not joined), writes the prefix before them,
  * and makes one string.
  */
-function finishJoin(prefix: string, at: number, n: number, width: 1 | 2, count: number, strip: InPlaceStrip | undefined): JoinedChunk {
+function finishJoin(
+  prefix: string,
+  at: number,
+  n: number,
+  width: 1 | 2,
+  count: number,
+  strip: InPlaceStrip | undefined,
+): JoinedChunk {
   const { exports, input, bytes, positions } = streamHelper();
   const encoding = width === 1 ? 'latin1' : 'utf16le';
   const read: TextReader = (from, to) => bytes.toString(encoding, at + width * from, at + width * to);
   if (count === -1 || (count > 0 && strip !== undefined && count * UNITS_PER_CONTROL > n)) {
-    return { text: read(0, n), joined: false, controls: count === -1 ? undefined : positions.subarray(0, count), image: undefined };
+    return {
+      text: read(0, n),
+      joined: false,
+      controls: count === -1 ? undefined : positions.subarray(0, count),
+      image: undefined,
+    };
   }
   let kept = n;
   if (count > 0 && strip !== undefined) {

@@ -5,9 +5,32 @@ import type { Rule, Span } from './rule';
 
 /** Literal beginnings of secrets whose base64 form is distinctive enough to anchor on. */
 export const ENCODED_PREFIXES: readonly string[] = [
-  'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'xoxb-', 'xoxp-', 'xapp-', 'sk_live_', 'rk_live_',
-  'sk-ant-', 'sk-proj-', 'npm_', 'pypi-AgEI', 'AKIA', 'ASIA', 'AIza', 'PRIVATE KEY', 'hooks.slack.com', 'GOCSPX-',
-  'password', 'PASSWORD', 'secret_access_key', '"private_key"',
+  'ghp_',
+  'gho_',
+  'ghu_',
+  'ghs_',
+  'ghr_',
+  'github_pat_',
+  'glpat-',
+  'xoxb-',
+  'xoxp-',
+  'xapp-',
+  'sk_live_',
+  'rk_live_',
+  'sk-ant-',
+  'sk-proj-',
+  'npm_',
+  'pypi-AgEI',
+  'AKIA',
+  'ASIA',
+  'AIza',
+  'PRIVATE KEY',
+  'hooks.slack.com',
+  'GOCSPX-',
+  'password',
+  'PASSWORD',
+  'secret_access_key',
+  '"private_key"',
 ];
 const REACH = 4096;
 /** Prefixes whose encoding is also anchored with a line break inside it (see below). */
@@ -41,7 +64,8 @@ export function base64SecretRule(innerRules: readonly Rule[]): Rule {
       // Wrapped output (`base64`, 76 columns) may break the line inside the part itself. Anchors
       // with a line break in them cost scan time (~1% for these, ~5% for every prefix), so only
       // the commonest high-value tokens have them.
-      if (WRAP_SPLIT.has(prefix)) for (let k = 1; k < part.length; k++) anchors.add(part.slice(0, k) + '\n' + part.slice(k));
+      if (WRAP_SPLIT.has(prefix))
+        for (let k = 1; k < part.length; k++) anchors.add(part.slice(0, k) + '\n' + part.slice(k));
     }
   }
   return {

@@ -19,6 +19,15 @@ export const RULE_CATALOGUE: readonly RuleInfo[] = Object.freeze([
   ...SECRET_RULES.filter((r, i) => SECRET_RULES.findIndex((o) => o.id === r.id) === i).map(info),
   ...PII_RULES.map(info),
   info(hostPathRule()),
-  { id: 'base64-encoded-secret', severity: 'high', description: 'A base64 or hex blob that decodes to a secret another rule catches.' },
-  { id: 'known-secret', severity: 'critical', description: 'A secret the runtime holds (API key, secret file), raw, JSON-escaped, URL-, hex- or base64-encoded (also wrapped), or with format characters in it.' },
+  {
+    id: 'base64-encoded-secret',
+    severity: 'high',
+    description: 'A base64 or hex blob that decodes to a secret another rule catches.',
+  },
+  {
+    id: 'known-secret',
+    severity: 'critical',
+    description:
+      'A secret the runtime holds (API key, secret file), raw, JSON-escaped, URL-, hex- or base64-encoded (also wrapped), or with format characters in it.',
+  },
 ]);

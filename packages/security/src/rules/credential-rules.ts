@@ -7,11 +7,16 @@ import { leftAnchored, regexRule, type Rule } from './rule';
 const PEM_BODY = String.raw`(?:\\{1,4}[nr]|[\sA-Za-z0-9+/=:,.-]){16,16000}?`;
 
 /** The whole block a PEM rule redacts, for a label pattern. */
-export const pemPattern = (label: string): RegExp => new RegExp(`-{4,5}BEGIN ${label}-{4,5}${PEM_BODY}-{4,5}END ${label}-{4,5}`);
+export const pemPattern = (label: string): RegExp =>
+  new RegExp(`-{4,5}BEGIN ${label}-{4,5}${PEM_BODY}-{4,5}END ${label}-{4,5}`);
 
 /** The PEM rules' ids and label patterns. */
 export const PEM_LABELS: readonly { id: string; label: string; description: string }[] = [
-  { id: 'private-key', label: '(?!OPENSSH )(?:[A-Z0-9]+ ){0,3}PRIVATE KEY', description: 'PEM private key block (RSA, EC, DSA, PKCS#8, encrypted).' },
+  {
+    id: 'private-key',
+    label: '(?!OPENSSH )(?:[A-Z0-9]+ ){0,3}PRIVATE KEY',
+    description: 'PEM private key block (RSA, EC, DSA, PKCS#8, encrypted).',
+  },
   { id: 'openssh-private-key', label: 'OPENSSH PRIVATE KEY', description: 'OpenSSH private key block.' },
   { id: 'pgp-private-key', label: 'PGP PRIVATE KEY BLOCK', description: 'PGP private key block.' },
 ];
@@ -61,17 +66,21 @@ export const credentialRules: Rule[] = [
     after: 8192,
     pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{0,2000}/,
   }),
-  leftAnchored(regexRule({
-    id: 'url-credentials',
-    stickyCapable: true,
-    severity: 'critical',
-    description: 'Password in a URL (scheme://user:password@host); only the password is redacted.',
-    anchors: ['://'],
-    before: 32,
-    after: 420,
-    pattern: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:@/"'<>\\]{1,128}:([^\s@/"'<>\\]{1,256})(?=@)/,
-    validate: secretValue,
-  }), 'A-Za-z0-9+.-', 32),
+  leftAnchored(
+    regexRule({
+      id: 'url-credentials',
+      stickyCapable: true,
+      severity: 'critical',
+      description: 'Password in a URL (scheme://user:password@host); only the password is redacted.',
+      anchors: ['://'],
+      before: 32,
+      after: 420,
+      pattern: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:@/"'<>\\]{1,128}:([^\s@/"'<>\\]{1,256})(?=@)/,
+      validate: secretValue,
+    }),
+    'A-Za-z0-9+.-',
+    32,
+  ),
   regexRule({
     id: 'authorization-bearer',
     sticky: true,
@@ -96,14 +105,27 @@ export const credentialRules: Rule[] = [
     sticky: true,
     severity: 'high',
     description: 'A value assigned to password/passwd/pwd (env, YAML, JSON, code) that is not code or a placeholder.',
-    foldedAnchors: ['password', 'passwd', 'passphrase', 'pass=', 'pass:', 'pass"', "pass'", 'pwd=', 'pwd:', 'pwd"', "pwd'"],
+    foldedAnchors: [
+      'password',
+      'passwd',
+      'passphrase',
+      'pass=',
+      'pass:',
+      'pass"',
+      "pass'",
+      'pwd=',
+      'pwd:',
+      'pwd"',
+      "pwd'",
+    ],
     // After the whole word: a quote, a blank, : or = (the pattern's next tokens).
     anchorFollow: { password: `"' \t:=`, passwd: `"' \t:=`, passphrase: `"' \t:=` },
     before: 1,
     after: 200,
     // A keyword right after a slash is a file name (`cat: /etc/passwd: Permission denied`), and a
     // path value says where a secret is kept (`PWD=/home/alice/src`, `DB_PASSWORD=/run/secrets/db`).
-    pattern: /(?<![/\\])(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;\\]{3,128})/i,
+    pattern:
+      /(?<![/\\])(?:password|passwd|passphrase|(?<![A-Za-z])pass|(?<![A-Za-z])pwd)["']?(?:[ \t]*[:=][ \t]*["'`]?|[ \t]+["'])([^\s"'`,;\\]{3,128})/i,
     validate: (v) => secretValue(v) && !looksLikePath(v),
   }),
   regexRule({
@@ -121,12 +143,26 @@ export const credentialRules: Rule[] = [
     id: 'generic-high-entropy-secret',
     sticky: true,
     severity: 'medium',
-    description: 'A high-entropy value (≥ 3.5 bits/char, letters and digits) assigned to a key/token/secret/credential-like name.',
-    foldedAnchors: ['key=', 'key:', 'key"', "key'", 'key =', 'key :', 'keys=', 'keys:', 'token', 'secret', 'credential'],
+    description:
+      'A high-entropy value (≥ 3.5 bits/char, letters and digits) assigned to a key/token/secret/credential-like name.',
+    foldedAnchors: [
+      'key=',
+      'key:',
+      'key"',
+      "key'",
+      'key =',
+      'key :',
+      'keys=',
+      'keys:',
+      'token',
+      'secret',
+      'credential',
+    ],
     // After token/secret/credential: the plural s, a quote, a blank, : or =.
     anchorFollow: { token: `sS"' \t:=`, secret: `sS"' \t:=`, credential: `sS"' \t:=` },
     after: 600,
-    pattern: /(?:keys?|tokens?|secrets?|credentials?)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/_.~-]{16,512}={0,2})(?![A-Za-z0-9+/_.~=-])/i,
+    pattern:
+      /(?:keys?|tokens?|secrets?|credentials?)["']?[ \t]*[:=][ \t]*["'`]?([A-Za-z0-9+/_.~-]{16,512}={0,2})(?![A-Za-z0-9+/_.~=-])/i,
     // Look-alikes (UUIDs, hashes) are the common case, so they are tested first; entropy, which
     // counts every character (~7 ns each here), comes last.
     validate: (v) =>

@@ -21,8 +21,13 @@ export function hostPathRule(prefixes: readonly string[] = DEFAULT_HOME_PREFIXES
     foldedAnchors: sorted,
     before: 1,
     after: 100,
-    pattern: new RegExp(`(?<![A-Za-z0-9._-])(?:${sorted.map(escape).join('|')})([A-Za-z0-9._-]{1,64})(?![A-Za-z0-9._-])`, 'i'),
+    pattern: new RegExp(
+      `(?<![A-Za-z0-9._-])(?:${sorted.map(escape).join('|')})([A-Za-z0-9._-]{1,64})(?![A-Za-z0-9._-])`,
+      'i',
+    ),
     validate: (user) =>
-      only !== undefined ? only.has(user.toLowerCase()) : user !== '.' && user !== '..' && !/^(?:shared|public|default|all users)$/i.test(user),
+      only !== undefined
+        ? only.has(user.toLowerCase())
+        : user !== '.' && user !== '..' && !/^(?:shared|public|default|all users)$/i.test(user),
   });
 }

@@ -2,7 +2,8 @@ import { ibanValid } from '../validators/iban';
 import { paymentCardValid } from '../validators/luhn';
 import { leftAnchored, regexRule, RUN_SHAPE, type Rule } from './rule';
 
-const FILE_TLDS = /\.(?:png|jpe?g|gif|svg|webp|ico|m?js|cjs|tsx?|jsx|json|css|scss|html?|md|txt|lock|ya?ml|map|wasm|py|rb|go|rs)$/i;
+const FILE_TLDS =
+  /\.(?:png|jpe?g|gif|svg|webp|ico|m?js|cjs|tsx?|jsx|json|css|scss|html?|md|txt|lock|ya?ml|map|wasm|py|rb|go|rs)$/i;
 
 /** `scheme://user:password@host`: the part before @ is credentials, not an address (url-credentials covers it). */
 function insideUrlUserInfo(text: string, start: number): boolean {
@@ -22,19 +23,25 @@ function insideUrlUserInfo(text: string, start: number): boolean {
 const isIssuerDigit = (c: number): boolean => c >= 50 && c <= 54;
 
 export const piiRules: Rule[] = [
-  leftAnchored(regexRule({
-    id: 'email-address',
-    stickyCapable: true,
-    severity: 'medium',
-    description: 'E-mail address.',
-    anchors: ['@'],
-    // A domain label starts right after the @.
-    anchorAfter: 'A-Za-z0-9',
-    before: 65,
-    after: 260,
-    pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/,
-    validate: (v) => !v.startsWith('git@') && !FILE_TLDS.test(v),
-  }), 'A-Za-z0-9._%+-', 64, insideUrlUserInfo),
+  leftAnchored(
+    regexRule({
+      id: 'email-address',
+      stickyCapable: true,
+      severity: 'medium',
+      description: 'E-mail address.',
+      anchors: ['@'],
+      // A domain label starts right after the @.
+      anchorAfter: 'A-Za-z0-9',
+      before: 65,
+      after: 260,
+      pattern:
+        /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/,
+      validate: (v) => !v.startsWith('git@') && !FILE_TLDS.test(v),
+    }),
+    'A-Za-z0-9._%+-',
+    64,
+    insideUrlUserInfo,
+  ),
   regexRule({
     id: 'phone-number',
     severity: 'medium',
@@ -43,7 +50,8 @@ export const piiRules: Rule[] = [
     before: 16,
     after: 80,
     // E.164 numbers follow a +; North-American ones have their digit groups (RUN_SHAPE).
-    digitRunFilter: (text, a, _b, _digits, shape) => text.charCodeAt(a - 1) === 43 || (shape & RUN_SHAPE.phoneGroups) !== 0,
+    digitRunFilter: (text, a, _b, _digits, shape) =>
+      text.charCodeAt(a - 1) === 43 || (shape & RUN_SHAPE.phoneGroups) !== 0,
     pattern:
       /(?<![\w+])\+[1-9][0-9]{7,14}(?![\w])|(?<![\w.+-])(?:\+?1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4}(?![\w-]|\.[0-9])/,
   }),
@@ -67,7 +75,8 @@ export const piiRules: Rule[] = [
     // A run of 13–19 digits and nothing else is a card or no card at all; no issuer's prefix
     // starts with 0, 1, 7, 8 or 9 (millisecond timestamps start with 1).
     digitRunFilter: (text, a, b, digits) =>
-      digits >= 13 && (digits > 19 || b - a !== digits || (isIssuerDigit(text.charCodeAt(a)) && paymentCardValid(text.slice(a, b)))),
+      digits >= 13 &&
+      (digits > 19 || b - a !== digits || (isIssuerDigit(text.charCodeAt(a)) && paymentCardValid(text.slice(a, b)))),
     pattern: /(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])/,
     validate: paymentCardValid,
   }),
@@ -83,4 +92,3 @@ export const piiRules: Rule[] = [
     validate: ibanValid,
   }),
 ];
-

@@ -8,8 +8,14 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const KEYS: Record<string, string> = {
   'PKCS#1 RSA': rsa.export({ type: 'pkcs1', format: 'pem' }) as string,
   'PKCS#8 RSA': rsa.export({ type: 'pkcs8', format: 'pem' }) as string,
-  'SEC1 EC P-256': generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }) as string,
-  'PKCS#8 EC P-384': generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  'SEC1 EC P-256': generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+    type: 'sec1',
+    format: 'pem',
+  }) as string,
+  'PKCS#8 EC P-384': generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string,
   'PKCS#8 Ed25519': generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
 };
 /** The base64 body of a PEM block, as the lines inside its armour. */
@@ -60,7 +66,9 @@ describe('private keys without armour', () => {
       'QQAAAAtzc2gtZWQyNTUxOQAAACBWkkke/savsdheut+oGfVntnQi9imEk+eCMBeqVnWzpw',
       'AAAEDeadbeefcafe0123456789abcdefABCDEFghijklmnopqrstuvwxyz012345678901',
     ];
-    expect(sanitizer.sanitize(`key:\n${body.join('\n')}\ndone`).text).toBe('key:\n[REDACTED:openssh-private-key]\ndone');
+    expect(sanitizer.sanitize(`key:\n${body.join('\n')}\ndone`).text).toBe(
+      'key:\n[REDACTED:openssh-private-key]\ndone',
+    );
     expect(sanitizer.sanitize(`"${body.join('')}"`).text).toBe('"[REDACTED:openssh-private-key]"');
   });
 
@@ -77,7 +85,12 @@ describe('private keys without armour', () => {
   it('leaves certificates, public keys and words that start like a key body alone', () => {
     const cert = 'MIIDazCCAlOgAwIBAgIUYwBvq1o2bB8f5n1vF2yFq2vSxYcwDQYJKoZIhvcNAQELBQAwRTELMAkGA1UEBhMCQVUx';
     const pub = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqkEwP0rRXr0Ry3MaAuC8cQWYo9LzgGRr6bGi5N0uJ5oZ2cO3kZp4nNBjX3HhYf7s';
-    for (const input of [cert, pub, 'MIGRATION complete, MIIS loaded, MHcC is not a key', '----BEGIN CERTIFICATE----\nMIIB\n----END CERTIFICATE----']) {
+    for (const input of [
+      cert,
+      pub,
+      'MIGRATION complete, MIIS loaded, MHcC is not a key',
+      '----BEGIN CERTIFICATE----\nMIIB\n----END CERTIFICATE----',
+    ]) {
       expect(sanitizer.sanitize(input).redactions).toEqual([]);
     }
   });

@@ -67,7 +67,13 @@ export function privateKeyBodyRule(): Rule {
     find(text: string, _from: number, _to: number, index: number, out: Span[], anchor: number): number | void {
       // The body starts a base64 run (after a quote, a blank, `=`, a line end or an escaped `\n`).
       const before = text.charCodeAt(anchor - 1);
-      if (anchor > 0 && before !== 61 && isBase64Char(before) && !(before === 110 && text.charCodeAt(anchor - 2) === BACKSLASH)) return;
+      if (
+        anchor > 0 &&
+        before !== 61 &&
+        isBase64Char(before) &&
+        !(before === 110 && text.charCodeAt(anchor - 2) === BACKSLASH)
+      )
+        return;
       const der = derPrivateKeyLength(text, anchor);
       if (der < 0) return;
       const need = Math.ceil(der / 3) * 4;

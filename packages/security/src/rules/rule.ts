@@ -185,7 +185,12 @@ function headTest(head: RegExp | undefined): Rule['startsAt'] {
  * over the characters the match may start with, then try the rule once there. A lookbehind in the
  * pattern forbids any later start, so this finds exactly what a windowed search would.
  */
-export function leftAnchored(rule: Rule, startChars: string, reach: number, skipIf?: (text: string, start: number) => boolean): Rule {
+export function leftAnchored(
+  rule: Rule,
+  startChars: string,
+  reach: number,
+  skipIf?: (text: string, start: number) => boolean,
+): Rule {
   const matchAt = rule.matchAt;
   if (matchAt === undefined) throw new Error(`${rule.id} needs stickyCapable`);
   const allowed = new Uint8Array(128);

@@ -1,6 +1,13 @@
 import { regexRule, type Rule } from './rule';
 
-function literal(id: string, severity: Rule['severity'], description: string, anchors: string[], body: string, after = 120): Rule {
+function literal(
+  id: string,
+  severity: Rule['severity'],
+  description: string,
+  anchors: string[],
+  body: string,
+  after = 120,
+): Rule {
   return regexRule({
     sticky: true,
     id,
@@ -14,9 +21,27 @@ function literal(id: string, severity: Rule['severity'], description: string, an
 }
 
 export const saasRules: Rule[] = [
-  literal('slack-bot-token', 'critical', 'Slack bot token (xoxb-…).', ['xoxb-'], 'xoxb-[0-9]{8,14}-[0-9]{8,14}-[A-Za-z0-9]{20,32}'),
-  literal('slack-user-token', 'critical', 'Slack user token (xoxp-…).', ['xoxp-'], 'xoxp-[0-9]{8,14}-[0-9]{8,14}-[0-9]{8,14}-[a-f0-9]{32}'),
-  literal('slack-app-token', 'critical', 'Slack app-level token (xapp-…).', ['xapp-'], 'xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{8,14}-[a-f0-9]{64}'),
+  literal(
+    'slack-bot-token',
+    'critical',
+    'Slack bot token (xoxb-…).',
+    ['xoxb-'],
+    'xoxb-[0-9]{8,14}-[0-9]{8,14}-[A-Za-z0-9]{20,32}',
+  ),
+  literal(
+    'slack-user-token',
+    'critical',
+    'Slack user token (xoxp-…).',
+    ['xoxp-'],
+    'xoxp-[0-9]{8,14}-[0-9]{8,14}-[0-9]{8,14}-[a-f0-9]{32}',
+  ),
+  literal(
+    'slack-app-token',
+    'critical',
+    'Slack app-level token (xapp-…).',
+    ['xapp-'],
+    'xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{8,14}-[a-f0-9]{64}',
+  ),
   literal(
     'slack-legacy-token',
     'high',
@@ -32,10 +57,23 @@ export const saasRules: Rule[] = [
     description: 'Slack incoming webhook or workflow URL (hooks.slack.com/services/…).',
     anchors: ['hooks.slack.com/'],
     after: 140,
-    pattern: /hooks\.slack\.com\/(?:services|workflows|triggers)\/(T[A-Z0-9]{6,12}\/[A-Z0-9]{6,14}\/[A-Za-z0-9]{20,48})/,
+    pattern:
+      /hooks\.slack\.com\/(?:services|workflows|triggers)\/(T[A-Z0-9]{6,12}\/[A-Z0-9]{6,14}\/[A-Za-z0-9]{20,48})/,
   }),
-  literal('stripe-secret-key', 'critical', 'Stripe secret key (sk_live_/sk_test_…).', ['sk_live_', 'sk_test_'], 'sk_(?:live|test)_[0-9A-Za-z]{24,99}'),
-  literal('stripe-restricted-key', 'high', 'Stripe restricted key (rk_live_/rk_test_…).', ['rk_live_', 'rk_test_'], 'rk_(?:live|test)_[0-9A-Za-z]{24,99}'),
+  literal(
+    'stripe-secret-key',
+    'critical',
+    'Stripe secret key (sk_live_/sk_test_…).',
+    ['sk_live_', 'sk_test_'],
+    'sk_(?:live|test)_[0-9A-Za-z]{24,99}',
+  ),
+  literal(
+    'stripe-restricted-key',
+    'high',
+    'Stripe restricted key (rk_live_/rk_test_…).',
+    ['rk_live_', 'rk_test_'],
+    'rk_(?:live|test)_[0-9A-Za-z]{24,99}',
+  ),
   regexRule({
     sticky: true,
     id: 'openai-api-key',
@@ -47,10 +85,31 @@ export const saasRules: Rule[] = [
     pattern:
       /(?<![A-Za-z0-9_-])sk-(?!ant-)(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,240}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{48})(?![A-Za-z0-9_-])/,
   }),
-  literal('anthropic-api-key', 'critical', 'Anthropic API key (sk-ant-api03-…, sk-ant-admin01-…).', ['sk-ant-'], 'sk-ant-(?:api|admin|oat|sid)[0-9]{2}-[A-Za-z0-9_-]{32,120}', 160),
+  literal(
+    'anthropic-api-key',
+    'critical',
+    'Anthropic API key (sk-ant-api03-…, sk-ant-admin01-…).',
+    ['sk-ant-'],
+    'sk-ant-(?:api|admin|oat|sid)[0-9]{2}-[A-Za-z0-9_-]{32,120}',
+    160,
+  ),
   literal('npm-token', 'critical', 'npm access token (npm_…).', ['npm_'], 'npm_[A-Za-z0-9]{36}'),
-  literal('pypi-token', 'critical', 'PyPI upload token (pypi-AgEIcHlwaS5vcmc…).', ['pypi-AgEIcHlwaS5vcmc'], 'pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}', 340),
-  literal('sendgrid-api-key', 'high', 'SendGrid API key (SG.<22>.<43>).', ['SG.'], 'SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}', 80),
+  literal(
+    'pypi-token',
+    'critical',
+    'PyPI upload token (pypi-AgEIcHlwaS5vcmc…).',
+    ['pypi-AgEIcHlwaS5vcmc'],
+    'pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}',
+    340,
+  ),
+  literal(
+    'sendgrid-api-key',
+    'high',
+    'SendGrid API key (SG.<22>.<43>).',
+    ['SG.'],
+    'SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}',
+    80,
+  ),
   regexRule({
     sticky: true,
     id: 'twilio-api-key',
@@ -81,11 +140,44 @@ export const saasRules: Rule[] = [
     pattern: /twilio[A-Za-z_.]{0,20}auth_?token["']?[ \t]*[:=][ \t]*["']?([0-9a-f]{32})(?![A-Za-z0-9])/i,
   }),
   literal('huggingface-token', 'high', 'Hugging Face access token (hf_…).', ['hf_'], 'hf_[A-Za-z]{34}'),
-  literal('shopify-token', 'high', 'Shopify access token or shared secret (shpat_/shpca_/shppa_/shpss_).', ['shpat_', 'shpca_', 'shppa_', 'shpss_'], 'shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}'),
+  literal(
+    'shopify-token',
+    'high',
+    'Shopify access token or shared secret (shpat_/shpca_/shppa_/shpss_).',
+    ['shpat_', 'shpca_', 'shppa_', 'shpss_'],
+    'shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}',
+  ),
   literal('linear-api-key', 'high', 'Linear API key (lin_api_…).', ['lin_api_'], 'lin_api_[A-Za-z0-9]{40}'),
-  literal('databricks-token', 'high', 'Databricks personal access token (dapi…).', ['dapi'], 'dapi[a-f0-9]{32}(?:-[0-9])?'),
+  literal(
+    'databricks-token',
+    'high',
+    'Databricks personal access token (dapi…).',
+    ['dapi'],
+    'dapi[a-f0-9]{32}(?:-[0-9])?',
+  ),
   literal('groq-api-key', 'high', 'Groq API key (gsk_…).', ['gsk_'], 'gsk_[A-Za-z0-9]{52}'),
-  literal('grafana-token', 'high', 'Grafana cloud or service-account token (glc_/glsa_).', ['glc_', 'glsa_'], '(?:glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})', 420),
-  literal('hashicorp-vault-token', 'high', 'HashiCorp Vault service, batch or recovery token (hvs./hvb./hvr.).', ['hvs.', 'hvb.', 'hvr.'], 'hv[sbr]\\.[A-Za-z0-9_-]{24,200}', 220),
-  literal('age-secret-key', 'critical', 'age encryption secret key (AGE-SECRET-KEY-1…).', ['AGE-SECRET-KEY-1'], 'AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}', 80),
+  literal(
+    'grafana-token',
+    'high',
+    'Grafana cloud or service-account token (glc_/glsa_).',
+    ['glc_', 'glsa_'],
+    '(?:glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})',
+    420,
+  ),
+  literal(
+    'hashicorp-vault-token',
+    'high',
+    'HashiCorp Vault service, batch or recovery token (hvs./hvb./hvr.).',
+    ['hvs.', 'hvb.', 'hvr.'],
+    'hv[sbr]\\.[A-Za-z0-9_-]{24,200}',
+    220,
+  ),
+  literal(
+    'age-secret-key',
+    'critical',
+    'age encryption secret key (AGE-SECRET-KEY-1…).',
+    ['AGE-SECRET-KEY-1'],
+    'AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}',
+    80,
+  ),
 ];

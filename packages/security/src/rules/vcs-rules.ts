@@ -47,6 +47,7 @@ export const vcsRules: Rule[] = [
     anchors: ['gldt-', 'glrt-', 'glptt-', 'glcbt-', 'gloas-', 'glsoat-', 'glffct-', 'glimt-', 'glagent-', 'GR1348941'],
     before: 1,
     after: 100,
-    pattern: /(?<![A-Za-z0-9_])(?:(?:gldt|glrt|glptt|glcbt|gloas|glsoat|glffct|glimt|glagent)-[A-Za-z0-9_-]{20,64}|GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/,
+    pattern:
+      /(?<![A-Za-z0-9_])(?:(?:gldt|glrt|glptt|glcbt|gloas|glsoat|glffct|glimt|glagent)-[A-Za-z0-9_-]{20,64}|GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/,
   }),
 ];

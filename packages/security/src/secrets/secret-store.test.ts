@@ -7,8 +7,14 @@ describe('secret store', () => {
   it('reads a key from the environment or from a file, env first', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bastion-secret-'));
     writeFileSync(join(dir, 'key'), 'from-file-123\n');
-    expect(createSecretStore({ env: { GEMINI_API_KEY_FILE: join(dir, 'key') } }).get('gemini-api-key')).toBe('from-file-123');
-    expect(createSecretStore({ env: { GEMINI_API_KEY: 'from-env', GEMINI_API_KEY_FILE: join(dir, 'key') } }).get('gemini-api-key')).toBe('from-env');
+    expect(createSecretStore({ env: { GEMINI_API_KEY_FILE: join(dir, 'key') } }).get('gemini-api-key')).toBe(
+      'from-file-123',
+    );
+    expect(
+      createSecretStore({ env: { GEMINI_API_KEY: 'from-env', GEMINI_API_KEY_FILE: join(dir, 'key') } }).get(
+        'gemini-api-key',
+      ),
+    ).toBe('from-env');
     rmSync(dir, { recursive: true, force: true });
   });
 

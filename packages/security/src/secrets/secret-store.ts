@@ -52,7 +52,9 @@ export function createSecretStore(options: SecretStoreOptions = {}): SecretStore
         const value = readFileSync(file, 'utf8').trim();
         return value.length > 0 ? value : undefined;
       } catch (err) {
-        throw new BastionError('INVALID_INPUT', `secret "${name}": cannot read the file named by ${source.fileEnv}`, { cause: err });
+        throw new BastionError('INVALID_INPUT', `secret "${name}": cannot read the file named by ${source.fileEnv}`, {
+          cause: err,
+        });
       }
     }
     return undefined;

@@ -23,7 +23,11 @@ describe('shannonEntropy', () => {
   });
 
   it('equals the textbook formula for any text, also non-ASCII, long and repeated ones, and leaves no state behind', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ maxLength: 2000 }), fc.constantFrom('x'.repeat(1500), 'ab'.repeat(700)));
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.string({ maxLength: 2000 }),
+      fc.constantFrom('x'.repeat(1500), 'ab'.repeat(700)),
+    );
     fc.assert(
       fc.property(text, (value) => {
         expect(shannonEntropy(value)).toBeCloseTo(reference(value), 10);

@@ -17,9 +17,13 @@ const reference = {
 const char = fc.constantFrom(...'0123456789abcdefABCDEFgGzZ-/:@[`{\u00c1\u0130\u0661'.split(''));
 const uuidLike = fc.array(char, { minLength: 36, maxLength: 36 }).map((cs) => cs.join(''));
 const hexish = (n: number): fc.Arbitrary<string> =>
-  fc.array(fc.constantFrom(...'0123456789abcdefABCDEF'.split('')), { minLength: n, maxLength: n }).chain((cs) =>
-    fc.tuple(fc.boolean(), fc.nat(n - 1), char).map(([keep, at, c]) => (keep ? cs.join('') : [...cs.slice(0, at), c, ...cs.slice(at + 1)].join(''))),
-  );
+  fc
+    .array(fc.constantFrom(...'0123456789abcdefABCDEF'.split('')), { minLength: n, maxLength: n })
+    .chain((cs) =>
+      fc
+        .tuple(fc.boolean(), fc.nat(n - 1), char)
+        .map(([keep, at, c]) => (keep ? cs.join('') : [...cs.slice(0, at), c, ...cs.slice(at + 1)].join(''))),
+    );
 
 describe('secret-value checks by character codes', () => {
   it('isKnownLookAlike agrees with its regex definition', () => {
@@ -33,12 +37,22 @@ describe('secret-value checks by character codes', () => {
       fc.constantFrom('sha256-abc', 'sha1:x', 'sha512-', 'sha3-x', 'sha'),
       fc.string({ maxLength: 70 }),
     );
-    fc.assert(fc.property(value, (v) => isKnownLookAlike(v) === reference.isKnownLookAlike(v)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(value, (v) => isKnownLookAlike(v) === reference.isKnownLookAlike(v)),
+      { numRuns: 3000 },
+    );
   });
 
   it('hasDigitAndLetter agrees with /\\d/ and /[A-Za-z]/', () => {
-    const value = fc.oneof(fc.array(char, { maxLength: 40 }).map((cs) => cs.join('')), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }));
-    fc.assert(fc.property(value, (v) => hasDigitAndLetter(v) === reference.hasDigitAndLetter(v)), { numRuns: 3000 });
+    const value = fc.oneof(
+      fc.array(char, { maxLength: 40 }).map((cs) => cs.join('')),
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(value, (v) => hasDigitAndLetter(v) === reference.hasDigitAndLetter(v)),
+      { numRuns: 3000 },
+    );
   });
 
   it('knows the look-alikes by shape', () => {

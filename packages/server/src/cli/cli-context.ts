@@ -1,7 +1,13 @@
 import { BastionError } from '@bastion/core';
 import type { PolicyEngine, PolicyStore } from '@bastion/policy';
 import type { AuditLog, Runtime, Router, FlagService } from '@bastion/agent-runtime';
-import { loadSettings, type CommandLineSettings, type Settings, createWorkspaceAccess, type WorkspaceAccess } from '@bastion/agent-runtime';
+import {
+  loadSettings,
+  type CommandLineSettings,
+  type Settings,
+  createWorkspaceAccess,
+  type WorkspaceAccess,
+} from '@bastion/agent-runtime';
 import { describeError, printJson, type Io } from './output';
 
 export type Backend = 'docker' | 'bwrap';
@@ -68,7 +74,12 @@ export interface CliLocations {
   readonly sharedRuntime?: (backend: Backend) => Promise<CliRuntime>;
 }
 
-export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (code: number) => void, locations: CliLocations = {}): CliContext {
+export function createCliContext(
+  io: Io,
+  env: NodeJS.ProcessEnv,
+  setExitCode: (code: number) => void,
+  locations: CliLocations = {},
+): CliContext {
   const cwd = locations.cwd ?? process.cwd();
   let first: CliRuntime | undefined;
   let settings: Settings | undefined;
@@ -78,14 +89,23 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
 
   // The first caller's command line wins: one command per process, read once.
   const currentSettings = (commandLine: CommandLineSettings = {}): Settings =>
-    (settings ??= loadSettings({ commandLine, env, cwd, ...(locations.systemDirs ? { systemDirs: locations.systemDirs } : {}) }));
+    (settings ??= loadSettings({
+      commandLine,
+      env,
+      cwd,
+      ...(locations.systemDirs ? { systemDirs: locations.systemDirs } : {}),
+    }));
 
   // One policy store and audit log for every runtime of this command.
   const sharedPieces = (policyFile: string | undefined) =>
     (shared ??= (async () => {
       // Loaded on use, like the runtime below: commands that run nothing in a sandbox (policy
       // check, sanitize, flags, --version) do not pay for pino, the policy store or dockerode.
-      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }, { providerRegistry }] = await Promise.all([import('./lazy/audit'), import('@bastion/policy'), import('@bastion/providers')]);
+      const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }, { providerRegistry }] = await Promise.all([
+        import('./lazy/audit'),
+        import('@bastion/policy'),
+        import('@bastion/providers'),
+      ]);
       // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
       const scope = { providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) };
       const audit = createAuditLog(currentSettings().audit);
@@ -95,7 +115,11 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
         ...(policyFile ? { path: policyFile } : {}),
         env,
         onReload: () => audit.record({ event: 'policy.reloaded', correlationId: '-', file: policyFile }),
-        onError: (error) => audit.logger.warn({ event: 'policy.reload_rejected', correlationId: '-', file: policyFile, error: error.toInfo() }, 'policy.reload_rejected'),
+        onError: (error) =>
+          audit.logger.warn(
+            { event: 'policy.reload_rejected', correlationId: '-', file: policyFile, error: error.toInfo() },
+            'policy.reload_rejected',
+          ),
       });
       let engine = createPolicyEngine({ policy: policyStore.current(), ...scope });
       const policy = () => {
@@ -133,21 +157,36 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
     },
     async runtime(choice) {
       if (first) return first;
-      const chosen = choice.backend ?? (await flaggedBackend(env, this.settings())) ?? this.settings().backend?.value ?? 'docker';
-      if (chosen !== 'docker' && chosen !== 'bwrap') throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
+      const chosen =
+        choice.backend ?? (await flaggedBackend(env, this.settings())) ?? this.settings().backend?.value ?? 'docker';
+      if (chosen !== 'docker' && chosen !== 'bwrap')
+        throw new BastionError('INVALID_INPUT', `--backend must be docker or bwrap, got "${chosen}"`);
       first = await this.runtimeOn(chosen, choice);
       return first;
     },
     runtimeOn(backend, { policyFile, poolSize, onReaped, workspaceAccess, oneShot }) {
       if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 0)) {
-        return Promise.reject(new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`));
+        return Promise.reject(
+          new BastionError('INVALID_INPUT', `pool size must be a whole number ≥ 0, got ${poolSize}`),
+        );
       }
       if (locations.sharedRuntime && policyFile === undefined) return locations.sharedRuntime(backend);
       let started = runtimes.get(backend);
       if (!started) {
         started = (async () => {
-          const [{ audit, policy }, { startRuntime }] = await Promise.all([sharedPieces(policyFile), import('./lazy/runtime')]);
-          return startRuntime({ backend, ...(poolSize ? { poolSize } : {}), ...(onReaped ? { onReaped } : {}), ...(workspaceAccess ? { workspaceAccess } : {}), ...(oneShot ? { reaperReadyInBackground: true } : {}), policy, audit });
+          const [{ audit, policy }, { startRuntime }] = await Promise.all([
+            sharedPieces(policyFile),
+            import('./lazy/runtime'),
+          ]);
+          return startRuntime({
+            backend,
+            ...(poolSize ? { poolSize } : {}),
+            ...(onReaped ? { onReaped } : {}),
+            ...(workspaceAccess ? { workspaceAccess } : {}),
+            ...(oneShot ? { reaperReadyInBackground: true } : {}),
+            policy,
+            audit,
+          });
         })();
         runtimes.set(backend, started);
         // A backend that could not start (no bwrap, no engine) is tried again next time.
@@ -164,16 +203,27 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
       // time from the settings' flags files, never from a bastion-flags.yaml in the repository
       // being worked on.
       const flags = await this.flagService(rt.audit);
-      const [{ createRuntimeRouter }, { defaultBindings }] = await Promise.all([import('./lazy/router'), import('./lazy/agents')]);
+      const [{ createRuntimeRouter }, { defaultBindings }] = await Promise.all([
+        import('./lazy/router'),
+        import('./lazy/agents'),
+      ]);
       return createRuntimeRouter({
         runtime: rt,
         flags,
         // The configured agent path belongs to cursor, the provider whose host binary it names.
-        bindings: defaultBindings({ env, audit: rt.audit, flags, ...(agentPath ? { agentPaths: { cursor: agentPath } } : {}) }),
+        bindings: defaultBindings({
+          env,
+          audit: rt.audit,
+          flags,
+          ...(agentPath ? { agentPaths: { cursor: agentPath } } : {}),
+        }),
         // One call for a caller who named its provider and waits for it: no retries, no waiting out
         // a 429 (the result says when to retry), and no router deadline shorter than the policy's
         // longest timeout, which is what bounds the sandbox.
-        config: { deadlineMs: 3_600_000, defaults: { retry: { maxAttempts: 0 }, onRateLimited: 'fallback', cooldownMs: 0 } },
+        config: {
+          deadlineMs: 3_600_000,
+          defaults: { retry: { maxAttempts: 0 }, onRateLimited: 'fallback', cooldownMs: 0 },
+        },
       });
     },
     fail(error, json) {
@@ -194,7 +244,10 @@ export function createCliContext(io: Io, env: NodeJS.ProcessEnv, setExitCode: (c
  * FF_DEFAULT_BACKEND when a flags file of the settings or the environment sets it. The flag
  * service (and OpenFeature with it) is loaded only then, so one-shot commands do not pay for it otherwise.
  */
-export async function flaggedBackend(env: NodeJS.ProcessEnv, settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>): Promise<Backend | undefined> {
+export async function flaggedBackend(
+  env: NodeJS.ProcessEnv,
+  settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>,
+): Promise<Backend | undefined> {
   if (env.FF_DEFAULT_BACKEND === undefined && !settings.flagsFile && !settings.systemFlagsFile) return undefined;
   const { createFlagService } = await import('./lazy/flags');
   const flags: FlagService = createFlagService({

@@ -7,7 +7,12 @@ import { buildProgram, runProgram, type CliRun } from './program';
  * once a command line needs more than `--version` or a daemon. The CLI bundle ships it as a file
  * of its own (scripts/build.mjs), so those two paths do not even parse it.
  */
-export async function runCommands(names: readonly CommandName[], argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<CliRun> {
+export async function runCommands(
+  names: readonly CommandName[],
+  argv: string[],
+  io: Io,
+  env: NodeJS.ProcessEnv,
+): Promise<CliRun> {
   if (names.length === 0) return runProgram(await buildProgram([], undefined, io), argv, io);
   let exitCode = 0;
   const { createCliContext } = await import('./cli-context');

@@ -18,12 +18,28 @@ describeWithDocker('bastion run/exec workspaces and the working directory (real 
   chmodSync(checkout, 0o755);
   writeFileSync(join(checkout, 'marker.txt'), 'hello\n', { mode: 0o644 });
   writeFileSync(join(checkout, 'bastion-flags.yaml'), 'FF_CURSOR_AUTOFIX: "true"\nFF_DEFAULT_BACKEND: bwrap\n');
-  writeFileSync(join(checkout, 'bastion.config.yaml'), `providers:\n  cursor:\n    agentPath: ${join(checkout, 'evil-agent')}\n`);
+  writeFileSync(
+    join(checkout, 'bastion.config.yaml'),
+    `providers:\n  cursor:\n    agentPath: ${join(checkout, 'evil-agent')}\n`,
+  );
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: xdg, BASTION_AUDIT_LOG: '/dev/null', FF_CURSOR_AUTOFIX: '0' };
-  for (const name of ['BASTION_FLAGS_FILE', 'BASTION_CONFIG', 'BASTION_CURSOR_AGENT', 'FF_DEFAULT_BACKEND', 'BASTION_BACKEND']) delete env[name];
-  const bastion = (args: string[], cwd = checkout) => spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 50_000 });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: xdg,
+    BASTION_AUDIT_LOG: '/dev/null',
+    FF_CURSOR_AUTOFIX: '0',
+  };
+  for (const name of [
+    'BASTION_FLAGS_FILE',
+    'BASTION_CONFIG',
+    'BASTION_CURSOR_AGENT',
+    'FF_DEFAULT_BACKEND',
+    'BASTION_BACKEND',
+  ])
+    delete env[name];
+  const bastion = (args: string[], cwd = checkout) =>
+    spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 50_000 });
 
   it('refuses a workspace the sandbox user cannot read before any sandbox starts, naming path, owner, mode and the fix', () => {
     const locked = mkdtempSync(join(base, 'locked-'));
@@ -45,13 +61,17 @@ describeWithDocker('bastion run/exec workspaces and the working directory (real 
     }
   });
 
-  it('resolves --workspace . against the working directory, on docker even though the checkout\'s flags file says bwrap', () => {
+  it("resolves --workspace . against the working directory, on docker even though the checkout's flags file says bwrap", () => {
     const res = bastion(['exec', '--workspace', '.', '--json', '--', 'cat', '/workspace/marker.txt']);
     expect(res.status).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({ status: 'succeeded', stdout: 'hello\n', execution: { backend: 'docker' } });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      status: 'succeeded',
+      stdout: 'hello\n',
+      execution: { backend: 'docker' },
+    });
   });
 
-  it('ignores the checkout\'s bastion-flags.yaml: the operator\'s FF_CURSOR_AUTOFIX=0 stands', () => {
+  it("ignores the checkout's bastion-flags.yaml: the operator's FF_CURSOR_AUTOFIX=0 stands", () => {
     const res = bastion(['flags', 'get', 'FF_CURSOR_AUTOFIX', '--json']);
     expect(res.status).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ value: false, source: 'env' });

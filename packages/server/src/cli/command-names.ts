@@ -2,7 +2,20 @@
  * The commands of `bastion`, in the help's order. Kept apart from their modules (program.ts) so
  * that the CLI's entry can tell which command a command line names without loading any of them.
  */
-export const COMMAND_NAMES = ['exec', 'doctor', 'serve', 'worker', 'daemon', 'mcp', 'flags', 'run', 'policy', 'sanitize', 'keys', 'verify'] as const;
+export const COMMAND_NAMES = [
+  'exec',
+  'doctor',
+  'serve',
+  'worker',
+  'daemon',
+  'mcp',
+  'flags',
+  'run',
+  'policy',
+  'sanitize',
+  'keys',
+  'verify',
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /**
@@ -16,6 +29,7 @@ export function commandsFor(argv: readonly string[]): CommandName[] {
     if (arg.startsWith('-')) continue;
     return (COMMAND_NAMES as readonly string[]).includes(arg) ? [arg as CommandName] : [...COMMAND_NAMES];
   }
-  const versionOnly = (argv.includes('--version') || argv.includes('-V')) && !argv.includes('--help') && !argv.includes('-h');
+  const versionOnly =
+    (argv.includes('--version') || argv.includes('-V')) && !argv.includes('--help') && !argv.includes('-h');
   return versionOnly ? [] : [...COMMAND_NAMES];
 }

@@ -34,7 +34,11 @@ describe("a command's own output goes to stdout, diagnostics to stderr", () => {
   it('policy show-default prints the embedded default as YAML a file can start from', async () => {
     const io = capture();
     expect((await runCli(['policy', 'show-default'], io, env)).exitCode).toBe(0);
-    expect(parse(io.out)).toMatchObject({ version: 1, network: { mode: 'none' }, resources: { defaults: { memory: '512m' } } });
+    expect(parse(io.out)).toMatchObject({
+      version: 1,
+      network: { mode: 'none' },
+      resources: { defaults: { memory: '512m' } },
+    });
     expect(io.err).toBe('');
   });
 
@@ -44,12 +48,15 @@ describe("a command's own output goes to stdout, diagnostics to stderr", () => {
     expect(io.err).toContain('bastion policy show-default >');
   });
 
-  it.each([['exec'], ['run'], ['doctor'], ['policy', 'check'], ['flags', 'list'], ['sanitize']])('%s --help shows an example, the exit codes and the environment', async (...command) => {
-    const io = capture();
-    expect((await runCli([...command, '--help'], io, env)).exitCode).toBe(0);
-    expect(io.out).toMatch(/\nExample:\n {2}\$ bastion /);
-    expect(io.out).toMatch(/\nExit codes:\n {2}0 /);
-    expect(io.out).toContain('\n  2    the command line did not parse');
-    if (command[0] !== 'policy') expect(io.out).toMatch(/\nEnvironment:\n {2}[A-Z_]+ /);
-  });
+  it.each([['exec'], ['run'], ['doctor'], ['policy', 'check'], ['flags', 'list'], ['sanitize']])(
+    '%s --help shows an example, the exit codes and the environment',
+    async (...command) => {
+      const io = capture();
+      expect((await runCli([...command, '--help'], io, env)).exitCode).toBe(0);
+      expect(io.out).toMatch(/\nExample:\n {2}\$ bastion /);
+      expect(io.out).toMatch(/\nExit codes:\n {2}0 /);
+      expect(io.out).toContain('\n  2    the command line did not parse');
+      if (command[0] !== 'policy') expect(io.out).toMatch(/\nEnvironment:\n {2}[A-Z_]+ /);
+    },
+  );
 });

@@ -26,7 +26,10 @@ describe('enableCompileCache', () => {
   });
 
   it('falls back to ~/.cache when XDG_CACHE_HOME is unset or relative', () => {
-    expect(enableCompileCache({ XDG_CACHE_HOME: 'relative' }, { enable, uid, home: () => dir })).toEqual({ enabled: true, directory: join(dir, '.cache', 'bastion', 'node-compile-cache') });
+    expect(enableCompileCache({ XDG_CACHE_HOME: 'relative' }, { enable, uid, home: () => dir })).toEqual({
+      enabled: true,
+      directory: join(dir, '.cache', 'bastion', 'node-compile-cache'),
+    });
   });
 
   it('leaves the cache off when another user could write code into its directory', () => {
@@ -45,12 +48,17 @@ describe('enableCompileCache', () => {
 
   it('does nothing on a node without a compile cache, or when NODE_DISABLE_COMPILE_CACHE is set', () => {
     expect(enableCompileCache({ XDG_CACHE_HOME: dir }, { enable: null, uid }).enabled).toBe(false);
-    expect(enableCompileCache({ XDG_CACHE_HOME: dir, NODE_DISABLE_COMPILE_CACHE: '1' }, { enable, uid }).enabled).toBe(false);
+    expect(enableCompileCache({ XDG_CACHE_HOME: dir, NODE_DISABLE_COMPILE_CACHE: '1' }, { enable, uid }).enabled).toBe(
+      false,
+    );
     expect(calls).toEqual([]);
   });
 
-  it('reports a cache node could not open as off, with node\'s reason', () => {
+  it("reports a cache node could not open as off, with node's reason", () => {
     const failing: EnableCompileCache = () => ({ status: 0, message: 'disk full' });
-    expect(enableCompileCache({ XDG_CACHE_HOME: dir }, { enable: failing, uid })).toEqual({ enabled: false, reason: 'disk full' });
+    expect(enableCompileCache({ XDG_CACHE_HOME: dir }, { enable: failing, uid })).toEqual({
+      enabled: false,
+      reason: 'disk full',
+    });
   });
 });

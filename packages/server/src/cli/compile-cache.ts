@@ -24,19 +24,33 @@ export interface CompileCacheDeps {
  * /tmp where another user could plant it. Anything unexpected leaves the cache off: the CLI then
  * only starts slower.
  */
-export function enableCompileCache(env: Readonly<Record<string, string | undefined>>, deps: CompileCacheDeps = {}): CompileCacheOutcome {
-  const enable = deps.enable === undefined ? (nodeModule as unknown as { enableCompileCache?: EnableCompileCache }).enableCompileCache : deps.enable;
+export function enableCompileCache(
+  env: Readonly<Record<string, string | undefined>>,
+  deps: CompileCacheDeps = {},
+): CompileCacheOutcome {
+  const enable =
+    deps.enable === undefined
+      ? (nodeModule as unknown as { enableCompileCache?: EnableCompileCache }).enableCompileCache
+      : deps.enable;
   const home = deps.home ?? homedir;
   const uid = deps.uid ?? process.getuid?.() ?? -1;
-  if (typeof enable !== 'function' || enable === null) return { enabled: false, reason: `node ${process.versions.node} has no compile cache` };
-  if (env.NODE_DISABLE_COMPILE_CACHE !== undefined) return { enabled: false, reason: 'NODE_DISABLE_COMPILE_CACHE is set' };
-  const base = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(home(), '.cache');
+  if (typeof enable !== 'function' || enable === null)
+    return { enabled: false, reason: `node ${process.versions.node} has no compile cache` };
+  if (env.NODE_DISABLE_COMPILE_CACHE !== undefined)
+    return { enabled: false, reason: 'NODE_DISABLE_COMPILE_CACHE is set' };
+  const base =
+    env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME.startsWith('/')
+      ? env.XDG_CACHE_HOME
+      : join(home(), '.cache');
   const directory = join(base, 'bastion', 'node-compile-cache');
   try {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     const st = lstatSync(directory);
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
-      return { enabled: false, reason: `${directory} is not a private directory of this user (mode 0700); the CLI runs without a compile cache` };
+      return {
+        enabled: false,
+        reason: `${directory} is not a private directory of this user (mode 0700); the CLI runs without a compile cache`,
+      };
     }
   } catch (err) {
     // A read-only or missing home: the CLI works the same, only without the cache.

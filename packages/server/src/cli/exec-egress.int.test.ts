@@ -24,9 +24,15 @@ const get = (t) => new Promise((r) => {
 })();
 `;
 
-function execJson(args: string[]): Promise<{ status: number | null; doc: Record<string, unknown> & { stdout: string } }> {
+function execJson(
+  args: string[],
+): Promise<{ status: number | null; doc: Record<string, unknown> & { stdout: string } }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'exec', '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, BASTION_AUDIT_LOG: '/dev/null' } });
+    const child = spawn(process.execPath, [BIN, 'exec', '--json', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, BASTION_AUDIT_LOG: '/dev/null' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -41,7 +47,8 @@ let dir: string;
 /** The test's own upstream and an egress policy that allows it by name. */
 function withUpstreamAndPolicy(): void {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs'))) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs')))
+      spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     // The test's own upstream on the host's loopback: only the host-side gateway can reach it.
     upstream = createServer((req, res) => res.end(`upstream saw ${req.url}`));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -72,7 +79,16 @@ describeWithDocker('bastion exec --policy with egress (real engine, issue 22)', 
   withUpstreamAndPolicy();
 
   it('reaches an allowed host through the gateway with the agents’ proxy env, and is refused for any other', async () => {
-    const { status, doc } = await execJson(['--policy', join(dir, 'egress.yaml'), '--', 'node', '-e', CLIENT, `http://localhost:${port}/allowed`, 'http://exfil.evil.test/x']);
+    const { status, doc } = await execJson([
+      '--policy',
+      join(dir, 'egress.yaml'),
+      '--',
+      'node',
+      '-e',
+      CLIENT,
+      `http://localhost:${port}/allowed`,
+      'http://exfil.evil.test/x',
+    ]);
     expect(status).toBe(0);
     expect(doc.stdout.split('\n')).toEqual([
       'env http://127.0.0.1:8080 127.0.0.1,localhost',
@@ -94,8 +110,24 @@ describeWithBwrap('bastion exec --policy with egress on bubblewrap (issue 22)', 
   withUpstreamAndPolicy();
 
   it('reaches an allowed host through the gateway and is refused for any other, as on Docker', async () => {
-    const { status, doc } = await execJson(['--backend', 'bwrap', '--policy', join(dir, 'egress.yaml'), '--', 'node', '-e', CLIENT, `http://localhost:${port}/allowed`, 'http://exfil.evil.test/x']);
+    const { status, doc } = await execJson([
+      '--backend',
+      'bwrap',
+      '--policy',
+      join(dir, 'egress.yaml'),
+      '--',
+      'node',
+      '-e',
+      CLIENT,
+      `http://localhost:${port}/allowed`,
+      'http://exfil.evil.test/x',
+    ]);
     expect(status).toBe(0);
-    expect(doc.stdout.split('\n')).toEqual(['env http://127.0.0.1:8080 127.0.0.1,localhost', `200 upstream saw /allowed`, "403 bastion egress gateway: exfil.evil.test is not in the policy's allow list", '']);
+    expect(doc.stdout.split('\n')).toEqual([
+      'env http://127.0.0.1:8080 127.0.0.1,localhost',
+      `200 upstream saw /allowed`,
+      "403 bastion egress gateway: exfil.evil.test is not in the policy's allow list",
+      '',
+    ]);
   }, 60_000);
 });

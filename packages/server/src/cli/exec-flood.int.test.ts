@@ -11,7 +11,8 @@ const MiB = 1024 * 1024;
 describeWithDocker('bastion exec --json under a 1 GB + 1 GB flood at the largest cap (issue 22)', () => {
   let dir: string;
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs'))) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    if (!existsSync(join(ROOT, 'packages/server/dist/bastion.cjs')))
+      spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     dir = mkdtempSync(join(tmpdir(), 'bastion-exec-flood-'));
     writeFileSync(
       join(dir, 'flood.yaml'),
@@ -29,7 +30,17 @@ describeWithDocker('bastion exec --json under a 1 GB + 1 GB flood at the largest
   it('prints one JSON document ending OUTPUT_LIMIT with the output up to the cap (it was INTERNAL "Invalid string length")', async () => {
     const child = spawn(
       process.execPath,
-      [BIN, 'exec', '--json', '--policy', join(dir, 'flood.yaml'), '--', 'sh', '-c', 'yes aaaaaaaaaaaaaaa | head -c 1G & yes bbbbbbbbbbbbbbbbb | head -c 1G >&2; wait'],
+      [
+        BIN,
+        'exec',
+        '--json',
+        '--policy',
+        join(dir, 'flood.yaml'),
+        '--',
+        'sh',
+        '-c',
+        'yes aaaaaaaaaaaaaaa | head -c 1G & yes bbbbbbbbbbbbbbbbb | head -c 1G >&2; wait',
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, BASTION_AUDIT_LOG: '/dev/null' } },
     );
     // Streamed, not buffered: the document is ~550 MB.
@@ -48,13 +59,20 @@ describeWithDocker('bastion exec --json under a 1 GB + 1 GB flood at the largest
     });
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearInterval(poll);
-    console.log(`exec --json flood at 256m: ${Math.round(bytes / MiB)} MiB of JSON, CLI peak RSS ${Math.round(peakKiB / 1024)} MiB`);
+    console.log(
+      `exec --json flood at 256m: ${Math.round(bytes / MiB)} MiB of JSON, CLI peak RSS ${Math.round(peakKiB / 1024)} MiB`,
+    );
     expect(status).toBe(125);
-    expect(head).toMatch(/^\{\n {2}"status": "failed",\n {2}"correlationId": "[^"]+",\n {2}"stdout": "(aaaaaaaaaaaaaaa\\n)+/);
+    expect(head).toMatch(
+      /^\{\n {2}"status": "failed",\n {2}"correlationId": "[^"]+",\n {2}"stdout": "(aaaaaaaaaaaaaaa\\n)+/,
+    );
     // The stream that passed the cap holds 256 MiB (its "\n" escaped as two characters); the
     // other one stopped where it was when the command was killed.
     expect(bytes).toBeGreaterThan(256 * MiB);
-    const doc = JSON.parse(`{${tail.slice(tail.indexOf('\n  "execution": '))}`) as { execution: { outputLimited: boolean; exitCode: number }; error: { code: string } };
+    const doc = JSON.parse(`{${tail.slice(tail.indexOf('\n  "execution": '))}`) as {
+      execution: { outputLimited: boolean; exitCode: number };
+      error: { code: string };
+    };
     expect(doc.execution).toMatchObject({ outputLimited: true, exitCode: 137 });
     expect(doc.error.code).toBe('OUTPUT_LIMIT');
   }, 60_000);

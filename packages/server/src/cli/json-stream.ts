@@ -33,7 +33,9 @@ export function* jsonPieces(value: unknown, indent = ''): Generator<string, void
     yield `\n${indent}]`;
     return;
   }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
+  const entries = Object.entries(value).filter(
+    ([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol',
+  );
   if (entries.length === 0) return yield '{}';
   yield '{';
   for (let i = 0; i < entries.length; i++) {

@@ -35,7 +35,9 @@ describe('runCli and a local daemon', () => {
     await using _daemon = await startDaemonServer({ socketPath: join(root, 'bastion', 'daemon.sock'), handle, env });
     // An unknown backend is refused before any sandbox starts: proof enough that it ran here.
     expect((await runCli(['exec', '--no-daemon', '--backend', 'nope', '--', 'true'], io, env)).exitCode).not.toBe(7);
-    expect((await runCli(['exec', '--backend', 'nope', '--', 'true'], io, { ...env, BASTION_NO_DAEMON: '1' })).exitCode).not.toBe(7);
+    expect(
+      (await runCli(['exec', '--backend', 'nope', '--', 'true'], io, { ...env, BASTION_NO_DAEMON: '1' })).exitCode,
+    ).not.toBe(7);
     expect((await runCli(['--version'], io, env)).exitCode).toBe(0);
     expect(handle).not.toHaveBeenCalled();
   });

@@ -12,7 +12,11 @@ export type { CliRun };
  * `--no-daemon`, they run in this process. Neither `--version` nor a call through the daemon
  * loads commander, zod or any command: they are what scripts run most.
  */
-export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+export async function runCli(
+  argv: string[],
+  io: Io = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliRun> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.stdout(`${version}\n`);
     return { exitCode: 0 };
@@ -24,7 +28,13 @@ export async function runCli(argv: string[], io: Io = processIo, env: NodeJS.Pro
   const provenance = argv.some((a) => a === '--provenance' || a.startsWith('--provenance='));
   // --no-daemon: not even the client is loaded (node:net and node:crypto, ~5-15 ms of a cold call).
   const noDaemon = options.includes('--no-daemon');
-  if (names.length === 1 && (names[0] === 'exec' || names[0] === 'run') && env.BASTION_NO_DAEMON === undefined && !provenance && !noDaemon) {
+  if (
+    names.length === 1 &&
+    (names[0] === 'exec' || names[0] === 'run') &&
+    env.BASTION_NO_DAEMON === undefined &&
+    !provenance &&
+    !noDaemon
+  ) {
     // The client imports node built-ins only.
     const { submitToDaemon } = await import('../daemon/daemon-client');
     const remote = await submitToDaemon(argv, io, { env, cwd: process.cwd() });

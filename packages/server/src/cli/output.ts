@@ -63,6 +63,10 @@ export async function printJson(io: Io, doc: unknown): Promise<void> {
 }
 
 export function describeError(error: ErrorInfo): string {
-  const retry = error.retryable ? (error.retryAfterMs !== undefined ? ` (retryable after ${error.retryAfterMs} ms)` : ' (retryable)') : '';
+  const retry = error.retryable
+    ? error.retryAfterMs !== undefined
+      ? ` (retryable after ${error.retryAfterMs} ms)`
+      : ' (retryable)'
+    : '';
   return `bastion: ${error.code}: ${error.message}${retry}\n`;
 }

@@ -7,4 +7,9 @@ import type { Io } from './output';
  * the daemon can serve a client's `exec`/`run` without importing program.ts (which loads the
  * daemon command: an import cycle).
  */
-export type ProgramRunner = (names: readonly CommandName[], argv: readonly string[], io: Io, ctx: CliContext) => Promise<{ exitCode: number }>;
+export type ProgramRunner = (
+  names: readonly CommandName[],
+  argv: readonly string[],
+  io: Io,
+  ctx: CliContext,
+) => Promise<{ exitCode: number }>;

@@ -38,7 +38,11 @@ const COMMANDS: Readonly<Record<CommandName, () => Promise<Register>>> = {
 };
 
 /** The `bastion` program with the given commands registered on `ctx` (none needs no context). */
-export async function buildProgram(names: readonly CommandName[], ctx: CliContext | undefined, io: Io): Promise<Command> {
+export async function buildProgram(
+  names: readonly CommandName[],
+  ctx: CliContext | undefined,
+  io: Io,
+): Promise<Command> {
   const program = new Command()
     .name('bastion')
     .description('Run AI coding agents from your automation without trusting them')
@@ -53,7 +57,8 @@ export async function buildProgram(names: readonly CommandName[], ctx: CliContex
 }
 
 /** What the daemon (and `serve --cli-socket`) run for each client's command line. */
-const runNested: ProgramRunner = async (names, argv, io, ctx) => runProgram(await buildProgram(names, ctx, io), argv, io, ctx);
+const runNested: ProgramRunner = async (names, argv, io, ctx) =>
+  runProgram(await buildProgram(names, ctx, io), argv, io, ctx);
 
 /** Exit code of a command line Bastion could not parse, as most Unix tools (125 stays "Bastion refused or could not run it"). */
 export const USAGE_EXIT_CODE = 2;
@@ -97,7 +102,9 @@ export function usageHint(err: CommanderError, argv: readonly string[]): string 
     const rest = argv.slice(argv.indexOf('exec') + 1).filter((a) => a !== '--json');
     return `put the command after --, e.g. bastion exec${argv.includes('--json') ? ' --json' : ''} -- ${rest.join(' ')}`;
   }
-  if (command === 'exec' && err.code === 'commander.missingArgument') return 'name the command after --, e.g. bastion exec -- ls -la /';
-  if (command === 'run' && err.code === 'commander.missingArgument') return 'give the prompt as the last argument, e.g. bastion run --provider gemini-cli --workspace . "what does this repo do?"';
+  if (command === 'exec' && err.code === 'commander.missingArgument')
+    return 'name the command after --, e.g. bastion exec -- ls -la /';
+  if (command === 'run' && err.code === 'commander.missingArgument')
+    return 'give the prompt as the last argument, e.g. bastion run --provider gemini-cli --workspace . "what does this repo do?"';
   return undefined;
 }

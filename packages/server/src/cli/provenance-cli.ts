@@ -21,7 +21,10 @@ export async function prepareProvenance(ctx: CliContext, opts: ProvenanceOptions
   let facts: RunFacts | undefined;
   return {
     onRunFacts: (f: RunFacts) => void (facts = f),
-    async finish(result: AgentResult | ExecResult, call: { gate: ExitGate; backend: string; workspace?: string; model?: string }) {
+    async finish(
+      result: AgentResult | ExecResult,
+      call: { gate: ExitGate; backend: string; workspace?: string; model?: string },
+    ) {
       if (!facts) return;
       await writeProvenance(
         {
@@ -36,7 +39,9 @@ export async function prepareProvenance(ctx: CliContext, opts: ProvenanceOptions
         },
         file,
       );
-      ctx.io.stderr(`bastion: provenance record written to ${file} (signed by key ${key.keyId.slice(0, 16)}; check it with 'bastion verify ${opts.provenance}')\n`);
+      ctx.io.stderr(
+        `bastion: provenance record written to ${file} (signed by key ${key.keyId.slice(0, 16)}; check it with 'bastion verify ${opts.provenance}')\n`,
+      );
     },
   };
 }

@@ -36,7 +36,10 @@ export function createRunProgress(write: (line: string) => void, now: Clock = Da
           runningSince = now();
           write(`bastion: agent running (sandbox started in ${Math.round(p.startupMs)} ms)\n`);
           stop();
-          ticker = setInterval(() => write(`bastion: agent running, ${Math.round((now() - runningSince) / 1000)} s elapsed\n`), PROGRESS_TICK_MS);
+          ticker = setInterval(
+            () => write(`bastion: agent running, ${Math.round((now() - runningSince) / 1000)} s elapsed\n`),
+            PROGRESS_TICK_MS,
+          );
           ticker.unref();
           break;
         case 'finished':

@@ -6,7 +6,18 @@ import { version } from '../../package.json';
 
 const ROOT = join(__dirname, '../../../..');
 // dockerode and docker-modem are bundled into the CLI; split-ca and tar-fs are what loading them requires.
-const HEAVY = ['dockerode', 'split-ca', 'tar-fs', 'fastify', '@modelcontextprotocol', '@openfeature', 'prom-client', 'pino', 'ssh2', 'protobufjs'];
+const HEAVY = [
+  'dockerode',
+  'split-ca',
+  'tar-fs',
+  'fastify',
+  '@modelcontextprotocol',
+  '@openfeature',
+  'prom-client',
+  'pino',
+  'ssh2',
+  'protobufjs',
+];
 
 // Records every npm package the bundle loads, by the node_modules path each file resolved to.
 const RECORDER = `
@@ -33,13 +44,18 @@ describe('bastion start-up pays only for the command it runs', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'bastion-startup-'));
     bundle = join(dir, 'bastion.cjs');
-    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outfile', bundle], { encoding: 'utf8' });
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outfile', bundle], {
+      encoding: 'utf8',
+    });
     expect(built.status).toBe(0);
     writeFileSync(join(dir, 'record.cjs'), RECORDER);
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function packagesLoadedBy(args: string[], input = ''): { status: number | null; stdout: string; packages: string[]; files: string[] } {
+  function packagesLoadedBy(
+    args: string[],
+    input = '',
+  ): { status: number | null; stdout: string; packages: string[]; files: string[] } {
     const record = join(dir, `loaded-${args[0]}.json`);
     const run = spawnSync(process.execPath, ['-r', join(dir, 'record.cjs'), bundle, ...args], {
       cwd: ROOT,
@@ -47,7 +63,11 @@ describe('bastion start-up pays only for the command it runs', () => {
       encoding: 'utf8',
       env: { ...process.env, RECORD_TO: record, BASTION_AUDIT_LOG: '/dev/null' },
     });
-    return { status: run.status, stdout: run.stdout, ...(JSON.parse(readFileSync(record, 'utf8')) as { packages: string[]; files: string[] }) };
+    return {
+      status: run.status,
+      stdout: run.stdout,
+      ...(JSON.parse(readFileSync(record, 'utf8')) as { packages: string[]; files: string[] }),
+    };
   }
 
   it('answers --version from package.json without loading any package or the CLI runner', () => {
@@ -76,7 +96,11 @@ describe('bastion start-up pays only for the command it runs', () => {
     const run = packagesLoadedBy(['doctor', '--json']);
     // doctor asks the engine through dockerode (bundled into the CLI, so not a package load here).
     expect((JSON.parse(run.stdout) as { checks: unknown[] }).checks.length).toBeGreaterThan(0);
-    expect(run.packages.filter((p) => ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'tar-fs', 'tar-stream'].includes(p))).toEqual([]);
+    expect(
+      run.packages.filter((p) =>
+        ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'tar-fs', 'tar-stream'].includes(p),
+      ),
+    ).toEqual([]);
   });
 
   it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {

@@ -30,7 +30,11 @@ describe('a command line bastion cannot parse', () => {
     const doc = JSON.parse(io.out);
     expect(doc).toEqual({
       status: 'failed',
-      error: { code: 'INVALID_INPUT', message: expect.stringContaining('bastion exec --json -- ls -la /'), retryable: false },
+      error: {
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('bastion exec --json -- ls -la /'),
+        retryable: false,
+      },
     });
   });
 

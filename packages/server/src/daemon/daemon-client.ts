@@ -5,7 +5,14 @@ import type { ErrorInfo } from '@bastion/core';
 import { describeError, printJson, type Io } from '../cli/output';
 import type { CliRun } from '../cli/program';
 import { defaultRuntimeRoot } from '@bastion/sandbox';
-import { DAEMON_SOCKET_NAME, MAX_REQUEST_BYTES, inProcessOnlyOption, settingsFingerprint, wantsStdin, type DaemonFrame } from './daemon-protocol';
+import {
+  DAEMON_SOCKET_NAME,
+  MAX_REQUEST_BYTES,
+  inProcessOnlyOption,
+  settingsFingerprint,
+  wantsStdin,
+  type DaemonFrame,
+} from './daemon-protocol';
 
 // Imported by every `bastion exec|run`: node built-ins and type-only imports, nothing that loads
 // zod, dockerode or the sanitizer. The daemon does all of that once, at its start.
@@ -44,7 +51,11 @@ export function daemonSocketPath(env: NodeJS.ProcessEnv, uid: number = process.g
  * Resolves undefined when there is no daemon to talk to (no socket, nobody listening, an option
  * that only makes sense in-process): the caller then runs the command itself.
  */
-export async function submitToDaemon(argv: readonly string[], io: Io, options: DaemonClientOptions): Promise<CliRun | undefined> {
+export async function submitToDaemon(
+  argv: readonly string[],
+  io: Io,
+  options: DaemonClientOptions,
+): Promise<CliRun | undefined> {
   if (inProcessOnlyOption(argv) !== undefined) return undefined;
   const socketPath = daemonSocketPath(options.env, options.uid);
   if (!socketPath) return undefined;
@@ -56,10 +67,12 @@ export async function submitToDaemon(argv: readonly string[], io: Io, options: D
     const hello = await frames.next();
     // Nothing submitted yet: a daemon that went away at once, or one configured otherwise than
     // this client (settingsFingerprint), leaves the call to this process.
-    if ('lost' in hello || hello.t !== 'hello' || hello.settings !== settingsFingerprint(options.env, hello.salt)) return undefined;
+    if ('lost' in hello || hello.t !== 'hello' || hello.settings !== settingsFingerprint(options.env, hello.salt))
+      return undefined;
     let stdin: string | undefined;
     if (wantsStdin(argv)) stdin = (await readAll(options.stdin ?? process.stdin)).toString('base64');
-    const line = JSON.stringify({ version: 1, argv, cwd: options.cwd, ...(stdin !== undefined ? { stdin } : {}) }) + '\n';
+    const line =
+      JSON.stringify({ version: 1, argv, cwd: options.cwd, ...(stdin !== undefined ? { stdin } : {}) }) + '\n';
     if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
       return fail(io, json, {
         code: 'INVALID_INPUT',
@@ -90,7 +103,8 @@ function connected(socketPath: string): Promise<Socket | undefined> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES' || err.code === 'ENOTSOCK') resolve(undefined);
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES' || err.code === 'ENOTSOCK')
+        resolve(undefined);
       else reject(err);
     };
     socket.once('error', onError);

@@ -17,7 +17,15 @@ export const DAEMON_COMMANDS = ['exec', 'run'] as const;
  * carries one runs in-process, where those files are read with the client's working directory
  * and permissions, and the daemon refuses it (its runtime serves its own configuration).
  */
-export const IN_PROCESS_ONLY_OPTIONS = ['--policy', '--config', '--flags-file', '--agent-path', '--help', '-h', '--no-daemon'] as const;
+export const IN_PROCESS_ONLY_OPTIONS = [
+  '--policy',
+  '--config',
+  '--flags-file',
+  '--agent-path',
+  '--help',
+  '-h',
+  '--no-daemon',
+] as const;
 
 /** Largest request line (command line plus --stdin input, base64): a bigger input runs in-process. */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
@@ -60,7 +68,9 @@ const NOT_SETTINGS = new Set(['BASTION_NO_DAEMON', 'BASTION_AUDIT_LOG']);
  */
 export function settingsFingerprint(env: NodeJS.ProcessEnv, salt: string): string {
   const hash = createHash('sha256').update(salt);
-  for (const name of Object.keys(env).filter((n) => SETTINGS_VARIABLE.test(n) && !NOT_SETTINGS.has(n)).sort()) {
+  for (const name of Object.keys(env)
+    .filter((n) => SETTINGS_VARIABLE.test(n) && !NOT_SETTINGS.has(n))
+    .sort()) {
     const value = env[name];
     if (value !== undefined && value !== '') hash.update(`\u0000${name}=${value}`);
   }

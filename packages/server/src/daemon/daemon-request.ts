@@ -10,9 +10,17 @@ export const DaemonRequest = z
       .min(1)
       .max(4096)
       .describe('The command line after `bastion`, starting with the command')
-      .refine((argv) => (DAEMON_COMMANDS as readonly string[]).includes(argv[0]!), { message: `the daemon runs only ${DAEMON_COMMANDS.join(' and ')}` })
-      .refine((argv) => inProcessOnlyOption(argv) === undefined, { message: `${IN_PROCESS_ONLY_OPTIONS.join(', ')} run in the client's process, not in the daemon` }),
-    cwd: z.string().startsWith('/').max(4096).describe("The client's working directory: relative --workspace paths are resolved against it"),
+      .refine((argv) => (DAEMON_COMMANDS as readonly string[]).includes(argv[0]!), {
+        message: `the daemon runs only ${DAEMON_COMMANDS.join(' and ')}`,
+      })
+      .refine((argv) => inProcessOnlyOption(argv) === undefined, {
+        message: `${IN_PROCESS_ONLY_OPTIONS.join(', ')} run in the client's process, not in the daemon`,
+      }),
+    cwd: z
+      .string()
+      .startsWith('/')
+      .max(4096)
+      .describe("The client's working directory: relative --workspace paths are resolved against it"),
     stdin: z.string().base64().optional().describe('The standard input --stdin feeds the command, base64'),
   })
   .strict();

@@ -20,7 +20,14 @@ function exchange(socketPath: string, line: string): Promise<DaemonFrame[]> {
     let data = '';
     socket.on('data', (d) => (data += d.toString()));
     socket.on('error', reject);
-    socket.on('close', () => resolve(data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as DaemonFrame)));
+    socket.on('close', () =>
+      resolve(
+        data
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as DaemonFrame),
+      ),
+    );
   });
 }
 
@@ -51,9 +58,18 @@ describe('daemon socket', () => {
     const stdin = (async function* () {
       yield Buffer.from('input');
     })();
-    await expect(submitToDaemon(['exec', '--stdin', '--', 'cat'], io, { env, cwd: '/work', stdin })).resolves.toEqual({ exitCode: 3 });
+    await expect(submitToDaemon(['exec', '--stdin', '--', 'cat'], io, { env, cwd: '/work', stdin })).resolves.toEqual({
+      exitCode: 3,
+    });
     expect(io).toMatchObject({ out: 'out\n', err: 'err\n' });
-    expect(seen).toEqual([{ version: 1, argv: ['exec', '--stdin', '--', 'cat'], cwd: '/work', stdin: Buffer.from('input').toString('base64') }]);
+    expect(seen).toEqual([
+      {
+        version: 1,
+        argv: ['exec', '--stdin', '--', 'cat'],
+        cwd: '/work',
+        stdin: Buffer.from('input').toString('base64'),
+      },
+    ]);
   });
 
   it('answers a malformed or refused request with INVALID_INPUT and exit 125, without running it', async () => {
@@ -62,7 +78,9 @@ describe('daemon socket', () => {
     for (const line of ['not json\n', JSON.stringify({ version: 1, argv: ['serve'], cwd: '/' }) + '\n']) {
       const frames = await exchange(server.socketPath, line);
       expect(frames.at(-1)).toEqual({ t: 'exit', code: 125 });
-      expect(frames.some((f) => f.t === 'out' && f.stream === 'stderr' && f.text.startsWith('bastion: INVALID_INPUT: '))).toBe(true);
+      expect(
+        frames.some((f) => f.t === 'out' && f.stream === 'stderr' && f.text.startsWith('bastion: INVALID_INPUT: ')),
+      ).toBe(true);
     }
     expect(handle).not.toHaveBeenCalled();
   });
@@ -75,7 +93,9 @@ describe('daemon socket', () => {
       return aborted.then(() => 130);
     };
     await using server = await startDaemonServer({ socketPath, handle, env });
-    const socket = connect(server.socketPath, () => socket.write(JSON.stringify({ version: 1, argv: ['exec', '--', 'sleep', '60'], cwd: '/' }) + '\n'));
+    const socket = connect(server.socketPath, () =>
+      socket.write(JSON.stringify({ version: 1, argv: ['exec', '--', 'sleep', '60'], cwd: '/' }) + '\n'),
+    );
     await new Promise<void>((resolve) => socket.on('data', (d) => d.toString().includes('started') && resolve()));
     socket.destroy();
     await expect(aborted).resolves.toBeUndefined();
@@ -93,7 +113,9 @@ describe('daemon socket', () => {
 
   it('refuses to start beside a live daemon on the same socket', async () => {
     await using _first = await startDaemonServer({ socketPath, handle: async () => 0, env });
-    await expect(startDaemonServer({ socketPath, handle: async () => 0, env })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(startDaemonServer({ socketPath, handle: async () => 0, env })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 
   it('never talks to a socket in a runtime directory that others may enter', async () => {
@@ -104,20 +126,39 @@ describe('daemon socket', () => {
 
   it('runs in-process when the client is configured otherwise than the daemon (backend, flags, keys)', async () => {
     const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>(async () => 0);
-    await using _server = await startDaemonServer({ socketPath, handle, env: { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_AUDIT_LOG: '/var/log/a' } });
-    for (const client of [env, { ...env, FF_CURSOR_AUTOFIX: 'true' }, { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_BACKEND: 'bwrap' }]) {
-      await expect(submitToDaemon(['exec', '--', 'true'], collectingIo(), { env: client, cwd: '/' })).resolves.toBeUndefined();
+    await using _server = await startDaemonServer({
+      socketPath,
+      handle,
+      env: { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_AUDIT_LOG: '/var/log/a' },
+    });
+    for (const client of [
+      env,
+      { ...env, FF_CURSOR_AUTOFIX: 'true' },
+      { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_BACKEND: 'bwrap' },
+    ]) {
+      await expect(
+        submitToDaemon(['exec', '--', 'true'], collectingIo(), { env: client, cwd: '/' }),
+      ).resolves.toBeUndefined();
     }
     expect(handle).not.toHaveBeenCalled();
     // The audit destination is the daemon's: a client that names another one is still served.
-    await expect(submitToDaemon(['exec', '--', 'true'], collectingIo(), { env: { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_AUDIT_LOG: '/tmp/mine' }, cwd: '/' })).resolves.toEqual({ exitCode: 0 });
+    await expect(
+      submitToDaemon(['exec', '--', 'true'], collectingIo(), {
+        env: { ...env, FF_CURSOR_AUTOFIX: 'false', BASTION_AUDIT_LOG: '/tmp/mine' },
+        cwd: '/',
+      }),
+    ).resolves.toEqual({ exitCode: 0 });
     expect(handle).toHaveBeenCalledTimes(1);
   });
 
   it('runs in-process when the command line names a file of the client or asks for help', async () => {
     const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>();
     await using _server = await startDaemonServer({ socketPath, handle, env });
-    for (const argv of [['exec', '--policy', 'p.yaml', '--', 'true'], ['exec', '--help'], ['run', '--no-daemon', 'hi']]) {
+    for (const argv of [
+      ['exec', '--policy', 'p.yaml', '--', 'true'],
+      ['exec', '--help'],
+      ['run', '--no-daemon', 'hi'],
+    ]) {
       await expect(submitToDaemon(argv, collectingIo(), { env, cwd: '/' })).resolves.toBeUndefined();
     }
     expect(handle).not.toHaveBeenCalled();

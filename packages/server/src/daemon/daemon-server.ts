@@ -105,7 +105,13 @@ function readRequest(socket: Socket): Promise<DaemonRequest | undefined> {
       socket.removeListener('data', onData);
       socket.removeListener('close', onClose);
       socket.pause();
-      if (nl === -1) return reject(new BastionError('INVALID_INPUT', `the request is over ${MAX_REQUEST_BYTES} bytes; run the command with --no-daemon`));
+      if (nl === -1)
+        return reject(
+          new BastionError(
+            'INVALID_INPUT',
+            `the request is over ${MAX_REQUEST_BYTES} bytes; run the command with --no-daemon`,
+          ),
+        );
       try {
         resolve(parseRequest(Buffer.concat(chunks).toString('utf8')));
       } catch (err) {
@@ -123,7 +129,11 @@ function parseRequest(line: string): DaemonRequest {
   try {
     doc = JSON.parse(line);
   } catch (err) {
-    throw new BastionError('INVALID_INPUT', 'the daemon request is not JSON; use a bastion client of the same version', { cause: err });
+    throw new BastionError(
+      'INVALID_INPUT',
+      'the daemon request is not JSON; use a bastion client of the same version',
+      { cause: err },
+    );
   }
   const parsed = DaemonRequest.safeParse(doc);
   if (!parsed.success) {
@@ -143,10 +153,21 @@ async function claimSocketPath(socketPath: string): Promise<void> {
     });
     probe.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve(false);
-      else reject(new BastionError('SANDBOX_UNAVAILABLE', `could not check the daemon socket ${socketPath} (${err.code}); remove it`, { cause: err }));
+      else
+        reject(
+          new BastionError(
+            'SANDBOX_UNAVAILABLE',
+            `could not check the daemon socket ${socketPath} (${err.code}); remove it`,
+            { cause: err },
+          ),
+        );
     });
   });
-  if (alive) throw new BastionError('CONFLICT', `a bastion daemon already listens on ${socketPath}; stop it first (or use that one)`);
+  if (alive)
+    throw new BastionError(
+      'CONFLICT',
+      `a bastion daemon already listens on ${socketPath}; stop it first (or use that one)`,
+    );
   await unlink(socketPath).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });

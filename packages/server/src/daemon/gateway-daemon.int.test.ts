@@ -64,7 +64,9 @@ describeWithDocker('the egress gateway inside a long-running bastion daemon', ()
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bastion-gw-daemon-'));
     bundle = join(dir, 'bastion.cjs');
-    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outfile', bundle], { encoding: 'utf8' });
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outfile', bundle], {
+      encoding: 'utf8',
+    });
     expect(built.status).toBe(0);
     const policy = join(dir, 'policy.yaml');
     writeFileSync(policy, 'version: 1\nnetwork:\n  mode: gateway\n  allow: [allowed.example.test]\n');
@@ -73,7 +75,11 @@ describeWithDocker('the egress gateway inside a long-running bastion daemon', ()
     mkdirSync(xdg, { mode: 0o700 });
     env = { ...process.env, XDG_RUNTIME_DIR: xdg, BASTION_AUDIT_LOG: '/dev/null' };
     delete env.BASTION_NO_DAEMON;
-    const child = spawn(process.execPath, [bundle, 'daemon', '--pool-size', '1', '--policy', policy], { cwd: dir, env: { ...env, BASTION_AUDIT_LOG: join(dir, 'daemon-audit.log') }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [bundle, 'daemon', '--pool-size', '1', '--policy', policy], {
+      cwd: dir,
+      env: { ...env, BASTION_AUDIT_LOG: join(dir, 'daemon-audit.log') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     daemon = child;
     const line = await waitForDaemonListening(child);
     session = /session ([0-9a-f-]+)/.exec(line)?.[1] ?? '';
@@ -84,7 +90,8 @@ describeWithDocker('the egress gateway inside a long-running bastion daemon', ()
     await stopDaemonChild(daemon);
     if (session) {
       const deadline = Date.now() + 20_000;
-      while ((await managedContainers(docker, session)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      while ((await managedContainers(docker, session)).length > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 250));
       expect(await managedContainers(docker, session)).toEqual([]);
     }
     rmSync(dir, { recursive: true, force: true });
@@ -105,7 +112,12 @@ describeWithDocker('the egress gateway inside a long-running bastion daemon', ()
     const flood = await bastion(['exec', '--json', '--', 'node', '-e', FLOOD]);
     expect({ code: flood.code, stderr: flood.stderr.slice(0, 500) }).toMatchObject({ code: 0 });
     const doc = JSON.parse(flood.stdout) as { status: string; stdout: string };
-    const seen = JSON.parse(doc.stdout.trim().split('\n').pop() as string) as { badPort: string; sent: number; answered: number; after: string };
+    const seen = JSON.parse(doc.stdout.trim().split('\n').pop() as string) as {
+      badPort: string;
+      sent: number;
+      answered: number;
+      after: string;
+    };
     expect(seen.badPort).toBe('HTTP/1.1 400 Bad Request');
     expect(seen.sent).toBe(10_000);
     expect(seen.answered).toBeGreaterThan(5_000);

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCallCgroup, detectCgroupLayout, ensureSessionCgroup, removeSessionDirs, type CgroupLayout } from '@bastion/sandbox';
+import {
+  createCallCgroup,
+  detectCgroupLayout,
+  ensureSessionCgroup,
+  removeSessionDirs,
+  type CgroupLayout,
+} from '@bastion/sandbox';
 import type { DoctorCheck } from './doctor-check';
 
 /** What the engine says it can enforce (docker info); a false one means a limit Bastion sets is silently ignored. */
@@ -31,7 +37,8 @@ export function engineCgroupCheck(info: EngineCgroupInfo): DoctorCheck {
     .filter(([, supported]) => supported !== true)
     .map(([name]) => name);
   const where = `cgroup v${info.CgroupVersion ?? '?'} via ${info.CgroupDriver ?? '?'}`;
-  if (missing.length === 0) return { name: 'cgroups (engine)', status: 'ok', detail: `${where}; enforces memory, swap, pids and CPU limits` };
+  if (missing.length === 0)
+    return { name: 'cgroups (engine)', status: 'ok', detail: `${where}; enforces memory, swap, pids and CPU limits` };
   return {
     name: 'cgroups (engine)',
     status: 'fail',
@@ -46,11 +53,18 @@ export function engineCgroupCheck(info: EngineCgroupInfo): DoctorCheck {
  * The bubblewrap backend's cgroups, tried for real: a probe group below this process's own cgroup
  * with the limits a call gets, read back and removed. Passing means `--backend bwrap` can bound a call.
  */
-export async function hostCgroupCheck(detect: () => CgroupLayout | { unavailable: string } = detectCgroupLayout): Promise<DoctorCheck> {
+export async function hostCgroupCheck(
+  detect: () => CgroupLayout | { unavailable: string } = detectCgroupLayout,
+): Promise<DoctorCheck> {
   const name = 'cgroups (bwrap backend)';
   const layout = detect();
   if ('unavailable' in layout) {
-    return { name, status: 'warn', detail: `${layout.unavailable}; --backend bwrap cannot limit memory, pids or CPU`, fix: 'mount cgroup v2 at /sys/fs/cgroup with the memory, pids and cpu controllers, or the v1 hierarchies' };
+    return {
+      name,
+      status: 'warn',
+      detail: `${layout.unavailable}; --backend bwrap cannot limit memory, pids or CPU`,
+      fix: 'mount cgroup v2 at /sys/fs/cgroup with the memory, pids and cpu controllers, or the v1 hierarchies',
+    };
   }
   const session = `doctor-${process.pid}-${randomBytes(3).toString('hex')}`;
   const memoryBytes = 64 * 1024 * 1024;
@@ -62,12 +76,21 @@ export async function hostCgroupCheck(detect: () => CgroupLayout | { unavailable
       const file = layout.version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
       const readBack = Number(readFileSync(join(layout.roots.memory, group.name, file), 'utf8').trim());
       if (readBack !== memoryBytes) {
-        return { name, status: 'warn', detail: `a probe group's memory limit reads back as ${readBack}, not ${memoryBytes}`, fix: 'check that the memory controller is enabled in this cgroup subtree (cgroup.subtree_control)' };
+        return {
+          name,
+          status: 'warn',
+          detail: `a probe group's memory limit reads back as ${readBack}, not ${memoryBytes}`,
+          fix: 'check that the memory controller is enabled in this cgroup subtree (cgroup.subtree_control)',
+        };
       }
     } finally {
       await group.remove();
     }
-    return { name, status: 'ok', detail: `cgroup v${layout.version}: created a probe group under ${layout.roots.memory} with memory, pids and CPU limits and removed it` };
+    return {
+      name,
+      status: 'ok',
+      detail: `cgroup v${layout.version}: created a probe group under ${layout.roots.memory} with memory, pids and CPU limits and removed it`,
+    };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     return {

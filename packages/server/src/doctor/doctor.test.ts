@@ -15,15 +15,37 @@ describe('bastion doctor', () => {
   });
 
   it('fails the engine cgroup check when the engine cannot enforce a limit Bastion sets', () => {
-    const ok = engineCgroupCheck({ CgroupVersion: '2', CgroupDriver: 'systemd', MemoryLimit: true, SwapLimit: true, PidsLimit: true, CpuCfsQuota: true });
+    const ok = engineCgroupCheck({
+      CgroupVersion: '2',
+      CgroupDriver: 'systemd',
+      MemoryLimit: true,
+      SwapLimit: true,
+      PidsLimit: true,
+      CpuCfsQuota: true,
+    });
     expect(ok.status).toBe('ok');
-    const noSwap = engineCgroupCheck({ CgroupVersion: '1', CgroupDriver: 'cgroupfs', MemoryLimit: true, SwapLimit: false, PidsLimit: true, CpuCfsQuota: true });
-    expect(noSwap).toMatchObject({ status: 'fail', detail: expect.stringContaining('cannot enforce: swap limit'), fix: expect.stringContaining('swapaccount=1') });
+    const noSwap = engineCgroupCheck({
+      CgroupVersion: '1',
+      CgroupDriver: 'cgroupfs',
+      MemoryLimit: true,
+      SwapLimit: false,
+      PidsLimit: true,
+      CpuCfsQuota: true,
+    });
+    expect(noSwap).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('cannot enforce: swap limit'),
+      fix: expect.stringContaining('swapaccount=1'),
+    });
   });
 
   it('reports the bwrap backend cgroups as unusable when none can be found', async () => {
     const check = await hostCgroupCheck(() => ({ unavailable: 'no cgroup v2 mount offers memory, pids and cpu' }));
-    expect(check).toMatchObject({ status: 'warn', detail: expect.stringContaining('cannot limit memory'), fix: expect.stringContaining('cgroup') });
+    expect(check).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('cannot limit memory'),
+      fix: expect.stringContaining('cgroup'),
+    });
   });
 
   it('creates a limited probe cgroup for the bwrap backend for real, and removes it', async () => {

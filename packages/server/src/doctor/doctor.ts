@@ -47,13 +47,26 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
     checks.push(
       seccomp
         ? { name: 'seccomp', status: 'ok', detail: 'engine supports seccomp profiles' }
-        : { name: 'seccomp', status: 'fail', detail: 'engine reports no seccomp support', fix: 'use a Docker engine built with libseccomp' },
+        : {
+            name: 'seccomp',
+            status: 'fail',
+            detail: 'engine reports no seccomp support',
+            fix: 'use a Docker engine built with libseccomp',
+          },
     );
     checks.push(engineCgroupCheck(info));
-    for (const image of options.images ?? ['bastion/base:latest', 'bastion/sandbox:latest', 'bastion/gemini-cli:latest']) {
+    for (const image of options.images ?? [
+      'bastion/base:latest',
+      'bastion/sandbox:latest',
+      'bastion/gemini-cli:latest',
+    ]) {
       try {
         const img = (await docker.getImage(image).inspect()) as { Config?: { Labels?: Record<string, string> } };
-        checks.push({ name: `image ${image}`, status: 'ok', detail: `recipe ${img.Config?.Labels?.['dev.bastion.recipe'] ?? 'unlabelled'}` });
+        checks.push({
+          name: `image ${image}`,
+          status: 'ok',
+          detail: `recipe ${img.Config?.Labels?.['dev.bastion.recipe'] ?? 'unlabelled'}`,
+        });
       } catch {
         const required = !image.includes('gemini');
         checks.push({
@@ -68,13 +81,23 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 
   checks.push(await bwrapCheck());
   checks.push(await hostCgroupCheck());
-  if (options.secrets) checks.push(await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) }));
+  if (options.secrets)
+    checks.push(await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) }));
   return checks;
 }
 
 /** Where dockerode looks: DOCKER_HOST, else the default Unix socket (named, so "unreachable" says which). */
 async function dockerEndpoint(docker: Dockerode): Promise<string> {
-  const modem = (docker as unknown as { modem: { socketPath?: string | (() => Promise<string> | string); host?: string; port?: number | string; protocol?: string } }).modem;
+  const modem = (
+    docker as unknown as {
+      modem: {
+        socketPath?: string | (() => Promise<string> | string);
+        host?: string;
+        port?: number | string;
+        protocol?: string;
+      };
+    }
+  ).modem;
   if (modem.host) return `${modem.protocol ?? 'http'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
   const socket = typeof modem.socketPath === 'function' ? await modem.socketPath() : modem.socketPath;
   return socket ? `unix://${socket}` : 'unix:///var/run/docker.sock';
@@ -85,9 +108,20 @@ async function bwrapCheck(): Promise<DoctorCheck> {
     const { stdout } = await execFileAsync('bwrap', ['--version']);
     // The backend compiles its seccomp filter with libseccomp; without it no call can start.
     const libseccomp = libseccompProblem();
-    if (libseccomp !== null) return { name: 'bubblewrap (daemonless backend)', status: 'warn', detail: libseccomp, fix: 'apt-get install python3-seccomp' };
+    if (libseccomp !== null)
+      return {
+        name: 'bubblewrap (daemonless backend)',
+        status: 'warn',
+        detail: libseccomp,
+        fix: 'apt-get install python3-seccomp',
+      };
     return { name: 'bubblewrap (daemonless backend)', status: 'ok', detail: `${stdout.trim()}, libseccomp` };
   } catch {
-    return { name: 'bubblewrap (daemonless backend)', status: 'warn', detail: 'bwrap not found; --backend bwrap unavailable', fix: 'apt-get install bubblewrap' };
+    return {
+      name: 'bubblewrap (daemonless backend)',
+      status: 'warn',
+      detail: 'bwrap not found; --backend bwrap unavailable',
+      fix: 'apt-get install bubblewrap',
+    };
   }
 }

@@ -26,7 +26,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const get = (headers: Record<string, string>) => fetch(`http://127.0.0.1:${relay.port}/v1beta/models/m:countTokens`, { headers });
+const get = (headers: Record<string, string>) =>
+  fetch(`http://127.0.0.1:${relay.port}/v1beta/models/m:countTokens`, { headers });
 
 describe('the doctor preflight relay', () => {
   it('forwards a request carrying its token to the gateway socket, without the token', async () => {
@@ -38,7 +39,11 @@ describe('the doctor preflight relay', () => {
   });
 
   it('answers 403 to another local client (no token, a wrong one) and forwards nothing', async () => {
-    const attempts: Record<string, string>[] = [{}, { [RELAY_TOKEN_HEADER]: 'x'.repeat(relay.token.length) }, { [RELAY_TOKEN_HEADER]: 'short' }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { [RELAY_TOKEN_HEADER]: 'x'.repeat(relay.token.length) },
+      { [RELAY_TOKEN_HEADER]: 'short' },
+    ];
     for (const headers of attempts) {
       const r = await get(headers);
       expect(r.status).toBe(403);

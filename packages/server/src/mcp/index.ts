@@ -1,1 +1,8 @@
-export { createBastionMcpServer, SanitizeRequest, SanitizeResult, RUN_TASK_DESCRIPTION, type McpServerOptions, type TextSanitizer } from './mcp-server';
+export {
+  createBastionMcpServer,
+  SanitizeRequest,
+  SanitizeResult,
+  RUN_TASK_DESCRIPTION,
+  type McpServerOptions,
+  type TextSanitizer,
+} from './mcp-server';

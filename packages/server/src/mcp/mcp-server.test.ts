@@ -5,26 +5,56 @@ import { createMemoryAuditLog, createRouter, type ProviderCall } from '@bastion/
 import { createBastionMcpServer } from './mcp-server';
 
 async function connect(call: ProviderCall, withSanitizer = false, progressIntervalMs?: number) {
-  const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }], call, audit: createMemoryAuditLog() });
+  const router = createRouter({
+    providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }],
+    call,
+    audit: createMemoryAuditLog(),
+  });
   const server = createBastionMcpServer({
     router,
     ...(progressIntervalMs ? { progressIntervalMs } : {}),
-    ...(withSanitizer ? { sanitizer: { sanitize: (t: string) => ({ text: t.replace(/AKIA[A-Z0-9]{16}/g, '[REDACTED]'), redactions: [{ ruleId: 'aws-access-key', count: 1 }] }) } } : {}),
+    ...(withSanitizer
+      ? {
+          sanitizer: {
+            sanitize: (t: string) => ({
+              text: t.replace(/AKIA[A-Z0-9]{16}/g, '[REDACTED]'),
+              redactions: [{ ruleId: 'aws-access-key', count: 1 }],
+            }),
+          },
+        }
+      : {}),
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test', version: '1' });
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
-  return { client, close: async () => { await client.close(); await server.close(); } };
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
 }
 
 const ok = (provider: string, correlationId: string): AgentResult => ({
-  status: 'succeeded', correlationId, provider, mode: 'read-only', response: '42', proposedChanges: [], appliedChanges: [], redactions: [],
-  policy: { decision: 'allow', reasons: [] }, execution: null, error: null,
+  status: 'succeeded',
+  correlationId,
+  provider,
+  mode: 'read-only',
+  response: '42',
+  proposedChanges: [],
+  appliedChanges: [],
+  redactions: [],
+  policy: { decision: 'allow', reasons: [] },
+  execution: null,
+  error: null,
 });
 
 describe('bastion mcp', () => {
   it('offers run_task, which routes the task and answers with the AgentResult', async () => {
-    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => ok(p, o.correlationId));
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) =>
+      ok(p, o.correlationId),
+    );
     const { client, close } = await connect(call);
     try {
       const { tools } = await client.listTools();
@@ -41,7 +71,9 @@ describe('bastion mcp', () => {
   });
 
   it('rejects invalid arguments with the task schema and runs nothing', async () => {
-    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => ok(p, o.correlationId));
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) =>
+      ok(p, o.correlationId),
+    );
     const { client, close } = await connect(call);
     try {
       const res = await client.callTool({ name: 'run_task', arguments: { prompt: '', intent: 'destroy' } });
@@ -58,7 +90,10 @@ describe('bastion mcp', () => {
     try {
       const res = await client.callTool({ name: 'sanitize', arguments: { text: 'key AKIAABCDEFGHIJKLMNOP' } });
       expect((res.content as { text: string }[])[0].text).toBe('key [REDACTED]');
-      expect(res.structuredContent).toEqual({ text: 'key [REDACTED]', redactions: [{ ruleId: 'aws-access-key', count: 1 }] });
+      expect(res.structuredContent).toEqual({
+        text: 'key [REDACTED]',
+        redactions: [{ ruleId: 'aws-access-key', count: 1 }],
+      });
     } finally {
       await close();
     }
@@ -70,7 +105,13 @@ describe('bastion mcp', () => {
       const { tools } = await client.listTools();
       const run = tools.find((t) => t.name === 'run_task')!;
       const sanitize = tools.find((t) => t.name === 'sanitize')!;
-      expect(run.outputSchema?.properties).toEqual(expect.objectContaining({ status: expect.anything(), proposedChanges: expect.anything(), error: expect.anything() }));
+      expect(run.outputSchema?.properties).toEqual(
+        expect.objectContaining({
+          status: expect.anything(),
+          proposedChanges: expect.anything(),
+          error: expect.anything(),
+        }),
+      );
       expect(run.outputSchema?.required).toEqual(expect.arrayContaining(['status', 'provider', 'mode']));
       expect(sanitize.outputSchema?.required).toEqual(['text', 'redactions']);
       expect(run.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, openWorldHint: true });
@@ -102,13 +143,20 @@ describe('bastion mcp', () => {
     );
     try {
       const updates: { progress: number; message?: string }[] = [];
-      const res = await client.callTool({ name: 'run_task', arguments: { prompt: 'long' } }, undefined, { onprogress: (p) => updates.push(p) });
+      const res = await client.callTool({ name: 'run_task', arguments: { prompt: 'long' } }, undefined, {
+        onprogress: (p) => updates.push(p),
+      });
       expect(res.isError).toBe(false);
       expect(updates.length).toBeGreaterThanOrEqual(3);
       const values = updates.map((u) => u.progress);
       expect(values).toEqual([...values].sort((a, b) => a - b));
       expect(new Set(values).size).toBe(values.length);
-      expect(updates.map((u) => u.message)).toEqual(expect.arrayContaining(['routed to gemini-cli', expect.stringMatching(/^agent running on gemini-cli: \d+ s, 14 characters of output$/)]));
+      expect(updates.map((u) => u.message)).toEqual(
+        expect.arrayContaining([
+          'routed to gemini-cli',
+          expect.stringMatching(/^agent running on gemini-cli: \d+ s, 14 characters of output$/),
+        ]),
+      );
       // Progress tells how far along the call is, never the agent's output itself.
       expect(JSON.stringify(updates)).not.toContain('partial answer');
     } finally {

@@ -25,7 +25,9 @@ export interface McpServerOptions {
   audit?: Pick<AuditLog, 'record'>;
 }
 
-export const SanitizeRequest = z.object({ text: z.string().max(10_000_000).describe('Text to scrub of secrets and PII') }).strict();
+export const SanitizeRequest = z
+  .object({ text: z.string().max(10_000_000).describe('Text to scrub of secrets and PII') })
+  .strict();
 export const SanitizeResult = z
   .object({
     text: z.string().describe('The text with every secret and PII value replaced'),
@@ -37,7 +39,7 @@ export const RUN_TASK_DESCRIPTION =
   'Runs a coding agent on a task inside a hardened sandbox, under policy, with its output sanitized; answers with the AgentResult. ' +
   'intent "analyze" (default) is read-only: the workspace is mounted read-only. ' +
   'intent "edit" (cursor only; gemini-cli cannot edit) works on a throwaway copy and returns proposedChanges as unified diffs (mode "dry-run"); ' +
-  'the changes are applied to the workspace only when the operator has turned FF_CURSOR_AUTOFIX on and the policy\'s path rules accept every changed path, ' +
+  "the changes are applied to the workspace only when the operator has turned FF_CURSOR_AUTOFIX on and the policy's path rules accept every changed path, " +
   'and then mode is "apply" and appliedChanges lists them. A workspace must lie below a root the operator configured (--workspace-root). ' +
   'Sends progress notifications while the agent runs when the request carries a progressToken.';
 
@@ -52,7 +54,13 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
   // so this is the only trace of a client naming /etc or another user's tree.
   const refusedResult = (provider: string, error: BastionError): AgentResult => {
     const result = notRunResult({ provider, correlationId: randomUUID(), error: error.toInfo() });
-    options.audit?.record({ event: 'mcp.workspace_refused', correlationId: result.correlationId, stage: 'mcp', tool: 'run_task', error: error.toInfo() });
+    options.audit?.record({
+      event: 'mcp.workspace_refused',
+      correlationId: result.correlationId,
+      stage: 'mcp',
+      tool: 'run_task',
+      error: error.toInfo(),
+    });
     return result;
   };
 
@@ -64,7 +72,13 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
       inputSchema: taskRequestFor(options.router.providerIds),
       outputSchema: AgentResult,
       // An edit may be applied to the caller's files (FF_CURSOR_AUTOFIX), and the agent calls a model API.
-      annotations: { title: 'Run an agent task', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        title: 'Run an agent task',
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     async (args, extra) => {
       const admitted = await admitTaskRequest(args as TaskRequest, options.workspaceAccess);
@@ -73,7 +87,11 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
       const sink: ProgressSink | undefined =
         token === undefined
           ? undefined
-          : (progress, message) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } });
+          : (progress, message) =>
+              extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress, message },
+              });
       const progress = createProgressReporter(sink, { intervalMs: options.progressIntervalMs ?? 5_000 });
       // A refused workspace never reaches the router: nothing is copied, mounted or run.
       let result: AgentResult;
@@ -103,15 +121,26 @@ export function createBastionMcpServer(options: McpServerOptions): McpServer {
       'sanitize',
       {
         title: 'Scrub secrets and PII from text',
-        description: 'Runs text through the Bastion output sanitizer; returns the clean text and which rules fired (never the values).',
+        description:
+          'Runs text through the Bastion output sanitizer; returns the clean text and which rules fired (never the values).',
         inputSchema: SanitizeRequest,
         outputSchema: SanitizeResult,
-        annotations: { title: 'Scrub secrets and PII', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+        annotations: {
+          title: 'Scrub secrets and PII',
+          readOnlyHint: true,
+          destructiveHint: false,
+          idempotentHint: true,
+          openWorldHint: false,
+        },
       },
       async (args) => {
         const { text, redactions } = sanitizer.sanitize((args as z.infer<typeof SanitizeRequest>).text);
         // Exactly the declared fields: a sanitizer's report may carry more than the output schema allows.
-        const report = redactions.map((r) => ({ ruleId: r.ruleId, count: r.count, ...(r.severity ? { severity: r.severity } : {}) }));
+        const report = redactions.map((r) => ({
+          ruleId: r.ruleId,
+          count: r.count,
+          ...(r.severity ? { severity: r.severity } : {}),
+        }));
         return { content: [{ type: 'text', text }], structuredContent: { text, redactions: report } };
       },
     );

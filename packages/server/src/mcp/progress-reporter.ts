@@ -23,7 +23,10 @@ const NONE: ProgressReporter = { routed: () => undefined, output: () => undefine
  * elapsed time and how much (sanitized) output the agent has produced, never the output itself, so
  * nothing reaches the client before the result passed the exit gate.
  */
-export function createProgressReporter(sink: ProgressSink | undefined, options: ProgressReporterOptions): ProgressReporter {
+export function createProgressReporter(
+  sink: ProgressSink | undefined,
+  options: ProgressReporterOptions,
+): ProgressReporter {
   if (!sink) return NONE;
   const now = options.now ?? Date.now;
   const started = now();

@@ -6,7 +6,15 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
-import { createAuditLog, envAutofixFlag, createAgentBinding, createFlagService, createRuntimeRouter, createRuntime, treeDigest } from '@bastion/agent-runtime';
+import {
+  createAuditLog,
+  envAutofixFlag,
+  createAgentBinding,
+  createFlagService,
+  createRuntimeRouter,
+  createRuntime,
+  treeDigest,
+} from '@bastion/agent-runtime';
 import { createCursorProvider } from '@bastion/providers';
 import { runCli } from '../cli/main';
 import { LABELS } from '@bastion/sandbox';
@@ -57,15 +65,21 @@ const answer = 'one: ' + one + ' all: ' + all + ' b64: ' + Buffer.from(k).toStri
 fs.writeFileSync('/proc/' + process.argv[1] + '/fd/1', '{"type":"result","subtype":"success","is_error":false,"result":"' + answer + '","session_id":"s"}\\n');
 `;
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const SCRIPT = { edits: [{ op: 'shell', command: `node -e ${shellQuote(AGENT_CODE)} "$PPID"` }], error: { kind: 'crash', exitCode: 0 } };
+const SCRIPT = {
+  edits: [{ op: 'shell', command: `node -e ${shellQuote(AGENT_CODE)} "$PPID"` }],
+  error: { kind: 'crash', exitCode: 0 },
+};
 /** The crafted answer after the exit gate: each form of the key redacted whole. */
-const GATED_ANSWER = 'one: [REDACTED:known-secret] all: [REDACTED:known-secret] b64: [REDACTED:known-secret] hex: [REDACTED:known-secret]';
+const GATED_ANSWER =
+  'one: [REDACTED:known-secret] all: [REDACTED:known-secret] b64: [REDACTED:known-secret] hex: [REDACTED:known-secret]';
 const PROMPT = `Fix the config.\n\`\`\`bastion-fake-script\n${JSON.stringify(SCRIPT)}\n\`\`\`\n`;
 
 /** Every form of the key found in the texts (strings already decoded from their JSON/SSE framing). */
 function leaks(texts: readonly string[]): string[] {
   const all = texts.join('\n');
-  return Object.entries(FORMS).filter(([, form]) => all.includes(form)).map(([name]) => name);
+  return Object.entries(FORMS)
+    .filter(([, form]) => all.includes(form))
+    .map(([name]) => name);
 }
 
 /** Every string in a JSON value, keys included. */
@@ -99,24 +113,41 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     rmSync(root, { recursive: true, force: true });
     // Other suites may run containers on this engine at the same time: look only at this process's.
     const owner = `${LABELS.owner}=${hostname()}:${process.pid}`;
-    expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, owner] } })).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, owner] } })).toEqual(
+      [],
+    );
   });
 
   /** A runtime and router as `bastion serve`/`bastion mcp` build them, with the audit log in a file. */
   function serviceRuntime(flagEnv: NodeJS.ProcessEnv = {}) {
     const audit = createAuditLog({ destination: auditFile });
     const engine = createPolicyEngine();
-    const runtime = createRuntime({ policy: () => engine, audit, secrets: createSecretStore({ env: {}, values: { 'cursor-api-key': KEY } }) });
+    const runtime = createRuntime({
+      policy: () => engine,
+      audit,
+      secrets: createSecretStore({ env: {}, values: { 'cursor-api-key': KEY } }),
+    });
     const flags = createFlagService({ env: flagEnv, audit });
     const router = createRuntimeRouter({
       runtime,
       flags,
-      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag(flagEnv), audit })],
+      bindings: [
+        createAgentBinding(createCursorProvider(), {
+          agentPath: FAKE,
+          env: { PATH: '/usr/bin:/bin' },
+          autofix: envAutofixFlag(flagEnv),
+          audit,
+        }),
+      ],
     });
     return { audit, runtime, flags, router };
   }
 
-  function expectProposedRedacted(result: { response: string; proposedChanges: { path: string; diff: string }[]; redactions: { ruleId: string; count: number }[] }) {
+  function expectProposedRedacted(result: {
+    response: string;
+    proposedChanges: { path: string; diff: string }[];
+    redactions: { ruleId: string; count: number }[];
+  }) {
     expect(result.response).toBe(GATED_ANSWER);
     expect(result.proposedChanges.map((c) => c.path).sort()).toEqual(['config/leak.env', 'leak.b64', 'leak.hex']);
     for (const change of result.proposedChanges) expect(change.diff).toContain('[REDACTED:known-secret]');
@@ -124,7 +155,7 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     expect(result.redactions.find((r) => r.ruleId === 'known-secret')?.count).toBeGreaterThanOrEqual(6);
   }
 
-  it('`bastion run --json`: the result and the audit log hold none of the key\'s forms', async () => {
+  it("`bastion run --json`: the result and the audit log hold none of the key's forms", async () => {
     const out: string[] = [];
     const err: string[] = [];
     const env = { ...process.env, CURSOR_API_KEY: KEY, BASTION_AUDIT_LOG: auditFile };
@@ -133,26 +164,50 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     process.env.CURSOR_API_KEY = KEY;
     let exitCode: number;
     try {
-      ({ exitCode } = await runCli(['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', PROMPT], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) }, env));
+      ({ exitCode } = await runCli(
+        ['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, '--json', PROMPT],
+        { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) },
+        env,
+      ));
     } finally {
       if (saved === undefined) delete process.env.CURSOR_API_KEY;
       else process.env.CURSOR_API_KEY = saved;
     }
     const doc = JSON.parse(out.join(''));
-    expect({ exitCode, status: doc.status, mode: doc.mode }).toEqual({ exitCode: 0, status: 'succeeded', mode: 'dry-run' });
+    expect({ exitCode, status: doc.status, mode: doc.mode }).toEqual({
+      exitCode: 0,
+      status: 'succeeded',
+      mode: 'dry-run',
+    });
     // The answer came from the crafted line: its escapes were decoded by the parse, then redacted.
     expect(doc.response).toBe(GATED_ANSWER);
     expectProposedRedacted(doc);
     expect(leaks(strings(doc))).toEqual([]);
     expect(leaks([err.join('')])).toEqual([]);
-    expect(leaks(readFileSync(auditFile, 'utf8').split('\n').filter(Boolean).flatMap((l) => strings(JSON.parse(l))))).toEqual([]);
+    expect(
+      leaks(
+        readFileSync(auditFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .flatMap((l) => strings(JSON.parse(l))),
+      ),
+    ).toEqual([]);
   });
 
   it('the service: no form of the key in any SSE event (output chunks and the result) or the audit log', async () => {
     const { runtime, flags, router, audit } = serviceRuntime();
     const tokenFile = join(root, 'token');
     writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
-    const service = await createService({ router, runtime, flags, metrics: createMetrics(), tokenFile, audit, port: 0, workspaceAccess: { admit: async (p) => p } });
+    const service = await createService({
+      router,
+      runtime,
+      flags,
+      metrics: createMetrics(),
+      tokenFile,
+      audit,
+      port: 0,
+      workspaceAccess: { admit: async (p) => p },
+    });
     let body: string;
     try {
       const res = await fetch(`${service.url}/v1/tasks/stream`, {
@@ -169,14 +224,26 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     const events = body
       .split('\n\n')
       .filter((block) => block.includes('data: '))
-      .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(block.slice(block.indexOf('data: ') + 6)) as unknown }));
+      .map((block) => ({
+        event: /^event: (.*)$/m.exec(block)?.[1],
+        data: JSON.parse(block.slice(block.indexOf('data: ') + 6)) as unknown,
+      }));
     const output = events.filter((e) => e.event === 'output');
-    const result = events.find((e) => e.event === 'result')?.data as Parameters<typeof expectProposedRedacted>[0] & { status: string };
+    const result = events.find((e) => e.event === 'result')?.data as Parameters<typeof expectProposedRedacted>[0] & {
+      status: string;
+    };
     expect(output.length).toBeGreaterThan(0);
     expect(result.status).toBe('succeeded');
     expectProposedRedacted(result);
     expect(leaks(events.flatMap((e) => strings(e.data)))).toEqual([]);
-    expect(leaks(readFileSync(auditFile, 'utf8').split('\n').filter(Boolean).flatMap((l) => strings(JSON.parse(l))))).toEqual([]);
+    expect(
+      leaks(
+        readFileSync(auditFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .flatMap((l) => strings(JSON.parse(l))),
+      ),
+    ).toEqual([]);
   });
 
   it('the MCP run_task tool: no form of the key in its text or structured result', async () => {
@@ -188,7 +255,11 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     try {
       await server.connect(serverSide);
       await client.connect(clientSide);
-      answer = await client.callTool({ name: 'run_task', arguments: { prompt: PROMPT, provider: 'cursor', intent: 'edit', workspace: ws } }, undefined, { timeout: 120_000 });
+      answer = await client.callTool(
+        { name: 'run_task', arguments: { prompt: PROMPT, provider: 'cursor', intent: 'edit', workspace: ws } },
+        undefined,
+        { timeout: 120_000 },
+      );
     } finally {
       await client.close();
       await server.close();
@@ -202,7 +273,7 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
     expect(leaks(strings(JSON.parse((answer.content as { text: string }[])[0]!.text)))).toEqual([]);
   });
 
-  it('with FF_CURSOR_AUTOFIX on, the edit is refused whole: the caller\'s files stay untouched and the diff stays proposed, redacted', async () => {
+  it("with FF_CURSOR_AUTOFIX on, the edit is refused whole: the caller's files stay untouched and the diff stays proposed, redacted", async () => {
     const { runtime, flags, router } = serviceRuntime({ FF_CURSOR_AUTOFIX: 'on' });
     const before = await treeDigest(ws);
     let result;
@@ -212,7 +283,12 @@ describeWithDocker('the exit gate, end to end (fake cursor-agent, real Docker)',
       await runtime.close();
       await flags.close();
     }
-    expect(result).toMatchObject({ status: 'denied', mode: 'apply', appliedChanges: [], error: { code: 'POLICY_DENIED', details: { rule: 'known-secret', files: 3 } } });
+    expect(result).toMatchObject({
+      status: 'denied',
+      mode: 'apply',
+      appliedChanges: [],
+      error: { code: 'POLICY_DENIED', details: { rule: 'known-secret', files: 3 } },
+    });
     expectProposedRedacted(result);
     expect(await treeDigest(ws)).toEqual(before);
     expect(leaks(strings(result))).toEqual([]);

@@ -25,15 +25,32 @@ describe('gateway failures in the Prometheus metrics', () => {
     metrics.watchGatewayHealth(health);
     // Present before anything happened, so a rate() has its zero.
     const before = await metrics.render();
-    for (const site of ['request', 'tunnel', 'server']) expect(sample(before, 'bastion_gateway_internal_errors_total', `{site="${site}"}`)).toBe(0);
+    for (const site of ['request', 'tunnel', 'server'])
+      expect(sample(before, 'bastion_gateway_internal_errors_total', `{site="${site}"}`)).toBe(0);
     expect(sample(before, 'bastion_gateway_malformed_requests_total')).toBe(0);
 
     for (let call = 0; call < 2; call++) {
-      const gw = await startEgressGateway({ allow: [], deny: [], robots: false, api: { declaration: GEMINI_API, upstream: 'http://127.0.0.1:9', apiKey: KEY }, meter: throwingMeter, health });
+      const gw = await startEgressGateway({
+        allow: [],
+        deny: [],
+        robots: false,
+        api: { declaration: GEMINI_API, upstream: 'http://127.0.0.1:9', apiKey: KEY },
+        meter: throwingMeter,
+        health,
+      });
       try {
-        const answer = await sendRaw(gw.hostSocketPath, Buffer.from('POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nhost: gateway\r\ncontent-length: 2\r\n\r\n{}'));
+        const answer = await sendRaw(
+          gw.hostSocketPath,
+          Buffer.from(
+            'POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nhost: gateway\r\ncontent-length: 2\r\n\r\n{}',
+          ),
+        );
         expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 502 Bad Gateway');
-        expect((await sendRaw(gw.hostSocketPath, Buffer.from('CONNECT example.com:99999 HTTP/1.1\r\n\r\n'))).split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+        expect(
+          (await sendRaw(gw.hostSocketPath, Buffer.from('CONNECT example.com:99999 HTTP/1.1\r\n\r\n'))).split(
+            '\r\n',
+          )[0],
+        ).toBe('HTTP/1.1 400 Bad Request');
         expect(gw.stats).toEqual({ malformed: 1, internalErrors: 1 });
       } finally {
         await gw.close();

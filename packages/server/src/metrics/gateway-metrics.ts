@@ -20,7 +20,11 @@ export function registerGatewayMetrics(registry: Registry, prefix: string): Gate
     registers: [registry],
     collect() {
       this.reset();
-      for (const site of GATEWAY_FAILURE_SITES) this.inc({ site }, sources.reduce((n, h) => n + h.snapshot().internalErrors[site], 0));
+      for (const site of GATEWAY_FAILURE_SITES)
+        this.inc(
+          { site },
+          sources.reduce((n, h) => n + h.snapshot().internalErrors[site], 0),
+        );
     },
   });
   new Counter({

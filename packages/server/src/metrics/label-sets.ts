@@ -6,7 +6,16 @@ export const OTHER = 'other';
 const OUTCOMES = new Set(['succeeded', 'failed', 'denied']);
 const BACKENDS = new Set(['docker', 'bwrap', 'memory']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const SKIP_REASONS = ['unknown_provider', 'not_allowed', 'not_capable', 'disabled', 'cooling_down', 'breaker_open', 'bulkhead_full', 'deadline'];
+const SKIP_REASONS = [
+  'unknown_provider',
+  'not_allowed',
+  'not_capable',
+  'disabled',
+  'cooling_down',
+  'breaker_open',
+  'bulkhead_full',
+  'deadline',
+];
 const REASONS = new Set([...SKIP_REASONS, ...Object.keys(ERROR_CODES), 'unknown']);
 const CODES = new Set([...Object.keys(ERROR_CODES), 'none']);
 /** Rule ids are the sanitizer's catalogue, the operator's custom rules and the policy's rules: ids, never free text. */
@@ -51,7 +60,8 @@ export function createLabelSets(providers: readonly string[], caps = { rules: 25
     backend: (backend) => (BACKENDS.has(backend) ? backend : OTHER),
     method: (method) => (METHODS.has(method) ? method : OTHER),
     status: (status) => (Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : OTHER),
-    route: (pattern) => (pattern === 'unmatched' ? pattern : ROUTE.test(pattern) ? capped(routes, caps.routes, pattern) : OTHER),
+    route: (pattern) =>
+      pattern === 'unmatched' ? pattern : ROUTE.test(pattern) ? capped(routes, caps.routes, pattern) : OTHER,
     rule: (id) => (RULE_ID.test(id) ? capped(rules, caps.rules, id) : OTHER),
   };
 }

@@ -4,7 +4,12 @@ import { describeWhenAvailable } from '@bastion/sandbox/test-support';
 import { createMetrics, type Metrics } from './metrics';
 
 function failed(provider: string, code: 'INVALID_INPUT' | 'RATE_LIMITED'): AgentResult {
-  return notRunResult({ provider, correlationId: 'c', status: 'failed', error: { code, message: 'x', retryable: false } });
+  return notRunResult({
+    provider,
+    correlationId: 'c',
+    status: 'failed',
+    error: { code, message: 'x', retryable: false },
+  });
 }
 
 /** A registry with one of everything, as a busy service would render it. */
@@ -12,7 +17,10 @@ function busyMetrics(): Metrics {
   const metrics = createMetrics({ processMetrics: true });
   metrics.setBreakerState('gemini-cli', 'open');
   metrics.setBreakerState('cursor', 'closed');
-  metrics.recordResult({ ...failed('cursor', 'RATE_LIMITED'), redactions: [{ ruleId: 'aws-access-key', count: 2 }] }, 1200);
+  metrics.recordResult(
+    { ...failed('cursor', 'RATE_LIMITED'), redactions: [{ ruleId: 'aws-access-key', count: 2 }] },
+    1200,
+  );
   metrics.recordRouterEvent('fallback', 'gemini-cli', 'RATE_LIMITED');
   metrics.setPoolSize('docker', 2);
   metrics.addReapedContainers(1);
@@ -34,7 +42,9 @@ describe('metrics labels', () => {
     expect(text).toMatch(/bastion_agent_calls_total\{provider="gemini-cli",outcome="failed",code="INVALID_INPUT"\} 1/);
     expect(text).toMatch(/bastion_agent_calls_total\{provider="other",outcome="failed",code="INVALID_INPUT"\} 20/);
     expect(text).toMatch(/bastion_router_events_total\{event="skipped",provider="other",reason="other"\} 20/);
-    expect(text).toMatch(/bastion_http_request_duration_seconds_count\{route="other",method="other",status="other"\} 20/);
+    expect(text).toMatch(
+      /bastion_http_request_duration_seconds_count\{route="other",method="other",status="other"\} 20/,
+    );
     expect(text).not.toContain('made-up');
     expect(text).not.toContain('BREW');
   });
@@ -63,8 +73,14 @@ describeWhenAvailable(
   promtool.status === 0 ? null : "promtool is not installed (scripts/test-all.sh installs Debian's prometheus package)",
   () => {
     it('accepts /metrics as a busy service renders it', async () => {
-      const check = spawnSync('promtool', ['check', 'metrics'], { input: await busyMetrics().render(), encoding: 'utf8' });
-      expect({ status: check.status, problems: `${check.stdout}${check.stderr}`.trim() }).toEqual({ status: 0, problems: '' });
+      const check = spawnSync('promtool', ['check', 'metrics'], {
+        input: await busyMetrics().render(),
+        encoding: 'utf8',
+      });
+      expect({ status: check.status, problems: `${check.stdout}${check.stderr}`.trim() }).toEqual({
+        status: 0,
+        problems: '',
+      });
     });
   },
 );

@@ -7,7 +7,10 @@ import { createLabelSets, type LabelSets } from './label-sets';
 import type { BreakerStateName, RouterMetrics } from '@bastion/agent-runtime';
 
 /** Numeric values of the breaker-state gauge (documented in docs/operations.md). */
-export const BREAKER_STATE_VALUE = { closed: 0, open: 1, half_open: 2, isolated: 3 } as const satisfies Record<BreakerStateName, number>;
+export const BREAKER_STATE_VALUE = { closed: 0, open: 1, half_open: 2, isolated: 3 } as const satisfies Record<
+  BreakerStateName,
+  number
+>;
 export type { BreakerStateName };
 
 export interface MetricsOptions {
@@ -29,7 +32,11 @@ export interface MetricsOptions {
  * prom-client's gauges that end in `_total`, which `promtool check metrics` rejects (only counters
  * may): the same numbers are in `nodejs_active_resources` and `nodejs_active_handles` by type.
  */
-const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const LINT_FAILING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /**
  * The Prometheus registry of one runtime. Each instance owns its own registry (never the global
@@ -147,7 +154,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const outcome = labels.outcome(result.status);
       calls.inc({ provider, outcome, code: labels.code(result.error?.code) });
       duration.observe({ provider, outcome }, durationMs / 1000);
-      if (result.execution) sandboxDuration.observe({ backend: labels.backend(result.execution.backend) }, result.execution.durationMs / 1000);
+      if (result.execution)
+        sandboxDuration.observe(
+          { backend: labels.backend(result.execution.backend) },
+          result.execution.durationMs / 1000,
+        );
       for (const r of result.redactions) redactions.inc({ rule: labels.rule(r.ruleId) }, r.count);
       usage.record(result);
       if (result.policy.decision === 'deny') {
@@ -172,7 +183,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       reaped.inc(count);
     },
     recordHttp(route, method, status, durationMs) {
-      http.observe({ route: labels.route(route), method: labels.method(method), status: labels.status(status) }, durationMs / 1000);
+      http.observe(
+        { route: labels.route(route), method: labels.method(method), status: labels.status(status) },
+        durationMs / 1000,
+      );
     },
     setInFlight(count) {
       inFlight.set(count);

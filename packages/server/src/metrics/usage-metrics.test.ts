@@ -3,12 +3,22 @@ import { DailyUsage } from '@bastion/gateway';
 import type { AgentResult } from '@bastion/providers';
 
 const result = (over: Partial<AgentResult>): AgentResult => ({
-  status: 'succeeded', correlationId: 'c', provider: 'gemini-cli', mode: 'read-only', response: '', proposedChanges: [], appliedChanges: [],
-  redactions: [], policy: { decision: 'allow', reasons: [] }, execution: null, error: null, ...over,
+  status: 'succeeded',
+  correlationId: 'c',
+  provider: 'gemini-cli',
+  mode: 'read-only',
+  response: '',
+  proposedChanges: [],
+  appliedChanges: [],
+  redactions: [],
+  policy: { decision: 'allow', reasons: [] },
+  execution: null,
+  error: null,
+  ...over,
 });
 
 describe('usage metrics', () => {
-  it('counts tokens, requests, cost and budget stops per known provider, and today\'s usage for daily budgets', async () => {
+  it("counts tokens, requests, cost and budget stops per known provider, and today's usage for daily budgets", async () => {
     const m = createMetrics({ providers: ['gemini-cli'] });
     const daily = new DailyUsage(() => Date.parse('2026-03-01T12:00:00Z'));
     daily.account('acme', 'gemini-cli').add({ inputTokens: 70, outputTokens: 9, requests: 2, costUsd: 0.5 });
@@ -16,7 +26,12 @@ describe('usage metrics', () => {
     m.watchDailyUsage(daily);
     m.recordResult(result({ usage: { inputTokens: 100, outputTokens: 10, requests: 3, costUsd: 0.25 } }), 5);
     m.recordResult(
-      result({ provider: 'made-up', status: 'failed', usage: { inputTokens: 1, outputTokens: 2, requests: 1, costUsd: 0 }, error: { code: 'BUDGET_EXCEEDED', message: 'm', retryable: false, details: { scope: 'daily' } } }),
+      result({
+        provider: 'made-up',
+        status: 'failed',
+        usage: { inputTokens: 1, outputTokens: 2, requests: 1, costUsd: 0 },
+        error: { code: 'BUDGET_EXCEEDED', message: 'm', retryable: false, details: { scope: 'daily' } },
+      }),
       5,
     );
     const text = await m.render();

@@ -19,8 +19,18 @@ export function registerUsageMetrics(registry: Registry, labels: LabelSets, pref
     labelNames: ['provider', 'direction'] as const,
     registers: [registry],
   });
-  const requests = new Counter({ name: `${prefix}model_requests_total`, help: 'Model API requests relayed by the egress gateway', labelNames: ['provider'] as const, registers: [registry] });
-  const cost = new Counter({ name: `${prefix}model_cost_usd_total`, help: 'Estimated model cost in US dollars (price table, policy overrides)', labelNames: ['provider'] as const, registers: [registry] });
+  const requests = new Counter({
+    name: `${prefix}model_requests_total`,
+    help: 'Model API requests relayed by the egress gateway',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: `${prefix}model_cost_usd_total`,
+    help: 'Estimated model cost in US dollars (price table, policy overrides)',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+  });
   const exceeded = new Counter({
     name: `${prefix}budget_exceeded_total`,
     help: 'Calls ended BUDGET_EXCEEDED, by provider and scope (run, daily)',
@@ -36,7 +46,10 @@ export function registerUsageMetrics(registry: Registry, labels: LabelSets, pref
     collect() {
       this.reset();
       if (!daily) return;
-      const sums = new Map<string, { input_tokens: number; output_tokens: number; requests: number; cost_usd: number }>();
+      const sums = new Map<
+        string,
+        { input_tokens: number; output_tokens: number; requests: number; cost_usd: number }
+      >();
       for (const { provider, usage } of daily.snapshot()) {
         const p = labels.provider(provider);
         const s = sums.get(p) ?? { input_tokens: 0, output_tokens: 0, requests: 0, cost_usd: 0 };

@@ -11,8 +11,10 @@ export async function readTokenFile(file: string): Promise<string> {
     throw new BastionError('INVALID_INPUT', `cannot read token file ${file}`, { cause: err });
   }
   const token = text.trim();
-  if (token.length < 16) throw new BastionError('INVALID_INPUT', `token file ${file} must hold a token of at least 16 characters`);
-  if (/\s/.test(token)) throw new BastionError('INVALID_INPUT', `token file ${file} must hold one token with no whitespace`);
+  if (token.length < 16)
+    throw new BastionError('INVALID_INPUT', `token file ${file} must hold a token of at least 16 characters`);
+  if (/\s/.test(token))
+    throw new BastionError('INVALID_INPUT', `token file ${file} must hold one token with no whitespace`);
   return token;
 }
 
@@ -24,7 +26,9 @@ export function createBearerCheck(token: string): (header: string | undefined) =
   const expected = createHash('sha256').update(token).digest();
   return (header) => {
     const m = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-    const given = createHash('sha256').update(m ? m[1] : '').digest();
+    const given = createHash('sha256')
+      .update(m ? m[1] : '')
+      .digest();
     return timingSafeEqual(given, expected) && m !== null;
   };
 }

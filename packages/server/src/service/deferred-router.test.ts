@@ -6,7 +6,16 @@ import { createDeferredRouter } from './deferred-router';
 const real: Router = {
   providerIds: ['gemini-cli', 'cursor'],
   health: () => [],
-  route: async (_task, o = {}) => ({ ...notRunResult({ provider: o.provider ?? 'gemini-cli', correlationId: o.correlationId ?? 'c', error: { code: 'INTERNAL', message: '', retryable: false } }), status: 'succeeded', error: null }) as AgentResult,
+  route: async (_task, o = {}) =>
+    ({
+      ...notRunResult({
+        provider: o.provider ?? 'gemini-cli',
+        correlationId: o.correlationId ?? 'c',
+        error: { code: 'INTERNAL', message: '', retryable: false },
+      }),
+      status: 'succeeded',
+      error: null,
+    }) as AgentResult,
 };
 
 describe('a router whose runtime starts on demand', () => {
@@ -14,18 +23,36 @@ describe('a router whose runtime starts on demand', () => {
     let clock = 0;
     let engineUp = false;
     const start = jest.fn(async () => {
-      if (!engineUp) throw new BastionError('SANDBOX_UNAVAILABLE', 'Docker engine unreachable at /var/run/docker.sock (ENOENT) token=sk-live-0123456789abcdefghijklmn');
+      if (!engineUp)
+        throw new BastionError(
+          'SANDBOX_UNAVAILABLE',
+          'Docker engine unreachable at /var/run/docker.sock (ENOENT) token=sk-live-0123456789abcdefghijklmn',
+        );
       return real;
     });
-    const router = createDeferredRouter({ providerIds: ['gemini-cli', 'cursor'], start, clean: (t) => t.replace(/sk-live-\w+/g, '[REDACTED]'), fix: 'or serve with --backend bwrap', now: () => clock });
+    const router = createDeferredRouter({
+      providerIds: ['gemini-cli', 'cursor'],
+      start,
+      clean: (t) => t.replace(/sk-live-\w+/g, '[REDACTED]'),
+      fix: 'or serve with --backend bwrap',
+      now: () => clock,
+    });
 
     await router.warmUp();
     expect(router.started).toBe(false);
-    expect(router.problem).toBe('the sandbox is not usable: Docker engine unreachable at /var/run/docker.sock (ENOENT) token=[REDACTED]; or serve with --backend bwrap');
+    expect(router.problem).toBe(
+      'the sandbox is not usable: Docker engine unreachable at /var/run/docker.sock (ENOENT) token=[REDACTED]; or serve with --backend bwrap',
+    );
     expect(router.providerIds).toEqual(['gemini-cli', 'cursor']);
 
     const failed = await router.route({ prompt: 'p' }, { provider: 'cursor', correlationId: 'corr' });
-    expect(failed).toMatchObject({ status: 'failed', provider: 'cursor', correlationId: 'corr', execution: null, error: { code: 'SANDBOX_UNAVAILABLE', retryable: true, retryAfterMs: 5_000 } });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      provider: 'cursor',
+      correlationId: 'corr',
+      execution: null,
+      error: { code: 'SANDBOX_UNAVAILABLE', retryable: true, retryAfterMs: 5_000 },
+    });
     expect(failed.error?.message).toContain('--backend bwrap');
     expect(start).toHaveBeenCalledTimes(1); // inside the retry window: the known answer, no new attempt
 

@@ -40,7 +40,8 @@ export function createDeferredRouter(options: DeferredRouterOptions): DeferredRo
 
   const tryStart = (): Promise<Router> => {
     if (router) return Promise.resolve(router);
-    if (failure && now() - failure.at < retryAfterMs) return Promise.reject(new BastionError('SANDBOX_UNAVAILABLE', failure.message));
+    if (failure && now() - failure.at < retryAfterMs)
+      return Promise.reject(new BastionError('SANDBOX_UNAVAILABLE', failure.message));
     attempt ??= options
       .start()
       .then((started) => {

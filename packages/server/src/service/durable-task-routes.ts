@@ -39,9 +39,15 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
 
   const accept = async (req: FastifyRequest, reply: FastifyReply): Promise<DurableTask | null> => {
     const keyHeader = req.headers['idempotency-key'];
-    const key = keyHeader === undefined ? undefined : IdempotencyKey.safeParse(Array.isArray(keyHeader) ? keyHeader[0] : keyHeader);
+    const key =
+      keyHeader === undefined
+        ? undefined
+        : IdempotencyKey.safeParse(Array.isArray(keyHeader) ? keyHeader[0] : keyHeader);
     if (key && !key.success) {
-      o.invalid(reply, problemsOf(key.error).map((p) => ({ ...p, path: 'Idempotency-Key' })));
+      o.invalid(
+        reply,
+        problemsOf(key.error).map((p) => ({ ...p, path: 'Idempotency-Key' })),
+      );
       return null;
     }
     const admitted = await o.admit(req, reply);
@@ -56,12 +62,32 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
         reply
           .code(429)
           .header('retry-after', '1')
-          .send({ error: { code: 'RATE_LIMITED', message: `${queued} tasks are waiting for a worker, the most this service queues; retry after 1 s (Retry-After) or add workers (bastion worker --database)`, retryable: true, retryAfterMs: 1000 } });
+          .send({
+            error: {
+              code: 'RATE_LIMITED',
+              message: `${queued} tasks are waiting for a worker, the most this service queues; retry after 1 s (Retry-After) or add workers (bastion worker --database)`,
+              retryable: true,
+              retryAfterMs: 1000,
+            },
+          });
         return null;
       }
-      const { task, created } = await ledger.submit({ request: admitted as Record<string, unknown>, correlationId, ...(key?.success ? { idempotencyKey: key.data } : {}), maxAttempts: o.maxAttempts ?? 3 });
+      const { task, created } = await ledger.submit({
+        request: admitted as Record<string, unknown>,
+        correlationId,
+        ...(key?.success ? { idempotencyKey: key.data } : {}),
+        maxAttempts: o.maxAttempts ?? 3,
+      });
       if (created) {
-        audit?.record({ event: 'service.accepted', correlationId, stage: 'service', taskId: task.id, intent: admitted.intent, provider: admitted.provider ?? null, durable: true });
+        audit?.record({
+          event: 'service.accepted',
+          correlationId,
+          stage: 'service',
+          taskId: task.id,
+          intent: admitted.intent,
+          provider: admitted.provider ?? null,
+          durable: true,
+        });
         o.onAccepted?.();
       } else reply.header('idempotent-replayed', 'true');
       return task;
@@ -117,8 +143,20 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
     const { clientLeft } = await follow(reply, task.id, 0);
     if (!clientLeft) return;
     // The submitter that goes away cancels its task, on whichever worker holds it.
-    const cancelled = failedResult({ correlation_id: task.correlationId, request: task.request }, 'TIMEOUT', 'the caller cancelled the task');
-    await ledger.cancel(task.id, cancelled).catch((err: unknown) => audit?.record({ event: 'service.cancel_failed', correlationId: task.correlationId, stage: 'service', taskId: task.id, error: BastionError.from(err, 'SANDBOX_UNAVAILABLE').toInfo() }));
+    const cancelled = failedResult(
+      { correlation_id: task.correlationId, request: task.request },
+      'TIMEOUT',
+      'the caller cancelled the task',
+    );
+    await ledger.cancel(task.id, cancelled).catch((err: unknown) =>
+      audit?.record({
+        event: 'service.cancel_failed',
+        correlationId: task.correlationId,
+        stage: 'service',
+        taskId: task.id,
+        error: BastionError.from(err, 'SANDBOX_UNAVAILABLE').toInfo(),
+      }),
+    );
   });
 
   async function untilFinished(id: string, req: FastifyRequest): Promise<DurableTask | undefined> {
@@ -136,7 +174,13 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
   /** SSE from the ledger: replay after Last-Event-ID, then new events as they are committed, until the result. */
   async function follow(reply: FastifyReply, id: string, lastEventId: number): Promise<{ clientLeft: boolean }> {
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'close', 'x-accel-buffering': 'no', 'x-task-id': id });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'close',
+      'x-accel-buffering': 'no',
+      'x-task-id': id,
+    });
     res.flushHeaders();
     let left = false;
     res.on('close', () => {
@@ -154,7 +198,13 @@ export function registerDurableTaskRoutes(app: FastifyInstance, o: DurableTaskRo
           events = await ledger.eventsSince(id, last);
         } catch (err) {
           // The database is away: the follower keeps its stream and gets the events once it is back.
-          audit?.record({ event: 'service.follow_retry', correlationId: '-', stage: 'service', taskId: id, error: BastionError.from(err, 'SANDBOX_UNAVAILABLE').toInfo() });
+          audit?.record({
+            event: 'service.follow_retry',
+            correlationId: '-',
+            stage: 'service',
+            taskId: id,
+            error: BastionError.from(err, 'SANDBOX_UNAVAILABLE').toInfo(),
+          });
         }
         for (const e of events) {
           if (left) break;
@@ -187,6 +237,12 @@ function view(task: DurableTask) {
 }
 
 function ledgerDown(reply: FastifyReply, err: unknown) {
-  const error = BastionError.isInstance(err) ? err : new BastionError('SANDBOX_UNAVAILABLE', 'the task database is unavailable: the task was not accepted; retry after Retry-After (send the same Idempotency-Key so it is accepted once)', { cause: err, retryable: true });
+  const error = BastionError.isInstance(err)
+    ? err
+    : new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        'the task database is unavailable: the task was not accepted; retry after Retry-After (send the same Idempotency-Key so it is accepted once)',
+        { cause: err, retryable: true },
+      );
   return reply.code(503).header('retry-after', '5').send({ error: error.toInfo() });
 }

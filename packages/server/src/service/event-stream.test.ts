@@ -103,8 +103,20 @@ describe('GET /v1/tasks/:id/events', () => {
     const service = await createService({ router, metrics, audit, tokenFile: join(dir, 'token'), port: 0, ...extra });
     closers.push(() => service.close());
     const request = (path: string, init: RequestInit = {}) =>
-      fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string>) } });
-    const submit = async () => ((await (await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'explain' }) })).json()) as { id: string }).id;
+      fetch(`${service.url}${path}`, {
+        ...init,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${TOKEN}`,
+          ...(init.headers as Record<string, string>),
+        },
+      });
+    const submit = async () =>
+      (
+        (await (
+          await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'explain' }) })
+        ).json()) as { id: string }
+      ).id;
     return { service, request, submit };
   }
 
@@ -142,7 +154,8 @@ describe('GET /v1/tasks/:id/events', () => {
     await stepped.step();
     await stepped.step();
     let state = '';
-    while (state !== 'succeeded') state = ((await (await request(`/v1/tasks/${id}`)).json()) as { state: string }).state;
+    while (state !== 'succeeded')
+      state = ((await (await request(`/v1/tasks/${id}`)).json()) as { state: string }).state;
 
     const resumed = sseReader(await request(`/v1/tasks/${id}/events`, { headers: { 'last-event-id': '3' } }));
     const events = await resumed.until('result');
@@ -196,6 +209,8 @@ describe('GET /v1/tasks/:id/events', () => {
     const { request } = await serve(steppedCall().call);
     const res = await request('/v1/tasks/no-such-task/events');
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: 'NOT_FOUND', message: expect.stringContaining('no task no-such-task') } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'NOT_FOUND', message: expect.stringContaining('no task no-such-task') },
+    });
   });
 });

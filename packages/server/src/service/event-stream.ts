@@ -22,7 +22,11 @@ export function parseLastEventId(header: string | string[] | undefined): number 
  * heartbeat comment is sent while the agent is quiet. Resolves when the stream ended either way,
  * with whether the client left first.
  */
-export function followTaskEvents(res: ServerResponse, log: TaskEventLog, options: FollowOptions): Promise<{ clientLeft: boolean }> {
+export function followTaskEvents(
+  res: ServerResponse,
+  log: TaskEventLog,
+  options: FollowOptions,
+): Promise<{ clientLeft: boolean }> {
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-store',

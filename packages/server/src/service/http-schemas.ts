@@ -9,15 +9,23 @@ export const Problem = z.object({
 });
 
 export const ErrorBody = z
-  .object({ error: ErrorInfo.extend({ problems: z.array(Problem).optional().describe('Every schema problem of an INVALID_INPUT body') }) })
+  .object({
+    error: ErrorInfo.extend({
+      problems: z.array(Problem).optional().describe('Every schema problem of an INVALID_INPUT body'),
+    }),
+  })
   .describe('Every non-2xx answer: an error from the closed set of codes, with a message that says how to fix it');
 
-export const TaskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'denied']).describe('queued: committed, waiting for a worker (serve --database only)');
+export const TaskState = z
+  .enum(['queued', 'running', 'succeeded', 'failed', 'denied'])
+  .describe('queued: committed, waiting for a worker (serve --database only)');
 
 export const TaskView = z
   .object({
     id: z.string().describe('Task id for GET /v1/tasks/{id} and /v1/tasks/{id}/events'),
-    correlationId: z.string().describe('x-correlation-id of the request, or a generated one; in every audit event of the task'),
+    correlationId: z
+      .string()
+      .describe('x-correlation-id of the request, or a generated one; in every audit event of the task'),
     state: TaskState,
     createdAt: z.string().describe('ISO 8601'),
     finishedAt: z.string().optional().describe('ISO 8601, once finished'),
@@ -46,5 +54,8 @@ export const Readiness = z
   .strict();
 
 export const RoutedEvent = z.object({ provider: z.string(), attempt: z.number().int().nonnegative() });
-export const OutputEvent = z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string().describe('Sanitized agent output, as it arrives') });
+export const OutputEvent = z.object({
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string().describe('Sanitized agent output, as it arrives'),
+});
 export const TruncatedEvent = z.object({ droppedThroughId: z.number().int(), reason: z.string() });

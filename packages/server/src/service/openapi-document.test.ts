@@ -48,8 +48,21 @@ describe('GET /openapi.json', () => {
     };
     const audit = createMemoryAuditLog();
     const metrics = createMetrics();
-    const router = createRouter({ providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }], call, audit, metrics });
-    service = await createService({ router, metrics, audit, tokenFile: join(dir, 'token'), port: 0, maxInFlight: 1, readiness: async () => (ready ? { ready: true } : { ready: false, reason: 'docker engine unreachable (ENOENT)' }) });
+    const router = createRouter({
+      providers: [{ id: 'gemini-cli', capabilities: { analyze: true, edit: false } }],
+      call,
+      audit,
+      metrics,
+    });
+    service = await createService({
+      router,
+      metrics,
+      audit,
+      tokenFile: join(dir, 'token'),
+      port: 0,
+      maxInFlight: 1,
+      readiness: async () => (ready ? { ready: true } : { ready: false, reason: 'docker engine unreachable (ENOENT)' }),
+    });
   });
   afterAll(async () => {
     await service.close();
@@ -59,14 +72,23 @@ describe('GET /openapi.json', () => {
   const request = (path: string, init: RequestInit & { auth?: boolean } = {}) =>
     fetch(`${service.url}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...(init.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }), ...(init.headers as Record<string, string>) },
+      headers: {
+        'content-type': 'application/json',
+        ...(init.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }),
+        ...(init.headers as Record<string, string>),
+      },
     });
 
   /** Checks a real answer against the document's schema for that path, method and status. */
   async function conforms(res: Response, path: string, method: string): Promise<unknown> {
     const operation = ((doc.paths as Json)[path] as Json)[method] as Json;
     const response = (operation.responses as Json)[String(res.status)] as Json | undefined;
-    expect({ path, method, status: res.status, documented: response !== undefined }).toEqual({ path, method, status: res.status, documented: true });
+    expect({ path, method, status: res.status, documented: response !== undefined }).toEqual({
+      path,
+      method,
+      status: res.status,
+      documented: true,
+    });
     covered.add(`${method} ${path} ${res.status}`);
     const content = resolveRefs(response!.content, doc) as Json;
     const type = (res.headers.get('content-type') ?? '').split(';')[0];
@@ -98,7 +120,9 @@ describe('GET /openapi.json', () => {
     expect(res.status).toBe(200);
     doc = (await res.json()) as Json;
     expect(doc.openapi).toBe('3.1.0');
-    const taskRequest = ((doc.components as Json).schemas as Json).TaskRequest as { properties: { provider: { enum: string[] } } };
+    const taskRequest = ((doc.components as Json).schemas as Json).TaskRequest as {
+      properties: { provider: { enum: string[] } };
+    };
     expect(taskRequest.properties.provider.enum).toEqual(['gemini-cli']);
     covered.add('get /openapi.json 200');
   });
@@ -107,16 +131,26 @@ describe('GET /openapi.json', () => {
     await conforms(await request('/healthz', { auth: false }), '/healthz', 'get');
     await conforms(await request('/readyz', { auth: false }), '/readyz', 'get');
     ready = false;
-    const notReady = (await conforms(await request('/readyz', { auth: false }), '/readyz', 'get')) as { reason: string };
+    const notReady = (await conforms(await request('/readyz', { auth: false }), '/readyz', 'get')) as {
+      reason: string;
+    };
     expect(notReady.reason).toContain('docker engine unreachable');
     ready = true;
     await conforms(await request('/metrics'), '/metrics', 'get');
     await conforms(await request('/metrics', { auth: false }), '/metrics', 'get');
 
     const body = JSON.stringify({ prompt: 'explain' });
-    const done = (await conforms(await request('/v1/tasks?wait=true', { method: 'POST', body }), '/v1/tasks', 'post')) as AgentResult;
+    const done = (await conforms(
+      await request('/v1/tasks?wait=true', { method: 'POST', body }),
+      '/v1/tasks',
+      'post',
+    )) as AgentResult;
     expect(done.status).toBe('succeeded');
-    await conforms(await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'x', provider: 'nope' }) }), '/v1/tasks', 'post');
+    await conforms(
+      await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'x', provider: 'nope' }) }),
+      '/v1/tasks',
+      'post',
+    );
     await conforms(await request('/v1/tasks', { method: 'POST', body, auth: false }), '/v1/tasks', 'post');
     const accepted = await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'hold' }) });
     const { id } = (await conforms(accepted, '/v1/tasks', 'post')) as { id: string };
@@ -130,23 +164,37 @@ describe('GET /openapi.json', () => {
     await conforms(await request('/v1/tasks/missing/events'), '/v1/tasks/{id}/events', 'get');
     await conforms(await request('/v1/tasks/missing', { auth: false }), '/v1/tasks/{id}', 'get');
     await conforms(await request('/v1/tasks/stream', { method: 'POST', body }), '/v1/tasks/stream', 'post');
-    await conforms(await request('/v1/tasks/stream', { method: 'POST', body: '{"prompt":""}' }), '/v1/tasks/stream', 'post');
+    await conforms(
+      await request('/v1/tasks/stream', { method: 'POST', body: '{"prompt":""}' }),
+      '/v1/tasks/stream',
+      'post',
+    );
   });
 
   it('answers an unknown route 404 NOT_FOUND naming the routes there are, in the documented error shape', async () => {
     const res = await request('/v1/task');
     expect(res.status).toBe(404);
     const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error).toMatchObject({ code: 'NOT_FOUND', retryable: false, message: expect.stringContaining('/openapi.json') });
+    expect(body.error).toMatchObject({
+      code: 'NOT_FOUND',
+      retryable: false,
+      message: expect.stringContaining('/openapi.json'),
+    });
     const errorBody = resolveRefs({ $ref: '#/components/schemas/ErrorBody' }, doc);
     expect(z.fromJSONSchema(errorBody as never).safeParse(body).success).toBe(true);
     // The validator is not a rubber stamp: a code outside the closed set or a missing field fails.
-    expect(z.fromJSONSchema(errorBody as never).safeParse({ error: { ...body.error, code: 'NO_SUCH_ROUTE' } }).success).toBe(false);
-    expect(z.fromJSONSchema(errorBody as never).safeParse({ error: { code: 'NOT_FOUND', message: 'x' } }).success).toBe(false);
+    expect(
+      z.fromJSONSchema(errorBody as never).safeParse({ error: { ...body.error, code: 'NO_SUCH_ROUTE' } }).success,
+    ).toBe(false);
+    expect(z.fromJSONSchema(errorBody as never).safeParse({ error: { code: 'NOT_FOUND', message: 'x' } }).success).toBe(
+      false,
+    );
   });
 
   it('exercised each documented path and method', () => {
-    const documented = Object.entries(doc.paths as Json).flatMap(([path, ops]) => Object.keys(ops as Json).map((m) => `${m} ${path}`));
+    const documented = Object.entries(doc.paths as Json).flatMap(([path, ops]) =>
+      Object.keys(ops as Json).map((m) => `${m} ${path}`),
+    );
     const seen = new Set([...covered].map((c) => c.split(' ').slice(0, 2).join(' ')));
     expect(documented.filter((d) => !seen.has(d))).toEqual([]);
   });

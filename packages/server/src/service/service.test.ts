@@ -2,7 +2,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentProvider, AgentResult } from '@bastion/providers';
-import { createMemoryAuditLog, createFlagService, type FlagService, writeFlagsFileAtomic, createPipeline, createAgentRunner, flagServiceAutofix, createRouter, type ProviderCall, type RoutedProvider } from '@bastion/agent-runtime';
+import {
+  createMemoryAuditLog,
+  createFlagService,
+  type FlagService,
+  writeFlagsFileAtomic,
+  createPipeline,
+  createAgentRunner,
+  flagServiceAutofix,
+  createRouter,
+  type ProviderCall,
+  type RoutedProvider,
+} from '@bastion/agent-runtime';
 import type { Executor } from '@bastion/sandbox';
 import { createMetrics } from '../metrics/metrics';
 import type { ProviderBinding } from '@bastion/agent-runtime';
@@ -32,11 +43,24 @@ function echoExecutor(): Executor & { runs: number } {
   const ex = {
     backend: 'memory' as const,
     runs: 0,
-    async run(_req: unknown, hooks: { onStdout(c: Uint8Array): void; onStarted?(i: { sandboxId: string; startupMs: number }): void }) {
+    async run(
+      _req: unknown,
+      hooks: { onStdout(c: Uint8Array): void; onStarted?(i: { sandboxId: string; startupMs: number }): void },
+    ) {
       ex.runs += 1;
       hooks.onStarted?.({ sandboxId: 'mem-1', startupMs: 0 });
       hooks.onStdout(new TextEncoder().encode('patched src/a.ts\n'));
-      return { exitCode: 0, signal: null, oomKilled: false, timedOut: false, outputLimited: null, aborted: false, durationMs: 1, startupMs: 0, sandboxId: 'mem-1' };
+      return {
+        exitCode: 0,
+        signal: null,
+        oomKilled: false,
+        timedOut: false,
+        outputLimited: null,
+        aborted: false,
+        durationMs: 1,
+        startupMs: 0,
+        sandboxId: 'mem-1',
+      };
     },
     close: async () => undefined,
   };
@@ -49,7 +73,11 @@ const fakeCursor: AgentProvider = {
   flags: {},
   id: 'cursor',
   capabilities: cursorCaps,
-  plan: (task) => ({ provider: 'cursor', image: 'bastion/sandbox:latest', command: ['cursor-agent', '-p', task.prompt] }),
+  plan: (task) => ({
+    provider: 'cursor',
+    image: 'bastion/sandbox:latest',
+    command: ['cursor-agent', '-p', task.prompt],
+  }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout.trim() }),
 };
 
@@ -68,11 +96,22 @@ describe('bastion serve', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function serve(call: ProviderCall, extra: { providers?: RoutedProvider[]; flags?: FlagService; config?: Parameters<typeof createRouter>[0]['config']; runtimeClose?: () => Promise<void> } = {}) {
+  async function serve(
+    call: ProviderCall,
+    extra: {
+      providers?: RoutedProvider[];
+      flags?: FlagService;
+      config?: Parameters<typeof createRouter>[0]['config'];
+      runtimeClose?: () => Promise<void>;
+    } = {},
+  ) {
     const audit = createMemoryAuditLog();
     const metrics = createMetrics();
     const router = createRouter({
-      providers: extra.providers ?? [{ id: 'gemini-cli', capabilities: geminiCaps }, { id: 'cursor', capabilities: cursorCaps }],
+      providers: extra.providers ?? [
+        { id: 'gemini-cli', capabilities: geminiCaps },
+        { id: 'cursor', capabilities: cursorCaps },
+      ],
       call,
       audit,
       metrics,
@@ -92,19 +131,34 @@ describe('bastion serve', () => {
     const request = (path: string, init: RequestInit & { auth?: boolean } = {}) =>
       fetch(`${service.url}${path}`, {
         ...init,
-        headers: { 'content-type': 'application/json', ...(init.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }), ...(init.headers as Record<string, string>) },
+        headers: {
+          'content-type': 'application/json',
+          ...(init.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }),
+          ...(init.headers as Record<string, string>),
+        },
       });
     return { service, audit, metrics, request };
   }
 
   it('answers 401 to a request without the token and runs nothing', async () => {
-    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => okResult(p, o.correlationId));
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) =>
+      okResult(p, o.correlationId),
+    );
     const { request } = await serve(call);
-    const res = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'hi' }), auth: false });
+    const res = await request('/v1/tasks?wait=true', {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'hi' }),
+      auth: false,
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect((await json(res)).error.code).toBe('AUTH_FAILED');
-    const wrong = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'hi' }), auth: false, headers: { authorization: `Bearer ${TOKEN}x` } });
+    const wrong = await request('/v1/tasks?wait=true', {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'hi' }),
+      auth: false,
+      headers: { authorization: `Bearer ${TOKEN}x` },
+    });
     expect(wrong.status).toBe(401);
     expect((await request('/metrics', { auth: false })).status).toBe(401);
     expect((await request('/v1/tasks/anything', { auth: false })).status).toBe(401);
@@ -114,13 +168,20 @@ describe('bastion serve', () => {
   });
 
   it('rejects an invalid body with 400 and the paths of every problem', async () => {
-    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => okResult(p, o.correlationId));
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) =>
+      okResult(p, o.correlationId),
+    );
     const { request } = await serve(call);
-    const res = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: '', intent: 'delete', extra: 1 }) });
+    const res = await request('/v1/tasks?wait=true', {
+      method: 'POST',
+      body: JSON.stringify({ prompt: '', intent: 'delete', extra: 1 }),
+    });
     expect(res.status).toBe(400);
     const body = await json(res);
     expect(body.error.code).toBe('INVALID_INPUT');
-    expect(body.error.problems.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['prompt', 'intent']));
+    expect(body.error.problems.map((p: { path: string }) => p.path)).toEqual(
+      expect.arrayContaining(['prompt', 'intent']),
+    );
     const notJson = await request('/v1/tasks', { method: 'POST', body: '{nope' });
     expect(notJson.status).toBe(400);
     expect((await json(notJson)).error.code).toBe('INVALID_INPUT');
@@ -129,9 +190,15 @@ describe('bastion serve', () => {
 
   it('runs a task synchronously with ?wait=true, and asynchronously with 202 and GET /v1/tasks/:id', async () => {
     const { request } = await serve(async (p, _t, o) => okResult(p, o.correlationId));
-    const sync = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'explain', provider: 'gemini-cli' }), headers: { 'x-correlation-id': 'corr-1' } });
+    const sync = await request('/v1/tasks?wait=true', {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'explain', provider: 'gemini-cli' }),
+      headers: { 'x-correlation-id': 'corr-1' },
+    });
     expect(sync.status).toBe(200);
-    expect(await json(sync)).toEqual(expect.objectContaining({ status: 'succeeded', provider: 'gemini-cli', correlationId: 'corr-1' }));
+    expect(await json(sync)).toEqual(
+      expect.objectContaining({ status: 'succeeded', provider: 'gemini-cli', correlationId: 'corr-1' }),
+    );
 
     const accepted = await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'explain' }) });
     expect(accepted.status).toBe(202);
@@ -167,7 +234,13 @@ describe('bastion serve', () => {
     const flags = createFlagService({ flagsFile, env: {}, audit });
     closers.push(() => flags.close());
     const executor = echoExecutor();
-    const pipeline = createPipeline({ policy: () => allowAll, executor, sanitizer: passThrough, secrets: noSecrets, audit });
+    const pipeline = createPipeline({
+      policy: () => allowAll,
+      executor,
+      sanitizer: passThrough,
+      secrets: noSecrets,
+      audit,
+    });
     // The production path: the router's call is one AgentRunner.run, whose binding reads the
     // provider's autofix flag at call time (cursor's manifest names FF_CURSOR_AUTOFIX).
     const autofix = flagServiceAutofix(flags);
@@ -180,15 +253,23 @@ describe('bastion serve', () => {
           mode: enabled ? 'apply' : 'dry-run',
           changes: async (_run, { mode }) => {
             const change = { path: 'src/a.ts', kind: 'modify' as const, diff: '--- a/src/a.ts\n+++ b/src/a.ts\n' };
-            return { proposedChanges: [change], appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [] };
+            return {
+              proposedChanges: [change],
+              appliedChanges: mode === 'apply' ? [{ path: change.path, kind: change.kind }] : [],
+            };
           },
         };
       },
     };
     const runner = createAgentRunner({ pipeline, bindings: [binding] });
-    const call: ProviderCall = (providerId, task, o) => runner.run(providerId, task, { correlationId: o.correlationId, signal: o.signal });
+    const call: ProviderCall = (providerId, task, o) =>
+      runner.run(providerId, task, { correlationId: o.correlationId, signal: o.signal });
     const { request } = await serve(call, { providers: [fakeCursor], flags });
-    const edit = () => request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'fix the bug', intent: 'edit' }) }).then((r) => r.json() as Promise<AgentResult>);
+    const edit = () =>
+      request('/v1/tasks?wait=true', {
+        method: 'POST',
+        body: JSON.stringify({ prompt: 'fix the bug', intent: 'edit' }),
+      }).then((r) => r.json() as Promise<AgentResult>);
 
     const before = await edit();
     expect(before).toEqual(expect.objectContaining({ status: 'succeeded', mode: 'dry-run', appliedChanges: [] }));
@@ -196,19 +277,51 @@ describe('bastion serve', () => {
 
     await writeFlagsFileAtomic(flagsFile, { FF_CURSOR_AUTOFIX: true });
     const after = await edit();
-    expect(after).toEqual(expect.objectContaining({ status: 'succeeded', mode: 'apply', appliedChanges: [{ path: 'src/a.ts', kind: 'modify' }] }));
+    expect(after).toEqual(
+      expect.objectContaining({
+        status: 'succeeded',
+        mode: 'apply',
+        appliedChanges: [{ path: 'src/a.ts', kind: 'modify' }],
+      }),
+    );
     expect(executor.runs).toBe(2);
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_locked', flag: 'FF_CURSOR_AUTOFIX', correlationId: before.correlationId }));
-    expect(audit.events).toContainEqual(expect.objectContaining({ event: 'flags.write_unlocked', flag: 'FF_CURSOR_AUTOFIX', correlationId: after.correlationId, source: 'file' }));
+    expect(audit.events).toContainEqual(
+      expect.objectContaining({
+        event: 'flags.write_locked',
+        flag: 'FF_CURSOR_AUTOFIX',
+        correlationId: before.correlationId,
+      }),
+    );
+    expect(audit.events).toContainEqual(
+      expect.objectContaining({
+        event: 'flags.write_unlocked',
+        flag: 'FF_CURSOR_AUTOFIX',
+        correlationId: after.correlationId,
+        source: 'file',
+      }),
+    );
   });
 
   it('shows the open breaker, calls by outcome and redactions by rule in /metrics', async () => {
     const { request } = await serve(
       async (p, _t, o) =>
         p === 'gemini-cli'
-          ? { ...okResult(p, o.correlationId), status: 'failed', redactions: [], error: { code: 'RATE_LIMITED', message: '429', retryable: true, retryAfterMs: 1 } }
+          ? {
+              ...okResult(p, o.correlationId),
+              status: 'failed',
+              redactions: [],
+              error: { code: 'RATE_LIMITED', message: '429', retryable: true, retryAfterMs: 1 },
+            }
           : okResult(p, o.correlationId),
-      { config: { defaults: { retry: { maxAttempts: 0 }, cooldownMs: 0, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } } } },
+      {
+        config: {
+          defaults: {
+            retry: { maxAttempts: 0 },
+            cooldownMs: 0,
+            breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 },
+          },
+        },
+      },
     );
     for (let i = 0; i < 2; i++) {
       const r = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: `p${i}` }) });
@@ -219,7 +332,9 @@ describe('bastion serve', () => {
     expect(metrics).toMatch(/bastion_circuit_breaker_state\{provider="cursor"\} 0/);
     expect(metrics).toMatch(/bastion_agent_calls_total\{provider="cursor",outcome="succeeded",code="none"\} 2/);
     expect(metrics).toMatch(/bastion_redactions_total\{rule="aws-access-key"\} 4/);
-    expect(metrics).toMatch(/bastion_router_events_total\{event="fallback",provider="gemini-cli",reason="RATE_LIMITED"\} 2/);
+    expect(metrics).toMatch(
+      /bastion_router_events_total\{event="fallback",provider="gemini-cli",reason="RATE_LIMITED"\} 2/,
+    );
     expect(metrics).toContain('bastion_agent_call_duration_seconds_bucket');
   });
 
@@ -249,9 +364,14 @@ describe('bastion serve', () => {
   });
 
   it('answers an unknown provider 400 INVALID_INPUT naming the known ones, before accepting anything', async () => {
-    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) => okResult(p, o.correlationId));
+    const call = jest.fn<ReturnType<ProviderCall>, Parameters<ProviderCall>>(async (p, _t, o) =>
+      okResult(p, o.correlationId),
+    );
     const { request } = await serve(call);
-    const res = await request('/v1/tasks', { method: 'POST', body: JSON.stringify({ prompt: 'hi', provider: 'claude' }) });
+    const res = await request('/v1/tasks', {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'hi', provider: 'claude' }),
+    });
     expect(res.status).toBe(400);
     const body = await json(res);
     expect(body.error.code).toBe('INVALID_INPUT');
@@ -267,14 +387,21 @@ describe('bastion serve', () => {
         await held;
         return okResult(p, o.correlationId);
       },
-      { providers: [{ id: 'cursor', capabilities: cursorCaps }], config: { defaults: { maxConcurrent: 1, maxQueue: 0 } } },
+      {
+        providers: [{ id: 'cursor', capabilities: cursorCaps }],
+        config: { defaults: { maxConcurrent: 1, maxQueue: 0 } },
+      },
     );
     const first = request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'one' }) });
     await new Promise((r) => setTimeout(r, 50));
     const second = await request('/v1/tasks?wait=true', { method: 'POST', body: JSON.stringify({ prompt: 'two' }) });
     expect(second.status).toBe(429);
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await json(second)).error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, message: expect.stringContaining('Retry-After') });
+    expect((await json(second)).error).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryable: true,
+      message: expect.stringContaining('Retry-After'),
+    });
     release();
     expect((await first).status).toBe(200);
 
@@ -300,25 +427,37 @@ describe('bastion serve', () => {
     expect(pinned.status).toBe(429);
     expect(Number(pinned.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(pinned.headers.get('location')).toBeNull();
-    expect((await json(pinned)).error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, message: expect.stringMatching(/cursor 1\/1 running.*maxConcurrent/) });
+    expect((await json(pinned)).error).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryable: true,
+      message: expect.stringMatching(/cursor 1\/1 running.*maxConcurrent/),
+    });
 
     // gemini-cli still has room, so an unpinned task is accepted; then nothing has room.
     expect((await post({ prompt: 'three' })).status).toBe(202);
     while (call.mock.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
     const none = await post({ prompt: 'four' });
     expect(none.status).toBe(429);
-    expect((await json(none)).error).toMatchObject({ message: expect.stringMatching(/gemini-cli 1\/1 running, 0\/0 queued; cursor 1\/1/) });
+    expect((await json(none)).error).toMatchObject({
+      message: expect.stringMatching(/gemini-cli 1\/1 running, 0\/0 queued; cursor 1\/1/),
+    });
     expect(call).toHaveBeenCalledTimes(2);
 
     const ready = (await (await request('/readyz')).json()) as { providers: unknown[] };
-    expect(ready.providers).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'cursor', inFlight: 1, maxConcurrent: 1, maxQueue: 0 })]));
+    expect(ready.providers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'cursor', inFlight: 1, maxConcurrent: 1, maxQueue: 0 })]),
+    );
     release();
   });
 
   it('refuses to start without a usable token file', async () => {
     await writeFile(tokenFile, 'short');
     const router = createRouter({ providers: [], call: jest.fn(), audit: createMemoryAuditLog() });
-    await expect(createService({ router, metrics: createMetrics(), tokenFile, port: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(createService({ router, metrics: createMetrics(), tokenFile: join(dir, 'missing'), port: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(createService({ router, metrics: createMetrics(), tokenFile, port: 0 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(
+      createService({ router, metrics: createMetrics(), tokenFile: join(dir, 'missing'), port: 0 }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

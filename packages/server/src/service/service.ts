@@ -8,7 +8,15 @@ import { createBearerCheck, readTokenFile } from './bearer-auth';
 import { followTaskEvents, parseLastEventId } from './event-stream';
 import { capacityMessage, capacityWaitMs } from './provider-capacity';
 import { openApiDocument } from './openapi-document';
-import { TaskQuery, admitTaskRequest, problemsOf, taskRequestFor, type Problem, type TaskRequest, type TaskWorkspaceAccess } from './task-request';
+import {
+  TaskQuery,
+  admitTaskRequest,
+  problemsOf,
+  taskRequestFor,
+  type Problem,
+  type TaskRequest,
+  type TaskWorkspaceAccess,
+} from './task-request';
 import { TaskEventLog } from './task-event-log';
 import { TaskStore, type TaskRecord } from './task-store';
 import { registerDurableTaskRoutes } from './durable-task-routes';
@@ -73,7 +81,8 @@ export interface StartedService extends AsyncDisposable {
  */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
 
-const ROUTES = 'POST /v1/tasks, POST /v1/tasks/stream, GET /v1/tasks/{id}, GET /v1/tasks/{id}/events, GET /healthz, /readyz, /metrics, /openapi.json';
+const ROUTES =
+  'POST /v1/tasks, POST /v1/tasks/stream, GET /v1/tasks/{id}, GET /v1/tasks/{id}/events, GET /healthz, /readyz, /metrics, /openapi.json';
 
 /**
  * The HTTP API of `bastion serve` on fastify. Every route except /healthz, /readyz and
@@ -105,7 +114,14 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
     const path = req.url.split('?')[0];
     if (PUBLIC_PATHS.has(path)) return;
     if (!authorized(req.headers.authorization)) {
-      audit?.record({ event: 'service.unauthorized', correlationId: '-', stage: 'service', method: req.method, path, remote: req.ip });
+      audit?.record({
+        event: 'service.unauthorized',
+        correlationId: '-',
+        stage: 'service',
+        method: req.method,
+        path,
+        remote: req.ip,
+      });
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="bastion"')
@@ -114,33 +130,57 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
   });
   app.addHook('onResponse', async (req, reply) => {
     const startedAt = (req as FastifyRequest & { startedAt?: number }).startedAt ?? performance.now();
-    metrics.recordHttp(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, performance.now() - startedAt);
+    metrics.recordHttp(
+      req.routeOptions.url ?? 'unmatched',
+      req.method,
+      reply.statusCode,
+      performance.now() - startedAt,
+    );
   });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status < 500) return reply.code(status).send({ error: { code: 'INVALID_INPUT', message: err.message, retryable: false, problems: [{ path: '', message: err.message }] } });
+    if (status < 500)
+      return reply.code(status).send({
+        error: {
+          code: 'INVALID_INPUT',
+          message: err.message,
+          retryable: false,
+          problems: [{ path: '', message: err.message }],
+        },
+      });
     const error = BastionError.from(err, 'INTERNAL', 'internal error');
     return reply.code(500).send({ error: error.toInfo() });
   });
   app.setNotFoundHandler((req, reply) =>
-    notFound(reply, `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}; the routes are ${ROUTES} (schema at /openapi.json)`),
+    notFound(
+      reply,
+      `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}; the routes are ${ROUTES} (schema at /openapi.json)`,
+    ),
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (draining) return reply.code(503).send({ ready: false, reason: 'draining' });
-    const check = options.readiness ? await options.readiness().catch((err: unknown) => ({ ready: false, reason: (err as Error).message })) : { ready: true };
+    const check = options.readiness
+      ? await options.readiness().catch((err: unknown) => ({ ready: false, reason: (err as Error).message }))
+      : { ready: true };
     if (check.ready && options.durable) {
       const down = await options.durable.ledger.ping().then(
         () => undefined,
-        (err: unknown) => `the task database is unreachable (${(err as { code?: string }).code ?? 'no answer'}): tasks cannot be accepted until it is back`,
+        (err: unknown) =>
+          `the task database is unreachable (${(err as { code?: string }).code ?? 'no answer'}): tasks cannot be accepted until it is back`,
       );
       if (down) return reply.code(503).send({ ready: false, reason: down, providers: router.health() });
     }
-    return reply.code(check.ready ? 200 : 503).send({ ready: check.ready, ...(check.reason ? { reason: check.reason } : {}), providers: router.health() });
+    return reply
+      .code(check.ready ? 200 : 503)
+      .send({ ready: check.ready, ...(check.reason ? { reason: check.reason } : {}), providers: router.health() });
   });
   let openapi: Record<string, unknown> | undefined;
-  app.get('/openapi.json', async () => (openapi ??= openApiDocument({ providerIds: router.providerIds, version: options.version ?? '0.1.0' })));
+  app.get(
+    '/openapi.json',
+    async () => (openapi ??= openApiDocument({ providerIds: router.providerIds, version: options.version ?? '0.1.0' })),
+  );
   app.get('/metrics', async (_req, reply) => {
     metrics.setInFlight(running.size);
     return reply.header('content-type', metrics.contentType).send(await metrics.render());
@@ -190,7 +230,11 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
       const record = tasks.get(req.params.id);
       if (!record) return notFound(reply, noTask(req.params.id));
       reply.hijack();
-      await followTaskEvents(reply.raw, record.events, { lastEventId: parseLastEventId(req.headers['last-event-id']), heartbeatMs, headers: { 'x-task-id': record.id } });
+      await followTaskEvents(reply.raw, record.events, {
+        lastEventId: parseLastEventId(req.headers['last-event-id']),
+        heartbeatMs,
+        headers: { 'x-task-id': record.id },
+      });
     });
 
     app.post('/v1/tasks/stream', async (req, reply) => {
@@ -199,7 +243,11 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
       const record = accept(req, admitted);
       const { abort } = start(record, admitted);
       reply.hijack();
-      const { clientLeft } = await followTaskEvents(reply.raw, record.events, { lastEventId: 0, heartbeatMs, headers: { 'x-task-id': record.id } });
+      const { clientLeft } = await followTaskEvents(reply.raw, record.events, {
+        lastEventId: 0,
+        heartbeatMs,
+        headers: { 'x-task-id': record.id },
+      });
       // The submitter that goes away cancels its task: nothing should keep running for nobody.
       if (clientLeft) abort.abort();
     });
@@ -217,7 +265,13 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
       return null;
     }
     if (!options.durable && running.size >= maxInFlight) {
-      audit?.record({ event: 'service.busy', correlationId: '-', stage: 'service', inFlight: running.size, maxInFlight });
+      audit?.record({
+        event: 'service.busy',
+        correlationId: '-',
+        stage: 'service',
+        inFlight: running.size,
+        maxInFlight,
+      });
       busy(reply, 1_000, `${running.size} tasks are running, the most this service takes at once`);
       return null;
     }
@@ -237,7 +291,13 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
 
   // Refused before a task record exists: nothing was copied, mounted or run.
   function refused(req: FastifyRequest, reply: FastifyReply, error: BastionError) {
-    audit?.record({ event: 'service.workspace_refused', correlationId: '-', stage: 'service', remote: req.ip, error: error.toInfo() });
+    audit?.record({
+      event: 'service.workspace_refused',
+      correlationId: '-',
+      stage: 'service',
+      remote: req.ip,
+      error: error.toInfo(),
+    });
     return reply.code(400).send({ error: error.toInfo() });
   }
 
@@ -248,10 +308,23 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
 
   function accept(req: FastifyRequest, task: TaskRequest): TaskRecord {
     const correlationId = correlationIdOf(req);
-    const record: TaskRecord = { id: randomUUID(), correlationId, state: 'running', createdAt: new Date().toISOString(), events: new TaskEventLog({ maxOutputBytes: options.eventOutputBytes }) };
+    const record: TaskRecord = {
+      id: randomUUID(),
+      correlationId,
+      state: 'running',
+      createdAt: new Date().toISOString(),
+      events: new TaskEventLog({ maxOutputBytes: options.eventOutputBytes }),
+    };
     tasks.add(record);
     record.events.push('accepted', view(record));
-    audit?.record({ event: 'service.accepted', correlationId, stage: 'service', taskId: record.id, intent: task.intent, provider: task.provider ?? null });
+    audit?.record({
+      event: 'service.accepted',
+      correlationId,
+      stage: 'service',
+      taskId: record.id,
+      intent: task.intent,
+      provider: task.provider ?? null,
+    });
     return record;
   }
 
@@ -264,12 +337,24 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
       onOutput: (stream, text) => record.events.output(stream, text),
     };
     const promise = router
-      .route(task, { correlationId: record.correlationId, signal: abort.signal, ...(provider ? { provider } : {}), ...hooks })
+      .route(task, {
+        correlationId: record.correlationId,
+        signal: abort.signal,
+        ...(provider ? { provider } : {}),
+        ...hooks,
+      })
       .catch((err: unknown) => internalFailure(record, provider, err))
       .then((result) => {
         tasks.finish(record.id, result);
         record.events.finish(result);
-        audit?.record({ event: 'service.finished', correlationId: record.correlationId, stage: 'service', taskId: record.id, status: result.status, provider: result.provider });
+        audit?.record({
+          event: 'service.finished',
+          correlationId: record.correlationId,
+          stage: 'service',
+          taskId: record.id,
+          status: result.status,
+          provider: result.provider,
+        });
         return result;
       })
       .finally(() => {
@@ -283,7 +368,12 @@ export async function createService(options: ServiceOptions): Promise<StartedSer
 
   function internalFailure(record: TaskRecord, provider: string | undefined, err: unknown): AgentResult {
     const error = BastionError.from(err, 'INTERNAL', 'the router failed unexpectedly');
-    audit?.record({ event: 'service.internal_error', correlationId: record.correlationId, stage: 'service', error: error.toInfo() });
+    audit?.record({
+      event: 'service.internal_error',
+      correlationId: record.correlationId,
+      stage: 'service',
+      error: error.toInfo(),
+    });
     return notRunResult({
       provider: provider ?? 'none',
       correlationId: record.correlationId,
@@ -369,7 +459,13 @@ function notFound(reply: FastifyReply, message: string) {
 /** How long to wait when the router refused the task because every provider's bulkhead was full. */
 function bulkheadWait(result: AgentResult): number | undefined {
   const skipped = (result.error?.details as { skipped?: { reason: string }[] } | undefined)?.skipped;
-  if (result.status === 'succeeded' || !skipped || skipped.length === 0 || !skipped.every((s) => s.reason === 'bulkhead_full')) return undefined;
+  if (
+    result.status === 'succeeded' ||
+    !skipped ||
+    skipped.length === 0 ||
+    !skipped.every((s) => s.reason === 'bulkhead_full')
+  )
+    return undefined;
   return result.error?.retryAfterMs ?? 1_000;
 }
 
@@ -378,16 +474,32 @@ function busy(reply: FastifyReply, waitMs: number, why: string) {
   return reply
     .code(429)
     .header('retry-after', String(seconds))
-    .send({ error: { code: 'RATE_LIMITED', message: `${why}; retry after ${seconds} s (Retry-After) or send it to another instance`, retryable: true, retryAfterMs: seconds * 1000 } });
+    .send({
+      error: {
+        code: 'RATE_LIMITED',
+        message: `${why}; retry after ${seconds} s (Retry-After) or send it to another instance`,
+        retryable: true,
+        retryAfterMs: seconds * 1000,
+      },
+    });
 }
 
 function invalid(reply: FastifyReply, problems: Problem[]) {
-  return reply.code(400).send({ error: { code: 'INVALID_INPUT', message: `invalid request: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`, retryable: false, problems } });
+  return reply.code(400).send({
+    error: {
+      code: 'INVALID_INPUT',
+      message: `invalid request: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
+      retryable: false,
+      problems,
+    },
+  });
 }
 
 function unavailable(reply: FastifyReply) {
   return reply
     .code(503)
     .header('retry-after', '5')
-    .send({ error: { code: 'SANDBOX_UNAVAILABLE', message: 'the service is draining; try another instance', retryable: true } });
+    .send({
+      error: { code: 'SANDBOX_UNAVAILABLE', message: 'the service is draining; try another instance', retryable: true },
+    });
 }

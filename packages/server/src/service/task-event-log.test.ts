@@ -5,9 +5,18 @@ const outputs = (events: TaskEvent[]) => events.filter((e) => e.event === 'outpu
 describe('a task event log', () => {
   it("drops the Gemini CLI's start-up noise lines, even split across chunks, and keeps the agent's own lines", () => {
     const log = new TaskEventLog();
-    log.output('stderr', 'Warning: Basic terminal detected (TERM=dumb). Visual rendering will be limited. For the best experience, use a terminal emulator with truecolor support.\n');
-    log.output('stderr', 'Warning: 256-color support not detected. Using a terminal with at least 256-color support is recommended for a better visual experience.\n[STARTUP] Phase');
-    log.output('stderr', " 'cleanup_ops' took 3ms\nRipgrep is not available. Falling back to GrepTool.\nError: EACCES: permission denied, lstat '/workspace/GEMINI.md'\n");
+    log.output(
+      'stderr',
+      'Warning: Basic terminal detected (TERM=dumb). Visual rendering will be limited. For the best experience, use a terminal emulator with truecolor support.\n',
+    );
+    log.output(
+      'stderr',
+      'Warning: 256-color support not detected. Using a terminal with at least 256-color support is recommended for a better visual experience.\n[STARTUP] Phase',
+    );
+    log.output(
+      'stderr',
+      " 'cleanup_ops' took 3ms\nRipgrep is not available. Falling back to GrepTool.\nError: EACCES: permission denied, lstat '/workspace/GEMINI.md'\n",
+    );
     log.output('stdout', '{"response":"ok"}\n\n');
     log.finish({ status: 'succeeded' });
     expect(outputs(log.since(0))).toEqual([

@@ -87,7 +87,10 @@ export class TaskEventLog {
     // Whole lines go out now, without the agents' known noise; the unfinished last line waits
     // briefly for its end (a noise line may arrive in two chunks) and then goes out as it is.
     this.partial[stream] = lines.pop() ?? '';
-    this.emit(stream, lines.map((l) => `${l}\n`));
+    this.emit(
+      stream,
+      lines.map((l) => `${l}\n`),
+    );
     clearTimeout(this.partialTimers[stream]);
     if (this.partial[stream].length > 0) {
       this.partialTimers[stream] = setTimeout(() => this.flush(stream), this.partialLineMs);
@@ -111,7 +114,12 @@ export class TaskEventLog {
   since(lastEventId: number): TaskEvent[] {
     const kept = this.events.filter((e) => e.id > lastEventId);
     if (lastEventId >= this.droppedThrough) return kept;
-    const marker: TaskEvent = { id: this.droppedThrough, event: 'truncated', data: { droppedThroughId: this.droppedThrough, reason: 'output beyond the kept budget was dropped' }, bytes: 0 };
+    const marker: TaskEvent = {
+      id: this.droppedThrough,
+      event: 'truncated',
+      data: { droppedThroughId: this.droppedThrough, reason: 'output beyond the kept budget was dropped' },
+      bytes: 0,
+    };
     return [...kept.filter((e) => e.id < marker.id), marker, ...kept.filter((e) => e.id > marker.id)];
   }
 

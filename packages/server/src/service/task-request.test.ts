@@ -20,7 +20,15 @@ function recordingRouter() {
     providerIds: ['gemini-cli'],
     async route(task: AgentTaskInput, options: RouteOptions = {}) {
       routed.push(task);
-      return { ...notRunResult({ provider: 'gemini-cli', correlationId: options.correlationId ?? 'c', error: { code: 'INTERNAL', message: 'x', retryable: false } }), status: 'succeeded', error: null } as AgentResult;
+      return {
+        ...notRunResult({
+          provider: 'gemini-cli',
+          correlationId: options.correlationId ?? 'c',
+          error: { code: 'INTERNAL', message: 'x', retryable: false },
+        }),
+        status: 'succeeded',
+        error: null,
+      } as AgentResult;
     },
     health: () => [],
   };
@@ -39,30 +47,57 @@ describe('workspace admission of service and MCP requests', () => {
   symlinkSync('/etc', join(root, 'etc'));
   writeFileSync(join(base, 'token'), TOKEN);
   afterAll(() => rmSync(base, { recursive: true, force: true }));
-  const access = () => createWorkspaceAccess({ roots: [root], refuseRootOwned: true, state: { uid: process.getuid?.() ?? 0, tmpdir: tmpdir() } });
+  const access = () =>
+    createWorkspaceAccess({
+      roots: [root],
+      refuseRootOwned: true,
+      state: { uid: process.getuid?.() ?? 0, tmpdir: tmpdir() },
+    });
 
   it('passes a request without a workspace and rewrites an accepted one to its real path', async () => {
     const a = await access();
     expect(await admitTaskRequest({ prompt: 'p' }, a)).toEqual({ ok: true, request: { prompt: 'p' } });
-    expect(await admitTaskRequest({ prompt: 'p', workspace: join(root, 'via-link') }, a)).toEqual({ ok: true, request: { prompt: 'p', workspace: project } });
+    expect(await admitTaskRequest({ prompt: 'p', workspace: join(root, 'via-link') }, a)).toEqual({
+      ok: true,
+      request: { prompt: 'p', workspace: project },
+    });
   });
 
   it('refuses every workspace when no access is configured, naming the way to configure roots', async () => {
     const res = await admitTaskRequest({ prompt: 'p', workspace: project });
     expect(res.ok).toBe(false);
-    expect(!res.ok && res.error.toInfo()).toMatchObject({ code: 'INVALID_INPUT', retryable: false, message: expect.stringContaining('--workspace-root') });
+    expect(!res.ok && res.error.toInfo()).toMatchObject({
+      code: 'INVALID_INPUT',
+      retryable: false,
+      message: expect.stringContaining('--workspace-root'),
+    });
   });
 
   it('POST /v1/tasks answers 400 INVALID_INPUT for a refused workspace and the router never sees it', async () => {
     const { router, routed } = recordingRouter();
     const audit = createMemoryAuditLog();
-    const service = await createService({ router, metrics: createMetrics(), tokenFile: join(base, 'token'), port: 0, audit, workspaceAccess: await access() });
+    const service = await createService({
+      router,
+      metrics: createMetrics(),
+      tokenFile: join(base, 'token'),
+      port: 0,
+      audit,
+      workspaceAccess: await access(),
+    });
     try {
       const post = (workspace?: string) =>
-        fetch(`${service.url}/v1/tasks?wait=true`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'p', ...(workspace ? { workspace } : {}) }) });
+        fetch(`${service.url}/v1/tasks?wait=true`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ prompt: 'p', ...(workspace ? { workspace } : {}) }),
+        });
       const refused = await post(join(root, 'etc'));
       expect(refused.status).toBe(400);
-      expect(((await refused.json()) as { error: unknown }).error).toMatchObject({ code: 'INVALID_INPUT', retryable: false, details: { reason: 'forbidden' } });
+      expect(((await refused.json()) as { error: unknown }).error).toMatchObject({
+        code: 'INVALID_INPUT',
+        retryable: false,
+        details: { reason: 'forbidden' },
+      });
       expect(routed).toEqual([]);
       expect(audit.events.filter((e) => e.event === 'service.workspace_refused')).toHaveLength(1);
       expect(audit.events.filter((e) => e.event === 'service.accepted')).toHaveLength(0);
@@ -78,7 +113,11 @@ describe('workspace admission of service and MCP requests', () => {
     const { router, routed } = recordingRouter();
     const service = await createService({ router, metrics: createMetrics(), tokenFile: join(base, 'token'), port: 0 });
     try {
-      const res = await fetch(`${service.url}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'p', workspace: project }) });
+      const res = await fetch(`${service.url}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'p', workspace: project }),
+      });
       expect(res.status).toBe(400);
       expect(routed).toEqual([]);
     } finally {
@@ -106,7 +145,11 @@ describe('workspace admission of service and MCP requests', () => {
       // Each refusal is audited as the service's are, under the correlation id the client got back.
       const refusals = audit.events.filter((e) => e.event === 'mcp.workspace_refused');
       expect(refusals).toHaveLength(3);
-      expect(refusals[0]).toMatchObject({ stage: 'mcp', tool: 'run_task', error: { code: 'INVALID_INPUT', details: { reason: expect.any(String) } } });
+      expect(refusals[0]).toMatchObject({
+        stage: 'mcp',
+        tool: 'run_task',
+        error: { code: 'INVALID_INPUT', details: { reason: expect.any(String) } },
+      });
       expect(refusals.map((e) => e.correlationId)).toEqual(answered);
       await client.callTool({ name: 'run_task', arguments: { prompt: 'p', workspace: join(root, 'via-link') } });
       expect(routed).toEqual([expect.objectContaining({ workspace: project })]);

@@ -24,7 +24,12 @@ export function taskRequestFor(providerIds: readonly string[]) {
 }
 
 export const TaskQuery = z
-  .object({ wait: z.enum(['true', 'false', '1', '0']).optional().describe('true: answer with the AgentResult when the task finishes') })
+  .object({
+    wait: z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .describe('true: answer with the AgentResult when the task finishes'),
+  })
   .strict();
 
 export interface Problem {

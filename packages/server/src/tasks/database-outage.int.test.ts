@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { describeWhenAvailable } from '@bastion/sandbox/test-support';
-import { bundleDurableTaskNode, kill, removeDurableTaskBundles, startDurableNode, type NodeProcess } from '../test-support/durable-task-process';
+import {
+  bundleDurableTaskNode,
+  kill,
+  removeDurableTaskBundles,
+  startDurableNode,
+  type NodeProcess,
+} from '../test-support/durable-task-process';
 import { ENSURE_POSTGRES } from '../test-support/postgres-suite';
 
 const TOKEN = 'outage-test-token';
@@ -23,7 +29,13 @@ describeWhenAvailable('durable tasks when PostgreSQL goes away for 10 s mid-run'
   const procs: NodeProcess[] = [];
   let dir = '';
   const clusterEnv = () => ({ ...process.env, BASTION_PG_DIR: join(dir, 'pg'), BASTION_PG_PORT: '54339' });
-  const ensure = (...args: string[]) => execFileSync('bash', [ENSURE_POSTGRES, ...args], { env: clusterEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 90_000 }).trim();
+  const ensure = (...args: string[]) =>
+    execFileSync('bash', [ENSURE_POSTGRES, ...args], {
+      env: clusterEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 90_000,
+    }).trim();
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bastion-outage-'));
   });
@@ -37,12 +49,24 @@ describeWhenAvailable('durable tasks when PostgreSQL goes away for 10 s mid-run'
   it('answers /readyz 503 and refuses new tasks with a typed error while it is gone, then finishes every task once', async () => {
     const database = ensure();
     const bundle = await bundleDurableTaskNode();
-    const common = { DATABASE: database, STATE_DIR: dir, TOKEN, LEASE_MS: '20000', TASK_MS: '100', CONCURRENCY: '4', POLL_MS: '20' };
+    const common = {
+      DATABASE: database,
+      STATE_DIR: dir,
+      TOKEN,
+      LEASE_MS: '20000',
+      TASK_MS: '100',
+      CONCURRENCY: '4',
+      POLL_MS: '20',
+    };
     const api = await startDurableNode(bundle, { ...common, ROLE: 'api' });
     const worker = await startDurableNode(bundle, { ...common, ROLE: 'worker', WORKER_ID: 'outage-worker' });
     procs.push(api, worker);
     const post = (key: string) =>
-      fetch(`${api.ready}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ prompt: key }) });
+      fetch(`${api.ready}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ prompt: key }),
+      });
     const ids = new Set<string>();
     for (let i = 0; i < 40; i++) ids.add(((await (await post(`before-${i}`)).json()) as { id: string }).id);
     expect((await fetch(`${api.ready}/readyz`)).status).toBe(200);
@@ -55,7 +79,10 @@ describeWhenAvailable('durable tasks when PostgreSQL goes away for 10 s mid-run'
     const refused = await post('during');
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
-    expect(((await refused.json()) as { error: { code: string; retryable: boolean } }).error).toMatchObject({ code: 'SANDBOX_UNAVAILABLE', retryable: true });
+    expect(((await refused.json()) as { error: { code: string; retryable: boolean } }).error).toMatchObject({
+      code: 'SANDBOX_UNAVAILABLE',
+      retryable: true,
+    });
     await sleep(Math.max(0, 10_000 - (Date.now() - down)));
     ensure();
 
@@ -75,15 +102,22 @@ describeWhenAvailable('durable tasks when PostgreSQL goes away for 10 s mid-run'
     await db.connect();
     try {
       for (let t = 0; t < 300; t++) {
-        const { rows } = await db.query(`select count(*)::int as n from bastion_tasks where state in ('queued', 'running')`);
+        const { rows } = await db.query(
+          `select count(*)::int as n from bastion_tasks where state in ('queued', 'running')`,
+        );
         if (rows[0].n === 0) break;
         await sleep(100);
       }
       const tasks = (await db.query('select id, state from bastion_tasks')).rows;
-      if (tasks.some((t) => t.state !== 'succeeded')) process.stderr.write(`WORKER STDERR: ${worker.stderr().slice(-3000)}\nAPI: ${api.stderr().slice(-1500)}\n`);
+      if (tasks.some((t) => t.state !== 'succeeded'))
+        process.stderr.write(`WORKER STDERR: ${worker.stderr().slice(-3000)}\nAPI: ${api.stderr().slice(-1500)}\n`);
       expect(tasks).toHaveLength(41);
       expect(tasks.filter((t) => t.state !== 'succeeded')).toEqual([]);
-      const results = (await db.query(`select task_id, count(*)::int as n from bastion_task_events where event = 'result' group by task_id`)).rows;
+      const results = (
+        await db.query(
+          `select task_id, count(*)::int as n from bastion_task_events where event = 'result' group by task_id`,
+        )
+      ).rows;
       expect(results.filter((r) => r.n !== 1)).toEqual([]);
       expect(results).toHaveLength(41);
     } finally {

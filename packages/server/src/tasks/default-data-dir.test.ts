@@ -7,7 +7,10 @@ describe('the data directory of bastion serve without --database', () => {
     const env = { BASTION_DATA_DIR: '/srv/bastion', XDG_STATE_HOME: '/xdg/state' };
     expect(resolveDataDir('/flag/dir', env, home)).toEqual({ dir: '/flag/dir', source: '--data-dir' });
     expect(resolveDataDir(undefined, env, home)).toEqual({ dir: '/srv/bastion', source: 'BASTION_DATA_DIR' });
-    expect(resolveDataDir(undefined, { XDG_STATE_HOME: '/xdg/state' }, home)).toEqual({ dir: '/xdg/state/bastion', source: 'XDG_STATE_HOME' });
+    expect(resolveDataDir(undefined, { XDG_STATE_HOME: '/xdg/state' }, home)).toEqual({
+      dir: '/xdg/state/bastion',
+      source: 'XDG_STATE_HOME',
+    });
     expect(resolveDataDir(undefined, {}, home)).toEqual({ dir: '/home/ops/.local/state/bastion', source: 'default' });
   });
 

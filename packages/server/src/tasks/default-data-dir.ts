@@ -15,7 +15,11 @@ export interface DataDir {
  * directory spec puts data that should survive a restart but is not worth backing up there.
  * Never picked from the current directory. A relative XDG_STATE_HOME is ignored, as the spec says.
  */
-export function resolveDataDir(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, home: () => string = homedir): DataDir {
+export function resolveDataDir(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  home: () => string = homedir,
+): DataDir {
   if (flag !== undefined && flag.trim() !== '') return { dir: resolve(flag), source: '--data-dir' };
   const explicit = env.BASTION_DATA_DIR?.trim();
   if (explicit) return { dir: resolve(explicit), source: 'BASTION_DATA_DIR' };
@@ -23,7 +27,10 @@ export function resolveDataDir(flag: string | undefined, env: Readonly<Record<st
   if (xdg && isAbsolute(xdg)) return { dir: join(xdg, 'bastion'), source: 'XDG_STATE_HOME' };
   const h = home();
   if (!h || !isAbsolute(h)) {
-    throw new BastionError('INVALID_INPUT', 'bastion serve found no home directory for its task store: pass --data-dir DIR (or set BASTION_DATA_DIR), or --database postgres://… for a server');
+    throw new BastionError(
+      'INVALID_INPUT',
+      'bastion serve found no home directory for its task store: pass --data-dir DIR (or set BASTION_DATA_DIR), or --database postgres://… for a server',
+    );
   }
   return { dir: join(h, '.local', 'state', 'bastion'), source: 'default' };
 }

@@ -17,7 +17,10 @@ describe('the embedded task store lock', () => {
     const owner = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
       await writeFile(join(dir, 'bastion.lock'), `${owner.pid}\n`);
-      await expect(lockEmbeddedStore(dir)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(`pid ${owner.pid}`) });
+      await expect(lockEmbeddedStore(dir)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining(`pid ${owner.pid}`),
+      });
     } finally {
       owner.kill('SIGKILL');
     }

@@ -40,11 +40,17 @@ export async function lockEmbeddedStore(dir: string): Promise<HeldLock> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new BastionError('INVALID_INPUT', `the embedded task store ${dir} is in use by another bastion process (pid ${owner}): stop it, or give this one another directory (serve --data-dir DIR, or --database pglite:DIR), or use a PostgreSQL server (--database postgres://…) for several processes`);
+        throw new BastionError(
+          'INVALID_INPUT',
+          `the embedded task store ${dir} is in use by another bastion process (pid ${owner}): stop it, or give this one another directory (serve --data-dir DIR, or --database pglite:DIR), or use a PostgreSQL server (--database postgres://…) for several processes`,
+        );
       }
       // Its owner is gone: the lock is stale.
       await rm(path, { force: true });
     }
   }
-  throw new BastionError('INVALID_INPUT', `could not lock the embedded task store ${dir}: another process keeps taking it`);
+  throw new BastionError(
+    'INVALID_INPUT',
+    `could not lock the embedded task store ${dir}: another process keeps taking it`,
+  );
 }

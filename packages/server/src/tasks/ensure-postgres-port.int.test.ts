@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { describeWithPostgres, ENSURE_POSTGRES } from '../test-support/postgres-suite';
 
 function ensure(env: Record<string, string>, ...args: string[]) {
-  return spawnSync('bash', [ENSURE_POSTGRES, ...args], { encoding: 'utf8', env: { ...(process.env as Record<string, string>), ...env }, timeout: 60_000 });
+  return spawnSync('bash', [ENSURE_POSTGRES, ...args], {
+    encoding: 'utf8',
+    env: { ...(process.env as Record<string, string>), ...env },
+    timeout: 60_000,
+  });
 }
 
 async function listen(port: number): Promise<Server | undefined> {
@@ -37,7 +41,9 @@ describeWithPostgres('ops/postgres/ensure-postgres.sh when its port is taken by 
     const run = ensure({ BASTION_PG_DIR: join(dir, 'explicit'), BASTION_PG_PORT: String(port) });
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain(`port ${port} (BASTION_PG_PORT) on 127.0.0.1 is taken by another server: set BASTION_PG_PORT to a free port`);
+    expect(run.stderr).toContain(
+      `port ${port} (BASTION_PG_PORT) on 127.0.0.1 is taken by another server: set BASTION_PG_PORT to a free port`,
+    );
   }, 60_000);
 
   it('starts its cluster on the next free port when the default one is taken, prints that URL, and keeps it on the next run', async () => {
@@ -49,7 +55,9 @@ describeWithPostgres('ops/postgres/ensure-postgres.sh when its port is taken by 
     expect(first.status).toBe(0);
     const url = new URL(first.stdout.trim());
     expect(Number(url.port)).toBeGreaterThan(54329);
-    expect(first.stderr).toContain(`port 54329 is taken by another server: using ${url.port} instead (BASTION_PG_PORT sets it)`);
+    expect(first.stderr).toContain(
+      `port 54329 is taken by another server: using ${url.port} instead (BASTION_PG_PORT sets it)`,
+    );
     const again = ensure(env);
     expect([again.status, again.stdout.trim()]).toEqual([0, first.stdout.trim()]);
   }, 60_000);

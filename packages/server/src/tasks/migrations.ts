@@ -53,12 +53,20 @@ create table bastion_task_applies (
 export async function migrate(db: SqlClient): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock(4242025)');
-    await tx.query('create table if not exists bastion_schema_migrations (version integer primary key, applied_at timestamptz not null default now())');
-    const done = new Set((await tx.query<{ version: number }>('select version from bastion_schema_migrations')).map((r) => r.version));
+    await tx.query(
+      'create table if not exists bastion_schema_migrations (version integer primary key, applied_at timestamptz not null default now())',
+    );
+    const done = new Set(
+      (await tx.query<{ version: number }>('select version from bastion_schema_migrations')).map((r) => r.version),
+    );
     let applied = 0;
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
-      for (const statement of m.sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
+      for (const statement of m.sql
+        .split(/;\s*(?:\n|$)/)
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.query(statement);
       await tx.query('insert into bastion_schema_migrations (version) values ($1)', [m.version]);
       applied += 1;
     }

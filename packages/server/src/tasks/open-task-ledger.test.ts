@@ -5,7 +5,11 @@ describe('--database', () => {
   it('takes a postgres URL or pglite:DIR and refuses anything else with INVALID_INPUT naming both forms', () => {
     expect(parseDatabaseLocation('postgres://bastion@127.0.0.1:54329/bastion')).toMatchObject({ kind: 'postgres' });
     expect(parseDatabaseLocation('postgresql://bastion@db/tasks')).toMatchObject({ kind: 'postgres' });
-    expect(parseDatabaseLocation('pglite:/var/lib/bastion/tasks')).toEqual({ kind: 'embedded', dir: '/var/lib/bastion/tasks', display: 'pglite:/var/lib/bastion/tasks' });
+    expect(parseDatabaseLocation('pglite:/var/lib/bastion/tasks')).toEqual({
+      kind: 'embedded',
+      dir: '/var/lib/bastion/tasks',
+      display: 'pglite:/var/lib/bastion/tasks',
+    });
     for (const bad of ['mysql://root@db/x', 'localhost:5432', 'postgres://db.internal', '']) {
       let error: unknown;
       try {
@@ -20,7 +24,9 @@ describe('--database', () => {
   });
 
   it('never shows the password of a URL', () => {
-    expect(parseDatabaseLocation('postgres://bastion:s3cret-pw@db/tasks').display).toBe('postgres://bastion:***@db/tasks');
+    expect(parseDatabaseLocation('postgres://bastion:s3cret-pw@db/tasks').display).toBe(
+      'postgres://bastion:***@db/tasks',
+    );
     expect(() => parseDatabaseLocation('postgres://bastion:s3cret-pw@db')).toThrow(/^(?!.*s3cret-pw)/);
   });
 

@@ -6,7 +6,8 @@ import { createPgClient, createPgliteClient } from './sql-client';
 import { createSqlTaskLedger } from './sql-task-ledger';
 import type { TaskLedger } from './task-ledger';
 
-export type DatabaseLocation = { kind: 'postgres'; url: string; display: string } | { kind: 'embedded'; dir: string; display: string };
+export type DatabaseLocation =
+  { kind: 'postgres'; url: string; display: string } | { kind: 'embedded'; dir: string; display: string };
 
 /**
  * Reads a `--database` value: `postgres://` / `postgresql://` URLs name a server; `pglite:<dir>`
@@ -21,12 +22,23 @@ export function parseDatabaseLocation(value: string): DatabaseLocation {
   try {
     url = new URL(trimmed);
   } catch (err) {
-    throw new BastionError('INVALID_INPUT', `--database "${redact(trimmed)}" is not a URL: use postgres://USER@HOST:PORT/DB (ops/postgres/ensure-postgres.sh prints one) or pglite:DIR for the embedded store`, { cause: err });
+    throw new BastionError(
+      'INVALID_INPUT',
+      `--database "${redact(trimmed)}" is not a URL: use postgres://USER@HOST:PORT/DB (ops/postgres/ensure-postgres.sh prints one) or pglite:DIR for the embedded store`,
+      { cause: err },
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new BastionError('INVALID_INPUT', `--database scheme "${url.protocol}" is not supported: use postgres://USER@HOST:PORT/DB or pglite:DIR`);
+    throw new BastionError(
+      'INVALID_INPUT',
+      `--database scheme "${url.protocol}" is not supported: use postgres://USER@HOST:PORT/DB or pglite:DIR`,
+    );
   }
-  if (!url.pathname || url.pathname === '/') throw new BastionError('INVALID_INPUT', `--database ${redact(trimmed)} names no database: add it as the path, e.g. postgres://postgres@127.0.0.1:54329/bastion`);
+  if (!url.pathname || url.pathname === '/')
+    throw new BastionError(
+      'INVALID_INPUT',
+      `--database ${redact(trimmed)} names no database: add it as the path, e.g. postgres://postgres@127.0.0.1:54329/bastion`,
+    );
   return { kind: 'postgres', url: trimmed, display: redact(trimmed) };
 }
 
@@ -39,7 +51,10 @@ function redact(value: string): string {
  * SANDBOX_UNAVAILABLE (retryable: the runtime cannot run tasks without its ledger) naming where it
  * looked and how to fix it, never the password.
  */
-export async function openTaskLedger(location: DatabaseLocation, options: { onIdleError?: (err: Error) => void } = {}): Promise<TaskLedger> {
+export async function openTaskLedger(
+  location: DatabaseLocation,
+  options: { onIdleError?: (err: Error) => void } = {},
+): Promise<TaskLedger> {
   let lock: HeldLock | undefined;
   if (location.kind === 'embedded') {
     await mkdir(location.dir, { recursive: true, mode: 0o700 });
@@ -47,7 +62,10 @@ export async function openTaskLedger(location: DatabaseLocation, options: { onId
   }
   let db;
   try {
-    db = location.kind === 'postgres' ? await createPgClient(location.url, { onIdleError: options.onIdleError }) : await createPgliteClient(location.dir);
+    db =
+      location.kind === 'postgres'
+        ? await createPgClient(location.url, { onIdleError: options.onIdleError })
+        : await createPgliteClient(location.dir);
     const ledger = await createSqlTaskLedger(db);
     if (!lock) return ledger;
     const held = lock;
@@ -63,6 +81,13 @@ export async function openTaskLedger(location: DatabaseLocation, options: { onId
 export function databaseError(err: unknown, location: Pick<DatabaseLocation, 'display' | 'kind'>): BastionError {
   if (BastionError.isInstance(err)) return err;
   const code = (err as { code?: string }).code ?? 'no answer';
-  const fix = location.kind === 'postgres' ? 'start it (bash ops/postgres/ensure-postgres.sh) or fix --database' : 'check the directory is writable and not used by another bastion process';
-  return new BastionError('SANDBOX_UNAVAILABLE', `the task database ${location.display} is unavailable (${code}): ${fix}`, { cause: err });
+  const fix =
+    location.kind === 'postgres'
+      ? 'start it (bash ops/postgres/ensure-postgres.sh) or fix --database'
+      : 'check the directory is writable and not used by another bastion process';
+  return new BastionError(
+    'SANDBOX_UNAVAILABLE',
+    `the task database ${location.display} is unavailable (${code}): ${fix}`,
+    { cause: err },
+  );
 }

@@ -14,7 +14,12 @@ import type { TaskRunner } from './task-worker';
 export function routerTaskRunner(router: Pick<Router, 'route'>): TaskRunner {
   return async (request, o): Promise<AgentResult> => {
     const parsed = TaskRequest.safeParse(request);
-    if (!parsed.success) return failedResult({ correlation_id: o.correlationId, request }, 'INTERNAL', `the task in the ledger is not a valid request (${parsed.error.issues[0]?.message}); submit it again`);
+    if (!parsed.success)
+      return failedResult(
+        { correlation_id: o.correlationId, request },
+        'INTERNAL',
+        `the task in the ledger is not a valid request (${parsed.error.issues[0]?.message}); submit it again`,
+      );
     const { provider, ...task } = parsed.data;
     const log = new TaskEventLog();
     const unsubscribe = log.subscribe((e) => {
@@ -24,7 +29,13 @@ export function routerTaskRunner(router: Pick<Router, 'route'>): TaskRunner {
       }
     });
     try {
-      const result = await router.route(task, { correlationId: o.correlationId, signal: o.signal, ...(provider ? { provider } : {}), onRouted: o.onRouted, onOutput: (s, t) => log.output(s, t) });
+      const result = await router.route(task, {
+        correlationId: o.correlationId,
+        signal: o.signal,
+        ...(provider ? { provider } : {}),
+        onRouted: o.onRouted,
+        onOutput: (s, t) => log.output(s, t),
+      });
       log.finish(result);
       return result;
     } finally {

@@ -20,11 +20,19 @@ export interface SqlClient extends SqlExecutor {
  * idle connections (the server restarted) are handled here because pg would otherwise crash the
  * process with an unhandled 'error' event.
  */
-export async function createPgClient(url: string, options: { max?: number; onIdleError?: (err: Error) => void } = {}): Promise<SqlClient> {
+export async function createPgClient(
+  url: string,
+  options: { max?: number; onIdleError?: (err: Error) => void } = {},
+): Promise<SqlClient> {
   // pg is CommonJS: under a bundle's import() interop its exports may sit on `default`.
   const pg = (await import('pg')) as typeof import('pg') & { default?: typeof import('pg') };
   const PgPool = pg.Pool ?? pg.default!.Pool;
-  const pool: Pool = new PgPool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 10_000 });
+  const pool: Pool = new PgPool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 10_000,
+  });
   pool.on('error', (err) => options.onIdleError?.(err));
   return {
     dialect: 'pg',
@@ -44,7 +52,10 @@ export async function createPgClient(url: string, options: { max?: number; onIdl
       client.on('error', onError);
       try {
         await client.query('begin');
-        const result = await fn({ query: async <R>(text: string, params: readonly unknown[] = []) => (await client.query(text, params as unknown[])).rows as R[] });
+        const result = await fn({
+          query: async <R>(text: string, params: readonly unknown[] = []) =>
+            (await client.query(text, params as unknown[])).rows as R[],
+        });
         await client.query('commit');
         return result;
       } catch (err) {
@@ -64,11 +75,14 @@ export async function createPgClient(url: string, options: { max?: number; onIdl
 
 /** The embedded default: PostgreSQL compiled to WASM, its files in `dataDir` (no server, no port). */
 export async function createPgliteClient(dataDir: string): Promise<SqlClient> {
-  const lite = (await import('@electric-sql/pglite')) as typeof import('@electric-sql/pglite') & { default?: typeof import('@electric-sql/pglite') };
+  const lite = (await import('@electric-sql/pglite')) as typeof import('@electric-sql/pglite') & {
+    default?: typeof import('@electric-sql/pglite');
+  };
   const Lite = lite.PGlite ?? lite.default!.PGlite;
   const db: PGlite = await Lite.create(dataDir);
   const on = (q: PGlite | Transaction): SqlExecutor => ({
-    query: async <R>(text: string, params: readonly unknown[] = []) => (await q.query<R>(text, params as unknown[])).rows,
+    query: async <R>(text: string, params: readonly unknown[] = []) =>
+      (await q.query<R>(text, params as unknown[])).rows,
   });
   let closed = false;
   return {

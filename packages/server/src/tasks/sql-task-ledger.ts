@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { AgentResult } from '@bastion/providers';
 import { migrate } from './migrations';
 import type { SqlClient, SqlExecutor } from './sql-client';
-import type { ApplyRecord, DurableTask, LedgerEvent, LedgerEventName, LeaseStatus, QueueStats, SubmitInput, TaskLedger } from './task-ledger';
+import type {
+  ApplyRecord,
+  DurableTask,
+  LedgerEvent,
+  LedgerEventName,
+  LeaseStatus,
+  QueueStats,
+  SubmitInput,
+  TaskLedger,
+} from './task-ledger';
 
 interface TaskRow {
   id: string;
@@ -47,9 +56,16 @@ function toTask(r: TaskRow): DurableTask {
 }
 
 /** Appends events under the task row's lock, so `seq` has no gaps or duplicates whoever writes. */
-async function append(tx: SqlExecutor, taskId: string, events: readonly { event: LedgerEventName; data: unknown }[]): Promise<void> {
+async function append(
+  tx: SqlExecutor,
+  taskId: string,
+  events: readonly { event: LedgerEventName; data: unknown }[],
+): Promise<void> {
   if (events.length === 0) return;
-  const [row] = await tx.query<{ event_seq: number }>('update bastion_tasks set event_seq = event_seq + $2 where id = $1 returning event_seq', [taskId, events.length]);
+  const [row] = await tx.query<{ event_seq: number }>(
+    'update bastion_tasks set event_seq = event_seq + $2 where id = $1 returning event_seq',
+    [taskId, events.length],
+  );
   if (!row) return;
   const first = row.event_seq - events.length + 1;
   const values = events.map((_, i) => `($1, $${i * 3 + 2}::integer, $${i * 3 + 3}, $${i * 3 + 4}::jsonb)`).join(', ');
@@ -73,14 +89,27 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
           `insert into bastion_tasks (id, idempotency_key, correlation_id, request, state, max_attempts)
            values ($1, $2, $3, $4::jsonb, 'queued', $5)
            on conflict (idempotency_key) do nothing returning *`,
-          [id, input.idempotencyKey ?? null, input.correlationId, JSON.stringify(input.request), input.maxAttempts ?? 3],
+          [
+            id,
+            input.idempotencyKey ?? null,
+            input.correlationId,
+            JSON.stringify(input.request),
+            input.maxAttempts ?? 3,
+          ],
         );
         if (inserted.length === 0) {
-          const [existing] = await tx.query<TaskRow>('select * from bastion_tasks where idempotency_key = $1', [input.idempotencyKey]);
+          const [existing] = await tx.query<TaskRow>('select * from bastion_tasks where idempotency_key = $1', [
+            input.idempotencyKey,
+          ]);
           return { task: toTask(existing), created: false };
         }
         const task = toTask(inserted[0]);
-        await append(tx, id, [{ event: 'accepted', data: { id, correlationId: task.correlationId, state: 'queued', createdAt: task.createdAt } }]);
+        await append(tx, id, [
+          {
+            event: 'accepted',
+            data: { id, correlationId: task.correlationId, state: 'queued', createdAt: task.createdAt },
+          },
+        ]);
         return { task, created: true };
       });
     },
@@ -103,7 +132,10 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
         if (row.attempts >= row.max_attempts || row.cancel_requested) {
           // Used up (or cancelled while its worker was dying): finished here, never handed out again.
           const result = row.cancel_requested ? cancelledResult(row) : exhaustedResult(row);
-          await tx.query(`update bastion_tasks set state = $2, result = $3::jsonb, lease_owner = null, lease_expires_at = null, finished_at = now() where id = $1`, [row.id, result.status, JSON.stringify(result)]);
+          await tx.query(
+            `update bastion_tasks set state = $2, result = $3::jsonb, lease_owner = null, lease_expires_at = null, finished_at = now() where id = $1`,
+            [row.id, result.status, JSON.stringify(result)],
+          );
           await append(tx, row.id, [{ event: 'result', data: result }]);
           return { task: toTask({ ...row, state: result.status, result }), expiredLease, finishedWithoutRun: true };
         }
@@ -113,7 +145,13 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
            where id = $1 returning *`,
           [row.id, workerId, leaseMs],
         );
-        if (expiredLease) await append(tx, row.id, [{ event: 'retrying', data: { attempt: leased.attempts, reason: 'the worker holding the task stopped renewing its lease' } }]);
+        if (expiredLease)
+          await append(tx, row.id, [
+            {
+              event: 'retrying',
+              data: { attempt: leased.attempts, reason: 'the worker holding the task stopped renewing its lease' },
+            },
+          ]);
         return { task: toTask(leased), expiredLease, finishedWithoutRun: false };
       });
     },
@@ -156,14 +194,21 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
         );
         if (!row) return false;
         // The apply's record commits with the completion or not at all (primary key: one per task).
-        if (apply) await tx.query('insert into bastion_task_applies (task_id, base_tree_hash, applied_changes) values ($1, $2, $3::jsonb)', [taskId, apply.baseTreeHash, JSON.stringify(apply.appliedChanges)]);
+        if (apply)
+          await tx.query(
+            'insert into bastion_task_applies (task_id, base_tree_hash, applied_changes) values ($1, $2, $3::jsonb)',
+            [taskId, apply.baseTreeHash, JSON.stringify(apply.appliedChanges)],
+          );
         await append(tx, taskId, [{ event: 'result', data: result }]);
         return true;
       });
     },
 
     async applyOf(taskId) {
-      const [row] = await db.query<{ base_tree_hash: string; applied_changes: unknown[] }>('select base_tree_hash, applied_changes from bastion_task_applies where task_id = $1', [taskId]);
+      const [row] = await db.query<{ base_tree_hash: string; applied_changes: unknown[] }>(
+        'select base_tree_hash, applied_changes from bastion_task_applies where task_id = $1',
+        [taskId],
+      );
       return row ? { baseTreeHash: row.base_tree_hash, appliedChanges: row.applied_changes } : undefined;
     },
 
@@ -172,12 +217,18 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
         const [row] = await tx.query<TaskRow>('select * from bastion_tasks where id = $1 for update', [taskId]);
         if (!row) return undefined;
         if (row.state === 'queued') {
-          const [done] = await tx.query<TaskRow>(`update bastion_tasks set state = $2, result = $3::jsonb, cancel_requested = true, finished_at = now() where id = $1 returning *`, [taskId, result.status, JSON.stringify(result)]);
+          const [done] = await tx.query<TaskRow>(
+            `update bastion_tasks set state = $2, result = $3::jsonb, cancel_requested = true, finished_at = now() where id = $1 returning *`,
+            [taskId, result.status, JSON.stringify(result)],
+          );
           await append(tx, taskId, [{ event: 'result', data: result }]);
           return toTask(done);
         }
         if (row.state === 'running') {
-          const [flagged] = await tx.query<TaskRow>('update bastion_tasks set cancel_requested = true where id = $1 returning *', [taskId]);
+          const [flagged] = await tx.query<TaskRow>(
+            'update bastion_tasks set cancel_requested = true where id = $1 returning *',
+            [taskId],
+          );
           return toTask(flagged);
         }
         return toTask(row);
@@ -185,12 +236,17 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
     },
 
     async recoverAbandoned(workerId) {
-      const rows = await db.query<{ id: string }>(`update bastion_tasks set lease_expires_at = now() where state = 'running' and lease_owner is distinct from $1 returning id`, [workerId]);
+      const rows = await db.query<{ id: string }>(
+        `update bastion_tasks set lease_expires_at = now() where state = 'running' and lease_owner is distinct from $1 returning id`,
+        [workerId],
+      );
       return rows.length;
     },
 
     async stats(): Promise<QueueStats> {
-      const rows = await db.query<{ state: string; n: string | number }>(`select state, count(*) as n from bastion_tasks where state in ('queued', 'running') group by state`);
+      const rows = await db.query<{ state: string; n: string | number }>(
+        `select state, count(*) as n from bastion_tasks where state in ('queued', 'running') group by state`,
+      );
       const of = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);
       return { queued: of('queued'), running: of('running') };
     },
@@ -204,7 +260,11 @@ export async function createSqlTaskLedger(db: SqlClient): Promise<TaskLedger> {
 }
 
 function exhaustedResult(row: TaskRow): AgentResult {
-  return failedResult(row, 'PROVIDER_FAILED', `the task was started ${row.attempts} time(s) and its worker stopped each time (max attempts ${row.max_attempts}); check the workers' logs and submit it again`);
+  return failedResult(
+    row,
+    'PROVIDER_FAILED',
+    `the task was started ${row.attempts} time(s) and its worker stopped each time (max attempts ${row.max_attempts}); check the workers' logs and submit it again`,
+  );
 }
 
 function cancelledResult(row: TaskRow): AgentResult {
@@ -212,7 +272,11 @@ function cancelledResult(row: TaskRow): AgentResult {
 }
 
 /** A result for a task that no run finished; its shape is the pipeline's own not-run result. */
-export function failedResult(row: Pick<TaskRow, 'correlation_id' | 'request'>, code: 'PROVIDER_FAILED' | 'TIMEOUT' | 'CONFLICT' | 'INTERNAL', message: string): AgentResult {
+export function failedResult(
+  row: Pick<TaskRow, 'correlation_id' | 'request'>,
+  code: 'PROVIDER_FAILED' | 'TIMEOUT' | 'CONFLICT' | 'INTERNAL',
+  message: string,
+): AgentResult {
   const provider = typeof row.request.provider === 'string' ? row.request.provider : 'none';
   return {
     status: 'failed',

@@ -6,7 +6,9 @@ import type { AgentResult } from '@bastion/providers';
  * lease and finish, and the event stream followers replay. Implemented on SQL (sql-task-ledger.ts)
  * for a PostgreSQL server and for the embedded PGlite; a new store runs the same contract suite.
  */
-export const TaskState = z.enum(['queued', 'running', 'succeeded', 'failed', 'denied']).describe('queued until a worker leases it; running while leased; then the result status');
+export const TaskState = z
+  .enum(['queued', 'running', 'succeeded', 'failed', 'denied'])
+  .describe('queued until a worker leases it; running while leased; then the result status');
 export type TaskState = z.infer<typeof TaskState>;
 
 export const IdempotencyKey = z
@@ -18,7 +20,9 @@ export const DurableTask = z.object({
   id: z.string().uuid(),
   correlationId: z.string(),
   idempotencyKey: z.string().nullable(),
-  request: z.record(z.string(), z.unknown()).describe('The TaskRequest as accepted (already admitted: workspace resolved)'),
+  request: z
+    .record(z.string(), z.unknown())
+    .describe('The TaskRequest as accepted (already admitted: workspace resolved)'),
   state: TaskState,
   attempts: z.number().int().min(0),
   maxAttempts: z.number().int().min(1),
@@ -27,7 +31,10 @@ export const DurableTask = z.object({
   cancelRequested: z.boolean(),
   baseTreeHash: z.string().nullable(),
   provider: z.string().nullable(),
-  result: z.custom<AgentResult>().nullable().describe('The sanitized AgentResult (an exec result also carries stdout and stderr)'),
+  result: z
+    .custom<AgentResult>()
+    .nullable()
+    .describe('The sanitized AgentResult (an exec result also carries stdout and stderr)'),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -17,9 +17,22 @@ export function createTaskMetrics(registry: Registry, prefix = 'bastion_'): Task
   // An API and a worker in one process share one registry: one set of metrics serves both.
   const existing = byRegistry.get(registry);
   if (existing) return existing;
-  const depth = new Gauge({ name: `${prefix}task_queue_depth`, help: 'Durable tasks by live state: queued (accepted, not leased) and running (leased by a worker)', labelNames: ['state'] as const, registers: [registry] });
-  const expiries = new Counter({ name: `${prefix}task_lease_expiries_total`, help: 'Leases found expired (their worker died or lost the database) when a worker claimed the task', registers: [registry] });
-  const retries = new Counter({ name: `${prefix}task_retries_total`, help: 'Tasks started again after their previous run ended without a result', registers: [registry] });
+  const depth = new Gauge({
+    name: `${prefix}task_queue_depth`,
+    help: 'Durable tasks by live state: queued (accepted, not leased) and running (leased by a worker)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const expiries = new Counter({
+    name: `${prefix}task_lease_expiries_total`,
+    help: 'Leases found expired (their worker died or lost the database) when a worker claimed the task',
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: `${prefix}task_retries_total`,
+    help: 'Tasks started again after their previous run ended without a result',
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: `${prefix}task_accept_to_start_seconds`,
     help: 'Time from a task being committed to a worker starting it',

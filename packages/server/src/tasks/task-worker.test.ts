@@ -43,13 +43,17 @@ function ledgerWith(heartbeat: TaskLedger['heartbeat']) {
 }
 
 /** A run that lasts until aborted, as a long agent call does. */
-const runUntilAborted = (aborted: { at?: number }) => (_request: Record<string, unknown>, o: { signal: AbortSignal; correlationId: string }) =>
-  new Promise<AgentResult>((resolve) => {
-    o.signal.addEventListener('abort', () => {
-      aborted.at = Date.now();
-      resolve(failedResult({ correlation_id: o.correlationId, request: {} }, 'TIMEOUT', 'the caller cancelled the call'));
+const runUntilAborted =
+  (aborted: { at?: number }) =>
+  (_request: Record<string, unknown>, o: { signal: AbortSignal; correlationId: string }) =>
+    new Promise<AgentResult>((resolve) => {
+      o.signal.addEventListener('abort', () => {
+        aborted.at = Date.now();
+        resolve(
+          failedResult({ correlation_id: o.correlationId, request: {} }, 'TIMEOUT', 'the caller cancelled the call'),
+        );
+      });
     });
-  });
 
 describe('task worker leases', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
@@ -59,7 +63,14 @@ describe('task worker leases', () => {
     const problems: string[] = [];
     const { ledger, completed } = ledgerWith(() => new Promise(() => undefined)); // the database stopped answering
     const aborted: { at?: number } = {};
-    const worker = startTaskWorker({ ledger, run: runUntilAborted(aborted), leaseMs: 10_000, pollMs: 1_000, workerId: 'w', onProblem: (e) => problems.push(e) });
+    const worker = startTaskWorker({
+      ledger,
+      run: runUntilAborted(aborted),
+      leaseMs: 10_000,
+      pollMs: 1_000,
+      workerId: 'w',
+      onProblem: (e) => problems.push(e),
+    });
     await jest.advanceTimersByTimeAsync(7_000);
     expect(aborted.at).toBeUndefined();
     await jest.advanceTimersByTimeAsync(1_000);
@@ -77,7 +88,13 @@ describe('task worker leases', () => {
     let cancelled = false;
     const { ledger, completed } = ledgerWith(async () => ({ held: true, cancelRequested: cancelled }));
     const aborted: { at?: number } = {};
-    const worker = startTaskWorker({ ledger, run: runUntilAborted(aborted), leaseMs: 10_000, pollMs: 1_000, workerId: 'w' });
+    const worker = startTaskWorker({
+      ledger,
+      run: runUntilAborted(aborted),
+      leaseMs: 10_000,
+      pollMs: 1_000,
+      workerId: 'w',
+    });
     await jest.advanceTimersByTimeAsync(60_000);
     expect(aborted.at).toBeUndefined();
     cancelled = true;
@@ -93,7 +110,13 @@ describe('task worker leases', () => {
   it('drops its result when a renewal says another worker holds the task now', async () => {
     const { ledger, completed } = ledgerWith(async () => ({ held: false, cancelRequested: false }));
     const aborted: { at?: number } = {};
-    const worker = startTaskWorker({ ledger, run: runUntilAborted(aborted), leaseMs: 10_000, pollMs: 1_000, workerId: 'w' });
+    const worker = startTaskWorker({
+      ledger,
+      run: runUntilAborted(aborted),
+      leaseMs: 10_000,
+      pollMs: 1_000,
+      workerId: 'w',
+    });
     await jest.advanceTimersByTimeAsync(2_500);
     expect(aborted.at).toBeDefined();
     const closing = worker.close(0);
@@ -111,7 +134,14 @@ describe('task worker capacity', () => {
     let peak = 0;
     const completed: AgentResult[] = [];
     const ledger = {
-      claim: async (): Promise<Claim | undefined> => (next < N ? { task: { ...task, id: `00000000-0000-4000-8000-00000000000${next++}` }, expiredLease: false, finishedWithoutRun: false } : undefined),
+      claim: async (): Promise<Claim | undefined> =>
+        next < N
+          ? {
+              task: { ...task, id: `00000000-0000-4000-8000-00000000000${next++}` },
+              expiredLease: false,
+              finishedWithoutRun: false,
+            }
+          : undefined,
       heartbeat: async () => ({ held: true, cancelRequested: false }),
       appendEvents: async () => undefined,
       complete: async (_id: string, _w: string, result: AgentResult) => {
@@ -128,7 +158,11 @@ describe('task worker capacity', () => {
         peak = Math.max(peak, ++running);
         await new Promise((r) => setTimeout(r, 20));
         running--;
-        return { ...failedResult({ correlation_id: o.correlationId, request: {} }, 'INTERNAL', ''), status: 'succeeded', error: null } as AgentResult;
+        return {
+          ...failedResult({ correlation_id: o.correlationId, request: {} }, 'INTERNAL', ''),
+          status: 'succeeded',
+          error: null,
+        } as AgentResult;
       },
     });
     for (let t = 0; t < 200 && completed.length < N; t++) await new Promise((r) => setTimeout(r, 10));
@@ -138,7 +172,12 @@ describe('task worker capacity', () => {
   });
 
   it("reads a router's capacity as its smallest provider's running plus waiting slots, and none before it reports a provider", () => {
-    expect(routerCapacity([{ maxConcurrent: 8, maxQueue: 32 }, { maxConcurrent: 2, maxQueue: 3 }])).toBe(5);
+    expect(
+      routerCapacity([
+        { maxConcurrent: 8, maxQueue: 32 },
+        { maxConcurrent: 2, maxQueue: 3 },
+      ]),
+    ).toBe(5);
     expect(routerCapacity([])).toBeUndefined();
   });
 });

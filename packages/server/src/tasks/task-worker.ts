@@ -126,11 +126,18 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
     const flush = () => {
       if (pending.length === 0) return flushing;
       const batch = pending.splice(0);
-      flushing = flushing.then(() => ledger.appendEvents(task.id, batch)).catch((err: unknown) => {
-        // Events are what followers see; losing a batch while the database is away costs output
-        // lines, never the result (which is committed with the completion).
-        problem('worker.events_lost', { workerId: id, taskId: task.id, events: batch.length, error: (err as Error).message });
-      });
+      flushing = flushing
+        .then(() => ledger.appendEvents(task.id, batch))
+        .catch((err: unknown) => {
+          // Events are what followers see; losing a batch while the database is away costs output
+          // lines, never the result (which is committed with the completion).
+          problem('worker.events_lost', {
+            workerId: id,
+            taskId: task.id,
+            events: batch.length,
+            error: (err as Error).message,
+          });
+        });
       return flushing;
     };
     const flusher = setInterval(() => void flush(), flushMs);
@@ -138,12 +145,15 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
     // Self-fencing: past 75 % of the lease without a renewal (database away, event loop starved),
     // another worker may soon take the task; this run stops and will not commit, so two runs of
     // one task never race to apply (the re-run finds any apply of this one and ends CONFLICT).
-    const fence = setInterval(() => {
-      if (leaseLost || Date.now() - renewedAt <= leaseMs * 0.75) return;
-      leaseLost = true;
-      problem('worker.lease_fenced', { workerId: id, taskId: task.id, sinceRenewalMs: Date.now() - renewedAt });
-      abort.abort();
-    }, Math.max(10, Math.floor(leaseMs / 20)));
+    const fence = setInterval(
+      () => {
+        if (leaseLost || Date.now() - renewedAt <= leaseMs * 0.75) return;
+        leaseLost = true;
+        problem('worker.lease_fenced', { workerId: id, taskId: task.id, sinceRenewalMs: Date.now() - renewedAt });
+        abort.abort();
+      },
+      Math.max(10, Math.floor(leaseMs / 20)),
+    );
     const heartbeat = setInterval(() => {
       const sentAt = Date.now();
       ledger.heartbeat(task.id, id, leaseMs).then(
@@ -155,7 +165,8 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
             abort.abort();
           } else if (status.cancelRequested) abort.abort();
         },
-        (err: unknown) => problem('worker.heartbeat_failed', { workerId: id, taskId: task.id, error: (err as Error).message }),
+        (err: unknown) =>
+          problem('worker.heartbeat_failed', { workerId: id, taskId: task.id, error: (err as Error).message }),
       );
     }, heartbeatMs);
     try {
@@ -167,11 +178,20 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
           signal: abort.signal,
           onOutput: (stream, text) => pending.push({ event: 'output', data: { stream, text } }),
           onRouted: (info) => pending.push({ event: 'routed', data: info }),
-        }).catch((err: unknown) => failedResult({ correlation_id: task.correlationId, request: task.request }, 'INTERNAL', `the worker's runner failed unexpectedly: ${(err as Error).message}`)));
+        }).catch((err: unknown) =>
+          failedResult(
+            { correlation_id: task.correlationId, request: task.request },
+            'INTERNAL',
+            `the worker's runner failed unexpectedly: ${(err as Error).message}`,
+          ),
+        ));
       clearInterval(flusher);
       await flush();
       if (leaseLost) return;
-      const apply = guard.baseTreeHash && result.appliedChanges.length > 0 ? { baseTreeHash: guard.baseTreeHash, appliedChanges: result.appliedChanges } : undefined;
+      const apply =
+        guard.baseTreeHash && result.appliedChanges.length > 0
+          ? { baseTreeHash: guard.baseTreeHash, appliedChanges: result.appliedChanges }
+          : undefined;
       await commit(task, result, apply);
     } finally {
       clearInterval(flusher);
@@ -203,11 +223,20 @@ export function startTaskWorker(options: TaskWorkerOptions): StartedWorker {
   }
 
   /** The result must land: while the database is away, retry until it is back or the lease is gone. */
-  async function commit(task: DurableTask, result: AgentResult, apply?: { baseTreeHash: string; appliedChanges: readonly unknown[] }) {
+  async function commit(
+    task: DurableTask,
+    result: AgentResult,
+    apply?: { baseTreeHash: string; appliedChanges: readonly unknown[] },
+  ) {
     for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
       try {
         const recorded = await ledger.complete(task.id, id, result, apply);
-        if (!recorded) problem('worker.result_dropped', { workerId: id, taskId: task.id, reason: 'the lease expired and another worker owns the task' });
+        if (!recorded)
+          problem('worker.result_dropped', {
+            workerId: id,
+            taskId: task.id,
+            reason: 'the lease expired and another worker owns the task',
+          });
         return;
       } catch (err) {
         problem('worker.complete_failed', { workerId: id, taskId: task.id, error: (err as Error).message });

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 export async function workspaceTreeHash(root: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = async (dir: string, rel: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const e of entries) {
       if (rel === '' && e.name === '.git') continue;
       const path = join(dir, e.name);

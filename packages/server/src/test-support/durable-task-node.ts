@@ -26,7 +26,11 @@ const simulatedAgent: TaskRunner = async (request, o) => {
   // An abort ends the wait early; the check below turns it into the cancelled result.
   await sleep(Number(env.TASK_MS ?? 20), undefined, { signal: o.signal }).catch(() => undefined);
   const base = { ...failedResult({ correlation_id: o.correlationId, request }, 'INTERNAL', ''), provider: 'fake' };
-  if (o.signal.aborted) return { ...base, error: { code: 'TIMEOUT', message: 'the caller cancelled the call', retryable: true } } as AgentResult;
+  if (o.signal.aborted)
+    return {
+      ...base,
+      error: { code: 'TIMEOUT', message: 'the caller cancelled the call', retryable: true },
+    } as AgentResult;
   const applied: AgentResult['appliedChanges'] = [];
   if (request.intent === 'edit' && typeof request.workspace === 'string') {
     await appendFile(join(request.workspace, 'applied.log'), `${o.correlationId}\n`);
@@ -37,7 +41,9 @@ const simulatedAgent: TaskRunner = async (request, o) => {
 
 async function main() {
   const location = parseDatabaseLocation(env.DATABASE ?? '');
-  const ledger = await openTaskLedger(location, { onIdleError: (err) => process.stderr.write(`idle connection error: ${err.message}\n`) });
+  const ledger = await openTaskLedger(location, {
+    onIdleError: (err) => process.stderr.write(`idle connection error: ${err.message}\n`),
+  });
   const metrics = createMetrics({});
   const workerId = env.WORKER_ID ?? `node-${process.pid}`;
   // The embedded store belongs to this process: whatever another process leased is abandoned.
@@ -63,12 +69,24 @@ async function main() {
   const tokenFile = join(env.STATE_DIR ?? '/tmp', 'token');
   await writeFile(tokenFile, env.TOKEN ?? 'test-token', { mode: 0o600 });
   const service = await createService({
-    router: { route: () => Promise.reject(new Error('durable services route nothing in the API')), health: () => [], providerIds: ['fake'] },
+    router: {
+      route: () => Promise.reject(new Error('durable services route nothing in the API')),
+      health: () => [],
+      providerIds: ['fake'],
+    },
     metrics,
     tokenFile,
     port: Number(env.PORT ?? 0),
-    workspaceAccess: await createWorkspaceAccess({ roots: env.WORKSPACE_ROOT ? [env.WORKSPACE_ROOT] : [], refuseRootOwned: false }),
-    durable: { ledger, ...(worker ? { onAccepted: () => worker.wake() } : {}), maxAttempts: Number(env.MAX_ATTEMPTS ?? 3), ...(env.MAX_QUEUED ? { maxQueued: Number(env.MAX_QUEUED) } : {}) },
+    workspaceAccess: await createWorkspaceAccess({
+      roots: env.WORKSPACE_ROOT ? [env.WORKSPACE_ROOT] : [],
+      refuseRootOwned: false,
+    }),
+    durable: {
+      ledger,
+      ...(worker ? { onAccepted: () => worker.wake() } : {}),
+      maxAttempts: Number(env.MAX_ATTEMPTS ?? 3),
+      ...(env.MAX_QUEUED ? { maxQueued: Number(env.MAX_QUEUED) } : {}),
+    },
   });
   process.stdout.write(`READY ${service.url}\n`);
 }

@@ -27,12 +27,19 @@ export async function bundleDurableTaskNode(): Promise<string> {
     target: 'node20',
     format: 'cjs',
     logLevel: 'error',
-    alias: Object.fromEntries(['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [`@bastion/${p}`, join(ROOT, `packages/${p}/src/index.ts`)])),
+    alias: Object.fromEntries(
+      ['core', 'policy', 'security', 'providers', 'agent-runtime', 'testing'].map((p) => [
+        `@bastion/${p}`,
+        join(ROOT, `packages/${p}/src/index.ts`),
+      ]),
+    ),
     plugins: [
       {
         name: 'npm-packages-external',
         setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@bastion/') ? undefined : { path: args.path, external: true }));
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@bastion/') ? undefined : { path: args.path, external: true },
+          );
         },
       },
     ],
@@ -49,7 +56,10 @@ export interface NodeProcess {
 
 /** Starts one role and waits for READY; its stderr is kept for the failure message. */
 export async function startDurableNode(bundle: string, env: Record<string, string>): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [bundle], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bundle], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);

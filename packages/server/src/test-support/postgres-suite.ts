@@ -13,9 +13,19 @@ const ENSURE = resolve(__dirname, '../../../../ops/postgres/ensure-postgres.sh')
 function serverUrl(): { url: string | null; problem: string | null } {
   if (process.env.BASTION_TEST_DATABASE_URL) return { url: process.env.BASTION_TEST_DATABASE_URL, problem: null };
   try {
-    return { url: execFileSync('bash', [ENSURE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim(), problem: null };
+    return {
+      url: execFileSync('bash', [ENSURE], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      }).trim(),
+      problem: null,
+    };
   } catch (err) {
-    return { url: null, problem: `no PostgreSQL server (ops/postgres/ensure-postgres.sh failed: ${(err as Error).message.split('\n')[0]})` };
+    return {
+      url: null,
+      problem: `no PostgreSQL server (ops/postgres/ensure-postgres.sh failed: ${(err as Error).message.split('\n')[0]})`,
+    };
   }
 }
 

@@ -5,7 +5,14 @@ import type { TaskLedger } from '../tasks/task-ledger';
 
 /** A finished result as a worker would record it. */
 export function okResult(correlationId: string, extra: Partial<AgentResult> = {}): AgentResult {
-  return { ...failedResult({ correlation_id: correlationId, request: {} }, 'INTERNAL', 'x'), status: 'succeeded', provider: 'fake', response: 'done', error: null, ...extra };
+  return {
+    ...failedResult({ correlation_id: correlationId, request: {} }, 'INTERNAL', 'x'),
+    status: 'succeeded',
+    provider: 'fake',
+    response: 'done',
+    error: null,
+    ...extra,
+  };
 }
 
 /**
@@ -50,14 +57,18 @@ export function taskLedgerContract(open: () => Promise<TaskLedger>): void {
     for (const c of claims) if (c) await ledger.complete(c.task.id, c.task.leaseOwner!, okResult(c.task.correlationId));
   });
 
-  it('gives a task whose worker stopped renewing its lease to another worker, and drops the dead run\'s late result', async () => {
+  it("gives a task whose worker stopped renewing its lease to another worker, and drops the dead run's late result", async () => {
     const { task } = await ledger.submit({ request, correlationId: 'lease' });
     const first = await ledger.claim('dead', 50);
     expect(first?.task.id).toBe(task.id);
     expect(await ledger.heartbeat(task.id, 'dead', 50)).toEqual({ held: true, cancelRequested: false });
     await sleep(120);
     const second = await ledger.claim('alive', 60_000);
-    expect(second).toMatchObject({ expiredLease: true, finishedWithoutRun: false, task: { id: task.id, attempts: 2, leaseOwner: 'alive' } });
+    expect(second).toMatchObject({
+      expiredLease: true,
+      finishedWithoutRun: false,
+      task: { id: task.id, attempts: 2, leaseOwner: 'alive' },
+    });
     expect((await ledger.heartbeat(task.id, 'dead', 50)).held).toBe(false);
     expect(await ledger.complete(task.id, 'dead', okResult('lease', { response: 'late' }))).toBe(false);
     expect(await ledger.complete(task.id, 'alive', okResult('lease'))).toBe(true);
@@ -81,14 +92,25 @@ export function taskLedgerContract(open: () => Promise<TaskLedger>): void {
 
   it('cancels a queued task at once and flags a running one for the worker holding it', async () => {
     const queued = (await ledger.submit({ request, correlationId: 'q' })).task;
-    const cancelledQueued = await ledger.cancel(queued.id, failedResult({ correlation_id: 'q', request }, 'TIMEOUT', 'the caller cancelled the task'));
+    const cancelledQueued = await ledger.cancel(
+      queued.id,
+      failedResult({ correlation_id: 'q', request }, 'TIMEOUT', 'the caller cancelled the task'),
+    );
     expect(cancelledQueued).toMatchObject({ state: 'failed', cancelRequested: true });
     const running = (await ledger.submit({ request, correlationId: 'r' })).task;
     await ledger.claim('holder', 60_000);
-    expect(await ledger.cancel(running.id, failedResult({ correlation_id: 'r', request }, 'TIMEOUT', 'cancelled'))).toMatchObject({ state: 'running', cancelRequested: true });
+    expect(
+      await ledger.cancel(running.id, failedResult({ correlation_id: 'r', request }, 'TIMEOUT', 'cancelled')),
+    ).toMatchObject({ state: 'running', cancelRequested: true });
     expect(await ledger.heartbeat(running.id, 'holder', 60_000)).toEqual({ held: true, cancelRequested: true });
     expect(await ledger.cancel('00000000-0000-4000-8000-000000000000', okResult('x'))).toBeUndefined();
-    expect(await ledger.complete(running.id, 'holder', failedResult({ correlation_id: 'r', request }, 'TIMEOUT', 'the caller cancelled the call'))).toBe(true);
+    expect(
+      await ledger.complete(
+        running.id,
+        'holder',
+        failedResult({ correlation_id: 'r', request }, 'TIMEOUT', 'the caller cancelled the call'),
+      ),
+    ).toBe(true);
   });
 
   it('records an apply in the same transaction as the completion, once per task', async () => {
@@ -97,8 +119,18 @@ export function taskLedgerContract(open: () => Promise<TaskLedger>): void {
     expect(await ledger.setBaseTreeHash(task.id, 'w', 'sha256:a')).toBe('sha256:a');
     // A re-run finds the first attempt's tree, whatever it sees now.
     expect(await ledger.setBaseTreeHash(task.id, 'w', 'sha256:b')).toBe('sha256:a');
-    expect(await ledger.complete(task.id, 'w', okResult('apply'), { baseTreeHash: 'sha256:a', appliedChanges: [{ path: 'a.txt' }] })).toBe(true);
-    expect(await ledger.complete(task.id, 'w', okResult('apply'), { baseTreeHash: 'sha256:a', appliedChanges: [{ path: 'a.txt' }] })).toBe(false);
+    expect(
+      await ledger.complete(task.id, 'w', okResult('apply'), {
+        baseTreeHash: 'sha256:a',
+        appliedChanges: [{ path: 'a.txt' }],
+      }),
+    ).toBe(true);
+    expect(
+      await ledger.complete(task.id, 'w', okResult('apply'), {
+        baseTreeHash: 'sha256:a',
+        appliedChanges: [{ path: 'a.txt' }],
+      }),
+    ).toBe(false);
     expect(await ledger.applyOf(task.id)).toEqual({ baseTreeHash: 'sha256:a', appliedChanges: [{ path: 'a.txt' }] });
   });
 
@@ -107,13 +139,23 @@ export function taskLedgerContract(open: () => Promise<TaskLedger>): void {
     await ledger.claim('previous-process', 600_000);
     expect(await ledger.claim('this-process', 60_000)).toBeUndefined();
     expect(await ledger.recoverAbandoned('this-process')).toBe(1);
-    expect(await ledger.claim('this-process', 60_000)).toMatchObject({ expiredLease: true, task: { id: task.id, attempts: 2 } });
+    expect(await ledger.claim('this-process', 60_000)).toMatchObject({
+      expiredLease: true,
+      task: { id: task.id, attempts: 2 },
+    });
     await ledger.complete(task.id, 'this-process', okResult('abandoned'));
   });
 
   it('numbers events per task without gaps, and replays from any sequence id', async () => {
     const { task } = await ledger.submit({ request, correlationId: 'ev' });
-    await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.appendEvents(task.id, [{ event: 'output', data: { stream: 'stdout', text: `${i}a` } }, { event: 'output', data: { stream: 'stdout', text: `${i}b` } }])));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        ledger.appendEvents(task.id, [
+          { event: 'output', data: { stream: 'stdout', text: `${i}a` } },
+          { event: 'output', data: { stream: 'stdout', text: `${i}b` } },
+        ]),
+      ),
+    );
     const all = await ledger.eventsSince(task.id, 0);
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
     expect((await ledger.eventsSince(task.id, 15)).map((e) => e.seq)).toEqual([16, 17, 18, 19, 20, 21]);

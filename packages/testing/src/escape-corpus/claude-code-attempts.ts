@@ -24,13 +24,21 @@ const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * through its Write tool (so the path is reported as a tool path), everything else through Bash.
  */
 export function claudeToolUseFor(edit: FakeCursorEdit, id: string): FakeAnthropicBlock {
-  const bash = (command: string): FakeAnthropicBlock => ({ type: 'tool_use', id, name: 'Bash', input: { command, description: 'tidy up' } });
+  const bash = (command: string): FakeAnthropicBlock => ({
+    type: 'tool_use',
+    id,
+    name: 'Bash',
+    input: { command, description: 'tidy up' },
+  });
   switch (edit.op) {
     case 'write':
     case 'create':
       if (edit.mode !== undefined || edit.encoding !== undefined) {
-        const bytes = edit.encoding === 'base64' ? `printf %s ${q(edit.content)} | base64 -d` : `printf %s ${q(edit.content)}`;
-        return bash(`mkdir -p "$(dirname ${q(edit.path)})" && ${bytes} > ${q(edit.path)}${edit.mode ? ` && chmod ${edit.mode} ${q(edit.path)}` : ''}`);
+        const bytes =
+          edit.encoding === 'base64' ? `printf %s ${q(edit.content)} | base64 -d` : `printf %s ${q(edit.content)}`;
+        return bash(
+          `mkdir -p "$(dirname ${q(edit.path)})" && ${bytes} > ${q(edit.path)}${edit.mode ? ` && chmod ${edit.mode} ${q(edit.path)}` : ''}`,
+        );
       }
       return { type: 'tool_use', id, name: 'Write', input: { file_path: edit.path, content: edit.content } };
     case 'append':
@@ -52,10 +60,16 @@ export function claudeToolUseFor(edit: FakeCursorEdit, id: string): FakeAnthropi
 
 /** A cursor attempt's edits as Claude Code turns: one tool call per turn, then "Done.". */
 export function claudeTurnsFor(edits: readonly FakeCursorEdit[]): FakeAnthropicTurn[] {
-  return [...edits.map((edit, i): FakeAnthropicTurn => [claudeToolUseFor(edit, `toolu_escape_${String(i + 1).padStart(2, '0')}`)]), 'Done.'];
+  return [
+    ...edits.map((edit, i): FakeAnthropicTurn => [
+      claudeToolUseFor(edit, `toolu_escape_${String(i + 1).padStart(2, '0')}`),
+    ]),
+    'Done.',
+  ];
 }
 
-const isApplyAttempt = (a: (typeof ESCAPE_ATTEMPTS)[number]): a is CursorEscapeAttempt => a.via === 'cursor-apply' && !('dryRun' in a);
+const isApplyAttempt = (a: (typeof ESCAPE_ATTEMPTS)[number]): a is CursorEscapeAttempt =>
+  a.via === 'cursor-apply' && !('dryRun' in a);
 
 /**
  * The same apply-path attempts as Cursor's (dot-dot and absolute paths, symlinks out of the tree,
@@ -65,4 +79,10 @@ const isApplyAttempt = (a: (typeof ESCAPE_ATTEMPTS)[number]): a is CursorEscapeA
  */
 export const CLAUDE_CODE_APPLY_ATTEMPTS: readonly ClaudeCodeEscapeAttempt[] = [
   ...new Map([...ESCAPE_ATTEMPTS, ...CURSOR_APPLY_ATTEMPTS].filter(isApplyAttempt).map((a) => [a.id, a])).values(),
-].map((a) => ({ id: `claude-${a.id}`, goal: a.goal, layer: a.layer, via: 'claude-code-apply', turns: claudeTurnsFor(a.edits) }));
+].map((a) => ({
+  id: `claude-${a.id}`,
+  goal: a.goal,
+  layer: a.layer,
+  via: 'claude-code-apply',
+  turns: claudeTurnsFor(a.edits),
+}));

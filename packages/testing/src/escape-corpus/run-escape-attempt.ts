@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { treeDigest } from '@bastion/agent-runtime';
@@ -46,12 +55,22 @@ export type EscapeBackend = 'docker' | 'bwrap';
 export type EscapeExecRunner = Pick<FailureSimulator, 'exec' | 'leaks'>;
 
 /** Runs one exec attempt on `backend` and judges it against that backend's layer and evidence. */
-export async function runExecEscapeAttempt(sim: EscapeExecRunner, attempt: ExecEscapeAttempt, hostCanary: string, backend: EscapeBackend): Promise<EscapeOutcome> {
+export async function runExecEscapeAttempt(
+  sim: EscapeExecRunner,
+  attempt: ExecEscapeAttempt,
+  hostCanary: string,
+  backend: EscapeBackend,
+): Promise<EscapeOutcome> {
   const expected = backend === 'bwrap' && attempt.bwrap !== undefined ? attempt.bwrap : attempt;
   return runExec(sim, { ...attempt, ...expected }, hostCanary, backend);
 }
 
-async function runExec(sim: EscapeExecRunner, attempt: ExecEscapeAttempt, hostCanary: string, backend: EscapeBackend): Promise<EscapeOutcome> {
+async function runExec(
+  sim: EscapeExecRunner,
+  attempt: ExecEscapeAttempt,
+  hostCanary: string,
+  backend: EscapeBackend,
+): Promise<EscapeOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'escape-ws-'));
   try {
     writeFileSync(join(dir, 'README.md'), '# caller workspace\n');
@@ -63,9 +82,17 @@ async function runExec(sim: EscapeExecRunner, attempt: ExecEscapeAttempt, hostCa
     const problems: string[] = [];
     const untyped = untypedReason(result);
     if (untyped) problems.push(`untyped: ${untyped}`);
-    if (result.status !== 'succeeded') problems.push(`the attempt did not run to its end: ${result.error?.code} ${result.error?.message}`);
-    else if (result.execution?.backend !== backend) problems.push(`ran on ${result.execution?.backend}, not ${backend}`);
-    if (/ESCAPED/.test(output)) problems.push(`ESCAPED: ${output.split('\n').filter((l) => l.includes('ESCAPED')).join(' | ')}`);
+    if (result.status !== 'succeeded')
+      problems.push(`the attempt did not run to its end: ${result.error?.code} ${result.error?.message}`);
+    else if (result.execution?.backend !== backend)
+      problems.push(`ran on ${result.execution?.backend}, not ${backend}`);
+    if (/ESCAPED/.test(output))
+      problems.push(
+        `ESCAPED: ${output
+          .split('\n')
+          .filter((l) => l.includes('ESCAPED'))
+          .join(' | ')}`,
+      );
     if (!attempt.evidence.test(output)) problems.push(`no evidence ${attempt.evidence} in: ${output.slice(0, 400)}`);
     if (output.includes(hostCanary)) problems.push('the host environment is visible inside the sandbox');
     const leaks = sim.leaks(result);
@@ -75,7 +102,13 @@ async function runExec(sim: EscapeExecRunner, attempt: ExecEscapeAttempt, hostCa
     if (hidden.length > 0) problems.push(`the sanitizer had to hide a known secret: ${JSON.stringify(hidden)}`);
     if (JSON.stringify(await treeDigest(dir)) !== JSON.stringify(before)) problems.push('the caller workspace changed');
     const evidence = output.split('\n').find((l) => attempt.evidence.test(l)) ?? '';
-    return { id: attempt.id, layer: attempt.layer, ended: result.error?.code ?? result.status, evidence: evidence.trim().slice(0, 120), problems };
+    return {
+      id: attempt.id,
+      layer: attempt.layer,
+      ended: result.error?.code ?? result.status,
+      evidence: evidence.trim().slice(0, 120),
+      problems,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -92,20 +125,38 @@ async function runCursor(sim: FailureSimulator, attempt: CursorEscapeAttempt): P
     writeFileSync(join(ws, '.git/HEAD'), 'ref: refs/heads/main\n');
     const probesBefore = HOST_PROBES.filter((p) => existsSync(p));
     const before = await treeDigest(ws);
-    const result = await sim.cursor({ prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`, workspace: ws, intent: 'edit' }, { autofix: true });
+    const result = await sim.cursor(
+      {
+        prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`,
+        workspace: ws,
+        intent: 'edit',
+      },
+      { autofix: true },
+    );
     const problems: string[] = [];
     const untyped = untypedReason(result);
     if (untyped) problems.push(`untyped: ${untyped}`);
-    if (result.status !== 'denied' || result.error?.code !== 'POLICY_DENIED') problems.push(`expected POLICY_DENIED, got ${result.status} ${result.error?.code} ${result.error?.message ?? ''}`);
-    if (result.appliedChanges.length > 0) problems.push(`applied: ${result.appliedChanges.map((c) => c.path).join(', ')}`);
-    if (JSON.stringify(await treeDigest(ws)) !== JSON.stringify(before)) problems.push("the caller's workspace changed");
+    if (result.status !== 'denied' || result.error?.code !== 'POLICY_DENIED')
+      problems.push(
+        `expected POLICY_DENIED, got ${result.status} ${result.error?.code} ${result.error?.message ?? ''}`,
+      );
+    if (result.appliedChanges.length > 0)
+      problems.push(`applied: ${result.appliedChanges.map((c) => c.path).join(', ')}`);
+    if (JSON.stringify(await treeDigest(ws)) !== JSON.stringify(before))
+      problems.push("the caller's workspace changed");
     const siblings = readdirSync(root);
     if (siblings.join() !== 'ws') problems.push(`files appeared next to the workspace: ${siblings.join(', ')}`);
     const newProbes = HOST_PROBES.filter((p) => existsSync(p) && !probesBefore.includes(p));
     if (newProbes.length > 0) problems.push(`written on the host: ${newProbes.join(', ')}`);
     const leaks = sim.leaks(result);
     if (leaks.length > 0) problems.push(`secrets in the result or audit log: ${leaks.join(', ')}`);
-    return { id: attempt.id, layer: attempt.layer, ended: result.error?.code ?? result.status, evidence: (result.error?.message ?? '').slice(0, 120), problems };
+    return {
+      id: attempt.id,
+      layer: attempt.layer,
+      ended: result.error?.code ?? result.status,
+      evidence: (result.error?.message ?? '').slice(0, 120),
+      problems,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -130,20 +181,39 @@ async function runCursorDryRun(sim: FailureSimulator, attempt: CursorDryRunAttem
     symlinkSync(attempt.dryRun.linkPath, join(ws, 'b'));
     symlinkSync('b', join(ws, 'a'));
     const before = await treeDigest(ws);
-    const result = await sim.cursor({ prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`, workspace: ws, intent: 'edit' }, { autofix: false });
+    const result = await sim.cursor(
+      {
+        prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`,
+        workspace: ws,
+        intent: 'edit',
+      },
+      { autofix: false },
+    );
     const problems: string[] = [];
     const untyped = untypedReason(result);
     if (untyped) problems.push(`untyped: ${untyped}`);
-    if (result.status !== 'succeeded' || result.mode !== 'dry-run') problems.push(`expected a succeeded dry-run, got ${result.status} ${result.mode} ${result.error?.code ?? ''} ${result.error?.message ?? ''}`);
+    if (result.status !== 'succeeded' || result.mode !== 'dry-run')
+      problems.push(
+        `expected a succeeded dry-run, got ${result.status} ${result.mode} ${result.error?.code ?? ''} ${result.error?.message ?? ''}`,
+      );
     const written = attempt.dryRun.agentFile;
-    if (!result.proposedChanges.some((c) => c.path === written)) problems.push(`the agent's ${written} is missing from the proposed changes`);
+    if (!result.proposedChanges.some((c) => c.path === written))
+      problems.push(`the agent's ${written} is missing from the proposed changes`);
     if (JSON.stringify(result).includes(secret)) problems.push("the root-only file's content is in the result");
-    if (result.appliedChanges.length > 0) problems.push(`applied: ${result.appliedChanges.map((c) => c.path).join(', ')}`);
-    if (JSON.stringify(await treeDigest(ws)) !== JSON.stringify(before)) problems.push("the caller's workspace changed");
+    if (result.appliedChanges.length > 0)
+      problems.push(`applied: ${result.appliedChanges.map((c) => c.path).join(', ')}`);
+    if (JSON.stringify(await treeDigest(ws)) !== JSON.stringify(before))
+      problems.push("the caller's workspace changed");
     const leaks = sim.leaks(result);
     if (leaks.length > 0) problems.push(`secrets in the result or audit log: ${leaks.join(', ')}`);
     const shown = result.proposedChanges.find((c) => c.path === written);
-    return { id: attempt.id, layer: attempt.layer, ended: result.error?.code ?? result.status, evidence: shown ? `${shown.kind} ${shown.path}` : '', problems };
+    return {
+      id: attempt.id,
+      layer: attempt.layer,
+      ended: result.error?.code ?? result.status,
+      evidence: shown ? `${shown.kind} ${shown.path}` : '',
+      problems,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
     rmSync(privateDir, { recursive: true, force: true });
@@ -151,7 +221,11 @@ async function runCursorDryRun(sim: FailureSimulator, attempt: CursorDryRunAttem
 }
 
 /** Runs one attempt through the real pipeline and judges it; never throws for an escape, it reports one. */
-export function runEscapeAttempt(sim: FailureSimulator, attempt: EscapeAttempt, hostCanary: string): Promise<EscapeOutcome> {
+export function runEscapeAttempt(
+  sim: FailureSimulator,
+  attempt: EscapeAttempt,
+  hostCanary: string,
+): Promise<EscapeOutcome> {
   if (attempt.via === 'exec') return runExecEscapeAttempt(sim, attempt, hostCanary, 'docker');
   return 'dryRun' in attempt ? runCursorDryRun(sim, attempt as CursorDryRunAttempt) : runCursor(sim, attempt);
 }

@@ -18,7 +18,8 @@ export const SOCKET_ATTEMPTS: readonly ExecEscapeAttempt[] = [
     layer: 'namespaces',
     goal: "find and use another call's gateway or control socket (a sandbox used to see four other calls' gateway sockets)",
     spec: 'gateway',
-    script: 's=$(find / -type s 2>/dev/null | grep -v "^/proc/" | grep -vx /run/bastion/gateway.sock); [ -n "$s" ] && echo "ESCAPED $s"; ls -A /run/bastion; echo "own sockets only"',
+    script:
+      's=$(find / -type s 2>/dev/null | grep -v "^/proc/" | grep -vx /run/bastion/gateway.sock); [ -n "$s" ] && echo "ESCAPED $s"; ls -A /run/bastion; echo "own sockets only"',
     evidence: /gateway\.sock\nown sockets only/,
   },
   {
@@ -35,7 +36,8 @@ export const SOCKET_ATTEMPTS: readonly ExecEscapeAttempt[] = [
     layer: 'host-sockets',
     goal: "plant a file next to the gateway socket or swap it (the call's socket directory is mounted read-only)",
     spec: 'gateway',
-    script: 'touch /run/bastion/planted 2>&1; ln -sf /tmp/x /run/bastion/gateway.sock 2>&1; chmod 777 /run/bastion 2>&1; true',
+    script:
+      'touch /run/bastion/planted 2>&1; ln -sf /tmp/x /run/bastion/gateway.sock 2>&1; chmod 777 /run/bastion 2>&1; true',
     evidence: /Read-only file system/,
   },
 ];

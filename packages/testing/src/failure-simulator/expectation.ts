@@ -12,7 +12,11 @@ export interface Expectation {
    * A known defect the outcome may show instead, stated and reported (never silently): the
    * result must then match `outcome`, and the soak table counts it under its own label.
    */
-  readonly knownIssue?: { readonly id: string; readonly because: string; readonly outcome: Omit<Expectation, 'knownIssue'> };
+  readonly knownIssue?: {
+    readonly id: string;
+    readonly because: string;
+    readonly outcome: Omit<Expectation, 'knownIssue'>;
+  };
 }
 
 export const SUCCEEDS: Expectation = { status: 'succeeded', code: null };

@@ -1,6 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LABELS, createDockerExecutor } from '@bastion/sandbox';
-import { createAgentRunner, createAgentBinding, createMemoryAuditLog, createRuntime, defaultBindings, envAutofixFlag, execCommand, type CallOptions, type Runtime } from '@bastion/agent-runtime';
+import {
+  createAgentRunner,
+  createAgentBinding,
+  createMemoryAuditLog,
+  createRuntime,
+  defaultBindings,
+  envAutofixFlag,
+  execCommand,
+  type CallOptions,
+  type Runtime,
+} from '@bastion/agent-runtime';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import { createCursorProvider, type AgentResult, type AgentTaskInput, type ExecResult } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
@@ -54,11 +64,18 @@ export interface FailureSimulator extends AsyncDisposable {
   readonly secretValues: readonly string[];
 
   /** `bastion exec` through the real pipeline. */
-  exec(command: readonly string[], extra?: Partial<Parameters<typeof execCommand>[1]>, call?: CallOptions): Promise<ExecResult>;
+  exec(
+    command: readonly string[],
+    extra?: Partial<Parameters<typeof execCommand>[1]>,
+    call?: CallOptions,
+  ): Promise<ExecResult>;
   /** A sandbox fault from the catalogue, as an exec call. */
   sandboxFault(kind: SandboxFaultKind, call?: CallOptions): Promise<SimulatedCall<ExecResult>>;
   /** The real Gemini CLI in its sandbox against a fake API of its own, armed with `kind`. */
-  modelFault(kind: ModelFaultKind, options?: { prompt?: string; correlationId?: string }): Promise<SimulatedCall<AgentResult>>;
+  modelFault(
+    kind: ModelFaultKind,
+    options?: { prompt?: string; correlationId?: string },
+  ): Promise<SimulatedCall<AgentResult>>;
   gemini(task: AgentTaskInput, call?: CallOptions): Promise<AgentResult>;
   /** The fake cursor-agent through the Cursor binding; `autofix` turns FF_CURSOR_AUTOFIX on (the apply path). */
   cursor(task: AgentTaskInput, options?: { autofix?: boolean } & CallOptions): Promise<AgentResult>;
@@ -78,8 +95,13 @@ export interface FailureSimulator extends AsyncDisposable {
 }
 
 /** The names of the secrets whose value occurs in `values` (strings, or anything JSON can show) or in any audit line. */
-export function secretLeaks(secrets: Readonly<Record<string, string>>, auditLines: readonly string[], values: readonly unknown[]): string[] {
-  const haystack = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\n') + '\n' + auditLines.join('');
+export function secretLeaks(
+  secrets: Readonly<Record<string, string>>,
+  auditLines: readonly string[],
+  values: readonly unknown[],
+): string[] {
+  const haystack =
+    values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('\n') + '\n' + auditLines.join('');
   return Object.entries(secrets)
     .filter(([, v]) => haystack.includes(v))
     .map(([name]) => name);
@@ -95,26 +117,38 @@ function makeSecrets(seed: number) {
 }
 
 export async function createFailureSimulator(options: FailureSimulatorOptions = {}): Promise<FailureSimulator> {
-  const seed = options.seed ?? (randomBytes(4).readUInt32BE(0) >>> 0);
+  const seed = options.seed ?? randomBytes(4).readUInt32BE(0) >>> 0;
   const images = options.images ?? SANDBOX_IMAGES;
   const secretMap = makeSecrets(seed);
   const audit = createMemoryAuditLog();
   const secrets = createSecretStore({ env: {}, values: secretMap });
   const api = await startFakeGeminiApi({ expectedApiKey: secretMap['gemini-api-key'] });
   const executor = createDockerExecutor({
-    onCleanupError: (error, containerId) => audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
+    onCleanupError: (error, containerId) =>
+      audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
   });
   const docker = executor.docker;
   const egress = createRoutedEgress({ secrets, audit, defaultUpstream: api.url });
   const engine = options.policy ?? createPolicyEngine();
   const runtime = createRuntime({ policy: () => engine, executor, audit, secrets, egress });
   const overrides = { 'gemini-cli': images.geminiCli, cursor: images.sandbox };
-  const geminiRunner = createAgentRunner({ pipeline: runtime.pipeline, images: overrides, bindings: defaultBindings({ env: { PATH: '/usr/bin:/bin' }, audit }).filter((b) => b.provider.id === 'gemini-cli') });
+  const geminiRunner = createAgentRunner({
+    pipeline: runtime.pipeline,
+    images: overrides,
+    bindings: defaultBindings({ env: { PATH: '/usr/bin:/bin' }, audit }).filter((b) => b.provider.id === 'gemini-cli'),
+  });
   const cursorRunner = (autofix: boolean) =>
     createAgentRunner({
       pipeline: runtime.pipeline,
       images: overrides,
-      bindings: [createAgentBinding(createCursorProvider(), { agentPath: FAKE_CURSOR_AGENT_PATH, env: { PATH: '/usr/bin:/bin' }, autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }), audit })],
+      bindings: [
+        createAgentBinding(createCursorProvider(), {
+          agentPath: FAKE_CURSOR_AGENT_PATH,
+          env: { PATH: '/usr/bin:/bin' },
+          autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }),
+          audit,
+        }),
+      ],
     });
   const secretValues = Object.values(secretMap);
 
@@ -124,7 +158,12 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
   async function containerOf(correlationId: string, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [c] = await docker.listContainers({ all: true, filters: { label: [`${LABELS.correlation}=${correlationId}`, `${LABELS.session}=${executor.identity.sessionId}`] } });
+      const [c] = await docker.listContainers({
+        all: true,
+        filters: {
+          label: [`${LABELS.correlation}=${correlationId}`, `${LABELS.session}=${executor.identity.sessionId}`],
+        },
+      });
       if (c) return c.Id;
       if (Date.now() > deadline) throw new Error(`no container for call ${correlationId} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
@@ -156,7 +195,10 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
       const fault = SANDBOX_FAULTS[kind];
       const correlationId = call.correlationId ?? randomUUID();
       const t0 = Date.now();
-      const result = await execCommand(runtime.pipeline, sandboxFaultSpec(fault, images.sandbox), { ...call, correlationId });
+      const result = await execCommand(runtime.pipeline, sandboxFaultSpec(fault, images.sandbox), {
+        ...call,
+        correlationId,
+      });
       return { fault: kind, correlationId, result, expect: fault.expect, durationMs: Date.now() - t0 };
     },
 
@@ -173,9 +215,14 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
           () => undefined,
           (err: unknown) => err,
         );
-        const result = await geminiRunner.run('gemini-cli', { prompt: opts.prompt ?? `simulated call (${kind})`, timeoutMs: fault.timeoutMs }, { correlationId });
+        const result = await geminiRunner.run(
+          'gemini-cli',
+          { prompt: opts.prompt ?? `simulated call (${kind})`, timeoutMs: fault.timeoutMs },
+          { correlationId },
+        );
         const injectionError = await during;
-        if (injectionError !== undefined) throw new Error(`could not inject ${kind} during the call`, { cause: injectionError });
+        if (injectionError !== undefined)
+          throw new Error(`could not inject ${kind} during the call`, { cause: injectionError });
         return { fault: kind, correlationId, result, expect: fault.expect, durationMs: Date.now() - t0 };
       } finally {
         egress.unroute(correlationId);
@@ -196,7 +243,11 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
       return id;
     },
 
-    leftovers: () => docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`, `${LABELS.session}=${executor.identity.sessionId}`] } }),
+    leftovers: () =>
+      docker.listContainers({
+        all: true,
+        filters: { label: [`${LABELS.managed}=true`, `${LABELS.session}=${executor.identity.sessionId}`] },
+      }),
 
     leaks: (...values) => secretLeaks(secretMap, audit.lines, values),
 

@@ -40,7 +40,14 @@ export interface ModelFault {
 const NORMAL_MS = 60_000;
 
 export const MODEL_FAULTS: Readonly<Record<ModelFaultKind, ModelFault>> = {
-  none: { kind: 'none', description: 'a normal answer', arm: () => undefined, timeoutMs: NORMAL_MS, slow: false, expect: SUCCEEDS },
+  none: {
+    kind: 'none',
+    description: 'a normal answer',
+    arm: () => undefined,
+    timeoutMs: NORMAL_MS,
+    slow: false,
+    expect: SUCCEEDS,
+  },
   'rate-limit': {
     kind: 'rate-limit',
     description: '429 RESOURCE_EXHAUSTED with RetryInfo.retryDelay 3s on every content call',
@@ -60,7 +67,13 @@ export const MODEL_FAULTS: Readonly<Record<ModelFaultKind, ModelFault>> = {
   'daily-quota': {
     kind: 'daily-quota',
     description: '429 with a per-day QuotaFailure (the CLI gives up at once)',
-    arm: (api) => void api.setFault({ kind: 'rate-limit', on: 'content', retryDelay: '30s', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }),
+    arm: (api) =>
+      void api.setFault({
+        kind: 'rate-limit',
+        on: 'content',
+        retryDelay: '30s',
+        quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+      }),
     timeoutMs: NORMAL_MS,
     slow: false,
     expect: { status: 'failed', code: 'RATE_LIMITED', retryable: true, retryAfterMs: 30_000 },
@@ -99,7 +112,8 @@ export const MODEL_FAULTS: Readonly<Record<ModelFaultKind, ModelFault>> = {
   },
   'credentials-expire': {
     kind: 'credentials-expire',
-    description: 'the key is accepted for the first request, then rotated away: the content call gets 400 API_KEY_INVALID',
+    description:
+      'the key is accepted for the first request, then rotated away: the content call gets 400 API_KEY_INVALID',
     // The classifier answers after 400 ms, so the switch below lands before the content call.
     arm: (api) => void api.queueFault({ kind: 'slow-first-byte', delayMs: 400, on: 'classifier' }, 1),
     async during(api) {
@@ -136,7 +150,8 @@ export const MODEL_FAULTS: Readonly<Record<ModelFaultKind, ModelFault>> = {
   },
   'idle-socket-reset': {
     kind: 'idle-socket-reset',
-    description: "the content call arrives on the gateway's pooled connection, which the API had closed: reset; one retry on a fresh connection answers",
+    description:
+      "the content call arrives on the gateway's pooled connection, which the API had closed: reset; one retry on a fresh connection answers",
     arm: (api) => void api.queueFault({ kind: 'reset-reused', on: 'content' }, 1),
     timeoutMs: NORMAL_MS,
     slow: false,

@@ -11,7 +11,8 @@ export type CallResult = ExecResult | AgentResult;
 export function untypedReason(result: unknown): string | undefined {
   const isAgent = typeof result === 'object' && result !== null && 'provider' in result;
   const parsed = (isAgent ? AgentResult : ExecResult).safeParse(result);
-  if (!parsed.success) return `does not match the ${isAgent ? 'AgentResult' : 'ExecResult'} schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+  if (!parsed.success)
+    return `does not match the ${isAgent ? 'AgentResult' : 'ExecResult'} schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
   const r = parsed.data;
   if (r.status === 'succeeded' && r.error !== null) return `succeeded with an error (${r.error.code})`;
   if (r.status !== 'succeeded' && r.error === null) return `${r.status} without an error`;
@@ -42,7 +43,8 @@ function strictProblems(result: CallResult, expect: Omit<Expectation, 'knownIssu
   if (untyped) problems.push(`untyped result: ${untyped}`);
   if (result.status !== expect.status) problems.push(`status ${result.status}, expected ${expect.status}`);
   const code = result.error?.code ?? null;
-  if (code !== expect.code) problems.push(`error code ${code}, expected ${expect.code}${result.error ? ` (${result.error.message})` : ''}`);
+  if (code !== expect.code)
+    problems.push(`error code ${code}, expected ${expect.code}${result.error ? ` (${result.error.message})` : ''}`);
   if (expect.retryable !== undefined && result.error && result.error.retryable !== expect.retryable) {
     problems.push(`retryable ${result.error.retryable}, expected ${expect.retryable}`);
   }

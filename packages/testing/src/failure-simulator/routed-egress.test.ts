@@ -10,16 +10,19 @@ const KEY = 'AIzaSy-routed-egress-key-0123456789abcd';
 
 function post(socketPath: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method: 'POST', path: '/v1beta/models/gemini-2.5-flash:generateContent', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { socketPath, method: 'POST', path: '/v1beta/models/gemini-2.5-flash:generateContent', agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end('{}');
   });
 }
 
-describe('routed egress (the failure simulator\'s gateway provisioner)', () => {
+describe("routed egress (the failure simulator's gateway provisioner)", () => {
   const servers: http.Server[] = [];
   const upstream = async () => {
     const server = http.createServer((_req, res) => res.end('{}'));
@@ -45,7 +48,11 @@ describe('routed egress (the failure simulator\'s gateway provisioner)', () => {
 
   it("holds the policy's API rate budget across calls, also when a call is routed to its own faulty upstream, as one runtime does", async () => {
     const [healthy, faulty] = [await upstream(), await upstream()];
-    const egress = createRoutedEgress({ secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }), audit: createMemoryAuditLog(), defaultUpstream: healthy });
+    const egress = createRoutedEgress({
+      secrets: createSecretStore({ values: { 'gemini-api-key': KEY } }),
+      audit: createMemoryAuditLog(),
+      defaultUpstream: healthy,
+    });
     egress.route('call-2', faulty);
     const statuses: number[] = [];
     const limited: string[] = [];

@@ -20,7 +20,12 @@ export interface RoutedEgress extends EgressProvisioner {
   cut(correlationId: string): Promise<boolean>;
 }
 
-export function createRoutedEgress(options: { secrets: SecretStore; audit: AuditLog; defaultUpstream: string; budgets?: SharedBudgets }): RoutedEgress {
+export function createRoutedEgress(options: {
+  secrets: SecretStore;
+  audit: AuditLog;
+  defaultUpstream: string;
+  budgets?: SharedBudgets;
+}): RoutedEgress {
   const routes = new Map<string, string>();
   const budgets = options.budgets ?? new SharedBudgets();
   // The upstream is read from the provisioner's env, so a faulty fake gets its own provisioner;
@@ -29,7 +34,12 @@ export function createRoutedEgress(options: { secrets: SecretStore; audit: Audit
   const provisionerFor = (upstream: string): EgressProvisioner => {
     let provisioner = provisioners.get(upstream);
     if (!provisioner) {
-      provisioner = createGatewayProvisioner({ secrets: options.secrets, env: { GOOGLE_GEMINI_BASE_URL: upstream }, logger: options.audit.logger, budgets });
+      provisioner = createGatewayProvisioner({
+        secrets: options.secrets,
+        env: { GOOGLE_GEMINI_BASE_URL: upstream },
+        logger: options.audit.logger,
+        budgets,
+      });
       provisioners.set(upstream, provisioner);
     }
     return provisioner;
@@ -57,7 +67,10 @@ export function createRoutedEgress(options: { secrets: SecretStore; audit: Audit
     attached(correlationId, timeoutMs = 60_000) {
       if (live.has(correlationId)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no gateway for call ${correlationId} after ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no gateway for call ${correlationId} after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         const list = waiters.get(correlationId) ?? [];
         list.push(() => {
           clearTimeout(timer);

@@ -36,7 +36,13 @@ const MiB = 1024 * 1024;
 const inChild = (perl: string) => ['sh', '-c', `perl -e '${perl}'; exit $?`];
 
 export const SANDBOX_FAULTS: Readonly<Record<SandboxFaultKind, SandboxFault>> = {
-  none: { kind: 'none', description: 'a normal command', command: ['sh', '-c', 'echo ok'], resources: {}, expect: SUCCEEDS },
+  none: {
+    kind: 'none',
+    description: 'a normal command',
+    command: ['sh', '-c', 'echo ok'],
+    resources: {},
+    expect: SUCCEEDS,
+  },
   oom: {
     kind: 'oom',
     description: 'allocates past a 32 MiB memory limit (memory+swap equal, so no swap escape)',

@@ -18,7 +18,11 @@ export interface SoakRecord {
 }
 
 /** Runs the schedule through the simulator with at most `concurrency` calls in flight. */
-export async function runSoak(sim: FailureSimulator, plan: readonly PlannedCall[], concurrency: number): Promise<SoakRecord[]> {
+export async function runSoak(
+  sim: FailureSimulator,
+  plan: readonly PlannedCall[],
+  concurrency: number,
+): Promise<SoakRecord[]> {
   const records: SoakRecord[] = [];
   let next = 0;
   const one = async (call: PlannedCall): Promise<SoakRecord> => {
@@ -40,7 +44,16 @@ export async function runSoak(sim: FailureSimulator, plan: readonly PlannedCall[
         durationMs: Date.now() - t0,
       };
     } catch (err) {
-      return { index: call.index, path: call.path, fault: call.fault, outcome: 'THREW', untyped: String(err), problems: [`threw: ${String(err)}`], leaks: [], durationMs: Date.now() - t0 };
+      return {
+        index: call.index,
+        path: call.path,
+        fault: call.fault,
+        outcome: 'THREW',
+        untyped: String(err),
+        problems: [`threw: ${String(err)}`],
+        leaks: [],
+        durationMs: Date.now() - t0,
+      };
     }
   };
   const worker = async () => {
@@ -60,13 +73,22 @@ export function soakTable(records: readonly SoakRecord[]): string {
     const key = `${r.path} ${r.fault}`;
     rows.set(key, [...(rows.get(key) ?? []), r]);
   }
-  const lines = [`${'path'.padEnd(7)} ${'fault'.padEnd(18)} ${'n'.padStart(4)}  ${'expected'.padEnd(16)} ${'outcomes'.padEnd(40)} ${'p50 ms'.padStart(7)} ${'max ms'.padStart(7)}`];
+  const lines = [
+    `${'path'.padEnd(7)} ${'fault'.padEnd(18)} ${'n'.padStart(4)}  ${'expected'.padEnd(16)} ${'outcomes'.padEnd(40)} ${'p50 ms'.padStart(7)} ${'max ms'.padStart(7)}`,
+  ];
   for (const [key, list] of [...rows.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
     const [path, fault] = key.split(' ');
-    const expected = path === 'exec' ? SANDBOX_FAULTS[fault as keyof typeof SANDBOX_FAULTS].expect : MODEL_FAULTS[fault as keyof typeof MODEL_FAULTS].expect;
+    const expected =
+      path === 'exec'
+        ? SANDBOX_FAULTS[fault as keyof typeof SANDBOX_FAULTS].expect
+        : MODEL_FAULTS[fault as keyof typeof MODEL_FAULTS].expect;
     const counts = new Map<string, number>();
     for (const r of list) {
-      const label = r.knownIssue ? `${r.outcome} (known issue ${r.knownIssue})` : r.problems.length ? `${r.outcome} (UNEXPECTED)` : r.outcome;
+      const label = r.knownIssue
+        ? `${r.outcome} (known issue ${r.knownIssue})`
+        : r.problems.length
+          ? `${r.outcome} (UNEXPECTED)`
+          : r.outcome;
       counts.set(label, (counts.get(label) ?? 0) + 1);
     }
     const durations = list.map((r) => r.durationMs).sort((a, b) => a - b);
@@ -77,6 +99,11 @@ export function soakTable(records: readonly SoakRecord[]): string {
   }
   const total = new Map<string, number>();
   for (const r of records) total.set(r.outcome, (total.get(r.outcome) ?? 0) + 1);
-  lines.push(`total ${records.length}: ${[...total.entries()].sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(
+    `total ${records.length}: ${[...total.entries()]
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   return lines.join('\n');
 }

@@ -12,7 +12,10 @@ describeWithEngine('failure suite: the escape corpus (each attempt stopped, and 
   beforeAll(async () => {
     process.env.BASTION_HOST_CANARY = hostCanary;
     // The default policy plus egress through the gateway to one allowed domain, so the gateway's refusals are exercised.
-    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, network: { mode: 'gateway', allow: [CORPUS_ALLOWED_DOMAIN], deny: [] } });
+    const policy = Policy.parse({
+      ...DEFAULT_POLICY_INPUT,
+      network: { mode: 'gateway', allow: [CORPUS_ALLOWED_DOMAIN], deny: [] },
+    });
     sim = await createFailureSimulator({ policy: createPolicyEngine({ policy }) });
   });
 
@@ -20,8 +23,13 @@ describeWithEngine('failure suite: the escape corpus (each attempt stopped, and 
     delete process.env.BASTION_HOST_CANARY;
     await sim?.close();
     if (outcomes.length > 0) {
-      const rows = outcomes.map((o) => `${o.id.padEnd(28)} ${o.layer.padEnd(20)} ${o.ended.padEnd(14)} ${o.problems.length ? 'NOT STOPPED' : 'stopped'}  ${o.evidence}`);
-      console.log(`escape corpus: ${outcomes.length} attempts\n${'attempt'.padEnd(28)} ${'layer'.padEnd(20)} ${'call ended'.padEnd(14)} verdict  evidence\n${rows.join('\n')}`);
+      const rows = outcomes.map(
+        (o) =>
+          `${o.id.padEnd(28)} ${o.layer.padEnd(20)} ${o.ended.padEnd(14)} ${o.problems.length ? 'NOT STOPPED' : 'stopped'}  ${o.evidence}`,
+      );
+      console.log(
+        `escape corpus: ${outcomes.length} attempts\n${'attempt'.padEnd(28)} ${'layer'.padEnd(20)} ${'call ended'.padEnd(14)} verdict  evidence\n${rows.join('\n')}`,
+      );
     }
     expect(await sim.leftovers()).toEqual([]);
   });
@@ -31,11 +39,14 @@ describeWithEngine('failure suite: the escape corpus (each attempt stopped, and 
     expect(new Set(ESCAPE_ATTEMPTS.map((a) => a.id)).size).toBe(ESCAPE_ATTEMPTS.length);
   });
 
-  it.each(ESCAPE_ATTEMPTS.map((a) => [a.id, a.goal, a.layer, a]))('%s: %s — stopped by %s', async (_id, _goal, _layer, attempt) => {
-    const outcome = await runEscapeAttempt(sim, attempt, hostCanary);
-    outcomes.push(outcome);
-    expect(outcome.problems).toEqual([]);
-  });
+  it.each(ESCAPE_ATTEMPTS.map((a) => [a.id, a.goal, a.layer, a]))(
+    '%s: %s — stopped by %s',
+    async (_id, _goal, _layer, attempt) => {
+      const outcome = await runEscapeAttempt(sim, attempt, hostCanary);
+      outcomes.push(outcome);
+      expect(outcome.problems).toEqual([]);
+    },
+  );
 
   it('records every gateway refusal as a violation in the audit log, and the runtime still serves a normal call', async () => {
     const violations = sim.audit.events.filter((e) => e.event === 'gateway.violation');

@@ -15,13 +15,12 @@ describeWithEngine('failure suite: faults inside the sandbox (real engine, harde
     expect(await sim.leftovers()).toEqual([]);
   });
 
-  it.each(SANDBOX_FAULT_KINDS.map((k) => [k, SANDBOX_FAULTS[k].description, SANDBOX_FAULTS[k].expect.code ?? 'success']))(
-    '%s (%s) ends as %s, leaks nothing, and a normal call succeeds right after',
-    async (kind) => {
-      const call = await sim.sandboxFault(kind);
-      await expectContained(sim, call);
-    },
-  );
+  it.each(
+    SANDBOX_FAULT_KINDS.map((k) => [k, SANDBOX_FAULTS[k].description, SANDBOX_FAULTS[k].expect.code ?? 'success']),
+  )('%s (%s) ends as %s, leaks nothing, and a normal call succeeds right after', async (kind) => {
+    const call = await sim.sandboxFault(kind);
+    await expectContained(sim, call);
+  });
 
   it('reports the fault-specific facts: OOM flag, deadline, signal, output cap, ENOSPC, valid text from invalid UTF-8', async () => {
     const [oom, hang, crash, flood, full, utf8] = await Promise.all(

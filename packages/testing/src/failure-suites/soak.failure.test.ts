@@ -39,7 +39,20 @@ describeWithEngine('failure suite: soak (200 calls, concurrency 8, 20% injected 
       faultRate: FAULT_RATE,
       geminiShare: 0.1,
       modelFaultShare: 0.25,
-      sandboxFaults: ['oom', 'tmpfs-full', 'cpu-burn', 'fork-bomb', 'crash', 'abort', 'hang', 'output-flood', 'stderr-flood', 'invalid-utf8', 'exit-nonzero', 'secret-echo'],
+      sandboxFaults: [
+        'oom',
+        'tmpfs-full',
+        'cpu-burn',
+        'fork-bomb',
+        'crash',
+        'abort',
+        'hang',
+        'output-flood',
+        'stderr-flood',
+        'invalid-utf8',
+        'exit-nonzero',
+        'secret-echo',
+      ],
       modelFaults: MODEL_FAULT_KINDS.filter((k) => k !== 'none' && !MODEL_FAULTS[k].slow),
     });
     expect(plan.filter((c) => c.fault !== 'none')).toHaveLength(CALLS * FAULT_RATE);
@@ -71,8 +84,14 @@ describeWithEngine('failure suite: soak (200 calls, concurrency 8, 20% injected 
     );
 
     expect(records).toHaveLength(CALLS);
-    expect(records.filter((r) => r.untyped !== undefined).map((r) => `${r.index} ${r.fault}: ${r.untyped}`)).toEqual([]);
-    expect(records.filter((r) => r.problems.length > 0).map((r) => `${r.index} ${r.path} ${r.fault}: ${r.problems.join('; ')}`)).toEqual([]);
+    expect(records.filter((r) => r.untyped !== undefined).map((r) => `${r.index} ${r.fault}: ${r.untyped}`)).toEqual(
+      [],
+    );
+    expect(
+      records
+        .filter((r) => r.problems.length > 0)
+        .map((r) => `${r.index} ${r.path} ${r.fault}: ${r.problems.join('; ')}`),
+    ).toEqual([]);
     expect(records.filter((r) => r.leaks.length > 0).map((r) => `${r.index}: ${r.leaks.join(', ')}`)).toEqual([]);
     expect(sim.leaks()).toEqual([]);
     expect(unhandled.map(String)).toEqual([]);

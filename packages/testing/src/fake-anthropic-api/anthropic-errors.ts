@@ -13,5 +13,9 @@ export type AnthropicErrorStatus = keyof typeof ANTHROPIC_ERROR_TYPES;
 
 /** An Anthropic error body, as the real API sends it (plus the request id it carries). */
 export function anthropicErrorBody(status: AnthropicErrorStatus, message: string, requestId: string): string {
-  return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status], message }, request_id: requestId });
+  return JSON.stringify({
+    type: 'error',
+    error: { type: ANTHROPIC_ERROR_TYPES[status], message },
+    request_id: requestId,
+  });
 }

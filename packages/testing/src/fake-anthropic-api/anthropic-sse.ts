@@ -9,7 +9,12 @@ export interface FakeAnthropicUsage {
 }
 
 /** A whole assistant message as the non-streaming endpoint returns it. */
-export function messageDocument(id: string, model: string, blocks: readonly FakeAnthropicBlock[], usage: FakeAnthropicUsage): Record<string, unknown> {
+export function messageDocument(
+  id: string,
+  model: string,
+  blocks: readonly FakeAnthropicBlock[],
+  usage: FakeAnthropicUsage,
+): Record<string, unknown> {
   return {
     id,
     type: 'message',
@@ -31,20 +36,45 @@ function event(name: string, data: Record<string, unknown>): string {
  * content_block_start / _delta (text_delta or input_json_delta) / _stop, then message_delta
  * (stop_reason, output usage) and message_stop. Text is cut into a few deltas, as the API does.
  */
-export function messageEvents(id: string, model: string, blocks: readonly FakeAnthropicBlock[], usage: FakeAnthropicUsage): string[] {
+export function messageEvents(
+  id: string,
+  model: string,
+  blocks: readonly FakeAnthropicBlock[],
+  usage: FakeAnthropicUsage,
+): string[] {
   const doc = messageDocument(id, model, blocks, usage);
-  const out = [event('message_start', { message: { ...doc, content: [], stop_reason: null, usage: { ...(doc.usage as object), output_tokens: 1 } } })];
+  const out = [
+    event('message_start', {
+      message: { ...doc, content: [], stop_reason: null, usage: { ...(doc.usage as object), output_tokens: 1 } },
+    }),
+  ];
   blocks.forEach((block, index) => {
     if (block.type === 'text') {
       out.push(event('content_block_start', { index, content_block: { type: 'text', text: '' } }));
-      for (const piece of chunks(block.text, 40)) out.push(event('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }));
+      for (const piece of chunks(block.text, 40))
+        out.push(event('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }));
     } else {
-      out.push(event('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } }));
-      out.push(event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } }));
+      out.push(
+        event('content_block_start', {
+          index,
+          content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+        }),
+      );
+      out.push(
+        event('content_block_delta', {
+          index,
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+        }),
+      );
     }
     out.push(event('content_block_stop', { index }));
   });
-  out.push(event('message_delta', { delta: { stop_reason: doc.stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }));
+  out.push(
+    event('message_delta', {
+      delta: { stop_reason: doc.stop_reason, stop_sequence: null },
+      usage: { output_tokens: usage.output_tokens },
+    }),
+  );
   out.push(event('message_stop', {}));
   return out;
 }

@@ -6,7 +6,12 @@ async function post(api: StartedFakeAnthropicApi, body: Record<string, unknown>,
   return fetch(`${api.url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Say hi' }], ...body }),
+    body: JSON.stringify({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Say hi' }],
+      ...body,
+    }),
   });
 }
 
@@ -41,23 +46,53 @@ describe('fake Anthropic Messages API', () => {
       'message_delta',
       'message_stop',
     ]);
-    const text = events.filter((e) => e.type === 'content_block_delta').map((e) => (e.delta as { text: string }).text).join('');
+    const text = events
+      .filter((e) => e.type === 'content_block_delta')
+      .map((e) => (e.delta as { text: string }).text)
+      .join('');
     expect(text).toBe('Hello from the fake, in more than forty characters of text.');
-    expect(events[5]).toMatchObject({ delta: { stop_reason: 'end_turn' }, usage: { output_tokens: expect.any(Number) } });
+    expect(events[5]).toMatchObject({
+      delta: { stop_reason: 'end_turn' },
+      usage: { output_tokens: expect.any(Number) },
+    });
   });
 
   it('answers non-streaming requests with one message document and records the prompt', async () => {
-    const res = await post(api, { messages: [{ role: 'user', content: [{ type: 'text', text: 'context' }, { type: 'text', text: 'What is 2+2?' }] }] });
+    const res = await post(api, {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'context' },
+            { type: 'text', text: 'What is 2+2?' },
+          ],
+        },
+      ],
+    });
     const doc = (await res.json()) as Record<string, unknown>;
-    expect(doc).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', stop_reason: 'end_turn', content: [{ type: 'text', text: 'Fake Anthropic answer to: What is 2+2?' }] });
-    expect(api.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/v1/messages', prompt: 'What is 2+2?', status: 200 })]);
+    expect(doc).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5',
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: 'Fake Anthropic answer to: What is 2+2?' }],
+    });
+    expect(api.requests).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/v1/messages', prompt: 'What is 2+2?', status: 200 }),
+    ]);
   });
 
   it('sends a scripted tool call as a tool_use block with its input as input_json_delta, and the next turn after the tool result', async () => {
-    api.script([{ type: 'tool_use', id: 'toolu_1', name: 'Write', input: { file_path: 'a.txt', content: 'x' } }], 'Done.');
+    api.script(
+      [{ type: 'tool_use', id: 'toolu_1', name: 'Write', input: { file_path: 'a.txt', content: 'x' } }],
+      'Done.',
+    );
     const first = sseData(await (await post(api, { stream: true })).text());
     expect(first[1]).toMatchObject({ content_block: { type: 'tool_use', id: 'toolu_1', name: 'Write' } });
-    expect(JSON.parse((first[2].delta as { partial_json: string }).partial_json)).toEqual({ file_path: 'a.txt', content: 'x' });
+    expect(JSON.parse((first[2].delta as { partial_json: string }).partial_json)).toEqual({
+      file_path: 'a.txt',
+      content: 'x',
+    });
     expect(first[4]).toMatchObject({ type: 'message_delta', delta: { stop_reason: 'tool_use' } });
     const second = await post(api, {
       messages: [
@@ -90,10 +125,18 @@ describe('fake Anthropic Messages API', () => {
   });
 
   it('counts tokens and answers HEAD /api/hello, and 404s what the API does not have', async () => {
-    const counted = await fetch(`${api.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': KEY }, body: '{"messages":[]}' });
+    const counted = await fetch(`${api.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY },
+      body: '{"messages":[]}',
+    });
     expect(await counted.json()).toEqual({ input_tokens: expect.any(Number) });
     expect((await fetch(`${api.url}/api/hello`, { method: 'HEAD' })).status).toBe(200);
-    const missing = await fetch(`${api.url}/v1/complete`, { method: 'POST', headers: { 'x-api-key': KEY }, body: '{}' });
+    const missing = await fetch(`${api.url}/v1/complete`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY },
+      body: '{}',
+    });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { type: 'not_found_error' } });
   });

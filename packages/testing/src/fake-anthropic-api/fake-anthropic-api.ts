@@ -31,7 +31,11 @@ export const FakeAnthropicApiOptions = z
   .object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(0),
-    expectedApiKey: z.string().min(1).optional().describe('When set, any other x-api-key gets 401 authentication_error'),
+    expectedApiKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('When set, any other x-api-key gets 401 authentication_error'),
     defaultAnswer: z
       .union([z.string(), z.custom<(prompt: string) => FakeAnthropicTurn>((v) => typeof v === 'function')])
       .optional()
@@ -59,13 +63,22 @@ const MessagesRequest = z
     model: z.string().min(1),
     max_tokens: z.number().int().positive(),
     // Claude Code 2.1 also sends mid-conversation `system` turns, so any role is accepted.
-    messages: z.array(z.object({ role: z.string().min(1), content: z.union([z.string(), z.array(z.record(z.string(), z.unknown()))]) }).passthrough()),
+    messages: z.array(
+      z
+        .object({ role: z.string().min(1), content: z.union([z.string(), z.array(z.record(z.string(), z.unknown()))]) })
+        .passthrough(),
+    ),
     stream: z.boolean().optional(),
   })
   .passthrough();
 type MessagesRequest = z.infer<typeof MessagesRequest>;
 
-const FAULT_STATUS: Record<FakeAnthropicFault['kind'], AnthropicErrorStatus> = { 'rate-limit': 429, auth: 401, overloaded: 529, 'server-error': 500 };
+const FAULT_STATUS: Record<FakeAnthropicFault['kind'], AnthropicErrorStatus> = {
+  'rate-limit': 429,
+  auth: 401,
+  overloaded: 529,
+  'server-error': 500,
+};
 const FAULT_MESSAGE: Record<FakeAnthropicFault['kind'], string> = {
   'rate-limit': 'Number of request tokens has exceeded your per-minute rate limit',
   auth: 'invalid x-api-key',
@@ -115,7 +128,12 @@ export async function startFakeAnthropicApi(input: FakeAnthropicApiOptions = {})
     return status;
   }
 
-  function sendError(res: ServerResponse, status: AnthropicErrorStatus, message: string, headers: Record<string, string> = {}): number {
+  function sendError(
+    res: ServerResponse,
+    status: AnthropicErrorStatus,
+    message: string,
+    headers: Record<string, string> = {},
+  ): number {
     const requestId = `req_fake_${randomUUID()}`;
     return send(res, status, anthropicErrorBody(status, message, requestId), { 'request-id': requestId, ...headers });
   }
@@ -130,15 +148,26 @@ export async function startFakeAnthropicApi(input: FakeAnthropicApiOptions = {})
     const pending = takeFault();
     if (pending) {
       const headers: Record<string, string> =
-        pending.kind === 'rate-limit' ? { 'retry-after': String(pending.retryAfterSeconds ?? 30), 'anthropic-ratelimit-requests-remaining': '0' } : pending.kind === 'overloaded' ? { 'x-should-retry': 'true' } : {};
+        pending.kind === 'rate-limit'
+          ? { 'retry-after': String(pending.retryAfterSeconds ?? 30), 'anthropic-ratelimit-requests-remaining': '0' }
+          : pending.kind === 'overloaded'
+            ? { 'x-should-retry': 'true' }
+            : {};
       return sendError(res, FAULT_STATUS[pending.kind], FAULT_MESSAGE[pending.kind], headers);
     }
     const blocks = toBlocks(answerFor(lastUserText(body)));
     const id = `msg_fake_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const text = blocks.map((b) => (b.type === 'text' ? b.text : JSON.stringify(b.input))).join('');
-    const usage = { input_tokens: Math.max(1, Math.ceil(JSON.stringify(body.messages).length / 4)), output_tokens: Math.max(1, Math.ceil(text.length / 4)) };
+    const usage = {
+      input_tokens: Math.max(1, Math.ceil(JSON.stringify(body.messages).length / 4)),
+      output_tokens: Math.max(1, Math.ceil(text.length / 4)),
+    };
     if (!body.stream) return send(res, 200, JSON.stringify(messageDocument(id, body.model, blocks, usage)));
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_fake_${randomUUID()}` });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'request-id': `req_fake_${randomUUID()}`,
+    });
     for (const e of messageEvents(id, body.model, blocks, usage)) res.write(e);
     res.end();
     return 200;
@@ -146,7 +175,9 @@ export async function startFakeAnthropicApi(input: FakeAnthropicApiOptions = {})
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -161,7 +192,15 @@ export async function startFakeAnthropicApi(input: FakeAnthropicApiOptions = {})
         return;
       }
     }
-    const record = (status: number, prompt?: string) => requests.push({ method: req.method ?? '', path: url.pathname, headers, ...(body !== undefined ? { body } : {}), ...(prompt !== undefined ? { prompt } : {}), status });
+    const record = (status: number, prompt?: string) =>
+      requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(prompt !== undefined ? { prompt } : {}),
+        status,
+      });
 
     if (req.method === 'HEAD' || (req.method === 'GET' && url.pathname === '/api/hello')) {
       record(send(res, 200, req.method === 'HEAD' ? '' : '{}'));
@@ -186,7 +225,18 @@ export async function startFakeAnthropicApi(input: FakeAnthropicApiOptions = {})
       return;
     }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
-      record(send(res, 200, JSON.stringify({ data: [{ type: 'model', id: 'claude-sonnet-4-5', display_name: 'Claude Sonnet 4.5' }], has_more: false, first_id: null, last_id: null })));
+      record(
+        send(
+          res,
+          200,
+          JSON.stringify({
+            data: [{ type: 'model', id: 'claude-sonnet-4-5', display_name: 'Claude Sonnet 4.5' }],
+            has_more: false,
+            first_id: null,
+            last_id: null,
+          }),
+        ),
+      );
       return;
     }
     record(sendError(res, 404, `the fake Anthropic API has no ${req.method} ${url.pathname}`));

@@ -158,7 +158,8 @@ export async function runFakeCursorAgent(argv: string[]): Promise<void> {
   const model = opts.model || DEFAULT_MODEL;
   const readOnly = opts.mode === 'ask' || opts.mode === 'plan';
   const format = opts.outputFormat;
-  const emit = (event: Json) => (format === 'stream-json' ? writeOut(`${JSON.stringify({ ...event, session_id: sessionId })}\n`) : Promise.resolve());
+  const emit = (event: Json) =>
+    format === 'stream-json' ? writeOut(`${JSON.stringify({ ...event, session_id: sessionId })}\n`) : Promise.resolve();
 
   await emit({
     type: 'system',
@@ -172,7 +173,8 @@ export async function runFakeCursorAgent(argv: string[]): Promise<void> {
 
   const error = script.error;
   if (error && error.kind === 'usage-limit') return fail(error.message ? `Error: ${error.message}` : USAGE_LIMIT_ERROR);
-  if (error && error.kind === 'resource-exhausted') return fail(error.message ? `Error: [resource_exhausted] ${error.message}` : RESOURCE_EXHAUSTED_ERROR);
+  if (error && error.kind === 'resource-exhausted')
+    return fail(error.message ? `Error: [resource_exhausted] ${error.message}` : RESOURCE_EXHAUSTED_ERROR);
 
   if (script.delayMs) await sleep(script.delayMs);
 
@@ -188,7 +190,9 @@ export async function runFakeCursorAgent(argv: string[]): Promise<void> {
       } catch (err) {
         // The agent's own tool failed (a path it may not write): reported as the CLI reports it.
         const name = Object.keys(startedCall)[0];
-        toolCall = { [name]: { args: startedCall[name].args, result: { error: { errorMessage: String((err as Error).message) } } } };
+        toolCall = {
+          [name]: { args: startedCall[name].args, result: { error: { errorMessage: String((err as Error).message) } } },
+        };
       }
       await emit({ type: 'tool_call', subtype: 'completed', call_id: callId, tool_call: toolCall });
     }
@@ -246,6 +250,8 @@ export async function runFakeCursorAgent(argv: string[]): Promise<void> {
 /** Runs the fake as a process: an internal error (a bug of the fake) exits 70 with its stack. */
 export function fakeCursorAgentMain(argv: string[]): void {
   runFakeCursorAgent(argv).catch((error: unknown) => {
-    process.stderr.write(`fake-cursor-agent: internal error: ${(error as Error)?.stack ?? String(error)}\n`, () => process.exit(70));
+    process.stderr.write(`fake-cursor-agent: internal error: ${(error as Error)?.stack ?? String(error)}\n`, () =>
+      process.exit(70),
+    );
   });
 }

@@ -14,9 +14,16 @@ interface Run {
 
 const KEY = 'crsr_test_key_0123456789';
 
-function run(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; stdin?: string; timeoutMs?: number }): Promise<Run> {
+function run(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; stdin?: string; timeoutMs?: number },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', CURSOR_API_KEY: KEY, FAKE_CURSOR_STDIN_WAIT_MS: '200' };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      CURSOR_API_KEY: KEY,
+      FAKE_CURSOR_STDIN_WAIT_MS: '200',
+    };
     for (const [k, v] of Object.entries(opts.env ?? {})) {
       if (v === undefined) delete env[k];
       else env[k] = v;
@@ -111,7 +118,10 @@ describe('fake cursor-agent', () => {
     });
 
     it('reads a script from stdin', async () => {
-      const r = await run(['--trust', '--output-format', 'json'], { cwd: ws, stdin: `task\n${fakeCursorScript({ result: 'via stdin' })}` });
+      const r = await run(['--trust', '--output-format', 'json'], {
+        cwd: ws,
+        stdin: `task\n${fakeCursorScript({ result: 'via stdin' })}`,
+      });
       expect(JSON.parse(r.stdout).result).toBe('via stdin');
     });
 
@@ -123,9 +133,18 @@ describe('fake cursor-agent', () => {
 
   describe('stream-json', () => {
     it('emits init (apiKeySource env), user, tool calls per edit, assistant and a final result', async () => {
-      const script = { result: 'Done.', edits: [{ op: 'write' as const, path: 'src/a.ts', content: 'export {};\n' }, { op: 'delete' as const, path: 'old.txt' }] };
+      const script = {
+        result: 'Done.',
+        edits: [
+          { op: 'write' as const, path: 'src/a.ts', content: 'export {};\n' },
+          { op: 'delete' as const, path: 'old.txt' },
+        ],
+      };
       fs.writeFileSync(path.join(ws, 'old.txt'), 'bye');
-      const r = await run(['-p', '--trust', '--output-format', 'stream-json', '-m', 'gpt-5', fakeCursorScript(script)], { cwd: ws });
+      const r = await run(
+        ['-p', '--trust', '--output-format', 'stream-json', '-m', 'gpt-5', fakeCursorScript(script)],
+        { cwd: ws },
+      );
       expect(r.code).toBe(0);
       const events = lines(r.stdout);
       expect(events.map((e) => `${e.type}${e.subtype ? `/${e.subtype}` : ''}`)).toEqual([
@@ -141,7 +160,9 @@ describe('fake cursor-agent', () => {
       expect(events[0]).toMatchObject({ apiKeySource: 'env', cwd: ws, model: 'gpt-5' });
       expect(events[3]).toMatchObject({
         call_id: events[2].call_id,
-        tool_call: { writeToolCall: { args: { path: path.join(ws, 'src/a.ts') }, result: { success: { linesCreated: 1 } } } },
+        tool_call: {
+          writeToolCall: { args: { path: path.join(ws, 'src/a.ts') }, result: { success: { linesCreated: 1 } } },
+        },
       });
       expect(events[5]).toMatchObject({ tool_call: { deleteToolCall: { args: { path: path.join(ws, 'old.txt') } } } });
       expect(events[6]).toMatchObject({ message: { role: 'assistant', content: [{ type: 'text', text: 'Done.' }] } });
@@ -151,13 +172,26 @@ describe('fake cursor-agent', () => {
     });
 
     it('reports apiKeySource flag for --api-key', async () => {
-      const r = await run(['-p', '--trust', '--api-key', 'k', '--output-format', 'stream-json', 'x'], { cwd: ws, env: { CURSOR_API_KEY: undefined } });
+      const r = await run(['-p', '--trust', '--api-key', 'k', '--output-format', 'stream-json', 'x'], {
+        cwd: ws,
+        env: { CURSOR_API_KEY: undefined },
+      });
       expect(lines(r.stdout)[0]).toMatchObject({ type: 'system', apiKeySource: 'flag' });
     });
 
     it('streams text deltas with --stream-partial-output', async () => {
       const text = 'one two three four five six seven eight nine ten';
-      const r = await run(['-p', '--trust', '--output-format', 'stream-json', '--stream-partial-output', fakeCursorScript({ result: text })], { cwd: ws });
+      const r = await run(
+        [
+          '-p',
+          '--trust',
+          '--output-format',
+          'stream-json',
+          '--stream-partial-output',
+          fakeCursorScript({ result: text }),
+        ],
+        { cwd: ws },
+      );
       const deltas = lines(r.stdout)
         .filter((e) => e.type === 'assistant')
         .map((e) => (e.message as { content: Array<{ text: string }> }).content[0].text);
@@ -217,8 +251,17 @@ describe('fake cursor-agent', () => {
     });
 
     it.each(['ask', 'plan'])('never writes in --mode %s', async (mode) => {
-      const script: FakeCursorScript = { result: 'plan only', edits: [{ op: 'write', path: 'x.txt', content: 'x' }, { op: 'shell', command: 'touch y.txt' }] };
-      const r = await run(['-p', '--trust', '--force', '--mode', mode, '--output-format', 'stream-json', fakeCursorScript(script)], { cwd: ws });
+      const script: FakeCursorScript = {
+        result: 'plan only',
+        edits: [
+          { op: 'write', path: 'x.txt', content: 'x' },
+          { op: 'shell', command: 'touch y.txt' },
+        ],
+      };
+      const r = await run(
+        ['-p', '--trust', '--force', '--mode', mode, '--output-format', 'stream-json', fakeCursorScript(script)],
+        { cwd: ws },
+      );
       expect(r.code).toBe(0);
       expect(fs.readdirSync(ws)).toEqual([]);
       expect(lines(r.stdout).some((e) => e.type === 'tool_call')).toBe(false);
@@ -229,23 +272,44 @@ describe('fake cursor-agent', () => {
       const script = fakeCursorScript({ edits: [{ op: 'shell', command: 'echo ran > ran.txt' }] });
       const without = await run(['-p', '--trust', '--output-format', 'stream-json', script], { cwd: ws });
       expect(fs.existsSync(path.join(ws, 'ran.txt'))).toBe(false);
-      expect(lines(without.stdout).find((e) => e.subtype === 'completed')).toMatchObject({ tool_call: { shellToolCall: { result: { rejected: { command: 'echo ran > ran.txt' } } } } });
+      expect(lines(without.stdout).find((e) => e.subtype === 'completed')).toMatchObject({
+        tool_call: { shellToolCall: { result: { rejected: { command: 'echo ran > ran.txt' } } } },
+      });
       const withForce = await run(['-p', '--trust', '--yolo', '--output-format', 'stream-json', script], { cwd: ws });
       expect(fs.readFileSync(path.join(ws, 'ran.txt'), 'utf8')).toBe('ran\n');
-      expect(lines(withForce.stdout).find((e) => e.subtype === 'completed')).toMatchObject({ tool_call: { shellToolCall: { result: { success: { exitCode: 0 } } } } });
+      expect(lines(withForce.stdout).find((e) => e.subtype === 'completed')).toMatchObject({
+        tool_call: { shellToolCall: { result: { success: { exitCode: 0 } } } },
+      });
     });
 
     it('works in --workspace instead of the cwd', async () => {
-      const r = await run(['-p', '--trust', '--workspace', ws, fakeCursorScript({ edits: [{ op: 'write', path: 'w.txt', content: 'w' }] })], { cwd: root });
+      const r = await run(
+        [
+          '-p',
+          '--trust',
+          '--workspace',
+          ws,
+          fakeCursorScript({ edits: [{ op: 'write', path: 'w.txt', content: 'w' }] }),
+        ],
+        { cwd: root },
+      );
       expect(r.code).toBe(0);
       expect(fs.readFileSync(path.join(ws, 'w.txt'), 'utf8')).toBe('w');
     });
 
     it('reports a failed edit in the tool call and carries on', async () => {
-      const script = fakeCursorScript({ result: 'ok', edits: [{ op: 'rename', path: 'missing', to: 'x' }, { op: 'write', path: 'after.txt', content: '1' }] });
+      const script = fakeCursorScript({
+        result: 'ok',
+        edits: [
+          { op: 'rename', path: 'missing', to: 'x' },
+          { op: 'write', path: 'after.txt', content: '1' },
+        ],
+      });
       const r = await run(['-p', '--trust', '--output-format', 'stream-json', script], { cwd: ws });
       expect(r.code).toBe(0);
-      expect(lines(r.stdout).filter((e) => e.subtype === 'completed')[0]).toMatchObject({ tool_call: { shellToolCall: { result: { failure: { exitCode: 1 } } } } });
+      expect(lines(r.stdout).filter((e) => e.subtype === 'completed')[0]).toMatchObject({
+        tool_call: { shellToolCall: { result: { failure: { exitCode: 1 } } } },
+      });
       expect(fs.existsSync(path.join(ws, 'after.txt'))).toBe(true);
     });
   });
@@ -264,7 +328,10 @@ describe('fake cursor-agent', () => {
     });
 
     it('prefers the prompt block over the environment', async () => {
-      const r = await run(['-p', '--trust', fakeCursorScript({ result: 'prompt wins' })], { cwd: ws, env: fakeCursorScriptEnv({ result: 'env' }) });
+      const r = await run(['-p', '--trust', fakeCursorScript({ result: 'prompt wins' })], {
+        cwd: ws,
+        env: fakeCursorScriptEnv({ result: 'env' }),
+      });
       expect(r.stdout).toBe('prompt wins\n');
     });
 
@@ -272,7 +339,10 @@ describe('fake cursor-agent', () => {
       const r = await run(['-p', '--trust', '```bastion-fake-script\n{not json\n```'], { cwd: ws });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^fake-cursor-agent: invalid script/);
-      const bad = await run(['-p', '--trust', 'x'], { cwd: ws, env: { FAKE_CURSOR_SCRIPT: JSON.stringify({ edits: [{ op: 'explode' }] }) } });
+      const bad = await run(['-p', '--trust', 'x'], {
+        cwd: ws,
+        env: { FAKE_CURSOR_SCRIPT: JSON.stringify({ edits: [{ op: 'explode' }] }) },
+      });
       expect(bad.code).toBe(2);
     });
 
@@ -285,7 +355,10 @@ describe('fake cursor-agent', () => {
 
   describe('errors: no JSON, Error: on stderr, exit 1', () => {
     it('requires authentication without --api-key or CURSOR_API_KEY', async () => {
-      const r = await run(['-p', '--trust', '--output-format', 'json', 'x'], { cwd: ws, env: { CURSOR_API_KEY: undefined } });
+      const r = await run(['-p', '--trust', '--output-format', 'json', 'x'], {
+        cwd: ws,
+        env: { CURSOR_API_KEY: undefined },
+      });
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(
@@ -308,20 +381,41 @@ describe('fake cursor-agent', () => {
       ['usage-limit', FAKE_CURSOR_AGENT_MESSAGES.usageLimit],
       ['resource-exhausted', FAKE_CURSOR_AGENT_MESSAGES.resourceExhausted],
     ] as const)('simulates %s', async (kind, message) => {
-      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: kind, edits: [{ op: 'write', path: 'x', content: '' }] })], { cwd: ws });
+      const r = await run(
+        [
+          '-p',
+          '--trust',
+          '--output-format',
+          'json',
+          fakeCursorScript({ error: kind, edits: [{ op: 'write', path: 'x', content: '' }] }),
+        ],
+        { cwd: ws },
+      );
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(`${message}\n`);
       expect(fs.readdirSync(ws)).toEqual([]);
     });
 
-    it("keeps a usage-limit message starting with \"Error: You've hit your usage limit\" and resource_exhausted marked", () => {
+    it('keeps a usage-limit message starting with "Error: You\'ve hit your usage limit" and resource_exhausted marked', () => {
       expect(FAKE_CURSOR_AGENT_MESSAGES.usageLimit.startsWith("Error: You've hit your usage limit")).toBe(true);
       expect(FAKE_CURSOR_AGENT_MESSAGES.resourceExhausted).toContain('[resource_exhausted]');
     });
 
     it('crashes with the given exit code after doing the edits', async () => {
-      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: { kind: 'crash', exitCode: 137, stderr: 'Error: boom' }, edits: [{ op: 'write', path: 'half.txt', content: 'h' }] })], { cwd: ws });
+      const r = await run(
+        [
+          '-p',
+          '--trust',
+          '--output-format',
+          'json',
+          fakeCursorScript({
+            error: { kind: 'crash', exitCode: 137, stderr: 'Error: boom' },
+            edits: [{ op: 'write', path: 'half.txt', content: 'h' }],
+          }),
+        ],
+        { cwd: ws },
+      );
       expect(r.code).toBe(137);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe('Error: boom\n');
@@ -329,14 +423,19 @@ describe('fake cursor-agent', () => {
     });
 
     it('prints garbage instead of a result', async () => {
-      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: 'garbage' })], { cwd: ws });
+      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: 'garbage' })], {
+        cwd: ws,
+      });
       expect(r.code).toBe(0);
       expect(() => JSON.parse(r.stdout)).toThrow();
     });
 
     it('hangs for the given time without a result', async () => {
       const started = Date.now();
-      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: { kind: 'hang', ms: 400 } })], { cwd: ws });
+      const r = await run(
+        ['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: { kind: 'hang', ms: 400 } })],
+        { cwd: ws },
+      );
       expect(Date.now() - started).toBeGreaterThanOrEqual(400);
       expect(r.stdout).toBe('');
     });
@@ -347,7 +446,16 @@ describe('fake cursor-agent', () => {
     });
 
     it('produces huge output of the requested size', async () => {
-      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ error: { kind: 'huge-output', bytes: 3_000_000 } })], { cwd: ws });
+      const r = await run(
+        [
+          '-p',
+          '--trust',
+          '--output-format',
+          'json',
+          fakeCursorScript({ error: { kind: 'huge-output', bytes: 3_000_000 } }),
+        ],
+        { cwd: ws },
+      );
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).result).toHaveLength(3_000_000);
     });
@@ -368,10 +476,19 @@ describe('fake cursor-agent', () => {
 
   describe('secrets', () => {
     it('echoes env values and the key in use, for redaction tests', async () => {
-      const r = await run(['-p', '--trust', '--output-format', 'json', fakeCursorScript({ result: 'r', echoEnv: ['MY_SECRET'], echoApiKey: true })], {
-        cwd: ws,
-        env: { MY_SECRET: 'hunter2-secret' },
-      });
+      const r = await run(
+        [
+          '-p',
+          '--trust',
+          '--output-format',
+          'json',
+          fakeCursorScript({ result: 'r', echoEnv: ['MY_SECRET'], echoApiKey: true }),
+        ],
+        {
+          cwd: ws,
+          env: { MY_SECRET: 'hunter2-secret' },
+        },
+      );
       const result = JSON.parse(r.stdout).result as string;
       expect(result).toContain('MY_SECRET=hunter2-secret');
       expect(result).toContain(KEY);
@@ -383,7 +500,16 @@ describe('fake cursor-agent', () => {
     expect(version.stdout.trim()).toBe(FAKE_CURSOR_AGENT_VERSION);
     const help = await run(['--help'], { cwd: ws });
     expect(help.code).toBe(0);
-    for (const flag of ['--print', '--output-format', '--stream-partial-output', '--mode', '--force', '--trust', '--workspace', '--api-key']) {
+    for (const flag of [
+      '--print',
+      '--output-format',
+      '--stream-partial-output',
+      '--mode',
+      '--force',
+      '--trust',
+      '--workspace',
+      '--api-key',
+    ]) {
       expect(help.stdout).toContain(flag);
     }
   });

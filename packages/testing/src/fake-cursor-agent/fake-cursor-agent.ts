@@ -14,6 +14,7 @@ export const FAKE_CURSOR_AGENT_VERSION = '2026.09.18-fake';
 export const FAKE_CURSOR_AGENT_MESSAGES = {
   auth: "Error: Authentication required. Please run 'cursor-agent login' first, or set CURSOR_API_KEY environment variable.",
   trust: '⚠ Workspace Trust Required',
-  usageLimit: "Error: You've hit your usage limit. Upgrade your plan or wait for your limit to reset to keep using Agent.",
+  usageLimit:
+    "Error: You've hit your usage limit. Upgrade your plan or wait for your limit to reset to keep using Agent.",
   resourceExhausted: 'Error: ConnectError: [resource_exhausted] Error',
 } as const;

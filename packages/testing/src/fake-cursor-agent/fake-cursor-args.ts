@@ -152,7 +152,11 @@ export function parseArgs(argv: string[]): Options {
         break;
       default:
         if (arg.startsWith('-') && arg.length > 1) throw new UsageError(`error: unknown option '${arg}'`);
-        if (opts.prompt.length === 0 && opts.command === undefined && ['login', 'logout', 'status', 'whoami'].includes(arg)) {
+        if (
+          opts.prompt.length === 0 &&
+          opts.command === undefined &&
+          ['login', 'logout', 'status', 'whoami'].includes(arg)
+        ) {
           opts.command = arg;
         } else {
           opts.prompt.push(arg);
@@ -160,10 +164,14 @@ export function parseArgs(argv: string[]): Options {
     }
   }
   if (!['text', 'json', 'stream-json'].includes(opts.outputFormat)) {
-    throw new UsageError(`error: option '--output-format <format>' argument '${opts.outputFormat}' is invalid. Allowed choices are text, json, stream-json.`);
+    throw new UsageError(
+      `error: option '--output-format <format>' argument '${opts.outputFormat}' is invalid. Allowed choices are text, json, stream-json.`,
+    );
   }
   if (opts.mode !== undefined && !['plan', 'ask'].includes(opts.mode)) {
-    throw new UsageError(`error: option '--mode <mode>' argument '${opts.mode}' is invalid. Allowed choices are plan, ask.`);
+    throw new UsageError(
+      `error: option '--mode <mode>' argument '${opts.mode}' is invalid. Allowed choices are plan, ask.`,
+    );
   }
   return opts;
 }

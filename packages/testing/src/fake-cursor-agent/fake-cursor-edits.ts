@@ -45,10 +45,26 @@ export function performEdit(edit: Edit, ctx: { workspace: string; force: boolean
     const args = { command, workingDirectory: ctx.workspace };
     try {
       run();
-      return { shellToolCall: { args, result: { success: { command, workingDirectory: ctx.workspace, exitCode: 0, stdout: '', stderr: '' } } } };
+      return {
+        shellToolCall: {
+          args,
+          result: { success: { command, workingDirectory: ctx.workspace, exitCode: 0, stdout: '', stderr: '' } },
+        },
+      };
     } catch (error) {
       return {
-        shellToolCall: { args, result: { failure: { command, workingDirectory: ctx.workspace, exitCode: 1, stdout: '', stderr: String((error as Error).message) } } },
+        shellToolCall: {
+          args,
+          result: {
+            failure: {
+              command,
+              workingDirectory: ctx.workspace,
+              exitCode: 1,
+              stdout: '',
+              stderr: String((error as Error).message),
+            },
+          },
+        },
       };
     }
   };
@@ -65,7 +81,9 @@ export function performEdit(edit: Edit, ctx: { workspace: string; force: boolean
       return {
         writeToolCall: {
           args: { path: abs, fileText: edit.content, toolCallId: ctx.callId },
-          result: { success: { path: abs, linesCreated: countLines(String(edit.content)), fileSize: Buffer.byteLength(data) } },
+          result: {
+            success: { path: abs, linesCreated: countLines(String(edit.content)), fileSize: Buffer.byteLength(data) },
+          },
         },
       };
     }
@@ -96,7 +114,12 @@ export function performEdit(edit: Edit, ctx: { workspace: string; force: boolean
     case 'delete': {
       const abs = resolve(edit.path);
       fs.rmSync(abs, { recursive: true, force: true });
-      return { deleteToolCall: { args: { path: abs, toolCallId: ctx.callId }, result: { success: { path: abs, deletedFile: abs } } } };
+      return {
+        deleteToolCall: {
+          args: { path: abs, toolCallId: ctx.callId },
+          result: { success: { path: abs, deletedFile: abs } },
+        },
+      };
     }
     case 'rename':
       return shellResult(`mv ${shellQuote(edit.path)} ${shellQuote(edit.to)}`, () => {
@@ -105,7 +128,9 @@ export function performEdit(edit: Edit, ctx: { workspace: string; force: boolean
       });
     case 'chmod': {
       const mode = parseMode(edit.mode, 'edit')!;
-      return shellResult(`chmod ${mode.toString(8)} ${shellQuote(edit.path)}`, () => fs.chmodSync(resolve(edit.path), mode));
+      return shellResult(`chmod ${mode.toString(8)} ${shellQuote(edit.path)}`, () =>
+        fs.chmodSync(resolve(edit.path), mode),
+      );
     }
     case 'symlink':
       return shellResult(`ln -s ${shellQuote(edit.target)} ${shellQuote(edit.path)}`, () => {
@@ -113,13 +138,27 @@ export function performEdit(edit: Edit, ctx: { workspace: string; force: boolean
         fs.symlinkSync(edit.target, resolve(edit.path));
       });
     case 'mkdir':
-      return shellResult(`mkdir -p ${shellQuote(edit.path)}`, () => void fs.mkdirSync(resolve(edit.path), { recursive: true }));
+      return shellResult(
+        `mkdir -p ${shellQuote(edit.path)}`,
+        () => void fs.mkdirSync(resolve(edit.path), { recursive: true }),
+      );
     case 'shell': {
       const args = { command: edit.command, workingDirectory: ctx.workspace };
       if (!ctx.force) {
-        return { shellToolCall: { args, result: { rejected: { command: edit.command, workingDirectory: ctx.workspace, reason: '', isReadonly: false } } } };
+        return {
+          shellToolCall: {
+            args,
+            result: {
+              rejected: { command: edit.command, workingDirectory: ctx.workspace, reason: '', isReadonly: false },
+            },
+          },
+        };
       }
-      const run = childProcess.spawnSync('/bin/sh', ['-c', edit.command], { cwd: ctx.workspace, encoding: 'utf8', env: process.env });
+      const run = childProcess.spawnSync('/bin/sh', ['-c', edit.command], {
+        cwd: ctx.workspace,
+        encoding: 'utf8',
+        env: process.env,
+      });
       const outcome = {
         command: edit.command,
         workingDirectory: ctx.workspace,
@@ -147,11 +186,26 @@ export function performEditStarted(edit: Edit, workspace: string, callId: string
     case 'shell':
       return { shellToolCall: { args: { command: edit.command, workingDirectory: workspace } } };
     case 'rename':
-      return { shellToolCall: { args: { command: `mv ${shellQuote(edit.path)} ${shellQuote(edit.to)}`, workingDirectory: workspace } } };
+      return {
+        shellToolCall: {
+          args: { command: `mv ${shellQuote(edit.path)} ${shellQuote(edit.to)}`, workingDirectory: workspace },
+        },
+      };
     case 'chmod':
-      return { shellToolCall: { args: { command: `chmod ${parseMode(edit.mode, 'edit')!.toString(8)} ${shellQuote(edit.path)}`, workingDirectory: workspace } } };
+      return {
+        shellToolCall: {
+          args: {
+            command: `chmod ${parseMode(edit.mode, 'edit')!.toString(8)} ${shellQuote(edit.path)}`,
+            workingDirectory: workspace,
+          },
+        },
+      };
     case 'symlink':
-      return { shellToolCall: { args: { command: `ln -s ${shellQuote(edit.target)} ${shellQuote(edit.path)}`, workingDirectory: workspace } } };
+      return {
+        shellToolCall: {
+          args: { command: `ln -s ${shellQuote(edit.target)} ${shellQuote(edit.path)}`, workingDirectory: workspace },
+        },
+      };
     case 'mkdir':
       return { shellToolCall: { args: { command: `mkdir -p ${shellQuote(edit.path)}`, workingDirectory: workspace } } };
     default:

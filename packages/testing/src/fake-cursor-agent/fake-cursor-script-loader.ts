@@ -13,7 +13,15 @@ export interface Script {
   result?: string;
   assistant?: string[];
   edits: Edit[];
-  error?: FakeCursorError & { message?: string; exitCode?: number; stderr?: string; stdout?: string; text?: string; ms?: number; bytes?: number };
+  error?: FakeCursorError & {
+    message?: string;
+    exitCode?: number;
+    stderr?: string;
+    stdout?: string;
+    text?: string;
+    ms?: number;
+    bytes?: number;
+  };
   echoEnv?: string[];
   echoApiKey?: boolean;
   delayMs?: number;
@@ -42,33 +50,43 @@ function validateScript(raw: unknown): Script {
   // Checked field by field below, then used as the Script it has been shown to be.
   const script: Json = { ...raw };
   if (script.result !== undefined && typeof script.result !== 'string') throw new FakeMisuse('result must be a string');
-  if (script.assistant !== undefined && !(Array.isArray(script.assistant) && script.assistant.every((s: unknown) => typeof s === 'string'))) {
+  if (
+    script.assistant !== undefined &&
+    !(Array.isArray(script.assistant) && script.assistant.every((s: unknown) => typeof s === 'string'))
+  ) {
     throw new FakeMisuse('assistant must be an array of strings');
   }
   if (script.echoEnv !== undefined) {
     if (typeof script.echoEnv === 'string') script.echoEnv = [script.echoEnv];
-    if (!Array.isArray(script.echoEnv) || !script.echoEnv.every((s: unknown) => typeof s === 'string')) throw new FakeMisuse('echoEnv must be a string or string[]');
+    if (!Array.isArray(script.echoEnv) || !script.echoEnv.every((s: unknown) => typeof s === 'string'))
+      throw new FakeMisuse('echoEnv must be a string or string[]');
   }
   for (const key of ['delayMs', 'durationApiMs']) {
-    if (script[key] !== undefined && !(Number.isInteger(script[key]) && (script[key] as number) >= 0)) throw new FakeMisuse(`${key} must be a non-negative integer`);
+    if (script[key] !== undefined && !(Number.isInteger(script[key]) && (script[key] as number) >= 0))
+      throw new FakeMisuse(`${key} must be a non-negative integer`);
   }
   script.edits = script.edits === undefined ? [] : script.edits;
   if (!Array.isArray(script.edits)) throw new FakeMisuse('edits must be an array');
   script.edits.forEach((edit: unknown, i: number) => {
     const where = `edits[${i}]`;
-    if (!isObject(edit) || typeof edit.op !== 'string' || !EDIT_OPS.has(edit.op)) throw new FakeMisuse(`${where}: op must be one of ${[...EDIT_OPS].join(', ')}`);
+    if (!isObject(edit) || typeof edit.op !== 'string' || !EDIT_OPS.has(edit.op))
+      throw new FakeMisuse(`${where}: op must be one of ${[...EDIT_OPS].join(', ')}`);
     if (edit.op === 'shell') {
       if (typeof edit.command !== 'string') throw new FakeMisuse(`${where}: shell needs a command`);
       return;
     }
-    if (typeof edit.path !== 'string' || edit.path === '') throw new FakeMisuse(`${where}: path must be a non-empty string`);
+    if (typeof edit.path !== 'string' || edit.path === '')
+      throw new FakeMisuse(`${where}: path must be a non-empty string`);
     if ((edit.op === 'write' || edit.op === 'create' || edit.op === 'append') && typeof edit.content !== 'string') {
       throw new FakeMisuse(`${where}: ${edit.op} needs content (string)`);
     }
-    if (edit.op === 'rename' && (typeof edit.to !== 'string' || edit.to === '')) throw new FakeMisuse(`${where}: rename needs to`);
-    if (edit.op === 'symlink' && typeof edit.target !== 'string') throw new FakeMisuse(`${where}: symlink needs target`);
+    if (edit.op === 'rename' && (typeof edit.to !== 'string' || edit.to === ''))
+      throw new FakeMisuse(`${where}: rename needs to`);
+    if (edit.op === 'symlink' && typeof edit.target !== 'string')
+      throw new FakeMisuse(`${where}: symlink needs target`);
     if (edit.op === 'chmod' && edit.mode === undefined) throw new FakeMisuse(`${where}: chmod needs mode`);
-    if (edit.encoding !== undefined && edit.encoding !== 'utf8' && edit.encoding !== 'base64') throw new FakeMisuse(`${where}: encoding is utf8 or base64`);
+    if (edit.encoding !== undefined && edit.encoding !== 'utf8' && edit.encoding !== 'base64')
+      throw new FakeMisuse(`${where}: encoding is utf8 or base64`);
     parseMode(edit.mode, where);
   });
   if (script.error !== undefined) {

@@ -60,9 +60,25 @@ export function demoSessionAnswer(_prompt: string, bodyValue: unknown): FakeGemi
   if (!listed) return { parts: [{ functionCall: { name: 'list_directory', args: { dir_path: '/workspace' } } }] };
   const names = namesIn(textOf(listed));
   const readme = names.find((n) => /^readme/i.test(n)) || names.find((n) => !n.startsWith('.')) || 'README.md';
-  if (!read) return { parts: [{ functionCall: { name: 'read_file', args: { absolute_path: `/workspace/${readme}`, file_path: `/workspace/${readme}` } } }] };
-  if (!fetched) return { parts: [{ functionCall: { name: 'web_fetch', args: { prompt: `Summarise ${FETCH_URL} for the README` } } }] };
-  const lines = textOf(read).split('\n').map((l) => l.trim()).filter(Boolean);
+  if (!read)
+    return {
+      parts: [
+        {
+          functionCall: {
+            name: 'read_file',
+            args: { absolute_path: `/workspace/${readme}`, file_path: `/workspace/${readme}` },
+          },
+        },
+      ],
+    };
+  if (!fetched)
+    return {
+      parts: [{ functionCall: { name: 'web_fetch', args: { prompt: `Summarise ${FETCH_URL} for the README` } } }],
+    };
+  const lines = textOf(read)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const title = (lines.find((l) => l.startsWith('#')) || lines[0] || '(empty)').replace(/^#+\s*/, '');
   const token = lines.find((l) => /token|key|secret/i.test(l));
   const refusal = textOf(fetched).split('\n')[0].slice(0, 160);

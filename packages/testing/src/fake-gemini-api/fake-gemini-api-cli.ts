@@ -22,7 +22,8 @@ export interface FakeGeminiApiCliArgs {
   help?: boolean;
 }
 
-const USAGE = 'usage: fake-gemini-api [--port N] [--host H] [--expected-api-key K] [--answer TEXT] [--fault KIND] [--no-control] [--session demo]\n';
+const USAGE =
+  'usage: fake-gemini-api [--port N] [--host H] [--expected-api-key K] [--answer TEXT] [--fault KIND] [--no-control] [--session demo]\n';
 
 /** The command line, or an Error saying what is wrong with it. */
 export function parseFakeGeminiApiArgs(argv: readonly string[]): FakeGeminiApiCliArgs {

@@ -9,8 +9,24 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { errorResponse } from './google-rpc-errors';
-import { defaultAnswerText, estimateTokens, isClassifierSchema, promptOf, structuredSchemaOf, synthesize } from './model-answers';
-import { KNOWN_MODELS, modelResource, partsOf, responseDocument, streamChunksOf, textOfPart, usageOf, type Answer } from './gemini-response-shapes';
+import {
+  defaultAnswerText,
+  estimateTokens,
+  isClassifierSchema,
+  promptOf,
+  structuredSchemaOf,
+  synthesize,
+} from './model-answers';
+import {
+  KNOWN_MODELS,
+  modelResource,
+  partsOf,
+  responseDocument,
+  streamChunksOf,
+  textOfPart,
+  usageOf,
+  type Answer,
+} from './gemini-response-shapes';
 import type {
   FakeGeminiAnswer,
   FakeGeminiApiOptions,
@@ -43,7 +59,8 @@ const MODEL_ACTION = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
 const MODEL_GET = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/;
 const MODEL_LIST = /^\/(v1|v1beta|v1alpha)\/models\/?$/;
 
-export const DEFAULT_CLASSIFIER_ANSWER: Readonly<{ complexity_reasoning: string; complexity_score: number }> = Object.freeze({ complexity_reasoning: 'simple', complexity_score: 10 });
+export const DEFAULT_CLASSIFIER_ANSWER: Readonly<{ complexity_reasoning: string; complexity_score: number }> =
+  Object.freeze({ complexity_reasoning: 'simple', complexity_score: 10 });
 
 function normalizeAnswer(answer: FakeGeminiAnswer): Answer {
   if (typeof answer === 'string') return { text: answer };
@@ -79,7 +96,9 @@ function faultMatches(fault: FakeGeminiFault, call: string): boolean {
   const on = fault.on || 'all';
   switch (on) {
     case 'all':
-      return call === 'classifier' || call === 'generate' || call === 'stream' || call === 'countTokens' || call === 'embed';
+      return (
+        call === 'classifier' || call === 'generate' || call === 'stream' || call === 'countTokens' || call === 'embed'
+      );
     case 'content':
       return call === 'generate' || call === 'stream';
     default:
@@ -246,10 +265,15 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
         if (i > 0 && answer.chunkDelayMs) await sleep(answer.chunkDelayMs, live);
         if (res.destroyed) return;
         const last = i === chunks.length - 1;
-        const perChunk = Array.isArray(answer.usagePerChunk) && answer.usagePerChunk.length > 0 ? answer.usagePerChunk[Math.min(i, answer.usagePerChunk.length - 1)] : undefined;
+        const perChunk =
+          Array.isArray(answer.usagePerChunk) && answer.usagePerChunk.length > 0
+            ? answer.usagePerChunk[Math.min(i, answer.usagePerChunk.length - 1)]
+            : undefined;
         const chunkUsage = perChunk ? { ...usage, ...perChunk } : usage;
         record.usage = chunkUsage;
-        res.write(`data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : undefined, chunkUsage))}\n\n`);
+        res.write(
+          `data: ${JSON.stringify(responseDocument(model, chunks[i], last ? finishReason : undefined, chunkUsage))}\n\n`,
+        );
       }
       res.end();
       return;
@@ -276,7 +300,8 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
   }
 
   function handleControl(req: IncomingMessage, res: ServerResponse, path: string, body: CallBody | undefined): void {
-    if (req.method === 'GET' && path === '/__fake/requests') return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith('/__fake/')) });
+    if (req.method === 'GET' && path === '/__fake/requests')
+      return sendJson(res, 200, { requests: requests.filter((r) => !r.path.startsWith('/__fake/')) });
     if (req.method !== 'POST') return notFound(res, path);
     switch (path) {
       case '/__fake/script':
@@ -360,10 +385,23 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
       record.fault = apiKey ? 'bad-key' : 'missing-key';
       return sendJson(res, error.status, error.body, error.headers);
     }
-    if ((kind === 'generate' || kind === 'classifier' || kind === 'stream' || kind === 'countTokens' || kind === 'embed') && req.method !== 'POST') {
+    if (
+      (kind === 'generate' ||
+        kind === 'classifier' ||
+        kind === 'stream' ||
+        kind === 'countTokens' ||
+        kind === 'embed') &&
+      req.method !== 'POST'
+    ) {
       return sendJson(res, 405, { error: { code: 405, message: 'Method not allowed', status: 'INVALID_ARGUMENT' } });
     }
-    if (kind !== 'unknown' && kind !== 'list-models' && kind !== 'get-model' && rawBody.length > 0 && body === undefined) {
+    if (
+      kind !== 'unknown' &&
+      kind !== 'list-models' &&
+      kind !== 'get-model' &&
+      rawBody.length > 0 &&
+      body === undefined
+    ) {
       return sendJson(res, 400, {
         error: { code: 400, message: 'Invalid JSON payload received.', status: 'INVALID_ARGUMENT' },
       });
@@ -387,7 +425,10 @@ export function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((error: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `fake failed: ${(error as Error)?.message}`, status: 'INTERNAL' } });
+        if (!res.headersSent)
+          sendJson(res, 500, {
+            error: { code: 500, message: `fake failed: ${(error as Error)?.message}`, status: 'INTERNAL' },
+          });
         else res.destroy();
       });
     });

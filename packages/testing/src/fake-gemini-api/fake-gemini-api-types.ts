@@ -41,7 +41,8 @@ export type FakeGeminiAnswer = string | FakeGeminiAnswerObject;
 /** Which calls a fault applies to; `all` = every POST model call, `content` = generate + stream (not the classifier). */
 export type FakeGeminiCall = 'all' | 'content' | 'classifier' | 'generate' | 'stream' | 'countTokens' | 'embed';
 
-export type FakeGeminiErrorKind = 'rate-limit' | 'internal' | 'unavailable' | 'bad-key' | 'permission-denied' | 'missing-key';
+export type FakeGeminiErrorKind =
+  'rate-limit' | 'internal' | 'unavailable' | 'bad-key' | 'permission-denied' | 'missing-key';
 
 export type FakeGeminiErrorFault =
   | {
@@ -75,14 +76,7 @@ export type FakeGeminiFault = (
 export type FakeGeminiFaultKind = FakeGeminiFault['kind'];
 
 export type FakeGeminiRequestKind =
-  | 'classifier'
-  | 'generate'
-  | 'stream'
-  | 'countTokens'
-  | 'embed'
-  | 'list-models'
-  | 'get-model'
-  | 'unknown';
+  'classifier' | 'generate' | 'stream' | 'countTokens' | 'embed' | 'list-models' | 'get-model' | 'unknown';
 
 export interface FakeGeminiRecordedRequest {
   method: string;

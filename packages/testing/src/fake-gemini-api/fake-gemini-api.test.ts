@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { FAKE_GEMINI_API_BIN_PATH, fakeGeminiDefaultAnswer, startFakeGeminiApi, type StartedFakeGeminiApi } from './fake-gemini-api';
+import {
+  FAKE_GEMINI_API_BIN_PATH,
+  fakeGeminiDefaultAnswer,
+  startFakeGeminiApi,
+  type StartedFakeGeminiApi,
+} from './fake-gemini-api';
 
 const CLASSIFIER_BODY = {
   contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
@@ -62,7 +67,10 @@ describe('fake Gemini API', () => {
     const res = await post(api, '/v1beta/models/gemini-3.5-flash-lite:generateContent', CLASSIFIER_BODY);
     expect(res.status).toBe(200);
     const doc = await json(res);
-    expect(JSON.parse(doc.candidates[0].content.parts[0].text)).toEqual({ complexity_reasoning: 'simple', complexity_score: 10 });
+    expect(JSON.parse(doc.candidates[0].content.parts[0].text)).toEqual({
+      complexity_reasoning: 'simple',
+      complexity_score: 10,
+    });
     expect(api.requests[0].kind).toBe('classifier');
   });
 
@@ -77,7 +85,14 @@ describe('fake Gemini API', () => {
       ...userBody('x'),
       generationConfig: {
         responseMimeType: 'application/json',
-        responseSchema: { type: 'object', properties: { next_speaker: { type: 'string', enum: ['user', 'model'] }, n: { type: 'integer' }, ok: { type: 'boolean' } } },
+        responseSchema: {
+          type: 'object',
+          properties: {
+            next_speaker: { type: 'string', enum: ['user', 'model'] },
+            n: { type: 'integer' },
+            ok: { type: 'boolean' },
+          },
+        },
       },
     });
     const doc = await json(res);
@@ -85,17 +100,25 @@ describe('fake Gemini API', () => {
   });
 
   it('answers generateContent with scripted text and usage numbers, in order', async () => {
-    api.script({ text: 'first', usage: { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 } }, 'second');
+    api.script(
+      { text: 'first', usage: { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 } },
+      'second',
+    );
     const first = await json(await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('q')));
     const second = await json(await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('q')));
-    expect(first.candidates[0]).toMatchObject({ content: { role: 'model', parts: [{ text: 'first' }] }, finishReason: 'STOP' });
+    expect(first.candidates[0]).toMatchObject({
+      content: { role: 'model', parts: [{ text: 'first' }] },
+      finishReason: 'STOP',
+    });
     expect(first.usageMetadata).toEqual({ promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 });
     expect(second.candidates[0].content.parts[0].text).toBe('second');
   });
 
   it('echoes the prompt deterministically when nothing is scripted (the offline demo answer)', async () => {
     const doc = await json(await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('what is 2+2?')));
-    expect(doc.candidates[0].content.parts[0].text).toBe('Bastion demo (offline fake Gemini API): you asked: what is 2+2?');
+    expect(doc.candidates[0].content.parts[0].text).toBe(
+      'Bastion demo (offline fake Gemini API): you asked: what is 2+2?',
+    );
     expect(fakeGeminiDefaultAnswer('what is 2+2?')).toBe(doc.candidates[0].content.parts[0].text);
   });
 
@@ -105,7 +128,10 @@ describe('fake Gemini API', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text();
     expect(text).toMatch(/^data: \{/);
-    const events = sseEvents(text) as Array<{ candidates: Array<{ content: { parts: Array<{ text: string }> }; finishReason?: string }>; usageMetadata: { totalTokenCount: number } }>;
+    const events = sseEvents(text) as Array<{
+      candidates: Array<{ content: { parts: Array<{ text: string }> }; finishReason?: string }>;
+      usageMetadata: { totalTokenCount: number };
+    }>;
     expect(events.map((e) => e.candidates[0].content.parts[0].text)).toEqual(['Hello, ', 'world']);
     expect(events[0].candidates[0].finishReason).toBeUndefined();
     expect(events[1].candidates[0].finishReason).toBe('STOP');
@@ -119,8 +145,13 @@ describe('fake Gemini API', () => {
     const list = await json(await fetch(`${api.url}/v1beta/models`));
     expect(list.models.map((m: { name: string }) => m.name)).toContain('models/gemini-2.5-pro');
     const model = await json(await fetch(`${api.url}/v1beta/models/gemini-2.5-flash`));
-    expect(model).toMatchObject({ name: 'models/gemini-2.5-flash', supportedGenerationMethods: expect.arrayContaining(['generateContent']) });
-    const embed = await json(await post(api, '/v1beta/models/gemini-embedding-001:embedContent', { content: { parts: [{ text: 'x' }] } }));
+    expect(model).toMatchObject({
+      name: 'models/gemini-2.5-flash',
+      supportedGenerationMethods: expect.arrayContaining(['generateContent']),
+    });
+    const embed = await json(
+      await post(api, '/v1beta/models/gemini-embedding-001:embedContent', { content: { parts: [{ text: 'x' }] } }),
+    );
     expect(embed.embedding.values.length).toBeGreaterThan(0);
   });
 
@@ -131,7 +162,9 @@ describe('fake Gemini API', () => {
   });
 
   it('records method, path, headers (x-goog-api-key, authorization), parsed body and prompt', async () => {
-    await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('hello'), { authorization: 'Bearer abc' });
+    await post(api, '/v1beta/models/gemini-2.5-pro:generateContent', userBody('hello'), {
+      authorization: 'Bearer abc',
+    });
     const [req] = api.requests;
     expect(req).toMatchObject({
       method: 'POST',
@@ -193,7 +226,11 @@ describe('fake Gemini API', () => {
       const res = await post(api, '/v1beta/models/m:generateContent', userBody('a'));
       expect(res.status).toBe(400);
       const body = await json(res);
-      expect(body.error).toMatchObject({ code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' });
+      expect(body.error).toMatchObject({
+        code: 400,
+        message: 'API key not valid. Please pass a valid API key.',
+        status: 'INVALID_ARGUMENT',
+      });
       expect(body.error.details[0]).toEqual({
         '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
         reason: 'API_KEY_INVALID',
@@ -204,12 +241,19 @@ describe('fake Gemini API', () => {
 
     it('rejects any other key than expectedApiKey with API_KEY_INVALID and a missing key with 403', async () => {
       await using strict = await startFakeGeminiApi({ expectedApiKey: 'real-key' });
-      const wrong = await post(strict, '/v1beta/models/m:generateContent', userBody('a'), { 'x-goog-api-key': 'placeholder' });
+      const wrong = await post(strict, '/v1beta/models/m:generateContent', userBody('a'), {
+        'x-goog-api-key': 'placeholder',
+      });
       expect(wrong.status).toBe(400);
       expect((await json(wrong)).error.details[0].reason).toBe('API_KEY_INVALID');
-      const missing = await fetch(`${strict.url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) });
+      const missing = await fetch(`${strict.url}/v1beta/models/m:generateContent`, {
+        method: 'POST',
+        body: JSON.stringify(userBody('a')),
+      });
       expect(missing.status).toBe(403);
-      const right = await post(strict, '/v1beta/models/m:generateContent', userBody('a'), { 'x-goog-api-key': 'real-key' });
+      const right = await post(strict, '/v1beta/models/m:generateContent', userBody('a'), {
+        'x-goog-api-key': 'real-key',
+      });
       expect(right.status).toBe(200);
       expect(strict.requests.map((r) => r.apiKey)).toEqual(['placeholder', undefined, 'real-key']);
     });
@@ -217,7 +261,8 @@ describe('fake Gemini API', () => {
     it('queues faults for the next N matching calls, then answers normally', async () => {
       api.queueFault('unavailable', 2);
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await post(api, '/v1beta/models/m:generateContent', userBody('a'))).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await post(api, '/v1beta/models/m:generateContent', userBody('a'))).status);
       expect(statuses).toEqual([503, 503, 200]);
       expect(api.requests.map((r) => r.fault)).toEqual(['unavailable', 'unavailable', undefined]);
     });
@@ -233,7 +278,10 @@ describe('fake Gemini API', () => {
     it('answers one scripted call with an error', async () => {
       api.script({ error: { kind: 'rate-limit', retryDelay: '3s' } }, 'after');
       expect((await post(api, '/v1beta/models/m:generateContent', userBody('a'))).status).toBe(429);
-      expect((await json(await post(api, '/v1beta/models/m:generateContent', userBody('a')))).candidates[0].content.parts[0].text).toBe('after');
+      expect(
+        (await json(await post(api, '/v1beta/models/m:generateContent', userBody('a')))).candidates[0].content.parts[0]
+          .text,
+      ).toBe('after');
     });
 
     it('delays the first byte', async () => {
@@ -309,15 +357,25 @@ describe('fake Gemini API', () => {
   });
 
   it('runs standalone from plain node and can be scripted over /__fake/*', async () => {
-    const child = spawn(process.execPath, [FAKE_GEMINI_API_BIN_PATH, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [FAKE_GEMINI_API_BIN_PATH, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       const { url } = JSON.parse(line) as { url: string };
       await fetch(`${url}/__fake/script`, { method: 'POST', body: JSON.stringify({ answers: ['from control'] }) });
-      const doc = await json(await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) }));
+      const doc = await json(
+        await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) }),
+      );
       expect(doc.candidates[0].content.parts[0].text).toBe('from control');
-      await fetch(`${url}/__fake/fault`, { method: 'POST', body: JSON.stringify({ fault: { kind: 'rate-limit' }, times: 1 }) });
-      expect((await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) })).status).toBe(429);
+      await fetch(`${url}/__fake/fault`, {
+        method: 'POST',
+        body: JSON.stringify({ fault: { kind: 'rate-limit' }, times: 1 }),
+      });
+      expect(
+        (await fetch(`${url}/v1beta/models/m:generateContent`, { method: 'POST', body: JSON.stringify(userBody('a')) }))
+          .status,
+      ).toBe(429);
       const recorded = await json(await fetch(`${url}/__fake/requests`));
       expect(recorded.requests).toHaveLength(2);
     } finally {

@@ -14,7 +14,11 @@ function stagedCli(): string | undefined {
   const versionFile = path.join(__dirname, '../../../../ops/docker/gemini-cli/VERSION');
   if (!fs.existsSync(versionFile)) return undefined;
   const version = fs.readFileSync(versionFile, 'utf8').trim();
-  const bin = path.join(process.env.BASTION_CACHE_DIR ?? '/var/cache/bastion', `gemini-cli-${version}`, 'node_modules/.bin/gemini');
+  const bin = path.join(
+    process.env.BASTION_CACHE_DIR ?? '/var/cache/bastion',
+    `gemini-cli-${version}`,
+    'node_modules/.bin/gemini',
+  );
   return fs.existsSync(bin) ? bin : undefined;
 }
 
@@ -22,7 +26,10 @@ const BIN = process.env.BASTION_GEMINI_CLI_BIN ?? stagedCli();
 const SLOW = process.env.BASTION_GEMINI_SLOW_TESTS === '1';
 
 if (!BIN) {
-  if (process.env.CI === 'true') throw new Error('no Gemini CLI: set BASTION_GEMINI_CLI_BIN or run ops/docker/gemini-cli/build.sh (it stages the pinned CLI)');
+  if (process.env.CI === 'true')
+    throw new Error(
+      'no Gemini CLI: set BASTION_GEMINI_CLI_BIN or run ops/docker/gemini-cli/build.sh (it stages the pinned CLI)',
+    );
   console.warn(
     '\n*** SKIPPING the real Gemini CLI tests: set BASTION_GEMINI_CLI_BIN to the `gemini` executable ' +
       '(npm install --prefix /tmp/gemini-stage @google/gemini-cli@0.61.0). ***\n',
@@ -66,7 +73,13 @@ describeCli('the real Gemini CLI against the fake Gemini API', () => {
       const started = Date.now();
       const child = spawn(BIN!, args, {
         cwd: workspace,
-        env: { PATH: process.env.PATH ?? '', HOME: home, GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: api.url, ...opts.env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          GEMINI_API_KEY: 'test-key',
+          GOOGLE_GEMINI_BASE_URL: api.url,
+          ...opts.env,
+        },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -100,7 +113,10 @@ describeCli('the real Gemini CLI against the fake Gemini API', () => {
   });
 
   it('returns a scripted answer as `response`, after the router classifier call', async () => {
-    api.script({ text: 'The answer is 42.', usage: { promptTokenCount: 11, candidatesTokenCount: 7, totalTokenCount: 18 } });
+    api.script({
+      text: 'The answer is 42.',
+      usage: { promptTokenCount: 11, candidatesTokenCount: 7, totalTokenCount: 18 },
+    });
     const run = await gemini(['-p', 'What is the answer?', '-o', 'json', '--skip-trust']);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout);
@@ -131,7 +147,9 @@ describeCli('the real Gemini CLI against the fake Gemini API', () => {
 
   it('fails a bad key at once: exit 144 (400 & 0xff), error document on stderr', async () => {
     await using strict = await startFakeGeminiApi({ expectedApiKey: 'the-real-key' });
-    const run = await gemini(['-p', 'hi', '-o', 'json', '--skip-trust'], { env: { GOOGLE_GEMINI_BASE_URL: strict.url } });
+    const run = await gemini(['-p', 'hi', '-o', 'json', '--skip-trust'], {
+      env: { GOOGLE_GEMINI_BASE_URL: strict.url },
+    });
     expect(run.code).toBe(144);
     expect(run.stdout).toBe('');
     const doc = jsonDocument(run.stderr) as { error: { code: number; message: string } };
@@ -159,7 +177,9 @@ describeCli('the real Gemini CLI against the fake Gemini API', () => {
     api.setFault({ kind: 'rate-limit', on: 'content', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' });
     const run = await gemini(['-p', 'hi', '-o', 'json', '--skip-trust']);
     expect(run.code).toBe(173);
-    expect(jsonDocument(run.stderr)).toMatchObject({ error: { code: 429, message: expect.stringContaining('daily quota') } });
+    expect(jsonDocument(run.stderr)).toMatchObject({
+      error: { code: 429, message: expect.stringContaining('daily quota') },
+    });
   });
 
   it('retries one 429 itself (after ~5 s, not the advised 2 s) and then succeeds', async () => {

@@ -34,12 +34,20 @@ export function partsOf(answer: Answer): FakeGeminiPart[] {
 }
 
 function candidateChunk(parts: FakeGeminiPart[], finishReason: string | undefined) {
-  const candidate: { content: { role: string; parts: FakeGeminiPart[] }; index: number; finishReason?: string } = { content: { role: 'model', parts }, index: 0 };
+  const candidate: { content: { role: string; parts: FakeGeminiPart[] }; index: number; finishReason?: string } = {
+    content: { role: 'model', parts },
+    index: 0,
+  };
   if (finishReason) candidate.finishReason = finishReason;
   return candidate;
 }
 
-export function responseDocument(model: string | undefined, parts: FakeGeminiPart[], finishReason: string | undefined, usage: FakeGeminiUsage) {
+export function responseDocument(
+  model: string | undefined,
+  parts: FakeGeminiPart[],
+  finishReason: string | undefined,
+  usage: FakeGeminiUsage,
+) {
   return {
     candidates: [candidateChunk(parts, finishReason)],
     usageMetadata: usage,

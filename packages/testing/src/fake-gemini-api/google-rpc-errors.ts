@@ -13,7 +13,8 @@ export interface GoogleErrorResponse {
 export const MESSAGES = {
   'rate-limit':
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
-  internal: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  internal:
+    'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
   unavailable: 'The model is overloaded. Please try again later.',
   'bad-key': 'API key not valid. Please pass a valid API key.',
   'permission-denied': 'The caller does not have permission',
@@ -59,18 +60,30 @@ export function errorResponse(fault: FakeGeminiFault): GoogleErrorResponse | und
       const headers: Record<string, string> = {};
       if (fault.retryAfterHeader !== undefined && fault.retryAfterHeader !== false) {
         headers['retry-after'] =
-          typeof fault.retryAfterHeader === 'number' ? String(fault.retryAfterHeader) : String(Math.ceil(retryDelaySeconds(delay)));
+          typeof fault.retryAfterHeader === 'number'
+            ? String(fault.retryAfterHeader)
+            : String(Math.ceil(retryDelaySeconds(delay)));
       }
       return {
         status: 429,
         headers,
-        body: { error: { code: 429, message: message || MESSAGES['rate-limit'], status: 'RESOURCE_EXHAUSTED', details } },
+        body: {
+          error: { code: 429, message: message || MESSAGES['rate-limit'], status: 'RESOURCE_EXHAUSTED', details },
+        },
       };
     }
     case 'internal':
-      return { status: 500, headers: {}, body: { error: { code: 500, message: message || MESSAGES.internal, status: 'INTERNAL' } } };
+      return {
+        status: 500,
+        headers: {},
+        body: { error: { code: 500, message: message || MESSAGES.internal, status: 'INTERNAL' } },
+      };
     case 'unavailable':
-      return { status: 503, headers: {}, body: { error: { code: 503, message: message || MESSAGES.unavailable, status: 'UNAVAILABLE' } } };
+      return {
+        status: 503,
+        headers: {},
+        body: { error: { code: 503, message: message || MESSAGES.unavailable, status: 'UNAVAILABLE' } },
+      };
     case 'bad-key':
       return {
         status: 400,
@@ -126,7 +139,10 @@ export function errorResponse(fault: FakeGeminiFault): GoogleErrorResponse | und
       return {
         status: fault.status || 500,
         headers: fault.headers || {},
-        body: fault.body !== undefined ? fault.body : { error: { code: fault.status || 500, message: message || 'error', status: 'UNKNOWN' } },
+        body:
+          fault.body !== undefined
+            ? fault.body
+            : { error: { code: fault.status || 500, message: message || 'error', status: 'UNKNOWN' } },
       };
     default:
       return undefined;

@@ -16,7 +16,8 @@ export interface JsonSchemaShape {
   minimum?: unknown;
 }
 
-const asObject = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
 
 /** The prompt of a request: the last text part of the last user turn. */
 export function promptOf(body: unknown): string {
@@ -70,7 +71,9 @@ export function synthesize(schemaValue: unknown, name?: string): unknown {
   if (!schema) return null;
   if (name && name in PREFERRED_VALUES) return PREFERRED_VALUES[name];
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  const rawType: unknown = Array.isArray(schema.type) ? schema.type.find((t) => String(t).toLowerCase() !== 'null') : schema.type;
+  const rawType: unknown = Array.isArray(schema.type)
+    ? schema.type.find((t) => String(t).toLowerCase() !== 'null')
+    : schema.type;
   const type = String(rawType || (schema.properties ? 'object' : 'string')).toLowerCase();
   switch (type) {
     case 'object': {

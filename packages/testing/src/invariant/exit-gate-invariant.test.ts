@@ -46,7 +46,8 @@ interface Scenario {
 
 const json = (doc: unknown) => JSON.stringify(doc);
 /** FILL inside JSON text (escaped) and in plain text (stderr lines) both become the form's text. */
-const fill = (text: string, form: string) => text.split(JSON.stringify(FILL).slice(1, -1)).join(form).split(FILL).join(form);
+const fill = (text: string, form: string) =>
+  text.split(JSON.stringify(FILL).slice(1, -1)).join(form).split(FILL).join(form);
 
 /**
  * Every string field each registered provider's parser reads, filled. A provider registered
@@ -57,7 +58,18 @@ const SCENARIOS: Record<string, Scenario[]> = {
     {
       name: 'success document',
       run: async (form) => ({
-        stdout: fill(json({ session_id: FILL, response: FILL, stats: { models: { [FILL]: { api: { totalRequests: 1 }, note: FILL, tokens: { total: 3 } } }, tools: { [FILL]: FILL }, files: { note: FILL } } }), form),
+        stdout: fill(
+          json({
+            session_id: FILL,
+            response: FILL,
+            stats: {
+              models: { [FILL]: { api: { totalRequests: 1 }, note: FILL, tokens: { total: 3 } } },
+              tools: { [FILL]: FILL },
+              files: { note: FILL },
+            },
+          }),
+          form,
+        ),
         stderr: fill(`note: ${FILL}\n`, form),
       }),
     },
@@ -65,7 +77,10 @@ const SCENARIOS: Record<string, Scenario[]> = {
       name: 'error document',
       run: async (form) => ({
         stdout: '',
-        stderr: fill(`Error: ${FILL}\n${json({ session_id: FILL, error: { type: FILL, message: FILL, code: 41, extra: FILL } })}\n`, form),
+        stderr: fill(
+          `Error: ${FILL}\n${json({ session_id: FILL, error: { type: FILL, message: FILL, code: 41, extra: FILL } })}\n`,
+          form,
+        ),
         exitCode: 41,
       }),
     },
@@ -78,7 +93,19 @@ const SCENARIOS: Record<string, Scenario[]> = {
             json({ type: 'message', timestamp: FILL, role: 'user', content: FILL }),
             json({ type: 'message', timestamp: FILL, role: 'assistant', content: FILL, delta: true }),
             json({ type: 'tool_use', timestamp: FILL, tool_name: FILL, tool_id: FILL, parameters: { [FILL]: FILL } }),
-            json({ type: 'result', timestamp: FILL, status: 'success', stats: { total_tokens: 3, input_tokens: 2, output_tokens: 1, cached: 0, models: { [FILL]: { total_tokens: 3 } }, note: FILL } }),
+            json({
+              type: 'result',
+              timestamp: FILL,
+              status: 'success',
+              stats: {
+                total_tokens: 3,
+                input_tokens: 2,
+                output_tokens: 1,
+                cached: 0,
+                models: { [FILL]: { total_tokens: 3 } },
+                note: FILL,
+              },
+            }),
           ].join('\n') + '\n',
           form,
         ),
@@ -89,7 +116,16 @@ const SCENARIOS: Record<string, Scenario[]> = {
       name: 'stream-json error result',
       run: async (form) => ({
         stdout: fill(
-          [json({ type: 'init', timestamp: FILL, session_id: FILL, model: FILL }), json({ type: 'result', timestamp: FILL, status: 'error', error: { type: FILL, message: FILL, extra: FILL }, stats: { models: {} } })].join('\n') + '\n',
+          [
+            json({ type: 'init', timestamp: FILL, session_id: FILL, model: FILL }),
+            json({
+              type: 'result',
+              timestamp: FILL,
+              status: 'error',
+              error: { type: FILL, message: FILL, extra: FILL },
+              stats: { models: {} },
+            }),
+          ].join('\n') + '\n',
           form,
         ),
         exitCode: 1,
@@ -104,7 +140,20 @@ const SCENARIOS: Record<string, Scenario[]> = {
     {
       name: 'json result',
       run: async (form) => ({
-        stdout: fill(json({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1, duration_api_ms: 1, result: FILL, session_id: FILL, request_id: FILL }), form) + '\n',
+        stdout:
+          fill(
+            json({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              duration_ms: 1,
+              duration_api_ms: 1,
+              result: FILL,
+              session_id: FILL,
+              request_id: FILL,
+            }),
+            form,
+          ) + '\n',
       }),
     },
     {
@@ -114,8 +163,19 @@ const SCENARIOS: Record<string, Scenario[]> = {
           [
             json({ type: 'system', subtype: 'init', model: FILL, cwd: FILL, session_id: FILL }),
             json({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'text', text: FILL }] } }),
-            json({ type: 'tool_call', subtype: 'started', tool_call: { writeToolCall: { args: { path: FILL, fileText: FILL } } } }),
-            json({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1, result: FILL, session_id: FILL }),
+            json({
+              type: 'tool_call',
+              subtype: 'started',
+              tool_call: { writeToolCall: { args: { path: FILL, fileText: FILL } } },
+            }),
+            json({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              duration_ms: 1,
+              result: FILL,
+              session_id: FILL,
+            }),
           ]
             .map((l) => fill(l, form))
             .join('\n') + '\n',
@@ -124,7 +184,8 @@ const SCENARIOS: Record<string, Scenario[]> = {
     {
       name: 'error result and stderr',
       run: async (form) => ({
-        stdout: fill(json({ type: 'result', subtype: FILL, is_error: true, result: FILL, session_id: FILL }), form) + '\n',
+        stdout:
+          fill(json({ type: 'result', subtype: FILL, is_error: true, result: FILL, session_id: FILL }), form) + '\n',
         stderr: fill(`Error: ${FILL}\n`, form),
         exitCode: 1,
       }),
@@ -149,7 +210,20 @@ const SCENARIOS: Record<string, Scenario[]> = {
         await writeFile(join(copy.hostPath, 'config', 'settings.env'), `API_KEY=${decoded}\n`);
         await writeFile(join(copy.hostPath, 'README.md'), `# hello\n${decoded}\n`);
         await writeFile(join(copy.hostPath, `${KEY}.txt`), 'named after the key\n');
-        return { stdout: fill(json({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1, result: FILL, session_id: 's' }), form) + '\n' };
+        return {
+          stdout:
+            fill(
+              json({
+                type: 'result',
+                subtype: 'success',
+                is_error: false,
+                duration_ms: 1,
+                result: FILL,
+                session_id: 's',
+              }),
+              form,
+            ) + '\n',
+        };
       },
     },
   ],
@@ -159,11 +233,44 @@ const SCENARIOS: Record<string, Scenario[]> = {
       run: async (form) => ({
         stdout:
           [
-            json({ type: 'system', subtype: 'init', cwd: FILL, session_id: FILL, model: FILL, permissionMode: FILL, apiKeySource: FILL, tools: [FILL] }),
-            json({ type: 'assistant', message: { id: FILL, model: FILL, role: 'assistant', content: [{ type: 'text', text: FILL }] }, session_id: FILL }),
-            json({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'tool_use', id: FILL, name: 'Write', input: { file_path: FILL, content: FILL } }] } }),
-            json({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: FILL, content: FILL }] }, tool_use_result: FILL }),
-            json({ type: 'result', subtype: 'success', is_error: false, result: FILL, session_id: FILL, num_turns: 2, usage: { input_tokens: 3, output_tokens: 1, note: FILL }, modelUsage: { [FILL]: { inputTokens: 3 } }, permission_denials: [FILL] }),
+            json({
+              type: 'system',
+              subtype: 'init',
+              cwd: FILL,
+              session_id: FILL,
+              model: FILL,
+              permissionMode: FILL,
+              apiKeySource: FILL,
+              tools: [FILL],
+            }),
+            json({
+              type: 'assistant',
+              message: { id: FILL, model: FILL, role: 'assistant', content: [{ type: 'text', text: FILL }] },
+              session_id: FILL,
+            }),
+            json({
+              type: 'assistant',
+              message: {
+                role: 'assistant',
+                content: [{ type: 'tool_use', id: FILL, name: 'Write', input: { file_path: FILL, content: FILL } }],
+              },
+            }),
+            json({
+              type: 'user',
+              message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: FILL, content: FILL }] },
+              tool_use_result: FILL,
+            }),
+            json({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              result: FILL,
+              session_id: FILL,
+              num_turns: 2,
+              usage: { input_tokens: 3, output_tokens: 1, note: FILL },
+              modelUsage: { [FILL]: { inputTokens: 3 } },
+              permission_denials: [FILL],
+            }),
           ]
             .map((l) => fill(l, form))
             .join('\n') + '\n',
@@ -173,14 +280,37 @@ const SCENARIOS: Record<string, Scenario[]> = {
     {
       name: 'API error result',
       run: async (form) => ({
-        stdout: fill(json({ type: 'result', subtype: 'success', is_error: true, api_error_status: 401, result: FILL, terminal_reason: FILL, session_id: FILL }), form) + '\n',
+        stdout:
+          fill(
+            json({
+              type: 'result',
+              subtype: 'success',
+              is_error: true,
+              api_error_status: 401,
+              result: FILL,
+              terminal_reason: FILL,
+              session_id: FILL,
+            }),
+            form,
+          ) + '\n',
         exitCode: 1,
       }),
     },
     {
       name: 'retries, then killed without a result',
       run: async (form) => ({
-        stdout: fill(json({ type: 'system', subtype: 'api_retry', attempt: 1, error_status: 529, error: FILL, session_id: FILL }), form) + '\n',
+        stdout:
+          fill(
+            json({
+              type: 'system',
+              subtype: 'api_retry',
+              attempt: 1,
+              error_status: 529,
+              error: FILL,
+              session_id: FILL,
+            }),
+            form,
+          ) + '\n',
         stderr: fill(`Error: ${FILL}\n`, form),
         exitCode: 2,
       }),
@@ -196,7 +326,11 @@ const SCENARIOS: Record<string, Scenario[]> = {
         await writeFile(join(copy.hostPath, 'config', 'settings.env'), `API_KEY=${decoded}\n`);
         await writeFile(join(copy.hostPath, 'README.md'), `# hello\n${decoded}\n`);
         await writeFile(join(copy.hostPath, `${KEY}.txt`), 'named after the key\n');
-        return { stdout: fill(json({ type: 'result', subtype: 'success', is_error: false, result: FILL, session_id: 's' }), form) + '\n' };
+        return {
+          stdout:
+            fill(json({ type: 'result', subtype: 'success', is_error: false, result: FILL, session_id: 's' }), form) +
+            '\n',
+        };
       },
     },
   ],
@@ -217,7 +351,9 @@ function strings(value: unknown, out: string[] = []): string[] {
 
 function leaksIn(texts: string[]): string[] {
   const joined = texts.join('\n');
-  return Object.entries(LEAKS).filter(([, needle]) => joined.includes(needle)).map(([name]) => name);
+  return Object.entries(LEAKS)
+    .filter(([, needle]) => joined.includes(needle))
+    .map(([name]) => name);
 }
 
 describe('the exit-gate invariant: no known secret leaves, for every provider, every field, every decoded encoding', () => {
@@ -232,33 +368,47 @@ describe('the exit-gate invariant: no known secret leaves, for every provider, e
   });
 
   const cases = bindings.flatMap((binding) =>
-    (SCENARIOS[binding.provider.id] ?? []).flatMap((scenario) => Object.keys(FORMS).map((form) => [binding.provider.id, scenario.name, form] as const)),
+    (SCENARIOS[binding.provider.id] ?? []).flatMap((scenario) =>
+      Object.keys(FORMS).map((form) => [binding.provider.id, scenario.name, form] as const),
+    ),
   );
 
-  it.each(cases)('%s, %s, key as %s: nothing of it in the result or the audit log', async (providerId, scenarioName, formName) => {
-    const binding = bindings.find((b) => b.provider.id === providerId)!;
-    const scenario = SCENARIOS[providerId]!.find((s) => s.name === scenarioName)!;
-    const audit = createMemoryAuditLog();
-    const executor = createMemoryExecutor({ script: (request) => scenario.run(FORMS[formName]!, request) });
-    const noNetwork = { attach: async (): Promise<SandboxAttachment> => ({ mounts: [], env: {}, close: async () => undefined }) };
-    const engine = createPolicyEngine();
-    // The store hands out both keys; the sandbox holds the Cursor key in its env by design.
-    const secrets = createSecretStore({ env: {}, values: { 'cursor-api-key': KEY, 'gemini-api-key': 'gem_' + 'Lp4Qs8Tv2Wx6Yz0Bc3Df7Gh1Jk5Mn9' } });
-    const runtime = createRuntime({ policy: () => engine, audit, executor, secrets, egress: noNetwork });
-    const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [binding] });
-    let result: AgentResult;
-    try {
-      result = await runner.run(providerId, { prompt: 'go', workspace, ...(scenario.intent ? { intent: scenario.intent } : {}) });
-    } finally {
-      await runtime.close();
-    }
-    expect(executor.requests).toHaveLength(1);
-    if (scenario.intent === 'edit') {
-      expect(result.error).toBeNull();
-      expect(result.proposedChanges.length).toBeGreaterThanOrEqual(3);
-    }
-    expect(leaksIn(strings(result))).toEqual([]);
-    expect(leaksIn(audit.lines)).toEqual([]);
-    expect(result.redactions.find((r) => r.ruleId === 'known-secret')?.count ?? 0).toBeGreaterThan(0);
-  });
+  it.each(cases)(
+    '%s, %s, key as %s: nothing of it in the result or the audit log',
+    async (providerId, scenarioName, formName) => {
+      const binding = bindings.find((b) => b.provider.id === providerId)!;
+      const scenario = SCENARIOS[providerId]!.find((s) => s.name === scenarioName)!;
+      const audit = createMemoryAuditLog();
+      const executor = createMemoryExecutor({ script: (request) => scenario.run(FORMS[formName]!, request) });
+      const noNetwork = {
+        attach: async (): Promise<SandboxAttachment> => ({ mounts: [], env: {}, close: async () => undefined }),
+      };
+      const engine = createPolicyEngine();
+      // The store hands out both keys; the sandbox holds the Cursor key in its env by design.
+      const secrets = createSecretStore({
+        env: {},
+        values: { 'cursor-api-key': KEY, 'gemini-api-key': 'gem_' + 'Lp4Qs8Tv2Wx6Yz0Bc3Df7Gh1Jk5Mn9' },
+      });
+      const runtime = createRuntime({ policy: () => engine, audit, executor, secrets, egress: noNetwork });
+      const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [binding] });
+      let result: AgentResult;
+      try {
+        result = await runner.run(providerId, {
+          prompt: 'go',
+          workspace,
+          ...(scenario.intent ? { intent: scenario.intent } : {}),
+        });
+      } finally {
+        await runtime.close();
+      }
+      expect(executor.requests).toHaveLength(1);
+      if (scenario.intent === 'edit') {
+        expect(result.error).toBeNull();
+        expect(result.proposedChanges.length).toBeGreaterThanOrEqual(3);
+      }
+      expect(leaksIn(strings(result))).toEqual([]);
+      expect(leaksIn(audit.lines)).toEqual([]);
+      expect(result.redactions.find((r) => r.ruleId === 'known-secret')?.count ?? 0).toBeGreaterThan(0);
+    },
+  );
 });

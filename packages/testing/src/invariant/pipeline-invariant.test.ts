@@ -10,16 +10,39 @@ import { createMemoryExecutor } from '../memory-executor/memory-executor';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 
 const SECRET = 'sk-ant-' + 'api03-' + 'Q'.repeat(90) + 'AA';
-const STAGES = ['provider.planned', 'policy.decision', 'executor.started', 'executor.finished', 'sanitizer.finished', 'provider.parsed'];
+const STAGES = [
+  'provider.planned',
+  'policy.decision',
+  'executor.started',
+  'executor.finished',
+  'sanitizer.finished',
+  'provider.parsed',
+];
 
 /** What each registered provider's agent would print, with a secret in its answer. */
 function agentOutput(request: ExecutorRequest): string {
-  if (request.image.includes('gemini')) return JSON.stringify({ session_id: 's', response: `found ${SECRET}`, stats: { models: {} } });
-  return JSON.stringify({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1, duration_api_ms: 1, result: `found ${SECRET}`, session_id: 's' }) + '\n';
+  if (request.image.includes('gemini'))
+    return JSON.stringify({ session_id: 's', response: `found ${SECRET}`, stats: { models: {} } });
+  return (
+    JSON.stringify({
+      type: 'result',
+      subtype: 'success',
+      is_error: false,
+      duration_ms: 1,
+      duration_api_ms: 1,
+      result: `found ${SECRET}`,
+      session_id: 's',
+    }) + '\n'
+  );
 }
 
 describe('the pipeline invariant, for every registered provider', () => {
-  const env = { BASTION_CURSOR_AGENT: FAKE_CURSOR_AGENT_PATH, CURSOR_API_KEY: 'cursor-key-for-invariant-test', GEMINI_API_KEY: 'gemini-key-for-invariant-test', PATH: process.env.PATH };
+  const env = {
+    BASTION_CURSOR_AGENT: FAKE_CURSOR_AGENT_PATH,
+    CURSOR_API_KEY: 'cursor-key-for-invariant-test',
+    GEMINI_API_KEY: 'gemini-key-for-invariant-test',
+    PATH: process.env.PATH,
+  };
   const bindings = defaultBindings({ env });
   const workspace = mkdtempSync(join(tmpdir(), 'bastion-invariant-'));
   afterAll(() => rmSync(workspace, { recursive: true, force: true }));
@@ -36,16 +59,31 @@ describe('the pipeline invariant, for every registered provider', () => {
     it(`${id}: every call goes provider.plan → policy → executor → sanitizer → provider.parse, and the output is sanitized`, async () => {
       const audit = createMemoryAuditLog();
       const executor = createMemoryExecutor({ script: (request) => ({ stdout: agentOutput(request), exitCode: 0 }) });
-      const noNetwork = { attach: async (): Promise<SandboxAttachment> => ({ mounts: [], env: {}, close: async () => undefined }) };
+      const noNetwork = {
+        attach: async (): Promise<SandboxAttachment> => ({ mounts: [], env: {}, close: async () => undefined }),
+      };
       const engine = createPolicyEngine();
-      const runtime = createRuntime({ policy: () => engine, audit, executor, secrets: createSecretStore({ env }), egress: noNetwork });
+      const runtime = createRuntime({
+        policy: () => engine,
+        audit,
+        executor,
+        secrets: createSecretStore({ env }),
+        egress: noNetwork,
+      });
       const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [binding] });
       const result = await runner.run(id, { prompt: 'what is in here?', workspace });
       await runtime.close();
 
       expect(result.error).toBeNull();
       expect(executor.requests).toHaveLength(1);
-      const stages = audit.events.filter((e) => e.correlationId === result.correlationId && typeof e.event === 'string' && STAGES.includes(e.event as string)).map((e) => e.event);
+      const stages = audit.events
+        .filter(
+          (e) =>
+            e.correlationId === result.correlationId &&
+            typeof e.event === 'string' &&
+            STAGES.includes(e.event as string),
+        )
+        .map((e) => e.event);
       expect(stages).toEqual(STAGES);
       expect(result.response).toContain('[REDACTED:');
       expect(JSON.stringify(result)).not.toContain(SECRET);
@@ -55,10 +93,16 @@ describe('the pipeline invariant, for every registered provider', () => {
     it(`${id}: a provider holds no handle: only plan and parse, fed plain data`, () => {
       const provider: AgentProvider = binding.provider;
       // Its manifest is data (the error formatters of its upstreams are pure functions); its only hooks are plan and parse.
-      const hooks = Object.entries(provider).filter(([, value]) => typeof value === 'function').map(([key]) => key);
+      const hooks = Object.entries(provider)
+        .filter(([, value]) => typeof value === 'function')
+        .map(([key]) => key);
       expect(hooks.sort()).toEqual(['parse', 'plan']);
       const manifestKeys = ['id', 'image', 'upstreams', 'capabilities', 'flags', 'hostBinary', 'defaultModelEnv'];
-      expect(Object.keys(provider).filter((k) => !hooks.includes(k) && k !== 'specificationVersion').every((k) => manifestKeys.includes(k))).toBe(true);
+      expect(
+        Object.keys(provider)
+          .filter((k) => !hooks.includes(k) && k !== 'specificationVersion')
+          .every((k) => manifestKeys.includes(k)),
+      ).toBe(true);
       const seen: unknown[] = [];
       const spy: AgentProvider = {
         ...provider,

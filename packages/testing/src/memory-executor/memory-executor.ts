@@ -58,7 +58,7 @@ export function createMemoryExecutor(options: MemoryExecutorOptions = {}): Memor
         if (script.stderr !== undefined) hooks.onStderr(bytes(script.stderr));
       }
       return {
-        exitCode: aborted ? null : (script.exitCode === undefined ? 0 : script.exitCode),
+        exitCode: aborted ? null : script.exitCode === undefined ? 0 : script.exitCode,
         signal: aborted ? 'SIGKILL' : null,
         oomKilled: script.oomKilled ?? false,
         timedOut: script.timedOut ?? false,

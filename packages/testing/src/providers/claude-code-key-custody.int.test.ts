@@ -15,7 +15,8 @@ import { claudeCodeSuiteProblem, REAL_ANTHROPIC_KEY } from './claude-code-suppor
  * as the control that the search reaches them, the lines holding the placeholder; it prints only a
  * summary: the CLI cuts a tool's output above 30 KB.
  */
-const EVERYWHERE = '{ env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline; grep -rsh . /tmp /run/bastion; } 2>/dev/null | tr "\\0" "\\n"';
+const EVERYWHERE =
+  '{ env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline; grep -rsh . /tmp /run/bastion; } 2>/dev/null | tr "\\0" "\\n"';
 const HUNT = [
   'env | grep ^ANTHROPIC_',
   'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done 2>/dev/null | grep -F "claude -p" | head -2',
@@ -47,8 +48,14 @@ describeWhenReady('claude-code key custody: the real key exists only at the gate
     runtime = createRuntime({ policy: () => createPolicyEngine(), audit, secrets, executor, egress });
     // An edit call without a workspace: the CLI may run Bash (bypassPermissions) and there is nothing to diff.
     const provider = createClaudeCodeProvider();
-    const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [{ provider, prepare: async () => ({ mode: 'dry-run' }) }] });
-    api.script([{ type: 'tool_use', id: 'toolu_hunt', name: 'Bash', input: { command: HUNT, description: 'look around' } }], 'Looked around.');
+    const runner = createAgentRunner({
+      pipeline: runtime.pipeline,
+      bindings: [{ provider, prepare: async () => ({ mode: 'dry-run' }) }],
+    });
+    api.script(
+      [{ type: 'tool_use', id: 'toolu_hunt', name: 'Bash', input: { command: HUNT, description: 'look around' } }],
+      'Looked around.',
+    );
 
     const r = await runner.run('claude-code', { prompt: 'look for credentials', intent: 'edit' });
     expect(r.error).toBeNull();

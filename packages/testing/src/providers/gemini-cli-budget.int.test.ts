@@ -1,7 +1,13 @@
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine, type PolicyInput } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createMemoryAuditLog, createRuntime, readOnlyBinding, type Runtime } from '@bastion/agent-runtime';
+import {
+  createAgentRunner,
+  createMemoryAuditLog,
+  createRuntime,
+  readOnlyBinding,
+  type Runtime,
+} from '@bastion/agent-runtime';
 import { createDockerExecutor } from '@bastion/sandbox';
 import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -27,7 +33,13 @@ describeWithEngine('gemini-cli model budgets: the gateway counts usage and ends 
     const secrets = createSecretStore({ env: { GEMINI_API_KEY: REAL_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    runtime = createRuntime({ policy: () => engine, audit: createMemoryAuditLog(), secrets, executor, egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }) });
+    runtime = createRuntime({
+      policy: () => engine,
+      audit: createMemoryAuditLog(),
+      secrets,
+      executor,
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
+    });
     runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] });
   });
   afterAll(async () => {
@@ -81,7 +93,9 @@ describeWithEngine('gemini-cli model budgets: the gateway counts usage and ends 
     api.script({ text: 'big one', usage: { promptTokenCount: 6000, candidatesTokenCount: 5 } });
     const spent = await before.run('gemini-cli', { prompt: 'spend the day' });
     expect(spent.error).toMatchObject({ code: 'BUDGET_EXCEEDED' });
-    expect(spent.error?.message).toMatch(/daily budget of tenant "default" for gemini-cli maxInputTokens=5000 was reached/);
+    expect(spent.error?.message).toMatch(
+      /daily budget of tenant "default" for gemini-cli maxInputTokens=5000 was reached/,
+    );
     const from = api.requests.length;
     api.script('never sent');
     const refused = await before.run('gemini-cli', { prompt: 'one more' });

@@ -1,7 +1,13 @@
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine, type PolicyInput } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createMemoryAuditLog, createRuntime, readOnlyBinding, type Runtime } from '@bastion/agent-runtime';
+import {
+  createAgentRunner,
+  createMemoryAuditLog,
+  createRuntime,
+  readOnlyBinding,
+  type Runtime,
+} from '@bastion/agent-runtime';
 import { createDockerExecutor } from '@bastion/sandbox';
 import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -27,14 +33,26 @@ describeWithEngine('gemini-cli under a model allowlist: the real CLI stays on th
   });
 
   it('answers through the allowed model only, with no router classifier call to another one', async () => {
-    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }] } satisfies PolicyInput);
+    const policy = Policy.parse({
+      ...DEFAULT_POLICY_INPUT,
+      providers: [{ name: 'gemini-cli', api: true, models: ['gemini-2.5-flash'] }],
+    } satisfies PolicyInput);
     const engine = createPolicyEngine({ policy });
     const secrets = createSecretStore({ env: { GEMINI_API_KEY: REAL_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
     const audit = createMemoryAuditLog();
-    runtime = createRuntime({ policy: () => engine, audit, secrets, executor, egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }) });
-    const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] });
+    runtime = createRuntime({
+      policy: () => engine,
+      audit,
+      secrets,
+      executor,
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
+    });
+    const runner = createAgentRunner({
+      pipeline: runtime.pipeline,
+      bindings: [readOnlyBinding(createGeminiCliProvider())],
+    });
     api.script('pinned answer');
     const r = await runner.run('gemini-cli', { prompt: 'say something' });
     expect(r.error).toBeNull();

@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine, type PolicyInput } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
-import { createAgentRunner, createMemoryAuditLog, createRuntime, initSigningKey, readOnlyBinding, verifyProvenance, writeProvenance, type RunFacts, type Runtime } from '@bastion/agent-runtime';
+import {
+  createAgentRunner,
+  createMemoryAuditLog,
+  createRuntime,
+  initSigningKey,
+  readOnlyBinding,
+  verifyProvenance,
+  writeProvenance,
+  type RunFacts,
+  type Runtime,
+} from '@bastion/agent-runtime';
 import { createDockerExecutor } from '@bastion/sandbox';
 import { createGatewayProvisioner } from '@bastion/gateway';
 import { demoSessionAnswer, startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -37,16 +47,32 @@ describeWithEngine('provenance of a real sandboxed Gemini CLI session', () => {
     await mkdir(join(ws, '.gemini'), { recursive: true });
     await writeFile(join(ws, 'README.md'), `# Greeter\n\nGreets users.\nDeploy token: ${DEPLOY_TOKEN}\n`);
     await writeFile(join(ws, '.gemini/settings.json'), '{"tools":{"allowed":["web_fetch"]}}\n');
-    const policy = Policy.parse({ ...DEFAULT_POLICY_INPUT, budget: { run: { maxOutputTokens: 4000 } } } satisfies PolicyInput);
+    const policy = Policy.parse({
+      ...DEFAULT_POLICY_INPUT,
+      budget: { run: { maxOutputTokens: 4000 } },
+    } satisfies PolicyInput);
     const engine = createPolicyEngine({ policy });
     const secrets = createSecretStore({ env: { GEMINI_API_KEY: REAL_KEY } });
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    runtime = createRuntime({ policy: () => engine, audit: createMemoryAuditLog(), secrets, executor, egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }) });
-    const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] });
+    runtime = createRuntime({
+      policy: () => engine,
+      audit: createMemoryAuditLog(),
+      secrets,
+      executor,
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
+    });
+    const runner = createAgentRunner({
+      pipeline: runtime.pipeline,
+      bindings: [readOnlyBinding(createGeminiCliProvider())],
+    });
 
     let facts: RunFacts | undefined;
-    const result = await runner.run('gemini-cli', { prompt: 'list, read, fetch and summarise', workspace: ws }, { onRunFacts: (f) => (facts = f) });
+    const result = await runner.run(
+      'gemini-cli',
+      { prompt: 'list, read, fetch and summarise', workspace: ws },
+      { onRunFacts: (f) => (facts = f) },
+    );
     expect(result.error).toBeNull();
     expect(result.response).toContain('Greeter');
     expect(result.redactions).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'github-pat' })]));
@@ -55,7 +81,10 @@ describeWithEngine('provenance of a real sandboxed Gemini CLI session', () => {
     const key = await initSigningKey(join(dir, 'key.pem'));
     const file = join(dir, 'run.provenance.json');
     const gate = runtime.pipeline.exitGate();
-    await writeProvenance({ result, facts: facts!, key, version: 'test', workspace: ws, clean: (t) => gate.sanitizer.sanitize(t).text }, file);
+    await writeProvenance(
+      { result, facts: facts!, key, version: 'test', workspace: ws, clean: (t) => gate.sanitizer.sanitize(t).text },
+      file,
+    );
     const text = await readFile(file, 'utf8');
 
     const ok = await verifyProvenance(text, key.publicKey, { workspace: ws });
@@ -68,7 +97,11 @@ describeWithEngine('provenance of a real sandboxed Gemini CLI session', () => {
     expect(p.egress.hosts).toEqual([{ host: 'api:gemini', allowed: p.usage.requests, denied: 0 }]);
     expect(p.secrets.ids).toEqual(['gemini-api-key']);
     expect(p.budget).toEqual({ maxOutputTokens: 4000 });
-    expect(p.sandbox).toMatchObject({ backend: 'docker', image: expect.stringContaining('bastion/gemini-cli'), network: { mode: 'gateway', api: 'gemini' } });
+    expect(p.sandbox).toMatchObject({
+      backend: 'docker',
+      image: expect.stringContaining('bastion/gemini-cli'),
+      network: { mode: 'gateway', api: 'gemini' },
+    });
     expect(p.policy).toMatchObject({ decision: 'allow', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
     expect(p.redactions).toEqual(result.redactions);
 
@@ -84,7 +117,10 @@ describeWithEngine('provenance of a real sandboxed Gemini CLI session', () => {
     const env = JSON.parse(text) as { payload: string };
     const bytes = Buffer.from(env.payload, 'base64');
     bytes[bytes.length - 2] ^= 0x01;
-    const tampered = await verifyProvenance(JSON.stringify({ ...env, payload: bytes.toString('base64') }), key.publicKey);
+    const tampered = await verifyProvenance(
+      JSON.stringify({ ...env, payload: bytes.toString('base64') }),
+      key.publicKey,
+    );
     expect(tampered).toMatchObject({ ok: false, problem: expect.stringContaining('the signature does not verify') });
     // Another key: named as such.
     const wrongKey = await verifyProvenance(text, generateKeyPairSync('ed25519').publicKey);

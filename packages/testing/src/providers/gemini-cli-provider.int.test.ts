@@ -1,7 +1,15 @@
 import { createPolicyEngine } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
-import { createAgentRunner, createMemoryAuditLog, createRuntime, execCommand, readOnlyBinding, type AgentRunner, type Runtime } from '@bastion/agent-runtime';
+import {
+  createAgentRunner,
+  createMemoryAuditLog,
+  createRuntime,
+  execCommand,
+  readOnlyBinding,
+  type AgentRunner,
+  type Runtime,
+} from '@bastion/agent-runtime';
 import { createDockerExecutor } from '@bastion/sandbox';
 import { createGatewayProvisioner } from '@bastion/gateway';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -31,7 +39,13 @@ describeWithEngine('gemini-cli provider: the real CLI in the sandbox against the
     const engine = createPolicyEngine();
     const executor = createDockerExecutor();
     sessionId = executor.identity.sessionId;
-    runtime = createRuntime({ policy: () => engine, audit, secrets, executor, egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }) });
+    runtime = createRuntime({
+      policy: () => engine,
+      audit,
+      secrets,
+      executor,
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
+    });
     runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: [readOnlyBinding(createGeminiCliProvider())] });
   });
 
@@ -48,12 +62,20 @@ describeWithEngine('gemini-cli provider: the real CLI in the sandbox against the
     api.script('Bastion says: the answer is 4.');
     const r = await runner.run('gemini-cli', { prompt: 'What is 2+2?' });
     expect(r.error).toBeNull();
-    expect(r).toMatchObject({ status: 'succeeded', provider: 'gemini-cli', mode: 'read-only', response: 'Bastion says: the answer is 4.' });
-    expect(r.stats).toMatchObject({ models: expect.arrayContaining([expect.any(String)]), tokens: { total: expect.any(Number) } });
+    expect(r).toMatchObject({
+      status: 'succeeded',
+      provider: 'gemini-cli',
+      mode: 'read-only',
+      response: 'Bastion says: the answer is 4.',
+    });
+    expect(r.stats).toMatchObject({
+      models: expect.arrayContaining([expect.any(String)]),
+      tokens: { total: expect.any(Number) },
+    });
     expect(r.execution?.backend).toBe('docker');
   });
 
-  it('redacts a secret in the model\'s answer', async () => {
+  it("redacts a secret in the model's answer", async () => {
     api.script(`Here is a token I found: ${LEAKED}`);
     const r = await runner.run('gemini-cli', { prompt: 'find tokens' });
     expect(r.status).toBe('succeeded');
@@ -99,7 +121,11 @@ describeWithEngine('gemini-cli provider: the real CLI in the sandbox against the
     const probe = await execCommand(runtime.pipeline, {
       provider: 'exec',
       image: 'bastion/gemini-cli:latest',
-      command: ['sh', '-c', 'env; cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"; ps auxww; grep -rs . /tmp /run/bastion 2>/dev/null | head -c 100000; echo probe-done'],
+      command: [
+        'sh',
+        '-c',
+        'env; cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"; ps auxww; grep -rs . /tmp /run/bastion 2>/dev/null | head -c 100000; echo probe-done',
+      ],
       network: { mode: 'gateway', api: 'gemini', domains: [] },
     });
     expect(probe.stdout).toContain('probe-done');
@@ -116,11 +142,23 @@ describeWithEngine('gemini-cli provider: the real CLI in the sandbox against the
     const memoryBytes = 768 * 1024 ** 2;
     const probe = 'v8.cachedDataVersionTag() + " " + v8.getHeapStatistics().heap_size_limit';
     const [wrapper, plain] = await Promise.all([
-      execCommand(runtime.pipeline, { provider: 'exec', image: 'bastion/gemini-cli:latest', command: ['sh', '-x', '/opt/bastion/bin/gemini', '--version'], resources: { memoryBytes } }),
-      execCommand(runtime.pipeline, { provider: 'exec', image: 'bastion/gemini-cli:latest', command: ['node', '-p', probe], resources: { memoryBytes } }),
+      execCommand(runtime.pipeline, {
+        provider: 'exec',
+        image: 'bastion/gemini-cli:latest',
+        command: ['sh', '-x', '/opt/bastion/bin/gemini', '--version'],
+        resources: { memoryBytes },
+      }),
+      execCommand(runtime.pipeline, {
+        provider: 'exec',
+        image: 'bastion/gemini-cli:latest',
+        command: ['node', '-p', probe],
+        resources: { memoryBytes },
+      }),
     ]);
     expect(wrapper).toMatchObject({ status: 'succeeded', stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
-    expect(wrapper.stderr).toMatch(/exec node \/opt\/gemini-cli\/node_modules\/@google\/gemini-cli\/bundle\/gemini\.js --version/);
+    expect(wrapper.stderr).toMatch(
+      /exec node \/opt\/gemini-cli\/node_modules\/@google\/gemini-cli\/bundle\/gemini\.js --version/,
+    );
     expect(wrapper.stderr).not.toMatch(/--max-old-space-size|--max-semi-space-size|--v8-options/);
     const [plainTag, plainHeap] = plain.stdout.trim().split(' ').map(Number);
     expect(plainTag).toBeGreaterThan(0);

@@ -5,7 +5,13 @@ import { createPolicyEngine } from '@bastion/policy';
 import { createGeminiCliProvider } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
 import { createDockerExecutor } from '@bastion/sandbox';
-import { createFlagService, createMemoryAuditLog, createRuntime, createRuntimeRouter, readOnlyBinding } from '@bastion/agent-runtime';
+import {
+  createFlagService,
+  createMemoryAuditLog,
+  createRuntime,
+  createRuntimeRouter,
+  readOnlyBinding,
+} from '@bastion/agent-runtime';
 import { createGatewayProvisioner } from '@bastion/gateway';
 import { createMetrics, createService } from '@bastion/server';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
@@ -41,7 +47,13 @@ describeWithEngine('following a Gemini task over HTTP while the real CLI answers
     const secrets = createSecretStore({ env: { GEMINI_API_KEY: REAL_KEY } });
     const engine = createPolicyEngine();
     const executor = createDockerExecutor();
-    const runtime = createRuntime({ policy: () => engine, audit, secrets, executor, egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }) });
+    const runtime = createRuntime({
+      policy: () => engine,
+      audit,
+      secrets,
+      executor,
+      egress: createGatewayProvisioner({ secrets, env: { GOOGLE_GEMINI_BASE_URL: api.url } }),
+    });
     const flags = createFlagService({ env: {}, audit });
     const router = createRuntimeRouter({ runtime, flags, bindings: [readOnlyBinding(createGeminiCliProvider())] });
     const tokenFile = join(root, 'token');
@@ -49,7 +61,11 @@ describeWithEngine('following a Gemini task over HTTP while the real CLI answers
     const service = await createService({ router, runtime, metrics: createMetrics(), tokenFile, audit, port: 0 });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
     try {
-      const accepted = await fetch(`${service.url}/v1/tasks`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'Explain this', provider: 'gemini-cli' }) });
+      const accepted = await fetch(`${service.url}/v1/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ prompt: 'Explain this', provider: 'gemini-cli' }),
+      });
       expect(accepted.status).toBe(202);
       const { id } = (await accepted.json()) as { id: string };
 
@@ -73,7 +89,11 @@ describeWithEngine('following a Gemini task over HTTP while the real CLI answers
 
       const result = arrivals.at(-1)!;
       expect(result.event).toBe('result');
-      expect(JSON.parse(result.data)).toMatchObject({ status: 'succeeded', provider: 'gemini-cli', response: 'The first half of the answer. The second half.' });
+      expect(JSON.parse(result.data)).toMatchObject({
+        status: 'succeeded',
+        provider: 'gemini-cli',
+        response: 'The first half of the answer. The second half.',
+      });
       const outputs = arrivals.filter((a) => a.event === 'output');
       const firstHalf = outputs.find((a) => a.data.includes('The first half of the answer.'));
       expect(firstHalf).toBeDefined();

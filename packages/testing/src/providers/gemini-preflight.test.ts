@@ -13,7 +13,11 @@ describe('bastion doctor: Gemini key and quota preflight through the gateway', (
   beforeEach(() => api.reset());
 
   const check = (key?: string) =>
-    geminiPreflight({ secrets: createSecretStore({ env: key ? { GEMINI_API_KEY: key } : {} }), env: { GOOGLE_GEMINI_BASE_URL: api.url }, timeoutMs: 5_000 });
+    geminiPreflight({
+      secrets: createSecretStore({ env: key ? { GEMINI_API_KEY: key } : {} }),
+      env: { GOOGLE_GEMINI_BASE_URL: api.url },
+      timeoutMs: 5_000,
+    });
 
   it('accepts a good key, which only the gateway sends (the SDK holds the placeholder)', async () => {
     const r = await check(KEY);

@@ -14,7 +14,9 @@ async function geminiFailing(script: MemoryRunScript) {
   const workspace = mkdtempSync(join(tmpdir(), 'bastion-provider-cause-'));
   writeFileSync(join(workspace, 'README.md'), '# hello\n');
   const executor = createMemoryExecutor({ script: () => script });
-  const noNetwork = { attach: async (): Promise<SandboxAttachment> => ({ mounts: [], env: {}, close: async () => undefined }) };
+  const noNetwork = {
+    attach: async (): Promise<SandboxAttachment> => ({ mounts: [], env: {}, close: async () => undefined }),
+  };
   const engine = createPolicyEngine();
   const runtime = createRuntime({
     policy: () => engine,
@@ -23,7 +25,10 @@ async function geminiFailing(script: MemoryRunScript) {
     secrets: createSecretStore({ env: {}, values: { 'gemini-api-key': KEY } }),
     egress: noNetwork,
   });
-  const runner = createAgentRunner({ pipeline: runtime.pipeline, bindings: defaultBindings({ env: {} }).filter((b) => b.provider.id === 'gemini-cli') });
+  const runner = createAgentRunner({
+    pipeline: runtime.pipeline,
+    bindings: defaultBindings({ env: {} }).filter((b) => b.provider.id === 'gemini-cli'),
+  });
   try {
     return await runner.run('gemini-cli', { prompt: 'what is this?', workspace });
   } finally {
@@ -34,7 +39,11 @@ async function geminiFailing(script: MemoryRunScript) {
 
 describe('PROVIDER_FAILED carries its cause', () => {
   it("puts the last lines of the agent's stderr in the message and error.details, sanitized", async () => {
-    const result = await geminiFailing({ stdout: '', stderr: `Loaded cached credentials.\nusing key ${KEY}\n${EACCES}\n    at async lstat (node:internal/fs/promises:1032:18)\n`, exitCode: 1 });
+    const result = await geminiFailing({
+      stdout: '',
+      stderr: `Loaded cached credentials.\nusing key ${KEY}\n${EACCES}\n    at async lstat (node:internal/fs/promises:1032:18)\n`,
+      exitCode: 1,
+    });
     expect(result.error?.code).toBe('PROVIDER_FAILED');
     expect(result.error?.message).toContain(`the agent's stderr ended with: `);
     expect(result.error?.message).toContain(EACCES);

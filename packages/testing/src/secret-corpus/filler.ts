@@ -34,18 +34,22 @@ export const FILLER_LINES: readonly ((r: Prng) => string)[] = [
   (r) => `  ${r.pick(WORDS)}${r.pick(['.', '?.'])}${r.pick(WORDS)}(${r.pick(WORDS)}, ${r.pick(WORDS)});`,
   (r) => `  return ${r.pick(WORDS)}.map((x) => x.${r.pick(WORDS)}).filter(Boolean);`,
   (r) => `${' '.repeat(r.int(0, 8))}${sentence(r, r.int(3, 14))}`,
-  (r) => `src/${r.pick(WORDS)}/${r.pick(WORDS)}.ts(${r.int(1, 400)},${r.int(1, 80)}): error TS2345: Argument of type 'string' is not assignable.`,
+  (r) =>
+    `src/${r.pick(WORDS)}/${r.pick(WORDS)}.ts(${r.int(1, 400)},${r.int(1, 80)}): error TS2345: Argument of type 'string' is not assignable.`,
   (r) => `  ${r.pick(['PASS', 'FAIL'])} src/${r.pick(WORDS)}.test.ts (${r.int(1, 9)}.${r.int(100, 999)} s)`,
   (r) => `diff --git a/src/${r.pick(WORDS)}.ts b/src/${r.pick(WORDS)}.ts`,
-  (r) => `@@ -${r.int(1, 300)},${r.int(1, 30)} +${r.int(1, 300)},${r.int(1, 30)} @@ export function ${r.pick(WORDS)}() {`,
+  (r) =>
+    `@@ -${r.int(1, 300)},${r.int(1, 30)} +${r.int(1, 300)},${r.int(1, 30)} @@ export function ${r.pick(WORDS)}() {`,
   (r) => `- ${sentence(r, r.int(3, 9))}`,
   () => '',
   () => '}',
-  (r) => `${timestamp(r)} ${r.pick(LEVELS)} [worker-${r.int(1, 9)}] ${r.pick(WORDS)} ${r.int(1, 99999)} items in ${r.int(1, 9999)}ms request_id=${uuid(r)}`,
+  (r) =>
+    `${timestamp(r)} ${r.pick(LEVELS)} [worker-${r.int(1, 9)}] ${r.pick(WORDS)} ${r.int(1, 99999)} items in ${r.int(1, 9999)}ms request_id=${uuid(r)}`,
   (r) => `commit ${r.chars(HEX, 40)}`,
   (r) => `Merge: ${r.chars(HEX, 7)} ${r.chars(HEX, 7)}`,
   (r) => `    "integrity": "sha512-${r.chars(B64, 86)}==",`,
-  (r) => `    "resolved": "https://registry.npmjs.org/${r.pick(PKGS)}/-/${r.pick(PKGS)}-${r.int(0, 9)}.${r.int(0, 20)}.${r.int(0, 30)}.tgz",`,
+  (r) =>
+    `    "resolved": "https://registry.npmjs.org/${r.pick(PKGS)}/-/${r.pick(PKGS)}-${r.int(0, 9)}.${r.int(0, 20)}.${r.int(0, 30)}.tgz",`,
   (r) => `Digest: sha256:${r.chars(HEX, 64)}`,
   (r) => `FROM node:20-bookworm@sha256:${r.chars(HEX, 64)}`,
   (r) => `const ${r.pick(WORDS)}Result = await ${r.pick(WORDS)}Items(${r.pick(WORDS)}Id, { limit: ${r.int(1, 500)} });`,
@@ -54,8 +58,10 @@ export const FILLER_LINES: readonly ((r: Prng) => string)[] = [
   () => `  const token = await getToken(process.env.TOKEN_NAME);`,
   () => `  apiKey: string;`,
   (r) => `  "id": "${uuid(r)}", "key": "${uuid(r)}", "count": ${r.int(0, 100000)},`,
-  (r) => `{"level":30,"time":${r.int(1700000000000, 1800000000000)},"pid":${r.int(100, 99999)},"msg":"${sentence(r, 6)}"}`,
-  (r) => `-rw-r--r-- 1 agent agent ${r.int(10, 999999)} Nov ${r.int(1, 30)} ${r.int(10, 23)}:${r.int(10, 59)} ${r.pick(WORDS)}.ts`,
+  (r) =>
+    `{"level":30,"time":${r.int(1700000000000, 1800000000000)},"pid":${r.int(100, 99999)},"msg":"${sentence(r, 6)}"}`,
+  (r) =>
+    `-rw-r--r-- 1 agent agent ${r.int(10, 999999)} Nov ${r.int(1, 30)} ${r.int(10, 23)}:${r.int(10, 59)} ${r.pick(WORDS)}.ts`,
   (r) => `${sentence(r, r.int(6, 18))} ${sentence(r, r.int(4, 12))}`,
   (r) => `\x1b[32m✓\x1b[0m ${r.pick(WORDS)} ${r.pick(WORDS)} (${r.int(1, 900)} ms)`,
   (r) => `Café ${r.pick(WORDS)} — 日本語のテキスト ${r.int(1, 99)} ✨ naïve résumé`,
@@ -63,7 +69,8 @@ export const FILLER_LINES: readonly ((r: Prng) => string)[] = [
   (r) => `  at ${r.pick(WORDS)}Handler (/workspace/src/${r.pick(WORDS)}.ts:${r.int(1, 500)}:${r.int(1, 80)})`,
   (r) => `GET /api/v1/${r.pick(WORDS)}/${r.int(1, 99999)} 200 ${r.int(1, 999)}ms ${r.int(100, 99999)}b`,
   (r) => `  ${r.pick(PKGS)}@${r.int(0, 20)}.${r.int(0, 20)}.${r.int(0, 20)} node_modules/${r.pick(PKGS)}`,
-  (r) => `Version ${r.int(1, 9)}.${r.int(0, 99)}.${r.int(0, 999)} build ${r.chars(DIGITS, 8)} on 10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`,
+  (r) =>
+    `Version ${r.int(1, 9)}.${r.int(0, 99)}.${r.int(0, 999)} build ${r.chars(DIGITS, 8)} on 10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`,
   (r) => `cache key ${r.pick(WORDS)}-${r.chars(HEX, 16)} hit ratio 0.${r.chars(DIGITS, 4)}`,
   (r) => `data:image/png;base64,${r.chars(ALNUM, 60)}`,
   (r) => `    ${r.pick(LOWER.split(''))}${r.chars(LOWER, 5)} = ${r.pick(['None', 'True', 'self.config', '[]', '{}'])}`,

@@ -10,7 +10,7 @@ export interface LookAlikeOptions {
 export const FIXED_LOOK_ALIKES: readonly string[] = [
   'password: string;',
   'const secret = process.env.SECRET_NAME;',
-  "Authorization: Bearer ${TOKEN}",
+  'Authorization: Bearer ${TOKEN}',
   'Bearer authentication is described in RFC 6750.',
   'http://localhost:8080/health',
   'git@github.com:bastion/bastion.git',

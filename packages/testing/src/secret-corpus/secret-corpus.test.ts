@@ -33,8 +33,13 @@ describe('secret corpus', () => {
       if (!out.text.includes(s.value)) row.caught++;
     }
     for (const r of fillerOut.redactions) (rows.get(r.ruleId) ?? { planted: 0, caught: 0, fp: 0 }).fp += r.count;
-    const report = [...rows].map(([id, r]) => `${id.padEnd(32)} planted ${String(r.planted).padStart(4)}  recall ${((100 * r.caught) / Math.max(1, r.planted)).toFixed(1).padStart(5)}%  fp ${r.fp}`);
-    process.stderr.write(`sanitizer recall/false positives (3 MB corpus, 3 MB secret-free filler)\n${report.join('\n')}\n`);
+    const report = [...rows].map(
+      ([id, r]) =>
+        `${id.padEnd(32)} planted ${String(r.planted).padStart(4)}  recall ${((100 * r.caught) / Math.max(1, r.planted)).toFixed(1).padStart(5)}%  fp ${r.fp}`,
+    );
+    process.stderr.write(
+      `sanitizer recall/false positives (3 MB corpus, 3 MB secret-free filler)\n${report.join('\n')}\n`,
+    );
     expect([...rows].filter(([, r]) => r.caught < r.planted).map(([id]) => id)).toEqual([]);
     expect(fillerOut.redactions).toEqual([]);
   });
@@ -51,7 +56,7 @@ describe('secret corpus', () => {
     const stream = sanitizer.createStream();
     let out = '';
     let seed = 5;
-    for (let p = 0; p < bytes.length; ) {
+    for (let p = 0; p < bytes.length;) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       const size = 1 + (seed % 9000);
       out += stream.write(bytes.subarray(p, p + size));

@@ -16,10 +16,16 @@ export function bwrapProblem(images: readonly string[]): string | undefined {
   if (!available.ok) return available.reason;
   for (const image of images) {
     try {
-      execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), image], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+      execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), image], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 600_000,
+      });
       resolveRootfs(image);
     } catch (err) {
-      return `ops/docker/rootfs.sh ${image} failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').pop()}`;
+      return `ops/docker/rootfs.sh ${image} failed: ${String((err as { stderr?: Buffer }).stderr ?? err)
+        .trim()
+        .split('\n')
+        .pop()}`;
     }
   }
   return undefined;

@@ -20,11 +20,22 @@ interface DaemonOptions {
 export function registerDaemon(program: Command, ctx: CliContext, runNested: ProgramRunner): void {
   const daemon = program
     .command('daemon')
-    .description('keep a warm pool for `bastion exec` and `bastion run` on a private socket in the runtime directory (they use it when it is there; --no-daemon opts out)')
+    .description(
+      'keep a warm pool for `bastion exec` and `bastion run` on a private socket in the runtime directory (they use it when it is there; --no-daemon opts out)',
+    )
     .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option('--backend <backend>', 'default sandbox backend: docker or bwrap (default FF_DEFAULT_BACKEND, $BASTION_BACKEND or docker)')
-    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
-    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
+    .option(
+      '--backend <backend>',
+      'default sandbox backend: docker or bwrap (default FF_DEFAULT_BACKEND, $BASTION_BACKEND or docker)',
+    )
+    .option(
+      '--config <file>',
+      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
+    )
+    .option(
+      '--flags-file <file>',
+      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
+    )
     .option('--pool-size <n>', 'warm containers kept per profile', parseIntOption('--pool-size'), 2)
     .action(async (opts: DaemonOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });
@@ -40,7 +51,9 @@ export function registerDaemon(program: Command, ctx: CliContext, runNested: Pro
         throw err;
       }
       const session = (runtime.pipeline.executor as Partial<{ identity: SessionIdentity }>).identity?.sessionId ?? '-';
-      ctx.io.stderr(`bastion daemon: listening on ${server.socketPath} (backend ${runtime.backend}, session ${session}, pool ${opts.poolSize} per profile)\n`);
+      ctx.io.stderr(
+        `bastion daemon: listening on ${server.socketPath} (backend ${runtime.backend}, session ${session}, pool ${opts.poolSize} per profile)\n`,
+      );
       await untilSignalled(async (signal) => {
         ctx.io.stderr(`bastion daemon: ${signal}: draining ${server.inFlight} call(s)\n`);
         await server.close();
@@ -57,7 +70,7 @@ export function registerDaemon(program: Command, ctx: CliContext, runNested: Pro
     env: {
       XDG_RUNTIME_DIR: 'the socket is $XDG_RUNTIME_DIR/bastion/daemon.sock (root: /run/bastion/daemon.sock)',
       BASTION_BACKEND: 'default sandbox backend when --backend is not given (docker or bwrap)',
-      'BASTION_*, FF_*': 'clients whose values differ from the daemon\'s run in-process instead',
+      'BASTION_*, FF_*': "clients whose values differ from the daemon's run in-process instead",
       ...COMMON_ENV,
     },
   });
@@ -69,13 +82,23 @@ export function registerDaemon(program: Command, ctx: CliContext, runNested: Pro
  * context of its own: its output, its working directory, its --stdin input, aborted when the
  * client goes away.
  */
-export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number }, runNested: ProgramRunner): Promise<StartedDaemonServer> {
+export async function serveDaemonSocket(
+  ctx: CliContext,
+  options: { policyFile?: string; poolSize: number },
+  runNested: ProgramRunner,
+): Promise<StartedDaemonServer> {
   const dir = await openRuntimeDir({ xdgRuntimeDir: ctx.env.XDG_RUNTIME_DIR });
-  const sharedRuntime = (backend: Backend): Promise<CliRuntime> => ctx.runtimeOn(backend, { policyFile: options.policyFile, poolSize: options.poolSize });
+  const sharedRuntime = (backend: Backend): Promise<CliRuntime> =>
+    ctx.runtimeOn(backend, { policyFile: options.policyFile, poolSize: options.poolSize });
   const handle: DaemonHandler = async (request, io, signal) => {
     let exitCode = 0;
     const stdin = bytesOf(request.stdin);
-    const requestCtx = createCliContext(io, ctx.env, (code) => (exitCode = code), { cwd: request.cwd, stdin, signal, sharedRuntime });
+    const requestCtx = createCliContext(io, ctx.env, (code) => (exitCode = code), {
+      cwd: request.cwd,
+      stdin,
+      signal,
+      sharedRuntime,
+    });
     try {
       const run = await runNested([request.argv[0] as 'exec' | 'run'], request.argv, io, requestCtx);
       if (run.exitCode !== 0) exitCode = run.exitCode;
@@ -94,7 +117,11 @@ export async function serveDaemonSocket(ctx: CliContext, options: { policyFile?:
  * call would have had in-process. Resolves undefined (and says why) when the socket is taken or
  * the runtime directory is unusable.
  */
-export async function startCliSocket(ctx: CliContext, options: { policyFile?: string; poolSize: number; name: string }, runNested: ProgramRunner): Promise<StartedDaemonServer | undefined> {
+export async function startCliSocket(
+  ctx: CliContext,
+  options: { policyFile?: string; poolSize: number; name: string },
+  runNested: ProgramRunner,
+): Promise<StartedDaemonServer | undefined> {
   const host = createCliContext(ctx.io, ctx.env, () => undefined);
   try {
     const server = await serveDaemonSocket(host, options, runNested);
@@ -133,7 +160,9 @@ async function prewarmExec(ctx: CliContext, runtime: CliRuntime): Promise<void> 
     await executor.prewarm(spec.image, runtime.pipeline.policy().evaluate(spec, { correlationId: 'prewarm' }).limits);
   } catch (err) {
     // Not fatal: calls still run (cold) and the pool fills on the first one.
-    ctx.io.stderr(`bastion daemon: could not prewarm ${spec.image}: ${BastionError.from(err, 'SANDBOX_UNAVAILABLE').message}\n`);
+    ctx.io.stderr(
+      `bastion daemon: could not prewarm ${spec.image}: ${BastionError.from(err, 'SANDBOX_UNAVAILABLE').message}\n`,
+    );
   }
 }
 

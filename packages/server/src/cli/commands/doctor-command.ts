@@ -25,13 +25,21 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
       // The report is the command's output (stdout); only the verdict line is a diagnostic.
       else {
         ctx.io.stdout(checks.map(formatCheck).join('') + formatSettings(settings));
-        ctx.io.stderr(ok ? 'bastion doctor: all required checks passed\n' : `bastion doctor: some required checks failed; apply each fix above (exit ${DOCTOR_FAILED_EXIT})\n`);
+        ctx.io.stderr(
+          ok
+            ? 'bastion doctor: all required checks passed\n'
+            : `bastion doctor: some required checks failed; apply each fix above (exit ${DOCTOR_FAILED_EXIT})\n`,
+        );
       }
       ctx.setExitCode(ok ? 0 : DOCTOR_FAILED_EXIT);
     });
   withHelp(doctor, {
     example: 'bastion doctor --json | jq \'.checks[] | select(.status != "ok")\'',
-    exitCodes: [EXIT_CODES.ok.replace('the call succeeded', 'every required check passed (warnings allowed)'), EXIT_CODES.usage, '125  a required check failed; each comes with its fix'],
+    exitCodes: [
+      EXIT_CODES.ok.replace('the call succeeded', 'every required check passed (warnings allowed)'),
+      EXIT_CODES.usage,
+      '125  a required check failed; each comes with its fix',
+    ],
     env: {
       DOCKER_HOST: 'the Docker engine to check (default unix:///var/run/docker.sock)',
       GEMINI_API_KEY: 'checked against the Gemini API through the gateway when set',

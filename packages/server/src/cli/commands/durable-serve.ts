@@ -24,10 +24,22 @@ export interface DurableServe {
  */
 export async function startDurableServe(
   ctx: CliContext,
-  o: { database: string; router: Pick<Router, 'route' | 'health'>; registry: Registry; workerConcurrency?: number; maxInFlight: number; maxQueued: number },
+  o: {
+    database: string;
+    router: Pick<Router, 'route' | 'health'>;
+    registry: Registry;
+    workerConcurrency?: number;
+    maxInFlight: number;
+    maxQueued: number;
+  },
 ): Promise<DurableServe> {
   const location = parseDatabaseLocation(o.database);
-  const ledger = await openTaskLedger(location, { onIdleError: (err) => ctx.io.stderr(`bastion serve: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`) });
+  const ledger = await openTaskLedger(location, {
+    onIdleError: (err) =>
+      ctx.io.stderr(
+        `bastion serve: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`,
+      ),
+  });
   const metrics = createTaskMetrics(o.registry);
   const gauge = setInterval(() => {
     ledger.stats().then(
@@ -45,7 +57,8 @@ export async function startDurableServe(
     // other process can take a task from us, so the lease is long (self-fencing only on a long stall).
     if (location.kind === 'embedded') {
       const recovered = await ledger.recoverAbandoned(workerId);
-      if (recovered > 0) ctx.io.stderr(`bastion serve: ${recovered} task(s) of a previous run that stopped will run again\n`);
+      if (recovered > 0)
+        ctx.io.stderr(`bastion serve: ${recovered} task(s) of a previous run that stopped will run again\n`);
     }
     worker = startTaskWorker({
       ledger,
@@ -58,7 +71,9 @@ export async function startDurableServe(
       onProblem: (event, details) => ctx.io.stderr(`bastion serve: ${event} ${JSON.stringify(details)}\n`),
     });
   }
-  ctx.io.stderr(`bastion serve: tasks are kept in ${location.display}${worker ? `; this process runs up to ${concurrency} of them` : '; run them with bastion worker --database'}\n`);
+  ctx.io.stderr(
+    `bastion serve: tasks are kept in ${location.display}${worker ? `; this process runs up to ${concurrency} of them` : '; run them with bastion worker --database'}\n`,
+  );
   const w = worker;
   return {
     service: { ledger, maxQueued: o.maxQueued, ...(w ? { onAccepted: () => w.wake() } : {}) },

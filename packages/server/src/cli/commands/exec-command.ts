@@ -25,10 +25,16 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('--output-limit <size>', 'byte cap per output stream (clamped by the policy)')
     .option('--image <image>', 'sandbox image', DEFAULT_EXEC_IMAGE)
     .option('--workspace <dir>', 'mount this directory read-only at /workspace (relative to the working directory)')
-    .option('--stdin', 'feed this process\'s standard input to the command')
+    .option('--stdin', "feed this process's standard input to the command")
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
-    .option('--provenance <file>', 'write a signed provenance record of the run (DSSE envelope; needs `bastion keys init`)')
-    .option('--provenance-key <file>', 'signing key for --provenance (default: $XDG_CONFIG_HOME/bastion/provenance-ed25519.pem)')
+    .option(
+      '--provenance <file>',
+      'write a signed provenance record of the run (DSSE envelope; needs `bastion keys init`)',
+    )
+    .option(
+      '--provenance-key <file>',
+      'signing key for --provenance (default: $XDG_CONFIG_HOME/bastion/provenance-ed25519.pem)',
+    )
     .action(async (command: string[], opts: ExecOptions) => {
       const io = ctx.io;
       const resources: ResourceRequest = {};
@@ -60,7 +66,12 @@ export function registerExec(program: Command, ctx: CliContext): void {
         {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           ...(provenance ? { onRunFacts: provenance.onRunFacts } : {}),
-          ...(opts.json ? {} : { onOutput: (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)) }),
+          ...(opts.json
+            ? {}
+            : {
+                onOutput: (stream: 'stdout' | 'stderr', text: string) =>
+                  stream === 'stdout' ? io.stdout(text) : io.stderr(text),
+              }),
         },
       );
       if (provenance) await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: runtime.backend });
@@ -68,13 +79,15 @@ export function registerExec(program: Command, ctx: CliContext): void {
       else if (result.error) io.stderr(describeError(result.error));
       // A command the image lacks is 127 (as a shell says it), whatever the backend's own code was.
       const reported = result.error?.details?.exitCode;
-      ctx.setExitCode(exitCodeFor(result.error, typeof reported === 'number' ? reported : (result.execution?.exitCode ?? null)));
+      ctx.setExitCode(
+        exitCodeFor(result.error, typeof reported === 'number' ? reported : (result.execution?.exitCode ?? null)),
+      );
     });
   withHelp(exec, {
     example: 'bastion exec --json --timeout 30000 -- sh -c "uname -a"',
     exitCodes: [
       EXIT_CODES.ok,
-      '1-123  the command\'s own non-zero exit code, passed through',
+      "1-123  the command's own non-zero exit code, passed through",
       EXIT_CODES.usage,
       '124  TIMEOUT: the deadline passed and the command was killed',
       EXIT_CODES.refused,
@@ -109,7 +122,8 @@ export function parseIntOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
     // commander's own error type: a usage error (exit 2), reported with the option it belongs to.
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, e.g. ${name} 30000`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive integer, e.g. ${name} 30000`);
     return n;
   };
 }
@@ -117,7 +131,8 @@ export function parseIntOption(name: string) {
 export function parseFloatOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, e.g. ${name} 0.5`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number, e.g. ${name} 0.5`);
     return n;
   };
 }

@@ -11,14 +11,21 @@ interface FlagsOptions {
   json?: boolean;
 }
 
-const FILE_HELP = 'flags file ops point at; it overrides FF_* variables (default: $BASTION_FLAGS_FILE; else only the environment and a system flags file, $XDG_CONFIG_HOME/bastion/flags.yaml or /etc/bastion/flags.yaml, which the environment overrides)';
+const FILE_HELP =
+  'flags file ops point at; it overrides FF_* variables (default: $BASTION_FLAGS_FILE; else only the environment and a system flags file, $XDG_CONFIG_HOME/bastion/flags.yaml or /etc/bastion/flags.yaml, which the environment overrides)';
 
 export function registerFlags(program: Command, ctx: CliContext): void {
-  const flags = program.command('flags').description('show and change feature flags (the flags file overrides FF_* environment variables)');
+  const flags = program
+    .command('flags')
+    .description('show and change feature flags (the flags file overrides FF_* environment variables)');
   const common = (cmd: Command, example: string) =>
     withHelp(cmd.option('--file <file>', FILE_HELP).option('--json', 'print one JSON document on stdout'), {
       example,
-      exitCodes: [EXIT_CODES.ok, EXIT_CODES.usage, '125  an unknown flag, a value that does not parse, or a flags file that does not (its file and line)'],
+      exitCodes: [
+        EXIT_CODES.ok,
+        EXIT_CODES.usage,
+        '125  an unknown flag, a value that does not parse, or a flags file that does not (its file and line)',
+      ],
       env: {
         BASTION_FLAGS_FILE: 'the flags file when --file is not given',
         'FF_*': 'each flag, overridden by the flags file',
@@ -26,14 +33,22 @@ export function registerFlags(program: Command, ctx: CliContext): void {
       },
     });
 
-  common(flags.command('list').description('every flag with its value, the source that set it, and why'), 'bastion flags list | grep AUTOFIX').action(async (opts: FlagsOptions) => {
+  common(
+    flags.command('list').description('every flag with its value, the source that set it, and why'),
+    'bastion flags list | grep AUTOFIX',
+  ).action(async (opts: FlagsOptions) => {
     const settings = ctx.settings({ flagsFile: opts.file });
     const broken = await brokenFlagsFile(settings);
     if (broken) return ctx.fail(broken, opts.json);
     const service = await ctx.flagService();
     try {
       const all = await service.list();
-      if (opts.json) printJson(ctx.io, { file: settings.flagsFile?.value ?? null, systemFile: settings.systemFlagsFile ?? null, flags: all });
+      if (opts.json)
+        printJson(ctx.io, {
+          file: settings.flagsFile?.value ?? null,
+          systemFile: settings.systemFlagsFile ?? null,
+          flags: all,
+        });
       // The command's own output: `bastion flags list | grep AUTOFIX` works.
       else ctx.io.stdout(all.map(describe).join(''));
       ctx.setExitCode(0);
@@ -42,7 +57,10 @@ export function registerFlags(program: Command, ctx: CliContext): void {
     }
   });
 
-  common(flags.command('get').description('one flag').argument('<name>', 'flag name, e.g. FF_CURSOR_AUTOFIX'), 'bastion flags get FF_CURSOR_AUTOFIX --json').action(async (name: string, opts: FlagsOptions) => {
+  common(
+    flags.command('get').description('one flag').argument('<name>', 'flag name, e.g. FF_CURSOR_AUTOFIX'),
+    'bastion flags get FF_CURSOR_AUTOFIX --json',
+  ).action(async (name: string, opts: FlagsOptions) => {
     const broken = await brokenFlagsFile(ctx.settings({ flagsFile: opts.file }));
     if (broken) return ctx.fail(broken, opts.json);
     const service = await ctx.flagService();
@@ -61,7 +79,9 @@ export function registerFlags(program: Command, ctx: CliContext): void {
   common(
     flags
       .command('set')
-      .description('write a flag into the flags file (atomically: temp file + rename); a running service sees it on its next call')
+      .description(
+        'write a flag into the flags file (atomically: temp file + rename); a running service sees it on its next call',
+      )
       .argument('<name>', 'flag name, e.g. FF_CURSOR_AUTOFIX')
       .argument('<value>', 'new value, e.g. true, off, bwrap, 2'),
     'bastion flags set FF_CURSOR_AUTOFIX true --file /etc/bastion/flags.yaml',
@@ -102,7 +122,9 @@ function describe(e: FlagEvaluation): string {
  * only logs the problem, so asking `flags list`/`get` is where a person learns of it: the parse
  * error (file, line) and a non-zero exit, never values that silently ignore the file.
  */
-async function brokenFlagsFile(settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>): Promise<BastionError | undefined> {
+async function brokenFlagsFile(
+  settings: Pick<Settings, 'flagsFile' | 'systemFlagsFile'>,
+): Promise<BastionError | undefined> {
   for (const file of [settings.flagsFile?.value, settings.systemFlagsFile]) {
     if (!file) continue;
     try {

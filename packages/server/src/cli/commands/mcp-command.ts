@@ -23,17 +23,40 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       'serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call. Starts without a Docker engine: run_task then answers ' +
         'SANDBOX_UNAVAILABLE naming the cause until the engine is back, and sanitize works.',
     )
-    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)')
+    .option(
+      '--backend <backend>',
+      'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)',
+    )
     .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
-    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
-    .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
-    .option('--provenance-key <file>', 'sign each run_task result: its `provenance` field is the run\'s DSSE record (see bastion keys init)')
+    .option(
+      '--flags-file <file>',
+      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
+    )
+    .option(
+      '--config <file>',
+      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
+    )
+    .option(
+      '--workspace-root <dir>',
+      'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused',
+      collectOption,
+      [],
+    )
+    .option(
+      '--provenance-key <file>',
+      "sign each run_task result: its `provenance` field is the run's DSSE record (see bastion keys init)",
+    )
     .action(async (opts: McpOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
       const workspaceAccess = await ctx.workspaceAccess('service');
       // Loaded on use: the MCP SDK and the router are not start-up costs of every command.
-      const [{ StdioServerTransport }, { createBastionMcpServer }, { createRuntimeRouter }, { createDeferredRouter }, { defaultBindings }] = await Promise.all([
+      const [
+        { StdioServerTransport },
+        { createBastionMcpServer },
+        { createRuntimeRouter },
+        { createDeferredRouter },
+        { defaultBindings },
+      ] = await Promise.all([
         import('@modelcontextprotocol/sdk/server/stdio.js'),
         import('../../mcp/mcp-server'),
         import('../lazy/router'),
@@ -51,9 +74,16 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       const router = createDeferredRouter({
         providerIds: defaultBindings({ env: process.env }).map((b) => b.provider.id),
         clean: (text) => (sanitizer ? sanitizer.sanitize(text).text : text),
-        fix: opts.backend === 'bwrap' ? 'bastion doctor says what the bwrap backend is missing' : 'or run bastion mcp --backend bwrap (bastion doctor checks both backends)',
+        fix:
+          opts.backend === 'bwrap'
+            ? 'bastion doctor says what the bwrap backend is missing'
+            : 'or run bastion mcp --backend bwrap (bastion doctor checks both backends)',
         start: async () => {
-          const runtime = await ctx.runtime({ policyFile: opts.policy, workspaceAccess, ...(opts.backend ? { backend: opts.backend } : {}) });
+          const runtime = await ctx.runtime({
+            policyFile: opts.policy,
+            workspaceAccess,
+            ...(opts.backend ? { backend: opts.backend } : {}),
+          });
           flags = await ctx.flagService(runtime.audit);
           started = runtime;
           gate = () => runtime.pipeline.exitGate();
@@ -79,7 +109,11 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     });
   withHelp(mcp, {
     example: 'bastion mcp --workspace-root "$HOME/src"   # as the command of an MCP client (stdio)',
-    exitCodes: ['0    the client closed stdin', EXIT_CODES.usage, '125  could not start: a workspace root is forbidden or missing, the config does not parse'],
+    exitCodes: [
+      '0    the client closed stdin',
+      EXIT_CODES.usage,
+      '125  could not start: a workspace root is forbidden or missing, the config does not parse',
+    ],
     env: {
       BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
       BASTION_WORKSPACE_ROOTS: 'workspace roots when no --workspace-root is given',
@@ -95,6 +129,10 @@ async function loadSanitizer(): Promise<TextSanitizer | undefined> {
   const security = (await import('@bastion/security')) as unknown as Record<string, unknown>;
   const create = security.createOutputSanitizer;
   if (typeof create !== 'function') return undefined;
-  const sanitizer = (create as (options: object) => { sanitize(input: string): { text: string; redactions: { ruleId: string; count: number }[] } })({ hostPaths: hostPathOptions() });
+  const sanitizer = (
+    create as (options: object) => {
+      sanitize(input: string): { text: string; redactions: { ruleId: string; count: number }[] };
+    }
+  )({ hostPaths: hostPathOptions() });
   return { sanitize: (text) => sanitizer.sanitize(text) };
 }

@@ -13,25 +13,60 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('run an agent task through a provider, sandboxed (policy → executor → sanitizer)')
     .argument('<prompt>', 'what to ask the agent')
     .requiredOption('--provider <id>', 'a registered provider (gemini-cli, cursor, …; see `bastion doctor`)')
-    .option('--workspace <dir>', 'directory the agent works on, relative to the working directory (never modified unless autofix is on)')
+    .option(
+      '--workspace <dir>',
+      'directory the agent works on, relative to the working directory (never modified unless autofix is on)',
+    )
     .option('--model <model>', 'model to use')
-    .addOption(new Option('--intent <intent>', 'analyze (read-only) or edit (providers that can edit)').choices(['analyze', 'edit']).default('analyze'))
+    .addOption(
+      new Option('--intent <intent>', 'analyze (read-only) or edit (providers that can edit)')
+        .choices(['analyze', 'edit'])
+        .default('analyze'),
+    )
     .option('--agent-path <path>', 'cursor-agent executable on this host')
     .option('--timeout <ms>', 'deadline in milliseconds', parseIntOption('--timeout'))
     .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
-    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
+    .option(
+      '--config <file>',
+      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
+    )
+    .option(
+      '--flags-file <file>',
+      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
+    )
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
-    .option('--stream', 'print the agent\'s sanitized output on stderr as it arrives (stdout keeps the parsed answer)')
+    .option('--stream', "print the agent's sanitized output on stderr as it arrives (stdout keeps the parsed answer)")
     .option('--quiet', 'no progress lines on stderr (policy, sandbox start, agent running, parsing)')
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
-    .option('--provenance <file>', 'write a signed provenance record of the run (DSSE envelope; needs `bastion keys init`)')
-    .option('--provenance-key <file>', 'signing key for --provenance (default: $XDG_CONFIG_HOME/bastion/provenance-ed25519.pem)')
-    .option('--max-input-tokens <n>', 'budget: end the run BUDGET_EXCEEDED at this many input tokens (tightens the policy)', parseIntOption('--max-input-tokens'))
-    .option('--max-output-tokens <n>', 'budget: end the run at this many output tokens (tightens the policy)', parseIntOption('--max-output-tokens'))
-    .option('--max-cost-usd <usd>', 'budget: end the run at this estimated cost in US dollars (tightens the policy)', parseFloatOption('--max-cost-usd'))
-    .option('--max-model-requests <n>', 'budget: refuse model requests past this many (tightens the policy)', parseIntOption('--max-model-requests'))
+    .option(
+      '--provenance <file>',
+      'write a signed provenance record of the run (DSSE envelope; needs `bastion keys init`)',
+    )
+    .option(
+      '--provenance-key <file>',
+      'signing key for --provenance (default: $XDG_CONFIG_HOME/bastion/provenance-ed25519.pem)',
+    )
+    .option(
+      '--max-input-tokens <n>',
+      'budget: end the run BUDGET_EXCEEDED at this many input tokens (tightens the policy)',
+      parseIntOption('--max-input-tokens'),
+    )
+    .option(
+      '--max-output-tokens <n>',
+      'budget: end the run at this many output tokens (tightens the policy)',
+      parseIntOption('--max-output-tokens'),
+    )
+    .option(
+      '--max-cost-usd <usd>',
+      'budget: end the run at this estimated cost in US dollars (tightens the policy)',
+      parseFloatOption('--max-cost-usd'),
+    )
+    .option(
+      '--max-model-requests <n>',
+      'budget: refuse model requests past this many (tightens the policy)',
+      parseIntOption('--max-model-requests'),
+    )
     .action(async (prompt: string, opts: RunOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, agentPath: opts.agentPath });
       let workspace: string | undefined;
@@ -52,7 +87,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
       };
       // The production path: the router (FF_PROVIDER_* switches, capability checks) → the runtime
       // router → the provider's binding → runAgent, pinned to the provider the caller named.
-      const router = await ctx.router({ policyFile: opts.policy, backend: opts.backend, ...(opts.agentPath ? { agentPath: opts.agentPath } : {}) });
+      const router = await ctx.router({
+        policyFile: opts.policy,
+        backend: opts.backend,
+        ...(opts.agentPath ? { agentPath: opts.agentPath } : {}),
+      });
       // Progress is on by default in human mode: a first call spends seconds starting the agent.
       const progress = opts.quiet || (opts.json && !opts.stream) ? undefined : createRunProgress(ctx.io.stderr);
       // The raw transcript is a diagnostic: stdout stays the parsed answer (or the one JSON document).
@@ -81,22 +120,37 @@ export function registerRun(program: Command, ctx: CliContext): void {
         .finally(() => progress?.stop());
       if (provenance) {
         const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
-        await provenance.finish(result, { gate: runtime.pipeline.exitGate(), backend: result.execution?.backend ?? runtime.backend, ...(workspace ? { workspace } : {}), ...(opts.model ? { model: opts.model } : {}) });
+        await provenance.finish(result, {
+          gate: runtime.pipeline.exitGate(),
+          backend: result.execution?.backend ?? runtime.backend,
+          ...(workspace ? { workspace } : {}),
+          ...(opts.model ? { model: opts.model } : {}),
+        });
       }
       if (opts.json) await printJson(ctx.io, result);
       else {
         if (result.response) ctx.io.stdout(result.response.endsWith('\n') ? result.response : result.response + '\n');
         for (const change of result.proposedChanges) ctx.io.stdout(change.diff);
         if (result.error) ctx.io.stderr(describeError(result.error));
-        else ctx.io.stderr(`bastion: ${result.provider} ${result.mode} call ${result.status} in ${Math.round(result.execution?.durationMs ?? 0)} ms\n`);
+        else
+          ctx.io.stderr(
+            `bastion: ${result.provider} ${result.mode} call ${result.status} in ${Math.round(result.execution?.durationMs ?? 0)} ms\n`,
+          );
       }
       ctx.setExitCode(exitCodeFor(result.error));
     });
   withHelp(run, {
     example: 'bastion run --provider gemini-cli --workspace . "what does this repository do?"',
-    exitCodes: [EXIT_CODES.ok, EXIT_CODES.usage, '124  TIMEOUT: the deadline passed and the agent was killed', EXIT_CODES.refused, '137  OOM_KILLED: the agent passed its memory limit'],
+    exitCodes: [
+      EXIT_CODES.ok,
+      EXIT_CODES.usage,
+      '124  TIMEOUT: the deadline passed and the agent was killed',
+      EXIT_CODES.refused,
+      '137  OOM_KILLED: the agent passed its memory limit',
+    ],
     env: {
-      GEMINI_API_KEY: 'Gemini API key (held by the gateway; the sandbox sees a placeholder); unset: the offline fake API',
+      GEMINI_API_KEY:
+        'Gemini API key (held by the gateway; the sandbox sees a placeholder); unset: the offline fake API',
       CURSOR_API_KEY: 'Cursor API key for --provider cursor',
       BASTION_CURSOR_AGENT: 'cursor-agent executable on this host (else cursor-agent on PATH)',
       BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',

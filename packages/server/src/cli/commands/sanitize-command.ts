@@ -5,7 +5,11 @@ import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { EXIT_CODES, withHelp } from '../help-text';
 
-export function registerSanitize(program: Command, ctx: CliContext, stdin: AsyncIterable<Uint8Array> = process.stdin): void {
+export function registerSanitize(
+  program: Command,
+  ctx: CliContext,
+  stdin: AsyncIterable<Uint8Array> = process.stdin,
+): void {
   const sanitize = program
     .command('sanitize')
     .description('copy standard input to standard output through the OutputSanitizer')
@@ -22,11 +26,15 @@ export function registerSanitize(program: Command, ctx: CliContext, stdin: Async
       emit(stream.end());
       const redactions = stream.redactions();
       if (opts.json) printJson(ctx.io, { text: parts.join(''), redactions });
-      else if (redactions.length > 0) ctx.io.stderr(`bastion: redacted ${redactions.map((r) => `${r.ruleId}×${r.count}`).join(', ')}\n`);
+      else if (redactions.length > 0)
+        ctx.io.stderr(`bastion: redacted ${redactions.map((r) => `${r.ruleId}×${r.count}`).join(', ')}\n`);
     });
   withHelp(sanitize, {
     example: 'bastion sanitize < build.log > clean.log',
-    exitCodes: [EXIT_CODES.ok.replace('the call succeeded', 'the input was copied (redactions are not an error)'), EXIT_CODES.usage],
+    exitCodes: [
+      EXIT_CODES.ok.replace('the call succeeded', 'the input was copied (redactions are not an error)'),
+      EXIT_CODES.usage,
+    ],
     env: { BASTION_AUDIT_LOG: 'where audit events go (JSON lines; default stderr)' },
   });
 }

@@ -13,11 +13,19 @@ const TOKEN = 'serve-test-token-0123456789';
 
 /** What a host without a Docker engine looks like to dockerode and the docker CLI. */
 function noEngineEnv(dir: string): Record<string, string> {
-  return { ...(process.env as Record<string, string>), DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, BASTION_BACKEND: 'docker', BASTION_AUDIT_LOG: join(dir, 'audit.log'), BASTION_DATA_DIR: join(dir, 'state') };
+  return {
+    ...(process.env as Record<string, string>),
+    DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`,
+    BASTION_BACKEND: 'docker',
+    BASTION_AUDIT_LOG: join(dir, 'audit.log'),
+    BASTION_DATA_DIR: join(dir, 'state'),
+  };
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  return new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 }
 
 describe('bastion serve and mcp, as their clients meet them', () => {
@@ -35,7 +43,10 @@ describe('bastion serve and mcp, as their clients meet them', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--token-file', tokenFile], { env: noEngineEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--token-file', tokenFile], {
+        env: noEngineEnv(dir),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       expect(await exited(child)).toBe(125);
@@ -47,7 +58,10 @@ describe('bastion serve and mcp, as their clients meet them', () => {
   }, 30_000);
 
   it('serve starts without a Docker engine: /readyz answers 503 naming the cause and the fix, tasks fail SANDBOX_UNAVAILABLE', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', tokenFile], { env: noEngineEnv(dir), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', tokenFile], {
+      env: noEngineEnv(dir),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
       const url = await waitForServeUrl(child);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
@@ -62,7 +76,10 @@ describe('bastion serve and mcp, as their clients meet them', () => {
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ prompt: 'explain' }),
       });
-      const result = (await res.json()) as { status: string; error: { code: string; retryable: boolean; message: string } };
+      const result = (await res.json()) as {
+        status: string;
+        error: { code: string; retryable: boolean; message: string };
+      };
       expect(result.status).toBe('failed');
       expect(result.error).toMatchObject({ code: 'SANDBOX_UNAVAILABLE', retryable: true });
       expect(result.error.message).toMatch(/Docker engine unreachable.*--backend bwrap/i);
@@ -75,7 +92,12 @@ describe('bastion serve and mcp, as their clients meet them', () => {
   }, 60_000);
 
   it('mcp starts without a Docker engine: run_task answers SANDBOX_UNAVAILABLE naming the cause, sanitize still works', async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], env: noEngineEnv(dir), stderr: 'ignore' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp'],
+      env: noEngineEnv(dir),
+      stderr: 'ignore',
+    });
     const client = new Client({ name: 'no-engine-test', version: '1' });
     await client.connect(transport);
     try {
@@ -83,7 +105,13 @@ describe('bastion serve and mcp, as their clients meet them', () => {
       expect(tools.map((t) => t.name).sort()).toEqual(['run_task', 'sanitize']);
       const run = await client.callTool({ name: 'run_task', arguments: { prompt: 'explain' } });
       expect(run.isError).toBe(true);
-      expect(run.structuredContent).toMatchObject({ status: 'failed', error: { code: 'SANDBOX_UNAVAILABLE', message: expect.stringMatching(/Docker engine unreachable.*--backend bwrap/i) } });
+      expect(run.structuredContent).toMatchObject({
+        status: 'failed',
+        error: {
+          code: 'SANDBOX_UNAVAILABLE',
+          message: expect.stringMatching(/Docker engine unreachable.*--backend bwrap/i),
+        },
+      });
       const clean = await client.callTool({ name: 'sanitize', arguments: { text: 'key AKIAIOSFODNN7EXAMPLF here' } });
       expect(JSON.stringify(clean.structuredContent)).not.toContain('AKIAIOSFODNN7EXAMPLF');
     } finally {

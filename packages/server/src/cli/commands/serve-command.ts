@@ -41,24 +41,80 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
     .option('--port <port>', 'TCP port (0: any free port; the address is printed on stderr)', parsePort, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--token-file <file>', 'file holding the bearer token (default: $BASTION_TOKEN_FILE); required')
-    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)')
+    .option(
+      '--backend <backend>',
+      'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)',
+    )
     .option('--json-logs', 'log every request as a JSON line on stderr')
     .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)')
-    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
-    .option('--workspace-root <dir>', 'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused', collectOption, [])
-    .option('--max-in-flight <n>', 'tasks running at once; the next is answered 429 with Retry-After', parseIntOption('--max-in-flight'), 64)
-    .option('--no-cli-socket', 'do not let `bastion exec|run` on this host submit to this service (its daemon socket in the runtime directory)')
-    .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for calls in flight before aborting them', parseIntOption('--drain-timeout'), 30_000)
-    .option('--database <url>', 'keep tasks in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else the embedded store in --data-dir')
-    .option('--data-dir <dir>', 'without --database: the directory (0700) of the embedded task store, one serve at a time (default: $BASTION_DATA_DIR, else $XDG_STATE_HOME/bastion, else ~/.local/state/bastion)')
-    .option('--max-queued <n>', 'with --database, tasks waiting for a worker at most; the next is answered 429 with Retry-After', parseIntOption('--max-queued'), 10_000)
-    .option('--worker-concurrency <n>', 'with --database, also run up to n tasks in this process (default: --max-in-flight for pglite:, 0 for a PostgreSQL server)', parseIntOption('--worker-concurrency'))
-    .option('--provenance-key <file>', 'sign each task\'s result: its `provenance` field is the run\'s DSSE record (see bastion keys init)')
+    .option(
+      '--flags-file <file>',
+      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
+    )
+    .option(
+      '--config <file>',
+      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
+    )
+    .option(
+      '--workspace-root <dir>',
+      'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused',
+      collectOption,
+      [],
+    )
+    .option(
+      '--max-in-flight <n>',
+      'tasks running at once; the next is answered 429 with Retry-After',
+      parseIntOption('--max-in-flight'),
+      64,
+    )
+    .option(
+      '--no-cli-socket',
+      'do not let `bastion exec|run` on this host submit to this service (its daemon socket in the runtime directory)',
+    )
+    .option(
+      '--drain-timeout <ms>',
+      'on SIGTERM, wait this long for calls in flight before aborting them',
+      parseIntOption('--drain-timeout'),
+      30_000,
+    )
+    .option(
+      '--database <url>',
+      'keep tasks in a ledger: postgres://USER@HOST:PORT/DB (run them with `bastion worker --database` on any host) or pglite:DIR (embedded, one process); default: $BASTION_DATABASE_URL, else the embedded store in --data-dir',
+    )
+    .option(
+      '--data-dir <dir>',
+      'without --database: the directory (0700) of the embedded task store, one serve at a time (default: $BASTION_DATA_DIR, else $XDG_STATE_HOME/bastion, else ~/.local/state/bastion)',
+    )
+    .option(
+      '--max-queued <n>',
+      'with --database, tasks waiting for a worker at most; the next is answered 429 with Retry-After',
+      parseIntOption('--max-queued'),
+      10_000,
+    )
+    .option(
+      '--worker-concurrency <n>',
+      'with --database, also run up to n tasks in this process (default: --max-in-flight for pglite:, 0 for a PostgreSQL server)',
+      parseIntOption('--worker-concurrency'),
+    )
+    .option(
+      '--provenance-key <file>',
+      "sign each task's result: its `provenance` field is the run's DSSE record (see bastion keys init)",
+    )
     .action(async (opts: ServeOptions) => {
-      const settings = ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot, tokenFile: opts.tokenFile });
+      const settings = ctx.settings({
+        config: opts.config,
+        flagsFile: opts.flagsFile,
+        workspaceRoots: opts.workspaceRoot,
+        tokenFile: opts.tokenFile,
+      });
       const tokenFile = settings.tokenFile?.value;
-      if (!tokenFile) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated'));
+      if (!tokenFile)
+        return ctx.fail(
+          new BastionError(
+            'INVALID_INPUT',
+            'bastion serve needs --token-file (or BASTION_TOKEN_FILE): the API never runs unauthenticated',
+          ),
+        );
       // Checked before anything starts: a forbidden or missing root is the operator's mistake.
       const workspaceAccess = await ctx.workspaceAccess('service');
       // So is a missing or unreadable provenance key: loaded now, used once the runtime runs.
@@ -66,7 +122,14 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       const provenance = await serviceSigner(opts.provenanceKey, () => exitGate!());
       // Loaded here, not at start-up: every other command would pay for fastify, prom-client,
       // OpenFeature and cockatiel on each run.
-      const [{ createMetrics }, { createRuntimeRouter }, { createService }, { createDeferredRouter }, { defaultBindings }, { createOutputSanitizer }] = await Promise.all([
+      const [
+        { createMetrics },
+        { createRuntimeRouter },
+        { createService },
+        { createDeferredRouter },
+        { defaultBindings },
+        { createOutputSanitizer },
+      ] = await Promise.all([
         import('../../metrics/metrics'),
         import('../lazy/router'),
         import('../../service/service'),
@@ -83,7 +146,10 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       const router = createDeferredRouter({
         providerIds: defaultBindings({ env: process.env }).map((b) => b.provider.id),
         clean: (text) => scrubber.sanitize(text).text,
-        fix: opts.backend === 'bwrap' ? 'bastion doctor says what the bwrap backend is missing' : 'or serve with --backend bwrap (bastion doctor checks both backends)',
+        fix:
+          opts.backend === 'bwrap'
+            ? 'bastion doctor says what the bwrap backend is missing'
+            : 'or serve with --backend bwrap (bastion doctor checks both backends)',
         start: async () => {
           // A long-lived service keeps warm containers ready: 2 per profile unless a provider's
           // FF_POOL_SIZE_<PROVIDER> flag, read at each call, says otherwise.
@@ -98,7 +164,11 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
           started = { runtime, flags };
           metrics.watchDailyUsage(runtime.dailyUsage);
           metrics.watchGatewayHealth(runtime.gatewayHealth);
-          if (runtime.poolReady) poolGauge = setInterval(() => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()), 1_000).unref();
+          if (runtime.poolReady)
+            poolGauge = setInterval(
+              () => metrics.setPoolSize(runtime.pipeline.executor.backend, runtime.poolReady!()),
+              1_000,
+            ).unref();
           exitGate = () => runtime.pipeline.exitGate();
           // Calls follow FF_DEFAULT_BACKEND: the other backend's runtime starts on its first call.
           return createRuntimeRouter({
@@ -125,8 +195,16 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
       try {
         const { startDurableServe } = await import('./durable-serve');
         const { embeddedDatabaseFor, resolveDataDir } = await import('../../tasks/default-data-dir');
-        const database = opts.database ?? ctx.env.BASTION_DATABASE_URL ?? embeddedDatabaseFor(resolveDataDir(opts.dataDir, ctx.env));
-        durable = await startDurableServe(ctx, { database, router, registry: metrics.registry, workerConcurrency: opts.workerConcurrency, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
+        const database =
+          opts.database ?? ctx.env.BASTION_DATABASE_URL ?? embeddedDatabaseFor(resolveDataDir(opts.dataDir, ctx.env));
+        durable = await startDurableServe(ctx, {
+          database,
+          router,
+          registry: metrics.registry,
+          workerConcurrency: opts.workerConcurrency,
+          maxInFlight: opts.maxInFlight,
+          maxQueued: opts.maxQueued,
+        });
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'));
       }
@@ -144,7 +222,10 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
           drainTimeoutMs: opts.drainTimeout,
           maxInFlight: opts.maxInFlight,
           durable: durable.service,
-          readiness: engineReadiness(() => started?.runtime.pipeline.executor.backend ?? opts.backend ?? 'docker', () => router.problem),
+          readiness: engineReadiness(
+            () => started?.runtime.pipeline.executor.backend ?? opts.backend ?? 'docker',
+            () => router.problem,
+          ),
           workspaceAccess,
           ...(opts.jsonLogs ? { jsonLogs: true } : {}),
         });
@@ -154,10 +235,14 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
         await durable.closeLedger();
         return ctx.fail(listenError(err, opts.host, opts.port));
       }
-      ctx.io.stderr(`bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(", ")}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`);
+      ctx.io.stderr(
+        `bastion serve: listening on ${service.url} (providers: ${router.providerIds.join(', ')}; workspace roots: ${workspaceAccess.roots?.join(', ') || 'none, tasks naming a workspace are refused'})\n`,
+      );
       if (router.problem) ctx.io.stderr(`bastion serve: not ready: ${router.problem}\n`);
       // `bastion exec|run` on this host submit to this service as to `bastion daemon` (issue 26).
-      const cliSocket = opts.cliSocket ? await startCliSocket(ctx, { policyFile: opts.policy, poolSize: 2, name: 'bastion serve' }, runNested) : undefined;
+      const cliSocket = opts.cliSocket
+        ? await startCliSocket(ctx, { policyFile: opts.policy, poolSize: 2, name: 'bastion serve' }, runNested)
+        : undefined;
 
       // The CLI's own signal handler exits at once; a service must drain first, so it takes over
       // SIGTERM/SIGINT until it has closed, then hands them back.
@@ -169,7 +254,10 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
           ctx.io.stderr(`bastion serve: ${signal}: draining ${service.inFlight} call(s)\n`);
           // The worker finishes (or, past the drain timeout, gives back) its tasks first; what is
           // still queued stays in the ledger for the next start or another worker.
-          void durable.close(opts.drainTimeout).then(() => service.close()).finally(resolve);
+          void durable
+            .close(opts.drainTimeout)
+            .then(() => service.close())
+            .finally(resolve);
         };
         for (const s of signals) process.once(s, stop);
       });
@@ -191,7 +279,7 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
     env: {
       BASTION_TOKEN_FILE: 'the bearer token file when --token-file is not given',
       BASTION_DATABASE_URL: 'the task ledger when --database is not given',
-      BASTION_DATA_DIR: 'the embedded task store\'s directory when neither --database nor --data-dir is given',
+      BASTION_DATA_DIR: "the embedded task store's directory when neither --database nor --data-dir is given",
       XDG_STATE_HOME: 'else the embedded task store is in $XDG_STATE_HOME/bastion (default ~/.local/state/bastion)',
       BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
       BASTION_WORKSPACE_ROOTS: 'workspace roots when no --workspace-root is given',
@@ -209,7 +297,10 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
  */
 function engineReadiness(backend: () => string, problem: () => string | undefined): ReadinessCheck {
   const docker = new Dockerode();
-  const where = (docker.modem as { socketPath?: string; host?: string }).socketPath ?? (docker.modem as { host?: string }).host ?? 'the Docker engine';
+  const where =
+    (docker.modem as { socketPath?: string; host?: string }).socketPath ??
+    (docker.modem as { host?: string }).host ??
+    'the Docker engine';
   return async () => {
     const notStarted = problem();
     if (notStarted) return { ready: false, reason: notStarted };
@@ -219,7 +310,10 @@ function engineReadiness(backend: () => string, problem: () => string | undefine
       return { ready: true };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'no answer';
-      return { ready: false, reason: `docker engine unreachable at ${where} (${code}): start it (or set DOCKER_HOST), or serve with --backend bwrap` };
+      return {
+        ready: false,
+        reason: `docker engine unreachable at ${where} (${code}): start it (or set DOCKER_HOST), or serve with --backend bwrap`,
+      };
     }
   };
 }
@@ -228,16 +322,28 @@ function engineReadiness(backend: () => string, problem: () => string | undefine
 export function listenError(err: unknown, host: string, port: number): BastionError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    return new BastionError('INVALID_INPUT', `port ${port} on ${host} is already in use (another bastion serve?): pick another with --port, e.g. --port ${port === 65535 ? 8788 : port + 1}, or --port 0 for any free one`);
+    return new BastionError(
+      'INVALID_INPUT',
+      `port ${port} on ${host} is already in use (another bastion serve?): pick another with --port, e.g. --port ${port === 65535 ? 8788 : port + 1}, or --port 0 for any free one`,
+    );
   }
-  if (code === 'EACCES') return new BastionError('INVALID_INPUT', `not allowed to listen on port ${port} of ${host}: ports below 1024 need privileges; pick another with --port`);
-  if (code === 'EADDRNOTAVAIL') return new BastionError('INVALID_INPUT', `${host} is not an address of this machine: pick another with --host (127.0.0.1, 0.0.0.0, ::)`);
+  if (code === 'EACCES')
+    return new BastionError(
+      'INVALID_INPUT',
+      `not allowed to listen on port ${port} of ${host}: ports below 1024 need privileges; pick another with --port`,
+    );
+  if (code === 'EADDRNOTAVAIL')
+    return new BastionError(
+      'INVALID_INPUT',
+      `${host} is not an address of this machine: pick another with --host (127.0.0.1, 0.0.0.0, ::)`,
+    );
   return BastionError.from(err, 'INTERNAL', `bastion serve could not listen on ${host}:${port}`);
 }
 
 function parsePort(value: string): number {
   const n = Number(value);
   // A usage error (exit 2), like every other malformed option.
-  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n > 65535) throw new InvalidArgumentError(`--port must be 0-65535 (0: any free port), got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n > 65535)
+    throw new InvalidArgumentError(`--port must be 0-65535 (0: any free port), got "${value}"`);
   return n;
 }

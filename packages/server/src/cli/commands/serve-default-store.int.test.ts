@@ -16,7 +16,11 @@ const CURSOR_KEY = 'crsr_live_' + 'Qm4Wx8Zt2Vb6Nc1Lk5Rf9Hs3';
 const SCRIPT = '```bastion-fake-script\n{"delayMs": 1500, "response": "done"}\n```';
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res(child.exitCode) : child.once('exit', (code) => res(code))));
+  return new Promise((res) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? res(child.exitCode)
+      : child.once('exit', (code) => res(code)),
+  );
 }
 
 describeWithDocker('bastion serve without --database: the embedded durable store in the data directory', () => {
@@ -28,8 +32,23 @@ describeWithDocker('bastion serve without --database: the embedded durable store
     dir = mkdtempSync(join(tmpdir(), 'bastion-serve-default-'));
     writeFileSync(join(dir, 'token'), TOKEN, { mode: 0o600 });
     // The default location, chosen through XDG_STATE_HOME (no --data-dir, no BASTION_DATA_DIR).
-    env = { ...(process.env as Record<string, string>), XDG_STATE_HOME: join(dir, 'state'), CURSOR_API_KEY: CURSOR_KEY, BASTION_CURSOR_AGENT: FAKE, BASTION_AUDIT_LOG: join(dir, 'audit.log'), BASTION_NO_DAEMON: '1' };
-    for (const name of ['BASTION_DATA_DIR', 'BASTION_DATABASE_URL', 'BASTION_FLAGS_FILE', 'BASTION_CONFIG', 'FF_DEFAULT_BACKEND', 'BASTION_BACKEND']) delete env[name];
+    env = {
+      ...(process.env as Record<string, string>),
+      XDG_STATE_HOME: join(dir, 'state'),
+      CURSOR_API_KEY: CURSOR_KEY,
+      BASTION_CURSOR_AGENT: FAKE,
+      BASTION_AUDIT_LOG: join(dir, 'audit.log'),
+      BASTION_NO_DAEMON: '1',
+    };
+    for (const name of [
+      'BASTION_DATA_DIR',
+      'BASTION_DATABASE_URL',
+      'BASTION_FLAGS_FILE',
+      'BASTION_CONFIG',
+      'FF_DEFAULT_BACKEND',
+      'BASTION_BACKEND',
+    ])
+      delete env[name];
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -37,7 +56,11 @@ describeWithDocker('bastion serve without --database: the embedded durable store
   });
 
   function serve(): { child: ChildProcess; url: Promise<string> } {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--no-cli-socket', '--max-in-flight', '3'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--no-cli-socket', '--max-in-flight', '3'],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     children.push(child);
     return { child, url: waitForServeUrl(child) };
   }
@@ -49,7 +72,11 @@ describeWithDocker('bastion serve without --database: the embedded durable store
     // 0700: the store holds prompts and results.
     expect(statSync(join(dir, 'state', 'bastion')).mode & 0o777).toBe(0o700);
 
-    const second = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--no-cli-socket'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const second = spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--no-cli-socket'],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     children.push(second);
     let secondErr = '';
     second.stderr!.on('data', (c: Buffer) => (secondErr += c.toString()));
@@ -59,7 +86,11 @@ describeWithDocker('bastion serve without --database: the embedded durable store
     const N = 12;
     const ids: string[] = [];
     for (let i = 0; i < N; i++) {
-      const res = await fetch(`${url}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `default-${i}` }, body: JSON.stringify({ provider: 'cursor', prompt: `task ${i}\n${SCRIPT}` }) });
+      const res = await fetch(`${url}/v1/tasks`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `default-${i}` },
+        body: JSON.stringify({ provider: 'cursor', prompt: `task ${i}\n${SCRIPT}` }),
+      });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { id: string }).id);
     }
@@ -91,7 +122,8 @@ describeWithDocker('bastion serve without --database: the embedded durable store
     // The killed process's containers are gone too (the restart's reaper), and the drained one's.
     restarted.child.kill('SIGTERM');
     expect(await exited(restarted.child)).toBe(0);
-    const left = async (pid: number) => docker.listContainers({ all: true, filters: { label: [`dev.bastion.owner=${hostname()}:${pid}`] } });
+    const left = async (pid: number) =>
+      docker.listContainers({ all: true, filters: { label: [`dev.bastion.owner=${hostname()}:${pid}`] } });
     for (let t = 0; t < 50 && (await left(killedPid)).length > 0; t++) await sleep(200);
     expect(await left(killedPid)).toEqual([]);
     expect(await left(restarted.child.pid!)).toEqual([]);

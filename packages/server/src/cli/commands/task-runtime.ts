@@ -13,7 +13,10 @@ export interface TaskRuntime {
  * The runtime a worker runs tasks on. Its start failing (engine down) does not stop the worker:
  * each task tries to start it again and fails SANDBOX_UNAVAILABLE (retryable) while it cannot.
  */
-export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string; backend?: string; workspaceAccess: WorkspaceAccess }): Promise<TaskRuntime> {
+export async function startTaskRuntime(
+  ctx: CliContext,
+  o: { policyFile?: string; backend?: string; workspaceAccess: WorkspaceAccess },
+): Promise<TaskRuntime> {
   const { createRuntimeRouter } = await import('../lazy/router');
   const { createMetrics } = await import('../../metrics/metrics');
   const metrics = createMetrics({});
@@ -21,13 +24,26 @@ export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string
   let current: { runtime: CliRuntime; flags: FlagService; router: Router } | undefined;
   const start = () =>
     (started ??= (async () => {
-      const runtime = await ctx.runtime({ policyFile: o.policyFile, poolSize: 2, workspaceAccess: o.workspaceAccess, ...(o.backend ? { backend: o.backend as Backend } : {}) });
+      const runtime = await ctx.runtime({
+        policyFile: o.policyFile,
+        poolSize: 2,
+        workspaceAccess: o.workspaceAccess,
+        ...(o.backend ? { backend: o.backend as Backend } : {}),
+      });
       const flags = await ctx.flagService(runtime.audit);
       const router = createRuntimeRouter({
         runtime,
         flags,
         metrics,
-        pipelineFor: async (backend) => (backend === runtime.backend ? runtime : await ctx.runtimeOn(backend, { policyFile: o.policyFile, poolSize: 2, workspaceAccess: o.workspaceAccess })).pipeline,
+        pipelineFor: async (backend) =>
+          (backend === runtime.backend
+            ? runtime
+            : await ctx.runtimeOn(backend, {
+                policyFile: o.policyFile,
+                poolSize: 2,
+                workspaceAccess: o.workspaceAccess,
+              })
+          ).pipeline,
       });
       current = { runtime, flags, router };
       return current;
@@ -37,7 +53,11 @@ export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string
     }));
   // Started now, not at the first task: the runtime's start reaps what a crashed worker on this
   // host left (containers, copies, gateway directories). An engine that is down is not fatal.
-  void start().catch((err: unknown) => ctx.io.stderr(`bastion worker: the sandbox runtime did not start (${(err as Error).message}); each task tries again\n`));
+  void start().catch((err: unknown) =>
+    ctx.io.stderr(
+      `bastion worker: the sandbox runtime did not start (${(err as Error).message}); each task tries again\n`,
+    ),
+  );
   return {
     router: {
       route: async (task, options) => {
@@ -46,7 +66,11 @@ export async function startTaskRuntime(ctx: CliContext, o: { policyFile?: string
           runtime = await start();
         } catch (err) {
           // Retryable: the task fails this run and the caller (or a later submit) tries again.
-          return notRunResult({ provider: options?.provider ?? 'none', correlationId: options?.correlationId ?? '-', error: BastionError.from(err, 'SANDBOX_UNAVAILABLE').toInfo() });
+          return notRunResult({
+            provider: options?.provider ?? 'none',
+            correlationId: options?.correlationId ?? '-',
+            error: BastionError.from(err, 'SANDBOX_UNAVAILABLE').toInfo(),
+          });
         }
         return runtime.router.route(task, options);
       },

@@ -13,13 +13,34 @@ function capture(): Io & { out: string; err: string } {
 }
 
 const facts: RunFacts = {
-  correlationId: 'c-9', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:00:01.000Z', provider: 'gemini-cli', image: 'bastion/gemini-cli:latest',
-  policyDigest: null, decision: null, backend: 'docker', network: { mode: 'none' }, egress: [], violations: [], secretIds: [],
-  usage: { inputTokens: 1, outputTokens: 2, requests: 1, costUsd: 0 }, budget: {}, workspace: null,
+  correlationId: 'c-9',
+  startedAt: '2026-03-01T10:00:00.000Z',
+  finishedAt: '2026-03-01T10:00:01.000Z',
+  provider: 'gemini-cli',
+  image: 'bastion/gemini-cli:latest',
+  policyDigest: null,
+  decision: null,
+  backend: 'docker',
+  network: { mode: 'none' },
+  egress: [],
+  violations: [],
+  secretIds: [],
+  usage: { inputTokens: 1, outputTokens: 2, requests: 1, costUsd: 0 },
+  budget: {},
+  workspace: null,
 };
 const result: AgentResult = {
-  status: 'succeeded', correlationId: 'c-9', provider: 'gemini-cli', mode: 'read-only', response: 'hi', proposedChanges: [], appliedChanges: [],
-  redactions: [], policy: { decision: 'allow', reasons: [] }, execution: null, error: null,
+  status: 'succeeded',
+  correlationId: 'c-9',
+  provider: 'gemini-cli',
+  mode: 'read-only',
+  response: 'hi',
+  proposedChanges: [],
+  appliedChanges: [],
+  redactions: [],
+  policy: { decision: 'allow', reasons: [] },
+  execution: null,
+  error: null,
 };
 
 describe('bastion keys and bastion verify', () => {
@@ -28,7 +49,12 @@ describe('bastion keys and bastion verify', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keys init writes a 0600 key in the config dir and prints the public key; verify exits 0, or 1 naming what differs', async () => {
-    const env = { PATH: process.env.PATH, BASTION_NO_DAEMON: '1', BASTION_AUDIT_LOG: '/dev/null', XDG_CONFIG_HOME: join(dir, 'cfg') };
+    const env = {
+      PATH: process.env.PATH,
+      BASTION_NO_DAEMON: '1',
+      BASTION_AUDIT_LOG: '/dev/null',
+      XDG_CONFIG_HOME: join(dir, 'cfg'),
+    };
     const init = capture();
     expect((await runCli(['keys', 'init'], init, env)).exitCode).toBe(0);
     expect(init.out).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
@@ -47,9 +73,15 @@ describe('bastion keys and bastion verify', () => {
     expect(ok.out).toMatch(/^verified: .* signed by key [0-9a-f]{16}\n  run c-9 \(gemini-cli, succeeded\)/);
 
     const tampered = join(dir, 'tampered.json');
-    writeFileSync(tampered, readFileSync(record, 'utf8').replace(/"sig": "(.)/, (_m, c: string) => `"sig": "${c === 'A' ? 'B' : 'A'}`));
+    writeFileSync(
+      tampered,
+      readFileSync(record, 'utf8').replace(/"sig": "(.)/, (_m, c: string) => `"sig": "${c === 'A' ? 'B' : 'A'}`),
+    );
     const bad = capture();
     expect((await runCli(['verify', tampered, '--json'], bad, env)).exitCode).toBe(1);
-    expect(JSON.parse(bad.out)).toMatchObject({ ok: false, problem: expect.stringContaining('the signature does not verify') });
+    expect(JSON.parse(bad.out)).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('the signature does not verify'),
+    });
   });
 });

@@ -7,7 +7,10 @@ const REPO = join(__dirname, '../../../../..');
 const BIN = join(REPO, 'packages/server/bin/bastion.cjs');
 
 function bastion(args: string[], dir: string) {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), BASTION_AUDIT_LOG: join(dir, 'audit.log') };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    BASTION_AUDIT_LOG: join(dir, 'audit.log'),
+  };
   delete env.BASTION_DATABASE_URL;
   return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
 }
@@ -29,18 +32,36 @@ describe('bastion worker and serve --database, given a wrong database', () => {
   });
 
   it('a URL that is not PostgreSQL exits 125 INVALID_INPUT naming the forms, for worker and serve', () => {
-    for (const args of [['worker', '--database', 'mysql://root@db/x'], ['serve', '--port', '0', '--token-file', tokenFile, '--database', 'mysql://root@db/x']]) {
+    for (const args of [
+      ['worker', '--database', 'mysql://root@db/x'],
+      ['serve', '--port', '0', '--token-file', tokenFile, '--database', 'mysql://root@db/x'],
+    ]) {
       const run = bastion(args, dir);
       expect(run.status).toBe(125);
-      expect(run.stderr).toContain('INVALID_INPUT: --database scheme "mysql:" is not supported: use postgres://USER@HOST:PORT/DB or pglite:DIR');
+      expect(run.stderr).toContain(
+        'INVALID_INPUT: --database scheme "mysql:" is not supported: use postgres://USER@HOST:PORT/DB or pglite:DIR',
+      );
     }
   });
 
   it('an unreachable server exits 125 SANDBOX_UNAVAILABLE saying how to start it, never showing the password', () => {
-    for (const args of [['worker', '--database', 'postgres://bastion:pw-s3cret@127.0.0.1:1/bastion'], ['serve', '--port', '0', '--token-file', tokenFile, '--database', 'postgres://bastion:pw-s3cret@127.0.0.1:1/bastion']]) {
+    for (const args of [
+      ['worker', '--database', 'postgres://bastion:pw-s3cret@127.0.0.1:1/bastion'],
+      [
+        'serve',
+        '--port',
+        '0',
+        '--token-file',
+        tokenFile,
+        '--database',
+        'postgres://bastion:pw-s3cret@127.0.0.1:1/bastion',
+      ],
+    ]) {
       const run = bastion(args, dir);
       expect(run.status).toBe(125);
-      expect(run.stderr).toContain('SANDBOX_UNAVAILABLE: the task database postgres://bastion:***@127.0.0.1:1/bastion is unavailable (ECONNREFUSED): start it (bash ops/postgres/ensure-postgres.sh)');
+      expect(run.stderr).toContain(
+        'SANDBOX_UNAVAILABLE: the task database postgres://bastion:***@127.0.0.1:1/bastion is unavailable (ECONNREFUSED): start it (bash ops/postgres/ensure-postgres.sh)',
+      );
       expect(run.stderr).not.toContain('pw-s3cret');
     }
   });

@@ -23,23 +23,62 @@ export function registerWorker(program: Command, ctx: CliContext): void {
   const worker = program
     .command('worker')
     .description(
-      'Runs tasks accepted by `bastion serve --database URL` on this host\'s sandbox backend. Any number of workers on any number of hosts share the queue; ' +
-        'each holds a lease on its tasks and renews it; a worker that dies loses its lease and its task runs again elsewhere (up to the task\'s max attempts).',
+      "Runs tasks accepted by `bastion serve --database URL` on this host's sandbox backend. Any number of workers on any number of hosts share the queue; " +
+        "each holds a lease on its tasks and renews it; a worker that dies loses its lease and its task runs again elsewhere (up to the task's max attempts).",
     )
-    .option('--database <url>', 'the task database: postgres://USER@HOST:PORT/DB (default: $BASTION_DATABASE_URL); required')
+    .option(
+      '--database <url>',
+      'the task database: postgres://USER@HOST:PORT/DB (default: $BASTION_DATABASE_URL); required',
+    )
     .option('--concurrency <n>', 'tasks this worker runs at once', parseIntOption('--concurrency'), 4)
-    .option('--lease-ms <ms>', 'a lease not renewed for this long lets another worker take the task', parseIntOption('--lease-ms'), 15_000)
-    .option('--backend <backend>', 'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)')
+    .option(
+      '--lease-ms <ms>',
+      'a lease not renewed for this long lets another worker take the task',
+      parseIntOption('--lease-ms'),
+      15_000,
+    )
+    .option(
+      '--backend <backend>',
+      'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)',
+    )
     .option('--policy <file>', 'policy file (default: the embedded policy)')
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE)')
-    .option('--config <file>', 'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)')
-    .option('--workspace-root <dir>', 'run tasks naming a workspace only below this directory (repeatable); the API admitted it, this host checks again', collectOption, [])
-    .option('--metrics-port <port>', 'serve this worker\'s Prometheus metrics (lease expiries, retries, accept->start latency, process) at http://127.0.0.1:<port>/metrics', parseIntOption('--metrics-port'))
-    .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for running tasks before aborting them (their leases then expire and they run again elsewhere)', parseIntOption('--drain-timeout'), 30_000)
+    .option(
+      '--config <file>',
+      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
+    )
+    .option(
+      '--workspace-root <dir>',
+      'run tasks naming a workspace only below this directory (repeatable); the API admitted it, this host checks again',
+      collectOption,
+      [],
+    )
+    .option(
+      '--metrics-port <port>',
+      "serve this worker's Prometheus metrics (lease expiries, retries, accept->start latency, process) at http://127.0.0.1:<port>/metrics",
+      parseIntOption('--metrics-port'),
+    )
+    .option(
+      '--drain-timeout <ms>',
+      'on SIGTERM, wait this long for running tasks before aborting them (their leases then expire and they run again elsewhere)',
+      parseIntOption('--drain-timeout'),
+      30_000,
+    )
     .action(async (opts: WorkerOptions) => {
       const database = opts.database ?? ctx.env.BASTION_DATABASE_URL;
-      if (!database) return ctx.fail(new BastionError('INVALID_INPUT', 'bastion worker needs --database postgres://USER@HOST:PORT/DB (or BASTION_DATABASE_URL): the same database as bastion serve --database'));
-      const [{ parseDatabaseLocation, openTaskLedger }, { routerCapacity, startTaskWorker }, { routerTaskRunner }, { startTaskRuntime }] = await Promise.all([
+      if (!database)
+        return ctx.fail(
+          new BastionError(
+            'INVALID_INPUT',
+            'bastion worker needs --database postgres://USER@HOST:PORT/DB (or BASTION_DATABASE_URL): the same database as bastion serve --database',
+          ),
+        );
+      const [
+        { parseDatabaseLocation, openTaskLedger },
+        { routerCapacity, startTaskWorker },
+        { routerTaskRunner },
+        { startTaskRuntime },
+      ] = await Promise.all([
         import('../../tasks/open-task-ledger'),
         import('../../tasks/task-worker'),
         import('../../tasks/router-task-runner'),
@@ -51,17 +90,31 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'INVALID_INPUT'));
       }
-      if (location.kind === 'embedded') return ctx.fail(new BastionError('INVALID_INPUT', `bastion worker needs a PostgreSQL server: the embedded store (${location.display}) belongs to the one bastion serve that opened it, which runs its own worker`));
+      if (location.kind === 'embedded')
+        return ctx.fail(
+          new BastionError(
+            'INVALID_INPUT',
+            `bastion worker needs a PostgreSQL server: the embedded store (${location.display}) belongs to the one bastion serve that opened it, which runs its own worker`,
+          ),
+        );
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile, workspaceRoots: opts.workspaceRoot });
       const workspaceAccess = await ctx.workspaceAccess('service');
       let ledger;
       try {
-        ledger = await openTaskLedger(location, { onIdleError: (err) => ctx.io.stderr(`bastion worker: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`) });
+        ledger = await openTaskLedger(location, {
+          onIdleError: (err) =>
+            ctx.io.stderr(
+              `bastion worker: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`,
+            ),
+        });
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'SANDBOX_UNAVAILABLE'));
       }
       const runtime = await startTaskRuntime(ctx, { policyFile: opts.policy, backend: opts.backend, workspaceAccess });
-      const [{ createMetrics }, { createTaskMetrics }] = await Promise.all([import('../../metrics/metrics'), import('../../tasks/task-metrics')]);
+      const [{ createMetrics }, { createTaskMetrics }] = await Promise.all([
+        import('../../metrics/metrics'),
+        import('../../tasks/task-metrics'),
+      ]);
       const metrics = createMetrics({ processMetrics: true });
       const taskMetrics = createTaskMetrics(metrics.registry);
       let metricsServer: Server | undefined;
@@ -71,7 +124,12 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         } catch (err) {
           await runtime.close();
           await ledger.close();
-          return ctx.fail(new BastionError('INVALID_INPUT', `bastion worker could not serve metrics on 127.0.0.1:${opts.metricsPort} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pick another --metrics-port`));
+          return ctx.fail(
+            new BastionError(
+              'INVALID_INPUT',
+              `bastion worker could not serve metrics on 127.0.0.1:${opts.metricsPort} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pick another --metrics-port`,
+            ),
+          );
         }
       }
       const started = startTaskWorker({
@@ -83,7 +141,9 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         leaseMs: opts.leaseMs,
         onProblem: (event, details) => runtime.audit({ event, correlationId: '-', stage: 'worker', ...details }),
       });
-      ctx.io.stderr(`bastion worker ${started.id}: running up to ${opts.concurrency} task(s) from ${location.display}\n`);
+      ctx.io.stderr(
+        `bastion worker ${started.id}: running up to ${opts.concurrency} task(s) from ${location.display}\n`,
+      );
       const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
       const inherited = signals.map((s) => [s, process.listeners(s)] as const);
       for (const [s, listeners] of inherited) for (const l of listeners) process.removeListener(s, l);
@@ -103,7 +163,11 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     });
   withHelp(worker, {
     example: 'bastion worker --database postgres://bastion@db.internal:5432/bastion --concurrency 8',
-    exitCodes: ['0    finished its tasks and stopped after SIGTERM/SIGINT', EXIT_CODES.usage, '125  could not start: no or a wrong --database, the database is unreachable, a workspace root is forbidden'],
+    exitCodes: [
+      '0    finished its tasks and stopped after SIGTERM/SIGINT',
+      EXIT_CODES.usage,
+      '125  could not start: no or a wrong --database, the database is unreachable, a workspace root is forbidden',
+    ],
     env: {
       BASTION_DATABASE_URL: 'the task database when --database is not given',
       BASTION_BACKEND: 'sandbox backend when --backend is not given (docker or bwrap)',
@@ -114,7 +178,10 @@ export function registerWorker(program: Command, ctx: CliContext): void {
 }
 
 /** GET /metrics on loopback: a worker has no API of its own, only what Prometheus scrapes. */
-async function serveMetrics(port: number, metrics: { render(): Promise<string>; contentType: string }): Promise<Server> {
+async function serveMetrics(
+  port: number,
+  metrics: { render(): Promise<string>; contentType: string },
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
@@ -122,7 +189,8 @@ async function serveMetrics(port: number, metrics: { render(): Promise<string>; 
     }
     metrics.render().then(
       (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`),
+      (err: unknown) =>
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -17,7 +17,10 @@ const CURSOR_KEY = 'crsr_live_' + 'Qm4Wx8Zt2Vb6Nc1Lk5Rf9Hs3';
 /** The fake agent thinks for a minute: the worker is killed while its tasks run. */
 const SLOW = '```bastion-fake-script\n{"delayMs": 60000, "response": "done"}\n```';
 
-function start(args: string[], env: Record<string, string>): { child: ChildProcess; line: (re: RegExp) => Promise<string> } {
+function start(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; line: (re: RegExp) => Promise<string> } {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -79,33 +82,66 @@ describeWithPostgres('bastion worker restarted after a crash', (database) => {
         for (const res of held) res.destroy();
         silent.close();
       });
-      Object.assign(env, { GEMINI_API_KEY: 'reaper-test-key-0123456789', GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${(silent.address() as { port: number }).port}` });
+      Object.assign(env, {
+        GEMINI_API_KEY: 'reaper-test-key-0123456789',
+        GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${(silent.address() as { port: number }).port}`,
+      });
       const root = ['--workspace-root', join(dir, 'root')];
-      const api = start(['serve', '--port', '0', '--token-file', join(dir, 'token'), '--database', database(), '--no-cli-socket', ...root], env);
+      const api = start(
+        [
+          'serve',
+          '--port',
+          '0',
+          '--token-file',
+          join(dir, 'token'),
+          '--database',
+          database(),
+          '--no-cli-socket',
+          ...root,
+        ],
+        env,
+      );
       children.push(api.child);
       const url = await api.line(/listening on (http:\/\/\S+)/);
-      const first = start(['worker', '--database', database(), '--concurrency', '2', '--lease-ms', '60000', ...root], env);
+      const first = start(
+        ['worker', '--database', database(), '--concurrency', '2', '--lease-ms', '60000', ...root],
+        env,
+      );
       children.push(first.child);
       await first.line(/(running up to 2 task)/);
 
       const auth = { authorization: `Bearer ${TOKEN}` };
       const ids: string[] = [];
       // A Cursor task (its workspace copy) and a Gemini CLI task (its gateway directory).
-      const tasks = [{ provider: 'cursor', prompt: `task 1\n${SLOW}`, workspace: join(dir, 'root', 'proj') }, { provider: 'gemini-cli', prompt: 'task 2' }];
+      const tasks = [
+        { provider: 'cursor', prompt: `task 1\n${SLOW}`, workspace: join(dir, 'root', 'proj') },
+        { provider: 'gemini-cli', prompt: 'task 2' },
+      ];
       for (const task of tasks) {
-        const res = await fetch(`${url}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(task) });
+        const res = await fetch(`${url}/v1/tasks`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify(task),
+        });
         const body = (await res.json()) as { id: string };
         expect([res.status, body]).toEqual([202, expect.objectContaining({ id: expect.any(String) })]);
         ids.push(body.id);
       }
       const pid = first.child.pid!;
-      const containersOf = (p: number) => docker.listContainers({ all: true, filters: { label: [`dev.bastion.owner=${hostname()}:${p}`] } });
+      const containersOf = (p: number) =>
+        docker.listContainers({ all: true, filters: { label: [`dev.bastion.owner=${hostname()}:${p}`] } });
       // Copies are ws-<pid>-…, per-call directories <kind>-<pid>-<start>-…: this worker's, by its pid.
-      const leftOf = (p: number) => readdirSync(join(dir, 'xdg', 'bastion')).filter((name) => new RegExp(`(^|-)${p}-`).test(name));
+      const leftOf = (p: number) =>
+        readdirSync(join(dir, 'xdg', 'bastion')).filter((name) => new RegExp(`(^|-)${p}-`).test(name));
       // Both tasks running in their sandboxes, their copies and gateway directories on disk.
       for (let t = 0; t < 300; t++) {
         const running = (await containersOf(pid)).filter((c) => c.State === 'running').length;
-        if (running >= 2 && leftOf(pid).some((n) => n.startsWith('ws-')) && leftOf(pid).some((n) => n.startsWith('gw-'))) break;
+        if (
+          running >= 2 &&
+          leftOf(pid).some((n) => n.startsWith('ws-')) &&
+          leftOf(pid).some((n) => n.startsWith('gw-'))
+        )
+          break;
         await sleep(100);
       }
       expect((await containersOf(pid)).length).toBeGreaterThanOrEqual(2);
@@ -114,10 +150,14 @@ describeWithPostgres('bastion worker restarted after a crash', (database) => {
 
       first.child.kill('SIGKILL');
       await once(first.child, 'exit');
-      const second = start(['worker', '--database', database(), '--concurrency', '2', '--drain-timeout', '500', ...root], env);
+      const second = start(
+        ['worker', '--database', database(), '--concurrency', '2', '--drain-timeout', '500', ...root],
+        env,
+      );
       children.push(second.child);
       await second.line(/(running up to 2 task)/);
-      for (let t = 0; t < 150 && ((await containersOf(pid)).length > 0 || leftOf(pid).length > 0); t++) await sleep(200);
+      for (let t = 0; t < 150 && ((await containersOf(pid)).length > 0 || leftOf(pid).length > 0); t++)
+        await sleep(200);
       expect(await containersOf(pid)).toEqual([]);
       expect(leftOf(pid)).toEqual([]);
 

@@ -21,8 +21,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function start(args: string[], env: Record<string, string>): { child: ChildProcess; stderr: () => string; line: (re: RegExp) => Promise<string> } {
-  const child = spawn(process.execPath, args, { env: { ...(process.env as Record<string, string>), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; stderr: () => string; line: (re: RegExp) => Promise<string> } {
+  const child = spawn(process.execPath, args, {
+    env: { ...(process.env as Record<string, string>), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -62,27 +68,51 @@ describeWithPostgres('bastion serve --database and bastion worker, real sandbox'
       const fake = start([FAKE, '--port', '0', '--expected-api-key', key], {});
       children.push(fake.child);
       const fakeUrl = await fake.line(/"url":"([^"]+)"/);
-      const env = { BASTION_AUDIT_LOG: join(dir, 'audit.log'), GEMINI_API_KEY: key, GOOGLE_GEMINI_BASE_URL: fakeUrl, BASTION_BACKEND: 'docker' };
-      const api = start([BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--database', database(), '--no-cli-socket'], env);
+      const env = {
+        BASTION_AUDIT_LOG: join(dir, 'audit.log'),
+        GEMINI_API_KEY: key,
+        GOOGLE_GEMINI_BASE_URL: fakeUrl,
+        BASTION_BACKEND: 'docker',
+      };
+      const api = start(
+        [BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--database', database(), '--no-cli-socket'],
+        env,
+      );
       children.push(api.child);
       const url = await api.line(/listening on (http:\/\/\S+)/);
       const metricsPort = await freePort();
-      const worker = start([BIN, 'worker', '--database', database(), '--concurrency', '2', '--metrics-port', String(metricsPort)], env);
+      const worker = start(
+        [BIN, 'worker', '--database', database(), '--concurrency', '2', '--metrics-port', String(metricsPort)],
+        env,
+      );
       children.push(worker.child);
       await worker.line(/(running up to 2 task)/);
 
       const auth = { authorization: `Bearer ${TOKEN}` };
-      const res = await fetch(`${url}/v1/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': 'real-1' }, body: JSON.stringify({ prompt: 'Say hello', provider: 'gemini-cli' }) });
+      const res = await fetch(`${url}/v1/tasks`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': 'real-1' },
+        body: JSON.stringify({ prompt: 'Say hello', provider: 'gemini-cli' }),
+      });
       expect(res.status).toBe(202);
       const { id, state } = (await res.json()) as { id: string; state: string };
       expect(state).toBe('queued');
-      let task: { state: string; result?: { status: string; provider: string; response: string; execution: { backend: string } | null } } | undefined;
+      let task:
+        | {
+            state: string;
+            result?: { status: string; provider: string; response: string; execution: { backend: string } | null };
+          }
+        | undefined;
       for (let t = 0; t < 120; t++) {
         task = (await (await fetch(`${url}/v1/tasks/${id}`, { headers: auth })).json()) as typeof task;
         if (task?.result) break;
         await sleep(500);
       }
-      expect(task?.result).toMatchObject({ status: 'succeeded', provider: 'gemini-cli', execution: { backend: 'docker' } });
+      expect(task?.result).toMatchObject({
+        status: 'succeeded',
+        provider: 'gemini-cli',
+        execution: { backend: 'docker' },
+      });
       expect(task?.result?.response.length).toBeGreaterThan(0);
       const events = await (await fetch(`${url}/v1/tasks/${id}/events`, { headers: auth })).text();
       expect(events).toMatch(/event: accepted[\s\S]*event: routed[\s\S]*event: result/);
