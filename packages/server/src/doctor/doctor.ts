@@ -1,9 +1,12 @@
 import Dockerode from 'dockerode';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { SecretStore } from '@bastion/security';
+import { createSecretStore, type SecretStore } from '@bastion/security';
+import { GEMINI_API, providerRegistry, type ProviderManifest } from '@bastion/providers';
+import { upstreamSecretSources } from '@bastion/gateway';
 import { geminiPreflight } from './gemini-preflight';
-import { libseccompProblem } from '@bastion/sandbox';
+import { libseccompProblem, type ImageOverrides } from '@bastion/sandbox';
+import { imageChecks, imageNeeds, upstreamKeyChecks } from './provider-checks';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 import type { DoctorCheck } from './doctor-check';
 
@@ -13,8 +16,11 @@ export type { DoctorCheck };
 
 export interface DoctorOptions {
   docker?: Dockerode;
-  images?: string[];
-  /** With a secret store, also checks the Gemini key and quota through the gateway. */
+  /** Providers whose images and upstream keys are checked; default: every registered provider. */
+  providers?: readonly ProviderManifest[];
+  /** Operator image overrides by provider id (as in the config's images). */
+  imageOverrides?: ImageOverrides;
+  /** With a secret store holding a Gemini key, also checks that key and its quota through the gateway. */
   secrets?: SecretStore;
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -23,6 +29,7 @@ export interface DoctorOptions {
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
   const docker = options.docker ?? new Dockerode();
   const checks: DoctorCheck[] = [];
+  const providers = options.providers ?? providerRegistry.manifests;
 
   let info: ({ ServerVersion?: string; SecurityOptions?: string[] } & EngineCgroupInfo) | undefined;
   const endpoint = await dockerEndpoint(docker);
@@ -55,33 +62,20 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           },
     );
     checks.push(engineCgroupCheck(info));
-    for (const image of options.images ?? [
-      'bastion/base:latest',
-      'bastion/sandbox:latest',
-      'bastion/gemini-cli:latest',
-    ]) {
-      try {
-        const img = (await docker.getImage(image).inspect()) as { Config?: { Labels?: Record<string, string> } };
-        checks.push({
-          name: `image ${image}`,
-          status: 'ok',
-          detail: `recipe ${img.Config?.Labels?.['dev.bastion.recipe'] ?? 'unlabelled'}`,
-        });
-      } catch {
-        const required = !image.includes('gemini');
-        checks.push({
-          name: `image ${image}`,
-          status: required ? 'fail' : 'warn',
-          detail: 'not built',
-          fix: `run \`bash ops/docker/build.sh${required ? '' : ' gemini-cli'}\` (offline; no registry needed)`,
-        });
-      }
-    }
+    checks.push(...(await imageChecks(docker, imageNeeds(providers, options.imageOverrides))));
   }
 
   checks.push(await bwrapCheck());
   checks.push(await hostCgroupCheck());
-  if (options.secrets)
+  // Keys are looked up where the gateway will look (each upstream's own variable or its _FILE).
+  const env = options.env ?? process.env;
+  const keys = createSecretStore({
+    env: { ...env },
+    sources: upstreamSecretSources(providers.flatMap((p) => p.upstreams)),
+  });
+  checks.push(...upstreamKeyChecks(providers, keys));
+  // With a key, Gemini's is also tried live (countTokens through a gateway); the line above covers its absence.
+  if (options.secrets?.has(GEMINI_API.secret))
     checks.push(await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) }));
   return checks;
 }

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { providerRegistry, type ProviderManifest } from '@bastion/providers';
+import { createSecretStore } from '@bastion/security';
+import { upstreamSecretSources } from '@bastion/gateway';
+import Dockerode from 'dockerode';
+import { imageChecks, imageNeeds, upstreamKeyChecks } from './provider-checks';
+
+const manifests = providerRegistry.manifests;
+const storeFor = (env: Record<string, string>) =>
+  createSecretStore({ env, sources: upstreamSecretSources(manifests.flatMap((m) => m.upstreams)) });
+
+describe('bastion doctor, per registered provider', () => {
+  it("checks every registered provider's image besides the base images, naming who needs each", () => {
+    const needs = imageNeeds(manifests);
+    expect(needs.slice(0, 2).map((n) => n.image)).toEqual(['bastion/base:latest', 'bastion/sandbox:latest']);
+    for (const m of manifests) {
+      const need = needs.find((n) => n.image === `bastion/${m.image}:latest`);
+      expect(need?.providers).toContain(m.id);
+    }
+    expect(needs.find((n) => n.image === 'bastion/claude-code:latest')).toMatchObject({
+      recipe: 'claude-code',
+      providers: ['claude-code'],
+    });
+    // One line per image, however many providers share it.
+    expect(new Set(needs.map((n) => n.image)).size).toBe(needs.length);
+  });
+
+  it("checks an operator's image override instead of the recipe's tag, and does not offer build.sh for it", () => {
+    const needs = imageNeeds(manifests, { 'claude-code': 'registry.local/claude:pinned' });
+    expect(needs.find((n) => n.image === 'registry.local/claude:pinned')).toEqual({
+      image: 'registry.local/claude:pinned',
+      providers: ['claude-code'],
+    });
+    expect(needs.some((n) => n.image === 'bastion/claude-code:latest')).toBe(false);
+  });
+
+  it('reports each upstream key as missing with the variables to set, naming the providers that need it', () => {
+    const checks = upstreamKeyChecks(manifests, storeFor({}));
+    const names = new Set(manifests.flatMap((m) => m.upstreams.map((u) => `${u.name} api key`)));
+    expect(checks.map((c) => c.name).sort()).toEqual([...names].sort());
+    expect(checks.find((c) => c.name === 'anthropic api key')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('claude-code will fail with AUTH_FAILED'),
+      fix: expect.stringContaining('ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY_FILE)'),
+    });
+    expect(checks.find((c) => c.name === 'gemini api key')?.fix).toContain('GEMINI_API_KEY');
+  });
+
+  it('reports a key set in the environment or a key file as configured, never showing it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-keys-'));
+    writeFileSync(join(dir, 'key'), 'sk-ant-from-file-0123456789\n');
+    const checks = upstreamKeyChecks(
+      manifests,
+      storeFor({ GEMINI_API_KEY: 'AIza-from-env-0123456789', ANTHROPIC_API_KEY_FILE: join(dir, 'key') }),
+    );
+    expect(checks.every((c) => c.status === 'ok')).toBe(true);
+    const text = JSON.stringify(checks);
+    expect(text).not.toContain('sk-ant-from-file');
+    expect(text).not.toContain('AIza-from-env');
+  });
+
+  it('fails the key check, without the value, when the key file cannot be read', () => {
+    const [check] = upstreamKeyChecks(
+      manifests.filter((m) => m.id === 'claude-code'),
+      storeFor({ ANTHROPIC_API_KEY_FILE: '/nonexistent/doctor-key' }),
+    );
+    expect(check).toMatchObject({ status: 'fail', fix: expect.stringContaining('ANTHROPIC_API_KEY_FILE') });
+  });
+
+  it('checks nothing for a provider that declares no upstream', () => {
+    const bare: ProviderManifest = { ...manifests[0], id: 'bare', upstreams: [] };
+    expect(upstreamKeyChecks([bare], storeFor({}))).toEqual([]);
+  });
+
+  it("warns that a provider cannot run when its image is not built, with the recipe's build command (real engine)", async () => {
+    const missing: ProviderManifest = { ...manifests[0], id: 'doctor-probe', image: 'doctor-no-such-recipe' };
+    const checks = await imageChecks(new Dockerode(), imageNeeds([missing]));
+    expect(checks.slice(0, 2).map((c) => c.status)).toEqual(['ok', 'ok']);
+    expect(checks[2]).toEqual({
+      name: 'image bastion/doctor-no-such-recipe:latest',
+      status: 'warn',
+      detail: 'not built; doctor-probe cannot run until it is',
+      fix: 'run `bash ops/docker/build.sh doctor-no-such-recipe` (offline; no registry needed)',
+    });
+  });
+});
