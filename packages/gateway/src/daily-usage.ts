@@ -1,5 +1,6 @@
+import { BastionError, type Clock } from '@bastion/core';
 import { ZERO_USAGE, type Usage } from '@bastion/policy';
-import type { Clock } from '@bastion/core';
+import { addUsage, type DailyUsageKey, type DailyUsageStore, type UsageDelta } from './daily-usage-store';
 
 /** Tenants times providers remembered at once; the oldest day's entries go first. */
 const MAX_ACCOUNTS = 4096;
@@ -7,57 +8,179 @@ const MAX_ACCOUNTS = 4096;
 export interface DailyAccount {
   readonly tenant: string;
   readonly provider: string;
-  /** What this tenant used of this provider today (UTC), across every call of this runtime. */
+  /** What this tenant used of this provider today (UTC): this runtime's calls, and with a store every writer's as last seen. */
   used(): Usage;
-  add(delta: { inputTokens?: number; outputTokens?: number; requests?: number; costUsd?: number }): void;
+  add(delta: UsageDelta): void;
+  /** Resolves once this account's writes to the store are done (at once without a store); a call awaits it at its end. */
+  settle(): Promise<void>;
 }
 
+export interface DailyUsageOptions {
+  clock?: Clock;
+  /**
+   * The durable store, when the command has one. Asked at each call, because the command opens
+   * its database after its runtimes started; `onError` hears of every read or write that failed.
+   */
+  store?: { current(): DailyUsageStore | undefined; onError(error: BastionError): void };
+}
+
+interface Entry {
+  readonly day: string;
+  /** The totals the store last answered (every writer's), or this runtime's own without a store. */
+  confirmed: Usage;
+  /** Sent to the store, not answered yet. */
+  pending: Usage;
+  /** A write that failed: counted here and sent again with the next write (or at settle). */
+  unsynced: Usage;
+  readonly writes: Set<Promise<void>>;
+}
+
+const maxUsage = (a: Usage, b: Usage): Usage => ({
+  inputTokens: Math.max(a.inputTokens, b.inputTokens),
+  outputTokens: Math.max(a.outputTokens, b.outputTokens),
+  requests: Math.max(a.requests, b.requests),
+  costUsd: Math.max(a.costUsd, b.costUsd),
+});
+const negate = (u: Usage): UsageDelta => ({
+  inputTokens: -u.inputTokens,
+  outputTokens: -u.outputTokens,
+  requests: -u.requests,
+  costUsd: -u.costUsd,
+});
+const isZero = (u: Usage) => u.inputTokens === 0 && u.outputTokens === 0 && u.requests === 0 && u.costUsd === 0;
+
 /**
- * Model usage per tenant and provider per UTC day, held in memory by the runtime: every call's
- * gateway draws on the same account, so a daily budget holds across calls. It does not survive a
- * restart (there is no durable store yet); a restarted runtime starts the day at zero.
+ * Model usage per tenant and provider per UTC day: every call's gateway draws on the same account,
+ * so a daily budget holds across calls. Without a store it lives in this process's memory and a
+ * restart starts the day at zero. With a store (the task database) each account is read when a call
+ * opens it and every increment is written through atomically; the store answers with everyone's
+ * totals, so workers on several hosts and both runtimes of one `serve` spend one budget, and a
+ * restart keeps the day. The budget check stays synchronous on the last totals seen: a call learns
+ * of another worker's spend at its start and at each of its own writes.
  */
 export class DailyUsage {
-  private readonly days = new Map<string, { day: string; usage: Usage }>();
+  private readonly days = new Map<string, Entry>();
+  private readonly clock: Clock;
+  private readonly store: DailyUsageOptions['store'];
 
-  constructor(private readonly clock: Clock = Date.now) {}
+  constructor(options: Clock | DailyUsageOptions = {}) {
+    const o = typeof options === 'function' ? { clock: options } : options;
+    this.clock = o.clock ?? Date.now;
+    this.store = o.store;
+  }
 
+  /** The account, counted from what this runtime has seen of today so far (see open()). */
   account(tenant: string, provider: string): DailyAccount {
     const key = `${tenant}\u0000${provider}`;
-    const current = () => {
-      const day = new Date(this.clock()).toISOString().slice(0, 10);
-      let entry = this.days.get(key);
-      if (entry?.day !== day) {
-        if (entry === undefined && this.days.size >= MAX_ACCOUNTS)
-          this.days.delete(this.days.keys().next().value as string);
-        entry = { day, usage: { ...ZERO_USAGE } };
-        this.days.set(key, entry);
+    const current = () => this.entry(key);
+    const keyOf = (e: Entry): DailyUsageKey => ({ day: e.day, tenant, provider });
+    const write = (e: Entry, d: UsageDelta) => {
+      const store = this.store?.current();
+      if (!store) {
+        e.confirmed = addUsage(e.confirmed, d);
+        return;
       }
-      return entry;
+      const send = addUsage(e.unsynced, d);
+      e.unsynced = { ...ZERO_USAGE };
+      if (isZero(send)) return;
+      e.pending = addUsage(e.pending, send);
+      const done = store.add(keyOf(e), send).then(
+        (totals) => {
+          e.pending = addUsage(e.pending, negate(send));
+          // Totals only grow within a day; answers may come back out of order. Until another of
+          // our writes is answered it may be counted twice (in the totals and still pending):
+          // an over-count for a moment, never an under-count.
+          e.confirmed = maxUsage(e.confirmed, totals);
+        },
+        (err: unknown) => {
+          e.pending = addUsage(e.pending, negate(send));
+          e.unsynced = addUsage(e.unsynced, send);
+          this.report(err, `could not record ${tenant}/${provider} usage (kept here, sent again with the next write)`);
+        },
+      );
+      e.writes.add(done);
+      void done.finally(() => e.writes.delete(done));
     };
     return {
       tenant,
       provider,
-      used: () => ({ ...current().usage }),
-      add: (d) => {
-        const u = current().usage;
-        u.inputTokens += d.inputTokens ?? 0;
-        u.outputTokens += d.outputTokens ?? 0;
-        u.requests += d.requests ?? 0;
-        u.costUsd += d.costUsd ?? 0;
+      used: () => {
+        const e = current();
+        return addUsage(addUsage(e.confirmed, e.pending), e.unsynced);
+      },
+      add: (d) => write(current(), d),
+      settle: async () => {
+        const e = current();
+        await Promise.all([...e.writes]);
+        if (isZero(e.unsynced)) return;
+        // One more try for what failed before, so the day's total is right if the store is back.
+        write(e, {});
+        await Promise.all([...e.writes]);
       },
     };
   }
 
-  /** Today's usage of every account, for /metrics. */
+  /**
+   * The account with today's totals read from the store first (every worker's spend so far). A
+   * store that cannot be read fails the call when `required` (a daily budget must be checked: the
+   * error is retryable), else the call goes on counted from what this runtime saw.
+   */
+  async open(tenant: string, provider: string, options: { required?: boolean } = {}): Promise<DailyAccount> {
+    const account = this.account(tenant, provider);
+    const store = this.store?.current();
+    if (!store) return account;
+    const e = this.entry(`${tenant}\u0000${provider}`);
+    try {
+      e.confirmed = maxUsage(e.confirmed, await store.read({ day: e.day, tenant, provider }));
+    } catch (err) {
+      const error = new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `the daily usage of tenant "${tenant}" for ${provider} could not be read from the task database, so its daily budget cannot be checked: make the database reachable and retry`,
+        { cause: err, retryable: true },
+      );
+      if (options.required) throw error;
+      this.report(error, 'could not read the daily usage; counting from what this runtime saw');
+    }
+    return account;
+  }
+
+  /** Today's usage of every account this runtime has seen, for /metrics. */
   snapshot(): Array<{ tenant: string; provider: string; usage: Usage }> {
-    const today = new Date(this.clock()).toISOString().slice(0, 10);
+    const today = this.today();
     const out: Array<{ tenant: string; provider: string; usage: Usage }> = [];
-    for (const [key, entry] of this.days) {
-      if (entry.day !== today) continue;
+    for (const [key, e] of this.days) {
+      if (e.day !== today) continue;
       const [tenant = '', provider = ''] = key.split('\u0000');
-      out.push({ tenant, provider, usage: { ...entry.usage } });
+      out.push({ tenant, provider, usage: addUsage(addUsage(e.confirmed, e.pending), e.unsynced) });
     }
     return out;
+  }
+
+  private today(): string {
+    return new Date(this.clock()).toISOString().slice(0, 10);
+  }
+
+  private entry(key: string): Entry {
+    const day = this.today();
+    let e = this.days.get(key);
+    if (e?.day !== day) {
+      if (e === undefined && this.days.size >= MAX_ACCOUNTS) this.days.delete(this.days.keys().next().value as string);
+      e = {
+        day,
+        confirmed: { ...ZERO_USAGE },
+        pending: { ...ZERO_USAGE },
+        unsynced: { ...ZERO_USAGE },
+        writes: new Set(),
+      };
+      this.days.set(key, e);
+    }
+    return e;
+  }
+
+  private report(err: unknown, what: string): void {
+    const reason = err instanceof Error ? err.message : String(err);
+    this.store?.onError(
+      new BastionError('SANDBOX_UNAVAILABLE', `daily usage store: ${what}: ${reason}`, { cause: err, retryable: true }),
+    );
   }
 }

@@ -21,7 +21,7 @@ export interface GatewayProvisionerOptions {
   runtimeDir?: RuntimeDir;
   /** Rate-limit budgets and robots.txt caches shared by every call; default: one per provisioner. */
   budgets?: SharedBudgets;
-  /** Model usage per tenant and provider per day, shared by every call; default: one per provisioner (in memory). */
+  /** Model usage per tenant and provider per day, shared by every call; default: one per provisioner (in memory, no store). */
   dailyUsage?: DailyUsage;
   /** Totals of every gateway's internal errors and malformed requests, for /metrics. */
   health?: GatewayHealth;
@@ -52,11 +52,16 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
           }
         : undefined;
       const robots = network.robots;
+      // Read from the store (other workers' spend) before the first request; a daily budget that
+      // cannot be checked fails the call rather than going unchecked.
+      const dailyAccount = await daily.open(call.tenant ?? 'default', call.provider ?? 'unknown', {
+        required: network.budget?.daily !== undefined,
+      });
       // Every call is metered, budget or not, so every result can say what it used.
       const meter = new UsageMeter({
         run: tightenBudget(network.budget?.run, call.budget),
         ...(network.budget?.daily ? { daily: network.budget.daily } : {}),
-        dailyAccount: daily.account(call.tenant ?? 'default', call.provider ?? 'unknown'),
+        dailyAccount,
         ...(network.budget?.prices ? { prices: network.budget.prices } : {}),
         onExceeded: (breach) => call.onBudgetExceeded?.(breach),
       });
@@ -89,7 +94,8 @@ export function createGatewayProvisioner(options: GatewayProvisionerOptions): Eg
         env: { ...gatewayEnv(declaration ? [declaration] : []), ...pinnedModel(declaration, network.models) },
         wrapCommand: wrapCommandWithRelay,
         usage: () => meter.totals(),
-        close: () => gateway.close(),
+        // The call's usage is in the store before it ends, so the next call on any worker sees it.
+        close: () => gateway.close().finally(() => dailyAccount.settle()),
       };
     },
   };

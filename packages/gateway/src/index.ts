@@ -21,7 +21,13 @@ export { SharedBudgets } from './shared-budgets';
 export { checkConnectTarget, checkForwardUrl, MAX_HEADER_BYTES } from './request-guard';
 export { createGatewayProvisioner, type GatewayProvisionerOptions } from './gateway-provisioner';
 export { UsageMeter, type BudgetBreach, type UsageMeterOptions } from './usage-meter';
-export { DailyUsage, type DailyAccount } from './daily-usage';
+export { DailyUsage, type DailyAccount, type DailyUsageOptions } from './daily-usage';
+export {
+  createMemoryDailyUsageStore,
+  type DailyUsageKey,
+  type DailyUsageStore,
+  type UsageDelta,
+} from './daily-usage-store';
 export { MODEL_PRICES, priceOf } from './model-prices';
 export { upstreamSecretSources } from './upstream-secrets';
 export { GATEWAY_FAILURE_SITES, GatewayHealth } from './gateway-health';

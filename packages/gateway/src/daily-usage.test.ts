@@ -1,0 +1,122 @@
+import type { BastionError } from '@bastion/core';
+import { DailyUsage } from './daily-usage';
+import { createMemoryDailyUsageStore, type DailyUsageStore } from './daily-usage-store';
+import { UsageMeter } from './usage-meter';
+
+const NOON = Date.parse('2026-03-01T12:00:00Z');
+
+function durable(store: DailyUsageStore, errors: BastionError[] = [], clock = () => NOON) {
+  return new DailyUsage({ clock, store: { current: () => store, onError: (e) => errors.push(e) } });
+}
+
+describe('daily usage with a durable store', () => {
+  it('makes two runtimes spend one daily budget: the second call is refused at its first request', async () => {
+    const store = createMemoryDailyUsageStore();
+    const [a, b] = [durable(store), durable(store)];
+    const first = new UsageMeter({ daily: { maxModelRequests: 1 }, dailyAccount: await a.open('acme', 'gemini-cli') });
+    expect(first.admitRequest()).toBeUndefined();
+    await (await a.open('acme', 'gemini-cli')).settle();
+    const second = new UsageMeter({
+      daily: { maxModelRequests: 1 },
+      dailyAccount: await b.open('acme', 'gemini-cli', { required: true }),
+    });
+    expect(second.admitRequest()).toMatchObject({ scope: 'daily', limit: 'maxModelRequests', max: 1 });
+    expect(await store.read({ day: '2026-03-01', tenant: 'acme', provider: 'gemini-cli' })).toEqual({
+      inputTokens: 0,
+      outputTokens: 0,
+      requests: 1,
+      costUsd: 0,
+    });
+  });
+
+  it('keeps the day across a restart: a new runtime on the same store starts from the recorded totals', async () => {
+    const store = createMemoryDailyUsageStore();
+    const before = await durable(store).open('acme', 'gemini-cli');
+    before.add({ inputTokens: 4000, outputTokens: 10, requests: 1, costUsd: 0.5 });
+    await before.settle();
+    const after = await durable(store).open('acme', 'gemini-cli');
+    expect(after.used()).toEqual({ inputTokens: 4000, outputTokens: 10, requests: 1, costUsd: 0.5 });
+    const meter = new UsageMeter({ daily: { maxInputTokens: 5000 }, dailyAccount: after });
+    meter.admitRequest();
+    expect(meter.response('m').report(1000, 1)).toMatchObject({ scope: 'daily', limit: 'maxInputTokens' });
+  });
+
+  it('learns of the other runtime’s spend from the totals its own writes get back', async () => {
+    const store = createMemoryDailyUsageStore();
+    const [a, b] = [durable(store), durable(store)];
+    const mine = await a.open('acme', 'p');
+    const theirs = await b.open('acme', 'p');
+    theirs.add({ outputTokens: 70 });
+    await theirs.settle();
+    expect(mine.used().outputTokens).toBe(0);
+    mine.add({ outputTokens: 5 });
+    expect(mine.used().outputTokens).toBe(5); // counted at once, before the store answers
+    await mine.settle();
+    expect(mine.used().outputTokens).toBe(75);
+  });
+
+  it('reports a failed write, keeps the usage counted and sends it again once the store is back', async () => {
+    const real = createMemoryDailyUsageStore();
+    let down = true;
+    const flaky: DailyUsageStore = {
+      read: (k) => real.read(k),
+      add: (k, d) => (down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:54329')) : real.add(k, d)),
+    };
+    const errors: BastionError[] = [];
+    const account = await durable(flaky, errors).open('acme', 'p');
+    account.add({ requests: 1, inputTokens: 10 });
+    await account.settle();
+    expect(errors[0]).toMatchObject({ code: 'SANDBOX_UNAVAILABLE', retryable: true });
+    expect(errors[0]?.message).toMatch(/could not record acme\/p usage .*ECONNREFUSED/);
+    expect(account.used()).toMatchObject({ requests: 1, inputTokens: 10 });
+    down = false;
+    account.add({ requests: 1 });
+    await account.settle();
+    expect(await real.read({ day: '2026-03-01', tenant: 'acme', provider: 'p' })).toMatchObject({
+      requests: 2,
+      inputTokens: 10,
+    });
+    expect(account.used()).toMatchObject({ requests: 2, inputTokens: 10 });
+  });
+
+  it('fails a call with a daily budget when the store cannot be read (retryable), and lets one without go on', async () => {
+    const errors: BastionError[] = [];
+    const broken: DailyUsageStore = {
+      read: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+      add: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+    };
+    const daily = durable(broken, errors);
+    await expect(daily.open('acme', 'p', { required: true })).rejects.toMatchObject({
+      code: 'SANDBOX_UNAVAILABLE',
+      retryable: true,
+      message: expect.stringMatching(/daily budget cannot be checked: make the database reachable/),
+    });
+    const unbudgeted = await daily.open('acme', 'p');
+    expect(unbudgeted.used().requests).toBe(0);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('starts a new UTC day at zero and records it under its own day', async () => {
+    const store = createMemoryDailyUsageStore();
+    let now = NOON;
+    const daily = durable(store, [], () => now);
+    const account = await daily.open('acme', 'p');
+    account.add({ requests: 3 });
+    await account.settle();
+    now += 24 * 3600_000;
+    expect((await daily.open('acme', 'p')).used().requests).toBe(0);
+    account.add({ requests: 1 });
+    await account.settle();
+    expect((await store.read({ day: '2026-03-02', tenant: 'acme', provider: 'p' })).requests).toBe(1);
+    expect((await store.read({ day: '2026-03-01', tenant: 'acme', provider: 'p' })).requests).toBe(3);
+  });
+
+  it('stays in memory without a store: a new runtime starts the day at zero', async () => {
+    const first = new DailyUsage(() => NOON);
+    const a = await first.open('acme', 'p', { required: true });
+    a.add({ requests: 2 });
+    await a.settle();
+    expect(first.account('acme', 'p').used().requests).toBe(2);
+    expect((await new DailyUsage(() => NOON).open('acme', 'p')).used().requests).toBe(0);
+  });
+});
