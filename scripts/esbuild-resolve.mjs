@@ -40,6 +40,19 @@ export function deferUnusedDockerTransports() {
   return {
     name: 'defer-unused-docker-transports',
     setup(b) {
+      // Our sources only ever `new Dockerode()` inside functions (plus types), so the bwrap path,
+      // --version and the daemon client need none of dockerode, docker-modem, readable-stream or
+      // debug (~20-30 ms per call): their default import becomes a stand-in whose `default`
+      // requires dockerode on first read (esbuild's __toESM copies it as a getter, not a value).
+      b.onResolve({ filter: /^dockerode$/ }, (args) => {
+        if (args.kind !== 'import-statement' || args.resolveDir.includes('/node_modules/')) return undefined;
+        return { path: args.path, namespace: 'deferred-default', pluginData: args.resolveDir };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'deferred-default' }, (args) => ({
+        contents: `'use strict';\nlet real;\nmodule.exports = {\n  __esModule: true,\n  get default() {\n    return (real = real || require(${JSON.stringify(args.path)}));\n  },\n};\n`,
+        loader: 'js',
+        resolveDir: args.pluginData,
+      }));
       b.onResolve({ filter: /^(dockerode|docker-modem)$/ }, (args) => {
         const req = createRequire(join(args.resolveDir, 'noop.js'));
         return { path: req.resolve(args.path) };

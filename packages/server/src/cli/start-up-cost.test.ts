@@ -103,6 +103,16 @@ describe('bastion start-up pays only for the command it runs', () => {
     ).toEqual([]);
   });
 
+  it('runs `exec --backend bwrap` without loading the Docker engine client (dockerode loads on its first `new`)', () => {
+    const run = packagesLoadedBy(['exec', '--no-daemon', '--backend', 'bwrap', '--json', '--', 'true']);
+    // Whether or not bwrap is usable on this host, the runtime for it never constructs a Docker client.
+    expect(JSON.parse(run.stdout)).toHaveProperty('status');
+    expect(run.packages.filter((p) => ['split-ca', 'docker-modem', 'readable-stream', 'debug'].includes(p))).toEqual(
+      [],
+    );
+    expect(run.files.filter((f) => /node_modules\/(dockerode|docker-modem)\//.test(f))).toEqual([]);
+  });
+
   it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
     const run = packagesLoadedBy(['sanitize'], 'hello\n');
     expect(run.status).toBe(0);
