@@ -44,6 +44,23 @@ create table bastion_task_applies (
   applied_at timestamptz not null default now()
 );`,
   },
+  {
+    // Daily model usage per tenant and provider (issue 25): one row per account and UTC day,
+    // incremented in one statement by every worker, so they spend one budget.
+    version: 2,
+    sql: `
+create table bastion_daily_usage (
+  day date not null,
+  tenant text not null,
+  provider text not null,
+  input_tokens bigint not null default 0,
+  output_tokens bigint not null default 0,
+  requests bigint not null default 0,
+  cost_usd double precision not null default 0,
+  updated_at timestamptz not null default now(),
+  primary key (day, tenant, provider)
+);`,
+  },
 ];
 
 /**

@@ -1,8 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BastionError } from '@bastion/core';
+import type { DailyUsageStore } from '@bastion/gateway';
 import { lockEmbeddedStore, type HeldLock } from './embedded-store-lock';
 import { createPgClient, createPgliteClient } from './sql-client';
+import { createSqlDailyUsageStore } from './sql-daily-usage-store';
 import { createSqlTaskLedger } from './sql-task-ledger';
 import type { TaskLedger } from './task-ledger';
 
@@ -46,6 +48,9 @@ function redact(value: string): string {
   return value.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
 }
 
+/** The ledger, and the daily usage of the gateways' budgets kept in the same database. */
+export type OpenedTaskLedger = TaskLedger & { readonly dailyUsage: DailyUsageStore };
+
 /**
  * Opens (and migrates) the ledger. A server that cannot be reached or refuses us is
  * SANDBOX_UNAVAILABLE (retryable: the runtime cannot run tasks without its ledger) naming where it
@@ -54,7 +59,7 @@ function redact(value: string): string {
 export async function openTaskLedger(
   location: DatabaseLocation,
   options: { onIdleError?: (err: Error) => void } = {},
-): Promise<TaskLedger> {
+): Promise<OpenedTaskLedger> {
   let lock: HeldLock | undefined;
   if (location.kind === 'embedded') {
     await mkdir(location.dir, { recursive: true, mode: 0o700 });
@@ -67,9 +72,11 @@ export async function openTaskLedger(
         ? await createPgClient(location.url, { onIdleError: options.onIdleError })
         : await createPgliteClient(location.dir);
     const ledger = await createSqlTaskLedger(db);
-    if (!lock) return ledger;
+    // Same database and connections: the daily budgets live beside the tasks (migration 2).
+    const dailyUsage = createSqlDailyUsageStore(db);
+    if (!lock) return { ...ledger, dailyUsage };
     const held = lock;
-    return { ...ledger, close: () => ledger.close().finally(() => held.release()) };
+    return { ...ledger, dailyUsage, close: () => ledger.close().finally(() => held.release()) };
   } catch (err) {
     await db?.close().catch((closeError: unknown) => options.onIdleError?.(closeError as Error));
     await lock?.release();
