@@ -1,6 +1,7 @@
 import { BastionError } from '@bastion/core';
 import type { PolicyEngine, PolicyStore } from '@bastion/policy';
 import type { AuditLog, Runtime, Router, FlagService } from '@bastion/agent-runtime';
+import type { DailyUsage, DailyUsageStore } from '@bastion/gateway';
 import {
   loadSettings,
   type CommandLineSettings,
@@ -41,6 +42,11 @@ export interface CliContext {
   runtimeOn(backend: Backend, options: RuntimeChoice): Promise<CliRuntime>;
   /** The production router over the registered providers on this command's runtime (`run` routes its one call through it). */
   router(options: RuntimeChoice & { agentPath?: string }): Promise<Router>;
+  /**
+   * The daily budgets of every runtime of this command (both backends) count in this store from
+   * the next call on: the command's task database, opened after its runtime may have started.
+   */
+  useDailyUsageStore(store: DailyUsageStore): void;
   fail(error: BastionError, json?: boolean): void;
   setExitCode(code: number): void;
   /** Closes whatever the command started (containers, sockets). Idempotent. */
@@ -85,6 +91,9 @@ export function createCliContext(
   let settings: Settings | undefined;
   const flagServices: FlagService[] = [];
   const runtimes = new Map<Backend, Promise<CliRuntime>>();
+  // One daily account book for all runtimes of this command, so docker and bwrap spend one budget.
+  let dailyUsage: DailyUsage | undefined;
+  let dailyStore: DailyUsageStore | undefined;
   let shared: Promise<{ policyStore: PolicyStore; audit: AuditLog; policy: () => PolicyEngine }> | undefined;
 
   // The first caller's command line wins: one command per process, read once.
@@ -174,11 +183,22 @@ export function createCliContext(
       let started = runtimes.get(backend);
       if (!started) {
         started = (async () => {
-          const [{ audit, policy }, { startRuntime }] = await Promise.all([
+          const [{ audit, policy }, { startRuntime, DailyUsage }] = await Promise.all([
             sharedPieces(policyFile),
             import('./lazy/runtime'),
           ]);
+          dailyUsage ??= new DailyUsage({
+            store: {
+              current: () => dailyStore,
+              onError: (error) =>
+                audit.logger.warn(
+                  { event: 'budget.daily_store_failed', correlationId: '-', error: error.toInfo() },
+                  'budget.daily_store_failed',
+                ),
+            },
+          });
           return startRuntime({
+            dailyUsage,
             backend,
             ...(poolSize ? { poolSize } : {}),
             ...(onReaped ? { onReaped } : {}),
@@ -225,6 +245,9 @@ export function createCliContext(
           defaults: { retry: { maxAttempts: 0 }, onRateLimited: 'fallback', cooldownMs: 0 },
         },
       });
+    },
+    useDailyUsageStore(store) {
+      dailyStore = store;
     },
     fail(error, json) {
       if (json) printJson(io, { status: 'failed', error: error.toInfo() });

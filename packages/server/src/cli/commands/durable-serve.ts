@@ -40,6 +40,7 @@ export async function startDurableServe(
         `bastion serve: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`,
       ),
   });
+  ctx.useDailyUsageStore(ledger.dailyUsage);
   const metrics = createTaskMetrics(o.registry);
   const gauge = setInterval(() => {
     ledger.stats().then(

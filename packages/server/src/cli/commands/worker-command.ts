@@ -110,6 +110,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       } catch (err) {
         return ctx.fail(BastionError.from(err, 'SANDBOX_UNAVAILABLE'));
       }
+      // Daily budgets are spent in the shared database, with every other worker's.
+      ctx.useDailyUsageStore(ledger.dailyUsage);
       const runtime = await startTaskRuntime(ctx, { policyFile: opts.policy, backend: opts.backend, workspaceAccess });
       const [{ createMetrics }, { createTaskMetrics }] = await Promise.all([
         import('../../metrics/metrics'),
