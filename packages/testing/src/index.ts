@@ -28,7 +28,14 @@ export {
   type FailureSimulator,
   type FailureSimulatorOptions,
   type SimulatedCall,
+  type AgentCallOptions,
 } from './failure-simulator/failure-simulator';
+export {
+  ANTHROPIC_FAULTS,
+  ANTHROPIC_FAULT_KINDS,
+  type AnthropicFault,
+  type AnthropicFaultKind,
+} from './failure-simulator/anthropic-faults';
 export {
   SANDBOX_FAULTS,
   SANDBOX_FAULT_KINDS,

@@ -12,18 +12,25 @@ import {
   type Runtime,
 } from '@bastion/agent-runtime';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
-import { createCursorProvider, type AgentResult, type AgentTaskInput, type ExecResult } from '@bastion/providers';
+import { providerRegistry, type AgentResult, type AgentTaskInput, type ExecResult } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 import { startFakeGeminiApi, type StartedFakeGeminiApi } from '../fake-gemini-api/fake-gemini-api';
+import { startFakeAnthropicApi, type StartedFakeAnthropicApi } from '../fake-anthropic-api/fake-anthropic-api';
+import { CLAUDE_CODE_IMAGE } from '../providers/claude-code-support';
+import { ANTHROPIC_FAULTS, type AnthropicFaultKind } from './anthropic-faults';
+import { startStallingUpstream } from './stalling-upstream';
 import { SANDBOX_IMAGES } from '../suite/docker-suite';
 import type { Expectation } from './expectation';
 import { MODEL_FAULTS, type ModelFaultKind } from './model-faults';
 import { createRoutedEgress, type RoutedEgress } from './routed-egress';
 import { SANDBOX_FAULTS, sandboxFaultSpec, type SandboxFaultKind } from './sandbox-faults';
 
-/** The plain sandbox (exec, the fake cursor-agent) and the Gemini CLI's image. */
-export type SimulatorImages = { readonly sandbox: string; readonly geminiCli: string };
+/** The plain sandbox (exec, the fake cursor-agent), the Gemini CLI's image and Claude Code's (default bastion/claude-code). */
+export type SimulatorImages = { readonly sandbox: string; readonly geminiCli: string; readonly claudeCode?: string };
+
+/** Options of an agent call through the simulator: `autofix` turns the provider's autofix flag on (the apply path). */
+export type AgentCallOptions = { autofix?: boolean } & CallOptions;
 
 export interface FailureSimulatorOptions {
   /** Seeds fault schedules and the generated secrets; the same seed replays the same run. Default: random, printed. */
@@ -55,6 +62,8 @@ export interface FailureSimulator extends AsyncDisposable {
   readonly audit: MemoryAuditLog;
   /** The fake Gemini API every call reaches unless routed elsewhere; it expects the real key. */
   readonly api: StartedFakeGeminiApi;
+  /** The fake Anthropic API Claude Code reaches unless routed elsewhere; it expects the real key. */
+  readonly anthropic: StartedFakeAnthropicApi;
   readonly egress: RoutedEgress;
   readonly docker: DockerClient;
   /** Session label of this simulator's containers (dev.bastion.session). */
@@ -76,9 +85,22 @@ export interface FailureSimulator extends AsyncDisposable {
     kind: ModelFaultKind,
     options?: { prompt?: string; correlationId?: string },
   ): Promise<SimulatedCall<AgentResult>>;
+  /** The real Claude Code CLI in its sandbox against a fake Anthropic API of its own (or a stalled upstream), armed with `kind`. */
+  anthropicFault(
+    kind: AnthropicFaultKind,
+    options?: { prompt?: string; correlationId?: string },
+  ): Promise<SimulatedCall<AgentResult>>;
   gemini(task: AgentTaskInput, call?: CallOptions): Promise<AgentResult>;
+  /**
+   * Any registered provider through its binding, as the runtime builds it from the manifest: its
+   * image, its upstream behind the routed gateway, and its autofix flag (from `autofix`). Cursor
+   * runs the fake cursor-agent.
+   */
+  agent(providerId: string, task: AgentTaskInput, options?: AgentCallOptions): Promise<AgentResult>;
   /** The fake cursor-agent through the Cursor binding; `autofix` turns FF_CURSOR_AUTOFIX on (the apply path). */
-  cursor(task: AgentTaskInput, options?: { autofix?: boolean } & CallOptions): Promise<AgentResult>;
+  cursor(task: AgentTaskInput, options?: AgentCallOptions): Promise<AgentResult>;
+  /** The real Claude Code CLI against `sim.anthropic`; `autofix` turns FF_CLAUDE_CODE_AUTOFIX on. */
+  claudeCode(task: AgentTaskInput, options?: AgentCallOptions): Promise<AgentResult>;
 
   /** The id of the container running call `correlationId`, once it exists. */
   containerOf(correlationId: string, timeoutMs?: number): Promise<string>;
@@ -113,43 +135,65 @@ function makeSecrets(seed: number) {
   return {
     'gemini-api-key': `AIzaSy${tail}`.slice(0, 39).padEnd(39, 'Q'),
     'cursor-api-key': `crsr_live_${tail}`,
+    'anthropic-api-key': `sk-ant-api03-${tail}${randomBytes(24).toString('base64url')}AA`,
   };
 }
 
 export async function createFailureSimulator(options: FailureSimulatorOptions = {}): Promise<FailureSimulator> {
   const seed = options.seed ?? randomBytes(4).readUInt32BE(0) >>> 0;
-  const images = options.images ?? SANDBOX_IMAGES;
+  const images: SimulatorImages = options.images ?? SANDBOX_IMAGES;
   const secretMap = makeSecrets(seed);
   const audit = createMemoryAuditLog();
   const secrets = createSecretStore({ env: {}, values: secretMap });
   const api = await startFakeGeminiApi({ expectedApiKey: secretMap['gemini-api-key'] });
+  const anthropic = await startFakeAnthropicApi({
+    expectedApiKey: secretMap['anthropic-api-key'],
+    defaultAnswer: 'Done.',
+  });
   const executor = createDockerExecutor({
     onCleanupError: (error, containerId) =>
       audit.record({ event: 'executor.cleanup_failed', correlationId: '-', containerId, error: error.toInfo() }),
   });
   const docker = executor.docker;
-  const egress = createRoutedEgress({ secrets, audit, defaultUpstream: api.url });
+  const egress = createRoutedEgress({
+    secrets,
+    audit,
+    defaultUpstream: { gemini: api.url, anthropic: anthropic.url },
+  });
   const engine = options.policy ?? createPolicyEngine();
   const runtime = createRuntime({ policy: () => engine, executor, audit, secrets, egress });
-  const overrides = { 'gemini-cli': images.geminiCli, cursor: images.sandbox };
+  const overrides = {
+    'gemini-cli': images.geminiCli,
+    cursor: images.sandbox,
+    'claude-code': images.claudeCode ?? CLAUDE_CODE_IMAGE,
+  };
   const geminiRunner = createAgentRunner({
     pipeline: runtime.pipeline,
     images: overrides,
     bindings: defaultBindings({ env: { PATH: '/usr/bin:/bin' }, audit }).filter((b) => b.provider.id === 'gemini-cli'),
   });
-  const cursorRunner = (autofix: boolean) =>
-    createAgentRunner({
+  // One binding per call, built from the registration alone: the autofix flag's name comes from the manifest.
+  const agentRunner = (providerId: string, autofix: boolean) => {
+    const registration = providerRegistry.get(providerId);
+    const flag = registration.manifest.flags.autofix;
+    return createAgentRunner({
       pipeline: runtime.pipeline,
       images: overrides,
       bindings: [
-        createAgentBinding(createCursorProvider(), {
-          agentPath: FAKE_CURSOR_AGENT_PATH,
+        createAgentBinding(registration.create(), {
+          // A provider with a host binary runs its test double (cursor-agent is not installed here).
+          ...(registration.manifest.hostBinary ? { agentPath: FAKE_CURSOR_AGENT_PATH } : {}),
           env: { PATH: '/usr/bin:/bin' },
-          autofix: envAutofixFlag({ FF_CURSOR_AUTOFIX: autofix ? '1' : '0' }),
+          autofix: envAutofixFlag(flag ? { [flag]: autofix ? '1' : '0' } : {}),
           audit,
         }),
       ],
     });
+  };
+  const agent: FailureSimulator['agent'] = (providerId, task, opts = {}) => {
+    const { autofix, ...call } = opts;
+    return agentRunner(providerId, Boolean(autofix)).run(providerId, task, call);
+  };
   const secretValues = Object.values(secretMap);
 
   const exec: FailureSimulator['exec'] = (command, extra = {}, call = {}) =>
@@ -175,6 +219,7 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
     closing ??= (async () => {
       await runtime.close();
       await api.close();
+      await anthropic.close();
     })();
     return closing;
   };
@@ -184,6 +229,7 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
     runtime,
     audit,
     api,
+    anthropic,
     egress,
     docker,
     sessionId: executor.identity.sessionId,
@@ -230,11 +276,33 @@ export async function createFailureSimulator(options: FailureSimulatorOptions = 
       }
     },
 
-    gemini: (task, call = {}) => geminiRunner.run('gemini-cli', task, call),
-    cursor: (task, opts = {}) => {
-      const { autofix, ...call } = opts;
-      return cursorRunner(Boolean(autofix)).run('cursor', task, call);
+    async anthropicFault(kind, opts = {}) {
+      const fault = ANTHROPIC_FAULTS[kind];
+      const correlationId = opts.correlationId ?? randomUUID();
+      // The call's own upstream, so its fault cannot touch another call's.
+      const own = fault.stalls
+        ? await startStallingUpstream()
+        : await startFakeAnthropicApi({ expectedApiKey: secretMap['anthropic-api-key'] });
+      egress.route(correlationId, own.url);
+      const t0 = Date.now();
+      try {
+        if ('setFault' in own) fault.arm(own);
+        const result = await agent(
+          'claude-code',
+          { prompt: opts.prompt ?? `simulated call (${kind})`, timeoutMs: fault.timeoutMs },
+          { correlationId },
+        );
+        return { fault: kind, correlationId, result, expect: fault.expect, durationMs: Date.now() - t0 };
+      } finally {
+        egress.unroute(correlationId);
+        await own.close();
+      }
     },
+
+    gemini: (task, call = {}) => geminiRunner.run('gemini-cli', task, call),
+    agent,
+    cursor: (task, opts = {}) => agent('cursor', task, opts),
+    claudeCode: (task, opts = {}) => agent('claude-code', task, opts),
 
     containerOf,
     async killContainer(correlationId) {

@@ -1,17 +1,18 @@
 import { SharedBudgets, createGatewayProvisioner } from '@bastion/gateway';
 import { type AuditLog } from '@bastion/agent-runtime';
+import { providerRegistry } from '@bastion/providers';
 import { type EgressProvisioner, type SandboxAttachment } from '@bastion/sandbox';
 import type { SecretStore } from '@bastion/security';
 
 /**
  * The runtime's real gateway provisioner with two handles for fault injection:
- * the provider API upstream can be chosen per correlation id (a call gets its own faulty fake),
+ * the model API upstream can be chosen per correlation id (a call gets its own faulty fake),
  * and a live call's gateway can be torn down from outside (a network partition mid-call). As in
  * production, every call draws on one set of rate budgets and robots caches (one provisioner per
  * upstream, all sharing `budgets`), so a policy's API rate limit holds across the simulator's calls.
  */
 export interface RoutedEgress extends EgressProvisioner {
-  /** Sends this call's provider API traffic to `upstream` instead of the default. */
+  /** Sends this call's model API traffic (whichever registered upstream it names) to `upstream` instead of the default. */
   route(correlationId: string, upstream: string): void;
   unroute(correlationId: string): void;
   /** Resolves once the call's gateway is up. */
@@ -23,24 +24,36 @@ export interface RoutedEgress extends EgressProvisioner {
 export function createRoutedEgress(options: {
   secrets: SecretStore;
   audit: AuditLog;
-  defaultUpstream: string;
+  /** Where calls go unless routed: one URL for every upstream API, or a URL per upstream name ('gemini', 'anthropic'). */
+  defaultUpstream: string | Readonly<Record<string, string>>;
   budgets?: SharedBudgets;
 }): RoutedEgress {
   const routes = new Map<string, string>();
+  // Each upstream's base URL is read from its manifest's variable, so every registered provider is routable.
+  const envFor = (pick: (apiName: string) => string | undefined): Record<string, string> =>
+    Object.fromEntries(
+      providerRegistry.upstreams.flatMap((api) => {
+        const url = pick(api.name);
+        return url === undefined ? [] : [[api.baseUrlEnv, url]];
+      }),
+    );
+  const defaults = options.defaultUpstream;
+  const defaultEnv = envFor((name) => (typeof defaults === 'string' ? defaults : defaults[name]));
   const budgets = options.budgets ?? new SharedBudgets();
   // The upstream is read from the provisioner's env, so a faulty fake gets its own provisioner;
   // the budgets they draw on are the same.
   const provisioners = new Map<string, EgressProvisioner>();
-  const provisionerFor = (upstream: string): EgressProvisioner => {
-    let provisioner = provisioners.get(upstream);
+  const provisionerFor = (upstream: string | undefined): EgressProvisioner => {
+    const key = upstream ?? '';
+    let provisioner = provisioners.get(key);
     if (!provisioner) {
       provisioner = createGatewayProvisioner({
         secrets: options.secrets,
-        env: { GOOGLE_GEMINI_BASE_URL: upstream },
+        env: upstream === undefined ? defaultEnv : envFor(() => upstream),
         logger: options.audit.logger,
         budgets,
       });
-      provisioners.set(upstream, provisioner);
+      provisioners.set(key, provisioner);
     }
     return provisioner;
   };
@@ -49,8 +62,7 @@ export function createRoutedEgress(options: {
 
   return {
     async attach(network, call) {
-      const upstream = routes.get(call.correlationId) ?? options.defaultUpstream;
-      const attachment = await provisionerFor(upstream).attach(network, call);
+      const attachment = await provisionerFor(routes.get(call.correlationId)).attach(network, call);
       live.set(call.correlationId, attachment);
       for (const w of waiters.get(call.correlationId) ?? []) w();
       waiters.delete(call.correlationId);
