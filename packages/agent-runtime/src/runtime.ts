@@ -41,7 +41,7 @@ export interface Runtime extends AsyncDisposable {
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
   readonly secrets: SecretStore;
-  /** What each tenant used of each provider today: the daily budgets' account (in memory; no durable store yet). */
+  /** What each tenant used of each provider today: the daily budgets' account (in memory, or the command's task database when it has one). */
   readonly dailyUsage: DailyUsage;
   /** Failures of every egress gateway this runtime started (for /metrics); zero with a custom `egress`. */
   readonly gatewayHealth: GatewayHealth;
