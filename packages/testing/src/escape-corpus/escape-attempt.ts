@@ -1,3 +1,4 @@
+import type { FakeAnthropicTurn } from '../fake-anthropic-api/fake-anthropic-api';
 import type { FakeCursorEdit } from '../fake-cursor-agent/fake-cursor-script';
 
 /** The layer of the sandbox that stops an attempt (the first one it hits). */
@@ -47,4 +48,14 @@ export interface CursorEscapeAttempt extends AttemptBase {
   readonly edits: readonly FakeCursorEdit[];
 }
 
-export type EscapeAttempt = ExecEscapeAttempt | CursorEscapeAttempt;
+/**
+ * An apply-path attempt by the real Claude Code CLI: the fake Anthropic API answers with `turns`
+ * (one tool call each, so the CLI runs them in order, then a closing text), the CLI performs them
+ * in its workspace copy, and FF_CLAUDE_CODE_AUTOFIX is on, so the apply path judges the result.
+ */
+export interface ClaudeCodeEscapeAttempt extends AttemptBase {
+  readonly via: 'claude-code-apply';
+  readonly turns: readonly FakeAnthropicTurn[];
+}
+
+export type EscapeAttempt = ExecEscapeAttempt | CursorEscapeAttempt | ClaudeCodeEscapeAttempt;

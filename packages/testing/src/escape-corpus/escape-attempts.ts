@@ -2,9 +2,16 @@ import { CURSOR_APPLY_ATTEMPTS } from './cursor-apply-attempts';
 import { GATEWAY_ATTEMPTS } from './gateway-attempts';
 import { SYSCALL_ATTEMPTS } from './syscall-attempts';
 import { SOCKET_ATTEMPTS } from './socket-attempts';
-import type { EscapeAttempt } from './escape-attempt';
+import { claudeCodeAttemptFrom } from './claude-code-attempt';
+import type { CursorEscapeAttempt, EscapeAttempt } from './escape-attempt';
 
-export type { EscapeLayer, ExecEscapeAttempt, CursorEscapeAttempt, EscapeAttempt } from './escape-attempt';
+export type {
+  EscapeLayer,
+  ExecEscapeAttempt,
+  CursorEscapeAttempt,
+  ClaudeCodeEscapeAttempt,
+  EscapeAttempt,
+} from './escape-attempt';
 
 const EPERM = /Operation not permitted/;
 const EROFS = /Read-only file system/;
@@ -18,7 +25,7 @@ const connect = (host: string, port: number) =>
 const viaGateway = (method: 'CONNECT' | 'GET', target: string) =>
   `node -e 'const r=require("http").request({host:"127.0.0.1",port:8080,method:"${method}",path:"${target}"});r.on("connect",res=>{console.log(res.statusCode===200?"ESCAPED":"status "+res.statusCode);process.exit(0)});r.on("response",res=>{console.log(res.statusCode===200?"ESCAPED":"status "+res.statusCode);process.exit(0)});r.on("error",e=>{console.log(e.code);process.exit(0)});r.end()'`;
 
-export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
+const SANDBOX_AND_CURSOR_ATTEMPTS: readonly EscapeAttempt[] = [
   // The engine itself.
   {
     id: 'docker-socket',
@@ -370,4 +377,28 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
   ...SOCKET_ATTEMPTS,
   ...CURSOR_APPLY_ATTEMPTS,
   ...GATEWAY_ATTEMPTS,
+];
+
+/**
+ * The apply attempts the real Claude Code CLI repeats in this corpus, one per distinct denial (a
+ * path out of the tree, a link out of it, a link chain, .git/hooks, a default-denied CI file): its
+ * calls take seconds each, and the full set runs in the claude-code integration suite.
+ */
+export const CLAUDE_CODE_CORPUS_IDS: readonly string[] = [
+  'apply-dotdot',
+  'apply-symlink-etc',
+  'apply-symlink-chain',
+  'apply-git-hook',
+  'apply-gh-workflow',
+];
+
+export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
+  ...SANDBOX_AND_CURSOR_ATTEMPTS,
+  ...CLAUDE_CODE_CORPUS_IDS.map((id) => {
+    const attempt = SANDBOX_AND_CURSOR_ATTEMPTS.find(
+      (a): a is CursorEscapeAttempt => a.id === id && a.via === 'cursor-apply',
+    );
+    if (!attempt) throw new Error(`escape corpus: no cursor apply attempt "${id}" for Claude Code to repeat`);
+    return claudeCodeAttemptFrom(attempt);
+  }),
 ];

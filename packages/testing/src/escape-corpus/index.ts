@@ -4,6 +4,7 @@ export {
   type EscapeLayer,
   type ExecEscapeAttempt,
   type CursorEscapeAttempt,
+  CLAUDE_CODE_CORPUS_IDS,
 } from './escape-attempts';
 export {
   runEscapeAttempt,
@@ -17,5 +18,6 @@ export {
   CLAUDE_CODE_APPLY_ATTEMPTS,
   claudeTurnsFor,
   claudeToolUseFor,
+  claudeCodeAttemptFrom,
   type ClaudeCodeEscapeAttempt,
 } from './claude-code-attempts';

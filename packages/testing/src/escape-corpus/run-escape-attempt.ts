@@ -17,7 +17,7 @@ import { fakeCursorScript } from '../fake-cursor-agent/fake-cursor-script';
 import type { FailureSimulator } from '../failure-simulator/failure-simulator';
 import { untypedReason } from '../failure-simulator/outcome-check';
 import type { CursorDryRunAttempt } from './cursor-dry-run-attempts';
-import type { CursorEscapeAttempt, EscapeAttempt, ExecEscapeAttempt } from './escape-attempt';
+import type { ClaudeCodeEscapeAttempt, CursorEscapeAttempt, EscapeAttempt, ExecEscapeAttempt } from './escape-attempt';
 
 /** The domain the corpus policy lets through the gateway; every other host is refused. */
 export const CORPUS_ALLOWED_DOMAIN = 'allowed.example.test';
@@ -116,7 +116,44 @@ async function runExec(
 
 const HOST_PROBES = ['/tmp/absolute-escape.txt', '/tmp/through-link.txt'];
 
-async function runCursor(sim: FailureSimulator, attempt: CursorEscapeAttempt): Promise<EscapeOutcome> {
+/** An apply attempt as one agent call: the registered provider that makes it, the prompt, and the check that it really tried. */
+interface ApplyCall {
+  readonly providerId: string;
+  readonly prompt: string;
+  /** Problems with the attempt itself (the agent did not make every edit it was told to). */
+  made(): string[];
+}
+
+/**
+ * How each agent is told to make the edits: the fake cursor-agent reads a script from its prompt;
+ * the real Claude Code CLI gets them as tool calls from the simulator's fake Anthropic API.
+ */
+function applyCallFor(sim: FailureSimulator, attempt: CursorEscapeAttempt | ClaudeCodeEscapeAttempt): ApplyCall {
+  if (attempt.via === 'cursor-apply')
+    return {
+      providerId: 'cursor',
+      prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`,
+      made: () => [],
+    };
+  // The corpus runs one attempt at a time, so the simulator's fake API plays this one's script.
+  sim.anthropic.reset();
+  sim.anthropic.script(...attempt.turns);
+  return {
+    providerId: 'claude-code',
+    prompt: 'Please tidy up.',
+    made: () => {
+      const asked = sim.anthropic.requests.filter((q) => q.path === '/v1/messages').length;
+      return asked === attempt.turns.length
+        ? []
+        : [`the agent asked for ${asked} of ${attempt.turns.length} scripted turns: the attempt was not made in full`];
+    },
+  };
+}
+
+async function runApply(
+  sim: FailureSimulator,
+  attempt: CursorEscapeAttempt | ClaudeCodeEscapeAttempt,
+): Promise<EscapeOutcome> {
   const root = mkdtempSync(join(tmpdir(), 'escape-cursor-'));
   const ws = join(root, 'ws');
   try {
@@ -125,15 +162,13 @@ async function runCursor(sim: FailureSimulator, attempt: CursorEscapeAttempt): P
     writeFileSync(join(ws, '.git/HEAD'), 'ref: refs/heads/main\n');
     const probesBefore = HOST_PROBES.filter((p) => existsSync(p));
     const before = await treeDigest(ws);
-    const result = await sim.cursor(
-      {
-        prompt: `Please tidy up.\n${fakeCursorScript({ result: 'Done.', edits: [...attempt.edits] })}`,
-        workspace: ws,
-        intent: 'edit',
-      },
+    const call = applyCallFor(sim, attempt);
+    const result = await sim.agent(
+      call.providerId,
+      { prompt: call.prompt, workspace: ws, intent: 'edit' },
       { autofix: true },
     );
-    const problems: string[] = [];
+    const problems: string[] = call.made();
     const untyped = untypedReason(result);
     if (untyped) problems.push(`untyped: ${untyped}`);
     if (result.status !== 'denied' || result.error?.code !== 'POLICY_DENIED')
@@ -227,5 +262,5 @@ export function runEscapeAttempt(
   hostCanary: string,
 ): Promise<EscapeOutcome> {
   if (attempt.via === 'exec') return runExecEscapeAttempt(sim, attempt, hostCanary, 'docker');
-  return 'dryRun' in attempt ? runCursorDryRun(sim, attempt as CursorDryRunAttempt) : runCursor(sim, attempt);
+  return 'dryRun' in attempt ? runCursorDryRun(sim, attempt as CursorDryRunAttempt) : runApply(sim, attempt);
 }
