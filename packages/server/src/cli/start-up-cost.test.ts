@@ -113,6 +113,19 @@ describe('bastion start-up pays only for the command it runs', () => {
     expect(run.files.filter((f) => /node_modules\/(dockerode|docker-modem)\//.test(f))).toEqual([]);
   });
 
+  it('writes all of a large output to a pipe before it exits (the entry ends the process itself, it does not wait for a drained loop)', () => {
+    const input = 'line of text that is not a secret\n'.repeat(60_000);
+    const run = spawnSync(process.execPath, [bundle, 'sanitize'], {
+      cwd: ROOT,
+      input,
+      maxBuffer: 16 * 1024 * 1024,
+      encoding: 'utf8',
+      env: { ...process.env, BASTION_AUDIT_LOG: '/dev/null' },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout.length).toBe(input.length);
+  });
+
   it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
     const run = packagesLoadedBy(['sanitize'], 'hello\n');
     expect(run.status).toBe(0);
