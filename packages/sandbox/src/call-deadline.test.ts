@@ -58,4 +58,18 @@ describe('call deadline', () => {
     expect(d.timedOut).toBe(false);
     expect(d.aborted).toBe(false);
   });
+
+  it('after the command exited, the deadline no longer kills but an abort still does and counts', () => {
+    let kills = 0;
+    const ac = new AbortController();
+    const d = new CallDeadline(() => kills++);
+    d.arm(1_000, ac.signal);
+    d.exited();
+    jest.advanceTimersByTime(5_000);
+    expect(kills).toBe(0);
+    expect(d.timedOut).toBe(false);
+    ac.abort();
+    expect(kills).toBe(1);
+    expect(d.aborted).toBe(true);
+  });
 });

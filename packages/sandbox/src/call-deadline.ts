@@ -40,9 +40,17 @@ export class CallDeadline {
     }
   }
 
-  /** The call ended: no later timer or abort may kill (or be blamed for) it. Idempotent. */
-  disarm(): void {
+  /**
+   * The command exited: its deadline no longer applies. An abort while the outcome is still being
+   * collected (output drain, OOM verdict) still kills and counts, as the caller asked for it.
+   */
+  exited(): void {
     clearTimeout(this.#timer);
+  }
+
+  /** The call is over: no later timer or abort may kill (or be blamed for) it. Idempotent. */
+  disarm(): void {
+    this.exited();
     this.#signal?.removeEventListener('abort', this.#onAbort);
   }
 }

@@ -60,7 +60,7 @@ export async function runBwrapCall(call: BwrapCall): Promise<ExecutorOutcome> {
     deadline.arm(call.deadline - now(), hooks.signal);
 
     const exit = await child.exited;
-    deadline.disarm();
+    deadline.exited();
     await Promise.race([child.drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     if (killing) await killing;
     const { timedOut, aborted } = deadline;

@@ -7,6 +7,7 @@ import { dockerError } from './docker-errors';
 import { createOutputMeter } from '../output-meter';
 import { createContainerEvents } from './container-events';
 import { createAttachDemux } from './attach-demux';
+import { CallDeadline } from '../call-deadline';
 
 export interface DockerExecutorOptions {
   docker?: Dockerode;
@@ -79,8 +80,6 @@ export function createDockerExecutor(
       throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
     }
 
-    let timedOut = false;
-    let aborted = false;
     let killing: Promise<void> | undefined;
     const kill = () => {
       events.killedByUs(container.id);
@@ -93,15 +92,11 @@ export function createDockerExecutor(
       );
       return killing;
     };
-    const meter = createOutputMeter(request.limits.outputBytes, () => {
-      kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
-    });
-
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      aborted = true;
+    const killReported = () => {
       kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
     };
+    const meter = createOutputMeter(request.limits.outputBytes, killReported);
+    const callDeadline = new CallDeadline(killReported);
     try {
       const hasStdin = request.stdin !== undefined;
       const stream = (await container.attach({
@@ -133,18 +128,10 @@ export function createDockerExecutor(
         stream.end();
       }
 
-      timer = setTimeout(
-        () => {
-          timedOut = true;
-          kill().catch((err: BastionError) => options.onCleanupError?.(err, container.id));
-        },
-        Math.max(0, deadline - now()),
-      );
-      if (hooks.signal?.aborted) onAbort();
-      hooks.signal?.addEventListener('abort', onAbort, { once: true });
+      callDeadline.arm(deadline - now(), hooks.signal);
 
       const waited = (await container.wait()) as { StatusCode: number };
-      clearTimeout(timer);
+      callDeadline.exited();
       await Promise.race([ended, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
       if (killing) await killing;
 
@@ -153,7 +140,7 @@ export function createDockerExecutor(
       const exitCode = info.State.ExitCode ?? waited.StatusCode;
       let oomKilled = Boolean(info.State.OOMKilled);
       let stoppedExternally: string | null = null;
-      if (!oomKilled && exitCode > 128 && !timedOut && !aborted && meter.limited === null) {
+      if (!oomKilled && exitCode > 128 && !callDeadline.timedOut && !callDeadline.aborted && meter.limited === null) {
         // Died of a signal we did not send: the engine's events say whether it was the OOM killer
         // (cgroup v1 Docker sometimes leaves State.OOMKilled unset) or someone outside.
         const verdict = await events.verdict(container.id, 500);
@@ -165,9 +152,9 @@ export function createDockerExecutor(
         signal: exitCode > 128 && exitCode < 160 ? signalName(exitCode - 128) : null,
         oomKilled,
         stoppedExternally,
-        timedOut,
+        timedOut: callDeadline.timedOut,
         outputLimited: meter.limited,
-        aborted,
+        aborted: callDeadline.aborted,
         durationMs,
         startupMs,
         sandboxId: container.id,
@@ -175,8 +162,7 @@ export function createDockerExecutor(
     } catch (err) {
       throw dockerError(err, 'run the sandbox container', request.image);
     } finally {
-      clearTimeout(timer);
-      hooks.signal?.removeEventListener('abort', onAbort);
+      callDeadline.disarm();
       await remove(container.id).catch((err: BastionError) => options.onCleanupError?.(err, container.id));
       events.forget(container.id);
     }

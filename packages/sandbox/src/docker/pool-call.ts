@@ -74,7 +74,7 @@ export async function runInPoolContainer(
     if (hasStdin) sock.write(request.stdin as string | Uint8Array);
     sock.end();
     deadline.arm(request.limits.timeoutMs, hooks.signal);
-    sock.on('close', () => deadline.disarm());
+    sock.on('close', () => deadline.exited());
   }).finally(() => deadline.disarm());
 
   if (killing) await killing;
