@@ -16,6 +16,16 @@ function exitWhenFlushed(code: number): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit()));
 }
 
+// A reader that stops early (`bastion exec -- seq 1 1000000 | head`) closes the pipe: the rest of
+// the output has nowhere to go, which is no failure of the command. Without a listener node throws
+// EPIPE as an uncaught error mid-call; instead the call finishes and cleans up as usual, and
+// later writes go nowhere (the stream is destroyed). Any other stream error is still reported.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 runCli(process.argv.slice(2)).then(
   ({ exitCode }) => exitWhenFlushed(exitCode),
   (err: unknown) => {

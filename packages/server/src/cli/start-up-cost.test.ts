@@ -126,6 +126,19 @@ describe('bastion start-up pays only for the command it runs', () => {
     expect(run.stdout.length).toBe(input.length);
   });
 
+  it("ends quietly with the command's exit code when the reader of its output stops early (EPIPE)", () => {
+    const input = join(dir, 'long-input.txt');
+    writeFileSync(input, 'line of text that is not a secret\n'.repeat(200_000));
+    const q = (s: string) => `'${s}'`;
+    const run = spawnSync(
+      'bash',
+      ['-c', `${q(process.execPath)} ${q(bundle)} sanitize < ${q(input)} | head -c 10; echo " exit=\${PIPESTATUS[0]}"`],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BASTION_AUDIT_LOG: '/dev/null' } },
+    );
+    expect(run.stdout).toBe('line of te exit=0\n');
+    expect(run.stderr).toBe('');
+  });
+
   it('sanitizes standard input without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
     const run = packagesLoadedBy(['sanitize'], 'hello\n');
     expect(run.status).toBe(0);
