@@ -73,10 +73,16 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
     env: { ...env },
     sources: upstreamSecretSources(providers.flatMap((p) => p.upstreams)),
   });
-  checks.push(...upstreamKeyChecks(providers, keys));
-  // With a key, Gemini's is also tried live (countTokens through a gateway); the line above covers its absence.
-  if (options.secrets?.has(GEMINI_API.secret))
-    checks.push(await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) }));
+  const keyChecks = upstreamKeyChecks(providers, keys);
+  // With a key, Gemini's is tried live (countTokens through a gateway): that line, under the same
+  // name, replaces the presence check, so `gemini api key` stays one line scripts can select.
+  if (options.secrets?.has(GEMINI_API.secret)) {
+    const live = await geminiPreflight({ secrets: options.secrets, ...(options.env ? { env: options.env } : {}) });
+    const at = keyChecks.findIndex((c) => c.name === live.name);
+    if (at >= 0) keyChecks[at] = live;
+    else keyChecks.push(live);
+  }
+  checks.push(...keyChecks);
   return checks;
 }
 
