@@ -55,6 +55,19 @@ describe('daily usage with a durable store', () => {
     expect(mine.used().outputTokens).toBe(75);
   });
 
+  it('sends the increments of a streamed answer together: one write in flight, the rest in the next', async () => {
+    const real = createMemoryDailyUsageStore();
+    let writes = 0;
+    const counting: DailyUsageStore = { read: (k) => real.read(k), add: (k, d) => (writes++, real.add(k, d)) };
+    const account = await durable(counting).open('acme', 'p');
+    for (let i = 0; i < 50; i++) account.add({ outputTokens: 2 });
+    expect(account.used().outputTokens).toBe(100);
+    await account.settle();
+    expect(writes).toBe(2);
+    expect(await real.read({ day: '2026-03-01', tenant: 'acme', provider: 'p' })).toMatchObject({ outputTokens: 100 });
+    expect(account.used().outputTokens).toBe(100);
+  });
+
   it('reports a failed write, keeps the usage counted and sends it again once the store is back', async () => {
     const real = createMemoryDailyUsageStore();
     let down = true;

@@ -28,11 +28,12 @@ interface Entry {
   readonly day: string;
   /** The totals the store last answered (every writer's), or this runtime's own without a store. */
   confirmed: Usage;
-  /** Sent to the store, not answered yet. */
-  pending: Usage;
-  /** A write that failed: counted here and sent again with the next write (or at settle). */
-  unsynced: Usage;
-  readonly writes: Set<Promise<void>>;
+  /** Sent to the store, not answered yet (one write in flight per account). */
+  inFlight: Usage;
+  /** Not sent yet: added while a write was in flight, or a write that failed (sent again with the next one). */
+  queued: Usage;
+  /** The running write loop, if any. */
+  flushing: Promise<void> | undefined;
 }
 
 const maxUsage = (a: Usage, b: Usage): Usage => ({
@@ -41,12 +42,7 @@ const maxUsage = (a: Usage, b: Usage): Usage => ({
   requests: Math.max(a.requests, b.requests),
   costUsd: Math.max(a.costUsd, b.costUsd),
 });
-const negate = (u: Usage): UsageDelta => ({
-  inputTokens: -u.inputTokens,
-  outputTokens: -u.outputTokens,
-  requests: -u.requests,
-  costUsd: -u.costUsd,
-});
+const usedOf = (e: Entry): Usage => addUsage(addUsage(e.confirmed, e.inFlight), e.queued);
 const isZero = (u: Usage) => u.inputTokens === 0 && u.outputTokens === 0 && u.requests === 0 && u.costUsd === 0;
 
 /**
@@ -73,49 +69,26 @@ export class DailyUsage {
   account(tenant: string, provider: string): DailyAccount {
     const key = `${tenant}\u0000${provider}`;
     const current = () => this.entry(key);
-    const keyOf = (e: Entry): DailyUsageKey => ({ day: e.day, tenant, provider });
     const write = (e: Entry, d: UsageDelta) => {
       const store = this.store?.current();
       if (!store) {
         e.confirmed = addUsage(e.confirmed, d);
         return;
       }
-      const send = addUsage(e.unsynced, d);
-      e.unsynced = { ...ZERO_USAGE };
-      if (isZero(send)) return;
-      e.pending = addUsage(e.pending, send);
-      const done = store.add(keyOf(e), send).then(
-        (totals) => {
-          e.pending = addUsage(e.pending, negate(send));
-          // Totals only grow within a day; answers may come back out of order. Until another of
-          // our writes is answered it may be counted twice (in the totals and still pending):
-          // an over-count for a moment, never an under-count.
-          e.confirmed = maxUsage(e.confirmed, totals);
-        },
-        (err: unknown) => {
-          e.pending = addUsage(e.pending, negate(send));
-          e.unsynced = addUsage(e.unsynced, send);
-          this.report(err, `could not record ${tenant}/${provider} usage (kept here, sent again with the next write)`);
-        },
-      );
-      e.writes.add(done);
-      void done.finally(() => e.writes.delete(done));
+      e.queued = addUsage(e.queued, d);
+      void this.flush(e, { day: e.day, tenant, provider }, store);
     };
     return {
       tenant,
       provider,
-      used: () => {
-        const e = current();
-        return addUsage(addUsage(e.confirmed, e.pending), e.unsynced);
-      },
+      used: () => usedOf(current()),
       add: (d) => write(current(), d),
       settle: async () => {
         const e = current();
-        await Promise.all([...e.writes]);
-        if (isZero(e.unsynced)) return;
-        // One more try for what failed before, so the day's total is right if the store is back.
-        write(e, {});
-        await Promise.all([...e.writes]);
+        await e.flushing;
+        // One more try for what a failed write left, so the day's total is right if the store is back.
+        const store = this.store?.current();
+        if (store) await this.flush(e, { day: e.day, tenant, provider }, store);
       },
     };
   }
@@ -151,7 +124,7 @@ export class DailyUsage {
     for (const [key, e] of this.days) {
       if (e.day !== today) continue;
       const [tenant = '', provider = ''] = key.split('\u0000');
-      out.push({ tenant, provider, usage: addUsage(addUsage(e.confirmed, e.pending), e.unsynced) });
+      out.push({ tenant, provider, usage: usedOf(e) });
     }
     return out;
   }
@@ -168,13 +141,50 @@ export class DailyUsage {
       e = {
         day,
         confirmed: { ...ZERO_USAGE },
-        pending: { ...ZERO_USAGE },
-        unsynced: { ...ZERO_USAGE },
-        writes: new Set(),
+        inFlight: { ...ZERO_USAGE },
+        queued: { ...ZERO_USAGE },
+        flushing: undefined,
       };
       this.days.set(key, e);
     }
     return e;
+  }
+
+  /**
+   * Sends what is queued, one write at a time per account: a streamed answer reports usage with
+   * every event, and the increments made while a write is in flight go together in the next one,
+   * so the database sees a few statements per call, not one per event. A failed write leaves its
+   * delta queued (still counted here) and stops until the next write or settle().
+   */
+  private flush(e: Entry, key: DailyUsageKey, store: DailyUsageStore): Promise<void> {
+    if (e.flushing) return e.flushing;
+    if (isZero(e.queued)) return Promise.resolve();
+    const run = async () => {
+      try {
+        while (!isZero(e.queued)) {
+          const send = e.queued;
+          e.queued = { ...ZERO_USAGE };
+          e.inFlight = send;
+          try {
+            // Everyone's totals, ours included; they only grow within a day.
+            e.confirmed = maxUsage(e.confirmed, await store.add(key, send));
+          } catch (err) {
+            e.queued = addUsage(e.queued, send);
+            this.report(
+              err,
+              `could not record ${key.tenant}/${key.provider} usage (kept here, sent again with the next write)`,
+            );
+            return;
+          } finally {
+            e.inFlight = { ...ZERO_USAGE };
+          }
+        }
+      } finally {
+        e.flushing = undefined;
+      }
+    };
+    e.flushing = run();
+    return e.flushing;
   }
 
   private report(err: unknown, what: string): void {
