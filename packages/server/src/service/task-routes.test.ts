@@ -1,17 +1,17 @@
 import Fastify from 'fastify';
 import type { AgentResult } from '@bastion/providers';
-import type { RouteOptions } from '@bastion/agent-runtime';
+import type { ProviderHealth, RouteOptions } from '@bastion/agent-runtime';
 import { succeededResult } from '@bastion/agent-runtime/test-support';
 import { TaskAdmission } from './task-admission';
 import { registerTaskRoutes } from './task-routes';
 import { TaskRuns } from './task-runs';
 import { closeInjected, inject } from './test-support/inject-over-http';
 
-function appWith(result: (options: RouteOptions) => AgentResult, maxInFlight = 4) {
+function appWith(result: (options: RouteOptions) => AgentResult, maxInFlight = 4, health: ProviderHealth[] = []) {
   const calls: RouteOptions[] = [];
   const router = {
     providerIds: ['gemini-cli'],
-    health: () => [],
+    health: () => health,
     route: async (_task: unknown, options: RouteOptions = {}) => (calls.push(options), result(options)),
   };
   const runs = new TaskRuns({ router, metrics: { setInFlight: () => undefined } });
@@ -90,6 +90,29 @@ describe('task routes', () => {
     const draining = await inject(app, { method: 'POST', url: '/v1/tasks', payload: { prompt: 'c' } });
     expect(draining.statusCode).toBe(503);
     expect(draining.headers['retry-after']).toBe('5');
+  });
+
+  it('answers 429 before accepting when the named provider has no bulkhead slot or queue place', async () => {
+    const full: ProviderHealth = {
+      id: 'gemini-cli',
+      breaker: 'closed',
+      coolingDownForMs: 0,
+      inFlight: 2,
+      queued: 1,
+      maxConcurrent: 2,
+      maxQueue: 1,
+    };
+    const { app, calls, runs } = appWith(ok, 4, [full]);
+    const res = await inject(app, {
+      method: 'POST',
+      url: '/v1/tasks',
+      payload: { prompt: 'x', provider: 'gemini-cli' },
+    });
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json().error.message).toContain('gemini-cli 2/2 running, 1/1 queued');
+    expect(calls).toHaveLength(0);
+    expect(runs.inFlight).toBe(0);
   });
 
   it('GET /v1/tasks/:id of an unknown task is 404 NOT_FOUND', async () => {
