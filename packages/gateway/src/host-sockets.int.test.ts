@@ -15,9 +15,10 @@ import {
 } from '@bastion/sandbox';
 import { startEgressGateway } from './egress-gateway';
 import { gatewayEnv, SANDBOX_GATEWAY, wrapCommandWithRelay } from './sandbox-gateway';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 const run = promisify(execFile);
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const limits: ResourceLimits = createPolicyEngine().evaluate(
   ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] }),
 ).limits;

@@ -10,9 +10,10 @@ import { bwrapAvailability, createBwrapExecutor } from '../src/bwrap/bwrap-execu
 import { resolveRootfs } from '../src/bwrap/rootfs';
 import { LABELS } from '../src/labels';
 import type { CaseResult } from '@bastion/core/test-support';
+import { SANDBOX_IMAGE } from '../src/images';
 
 const run = promisify(execFile);
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 
 export type { CaseResult };
 export type CaseOutcome = CaseResult | { missing: string };

@@ -6,6 +6,7 @@ import type { Executor } from '../src/executor';
 import { createDockerExecutor } from '../src/docker/docker-executor';
 import { newSessionIdentity } from '../src/labels';
 import { reapExpired, startReaper } from '../src/reaper/reaper';
+import { SANDBOX_IMAGE } from '../src/images';
 
 const LIMITS = {
   memoryBytes: 256 * 1024 ** 2,
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   if (mode === 'warm') {
     const { createWarmPoolExecutor } = await import('../src/docker/warm-pool');
     const pool = createWarmPoolExecutor({ docker, identity, size: 2 });
-    await pool.prewarm('bastion/sandbox:latest', LIMITS);
+    await pool.prewarm(SANDBOX_IMAGE, LIMITS);
     executor = pool;
   } else {
     executor = createDockerExecutor({ docker, identity });
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     const outcome = await executor.run(
       {
         correlationId: `soak-${i}`,
-        image: 'bastion/sandbox:latest',
+        image: SANDBOX_IMAGE,
         command: ['sh', '-c', 'sleep 0.05'],
         env: {},
         limits: LIMITS,

@@ -30,6 +30,7 @@ import {
 import type { Router } from '@bastion/agent-runtime';
 import type { TaskLedger } from '@bastion/server';
 import type { CaseResult } from '@bastion/core/test-support';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 /**
  * A queue case: `n` tasks in the latency phase (one at a time, the queue idle), p50/p95 from
@@ -55,7 +56,7 @@ const provider: AgentProvider = {
   capabilities: { analyze: true, edit: true },
   plan: (task) => ({
     provider: 'gemini-cli',
-    image: 'bastion/sandbox:latest',
+    image: SANDBOX_IMAGE,
     command: ['agent', '--prompt', task.prompt],
   }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),

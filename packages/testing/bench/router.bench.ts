@@ -16,6 +16,7 @@ import {
 import { createMetrics, createService } from '@bastion/server';
 import type { Router } from '@bastion/agent-runtime';
 import type { CaseResult } from '@bastion/core/test-support';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 export type { CaseResult };
 
@@ -49,7 +50,7 @@ const benchProvider: AgentProvider = {
   capabilities: { analyze: true, edit: true },
   plan: (task) => ({
     provider: 'gemini-cli',
-    image: 'bastion/sandbox:latest',
+    image: SANDBOX_IMAGE,
     command: ['agent', '--prompt', task.prompt],
   }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),

@@ -11,6 +11,7 @@ import { allowAll } from '../test-support/pipeline-stand-ins';
 import { runAgent, type ChangeHandler } from './agent-call';
 import { createPipeline } from './pipeline';
 import { createWorkspaceProvisioner } from '../workspace/workspace-provisioner';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 // A value no pattern rule knows: only the call's known secrets can catch it.
 const KEY = 'crsr_' + 'Zq7Lm2Xp9Rt4Wv8Ky3Nb6Hd1Gf5Js0Ac';
@@ -49,7 +50,7 @@ const jsonProvider: AgentProvider = {
   capabilities: { analyze: true, edit: true },
   plan: () => ({
     provider: 'json-agent',
-    image: 'bastion/sandbox:latest',
+    image: SANDBOX_IMAGE,
     command: ['agent'],
     secretEnv: [{ name: 'AGENT_KEY', secret: 'agent-key' }],
   }),

@@ -3,8 +3,9 @@ import { createMemoryAuditLog } from '../audit/audit-log';
 import type { CallPhase } from './call-phase';
 import { decide, deniedError, parseSpec } from './policy-stage';
 import { allowAll } from '../test-support/pipeline-stand-ins';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
-const spec = { provider: 'exec', image: 'bastion/sandbox:latest', command: ['echo', 'hi'] };
+const spec = { provider: 'exec', image: SANDBOX_IMAGE, command: ['echo', 'hi'] };
 
 describe('parseSpec', () => {
   it('returns the parsed spec with defaults filled in', () => {

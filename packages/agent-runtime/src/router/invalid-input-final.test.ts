@@ -7,6 +7,7 @@ import { createPipeline } from '../pipeline/pipeline';
 import { createWorkspaceProvisioner } from '../workspace/workspace-provisioner';
 import { createRuntimeRouter } from './runtime-router';
 import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 /** A provider that mounts the task's workspace, as gemini-cli (read-only) and cursor (copy) do. */
 const mountingProvider = (id: string, access: 'read-only' | 'copy-read-only'): AgentProvider => ({
@@ -18,7 +19,7 @@ const mountingProvider = (id: string, access: 'read-only' | 'copy-read-only'): A
   capabilities: { analyze: true, edit: false },
   plan: (task) => ({
     provider: id,
-    image: 'bastion/sandbox:latest',
+    image: SANDBOX_IMAGE,
     command: ['ls', '/workspace'],
     ...(task.workspace ? { workspace: { hostPath: task.workspace, access } } : {}),
   }),

@@ -10,6 +10,7 @@ import { createPipeline } from '../pipeline/pipeline';
 import { initSigningKey, verifyProvenance, writeProvenance } from '../provenance';
 import { createRuntimeRouter } from './runtime-router';
 import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 const executor: Executor = {
   backend: 'docker',
@@ -37,7 +38,7 @@ const provider: AgentProvider = {
   flags: {},
   id: 'gemini-cli',
   capabilities: { analyze: true, edit: false },
-  plan: (task) => ({ provider: 'gemini-cli', image: 'bastion/sandbox:latest', command: ['echo', task.prompt] }),
+  plan: (task) => ({ provider: 'gemini-cli', image: SANDBOX_IMAGE, command: ['echo', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout.trim() }),
 };
 

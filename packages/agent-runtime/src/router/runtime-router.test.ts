@@ -12,6 +12,7 @@ import { writeFlagsFileAtomic } from '../flags/flags-file';
 import { createPipeline } from '../pipeline/pipeline';
 import { createRuntimeRouter } from './runtime-router';
 import { allowAll, noSecrets, passThrough } from '../test-support/pipeline-stand-ins';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 function recordingExecutor(): Executor & { requests: ExecutorRequest[] } {
   const requests: ExecutorRequest[] = [];
@@ -44,7 +45,7 @@ const echoProvider = (id: string): AgentProvider => ({
   flags: {},
   id,
   capabilities: { analyze: true, edit: false },
-  plan: (task) => ({ provider: id, image: 'bastion/sandbox:latest', command: ['echo', task.prompt] }),
+  plan: (task) => ({ provider: id, image: SANDBOX_IMAGE, command: ['echo', task.prompt] }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout.trim() }),
 });
 

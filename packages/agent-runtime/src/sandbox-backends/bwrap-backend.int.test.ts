@@ -16,10 +16,10 @@ import { createSecretStore } from '@bastion/security';
 import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../runtime';
-import { createBwrapExecutor, type BwrapExecutor, listCallTmpfs } from '@bastion/sandbox';
+import { createBwrapExecutor, type BwrapExecutor, listCallTmpfs, SANDBOX_IMAGE } from '@bastion/sandbox';
 import { describeWithBwrap, sessionCgroups } from '@bastion/sandbox/test-support';
 
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const SECRET = 'ghp_' + 'Z8x1Yq2Wv3Ut4Sr5Qp6On7Ml8Kj9Ih0GfEdCb';
 
 describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgroups)', () => {

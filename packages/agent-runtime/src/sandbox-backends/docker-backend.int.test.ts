@@ -5,9 +5,9 @@ import { createMemoryAuditLog } from '../audit/audit-log';
 import { execCommand } from '../pipeline/exec-call';
 import { createRuntime, type Runtime } from '../runtime';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
-import { LABELS, createDockerExecutor } from '@bastion/sandbox';
+import { LABELS, createDockerExecutor, SANDBOX_IMAGE } from '@bastion/sandbox';
 
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const SECRET = 'ghp_' + 'Z8x1Yq2Wv3Ut4Sr5Qp6On7Ml8Kj9Ih0GfEdCb';
 
 describeWithDocker('docker executor through the pipeline (real engine)', () => {

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine, type PolicyInput } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { createAuditLog } from '../audit/audit-log';
-import { createDockerExecutor } from '@bastion/sandbox';
+import { createDockerExecutor, SANDBOX_IMAGE } from '@bastion/sandbox';
 import { createRuntime } from '../runtime';
 import { describeWithDocker, managedContainers } from '@bastion/sandbox/test-support';
 import { GATEWAY_PROBE, unhide, type ProbeResult, malformedRequest } from '@bastion/gateway/test-support';
@@ -23,7 +23,7 @@ import {
   wrapCommandWithRelay,
 } from '@bastion/gateway';
 
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const REAL_KEY = `AIzaSy${randomUUID().replace(/-/g, '')}`;
 const SESSION = `gateway-int-${randomUUID()}`;
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_POLICY_INPUT, Policy, createPolicyEngine } from '@bastion/policy';
 import { createRuntime } from '../runtime';
 import { execCommand } from '../pipeline/exec-call';
-import { createWarmPoolExecutor, createBwrapExecutor } from '@bastion/sandbox';
+import { createWarmPoolExecutor, createBwrapExecutor, SANDBOX_IMAGE } from '@bastion/sandbox';
 
 const FLOOD = 'yes aaaaaaaaaaaaaaa | head -c 1G & yes bbbbbbbbbbbbbbbbb | head -c 1G >&2; wait';
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const runtime = createRuntime({ policy: () => engine, ...(executor ? { executor } : {}) });
   const spec = {
     provider: 'exec',
-    image: 'bastion/sandbox:latest',
+    image: SANDBOX_IMAGE,
     command: ['sh', '-c', FLOOD],
     resources: { outputBytes: capBytes },
   };

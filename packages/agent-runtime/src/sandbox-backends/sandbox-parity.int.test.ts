@@ -10,10 +10,10 @@ import {
   describeWithBwrap,
   sessionCgroups,
 } from '@bastion/sandbox/test-support';
-import { createDockerExecutor, createBwrapExecutor } from '@bastion/sandbox';
+import { createDockerExecutor, createBwrapExecutor, SANDBOX_IMAGE } from '@bastion/sandbox';
 import type { Executor } from '@bastion/sandbox';
 
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const SHM_MIB = 8;
 
 /**

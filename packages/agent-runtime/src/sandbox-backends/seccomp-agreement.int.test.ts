@@ -26,8 +26,9 @@ import {
   createBwrapExecutor,
   compileWithLibseccomp,
 } from '@bastion/sandbox';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const limits = {
   memoryBytes: 256 << 20,
   cpus: 0.5,

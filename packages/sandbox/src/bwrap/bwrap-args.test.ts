@@ -1,4 +1,5 @@
 import { bwrapArgs, launcherScript } from './bwrap-args';
+import { SANDBOX_IMAGE } from '../images';
 
 const rootfs = {
   root: '/var/lib/bastion/rootfs/abc/root',
@@ -17,7 +18,7 @@ const limits = {
 };
 const request = {
   correlationId: 'c',
-  image: 'bastion/sandbox:latest',
+  image: SANDBOX_IMAGE,
   command: ['sh', '-c', 'echo hi'],
   env: { HOME: '/home/x', FOO: 'bar' },
   limits,

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithDocker } from '../test-support/docker-suite';
+import { SANDBOX_IMAGE } from '../images';
 
 const REPO = join(__dirname, '../../../..');
 
@@ -36,7 +37,7 @@ describeWithDocker('ops/docker/rootfs.sh prunes trees no image uses any more', (
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const rootfs = (env: Record<string, string> = {}) =>
-    execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), 'bastion/sandbox:latest'], {
+    execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), SANDBOX_IMAGE], {
       env: { ...process.env, BASTION_ROOTFS_DIR: dir, ...env },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { containerCreateOptions } from './container-config';
+import { SANDBOX_IMAGE } from '../images';
 
 const limits = {
   memoryBytes: 256 * 1024 ** 2,
@@ -14,7 +15,7 @@ describe('hardened container definition', () => {
   const opts = containerCreateOptions(
     {
       correlationId: 'c',
-      image: 'bastion/sandbox:latest',
+      image: SANDBOX_IMAGE,
       command: ['true'],
       env: { A: 'b' },
       limits,

@@ -2,9 +2,10 @@ import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { createPolicyEngine, ExecutionSpec } from '@bastion/policy';
 import { createDockerExecutor } from './docker-executor';
+import { SANDBOX_IMAGE } from '../images';
 
 const limits = createPolicyEngine().evaluate(
-  ExecutionSpec.parse({ provider: 'exec', image: 'bastion/sandbox:latest', command: ['true'] }),
+  ExecutionSpec.parse({ provider: 'exec', image: SANDBOX_IMAGE, command: ['true'] }),
 ).limits;
 
 /** An engine stand-in whose createContainer answers only when told to. */
@@ -34,7 +35,7 @@ describe('docker executor shutdown', () => {
     const engine = slowEngine();
     const executor = createDockerExecutor({ docker: engine.docker });
     const run = executor.run(
-      { correlationId: 'c', image: 'bastion/sandbox:latest', command: ['sleep', '600'], env: {}, limits, mounts: [] },
+      { correlationId: 'c', image: SANDBOX_IMAGE, command: ['sleep', '600'], env: {}, limits, mounts: [] },
       { onStdout: () => undefined, onStderr: () => undefined },
     );
     const outcome = run.then(

@@ -4,8 +4,9 @@ import { describeWithDocker, managedContainers } from '../test-support/docker-su
 import type { ExecutorOutcome } from '../executor';
 import { createWarmPoolExecutor, type WarmPoolExecutor } from './warm-pool';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
+import { SANDBOX_IMAGE } from '../images';
 
-const IMAGE = 'bastion/sandbox:latest';
+const IMAGE = SANDBOX_IMAGE;
 const limits: ResourceLimits = createPolicyEngine().evaluate(
   ExecutionSpec.parse({ provider: 'exec', image: IMAGE, command: ['true'] }),
 ).limits;

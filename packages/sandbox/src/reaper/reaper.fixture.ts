@@ -8,6 +8,7 @@ import { createBwrapExecutor } from '../bwrap/bwrap-executor';
 import { createTmpfsMounter } from '../bwrap/call-tmpfs';
 import { startReaper } from './reaper';
 import { openRuntimeDir } from '../runtime-dir/runtime-dir';
+import { SANDBOX_IMAGE } from '../images';
 
 const LIMITS = {
   memoryBytes: 64 * 1024 ** 2,
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     const ids: string[] = [];
     for (let i = 0; i < Number(process.argv[3] ?? 3); i++) {
       const c = await docker.createContainer({
-        Image: 'bastion/sandbox:latest',
+        Image: SANDBOX_IMAGE,
         Cmd: ['sleep', '600'],
         Labels: containerLabels(identity, `fixture-${i}`, Date.now() + 600_000),
         HostConfig: { NetworkMode: 'none', AutoRemove: false },
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     void executor.run(
       {
         correlationId: 'fixture',
-        image: 'bastion/sandbox:latest',
+        image: SANDBOX_IMAGE,
         command: ['sh', '-c', 'sleep 600 & sleep 600'],
         env: {},
         limits: LIMITS,

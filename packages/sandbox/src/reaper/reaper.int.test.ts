@@ -12,6 +12,7 @@ import { ensureRootfs, sessionCgroups } from '../test-support/bwrap-suite';
 import { listCallTmpfs, mountCallTmpfs, unmountCallTmpfs } from '../bwrap/call-tmpfs';
 import { createCallCgroup, ensureSessionCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
 import { reapExpired, startReaper } from './reaper';
+import { SANDBOX_IMAGE } from '../images';
 
 const REPO = join(__dirname, '../../../..');
 // Inside the package so the fixture's external packages resolve from its node_modules.
@@ -90,7 +91,7 @@ describeWithDocker('reaper (real engine)', () => {
     // Nothing has run in the watchdog yet: node takes tens of ms to start.
     expect(ready).toBe(false);
     const c = await docker.createContainer({
-      Image: 'bastion/sandbox:latest',
+      Image: SANDBOX_IMAGE,
       Cmd: ['sleep', '600'],
       Labels: containerLabels(identity, 'bg', Date.now() + 600_000),
     });
@@ -104,7 +105,7 @@ describeWithDocker('reaper (real engine)', () => {
     const identity = newSessionIdentity();
     const reaper = await startReaper({ docker, sessionId: identity.sessionId, quietChecks: 1 });
     const c = await docker.createContainer({
-      Image: 'bastion/sandbox:latest',
+      Image: SANDBOX_IMAGE,
       Cmd: ['sleep', '600'],
       Labels: containerLabels(identity, 'close', Date.now() + 600_000),
     });
@@ -117,12 +118,12 @@ describeWithDocker('reaper (real engine)', () => {
   it('reapExpired removes managed containers past their expiry and leaves the others', async () => {
     const identity = newSessionIdentity();
     const old = await docker.createContainer({
-      Image: 'bastion/sandbox:latest',
+      Image: SANDBOX_IMAGE,
       Cmd: ['true'],
       Labels: containerLabels(identity, 'old', Date.now() - 1_000),
     });
     const fresh = await docker.createContainer({
-      Image: 'bastion/sandbox:latest',
+      Image: SANDBOX_IMAGE,
       Cmd: ['true'],
       Labels: containerLabels(identity, 'fresh', Date.now() + 600_000),
     });

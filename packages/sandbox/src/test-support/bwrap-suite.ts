@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bwrapAvailability } from '../bwrap/bwrap-executor';
 import type { CgroupLayout } from '../bwrap/cgroups';
 import { describeWhenAvailable } from './docker-suite';
+import { SANDBOX_IMAGE } from '../images';
 
 const REPO = join(__dirname, '../../../..');
 
@@ -11,7 +12,7 @@ const REPO = join(__dirname, '../../../..');
  * Brings the image's rootfs up to date (ops/docker/rootfs.sh, keyed by the image's recipe; ~80 ms
  * when it already is), so a suite never runs a tree unpacked from an older build; returns why not.
  */
-export function ensureRootfs(image = 'bastion/sandbox:latest'): string | null {
+export function ensureRootfs(image = SANDBOX_IMAGE): string | null {
   try {
     execFileSync('bash', [join(REPO, 'ops/docker/rootfs.sh'), image], {
       stdio: ['ignore', 'ignore', 'pipe'],

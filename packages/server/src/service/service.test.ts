@@ -19,6 +19,7 @@ import { createMetrics } from '../metrics/metrics';
 import type { ProviderBinding } from '@bastion/agent-runtime';
 import { createService, type StartedService } from './service';
 import { allowAll, noSecrets, passThrough, succeededResult } from '@bastion/agent-runtime/test-support';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -75,7 +76,7 @@ const fakeCursor: AgentProvider = {
   capabilities: cursorCaps,
   plan: (task) => ({
     provider: 'cursor',
-    image: 'bastion/sandbox:latest',
+    image: SANDBOX_IMAGE,
     command: ['cursor-agent', '-p', task.prompt],
   }),
   parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout.trim() }),

@@ -5,7 +5,7 @@ import { createPolicyEngine } from '@bastion/policy';
 import { createSecretStore } from '@bastion/security';
 import { providerRegistry, type AgentProvider, type PlanContext } from '@bastion/providers';
 import { createAgentRunner, createMemoryAuditLog, createRuntime, defaultBindings } from '@bastion/agent-runtime';
-import { type ExecutorRequest, type SandboxAttachment } from '@bastion/sandbox';
+import { type ExecutorRequest, type SandboxAttachment, SANDBOX_IMAGE } from '@bastion/sandbox';
 import { createMemoryExecutor } from '../memory-executor/memory-executor';
 import { FAKE_CURSOR_AGENT_PATH } from '../fake-cursor-agent/fake-cursor-agent';
 
@@ -115,7 +115,7 @@ describe('the pipeline invariant, for every registered provider', () => {
         correlationId: 'c',
         mode: 'read-only',
         workspaceMountPath: '/workspace',
-        image: 'bastion/sandbox:latest',
+        image: SANDBOX_IMAGE,
         gatewayUrl: 'http://127.0.0.1:8080',
         maxArgBytes: 16384,
         agentInstall: { hostDir: '/opt/agent', executable: 'cursor-agent', network: 'none' },

@@ -1,9 +1,10 @@
 import type { ExecutorRequest } from '@bastion/sandbox';
 import { createMemoryExecutor } from './memory-executor';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 const request: ExecutorRequest = {
   correlationId: 'c1',
-  image: 'bastion/sandbox:latest',
+  image: SANDBOX_IMAGE,
   command: ['echo', 'hi'],
   env: {},
   limits: {

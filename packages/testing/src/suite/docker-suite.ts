@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 export { engineAvailable, managedContainers } from '@bastion/sandbox';
 
 /** The images the provider and failure suites run; ops/docker/build.sh builds them offline. */
-export const SANDBOX_IMAGES = { sandbox: 'bastion/sandbox:latest', geminiCli: 'bastion/gemini-cli:latest' } as const;
+export const SANDBOX_IMAGES = { sandbox: SANDBOX_IMAGE, geminiCli: 'bastion/gemini-cli:latest' } as const;
 
 /** Why the suites cannot run here (no engine, an image missing), or undefined when they can. */
 export function engineProblem(images: readonly string[] = Object.values(SANDBOX_IMAGES)): string | undefined {

@@ -6,9 +6,10 @@ import { describeError, exitCodeFor, printJson, type Io } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
+import { SANDBOX_IMAGE } from '@bastion/sandbox';
 
 /** The image a `bastion exec` runs in when --image is not given (a daemon keeps it warm). */
-export const DEFAULT_EXEC_IMAGE = 'bastion/sandbox:latest';
+export const DEFAULT_EXEC_IMAGE = SANDBOX_IMAGE;
 
 export function registerExec(program: Command, ctx: CliContext): void {
   const exec = program
