@@ -9,8 +9,14 @@ const REPO = join(__dirname, '../../../..');
 // Inside the package so the fixture's external packages resolve from its node_modules.
 const OUT = join(REPO, 'packages/agent-runtime/node_modules/.cache/bastion/output-flood-fixture.cjs');
 const MiB = 1024 * 1024;
-/** What a Node process holds besides the output: code, the engine client, GC headroom for the call's own objects. */
-const CONSTANT = 128 * MiB;
+/**
+ * What a Node process holds besides the output: code, the engine client, GC headroom for the call's
+ * own objects. Node 24's larger default young generation adds ~80 MiB of headroom: the same flood at
+ * a 64 MiB cap grew RSS by +159..180 MiB on Node 20 and +246..275 MiB on Node 24. The bug this guards
+ * against (a join plus the gate's re-sanitizing, ~4 × the cap) measured +282..312 on Node 20, about
+ * +360..390 with that headroom: still over 2 × cap + 192 MiB (320 MiB at this cap).
+ */
+const CONSTANT = 192 * MiB;
 
 interface FloodReport {
   baseRss: number;

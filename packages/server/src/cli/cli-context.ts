@@ -250,7 +250,8 @@ export function createCliContext(
       dailyStore = store;
     },
     fail(error, json) {
-      if (json) printJson(io, { status: 'failed', error: error.toInfo() });
+      // One small document: written whole before the exit, which waits for stdout to flush (bin.ts).
+      if (json) void printJson(io, { status: 'failed', error: error.toInfo() });
       else io.stderr(describeError(error.toInfo()));
       setExitCode(125);
     },

@@ -79,7 +79,7 @@ export async function runProgram(program: Command, argv: readonly string[], io: 
       if (hint) io.stderr(`hint: ${hint}\n`);
       if (argv.includes('--json')) {
         const message = err.message.replace(/^error: /, '') + (hint ? `; ${hint}` : '');
-        printJson(io, { status: 'failed', error: { code: 'INVALID_INPUT', message, retryable: false } });
+        await printJson(io, { status: 'failed', error: { code: 'INVALID_INPUT', message, retryable: false } });
       }
       return { exitCode: USAGE_EXIT_CODE };
     }

@@ -21,7 +21,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
       const settings = describeSettings(ctx.settings({ config: opts.config, flagsFile: opts.flagsFile }));
       const checks = await runDoctor({ secrets: createSecretStore(), env: ctx.env });
       const ok = checks.every((c) => c.status !== 'fail');
-      if (opts.json) printJson(ctx.io, { ok, checks, settings });
+      if (opts.json) await printJson(ctx.io, { ok, checks, settings });
       // The report is the command's output (stdout); only the verdict line is a diagnostic.
       else {
         ctx.io.stdout(checks.map(formatCheck).join('') + formatSettings(settings));

@@ -44,7 +44,7 @@ export function registerFlags(program: Command, ctx: CliContext): void {
     try {
       const all = await service.list();
       if (opts.json)
-        printJson(ctx.io, {
+        await printJson(ctx.io, {
           file: settings.flagsFile?.value ?? null,
           systemFile: settings.systemFlagsFile ?? null,
           flags: all,
@@ -66,7 +66,7 @@ export function registerFlags(program: Command, ctx: CliContext): void {
     const service = await ctx.flagService();
     try {
       const evaluation = await service.evaluate(name);
-      if (opts.json) printJson(ctx.io, evaluation);
+      if (opts.json) await printJson(ctx.io, evaluation);
       else ctx.io.stdout(describe(evaluation));
       ctx.setExitCode(0);
     } catch (err) {
@@ -104,7 +104,7 @@ export function registerFlags(program: Command, ctx: CliContext): void {
       const doc = await readFlagsFile(file);
       doc[name] = parsed.value;
       await writeFlagsFileAtomic(file, doc);
-      if (opts.json) printJson(ctx.io, { file, name, value: parsed.value });
+      if (opts.json) await printJson(ctx.io, { file, name, value: parsed.value });
       else ctx.io.stderr(`${name}=${String(parsed.value)} written to ${file}\n`);
       ctx.setExitCode(0);
     } catch (err) {

@@ -21,7 +21,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       try {
         const { initSigningKey } = await import('../lazy/provenance');
         const key = await initSigningKey(await keyPath(opts.key), { force: opts.force === true });
-        if (opts.json) printJson(ctx.io, { keyFile: key.path, keyId: key.keyId, publicKey: key.publicKeyPem });
+        if (opts.json) await printJson(ctx.io, { keyFile: key.path, keyId: key.keyId, publicKey: key.publicKeyPem });
         else {
           ctx.io.stderr(`bastion: signing key written to ${key.path} (mode 600), key id ${key.keyId}\n`);
           ctx.io.stdout(key.publicKeyPem);
@@ -39,7 +39,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       try {
         const { loadSigningKey } = await import('../lazy/provenance');
         const key = await loadSigningKey(await keyPath(opts.key));
-        if (opts.json) printJson(ctx.io, { keyFile: key.path, keyId: key.keyId, publicKey: key.publicKeyPem });
+        if (opts.json) await printJson(ctx.io, { keyFile: key.path, keyId: key.keyId, publicKey: key.publicKeyPem });
         else ctx.io.stdout(key.publicKeyPem);
       } catch (err) {
         ctx.fail(BastionError.from(err, 'INVALID_INPUT'), opts.json);

@@ -15,7 +15,7 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
     )
     .argument('<file>', 'policy file (YAML or JSON)')
     .option('--json', 'print one JSON document on stdout')
-    .action((file: string, opts: { json?: boolean }) => {
+    .action(async (file: string, opts: { json?: boolean }) => {
       if (!existsSync(file)) {
         return ctx.fail(
           new BastionError(
@@ -27,7 +27,7 @@ export function registerPolicy(program: Command, ctx: CliContext): void {
       }
       const result = checkPolicyText(readFileSync(file, 'utf8'));
       if (opts.json) {
-        printJson(ctx.io, {
+        await printJson(ctx.io, {
           file,
           ok: result.ok,
           problems: result.problems,

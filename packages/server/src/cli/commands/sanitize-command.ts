@@ -25,7 +25,7 @@ export function registerSanitize(
       for await (const chunk of stdin) emit(stream.write(chunk));
       emit(stream.end());
       const redactions = stream.redactions();
-      if (opts.json) printJson(ctx.io, { text: parts.join(''), redactions });
+      if (opts.json) await printJson(ctx.io, { text: parts.join(''), redactions });
       else if (redactions.length > 0)
         ctx.io.stderr(`bastion: redacted ${redactions.map((r) => `${r.ruleId}×${r.count}`).join(', ')}\n`);
     });

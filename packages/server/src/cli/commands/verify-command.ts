@@ -31,7 +31,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           opts.workspace ? { workspace: resolve(opts.workspace) } : {},
         );
         if (opts.json)
-          printJson(
+          await printJson(
             ctx.io,
             outcome.ok
               ? { ok: true, keyId: outcome.keyId, checkedPaths: outcome.checkedPaths, statement: outcome.statement }
