@@ -39,18 +39,23 @@ const script = (s: Record<string, unknown>) => `\`\`\`bastion-fake-script\n${JSO
 // Copies live in the runtime directory as ws-<pid>-<start>-<random>: this process's are ours.
 const copyRoot = defaultCopyRoot();
 const OWN = `ws-${process.pid}-`;
+/** statfs(2)'s f_type of tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
 
 /** Copy filesystems of one process (default this one) mounted right now, with their size in bytes. */
 function ownCopyMounts(prefix = OWN): { path: string; bytes: number; usedBytes: number }[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(` - tmpfs ${COPY_FS_SOURCE} `))
-    .map((l) => l.split(' ')[4])
-    .filter((p) => p.startsWith(`${copyRoot}/${prefix}`))
-    .map((path) => {
-      const st = statfsSync(path);
-      return { path, bytes: st.blocks * st.bsize, usedBytes: (st.blocks - st.bfree) * st.bsize };
-    });
+  return (
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(` - tmpfs ${COPY_FS_SOURCE} `))
+      .map((l) => l.split(' ')[4])
+      .filter((p) => p.startsWith(`${copyRoot}/${prefix}`))
+      .map((path) => ({ path, st: statfsSync(path) }))
+      // A copy unmounted between reading mountinfo and statfs reports the disk under it (once
+      // 252 GiB under CI): only a filesystem that is still tmpfs is the copy's.
+      .filter(({ st }) => st.type === TMPFS_MAGIC)
+      .map(({ path, st }) => ({ path, bytes: st.blocks * st.bsize, usedBytes: (st.blocks - st.bfree) * st.bsize }))
+  );
 }
 
 describeWithDocker('the Cursor copy: no privilege, bounded, removed (fake cursor-agent, real sandbox)', () => {
