@@ -300,9 +300,11 @@ export class Detector {
     }
     const merged = mergeSpans(spans, text);
     if (final) return { spans: merged, limit };
-    // A last line that ends in a long base64 run may be the first of a wrapped blob (`base64`
-    // output, a key body): it waits for the next line, so the rules see the blob whole.
-    if (endsInEncodedLine(text, limit)) limit = lineStartOf(text, limit - 1);
+    // A last line that ends in a long base64 run may be part of a wrapped blob (`base64` output, a
+    // key body): it waits for the next line, and so does every encoded line right before it, so the
+    // rules see the blob whole, as a one-shot scan joins it (holding only the last line let a cut
+    // emit the blob's first lines unjoined). The forced cut still bounds what is held.
+    while (limit > 0 && endsInEncodedLine(text, limit)) limit = lineStartOf(text, limit - 1);
     // A span that crosses the limit is only final once the text after it has arrived. At a forced
     // cut the text after it is there (the stream holds a look-ahead): the cut moves to the span.
     for (let i = merged.length - 1; i >= 0; i--) {
