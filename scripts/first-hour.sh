@@ -139,7 +139,7 @@ if [ "$engine" = ok ]; then
   has "$err" "bastion: agent running" "progress on stderr while the agent runs"
   has "$err" "bastion: parsing gemini-cli's output" "progress names the parsing phase"
   GOOGLE_GEMINI_BASE_URL="$url" GEMINI_API_KEY="$key" try 125 "run --provider gemini-cli --intent edit" -- bastion run --provider gemini-cli --intent edit --workspace ws "Fix it"
-  has "$err" "not capable of --intent edit; use --provider cursor" "refused as not capable, naming a provider that is"
+  has "$err" "cannot edit; providers that can: cursor, claude-code" "refused as not capable, naming the providers that are"
 
   log "images: the clone's recipes match the images the checkout built (no rebuild, no retag)"
   want="$(cd "$clone/ops/docker" && here="$PWD" SUITE="${BASTION_DEBIAN_SUITE:-bookworm}" BASE_PACKAGES=procps,ca-certificates bash -c '. ./recipes.sh; sandbox_recipe')"
