@@ -13,6 +13,7 @@ import { listCallTmpfs, mountCallTmpfs, unmountCallTmpfs } from '../bwrap/call-t
 import { createCallCgroup, ensureSessionCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
 import { reapExpired, startReaper } from './reaper';
 import { SANDBOX_IMAGE } from '../images';
+import { openRuntimeDir } from '../runtime-dir/runtime-dir';
 
 const REPO = join(__dirname, '../../../..');
 // Inside the package so the fixture's external packages resolve from its node_modules.
@@ -160,6 +161,20 @@ describe('reaper for host sockets (per-call runtime directories)', () => {
     expect(kept.dirs.every((d) => existsSync(d))).toBe(true);
     other.child.kill('SIGKILL');
     await new Promise((r) => other.child.once('exit', r));
+  });
+
+  it("a runtime closed in a process that goes on leaves that process's live socket directories alone", async () => {
+    // Two runtimes one after the other in one process: the first one's watchdog must not sweep the
+    // directory a call of the second holds (same pid-start stamp) once the first is closed.
+    const dir = await (await openRuntimeDir({ root })).createCallDir('gw');
+    try {
+      const reaper = await startReaper({ sessionId: newSessionIdentity().sessionId, runtimeRoot: root });
+      await reaper.close();
+      await until(() => !processAlive(reaper.pid), 10_000);
+      expect(existsSync(dir.path)).toBe(true);
+    } finally {
+      await dir.close();
+    }
   });
 
   it('reapExpired sweeps the socket directories a killed runtime left (no watchdog) on the next start', async () => {

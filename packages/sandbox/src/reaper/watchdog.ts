@@ -13,7 +13,8 @@ import { join } from 'node:path';
  * the pipe, then reads stdin until it closes. A closed stdin means the runtime is gone (normal
  * exit, crash or SIGKILL alike): it removes every container labelled with the session, kills and
  * removes the session's bwrap cgroups, unmounts the session's bwrap /tmp mounts, checks again a few
- * times for creations that were in flight, removes the process's per-call directories, and exits.
+ * times for creations that were in flight, removes the process's per-call directories once that
+ * process is gone, and exits.
  */
 export interface WatchdogConfig {
   /** The engine's Unix socket; null for a bwrap-only runtime. */
@@ -154,13 +155,33 @@ function reapTmpfs(cfg: WatchdogConfig): void {
   tryRmdir(dir);
 }
 
+/** Whether the process named by a `<pid>-<start>` stamp still runs (same pid and same start time). */
+function stampAlive(stamp: string): boolean {
+  const [pid, start] = stamp.split('-');
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === start;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The runtime's per-call directories (host sockets) in its private runtime directory: named
- * <kind>-<pid>-<start>-<random>, so only the dead process's own are removed.
+ * <kind>-<pid>-<start>-<random>, so only the dead process's own are removed. The stamp names the
+ * process, not the runtime: a process may close one runtime and go on with another (a test file,
+ * a library user), whose calls hold directories with the same stamp. So they are removed only once
+ * that process is gone; a process that lives on removes its own (CallDir.close), and what it leaks
+ * is the next start's (sweepStaleCallDirs).
  */
-function reapRuntimeDirs(cfg: WatchdogConfig): void {
+async function reapRuntimeDirs(cfg: WatchdogConfig): Promise<void> {
   const dirs = cfg.runtimeCallDirs;
   if (!dirs) return;
+  // A graceful close comes just before the process exits: give it a moment to be gone.
+  for (let waited = 0; stampAlive(dirs.stamp); waited += 100) {
+    if (waited >= 2_000) return;
+    await sleep(100);
+  }
   let names: string[];
   try {
     names = readdirSync(dirs.root);
@@ -191,7 +212,7 @@ export function runWatchdog(configJson: string): void {
       await reapContainers(cfg);
       reapCgroups(cfg);
       reapTmpfs(cfg);
-      reapRuntimeDirs(cfg);
+      await reapRuntimeDirs(cfg);
     } finally {
       process.exit(0);
     }
