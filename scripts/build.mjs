@@ -5,6 +5,7 @@
 // never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
 import {
+  bundleDependencies,
   deferNamedImports,
   deferUnusedDockerTransports,
   importFromDefiningModule,
@@ -45,6 +46,7 @@ const plugins = () => [
     join(dirname(outfile), 'deferred'),
   ),
   deferUnusedDockerTransports(),
+  bundleDependencies(['zod']),
   resolveDependenciesWhereImported(),
   importFromDefiningModule(root),
 ];
