@@ -119,4 +119,35 @@ describe('bastion-relay', () => {
     const code = await new Promise<number | null>((resolve) => run.on('exit', resolve));
     expect({ code, stdout }).toEqual({ code: 7, stdout: 'from the gateway' });
   });
+
+  it('passes a client half-close on to the gateway and still delivers the answer the gateway sends after it', async () => {
+    // An HTTP/1.0-style client: send the request, shut the write side, read the answer until the gateway ends.
+    const gateway = join(dir, 'gateway.sock');
+    const gatewayErrors: string[] = [];
+    server = createServer({ allowHalfOpen: true }, (c) => {
+      c.on('error', (err: NodeJS.ErrnoException) => gatewayErrors.push(err.code ?? err.message));
+      let request = '';
+      c.on('data', (d: Buffer) => (request += d.toString()));
+      // The gateway answers only once it has seen the end of the request.
+      c.on('end', () => setTimeout(() => c.end(`answer to ${request}`), 50));
+    });
+    await new Promise<void>((resolve) => server.listen(gateway, resolve));
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const client = [
+      `const s = require('net').connect({ port: ${port}, host: '127.0.0.1', allowHalfOpen: true });`,
+      `s.on('connect', () => s.end('the request'));`,
+      `s.on('data', (d) => process.stdout.write(d));`,
+      `s.on('end', () => process.exit(7));`,
+      `s.on('close', () => process.exit(9));`,
+    ].join('\n');
+    const run = spawn(
+      process.execPath,
+      [RELAY_BIN, '--listen', `127.0.0.1:${port}`, '--socket', gateway, '--', process.execPath, '-e', client],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    run.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => run.on('exit', resolve));
+    expect({ code, stdout, gatewayErrors }).toEqual({ code: 7, stdout: 'answer to the request', gatewayErrors: [] });
+  });
 });

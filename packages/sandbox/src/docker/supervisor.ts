@@ -127,8 +127,11 @@ export function startRelay(
   onUpstreamError?: (err: NodeJS.ErrnoException) => void,
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer((client) => {
-      const upstream = connect(relay.socket);
+    // Half-open on both sides: a client that shuts its write side (an HTTP/1.0-style request, `curl -T`, a
+    // proxy CONNECT that ends its upload) still waits for the answer. pipe() then ends the upstream's write
+    // side when the client ends and the client's when the upstream ends; each socket closes once both are done.
+    const server = createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = connect({ path: relay.socket, allowHalfOpen: true });
       client.setNoDelay(true);
       client.pipe(upstream);
       upstream.pipe(client);
