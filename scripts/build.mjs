@@ -46,7 +46,7 @@ const plugins = () => [
     join(dirname(outfile), 'deferred'),
   ),
   deferUnusedDockerTransports(),
-  bundleDependencies(['zod']),
+  bundleDependencies(['zod', 'commander']),
   resolveDependenciesWhereImported(),
   importFromDefiningModule(root),
 ];

@@ -3,7 +3,7 @@
 // the version it declared (policy's yaml@2, not a yaml@1 hoisted next to the bundle).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
 export function resolveDependenciesWhereImported() {
@@ -36,12 +36,17 @@ export function resolveDependenciesWhereImported() {
  */
 export function bundleDependencies(packages) {
   const inPackage = (importer, name) => importer.includes(`/node_modules/${name}/`);
+  const bundled = new Set(packages);
   return {
     name: 'bundle-dependencies',
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-        if (!packages.includes(name) || args.pluginData === 'bundled') return undefined;
+        if (args.pluginData === 'bundled' || args.path.startsWith('node:')) return undefined;
+        // A bundled package's own dependencies come with it (pino's sonic-boom, and its atomic-sleep…).
+        const fromBundled = [...bundled].some((p) => inPackage(args.importer, p)) && !isBuiltin(name);
+        if (!packages.includes(name) && !fromBundled) return undefined;
+        bundled.add(name);
         // Resolved by esbuild from the importer, as node would: each importer gets its declared version.
         return b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'bundled' });
       });
