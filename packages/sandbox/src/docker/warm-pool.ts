@@ -50,6 +50,8 @@ export type WarmPoolExecutor = Executor & {
     warmHits: number;
     coldFallbacks: number;
     rejectedHellos: number;
+    /** Refills and destroys that failed off the call's path (each also went to onCleanupError). */
+    backgroundFailures: number;
     targets: { image: string; target: number; ready: number }[];
   };
 };
@@ -83,20 +85,20 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
     runtimeDir: async () => options.runtimeDir ?? (await sharedRuntimeDir()),
     reportCleanup,
   });
-  const background = new PoolBackground();
+  const background = new PoolBackground((err) => reportCleanup(err, 'pool-background'));
   const profiles = new Map<string, Profile>();
   let closed = false;
   let warmHits = 0;
   let coldFallbacks = 0;
 
   const retire = (slots: readonly PoolContainer[]) => {
-    for (const slot of slots) void background.track(containers.destroy(slot));
+    for (const slot of slots) background.track(containers.destroy(slot));
   };
 
   function refill(profile: Profile): void {
     for (let n = profile.slots.fillsNeeded(closed); n > 0; n--) {
       profile.slots.beginFill();
-      void background.track(
+      background.track(
         containers.provision(profile.image, profile.limits).then(
           (slot) => {
             if (profile.slots.fillSucceeded(slot, closed) === 'retired') return containers.destroy(slot);
@@ -184,6 +186,7 @@ export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolE
         warmHits,
         coldFallbacks,
         rejectedHellos: containers.rejectedHellos,
+        backgroundFailures: background.failures,
         targets,
       };
     },
