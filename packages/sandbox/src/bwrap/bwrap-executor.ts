@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { BastionError, type Clock } from '@bastion/core';
-import { SECCOMP_PROFILE as seccompProfile, type SeccompProfile } from '../seccomp-profile';
+import type { SeccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { bwrapArgs, launcherScript, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
@@ -9,8 +8,6 @@ import { BwrapSession } from './bwrap-session';
 import { CallMounts } from './call-mounts';
 import { DEFAULT_TMPFS_ROOT } from './call-tmpfs';
 import { createCallCgroup, detectCgroupLayout, type CallCgroup, type CgroupLayout } from './cgroups';
-import { cachedSeccompProgram } from './seccomp-program-cache';
-import { libseccompProblem } from './libseccomp-compiler';
 
 export interface BwrapExecutorOptions {
   /** Directory ops/docker/rootfs.sh unpacks images into (default $BASTION_ROOTFS_DIR or /var/lib/bastion/rootfs). */
@@ -42,25 +39,8 @@ export type BwrapExecutor = Executor & {
   readonly tmpfsRoot: string | null;
 };
 
-/** Whether this host can run the bwrap backend at all, and why not. */
-export function bwrapAvailability(
-  bwrapPath = 'bwrap',
-): { ok: true; layout: CgroupLayout } | { ok: false; reason: string } {
-  try {
-    execFileSync(bwrapPath, ['--version'], { stdio: 'ignore', timeout: 5_000 });
-  } catch {
-    return { ok: false, reason: `${bwrapPath} is not installed (apt-get install bubblewrap)` };
-  }
-  const layout = detectCgroupLayout();
-  if ('unavailable' in layout) return { ok: false, reason: layout.unavailable };
-  // libseccomp (a python process, ~30-60 ms) is only needed to compile the seccomp program: with
-  // the default profile's program already compiled and cached, a CLI call does not start python.
-  if (cachedSeccompProgram(seccompProfile) === undefined) {
-    const libseccomp = libseccompProblem();
-    if (libseccomp !== null) return { ok: false, reason: libseccomp };
-  }
-  return { ok: true, layout };
-}
+// Kept here too: callers import it with the executor (it moved to its own file with its cache).
+export { bwrapAvailability } from './bwrap-availability';
 
 /**
  * Daemonless backend: one bubblewrap sandbox per call over the sandbox image's root filesystem,
