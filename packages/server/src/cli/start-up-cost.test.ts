@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { version } from '../../package.json';
 
 const ROOT = join(__dirname, '../../../..');
@@ -69,6 +69,19 @@ describe('bastion start-up pays only for the command it runs', () => {
       ...(JSON.parse(readFileSync(record, 'utf8')) as { packages: string[]; files: string[] }),
     };
   }
+
+  it('starts as an executable through its #! line, node flags included (the README puts it on PATH that way)', () => {
+    // `env -S` splits the #! line into node and its heap flag; a host whose env cannot would fail here.
+    const run = spawnSync(join(ROOT, 'packages/server/bin/bastion.cjs'), ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(version);
+    expect(readFileSync(join(ROOT, 'packages/server/bin/bastion.cjs'), 'utf8').split('\n')[0]).toBe(
+      '#!/usr/bin/env -S node --min-semi-space-size=16',
+    );
+  });
 
   it('answers --version from package.json without loading any package or the CLI runner', () => {
     const run = packagesLoadedBy(['--version']);
