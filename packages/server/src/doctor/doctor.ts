@@ -20,6 +20,8 @@ export interface DoctorOptions {
   providers?: readonly ProviderManifest[];
   /** Operator image overrides by provider id (as in the config's images). */
   imageOverrides?: ImageOverrides;
+  /** The image the operator runs `bastion exec --image` in, checked besides the providers' images. */
+  execImage?: string;
   /** With a secret store holding a Gemini key, also checks that key and its quota through the gateway. */
   secrets?: SecretStore;
   env?: Readonly<Record<string, string | undefined>>;
@@ -62,7 +64,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           },
     );
     checks.push(engineCgroupCheck(info));
-    checks.push(...(await imageChecks(docker, imageNeeds(providers, options.imageOverrides))));
+    checks.push(...(await imageChecks(docker, imageNeeds(providers, options.imageOverrides, options.execImage))));
   }
 
   checks.push(await bwrapCheck());

@@ -36,6 +36,14 @@ describe('bastion doctor, per registered provider', () => {
     expect(needs.some((n) => n.image === 'bastion/claude-code:latest')).toBe(false);
   });
 
+  it('checks the image given to `bastion exec --image` under the name exec, once even when a provider shares it', () => {
+    const own = imageNeeds(manifests, {}, 'registry.local/sandbox:dev');
+    expect(own.at(-1)).toEqual({ image: 'registry.local/sandbox:dev', providers: ['exec'] });
+    const shared = imageNeeds(manifests, {}, 'bastion/sandbox:latest');
+    expect(shared.filter((n) => n.image === 'bastion/sandbox:latest')).toHaveLength(1);
+    expect(shared.find((n) => n.image === 'bastion/sandbox:latest')?.providers).toContain('exec');
+  });
+
   it('reports each upstream key as missing with the variables to set, naming the providers that need it', () => {
     const checks = upstreamKeyChecks(manifests, storeFor({}));
     const names = new Set(manifests.flatMap((m) => m.upstreams.map((u) => `${u.name} api key`)));

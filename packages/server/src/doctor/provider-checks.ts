@@ -18,9 +18,14 @@ export interface ImageNeed {
 
 /**
  * Which images the registered providers need, from their manifests: the required base images
- * first, then one entry per distinct provider image (an operator override counts as the image).
+ * first, then one entry per distinct provider image (an operator override counts as the image), and
+ * the image given to `bastion exec --image`, if any, under the name `exec` (its ExecutionSpec provider).
  */
-export function imageNeeds(manifests: readonly ProviderManifest[], overrides: ImageOverrides = {}): ImageNeed[] {
+export function imageNeeds(
+  manifests: readonly ProviderManifest[],
+  overrides: ImageOverrides = {},
+  execImage?: string,
+): ImageNeed[] {
   const needs = new Map<string, ImageNeed>(REQUIRED_IMAGES.map((image) => [image, { image, providers: [] }]));
   for (const manifest of manifests) {
     const image = providerImage(manifest, overrides);
@@ -29,6 +34,11 @@ export function imageNeeds(manifests: readonly ProviderManifest[], overrides: Im
     if (overrides[manifest.id] === undefined) need.recipe = manifest.image;
     need.providers.push(manifest.id);
     needs.set(image, need);
+  }
+  if (execImage !== undefined) {
+    const need = needs.get(execImage) ?? { image: execImage, providers: [] };
+    need.providers.push('exec');
+    needs.set(execImage, need);
   }
   return [...needs.values()];
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { createSecretStore } from '@bastion/security';
+import { providerRegistry } from '@bastion/providers';
 import { describeSettings } from '@bastion/agent-runtime';
 import { runDoctor, type DoctorCheck } from '../../doctor/doctor';
+import { upstreamKeyEnvHelp } from '../../doctor/doctor-env-help';
 import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
@@ -16,10 +18,15 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file to report on (default: $BASTION_CONFIG, else the system config file)')
     .option('--flags-file <file>', 'flags file to report on (default: $BASTION_FLAGS_FILE)')
-    .action(async (opts: { json?: boolean; config?: string; flagsFile?: string }) => {
+    .option('--image <image>', 'also check this image, the one you give `bastion exec --image`')
+    .action(async (opts: { json?: boolean; config?: string; flagsFile?: string; image?: string }) => {
       // Which file and variable set what, so "why is autofix on?" has an answer on the host.
       const settings = describeSettings(ctx.settings({ config: opts.config, flagsFile: opts.flagsFile }));
-      const checks = await runDoctor({ secrets: createSecretStore(), env: ctx.env });
+      const checks = await runDoctor({
+        secrets: createSecretStore(),
+        env: ctx.env,
+        ...(opts.image !== undefined ? { execImage: opts.image } : {}),
+      });
       const ok = checks.every((c) => c.status !== 'fail');
       if (opts.json) await printJson(ctx.io, { ok, checks, settings });
       // The report is the command's output (stdout); only the verdict line is a diagnostic.
@@ -42,7 +49,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     ],
     env: {
       DOCKER_HOST: 'the Docker engine to check (default unix:///var/run/docker.sock)',
-      GEMINI_API_KEY: 'checked against the Gemini API through the gateway when set',
+      ...upstreamKeyEnvHelp(providerRegistry.manifests),
       ...COMMON_ENV,
       BASTION_FLAGS_FILE: 'flags file to report on',
     },
