@@ -22,7 +22,7 @@ import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
 import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
-import { createGatewayProvisioner, upstreamSecretSources, DailyUsage, GatewayHealth } from '@bastion/gateway';
+import { upstreamSecretSources, DailyUsage, GatewayHealth, type GatewayProvisionerOptions } from '@bastion/gateway';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;
@@ -81,7 +81,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       ? guardWorkspaceProvisioner(createWorkspaceProvisioner(), options.workspaceAccess)
       : createWorkspaceProvisioner(),
     egress:
-      options.egress ?? createGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage, health: gatewayHealth }),
+      options.egress ?? lazyGatewayProvisioner({ secrets, logger: audit.logger, dailyUsage, health: gatewayHealth }),
   });
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -92,6 +92,21 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return closing;
   };
   return { pipeline, audit, secrets, dailyUsage, gatewayHealth, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * The gateway provisioner, loaded by the first call that is granted egress: the gateway's modules
+ * (proxy, CONNECT handling, robots.txt, metering) cost a one-shot `bastion exec` without network
+ * ~10 ms of start-up (issue 26). One provisioner is made and kept, as before.
+ */
+function lazyGatewayProvisioner(options: GatewayProvisionerOptions): EgressProvisioner {
+  let real: Promise<EgressProvisioner> | undefined;
+  return {
+    async attach(network, call) {
+      real ??= import('@bastion/gateway').then((g) => g.createGatewayProvisioner(options));
+      return (await real).attach(network, call);
+    },
+  };
 }
 
 export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
