@@ -43,6 +43,9 @@ export interface ApiProxy {
 
 const REQUEST_CREDENTIALS = ['authorization', 'x-goog-api-key', 'x-api-key', 'proxy-authorization', 'cookie'];
 
+/** Connection errors that mean no byte of the request reached the upstream. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 type Refusal = { status: number; body: string; contentType: string; retryAfterMs?: number };
@@ -171,6 +174,8 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
           return forward(req, res, body, true);
         }
         o.log?.warn({ event: 'egress.upstream-error', host: o.upstream.host, code }, 'upstream failed');
+        // Never connected: the request was not sent, so its reserved count is given back.
+        if (NOT_CONNECTED.has(code)) o.meter?.releaseRequest();
         if (!res.headersSent) {
           res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
           res.end(`bastion egress gateway: ${o.upstream.host} could not be reached (${code})\n`);
@@ -200,8 +205,9 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         plain(403, { kind: 'api', host, reason: `${req.method} ${url.pathname} is not a ${api.name} API path` }),
       );
 
-    // Model, rate limit and budget, in that order; true when the request may go upstream.
-    const admit = (model: ModelVerdict): boolean => {
+    // Model, rate limit and budget, in that order; true when the request may go upstream. Async:
+    // a daily budget is reserved where it is kept (one atomic write in the task database).
+    const admit = async (model: ModelVerdict): Promise<boolean> => {
       if (!model.allow) {
         o.record({ kind: 'model', host, reason: model.reason, model: model.model });
         refuse(res, {
@@ -224,7 +230,23 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         });
         return false;
       }
-      const spent = o.meter?.admitRequest();
+      let spent: BudgetBreach | undefined;
+      try {
+        spent = await o.meter?.reserveRequest();
+      } catch (err) {
+        // The daily budget could not be checked: nothing is sent rather than spend unchecked.
+        const reason = err instanceof Error ? err.message : String(err);
+        o.log?.warn(
+          { event: 'egress.budget-unavailable' },
+          'model request refused: the daily budget could not be checked',
+        );
+        refuse(res, {
+          status: 503,
+          body: `bastion egress gateway: ${oneLine(reason)}\n`,
+          contentType: 'text/plain; charset=utf-8',
+        });
+        return false;
+      }
       if (spent) {
         o.log?.warn(
           { event: 'egress.budget-refused', limit: spent.limit, scope: spent.scope },
@@ -265,32 +287,40 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
               res,
               plain(413, { kind: 'protocol', host, reason: `the request body is over ${MAX_MODEL_BODY_BYTES} bytes` }),
             );
-          if (admit(checkModelInBody(field, body, o.models))) send(body);
+          admit(checkModelInBody(field, body, o.models)).then(
+            (ok) => ok && send(body),
+            (err: unknown) => o.onInternalError(res, err),
+          );
         } catch (err) {
           o.onInternalError(res, err);
         }
       });
     }
-    if (!admit(checkModelPath(api.model, url.pathname, o.models))) return;
-
     // The body is held so a retry on a fresh connection can send it again (prompts are small);
     // past API_RETRY_BUFFER_BYTES it is streamed instead, so memory stays bounded.
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      chunks.push(c);
-      size += c.length;
-      if (size <= API_RETRY_BUFFER_BYTES) return;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      const stream = new PassThrough();
-      for (const held of chunks.splice(0)) stream.write(held);
-      req.pipe(stream);
-      send(stream);
+    const streamBody = () => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (c: Buffer) => {
+        chunks.push(c);
+        size += c.length;
+        if (size <= API_RETRY_BUFFER_BYTES) return;
+        req.off('data', onData);
+        req.off('end', onEnd);
+        const stream = new PassThrough();
+        for (const held of chunks.splice(0)) stream.write(held);
+        req.pipe(stream);
+        send(stream);
+      };
+      const onEnd = () => send(Buffer.concat(chunks));
+      req.on('data', onData);
+      req.on('end', onEnd);
     };
-    const onEnd = () => send(Buffer.concat(chunks));
-    req.on('data', onData);
-    req.on('end', onEnd);
+    // The body waits, paused in the request, until admission has decided and the listeners attach.
+    admit(checkModelPath(api.model, url.pathname, o.models)).then(
+      (ok) => ok && streamBody(),
+      (err: unknown) => o.onInternalError(res, err),
+    );
   };
 
   return {

@@ -1,4 +1,4 @@
-import { ZERO_USAGE, type Usage } from '@bastion/policy';
+import { BUDGET_LIMIT_KEYS, ZERO_USAGE, type BudgetLimitKey, type BudgetLimits, type Usage } from '@bastion/policy';
 
 /** One daily account: a UTC day (YYYY-MM-DD), a tenant and the provider its calls went to. */
 export interface DailyUsageKey {
@@ -27,6 +27,42 @@ export interface DailyUsageStore {
    * other writer added: that is how a worker learns of the others' spend.
    */
   add(key: DailyUsageKey, delta: UsageDelta): Promise<Usage>;
+  /**
+   * Admission: adds the delta only if the totals after it stay within `limits` (see
+   * exceededLimit), deciding and adding in one atomic step, so concurrent callers on any number of
+   * workers cannot all pass a check and overshoot together. Answers the totals either way (after
+   * the delta when admitted). What a reservation held but did not use is given back with a
+   * negative `add`.
+   */
+  reserve(key: DailyUsageKey, delta: UsageDelta, limits: BudgetLimits): Promise<DailyReservation>;
+}
+
+export interface DailyReservation {
+  readonly admitted: boolean;
+  readonly totals: Usage;
+}
+
+const fieldOf: Record<BudgetLimitKey, keyof Usage & keyof UsageDelta> = {
+  maxInputTokens: 'inputTokens',
+  maxOutputTokens: 'outputTokens',
+  maxCostUsd: 'costUsd',
+  maxModelRequests: 'requests',
+};
+
+/**
+ * The first limit that `totals` plus `delta` would break, or undefined when it fits. Requests are
+ * counted, so the request limit may be reached exactly; a token or cost limit ends the call when
+ * the total gets to it (usage-meter.ts), so a reservation must leave that total below it. A store
+ * implements the same rule in its own language (the SQL store: one conditional upsert).
+ */
+export function exceededLimit(totals: Usage, delta: UsageDelta, limits: BudgetLimits): BudgetLimitKey | undefined {
+  for (const k of BUDGET_LIMIT_KEYS) {
+    const max = limits[k];
+    if (max === undefined) continue;
+    const after = (totals[fieldOf[k]] as number) + (delta[fieldOf[k]] ?? 0);
+    if (k === 'maxModelRequests' ? after > max : after >= max) return k;
+  }
+  return undefined;
 }
 
 /** The store's contract in memory: for tests and for callers that want the port without a database. */
@@ -39,6 +75,12 @@ export function createMemoryDailyUsageStore(): DailyUsageStore {
       const u = rows.get(id(key)) ?? { ...ZERO_USAGE };
       rows.set(id(key), addUsage(u, d));
       return { ...rows.get(id(key))! };
+    },
+    reserve: async (key, d, limits) => {
+      const u = rows.get(id(key)) ?? { ...ZERO_USAGE };
+      if (exceededLimit(u, d, limits) !== undefined) return { admitted: false, totals: { ...u } };
+      rows.set(id(key), addUsage(u, d));
+      return { admitted: true, totals: { ...rows.get(id(key))! } };
     },
   };
 }

@@ -1,6 +1,13 @@
 import { BastionError, type Clock } from '@bastion/core';
-import { ZERO_USAGE, type Usage } from '@bastion/policy';
-import { addUsage, type DailyUsageKey, type DailyUsageStore, type UsageDelta } from './daily-usage-store';
+import { ZERO_USAGE, type BudgetLimits, type Usage } from '@bastion/policy';
+import {
+  addUsage,
+  exceededLimit,
+  type DailyReservation,
+  type DailyUsageKey,
+  type DailyUsageStore,
+  type UsageDelta,
+} from './daily-usage-store';
 
 /** Tenants times providers remembered at once; the oldest day's entries go first. */
 const MAX_ACCOUNTS = 4096;
@@ -11,6 +18,13 @@ export interface DailyAccount {
   /** What this tenant used of this provider today (UTC): this runtime's calls, and with a store every writer's as last seen. */
   used(): Usage;
   add(delta: UsageDelta): void;
+  /**
+   * Adds `delta` only if today's totals stay within `limits`, decided atomically where the totals
+   * live (the store's one conditional write when there is one, so concurrent calls on every worker
+   * cannot all pass together). A store that cannot answer throws SANDBOX_UNAVAILABLE (retryable):
+   * a budget that cannot be checked admits nothing. A negative add() gives back what went unused.
+   */
+  reserve(delta: UsageDelta, limits: BudgetLimits): Promise<DailyReservation>;
   /** Resolves once this account's writes to the store are done (at once without a store); a call awaits it at its end. */
   settle(): Promise<void>;
 }
@@ -43,6 +57,7 @@ const maxUsage = (a: Usage, b: Usage): Usage => ({
   costUsd: Math.max(a.costUsd, b.costUsd),
 });
 const usedOf = (e: Entry): Usage => addUsage(addUsage(e.confirmed, e.inFlight), e.queued);
+const hasNegative = (u: Usage) => u.inputTokens < 0 || u.outputTokens < 0 || u.requests < 0 || u.costUsd < 0;
 const isZero = (u: Usage) => u.inputTokens === 0 && u.outputTokens === 0 && u.requests === 0 && u.costUsd === 0;
 
 /**
@@ -51,8 +66,9 @@ const isZero = (u: Usage) => u.inputTokens === 0 && u.outputTokens === 0 && u.re
  * restart starts the day at zero. With a store (the task database) each account is read when a call
  * opens it and every increment is written through atomically; the store answers with everyone's
  * totals, so workers on several hosts and both runtimes of one `serve` spend one budget, and a
- * restart keeps the day. The budget check stays synchronous on the last totals seen: a call learns
- * of another worker's spend at its start and at each of its own writes.
+ * restart keeps the day. A model request is admitted by reserve(): one atomic conditional write in
+ * the store, so concurrent requests on every worker admit exactly what the budget fits; tokens and
+ * cost are known only from the answers and are added as they stream.
  */
 export class DailyUsage {
   private readonly days = new Map<string, Entry>();
@@ -83,6 +99,31 @@ export class DailyUsage {
       provider,
       used: () => usedOf(current()),
       add: (d) => write(current(), d),
+      reserve: async (d, limits) => {
+        const e = current();
+        const store = this.store?.current();
+        if (!store) {
+          // One process, one thread: checking and adding here are one step already.
+          if (exceededLimit(usedOf(e), d, limits) !== undefined) return { admitted: false, totals: usedOf(e) };
+          e.confirmed = addUsage(e.confirmed, d);
+          return { admitted: true, totals: usedOf(e) };
+        }
+        const key = { day: e.day, tenant, provider };
+        // This call's usage not yet written goes first, so the store decides on it too.
+        await this.flush(e, key, store);
+        let answer: DailyReservation;
+        try {
+          answer = await store.reserve(key, d, limits);
+        } catch (err) {
+          throw new BastionError(
+            'SANDBOX_UNAVAILABLE',
+            `the daily budget of tenant "${tenant}" for ${provider} could not be checked in the task database, so the model request was not sent: make the database reachable and retry`,
+            { cause: err, retryable: true },
+          );
+        }
+        e.confirmed = maxUsage(e.confirmed, answer.totals);
+        return { admitted: answer.admitted, totals: usedOf(e) };
+      },
       settle: async () => {
         const e = current();
         await e.flushing;
@@ -166,8 +207,10 @@ export class DailyUsage {
           e.queued = { ...ZERO_USAGE };
           e.inFlight = send;
           try {
-            // Everyone's totals, ours included; they only grow within a day.
-            e.confirmed = maxUsage(e.confirmed, await store.add(key, send));
+            // Everyone's totals, ours included; they only grow within a day, except by a release
+            // (a negative delta), whose answer is then the totals as they are.
+            const answer = await store.add(key, send);
+            e.confirmed = hasNegative(send) ? answer : maxUsage(e.confirmed, answer);
           } catch (err) {
             e.queued = addUsage(e.queued, send);
             this.report(

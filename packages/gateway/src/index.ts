@@ -24,6 +24,8 @@ export { UsageMeter, type BudgetBreach, type UsageMeterOptions } from './usage-m
 export { DailyUsage, type DailyAccount, type DailyUsageOptions } from './daily-usage';
 export {
   createMemoryDailyUsageStore,
+  exceededLimit,
+  type DailyReservation,
   type DailyUsageKey,
   type DailyUsageStore,
   type UsageDelta,

@@ -6,6 +6,7 @@ import {
   type Usage,
 } from '@bastion/policy';
 import type { DailyAccount } from './daily-usage';
+import { exceededLimit } from './daily-usage-store';
 import { costUsd, priceOf } from './model-prices';
 
 /** Which budget a call reached, with the totals it had then (never content, never a key). */
@@ -80,6 +81,44 @@ export class UsageMeter {
     this.usage.requests++;
     this.o.dailyAccount?.add({ requests: 1 });
     return undefined;
+  }
+
+  /**
+   * admitRequest() with the daily budget decided where it is kept: the request is reserved in the
+   * daily account (with a store, one atomic conditional write), so concurrent requests of every
+   * worker admit exactly what the day's budget fits. Throws SANDBOX_UNAVAILABLE when the store
+   * cannot answer: the request is then not sent.
+   */
+  async reserveRequest(): Promise<BudgetBreach | undefined> {
+    const account = this.o.dailyAccount;
+    const daily = this.o.daily;
+    if (!account || !daily) return this.admitRequest();
+    if (this.exceeded) return this.exceeded;
+    const runMax = this.o.run?.maxModelRequests;
+    if (runMax !== undefined && this.usage.requests + 1 > runMax) return this.trip('run', 'maxModelRequests', runMax);
+    const spent = this.check();
+    if (spent) return spent;
+    // Counted for the run before the store answers, so this call's concurrent requests see it.
+    this.usage.requests++;
+    let answer;
+    try {
+      answer = await account.reserve({ requests: 1 }, daily);
+    } catch (err) {
+      this.usage.requests--;
+      throw err;
+    }
+    if (answer.admitted) return undefined;
+    this.usage.requests--;
+    const limit =
+      exceededLimit(answer.totals, { requests: 1 }, daily) ?? BUDGET_LIMIT_KEYS.find((k) => daily[k] !== undefined)!;
+    return this.trip('daily', limit, daily[limit]!);
+  }
+
+  /** An admitted request never reached the model API (it could not be connected): its count is given back. */
+  releaseRequest(): void {
+    if (this.usage.requests === 0) return;
+    this.usage.requests--;
+    this.o.dailyAccount?.add({ requests: -1 });
   }
 
   /** One relayed response; `model` from the request path when the provider names it there. */

@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BastionError } from '@bastion/core';
-import type { DailyUsageStore } from '@bastion/gateway';
+import { BastionError, type Clock } from '@bastion/core';
 import { lockEmbeddedStore, type HeldLock } from './embedded-store-lock';
 import { createPgClient, createPgliteClient } from './sql-client';
-import { createSqlDailyUsageStore } from './sql-daily-usage-store';
+import { createSqlDailyUsageStore, type SqlDailyUsageStore } from './sql-daily-usage-store';
 import { createSqlTaskLedger } from './sql-task-ledger';
 import type { TaskLedger } from './task-ledger';
 
@@ -49,7 +48,15 @@ function redact(value: string): string {
 }
 
 /** The ledger, and the daily usage of the gateways' budgets kept in the same database. */
-export type OpenedTaskLedger = TaskLedger & { readonly dailyUsage: DailyUsageStore };
+export type OpenedTaskLedger = TaskLedger & { readonly dailyUsage: SqlDailyUsageStore };
+
+export interface OpenTaskLedgerOptions {
+  onIdleError?: (err: Error) => void;
+  /** Days of daily usage rows kept before today; older ones are deleted at open and daily (default 35). */
+  dailyUsageRetentionDays?: number;
+  /** Today's date for the prune at open; default Date.now. */
+  clock?: Clock;
+}
 
 /**
  * Opens (and migrates) the ledger. A server that cannot be reached or refuses us is
@@ -58,7 +65,7 @@ export type OpenedTaskLedger = TaskLedger & { readonly dailyUsage: DailyUsageSto
  */
 export async function openTaskLedger(
   location: DatabaseLocation,
-  options: { onIdleError?: (err: Error) => void } = {},
+  options: OpenTaskLedgerOptions = {},
 ): Promise<OpenedTaskLedger> {
   let lock: HeldLock | undefined;
   if (location.kind === 'embedded') {
@@ -73,7 +80,11 @@ export async function openTaskLedger(
         : await createPgliteClient(location.dir);
     const ledger = await createSqlTaskLedger(db);
     // Same database and connections: the daily budgets live beside the tasks (migration 2).
-    const dailyUsage = createSqlDailyUsageStore(db);
+    const dailyUsage = createSqlDailyUsageStore(db, {
+      ...(options.dailyUsageRetentionDays !== undefined ? { retentionDays: options.dailyUsageRetentionDays } : {}),
+      onError: (err) => options.onIdleError?.(err),
+    });
+    await dailyUsage.prune(new Date((options.clock ?? Date.now)()).toISOString().slice(0, 10));
     if (!lock) return { ...ledger, dailyUsage };
     const held = lock;
     return { ...ledger, dailyUsage, close: () => ledger.close().finally(() => held.release()) };

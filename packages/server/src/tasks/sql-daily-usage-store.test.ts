@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { PRUNE_EXPECTED, RESERVATION_EXPECTED } from './test-support/daily-usage-scenarios';
 
 const run = promisify(execFile);
 const PACKAGE = resolve(__dirname, '../..');
@@ -46,13 +47,14 @@ describe('daily usage in the embedded task database (pglite:DIR)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const step = async (name: string) =>
-    JSON.parse((await run(process.execPath, [script, dataDir, name], { timeout: 40_000 })).stdout) as Record<
+  const step = async (name: string, dir = dataDir) =>
+    JSON.parse((await run(process.execPath, [script, dir, name], { timeout: 40_000 })).stdout) as Record<
       string,
       unknown
     >;
+  const freshDir = () => mkdtemp(join(dataDir, 'fresh-'));
 
-  it('adds concurrent increments atomically, each answered with the totals so far, and keeps the day across a restart', async () => {
+  it('adds concurrent increments atomically, each answered with the totals so far, and keeps the day across a restart until it is past the retention window', async () => {
     const spent = await step('spend');
     expect(spent.before).toEqual({ inputTokens: 0, outputTokens: 0, requests: 0, costUsd: 0 });
     // 40 concurrent upserts: none lost, and each answer is a distinct running total.
@@ -69,6 +71,16 @@ describe('daily usage in the embedded task database (pglite:DIR)', () => {
       used: { inputTokens: 4000, outputTokens: 280, requests: 2, costUsd: 10 },
       breach: { scope: 'daily', limit: 'maxModelRequests' },
       errors: 0,
+    });
+
+    // Opened 50 days later, the ledger prunes at open: the old day is gone (retention 35 days).
+    expect(await step('reopen-later')).toEqual({ used: { inputTokens: 0, outputTokens: 0, requests: 0, costUsd: 0 } });
+  }, 60_000);
+
+  it('reserves atomically (K concurrent reservations against a budget that fits M admit exactly M) and prunes rows past the retention window', async () => {
+    expect(await step('scenarios', await freshDir())).toEqual({
+      reservation: RESERVATION_EXPECTED,
+      prune: PRUNE_EXPECTED,
     });
   }, 60_000);
 });

@@ -3,18 +3,28 @@
 import { DailyUsage, UsageMeter } from '@bastion/gateway';
 import type { BastionError } from '@bastion/core';
 import { openTaskLedger, parseDatabaseLocation } from '../open-task-ledger';
+import { pruneScenario, reservationScenario } from './daily-usage-scenarios';
 
 const NOON = Date.parse('2026-03-01T12:00:00Z');
 const KEY = { day: '2026-03-01', tenant: 'acme', provider: 'gemini-cli' };
 
 async function main(dir: string, step: string): Promise<unknown> {
-  const ledger = await openTaskLedger(parseDatabaseLocation(`pglite:${dir}`));
+  // The ledger prunes daily rows older than its retention at open, counted back from its clock.
+  const ledger = await openTaskLedger(parseDatabaseLocation(`pglite:${dir}`), {
+    clock: () => (step === 'reopen-later' ? Date.parse('2026-04-20T12:00:00Z') : NOON),
+  });
   const errors: BastionError[] = [];
   const daily = new DailyUsage({
     clock: () => NOON,
     store: { current: () => ledger.dailyUsage, onError: (e) => errors.push(e) },
   });
   try {
+    if (step === 'scenarios')
+      return {
+        reservation: await reservationScenario(ledger.dailyUsage),
+        prune: await pruneScenario(ledger.dailyUsage),
+      };
+    if (step === 'reopen-later') return { used: await ledger.dailyUsage.read(KEY) };
     if (step === 'spend') {
       const before = await ledger.dailyUsage.read(KEY);
       const answers = await Promise.all(
