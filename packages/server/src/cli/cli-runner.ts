@@ -1,6 +1,7 @@
 import type { CommandName } from './command-names';
 import type { Io } from './output';
 import { buildProgram, runProgram, type CliRun } from './program';
+import { useInterpretedZod } from './zod-config';
 
 /**
  * The CLI's heavier half (commander, the context, the commands' loaders), loaded by main.ts
@@ -13,6 +14,7 @@ export async function runCommands(
   io: Io,
   env: NodeJS.ProcessEnv,
 ): Promise<CliRun> {
+  useInterpretedZod(); // before the commands' modules (and their schemas) load
   if (names.length === 0) return runProgram(await buildProgram([], undefined, io), argv, io);
   let exitCode = 0;
   const { createCliContext } = await import('./cli-context');
