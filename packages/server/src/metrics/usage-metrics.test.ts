@@ -42,6 +42,8 @@ describe('usage metrics', () => {
     expect(text).toContain('bastion_budget_exceeded_total{provider="other",scope="daily"} 1');
     expect(text).toContain('bastion_model_usage_today{provider="gemini-cli",kind="input_tokens"} 100');
     expect(text).toContain('bastion_model_usage_today{provider="gemini-cli",kind="requests"} 3');
+    // It says whose view it is: this process's, which lags the database when there is one.
+    expect(text).toMatch(/# HELP bastion_model_usage_today .*as this process last saw it.*lag/);
     // Tenants are summed, never a label: their names are not a bounded set.
     expect(text).not.toMatch(/acme|globex/);
   });

@@ -40,7 +40,9 @@ export function registerUsageMetrics(registry: Registry, labels: LabelSets, pref
   let daily: DailyUsage | undefined;
   new Gauge({
     name: `${prefix}model_usage_today`,
-    help: 'Model usage this UTC day per provider, summed over tenants, as the runtime holds it for daily budgets (in memory: a restart starts at zero)',
+    // Each process's view, not a database query per scrape: cheap, and summing it over processes is
+    // wrong either way (with a task database each view already includes the others' spend).
+    help: "Model usage this UTC day per provider, summed over tenants, as this process last saw it for daily budgets: without --database its own calls' usage (a restart starts at zero); with a task database the totals the database last answered to this process's calls, which include other workers' spend up to then but lag it. The exact day's totals are in the database's bastion_daily_usage table; do not sum this over processes",
     labelNames: ['provider', 'kind'] as const,
     registers: [registry],
     collect() {

@@ -1,5 +1,5 @@
 import { BastionError } from '@bastion/core';
-import { openTaskLedger, parseDatabaseLocation } from './open-task-ledger';
+import { openTaskLedger, parseDatabaseLocation, retentionDaysFrom } from './open-task-ledger';
 
 describe('--database', () => {
   it('takes a postgres URL or pglite:DIR and refuses anything else with INVALID_INPUT naming both forms', () => {
@@ -39,5 +39,20 @@ describe('--database', () => {
     expect(error?.message).toContain('127.0.0.1:1');
     expect(error?.message).toContain('ensure-postgres.sh');
     expect(error?.message).not.toContain('s3cret-pw');
+  });
+});
+
+describe('$BASTION_DAILY_USAGE_RETENTION_DAYS', () => {
+  it('keeps the 35-day default when unset or empty, takes whole days, and refuses anything else with INVALID_INPUT', () => {
+    expect(retentionDaysFrom({})).toBeUndefined();
+    expect(retentionDaysFrom({ BASTION_DAILY_USAGE_RETENTION_DAYS: ' ' })).toBeUndefined();
+    expect(retentionDaysFrom({ BASTION_DAILY_USAGE_RETENTION_DAYS: '400' })).toBe(400);
+    for (const bad of ['0', '-3', '1.5', 'forever'])
+      expect(() => retentionDaysFrom({ BASTION_DAILY_USAGE_RETENTION_DAYS: bad })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_INPUT',
+          message: expect.stringMatching(/whole number of at least 1/),
+        }),
+      );
   });
 });

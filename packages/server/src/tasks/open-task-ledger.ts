@@ -4,6 +4,8 @@ import { BastionError, type Clock } from '@bastion/core';
 import { lockEmbeddedStore, type HeldLock } from './embedded-store-lock';
 import { createPgClient, createPgliteClient } from './sql-client';
 import { createSqlDailyUsageStore, type SqlDailyUsageStore } from './sql-daily-usage-store';
+
+export { retentionDaysFrom } from './sql-daily-usage-store';
 import { createSqlTaskLedger } from './sql-task-ledger';
 import type { TaskLedger } from './task-ledger';
 
@@ -52,8 +54,8 @@ export type OpenedTaskLedger = TaskLedger & { readonly dailyUsage: SqlDailyUsage
 
 export interface OpenTaskLedgerOptions {
   onIdleError?: (err: Error) => void;
-  /** Days of daily usage rows kept before today; older ones are deleted at open and daily (default 35). */
-  dailyUsageRetentionDays?: number;
+  /** Days of daily usage rows kept before today; older ones are deleted at open and daily (default 35, see retentionDaysFrom). */
+  dailyUsageRetentionDays?: number | undefined;
   /** Today's date for the prune at open; default Date.now. */
   clock?: Clock;
 }

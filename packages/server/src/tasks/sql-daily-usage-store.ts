@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { BastionError } from '@bastion/core';
 import type { DailyReservation, DailyUsageKey, DailyUsageStore, UsageDelta } from '@bastion/gateway';
 import type { BudgetLimits, Usage } from '@bastion/policy';
@@ -73,6 +74,22 @@ on conflict (day, tenant, provider) do update set
 returning ${COLUMNS}`;
 
 export const DEFAULT_DAILY_USAGE_RETENTION_DAYS = 35;
+
+/** The variable an operator sets to keep daily usage rows longer or shorter than 35 days. */
+export const RETENTION_ENV = 'BASTION_DAILY_USAGE_RETENTION_DAYS';
+
+/** Reads $BASTION_DAILY_USAGE_RETENTION_DAYS (absent or empty: the default); anything but a whole number >= 1 is INVALID_INPUT. */
+export function retentionDaysFrom(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const raw = env[RETENTION_ENV]?.trim();
+  if (!raw) return undefined;
+  const parsed = z.coerce.number().int().min(1).safeParse(raw);
+  if (!parsed.success)
+    throw new BastionError(
+      'INVALID_INPUT',
+      `${RETENTION_ENV}="${raw}" is not a number of days: set a whole number of at least 1 (default ${DEFAULT_DAILY_USAGE_RETENTION_DAYS}) or unset it`,
+    );
+  return parsed.data;
+}
 
 export interface SqlDailyUsageStoreOptions {
   /** Days of daily rows kept before today (UTC); older rows are deleted. Default 35: a month's reports and then some. */

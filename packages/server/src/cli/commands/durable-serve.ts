@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { Router } from '@bastion/agent-runtime';
-import { openTaskLedger, parseDatabaseLocation } from '../../tasks/open-task-ledger';
+import { openTaskLedger, parseDatabaseLocation, retentionDaysFrom } from '../../tasks/open-task-ledger';
 import { routerTaskRunner } from '../../tasks/router-task-runner';
 import type { TaskLedger } from '../../tasks/task-ledger';
 import { createTaskMetrics } from '../../tasks/task-metrics';
@@ -35,6 +35,7 @@ export async function startDurableServe(
 ): Promise<DurableServe> {
   const location = parseDatabaseLocation(o.database);
   const ledger = await openTaskLedger(location, {
+    dailyUsageRetentionDays: retentionDaysFrom(ctx.env),
     onIdleError: (err) =>
       ctx.io.stderr(
         `bastion serve: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`,

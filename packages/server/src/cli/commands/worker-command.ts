@@ -74,7 +74,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
           ),
         );
       const [
-        { parseDatabaseLocation, openTaskLedger },
+        { parseDatabaseLocation, openTaskLedger, retentionDaysFrom },
         { routerCapacity, startTaskWorker },
         { routerTaskRunner },
         { startTaskRuntime },
@@ -102,6 +102,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       let ledger;
       try {
         ledger = await openTaskLedger(location, {
+          dailyUsageRetentionDays: retentionDaysFrom(ctx.env),
           onIdleError: (err) =>
             ctx.io.stderr(
               `bastion worker: database connection lost (${(err as NodeJS.ErrnoException).code ?? err.message}); reconnecting\n`,
