@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEgressGateway, type StartedEgressGateway } from './egress-gateway';
 import { UsageMeter, type BudgetBreach } from './usage-meter';
+import { DailyUsage } from './daily-usage';
+import { createMemoryDailyUsageStore, type DailyUsageStore } from './daily-usage-store';
 
 const KEY = 'AIzaSy-real-key-0123456789abcdefghijkl';
 const sse = (usage: { promptTokenCount: number; candidatesTokenCount: number }, text: string) =>
@@ -124,5 +126,67 @@ describe('egress gateway usage and budgets', () => {
     expect(t).toMatchObject({ inputTokens: 31, outputTokens: 13, requests: 2 });
     // 11 in + 4 out at 0.30/2.50 per MTok, 20 in + 9 out at 3/15 per MTok.
     expect(t.costUsd).toBeCloseTo((11 * 0.3 + 4 * 2.5 + 20 * 3 + 9 * 15) / 1e6, 6);
+  });
+
+  describe('daily budget reserved before each request', () => {
+    const DAY = { day: '2026-03-01', tenant: 'acme', provider: 'gemini-cli' };
+    const PATH = '/v1beta/models/gemini-2.5-flash:generateContent';
+    const json = (res: http.ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 1 } }));
+    };
+    const workerMeter = async (store: DailyUsageStore, daily = { maxModelRequests: 3 }) => {
+      const usage = new DailyUsage({
+        clock: () => Date.parse('2026-03-01T12:00:00Z'),
+        store: { current: () => store, onError: (e) => void errors.push(e) },
+      });
+      return new UsageMeter({ daily, dailyAccount: await usage.open('acme', 'gemini-cli', { required: true }) });
+    };
+    const errors: Error[] = [];
+
+    it('sends exactly the day’s budget upstream when the requests of two workers’ gateways race', async () => {
+      let reached = 0;
+      const url = await upstream((req, res) => (reached++, json(res)));
+      const real = createMemoryDailyUsageStore();
+      // Each reservation waits a turn of the event loop, so all ten are undecided at once.
+      const slow: DailyUsageStore = {
+        read: (k) => real.read(k),
+        add: (k, d) => real.add(k, d),
+        reserve: async (k, d, l) => (await new Promise((r) => setImmediate(r)), real.reserve(k, d, l)),
+      };
+      const gateways = [await gateway(url, await workerMeter(slow)), await gateway(url, await workerMeter(slow))];
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => call(gateways[i % 2]!, PATH)));
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 403, 403, 403, 403, 403, 403, 403]);
+      expect(answers.find((a) => a.status === 403)?.body).toMatch(/daily budget .* maxModelRequests=3 was reached/);
+      expect(reached).toBe(3);
+      expect((await real.read(DAY)).requests).toBe(3);
+    });
+
+    it('answers 503 and sends nothing when the daily budget cannot be checked in the store', async () => {
+      let reached = 0;
+      const url = await upstream((req, res) => (reached++, json(res)));
+      const real = createMemoryDailyUsageStore();
+      const down: DailyUsageStore = {
+        read: (k) => real.read(k),
+        add: (k, d) => real.add(k, d),
+        reserve: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:54329')),
+      };
+      const answer = await call(await gateway(url, await workerMeter(down)), PATH);
+      expect(answer.status).toBe(503);
+      expect(answer.body).toMatch(/could not be checked in the task database.*make the database reachable/);
+      expect(reached).toBe(0);
+    });
+
+    it('gives the reserved request back when the model API cannot be connected to', async () => {
+      const closed = await upstream(() => undefined);
+      await closers.pop()!(); // the port is now closed: ECONNREFUSED
+      const store = createMemoryDailyUsageStore();
+      const meter = await workerMeter(store, { maxModelRequests: 1 });
+      const answer = await call(await gateway(closed, meter), PATH);
+      expect(answer.status).toBe(502);
+      await new Promise((r) => setImmediate(r));
+      expect(meter.totals().requests).toBe(0);
+      expect((await store.read(DAY)).requests).toBe(0);
+    });
   });
 });
