@@ -259,6 +259,11 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
         });
         return false;
       }
+      // The sandbox hung up while the store decided: nothing will be sent, so nothing is spent.
+      if (res.destroyed) {
+        o.meter?.releaseRequest();
+        return false;
+      }
       if (model.model !== undefined) models.set(req, model.model);
       url.searchParams.delete('key');
       req.url = url.pathname + url.search;

@@ -177,6 +177,34 @@ describe('egress gateway usage and budgets', () => {
       expect(reached).toBe(0);
     });
 
+    it('sends nothing and gives the request back when the sandbox hangs up while the store decides', async () => {
+      let reached = 0;
+      const url = await upstream((req, res) => (reached++, json(res)));
+      const real = createMemoryDailyUsageStore();
+      let decided!: () => void;
+      const slow: DailyUsageStore = {
+        read: (k) => real.read(k),
+        add: (k, d) => real.add(k, d),
+        reserve: async (k, d, l) => {
+          await new Promise<void>((r) => (decided = r));
+          return real.reserve(k, d, l);
+        },
+      };
+      const meter = await workerMeter(slow);
+      const gw = await gateway(url, meter);
+      const req = http.request({ socketPath: gw.hostSocketPath, agent: false, method: 'POST', path: PATH });
+      req.on('error', () => undefined); // the hang-up below is this test's own doing
+      req.end('{"contents":[]}');
+      await new Promise((r) => setTimeout(r, 50));
+      req.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      decided();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(reached).toBe(0);
+      expect(meter.totals().requests).toBe(0);
+      expect((await real.read(DAY)).requests).toBe(0);
+    });
+
     it('gives the reserved request back when the model API cannot be connected to', async () => {
       const closed = await upstream(() => undefined);
       await closers.pop()!(); // the port is now closed: ECONNREFUSED
