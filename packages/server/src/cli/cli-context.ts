@@ -113,7 +113,7 @@ export function createCliContext(
       const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }, { providerRegistry }] = await Promise.all([
         import('./lazy/audit'),
         import('@bastion/policy'),
-        import('@bastion/providers'),
+        import('./lazy/providers'),
       ]);
       // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
       const scope = { providers: providerRegistry.ids, upstreams: providerRegistry.upstreams.map((u) => u.name) };
