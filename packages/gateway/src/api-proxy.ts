@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
+import { BastionError } from '@bastion/core';
 import type { RateLimiter } from '@bastion/policy';
 import type { UpstreamApi } from '@bastion/providers';
 import { KeyScrubber } from './key-scrubber';
@@ -234,8 +235,10 @@ export function createApiProxy(o: ApiProxyOptions): ApiProxy {
       try {
         spent = await o.meter?.reserveRequest();
       } catch (err) {
+        // Only the store's typed failure is a 503; anything else is a bug, answered 502 and counted.
+        if (!BastionError.isInstance(err)) throw err;
         // The daily budget could not be checked: nothing is sent rather than spend unchecked.
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = err.message;
         o.log?.warn(
           { event: 'egress.budget-unavailable' },
           'model request refused: the daily budget could not be checked',

@@ -8,8 +8,8 @@ const KEY = 'AIzaSy-metrics-key-0123456789abcdefghij';
 
 /** A meter with a bug: the API proxy's handler throws, which the gateway answers 502 and counts. */
 const throwingMeter = {
-  admitRequest() {
-    throw new TypeError('meter bug');
+  reserveRequest() {
+    return Promise.reject(new TypeError('meter bug'));
   },
 } as unknown as UsageMeter;
 
