@@ -5,6 +5,7 @@ import { providerRegistry } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore, type SecretStore } from '@bastion/security';
 import { hostPathOptions } from './config/host-accounts';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
+import { sanitizerSecrets } from './audit/live-sanitizer';
 import type { Executor, CgroupLayout, EgressProvisioner } from '@bastion/sandbox';
 import {
   createDockerExecutor,
@@ -67,11 +68,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const pipeline = createPipeline({
     policy: options.policy ?? (() => defaultEngine),
     executor,
-    // Values under 6 characters cannot be redacted without mangling ordinary text (the sanitizer
-    // refuses them); such a "key" is no secret worth the name, so it is left out, not fatal.
     sanitizer: (knownSecrets, customRules) =>
       createOutputSanitizer({
-        knownSecrets: knownSecrets.filter((v) => v.length >= 6),
+        knownSecrets: sanitizerSecrets(knownSecrets),
         customRules,
         hostPaths: hostPathOptions(),
       }),
