@@ -6,16 +6,18 @@ import { describeError, printJson, type Io } from '../cli/output';
 import type { CliRun } from '../cli/program';
 import { defaultRuntimeRoot } from '@bastion/sandbox';
 import {
+  DAEMON_PROTOCOL,
   DAEMON_SOCKET_NAME,
   MAX_REQUEST_BYTES,
   inProcessOnlyOption,
-  settingsFingerprint,
+  settingsOf,
   wantsStdin,
+  type DaemonClientHello,
   type DaemonFrame,
 } from './daemon-protocol';
 
-// Imported by every `bastion exec|run`: node built-ins and type-only imports, nothing that loads
-// zod, dockerode or the sanitizer. The daemon does all of that once, at its start.
+// Imported by every `bastion exec|run`: node built-ins (not node:crypto) and type-only imports,
+// nothing that loads zod, dockerode or the sanitizer. The daemon does all of that once, at its start.
 
 export interface DaemonClientOptions {
   env: NodeJS.ProcessEnv;
@@ -64,23 +66,30 @@ export async function submitToDaemon(
   const json = argv.includes('--json');
   try {
     const frames = frameReader(socket);
+    const greeting: DaemonClientHello = { version: DAEMON_PROTOCOL, settings: settingsOf(options.env) };
+    // Without --stdin the request follows the greeting at once, not a round trip later: a daemon
+    // that finds other settings (or speaks another protocol) reads no further than the greeting.
+    const eager = wantsStdin(argv) ? undefined : requestLine(argv, options.cwd);
+    const sentEagerly = eager !== undefined && Buffer.byteLength(eager) <= MAX_REQUEST_BYTES;
+    socket.write(JSON.stringify(greeting) + '\n' + (sentEagerly ? eager : ''));
     const hello = await frames.next();
-    // Nothing submitted yet: a daemon that went away at once, or one configured otherwise than
-    // this client (settingsFingerprint), leaves the call to this process.
-    if ('lost' in hello || hello.t !== 'hello' || hello.settings !== settingsFingerprint(options.env, hello.salt))
-      return undefined;
-    let stdin: string | undefined;
-    if (wantsStdin(argv)) stdin = (await readAll(options.stdin ?? process.stdin)).toString('base64');
-    const line =
-      JSON.stringify({ version: 1, argv, cwd: options.cwd, ...(stdin !== undefined ? { stdin } : {}) }) + '\n';
-    if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
-      return fail(io, json, {
-        code: 'INVALID_INPUT',
-        message: `the request (command line and standard input) is over the daemon's ${MAX_REQUEST_BYTES / 1024 / 1024} MiB limit; pass --no-daemon to run it in this process`,
-        retryable: false,
-      });
+    // Nothing run yet: a daemon that went away at once, speaks another protocol, or is configured
+    // otherwise than this client leaves the call to this process.
+    if ('lost' in hello || hello.t !== 'hello' || hello.protocol !== DAEMON_PROTOCOL) return undefined;
+    const verdict = await frames.next();
+    if ('lost' in verdict || verdict.t !== 'settings' || !verdict.same) return undefined;
+    if (!sentEagerly) {
+      const stdin = wantsStdin(argv) ? (await readAll(options.stdin ?? process.stdin)).toString('base64') : undefined;
+      const line = requestLine(argv, options.cwd, stdin);
+      if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
+        return fail(io, json, {
+          code: 'INVALID_INPUT',
+          message: `the request (command line and standard input) is over the daemon's ${MAX_REQUEST_BYTES / 1024 / 1024} MiB limit; pass --no-daemon to run it in this process`,
+          retryable: false,
+        });
+      }
+      socket.write(line);
     }
-    socket.write(line);
     for (;;) {
       const frame = await frames.next();
       if ('lost' in frame) {
@@ -160,6 +169,10 @@ function frameReader(socket: Socket): { next(): Promise<DaemonFrame | { lost: st
       return queue.shift() ?? { lost: lost! };
     },
   };
+}
+
+function requestLine(argv: readonly string[], cwd: string, stdin?: string): string {
+  return JSON.stringify({ argv, cwd, ...(stdin !== undefined ? { stdin } : {}) }) + '\n';
 }
 
 function fail(io: Io, json: boolean, error: ErrorInfo): CliRun {

@@ -3,11 +3,24 @@
  * a `bastion serve` exposes). The client sends its command line; the daemon runs that same
  * command through its own runtime (warm pool, policy, sanitizer, audit) and streams back what the
  * command would have printed and its exit code. One request per connection, newline-delimited
- * JSON both ways. Nothing here loads zod: the client imports this file on every `bastion exec`;
- * the daemon parses requests with daemon-request.ts.
+ * JSON both ways. Nothing here loads zod or node:crypto: the client imports this file on every
+ * `bastion exec`; the daemon parses what clients send with daemon-request.ts.
+ *
+ * Protocol 2, in order:
+ *   daemon -> client  `hello` {pid, protocol: 2}, at once; its empty `salt` and `settings` are for
+ *                     protocol-1 clients, which compare a digest of their settings with `settings`
+ *                     and so run in-process (instead of waiting for a daemon that waits for them)
+ *   client -> daemon  {version: 2, settings}, at once: its settings variables (settingsOf)
+ *   daemon -> client  `settings` {same}: whether they equal the daemon's; when not, it closes
+ *   client -> daemon  the request {argv, cwd, stdin?}: sent with the settings line, or, with
+ *                     --stdin, once `same` arrived (so a refused client still has its stdin)
+ *   daemon -> client  `out` frames, then `exit`
+ * The daemon compares the settings, not the client: the client hashes nothing (loading
+ * node:crypto was ~6-8 ms of a ~70 ms call). The values go only to a process of the same user
+ * (the client talks only to a socket in a directory that is this user's alone, and only this
+ * user or root can put a listener there; both can read the client's environment anyway). The
+ * daemon answers one bit, so nothing it sends can be used to guess one of its keys offline.
  */
-
-import { createHash } from 'node:crypto';
 
 /** Commands a daemon runs for a client; everything else runs in the client's process. */
 export const DAEMON_COMMANDS = ['exec', 'run'] as const;
@@ -63,22 +76,32 @@ const SETTINGS_VARIABLE = /^(BASTION_|FF_|GEMINI_|GOOGLE_|CURSOR_|ANTHROPIC_|DOC
 const NOT_SETTINGS = new Set(['BASTION_NO_DAEMON', 'BASTION_AUDIT_LOG']);
 
 /**
- * A salted digest of the settings variables: equal for equal settings, and, as the salt is the
- * daemon's random value of the moment, of no use for guessing a key offline.
+ * The settings variables of `env` with a value, sorted by name: what a daemon and its client must
+ * agree on. The client sends them; the daemon compares them with its own (daemon-server.ts).
  */
-export function settingsFingerprint(env: NodeJS.ProcessEnv, salt: string): string {
-  const hash = createHash('sha256').update(salt);
+export function settingsOf(env: NodeJS.ProcessEnv): [string, string][] {
+  const out: [string, string][] = [];
   for (const name of Object.keys(env)
     .filter((n) => SETTINGS_VARIABLE.test(n) && !NOT_SETTINGS.has(n))
     .sort()) {
     const value = env[name];
-    if (value !== undefined && value !== '') hash.update(`\u0000${name}=${value}`);
+    if (value !== undefined && value !== '') out.push([name, value]);
   }
-  return hash.digest('hex');
+  return out;
+}
+
+/** The protocol this file describes; a frame or line of another one means "run in-process". */
+export const DAEMON_PROTOCOL = 2;
+
+/** The client's first line. */
+export interface DaemonClientHello {
+  version: typeof DAEMON_PROTOCOL;
+  settings: [string, string][];
 }
 
 /** What the daemon sends back, one JSON object per line: `hello` first, `exit` last. */
 export type DaemonFrame =
-  | { t: 'hello'; pid: number; salt: string; settings: string }
+  | { t: 'hello'; pid: number; protocol: typeof DAEMON_PROTOCOL; salt: ''; settings: '' }
+  | { t: 'settings'; same: boolean }
   | { t: 'out'; stream: 'stdout' | 'stderr'; text: string }
   | { t: 'exit'; code: number };

@@ -1,7 +1,7 @@
-import { DaemonRequest } from './daemon-request';
-import { inProcessOnlyOption, wantsStdin } from './daemon-protocol';
+import { DaemonClientHello, DaemonRequest } from './daemon-request';
+import { DAEMON_PROTOCOL, inProcessOnlyOption, settingsOf, wantsStdin } from './daemon-protocol';
 
-const valid = { version: 1, argv: ['exec', '--json', '--', 'true'], cwd: '/home/me/repo' };
+const valid = { argv: ['exec', '--json', '--', 'true'], cwd: '/home/me/repo' };
 
 describe('daemon request', () => {
   it('accepts an exec or run command line with an absolute working directory', () => {
@@ -25,7 +25,7 @@ describe('daemon request', () => {
     ['a relative working directory', { ...valid, cwd: 'repo' }],
     ['stdin that is not base64', { ...valid, stdin: 'not base64!' }],
     ['an unknown field', { ...valid, env: { A: '1' } }],
-    ['another protocol version', { ...valid, version: 2 }],
+    ['a protocol version field (it is in the greeting)', { ...valid, version: 1 }],
     ['no command', { ...valid, argv: [] }],
   ])('refuses %s', (_name, doc) => {
     expect(DaemonRequest.safeParse(doc).success).toBe(false);
@@ -37,5 +37,26 @@ describe('daemon request', () => {
     expect(inProcessOnlyOption(['exec', '-h'])).toBe('-h');
     expect(wantsStdin(['exec', '--', 'cat', '--stdin'])).toBe(false);
     expect(wantsStdin(['exec', '--stdin', '--', 'cat'])).toBe(true);
+  });
+
+  it('greets with the settings variables that have a value, sorted, and nothing else of the environment', () => {
+    const env = {
+      PATH: '/usr/bin',
+      HOME: '/home/me',
+      GEMINI_API_KEY: 'k',
+      BASTION_BACKEND: 'bwrap',
+      FF_CURSOR_AUTOFIX: '',
+      BASTION_AUDIT_LOG: '/tmp/a',
+      BASTION_NO_DAEMON: '1',
+      XDG_CONFIG_HOME: '/c',
+    };
+    expect(settingsOf(env)).toEqual([
+      ['BASTION_BACKEND', 'bwrap'],
+      ['GEMINI_API_KEY', 'k'],
+      ['XDG_CONFIG_HOME', '/c'],
+    ]);
+    expect(DaemonClientHello.parse({ version: DAEMON_PROTOCOL, settings: settingsOf(env) }).settings).toHaveLength(3);
+    expect(DaemonClientHello.safeParse({ version: 1, settings: [] }).success).toBe(false);
+    expect(DaemonClientHello.safeParse({ version: DAEMON_PROTOCOL, settings: { A: 'b' } }).success).toBe(false);
   });
 });

@@ -1,10 +1,24 @@
 import { z } from 'zod';
-import { DAEMON_COMMANDS, IN_PROCESS_ONLY_OPTIONS, inProcessOnlyOption } from './daemon-protocol';
+import { DAEMON_COMMANDS, DAEMON_PROTOCOL, IN_PROCESS_ONLY_OPTIONS, inProcessOnlyOption } from './daemon-protocol';
+
+/**
+ * A client's first line (see daemon-protocol.ts). Its values are the client's keys among others:
+ * the daemon compares them and drops them, and no message here quotes one.
+ */
+export const DaemonClientHello = z
+  .object({
+    version: z.literal(DAEMON_PROTOCOL).describe('Protocol version; a daemon refuses one it does not speak'),
+    settings: z
+      .array(z.tuple([z.string().min(1).max(256), z.string().max(64 * 1024)]))
+      .max(1024)
+      .describe("The client's settings variables with a value, sorted by name (settingsOf)"),
+  })
+  .strict();
+export type DaemonClientHello = z.infer<typeof DaemonClientHello>;
 
 /** One request from a `bastion exec|run` client, as the daemon accepts it (see daemon-protocol.ts). */
 export const DaemonRequest = z
   .object({
-    version: z.literal(1).describe('Protocol version; a daemon refuses one it does not speak'),
     argv: z
       .array(z.string().max(128 * 1024))
       .min(1)

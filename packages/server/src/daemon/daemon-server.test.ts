@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../cli/output';
 import { submitToDaemon } from './daemon-client';
-import type { DaemonFrame } from './daemon-protocol';
+import { createServer } from 'node:net';
+import { DAEMON_PROTOCOL, settingsOf, type DaemonFrame } from './daemon-protocol';
 import type { DaemonRequest } from './daemon-request';
 import { startDaemonServer, type DaemonHandler } from './daemon-server';
 
@@ -13,7 +14,11 @@ function collectingIo(): Io & { out: string; err: string } {
   return io;
 }
 
-/** Sends a raw line and collects the frames until the daemon closes. */
+/** The first line of a client whose settings are `env`'s. */
+const greeting = (env: NodeJS.ProcessEnv) =>
+  JSON.stringify({ version: DAEMON_PROTOCOL, settings: settingsOf(env) }) + '\n';
+
+/** Sends raw lines and collects the frames until the daemon closes. */
 function exchange(socketPath: string, line: string): Promise<DaemonFrame[]> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath, () => socket.write(line));
@@ -64,7 +69,6 @@ describe('daemon socket', () => {
     expect(io).toMatchObject({ out: 'out\n', err: 'err\n' });
     expect(seen).toEqual([
       {
-        version: 1,
         argv: ['exec', '--stdin', '--', 'cat'],
         cwd: '/work',
         stdin: Buffer.from('input').toString('base64'),
@@ -75,8 +79,13 @@ describe('daemon socket', () => {
   it('answers a malformed or refused request with INVALID_INPUT and exit 125, without running it', async () => {
     const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>();
     await using server = await startDaemonServer({ socketPath, handle, env });
-    for (const line of ['not json\n', JSON.stringify({ version: 1, argv: ['serve'], cwd: '/' }) + '\n']) {
-      const frames = await exchange(server.socketPath, line);
+    for (const lines of [
+      'not json\n',
+      greeting(env) + 'not json\n',
+      greeting(env) + JSON.stringify({ argv: ['serve'], cwd: '/' }) + '\n',
+      JSON.stringify({ version: 1, argv: ['exec', '--', 'true'], cwd: '/' }) + '\n',
+    ]) {
+      const frames = await exchange(server.socketPath, lines);
       expect(frames.at(-1)).toEqual({ t: 'exit', code: 125 });
       expect(
         frames.some((f) => f.t === 'out' && f.stream === 'stderr' && f.text.startsWith('bastion: INVALID_INPUT: ')),
@@ -94,7 +103,7 @@ describe('daemon socket', () => {
     };
     await using server = await startDaemonServer({ socketPath, handle, env });
     const socket = connect(server.socketPath, () =>
-      socket.write(JSON.stringify({ version: 1, argv: ['exec', '--', 'sleep', '60'], cwd: '/' }) + '\n'),
+      socket.write(greeting(env) + JSON.stringify({ argv: ['exec', '--', 'sleep', '60'], cwd: '/' }) + '\n'),
     );
     await new Promise<void>((resolve) => socket.on('data', (d) => d.toString().includes('started') && resolve()));
     socket.destroy();
@@ -162,5 +171,58 @@ describe('daemon socket', () => {
       await expect(submitToDaemon(argv, collectingIo(), { env, cwd: '/' })).resolves.toBeUndefined();
     }
     expect(handle).not.toHaveBeenCalled();
+  });
+  it("answers a client's settings with one bit and never sends anything derived from its own keys", async () => {
+    const handle = jest.fn<ReturnType<DaemonHandler>, Parameters<DaemonHandler>>(async () => 0);
+    const key = 'AIzaSy-daemon-key-0123456789abcdef';
+    const daemonEnv = { ...env, GEMINI_API_KEY: key };
+    await using server = await startDaemonServer({ socketPath, handle, env: daemonEnv });
+    const request = JSON.stringify({ argv: ['exec', '--', 'true'], cwd: '/' }) + '\n';
+    const other = await exchange(server.socketPath, greeting({ ...env, GEMINI_API_KEY: 'AIzaSy-guess' }) + request);
+    expect(other).toEqual([
+      { t: 'hello', pid: process.pid, protocol: DAEMON_PROTOCOL, salt: '', settings: '' },
+      { t: 'settings', same: false },
+    ]);
+    expect(handle).not.toHaveBeenCalled();
+    const same = await exchange(server.socketPath, greeting(daemonEnv) + request);
+    expect(same).toEqual([
+      { t: 'hello', pid: process.pid, protocol: DAEMON_PROTOCOL, salt: '', settings: '' },
+      { t: 'settings', same: true },
+      { t: 'exit', code: 0 },
+    ]);
+    expect(JSON.stringify([other, same])).not.toContain(key.slice(0, 12));
+  });
+
+  it("never quotes a client's settings values when it refuses its greeting", async () => {
+    await using server = await startDaemonServer({ socketPath, handle: async () => 0, env });
+    const secret = 'sk-client-secret-value-42';
+    for (const line of [
+      `{"version":${DAEMON_PROTOCOL},"settings":[["GEMINI_API_KEY","${secret}"]],oops}\n`,
+      JSON.stringify({ version: DAEMON_PROTOCOL, settings: [['GEMINI_API_KEY', secret, 'extra']] }) + '\n',
+      JSON.stringify({ version: DAEMON_PROTOCOL, settings: [['GEMINI_API_KEY', secret.repeat(4000)]] }) + '\n',
+    ]) {
+      const frames = await exchange(server.socketPath, line);
+      expect(frames.at(-1)).toEqual({ t: 'exit', code: 125 });
+      expect(JSON.stringify(frames)).not.toContain(secret);
+    }
+  });
+
+  it('runs in-process, without waiting, beside a daemon of another protocol version', async () => {
+    // A protocol-1 daemon: a hello with a digest, then it reads one line as its request.
+    const firstLines: string[] = [];
+    const old = createServer((socket) => {
+      socket.write(JSON.stringify({ t: 'hello', pid: 1, salt: 'ab', settings: 'cd' }) + '\n');
+      socket.once('data', (d) => firstLines.push(d.toString().split('\n')[0]!));
+    });
+    await new Promise<void>((resolve) => old.listen(socketPath, resolve));
+    try {
+      const io = collectingIo();
+      await expect(submitToDaemon(['exec', '--', 'true'], io, { env, cwd: '/' })).resolves.toBeUndefined();
+      expect(io).toMatchObject({ out: '', err: '' });
+    } finally {
+      await new Promise((resolve) => old.close(resolve));
+    }
+    // What it would take for its request is the greeting, which it refuses: the call never ran there.
+    expect(firstLines.map((l) => Object.keys(JSON.parse(l) as object))).toEqual([['version', 'settings']]);
   });
 });

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { BastionError } from '@bastion/core';
 import { describeError, type Io } from '../cli/output';
-import { MAX_REQUEST_BYTES, settingsFingerprint, type DaemonFrame } from './daemon-protocol';
-import { DaemonRequest } from './daemon-request';
+import type { ZodType } from 'zod';
+import { DAEMON_PROTOCOL, MAX_REQUEST_BYTES, settingsOf, type DaemonFrame } from './daemon-protocol';
+import { DaemonClientHello, DaemonRequest } from './daemon-request';
 
 /** Runs one validated request, printing through `io`; resolves the exit code the CLI would have had. */
 export type DaemonHandler = (request: DaemonRequest, io: Io, signal: AbortSignal) => Promise<number>;
@@ -13,7 +14,7 @@ export interface DaemonServerOptions {
   /** Inside a verified private runtime directory (openRuntimeDir); the socket itself is made 0600 too. */
   socketPath: string;
   handle: DaemonHandler;
-  /** The environment the daemon's calls run with: clients with other settings run in-process (settingsFingerprint). */
+  /** The environment the daemon's calls run with: clients with other settings run in-process (settingsOf). */
   env: NodeJS.ProcessEnv;
 }
 
@@ -31,9 +32,10 @@ export interface StartedDaemonServer extends AsyncDisposable {
  */
 export async function startDaemonServer(options: DaemonServerOptions): Promise<StartedDaemonServer> {
   await claimSocketPath(options.socketPath);
+  const sameSettings = settingsComparer(options.env);
   const calls = new Set<Promise<void>>();
   const server = createServer((socket) => {
-    const call = serve(socket, options.handle, options.env);
+    const call = serve(socket, options.handle, sameSettings);
     calls.add(call);
     void call.finally(() => calls.delete(call));
   });
@@ -59,7 +61,20 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<S
   };
 }
 
-async function serve(socket: Socket, handle: DaemonHandler, env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Whether a client's settings equal `env`'s, compared as keyed digests in constant time: how long
+ * the answer takes says nothing about where a key differs, and the daemon keeps no copy of a
+ * client's values, only its own digest.
+ */
+function settingsComparer(env: NodeJS.ProcessEnv): (settings: [string, string][]) => boolean {
+  const key = randomBytes(32);
+  const digest = (pairs: [string, string][]) => createHmac('sha256', key).update(JSON.stringify(pairs)).digest();
+  const own = digest(settingsOf(env));
+  // settingsOf again: only settings variables count, each once, in the daemon's order.
+  return (settings) => timingSafeEqual(own, digest(settingsOf(Object.fromEntries(settings))));
+}
+
+async function serve(socket: Socket, handle: DaemonHandler, sameSettings: (s: [string, string][]) => boolean) {
   const controller = new AbortController();
   let done = false;
   socket.once('close', () => {
@@ -74,14 +89,27 @@ async function serve(socket: Socket, handle: DaemonHandler, env: NodeJS.ProcessE
     stdout: (text) => send({ t: 'out', stream: 'stdout', text }),
     stderr: (text) => send({ t: 'out', stream: 'stderr', text }),
   };
-  const salt = randomBytes(16).toString('hex');
-  send({ t: 'hello', pid: process.pid, salt, settings: settingsFingerprint(env, salt) });
+  send({ t: 'hello', pid: process.pid, protocol: DAEMON_PROTOCOL, salt: '', settings: '' });
+  const lines = lineReader(socket);
   let code: number;
   try {
-    const request = await readRequest(socket);
-    if (request === undefined) return;
-    code = await handle(request, io, controller.signal);
+    const greeting = await lines.next();
+    if (greeting === undefined) return;
+    const same = sameSettings(parseLine(greeting, DaemonClientHello, 'greeting').settings);
+    send({ t: 'settings', same });
+    if (!same) {
+      // The client runs the call itself; nothing of its request is read.
+      done = true;
+      lines.stop();
+      socket.end();
+      return;
+    }
+    const line = await lines.next();
+    lines.stop();
+    if (line === undefined) return;
+    code = await handle(parseLine(line, DaemonRequest, 'request'), io, controller.signal);
   } catch (err) {
+    lines.stop();
     const error = BastionError.from(err, 'INTERNAL');
     io.stderr(describeError(error.toInfo()));
     code = 125;
@@ -92,53 +120,81 @@ async function serve(socket: Socket, handle: DaemonHandler, env: NodeJS.ProcessE
   socket.end();
 }
 
-/** The request line, validated; undefined when the client left before sending it. */
-function readRequest(socket: Socket): Promise<DaemonRequest | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      const nl = chunk.indexOf(0x0a);
-      chunks.push(nl === -1 ? chunk : chunk.subarray(0, nl));
-      size += chunk.length;
-      if (nl === -1 && size <= MAX_REQUEST_BYTES) return;
-      socket.removeListener('data', onData);
-      socket.removeListener('close', onClose);
-      socket.pause();
-      if (nl === -1)
-        return reject(
-          new BastionError(
-            'INVALID_INPUT',
-            `the request is over ${MAX_REQUEST_BYTES} bytes; run the command with --no-daemon`,
-          ),
-        );
-      try {
-        resolve(parseRequest(Buffer.concat(chunks).toString('utf8')));
-      } catch (err) {
-        reject(err);
-      }
-    };
-    const onClose = () => resolve(undefined);
-    socket.on('data', onData);
-    socket.once('close', onClose);
-  });
+/**
+ * The client's lines in order; undefined once it closed. The client may send its request right
+ * behind its greeting, in the same chunk: what follows a line end is kept for the next line.
+ * `stop()` stops reading (the call's own input, if any, arrived in its request).
+ */
+function lineReader(socket: Socket): { next(): Promise<string | undefined>; stop(): void } {
+  const lines: string[] = [];
+  let partial: Buffer[] = [];
+  let partialSize = 0;
+  let ended = false;
+  let failed: BastionError | undefined;
+  let wake: (() => void) | undefined;
+  const onData = (chunk: Buffer) => {
+    let start = 0;
+    let nl: number;
+    while ((nl = chunk.indexOf(0x0a, start)) !== -1) {
+      partial.push(chunk.subarray(start, nl));
+      lines.push(Buffer.concat(partial).toString('utf8'));
+      partial = [];
+      partialSize = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      partial.push(chunk.subarray(start));
+      partialSize += chunk.length - start;
+    }
+    if (partialSize > MAX_REQUEST_BYTES) {
+      failed = new BastionError(
+        'INVALID_INPUT',
+        `the request is over ${MAX_REQUEST_BYTES} bytes; run the command with --no-daemon`,
+      );
+      stop();
+    }
+    wake?.();
+  };
+  const onClose = () => {
+    ended = true;
+    wake?.();
+  };
+  const stop = () => {
+    socket.removeListener('data', onData);
+    socket.removeListener('close', onClose);
+    socket.pause();
+  };
+  socket.on('data', onData);
+  socket.once('close', onClose);
+  return {
+    async next() {
+      while (lines.length === 0 && !ended && failed === undefined)
+        await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      if (lines.length > 0) return lines.shift();
+      if (failed) throw failed;
+      return undefined;
+    },
+    stop,
+  };
 }
 
-function parseRequest(line: string): DaemonRequest {
+/** A line of the client's, validated; the messages name fields, never a value (settings hold keys). */
+function parseLine<T>(line: string, schema: ZodType<T>, what: string): T {
   let doc: unknown;
   try {
     doc = JSON.parse(line);
   } catch (err) {
+    // Not kept as the cause: a SyntaxError quotes the text around the fault, here maybe a key.
     throw new BastionError(
       'INVALID_INPUT',
-      'the daemon request is not JSON; use a bastion client of the same version',
-      { cause: err },
+      `the daemon ${what} is not JSON (${(err as Error).name}); use a bastion client of the same version`,
     );
   }
-  const parsed = DaemonRequest.safeParse(doc);
+  const parsed = schema.safeParse(doc);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ');
-    throw new BastionError('INVALID_INPUT', `the daemon refused the request: ${problems}`);
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || `(${what})`}: ${i.message}`).join('; ');
+    throw new BastionError('INVALID_INPUT', `the daemon refused the ${what}: ${problems}`);
   }
   return parsed.data;
 }
