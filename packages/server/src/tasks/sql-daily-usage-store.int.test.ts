@@ -1,3 +1,4 @@
+import { DailyUsage, UsageMeter } from '@bastion/gateway';
 import { describeWithPostgres } from '../test-support/postgres-suite';
 import { migrate } from './migrations';
 import { createPgClient, type SqlClient } from './sql-client';
@@ -34,6 +35,41 @@ describeWithPostgres('daily usage on a PostgreSQL server', (database) => {
     );
     expect(answers.filter((a) => a.admitted)).toHaveLength(7);
     expect((await workers[0]!.read(key)).requests).toBe(7);
+  });
+
+  it('lets two workers (own connection pools, own runtimes) admit exactly the day’s requests when their calls race', async () => {
+    const errors: Error[] = [];
+    const pools = [await createPgClient(database(), { max: 5 }), await createPgClient(database(), { max: 5 })];
+    try {
+      const workers = pools.map(
+        (pool) =>
+          new DailyUsage({
+            clock: () => Date.parse('2026-03-02T12:00:00Z'),
+            store: {
+              current: () => createSqlDailyUsageStore(pool),
+              onError: (e) => void errors.push(e),
+            },
+          }),
+      );
+      const meters = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const account = await workers[i % 2]!.open('acme', 'gemini-cli', { required: true });
+          return new UsageMeter({ daily: { maxModelRequests: 6 }, dailyAccount: account });
+        }),
+      );
+      const answers = await Promise.all(meters.map((m) => m.reserveRequest()));
+      expect(answers.filter((a) => a === undefined)).toHaveLength(6);
+      expect(answers.filter((a) => a?.scope === 'daily' && a.limit === 'maxModelRequests')).toHaveLength(14);
+      const row = await createSqlDailyUsageStore(db).read({
+        day: '2026-03-02',
+        tenant: 'acme',
+        provider: 'gemini-cli',
+      });
+      expect(row.requests).toBe(6);
+      expect(errors).toEqual([]);
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+    }
   });
 
   it('prunes rows older than the retention window, by call and at the first write of a later day', async () => {
