@@ -144,7 +144,8 @@ export async function startRuntime(
     const available = bwrapAvailability();
     if (!available.ok)
       throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend is not usable here: ${available.reason}`);
-    const bwrap = createBwrapExecutor({ onCleanupError });
+    // The layout the check just detected: reading /proc again would find the same.
+    const bwrap = createBwrapExecutor({ onCleanupError, cgroups: available.layout });
     cgroups = bwrap.cgroups;
     tmpfsRoot = bwrap.tmpfsRoot;
     executor = bwrap;
