@@ -91,6 +91,15 @@ describe('bwrapRunProblem', () => {
     }
   });
 
+  it('works on when its cache cannot be written (a file where the directory should be)', () => {
+    const bwrap = fakeBwrap('bwrap');
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const cacheDir = join(dir, 'not-a-dir', 'cache');
+    expect(inFreshProcess(bwrap, cacheDir)).toBeNull();
+    expect(inFreshProcess(bwrap, cacheDir)).toBeNull();
+    expect(runCount()).toBe(2);
+  });
+
   it('does not trust a remembered pass in a directory others can write: it checks afresh', () => {
     const cacheDir = join(dir, 'shared');
     const bwrap = fakeBwrap('bwrap');

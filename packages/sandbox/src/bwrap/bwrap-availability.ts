@@ -140,8 +140,8 @@ function storeQuietly(dir: string, file: string, key: string): void {
     writeFileSync(tmp, key, { mode: 0o600 });
     renameSync(tmp, file);
   } catch (err) {
-    // A read-only or full cache directory costs the next process one spawn, nothing more.
-    if (!['EACCES', 'EROFS', 'ENOSPC', 'EPERM', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? ''))
-      throw err;
+    // A cache that cannot be written (read-only, full, not a directory…) costs the next process
+    // one spawn, nothing more: any file system error is that. Anything else is a bug and surfaces.
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
   }
 }
