@@ -112,7 +112,7 @@ export function createCliContext(
       // check, sanitize, flags, --version) do not pay for pino, the policy store or dockerode.
       const [{ createAuditLog }, { createPolicyEngine, createPolicyStore }, { providerRegistry }] = await Promise.all([
         import('./lazy/audit'),
-        import('@bastion/policy'),
+        import('./lazy/policy'),
         import('./lazy/providers'),
       ]);
       // The policy's "*" stands for the registered providers, and a spec may name only a declared upstream.
