@@ -46,7 +46,7 @@ const plugins = () => [
     join(dirname(outfile), 'deferred'),
   ),
   deferUnusedDockerTransports(),
-  bundleDependencies(['zod', 'commander']),
+  bundleDependencies(['zod', 'commander', 'pino']),
   resolveDependenciesWhereImported(),
   importFromDefiningModule(root),
 ];

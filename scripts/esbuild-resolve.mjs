@@ -37,10 +37,11 @@ export function resolveDependenciesWhereImported() {
 export function bundleDependencies(packages) {
   const inPackage = (importer, name) => importer.includes(`/node_modules/${name}/`);
   const bundled = new Set(packages);
+  const entries = new Map(); // resolved entry file -> package name
   return {
     name: 'bundle-dependencies',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
         const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
         if (args.pluginData === 'bundled' || args.path.startsWith('node:')) return undefined;
         // A bundled package's own dependencies come with it (pino's sonic-boom, and its atomic-sleep…).
@@ -48,7 +49,26 @@ export function bundleDependencies(packages) {
         if (!packages.includes(name) && !fromBundled) return undefined;
         bundled.add(name);
         // Resolved by esbuild from the importer, as node would: each importer gets its declared version.
-        return b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'bundled' });
+        const result = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          pluginData: 'bundled',
+        });
+        if (args.path === name && !result.external) entries.set(result.path, name);
+        return result;
+      });
+      // Each bundled package's entry module notes its name in a global set when it runs, as
+      // require() of a package from node_modules shows in node's module cache: what start-up tests
+      // read to prove a command never initialises a package it does not need.
+      b.onLoad({ filter: /\.[cm]?js$/ }, (args) => {
+        const name = entries.get(args.path);
+        if (name === undefined) return undefined;
+        const marker = `;(globalThis[Symbol.for('bastion.bundled-packages')] ??= new Set()).add(${JSON.stringify(name)});\n`;
+        return {
+          contents: readFileSync(args.path, 'utf8') + '\n' + marker,
+          loader: 'js',
+          resolveDir: dirname(args.path),
+        };
       });
       b.onResolve({ filter: /locales\/index\.js$/ }, (args) =>
         inPackage(args.importer, 'zod') ? { path: 'zod-locales', namespace: 'empty-module' } : undefined,
