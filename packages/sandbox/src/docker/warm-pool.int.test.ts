@@ -157,6 +157,22 @@ describeWithDocker('warm pool executor (real engine)', () => {
     expect(await sessionContainers()).toBe(0);
   });
 
+  it("starts the next container only after a call returned, so the engine's work does not slow the call's end", async () => {
+    const call = () =>
+      pool.run(
+        { correlationId: 't', image: IMAGE, command: ['true'], env: ENV, limits, mounts: [], poolSize: 2 },
+        { onStdout: () => undefined, onStderr: () => undefined },
+      );
+    await call();
+    for (let i = 0; i < 100 && pool.stats().ready < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pool.stats().ready).toBe(2);
+    expect((await call()).exitCode).toBe(0);
+    // Another container was still ready, so the refill waits until after the call.
+    expect(pool.stats()).toMatchObject({ ready: 1, filling: 0 });
+    for (let i = 0; i < 100 && pool.stats().ready < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pool.stats().ready).toBe(2);
+  });
+
   it('refuses a pool size that is not a whole number ≥ 0', async () => {
     await expect(
       pool.run(
