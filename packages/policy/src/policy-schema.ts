@@ -127,7 +127,9 @@ export const DEFAULT_PROTECTED_WRITE = [
   '**/.devcontainer/**',
   '**/.ssh/**',
   '**/authorized_keys',
-  '**/id_*',
+  // OpenSSH's key file names (id_rsa, id_ed25519_sk, id_ecdsa.pub, id_ed25519_work…), not every
+  // name that starts with id_ (id_utils.ts, id_mapping.py): keys anywhere under .ssh are above.
+  '**/id_{rsa,dsa,ecdsa,ed25519,xmss}*',
   '**/.bashrc',
   '**/.profile',
   '**/.zshrc',

@@ -117,12 +117,22 @@ describe('checkWritePaths', () => {
     'home/.ssh/authorized_keys',
     'authorized_keys',
     'id_ed25519',
+    'keys/id_ecdsa_sk.pub',
+    'deploy/id_ed25519_github',
+    'ID_DSA',
     '.bashrc',
     '.profile',
     'home/user/.zshrc',
   ])('refuses %s (runs code or grants access later) under the default policy', (path) => {
     expect(rulesOf([{ path, kind: 'create' }])).toEqual(['denied-path']);
   });
+
+  it.each(['src/id_utils.ts', 'lib/id_mapping.py', 'id_card.md', 'identity/id.ts'])(
+    'lets %s through: a name that starts with id_ is not an SSH key',
+    (path) => {
+      expect(rulesOf([{ path, kind: 'create' }])).toEqual([]);
+    },
+  );
 
   it('lets an allowWrite pattern that names a CI file through, but not the catch-all, and never .git or keys', () => {
     const ci = { ...rules, allowWrite: ['**', '.github/workflows/**', '.git/**', '**/*.pem'] };
