@@ -1,20 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
 import { detectCgroupLayout, type CgroupLayout } from './cgroups';
 import { defaultSeccompCacheDir, cachedSeccompProgram } from './seccomp-program-cache';
 import { libseccompProblem } from './libseccomp-compiler';
+import { readPrivateCacheFile, writePrivateCacheFile } from './private-cache-file';
 
 export interface BwrapAvailabilityOptions {
   /**
@@ -61,7 +53,10 @@ export function bwrapRunProblem(bwrapPath = 'bwrap', options: BwrapAvailabilityO
   const key = resolved === undefined ? undefined : binaryIdentity(resolved);
   const dir = options.cacheDir === undefined ? defaultBwrapCheckCacheDir() : options.cacheDir;
   const file = key === undefined || dir === null ? undefined : join(dir, `${sha256(key).slice(0, 32)}.ok`);
-  if (key !== undefined && (passed.has(key) || (file !== undefined && trustedContent(dir!, file) === key))) {
+  if (
+    key !== undefined &&
+    (passed.has(key) || (file !== undefined && readPrivateCacheFile(dir!, file)?.toString('utf8') === key))
+  ) {
     passed.add(key);
     return null;
   }
@@ -77,7 +72,7 @@ export function bwrapRunProblem(bwrapPath = 'bwrap', options: BwrapAvailabilityO
   }
   if (key !== undefined) {
     passed.add(key);
-    if (file !== undefined) storeQuietly(dir!, file, key);
+    if (file !== undefined) writePrivateCacheFile(dir!, file, key);
   }
   return null;
 }
@@ -114,34 +109,4 @@ function binaryIdentity(path: string): string | undefined {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-function privateToUs(path: string): boolean {
-  const st = lstatSync(path);
-  return st.uid === process.getuid?.() && (st.mode & 0o022) === 0 && !st.isSymbolicLink();
-}
-
-/** The file's text when it and its directory are this user's and nobody else can write them. */
-function trustedContent(dir: string, file: string): string | undefined {
-  try {
-    if (privateToUs(dir) && privateToUs(file)) return readFileSync(file, 'utf8');
-  } catch (err) {
-    // Not remembered yet (ENOENT) or unreadable: the check runs. Only a file system error means that.
-    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
-  }
-  return undefined;
-}
-
-function storeQuietly(dir: string, file: string, key: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!privateToUs(dir)) return;
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, key, { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch (err) {
-    // A cache that cannot be written (read-only, full, not a directory…) costs the next process
-    // one spawn, nothing more: any file system error is that. Anything else is a bug and surfaces.
-    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
-  }
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { SeccompProfile } from '../seccomp-profile';
 import { compileWithLibseccomp, type LibseccompOptions } from './libseccomp-compiler';
+import { readPrivateCacheFile, writePrivateCacheFile } from './private-cache-file';
 
 export interface SeccompCacheOptions extends LibseccompOptions {
   /**
@@ -36,11 +36,6 @@ export function seccompProgramKey(profile: SeccompProfile, options: LibseccompOp
     .digest('hex');
 }
 
-function privateToUs(path: string): boolean {
-  const st = lstatSync(path);
-  return st.uid === process.getuid?.() && (st.mode & 0o022) === 0 && !st.isSymbolicLink();
-}
-
 /**
  * The program for `profile` when one is compiled already (in this process or in a trusted cache
  * file), without running libseccomp; undefined otherwise. It is kept in memory for seccompProgram.
@@ -51,15 +46,7 @@ export function cachedSeccompProgram(profile: SeccompProfile, options: SeccompCa
   if (hit !== undefined) return hit;
   const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
   if (dir === null) return undefined;
-  let program: Buffer | undefined;
-  try {
-    const file = join(dir, `${key}.bpf`);
-    if (privateToUs(dir) && privateToUs(file)) program = readFileSync(file);
-  } catch (err) {
-    // Not cached yet, or unreadable: the caller compiles a fresh one. Only a file system error
-    // means that; anything else is a bug and surfaces.
-    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
-  }
+  const program = readPrivateCacheFile(dir, join(dir, `${key}.bpf`));
   if (program === undefined || program.length === 0 || program.length % 8 !== 0) return undefined;
   memory.set(key, program);
   return program;
@@ -73,23 +60,8 @@ export function seccompProgram(profile: SeccompProfile, options: SeccompCacheOpt
     const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
     const file = dir === null ? null : join(dir, `${key}.bpf`);
     program = compileWithLibseccomp(profile, options).program;
-    if (file !== null && dir !== null) storeQuietly(dir, file, program);
+    if (file !== null && dir !== null) writePrivateCacheFile(dir, file, program);
     memory.set(key, program);
   }
   return program;
-}
-
-function storeQuietly(dir: string, file: string, program: Buffer): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!privateToUs(dir)) return;
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, program, { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch (err) {
-    // A read-only or full cache directory costs the next process a compile, nothing more; the
-    // program in hand is correct either way.
-    if (!['EACCES', 'EROFS', 'ENOSPC', 'EPERM', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? ''))
-      throw err;
-  }
 }
