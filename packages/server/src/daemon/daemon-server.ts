@@ -74,7 +74,11 @@ function settingsComparer(env: NodeJS.ProcessEnv): (settings: [string, string][]
   return (settings) => timingSafeEqual(own, digest(settingsOf(Object.fromEntries(settings))));
 }
 
-async function serve(socket: Socket, handle: DaemonHandler, sameSettings: (s: [string, string][]) => boolean) {
+async function serve(
+  socket: Socket,
+  handle: DaemonHandler,
+  sameSettings: (s: [string, string][]) => boolean,
+): Promise<void> {
   const controller = new AbortController();
   let done = false;
   socket.once('close', () => {
