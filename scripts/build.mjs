@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Bundles the `bastion` CLI into one CommonJS file (our code only; npm dependencies stay
-// external). One file starts faster than a TS loader. Each dependency is resolved from the
-// package that imports it and kept as an absolute require, so policy's yaml@2 or picomatch@4 is
-// never swapped for another version that happens to be hoisted next to the bundle.
+// Bundles the `bastion` CLI into one CommonJS file: our code, plus the npm packages every call
+// loads (zod, commander, pino: bundleDependencies); the other npm dependencies stay external.
+// One file starts faster than a TS loader. Each dependency, bundled or not, is resolved from the
+// package that imports it (an external one kept as an absolute require), so policy's yaml@2 or
+// picomatch@4 is never swapped for another version that happens to be hoisted next to the bundle.
 import { build } from 'esbuild';
 import {
   bundleDependencies,

@@ -162,7 +162,7 @@ function stampAlive(stamp: string): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === start;
   } catch {
-    return false;
+    return false; // no /proc/<pid> (ENOENT, ESRCH): the process is gone
   }
 }
 
