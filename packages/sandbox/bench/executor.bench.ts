@@ -9,6 +9,7 @@ import { createDockerExecutor } from '../src/docker/docker-executor';
 import { bwrapAvailability, createBwrapExecutor } from '../src/bwrap/bwrap-executor';
 import { resolveRootfs } from '../src/bwrap/rootfs';
 import { LABELS } from '../src/labels';
+import { BWRAP_RAW_NOTE, bwrapRawArgs } from '../src/test-support/bwrap-raw';
 import type { CaseResult } from '@bastion/core/test-support';
 import { SANDBOX_IMAGE } from '../src/images';
 
@@ -120,26 +121,10 @@ export async function runExecutorBench(
     }
     log(`bwrap-raw ×${n}`);
     const { root } = resolveRootfs(IMAGE);
-    const raw = [
-      '--unshare-all',
-      '--unshare-user',
-      '--die-with-parent',
-      '--new-session',
-      '--ro-bind',
-      root,
-      '/',
-      '--proc',
-      '/proc',
-      '--dev',
-      '/dev',
-      '--tmpfs',
-      '/tmp',
-      '--',
-      'true',
-    ];
+    const raw = bwrapRawArgs(root);
     cases['bwrap-raw'] = {
       ...(await measure(n, warmup, async () => void (await run('bwrap', raw)))),
-      note: 'namespaces + ro rootfs, no seccomp/cgroups/uid drop',
+      note: BWRAP_RAW_NOTE,
     };
   }
 

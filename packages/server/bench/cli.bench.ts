@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bwrapAvailability, resolveRootfs, managedContainers } from '@bastion/sandbox';
 import { percentile, type CaseResult } from '@bastion/core/test-support';
+import { BWRAP_RAW_NOTE, bwrapRawArgs } from '@bastion/sandbox/test-support';
 
 const ROOT = repoRoot();
 const BIN = join(ROOT, 'packages/server/bin/bastion.cjs');
@@ -99,25 +100,8 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
     });
     commands.push({
       name: 'bwrap-raw',
-      argv: [
-        'bwrap',
-        '--unshare-all',
-        '--unshare-user',
-        '--die-with-parent',
-        '--new-session',
-        '--ro-bind',
-        root,
-        '/',
-        '--proc',
-        '/proc',
-        '--dev',
-        '/dev',
-        '--tmpfs',
-        '/tmp',
-        '--',
-        'true',
-      ],
-      note: 'namespaces + ro rootfs, no seccomp/cgroups/uid drop',
+      argv: ['bwrap', ...bwrapRawArgs(root)],
+      note: BWRAP_RAW_NOTE,
     });
   } else {
     cases['exec-bwrap-in-process'] = { missing: bwrap.reason };

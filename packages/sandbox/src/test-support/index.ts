@@ -4,3 +4,4 @@ export * from './bwrap-suite';
 export * from './docker-suite';
 export * from './seccomp-filter-dump';
 export * from './seccomp-reference';
+export * from './bwrap-raw';
