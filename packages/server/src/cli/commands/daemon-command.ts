@@ -8,6 +8,7 @@ import { createCliContext, type Backend, type CliContext, type CliRuntime } from
 import type { ProgramRunner } from '../program-runner';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { DEFAULT_EXEC_IMAGE, parseIntOption } from './exec-command';
+import { CONFIG_OPTION, FLAGS_FILE_OPTION, POLICY_OPTION } from './shared-options';
 
 interface DaemonOptions {
   policy?: string;
@@ -23,19 +24,13 @@ export function registerDaemon(program: Command, ctx: CliContext, runNested: Pro
     .description(
       'keep a warm pool for `bastion exec` and `bastion run` on a private socket in the runtime directory (they use it when it is there; --no-daemon opts out)',
     )
-    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option(...POLICY_OPTION)
     .option(
       '--backend <backend>',
       'default sandbox backend: docker or bwrap (default FF_DEFAULT_BACKEND, $BASTION_BACKEND or docker)',
     )
-    .option(
-      '--config <file>',
-      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
-    )
-    .option(
-      '--flags-file <file>',
-      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
-    )
+    .option(...CONFIG_OPTION)
+    .option(...FLAGS_FILE_OPTION)
     .option('--pool-size <n>', 'warm containers kept per profile', parseIntOption('--pool-size'), 2)
     .action(async (opts: DaemonOptions) => {
       ctx.settings({ config: opts.config, flagsFile: opts.flagsFile });

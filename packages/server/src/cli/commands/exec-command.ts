@@ -7,6 +7,7 @@ import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
 import { SANDBOX_IMAGE } from '@bastion/sandbox';
+import { POLICY_OPTION } from './shared-options';
 
 /** The image a `bastion exec` runs in when --image is not given (a daemon keeps it warm). */
 export const DEFAULT_EXEC_IMAGE = SANDBOX_IMAGE;
@@ -18,7 +19,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON result document on stdout')
-    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option(...POLICY_OPTION)
     .option('--timeout <ms>', 'wall-clock deadline in milliseconds', parseIntOption('--timeout'))
     .option('--memory <size>', 'memory limit, e.g. 256m (clamped by the policy)')
     .option('--cpus <n>', 'CPU quota in cores (clamped by the policy)', parseFloatOption('--cpus'))

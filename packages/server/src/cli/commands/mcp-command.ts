@@ -6,6 +6,13 @@ import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { collectOption } from './collect-option';
 import { serviceSigner } from '../provenance-cli';
+import {
+  ACCEPT_WORKSPACE_ROOT_OPTION,
+  CONFIG_OPTION,
+  FLAGS_FILE_OPTION,
+  POLICY_OPTION,
+  SERVICE_BACKEND_OPTION,
+} from './shared-options';
 
 interface McpOptions {
   backend?: string;
@@ -23,25 +30,11 @@ export function registerMcp(program: Command, ctx: CliContext): void {
       'serve Bastion as MCP tools over stdio (run_task, sanitize) for agents to call. Starts without a Docker engine: run_task then answers ' +
         'SANDBOX_UNAVAILABLE naming the cause until the engine is back, and sanitize works.',
     )
-    .option(
-      '--backend <backend>',
-      'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)',
-    )
-    .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option(
-      '--flags-file <file>',
-      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
-    )
-    .option(
-      '--config <file>',
-      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
-    )
-    .option(
-      '--workspace-root <dir>',
-      'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused',
-      collectOption,
-      [],
-    )
+    .option(...SERVICE_BACKEND_OPTION)
+    .option(...POLICY_OPTION)
+    .option(...FLAGS_FILE_OPTION)
+    .option(...CONFIG_OPTION)
+    .option(...ACCEPT_WORKSPACE_ROOT_OPTION, collectOption, [])
     .option(
       '--provenance-key <file>',
       "sign each run_task result: its `provenance` field is the run's DSSE record (see bastion keys init)",

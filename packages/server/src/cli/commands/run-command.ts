@@ -6,6 +6,7 @@ import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseFloatOption, parseIntOption } from './exec-command';
 import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
 import { createRunProgress } from '../run-progress';
+import { CONFIG_OPTION, FLAGS_FILE_OPTION, POLICY_OPTION } from './shared-options';
 
 export function registerRun(program: Command, ctx: CliContext): void {
   const run = program
@@ -25,15 +26,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
     )
     .option('--agent-path <path>', 'cursor-agent executable on this host')
     .option('--timeout <ms>', 'deadline in milliseconds', parseIntOption('--timeout'))
-    .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option(
-      '--config <file>',
-      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
-    )
-    .option(
-      '--flags-file <file>',
-      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
-    )
+    .option(...POLICY_OPTION)
+    .option(...CONFIG_OPTION)
+    .option(...FLAGS_FILE_OPTION)
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
     .option('--stream', "print the agent's sanitized output on stderr as it arrives (stdout keeps the parsed answer)")

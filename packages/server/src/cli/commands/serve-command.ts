@@ -10,6 +10,13 @@ import { collectOption } from './collect-option';
 import { startCliSocket } from './daemon-command';
 import { serviceSigner } from '../provenance-cli';
 import type { ProgramRunner } from '../program-runner';
+import {
+  ACCEPT_WORKSPACE_ROOT_OPTION,
+  CONFIG_OPTION,
+  FLAGS_FILE_OPTION,
+  POLICY_OPTION,
+  SERVICE_BACKEND_OPTION,
+} from './shared-options';
 
 interface ServeOptions {
   provenanceKey?: string;
@@ -41,26 +48,12 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
     .option('--port <port>', 'TCP port (0: any free port; the address is printed on stderr)', parsePort, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--token-file <file>', 'file holding the bearer token (default: $BASTION_TOKEN_FILE); required')
-    .option(
-      '--backend <backend>',
-      'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)',
-    )
+    .option(...SERVICE_BACKEND_OPTION)
     .option('--json-logs', 'log every request as a JSON line on stderr')
-    .option('--policy <file>', 'policy file (default: the embedded policy)')
-    .option(
-      '--flags-file <file>',
-      'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE; never one in the working directory)',
-    )
-    .option(
-      '--config <file>',
-      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
-    )
-    .option(
-      '--workspace-root <dir>',
-      'accept workspaces only below this directory (repeatable); without any root, a task naming a workspace is refused',
-      collectOption,
-      [],
-    )
+    .option(...POLICY_OPTION)
+    .option(...FLAGS_FILE_OPTION)
+    .option(...CONFIG_OPTION)
+    .option(...ACCEPT_WORKSPACE_ROOT_OPTION, collectOption, [])
     .option(
       '--max-in-flight <n>',
       'tasks running at once; the next is answered 429 with Retry-After',

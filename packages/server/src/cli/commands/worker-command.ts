@@ -5,6 +5,7 @@ import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { collectOption } from './collect-option';
 import { parseIntOption } from './exec-command';
+import { CONFIG_OPTION, POLICY_OPTION, SERVICE_BACKEND_OPTION } from './shared-options';
 
 interface WorkerOptions {
   database?: string;
@@ -37,16 +38,10 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       parseIntOption('--lease-ms'),
       15_000,
     )
-    .option(
-      '--backend <backend>',
-      'sandbox backend: docker or bwrap (default: FF_DEFAULT_BACKEND, $BASTION_BACKEND, else docker)',
-    )
-    .option('--policy <file>', 'policy file (default: the embedded policy)')
+    .option(...SERVICE_BACKEND_OPTION)
+    .option(...POLICY_OPTION)
     .option('--flags-file <file>', 'flags file that overrides FF_* variables (default: $BASTION_FLAGS_FILE)')
-    .option(
-      '--config <file>',
-      'config file (default: $BASTION_CONFIG, else $XDG_CONFIG_HOME/bastion/config.yaml or /etc/bastion/config.yaml)',
-    )
+    .option(...CONFIG_OPTION)
     .option(
       '--workspace-root <dir>',
       'run tasks naming a workspace only below this directory (repeatable); the API admitted it, this host checks again',
