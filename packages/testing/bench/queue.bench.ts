@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { createPolicyEngine } from '@bastion/policy';
-import type { AgentProvider } from '@bastion/providers';
 import { createOutputSanitizer, createSecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
 import {
@@ -30,7 +29,7 @@ import {
 import type { Router } from '@bastion/agent-runtime';
 import type { TaskLedger } from '@bastion/server';
 import type { CaseResult } from '@bastion/core/test-support';
-import { SANDBOX_IMAGE } from '@bastion/sandbox';
+import { benchProvider } from './bench-provider';
 
 /**
  * A queue case: `n` tasks in the latency phase (one at a time, the queue idle), p50/p95 from
@@ -46,21 +45,6 @@ export interface QueueBenchResult {
   baseline: 'in-process';
   cases: Record<'in-process' | 'pg-1-worker' | 'pg-3-workers' | 'pglite-embedded', QueueCase>;
 }
-
-const provider: AgentProvider = {
-  specificationVersion: 'v1',
-  image: 'sandbox',
-  upstreams: [],
-  flags: {},
-  id: 'gemini-cli',
-  capabilities: { analyze: true, edit: true },
-  plan: (task) => ({
-    provider: 'gemini-cli',
-    image: SANDBOX_IMAGE,
-    command: ['agent', '--prompt', task.prompt],
-  }),
-  parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
-};
 
 /**
  * The durable queue against the in-process path, in one run: the same router, pipeline, policy
@@ -140,7 +124,7 @@ async function measure(
     runtime: { pipeline, audit },
     flags,
     metrics,
-    bindings: [readOnlyBinding(provider)],
+    bindings: [readOnlyBinding(benchProvider)],
     config: { defaults: { maxConcurrent: 256, maxQueue: 4096 } },
   });
   const done = new Map<string, number>();

@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicyEngine } from '@bastion/policy';
-import type { AgentProvider, AgentResult } from '@bastion/providers';
+import type { AgentResult } from '@bastion/providers';
 import type { OutputSanitizer, SecretStore } from '@bastion/security';
 import { createMemoryExecutor } from '../src';
 import {
@@ -16,7 +16,7 @@ import {
 import { createMetrics, createService } from '@bastion/server';
 import type { Router } from '@bastion/agent-runtime';
 import type { CaseResult } from '@bastion/core/test-support';
-import { SANDBOX_IMAGE } from '@bastion/sandbox';
+import { benchProvider } from './bench-provider';
 
 export type { CaseResult };
 
@@ -40,21 +40,6 @@ export interface RouterBenchOptions {
   /** Skip the HTTP case (e.g. where sockets are not allowed). */
   skipThroughput?: boolean;
 }
-
-const benchProvider: AgentProvider = {
-  specificationVersion: 'v1',
-  image: 'sandbox',
-  upstreams: [],
-  flags: {},
-  id: 'gemini-cli',
-  capabilities: { analyze: true, edit: true },
-  plan: (task) => ({
-    provider: 'gemini-cli',
-    image: SANDBOX_IMAGE,
-    command: ['agent', '--prompt', task.prompt],
-  }),
-  parse: (output) => ({ ok: output.exitCode === 0, response: output.stdout }),
-};
 
 /**
  * Router + pipeline overhead per call with the in-memory executor (the sandbox itself is measured
