@@ -2,3 +2,4 @@
 export * from './pipeline-stand-ins';
 export * from './succeeded-result';
 export * from './workspace-scratch';
+export * from './backend-contract';
