@@ -23,7 +23,7 @@ import { createWorkspaceProvisioner } from './workspace/workspace-provisioner';
 import { sweepStaleCopies } from './workspace/copy-filesystem';
 import { guardWorkspaceProvisioner } from './workspace-access/guarded-provisioner';
 import type { WorkspaceAccess } from './workspace-access/workspace-access';
-import { upstreamSecretSources, DailyUsage, GatewayHealth, type GatewayProvisionerOptions } from '@bastion/gateway';
+import { DailyUsage, GatewayHealth, type GatewayProvisionerOptions } from '@bastion/gateway';
 
 export interface RuntimeOptions {
   policy?: () => PolicyEngine;
@@ -51,7 +51,8 @@ export interface Runtime extends AsyncDisposable {
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const audit = options.audit ?? createAuditLog();
-  const secrets = options.secrets ?? createSecretStore({ sources: upstreamSecretSources(providerRegistry.upstreams) });
+  // Every key a registered provider declares (upstream or sandbox secret), where the host holds it.
+  const secrets = options.secrets ?? createSecretStore({ sources: { ...providerRegistry.secretSources } });
   const executor =
     options.executor ??
     createDockerExecutor({

@@ -31,5 +31,4 @@ export {
   type UsageDelta,
 } from './daily-usage-store';
 export { MODEL_PRICES, priceOf } from './model-prices';
-export { upstreamSecretSources } from './upstream-secrets';
 export { GATEWAY_FAILURE_SITES, GatewayHealth } from './gateway-health';

@@ -25,6 +25,7 @@ export {
 } from './contract/agent-provider';
 export type {
   ProviderManifest,
+  SandboxSecret,
   ProviderCapabilities,
   ProviderFlags,
   HostBinary,

@@ -96,6 +96,21 @@ export interface HostBinary {
   readonly installHint: string;
 }
 
+/**
+ * A key the agent itself must hold inside the sandbox, because it talks to its vendor's backend
+ * over the CONNECT proxy and there is no API the gateway could add the key to (cursor-agent and
+ * CURSOR_API_KEY). The runtime reads it from the secret store on the host (`env`, or `<env>_FILE`
+ * naming a file) and passes it into the sandbox as `env`; the sanitizer redacts its value, in
+ * every encoding, in everything that comes back. Prefer an upstream (the key never enters the
+ * sandbox) whenever the agent's API can go through the gateway.
+ */
+export interface SandboxSecret {
+  /** The variable the agent reads, in the sandbox and on the host (CURSOR_API_KEY). */
+  readonly env: string;
+  /** Secret-store name of the value (cursor-api-key). */
+  readonly secret: string;
+}
+
 /** Everything a provider declares; `AgentProvider` carries it, the registry indexes it. */
 export interface ProviderManifest {
   /** Stable id used by callers, the policy's `providers[].name`, flags and metrics: lower case, `[a-z][a-z0-9-]*`. */
@@ -110,4 +125,6 @@ export interface ProviderManifest {
   readonly hostBinary?: HostBinary;
   /** Host environment variable naming the default model when a task names none (BASTION_GEMINI_MODEL). */
   readonly defaultModelEnv?: string;
+  /** Keys passed into its sandbox (see SandboxSecret); `bastion doctor` checks each one is configured. */
+  readonly sandboxSecrets?: readonly SandboxSecret[];
 }

@@ -1,5 +1,8 @@
 import type { ProviderManifest } from '../contract/provider-manifest';
 
+/** The secret-store name of Cursor's API key (CURSOR_API_KEY / CURSOR_API_KEY_FILE on the host). */
+export const CURSOR_API_KEY_SECRET = 'cursor-api-key';
+
 /** Where the host's agent install directory is mounted read-only inside the sandbox. */
 export const CURSOR_AGENT_MOUNT = '/opt/cursor-agent';
 
@@ -14,6 +17,8 @@ export const CURSOR_MANIFEST: ProviderManifest = {
   upstreams: [],
   capabilities: { analyze: true, edit: true },
   flags: { autofix: 'FF_CURSOR_AUTOFIX' },
+  // cursor-agent talks to Cursor's backend itself (CONNECT proxy): its key has to be in the sandbox.
+  sandboxSecrets: [{ env: 'CURSOR_API_KEY', secret: CURSOR_API_KEY_SECRET }],
   hostBinary: {
     command: 'cursor-agent',
     pathEnv: 'BASTION_CURSOR_AGENT',

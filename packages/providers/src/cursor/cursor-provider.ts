@@ -22,8 +22,7 @@ export const CURSOR_DOMAINS: readonly string[] = [
   'repo42.cursor.sh',
 ];
 
-/** The secret-store name of Cursor's API key (CURSOR_API_KEY / CURSOR_API_KEY_FILE on the host). */
-export const CURSOR_API_KEY_SECRET = 'cursor-api-key';
+export { CURSOR_API_KEY_SECRET } from './cursor-manifest';
 
 export const CursorProviderOptions = z
   .object({
@@ -107,7 +106,8 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
       // The prompt goes on stdin (piped stdin replaces the prompt argument), never on argv.
       stdin: task.prompt,
       env: { HOME: '/tmp', XDG_CONFIG_HOME: '/tmp/.config', NO_COLOR: '1', CI: '1' },
-      secretEnv: [{ name: 'CURSOR_API_KEY', secret: CURSOR_API_KEY_SECRET }],
+      // What the manifest declares (bastion doctor checks the same list).
+      secretEnv: (CURSOR_MANIFEST.sandboxSecrets ?? []).map((s) => ({ name: s.env, secret: s.secret })),
       workdir: workspaceDir,
       ...(task.workspace
         ? {

@@ -92,4 +92,33 @@ describe('provider registry', () => {
       ]);
     expect(thrown(clash).message).toContain('upstream "gemini" is declared twice with different routing');
   });
+
+  it('says where the host holds every key a provider needs: upstream keys and sandbox secrets alike', () => {
+    expect(providerRegistry.secretSources).toMatchObject({
+      'gemini-api-key': { env: 'GEMINI_API_KEY', fileEnv: 'GEMINI_API_KEY_FILE' },
+      'cursor-api-key': { env: 'CURSOR_API_KEY', fileEnv: 'CURSOR_API_KEY_FILE' },
+    });
+    // The cursor provider passes exactly what its manifest declares into the sandbox.
+    expect(CURSOR_MANIFEST.sandboxSecrets).toEqual([{ env: 'CURSOR_API_KEY', secret: 'cursor-api-key' }]);
+  });
+
+  it('refuses a malformed sandbox secret, and one secret read from two variables', () => {
+    expect(
+      thrown(() => createProviderRegistry([registration({ id: 'a', sandboxSecrets: [{ env: 'lower', secret: 'k' }] })]))
+        .message,
+    ).toContain('sandboxSecrets.0.env: an environment variable name is upper case');
+    expect(
+      thrown(() =>
+        createProviderRegistry([registration({ id: 'a', sandboxSecrets: [{ env: 'A_KEY', secret: 'Has Space' }] })]),
+      ).message,
+    ).toContain('a secret-store name is lower case with dashes');
+    const clash = () =>
+      createProviderRegistry([
+        registration({ id: 'a', upstreams: [GEMINI_API] }),
+        registration({ id: 'b', sandboxSecrets: [{ env: 'OTHER_KEY', secret: GEMINI_API.secret }] }),
+      ]);
+    expect(thrown(clash).message).toBe(
+      'secret "gemini-api-key" is read from GEMINI_API_KEY and from OTHER_KEY (provider "b"); one secret has one variable',
+    );
+  });
 });

@@ -49,6 +49,14 @@ const ManifestData = z.object({
     })
     .optional(),
   defaultModelEnv: EnvName.optional(),
+  sandboxSecrets: z
+    .array(
+      z.object({
+        env: EnvName,
+        secret: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a secret-store name is lower case with dashes (cursor-api-key)'),
+      }),
+    )
+    .optional(),
 });
 
 /** The registered providers, indexed: the runtime, the gateway and the flag catalogue read them from here. */
@@ -58,6 +66,11 @@ export interface ProviderRegistry {
   readonly manifests: readonly ProviderManifest[];
   /** Every declared upstream, once per name. */
   readonly upstreams: readonly UpstreamApi[];
+  /**
+   * Where the host holds each key a provider needs (an upstream's, a sandbox secret's), by
+   * secret-store name: the variable itself, or a file named by `<variable>_FILE`.
+   */
+  readonly secretSources: Readonly<Record<string, { readonly env: string; readonly fileEnv: string }>>;
   has(id: string): boolean;
   /** The registration of `id`; INVALID_INPUT naming the registered ids when there is none. */
   get(id: string): ProviderRegistration;
@@ -69,12 +82,25 @@ export interface ProviderRegistry {
 /**
  * Checks and indexes a registration list: ids and names well formed, no id twice, an upstream
  * name declared twice only with the same routing (base URL variable, auth header and secret),
- * editing providers declare an autofix flag, and no two providers share one.
+ * editing providers declare an autofix flag, and no two providers share one; a secret is read
+ * from one variable, whoever declares it.
  */
 export function createProviderRegistry(registrations: readonly ProviderRegistration[]): ProviderRegistry {
   const byId = new Map<string, ProviderRegistration>();
   const upstreams = new Map<string, UpstreamApi>();
   const autofixFlags = new Map<string, string>();
+  /** Secret-store name → the host variable it is read from. */
+  const keyVars = new Map<string, string>();
+  const claimKey = (secret: string, env: string, id: string): void => {
+    const held = keyVars.get(secret);
+    if (held !== undefined && held !== env)
+      throw new BastionError(
+        'INVALID_INPUT',
+        `secret "${secret}" is read from ${held} and from ${env} (provider "${id}"); one secret has one variable`,
+        { retryable: false },
+      );
+    keyVars.set(secret, env);
+  };
   for (const registration of registrations) {
     const { manifest } = registration;
     const checked = ManifestData.safeParse(manifest);
@@ -123,7 +149,9 @@ export function createProviderRegistry(registrations: readonly ProviderRegistrat
         );
       }
       if (!known) upstreams.set(api.name, api);
+      claimKey(api.secret, api.apiKeyEnv, manifest.id);
     }
+    for (const key of manifest.sandboxSecrets ?? []) claimKey(key.secret, key.env, manifest.id);
     byId.set(manifest.id, registration);
   }
   const ids = [...byId.keys()];
@@ -141,6 +169,7 @@ export function createProviderRegistry(registrations: readonly ProviderRegistrat
     ids,
     manifests: [...byId.values()].map((r) => r.manifest),
     upstreams: [...upstreams.values()],
+    secretSources: Object.fromEntries([...keyVars].map(([secret, env]) => [secret, { env, fileEnv: `${env}_FILE` }])),
     has: (id) => byId.has(id),
     get,
     upstream: (name) => upstreams.get(name),

@@ -3,10 +3,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createSecretStore, type SecretStore } from '@bastion/security';
 import { GEMINI_API, providerRegistry, type ProviderManifest } from '@bastion/providers';
-import { upstreamSecretSources } from '@bastion/gateway';
 import { geminiPreflight } from './gemini-preflight';
 import { libseccompProblem, type ImageOverrides } from '@bastion/sandbox';
-import { imageChecks, imageNeeds, upstreamKeyChecks } from './provider-checks';
+import { imageChecks, imageNeeds, providerKeyChecks } from './provider-checks';
+import { providerKeySources } from './provider-keys';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 import type { DoctorCheck } from './doctor-check';
 
@@ -16,7 +16,7 @@ export type { DoctorCheck };
 
 export interface DoctorOptions {
   docker?: Dockerode;
-  /** Providers whose images and upstream keys are checked; default: every registered provider. */
+  /** Providers whose images and keys are checked; default: every registered provider. */
   providers?: readonly ProviderManifest[];
   /** Operator image overrides by provider id (as in the config's images). */
   imageOverrides?: ImageOverrides;
@@ -69,13 +69,10 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 
   checks.push(await bwrapCheck());
   checks.push(await hostCgroupCheck());
-  // Keys are looked up where the gateway will look (each upstream's own variable or its _FILE).
+  // Keys are looked up where the runtime will look (each key's own variable or its _FILE).
   const env = options.env ?? process.env;
-  const keys = createSecretStore({
-    env: { ...env },
-    sources: upstreamSecretSources(providers.flatMap((p) => p.upstreams)),
-  });
-  const keyChecks = upstreamKeyChecks(providers, keys);
+  const keys = createSecretStore({ env: { ...env }, sources: providerKeySources(providers) });
+  const keyChecks = providerKeyChecks(providers, keys);
   // With a key, Gemini's is tried live (countTokens through a gateway): that line, under the same
   // name, replaces the presence check, so `gemini api key` stays one line scripts can select.
   if (options.secrets?.has(GEMINI_API.secret)) {

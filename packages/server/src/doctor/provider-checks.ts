@@ -1,8 +1,9 @@
 import type Dockerode from 'dockerode';
-import type { ProviderManifest, UpstreamApi } from '@bastion/providers';
+import type { ProviderManifest } from '@bastion/providers';
 import type { SecretStore } from '@bastion/security';
 import { imageOf, providerImage, SANDBOX_IMAGE, type ImageOverrides } from '@bastion/sandbox';
 import type { DoctorCheck } from './doctor-check';
+import { providerKeys } from './provider-keys';
 
 /** The images every call needs whatever the provider: the hardened base and the sandbox built on it. */
 export const REQUIRED_IMAGES: readonly string[] = [imageOf('base'), SANDBOX_IMAGE];
@@ -85,40 +86,42 @@ export async function imageChecks(docker: Dockerode, needs: readonly ImageNeed[]
 }
 
 /**
- * One check per declared upstream API: is its real key configured on the host, where the gateway
- * reads it (the agent's own variable, or `<var>_FILE`)? Never shows the value. A missing key
- * warns: the providers that need it fail with AUTH_FAILED, the others still run.
+ * One check per key a provider needs (see providerKeys): is it configured on the host, where the
+ * runtime reads it (the variable, or `<var>_FILE`)? Never shows the value. A missing key warns:
+ * the providers that need it fail with AUTH_FAILED, the others still run.
  */
-export function upstreamKeyChecks(manifests: readonly ProviderManifest[], secrets: SecretStore): DoctorCheck[] {
-  const byName = new Map<string, { api: UpstreamApi; providers: string[] }>();
-  for (const manifest of manifests)
-    for (const api of manifest.upstreams) {
-      const entry = byName.get(api.name) ?? { api, providers: [] };
-      entry.providers.push(manifest.id);
-      byName.set(api.name, entry);
-    }
-  return [...byName.values()].map(({ api, providers }): DoctorCheck => {
-    const name = `${api.name} api key`;
-    const sources = `${api.apiKeyEnv} or ${api.apiKeyEnv}_FILE`;
+export function providerKeyChecks(manifests: readonly ProviderManifest[], secrets: SecretStore): DoctorCheck[] {
+  return providerKeys(manifests).map(({ name, secret, env, providers, via }): DoctorCheck => {
+    const sources = `${env} or ${env}_FILE`;
     let configured: boolean;
     try {
-      configured = secrets.has(api.secret);
+      configured = secrets.has(secret);
     } catch (err) {
       // An unreadable key file: the store's message names the variable, never the value.
+      return { name, status: 'fail', detail: (err as Error).message, fix: `fix the file named by ${env}_FILE` };
+    }
+    const who = providers.join(', ');
+    if (configured)
       return {
         name,
-        status: 'fail',
-        detail: (err as Error).message,
-        fix: `fix the file named by ${api.apiKeyEnv}_FILE`,
+        status: 'ok',
+        detail:
+          via.kind === 'gateway'
+            ? `configured (${sources}); the gateway injects it for ${who}`
+            : `configured (${sources}); passed into the sandbox of ${who} and redacted from all it returns`,
       };
-    }
-    return configured
-      ? { name, status: 'ok', detail: `configured (${sources}); the gateway injects it for ${providers.join(', ')}` }
+    return via.kind === 'gateway'
+      ? {
+          name,
+          status: 'warn',
+          detail: `not configured: ${who} will fail with AUTH_FAILED against ${via.baseUrl}`,
+          fix: `set ${env} (or ${env}_FILE) on the host; the sandbox only ever sees a placeholder`,
+        }
       : {
           name,
           status: 'warn',
-          detail: `not configured: ${providers.join(', ')} will fail with AUTH_FAILED against ${api.defaultBaseUrl}`,
-          fix: `set ${api.apiKeyEnv} (or ${api.apiKeyEnv}_FILE) on the host; the sandbox only ever sees a placeholder`,
+          detail: `not configured: ${who} will fail with AUTH_FAILED`,
+          fix: `set ${env} (or ${env}_FILE) on the host; Bastion passes it only into the sandbox of ${who}`,
         };
   });
 }

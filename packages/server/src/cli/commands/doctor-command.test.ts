@@ -25,6 +25,21 @@ describe('bastion doctor --help', () => {
     }
   });
 
+  it('names the keys passed into a sandbox too (CURSOR_API_KEY for cursor), from the manifests', async () => {
+    const io = capture();
+    expect((await runCli(['doctor', '--help'], io, env)).exitCode).toBe(0);
+    const environment = io.out.slice(io.out.indexOf('\nEnvironment:\n'));
+    const keys = providerRegistry.manifests.flatMap((m) =>
+      (m.sandboxSecrets ?? []).map((k) => ({ k, provider: m.id })),
+    );
+    expect(keys.map(({ k }) => k.env)).toContain('CURSOR_API_KEY');
+    for (const { k, provider } of keys) {
+      const line = environment.split('\n').find((l) => l.trimStart().startsWith(`${k.env} `));
+      expect(line).toContain(`${k.env}_FILE`);
+      expect(line).toContain(`sandbox of ${provider}`);
+    }
+  });
+
   it('offers --image to check the image `bastion exec --image` would run in', async () => {
     const io = capture();
     expect((await runCli(['doctor', '--help'], io, env)).exitCode).toBe(0);

@@ -3,7 +3,7 @@ import { createSecretStore } from '@bastion/security';
 import { providerRegistry } from '@bastion/providers';
 import { describeSettings } from '@bastion/agent-runtime';
 import { runDoctor, type DoctorCheck } from '../../doctor/doctor';
-import { upstreamKeyEnvHelp } from '../../doctor/doctor-env-help';
+import { providerKeyEnvHelp } from '../../doctor/doctor-env-help';
 import { printJson } from '../output';
 import type { CliContext } from '../cli-context';
 import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
@@ -49,7 +49,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     ],
     env: {
       DOCKER_HOST: 'the Docker engine to check (default unix:///var/run/docker.sock)',
-      ...upstreamKeyEnvHelp(providerRegistry.manifests),
+      ...providerKeyEnvHelp(providerRegistry.manifests),
       ...COMMON_ENV,
       BASTION_FLAGS_FILE: 'flags file to report on',
     },
