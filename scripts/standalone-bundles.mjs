@@ -30,7 +30,8 @@ const textModule = (source, out, name, why) => ({
 export const BUNDLES = [
   {
     source: 'packages/sandbox/src/docker/supervisor.ts',
-    entry: `import { runSupervisor } from './supervisor'; runSupervisor(process.argv[2]);`,
+    // argv[3], a JSON command, replaces the warm-up command (tests); the image's CMD passes only the socket.
+    entry: `import { runSupervisor } from './supervisor'; runSupervisor(process.argv[2], process.argv[3] === undefined ? undefined : JSON.parse(process.argv[3]));`,
     out: 'ops/docker/sandbox/bin/bastion-supervisor',
     wrap: (code, b) => `#!/usr/bin/env node\n// ${generated(b.source)}\n${code}`,
   },

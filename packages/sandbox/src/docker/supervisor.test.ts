@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,11 +32,12 @@ afterEach(async () => {
 });
 
 /** Plays the warm pool's side: accept the supervisor, check its hello, send one request, collect the frames. */
-async function callSupervisor(req: SupervisorRequest, stdin?: string) {
+async function callSupervisor(req: SupervisorRequest, stdin?: string, warmUp?: readonly string[]) {
   server = createServer({ allowHalfOpen: true });
   const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
   await new Promise<void>((resolve) => server.listen(join(dir, 'ctl.sock'), resolve));
-  const proc = spawn(process.execPath, [SUPERVISOR_BIN, join(dir, 'ctl.sock')], { stdio: 'ignore' });
+  const args = [SUPERVISOR_BIN, join(dir, 'ctl.sock'), ...(warmUp ? [JSON.stringify(warmUp)] : [])];
+  const proc = spawn(process.execPath, args, { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
   const conn = await accepted;
   expect(await awaitHello(conn, SECRET, 5_000)).toBe(true);
@@ -86,6 +87,34 @@ describe('bastion-supervisor (the bundle the sandbox image ships)', () => {
     expect(ok.stdout).toBe('hi');
     const missing = await callSupervisor({ command: ['/no/such/binary'], env: {}, workdir: dir, stdin: false });
     expect(missing.exit).toEqual({ exitCode: 127, signal: null, spawnError: 'ENOENT' });
+  });
+
+  it("runs its warm-up command while it waits, and reports only the call's output and exit", async () => {
+    const warmed = join(dir, 'warmed');
+    // The warm-up writes, prints and fails: none of it may reach the call's frames.
+    const warmUp = ['sh', '-c', `echo warm-out; echo warm-err >&2; echo done > ${warmed}; exit 7`];
+    const got = await callSupervisor(
+      { command: ['sh', '-c', 'sleep 0.2; echo call'], env: {}, workdir: dir, stdin: false },
+      undefined,
+      warmUp,
+    );
+    expect(got).toEqual({
+      stdout: 'call\n',
+      stderr: '',
+      exit: { exitCode: 0, signal: null },
+      spawned: true,
+      processExit: 0,
+    });
+    expect(await readFile(warmed, 'utf8')).toBe('done\n');
+  });
+
+  it('still runs the call when its warm-up command does not exist in the image', async () => {
+    const got = await callSupervisor(
+      { command: ['sh', '-c', 'echo call'], env: {}, workdir: dir, stdin: false },
+      undefined,
+      ['/no/such/warm-up'],
+    );
+    expect(got).toMatchObject({ stdout: 'call\n', exit: { exitCode: 0, signal: null }, processExit: 0 });
   });
 });
 
