@@ -3,13 +3,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
-import type { ResourceLimits } from '@bastion/policy';
 import type { Executor, ExecutorRequest } from '../src/executor';
 import { createDockerExecutor } from '../src/docker/docker-executor';
 import { bwrapAvailability, createBwrapExecutor } from '../src/bwrap/bwrap-executor';
 import { resolveRootfs } from '../src/bwrap/rootfs';
 import { LABELS } from '../src/labels';
 import { BWRAP_RAW_NOTE, bwrapRawArgs } from '../src/test-support/bwrap-raw';
+import { EXEC_TRUE_REQUEST } from '../src/test-support/engine-floor';
 import type { CaseResult } from '@bastion/core/test-support';
 import { SANDBOX_IMAGE } from '../src/images';
 
@@ -28,25 +28,7 @@ export interface ExecutorBenchOptions {
   log?: (message: string) => void;
 }
 
-/** The policy's defaults for a plain exec call (DESIGN.md's sandbox). */
-const LIMITS: ResourceLimits = {
-  memoryBytes: 512 * 1024 ** 2,
-  cpus: 0.5,
-  pids: 32,
-  nofile: 1024,
-  tmpfsBytes: 64 * 1024 ** 2,
-  timeoutMs: 60_000,
-  outputBytes: 1024 ** 2,
-} as ResourceLimits;
-
-const REQUEST: ExecutorRequest = {
-  correlationId: 'bench',
-  image: IMAGE,
-  command: ['true'],
-  env: {},
-  limits: LIMITS,
-  mounts: [],
-};
+const REQUEST: ExecutorRequest = EXEC_TRUE_REQUEST;
 const HOOKS = { onStdout: () => undefined, onStderr: () => undefined };
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -144,7 +126,7 @@ async function benchWarm(docker: Dockerode, n: number, warmup: number, log: (m: 
   log(`bastion-warm ×${n}`);
   const pool = mod.createWarmPoolExecutor({ docker, size: 2 });
   try {
-    await pool.prewarm(IMAGE, LIMITS);
+    await pool.prewarm(IMAGE, REQUEST.limits);
     // Each measured call takes a ready container; the refill it triggers is not the call's cost,
     // so wait (untimed) until the pool is full again and starts nothing, as a service's pool is
     // between calls that do not arrive back to back (the other cases have no background work either).

@@ -1,12 +1,17 @@
 // Whole-process cost of the `bastion` CLI (issue 26): what a user who scripts `bastion exec` pays
 // per call, start-up included, paired with what it wraps, measured in the same run.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bwrapAvailability, resolveRootfs, managedContainers } from '@bastion/sandbox';
 import { percentile, type CaseResult } from '@bastion/core/test-support';
-import { BWRAP_RAW_NOTE, bwrapRawArgs } from '@bastion/sandbox/test-support';
+import {
+  BWRAP_RAW_NOTE,
+  bwrapRawArgs,
+  ENGINE_FLOOR_NOTE,
+  engineFloorCreateOptions,
+} from '@bastion/sandbox/test-support';
 
 const ROOT = repoRoot();
 const BIN = join(ROOT, 'packages/server/bin/bastion.cjs');
@@ -21,7 +26,14 @@ type CliCase = CliCaseResult | { missing: string };
 
 /** Case names are stable: scripts and docs/benchmarks.md refer to them. */
 export type CliCaseName =
-  'docker-run' | 'node-e0' | 'version' | 'exec-in-process' | 'exec-daemon' | 'exec-bwrap-in-process' | 'bwrap-raw';
+  | 'docker-run'
+  | 'node-e0'
+  | 'version'
+  | 'exec-in-process'
+  | 'engine-floor'
+  | 'exec-daemon'
+  | 'exec-bwrap-in-process'
+  | 'bwrap-raw';
 
 export interface CliBenchResult {
   baseline: 'docker-run';
@@ -48,7 +60,9 @@ interface Command {
  * hyperfine (Debian's package, installed here when missing) in rounds over all cases, so a busy
  * neighbour on the machine hits every case alike. Each run is preceded by an idle pause
  * (hyperfine --prepare, not timed): 0.3 s, and 1 s before a call through the daemon so that its
- * warm pool has refilled, as it would between the calls of a script. Targets (issue 26): version <= node-e0 + 60 ms; exec-in-process <= 0.8x,
+ * warm pool has refilled, as it would between the calls of a script. `engine-floor` is node doing
+ * only the engine calls of a cold exec: exec-in-process cannot go below it.
+ * Targets (issue 26): version <= node-e0 + 60 ms; exec-in-process <= 0.8x,
  * exec-daemon <= 0.25x and exec-bwrap-in-process <= 0.5x docker-run.
  */
 export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBenchResult> {
@@ -70,6 +84,8 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
     PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
   };
   delete env.BASTION_NO_DAEMON;
+  const floorCreate = join(dir, 'engine-floor-create.json');
+  writeFileSync(floorCreate, JSON.stringify(engineFloorCreateOptions()));
   const node = process.execPath;
   const commands: Command[] = [
     { name: 'node-e0', argv: [node, '-e', '0'] },
@@ -87,6 +103,12 @@ export async function runCliBench(options: CliBenchOptions = {}): Promise<CliBen
       name: 'exec-in-process',
       argv: [BIN, 'exec', '--no-daemon', '--', 'true'],
       note: 'cold container per call; target <= 0.8x',
+    },
+    // The same engine work from node without Bastion: what exec-in-process cannot go below.
+    {
+      name: 'engine-floor',
+      argv: [node, join(ROOT, 'packages/server/bench/engine-floor.cjs'), floorCreate],
+      note: ENGINE_FLOOR_NOTE,
     },
   ];
   const cases: CliBenchResult['cases'] = {};

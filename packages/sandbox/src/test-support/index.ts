@@ -5,3 +5,4 @@ export * from './docker-suite';
 export * from './seccomp-filter-dump';
 export * from './seccomp-reference';
 export * from './bwrap-raw';
+export * from './engine-floor';
