@@ -1,22 +1,15 @@
 // One runtime of the reaper soak: reaps expired leftovers, starts the reaper, then runs `true`
 // calls back to back, announcing each on stdout, until told how many or SIGKILLed mid-call.
 import Dockerode from 'dockerode';
-import type { ResourceLimits } from '@bastion/policy';
 import type { Executor } from '../src/executor';
 import { createDockerExecutor } from '../src/docker/docker-executor';
 import { newSessionIdentity } from '../src/labels';
 import { reapExpired, startReaper } from '../src/reaper/reaper';
 import { SANDBOX_IMAGE } from '../src/images';
+import { EXEC_DEFAULT_LIMITS } from '../src/test-support/engine-floor';
 
-const LIMITS = {
-  memoryBytes: 256 * 1024 ** 2,
-  cpus: 0.5,
-  pids: 32,
-  nofile: 1024,
-  tmpfsBytes: 16 * 1024 ** 2,
-  timeoutMs: 60_000,
-  outputBytes: 1 << 20,
-} as ResourceLimits;
+// The plain exec defaults the other benches use; the soak measures reaping, not the limits.
+const LIMITS = EXEC_DEFAULT_LIMITS;
 
 async function main(): Promise<void> {
   const calls = Number(process.argv[2]);
