@@ -11,6 +11,7 @@ import type { AgentTask } from '../contract/agent-task';
 import { ANTHROPIC_API } from './anthropic-api';
 import { CLAUDE_CODE_MANIFEST } from './claude-code-manifest';
 import { parseClaudeCodeOutput } from './claude-code-output';
+import { claudeCodeStreamText } from './claude-code-stream-text';
 
 /** Tools that change files or run commands: withheld from a read-only call, so the model is never offered them. */
 export const CLAUDE_WRITING_TOOLS: readonly string[] = ['Bash', 'Edit', 'MultiEdit', 'NotebookEdit', 'Write'];
@@ -97,6 +98,7 @@ export function createClaudeCodeProvider(input: ClaudeCodeProviderOptions = {}):
     ...CLAUDE_CODE_MANIFEST,
     specificationVersion: SPECIFICATION_VERSION,
     plan,
+    streamText: claudeCodeStreamText,
     parse: (output: ProviderOutput) => parseClaudeCodeOutput(output),
   };
 }

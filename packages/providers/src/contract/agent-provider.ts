@@ -3,6 +3,7 @@ import type { ExecutionSpecInput } from '@bastion/policy';
 import type { AgentTask } from './agent-task';
 import type { ResultMode } from './agent-result';
 import type { ProviderManifest } from './provider-manifest';
+import type { StreamPiece } from './stream-text';
 
 export const SPECIFICATION_VERSION = 'v1' as const;
 
@@ -67,6 +68,11 @@ export interface AgentProvider extends ProviderManifest {
   plan(task: AgentTask, context: PlanContext): ExecutionSpecInput;
   /** Sanitized output → outcome (answer or typed error, usage, tool paths). */
   parse(output: ProviderOutput, task: AgentTask): ParsedOutcome;
+  /**
+   * One complete line of the agent's sanitized stdout as a person following the run should see it
+   * (see StreamPiece); none leaves it out. Pure. Without it, lines are shown as printed.
+   */
+  streamText?(line: string): readonly StreamPiece[];
 }
 
 /** Settings the runtime resolves (from configuration, at the edge) and hands to a provider's factory. */

@@ -11,6 +11,7 @@ import {
 import type { AgentTask } from '../contract/agent-task';
 import { parseCursorOutput } from './cursor-output';
 import { CURSOR_AGENT_MOUNT, CURSOR_MANIFEST } from './cursor-manifest';
+import { cursorStreamText } from './cursor-stream-text';
 
 export const CURSOR_PROVIDER_ID = CURSOR_MANIFEST.id;
 
@@ -131,6 +132,7 @@ export function createCursorProvider(options: CursorProviderOptions = {}): Agent
     ...CURSOR_MANIFEST,
     specificationVersion: SPECIFICATION_VERSION,
     plan,
+    streamText: cursorStreamText,
     parse: (output: ProviderOutput) => parseCursorOutput(output),
   };
 }

@@ -13,6 +13,7 @@ import { GeminiErrorDocument, GeminiResultDocument, lastJsonDocument, retryDelay
 import { GEMINI_API } from './gemini-api';
 import { GEMINI_CLI_MANIFEST } from './gemini-cli-manifest';
 import { httpStatusOfExit, parseGeminiStream, streamErrorDocument, streamUsageStats } from './gemini-stream-events';
+import { geminiStreamText } from './gemini-stream-text';
 
 /** Exit codes that say what went wrong even when the CLI printed no document (stream-json prints its fatal errors as text). */
 const TELLING_EXITS = new Set([41, 400, 401, 403, 429, 500, 503]);
@@ -69,6 +70,8 @@ export function createGeminiCliProvider(input: GeminiCliProviderOptions = {}): A
         resources: { cpus: 2, memoryBytes: 2 * 1024 ** 3, ...(task.timeoutMs ? { timeoutMs: task.timeoutMs } : {}) },
       };
     },
+
+    streamText: geminiStreamText,
 
     parse(output: ProviderOutput, _task: AgentTask): ParsedOutcome {
       const stream = parseGeminiStream(output.stdout);

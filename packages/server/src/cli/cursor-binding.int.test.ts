@@ -329,4 +329,39 @@ describeWithDocker('Cursor through the real sandbox (fake cursor-agent)', () => 
       rmSync(join(root, 'audit.log'), { force: true });
     }
   });
+
+  it('--stream follows the run on stderr as text (tool calls as notes, no JSON), --stream-raw as the JSON lines', async () => {
+    const env = { ...process.env, CURSOR_API_KEY: KEY, BASTION_AUDIT_LOG: join(root, 'audit.log') };
+    const saved = process.env.CURSOR_API_KEY;
+    process.env.CURSOR_API_KEY = KEY;
+    const follow = async (flag: string) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const prompt = `Bump the answer\n${script({ result: 'Bumped.', edits: [EDITS[0]] })}`;
+      const { exitCode } = await runCli(
+        ['run', '--provider', 'cursor', '--intent', 'edit', '--workspace', ws, '--agent-path', FAKE, flag, prompt],
+        { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) },
+        env,
+      );
+      expect(exitCode).toBe(0);
+      return { stdout: out.join(''), stderr: err.join('') };
+    };
+    try {
+      const text = await follow('--stream');
+      const lines = text.stderr.split('\n');
+      // The fake's write tool call, as a note of its own, with the path it wrote; progress lines kept whole.
+      expect(lines).toContainEqual(expect.stringMatching(/^\[tool write\] \{"path":"\/workspace\/src\/app\.ts"/));
+      expect(lines).toContainEqual(expect.stringMatching(/^bastion: agent running/));
+      expect(text.stderr).not.toContain('"type":');
+      expect(text.stdout).toContain('Bumped.');
+      const raw = await follow('--stream-raw');
+      expect(raw.stderr).toContain('"type":"tool_call"');
+      expect(raw.stderr).toContain('"subtype":"started"');
+      for (const o of [text, raw]) expect(o.stdout + o.stderr).not.toContain(KEY);
+    } finally {
+      if (saved === undefined) delete process.env.CURSOR_API_KEY;
+      else process.env.CURSOR_API_KEY = saved;
+      rmSync(join(root, 'audit.log'), { force: true });
+    }
+  });
 });

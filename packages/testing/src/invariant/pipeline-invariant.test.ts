@@ -90,14 +90,24 @@ describe('the pipeline invariant, for every registered provider', () => {
       expect(audit.lines.join('')).not.toContain(SECRET);
     });
 
-    it(`${id}: a provider holds no handle: only plan and parse, fed plain data`, () => {
+    it(`${id}: a provider holds no handle: only plan, parse and streamText, fed plain data`, () => {
       const provider: AgentProvider = binding.provider;
-      // Its manifest is data (the error formatters of its upstreams are pure functions); its only hooks are plan and parse.
+      // Its manifest is data (the error formatters of its upstreams are pure functions); its only
+      // hooks are plan, parse and streamText (one output line → what a follower of the run sees).
       const hooks = Object.entries(provider)
         .filter(([, value]) => typeof value === 'function')
         .map(([key]) => key);
-      expect(hooks.sort()).toEqual(['parse', 'plan']);
-      const manifestKeys = ['id', 'image', 'upstreams', 'capabilities', 'flags', 'hostBinary', 'defaultModelEnv'];
+      expect(hooks.sort()).toEqual(['parse', 'plan', 'streamText']);
+      const manifestKeys = [
+        'id',
+        'image',
+        'upstreams',
+        'capabilities',
+        'flags',
+        'hostBinary',
+        'defaultModelEnv',
+        'sandboxSecrets',
+      ];
       expect(
         Object.keys(provider)
           .filter((k) => !hooks.includes(k) && k !== 'specificationVersion')
@@ -124,6 +134,9 @@ describe('the pipeline invariant, for every registered provider', () => {
       // Everything a provider sees and returns is JSON data: no functions, sockets or clients.
       expect(JSON.parse(JSON.stringify(seen[0]))).toEqual(seen[0]);
       expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);
+      // streamText turns a line of text into plain data too.
+      const pieces = provider.streamText?.('{"type":"assistant","message":{"content":[{"type":"text","text":"hi"}]}}');
+      expect(JSON.parse(JSON.stringify(pieces))).toEqual(pieces);
     });
   }
 });

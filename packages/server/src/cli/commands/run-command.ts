@@ -6,6 +6,8 @@ import { COMMON_ENV, EXIT_CODES, withHelp } from '../help-text';
 import { parseFloatOption, parseIntOption } from './exec-command';
 import { prepareProvenance, type ProvenanceOptions } from '../provenance-cli';
 import { createRunProgress } from '../run-progress';
+import { createStreamView } from '../stream-view';
+import { providerRegistry } from '@bastion/providers';
 import { CONFIG_OPTION, FLAGS_FILE_OPTION, POLICY_OPTION } from './shared-options';
 
 export function registerRun(program: Command, ctx: CliContext): void {
@@ -31,7 +33,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option(...FLAGS_FILE_OPTION)
     .option('--backend <backend>', 'sandbox backend: docker or bwrap (default $BASTION_BACKEND or docker)')
     .option('--json', 'print one JSON AgentResult on stdout')
-    .option('--stream', "print the agent's sanitized output on stderr as it arrives (stdout keeps the parsed answer)")
+    .option(
+      '--stream',
+      "follow the run on stderr as it happens: the answer's words as they arrive, tool calls and errors on lines of their own (stdout keeps the parsed answer)",
+    )
+    .option('--stream-raw', "like --stream, but the agent's sanitized output exactly as it printed it (its JSON lines)")
     .option('--quiet', 'no progress lines on stderr (policy, sandbox start, agent running, parsing)')
     .option('--no-daemon', 'run in this process even when a bastion daemon is listening (env BASTION_NO_DAEMON)')
     .option(
@@ -87,10 +93,21 @@ export function registerRun(program: Command, ctx: CliContext): void {
         backend: opts.backend,
         ...(opts.agentPath ? { agentPath: opts.agentPath } : {}),
       });
+      // The run as it happens goes to stderr: stdout stays the parsed answer (or the one JSON document).
+      // --stream reads the agent's JSON lines through its provider's streamText; --stream-raw does not.
+      const following = opts.stream === true || opts.streamRaw === true;
+      const view = following
+        ? createStreamView(
+            ctx.io.stderr,
+            opts.streamRaw ? 'raw' : 'text',
+            providerRegistry.has(opts.provider) ? providerRegistry.create(opts.provider).streamText : undefined,
+          )
+        : undefined;
       // Progress is on by default in human mode: a first call spends seconds starting the agent.
-      const progress = opts.quiet || (opts.json && !opts.stream) ? undefined : createRunProgress(ctx.io.stderr);
-      // The raw transcript is a diagnostic: stdout stays the parsed answer (or the one JSON document).
-      const stream = opts.stream ? (_name: 'stdout' | 'stderr', text: string) => ctx.io.stderr(text) : undefined;
+      // While following, its lines go through the view so they never land inside the answer's words.
+      const progress =
+        opts.quiet || (opts.json && !following) ? undefined : createRunProgress(view ? view.line : ctx.io.stderr);
+      const stream = view ? (name: 'stdout' | 'stderr', text: string) => view.output(name, text) : undefined;
       const hooks = {
         ...(provenance ? { onRunFacts: provenance.onRunFacts } : {}),
         ...(progress ? { onPhase: progress.onPhase } : {}),
@@ -112,7 +129,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
             ...(stream ? { onOutput: stream } : {}),
           },
         )
-        .finally(() => progress?.stop());
+        .finally(() => {
+          progress?.stop();
+          view?.end();
+        });
       if (provenance) {
         const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
         await provenance.finish(result, {
@@ -173,5 +193,6 @@ interface RunOptions extends ProvenanceOptions {
   flagsFile?: string;
   json?: boolean;
   stream?: boolean;
+  streamRaw?: boolean;
   quiet?: boolean;
 }

@@ -1,0 +1,57 @@
+import type { StreamPiece } from '@bastion/providers';
+import { createStreamView } from './stream-view';
+
+/** A renderer like a provider's: `w:` lines are words, `n:` lines notes, anything else hidden. */
+const render = (line: string): StreamPiece[] =>
+  line.startsWith('w:')
+    ? [{ kind: 'words', text: line.slice(2) }]
+    : line.startsWith('n:')
+      ? [{ kind: 'note', text: `[${line.slice(2)}]` }]
+      : [];
+
+function view(format: 'text' | 'raw', withRender = true) {
+  let out = '';
+  const v = createStreamView((t) => void (out += t), format, withRender ? render : undefined);
+  return { v, out: () => out };
+}
+
+describe('bastion run --stream', () => {
+  it('joins lines split across chunks, shows words as they come and notes on lines of their own', () => {
+    const { v, out } = view('text');
+    v.output('stdout', 'w:Hel');
+    expect(out()).toBe('');
+    v.output('stdout', 'lo\nw: world\nn:tool Read\nhidden bookkeeping\nw:Done');
+    v.end();
+    expect(out()).toBe('Hello world\n[tool Read]\nDone\n');
+  });
+
+  it("keeps Bastion's own lines and the agent's stderr whole, never inside the answer's words", () => {
+    const { v, out } = view('text');
+    v.output('stdout', 'w:The answer is\n');
+    v.line('bastion: agent running, 5 s elapsed\n');
+    v.output('stderr', 'Attempt 1 failed: 429. Retry');
+    v.output('stderr', 'ing after 2000ms\n');
+    v.output('stdout', 'w: 42.\n');
+    v.end();
+    expect(out()).toBe(
+      'The answer is\nbastion: agent running, 5 s elapsed\nAttempt 1 failed: 429. Retrying after 2000ms\n 42.\n',
+    );
+  });
+
+  it('shows stdout lines as printed when the provider has no streamText, and an unfinished last line at the end', () => {
+    const { v, out } = view('text', false);
+    v.output('stdout', 'plain line\n\nlast without newline');
+    v.end();
+    expect(out()).toBe('plain line\nlast without newline\n');
+  });
+
+  it('raw: the sanitized output byte for byte, as before', () => {
+    const { v, out } = view('raw');
+    v.output('stdout', '{"type":"init"}\n{"type":"mess');
+    v.output('stderr', 'noise');
+    v.line('bastion: progress\n');
+    v.output('stdout', 'age"}\n');
+    v.end();
+    expect(out()).toBe('{"type":"init"}\n{"type":"messnoisebastion: progress\nage"}\n');
+  });
+});
