@@ -39,8 +39,9 @@ export function toolNote(name: string, args: unknown): StreamPiece {
   return note(`tool ${oneLine(name)}`, shown.length > NOTE_ARGS_MAX ? `${shown.slice(0, NOTE_ARGS_MAX)}…` : shown);
 }
 
+/** A note stays one line: a line break or carriage return (which could draw over the line) becomes a space. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return text.replace(/\s*[\r\n]\s*/g, ' ').trim();
 }
 
 /** A line that is not an event (plain text, a line torn at the output limit): a note naming the agent; blank: none. */

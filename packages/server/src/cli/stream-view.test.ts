@@ -1,4 +1,4 @@
-import type { StreamPiece } from '@bastion/providers';
+import { providerRegistry, type StreamPiece } from '@bastion/providers';
 import { createStreamView } from './stream-view';
 
 /** A renderer like a provider's: `w:` lines are words, `n:` lines notes, anything else hidden. */
@@ -53,5 +53,20 @@ describe('bastion run --stream', () => {
     v.output('stdout', 'age"}\n');
     v.end();
     expect(out()).toBe('{"type":"init"}\n{"type":"messnoisebastion: progress\nage"}\n');
+  });
+
+  it('never lets a control sequence the agent hid in a JSON escape reach the terminal', () => {
+    let out = '';
+    const gemini = providerRegistry.create('gemini-cli').streamText;
+    const v = createStreamView((t) => void (out += t), 'text', gemini);
+    // Sanitized output holds only the escaped form; JSON.parse turns it into real ESC/BEL bytes.
+    const osc52 = '\\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\u0007';
+    v.output('stdout', `{"type":"message","role":"assistant","content":"ok ${osc52}\\u001b[2Kdone","delta":true}\n`);
+    v.output('stdout', `{"type":"tool_use","tool_name":"x\\u001b[8m","parameters":{"p":"a\\rb"}}\n`);
+    v.end();
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/);
+    expect(out).toContain('ok ');
+    expect(out).toContain('done');
+    expect(out).toContain('[tool x]');
   });
 });

@@ -1,4 +1,5 @@
 import type { StreamPiece } from '@bastion/providers';
+import { stripTerminalControls } from '@bastion/security';
 
 /** `bastion run --stream`'s formats: `text` for a person, `raw` for the agent's output as printed. */
 export const STREAM_FORMATS = ['text', 'raw'] as const;
@@ -11,6 +12,12 @@ export type StreamFormat = (typeof STREAM_FORMATS)[number];
  * without one, the line as printed), the agent's stderr line by line, and any other line (the
  * progress) at the start of a line of its own, so notes never land inside the answer's words.
  * Lines split across chunks are put back together; end() shows what is left and ends the line.
+ *
+ * What streamText returns is decoded text (JSON.parse of a sanitized line), which the sanitizer
+ * never saw: an agent that prints `"\u001b]52;c;…\u0007"` in a JSON string would reach the
+ * terminal as a real escape sequence (clipboard write, retitling, hidden text). Its terminal
+ * controls are stripped here before anything is written. Secrets hidden in JSON escapes are
+ * already redacted upstream (the sanitizer matches its rules on the decoded view of each line).
  */
 export interface StreamView {
   output(stream: 'stdout' | 'stderr', text: string): void;
@@ -38,8 +45,9 @@ export function createStreamView(
       return;
     }
     for (const piece of render(text)) {
-      if (piece.kind === 'words') put(piece.text);
-      else line(piece.text);
+      const clean = stripTerminalControls(piece.text);
+      if (piece.kind === 'words') put(clean);
+      else line(clean);
     }
   };
   return {
