@@ -25,6 +25,17 @@ describe('bastion run --stream', () => {
     expect(out()).toBe('Hello world\n[tool Read]\nDone\n');
   });
 
+  it('puts a long line sent in many chunks back together once, when it ends', () => {
+    const { v, out } = view('text');
+    const long = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 64; i++) v.output('stdout', i === 0 ? `w:${long}` : long);
+    expect(out()).toBe('');
+    v.output('stdout', '\n');
+    expect(out()).toBe(`${long.repeat(64)}`);
+    v.end();
+    expect(out().length).toBe(64 * 64 * 1024 + 1);
+  });
+
   it("keeps Bastion's own lines and the agent's stderr whole, never inside the answer's words", () => {
     const { v, out } = view('text');
     v.output('stdout', 'w:The answer is\n');

@@ -53,6 +53,9 @@ export function createStreamView(
   return {
     output(stream, text) {
       if (format === 'raw') return void write(text);
+      // A long line arrives in many chunks: only a chunk that ends a line is split (the output cap
+      // bounds what can pile up here).
+      if (!text.includes('\n')) return void (partial[stream] += text);
       const lines = (partial[stream] + text).split('\n');
       partial[stream] = lines.pop() ?? '';
       for (const l of lines) show(stream, l);
