@@ -23,7 +23,7 @@ export {
   type ProviderRegistration,
   type ProviderSettings,
 } from './contract/agent-provider';
-export { type StreamPiece, jsonObjectLine } from './contract/stream-text';
+export type { StreamPiece } from './contract/stream-text';
 export type {
   ProviderManifest,
   SandboxSecret,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonObjectLine } from '../contract/json-lines';
 
 /**
  * The lines of `claude -p --output-format stream-json --verbose` that Bastion reads (observed with
@@ -93,15 +94,9 @@ const FILE_WRITING_TOOLS: Readonly<Record<string, string>> = {
 export function readClaudeCodeEvents(stdout: string): ClaudeCodeEvents {
   const events: ClaudeCodeEvents = { assistantText: [], toolUses: [], retryStatuses: [] };
   for (const line of stdout.split('\n')) {
-    const text = line.trim();
-    if (!text.startsWith('{')) continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      // A torn or redaction-damaged line is not an event; a missing result is judged by the caller.
-      continue;
-    }
+    // A torn or redaction-damaged line is not an event; a missing result is judged by the caller.
+    const doc = jsonObjectLine(line);
+    if (doc === undefined) continue;
     const result = ClaudeResultEvent.safeParse(doc);
     if (result.success) {
       events.result = result.data;

@@ -1,14 +1,5 @@
-import {
-  isRecord,
-  jsonObjectLine,
-  message,
-  messageContent,
-  note,
-  plainLine,
-  stringField,
-  toolNote,
-  type StreamPiece,
-} from '../contract/stream-text';
+import { message, messageContent, note, plainLine, toolNote, type StreamPiece } from '../contract/stream-text';
+import { isRecord, jsonObjectLine, stringField } from '../contract/json-lines';
 
 /**
  * A line of `claude -p --output-format stream-json --verbose` for a person following the run (the

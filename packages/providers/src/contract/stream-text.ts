@@ -1,3 +1,5 @@
+import { isRecord } from './json-lines';
+
 /**
  * How a run looks to a person following it (`bastion run --stream`): each complete line the agent
  * printed on stdout (already sanitized) becomes pieces: the answer's own words, shown as they
@@ -51,24 +53,3 @@ export const plainLine = (agent: string, line: string): StreamPiece[] =>
 /** The content blocks of a `{"message":{"content":[…]}}` event (claude-code's and cursor-agent's shape). */
 export const messageContent = (event: Record<string, unknown>): Record<string, unknown>[] =>
   isRecord(event.message) && Array.isArray(event.message.content) ? event.message.content.filter(isRecord) : [];
-
-/** One line as a JSON object, or undefined: not JSON, torn by the output limit, or not an object. */
-export function jsonObjectLine(line: string): Record<string, unknown> | undefined {
-  const text = line.trim();
-  if (!text.startsWith('{')) return undefined;
-  try {
-    const doc = JSON.parse(text) as unknown;
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc)
-      ? (doc as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A string field of a record, or undefined. */
-export const stringField = (doc: Record<string, unknown>, key: string): string | undefined =>
-  typeof doc[key] === 'string' ? doc[key] : undefined;

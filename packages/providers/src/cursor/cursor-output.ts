@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { BastionError, type ErrorInfo } from '@bastion/core';
 import type { ParsedOutcome, ProviderOutput } from '../contract/agent-provider';
+import { isRecord, jsonObjectLine } from '../contract/json-lines';
 
 /** The final document of `cursor-agent -p --output-format json|stream-json`. */
 interface CursorResultEvent {
@@ -29,24 +30,13 @@ const TRUST = /Workspace Trust Required/;
 const FILE_TOOLS = ['writeToolCall', 'editToolCall', 'deleteToolCall', 'readToolCall'];
 const MAX_MESSAGE = 300;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Reads json or stream-json output; lines that are not JSON objects are ignored. */
 export function readCursorEvents(stdout: string): CursorEvents {
   const events: CursorEvents = { assistantText: [], toolCalls: 0, toolPaths: [] };
   for (const line of stdout.split('\n')) {
-    const text = line.trim();
-    if (!text.startsWith('{')) continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      // A torn or redaction-damaged line is not an event; a missing result is judged below.
-      continue;
-    }
-    if (!isRecord(doc)) continue;
+    // A torn or redaction-damaged line is not an event; a missing result is judged below.
+    const doc = jsonObjectLine(line);
+    if (doc === undefined) continue;
     switch (doc.type) {
       case 'result':
         events.result = doc as unknown as CursorResultEvent;

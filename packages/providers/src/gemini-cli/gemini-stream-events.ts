@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonObjectLine } from '../contract/json-lines';
 import type { GeminiErrorDocument } from './gemini-output';
 
 /**
@@ -52,7 +53,8 @@ export function parseGeminiStream(stdout: string): GeminiStream | undefined {
   let result: GeminiStreamResult | undefined;
   let sessionId: string | undefined;
   for (const line of stdout.split('\n')) {
-    const event = jsonLine(line.trim());
+    // A line cut by the output limit or interleaved with noise is not an event; the result line decides.
+    const event = jsonObjectLine(line);
     if (event === undefined) continue;
     const message = MessageEvent.safeParse(event);
     if (message.success) {
@@ -115,15 +117,4 @@ export function httpStatusOfExit(exitCode: number | null): number | undefined {
 function httpStatusIn(message: string): number | undefined {
   const code = /"code"\s*:\s*(\d{3})\b/.exec(message)?.[1];
   return code ? Number(code) : undefined;
-}
-
-function jsonLine(line: string): unknown {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(line) as unknown;
-  } catch (err) {
-    // A line cut by the output limit or interleaved with noise is not an event; the result line decides.
-    if (err instanceof SyntaxError) return undefined;
-    throw err;
-  }
 }

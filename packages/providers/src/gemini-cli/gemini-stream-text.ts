@@ -1,13 +1,5 @@
-import {
-  isRecord,
-  jsonObjectLine,
-  note,
-  plainLine,
-  stringField,
-  toolNote,
-  words,
-  type StreamPiece,
-} from '../contract/stream-text';
+import { note, plainLine, toolNote, words, type StreamPiece } from '../contract/stream-text';
+import { isRecord, jsonObjectLine, stringField } from '../contract/json-lines';
 
 /**
  * A line of `gemini --output-format stream-json` for a person following the run (the events in
