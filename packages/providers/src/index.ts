@@ -34,7 +34,13 @@ export type {
   UpstreamErrorFormat,
   ModelLocation,
 } from './contract/provider-manifest';
-export { createProviderRegistry, ProviderId, type ProviderRegistry } from './registry/provider-registry';
+export {
+  createProviderRegistry,
+  ProviderId,
+  secretSourcesOf,
+  type KeySource,
+  type ProviderRegistry,
+} from './registry/provider-registry';
 export { REGISTERED_PROVIDERS, providerRegistry } from './registered-providers';
 export * from './cursor';
 export * from './gemini-cli';

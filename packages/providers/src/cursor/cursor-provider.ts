@@ -23,8 +23,6 @@ export const CURSOR_DOMAINS: readonly string[] = [
   'repo42.cursor.sh',
 ];
 
-export { CURSOR_API_KEY_SECRET } from './cursor-manifest';
-
 export const CursorProviderOptions = z
   .object({
     network: z

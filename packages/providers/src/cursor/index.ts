@@ -4,7 +4,6 @@ export {
   CursorProviderOptions,
   CURSOR_PROVIDER_ID,
   CURSOR_DOMAINS,
-  CURSOR_API_KEY_SECRET,
 } from './cursor-provider';
-export { CURSOR_MANIFEST, CURSOR_AGENT_MOUNT } from './cursor-manifest';
+export { CURSOR_MANIFEST, CURSOR_AGENT_MOUNT, CURSOR_API_KEY_SECRET } from './cursor-manifest';
 export { parseCursorOutput, readCursorEvents, cursorToolPathEscapes, classifyCursorFailure } from './cursor-output';

@@ -59,6 +59,26 @@ const ManifestData = z.object({
     .optional(),
 });
 
+/** Where a secret is looked up on the host: its variable, or a file named by `<variable>_FILE`. */
+export interface KeySource {
+  readonly env: string;
+  readonly fileEnv: string;
+}
+
+/**
+ * Where the host holds each key the manifests declare (an upstream's `apiKeyEnv`, a sandbox
+ * secret's `env`), by secret-store name. The registry checks that no secret has two variables.
+ */
+export function secretSourcesOf(manifests: readonly ProviderManifest[]): Record<string, KeySource> {
+  const sources: Record<string, KeySource> = {};
+  const add = (secret: string, env: string) => (sources[secret] ??= { env, fileEnv: `${env}_FILE` });
+  for (const manifest of manifests) {
+    for (const api of manifest.upstreams) add(api.secret, api.apiKeyEnv);
+    for (const key of manifest.sandboxSecrets ?? []) add(key.secret, key.env);
+  }
+  return sources;
+}
+
 /** The registered providers, indexed: the runtime, the gateway and the flag catalogue read them from here. */
 export interface ProviderRegistry {
   /** Provider ids in registration order (the router's fallback order). */
@@ -70,7 +90,7 @@ export interface ProviderRegistry {
    * Where the host holds each key a provider needs (an upstream's, a sandbox secret's), by
    * secret-store name: the variable itself, or a file named by `<variable>_FILE`.
    */
-  readonly secretSources: Readonly<Record<string, { readonly env: string; readonly fileEnv: string }>>;
+  readonly secretSources: Readonly<Record<string, KeySource>>;
   has(id: string): boolean;
   /** The registration of `id`; INVALID_INPUT naming the registered ids when there is none. */
   get(id: string): ProviderRegistration;
@@ -169,7 +189,7 @@ export function createProviderRegistry(registrations: readonly ProviderRegistrat
     ids,
     manifests: [...byId.values()].map((r) => r.manifest),
     upstreams: [...upstreams.values()],
-    secretSources: Object.fromEntries([...keyVars].map(([secret, env]) => [secret, { env, fileEnv: `${env}_FILE` }])),
+    secretSources: secretSourcesOf([...byId.values()].map((r) => r.manifest)),
     has: (id) => byId.has(id),
     get,
     upstream: (name) => upstreams.get(name),

@@ -2,11 +2,10 @@ import Dockerode from 'dockerode';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createSecretStore, type SecretStore } from '@bastion/security';
-import { GEMINI_API, providerRegistry, type ProviderManifest } from '@bastion/providers';
+import { GEMINI_API, providerRegistry, secretSourcesOf, type ProviderManifest } from '@bastion/providers';
 import { geminiPreflight } from './gemini-preflight';
 import { libseccompProblem, type ImageOverrides } from '@bastion/sandbox';
 import { imageChecks, imageNeeds, providerKeyChecks } from './provider-checks';
-import { providerKeySources } from './provider-keys';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 import type { DoctorCheck } from './doctor-check';
 
@@ -71,7 +70,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
   checks.push(await hostCgroupCheck());
   // Keys are looked up where the runtime will look (each key's own variable or its _FILE).
   const env = options.env ?? process.env;
-  const keys = createSecretStore({ env: { ...env }, sources: providerKeySources(providers) });
+  const keys = createSecretStore({ env: { ...env }, sources: secretSourcesOf(providers) });
   const keyChecks = providerKeyChecks(providers, keys);
   // With a key, Gemini's is tried live (countTokens through a gateway): that line, under the same
   // name, replaces the presence check, so `gemini api key` stays one line scripts can select.

@@ -1,14 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { providerRegistry, type ProviderManifest } from '@bastion/providers';
+import { providerRegistry, secretSourcesOf, type ProviderManifest } from '@bastion/providers';
 import { createSecretStore } from '@bastion/security';
 import Dockerode from 'dockerode';
 import { imageChecks, imageNeeds, providerKeyChecks } from './provider-checks';
-import { providerKeySources } from './provider-keys';
 
 const manifests = providerRegistry.manifests;
-const storeFor = (env: Record<string, string>) => createSecretStore({ env, sources: providerKeySources(manifests) });
+const storeFor = (env: Record<string, string>) => createSecretStore({ env, sources: secretSourcesOf(manifests) });
 
 describe('bastion doctor, per registered provider', () => {
   it("checks every registered provider's image besides the base images, naming who needs each", () => {

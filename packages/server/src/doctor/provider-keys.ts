@@ -1,5 +1,4 @@
 import type { ProviderManifest } from '@bastion/providers';
-import type { SecretSource } from '@bastion/security';
 
 /**
  * A key some provider needs, from the manifests: an upstream's (the gateway adds it to the
@@ -45,9 +44,4 @@ export function providerKeys(manifests: readonly ProviderManifest[]): ProviderKe
       );
   }
   return [...bySecret.values()];
-}
-
-/** Where the secret store looks each key up on the host: its variable, or the file `<variable>_FILE` names. */
-export function providerKeySources(manifests: readonly ProviderManifest[]): Record<string, SecretSource> {
-  return Object.fromEntries(providerKeys(manifests).map((k) => [k.secret, { env: k.env, fileEnv: `${k.env}_FILE` }]));
 }
