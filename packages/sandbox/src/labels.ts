@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '@bastion/core';
 import { hostname } from 'node:os';
 
 /** Labels every Bastion container carries, so a reaper can find leftovers after any crash. */
@@ -16,7 +16,7 @@ export interface SessionIdentity {
 }
 
 export function newSessionIdentity(): SessionIdentity {
-  return { sessionId: randomUUID(), owner: `${hostname()}:${process.pid}` };
+  return { sessionId: randomUuid(), owner: `${hostname()}:${process.pid}` };
 }
 
 /** Expiry = deadline plus a grace period; past it any reaper may remove the container. */

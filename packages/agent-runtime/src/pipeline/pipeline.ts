@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { BastionError } from '@bastion/core';
+import { BastionError, nodeCrypto, randomUuid } from '@bastion/core';
 import {
   ZERO_USAGE,
   type Decision,
@@ -59,7 +58,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     call: RunSpecOptions,
     observer: EgressObserver | undefined,
   ): Promise<SandboxRun> {
-    const correlationId = call.correlationId ?? randomUUID();
+    const correlationId = call.correlationId ?? randomUuid();
     const attachments = new SandboxAttachments();
     const notRun = (error: BastionError, spec: ExecutionSpec | null, decision: Decision | null): SandboxRun => ({
       correlationId,
@@ -139,7 +138,7 @@ function customRulesOf(decision: Decision | null): CustomRuleInput[] {
 /** A digest of the policy document in force: the provenance record names the policy by it. */
 function policyDigest(policy: PolicyEngine): string | null {
   const doc = (policy as Partial<PolicyEngine>).policy;
-  return doc ? `sha256:${createHash('sha256').update(JSON.stringify(doc)).digest('hex')}` : null;
+  return doc ? `sha256:${nodeCrypto().createHash('sha256').update(JSON.stringify(doc)).digest('hex')}` : null;
 }
 
 /** The result's `execution` block for a run that reached the sandbox; null when nothing ran. */

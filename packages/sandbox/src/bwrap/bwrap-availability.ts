@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
 import { detectCgroupLayout, type CgroupLayout } from './cgroups';
 import { defaultSeccompCacheDir, cachedSeccompProgram } from './seccomp-program-cache';
 import { libseccompProblem } from './libseccomp-compiler';
-import { readPrivateCacheFile, writePrivateCacheFile } from './private-cache-file';
+import { readKeyedCacheFile, writeKeyedCacheFile } from './private-cache-file';
 
 export interface BwrapAvailabilityOptions {
   /**
@@ -52,11 +51,7 @@ export function bwrapRunProblem(bwrapPath = 'bwrap', options: BwrapAvailabilityO
   const resolved = resolveExecutable(bwrapPath);
   const key = resolved === undefined ? undefined : binaryIdentity(resolved);
   const dir = options.cacheDir === undefined ? defaultBwrapCheckCacheDir() : options.cacheDir;
-  const file = key === undefined || dir === null ? undefined : join(dir, `${sha256(key).slice(0, 32)}.ok`);
-  if (
-    key !== undefined &&
-    (passed.has(key) || (file !== undefined && readPrivateCacheFile(dir!, file)?.toString('utf8') === key))
-  ) {
+  if (key !== undefined && (passed.has(key) || (dir !== null && readKeyedCacheFile(dir, key, 'ok') !== undefined))) {
     passed.add(key);
     return null;
   }
@@ -72,7 +67,7 @@ export function bwrapRunProblem(bwrapPath = 'bwrap', options: BwrapAvailabilityO
   }
   if (key !== undefined) {
     passed.add(key);
-    if (file !== undefined) writePrivateCacheFile(dir!, file, key);
+    if (dir !== null) writeKeyedCacheFile(dir, key, 'ok');
   }
   return null;
 }
@@ -105,8 +100,4 @@ function binaryIdentity(path: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === undefined) throw err;
     return undefined;
   }
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

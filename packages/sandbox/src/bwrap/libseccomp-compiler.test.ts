@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECCOMP_PROFILE as profile, type SeccompProfile } from '../seccomp-profile';
@@ -12,7 +12,8 @@ import {
   runSeccomp,
 } from '../test-support/bpf-simulator';
 import { compileWithLibseccomp, libseccompProblem } from './libseccomp-compiler';
-import { cachedSeccompProgram, seccompProgram, seccompProgramKey } from './seccomp-program-cache';
+import { cachedSeccompProgram, seccompCacheFile, seccompProgram, seccompProgramKey } from './seccomp-program-cache';
+import { writeKeyedCacheFile } from './private-cache-file';
 import { libseccompTables, profileReference, seccompProbes } from '../test-support/seccomp-reference';
 
 // libseccomp is a requirement of the bwrap backend; a host without it fails here, loudly.
@@ -189,7 +190,7 @@ describe('the compiled-program cache', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('stores the program by profile hash in a private directory and serves the same bytes', () => {
+  it('stores the program by its key in a private directory and serves the same bytes', () => {
     const cacheDir = join(dir, 'seccomp');
     const variant = {
       ...profile,
@@ -198,7 +199,8 @@ describe('the compiled-program cache', () => {
     const first = seccompProgram(variant, { cacheDir });
     expect(first.equals(compileWithLibseccomp(variant).program)).toBe(true);
     const files = readdirSync(cacheDir);
-    expect(files).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.bpf$/)]);
+    expect(files).toEqual([expect.stringMatching(/^[0-9a-f]{16}\.bpf$/)]);
+    expect(join(cacheDir, files[0])).toBe(seccompCacheFile(cacheDir, variant));
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(cacheDir, files[0])).mode & 0o077).toBe(0);
     expect(seccompProgram(variant, { cacheDir }).equals(first)).toBe(true);
@@ -213,14 +215,12 @@ describe('the compiled-program cache', () => {
     expect(cachedSeccompProgram(variant, { cacheDir })).toBeUndefined();
     const compiled = seccompProgram(variant, { cacheDir });
     expect(cachedSeccompProgram(variant, { cacheDir })?.equals(compiled)).toBe(true);
-    // A planted file others could write is not a cached program.
+    // A well-formed entry in a directory others could write is not a cached program.
     const shared = join(dir, 'shared');
-    mkdirSync(shared, { mode: 0o700 });
-    chmodSync(shared, 0o777);
-    writeFileSync(join(shared, `${seccompProgramKey(variant)}.bpf`), compiled);
     const other = { ...variant, syscalls: [...variant.syscalls] };
     other.syscalls.push({ names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 32 });
-    writeFileSync(join(shared, `${seccompProgramKey(other)}.bpf`), compiled);
+    writeKeyedCacheFile(shared, seccompProgramKey(other), 'bpf', compiled);
+    chmodSync(shared, 0o777);
     expect(cachedSeccompProgram(other, { cacheDir: shared })).toBeUndefined();
   });
 
@@ -236,13 +236,13 @@ describe('the compiled-program cache', () => {
         { names: ['uselib'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 20 + (fileMode & 7) },
       ],
     };
-    mkdirSync(cacheDir, { mode: 0o700 });
-    chmodSync(cacheDir, dirMode);
-    const planted = join(cacheDir, `${seccompProgramKey(variant)}.bpf`);
+    const planted = seccompCacheFile(cacheDir, variant);
     const allowAll = Buffer.alloc(8);
     allowAll.writeUInt16LE(0x06, 0);
     allowAll.writeUInt32LE(SECCOMP_RET.ALLOW, 4);
-    writeFileSync(planted, allowAll, { mode: fileMode });
+    // A well-formed entry for this very profile: only the modes make it untrusted.
+    writeKeyedCacheFile(cacheDir, seccompProgramKey(variant), 'bpf', allowAll);
+    chmodSync(cacheDir, dirMode);
     chmodSync(planted, fileMode);
     const program = seccompProgram(variant, { cacheDir });
     expect(program.equals(allowAll)).toBe(false);

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { SeccompProfile } from '../seccomp-profile';
 import { compileWithLibseccomp, type LibseccompOptions } from './libseccomp-compiler';
-import { readPrivateCacheFile, writePrivateCacheFile } from './private-cache-file';
+import { keyedCacheFile, readKeyedCacheFile, writeKeyedCacheFile } from './private-cache-file';
 
 export interface SeccompCacheOptions extends LibseccompOptions {
   /**
-   * Where compiled programs are kept by profile hash, so a CLI call does not pay python's start-up
+   * Where compiled programs are kept by their key (seccompProgramKey), so a CLI call does not pay python's start-up
    * (~0.1 s) each time; null keeps them in memory only. The directory is created 0700 and a file is
    * only trusted when it and its directory belong to this user and nobody else can write them: a
    * program someone else could replace would be an escape.
@@ -22,18 +21,22 @@ export function defaultSeccompCacheDir(): string {
 
 const memory = new Map<string, Buffer>();
 
-/** The key of a compiled program: everything that changes what libseccomp is asked to make. */
+/**
+ * The key of a compiled program: everything that changes what libseccomp is asked to make, as
+ * text. A cache file holds its whole key and is used only for that key (keyedCacheFile).
+ */
 export function seccompProgramKey(profile: SeccompProfile, options: LibseccompOptions = {}): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify({
-        profile,
-        caps: [...(options.caps ?? [])].sort(),
-        python: options.python ?? null,
-        arch: process.arch,
-      }),
-    )
-    .digest('hex');
+  return JSON.stringify({
+    profile,
+    caps: [...(options.caps ?? [])].sort(),
+    python: options.python ?? null,
+    arch: process.arch,
+  });
+}
+
+/** The file a compiled `profile` is kept in under `cacheDir`. */
+export function seccompCacheFile(cacheDir: string, profile: SeccompProfile, options: LibseccompOptions = {}): string {
+  return keyedCacheFile(cacheDir, seccompProgramKey(profile, options), 'bpf');
 }
 
 /**
@@ -46,21 +49,20 @@ export function cachedSeccompProgram(profile: SeccompProfile, options: SeccompCa
   if (hit !== undefined) return hit;
   const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
   if (dir === null) return undefined;
-  const program = readPrivateCacheFile(dir, join(dir, `${key}.bpf`));
+  const program = readKeyedCacheFile(dir, key, 'bpf');
   if (program === undefined || program.length === 0 || program.length % 8 !== 0) return undefined;
   memory.set(key, program);
   return program;
 }
 
-/** The BPF program for `profile`, compiled by libseccomp once per profile hash. */
+/** The BPF program for `profile`, compiled by libseccomp once per key. */
 export function seccompProgram(profile: SeccompProfile, options: SeccompCacheOptions = {}): Buffer {
   let program = cachedSeccompProgram(profile, options);
   if (program === undefined) {
     const key = seccompProgramKey(profile, options);
     const dir = options.cacheDir === undefined ? defaultSeccompCacheDir() : options.cacheDir;
-    const file = dir === null ? null : join(dir, `${key}.bpf`);
     program = compileWithLibseccomp(profile, options).program;
-    if (file !== null && dir !== null) writePrivateCacheFile(dir, file, program);
+    if (dir !== null) writeKeyedCacheFile(dir, key, 'bpf', program);
     memory.set(key, program);
   }
   return program;

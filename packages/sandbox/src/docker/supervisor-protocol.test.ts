@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { awaitHello, createFrameDecoder } from './supervisor-protocol';
+import { createFrameDecoder } from './supervisor-protocol';
+import { awaitHello } from './pool-control-socket';
 
 const SECRET = 'a'.repeat(64);
 let dir: string;

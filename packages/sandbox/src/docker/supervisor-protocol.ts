@@ -1,6 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { Socket } from 'node:net';
-
 /**
  * The warm-pool supervisor protocol, both sides: the host (warm-pool.ts) and the supervisor that
  * runs inside the sandbox (supervisor.ts, bundled into ops/docker/sandbox/bin/bastion-supervisor).
@@ -68,57 +65,3 @@ export function createFrameDecoder(onFrame: (type: number, payload: Buffer) => v
 
 /** The per-slot secret's file in the slot's control directory; the supervisor reads it at start. */
 export const SLOT_KEY_FILE = 'ctl.key';
-/** A hello is one short line; anything longer is not a supervisor. */
-const MAX_HELLO_BYTES = 256;
-
-/**
- * Waits for the hello line `{"hello":"<secret>"}` on a fresh control connection. Resolves true when
- * it carries `secret` (the socket is left paused with no listener, nothing consumed past the line),
- * false for anything else: a wrong or missing secret, a line too long, EOF, or no line in time.
- * The caller closes a connection that fails, so a stranger never gets a slot's task.
- */
-export function awaitHello(conn: Socket, secret: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let buf = Buffer.alloc(0);
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      conn.off('data', onData);
-      conn.off('end', onEnd);
-      conn.off('error', onEnd);
-      conn.pause();
-      resolve(ok);
-    };
-    const onEnd = () => done(false);
-    const onData = (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      const nl = buf.indexOf(10);
-      if (nl < 0) {
-        if (buf.length > MAX_HELLO_BYTES) done(false);
-        return;
-      }
-      // The supervisor sends nothing after its hello until it has a request, so bytes past the
-      // line mean this is not one.
-      if (nl !== buf.length - 1) return done(false);
-      done(helloMatches(buf.subarray(0, nl), secret));
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    conn.on('data', onData);
-    conn.once('end', onEnd);
-    conn.once('error', onEnd);
-  });
-}
-
-function helloMatches(line: Buffer, secret: string): boolean {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line.toString('utf8'));
-  } catch (err) {
-    if (err instanceof SyntaxError) return false;
-    throw err;
-  }
-  const got = typeof parsed === 'object' && parsed !== null ? (parsed as { hello?: unknown }).hello : undefined;
-  if (typeof got !== 'string') return false;
-  const a = Buffer.from(got);
-  const b = Buffer.from(secret);
-  return a.length === b.length && timingSafeEqual(a, b);
-}

@@ -4,7 +4,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  awaitHello,
   createFrameDecoder,
   encodeRequest,
   FRAME,
@@ -13,6 +12,7 @@ import {
   type SupervisorRequest,
 } from './supervisor-protocol';
 import { parseRelayArgs } from './sandbox-relay';
+import { awaitHello } from './pool-control-socket';
 
 // The files the sandbox image ships (ops/docker/sandbox.Dockerfile COPYs them to /opt/bastion/bin).
 const REPO = join(__dirname, '../../../..');
