@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, isRetryableCode } from './error-codes';
+import { ERROR_CODES, isRetryableCode, type ErrorCode } from './error-codes';
 
 const MARKER = Symbol.for('bastion.error');
 
@@ -11,15 +11,28 @@ export interface BastionErrorOptions {
   details?: Record<string, unknown>;
 }
 
+const buildErrorInfo = () =>
+  z.object({
+    code: z
+      .enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]])
+      .describe('Stable code from the closed set in ERROR_CODES'),
+    message: z.string().describe('Human-readable, secret-free explanation'),
+    retryable: z.boolean().describe('Whether trying the same call again can help'),
+    retryAfterMs: z.number().int().nonnegative().optional().describe('Advised wait before a retry'),
+    details: z.record(z.string(), z.unknown()).optional(),
+  });
+let errorInfo: ReturnType<typeof buildErrorInfo> | undefined;
+
 /** The data form of an error, as it appears in `AgentResult.error` and CLI/HTTP output. */
-export const ErrorInfo = z.object({
-  code: ErrorCode.describe('Stable code from the closed set in ERROR_CODES'),
-  message: z.string().describe('Human-readable, secret-free explanation'),
-  retryable: z.boolean().describe('Whether trying the same call again can help'),
-  retryAfterMs: z.number().int().nonnegative().optional().describe('Advised wait before a retry'),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
-export type ErrorInfo = z.infer<typeof ErrorInfo>;
+export type ErrorInfo = z.infer<ReturnType<typeof buildErrorInfo>>;
+
+/**
+ * ErrorInfo's schema, for the result and HTTP schemas that embed it. Built on first use: every
+ * command loads this module, and building zod schemas is most of a cold start's module time.
+ */
+export function errorInfoSchema(): ReturnType<typeof buildErrorInfo> {
+  return (errorInfo ??= buildErrorInfo());
+}
 
 /**
  * The one error type Bastion throws. Its message must never contain a secret: build it from

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The closed set of error codes Bastion reports. Callers script against these, so a code is never
  * renamed or removed; `retryable` says whether the same call may succeed if tried again.
@@ -42,7 +40,6 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { retryable: boolean; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
-export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 
 export function isRetryableCode(code: ErrorCode): boolean {
   return ERROR_CODES[code].retryable;

@@ -13,7 +13,7 @@ export {
 } from './bwrap/bwrap-executor';
 export { compileWithLibseccomp, type CompiledSeccomp } from './bwrap/libseccomp-compiler';
 export { seccompProgram, type SeccompCacheOptions } from './bwrap/seccomp-program-cache';
-export { SECCOMP_PROFILE, SeccompProfile } from './seccomp-profile';
+export { SECCOMP_PROFILE, seccompProfileSchema, type SeccompProfile } from './seccomp-profile';
 export { resolveRootfs, DEFAULT_ROOTFS_DIR, type Rootfs } from './bwrap/rootfs';
 export { detectCgroupLayout, listCallGroups, type CgroupLayout, type CallGroupEntry } from './bwrap/cgroups';
 export { listCallTmpfs, type CallTmpfsEntry } from './bwrap/call-tmpfs';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SECCOMP_PROFILE, SeccompProfile } from './seccomp-profile';
+import { SECCOMP_PROFILE, seccompProfileSchema } from './seccomp-profile';
 
 const REPO = join(__dirname, '../../..');
 
@@ -18,6 +18,11 @@ describe('ops/docker/seccomp.json, the one rule set both backends enforce', () =
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('is, unparsed at start, exactly what its schema makes of the committed JSON', () => {
+    const committed = JSON.parse(readFileSync(join(REPO, 'ops/docker/seccomp.json'), 'utf8')) as unknown;
+    expect(SECCOMP_PROFILE).toStrictEqual(seccompProfileSchema().parse(committed));
   });
 
   it('says EPERM by default, lists only x86_64 with x32, and rewrites socket(2) and socketcall(2)', () => {
@@ -37,9 +42,11 @@ describe('ops/docker/seccomp.json, the one rule set both backends enforce', () =
   });
 
   it('refuses a profile field neither Docker nor the compiler would read the same way', () => {
-    expect(SeccompProfile.safeParse({ ...SECCOMP_PROFILE, defaultAction: 'SCMP_ACT_NOTIFY' }).success).toBe(false);
+    expect(seccompProfileSchema().safeParse({ ...SECCOMP_PROFILE, defaultAction: 'SCMP_ACT_NOTIFY' }).success).toBe(
+      false,
+    );
     expect(
-      SeccompProfile.safeParse({
+      seccompProfileSchema().safeParse({
         ...SECCOMP_PROFILE,
         syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }],
       }).success,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorInfo } from '@bastion/core';
+import { errorInfoSchema, type ErrorInfo } from '@bastion/core';
 import { DecisionReason, Usage, ZERO_USAGE } from '@bastion/policy';
 
 export const ResultMode = z.enum(['read-only', 'dry-run', 'apply']);
@@ -51,7 +51,7 @@ const resultFields = {
   policy: PolicySummary,
   execution: ExecutionInfo.nullable().describe('null when nothing ran (denied or invalid)'),
   redactions: z.array(Redaction),
-  error: ErrorInfo.nullable(),
+  error: errorInfoSchema().nullable(),
   usage: Usage.optional().describe('Model usage the egress gateway counted (zero when the call made no model request)'),
 };
 
@@ -91,7 +91,7 @@ export type ChangeKind = z.infer<typeof ChangeKind>;
 export function notRunResult(input: {
   provider: string;
   correlationId: string;
-  error: z.infer<typeof ErrorInfo>;
+  error: ErrorInfo;
   status?: z.infer<typeof ResultStatus>;
   reasons?: z.infer<typeof DecisionReason>[];
   mode?: ResultMode;

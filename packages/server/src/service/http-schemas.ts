@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorInfo } from '@bastion/core';
+import { errorInfoSchema } from '@bastion/core';
 import { AgentResult } from '@bastion/providers';
 
 /** The shapes the HTTP API answers with: the source of truth for /openapi.json and for its tests. */
@@ -10,7 +10,7 @@ export const Problem = z.object({
 
 export const ErrorBody = z
   .object({
-    error: ErrorInfo.extend({
+    error: errorInfoSchema().extend({
       problems: z.array(Problem).optional().describe('Every schema problem of an INVALID_INPUT body'),
     }),
   })
