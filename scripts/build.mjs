@@ -57,8 +57,16 @@ const runnerAsItsOwnFile = {
     // A stand-in inside the entry that require()s the runner: a plain require, where an external
     // import() would start node's ESM loader for one CommonJS file.
     b.onResolve({ filter: /^\.\/cli-runner$/ }, () => ({ path: 'cli-runner', namespace: 'runner' }));
+    // It loads the runner through runner-code-cache.ts: from the code cache its command's last
+    // first run left, which also holds the functions node's compile cache does not.
     b.onLoad({ filter: /.*/, namespace: 'runner' }, () => ({
-      contents: `module.exports = require('./${basename(runnerFile)}');`,
+      contents: [
+        `const { loadRunner } = require(${JSON.stringify(join(root, 'packages/server/src/cli/runner-code-cache.ts'))});`,
+        `const { compileCacheDirectory } = require(${JSON.stringify(join(root, 'packages/server/src/cli/compile-cache.ts'))});`,
+        `const load = loadRunner(require('node:path').join(__dirname, '${basename(runnerFile)}'), process.argv.slice(2), compileCacheDirectory());`,
+        `process.once('exit', () => load.persist());`,
+        `module.exports = load.exports;`,
+      ].join('\n'),
       loader: 'js',
       resolveDir: dirname(outfile),
     }));

@@ -15,6 +15,16 @@ export interface CompileCacheDeps {
   uid?: number;
 }
 
+let enabledDirectory: string | undefined;
+
+/**
+ * The private directory enableCompileCache turned node's cache on in, if it did: the CLI keeps its
+ * runner's code cache there too (runner-code-cache.ts).
+ */
+export function compileCacheDirectory(): string | undefined {
+  return enabledDirectory;
+}
+
 /**
  * Turns on node's on-disk compile cache (Node >= 22.1, feature-detected) for the rest of this
  * process, so the runner bundle and the packages it loads (zod, dockerode, pino…) are not
@@ -58,6 +68,9 @@ export function enableCompileCache(
   }
   const result = enable(directory);
   // module.constants.compileCacheStatus: FAILED = 0, ENABLED = 1, ALREADY_ENABLED = 2, DISABLED = 3.
-  if (result.status === 1 || result.status === 2) return { enabled: true, directory: result.directory ?? directory };
+  if (result.status === 1 || result.status === 2) {
+    enabledDirectory = result.directory ?? directory;
+    return { enabled: true, directory: enabledDirectory };
+  }
   return { enabled: false, reason: result.message ?? `compile cache status ${result.status}` };
 }

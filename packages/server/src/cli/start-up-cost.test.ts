@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { version } from '../../package.json';
@@ -39,9 +39,10 @@ let compiledFromStrings = 0;
 const RealFunction = Function;
 globalThis.Function = new Proxy(RealFunction, { construct(target, args) { compiledFromStrings++; return Reflect.construct(target, args); }, apply(target, self, args) { compiledFromStrings++; return Reflect.apply(target, self, args); } });
 // Packages carried inside the bundle (scripts/build.mjs bundleDependencies) note themselves when their entry runs.
+// The runner is compiled from its code cache (runner-code-cache.ts), not through Module._load: it is in require.cache.
 process.on('exit', () => {
   const bundled = [...(globalThis[Symbol.for('bastion.bundled-packages')] ?? [])];
-  require('node:fs').writeFileSync(process.env.RECORD_TO, JSON.stringify({ packages: [...seen, ...bundled], files: [...files], bundled, compiledFromStrings }));
+  require('node:fs').writeFileSync(process.env.RECORD_TO, JSON.stringify({ packages: [...seen, ...bundled], files: [...new Set([...files, ...Object.keys(require.cache)])], bundled, compiledFromStrings }));
 });
 `;
 
@@ -107,6 +108,31 @@ describe('bastion start-up pays only for the command it runs', () => {
     const run = packagesLoadedBy(['policy', 'show-default']);
     expect(run.status).toBe(0);
     expect(run.files.filter((f) => f.endsWith('bastion-runner.cjs'))).toHaveLength(1);
+  });
+
+  it('compiles the runner from the code cache its command’s first run wrote (private, reused, not rewritten)', () => {
+    const xdg = join(dir, 'xdg');
+    mkdirSync(xdg, { mode: 0o700 });
+    const run = () =>
+      spawnSync(process.execPath, [bundle, 'policy', 'show-default'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, XDG_CACHE_HOME: xdg, BASTION_AUDIT_LOG: '/dev/null' },
+      });
+    const first = run();
+    expect(first.status).toBe(0);
+    const cacheDir = join(xdg, 'bastion', 'node-compile-cache', 'runner');
+    const files = readdirSync(cacheDir);
+    expect(files).toEqual([expect.stringMatching(/\.policy\.v8$/)]);
+    const cache = join(cacheDir, files[0]);
+    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    const written = statSync(cache).mtimeMs;
+    const second = run();
+    expect(second.status).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    // Accepted by V8: a refused cache would have been written again at exit.
+    expect(statSync(cache).mtimeMs).toBe(written);
   });
 
   it('checks a policy without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
