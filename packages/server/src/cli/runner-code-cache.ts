@@ -44,7 +44,11 @@ export interface RunnerLoad {
 }
 
 export function loadRunner(file: string, argv: readonly string[], cacheDir: string | undefined): RunnerLoad {
-  const source = readFileSync(file, 'utf8');
+  // Read as latin1: esbuild writes the bundle's code ASCII-only (non-ASCII escaped), so only its
+  // comments can hold other bytes, and latin1 reads every code byte as is. A one-byte string is
+  // half the memory of the two-byte one UTF-8 decoding makes of a file with one em dash, and V8
+  // takes it faster: the read went from ~6.6 to ~2.7 ms, the compile from ~20 to ~16 (profiled).
+  const source = readFileSync(file, 'latin1');
   const cacheFile = cacheDir === undefined ? undefined : runnerCacheFile(cacheDir, file, argv);
   const cachedData = cacheFile === undefined ? undefined : readOwnFile(cacheFile);
   // The same wrapper node gives a CommonJS file, on the source's first line: line numbers hold.

@@ -135,6 +135,12 @@ describe('bastion start-up pays only for the command it runs', () => {
     expect(statSync(cache).mtimeMs).toBe(written);
   });
 
+  it('has ASCII-only code, so the runner can be read as latin1: any other byte is in a comment line', () => {
+    const lines = readFileSync(join(dir, 'bastion-runner.cjs'), 'latin1').split('\n');
+    const other = lines.filter((line) => /[^\x00-\x7f]/.test(line));
+    expect(other.filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line))).toEqual([]);
+  });
+
   it('checks a policy without loading the sandbox engine client, the HTTP server, MCP, OpenFeature or metrics', () => {
     const policy = join(dir, 'policy.yaml');
     writeFileSync(policy, 'version: 1\n');
