@@ -49,6 +49,7 @@ process.on('exit', () => {
 describe('bastion start-up pays only for the command it runs', () => {
   let dir: string;
   let bundle: string;
+  const savedCacheHome = process.env.XDG_CACHE_HOME;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'bastion-startup-'));
@@ -58,8 +59,14 @@ describe('bastion start-up pays only for the command it runs', () => {
     });
     expect(built.status).toBe(0);
     writeFileSync(join(dir, 'record.cjs'), RECORDER);
+    // This test's own bundle: the code caches its runs write stay in the test's directory.
+    process.env.XDG_CACHE_HOME = join(dir, 'cache');
   }, 60_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    if (savedCacheHome === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = savedCacheHome;
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   function packagesLoadedBy(
     args: string[],

@@ -108,6 +108,8 @@ describeWithDocker('bastion exec/run through a local daemon (real engine)', () =
     env = {
       ...process.env,
       XDG_RUNTIME_DIR: xdg,
+      // This test's own bundle: its code caches stay in the test's directory.
+      XDG_CACHE_HOME: join(dir, 'cache'),
       CURSOR_API_KEY: CURSOR_KEY,
       BASTION_CURSOR_AGENT: FAKE,
       BASTION_AUDIT_LOG: '/dev/null',

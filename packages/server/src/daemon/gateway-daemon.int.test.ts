@@ -73,7 +73,8 @@ describeWithDocker('the egress gateway inside a long-running bastion daemon', ()
     // A private runtime directory: no other test's `bastion exec` finds this daemon.
     const xdg = join(dir, 'xdg');
     mkdirSync(xdg, { mode: 0o700 });
-    env = { ...process.env, XDG_RUNTIME_DIR: xdg, BASTION_AUDIT_LOG: '/dev/null' };
+    // XDG_CACHE_HOME: this test's own bundle keeps its code caches in the test's directory.
+    env = { ...process.env, XDG_RUNTIME_DIR: xdg, XDG_CACHE_HOME: join(dir, 'cache'), BASTION_AUDIT_LOG: '/dev/null' };
     delete env.BASTION_NO_DAEMON;
     const child = spawn(process.execPath, [bundle, 'daemon', '--pool-size', '1', '--policy', policy], {
       cwd: dir,
