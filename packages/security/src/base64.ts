@@ -9,9 +9,15 @@ export function stableBase64Parts(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   const parts = new Set<string>();
   for (let k = 0; k < 3; k++) {
-    // A character is stable when it reads the same with all-zero and all-one neighbours.
+    // A character is stable when it reads the same with all-zero and all-one neighbours: x after
+    // k filler bytes, then two more (one buffer, refilled: a cold CLI builds ~200 of these).
+    const framed = Buffer.allocUnsafe(k + bytes.length + 2);
+    bytes.copy(framed, k);
     const encode = (fill: number): string =>
-      Buffer.concat([Buffer.alloc(k, fill), bytes, Buffer.alloc(2, fill)]).toString('base64');
+      framed
+        .fill(fill, 0, k)
+        .fill(fill, k + bytes.length)
+        .toString('base64');
     const low = encode(0);
     const high = encode(0xff);
     let best = '';

@@ -49,8 +49,6 @@ const pairKey = (a: number, b: number): number => (a << 8) | b;
 const FOLDED = 1 << 14;
 const foldKey = (a: number, b: number): number => ((a & 127) << 7) | (b & 127);
 
-const EVERY_BYTE: readonly number[] = Array.from({ length: 256 }, (_, a) => a);
-
 function caseVariants(c: number, caseSensitive: boolean): number[] {
   if (caseSensitive) return [c];
   const lower = c >= 65 && c <= 90 ? c + 32 : c;
@@ -92,6 +90,8 @@ export class LiteralScanner {
     const buckets = new Map<number, number[]>();
     /** The pairs whose shift dropped below M − 1: the only ones the fold below must visit. */
     const lowered: number[] = [];
+    /** Second bytes (7-bit) of the afterAny patterns: every folded pair ending with one has a shift <= M - 2. */
+    const anySecond = new Set<number>();
     this.offsets = new Int32Array(patterns.length);
     this.afterAny = Uint8Array.from(patterns, (p) => (p.afterAny ? 1 : 0));
     patterns.forEach(({ text, afterAny, caseSensitive }, index) => {
@@ -109,7 +109,14 @@ export class LiteralScanner {
       } else prefix[prefix4(full.charCodeAt(0), full.charCodeAt(1), full.charCodeAt(2), full.charCodeAt(3))] = 1;
       for (let j = 1; j < M; j++) {
         const s = M - 1 - j;
-        const firsts = afterAny && j === 1 ? EVERY_BYTE : caseVariants(full.charCodeAt(j - 1) & 255, caseSensitive);
+        if (afterAny && j === 1) {
+          // "Any character, then the literal": every pair that ends with its first character has a
+          // shift of at most M - 2. Noted per second byte and applied in the fold below, instead
+          // of 256 table entries per case variant here.
+          for (const b of caseVariants(full.charCodeAt(1) & 255, caseSensitive)) anySecond.add(b & 127);
+          continue;
+        }
+        const firsts = caseVariants(full.charCodeAt(j - 1) & 255, caseSensitive);
         for (const a of firsts) {
           for (const b of caseVariants(full.charCodeAt(j) & 255, caseSensitive)) {
             const h = pairKey(a, b);
@@ -135,6 +142,12 @@ export class LiteralScanner {
     for (const h of lowered) {
       const f = foldKey(h >> 8, h & 255);
       if (shift[h] < folded[f]) folded[f] = shift[h];
+    }
+    for (const b of anySecond) {
+      for (let a = 0; a < 128; a++) {
+        const f = (a << 7) | b;
+        if (folded[f] > M - 2) folded[f] = M - 2;
+      }
     }
     const bucket = new Uint8Array(TABLE);
     for (const [h, list] of buckets) {
@@ -242,26 +255,32 @@ export class LiteralScanner {
   }
 }
 
-/** Letter pairs that are frequent in English, code and logs. */
-const COMMON_PAIRS = new Set(
-  (
+/** Letter pairs that are frequent in English, code and logs: COMMON_PAIR[(x - 97) * 26 + (y - 97)] for lower-case x, y. */
+const COMMON_PAIR = (() => {
+  const table = new Uint8Array(26 * 26);
+  const pairs =
     'th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ' +
-    'ce li ch ll be ma si om ur ss ta ut et no el la ke ok ta ts ls id ex xp pa ac ct am em il im un pe ur ge'
-  ).split(' '),
-);
+    'ce li ch ll be ma si om ur ss ta ut et no el la ke ok ta ts ls id ex xp pa ac ct am em il im un pe ur ge';
+  for (const pair of pairs.split(' ')) table[(pair.charCodeAt(0) - 97) * 26 + (pair.charCodeAt(1) - 97)] = 1;
+  return table;
+})();
 
-function pairCost(a: string, b: string): number {
-  const pair = (a + b).toLowerCase();
-  if (COMMON_PAIRS.has(pair)) return 3;
-  return /[a-z]{2}/.test(pair) ? 1 : 0;
+/** 3 for a common letter pair, 1 for any other pair of letters, 0 when either is not a letter (ASCII-case-folded). */
+function pairCost(a: number, b: number): number {
+  const x = a >= 65 && a <= 90 ? a + 32 : a;
+  const y = b >= 65 && b <= 90 ? b + 32 : b;
+  if (x < 97 || x > 122 || y < 97 || y > 122) return 0;
+  return COMMON_PAIR[(x - 97) * 26 + (y - 97)] === 1 ? 3 : 1;
 }
 
 function bestWindow(pattern: string): number {
   let best = 0;
   let bestCost = Infinity;
   for (let o = 0; o + M <= pattern.length; o++) {
-    const cost =
-      pairCost(pattern[o + M - 2], pattern[o + M - 1]) * 4 + pairCost(pattern[o + M - 3], pattern[o + M - 2]);
+    const c1 = pattern.charCodeAt(o + M - 3);
+    const c2 = pattern.charCodeAt(o + M - 2);
+    const c3 = pattern.charCodeAt(o + M - 1);
+    const cost = pairCost(c2, c3) * 4 + pairCost(c1, c2);
     if (cost < bestCost) {
       bestCost = cost;
       best = o;
