@@ -129,6 +129,29 @@ export function deferUnusedDockerTransports() {
         contents: lazyModuleSource(args.path),
         loader: 'js',
       }));
+      // docker-modem's http.js requires `https` at load for https:// engines (and with it tls and
+      // crypto, ~10 ms); Bastion talks to the engine's unix socket over plain http. Its
+      // follow-redirects wrapper only keeps a reference to the module until an https request.
+      b.onResolve({ filter: /^https$/ }, (args) => {
+        if (!args.importer.endsWith('/node_modules/docker-modem/lib/http.js')) return undefined;
+        return { path: 'https', namespace: 'deferred-object' };
+      });
+      // modem.js requires http_duplex.js (and with it the readable-stream package, ~9 ms) at load
+      // for the one call that streams stdin into a container: a stand-in that requires it on the
+      // first `new HttpDuplex(req, res)`.
+      b.onResolve({ filter: /^\.\/http_duplex$/ }, (args) => {
+        if (!args.importer.endsWith('/node_modules/docker-modem/lib/modem.js')) return undefined;
+        return { path: resolve(args.resolveDir, 'http_duplex.js'), namespace: 'deferred-constructor' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'deferred-constructor' }, (args) => ({
+        contents: `'use strict';\nlet Real;\nmodule.exports = function Deferred(...args) {\n  Real = Real || require(${JSON.stringify(args.path)});\n  return new Real(...args);\n};\n`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^\//, namespace: 'deferred-constructor' }, (args) => ({
+        path: args.path,
+        external: true,
+      }));
+      b.onResolve({ filter: /^https$/, namespace: 'deferred-object' }, () => ({ path: 'https', external: true }));
       // The stand-in's require of the real file stays a require, run on first call.
       b.onResolve({ filter: /^\//, namespace: 'deferred' }, (args) => ({ path: args.path, external: true }));
       b.onResolve({ filter: /^\//, namespace: 'deferred-object' }, (args) => ({ path: args.path, external: true }));

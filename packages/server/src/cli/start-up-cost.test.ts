@@ -165,6 +165,17 @@ describe('bastion start-up pays only for the command it runs', () => {
         ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'tar-fs', 'tar-stream'].includes(p),
       ),
     ).toEqual([]);
+    expect(run.packages).not.toContain('readable-stream');
+  });
+
+  it('runs `exec` on the Docker engine without docker-modem’s https transport or stdin duplex (tls, crypto, readable-stream)', () => {
+    // With or without an engine here: the client is constructed and the call tried either way.
+    const run = packagesLoadedBy(['exec', '--no-daemon', '--json', '--', 'true']);
+    expect(JSON.parse(run.stdout)).toHaveProperty('status');
+    // dockerode and docker-modem are bundled; split-ca is what loading them requires.
+    expect(run.packages).toContain('split-ca');
+    expect(run.files.filter((f) => /^(node:)?(https|tls|crypto)$/.test(f))).toEqual([]);
+    expect(run.packages).not.toContain('readable-stream');
   });
 
   it('runs `exec --backend bwrap` without loading the Docker engine client (dockerode loads on its first `new`)', () => {
