@@ -22,18 +22,19 @@ import { Script, constants as vmConstants } from 'node:vm';
  *
  * Node's own compile cache (compile-cache.ts) stores the code V8 made when it compiled the file:
  * the top level only. V8 compiles a function when it is first called, so every `bastion exec`
- * compiled again the ~thousand functions it calls (zod's schema builders, commander, the
- * sanitizer, the runtime): ~30 ms of a ~180 ms call. A cache made after the command ran holds
- * them too (1.2 MB against 0.45 MB).
+ * compiled again each function it called (zod's schema builders, commander, the sanitizer, the
+ * runtime): 25-35 ms of a ~190 ms call here. A cache made after the command ran holds them too
+ * (1.2 MB against 0.45 MB).
  *
  * One cache per command (and `--backend`, whose paths differ most), written at exit by the first
  * run that found none, or found V8 refusing it (another node, other V8 flags). A run down another
  * path compiles what its cache lacks, as before. The file is named by the runner's identity
  * (device, inode, size, mtime and ctime, and node's version), so a rebuilt runner never meets a
  * stale cache (V8 itself only checks the source's length); writing one removes the caches of the
- * same runner file's earlier builds, and any not written for 30 days. V8 runs what the file holds, so it lives only in a directory of this user's
- * (compile-cache.ts), is created 0600, and is read only when it is a regular file of this user
- * that nobody else can write. Anything unexpected means a plain require: slower, never wrong.
+ * same runner file's earlier builds, and any not written for 30 days. V8 runs what the file
+ * holds, so it lives only in a directory of this user's (compile-cache.ts), is created 0600, and
+ * is read only when it is a regular file of this user that nobody else can write. A cache that
+ * cannot be read or written costs the run its compile, as before; nothing else changes.
  */
 export interface RunnerLoad {
   readonly exports: unknown;
