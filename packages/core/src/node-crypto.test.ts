@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nodeCrypto, randomUuid } from './node-crypto';
 
 describe('randomUuid', () => {
@@ -15,6 +18,22 @@ describe('randomUuid', () => {
     expect(sizes.filter((_, at) => ![8, 13, 14, 18, 19, 23].includes(at)).every((n) => n === 16)).toBe(true);
     expect(sizes[14]).toBe(1);
     expect(sizes[19]).toBe(4);
+  });
+
+  it.each([
+    ['a regular file', (dir: string) => join(dir, 'zeros')],
+    ['a missing path', (dir: string) => join(dir, 'missing')],
+  ])('falls back to crypto.randomUUID when the source is %s, never to its bytes', (_what, source) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bastion-uuid-'));
+    try {
+      writeFileSync(join(dir, 'zeros'), Buffer.alloc(64));
+      const ids = [randomUuid(source(dir)), randomUuid(source(dir))];
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(ids[0]).not.toBe(ids[1]);
+      expect(ids[0]).not.toBe('00000000-0000-4000-8000-000000000000');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -15,22 +15,22 @@ export function nodeCrypto(): typeof Crypto {
 
 /**
  * A random version 4 UUID, as crypto.randomUUID makes, from the kernel's random source
- * (/dev/urandom, checked to be the character device) without loading node:crypto; where that
- * cannot be read, crypto.randomUUID itself.
+ * (/dev/urandom, checked to be a character device) without loading node:crypto; where that
+ * cannot be read, crypto.randomUUID itself. `source` is for tests.
  */
-export function randomUuid(): string {
+export function randomUuid(source = '/dev/urandom'): string {
   const bytes = Buffer.alloc(16);
-  if (!readKernelRandom(bytes)) return nodeCrypto().randomUUID();
+  if (!readKernelRandom(source, bytes)) return nodeCrypto().randomUUID();
   bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
   bytes[8] = (bytes[8] & 0x3f) | 0x80; // the RFC 9562 variant
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function readKernelRandom(into: Buffer): boolean {
+function readKernelRandom(source: string, into: Buffer): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync('/dev/urandom', 'r');
+    fd = openSync(source, 'r');
     if (!fstatSync(fd).isCharacterDevice()) return false;
     for (let got = 0; got < into.length;) {
       const n = readSync(fd, into, got, into.length - got, null);
