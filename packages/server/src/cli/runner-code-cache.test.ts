@@ -136,7 +136,7 @@ describe('loadRunner', () => {
   it('never serves a rebuilt runner an old cache, and drops the old build’s caches when writing', () => {
     loadRunner(runner, argv, cacheDir).persist();
     loadRunner(runner, ['doctor'], cacheDir).persist();
-    const old = readdirSync(join(cacheDir, 'runner'));
+    const old = readdirSync(join(cacheDir, 'runner')).filter((n) => n.endsWith('.v8'));
     expect(old).toHaveLength(2);
     // Same length, other content: V8 alone would take the old cache (it checks the length).
     writeFileSync(runner, RUNNER.replace('+ 1;', '+ 2;'));
@@ -145,7 +145,8 @@ describe('loadRunner', () => {
     expect((load.exports as Runner).work(1)).toBe(4);
     load.persist();
     const now = readdirSync(join(cacheDir, 'runner'));
-    expect(now).toHaveLength(1);
+    expect(now.filter((n) => n.endsWith('.v8'))).toHaveLength(1);
+    expect(now.filter((n) => n.endsWith('.path'))).toHaveLength(1);
     expect(old).not.toContain(now[0]);
   });
 
@@ -154,7 +155,9 @@ describe('loadRunner', () => {
     writeFileSync(other, RUNNER);
     loadRunner(other, argv, cacheDir).persist();
     loadRunner(other, ['doctor'], cacheDir).persist();
-    const [kept, aged] = readdirSync(join(cacheDir, 'runner')).sort();
+    const [kept, aged] = readdirSync(join(cacheDir, 'runner'))
+      .filter((n) => n.endsWith('.v8'))
+      .sort();
     const month = (Date.now() - 31 * 24 * 3600_000) / 1000;
     utimesSync(join(cacheDir, 'runner', aged), month, month);
     loadRunner(runner, argv, cacheDir).persist();
@@ -162,6 +165,23 @@ describe('loadRunner', () => {
     expect(now).toContain(kept);
     expect(now).not.toContain(aged);
     expect(now).toContain(basename(runnerCacheFile(cacheDir, runner, argv)));
+  });
+
+  it('drops the caches of a runner that is gone (a deleted checkout or CI clone) or rebuilt since', () => {
+    const gone = join(dir, 'dist', 'gone-runner.cjs');
+    const rebuilt = join(dir, 'dist', 'rebuilt-runner.cjs');
+    writeFileSync(gone, RUNNER);
+    writeFileSync(rebuilt, RUNNER);
+    loadRunner(gone, argv, cacheDir).persist();
+    loadRunner(rebuilt, ['doctor'], cacheDir).persist();
+    expect(readdirSync(join(cacheDir, 'runner'))).toHaveLength(4); // two caches, two .path files
+    rmSync(gone);
+    writeFileSync(rebuilt, RUNNER.replace('+ 1;', '+ 3;'));
+    loadRunner(runner, argv, cacheDir).persist();
+    const ours = basename(runnerCacheFile(cacheDir, runner, argv));
+    expect(readdirSync(join(cacheDir, 'runner')).sort()).toEqual(
+      [ours, `${ours.split('.').slice(0, 2).join('.')}.path`].sort(),
+    );
   });
 
   it('runs without a cache when there is no cache directory', () => {

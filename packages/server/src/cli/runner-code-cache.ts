@@ -30,10 +30,11 @@ import { Script, constants as vmConstants } from 'node:vm';
  * run that found none, or found V8 refusing it (another node, other V8 flags). A run down another
  * path compiles what its cache lacks, as before. The file is named by the runner's identity
  * (device, inode, size, mtime and ctime, and node's version), so a rebuilt runner never meets a
- * stale cache (V8 itself only checks the source's length); writing one removes the caches of the
- * same runner file's earlier builds, and any not written for 30 days. V8 runs what the file
- * holds, so it lives only in a directory of this user's (compile-cache.ts), is created 0600, and
- * is read only when it is a regular file of this user that nobody else can write. A cache that
+ * stale cache (V8 itself only checks the source's length); writing one removes the caches of any
+ * runner that is gone or rebuilt since (a `.path` file beside them names where each runner was),
+ * and any not written for 30 days. V8 runs what the file holds, so it lives only in a directory
+ * of this user's (compile-cache.ts), is created 0600, and is read only when it is a regular file
+ * of this user that nobody else can write. A cache that
  * cannot be read or written costs the run its compile, as before; nothing else changes.
  */
 export interface RunnerLoad {
@@ -90,7 +91,7 @@ export function loadRunner(file: string, argv: readonly string[], cacheDir: stri
     persist() {
       if (persisted || cacheFile === undefined || cache === 'hit') return;
       persisted = true;
-      writeOwnFile(cacheFile, script.createCachedData());
+      writeOwnFile(cacheFile, script.createCachedData(), file);
     },
   };
 }
@@ -101,9 +102,22 @@ export function loadRunner(file: string, argv: readonly string[], cacheDir: stri
  * its size, mtime and ctime with node's version and arch.
  */
 export function runnerCacheFile(cacheDir: string, file: string, argv: readonly string[]): string {
-  const st = statSync(file, { bigint: true });
+  return join(cacheDir, 'runner', `${runnerIdentity(file)}.${commandKey(argv)}.v8`);
+}
+
+/** `<file>.<build>` of runnerCacheFile; undefined when `file` cannot be read. */
+function runnerIdentity(file: string): string;
+function runnerIdentity(file: string, missingOk: true): string | undefined;
+function runnerIdentity(file: string, missingOk = false): string | undefined {
+  let st;
+  try {
+    st = statSync(file, { bigint: true });
+  } catch (err) {
+    if (missingOk && (err as NodeJS.ErrnoException).code !== undefined) return undefined;
+    throw err;
+  }
   const build = [process.version.replace(/\./g, '_'), process.arch, st.size, st.mtimeNs, st.ctimeNs].join('-');
-  return join(cacheDir, 'runner', `${st.dev}-${st.ino}.${build}.${commandKey(argv)}.v8`);
+  return `${st.dev}-${st.ino}.${build}`;
 }
 
 /** The command (the first word that is not an option) and the `--backend` value, in file-name characters. */
@@ -134,28 +148,41 @@ function readOwnFile(path: string): Buffer | undefined {
 
 /**
  * Writes `data` to `path` (0600, by rename) in its directory (created 0700; used only when it is
- * this user's and private), then prunes the directory.
+ * this user's and private), with `<file>.<build>.path` naming the runner it was made from, then
+ * prunes the directory: the caches of any runner that is no longer where it was, or no longer the
+ * build they were made from (a rebuild, a deleted checkout, a CI clone), go; so does any cache
+ * nobody wrote for 30 days.
  */
-function writeOwnFile(path: string, data: Buffer): void {
+function writeOwnFile(path: string, data: Buffer, runner: string): void {
   const dir = dirname(path);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) return;
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, data, { mode: 0o600 });
-    renameSync(tmp, path);
-    // The caches of this runner file's earlier builds are never read again; nor is a cache nobody
-    // wrote for 30 days (a checkout that is gone).
-    const [runnerFile, build] = basename(path).split('.');
+    const ours = basename(path).split('.').slice(0, 2).join('.');
+    writeAtomically(path, data);
+    writeAtomically(join(dir, `${ours}.path`), Buffer.from(runner));
     const stale = Date.now() - 30 * 24 * 3600_000;
+    const current = new Map<string, boolean>([[ours, true]]);
     for (const name of readdirSync(dir)) {
-      const [otherFile, otherBuild] = name.split('.');
-      const old = otherFile === runnerFile ? otherBuild !== build : lstatSync(join(dir, name)).mtimeMs < stale;
-      if (old) rmSync(join(dir, name), { force: true });
+      const group = name.split('.').slice(0, 2).join('.');
+      let keep = current.get(group);
+      if (keep === undefined) {
+        const from = readOwnFile(join(dir, `${group}.path`))?.toString('utf8');
+        // A group without its .path (written before there were any) is kept until it ages out.
+        keep = from === undefined ? true : runnerIdentity(from, true) === group;
+        current.set(group, keep);
+      }
+      if (!keep || lstatSync(join(dir, name)).mtimeMs < stale) rmSync(join(dir, name), { force: true });
     }
   } catch (err) {
     // A read-only or full cache directory: the next run compiles as before. Anything else is a bug.
     if ((err as NodeJS.ErrnoException).code === undefined) throw err;
   }
+}
+
+function writeAtomically(path: string, data: Buffer): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  renameSync(tmp, path);
 }

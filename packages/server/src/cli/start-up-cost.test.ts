@@ -129,8 +129,11 @@ describe('bastion start-up pays only for the command it runs', () => {
     const first = run();
     expect(first.status).toBe(0);
     const cacheDir = join(xdg, 'bastion', 'node-compile-cache', 'runner');
-    const files = readdirSync(cacheDir);
+    const files = readdirSync(cacheDir).filter((n) => n.endsWith('.v8'));
     expect(files).toEqual([expect.stringMatching(/\.policy\.v8$/)]);
+    expect(readFileSync(join(cacheDir, files[0].replace(/\.policy\.v8$/, '.path')), 'utf8')).toBe(
+      join(dir, 'bastion-runner.cjs'),
+    );
     const cache = join(cacheDir, files[0]);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(cache).mode & 0o777).toBe(0o600);
