@@ -137,26 +137,19 @@ export function deferUnusedDockerTransports() {
         return { path: 'https', namespace: 'deferred-object' };
       });
       // modem.js requires http_duplex.js (and with it the readable-stream package, ~9 ms) at load
-      // for the one call that streams stdin into a container: a stand-in that requires it on the
-      // first `new HttpDuplex(req, res)`.
+      // for the one call that streams stdin into a container: the same stand-in, whose first
+      // `new HttpDuplex(req, res)` requires it.
       b.onResolve({ filter: /^\.\/http_duplex$/ }, (args) => {
         if (!args.importer.endsWith('/node_modules/docker-modem/lib/modem.js')) return undefined;
-        return { path: resolve(args.resolveDir, 'http_duplex.js'), namespace: 'deferred-constructor' };
+        return { path: resolve(args.resolveDir, 'http_duplex.js'), namespace: 'deferred' };
       });
-      b.onLoad({ filter: /.*/, namespace: 'deferred-constructor' }, (args) => ({
-        contents: `'use strict';\nlet Real;\nmodule.exports = function Deferred(...args) {\n  Real = Real || require(${JSON.stringify(args.path)});\n  return new Real(...args);\n};\n`,
-        loader: 'js',
-      }));
-      b.onResolve({ filter: /^\//, namespace: 'deferred-constructor' }, (args) => ({
-        path: args.path,
-        external: true,
-      }));
       b.onResolve({ filter: /^https$/, namespace: 'deferred-object' }, () => ({ path: 'https', external: true }));
       // The stand-in's require of the real file stays a require, run on first call.
       b.onResolve({ filter: /^\//, namespace: 'deferred' }, (args) => ({ path: args.path, external: true }));
       b.onResolve({ filter: /^\//, namespace: 'deferred-object' }, (args) => ({ path: args.path, external: true }));
+      // A function stand-in: called, it calls the real export; constructed (new), it constructs it.
       b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-        contents: `'use strict';\nlet real;\nmodule.exports = function () {\n  real = real || require(${JSON.stringify(args.path)});\n  return real.apply(this, arguments);\n};\n`,
+        contents: `'use strict';\nlet real;\nmodule.exports = function deferred(...args) {\n  real = real || require(${JSON.stringify(args.path)});\n  return new.target ? new real(...args) : real.apply(this, args);\n};\n`,
         loader: 'js',
       }));
     },
