@@ -141,6 +141,7 @@ export async function startRuntime(
   let docker: Dockerode | undefined;
   let cgroups: CgroupLayout | null = null;
   let tmpfsRoot: string | null = null;
+  let prestart: (() => void) | undefined;
   if (backend === 'bwrap') {
     const available = bwrapAvailability();
     if (!available.ok)
@@ -149,6 +150,7 @@ export async function startRuntime(
     const bwrap = createBwrapExecutor({ onCleanupError, cgroups: available.layout });
     cgroups = bwrap.cgroups;
     tmpfsRoot = bwrap.tmpfsRoot;
+    prestart = bwrap.prestart;
     executor = bwrap;
   } else {
     docker = new Dockerode();
@@ -199,6 +201,9 @@ export async function startRuntime(
       throw BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not start the reaper: ${(err as Error).message}`);
     }
   }
+  // With the watchdog in place (it removes a parked launcher's group like a call's): the first
+  // call's cgroup join and mount helper start now, overlapping the runtime's own start (issue 26).
+  prestart?.();
   const runtime = createRuntime({ ...options, audit, executor });
   const close = async () => {
     await runtime.close();

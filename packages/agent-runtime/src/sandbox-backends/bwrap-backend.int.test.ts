@@ -230,6 +230,113 @@ describeWithBwrap('bwrap executor through the pipeline (real bubblewrap and cgro
   });
 });
 
+describeWithBwrap('bwrap executor: the launcher parked ahead of a call (real bubblewrap and cgroups)', () => {
+  let executor: BwrapExecutor;
+  beforeEach(() => (executor = createBwrapExecutor()));
+  afterEach(async () => {
+    await executor.close();
+    expect(sessionCgroups(executor.cgroups!, executor.identity.sessionId)).toEqual([]);
+  });
+
+  /** Pids in the session's only group, with that group's name. */
+  const parkedGroup = () => {
+    const names = sessionCgroups(executor.cgroups!, executor.identity.sessionId);
+    expect(names).toHaveLength(1);
+    const procs = join(executor.cgroups!.roots.pids, executor.identity.sessionId, names[0]!, 'cgroup.procs');
+    return { name: names[0]!, pids: readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number) };
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** The memory limit the group has while the call runs, read on the host. */
+  let memoryLimit: string | undefined;
+  const run = (timeoutMs = 10_000) => {
+    const out = collect();
+    const layout = executor.cgroups!;
+    return executor
+      .run(
+        {
+          correlationId: 'parked',
+          image: IMAGE,
+          command: ['sh', '-c', 'ulimit -n; ls /proc/self/fd'],
+          env: {},
+          limits: { ...limits(), timeoutMs },
+          mounts: [],
+        },
+        {
+          ...out,
+          onStarted: () => {
+            const dir = join(layout.roots.memory, executor.identity.sessionId, parkedGroup().name);
+            memoryLimit = readFileSync(
+              join(dir, layout.version === 1 ? 'memory.limit_in_bytes' : 'memory.max'),
+              'utf8',
+            ).trim();
+          },
+        },
+      )
+      .then((r) => ({ ...r, stdout: text(out.stdout) }));
+  };
+
+  it('parks the launcher in its own group before the call, and the call runs in that group with its limits', async () => {
+    executor.prestart();
+    executor.prestart(); // idempotent while one is parked
+    const parked = parkedGroup();
+    expect(parked.name).toMatch(/^1-\d+$/);
+    // The launcher, and the cat it waits on, already joined: the join is done before the call.
+    await waitFor(() => parkedGroup().pids.length >= 1);
+    const r = await run();
+    expect(r.exitCode).toBe(0);
+    expect(r.sandboxId).toMatch(/-1$/);
+    expect(memoryLimit).toBe(String(limits().memoryBytes));
+    const [nofile, ...fds] = r.stdout.trim().split('\n');
+    expect(nofile).toBe(String(limits().nofile));
+    // The launcher's script fd (5) does not reach the command, nor bwrap's seccomp fd (4).
+    expect(fds).toEqual(expect.arrayContaining(['0', '1', '2']));
+    expect(fds).not.toContain('4');
+    expect(fds).not.toContain('5');
+  });
+
+  it('close() without a call ends the parked launcher with nothing run and removes its group', async () => {
+    executor.prestart();
+    await waitFor(() => parkedGroup().pids.length >= 1);
+    const { pids } = parkedGroup();
+    await executor.close();
+    expect(sessionCgroups(executor.cgroups!, executor.identity.sessionId)).toEqual([]);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('gives a call whose deadline outlives the parked group its own group, and removes the parked one', async () => {
+    executor.prestart();
+    const r = await run(2 * 60 * 60_000);
+    expect(r.exitCode).toBe(0);
+    expect(r.sandboxId).toMatch(/-2$/);
+  });
+
+  it('replaces a parked launcher that died before its call', async () => {
+    executor.prestart();
+    await waitFor(() => parkedGroup().pids.length >= 1);
+    for (const pid of parkedGroup().pids) process.kill(pid, 'SIGKILL');
+    await waitFor(() => parkedGroup().pids.length === 0);
+    await new Promise((r) => setTimeout(r, 50)); // the exit reaches the runtime
+    const r = await run();
+    expect(r.exitCode).toBe(0);
+    expect(r.sandboxId).toMatch(/-2$/);
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function limits() {
   return {
     memoryBytes: 256 * 1024 ** 2,

@@ -1,4 +1,4 @@
-import { bwrapArgs, launcherScript } from './bwrap-args';
+import { bwrapArgs, launcherStartScript, parkedLauncherScript, shellQuote } from './bwrap-args';
 import { SANDBOX_IMAGE } from '../images';
 
 const rootfs = {
@@ -87,22 +87,55 @@ describe('bwrap argv', () => {
   });
 });
 
-describe('launcher script', () => {
-  it('joins every cgroup before anything else, caps open files and drops to the sandbox user', () => {
-    const s = launcherScript({
-      procsFiles: ['/sys/fs/cgroup/memory/a/cgroup.procs', '/sys/fs/cgroup/pids/a/cgroup.procs'],
-      nofile: 1024,
-      dropTo: { uid: 1001, gid: 1001 },
-    });
+describe('launcher scripts', () => {
+  it('parks: joins every cgroup before anything else, then runs only what arrives on the script fd', () => {
+    const s = parkedLauncherScript(['/sys/fs/cgroup/memory/a/cgroup.procs', '/sys/fs/cgroup/pids/a/cgroup.procs']);
     expect(s.split('\n')).toEqual([
       'echo $$ > /sys/fs/cgroup/memory/a/cgroup.procs || exit 125',
       'echo $$ > /sys/fs/cgroup/pids/a/cgroup.procs || exit 125',
-      'ulimit -n 1024 || exit 125',
-      'exec setpriv --reuid=1001 --regid=1001 --clear-groups -- "$@"',
+      's=$(cat <&5) || exit 125',
+      'exec 5<&-',
+      'eval "$s"',
+      'exit 125',
     ]);
   });
 
   it('refuses a cgroup path a shell could misread', () => {
-    expect(() => launcherScript({ procsFiles: ['/x; rm -rf /'], nofile: 1 })).toThrow();
+    expect(() => parkedLauncherScript(['/x; rm -rf /'])).toThrow();
+  });
+
+  it('starts: one brace group that caps open files, gives /dev/null for no stdin, drops to the sandbox user and execs bwrap', () => {
+    const s = launcherStartScript({
+      bwrap: '/usr/bin/bwrap',
+      args: ['--unshare-all', '--', 'sh', '-c', "echo 'hi'"],
+      nofile: 1024,
+      stdin: false,
+      dropTo: { uid: 1001, gid: 1001 },
+    });
+    expect(s.split('\n')).toEqual([
+      '{',
+      'ulimit -n 1024 || exit 125',
+      'exec </dev/null',
+      "exec setpriv --reuid=1001 --regid=1001 --clear-groups -- '/usr/bin/bwrap' '--unshare-all' '--' 'sh' '-c' 'echo '\\''hi'\\'''",
+      '}',
+    ]);
+    const withStdin = launcherStartScript({ bwrap: 'bwrap', args: ['true'], nofile: 8, stdin: true });
+    expect(withStdin).not.toContain('/dev/null');
+    expect(withStdin).not.toContain('setpriv');
+  });
+
+  it('refuses a NUL byte with a typed error, and numbers that are not counts', () => {
+    const base = { bwrap: 'bwrap', nofile: 8, stdin: false };
+    expect(() => launcherStartScript({ ...base, args: ['echo', 'a\0b'] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    expect(() => launcherStartScript({ ...base, args: ['true'], nofile: -1 })).toThrow();
+    expect(() => launcherStartScript({ ...base, args: ['true'], dropTo: { uid: NaN, gid: 1 } })).toThrow();
+  });
+
+  it('quotes every word as one single-quoted shell word', () => {
+    expect(shellQuote('')).toBe("''");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+    expect(shellQuote('$(id) `id` \\ "x"')).toBe('\'$(id) `id` \\ "x"\'');
   });
 });

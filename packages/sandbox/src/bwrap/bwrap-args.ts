@@ -93,29 +93,79 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
   return args;
 }
 
-export interface LauncherInput {
-  /** `cgroup.procs` files the launcher joins before anything else runs, so every fork is counted. */
-  readonly procsFiles: readonly string[];
-  readonly nofile: number;
-  /** When the runtime is root: the host uid/gid bwrap itself runs as (the sandbox user, as with Docker). */
-  readonly dropTo?: { readonly uid: number; readonly gid: number };
-}
+/** Child fd the parked launcher reads its start script from (after STATUS_FD and SECCOMP_FD). */
+export const SCRIPT_FD = 5;
 
-/** Exit status of the launcher when it could not join a cgroup or set a limit: nothing ran. */
+/** Exit status of the launcher when it could not join a cgroup or set a limit, or was discarded: nothing ran. */
 export const LAUNCH_FAILED = 125;
 
 const SAFE_PATH = /^[A-Za-z0-9_./:@-]+$/;
 
 /**
- * The `sh -c` script that starts bwrap: it moves itself into the call's cgroups, caps open files,
- * drops to the sandbox user when running as root, and execs bwrap ("$@"). A shell costs ~1 ms and
- * is the only way to join the cgroups before bwrap forks, without a native helper.
+ * The `sh -c` script a launcher is parked with: it moves itself into the call's cgroups, then
+ * waits for the rest of its script on SCRIPT_FD (launcherStartScript, written when the call is
+ * known) and runs it. Joining is the slow part of a start: on cgroup v1 the first cgroup.procs
+ * write after an idle moment waits for an RCU grace period (11–32 ms measured here), so the
+ * executor parks a launcher ahead of the call and that wait overlaps the runtime's own work. An
+ * empty script (the launcher discarded, or the runtime gone) exits LAUNCH_FAILED with nothing run.
+ * A shell is the only way to join the cgroups before bwrap forks without a native helper.
  */
-export function launcherScript(input: LauncherInput): string {
-  const joins = input.procsFiles.map((f) => {
+export function parkedLauncherScript(procsFiles: readonly string[]): string {
+  const joins = procsFiles.map((f) => {
     if (!SAFE_PATH.test(f)) throw new Error(`unexpected cgroup path ${f}`);
     return `echo $$ > ${f} || exit ${LAUNCH_FAILED}`;
   });
-  const drop = input.dropTo ? `setpriv --reuid=${input.dropTo.uid} --regid=${input.dropTo.gid} --clear-groups -- ` : '';
-  return [...joins, `ulimit -n ${Math.trunc(input.nofile)} || exit ${LAUNCH_FAILED}`, `exec ${drop}"$@"`].join('\n');
+  return [
+    ...joins,
+    `s=$(cat <&${SCRIPT_FD}) || exit ${LAUNCH_FAILED}`,
+    // The sandbox inherits bwrap's fds: this one must not reach it.
+    `exec ${SCRIPT_FD}<&-`,
+    'eval "$s"',
+    `exit ${LAUNCH_FAILED}`,
+  ].join('\n');
+}
+
+export interface LauncherStartInput {
+  readonly bwrap: string;
+  readonly args: readonly string[];
+  readonly nofile: number;
+  /** The call has stdin: keep the launcher's stdin pipe (otherwise bwrap gets /dev/null, as before). */
+  readonly stdin: boolean;
+  /** When the runtime is root on cgroup v2: the host uid/gid bwrap itself runs as (the sandbox user, as with Docker). */
+  readonly dropTo?: { readonly uid: number; readonly gid: number };
+}
+
+/**
+ * The rest of a parked launcher's script, for one call: cap open files, drop to the sandbox user
+ * when the runtime is root on cgroup v2, and exec bwrap with the call's argv, every word
+ * single-quoted. It is one brace group, so the shell parses all of it before running any: a
+ * script cut short (the runtime killed while writing it) is a syntax error and runs nothing.
+ */
+export function launcherStartScript(input: LauncherStartInput): string {
+  const words = [input.bwrap, ...input.args];
+  if (words.some((w) => w.includes('\0'))) {
+    throw new BastionError(
+      'INVALID_INPUT',
+      'a command argument, environment value or mount path contains a NUL byte, which no process argument can carry; remove it',
+    );
+  }
+  const int = (n: number, what: string) => {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`unexpected ${what} ${n}`);
+    return n;
+  };
+  const drop = input.dropTo
+    ? `setpriv --reuid=${int(input.dropTo.uid, 'uid')} --regid=${int(input.dropTo.gid, 'gid')} --clear-groups -- `
+    : '';
+  return [
+    '{',
+    `ulimit -n ${int(Math.trunc(input.nofile), 'nofile')} || exit ${LAUNCH_FAILED}`,
+    ...(input.stdin ? [] : ['exec </dev/null']),
+    `exec ${drop}${words.map(shellQuote).join(' ')}`,
+    '}',
+  ].join('\n');
+}
+
+/** One shell word that is exactly `s`: single quotes, each embedded quote closed, escaped and reopened. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
 }

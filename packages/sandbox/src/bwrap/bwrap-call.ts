@@ -2,7 +2,7 @@ import { BastionError, type Clock } from '@bastion/core';
 import { CallDeadline } from '../call-deadline';
 import type { ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { createOutputMeter } from '../output-meter';
-import { spawnLauncher } from './bwrap-process';
+import type { ParkedLauncher } from './bwrap-process';
 import type { CallCgroup } from './cgroups';
 import { exitStatus, startFailure } from './exit-status';
 import { StartupGate } from './startup-gate';
@@ -16,7 +16,10 @@ export interface BwrapCall {
   readonly hooks: ExecutorHooks;
   /** The call's cgroup, already made: its kill ends the whole tree, its counter tells an OOM kill. */
   readonly group: CallCgroup;
-  readonly launcher: { script: string; bwrap: string; args: readonly string[]; asUser?: { uid: number; gid: number } };
+  /** Already in the group's cgroups (parked), waiting for its start script. */
+  readonly launcher: ParkedLauncher;
+  /** The launcher's start script (launcherStartScript): limits, then exec bwrap with the call's argv. */
+  readonly script: string;
   readonly seccomp: Buffer;
   readonly started: number;
   readonly deadline: number;
@@ -25,7 +28,7 @@ export interface BwrapCall {
 }
 
 /**
- * One call from spawn to outcome: bwrap starts in the call's cgroup, output flows through the
+ * One call from its start script to outcome: bwrap starts in the call's cgroup, output flows through the
  * meter (stderr held until the sandbox started), and the deadline, an abort or the output cap
  * kills the whole cgroup. The caller owns the cgroup and mounts and removes them afterwards.
  */
@@ -48,8 +51,8 @@ export async function runBwrapCall(call: BwrapCall): Promise<ExecutorOutcome> {
   );
 
   try {
-    const child = spawnLauncher({
-      ...call.launcher,
+    const child = call.launcher.start({
+      script: call.script,
       seccomp: call.seccomp,
       ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
       onStatus: (c) => gate.status(c),

@@ -2,12 +2,13 @@ import { BastionError, type Clock } from '@bastion/core';
 import type { SeccompProfile } from '../seccomp-profile';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { newSessionIdentity, type SessionIdentity } from '../labels';
-import { bwrapArgs, launcherScript, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
+import { bwrapArgs, launcherStartScript, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
 import { runBwrapCall } from './bwrap-call';
+import { parkLauncher, type ParkedLauncher } from './bwrap-process';
 import { BwrapSession } from './bwrap-session';
 import { CallMounts } from './call-mounts';
 import { DEFAULT_TMPFS_ROOT } from './call-tmpfs';
-import { createCallCgroup, detectCgroupLayout, type CallCgroup, type CgroupLayout } from './cgroups';
+import { detectCgroupLayout, makeCallCgroup, setCallLimits, type CallCgroup, type CgroupLayout } from './cgroups';
 
 export interface BwrapExecutorOptions {
   /** Directory ops/docker/rootfs.sh unpacks images into (default $BASTION_ROOTFS_DIR or /var/lib/bastion/rootfs). */
@@ -34,10 +35,30 @@ export interface BwrapExecutorOptions {
 
 export type BwrapExecutor = Executor & {
   readonly identity: SessionIdentity;
+  /**
+   * Readies the next call ahead of it: starts the mount helper and parks a launcher in a fresh
+   * cgroup, so joining it (an RCU grace period on cgroup v1, 11–32 ms here) overlaps the caller's
+   * own work. A one-shot caller (the CLI) calls it as soon as its runtime exists. Failures are
+   * left for the call to report. Idempotent while a launcher is parked.
+   */
+  prestart(): void;
   readonly cgroups: CgroupLayout | null;
   /** Where this executor mounts calls' /tmp; null when it cannot (not root), and /tmp is bwrap's own, executable tmpfs. */
   readonly tmpfsRoot: string | null;
 };
+
+/**
+ * How long a parked launcher's cgroup name says it may live (the expiry reapers read). A call whose
+ * deadline plus grace falls later gets a fresh group instead.
+ */
+const PARKED_EXPIRY_MS = 60 * 60_000;
+
+interface Parked {
+  readonly n: number;
+  readonly expiresAt: number;
+  readonly group: CallCgroup;
+  readonly launcher: ParkedLauncher;
+}
 
 // Kept here too: callers import it with the executor (it moved to its own file with its cache).
 export { bwrapAvailability } from './bwrap-availability';
@@ -77,48 +98,117 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   const cleanupError = (err: unknown, id: string) =>
     reportCleanup(BastionError.from(err, 'SANDBOX_UNAVAILABLE', `could not remove the cgroup of ${id}`), id);
 
+  // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
+  // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
+  // then drops with setpriv. A non-root runtime runs the sandbox as itself.
+  const sandboxUser = { uid: SANDBOX_UID, gid: SANDBOX_GID };
+  const joinAsSandboxUser = (layout: CgroupLayout) => isRoot && layout.version === 1;
+  /** The launcher parked for the next call by prestart(), if any. */
+  let spare: Parked | undefined;
+
+  /** A group with no limits yet and a launcher already joining it. */
+  function park(layout: CgroupLayout, n: number, expiresAt: number): Parked {
+    const asUser = joinAsSandboxUser(layout) ? sandboxUser : undefined;
+    const group = makeCallCgroup(layout, identity.sessionId, `${n}-${expiresAt}`, asUser);
+    try {
+      return {
+        n,
+        expiresAt,
+        group,
+        launcher: parkLauncher({ procsFiles: group.procsFiles, ...(asUser ? { asUser } : {}) }),
+      };
+    } catch (err) {
+      void group.remove().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Ends a launcher nobody will start and removes its group, off the caller's path; close() waits. */
+  function drop(p: Parked): void {
+    const removal = p.launcher
+      .discard()
+      .then(() => p.group.remove())
+      .catch((err) => cleanupError(err, `bwrap-${identity.sessionId.slice(0, 8)}-${p.n}`));
+    removals.add(removal);
+    void removal.finally(() => removals.delete(removal));
+  }
+
+  /** The parked launcher when it is alive and its group's expiry covers the call; else a fresh one. */
+  function launcherFor(layout: CgroupLayout, expiresAt: number): Parked {
+    const parked = spare;
+    spare = undefined;
+    if (parked && parked.launcher.alive && parked.expiresAt >= expiresAt) return parked;
+    if (parked) drop(parked);
+    return park(layout, ++seq, expiresAt);
+  }
+
+  function prestart(): void {
+    if (closed || spare) return;
+    try {
+      const layout = session.cgroups();
+      mounts.warm();
+      spare = park(layout, ++seq, now() + PARKED_EXPIRY_MS);
+    } catch {
+      // The call meets the same failure on its own path and reports it there.
+    }
+  }
+
   async function run(request: ExecutorRequest, hooks: ExecutorHooks): Promise<ExecutorOutcome> {
     if (closed) throw new BastionError('SANDBOX_UNAVAILABLE', 'executor is closed');
     const started = now();
     const deadline = started + request.limits.timeoutMs;
     const { rootfs, layout, seccomp } = session.prepare(request.image);
-    const n = ++seq;
+    let parked: Parked;
+    try {
+      parked = launcherFor(layout, deadline + grace);
+    } catch (err) {
+      throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const { n, group, launcher } = parked;
     const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
-    // The mount helper mounts the call's /tmp while the cgroups are created: the two overlap
+    // The mount helper mounts the call's /tmp while the limits are written: the two overlap
     // instead of adding up on the call's path.
     const staged = mounts.stage(n, deadline + grace, request);
-    const args = bwrapArgs({
-      request: { ...request, mounts: staged.mounts },
-      rootfs,
-      hostname: sandboxId,
-      ...(staged.tmpDir !== undefined && staged.shmDir !== undefined
-        ? { tmpDir: staged.tmpDir, shmDir: staged.shmDir }
-        : {}),
-    });
-
-    // As root on v1 the launcher starts as the sandbox user and joins cgroup.procs files handed to
-    // it (one exec fewer than setpriv); on v2 joining needs the common ancestor, so root joins and
-    // then drops with setpriv. A non-root runtime runs the sandbox as itself.
-    const sandboxUser = { uid: SANDBOX_UID, gid: SANDBOX_GID };
-    const joinAsSandboxUser = isRoot && layout.version === 1;
-    let group: CallCgroup;
+    /** The call fails before bwrap: end the launcher unstarted, remove its group, unmount. */
+    const discard = () =>
+      Promise.all([
+        launcher
+          .discard()
+          .then(() => group.remove())
+          .catch((err) => cleanupError(err, sandboxId)),
+        staged.release(),
+      ]);
+    let script: string;
     try {
-      group = createCallCgroup(
-        layout,
-        identity.sessionId,
-        `${n}-${deadline + grace}`,
-        request.limits,
-        joinAsSandboxUser ? sandboxUser : undefined,
-      );
+      setCallLimits(layout, group, request.limits);
+      const args = bwrapArgs({
+        request: { ...request, mounts: staged.mounts },
+        rootfs,
+        hostname: sandboxId,
+        ...(staged.tmpDir !== undefined && staged.shmDir !== undefined
+          ? { tmpDir: staged.tmpDir, shmDir: staged.shmDir }
+          : {}),
+      });
+      script = launcherStartScript({
+        bwrap,
+        args,
+        nofile: request.limits.nofile,
+        stdin: request.stdin !== undefined,
+        ...(isRoot && !joinAsSandboxUser(layout) ? { dropTo: sandboxUser } : {}),
+      });
     } catch (err) {
-      await staged.ready.then(staged.release);
+      await staged.ready;
+      await discard();
+      if (BastionError.isInstance(err)) throw err;
       throw new BastionError('SANDBOX_UNAVAILABLE', `cannot create the call's cgroup: ${(err as Error).message}`, {
         cause: err,
       });
     }
     const mountError = await staged.ready;
     if (mountError !== undefined) {
-      await Promise.all([group.remove().catch((err) => cleanupError(err, sandboxId)), staged.release()]);
+      await discard();
       throw new BastionError(
         'SANDBOX_UNAVAILABLE',
         `cannot mount the call's /tmp, /dev/shm and mounts under ${mounts.root}: ${(mountError as Error).message.split('\n')[0]}`,
@@ -133,16 +223,8 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
         request,
         hooks,
         group,
-        launcher: {
-          script: launcherScript({
-            procsFiles: group.procsFiles,
-            nofile: request.limits.nofile,
-            ...(isRoot && !joinAsSandboxUser ? { dropTo: sandboxUser } : {}),
-          }),
-          bwrap,
-          args,
-          ...(joinAsSandboxUser ? { asUser: sandboxUser } : {}),
-        },
+        launcher,
+        script,
         seccomp,
         started,
         deadline,
@@ -169,9 +251,12 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     identity,
     cgroups: session.layout,
     tmpfsRoot: mounts.root,
+    prestart,
     run,
     async close() {
       closed = true;
+      if (spare) drop(spare);
+      spare = undefined;
       await Promise.all([...removals]);
       await Promise.all(
         [...live].map(async ([id, group]) => {

@@ -1,19 +1,22 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { SECCOMP_FD, STATUS_FD } from './bwrap-args';
+import { parkedLauncherScript, SCRIPT_FD, SECCOMP_FD, STATUS_FD } from './bwrap-args';
 import type { LauncherExit } from './exit-status';
 
 const LAUNCHER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface LauncherInput {
-  /** The launcher shell script (bwrap-args.ts launcherScript) that joins the cgroups and execs bwrap. */
-  readonly script: string;
-  readonly bwrap: string;
-  readonly args: readonly string[];
-  readonly seccomp: Buffer;
-  readonly stdin?: string | Uint8Array;
+export interface ParkInput {
+  /** The call group's `cgroup.procs` files, joined before anything else runs. */
+  readonly procsFiles: readonly string[];
   /** Start the launcher as this user (cgroup v1 as root: it joins its cgroup.procs files itself). */
   readonly asUser?: { uid: number; gid: number };
+}
+
+export interface StartInput {
+  /** The rest of the launcher's script (bwrap-args.ts launcherStartScript): limits, then exec bwrap. */
+  readonly script: string;
+  readonly seccomp: Buffer;
+  readonly stdin?: string | Uint8Array;
   readonly onStatus: (chunk: Buffer) => void;
   readonly onStdout: (chunk: Buffer) => void;
   readonly onStderr: (chunk: Buffer) => void;
@@ -28,15 +31,25 @@ export interface LauncherProcess {
   readonly drained: Promise<void>;
 }
 
+/** A launcher in its call's cgroups, waiting for its call. */
+export interface ParkedLauncher {
+  /** False once it exited (it could not join its cgroups) or never started: start() would only report that. */
+  readonly alive: boolean;
+  /** Hands it the call: the seccomp program, stdin and the start script; output flows from here on. Once. */
+  start(input: StartInput): LauncherProcess;
+  /** Ends it unstarted: its script comes up empty and it exits with nothing run. Resolves when it exited. */
+  discard(): Promise<void>;
+}
+
 /**
- * Starts the launcher with bwrap's status fd and seccomp fd wired beside stdio, feeds the seccomp
- * program and stdin, and hands every output chunk to the caller as it arrives.
+ * Spawns a launcher that joins its cgroups at once and then waits on SCRIPT_FD, with bwrap's
+ * status and seccomp fds wired beside stdio. While parked it keeps nothing alive: a runtime that
+ * exits without using it closes the fd, and the launcher exits with nothing run.
  */
-export function spawnLauncher(input: LauncherInput): LauncherProcess {
-  const hasStdin = input.stdin !== undefined;
-  const child = spawn('/bin/sh', ['-c', input.script, 'bastion-bwrap', input.bwrap, ...input.args], {
-    // fds 3 and 4: bwrap's --json-status-fd and --seccomp fd (STATUS_FD, SECCOMP_FD in bwrap-args.ts).
-    stdio: [hasStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+export function parkLauncher(input: ParkInput): ParkedLauncher {
+  const child = spawn('/bin/sh', ['-c', parkedLauncherScript(input.procsFiles), 'bastion-bwrap'], {
+    // fds 3, 4 and 5: bwrap's --json-status-fd and --seccomp fd, and the start script.
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { PATH: LAUNCHER_PATH },
     ...(input.asUser ?? {}),
   });
@@ -44,22 +57,52 @@ export function spawnLauncher(input: LauncherInput): LauncherProcess {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  exited.catch(() => undefined); // a parked launcher nobody starts: discard() or start() reports it
   const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const fds = child.stdio as unknown as readonly (Readable | Writable | null | undefined)[];
+  const streams = fds.filter((s): s is Readable | Writable => s !== null && s !== undefined);
+  // Until start(): a write to a launcher that died, or a read error, is the call's to report.
+  for (const s of streams) s.on('error', () => undefined);
+  const hold = (on: boolean) => {
+    for (const h of [child, ...streams] as unknown as { ref?(): void; unref?(): void }[]) {
+      if (on) h.ref?.();
+      else h.unref?.();
+    }
+  };
+  hold(false);
+  let used = false;
 
-  const seccompIn = child.stdio[SECCOMP_FD] as Writable;
-  seccompIn.on('error', () => undefined); // bwrap gone before reading it: the exit status says why
-  seccompIn.end(input.seccomp);
-
-  (child.stdio[STATUS_FD] as Readable).on('data', input.onStatus);
-  child.stdout!.on('data', input.onStdout);
-  child.stderr!.on('data', input.onStderr);
-
-  if (hasStdin) {
-    child.stdin!.on('error', (err: NodeJS.ErrnoException) => {
-      // The command may exit without reading all of stdin; that is its business.
-      if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') input.onStdinError(err);
-    });
-    child.stdin!.end(typeof input.stdin === 'string' ? Buffer.from(input.stdin) : input.stdin);
-  }
-  return { exited, drained };
+  return {
+    get alive() {
+      return !used && child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    start(call) {
+      if (used) throw new Error('a parked launcher starts once');
+      used = true;
+      hold(true);
+      (fds[STATUS_FD] as Readable).on('data', call.onStatus);
+      child.stdout!.on('data', call.onStdout);
+      child.stderr!.on('data', call.onStderr);
+      (fds[SECCOMP_FD] as Writable).end(call.seccomp);
+      if (call.stdin !== undefined) {
+        child.stdin!.on('error', (err: NodeJS.ErrnoException) => {
+          // The command may exit without reading all of stdin; that is its business.
+          if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') call.onStdinError(err);
+        });
+        child.stdin!.end(typeof call.stdin === 'string' ? Buffer.from(call.stdin) : call.stdin);
+      } else {
+        child.stdin!.end();
+      }
+      (fds[SCRIPT_FD] as Writable).end(call.script);
+      return { exited, drained };
+    },
+    async discard() {
+      if (used) return;
+      used = true;
+      hold(true);
+      (fds[SCRIPT_FD] as Writable).end();
+      await exited.catch(() => undefined);
+      for (const s of streams) s.destroy();
+    },
+  };
 }

@@ -28,14 +28,7 @@ export class BwrapSession {
   }
 
   prepare(image: string): { rootfs: Rootfs; layout: CgroupLayout; seccomp: Buffer } {
-    const layout = this.layout;
-    if (!layout) {
-      throw new BastionError(
-        'SANDBOX_UNAVAILABLE',
-        `the bwrap backend needs cgroups for its limits: ${(this.o.detected as { unavailable: string }).unavailable}`,
-        { retryable: false },
-      );
-    }
+    const layout = this.cgroups();
     let rootfs = this.#rootfs.get(image);
     if (!rootfs) {
       rootfs = resolveRootfs(image, this.o.rootfsDir);
@@ -45,6 +38,19 @@ export class BwrapSession {
       this.o.seccompProfile ?? SECCOMP_PROFILE,
       this.o.seccompCacheDir === undefined ? {} : { cacheDir: this.o.seccompCacheDir },
     );
+    return { rootfs, layout, seccomp: this.#seccomp };
+  }
+
+  /** The layout, with the session's cgroup directory made (once): what a call's group goes under. */
+  cgroups(): CgroupLayout {
+    const layout = this.layout;
+    if (!layout) {
+      throw new BastionError(
+        'SANDBOX_UNAVAILABLE',
+        `the bwrap backend needs cgroups for its limits: ${(this.o.detected as { unavailable: string }).unavailable}`,
+        { retryable: false },
+      );
+    }
     if (!this.#cgroupReady) {
       try {
         ensureSessionCgroup(layout, this.o.sessionId);
@@ -57,7 +63,7 @@ export class BwrapSession {
       }
       this.#cgroupReady = true;
     }
-    return { rootfs, layout, seccomp: this.#seccomp };
+    return layout;
   }
 
   /** Removes the session's cgroup directories, if a call made them. */

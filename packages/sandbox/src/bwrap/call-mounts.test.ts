@@ -21,6 +21,7 @@ function recordingMounter(fail?: (dir: string) => Error | undefined) {
       const err = fail?.(`unmount ${dir}`);
       if (err) throw err;
     },
+    warm: () => void calls.push('warm'),
     close: () => void calls.push('close'),
   };
   return { mounter, calls };
@@ -87,6 +88,15 @@ describe('call mounts', () => {
     expect(staged.mounts).toBe(reqMounts);
     expect(await staged.ready).toBeUndefined();
     expect(calls).toEqual([]);
+  });
+
+  it('warm() starts the mount helper ahead of the first call, and only where the runtime can mount', () => {
+    const can = recordingMounter();
+    new CallMounts(scratch, 'sess', () => undefined, can.mounter).warm();
+    expect(can.calls).toEqual(['warm']);
+    const cannot = recordingMounter();
+    new CallMounts(null, 'sess', () => undefined, cannot.mounter).warm();
+    expect(cannot.calls).toEqual([]);
   });
 
   it('close() retries what a failed release left mounted, and removes the empty session directory', async () => {

@@ -59,6 +59,8 @@ export interface TmpfsMounter {
   /** Binds the directory `source` at `dir` (made 0711 like the tmpfs mount points); unmount() undoes it. */
   bind(source: string, dir: string): Promise<void>;
   unmount(dir: string): Promise<void>;
+  /** Starts the helper now rather than on the first request (perl's start, ~10 ms, off the call's path). */
+  warm(): void;
   /** Ends the helper; requests after this use the mount/umount commands. */
   close(): void;
 }
@@ -163,6 +165,9 @@ export function createTmpfsMounter(): TmpfsMounter {
     async unmount(dir) {
       if (!SAFE_DIR.test(dir)) throw new Error(`unsafe tmpfs unmount request ${dir}`);
       await viaHelperOr(request(`umount ${dir}`), () => unmountCallTmpfs(dir));
+    },
+    warm() {
+      start();
     },
     close() {
       broken = true;

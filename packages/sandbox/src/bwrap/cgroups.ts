@@ -165,11 +165,31 @@ export function createCallCgroup(
   /** v1: hand `cgroup.procs` to this user so a launcher already running as it can join (only its own pid). */
   joiner?: { readonly uid: number; readonly gid: number },
 ): CallCgroup {
-  const rel = join(sessionId, name);
-  const dir = (c: Controller) => join(layout.roots[c], rel);
-  const dirs = dirsOf(layout, rel);
-  for (const d of dirs) makeGroupDir(d);
+  const group = makeCallCgroup(layout, sessionId, name, joiner);
+  setCallLimits(layout, group, limits);
+  return group;
+}
 
+/**
+ * The group's directories, with no limits yet: the bwrap executor parks a launcher in it before
+ * the call is known and writes the call's limits (setCallLimits) before bwrap starts.
+ */
+export function makeCallCgroup(
+  layout: CgroupLayout,
+  sessionId: string,
+  name: string,
+  joiner?: { readonly uid: number; readonly gid: number },
+): CallCgroup {
+  const rel = join(sessionId, name);
+  for (const d of dirsOf(layout, rel)) makeGroupDir(d);
+  const group = openCallCgroup(layout, rel);
+  if (joiner) for (const f of group.procsFiles) chownSync(f, joiner.uid, joiner.gid);
+  return group;
+}
+
+/** Writes a call's memory, pids and CPU limits into its group. */
+export function setCallLimits(layout: CgroupLayout, group: CallCgroup, limits: CgroupLimits): void {
+  const dir = (c: Controller) => join(layout.roots[c], group.name);
   const pidsMax = String(limits.pids + BWRAP_OWN_PIDS);
   const quota = Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US));
   if (layout.version === 1) {
@@ -187,10 +207,6 @@ export function createCallCgroup(
     writeFileSync(join(d, 'pids.max'), pidsMax);
     writeFileSync(join(d, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
   }
-
-  const group = openCallCgroup(layout, rel);
-  if (joiner) for (const f of group.procsFiles) chownSync(f, joiner.uid, joiner.gid);
-  return group;
 }
 
 /** A handle on an existing call group (the reaper's view: no limits written). */

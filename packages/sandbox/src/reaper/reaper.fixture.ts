@@ -35,6 +35,13 @@ async function main(): Promise<void> {
     return;
   }
   const identity = newSessionIdentity();
+  if (mode === 'parked-exit') {
+    // A runtime that parks a launcher and then simply ends: the launcher must not keep it alive.
+    const executor = createBwrapExecutor({ identity });
+    executor.prestart();
+    process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, cgroups: executor.cgroups }) + '\n');
+    return;
+  }
   setInterval(() => undefined, 60_000);
   if (mode === 'docker') {
     const docker = new Dockerode();
@@ -78,6 +85,12 @@ async function main(): Promise<void> {
           ),
       },
     );
+  } else if (mode === 'bwrap-parked') {
+    // SIGKILLed with a launcher parked for a call that never came.
+    const executor = createBwrapExecutor({ identity });
+    await startReaper({ sessionId: identity.sessionId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot });
+    executor.prestart();
+    process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, cgroups: executor.cgroups }) + '\n');
   } else if (mode === 'runtime-dir' || mode === 'runtime-dir-no-reaper') {
     // Per-call directories (host sockets) in a private runtime directory, then SIGKILL.
     const root = process.argv[3];

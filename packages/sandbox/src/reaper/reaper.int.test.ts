@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -215,6 +215,50 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
     );
     expect(existsSync(join(tmpfsRoot!, sessionId))).toBe(false);
     console.log(`reaper: bwrap sandbox, cgroups and /tmp mount of a SIGKILLed runtime gone ${ms} ms after the kill`);
+  });
+
+  it('kills a launcher parked for a call that never came and removes its group when the runtime is SIGKILLed', async () => {
+    const { child, first } = startFixture('bwrap-parked');
+    const { sessionId, cgroups } = (await first) as { sessionId: string; cgroups: CgroupLayout };
+    const procs = () => {
+      const [group] = sessionCgroups(cgroups, sessionId);
+      if (group === undefined) return [];
+      const file = join(cgroups.roots.pids, sessionId, group, 'cgroup.procs');
+      return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    };
+    await until(() => procs().length > 0, 5_000);
+    const parked = procs().map(Number);
+    child.kill('SIGKILL');
+    await until(() => Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))), 10_000);
+    // Killed: gone, or a zombie until the host's init reaps it (the runtime that was its parent is dead).
+    const dead = (pid: number) => {
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    await until(() => parked.every(dead), 5_000);
+  });
+
+  it('a parked launcher keeps no runtime alive: one that just ends exits, and the launcher with it', async () => {
+    const { child, first } = startFixture('parked-exit');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { sessionId, cgroups } = (await first) as { sessionId: string; cgroups: CgroupLayout };
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5_000)),
+    ]);
+    if (code === 'still running after 5 s') child.kill('SIGKILL');
+    expect(code).toBe(0);
+    // No watchdog in this runtime: its group stays (empty) for a later reapExpired; the launcher is gone.
+    const [group] = sessionCgroups(cgroups, sessionId);
+    const file = join(cgroups.roots.pids, sessionId, group!, 'cgroup.procs');
+    await until(() => readFileSync(file, 'utf8').trim() === '', 5_000);
+    for (const root of Object.values(cgroups.roots)) {
+      if (existsSync(join(root, sessionId, group!))) rmdirSync(join(root, sessionId, group!));
+      if (existsSync(join(root, sessionId))) rmdirSync(join(root, sessionId));
+    }
   });
 
   it('the mount helper keeps its process alive while a request is pending, and not once idle', async () => {
