@@ -61,7 +61,13 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ sessionId: identity.sessionId, ids }) + '\n');
   } else if (mode === 'bwrap') {
     const executor = createBwrapExecutor({ identity });
-    await startReaper({ sessionId: identity.sessionId, cgroups: executor.cgroups, tmpfsRoot: executor.tmpfsRoot });
+    // `bwrap node`: the node watchdog, as where there is no perl.
+    await startReaper({
+      sessionId: identity.sessionId,
+      cgroups: executor.cgroups,
+      tmpfsRoot: executor.tmpfsRoot,
+      ...(process.argv[3] === 'node' ? { perl: null } : {}),
+    });
     void executor.run(
       {
         correlationId: 'fixture',

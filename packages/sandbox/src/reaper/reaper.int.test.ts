@@ -195,27 +195,35 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
   if (bwrapReason !== null) console.warn(`\n!!! SKIPPING the bwrap reaper suite: ${bwrapReason}\n`);
   beforeAll(bundleFixture, 60_000);
 
-  it('kills the sandbox, removes its cgroups and unmounts its /tmp when the runtime is SIGKILLed, within 10 s', async () => {
-    const { child, first } = startFixture('bwrap');
-    const { sessionId, cgroups, tmpfsRoot } = (await first) as {
-      sessionId: string;
-      cgroups: CgroupLayout;
-      tmpfsRoot: string | null;
-    };
-    expect(sessionCgroups(cgroups, sessionId)).toHaveLength(1);
-    // The suites run as root, so the call's /tmp and /dev/shm are host mounts the reaper must take down too.
-    expect(tmpfsRoot).not.toBeNull();
-    expect(listCallTmpfs(tmpfsRoot!).filter((t) => t.sessionId === sessionId)).toHaveLength(2);
-    child.kill('SIGKILL');
-    const ms = await until(
-      () =>
-        Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))) &&
-        listCallTmpfs(tmpfsRoot!).every((t) => t.sessionId !== sessionId),
-      10_000,
-    );
-    expect(existsSync(join(tmpfsRoot!, sessionId))).toBe(false);
-    console.log(`reaper: bwrap sandbox, cgroups and /tmp mount of a SIGKILLed runtime gone ${ms} ms after the kill`);
-  });
+  it.each([
+    ['perl', 'perl'],
+    ['node (no perl)', 'node'],
+  ])(
+    '%s watchdog: kills the sandbox, removes its cgroups and unmounts its /tmp when the runtime is SIGKILLed, within 10 s',
+    async (_, watchdog) => {
+      const { child, first } = startFixture('bwrap', watchdog);
+      const { sessionId, cgroups, tmpfsRoot } = (await first) as {
+        sessionId: string;
+        cgroups: CgroupLayout;
+        tmpfsRoot: string | null;
+      };
+      expect(sessionCgroups(cgroups, sessionId)).toHaveLength(1);
+      // The suites run as root, so the call's /tmp and /dev/shm are host mounts the reaper must take down too.
+      expect(tmpfsRoot).not.toBeNull();
+      expect(listCallTmpfs(tmpfsRoot!).filter((t) => t.sessionId === sessionId)).toHaveLength(2);
+      child.kill('SIGKILL');
+      const ms = await until(
+        () =>
+          Object.values(cgroups.roots).every((r) => !existsSync(join(r, sessionId))) &&
+          listCallTmpfs(tmpfsRoot!).every((t) => t.sessionId !== sessionId),
+        10_000,
+      );
+      expect(existsSync(join(tmpfsRoot!, sessionId))).toBe(false);
+      console.log(
+        `reaper (${watchdog}): bwrap sandbox, cgroups and /tmp mount of a SIGKILLed runtime gone ${ms} ms after the kill`,
+      );
+    },
+  );
 
   it('kills a launcher parked for a call that never came and removes its group when the runtime is SIGKILLed', async () => {
     const { child, first } = startFixture('bwrap-parked');

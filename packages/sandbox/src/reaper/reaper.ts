@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -9,6 +10,7 @@ import { listCallGroups, openCallCgroup, removeSessionDirs, type CgroupLayout } 
 import { listCallTmpfs, removeTmpfsSessionDir, unmountCallTmpfs } from '../bwrap/call-tmpfs';
 import type { WatchdogConfig } from './watchdog';
 import { WATCHDOG_SCRIPT } from './watchdog-script.generated';
+import { WATCHDOG_PERL_SCRIPT } from './watchdog-perl-script.generated';
 import { callDirStamp, sharedRuntimeDir, sweepStaleCallDirs } from '../runtime-dir/runtime-dir';
 
 export interface ReaperOptions {
@@ -34,6 +36,13 @@ export interface ReaperOptions {
    * watchdog's node start-up (~30 ms, more on a busy host) with its own work.
    */
   readyInBackground?: boolean;
+  /**
+   * With no engine to watch: the perl the watchdog runs in (watchdog.pl, a few ms to start where
+   * node's takes ~35 ms of CPU beside a one-shot call). Default: /usr/bin/perl, /bin/perl or
+   * /usr/local/bin/perl, the first that is executable; null, or no perl,
+   * runs watchdog.ts in node, as with an engine.
+   */
+  perl?: string | null;
 }
 
 /** A running watchdog. `close()` ends the pipe: the watchdog sweeps what is left and exits. */
@@ -58,10 +67,11 @@ function socketPathOf(docker: Dockerode | undefined): string | null {
 }
 
 /**
- * Ryuk for Bastion: a detached Node process, in its own session so signals for the runtime's
- * process group miss it, that holds the read end of a pipe from the runtime. When the pipe closes
- * (the runtime exited, crashed or was SIGKILLed) it removes the session's containers and bwrap
- * cgroups. Start it before the first sandbox of the session exists.
+ * Ryuk for Bastion: a detached process, in its own session so signals for the runtime's process
+ * group miss it, that holds the read end of a pipe from the runtime. When the pipe closes (the
+ * runtime exited, crashed or was SIGKILLed) it removes the session's containers and bwrap cgroups.
+ * Node runs it (watchdog.ts) when there is an engine to talk to; perl (watchdog.pl) when there is
+ * none. Start it before the first sandbox of the session exists.
  */
 export async function startReaper(options: ReaperOptions): Promise<StartedReaper> {
   const socketPath = socketPathOf(options.docker);
@@ -78,11 +88,12 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     quietChecks: options.quietChecks ?? 3,
     quietIntervalMs: options.quietIntervalMs ?? 500,
   };
-  const child = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, JSON.stringify(config)], {
-    detached: true,
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: {},
-  });
+  const perl = socketPath === null ? (options.perl === undefined ? findPerl() : options.perl) : null;
+  const child = spawn(
+    perl ?? process.execPath,
+    perl ? ['-e', WATCHDOG_PERL_SCRIPT, ...perlWatchdogArgs(config)] : ['-e', WATCHDOG_SCRIPT, JSON.stringify(config)],
+    { detached: true, stdio: ['pipe', 'pipe', 'ignore'], env: {} },
+  );
   const stdin = child.stdin as Writable & { unref?: () => void };
   const stdout = child.stdout as Readable & { unref?: () => void };
   stdin.on('error', () => undefined); // the watchdog went away: nothing to write to anyway
@@ -130,6 +141,30 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     return closing;
   };
   return { pid: child.pid!, ready, close, [Symbol.asyncDispose]: close };
+}
+
+/** watchdog.pl's arguments: the config's container-less part, as `key value…` words. */
+function perlWatchdogArgs(config: WatchdogConfig): string[] {
+  return [
+    ...config.cgroupSessionDirs.flatMap((d) => ['cgroup', d]),
+    ...(config.tmpfsSessionDir ? ['tmpfs', config.tmpfsSessionDir] : []),
+    ...(config.runtimeCallDirs ? ['calldirs', config.runtimeCallDirs.root, config.runtimeCallDirs.stamp] : []),
+  ];
+}
+
+const PERL_DIRS = ['/usr/bin', '/bin', '/usr/local/bin'];
+
+/** An executable perl in the usual places (the runtime's PATH is not trusted here), or null: the watchdog then runs in node. */
+function findPerl(): string | null {
+  for (const dir of PERL_DIRS) {
+    try {
+      accessSync(join(dir, 'perl'), fsConstants.X_OK);
+      return join(dir, 'perl');
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }
 
 export interface ReapExpiredOptions {

@@ -1,0 +1,55 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { WATCHDOG_PERL_SCRIPT } from './watchdog-perl-script.generated';
+
+// The container-less watchdog is perl; these keep it checked like the TypeScript around it. What it
+// does to cgroups and mounts needs root and is covered by reaper.int.test.ts (bwrap, both watchdogs).
+describe('watchdog.pl', () => {
+  let scratch: string;
+  beforeEach(() => (scratch = mkdtempSync(join(tmpdir(), 'watchdog-pl-'))));
+  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('compiles under perl -c with strict and warnings', () => {
+    const run = spawnSync('perl', ['-c', join(__dirname, 'watchdog.pl')], { encoding: 'utf8' });
+    expect(run.stderr).toMatch(/syntax OK/);
+    expect(run.status).toBe(0);
+  });
+
+  it('refuses an argument it does not know', () => {
+    const run = spawnSync('perl', ['-e', WATCHDOG_PERL_SCRIPT, 'frobnicate', 'x'], { encoding: 'utf8' });
+    expect(run.stderr).toContain('unknown argument frobnicate');
+    expect(run.status).not.toBe(0);
+  });
+
+  it('says ready, outlives SIGINT and SIGHUP, and once its stdin closes removes the gone process’s call directories only', async () => {
+    const dead = '999999999-1'; // no such pid: the process that made these is gone
+    const other = '999999998-1';
+    const mine = [`gw-${dead}-a1B2`, `ctl-${dead}-zz9`];
+    const theirs = [`gw-${other}-a1B2`, `gw-${dead}-a1B2.extra`, `GW-${dead}-a1`, 'unrelated'];
+    for (const name of [...mine, ...theirs]) {
+      mkdirSync(join(scratch, name));
+      writeFileSync(join(scratch, name, 'socket-stand-in'), '');
+    }
+    const child = spawn('perl', ['-e', WATCHDOG_PERL_SCRIPT, 'calldirs', scratch, dead], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {},
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const first = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout! }).once('line', resolve),
+    );
+    expect(first).toBe('ready');
+    child.kill('SIGINT');
+    child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(child.exitCode).toBeNull();
+    expect(readdirSync(scratch).sort()).toEqual([...mine, ...theirs].sort());
+    child.stdin!.end();
+    expect(await exited).toBe(0);
+    expect(readdirSync(scratch).sort()).toEqual([...theirs].sort());
+    for (const name of mine) expect(existsSync(join(scratch, name))).toBe(false);
+  });
+});
