@@ -45,8 +45,14 @@ async function main(): Promise<void> {
   setInterval(() => undefined, 60_000);
   if (mode === 'docker') {
     const docker = new Dockerode();
-    // `docker N background`: the one-shot CLI's start (no wait for the watchdog's "ready").
-    await startReaper({ docker, sessionId: identity.sessionId, readyInBackground: process.argv[4] === 'background' });
+    // `docker N background`: the one-shot CLI's start (no wait for the watchdog's "ready");
+    // `docker N wait node`: the node watchdog, as where there is no perl.
+    await startReaper({
+      docker,
+      sessionId: identity.sessionId,
+      readyInBackground: process.argv[4] === 'background',
+      ...(process.argv[5] === 'node' ? { perl: null } : {}),
+    });
     const ids: string[] = [];
     for (let i = 0; i < Number(process.argv[3] ?? 3); i++) {
       const c = await docker.createContainer({

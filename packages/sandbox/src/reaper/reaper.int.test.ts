@@ -61,14 +61,17 @@ describeWithDocker('reaper (real engine)', () => {
   const docker = new Dockerode();
   beforeAll(bundleFixture, 60_000);
 
-  it('removes every container of a runtime that was SIGKILLed, within 10 s', async () => {
-    const { child, first } = startFixture('docker', '3');
+  it.each([
+    ['perl', 'perl'],
+    ['node (no perl)', 'node'],
+  ])('%s watchdog: removes every container of a runtime that was SIGKILLed, within 10 s', async (_, watchdog) => {
+    const { child, first } = startFixture('docker', '3', 'wait', watchdog);
     const { sessionId, ids } = (await first) as { sessionId: string; ids: string[] };
     expect(ids).toHaveLength(3);
     expect(await managedContainers(docker, sessionId)).toHaveLength(3);
     child.kill('SIGKILL');
     const ms = await until(async () => (await managedContainers(docker, sessionId)).length === 0, 10_000);
-    console.log(`reaper: 3 containers of a SIGKILLed runtime gone ${ms} ms after the kill`);
+    console.log(`reaper (${watchdog}): 3 containers of a SIGKILLed runtime gone ${ms} ms after the kill`);
   });
 
   it('reaps a SIGKILLed one-shot runtime that did not wait for the watchdog to report ready', async () => {
@@ -89,7 +92,7 @@ describeWithDocker('reaper (real engine)', () => {
     });
     let ready = false;
     void reaper.ready.then(() => (ready = true));
-    // Nothing has run in the watchdog yet: node takes tens of ms to start.
+    // Nothing has run in the watchdog yet: its start takes milliseconds at least.
     expect(ready).toBe(false);
     const c = await docker.createContainer({
       Image: SANDBOX_IMAGE,

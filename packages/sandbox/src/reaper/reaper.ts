@@ -37,10 +37,9 @@ export interface ReaperOptions {
    */
   readyInBackground?: boolean;
   /**
-   * With no engine to watch: the perl the watchdog runs in (watchdog.pl, a few ms to start where
-   * node's takes ~35 ms of CPU beside a one-shot call). Default: /usr/bin/perl, /bin/perl or
-   * /usr/local/bin/perl, the first that is executable; null, or no perl,
-   * runs watchdog.ts in node, as with an engine.
+   * The perl the watchdog runs in (watchdog.pl, a few ms to start where node's start takes ~35 ms
+   * of CPU beside a one-shot call). Default: /usr/bin/perl, /bin/perl or /usr/local/bin/perl, the
+   * first that is executable; null, or no perl, runs watchdog.ts in node.
    */
   perl?: string | null;
 }
@@ -70,8 +69,8 @@ function socketPathOf(docker: Dockerode | undefined): string | null {
  * Ryuk for Bastion: a detached process, in its own session so signals for the runtime's process
  * group miss it, that holds the read end of a pipe from the runtime. When the pipe closes (the
  * runtime exited, crashed or was SIGKILLed) it removes the session's containers and bwrap cgroups.
- * Node runs it (watchdog.ts) when there is an engine to talk to; perl (watchdog.pl) when there is
- * none. Start it before the first sandbox of the session exists.
+ * Perl runs it (watchdog.pl), or node (watchdog.ts) where there is no perl: the same protocol and
+ * the same sweep. Start it before the first sandbox of the session exists.
  */
 export async function startReaper(options: ReaperOptions): Promise<StartedReaper> {
   const socketPath = socketPathOf(options.docker);
@@ -88,7 +87,7 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
     quietChecks: options.quietChecks ?? 3,
     quietIntervalMs: options.quietIntervalMs ?? 500,
   };
-  const perl = socketPath === null ? (options.perl === undefined ? findPerl() : options.perl) : null;
+  const perl = options.perl === undefined ? findPerl() : options.perl;
   const child = spawn(
     perl ?? process.execPath,
     perl ? ['-e', WATCHDOG_PERL_SCRIPT, ...perlWatchdogArgs(config)] : ['-e', WATCHDOG_SCRIPT, JSON.stringify(config)],
@@ -143,12 +142,23 @@ export async function startReaper(options: ReaperOptions): Promise<StartedReaper
   return { pid: child.pid!, ready, close, [Symbol.asyncDispose]: close };
 }
 
-/** watchdog.pl's arguments: the config's container-less part, as `key value…` words. */
+/** watchdog.pl's arguments: the config as `key value…` words. */
 function perlWatchdogArgs(config: WatchdogConfig): string[] {
   return [
     ...config.cgroupSessionDirs.flatMap((d) => ['cgroup', d]),
     ...(config.tmpfsSessionDir ? ['tmpfs', config.tmpfsSessionDir] : []),
     ...(config.runtimeCallDirs ? ['calldirs', config.runtimeCallDirs.root, config.runtimeCallDirs.stamp] : []),
+    ...(config.socketPath
+      ? [
+          'docker',
+          config.socketPath,
+          config.managedLabel,
+          config.sessionLabel,
+          config.sessionId,
+          String(config.quietChecks),
+          String(config.quietIntervalMs),
+        ]
+      : []),
   ];
 }
 

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { WATCHDOG_PERL_SCRIPT } from './watchdog-perl-script.generated';
 
@@ -18,10 +19,48 @@ describe('watchdog.pl', () => {
     expect(run.status).toBe(0);
   });
 
-  it('refuses an argument it does not know', () => {
+  it('refuses an argument it does not know, and an engine group short of values', () => {
     const run = spawnSync('perl', ['-e', WATCHDOG_PERL_SCRIPT, 'frobnicate', 'x'], { encoding: 'utf8' });
     expect(run.stderr).toContain('unknown argument frobnicate');
     expect(run.status).not.toBe(0);
+    const short = spawnSync('perl', ['-e', WATCHDOG_PERL_SCRIPT, 'docker', '/run/docker.sock'], { encoding: 'utf8' });
+    expect(short.stderr).toContain('docker takes six values');
+    expect(short.status).not.toBe(0);
+  });
+
+  it("removes the session's containers through the engine API, then asks until it hears none quiet-checks times", async () => {
+    const id = 'ab'.repeat(32);
+    const requests: string[] = [];
+    let listed = 0;
+    const engine = createServer((req, res) => {
+      requests.push(`${req.method} ${decodeURIComponent(req.url!)}`);
+      if (req.method === 'GET') {
+        listed++;
+        res.setHeader('Content-Type', 'application/json');
+        // The first answer names one of the session's containers; later ones, none.
+        res.end(JSON.stringify(listed === 1 ? [{ Id: id, Names: ['/x'], Labels: {} }] : []));
+      } else {
+        res.statusCode = 204;
+        res.end();
+      }
+    });
+    const socket = join(scratch, 'engine.sock');
+    await new Promise<void>((r) => engine.listen(socket, r));
+    try {
+      const args = ['docker', socket, 'dev.bastion.managed', 'dev.bastion.session', 'sess-1', '2', '10'];
+      const child = spawn('perl', ['-e', WATCHDOG_PERL_SCRIPT, ...args], {
+        stdio: ['pipe', 'ignore', 'inherit'],
+        env: {},
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stdin!.end();
+      expect(await exited).toBe(0);
+      const list =
+        'GET /containers/json?all=1&filters={"label":["dev.bastion.managed=true","dev.bastion.session=sess-1"]}';
+      expect(requests).toEqual([list, `DELETE /containers/${id}?force=1&v=1`, list, list]);
+    } finally {
+      engine.close();
+    }
   });
 
   it('says ready, outlives SIGINT and SIGHUP, and once its stdin closes removes the gone process’s call directories only', async () => {

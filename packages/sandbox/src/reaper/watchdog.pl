@@ -1,31 +1,38 @@
 #!/usr/bin/perl
-# The reaper's watchdog for a runtime with no Docker engine to watch (the bwrap backend, or only a
-# runtime directory): watchdog.ts's job without its containers, in perl because perl starts in a
-# few milliseconds where node takes ~35 ms of CPU, and a one-shot `bastion exec --backend bwrap`
-# pays for that start on its own path (issue 26). reaper.ts runs it with `perl -e` from
-# watchdog-perl-script.generated.ts (made from this file by scripts/standalone-bundles.mjs) when
-# perl is on PATH, else watchdog.ts; a unit test checks it with `perl -c`.
+# The reaper's watchdog in perl: watchdog.ts's job, in perl because perl starts in a few
+# milliseconds where node takes ~35 ms of CPU, and a one-shot `bastion exec` pays for that start
+# on its own path: the second core it takes is the one the engine, or the mount helper and bwrap,
+# need at that moment (issue 26). reaper.ts runs it with `perl -e` from
+# watchdog-perl-script.generated.ts (made from this file by scripts/standalone-bundles.mjs) when a
+# perl is there, else watchdog.ts in node; a unit test checks it with `perl -c`.
 #
 # Protocol, as watchdog.ts: it writes "ready\n" once it holds the pipe, then reads stdin until it
 # closes. A closed stdin means the runtime is gone (normal exit, crash or SIGKILL alike): it kills
-# and removes the session's bwrap cgroups, unmounts the session's bwrap /tmp mounts, and removes the
-# runtime's per-call directories once that process is gone, then exits.
+# and removes the session's bwrap cgroups, unmounts the session's bwrap /tmp mounts, removes every
+# container labelled with the session (asking again until the engine has answered "none" several
+# times, for a create that was in flight), sweeps the cgroups and mounts again, removes the
+# runtime's per-call directories once that process is gone, and exits.
 #
-# Arguments, in pairs: `cgroup <session dir>` (one per hierarchy), `tmpfs <session dir>`,
-# `calldirs <root> <pid>-<start>`. umount2 is syscall 166 with MNT_DETACH (2), and ENOENT is 2,
-# x86_64 Linux's numbers as in tmpfs-mounter.pl. Nothing beyond strict and warnings is loaded before
-# "ready" (File::Path alone costs ~9 ms of start-up, Errno ~1 ms): only the sweep needs more.
+# Arguments, in groups: `cgroup <session dir>` (one per hierarchy), `tmpfs <session dir>`,
+# `calldirs <root> <pid>-<start>`, `docker <socket> <managed label> <session label> <session id>
+# <quiet checks> <quiet interval ms>`. The engine is plain HTTP/1.0 over its Unix socket (one
+# connection per request, the body ends with it). umount2 is syscall 166 with MNT_DETACH (2), and
+# ENOENT is 2, x86_64 Linux's numbers as in tmpfs-mounter.pl. Nothing beyond strict and warnings is
+# loaded before "ready" (File::Path alone costs ~9 ms of start-up, Errno ~1 ms): only the sweep
+# needs more.
 use strict; use warnings;
 my $ENOENT = 2;
 
-my (@cgroups, $tmpfs, $call_root, $stamp);
+my (@cgroups, $tmpfs, $call_root, $stamp, @docker);
 while (@ARGV) {
   my $key = shift @ARGV;
   if ($key eq 'cgroup') { push @cgroups, shift @ARGV; }
   elsif ($key eq 'tmpfs') { $tmpfs = shift @ARGV; }
   elsif ($key eq 'calldirs') { $call_root = shift @ARGV; $stamp = shift @ARGV; }
+  elsif ($key eq 'docker') { @docker = splice @ARGV, 0, 6; }
   else { die "watchdog: unknown argument $key\n"; }
 }
+die "watchdog: docker takes six values\n" if @docker && (@docker != 6 || grep { !defined } @docker);
 # Signals aimed at the runtime's terminal or process group are not ours to act on; the runtime
 # stops reading after "ready", so a write error is expected, not a reason to stop.
 $SIG{$_} = 'IGNORE' for qw(INT HUP PIPE);
@@ -35,6 +42,7 @@ print "ready\n";
 
 reap_cgroups();
 reap_tmpfs();
+reap_containers();
 # Again: a cgroup or mount made while the first pass ran.
 reap_cgroups();
 reap_tmpfs();
@@ -116,5 +124,59 @@ sub reap_call_dirs {
   for my $name (subdirs($call_root)) {
     next unless $name =~ /^[a-z]+-\Q$stamp\E-[A-Za-z0-9]+$/;
     File::Path::remove_tree("$call_root/$name", { error => \my $ignored });
+  }
+}
+
+# One request to the engine: (status, body), or () when the engine could not be reached in 15 s.
+sub engine {
+  my ($method, $path) = @_;
+  require IO::Socket::UNIX;
+  my ($status, $body);
+  my $ok = eval {
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 15;
+    my $sock = IO::Socket::UNIX->new(Type => IO::Socket::UNIX::SOCK_STREAM(), Peer => $docker[0]) or die "connect: $!\n";
+    print $sock "$method $path HTTP/1.0\r\nHost: docker\r\n\r\n" or die "write: $!\n";
+    my $response = '';
+    1 while sysread($sock, $response, 65536, length $response);
+    close $sock;
+    alarm 0;
+    ($status) = $response =~ m{^HTTP/1\.[01] (\d{3})};
+    $body = substr($response, index($response, "\r\n\r\n") + 4);
+    defined $status;
+  };
+  alarm 0;
+  return $ok ? ($status, $body) : ();
+}
+
+sub uri_escape {
+  my ($s) = @_;
+  $s =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord $1)/ge;
+  return $s;
+}
+
+# Every container labelled managed and with this session, removed (force, volumes too), until the
+# engine has said "none" quiet-checks times in a row; an engine that cannot be reached is asked
+# again every 500 ms, for up to 120 rounds.
+sub reap_containers {
+  return unless @docker;
+  my (undef, $managed, $session_label, $session, $checks, $interval_ms) = @docker;
+  my $filters = uri_escape(qq({"label":["$managed=true","$session_label=$session"]}));
+  my $quiet = 0;
+  for (my $attempt = 0; $attempt < 120 && $quiet < $checks; $attempt++) {
+    my ($status, $body) = engine('GET', "/containers/json?all=1&filters=$filters");
+    if (!defined $status || $status ne '200') {
+      select(undef, undef, undef, 0.5);
+      next;
+    }
+    my @ids = $body =~ /"Id"\s*:\s*"([0-9a-f]{64})"/g;
+    if (!@ids) {
+      $quiet++;
+      select(undef, undef, undef, $interval_ms / 1000) if $quiet < $checks;
+      next;
+    }
+    $quiet = 0;
+    # A failed remove shows up in the next list and is retried there.
+    engine('DELETE', "/containers/$_?force=1&v=1") for @ids;
   }
 }
