@@ -1,4 +1,4 @@
-import { bwrapArgs, launcherStartScript, parkedLauncherScript, shellQuote } from './bwrap-args';
+import { bwrapArgs, directLauncherScript, launcherStartScript, parkedLauncherScript, shellQuote } from './bwrap-args';
 import { SANDBOX_IMAGE } from '../images';
 
 const rootfs = {
@@ -100,8 +100,19 @@ describe('launcher scripts', () => {
     ]);
   });
 
+  it('starts directly, for a call nothing was parked for: the same joins, then the start script', () => {
+    expect(directLauncherScript(['/sys/fs/cgroup/pids/a/cgroup.procs'], '{\nexec bwrap\n}').split('\n')).toEqual([
+      'echo $$ > /sys/fs/cgroup/pids/a/cgroup.procs || exit 125',
+      '{',
+      'exec bwrap',
+      '}',
+      'exit 125',
+    ]);
+  });
+
   it('refuses a cgroup path a shell could misread', () => {
     expect(() => parkedLauncherScript(['/x; rm -rf /'])).toThrow();
+    expect(() => directLauncherScript(['/x; rm -rf /'], 'true')).toThrow();
   });
 
   it('starts: one brace group that caps open files, gives /dev/null for no stdin, drops to the sandbox user and execs bwrap', () => {

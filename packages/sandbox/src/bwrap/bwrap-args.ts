@@ -111,18 +111,30 @@ const SAFE_PATH = /^[A-Za-z0-9_./:@-]+$/;
  * A shell is the only way to join the cgroups before bwrap forks without a native helper.
  */
 export function parkedLauncherScript(procsFiles: readonly string[]): string {
-  const joins = procsFiles.map((f) => {
-    if (!SAFE_PATH.test(f)) throw new Error(`unexpected cgroup path ${f}`);
-    return `echo $$ > ${f} || exit ${LAUNCH_FAILED}`;
-  });
   return [
-    ...joins,
+    ...joinLines(procsFiles),
     `s=$(cat <&${SCRIPT_FD}) || exit ${LAUNCH_FAILED}`,
     // The sandbox inherits bwrap's fds: this one must not reach it.
     `exec ${SCRIPT_FD}<&-`,
     'eval "$s"',
     `exit ${LAUNCH_FAILED}`,
   ].join('\n');
+}
+
+/**
+ * The script of a launcher started with its call already known (nothing was parked for it): the
+ * same joins, then the start script itself. No fd to wait on and no `cat`: ~1 ms less per call
+ * for calls that follow each other in a long-lived runtime.
+ */
+export function directLauncherScript(procsFiles: readonly string[], startScript: string): string {
+  return [...joinLines(procsFiles), startScript, `exit ${LAUNCH_FAILED}`].join('\n');
+}
+
+function joinLines(procsFiles: readonly string[]): string[] {
+  return procsFiles.map((f) => {
+    if (!SAFE_PATH.test(f)) throw new Error(`unexpected cgroup path ${f}`);
+    return `echo $$ > ${f} || exit ${LAUNCH_FAILED}`;
+  });
 }
 
 export interface LauncherStartInput {

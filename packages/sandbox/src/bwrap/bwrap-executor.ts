@@ -4,7 +4,7 @@ import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { bwrapArgs, launcherStartScript, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
 import { runBwrapCall } from './bwrap-call';
-import { parkLauncher, type ParkedLauncher } from './bwrap-process';
+import { launcherOnStart, parkLauncher, type ParkedLauncher } from './bwrap-process';
 import { BwrapSession } from './bwrap-session';
 import { CallMounts } from './call-mounts';
 import { DEFAULT_TMPFS_ROOT } from './call-tmpfs';
@@ -106,17 +106,16 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   /** The launcher parked for the next call by prestart(), if any. */
   let spare: Parked | undefined;
 
-  /** A group with no limits yet and a launcher already joining it. */
-  function park(layout: CgroupLayout, n: number, expiresAt: number): Parked {
+  /**
+   * A group with no limits yet and its launcher: parked (already joining it, for a call to come) or
+   * started with its call (spawned with the whole script once the call is ready).
+   */
+  function park(layout: CgroupLayout, n: number, expiresAt: number, ahead: boolean): Parked {
     const asUser = joinAsSandboxUser(layout) ? sandboxUser : undefined;
     const group = makeCallCgroup(layout, identity.sessionId, `${n}-${expiresAt}`, asUser);
+    const input = { procsFiles: group.procsFiles, ...(asUser ? { asUser } : {}) };
     try {
-      return {
-        n,
-        expiresAt,
-        group,
-        launcher: parkLauncher({ procsFiles: group.procsFiles, ...(asUser ? { asUser } : {}) }),
-      };
+      return { n, expiresAt, group, launcher: ahead ? parkLauncher(input) : launcherOnStart(input) };
     } catch (err) {
       void group.remove().catch(() => undefined);
       throw err;
@@ -133,13 +132,13 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     void removal.finally(() => removals.delete(removal));
   }
 
-  /** The parked launcher when it is alive and its group's expiry covers the call; else a fresh one. */
+  /** The parked launcher when it is alive and its group's expiry covers the call; else one started with the call. */
   function launcherFor(layout: CgroupLayout, expiresAt: number): Parked {
     const parked = spare;
     spare = undefined;
     if (parked && parked.launcher.alive && parked.expiresAt >= expiresAt) return parked;
     if (parked) drop(parked);
-    return park(layout, ++seq, expiresAt);
+    return park(layout, ++seq, expiresAt, false);
   }
 
   function prestart(): void {
@@ -147,7 +146,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     try {
       const layout = session.cgroups();
       mounts.warm();
-      spare = park(layout, ++seq, now() + PARKED_EXPIRY_MS);
+      spare = park(layout, ++seq, now() + PARKED_EXPIRY_MS, true);
     } catch {
       // The call meets the same failure on its own path and reports it there.
     }

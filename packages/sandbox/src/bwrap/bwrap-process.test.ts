@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAUNCH_FAILED, launcherStartScript } from './bwrap-args';
-import { parkLauncher, type StartInput } from './bwrap-process';
+import { launcherOnStart, parkLauncher, type StartInput } from './bwrap-process';
 
 /**
  * The launcher with a stand-in for bwrap (node or sh): what the parked shell runs, and with which
@@ -13,10 +13,10 @@ describe('parked launcher', () => {
   beforeEach(() => (scratch = mkdtempSync(join(tmpdir(), 'parked-launcher-'))));
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const launch = async (script: string, extra: Partial<StartInput> = {}) => {
+  const launch = async (script: string, extra: Partial<StartInput> = {}, mode: 'parked' | 'direct' = 'parked') => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const parked = parkLauncher({ procsFiles: [] });
+    const parked = mode === 'parked' ? parkLauncher({ procsFiles: [] }) : launcherOnStart({ procsFiles: [] });
     const child = parked.start({
       script,
       seccomp: Buffer.alloc(0),
@@ -35,33 +35,38 @@ describe('parked launcher', () => {
   const startScript = (bwrap: string, args: string[], stdin = false) =>
     launcherStartScript({ bwrap, args, nofile: 64, stdin });
 
-  it('hands the command every word unchanged, and a word never runs as shell', async () => {
-    const marker = join(scratch, 'pwned');
-    const words = [
-      '',
-      ' ',
-      "it's",
-      "'\\''",
-      `$(touch ${marker})`,
-      `\`touch ${marker}\``,
-      `'; touch ${marker}; '`,
-      `"; touch ${marker}; "`,
-      '\\',
-      'line one\nline two\n',
-      '$HOME ${PATH} *',
-      '}',
-      '{',
-      '--',
-      '-c',
-      'ünïcødé ✓',
-    ];
-    const r = await launch(
-      startScript(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...words]),
-    );
-    expect(r.exit).toEqual({ code: 0, signal: null });
-    expect(JSON.parse(r.stdout)).toEqual(words);
-    expect(existsSync(marker)).toBe(false);
-  });
+  it.each(['parked', 'direct'] as const)(
+    '%s: hands the command every word unchanged, and a word never runs as shell',
+    async (mode) => {
+      const marker = join(scratch, 'pwned');
+      const words = [
+        '',
+        ' ',
+        "it's",
+        "'\\''",
+        `$(touch ${marker})`,
+        `\`touch ${marker}\``,
+        `'; touch ${marker}; '`,
+        `"; touch ${marker}; "`,
+        '\\',
+        'line one\nline two\n',
+        '$HOME ${PATH} *',
+        '}',
+        '{',
+        '--',
+        '-c',
+        'ünïcødé ✓',
+      ];
+      const r = await launch(
+        startScript(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...words]),
+        {},
+        mode,
+      );
+      expect(r.exit).toEqual({ code: 0, signal: null });
+      expect(JSON.parse(r.stdout)).toEqual(words);
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
 
   it('runs nothing from a script cut short at any point (a runtime killed while writing it)', async () => {
     const marker = join(scratch, 'ran');
@@ -75,14 +80,24 @@ describe('parked launcher', () => {
     expect(existsSync(marker)).toBe(true);
   });
 
-  it('passes the exit status through, gives /dev/null without stdin and the call input with it', async () => {
-    const failed = await launch(startScript('/bin/sh', ['-c', 'exit 7']));
-    expect(failed.exit).toEqual({ code: 7, signal: null });
-    const noStdin = await launch(startScript('/bin/sh', ['-c', 'readlink /proc/self/fd/0; ulimit -n']));
-    expect(noStdin.stdout).toBe('/dev/null\n64\n');
-    const withStdin = await launch(startScript('/bin/sh', ['-c', 'cat'], true), { stdin: 'fed through\n' });
-    expect(withStdin.stdout).toBe('fed through\n');
-  });
+  it.each(['parked', 'direct'] as const)(
+    '%s: passes the exit status through, gives /dev/null without stdin and the call input with it, and no fd beyond bwrap’s',
+    async (mode) => {
+      const failed = await launch(startScript('/bin/sh', ['-c', 'exit 7']), {}, mode);
+      expect(failed.exit).toEqual({ code: 7, signal: null });
+      const noStdin = await launch(
+        startScript('/bin/sh', ['-c', 'readlink /proc/self/fd/0; ulimit -n; ls /proc/$$/fd']),
+        {},
+        mode,
+      );
+      const [stdin, nofile, ...fds] = noStdin.stdout.trim().split('\n');
+      expect([stdin, nofile]).toEqual(['/dev/null', '64']);
+      // 3 and 4 are bwrap's status and seccomp fds (bwrap takes them); the script fd never gets here.
+      expect(fds).not.toContain('5');
+      const withStdin = await launch(startScript('/bin/sh', ['-c', 'cat'], true), { stdin: 'fed through\n' }, mode);
+      expect(withStdin.stdout).toBe('fed through\n');
+    },
+  );
 
   it('discarded, it exits LAUNCH_FAILED with nothing run, and cannot be started after', async () => {
     const parked = parkLauncher({ procsFiles: [] });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { parkedLauncherScript, SCRIPT_FD, SECCOMP_FD, STATUS_FD } from './bwrap-args';
+import { directLauncherScript, parkedLauncherScript, SCRIPT_FD, SECCOMP_FD, STATUS_FD } from './bwrap-args';
 import type { LauncherExit } from './exit-status';
 
 const LAUNCHER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -47,11 +47,61 @@ export interface ParkedLauncher {
  * exits without using it closes the fd, and the launcher exits with nothing run.
  */
 export function parkLauncher(input: ParkInput): ParkedLauncher {
-  const child = spawn('/bin/sh', ['-c', parkedLauncherScript(input.procsFiles), 'bastion-bwrap'], {
-    // fds 3, 4 and 5: bwrap's --json-status-fd and --seccomp fd, and the start script.
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+  const launcher = spawnShell(parkedLauncherScript(input.procsFiles), input.asUser, true);
+  launcher.hold(false);
+  let used = false;
+  return {
+    get alive() {
+      return !used && launcher.running();
+    },
+    start(call) {
+      if (used) throw new Error('a parked launcher starts once');
+      used = true;
+      launcher.hold(true);
+      const started = launcher.wire(call);
+      (launcher.fds[SCRIPT_FD] as Writable).end(call.script);
+      return started;
+    },
+    async discard() {
+      if (used) return;
+      used = true;
+      launcher.hold(true);
+      (launcher.fds[SCRIPT_FD] as Writable).end();
+      await launcher.exited.catch(() => undefined);
+      for (const s of launcher.streams) s.destroy();
+    },
+  };
+}
+
+/**
+ * A launcher for a call nothing was parked for: no process until start(), which spawns it with
+ * the joins and the start script on its command line (directLauncherScript) and wires it.
+ */
+export function launcherOnStart(input: ParkInput): ParkedLauncher {
+  let used = false;
+  return {
+    get alive() {
+      return !used;
+    },
+    start(call) {
+      if (used) throw new Error('a launcher starts once');
+      used = true;
+      return spawnShell(directLauncherScript(input.procsFiles, call.script), input.asUser, false).wire(call);
+    },
+    async discard() {
+      used = true;
+    },
+  };
+}
+
+/** `/bin/sh -c script` with stdio, bwrap's status and seccomp fds and (parked) the script fd as pipes. */
+function spawnShell(script: string, asUser: ParkInput['asUser'], scriptFd: boolean) {
+  const child = spawn('/bin/sh', ['-c', script, 'bastion-bwrap'], {
+    // fds 3, 4 and 5: bwrap's --json-status-fd and --seccomp fd, and a parked launcher's script
+    // (which it closes once read; a direct launcher has no fd 5 to leak into the sandbox).
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...(scriptFd ? (['pipe'] as const) : [])],
     env: { PATH: LAUNCHER_PATH },
-    ...(input.asUser ?? {}),
+    ...(asUser ?? {}),
   });
   const exited = new Promise<LauncherExit>((resolve, reject) => {
     child.once('error', reject);
@@ -63,23 +113,20 @@ export function parkLauncher(input: ParkInput): ParkedLauncher {
   const streams = fds.filter((s): s is Readable | Writable => s !== null && s !== undefined);
   // Until start(): a write to a launcher that died, or a read error, is the call's to report.
   for (const s of streams) s.on('error', () => undefined);
-  const hold = (on: boolean) => {
-    for (const h of [child, ...streams] as unknown as { ref?(): void; unref?(): void }[]) {
-      if (on) h.ref?.();
-      else h.unref?.();
-    }
-  };
-  hold(false);
-  let used = false;
-
   return {
-    get alive() {
-      return !used && child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+    fds,
+    streams,
+    exited,
+    running: () => child.pid !== undefined && child.exitCode === null && child.signalCode === null,
+    /** While parked, nothing of the launcher keeps the runtime's event loop alive. */
+    hold(on: boolean) {
+      for (const h of [child, ...streams] as unknown as { ref?(): void; unref?(): void }[]) {
+        if (on) h.ref?.();
+        else h.unref?.();
+      }
     },
-    start(call) {
-      if (used) throw new Error('a parked launcher starts once');
-      used = true;
-      hold(true);
+    /** Output to the call's handlers, the seccomp program and stdin in: the call from here on. */
+    wire(call: StartInput): LauncherProcess {
       (fds[STATUS_FD] as Readable).on('data', call.onStatus);
       child.stdout!.on('data', call.onStdout);
       child.stderr!.on('data', call.onStderr);
@@ -93,16 +140,7 @@ export function parkLauncher(input: ParkInput): ParkedLauncher {
       } else {
         child.stdin!.end();
       }
-      (fds[SCRIPT_FD] as Writable).end(call.script);
       return { exited, drained };
-    },
-    async discard() {
-      if (used) return;
-      used = true;
-      hold(true);
-      (fds[SCRIPT_FD] as Writable).end();
-      await exited.catch(() => undefined);
-      for (const s of streams) s.destroy();
     },
   };
 }
