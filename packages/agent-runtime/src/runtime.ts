@@ -166,7 +166,7 @@ export async function startRuntime(
   if (options.reaper ?? true) {
     try {
       // Three independent chores, started together so that a one-shot CLI call waits for the
-      // slowest (the watchdog's start, a node process) rather than for their sum (issue 26).
+      // slowest (the watchdog's start, a process of its own) rather than for their sum (issue 26).
       const [swept, reaped, watchdog] = await Promise.allSettled([
         sweepStaleCopies(), // workspace copies (and their filesystems) of a killed runtime
         reapExpired({ ...(docker ? { docker } : {}), cgroups, tmpfsRoot }),

@@ -33,7 +33,7 @@ export interface ReaperOptions {
    * The child holds the pipe from the fork on, so a runtime killed before the watchdog's code runs
    * is still seen (the pipe's end waits in it): what "ready" adds is proof that the watchdog did
    * start, which `ready` and `close()` then report. A one-shot CLI call uses it to overlap the
-   * watchdog's node start-up (~30 ms, more on a busy host) with its own work.
+   * watchdog's start-up (perl's few ms; node's ~30 ms where there is no perl) with its own work.
    */
   readyInBackground?: boolean;
   /**
