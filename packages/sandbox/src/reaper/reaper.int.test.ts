@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,7 +10,13 @@ import { containerLabels, newSessionIdentity } from '../labels';
 import { bwrapAvailability } from '../bwrap/bwrap-executor';
 import { ensureRootfs, sessionCgroups } from '../test-support/bwrap-suite';
 import { listCallTmpfs, mountCallTmpfs, unmountCallTmpfs } from '../bwrap/call-tmpfs';
-import { createCallCgroup, ensureSessionCgroup, removeSessionDirs, type CgroupLayout } from '../bwrap/cgroups';
+import {
+  createCallCgroup,
+  ensureSessionCgroup,
+  openCallCgroup,
+  removeSessionDirs,
+  type CgroupLayout,
+} from '../bwrap/cgroups';
 import { reapExpired, startReaper } from './reaper';
 import { SANDBOX_IMAGE } from '../images';
 import { openRuntimeDir } from '../runtime-dir/runtime-dir';
@@ -266,10 +272,9 @@ const bwrapReason = bwrap.ok ? ensureRootfs() : bwrap.reason;
     const [group] = sessionCgroups(cgroups, sessionId);
     const file = join(cgroups.roots.pids, sessionId, group!, 'cgroup.procs');
     await until(() => readFileSync(file, 'utf8').trim() === '', 5_000);
-    for (const root of Object.values(cgroups.roots)) {
-      if (existsSync(join(root, sessionId, group!))) rmdirSync(join(root, sessionId, group!));
-      if (existsSync(join(root, sessionId))) rmdirSync(join(root, sessionId));
-    }
+    // Removed the way reapExpired would: an exiting task can hold the group busy for a moment.
+    await openCallCgroup(cgroups, join(sessionId, group!)).remove();
+    removeSessionDirs(cgroups, sessionId);
   });
 
   it('the mount helper keeps its process alive while a request is pending, and not once idle', async () => {
