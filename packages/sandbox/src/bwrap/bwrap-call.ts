@@ -2,7 +2,7 @@ import { BastionError, type Clock } from '@bastion/core';
 import { CallDeadline } from '../call-deadline';
 import type { ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { createOutputMeter } from '../output-meter';
-import type { ParkedLauncher } from './bwrap-process';
+import type { CallLauncher } from './bwrap-process';
 import type { CallCgroup } from './cgroups';
 import { exitStatus, startFailure } from './exit-status';
 import { StartupGate } from './startup-gate';
@@ -16,8 +16,8 @@ export interface BwrapCall {
   readonly hooks: ExecutorHooks;
   /** The call's cgroup, already made: its kill ends the whole tree, its counter tells an OOM kill. */
   readonly group: CallCgroup;
-  /** Already in the group's cgroups (parked), waiting for its start script. */
-  readonly launcher: ParkedLauncher;
+  /** The call's launcher: parked in the group's cgroups already, or spawned by start() with the script. */
+  readonly launcher: CallLauncher;
   /** The launcher's start script (launcherStartScript): limits, then exec bwrap with the call's argv. */
   readonly script: string;
   readonly seccomp: Buffer;

@@ -4,7 +4,7 @@ import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '
 import { newSessionIdentity, type SessionIdentity } from '../labels';
 import { bwrapArgs, launcherStartScript, SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
 import { runBwrapCall } from './bwrap-call';
-import { launcherOnStart, parkLauncher, type ParkedLauncher } from './bwrap-process';
+import { launcherOnStart, parkLauncher, type CallLauncher } from './bwrap-process';
 import { BwrapSession } from './bwrap-session';
 import { CallMounts } from './call-mounts';
 import { DEFAULT_TMPFS_ROOT } from './call-tmpfs';
@@ -57,7 +57,7 @@ interface Parked {
   readonly n: number;
   readonly expiresAt: number;
   readonly group: CallCgroup;
-  readonly launcher: ParkedLauncher;
+  readonly launcher: CallLauncher;
 }
 
 // Kept here too: callers import it with the executor (it moved to its own file with its cache).
@@ -122,12 +122,18 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
     }
   }
 
-  /** Ends a launcher nobody will start and removes its group, off the caller's path; close() waits. */
-  function drop(p: Parked): void {
-    const removal = p.launcher
+  const sandboxIdOf = (n: number) => `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
+
+  /** Ends a launcher that will not start and removes its group; a failure goes to onCleanupError. */
+  const endUnstarted = (p: Parked): Promise<void> =>
+    p.launcher
       .discard()
       .then(() => p.group.remove())
-      .catch((err) => cleanupError(err, `bwrap-${identity.sessionId.slice(0, 8)}-${p.n}`));
+      .catch((err) => cleanupError(err, sandboxIdOf(p.n)));
+
+  /** endUnstarted, off the caller's path; close() waits for it. */
+  function drop(p: Parked): void {
+    const removal = endUnstarted(p);
     removals.add(removal);
     void removal.finally(() => removals.delete(removal));
   }
@@ -166,19 +172,12 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       });
     }
     const { n, group, launcher } = parked;
-    const sandboxId = `bwrap-${identity.sessionId.slice(0, 8)}-${n}`;
+    const sandboxId = sandboxIdOf(n);
     // The mount helper mounts the call's /tmp while the limits are written: the two overlap
     // instead of adding up on the call's path.
     const staged = mounts.stage(n, deadline + grace, request);
     /** The call fails before bwrap: end the launcher unstarted, remove its group, unmount. */
-    const discard = () =>
-      Promise.all([
-        launcher
-          .discard()
-          .then(() => group.remove())
-          .catch((err) => cleanupError(err, sandboxId)),
-        staged.release(),
-      ]);
+    const discard = () => Promise.all([endUnstarted(parked), staged.release()]);
     let script: string;
     try {
       setCallLimits(layout, group, request.limits);

@@ -31,8 +31,8 @@ export interface LauncherProcess {
   readonly drained: Promise<void>;
 }
 
-/** A launcher in its call's cgroups, waiting for its call. */
-export interface ParkedLauncher {
+/** A call's launcher: parked in its cgroups ahead of the call (parkLauncher), or spawned when the call starts (launcherOnStart). */
+export interface CallLauncher {
   /** False once it exited (it could not join its cgroups) or never started: start() would only report that. */
   readonly alive: boolean;
   /** Hands it the call: the seccomp program, stdin and the start script; output flows from here on. Once. */
@@ -46,7 +46,7 @@ export interface ParkedLauncher {
  * status and seccomp fds wired beside stdio. While parked it keeps nothing alive: a runtime that
  * exits without using it closes the fd, and the launcher exits with nothing run.
  */
-export function parkLauncher(input: ParkInput): ParkedLauncher {
+export function parkLauncher(input: ParkInput): CallLauncher {
   const launcher = spawnShell(parkedLauncherScript(input.procsFiles), input.asUser, true);
   launcher.hold(false);
   let used = false;
@@ -77,7 +77,7 @@ export function parkLauncher(input: ParkInput): ParkedLauncher {
  * A launcher for a call nothing was parked for: no process until start(), which spawns it with
  * the joins and the start script on its command line (directLauncherScript) and wires it.
  */
-export function launcherOnStart(input: ParkInput): ParkedLauncher {
+export function launcherOnStart(input: ParkInput): CallLauncher {
   let used = false;
   return {
     get alive() {
