@@ -1,4 +1,4 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
 import { createPolicyEngine, type PolicyEngine } from '@bastion/policy';
 import { providerRegistry } from '@bastion/providers';
@@ -10,6 +10,7 @@ import type { Executor, CgroupLayout, EgressProvisioner } from '@bastion/sandbox
 import {
   createDockerExecutor,
   createWarmPoolExecutor,
+  dockerClient,
   bwrapAvailability,
   createBwrapExecutor,
   reapExpired,
@@ -153,7 +154,7 @@ export async function startRuntime(
     prestart = bwrap.prestart;
     executor = bwrap;
   } else {
-    docker = new Dockerode();
+    docker = dockerClient();
     const identity = newSessionIdentity();
     executor =
       (options.poolSize ?? 0) > 0

@@ -25,7 +25,7 @@ export {
   type ReapExpiredOptions,
   type ReapReport,
 } from './reaper/reaper';
-export { engineAvailable, managedContainers } from './docker/engine';
+export { dockerClient, engineAvailable, engineClientOptions, managedContainers } from './docker/engine';
 export {
   openRuntimeDir,
   sharedRuntimeDir,

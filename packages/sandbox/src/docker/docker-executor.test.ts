@@ -52,3 +52,69 @@ describe('docker executor shutdown', () => {
     expect(engine.started).toEqual([]);
   });
 });
+
+/** An engine stand-in that records the order of its calls; the events stream answers when told to. */
+function orderedEngine(events: 'answers' | 'fails') {
+  const calls: string[] = [];
+  let answerEvents: () => void = () => undefined;
+  const eventsAnswered = new Promise<void>((resolve) => (answerEvents = resolve));
+  const engine = {
+    getEvents: async () => {
+      calls.push('events');
+      await eventsAnswered;
+      if (events === 'fails') throw Object.assign(new Error('connect ECONNRESET'), { code: 'ECONNRESET' });
+      return new PassThrough();
+    },
+    getContainer: (id: string) => ({ remove: async () => void calls.push(`remove ${id}`) }),
+    createContainer: async () => {
+      calls.push('create');
+      return {
+        id: 'c1',
+        attach: async () => {
+          calls.push('attach');
+          const stream = new PassThrough();
+          stream.end();
+          return stream;
+        },
+        start: async () => void calls.push('start'),
+        wait: async () => ({ StatusCode: 0 }),
+        inspect: async () => ({ State: { ExitCode: 0, OOMKilled: false } }),
+      };
+    },
+  };
+  return { docker: engine as unknown as Dockerode, calls, answerEvents };
+}
+
+describe('docker executor: the events subscription', () => {
+  const request = { correlationId: 'c', image: SANDBOX_IMAGE, command: ['true'], env: {}, limits, mounts: [] };
+  const hooks = { onStdout: () => undefined, onStderr: () => undefined };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('goes out with the create, and the container starts only once it answers', async () => {
+    const engine = orderedEngine('answers');
+    const executor = createDockerExecutor({ docker: engine.docker });
+    const run = executor.run(request, hooks);
+    await settle();
+    // Created and attached while the subscription is still unanswered; not started.
+    expect(engine.calls).toEqual(['events', 'create', 'attach']);
+    engine.answerEvents();
+    expect((await run).exitCode).toBe(0);
+    expect(engine.calls).toEqual(['events', 'create', 'attach', 'start', 'remove c1']);
+    await executor.close();
+  });
+
+  it('failing after the create: the container is removed unstarted and the error is typed', async () => {
+    const engine = orderedEngine('fails');
+    const executor = createDockerExecutor({ docker: engine.docker });
+    const run = executor.run(request, hooks).then(
+      () => 'ran',
+      (err: { code?: string; retryable?: boolean }) => [err.code, err.retryable],
+    );
+    await settle();
+    engine.answerEvents();
+    expect(await run).toEqual(['SANDBOX_UNAVAILABLE', true]);
+    expect(engine.calls).not.toContain('start');
+    expect(engine.calls).toContain('remove c1');
+    await executor.close();
+  });
+});

@@ -1,8 +1,9 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { BastionError, type Clock } from '@bastion/core';
 import type { Executor, ExecutorHooks, ExecutorOutcome, ExecutorRequest } from '../executor';
 import { containerLabels, newSessionIdentity, type SessionIdentity } from '../labels';
 import { containerCreateOptions } from './container-config';
+import { dockerClient } from './engine';
 import { dockerError } from './docker-errors';
 import { createOutputMeter } from '../output-meter';
 import { createContainerEvents } from './container-events';
@@ -30,7 +31,7 @@ const DRAIN_MS = 2_000;
 export function createDockerExecutor(
   options: DockerExecutorOptions = {},
 ): Executor & { readonly identity: SessionIdentity; readonly docker: Dockerode } {
-  const docker = options.docker ?? new Dockerode();
+  const docker = options.docker ?? dockerClient();
   const identity = options.identity ?? newSessionIdentity();
   const grace = options.expiryGraceMs ?? 60_000;
   const now = options.now ?? Date.now;
@@ -58,8 +59,11 @@ export function createDockerExecutor(
     const labels = containerLabels(identity, request.correlationId, deadline + grace);
 
     let container: Dockerode.Container;
+    // The engine's events matter once the container runs (they tell the OOM killer from an
+    // outside kill), not for creating it: the subscription and the create go out together.
+    const watching = events.ready();
+    watching.catch(() => undefined); // awaited before start; a create that fails first reports its own error
     try {
-      await events.ready();
       // Registered as live in the same step as it is created, so close() cannot miss it.
       const creation = docker.createContainer(containerCreateOptions(request, labels)).then((c) => {
         live.add(c.id);
@@ -119,6 +123,7 @@ export function createDockerExecutor(
         ),
       );
 
+      await watching;
       await container.start();
       const startupMs = now() - started;
       hooks.onStarted?.({ sandboxId: container.id, startupMs });

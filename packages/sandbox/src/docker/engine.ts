@@ -12,9 +12,29 @@ export function engineAvailable(): boolean {
   }
 }
 
+/**
+ * A client of the engine DOCKER_HOST names (dockerode's defaults), as Bastion makes every one.
+ *
+ * On a Unix socket the Host header means nothing to the engine. Node's default, `localhost`, is
+ * not free: for each request node asks whether the Host is an IP address (for a TLS server name
+ * that a socket never uses), and `localhost` fails the IPv4 pattern and goes on to the IPv6 one,
+ * whose first two uses compile it (~4.5 ms, then ~1.3 ms). Both land before a cold call's
+ * `create`. An IPv4 literal is settled by the IPv4 pattern (~0.2 ms). TCP and TLS engines keep
+ * the real host name in the header.
+ */
+export function dockerClient(env: NodeJS.ProcessEnv = process.env): Dockerode {
+  return new Dockerode(engineClientOptions(env));
+}
+
+/** dockerClient's options: only the Host header of a Unix-socket engine. */
+export function engineClientOptions(env: NodeJS.ProcessEnv = process.env): Dockerode.DockerOptions {
+  const host = env.DOCKER_HOST;
+  return !host || host.startsWith('unix://') ? { headers: { host: '127.0.0.1' } } : {};
+}
+
 /** Containers labelled as Bastion's (optionally one session's), running or not. */
 export async function managedContainers(
-  docker = new Dockerode(),
+  docker = dockerClient(),
   sessionId?: string,
 ): Promise<Dockerode.ContainerInfo[]> {
   const label = sessionId ? [`${LABELS.managed}=true`, `${LABELS.session}=${sessionId}`] : [`${LABELS.managed}=true`];

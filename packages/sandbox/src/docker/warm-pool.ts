@@ -1,4 +1,4 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { link, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
@@ -9,6 +9,7 @@ import { sharedRuntimeDir, type RuntimeDir } from '../runtime-dir/runtime-dir';
 import { createContainerEvents } from './container-events';
 import { createDockerExecutor } from './docker-executor';
 import { dockerError } from './docker-errors';
+import { dockerClient } from './engine';
 import { PoolBackground } from './pool-background';
 import { runInPoolContainer } from './pool-call';
 import { CTL_MOUNT, PoolContainers, type PoolContainer } from './pool-container';
@@ -72,7 +73,7 @@ export type WarmPoolExecutor = Executor & {
  * the call's critical path. Calls that need per-call mounts go to the cold path.
  */
 export function createWarmPoolExecutor(options: WarmPoolOptions = {}): WarmPoolExecutor {
-  const docker = options.docker ?? new Dockerode();
+  const docker = options.docker ?? dockerClient();
   const identity = options.identity ?? newSessionIdentity();
   const size = options.size ?? 2;
   const maxIdleMs = options.maxIdleMs ?? 10 * 60_000;

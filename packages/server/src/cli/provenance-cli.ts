@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { AgentResult, ExecResult } from '@bastion/providers';
+import { dockerClient } from '@bastion/sandbox';
 import { version } from '../../package.json';
 import type { RunFacts, ExitGate } from '@bastion/agent-runtime';
 import type { CliContext } from './cli-context';
@@ -48,9 +49,8 @@ export async function prepareProvenance(ctx: CliContext, opts: ProvenanceOptions
 
 /** The engine's id of the image the run used: what a digest of the sandbox means on this host. */
 async function dockerImageId(image: string): Promise<string | null> {
-  const { default: Dockerode } = await import('dockerode');
   try {
-    return (await new Dockerode().getImage(image).inspect()).Id;
+    return (await dockerClient().getImage(image).inspect()).Id;
   } catch (err) {
     // The run already happened; a record without the digest says so (null) rather than failing.
     if ((err as { statusCode?: number }).statusCode === 404) return null;

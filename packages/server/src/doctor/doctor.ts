@@ -1,10 +1,10 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createSecretStore, type SecretStore } from '@bastion/security';
 import { GEMINI_API, providerRegistry, secretSourcesOf, type ProviderManifest } from '@bastion/providers';
 import { geminiPreflight } from './gemini-preflight';
-import { libseccompProblem, type ImageOverrides } from '@bastion/sandbox';
+import { dockerClient, libseccompProblem, type ImageOverrides } from '@bastion/sandbox';
 import { imageChecks, imageNeeds, providerKeyChecks } from './provider-checks';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
 import type { DoctorCheck } from './doctor-check';
@@ -28,7 +28,7 @@ export interface DoctorOptions {
 
 /** Checks what a sandboxed call needs. Failures name the fix; nothing here changes the machine. */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
-  const docker = options.docker ?? new Dockerode();
+  const docker = options.docker ?? dockerClient();
   const checks: DoctorCheck[] = [];
   const providers = options.providers ?? providerRegistry.manifests;
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import Dockerode from 'dockerode';
 import { BastionError } from '@bastion/core';
+import { dockerClient } from '@bastion/sandbox';
 import type { FlagService, ExitGate } from '@bastion/agent-runtime';
 import type { ReadinessCheck } from '../../service/service';
 import type { CliContext, CliRuntime } from '../cli-context';
@@ -289,7 +289,7 @@ export function registerServe(program: Command, ctx: CliContext, runNested: Prog
  * ready once started. Not ready says why and what to do, for the operator reading /readyz.
  */
 function engineReadiness(backend: () => string, problem: () => string | undefined): ReadinessCheck {
-  const docker = new Dockerode();
+  const docker = dockerClient();
   const where =
     (docker.modem as { socketPath?: string; host?: string }).socketPath ??
     (docker.modem as { host?: string }).host ??
