@@ -123,6 +123,11 @@ export interface StartRuntimeOptions extends Omit<RuntimeOptions, 'executor'> {
    * ReaperOptions.readyInBackground.
    */
   reaperReadyInBackground?: boolean;
+  /**
+   * bwrap: park the next call's launcher again after each call (default true). A one-shot caller
+   * (a CLI exec) sets false, since it would end the spare unused. See BwrapExecutorOptions.keepParked.
+   */
+  keepLauncherParked?: boolean;
   /** Told how many expired leftovers of earlier runtimes were removed at start (metrics). */
   onReaped?: (count: number) => void;
 }
@@ -148,7 +153,11 @@ export async function startRuntime(
     if (!available.ok)
       throw new BastionError('SANDBOX_UNAVAILABLE', `the bwrap backend is not usable here: ${available.reason}`);
     // The layout the check just detected: reading /proc again would find the same.
-    const bwrap = createBwrapExecutor({ onCleanupError, cgroups: available.layout });
+    const bwrap = createBwrapExecutor({
+      onCleanupError,
+      cgroups: available.layout,
+      keepParked: options.keepLauncherParked ?? true,
+    });
     cgroups = bwrap.cgroups;
     tmpfsRoot = bwrap.tmpfsRoot;
     prestart = bwrap.prestart;

@@ -18,7 +18,7 @@ const IMAGE = SANDBOX_IMAGE;
 
 export type { CaseResult };
 export type CaseOutcome = CaseResult | { missing: string };
-type CaseName = 'docker-run' | 'bastion-cold' | 'bastion-warm' | 'bastion-bwrap' | 'bwrap-raw';
+type CaseName = 'docker-run' | 'bastion-cold' | 'bastion-warm' | 'bastion-bwrap' | 'bastion-bwrap-idle' | 'bwrap-raw';
 
 export interface ExecutorBenchOptions {
   /** Measured calls per case (default 30). */
@@ -29,6 +29,10 @@ export interface ExecutorBenchOptions {
 }
 
 const REQUEST: ExecutorRequest = EXEC_TRUE_REQUEST;
+/** The pause before each bastion-bwrap-idle call: long enough for cgroup v1's first join to be slow again. */
+const IDLE_MS = 500;
+const BWRAP_IDLE_NOTE = `a long-lived bwrap executor (prestart, keepParked), ${IDLE_MS} ms idle before each call (not timed)`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const HOOKS = { onStdout: () => undefined, onStderr: () => undefined };
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -92,6 +96,7 @@ export async function runExecutorBench(
   const bwrap = bwrapAvailability();
   if (!bwrap.ok) {
     cases['bastion-bwrap'] = { missing: bwrap.reason };
+    cases['bastion-bwrap-idle'] = { missing: bwrap.reason };
     cases['bwrap-raw'] = { missing: bwrap.reason };
   } else {
     log(`bastion-bwrap ×${n}`);
@@ -100,6 +105,24 @@ export async function runExecutorBench(
       cases['bastion-bwrap'] = await measure(n, warmup, () => runOk(executor));
     } finally {
       await executor.close();
+    }
+    log(`bastion-bwrap-idle ×${n}`);
+    // A long-lived runtime's executor (startRuntime's: prestart, keepParked) called after an idle
+    // moment, as a service is: each call finds its launcher parked and joined in its cgroup.
+    const service = createBwrapExecutor({ keepParked: true });
+    service.prestart();
+    try {
+      cases['bastion-bwrap-idle'] = {
+        ...(await measure(
+          n,
+          warmup,
+          () => runOk(service),
+          () => sleep(IDLE_MS),
+        )),
+        note: BWRAP_IDLE_NOTE,
+      };
+    } finally {
+      await service.close();
     }
     log(`bwrap-raw ×${n}`);
     const { root } = resolveRootfs(IMAGE);

@@ -317,6 +317,33 @@ describeWithBwrap('bwrap executor: the launcher parked ahead of a call (real bub
     expect(r.sandboxId).toMatch(/-2$/);
   });
 
+  it("a long-lived executor (keepParked) parks the next call's launcher after each call", async () => {
+    await executor.close();
+    executor = createBwrapExecutor({ keepParked: true });
+    executor.prestart();
+    expect((await run()).sandboxId).toMatch(/-1$/);
+    const only = (re: RegExp) => {
+      const names = sessionCgroups(executor.cgroups!, executor.identity.sessionId);
+      return names.length === 1 && re.test(names[0]!);
+    };
+    // The call's group is removed and the next launcher sits joined in group 2 before any call asks.
+    await waitFor(() => only(/^2-\d+$/) && parkedGroup().pids.length >= 1);
+    const r = await run();
+    expect(r.exitCode).toBe(0);
+    expect(r.sandboxId).toMatch(/-2$/);
+    expect(memoryLimit).toBe(String(limits().memoryBytes));
+    await waitFor(() => only(/^3-\d+$/));
+    // afterEach: close() ends the spare and leaves no group.
+  });
+
+  it('a one-shot executor parks nothing after its call', async () => {
+    executor.prestart();
+    expect((await run()).exitCode).toBe(0);
+    await waitFor(() => sessionCgroups(executor.cgroups!, executor.identity.sessionId).length === 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sessionCgroups(executor.cgroups!, executor.identity.sessionId)).toEqual([]);
+  });
+
   it('replaces a parked launcher that died before its call', async () => {
     executor.prestart();
     await waitFor(() => parkedGroup().pids.length >= 1);

@@ -29,6 +29,12 @@ export interface BwrapExecutorOptions {
   tmpfsRoot?: string;
   /** Grace after a call's deadline before a reaper may remove its cgroup. */
   expiryGraceMs?: number;
+  /**
+   * A long-lived runtime (a service, the daemon): once prestart() has been called, park the next
+   * call's launcher again after each call, so a call after an idle moment does not wait for its
+   * cgroup join either. Default false: a one-shot caller would end the spare unused.
+   */
+  keepParked?: boolean;
   now?: Clock;
   onCleanupError?: (error: BastionError, sandboxId: string) => void;
 }
@@ -105,6 +111,8 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   const joinAsSandboxUser = (layout: CgroupLayout) => isRoot && layout.version === 1;
   /** The launcher parked for the next call by prestart(), if any. */
   let spare: Parked | undefined;
+  /** prestart() was called and keepParked is set: each call parks the next one's launcher when it ends. */
+  let repark = false;
 
   /**
    * A group with no limits yet and its launcher: parked (already joining it, for a call to come) or
@@ -148,6 +156,7 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
   }
 
   function prestart(): void {
+    repark = options.keepParked === true;
     if (closed || spare) return;
     try {
       const layout = session.cgroups();
@@ -241,6 +250,8 @@ export function createBwrapExecutor(options: BwrapExecutorOptions = {}): BwrapEx
       ]).then(() => undefined);
       removals.add(removal);
       void removal.finally(() => removals.delete(removal));
+      // After the result is handed back, not on its way: spawning the launcher costs a few ms.
+      if (repark) setImmediate(prestart);
     }
   }
 

@@ -61,7 +61,7 @@ export interface RuntimeChoice {
   onReaped?: (count: number) => void;
   /** serve/mcp: the runtime checks each workspace again when it attaches it. */
   workspaceAccess?: WorkspaceAccess;
-  /** One call, then exit (exec in this process): the reaper's watchdog starts alongside the call. */
+  /** One call, then exit (exec in this process): the reaper's watchdog starts alongside the call, and no bwrap launcher is parked again after it. */
   oneShot?: boolean;
 }
 
@@ -203,7 +203,7 @@ export function createCliContext(
             ...(poolSize ? { poolSize } : {}),
             ...(onReaped ? { onReaped } : {}),
             ...(workspaceAccess ? { workspaceAccess } : {}),
-            ...(oneShot ? { reaperReadyInBackground: true } : {}),
+            ...(oneShot ? { reaperReadyInBackground: true, keepLauncherParked: false } : {}),
             policy,
             audit,
           });
