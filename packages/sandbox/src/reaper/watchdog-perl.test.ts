@@ -63,6 +63,48 @@ describe('watchdog.pl', () => {
     }
   });
 
+  it('removes many containers side by side, at most 32 connections at a time', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(64, 'c'));
+    const deleted: string[] = [];
+    let inflight = 0;
+    let maxInflight = 0;
+    let listed = 0;
+    const engine = createServer((req, res) => {
+      if (req.method === 'GET') {
+        listed++;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify(listed === 1 ? ids.map((Id) => ({ Id })) : []));
+        return;
+      }
+      // Each removal takes 200 ms, as stopping a running container does.
+      inflight++;
+      maxInflight = Math.max(maxInflight, inflight);
+      setTimeout(() => {
+        inflight--;
+        deleted.push(/\/containers\/([0-9a-f]{64})/.exec(req.url!)![1]!);
+        res.statusCode = 204;
+        res.end();
+      }, 200);
+    });
+    const socket = join(scratch, 'engine.sock');
+    await new Promise<void>((r) => engine.listen(socket, r));
+    try {
+      const args = ['docker', socket, 'dev.bastion.managed', 'dev.bastion.session', 'sess-1', '1', '10'];
+      const child = spawn('perl', ['-e', WATCHDOG_PERL_SCRIPT, ...args], {
+        stdio: ['pipe', 'ignore', 'inherit'],
+        env: {},
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stdin!.end();
+      expect(await exited).toBe(0);
+      expect(deleted.sort()).toEqual([...ids].sort());
+      // Sent side by side, in two batches (32, then 8), not one after another.
+      expect(maxInflight).toBe(32);
+    } finally {
+      engine.close();
+    }
+  });
+
   it('says ready, outlives SIGINT and SIGHUP, and once its stdin closes removes the gone process’s call directories only', async () => {
     const dead = '999999999-1'; // no such pid: the process that made these is gone
     const other = '999999998-1';
