@@ -1,7 +1,13 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { keyedCacheFile, nameHash, readKeyedCacheFile, writeKeyedCacheFile } from './private-cache-file';
+import {
+  keyedCacheFile,
+  nameHash,
+  pruneKeyedCacheDir,
+  readKeyedCacheFile,
+  writeKeyedCacheFile,
+} from './private-cache-file';
 
 describe('keyed private cache files', () => {
   let dir: string;
@@ -49,6 +55,45 @@ describe('keyed private cache files', () => {
     expect(readKeyedCacheFile(cache, 'profile-a', 'bpf')).toBeUndefined();
     writeFileSync(file, Buffer.from('9\nprofile-aDATA'), { mode: 0o600 });
     expect(readKeyedCacheFile(cache, 'profile-a', 'bpf')).toEqual(Buffer.from('DATA'));
+  });
+
+  it('a write prunes its kind of entry no read can use: sha256-named, unwritten for 30 days, a dead writer’s temp file', () => {
+    const cache = join(dir, 'cache');
+    mkdirSync(cache, { mode: 0o700 });
+    const day = 24 * 3600_000;
+    const put = (name: string, ageMs: number) => {
+      writeFileSync(join(cache, name), 'x', { mode: 0o600 });
+      const t = (Date.now() - ageMs) / 1000;
+      utimesSync(join(cache, name), t, t);
+    };
+    const sha = 'ab'.repeat(32);
+    put(`${sha}.bpf`, 0); // the old naming, however fresh
+    put(`${'cd'.repeat(16)}.ok`, 0); // another kind's old name: not this write's to prune
+    put(`${'0'.repeat(16)}.bpf`, 31 * day);
+    put(`${'1'.repeat(16)}.bpf`, 29 * day);
+    put(`${'2'.repeat(16)}.bpf.4242.tmp`, 2 * 3600_000);
+    put(`${'3'.repeat(16)}.bpf.4243.tmp`, 60_000); // a writer that may still be running
+    put('README', 365 * day); // not an entry
+    writeKeyedCacheFile(cache, 'k', 'bpf', Buffer.from('data'));
+    expect(readdirSync(cache).sort()).toEqual(
+      [
+        `${'1'.repeat(16)}.bpf`,
+        `${'3'.repeat(16)}.bpf.4243.tmp`,
+        basename(keyedCacheFile(cache, 'k', 'bpf')),
+        `${'cd'.repeat(16)}.ok`,
+        'README',
+      ].sort(),
+    );
+    expect(readKeyedCacheFile(cache, 'k', 'bpf')).toEqual(Buffer.from('data'));
+  });
+
+  it('prunes nothing in a directory another user could write', () => {
+    const cache = join(dir, 'cache');
+    mkdirSync(cache, { mode: 0o700 });
+    writeFileSync(join(cache, `${'ab'.repeat(32)}.bpf`), 'x', { mode: 0o600 });
+    chmodSync(cache, 0o777);
+    pruneKeyedCacheDir(cache, 'bpf', join(cache, 'none'));
+    expect(readdirSync(cache)).toEqual([`${'ab'.repeat(32)}.bpf`]);
   });
 
   it('does not trust an entry another user could have written', () => {

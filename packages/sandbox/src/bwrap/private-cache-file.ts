@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -60,9 +60,46 @@ export function readKeyedCacheFile(dir: string, key: string, ext: string): Buffe
     : undefined;
 }
 
-/** Stores `data` for `key`: its byte length, a line break, the key, then the data. */
+/**
+ * Stores `data` for `key`: its byte length, a line break, the key, then the data. A write happens
+ * on a miss only, so it also prunes `dir` (pruneKeyedCacheDir).
+ */
 export function writeKeyedCacheFile(dir: string, key: string, ext: string, data: Buffer = Buffer.alloc(0)): void {
-  writePrivateCacheFile(dir, keyedCacheFile(dir, key, ext), Buffer.concat([keyHeader(key), data]));
+  const file = keyedCacheFile(dir, key, ext);
+  writePrivateCacheFile(dir, file, Buffer.concat([keyHeader(key), data]));
+  pruneKeyedCacheDir(dir, ext, file);
+}
+
+/** How long an entry nobody wrote again is kept: a changed profile or bwrap leaves its old ones. */
+const ENTRY_TTL_MS = 30 * 24 * 3600_000;
+/** A writer's temporary file older than this was left by a process that died mid-write. */
+const TMP_TTL_MS = 3600_000;
+
+/**
+ * Removes from `dir` (only when it is private to this user) this kind's entries that no read can
+ * use any more: files named by the sha256 of their key (how entries were named before nameHash:
+ * 32 or 64 hex digits), entries not written for 30 days, and a dead writer's temporary files. Other
+ * files, and other users' files, are left alone. `keep` is the entry just written.
+ */
+export function pruneKeyedCacheDir(dir: string, ext: string, keep: string, now = Date.now()): void {
+  try {
+    if (!privateToUs(dir)) return;
+    const current = new RegExp(`^[0-9a-f]{16}\\.${ext}$`);
+    const old = new RegExp(`^(?:[0-9a-f]{32}|[0-9a-f]{64})\\.${ext}$`);
+    const tmp = new RegExp(`^[0-9a-f]{16,64}\\.${ext}\\.\\d+\\.tmp$`);
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (path === keep || !(current.test(name) || old.test(name) || tmp.test(name))) continue;
+      const st = lstatSync(path);
+      if (!st.isFile() || st.uid !== process.getuid?.()) continue;
+      const age = now - st.mtimeMs;
+      if (old.test(name) || (current.test(name) && age > ENTRY_TTL_MS) || (tmp.test(name) && age > TMP_TTL_MS))
+        rmSync(path, { force: true });
+    }
+  } catch (err) {
+    // Pruning is housekeeping: a file system error leaves the rest for the next write.
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+  }
 }
 
 function keyHeader(key: string): Buffer {
