@@ -22,11 +22,11 @@ export function engineAvailable(): boolean {
  * `create`. An IPv4 literal is settled by the IPv4 pattern (~0.2 ms). TCP and TLS engines keep
  * the real host name in the header.
  */
-export function dockerClient(env: NodeJS.ProcessEnv = process.env): Dockerode {
-  return new Dockerode(engineClientOptions(env));
+export function dockerClient(): Dockerode {
+  return new Dockerode(engineClientOptions(process.env));
 }
 
-/** dockerClient's options: only the Host header of a Unix-socket engine. */
+/** dockerClient's options for the engine `env` names (dockerode reads the same DOCKER_HOST): only the Host of a Unix socket. */
 export function engineClientOptions(env: NodeJS.ProcessEnv = process.env): Dockerode.DockerOptions {
   const host = env.DOCKER_HOST;
   return !host || host.startsWith('unix://') ? { headers: { host: '127.0.0.1' } } : {};
