@@ -7,6 +7,7 @@ import { geminiPreflight } from './gemini-preflight';
 import { dockerClient, libseccompProblem, type ImageOverrides } from '@bastion/sandbox';
 import { imageChecks, imageNeeds, providerKeyChecks } from './provider-checks';
 import { engineCgroupCheck, hostCgroupCheck, type EngineCgroupInfo } from './cgroup-checks';
+import { sandboxUidCheck } from './sandbox-uid-check';
 import type { DoctorCheck } from './doctor-check';
 
 const execFileAsync = promisify(execFile);
@@ -68,6 +69,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 
   checks.push(await bwrapCheck());
   checks.push(await hostCgroupCheck());
+  const userns = (info?.SecurityOptions ?? []).some((o) => o.includes('name=userns'));
+  checks.push(await sandboxUidCheck(undefined, { userns }));
   // Keys are looked up where the runtime will look (each key's own variable or its _FILE).
   const env = options.env ?? process.env;
   const keys = createSecretStore({ env: { ...env }, sources: secretSourcesOf(providers) });
