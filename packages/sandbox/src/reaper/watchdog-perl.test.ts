@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import { WATCHDOG_PERL_SCRIPT } from './watchdog-perl-script.generated';
 
@@ -28,6 +28,35 @@ describe('watchdog.pl', () => {
     expect(short.status).not.toBe(0);
   });
 
+  /**
+   * Runs the watchdog for session sess-1 against `engine` (listening on a socket in scratch) with
+   * its stdin already closed, as after the runtime died: its exit code once it is done.
+   */
+  async function reapThrough(engine: Server, quietChecks: number): Promise<number | null> {
+    const socket = join(scratch, 'engine.sock');
+    await new Promise<void>((r) => engine.listen(socket, r));
+    try {
+      const args = [
+        'docker',
+        socket,
+        'dev.bastion.managed',
+        'dev.bastion.session',
+        'sess-1',
+        String(quietChecks),
+        '10',
+      ];
+      const child = spawn('perl', ['-e', WATCHDOG_PERL_SCRIPT, ...args], {
+        stdio: ['pipe', 'ignore', 'inherit'],
+        env: {},
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stdin!.end();
+      return await exited;
+    } finally {
+      engine.close();
+    }
+  }
+
   it("removes the session's containers through the engine API, then asks until it hears none quiet-checks times", async () => {
     const id = 'ab'.repeat(32);
     const requests: string[] = [];
@@ -44,23 +73,10 @@ describe('watchdog.pl', () => {
         res.end();
       }
     });
-    const socket = join(scratch, 'engine.sock');
-    await new Promise<void>((r) => engine.listen(socket, r));
-    try {
-      const args = ['docker', socket, 'dev.bastion.managed', 'dev.bastion.session', 'sess-1', '2', '10'];
-      const child = spawn('perl', ['-e', WATCHDOG_PERL_SCRIPT, ...args], {
-        stdio: ['pipe', 'ignore', 'inherit'],
-        env: {},
-      });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.stdin!.end();
-      expect(await exited).toBe(0);
-      const list =
-        'GET /containers/json?all=1&filters={"label":["dev.bastion.managed=true","dev.bastion.session=sess-1"]}';
-      expect(requests).toEqual([list, `DELETE /containers/${id}?force=1&v=1`, list, list]);
-    } finally {
-      engine.close();
-    }
+    expect(await reapThrough(engine, 2)).toBe(0);
+    const list =
+      'GET /containers/json?all=1&filters={"label":["dev.bastion.managed=true","dev.bastion.session=sess-1"]}';
+    expect(requests).toEqual([list, `DELETE /containers/${id}?force=1&v=1`, list, list]);
   });
 
   it('removes many containers side by side, at most 32 connections at a time', async () => {
@@ -86,23 +102,10 @@ describe('watchdog.pl', () => {
         res.end();
       }, 200);
     });
-    const socket = join(scratch, 'engine.sock');
-    await new Promise<void>((r) => engine.listen(socket, r));
-    try {
-      const args = ['docker', socket, 'dev.bastion.managed', 'dev.bastion.session', 'sess-1', '1', '10'];
-      const child = spawn('perl', ['-e', WATCHDOG_PERL_SCRIPT, ...args], {
-        stdio: ['pipe', 'ignore', 'inherit'],
-        env: {},
-      });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.stdin!.end();
-      expect(await exited).toBe(0);
-      expect(deleted.sort()).toEqual([...ids].sort());
-      // Sent side by side, in two batches (32, then 8), not one after another.
-      expect(maxInflight).toBe(32);
-    } finally {
-      engine.close();
-    }
+    expect(await reapThrough(engine, 1)).toBe(0);
+    expect(deleted.sort()).toEqual([...ids].sort());
+    // Sent side by side, in two batches (32, then 8), not one after another.
+    expect(maxInflight).toBe(32);
   });
 
   it('says ready, outlives SIGINT and SIGHUP, and once its stdin closes removes the gone process’s call directories only', async () => {
