@@ -50,12 +50,12 @@ export const BUNDLES = [
       `/** The watchdog as one script for \`node -e\`: no file to resolve, so any bundling of the runtime carries it. */\n` +
       `export const WATCHDOG_SCRIPT = ${JSON.stringify(code)};\n`,
   },
-  // Perl: the watchdog where there are no containers to watch; it starts in a few ms, not ~35 (see the file).
+  // Perl: the watchdog where there is a perl (containers, cgroups, mounts); it starts in a few ms, not ~35 (see the file).
   textModule(
     'packages/sandbox/src/reaper/watchdog.pl',
     'packages/sandbox/src/reaper/watchdog-perl-script.generated.ts',
     'WATCHDOG_PERL_SCRIPT',
-    'The container-less watchdog for `perl -e`',
+    'The watchdog for `perl -e`',
   ),
   // Perl, not bundled: Node has no mount(2) without a native addon (see the file).
   textModule(
