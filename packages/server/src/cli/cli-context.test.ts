@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFlagsFileAtomic } from '@bastion/agent-runtime';
-import { flaggedBackend } from './cli-context';
+import { createCliContext, flaggedBackend } from './cli-context';
 
 describe('the backend of a command that does not name one', () => {
   let dir: string;
@@ -30,5 +30,26 @@ describe('the backend of a command that does not name one', () => {
     await writeFlagsFileAtomic(system, { FF_DEFAULT_BACKEND: 'bwrap' });
     expect(await flaggedBackend({}, { systemFlagsFile: system })).toBe('bwrap');
     expect(await flaggedBackend({ FF_DEFAULT_BACKEND: 'docker' }, { systemFlagsFile: system })).toBe('docker');
+  });
+});
+
+describe('the router of a one-shot command (bastion run)', () => {
+  it('asks for a one-shot runtime, so no bwrap launcher is parked again after its one call', async () => {
+    const ctx = createCliContext({ stdout: () => undefined, stderr: () => undefined }, {}, () => undefined, {
+      systemDirs: [],
+    });
+    const asked: unknown[] = [];
+    const stop = new Error('stop here: only the runtime choice is under test');
+    ctx.runtime = async (choice) => {
+      asked.push(choice);
+      throw stop;
+    };
+    await expect(ctx.router({ backend: 'bwrap', oneShot: true })).rejects.toBe(stop);
+    await expect(ctx.router({ backend: 'bwrap' })).rejects.toBe(stop);
+    expect(asked).toEqual([
+      { backend: 'bwrap', oneShot: true, policyFile: undefined },
+      { backend: 'bwrap', policyFile: undefined },
+    ]);
+    await ctx.close();
   });
 });

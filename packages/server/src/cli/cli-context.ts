@@ -61,7 +61,7 @@ export interface RuntimeChoice {
   onReaped?: (count: number) => void;
   /** serve/mcp: the runtime checks each workspace again when it attaches it. */
   workspaceAccess?: WorkspaceAccess;
-  /** One call, then exit (exec in this process): the reaper's watchdog starts alongside the call, and no bwrap launcher is parked again after it. */
+  /** One call, then exit (exec in this process, run): the reaper's watchdog starts alongside the call, and no bwrap launcher is parked again after it. */
   oneShot?: boolean;
 }
 
@@ -214,8 +214,8 @@ export function createCliContext(
       }
       return started;
     },
-    async router({ policyFile, backend, agentPath: given }) {
-      const rt = await this.runtime({ policyFile, backend });
+    async router({ policyFile, backend, agentPath: given, oneShot }) {
+      const rt = await this.runtime({ policyFile, backend, ...(oneShot ? { oneShot } : {}) });
       // --agent-path, an explicit config file, BASTION_CURSOR_AGENT, a system config file (the
       // settings' precedence); the binding falls back to cursor-agent on PATH.
       const agentPath = given ?? this.settings().cursorAgentPath?.value;

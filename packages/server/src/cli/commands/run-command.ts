@@ -88,9 +88,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
       };
       // The production path: the router (FF_PROVIDER_* switches, capability checks) → the runtime
       // router → the provider's binding → runAgent, pinned to the provider the caller named.
+      // One call, then exit: no bwrap launcher is parked again after it (see RuntimeChoice.oneShot).
       const router = await ctx.router({
         policyFile: opts.policy,
         backend: opts.backend,
+        oneShot: true,
         ...(opts.agentPath ? { agentPath: opts.agentPath } : {}),
       });
       // The run as it happens goes to stderr: stdout stays the parsed answer (or the one JSON document).
@@ -134,7 +136,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           view?.end();
         });
       if (provenance) {
-        const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend });
+        const runtime = await ctx.runtime({ policyFile: opts.policy, backend: opts.backend, oneShot: true });
         await provenance.finish(result, {
           gate: runtime.pipeline.exitGate(),
           backend: result.execution?.backend ?? runtime.backend,
