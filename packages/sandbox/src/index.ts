@@ -2,7 +2,7 @@ export type { EgressProvisioner, WorkspaceProvisioner, SandboxAttachment } from 
 export type { Executor, ExecutorRequest, ExecutorHooks, ExecutorOutcome, Mount, BackendName } from './executor';
 export { createDockerExecutor, type DockerExecutorOptions } from './docker/docker-executor';
 export { containerCreateOptions, SANDBOX_USER } from './docker/container-config';
-export { SANDBOX_UID } from './bwrap/bwrap-args';
+export { SANDBOX_UID } from './sandbox-user';
 export { LABELS, containerLabels, newSessionIdentity, type SessionIdentity } from './labels';
 export { SANDBOX_IMAGE, SANDBOX_RECIPE, imageOf, providerImage, type ImageOverrides } from './images';
 export { createWarmPoolExecutor, type WarmPoolExecutor, type WarmPoolOptions } from './docker/warm-pool';
@@ -26,7 +26,7 @@ export {
   type ReapExpiredOptions,
   type ReapReport,
 } from './reaper/reaper';
-export { dockerClient, engineAvailable, engineClientOptions, managedContainers } from './docker/engine';
+export { dockerClient, engineAvailable, managedContainers } from './docker/engine';
 export {
   openRuntimeDir,
   sharedRuntimeDir,

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import type { ExecutorRequest } from '../executor';
 import type { Rootfs } from './rootfs';
+import { SANDBOX_GID, SANDBOX_UID } from '../sandbox-user';
 
-export const SANDBOX_UID = 1001;
-export const SANDBOX_GID = 1001;
 /** Child fds the executor hands bwrap: its JSON status goes out on 3, the seccomp program comes in on 4. */
 export const STATUS_FD = 3;
 export const SECCOMP_FD = 4;

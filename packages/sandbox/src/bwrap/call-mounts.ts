@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
 import type { ExecutorRequest } from '../executor';
-import { SANDBOX_GID, SANDBOX_UID } from './bwrap-args';
+import { SANDBOX_GID, SANDBOX_UID } from '../sandbox-user';
 import { createTmpfsMounter, removeTmpfsSessionDir, type TmpfsMounter } from './call-tmpfs';
 
 type Mount = ExecutorRequest['mounts'][number];

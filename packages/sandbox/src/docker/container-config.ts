@@ -1,8 +1,9 @@
 import type Dockerode from 'dockerode';
 import type { ExecutorRequest } from '../executor';
+import { SANDBOX_GID, SANDBOX_UID } from '../sandbox-user';
 import { SECCOMP_PROFILE as seccompProfile } from '../seccomp-profile';
 
-export const SANDBOX_USER = '1001:1001';
+export const SANDBOX_USER = `${SANDBOX_UID}:${SANDBOX_GID}`;
 const SECCOMP = JSON.stringify(seccompProfile);
 
 /**

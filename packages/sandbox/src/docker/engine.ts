@@ -27,7 +27,7 @@ export function dockerClient(): Dockerode {
 }
 
 /** dockerClient's options for the engine `env` names (dockerode reads the same DOCKER_HOST): only the Host of a Unix socket. */
-export function engineClientOptions(env: NodeJS.ProcessEnv = process.env): Dockerode.DockerOptions {
+export function engineClientOptions(env: NodeJS.ProcessEnv): Dockerode.DockerOptions {
   const host = env.DOCKER_HOST;
   return !host || host.startsWith('unix://') ? { headers: { host: '127.0.0.1' } } : {};
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BastionError } from '@bastion/core';
+import { SANDBOX_GID, SANDBOX_UID } from '../sandbox-user';
 import { defaultRuntimeRoot } from './runtime-root';
 
 export { defaultRuntimeRoot };
@@ -21,7 +22,7 @@ export { defaultRuntimeRoot };
  */
 
 /** The uid/gid a sandboxed process runs as on the host (Docker's `User`, bwrap's setpriv drop). */
-export const DEFAULT_SANDBOX_OWNER = { uid: 1001, gid: 1001 } as const;
+export const DEFAULT_SANDBOX_OWNER = { uid: SANDBOX_UID, gid: SANDBOX_GID } as const;
 
 export interface RuntimeDirOptions {
   /** Explicit root; else `$XDG_RUNTIME_DIR/bastion`, `/run/bastion` for root, `<tmpdir>/bastion-<uid>` otherwise. */
